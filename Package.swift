@@ -1,0 +1,77 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every Swift target of the package shares: Swift 6 language mode plus the upcoming
+/// features the Swift 6 model codebases use.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "vhdedit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BlockIO", targets: ["BlockIO"]),
+        .library(name: "DiskLayout", targets: ["DiskLayout"]),
+        .library(name: "Ext4", targets: ["Ext4"]),
+        .library(name: "GuestConfig", targets: ["GuestConfig"]),
+        .library(name: "ImagePrep", targets: ["ImagePrep"]),
+        .library(name: "VHDEditKit", targets: ["VHDEditKit"]),
+        .executable(name: "vhdedit", targets: ["vhdedit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, through system-library targets (Debian: libext2fs-dev, libblkid-dev).
+        .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
+        .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+
+        // Layer 1: block devices, raw files, VHD fixed/dynamic/differencing, atomic edit journal.
+        .target(name: "CHostFile"),
+        .target(name: "BlockIO", dependencies: ["CHostFile"], swiftSettings: swiftSettings),
+        // Layer 2: MBR/GPT partitions as slices; libblkid probing.
+        .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid"], swiftSettings: swiftSettings),
+        // Layer 3: ext2/3/4 through libext2fs over any BlockDevice.
+        .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs"], swiftSettings: swiftSettings),
+        // Layer 4: pure, format-preserving guest configuration editors.
+        .target(name: "GuestConfig", swiftSettings: swiftSettings),
+        // Layer 5: inspect, generalize, azure-prepare, check, batch.
+        .target(
+            name: "ImagePrep",
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig"],
+            swiftSettings: swiftSettings),
+        // Umbrella: one import for library users.
+        .target(
+            name: "VHDEditKit",
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep"],
+            swiftSettings: swiftSettings),
+        // Layer 6: the command line (parsing and printing only).
+        .executableTarget(
+            name: "vhdedit",
+            dependencies: [
+                "VHDEditKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Test support: runs the real tools (qemu-img, mkfs.ext4, debugfs, e2fsck, sfdisk) to build and check fixtures.
+        .target(name: "_TestSupport", dependencies: ["BlockIO"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "BlockIOTests", dependencies: ["BlockIO", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DiskLayoutTests", dependencies: ["DiskLayout", "BlockIO", "_TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "Ext4Tests", dependencies: ["Ext4", "BlockIO", "DiskLayout", "_TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "GuestConfigTests", dependencies: ["GuestConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ImagePrepTests", dependencies: ["ImagePrep", "VHDEditKit", "_TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VHDEditCLITests", dependencies: ["vhdedit", "_TestSupport"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+/// An error raised by the block I/O layer: a host file that cannot be used, or an image structure that is
+/// malformed.
+///
+/// Every error names the file it concerns and, where it has one, the structure, the field and the byte offset
+/// at fault, so that a user can find the problem with a hex dump.
+public struct BlockIOError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure this is. Extensible: layers above may match on it, new codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// A system call failed (`cause` holds the errno).
+        public static let io = Code("io")
+        /// The file ended before a structure or a read it needed.
+        public static let truncated = Code("truncated")
+        /// A magic value (cookie) is wrong.
+        public static let badCookie = Code("badCookie")
+        /// A checksum does not match.
+        public static let checksumMismatch = Code("checksumMismatch")
+        /// A structure is well-formed but uses a version or type we do not support.
+        public static let unsupported = Code("unsupported")
+        /// A field holds a value that is out of range or inconsistent with the file.
+        public static let invalidField = Code("invalidField")
+        /// A read or write goes outside the device.
+        public static let outOfBounds = Code("outOfBounds")
+        /// A write was attempted on a device opened read-only.
+        public static let readOnly = Code("readOnly")
+        /// Another process holds a conflicting lock on the image.
+        public static let inUse = Code("inUse")
+        /// A differencing disk's parent cannot be found, does not match, or the chain loops.
+        public static let parent = Code("parent")
+        /// An argument given by the caller is not acceptable.
+        public static let invalidArgument = Code("invalidArgument")
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// A sentence for a person, naming the field and what was found.
+    public var message: String
+    /// The host file concerned, when there is one.
+    public var path: String?
+    /// The byte offset in `path` at fault, when there is one.
+    public var offset: UInt64?
+    /// The errno of a failed system call, when there is one.
+    public var errno: Int32?
+
+    public init(
+        _ code: Code, _ message: String, path: String? = nil, offset: UInt64? = nil, errno: Int32? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.offset = offset
+        self.errno = errno
+    }
+
+    public var description: String {
+        var text = ""
+        if let path { text += "\(path): " }
+        text += message
+        if let offset { text += " (at byte offset \(offset))" }
+        if let errno { text += ": \(SystemError.describe(errno))" }
+        return text
+    }
+}

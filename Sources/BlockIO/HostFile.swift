@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+internal import CHostFile
+
+/// A file on the host, opened with a lock, as the ``ByteStore`` an image lives in.
+///
+/// A writer holds an exclusive `flock(2)` on the file, a reader a shared one, so that two writers (or a writer
+/// and a reader) never meet: the second one gets ``BlockIOError/Code/inUse`` at once instead of waiting or
+/// corrupting the image. The lock is released when the file is closed (on `deinit`).
+public final class HostFile: ByteStore {
+    /// How a host file is opened.
+    public enum Access: Sendable {
+        /// Read only, shared lock.
+        case readOnly
+        /// Read and write an existing file, exclusive lock.
+        case readWrite
+        /// Create a new file (fails if it exists), exclusive lock.
+        case createNew
+    }
+
+    public let path: String
+    public let isWritable: Bool
+    /// The open file descriptor (owned; closed on deinit).
+    public let descriptor: Int32
+
+    /// Opens `path` with `access`, taking the matching lock.
+    ///
+    /// - Throws: ``BlockIOError/Code/io`` when the file cannot be opened, ``BlockIOError/Code/inUse`` when
+    ///   another process holds a conflicting lock.
+    public init(path: String, access: Access) throws(BlockIOError) {
+        let flags: Int32
+        switch access {
+        case .readOnly: flags = O_RDONLY
+        case .readWrite: flags = O_RDWR
+        case .createNew: flags = O_RDWR | O_CREAT | O_EXCL
+        }
+        let fd = open(path, flags | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw BlockIOError(.io, "cannot open the image", path: path, errno: errno)
+        }
+        let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
+        if flock(fd, lockKind | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK {
+                throw BlockIOError(
+                    .inUse,
+                    access == .readOnly
+                        ? "image is in use: another process is writing it"
+                        : "image is in use: another process has it open", path: path)
+            }
+            throw BlockIOError(.io, "cannot lock the image", path: path, errno: code)
+        }
+        self.path = path
+        self.descriptor = fd
+        self.isWritable = access != .readOnly
+    }
+
+    deinit { close(descriptor) }
+
+    public func length() throws(BlockIOError) -> UInt64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw BlockIOError(.io, "cannot stat the image", path: path, errno: errno)
+        }
+        return UInt64(info.st_size)
+    }
+
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let got = pread(
+                descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw BlockIOError(.io, "read failed", path: path, offset: offset + UInt64(done), errno: errno)
+            }
+            if got == 0 { break }
+            done += got
+        }
+        return done
+    }
+
+    public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
+        var done = 0
+        while done < buffer.count {
+            let put = pwrite(
+                descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if put < 0 {
+                if errno == EINTR { continue }
+                throw BlockIOError(.io, "write failed", path: path, offset: offset + UInt64(done), errno: errno)
+            }
+            done += put
+        }
+    }
+
+    public func setLength(_ length: UInt64) throws(BlockIOError) {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
+        guard ftruncate(descriptor, off_t(length)) == 0 else {
+            throw BlockIOError(.io, "cannot set the file length to \(length)", path: path, errno: errno)
+        }
+    }
+
+    public func sync() throws(BlockIOError) {
+        guard isWritable else { return }
+        guard fsync(descriptor) == 0 else {
+            throw BlockIOError(.io, "fsync failed", path: path, errno: errno)
+        }
+    }
+
+    /// The byte ranges of the file that hold data (`SEEK_DATA`/`SEEK_HOLE`); holes read as zeros.
+    ///
+    /// Falls back to one range covering the whole file where the host filesystem cannot tell.
+    public func dataRanges() throws(BlockIOError) -> [Range<UInt64>] {
+        let end = try length()
+        var ranges: [Range<UInt64>] = []
+        var position: off_t = 0
+        while UInt64(position) < end {
+            let dataStart = chostfile_seek_data(descriptor, position)
+            if dataStart < 0 {
+                if errno == ENXIO { break }  // no more data
+                return end > 0 ? [0..<end] : []
+            }
+            var holeStart = chostfile_seek_hole(descriptor, dataStart)
+            if holeStart < 0 { holeStart = off_t(end) }
+            ranges.append(UInt64(dataStart)..<UInt64(holeStart))
+            position = holeStart
+        }
+        return ranges
+    }
+
+    /// Deallocates `range` (it reads as zeros afterwards), where the host filesystem supports hole punching.
+    ///
+    /// - Returns: `false` when holes are not supported; the bytes are then unchanged.
+    @discardableResult
+    public func punchHole(_ range: Range<UInt64>) -> Bool {
+        guard isWritable, !range.isEmpty else { return false }
+        return chostfile_punch_hole(descriptor, off_t(range.lowerBound), off_t(range.count)) == 0
+    }
+}

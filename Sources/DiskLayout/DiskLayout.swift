@@ -1,0 +1,1 @@
+// The DiskLayout layer. See README.md.

@@ -1,0 +1,1 @@
+// The Ext4 layer. See README.md.

@@ -1,0 +1,1 @@
+// The GuestConfig layer. See README.md.

@@ -1,0 +1,1 @@
+// The ImagePrep layer. See README.md.

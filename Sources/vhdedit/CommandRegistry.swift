@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// Every subcommand of `vhdedit`, in the order `--help` lists them. One line per command file.
+enum CommandRegistry {
+    static let all: [any ParsableCommand.Type] = [
+        // BlockIO
+        // DiskLayout
+        // Ext4
+        // GuestConfig
+        // ImagePrep
+    ]
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vhdedit builds and tests with, when any is missing. Safe to run again.
+set -euo pipefail
+packages=(libext2fs-dev libblkid-dev e2fsprogs qemu-utils fdisk gdisk libvhdi-utils sudo dosfstools strace xxd)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "setup: swift is not on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }
