@@ -6,6 +6,8 @@ public final class VHDImage {
     public let device: any BlockDevice
     /// The parent image of a differencing disk, opened read-only.
     public let parent: VHDImage?
+    /// The store the file's bytes live in.
+    public let store: any ByteStore
 
     /// The container format.
     public var format: DiskImage.Format {
@@ -38,21 +40,22 @@ public final class VHDImage {
         let structure = try VHDFileStructure(reading: store)
         switch structure.footer.type {
         case .fixed?:
-            return VHDImage(structure: structure, device: FixedVHD(store: store, structure: structure), parent: nil)
+            return VHDImage(structure: structure, device: FixedVHD(store: store, structure: structure), parent: nil, store: store)
         case .dynamic?:
             return VHDImage(
                 structure: structure, device: try DynamicVHD(store: store, structure: structure, parent: nil),
-                parent: nil)
+                parent: nil, store: store)
         default:
             let own = HostPaths.canonical(store.path) ?? store.path
             let parent = try ParentResolver.openParent(of: structure, ancestors: ancestors + [own])
             return VHDImage(
                 structure: structure,
-                device: try DynamicVHD(store: store, structure: structure, parent: parent.device), parent: parent)
+                device: try DynamicVHD(store: store, structure: structure, parent: parent.device), parent: parent, store: store)
         }
     }
 
-    init(structure: VHDFileStructure, device: any BlockDevice, parent: VHDImage?) {
+    init(structure: VHDFileStructure, device: any BlockDevice, parent: VHDImage?, store: any ByteStore) {
+        self.store = store
         self.structure = structure
         self.device = device
         self.parent = parent
