@@ -17,7 +17,7 @@ import _TestSupport
             #expect(report.virtualSize == expected)
             #expect(try VHDFixture.qemuVirtualSize(path) == expected)
             #expect(try VHDFixture.vhdiinfoSize(path) == expected)
-            #expect(try DiskImage.open(path: path).device.size == expected)
+            #expect(try VHDFixture.open(path: path).device.size == expected)
             if case .fixed = kind {
                 #expect(try VHDFixture.length(path) == expected + 512)
                 // Sparse: the data area is a hole.
@@ -152,7 +152,7 @@ import _TestSupport
         try VHDFixture.qemuCreate(path, size: "2040G")
         let size: UInt64 = 2_190_433_320_960
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             #expect(image.device.size == size)
             #expect(try image.device.read(at: size - 4096, count: 4096) == [UInt8](repeating: 0, count: 4096))
             try image.device.write(at: size - 512, bytes: [UInt8](repeating: 0x5A, count: 512))
@@ -163,7 +163,7 @@ import _TestSupport
         ])
         #expect(check.status == 0)
         #expect(!check.output.contains("failed"))
-        #expect(try DiskImage.open(path: path).vhd?.structure.table?.allocatedCount == 2)
+        #expect(try VHDFixture.open(path: path).vhd?.structure.table?.allocatedCount == 2)
         #expect(try VHDFixture.length(path) < 16 << 20)
     }
 }

@@ -49,7 +49,7 @@ import _TestSupport
 
     static func openError(_ path: String) -> BlockIOError? {
         do {
-            _ = try DiskImage.open(path: path)
+            _ = try VHDFixture.open(path: path)
             return nil
         } catch {
             return error
@@ -84,7 +84,7 @@ import _TestSupport
         let expected = try VHDFixture.qemuRaw(path, in: dir)
         let end = try VHDFixture.length(path) - 512
         try Self.ddPatch(path, at: end + 70, [0x99])  // unique id byte: checksum now wrong
-        let image = try DiskImage.open(path: path)
+        let image = try VHDFixture.open(path: path)
         #expect(image.vhd?.structure.footerSource == .copy)
         #expect(image.vhd?.structure.trailingFooterState == .badChecksum)
         #expect(image.warnings.contains { $0.contains("bad checksum") && $0.contains("copy at offset 0") })
@@ -98,14 +98,14 @@ import _TestSupport
         let length = try VHDFixture.length(path)
         try ExternalTool.check(["truncate", "-s", "\(length - 512)", path])
         do {
-            let image = try DiskImage.open(path: path)
+            let image = try VHDFixture.open(path: path)
             #expect(image.vhd?.structure.trailingFooterState == .missing)
             #expect(image.warnings.contains { $0.contains("missing") })
             #expect(try VHDFixture.readAll(image.device) == expected)
         }
-        do { _ = try DiskImage.open(path: path, writable: true) }  // repairs
+        do { _ = try VHDFixture.open(path: path, writable: true) }  // repairs
         #expect(try VHDFixture.length(path) == length)
-        #expect(try DiskImage.open(path: path).warnings.isEmpty)
+        #expect(try VHDFixture.open(path: path).warnings.isEmpty)
         // libvhdi, which reads only the trailing footer, opens it again.
         #expect(try VHDFixture.vhdiinfoSize(path) != nil)
     }
@@ -116,7 +116,7 @@ import _TestSupport
         let end = try VHDFixture.length(path) - 512
         try Self.ddPatch(path, at: 0, Array("xonectix".utf8))
         try Self.ddPatch(path, at: end, Array("xonectix".utf8))
-        #expect(try DiskImage.open(path: path).format == .raw)
+        #expect(try VHDFixture.open(path: path).format == .raw)
     }
 
     @Test func badHeaderCookieAndChecksum() throws {
@@ -253,7 +253,7 @@ import _TestSupport
         let path = dir.file("tiny.vhd")
         try Data("conectix".utf8).write(to: URL(fileURLWithPath: path))
         // Too short to be a VHD: raw.
-        #expect(try DiskImage.open(path: path).format == .raw)
+        #expect(try VHDFixture.open(path: path).format == .raw)
         // Exactly one footer-sized block of garbage with the cookie: a footer with a bad checksum.
         try Data(Array("conectix".utf8) + [UInt8](repeating: 7, count: 504)).write(to: URL(fileURLWithPath: path))
         let error = try #require(Self.openError(path))
@@ -278,7 +278,7 @@ import _TestSupport
                 try Self.fixChecksum(path, structureAt: base, length: 512, fieldAt: 64)
             }
             do {
-                let image = try DiskImage.open(path: path)
+                let image = try VHDFixture.open(path: path)
                 _ = try image.device.read(at: 0, count: Int(min(image.device.size, 1 << 16)))
             } catch {
                 #expect(!error.message.isEmpty)

@@ -21,7 +21,7 @@ import _TestSupport
         for name in ["base.vhd", "child.vhd"] {
             try FileManager.default.moveItem(atPath: dir.file(name), toPath: moved + "/" + name)
         }
-        let image = try DiskImage.open(path: moved + "/child.vhd")
+        let image = try VHDFixture.open(path: moved + "/child.vhd")
         #expect(image.vhd?.parent?.structure.path == moved + "/base.vhd")
         #expect(try image.device.read(at: 0, count: 4) == [0x31, 0x31, 0x31, 0x31])
     }
@@ -30,11 +30,11 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         try VHDFixture.qemuCreate(dir.file("base.vhd"), size: "3M")
         try Self.makeChild(dir, parent: "base.vhd", child: "child.vhd")
-        let child = try DiskImage.open(path: dir.file("child.vhd"), writable: true)
+        let child = try VHDFixture.open(path: dir.file("child.vhd"), writable: true)
         #expect(child.vhd?.parent?.device.isWritable == false)
         // Another reader of the parent is fine; a writer is refused while the child is open.
-        _ = try DiskImage.open(path: dir.file("base.vhd"))
-        #expect(throws: BlockIOError.self) { _ = try DiskImage.open(path: dir.file("base.vhd"), writable: true) }
+        _ = try VHDFixture.open(path: dir.file("base.vhd"))
+        #expect(throws: BlockIOError.self) { _ = try VHDFixture.open(path: dir.file("base.vhd"), writable: true) }
         withExtendedLifetime(child) {}
     }
 
@@ -44,7 +44,7 @@ import _TestSupport
         try Self.makeChild(dir, parent: "base.vhd", child: "child.vhd")
         try FileManager.default.removeItem(atPath: dir.file("base.vhd"))
         do {
-            _ = try DiskImage.open(path: dir.file("child.vhd"))
+            _ = try VHDFixture.open(path: dir.file("child.vhd"))
             Issue.record("opened without its parent")
         } catch {
             #expect(error.code == .parent)
@@ -59,12 +59,12 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         try VHDFixture.qemuCreate(dir.file("base.vhd"), size: "3M")
         try Self.makeChild(dir, parent: "base.vhd", child: "child.vhd")
-        let expected = try DiskImage.open(path: dir.file("base.vhd")).vhd!.structure.footer.uniqueID
+        let expected = try VHDFixture.open(path: dir.file("base.vhd")).vhd!.structure.footer.uniqueID
         try FileManager.default.removeItem(atPath: dir.file("base.vhd"))
         try VHDFixture.qemuCreate(dir.file("base.vhd"), size: "3M")  // same name, new unique id
-        let impostor = try DiskImage.open(path: dir.file("base.vhd")).vhd!.structure.footer.uniqueID
+        let impostor = try VHDFixture.open(path: dir.file("base.vhd")).vhd!.structure.footer.uniqueID
         do {
-            _ = try DiskImage.open(path: dir.file("child.vhd"))
+            _ = try VHDFixture.open(path: dir.file("child.vhd"))
             Issue.record("opened with the wrong parent")
         } catch {
             #expect(error.code == .parent)
@@ -83,7 +83,7 @@ import _TestSupport
         try FileManager.default.moveItem(atPath: dir.file("c.vhd"), toPath: dir.file("x.vhd"))
         for writable in [false, true] {
             do {
-                _ = try DiskImage.open(path: dir.file("x.vhd"), writable: writable)
+                _ = try VHDFixture.open(path: dir.file("x.vhd"), writable: writable)
                 Issue.record("self loop opened")
             } catch {
                 #expect(error.code == .parent)
@@ -97,7 +97,7 @@ import _TestSupport
         try FileManager.default.removeItem(atPath: dir.file("a.vhd"))
         try FileManager.default.moveItem(atPath: dir.file("c.vhd"), toPath: dir.file("a.vhd"))
         do {
-            _ = try DiskImage.open(path: dir.file("b.vhd"))
+            _ = try VHDFixture.open(path: dir.file("b.vhd"))
             Issue.record("loop opened")
         } catch {
             #expect(error.code == .parent)
@@ -109,7 +109,7 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         try VHDFixture.qemuCreate(dir.file("base.vhd"), size: "3M")
         try Self.makeChild(dir, parent: "base.vhd", child: "child.vhd")
-        let image = try DiskImage.open(path: dir.file("child.vhd"))
+        let image = try VHDFixture.open(path: dir.file("child.vhd"))
         let structure = try #require(image.vhd?.structure)
         let header = try #require(structure.header)
         #expect(header.parentName == "base.vhd")

@@ -28,14 +28,14 @@ import _TestSupport
         try VHDFixture.qemuWrite(path, pattern: 0x11, offset: 1 << 20, length: 8192)
         var model = try VHDFixture.qemuRaw(path, in: dir)
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try Self.randomWrites(image.device, model: &model, count: 40, seed: 1)
             #expect(try VHDFixture.readAll(image.device) == model)
         }
         // qemu reads what the model holds.
         #expect(try VHDFixture.qemuRaw(path, in: dir) == model)
         // Reopened, we read the same; both footers identical, checksums valid.
-        let reopened = try DiskImage.open(path: path)
+        let reopened = try VHDFixture.open(path: path)
         #expect(reopened.warnings.isEmpty)
         #expect(try VHDFixture.readAll(reopened.device) == model)
         let length = try VHDFixture.length(path)
@@ -49,7 +49,7 @@ import _TestSupport
         try ImageCreator.create(.dynamic(size: 5 << 20), at: path)
         var model = [UInt8](repeating: 0, count: 5 << 20)
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try Self.randomWrites(image.device, model: &model, count: 30, seed: 2)
         }
         #expect(try VHDFixture.qemuRaw(path, in: dir) == model)
@@ -62,7 +62,7 @@ import _TestSupport
         try VHDFixture.qemuCreate(path, size: "8M")
         let before = try FileDigest.sha256(path)
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try image.device.write(at: 3 << 20, bytes: [UInt8](repeating: 0, count: 1 << 20))
             try image.device.write(at: 100, bytes: [0, 0, 0])
             try image.device.flush()
@@ -76,7 +76,7 @@ import _TestSupport
         let path = dir.file("d64.vhd")
         try VHDFixture.qemuCreate(path, size: "64M")
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try image.device.write(at: 3 << 20 + 512, bytes: [UInt8](repeating: 0xAB, count: 4096))
             try image.device.write(at: 0, bytes: [UInt8](repeating: 0xCD, count: 512))
             let table = try #require((image.device as? DynamicVHD)?.allocationTable)
@@ -103,7 +103,7 @@ import _TestSupport
         let childPath = dir.file("child.vhd")
         try ImageCreator.create(.differencing(parent: parentPath), at: childPath)
         do {
-            let child = try DiskImage.open(path: childPath, writable: true)
+            let child = try VHDFixture.open(path: childPath, writable: true)
             #expect(child.format == .vhdDifferencing)
             #expect(try VHDFixture.readAll(child.device) == model)
             try Self.randomWrites(child.device, model: &model, count: 30, seed: 3)
@@ -113,7 +113,7 @@ import _TestSupport
             #expect(try VHDFixture.readAll(child.device) == model)
         }
         #expect(try FileDigest.sha256(parentPath) == parentDigest)
-        let reopened = try DiskImage.open(path: childPath)
+        let reopened = try VHDFixture.open(path: childPath)
         #expect(try VHDFixture.readAll(reopened.device) == model)
         // Flattened by us, read by qemu.
         let flat = dir.file("flat.vhd")
@@ -134,14 +134,14 @@ import _TestSupport
         for level in 1...3 {
             let child = dir.file("level\(level).vhd")
             try ImageCreator.create(.differencing(parent: parent), at: child)
-            let image = try DiskImage.open(path: child, writable: true)
+            let image = try VHDFixture.open(path: child, writable: true)
             let offset = level * 1_000_000 + 3
             let bytes = [UInt8](repeating: UInt8(level * 40), count: 700_000)
             try image.device.write(at: UInt64(offset), bytes: bytes)
             model.replaceSubrange(offset..<offset + bytes.count, with: bytes)
             parent = child
         }
-        let top = try DiskImage.open(path: parent)
+        let top = try VHDFixture.open(path: parent)
         #expect(top.vhd?.chain.count == 4)
         #expect(try VHDFixture.readAll(top.device) == model)
         let raw = dir.file("top.raw")
@@ -191,7 +191,7 @@ import _TestSupport
             } catch {
                 #expect(error.message == "injected crash")
             }
-            var reopened: DiskImage? = try DiskImage.open(path: path)
+            var reopened: DiskImage? = try VHDFixture.open(path: path)
             let contents = try VHDFixture.readAll(try #require(reopened).device)
             #expect(contents == old || contents == new, "after \(allowed) writes")
             if finished { #expect(contents == new) }
@@ -204,10 +204,10 @@ import _TestSupport
             reopened = nil
             // Opened for writing again, a later write still works and lands in a valid image.
             do {
-                let writer = try DiskImage.open(path: path, writable: true)
+                let writer = try VHDFixture.open(path: path, writable: true)
                 try writer.device.write(at: 3 << 20, bytes: [9, 9, 9])
             }
-            let final = try DiskImage.open(path: path)
+            let final = try VHDFixture.open(path: path)
             #expect(final.warnings.isEmpty)
             #expect(try final.device.read(at: 3 << 20, count: 3) == [9, 9, 9])
         }
