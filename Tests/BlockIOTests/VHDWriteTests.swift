@@ -119,6 +119,23 @@ import _TestSupport
         let flat = dir.file("flat.vhd")
         try ImageConverter.convert(source: childPath, destination: flat, options: .init(format: .dynamic))
         #expect(try VHDFixture.qemuRaw(flat, in: dir) == model)
+        // qemu opens the child alone (as a dynamic disk, without its parent): the sectors the bitmaps mark as
+        // present read the same through qemu, and the size matches.
+        #expect(try VHDFixture.qemuVirtualSize(childPath) == UInt64(model.count))
+        let qemuChild = try VHDFixture.qemuRaw(childPath, in: dir)
+        let dynamic = try #require(reopened.device as? DynamicVHD)
+        let bitmapSize = Int(try #require(reopened.vhd?.structure.header?.bitmapSize))
+        var checkedSectors = 0
+        for (index, entry) in dynamic.allocationTable.entries.enumerated() where entry != 0xFFFF_FFFF {
+            let bitmap = SectorBitmap(parsing: try VHDFixture.bytes(childPath, at: UInt64(entry) * 512, count: bitmapSize))
+            for sector in 0..<4096 where bitmap.isSet(sector) {
+                let start = index * (2 << 20) + sector * 512
+                guard start < model.count else { break }
+                #expect(qemuChild[start..<start + 512] == model[start..<start + 512])
+                checkedSectors += 1
+            }
+        }
+        #expect(checkedSectors > 100)
         // libvhdi reads the child's metadata: its parent id is the parent's id.
         let info = try ExternalTool.check(["vhdiinfo", childPath]).output
         #expect(info.contains("Parent identifier\t: \(try #require(reopened.vhd?.parent?.structure.footer.uniqueID))"))
