@@ -4,6 +4,7 @@ import ArgumentParser
 enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         // BlockIO
+        InfoCommand.self, ConvertCommand.self, CreateCommand.self,
         // DiskLayout
         // Ext4
         // GuestConfig
