@@ -6,5 +6,7 @@
 off_t chostfile_seek_data(int fd, off_t offset);
 off_t chostfile_seek_hole(int fd, off_t offset);
 int chostfile_punch_hole(int fd, off_t offset, off_t length);
+/* memfd_create(name, MFD_CLOEXEC): an anonymous in-memory file (DiskLayout hands it to libblkid). */
+int chostfile_memfd_create(const char *name);
 
 #endif
