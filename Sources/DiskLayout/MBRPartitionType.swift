@@ -5,11 +5,8 @@ public struct MBRPartitionType: Hashable, Sendable {
 
     public init(_ code: UInt8) { self.code = code }
 
-    /// The byte as two lower-case hex digits, the way `sfdisk --json` prints it (`"83"`).
-    public var hex: String {
-        let digits = String(code, radix: 16)
-        return digits.count == 1 ? "0" + digits : digits
-    }
+    /// The byte in lower-case hex without leading zeros, the way `sfdisk --json` prints it (`"83"`, `"c"`).
+    public var hex: String { String(code, radix: 16) }
 
     /// The conventional name, or `"unknown"`.
     public var name: String { Self.names[code] ?? "unknown" }

@@ -3,7 +3,7 @@ public enum PartitionType: Hashable, Sendable {
     case mbr(MBRPartitionType)
     case gpt(GPTPartitionType)
 
-    /// The code as `sfdisk --json` prints it: two hex digits for MBR (`"83"`), the upper-case GUID for GPT.
+    /// The code as `sfdisk --json` prints it: lower-case hex for MBR (`"83"`, `"c"`), the upper-case GUID for GPT.
     public var code: String {
         switch self {
         case .mbr(let type): type.hex

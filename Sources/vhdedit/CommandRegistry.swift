@@ -5,6 +5,7 @@ enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         // BlockIO
         // DiskLayout
+        PartitionsCommand.self,
         // Ext4
         // GuestConfig
         // ImagePrep
