@@ -7,6 +7,10 @@
 ///    ones, unless the name may repeat (``repeatableNames``, for example `console`): then it is appended
 ///    unless the exact argument is already present. A flag (`quiet`) is appended unless present.
 ///
+/// An argument that is also one of the additions is never removed (additions win), so `--remove console
+/// --add console=ttyS0` keeps `console=ttyS0` and drops every other console. Two additions of one
+/// non-repeatable name with different values are rejected.
+///
 /// Applying an edit twice gives the same text as applying it once.
 public struct KernelArgumentEdit: Sendable, Hashable {
     /// Arguments to add, in order.
@@ -37,6 +41,16 @@ public struct KernelArgumentEdit: Sendable, Hashable {
         additions = try add.map { (text) throws(GuestConfigError) in try KernelArgumentEdit.validate(text) }
         removals = try remove.map { (text) throws(GuestConfigError) in try KernelArgumentEdit.validate(text) }
         self.repeatableNames = Set(repeatableNames.map(KernelArgument.normalize))
+        var unique: [KernelArgument] = []
+        for addition in additions where !unique.contains(where: { $0.isSameArgument(as: addition) }) {
+            let repeatable = self.repeatableNames.contains(addition.normalizedName)
+            if !repeatable, let other = unique.first(where: { $0.hasSameName(as: addition) }) {
+                throw GuestConfigError(
+                    .invalidArgument, "conflicts with \(other), which is added too", field: addition.text)
+            }
+            unique.append(addition)
+        }
+        additions = unique
     }
 
     /// True when the edit adds and removes nothing.
@@ -91,7 +105,8 @@ public struct KernelArgumentEdit: Sendable, Hashable {
             while index < min(line.items.count, line.initSeparatorIndex) {
                 let argument = line.items[index].argument
                 let matches =
-                    removal.value == nil ? argument.hasSameName(as: removal) : argument.isSameArgument(as: removal)
+                    (removal.value == nil ? argument.hasSameName(as: removal) : argument.isSameArgument(as: removal))
+                    && !additions.contains { $0.isSameArgument(as: argument) }
                 if matches {
                     outcome.removed.append(argument)
                     line.remove(at: index)

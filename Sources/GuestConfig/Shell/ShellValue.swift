@@ -76,6 +76,34 @@ public enum ShellValue {
                     value.append(inner)
                 }
                 if !closed { terminated = false }
+            case "`":
+                // A command substitution: kept as written, never split at its spaces.
+                sawBarePart = true
+                hasExpansion = true
+                raw.append(character)
+                value.append(character)
+                index = text.index(after: index)
+                var closed = false
+                while index < text.endIndex {
+                    let inner = text[index]
+                    raw.append(inner); value.append(inner)
+                    index = text.index(after: index)
+                    if inner == "`" { closed = true; break }
+                }
+                if !closed { terminated = false }
+            case "$" where text[text.index(after: index)...].first == "(":
+                sawBarePart = true
+                hasExpansion = true
+                var depth = 0
+                var closed = false
+                while index < text.endIndex {
+                    let inner = text[index]
+                    raw.append(inner); value.append(inner)
+                    index = text.index(after: index)
+                    if inner == "(" { depth += 1 }
+                    if inner == ")" { depth -= 1; if depth == 0 { closed = true; break } }
+                }
+                if !closed { terminated = false }
             case "\\":
                 sawBarePart = true
                 raw.append(character)

@@ -153,7 +153,7 @@ extension WaagentOption {
         .init("HttpProxy.Host", .string, default: .none),
         .init("ResourceDisk.MountPoint", .string, default: .string("/mnt/resource")),
         .init("ResourceDisk.MountOptions", .string, default: .none),
-        .init("ResourceDisk.Filesystem", .choice(["ext3", "ext4", "xfs", "btrfs", "ufs"]), default: .string("ext3")),
+        .init("ResourceDisk.Filesystem", .choice(["ext3", "ext4", "xfs", "btrfs", "ufs", "ufs2"]), default: .string("ext3")),
         .init("AutoUpdate.GAFamily", .string, default: .string("Prod")),
         // Integers.
         .init("Extensions.GoalStatePeriod", .integer(period), default: .integer(6)),
