@@ -181,6 +181,7 @@ final class Ext2Handle {
         self.writable = writable
         var flags = Int32(EXT2_FLAG_64BITS)
         if writable { flags |= Int32(EXT2_FLAG_RW) } else { flags |= Int32(EXT2_FLAG_SKIP_MMP) }
+        _ = errorTablesRegistered
         var handle: ext2_filsys?
         let rc = ext2fs_open2(channelName, nil, flags, 0, 0, blockDeviceIOManager, &handle)
         if rc != 0 {
@@ -421,8 +422,9 @@ final class Ext2Handle {
     func entries(of directory: InodeNumber) throws(Ext4Error) -> [RawDirectoryEntry] {
         let fs = try live()
         let box = EntryCollector()
-        var flags: Int32 = 0
-        if superblock.incompat & FeatureBit.inlineData != 0 { flags |= Int32(DIRENT_FLAG_INCLUDE_INLINE_DATA) }
+        // No DIRENT_FLAG_INCLUDE_INLINE_DATA: libext2fs iterates inline directories by itself; the flag tells
+        // it the buffer already holds inline data and breaks ordinary directories.
+        let flags: Int32 = 0
         let rc = withExtendedLifetime(box) {
             ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
                 guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
@@ -445,8 +447,9 @@ final class Ext2Handle {
         let fs = try live()
         let box = EntryCollector()
         box.newParent = parent
-        var flags: Int32 = 0
-        if superblock.incompat & FeatureBit.inlineData != 0 { flags |= Int32(DIRENT_FLAG_INCLUDE_INLINE_DATA) }
+        // No DIRENT_FLAG_INCLUDE_INLINE_DATA: libext2fs iterates inline directories by itself; the flag tells
+        // it the buffer already holds inline data and breaks ordinary directories.
+        let flags: Int32 = 0
         let rc = withExtendedLifetime(box) {
             ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
                 guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
@@ -525,6 +528,8 @@ final class Ext2Handle {
         throws(Ext4Error)
     {
         let fs = try live()
+        // libext2fs returns the whole inline-data area for inline files, so stop at i_size ourselves.
+        var remaining = try readInode(ino).size
         var file: ext2_file_t?
         try check(ext2fs_file_open(fs, ino, 0, &file), "open inode \(ino)")
         defer { _ = ext2fs_file_close(file) }
@@ -534,8 +539,10 @@ final class Ext2Handle {
             let count = UInt32(buffer.count)
             let rc = buffer.withUnsafeMutableBytes { ext2fs_file_read(file, $0.baseAddress, count, &got) }
             try check(rc, "read inode \(ino)")
-            if got == 0 { return }
-            try body(Array(buffer[0..<Int(got)]))
+            let useful = Int(min(UInt64(got), remaining))
+            if useful == 0 { return }
+            remaining -= UInt64(useful)
+            try body(Array(buffer[0..<useful]))
         }
     }
 
@@ -599,6 +606,9 @@ final class Ext2Handle {
         try check(closeRC, "finish writing inode \(ino)")
     }
 }
+
+/// Registers libext2fs's com_err message table once, so `error_message` can name its codes.
+private let errorTablesRegistered: Void = { initialize_ext2_error_table() }()
 
 /// The context libext2fs's directory iteration callbacks fill.
 private final class EntryCollector {
