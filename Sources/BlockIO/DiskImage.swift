@@ -35,7 +35,8 @@ public final class DiskImage {
     /// - Throws: ``BlockIOError`` when the file cannot be opened or locked, or its structures are malformed.
     public static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
-        let device = try RawImage(store: file)
-        return DiskImage(path: path, format: .raw, device: device, store: file)
+        let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
+        let device = try RawImage(store: store)
+        return DiskImage(path: path, format: .raw, device: device, store: store)
     }
 }
