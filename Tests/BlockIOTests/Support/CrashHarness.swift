@@ -1,3 +1,4 @@
+import BlockIO
 import Foundation
 import Testing
 import _TestSupport
@@ -54,7 +55,7 @@ enum CrashHarness {
             ["strace", "-f", "-qq", "-o", trace, "-e", "trace=" + mutatingCalls.joined(separator: ",")]
                 + [binary] + arguments, environment: environment)
         guard result.status == 0 else {
-            throw ToolFailure(arguments: arguments, status: result.status, stderr: result.stderr)
+            throw BlockIOError(.io, "\(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
         var counts: [String: Int] = [:]
         for line in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n") {
