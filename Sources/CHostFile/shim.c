@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "CHostFile.h"
 
 off_t chostfile_seek_data(int fd, off_t offset) { return lseek(fd, offset, SEEK_DATA); }
@@ -21,3 +22,4 @@ int chostfile_is_all_zero(const void *bytes, size_t length) {
     while (length > 0) { if (*p) return 0; p++; length--; }
     return 1;
 }
+int chostfile_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

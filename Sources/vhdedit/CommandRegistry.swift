@@ -6,6 +6,7 @@ enum CommandRegistry {
         // BlockIO
         InfoCommand.self, ConvertCommand.self, CreateCommand.self,
         // DiskLayout
+        PartitionsCommand.self,
         // Ext4
         // GuestConfig
         // ImagePrep
