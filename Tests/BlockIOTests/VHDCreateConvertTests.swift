@@ -157,6 +157,7 @@ import _TestSupport
             #expect(try image.device.read(at: size - 4096, count: 4096) == [UInt8](repeating: 0, count: 4096))
             try image.device.write(at: size - 512, bytes: [UInt8](repeating: 0x5A, count: 512))
             try image.device.write(at: 1 << 40, bytes: [UInt8](repeating: 0x5B, count: 512))
+            try image.commit()
         }
         let check = try ExternalTool.run([
             "qemu-io", "-f", "vpc", "-c", "read -P 0x5a \(size - 512) 512", "-c", "read -P 0x5b \(1 << 40) 512", path,

@@ -103,7 +103,7 @@ import _TestSupport
             #expect(image.warnings.contains { $0.contains("missing") })
             #expect(try VHDFixture.readAll(image.device) == expected)
         }
-        do { _ = try VHDFixture.open(path: path, writable: true) }  // repairs
+        do { try VHDFixture.open(path: path, writable: true).commit() }  // repairs
         #expect(try VHDFixture.length(path) == length)
         #expect(try VHDFixture.open(path: path).warnings.isEmpty)
         // libvhdi, which reads only the trailing footer, opens it again.

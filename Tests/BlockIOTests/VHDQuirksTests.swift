@@ -70,6 +70,7 @@ import _TestSupport
             let image = try VHDFixture.open(path: path, writable: true)
             #expect(image.vhd?.structure.header?.bitmapSize == UInt64(max(512, blockSize / 4096)))
             try VHDWriteTests.randomWrites(image.device, model: &model, count: 25, seed: UInt64(blockSize))
+            try image.commit()
         }
         #expect(try VHDFixture.qemuRaw(path, in: dir) == model)
         // And qemu's own writes into our image read back through us.
