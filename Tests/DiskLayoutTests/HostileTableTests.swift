@@ -92,6 +92,20 @@ func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         #expect(table.partitions.last?.number == 5 + 255)
     }
 
+    @Test func probingStopsAfter256Partitions() throws {
+        let fixture = try DiskFixture(sizeMiB: 4)
+        var arguments = ["-a", "1", "-S", "512"]
+        for number in 1...300 { arguments += ["-n", "\(number):0:+8"] }
+        try fixture.sgdisk(arguments)
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device)
+        #expect(disk.table.partitions.count == 300)
+        #expect(disk.warnings.map(\.code) == [.tooManyPartitionsToProbe])
+        #expect(disk.warnings.first?.partition == 257)
+        #expect(disk.volumes.filter { $0.filesystem != nil }.count == 256)
+        #expect(disk.volume(number: 300)?.device?.size == 8 * 512)
+        try expectMatchesSfdisk(disk.table, fixture)
+    }
+
     @Test func overlappingPartitionsAreReportedAndNotChosenAsRoot() throws {
         let fixture = try DiskFixture(sizeMiB: 32)
         try fixture.sfdisk("label: dos\nstart=2048, size=8M, type=83\nstart=18432, size=8M, type=83\n")
