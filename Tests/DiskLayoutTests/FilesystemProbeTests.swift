@@ -107,14 +107,16 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
     }
 
     @Test func fat32LabelPastTheHeadIsReadFromTheRootDirectory() throws {
-        // A 1 GiB FAT32 with 512-byte clusters: two 8 MiB FATs put the root directory (which holds the label
-        // libblkid prefers) 16 MiB in, far past the 2 MiB head. The boot-sector label is changed so only the
+        // A 512 MiB FAT32 with 512-byte clusters: two 4 MiB FATs put the root directory (which holds the label
+        // libblkid prefers) 8 MiB in, far past the 2 MiB head. The boot-sector label is changed so only the
         // root-directory label gives blkid's answer.
-        let fixture = try DiskFixture(sizeMiB: 1030)
-        try fixture.sfdisk("label: dos\nstart=2048, size=1024M, type=c\n")
-        try fixture.place(["mkfs.vfat", "-F", "32", "-s", "1", "-S", "512", "-n", "ROOTDIRLBL"], sizeMiB: 1024, atSector: 2048)
+        let fixture = try DiskFixture(sizeMiB: 520)
+        try fixture.sfdisk("label: dos\nstart=2048, size=512M, type=c\n")
+        try fixture.place(["mkfs.vfat", "-F", "32", "-s", "1", "-S", "512", "-n", "ROOTDIRLBL"], sizeMiB: 512, atSector: 2048)
         try fixture.patch(at: 2048 * 512 + 71, Array("BOOTSECTOR ".utf8))
-        let blkid = try fixture.blkid(offset: 2048 * 512, size: 1024 << 20)
+        let blkid = try fixture.blkid(offset: 2048 * 512, size: 512 << 20)
+        let window = try #require(ProbeWindows.fatRootDirectory(try fixture.bytes(at: 2048 * 512, count: 512)))
+        #expect(window.lowerBound > ProbeWindows.headBytes)
         #expect(blkid["LABEL"] == "ROOTDIRLBL")
         let image = try DiskImage.open(path: fixture.path)
         let disk = try PartitionedDisk.inspect(image.device)
