@@ -134,3 +134,30 @@ import _TestSupport
         }
     }
 }
+
+@Suite struct ImageVolumeTests {
+    @Test func opensTheRootOrTheChosenPartitionAndHoldsTheLock() throws {
+        let fixture = try DiskFixture(sizeMiB: 40)
+        try fixture.sfdisk("label: dos\nstart=2048, size=16M, type=83\nsize=16M, type=83\n")
+        let partitions = try fixture.sfdiskPartitions()
+        try fixture.place(["mkfs.ext4", "-q", "-F", "-L", "main"], sizeMiB: 16, atSector: UInt64(partitions[1]!["start"] as! Int))
+        do {
+            let root = try ImageVolume.open(path: fixture.path)
+            #expect(root.selection.volume.number == 1)
+            #expect(root.device.size == 16 << 20)
+            let chosen = try ImageVolume.open(path: fixture.path, partition: 2)
+            #expect(chosen.selection.volume.number == 2)
+            #expect(chosen.selection.volume.filesystem == .nothingFound)
+            // A reader holds a shared lock: a writer is refused while it lives.
+            do {
+                _ = try ImageVolume.open(path: fixture.path, writable: true)
+                Issue.record("a writer opened an image two readers hold")
+            } catch let error as BlockIOError {
+                #expect(error.code == .inUse)
+            }
+            withExtendedLifetime((root, chosen)) {}
+        }
+        let writer = try ImageVolume.open(path: fixture.path, writable: true, partition: 1)
+        #expect(writer.device.isWritable)
+    }
+}
