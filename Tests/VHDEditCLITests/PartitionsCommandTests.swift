@@ -60,6 +60,25 @@ import _TestSupport
         withExtendedLifetime(dir) {}
     }
 
+    @Test func damagedPrimaryGPTIsReportedAsAWarning() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("gpt.raw")
+        try ExternalTool.check(["truncate", "-s", "32M", path])
+        try ExternalTool.check(["sgdisk", "-n", "1:0:+8M", "-t", "1:8300", "-c", "1:data", path])
+        try ExternalTool.check(["dd", "if=/dev/zero", "of=\(path)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none"])
+        let result = try CLI.run(["partitions", path, "--json"])
+        #expect(result.status == 0)
+        let report = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+        #expect(report["gptHeader"] as? String == "backup")
+        let warnings = report["warnings"] as! [[String: Any]]
+        #expect(warnings.map { $0["code"] as? String } == ["primaryGPTDamaged"])
+        let partitions = report["partitions"] as! [[String: Any]]
+        #expect(partitions.map { $0["name"] as? String } == ["data"])
+        let text = try CLI.run(["partitions", path])
+        #expect(text.output.contains("warning: the primary GPT is unusable"))
+        #expect(text.output.contains("backup header"))
+    }
+
     @Test func unreadableTablesExitNonZeroWithTheReason() throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("4k.raw")
