@@ -88,6 +88,30 @@ import _TestSupport
         try expectMatchesSfdisk(table, fixture)
     }
 
+    @Test func damagedBackupIsReportedWhileThePrimaryIsUsed() throws {
+        let fixture = try Self.makeGPT()
+        try ExternalTool.check([
+            "dd", "if=/dev/zero", "of=\(fixture.path)", "bs=512", "seek=\(64 * 2048 - 1)", "count=1", "conv=notrunc",
+            "status=none",
+        ])
+        let table = try PartitionTable.read(from: DiskImage.open(path: fixture.path).device)
+        #expect(table.gptHeaderSource == .primary)
+        #expect(table.warnings.map(\.code) == [.backupGPTDamaged])
+        try expectMatchesSfdisk(table, fixture)
+    }
+
+    @Test func gptWithoutAProtectiveMBRIsReadAsTheMBRItHas() throws {
+        let fixture = try Self.makeGPT()
+        let other = try DiskFixture(sizeMiB: 64, name: "mbr.raw")
+        try other.sfdisk("label: dos\nstart=2048, size=8M, type=83\n")
+        try fixture.patch(at: 0, try other.bytes(at: 0, count: 512))
+        let table = try PartitionTable.read(from: DiskImage.open(path: fixture.path).device)
+        #expect(table.kind == .mbr)
+        #expect(table.warnings.map(\.code) == [.unprotectedGPT])
+        #expect(try fixture.sfdiskTable()["label"] as? String == "dos")
+        try expectMatchesSfdisk(table, fixture)
+    }
+
     @Test func grownDiskReportsTheMisplacedBackup() throws {
         let fixture = try Self.makeGPT()
         try ExternalTool.check(["truncate", "-s", "80M", fixture.path])
