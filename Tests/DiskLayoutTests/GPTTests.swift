@@ -112,6 +112,29 @@ import _TestSupport
         try expectMatchesSfdisk(table, fixture)
     }
 
+    @Test func zeroedSectorZeroStillFindsTheGPT() throws {
+        let fixture = try Self.makeGPT()
+        try fixture.patch(at: 0, [UInt8](repeating: 0, count: 512))
+        let table = try PartitionTable.read(from: DiskImage.open(path: fixture.path).device)
+        #expect(table.kind == .gpt)
+        #expect(table.protectiveMBR == .missing)
+        #expect(table.warnings.map(\.code) == [.missingProtectiveMBR])
+        #expect(table.partitions.count == 8)
+    }
+
+    @Test func hugeSparseDiskIsReadAndProbed() throws {
+        // 2040 GiB (the VHD maximum) with one partition spanning it and an ext4 at its head.
+        let fixture = try DiskFixture(sizeMiB: 2040 * 1024)
+        try fixture.sgdisk(["-n", "1:0:0", "-t", "1:8300"])
+        try fixture.place(["mkfs.ext4", "-q", "-F", "-L", "huge"], sizeMiB: 16, atSector: 2048)
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device)
+        let volume = try #require(disk.volume(number: 1))
+        #expect(volume.size == (2040 << 30) - 2048 * 512 - 33 * 512)
+        #expect(volume.signature?.label == "huge")
+        let blkid = try fixture.blkid(offset: volume.start, size: volume.size)
+        #expect(volume.signature?.uuid == blkid["UUID"])
+    }
+
     @Test func grownDiskReportsTheMisplacedBackup() throws {
         let fixture = try Self.makeGPT()
         try ExternalTool.check(["truncate", "-s", "80M", fixture.path])
