@@ -51,18 +51,30 @@ public final class GuestImage {
         layoutWarnings.map { "\($0)" } + filesystem.warnings.map(\.message)
     }
 
-    /// Writes the filesystem's metadata back and flushes the image, keeping everything open.
+    /// Writes the filesystem's metadata back and commits the image's edit journal (all or nothing), keeping
+    /// everything open for more changes.
     public func commit() throws {
         try filesystem.commit()
-        if filesystem.isWritable { try image.device.flush() }
+        if filesystem.isWritable { try image.commit() }
     }
 
-    /// Writes everything back (for a writable session), flushes the image and releases the filesystem.
-    /// The filesystem handle is released even when writing fails.
+    /// Writes everything back and commits (for a writable session), then releases the filesystem. The handle
+    /// is released even when writing fails; the image then keeps none of the session's changes.
     public func close() throws {
         guard !closed else { return }
         closed = true
-        try filesystem.close()
-        if filesystem.isWritable { try image.device.flush() }
+        do {
+            try filesystem.close()
+        } catch {
+            image.abandon()
+            throw error
+        }
+        if filesystem.isWritable { try image.commit() }
+    }
+
+    /// Drops every change of the session: the image file stays as it was.
+    public func abandon() {
+        closed = true
+        image.abandon()
     }
 }

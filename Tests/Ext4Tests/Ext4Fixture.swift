@@ -64,11 +64,14 @@ final class Ext4Fixture: @unchecked Sendable {
         return try Ext4FileSystem(device: disk.device, writable: writable, clock: clock)
     }
 
-    /// Opens writable, runs `body`, closes (writing metadata back).
-    func edit(_ body: (Ext4FileSystem) throws -> Void) throws {
-        let fs = try open(writable: true)
+    /// Opens writable, runs `body`, closes the filesystem (writing metadata back) and commits the image's
+    /// edit journal.
+    func edit(clock: Int64 = 1_600_000_000, _ body: (Ext4FileSystem) throws -> Void) throws {
+        let disk = try DiskImage.open(path: image, writable: true)
+        let fs = try Ext4FileSystem(device: disk.device, writable: true, clock: clock)
         try body(fs)
         try fs.close()
+        try disk.commit()
     }
 
     func debugfs(_ request: String) throws -> String { try Fixtures.debugfs(image, request) }

@@ -85,7 +85,7 @@ import _TestSupport
         do {
             let (image, fs) = try Self.openRoot(path, writable: true)
             try Self.edit(fs)
-            try image.device.flush()
+            try image.commit()
         }
         let part = try Self.checkWithQemuAndE2fsck(path, in: directory)
         try Self.expectEdited(part)
@@ -102,7 +102,7 @@ import _TestSupport
         do {
             let (image, fs) = try Self.openRoot(child, writable: true)
             try Self.edit(fs)
-            try image.device.flush()
+            try image.commit()
         }
         #expect(try FileDigest.sha256(parent) == parentBefore, "the parent is never written")
         let part = try Self.checkWithQemuAndE2fsck(child, in: directory, chain: true)

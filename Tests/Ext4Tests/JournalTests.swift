@@ -77,7 +77,7 @@ import _TestSupport
         var word = try image.device.read(at: 1024 + 0x60, count: 4)
         word[3] |= 0x80
         try image.device.write(at: 1024 + 0x60, bytes: word)
-        try image.device.flush()
+        try image.commit()
         do {
             _ = try Ext4FileSystem(device: image.device, writable: false)
             Issue.record("an unknown incompat feature was accepted")

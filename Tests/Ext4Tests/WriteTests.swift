@@ -194,12 +194,12 @@ import _TestSupport
 
     @Test func fixedClockStampsEveryChange() throws {
         let fixture = try Ext4Fixture()
-        let fs = try fixture.open(writable: true, clock: 1_234_567_890)
-        try fs.writeFile("/etc/new", contents: [1])
-        try fs.makeDirectory("/newdir")
-        try fs.makeSymlink("/newlink", target: "etc")
-        try fs.chmod("/etc/passwd", mode: 0o640)
-        try fs.close()
+        try fixture.edit(clock: 1_234_567_890) { fs in
+            try fs.writeFile("/etc/new", contents: [1])
+            try fs.makeDirectory("/newdir")
+            try fs.makeSymlink("/newlink", target: "etc")
+            try fs.chmod("/etc/passwd", mode: 0o640)
+        }
         try fixture.expectClean()
         for path in ["/etc/new", "/newdir", "/newlink"] {
             let stat = try fixture.debugfs("stat \(path)")
@@ -229,6 +229,7 @@ import _TestSupport
             try fs.writeFile("/etc/motd", contents: Array("through a slice\n".utf8))
             try fs.removeDirectory("/boot", recursive: true)
             try fs.close()
+            try image.commit()
         }
         let result = try Fixtures.fsck(disk, offset: offset)
         #expect(result.status == 0, "\(result.output)")
