@@ -79,7 +79,8 @@ struct SysconfigTests {
         var file = ShellVariableFile("A=1\r\nHWADDR=00:11\r\nB=2\r\nHWADDR=00:22")
         let removed = file.unset("HWADDR")
         #expect(removed)
-        #expect(file.text == "A=1\r\nB=2")
+        // Surviving lines are byte-identical: B keeps its CRLF.
+        #expect(file.text == "A=1\r\nB=2\r\n")
         let removedAgain = file.unset("HWADDR")
         #expect(!removedAgain)
         var appended = ShellVariableFile("A=1\r\nB=2")

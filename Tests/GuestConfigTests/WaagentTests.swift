@@ -98,7 +98,7 @@ struct WaagentTests {
         #expect(conf.text == "ResourceDisk.Format = n   # format it\r\nOS.EnableFirewall=n")
         let removed = conf.unset("OS.EnableFirewall")
         #expect(removed)
-        #expect(conf.text == "ResourceDisk.Format = n   # format it")
+        #expect(conf.text == "ResourceDisk.Format = n   # format it\r\n")
     }
 }
 

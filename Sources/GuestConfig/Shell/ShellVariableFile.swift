@@ -134,14 +134,10 @@ public struct ShellVariableFile: Sendable {
         return !indices.isEmpty
     }
 
-    /// Removes the line at `index`; when it was the last line and had no terminator, the new last line
-    /// loses its terminator too, so a file without a final newline stays without one.
+    /// Removes the line at `index`. The lines around it stay byte-identical; when the removed line was a
+    /// last line without terminator, the file now ends with the previous line's newline.
     private mutating func removeLine(at index: Int) {
-        let wasLastWithoutNewline = index == document.lines.count - 1 && document.lines[index].terminator == .none
         document.lines.remove(at: index)
-        if wasLastWithoutNewline, let last = document.lines.indices.last {
-            document.lines[last].terminator = .none
-        }
     }
 
     /// The quoting most used by existing assignments (bare for an empty file).

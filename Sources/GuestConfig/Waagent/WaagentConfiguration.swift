@@ -143,11 +143,8 @@ public struct WaagentConfiguration: Sendable {
     @discardableResult
     public mutating func unset(_ key: String) -> Bool {
         let indices = entries.filter { $0.key == key }.map(\.lineIndex)
-        for index in indices.reversed() {
-            let lastWithoutNewline = index == document.lines.count - 1 && document.lines[index].terminator == .none
-            document.lines.remove(at: index)
-            if lastWithoutNewline, let last = document.lines.indices.last { document.lines[last].terminator = .none }
-        }
+        // Other lines stay byte-identical (so removing a last line without newline leaves the previous one's).
+        for index in indices.reversed() { document.lines.remove(at: index) }
         return !indices.isEmpty
     }
 }
