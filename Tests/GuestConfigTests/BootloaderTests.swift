@@ -234,4 +234,50 @@ struct BootloaderTests {
         #expect(results.first?.error?.code == .malformed)
         #expect(results.first?.edit == nil)
     }
+
+    @Test func debianKoptLineIsEditedWithAllEntries() throws {
+        let text = """
+            ### BEGIN AUTOMAGIC KERNELS LIST
+            # kopt=root=UUID=3c1d ro quiet
+            ## ## End Default Options ##
+            title Ubuntu 8.04, kernel 2.6.24-19-server
+            root (hd0,0)
+            kernel /boot/vmlinuz-2.6.24-19-server root=UUID=3c1d ro quiet splash
+
+            """
+        let edit = try KernelArgumentEdit(add: ["console=ttyS0"], remove: ["quiet"])
+        var all = GrubLegacyMenu(text)
+        all.editKernelArguments(edit)
+        #expect(all.text == text
+            .replacingAll("# kopt=root=UUID=3c1d ro quiet\n", with: "# kopt=root=UUID=3c1d ro console=ttyS0\n")
+            .replacingAll("ro quiet splash\n", with: "ro splash console=ttyS0\n"))
+        var chosen = GrubLegacyMenu(text)
+        chosen.editKernelArguments(edit, entries: .indices([0]))
+        #expect(chosen.text.contains("# kopt=root=UUID=3c1d ro quiet\n"))
+        #expect(chosen.result.findings.contains { $0.kind == .skipped && $0.line == 2 })
+    }
+
+    @Test func commandLinesForReadinessChecks() {
+        let files = [
+            "/boot/grub2/grub.cfg": BootCorpus.centos7GrubCfg,
+            "/etc/default/grub": BootCorpus.ubuntu2204DefaultGrubAzure,
+            "/boot/grub2/grubenv": BootCorpus.grubenv(BootCorpus.rhel8GrubenvBody),
+            "/boot/loader/entries/x.conf": BootCorpus.rhel8BLSEntry,
+            "/boot/grub/menu.lst": BootCorpus.sles11MenuLstEdited,
+        ]
+        let lines = BootloaderFileKind.commandLines(in: files)
+        #expect(lines.map(\.location) == [
+            "entry 0 (SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
+            "entry 1 (Failsafe -- SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
+            "line 9 (CentOS Linux (3.10.0-1160.el7.x86_64) 7 (Core))", "kernelopts", "options",
+            "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT",
+        ])
+        let linux = lines.first { $0.location == "GRUB_CMDLINE_LINUX" }!
+        #expect(linux.contains(name: "console", valuePrefix: "ttyS0"))
+        #expect(linux.contains(name: "rootdelay", valuePrefix: "300"))
+        #expect(!linux.contains(name: "net.ifnames"))
+        #expect(lines[0].contains(name: "rootdelay"))
+        #expect(!lines[1].contains(name: "console"))
+    }
 }
+

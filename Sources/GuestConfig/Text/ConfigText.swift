@@ -53,6 +53,12 @@ public struct ConfigText: Sendable, Hashable {
 
     public init(lines: [ConfigLine]) { self.lines = lines }
 
+    /// Decodes a file's bytes for the editors, which take `String`: UTF-8 only, never repaired.
+    /// - Throws: `.invalidEncoding` with the offset of the first invalid byte.
+    public static func decode(_ bytes: [UInt8], path: String? = nil) throws(GuestConfigError) -> String {
+        try ConfigText(bytes: bytes, path: path).text
+    }
+
     /// The file text: every line's content and terminator, concatenated.
     public var text: String {
         var out = ""
