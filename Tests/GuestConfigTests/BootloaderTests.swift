@@ -200,7 +200,8 @@ struct BootloaderTests {
         #expect(BootloaderFileKind.detect(path: "/boot/efi/EFI/redhat/grubenv") == .grubEnvironment)
         #expect(BootloaderFileKind.detect(path: "/boot/loader/entries/abc-4.18.conf") == .bootLoaderSpecEntry)
         #expect(BootloaderFileKind.detect(path: "/etc/default/grub") == .grub2Defaults)
-        #expect(BootloaderFileKind.detect(path: "/etc/default/grub.d/50-cloudimg-settings.cfg") == nil)
+        #expect(BootloaderFileKind.detect(path: "/etc/default/grub.d/50-cloudimg-settings.cfg") == .grub2Defaults)
+        #expect(BootloaderFileKind.detect(path: "/etc/default/grub.d/x.cfg.bak") == nil)
         #expect(BootloaderFileKind.detect(path: "/boot/loader/entries/sub/x.conf") == nil)
         #expect(BootloaderFileKind.detect(path: "/etc/fstab") == nil)
     }
@@ -278,6 +279,39 @@ struct BootloaderTests {
         #expect(!linux.contains(name: "net.ifnames"))
         #expect(lines[0].contains(name: "rootdelay"))
         #expect(!lines[1].contains(name: "console"))
+    }
+
+    @Test func ubuntuCloudImageDropInIsEditedWithoutCreatingOverrides() throws {
+        let files = [
+            "/etc/default/grub": BootCorpus.ubuntu1604DefaultGrub,
+            "/etc/default/grub.d/50-cloudimg-settings.cfg": BootCorpus.ubuntu1804CloudimgSettings,
+        ]
+        let edit = try KernelArgumentEdit(add: ["rootdelay=300", "console=ttyS0"], remove: ["quiet", "splash"])
+        let results = edit.apply(toBootloaderFiles: files)
+        #expect(results.map(\.path) == ["/etc/default/grub", "/etc/default/grub.d/50-cloudimg-settings.cfg"])
+        // The main file gets the additions in GRUB_CMDLINE_LINUX (console=ttyS0 is already in the drop-in's
+        // GRUB_CMDLINE_LINUX_DEFAULT but not in this file, so it is added here too).
+        #expect(results[0].edit!.edited == BootCorpus.ubuntu1604DefaultGrub
+            .replacingAll("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"", with: "GRUB_CMDLINE_LINUX_DEFAULT=\"\"")
+            .replacingAll("locale=en_US\"", with: "locale=en_US rootdelay=300 console=ttyS0\""))
+        // The drop-in has no GRUB_CMDLINE_LINUX: nothing is created; rootdelay goes to the variable it has.
+        #expect(results[1].edit!.edited == BootCorpus.ubuntu1804CloudimgSettings
+            .replacingAll("earlyprintk=ttyS0\"", with: "earlyprintk=ttyS0 rootdelay=300\""))
+        // What grub-mkconfig would see: source both, in order, and read the variables.
+        let combined = results[0].edit!.edited + results[1].edit!.edited
+        let values = try Oracle.shellValues(combined, keys: ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"])
+        let effective = KernelCommandLine(values["GRUB_CMDLINE_LINUX"]! + " " + values["GRUB_CMDLINE_LINUX_DEFAULT"]!)
+        for wanted in ["rootdelay=300", "console=ttyS0", "console=tty1", "earlyprintk=ttyS0"] {
+            #expect(effective.arguments.contains { $0.text == wanted }, "\(wanted)")
+        }
+        #expect(!effective.arguments.contains { $0.text == "quiet" || $0.text == "splash" })
+    }
+
+    @Test func deleteRootPasswordIsWaagentsLock() throws {
+        var shadow = AccountDatabase(SystemCorpus.centos6Shadow, kind: .shadow)
+        try shadow.deleteRootPassword()
+        #expect(shadow.text.hasPrefix("root:*LOCK*:14600::::::\nbin:*:"))
+        #expect(shadow.records.filter { $0.name == "root" }.count == 1)
     }
 }
 

@@ -139,6 +139,13 @@ public struct AccountDatabase: Sendable {
         }
     }
 
+    /// What waagent's `Provisioning.DeleteRootPassword` does (``RootPasswordLock/waagent``). It does not
+    /// empty the field: an empty password field would let anyone log in as root without a password.
+    @discardableResult
+    public mutating func deleteRootPassword() throws(GuestConfigError) -> Bool {
+        try lockRootPassword(.waagent)
+    }
+
     /// True when root cannot log in with a password: its hash is `*`, starts with `!`, or is `*LOCK*`.
     public var isRootPasswordLocked: Bool {
         guard kind == .shadow, let root = record(named: "root") else { return false }

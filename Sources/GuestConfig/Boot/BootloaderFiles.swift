@@ -22,6 +22,7 @@ public enum BootloaderFileKind: String, Sendable, Hashable, CaseIterable {
     /// `/boot/efi/EFI/*/grub.cfg` and `grubenv` are the UEFI copies (for example `EFI/redhat`, `EFI/ubuntu`).
     public static let searchPatterns = [
         "/boot/loader/entries/*.conf", "/boot/efi/EFI/*/grub.cfg", "/boot/efi/EFI/*/grubenv",
+        "/etc/default/grub.d/*.cfg",
     ]
 
     /// The kind of the file at a guest path, or nil when the path is not one of the boot-loader files.
@@ -35,6 +36,9 @@ public enum BootloaderFileKind: String, Sendable, Hashable, CaseIterable {
         }
         if components.count == 4, path.hasPrefix("/boot/loader/entries/"), name.hasSuffix(".conf") {
             return .bootLoaderSpecEntry
+        }
+        if components.count == 4, path.hasPrefix("/etc/default/grub.d/"), name.hasSuffix(".cfg") {
+            return .grub2Defaults
         }
         let underBoot = path.hasPrefix("/boot/grub/") || path.hasPrefix("/boot/grub2/")
             || (path.hasPrefix("/boot/efi/EFI/") && components.count == 5)
@@ -85,7 +89,7 @@ extension KernelArgumentEdit {
                     path: path, kind: kind, edit: menu.result, summary: outcomes.map { "entry \($0.entry): \($0.outcome.summary)" })
             case .grub2Defaults:
                 var defaults = Grub2Defaults(text, path: path)
-                let outcomes = defaults.editKernelArguments(self)
+                let outcomes = defaults.editKernelArguments(self, createMissing: path == "/etc/default/grub")
                 return BootloaderFileResult(
                     path: path, kind: kind, edit: defaults.result, summary: outcomes.map { "\($0.key): \($0.outcome.summary)" })
             case .grub2Config:

@@ -5,6 +5,11 @@
 /// existing argument of the same name is made where that argument is, so no stale value is left in the other
 /// variable; other additions go to `GRUB_CMDLINE_LINUX` (created when missing). Quoting (`"…"`, `'…'` or
 /// bare) is kept.
+///
+/// The drop-ins `/etc/default/grub.d/*.cfg` (Ubuntu cloud images set `GRUB_CMDLINE_LINUX_DEFAULT` in
+/// `50-cloudimg-settings.cfg`) are sourced after the main file and override it, so they are edited with
+/// `createMissing: false`: only variables they already set are changed, because a new assignment there
+/// would replace the main file's value.
 public struct Grub2Defaults: Sendable {
     public static let commandLineKey = "GRUB_CMDLINE_LINUX"
     public static let defaultCommandLineKey = "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -43,7 +48,9 @@ public struct Grub2Defaults: Sendable {
     /// Applies `edit` as described in the type's discussion.
     /// - Returns: one outcome per variable that the edit concerned.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(key: String, outcome: KernelArgumentEdit.Outcome)] {
+    public mutating func editKernelArguments(_ edit: KernelArgumentEdit, createMissing: Bool = true)
+        -> [(key: String, outcome: KernelArgumentEdit.Outcome)]
+    {
         let keys = [Self.commandLineKey, Self.defaultCommandLineKey]
         var values: [String: String] = [:]
         for key in keys {
@@ -68,7 +75,13 @@ public struct Grub2Defaults: Sendable {
                     ? arguments.contains { $0.isSameArgument(as: addition) }
                     : arguments.contains { $0.hasSameName(as: addition) }
             }
-            if holders.isEmpty { perKey[Self.commandLineKey]!.add.append(addition.text) }
+            if holders.isEmpty {
+                if createMissing || values[Self.commandLineKey] != nil {
+                    perKey[Self.commandLineKey]!.add.append(addition.text)
+                } else if values[Self.defaultCommandLineKey] != nil {
+                    perKey[Self.defaultCommandLineKey]!.add.append(addition.text)
+                }
+            }
             else { for key in holders { perKey[key]!.add.append(addition.text) } }
         }
         var outcomes: [(key: String, outcome: KernelArgumentEdit.Outcome)] = []
