@@ -74,6 +74,9 @@ extension Oracle {
     /// `sshd -T -f FILE` with a throwaway host key; returns the value sshd reports for `keyword`.
     static func sshdEffective(_ text: String, keyword: String) throws -> String? {
         let dir = try TemporaryDirectory(prefix: "gc-sshd")
+        // sshd refuses to run, even with -T, without its privilege separation directory (systemd normally
+        // creates it at service start).
+        try ExternalTool.check(["mkdir", "-p", "/run/sshd"])
         try ExternalTool.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.file("key")])
         try ("HostKey \(dir.file("key"))\n" + text).write(toFile: dir.file("sshd_config"), atomically: true, encoding: .utf8)
         let result = try ExternalTool.check([try which("sshd"), "-T", "-f", dir.file("sshd_config")])
