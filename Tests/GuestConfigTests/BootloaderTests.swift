@@ -313,5 +313,14 @@ struct BootloaderTests {
         #expect(shadow.text.hasPrefix("root:*LOCK*:14600::::::\nbin:*:"))
         #expect(shadow.records.filter { $0.name == "root" }.count == 1)
     }
+
+    @Test func severalBLSOptionsLinesShareOneCommandLine() throws {
+        var entry = BootLoaderSpecEntry("title x\noptions root=UUID=1 ro rootdelay=10\noptions quiet\n")
+        entry.editKernelArguments(try KernelArgumentEdit(add: ["rootdelay=300", "console=ttyS0"], remove: ["quiet"]))
+        #expect(entry.text == "title x\noptions root=UUID=1 ro rootdelay=300\noptions console=ttyS0\n")
+        var again = BootLoaderSpecEntry(entry.text)
+        again.editKernelArguments(try KernelArgumentEdit(add: ["rootdelay=300", "console=ttyS0"], remove: ["quiet"]))
+        #expect(!again.result.changed)
+    }
 }
 

@@ -64,32 +64,15 @@ public struct Grub2Defaults: Sendable {
                 }
             }
         }
-        // Decide, per addition, which variables receive it.
-        var perKey: [String: (add: [String], remove: [String])] = [:]
-        for key in keys { perKey[key] = ([], edit.removals.map(\.text)) }
-        for addition in edit.additions {
-            let repeatable = addition.value == nil || edit.repeatableNames.contains(addition.normalizedName)
-            let holders = keys.filter { key in
-                let arguments = KernelCommandLine(values[key] ?? "").arguments
-                return repeatable
-                    ? arguments.contains { $0.isSameArgument(as: addition) }
-                    : arguments.contains { $0.hasSameName(as: addition) }
-            }
-            if holders.isEmpty {
-                if createMissing || values[Self.commandLineKey] != nil {
-                    perKey[Self.commandLineKey]!.add.append(addition.text)
-                } else if values[Self.defaultCommandLineKey] != nil {
-                    perKey[Self.defaultCommandLineKey]!.add.append(addition.text)
-                }
-            }
-            else { for key in holders { perKey[key]!.add.append(addition.text) } }
-        }
+        // Additions go where an argument of the same name already is, else to GRUB_CMDLINE_LINUX (when it
+        // may be created or exists), else to GRUB_CMDLINE_LINUX_DEFAULT.
+        let fallback: Int? =
+            createMissing || values[Self.commandLineKey] != nil ? 0 : (values[Self.defaultCommandLineKey] != nil ? 1 : nil)
+        let edits = edit.distributed(over: keys.map { values[$0] }, fallback: fallback)
         var outcomes: [(key: String, outcome: KernelArgumentEdit.Outcome)] = []
-        for key in keys {
-            let plan = perKey[key]!
-            guard values[key] != nil || !plan.add.isEmpty else { continue }
-            guard let keyEdit = try? KernelArgumentEdit(add: plan.add, remove: plan.remove, repeatableNames: edit.repeatableNames)
-            else { continue }
+        for (index, key) in keys.enumerated() {
+            let keyEdit = edits[index]
+            guard values[key] != nil || !keyEdit.additions.isEmpty else { continue }
             let outcome = keyEdit.apply(to: values[key] ?? "")
             if outcome.changed || values[key] == nil {
                 // Arguments are validated not to contain newlines, so set cannot fail here.
