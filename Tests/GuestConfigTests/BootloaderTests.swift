@@ -322,5 +322,15 @@ struct BootloaderTests {
         again.editKernelArguments(try KernelArgumentEdit(add: ["rootdelay=300", "console=ttyS0"], remove: ["quiet"]))
         #expect(!again.result.changed)
     }
+
+    @Test func variableReferencesInDefaultGrubKeepWorking() throws {
+        let text = "GRUB_CMDLINE_LINUX=\"ro quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX rhgb quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=$EXTRA\n"
+        var defaults = Grub2Defaults(text)
+        defaults.editKernelArguments(try KernelArgumentEdit(add: ["console=ttyS0"], remove: ["rhgb"]))
+        #expect(defaults.text == "GRUB_CMDLINE_LINUX=\"ro quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet console=ttyS0\"\nGRUB_CMDLINE_LINUX_DEFAULT=$EXTRA\n")
+        #expect(defaults.result.findings.contains { $0.kind == .skipped && $0.line == 3 })
+        let values = try Oracle.shellValues("EXTRA=x\n" + defaults.text, keys: ["GRUB_CMDLINE_LINUX"])
+        #expect(values["GRUB_CMDLINE_LINUX"] == "ro quiet quiet console=ttyS0")
+    }
 }
 

@@ -53,15 +53,25 @@ public struct Grub2Defaults: Sendable {
     {
         let keys = [Self.commandLineKey, Self.defaultCommandLineKey]
         var values: [String: String] = [:]
+        // Values with `$VAR` are edited in their raw double-quoted text so the references keep working.
+        var rawDoubleQuoted: Set<String> = []
         for key in keys {
-            if let a = file.assignment(of: key) {
-                values[key] = a.value
-                if a.hasExpansion {
-                    editFindings.append(
-                        ConfigFinding(
-                            .info, .variableReference, line: a.lineIndex + 1,
-                            "\(key) refers to other variables; only its literal arguments are edited"))
-                }
+            guard let a = file.assignment(of: key) else { continue }
+            values[key] = a.value
+            guard a.hasExpansion else { continue }
+            if a.quoteStyle == .double, !edit.additions.contains(where: { $0.text.contains("\"") }) {
+                rawDoubleQuoted.insert(key)
+                values[key] = String(a.rawValue.dropFirst().dropLast())
+                editFindings.append(
+                    ConfigFinding(
+                        .info, .variableReference, line: a.lineIndex + 1,
+                        "\(key) refers to other variables; those references are left alone"))
+            } else {
+                values[key] = nil
+                editFindings.append(
+                    ConfigFinding(
+                        .warning, .skipped, line: a.lineIndex + 1,
+                        "\(key) is built from other variables in a form this editor does not rewrite; not edited"))
             }
         }
         // Additions go where an argument of the same name already is, else to GRUB_CMDLINE_LINUX (when it
@@ -73,8 +83,11 @@ public struct Grub2Defaults: Sendable {
         for (index, key) in keys.enumerated() {
             let keyEdit = edits[index]
             guard values[key] != nil || !keyEdit.additions.isEmpty else { continue }
+            if file.assignment(of: key) != nil, values[key] == nil { continue }  // skipped above
             let outcome = keyEdit.apply(to: values[key] ?? "")
-            if outcome.changed || values[key] == nil {
+            if rawDoubleQuoted.contains(key) {
+                if outcome.changed { _ = file.setRawValue(key, to: "\"" + outcome.commandLine + "\"") }
+            } else if outcome.changed || values[key] == nil {
                 // Arguments are validated not to contain newlines, so set cannot fail here.
                 _ = try? file.set(key, to: outcome.commandLine)
             }

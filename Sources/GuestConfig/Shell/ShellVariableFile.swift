@@ -125,6 +125,16 @@ public struct ShellVariableFile: Sendable {
         return true
     }
 
+    /// Replaces the winning assignment's value text with `raw`, written as is (the caller quotes it).
+    /// Used to edit a value that refers to other variables without escaping its `$`.
+    mutating func setRawValue(_ key: String, to raw: String) -> Bool {
+        guard let existing = assignment(of: key) else { return false }
+        let content = existing.prefix + raw + existing.suffix
+        let changed = document.lines[existing.lineIndex].content != content
+        document.replaceContent(at: existing.lineIndex, with: content)
+        return changed
+    }
+
     /// Removes every assignment of `key`.
     /// - Returns: true when a line was removed.
     @discardableResult
