@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("passwd, shadow, group, gshadow")
@@ -41,7 +42,10 @@ struct AccountTests {
         shadow.removeUser("azureuser")
         group.removeUser("azureuser")
         gshadow.removeUser("azureuser")
-        #expect(passwd.text == SystemCorpus.centos6Passwd.replacingAll("azureuser:x:1000:1000:Azure User:/home/azureuser:/bin/bash\n", with: ""))
+        #expect(
+            passwd.text
+                == SystemCorpus.centos6Passwd.replacingAll(
+                    "azureuser:x:1000:1000:Azure User:/home/azureuser:/bin/bash\n", with: ""))
         #expect(!shadow.text.contains("azureuser"))
         #expect(shadow.text.hasPrefix("root:$6$"))
         #expect(group.text == "root:x:0:\nbin:x:1:bin,daemon\nwheel:x:10:root\nadm:x:4:daemon\nsshd:x:74:\n")
@@ -82,7 +86,11 @@ struct AccountTests {
             group.removeUser(victim)
             let kept = group.records.map(\.name)
             // Order of the others is unchanged, and the victim is in no member list.
-            #expect(kept == ConfigText(text).lines.map { String($0.content.prefix { $0 != ":" }) }.filter { kept.contains($0) })
+            #expect(
+                kept
+                    == ConfigText(text).lines.map { String($0.content.prefix { $0 != ":" }) }.filter {
+                        kept.contains($0)
+                    })
             #expect(!group.records.contains { AccountDatabase.members($0.fields[3]).contains(victim) })
             var again = AccountDatabase(group.text, kind: .group)
             let changed = again.removeUser(victim)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("GRUB legacy, GRUB 2, BLS and grubenv")
@@ -37,7 +38,10 @@ struct BootloaderTests {
         var byTitle = GrubLegacyMenu(BootCorpus.sles11MenuLst)
         byTitle.editKernelArguments(edit, entries: .titleContaining("Failsafe"))
         let diff = byTitle.result.unifiedDiff()
-        #expect(diff.contains("+    kernel /boot/vmlinuz-3.0.76-0.11-default root=/dev/disk/by-id/scsi-14d53465420202020-part2 showopts"))
+        #expect(
+            diff.contains(
+                "+    kernel /boot/vmlinuz-3.0.76-0.11-default root=/dev/disk/by-id/scsi-14d53465420202020-part2 showopts"
+            ))
         #expect(diff.split(separator: "\n").filter { $0.hasPrefix("+") && !$0.hasPrefix("+++") }.count == 1)
     }
 
@@ -53,7 +57,10 @@ struct BootloaderTests {
         var sles = GrubLegacyMenu(BootCorpus.sles11MenuLst)
         sles.setMenuHidden(true)
         try sles.setTimeout(8)
-        #expect(sles.text.hasPrefix("# Modified by YaST2. Last modification on Mon Mar  3 10:10:10 UTC 2014\ndefault 0\ntimeout 8\n##YaST - generic_mbr\ngfxmenu (hd0,1)/boot/message\nhiddenmenu\n"))
+        #expect(
+            sles.text.hasPrefix(
+                "# Modified by YaST2. Last modification on Mon Mar  3 10:10:10 UTC 2014\ndefault 0\ntimeout 8\n##YaST - generic_mbr\ngfxmenu (hd0,1)/boot/message\nhiddenmenu\n"
+            ))
         // A menu without globals gets the command before the first title, with a space.
         var bare = GrubLegacyMenu("title x\n\tkernel /vmlinuz ro\n")
         try bare.setTimeout(3)
@@ -64,7 +71,10 @@ struct BootloaderTests {
         let text = "default=0\r\ntitle A\r\n\tkernel /vmlinuz ro quiet\r\n\tinitrd /initrd.img"
         var menu = GrubLegacyMenu(text)
         menu.editKernelArguments(azure)
-        #expect(menu.text == "default=0\r\ntitle A\r\n\tkernel /vmlinuz ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0\r\n\tinitrd /initrd.img")
+        #expect(
+            menu.text
+                == "default=0\r\ntitle A\r\n\tkernel /vmlinuz ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0\r\n\tinitrd /initrd.img"
+        )
     }
 
     @Test func xenEntriesAreReportedNotEdited() {
@@ -83,13 +93,18 @@ struct BootloaderTests {
         #expect(defaults.timeout == 0)
         try defaults.setTimeout(1)
         defaults.editKernelArguments(
-            try KernelArgumentEdit(add: ["console=tty1", "console=ttyS0,115200n8", "earlyprintk=ttyS0,115200", "rootdelay=300"]))
+            try KernelArgumentEdit(add: [
+                "console=tty1", "console=ttyS0,115200n8", "earlyprintk=ttyS0,115200", "rootdelay=300",
+            ]))
         #expect(defaults.text == BootCorpus.ubuntu2204DefaultGrubAzure)
         // The backquoted GRUB_DISTRIBUTOR is understood, not reported as malformed.
         #expect(!defaults.result.findings.contains { $0.kind == .malformedLine })
         // The shell reads the result as intended.
-        let values = try Oracle.shellValues(defaults.text, keys: ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_TIMEOUT"])
-        #expect(values["GRUB_CMDLINE_LINUX"] == "console=tty1 console=ttyS0,115200n8 earlyprintk=ttyS0,115200 rootdelay=300")
+        let values = try Oracle.shellValues(
+            defaults.text, keys: ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_TIMEOUT"])
+        #expect(
+            values["GRUB_CMDLINE_LINUX"] == "console=tty1 console=ttyS0,115200n8 earlyprintk=ttyS0,115200 rootdelay=300"
+        )
         #expect(values["GRUB_CMDLINE_LINUX_DEFAULT"] == "quiet splash")
         #expect(values["GRUB_TIMEOUT"] == "1")
     }
@@ -106,15 +121,18 @@ struct BootloaderTests {
     @Test func replacementHappensWhereTheArgumentIs() throws {
         let text = "GRUB_CMDLINE_LINUX_DEFAULT='quiet rootdelay=10'\nGRUB_CMDLINE_LINUX=ro\n"
         var defaults = Grub2Defaults(text)
-        defaults.editKernelArguments(try KernelArgumentEdit(add: ["rootdelay=300", "console=ttyS0"], remove: ["quiet"]))
-        #expect(defaults.text == "GRUB_CMDLINE_LINUX_DEFAULT='rootdelay=300'\nGRUB_CMDLINE_LINUX=\"ro console=ttyS0\"\n")
+        defaults.editKernelArguments(
+            try KernelArgumentEdit(add: ["rootdelay=300", "console=ttyS0"], remove: ["quiet"]))
+        #expect(
+            defaults.text == "GRUB_CMDLINE_LINUX_DEFAULT='rootdelay=300'\nGRUB_CMDLINE_LINUX=\"ro console=ttyS0\"\n")
         let values = try Oracle.shellValues(defaults.text, keys: ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"])
         #expect(values == ["GRUB_CMDLINE_LINUX": "ro console=ttyS0", "GRUB_CMDLINE_LINUX_DEFAULT": "rootdelay=300"])
         // Missing GRUB_CMDLINE_LINUX is created.
         var empty = Grub2Defaults("GRUB_TIMEOUT=5\n")
         empty.editKernelArguments(try KernelArgumentEdit(add: ["rootdelay=300"]))
         #expect(empty.text == "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=rootdelay=300\n")
-        #expect(try Oracle.shellValues(empty.text, keys: ["GRUB_CMDLINE_LINUX"])["GRUB_CMDLINE_LINUX"] == "rootdelay=300")
+        #expect(
+            try Oracle.shellValues(empty.text, keys: ["GRUB_CMDLINE_LINUX"])["GRUB_CMDLINE_LINUX"] == "rootdelay=300")
     }
 
     // MARK: grub.cfg
@@ -140,7 +158,10 @@ struct BootloaderTests {
     @Test func linuxefiLinesAreEdited() {
         var config = Grub2Config("  linuxefi /vmlinuz-4.18 root=UUID=1 ro rhgb quiet\n  initrdefi /initramfs.img\n")
         config.editKernelArguments(azure)
-        #expect(config.text == "  linuxefi /vmlinuz-4.18 root=UUID=1 ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0\n  initrdefi /initramfs.img\n")
+        #expect(
+            config.text
+                == "  linuxefi /vmlinuz-4.18 root=UUID=1 ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0\n  initrdefi /initramfs.img\n"
+        )
         // A kernel line without arguments gets a separating space.
         var bare = Grub2Config("linux /vmlinuz\n")
         bare.editKernelArguments(try! KernelArgumentEdit(add: ["ro"]))
@@ -162,7 +183,9 @@ struct BootloaderTests {
         let expected = BootCorpus.grubenv(
             BootCorpus.rhel8GrubenvBody.replacingAll(
                 "ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet \n",
-                with: "ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 \n"))
+                with:
+                    "ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 \n"
+            ))
         #expect(block.text == expected)
         #expect(block.text.utf8.count == 1024)
         #expect(block.value(of: "saved_entry") == "3f1c7b0c2a6d4b2e9f8a7c6b5d4e3f2a-4.18.0-513.5.1.el8_9.x86_64")
@@ -171,7 +194,10 @@ struct BootloaderTests {
     @Test func rhel9BLSLiteralOptions() {
         var entry = BootLoaderSpecEntry(BootCorpus.rhel9BLSEntry)
         entry.editKernelArguments(azure)
-        #expect(entry.value(of: "options") == "root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0")
+        #expect(
+            entry.value(of: "options")
+                == "root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0"
+        )
         #expect(entry.value(of: "linux") == "/vmlinuz-5.14.0-362.8.1.el9_3.x86_64")
         let diff = entry.result.unifiedDiff()
         #expect(diff.split(separator: "\n").filter { $0.hasPrefix("-") || $0.hasPrefix("+") }.count == 4)
@@ -208,26 +234,38 @@ struct BootloaderTests {
 
     @Test func rhel8FileSetIsEditedConsistently() throws {
         let files = [
-            "/etc/default/grub": "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet\"\n",
+            "/etc/default/grub":
+                "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet\"\n",
             "/boot/grub2/grubenv": BootCorpus.grubenv(BootCorpus.rhel8GrubenvBody),
             "/boot/loader/entries/3f1c-4.18.0-513.5.1.el8_9.x86_64.conf": BootCorpus.rhel8BLSEntry,
             "/etc/fstab": "UUID=1 / xfs defaults 0 0\n",
         ]
         let results = azure.apply(toBootloaderFiles: files)
-        #expect(results.map(\.path) == ["/boot/grub2/grubenv", "/boot/loader/entries/3f1c-4.18.0-513.5.1.el8_9.x86_64.conf", "/etc/default/grub"])
+        #expect(
+            results.map(\.path) == [
+                "/boot/grub2/grubenv", "/boot/loader/entries/3f1c-4.18.0-513.5.1.el8_9.x86_64.conf",
+                "/etc/default/grub",
+            ])
         #expect(results.map(\.changed) == [true, false, true])
         for result in results { #expect(result.error == nil) }
         // Applying again to the outputs changes nothing.
         var edited = files
         for result in results { edited[result.path] = result.edit!.edited }
         #expect(azure.apply(toBootloaderFiles: edited).allSatisfy { !$0.changed })
-        #expect(results[0].summary == ["kernelopts: added rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0; removed rhgb quiet crashkernel=auto"])
-        #expect(results[0].edit!.unifiedDiff().hasPrefix("--- a/boot/grub2/grubenv\n+++ b/boot/grub2/grubenv\n@@ -1,5 +1,5 @@\n"))
+        #expect(
+            results[0].summary == [
+                "kernelopts: added rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0; removed rhgb quiet crashkernel=auto"
+            ])
+        #expect(
+            results[0].edit!.unifiedDiff().hasPrefix(
+                "--- a/boot/grub2/grubenv\n+++ b/boot/grub2/grubenv\n@@ -1,5 +1,5 @@\n"))
     }
 
     @Test func withoutGrubenvBLSAdditionsAreMade() {
         let results = azure.apply(toBootloaderFiles: ["/boot/loader/entries/a.conf": "options $kernelopts quiet\n"])
-        #expect(results.first?.edit?.edited == "options $kernelopts rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0\n")
+        #expect(
+            results.first?.edit?.edited
+                == "options $kernelopts rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0\n")
     }
 
     @Test func badGrubenvIsReportedNotRewritten() {
@@ -249,9 +287,11 @@ struct BootloaderTests {
         let edit = try KernelArgumentEdit(add: ["console=ttyS0"], remove: ["quiet"])
         var all = GrubLegacyMenu(text)
         all.editKernelArguments(edit)
-        #expect(all.text == text
-            .replacingAll("# kopt=root=UUID=3c1d ro quiet\n", with: "# kopt=root=UUID=3c1d ro console=ttyS0\n")
-            .replacingAll("ro quiet splash\n", with: "ro splash console=ttyS0\n"))
+        #expect(
+            all.text
+                == text
+                .replacingAll("# kopt=root=UUID=3c1d ro quiet\n", with: "# kopt=root=UUID=3c1d ro console=ttyS0\n")
+                .replacingAll("ro quiet splash\n", with: "ro splash console=ttyS0\n"))
         var chosen = GrubLegacyMenu(text)
         chosen.editKernelArguments(edit, entries: .indices([0]))
         #expect(chosen.text.contains("# kopt=root=UUID=3c1d ro quiet\n"))
@@ -267,12 +307,13 @@ struct BootloaderTests {
             "/boot/grub/menu.lst": BootCorpus.sles11MenuLstEdited,
         ]
         let lines = BootloaderFileKind.commandLines(in: files)
-        #expect(lines.map(\.location) == [
-            "entry 0 (SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
-            "entry 1 (Failsafe -- SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
-            "line 9 (CentOS Linux (3.10.0-1160.el7.x86_64) 7 (Core))", "kernelopts", "options",
-            "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT",
-        ])
+        #expect(
+            lines.map(\.location) == [
+                "entry 0 (SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
+                "entry 1 (Failsafe -- SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
+                "line 9 (CentOS Linux (3.10.0-1160.el7.x86_64) 7 (Core))", "kernelopts", "options",
+                "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT",
+            ])
         let linux = lines.first { $0.location == "GRUB_CMDLINE_LINUX" }!
         #expect(linux.contains(name: "console", valuePrefix: "ttyS0"))
         #expect(linux.contains(name: "rootdelay", valuePrefix: "300"))
@@ -291,12 +332,16 @@ struct BootloaderTests {
         #expect(results.map(\.path) == ["/etc/default/grub", "/etc/default/grub.d/50-cloudimg-settings.cfg"])
         // The main file gets the additions in GRUB_CMDLINE_LINUX (console=ttyS0 is already in the drop-in's
         // GRUB_CMDLINE_LINUX_DEFAULT but not in this file, so it is added here too).
-        #expect(results[0].edit!.edited == BootCorpus.ubuntu1604DefaultGrub
-            .replacingAll("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"", with: "GRUB_CMDLINE_LINUX_DEFAULT=\"\"")
-            .replacingAll("locale=en_US\"", with: "locale=en_US rootdelay=300 console=ttyS0\""))
+        #expect(
+            results[0].edit!.edited
+                == BootCorpus.ubuntu1604DefaultGrub
+                .replacingAll("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"", with: "GRUB_CMDLINE_LINUX_DEFAULT=\"\"")
+                .replacingAll("locale=en_US\"", with: "locale=en_US rootdelay=300 console=ttyS0\""))
         // The drop-in has no GRUB_CMDLINE_LINUX: nothing is created; rootdelay goes to the variable it has.
-        #expect(results[1].edit!.edited == BootCorpus.ubuntu1804CloudimgSettings
-            .replacingAll("earlyprintk=ttyS0\"", with: "earlyprintk=ttyS0 rootdelay=300\""))
+        #expect(
+            results[1].edit!.edited
+                == BootCorpus.ubuntu1804CloudimgSettings
+                .replacingAll("earlyprintk=ttyS0\"", with: "earlyprintk=ttyS0 rootdelay=300\""))
         // What grub-mkconfig would see: source both, in order, and read the variables.
         let combined = results[0].edit!.edited + results[1].edit!.edited
         let values = try Oracle.shellValues(combined, keys: ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"])
@@ -324,13 +369,16 @@ struct BootloaderTests {
     }
 
     @Test func variableReferencesInDefaultGrubKeepWorking() throws {
-        let text = "GRUB_CMDLINE_LINUX=\"ro quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX rhgb quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=$EXTRA\n"
+        let text =
+            "GRUB_CMDLINE_LINUX=\"ro quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX rhgb quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=$EXTRA\n"
         var defaults = Grub2Defaults(text)
         defaults.editKernelArguments(try KernelArgumentEdit(add: ["console=ttyS0"], remove: ["rhgb"]))
-        #expect(defaults.text == "GRUB_CMDLINE_LINUX=\"ro quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet console=ttyS0\"\nGRUB_CMDLINE_LINUX_DEFAULT=$EXTRA\n")
+        #expect(
+            defaults.text
+                == "GRUB_CMDLINE_LINUX=\"ro quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet console=ttyS0\"\nGRUB_CMDLINE_LINUX_DEFAULT=$EXTRA\n"
+        )
         #expect(defaults.result.findings.contains { $0.kind == .skipped && $0.line == 3 })
         let values = try Oracle.shellValues("EXTRA=x\n" + defaults.text, keys: ["GRUB_CMDLINE_LINUX"])
         #expect(values["GRUB_CMDLINE_LINUX"] == "ro quiet quiet console=ttyS0")
     }
 }
-

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("Line model and unified diff")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 /// Random edit sequences with a seeded generator: lines no edit names stay byte-identical, and replaying
@@ -12,8 +13,10 @@ struct PropertyTests {
 
     @Test func shellFilesRandomSetUnset() throws {
         var rng = SeededGenerator(seed: 2024)
-        let corpora = [SystemCorpus.centos7IfcfgEth0, SystemCorpus.sles15IfcfgEth0, SystemCorpus.sles15SysconfigDhcp,
-            BootCorpus.ubuntu1204DefaultGrub, BootCorpus.centos7DefaultGrub]
+        let corpora = [
+            SystemCorpus.centos7IfcfgEth0, SystemCorpus.sles15IfcfgEth0, SystemCorpus.sles15SysconfigDhcp,
+            BootCorpus.ubuntu1204DefaultGrub, BootCorpus.centos7DefaultGrub,
+        ]
         let keys = ["BOOTPROTO", "ONBOOT", "HWADDR", "NEW_KEY", "ZONE", "GRUB_TIMEOUT", "DHCLIENT_SET_HOSTNAME"]
         let values = ["dhcp", "yes", "no", "two words", "", "a'b", "x\"y", "$HOME"]
         for corpus in corpora {
@@ -35,9 +38,10 @@ struct PropertyTests {
                     let once = try run(text)
                     #expect(try run(once) == once, "idempotence: \(operations)")
                     let touched = Set(operations.map(\.0))
-                    #expect(unchangedLinesPreserved(old: text, new: once) { line in
-                        touched.contains { line.content.hasPrefix($0 + "=") } || line.terminator == .none
-                    }, "\(operations)")
+                    #expect(
+                        unchangedLinesPreserved(old: text, new: once) { line in
+                            touched.contains { line.content.hasPrefix($0 + "=") } || line.terminator == .none
+                        }, "\(operations)")
                     // The terminators of surviving lines are the file's own.
                     if text.contains("\r\n") { #expect(!once.replacingAll("\r\n", with: "").contains("\n")) }
                 }
@@ -47,13 +51,17 @@ struct PropertyTests {
 
     @Test func bootloaderRandomKernelEdits() throws {
         var rng = SeededGenerator(seed: 77)
-        let pool = ["quiet", "rhgb", "console=ttyS0", "console=tty1", "rootdelay=300", "crashkernel=auto",
-            "crashkernel", "earlyprintk=ttyS0", "net.ifnames=0", "splash", "nomodeset"]
+        let pool = [
+            "quiet", "rhgb", "console=ttyS0", "console=tty1", "rootdelay=300", "crashkernel=auto",
+            "crashkernel", "earlyprintk=ttyS0", "net.ifnames=0", "splash", "nomodeset",
+        ]
         let corpora: [(String, String)] = [
             ("/boot/grub/grub.conf", BootCorpus.centos6GrubConf), ("/boot/grub/menu.lst", BootCorpus.sles11MenuLst),
-            ("/etc/default/grub", BootCorpus.ubuntu2204DefaultGrub), ("/etc/default/grub", BootCorpus.centos7DefaultGrub),
+            ("/etc/default/grub", BootCorpus.ubuntu2204DefaultGrub),
+            ("/etc/default/grub", BootCorpus.centos7DefaultGrub),
             ("/boot/grub2/grub.cfg", BootCorpus.centos7GrubCfg), ("/boot/grub/grub.cfg", BootCorpus.ubuntu2204GrubCfg),
-            ("/boot/loader/entries/a.conf", BootCorpus.rhel9BLSEntry), ("/boot/loader/entries/b.conf", BootCorpus.rhel8BLSEntry),
+            ("/boot/loader/entries/a.conf", BootCorpus.rhel9BLSEntry),
+            ("/boot/loader/entries/b.conf", BootCorpus.rhel8BLSEntry),
         ]
         let kernelKeywords = ["kernel", "linux16", "linux", "options", "GRUB_CMDLINE_LINUX"]
         for (path, corpus) in corpora {
@@ -66,10 +74,11 @@ struct PropertyTests {
                     let once = edit.apply(toBootloaderFiles: [path: text])[0].edit!.edited
                     let twice = edit.apply(toBootloaderFiles: [path: once])[0]
                     #expect(!twice.changed, "\(path) +\(add) -\(remove)")
-                    #expect(unchangedLinesPreserved(old: text, new: once) { line in
-                        let trimmed = line.content.drop { $0 == " " || $0 == "\t" }
-                        return kernelKeywords.contains { trimmed.hasPrefix($0) } || line.terminator == .none
-                    }, "\(path) +\(add) -\(remove)")
+                    #expect(
+                        unchangedLinesPreserved(old: text, new: once) { line in
+                            let trimmed = line.content.drop { $0 == " " || $0 == "\t" }
+                            return kernelKeywords.contains { trimmed.hasPrefix($0) } || line.terminator == .none
+                        }, "\(path) +\(add) -\(remove)")
                 }
             }
         }
@@ -114,9 +123,10 @@ struct PropertyTests {
                     let once = try run(text)
                     #expect(try run(once) == once)
                     let touched = Set(chosen.map(\.0))
-                    #expect(unchangedLinesPreserved(old: text, new: once) { line in
-                        touched.contains { line.content.hasPrefix($0 + "=") } || line.terminator == .none
-                    })
+                    #expect(
+                        unchangedLinesPreserved(old: text, new: once) { line in
+                            touched.contains { line.content.hasPrefix($0 + "=") } || line.terminator == .none
+                        })
                     let conf = WaagentConfiguration(once)
                     for (key, value) in chosen { #expect(conf.value(of: key) == value) }
                 }

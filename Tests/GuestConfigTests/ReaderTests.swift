@@ -1,10 +1,12 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("Small readers and file-kind detection")
 struct ReaderTests {
     @Test func osRelease() {
-        let rhel = OSRelease("""
+        let rhel = OSRelease(
+            """
             NAME="Red Hat Enterprise Linux"
             VERSION="8.9 (Ootpa)"
             ID="rhel"
@@ -30,7 +32,8 @@ struct ReaderTests {
     }
 
     @Test func fstab() {
-        let table = FilesystemTable("""
+        let table = FilesystemTable(
+            """
             #
             # /etc/fstab
             UUID=0a3407de-014b-458b-b5c1-848e92a327a3 /                       xfs     defaults        0 0
@@ -97,22 +100,24 @@ struct ReaderTests {
         try waagent.apply(assignments: ["ResourceDisk.EnableSwap=n", "Provisioning.Agent=cloud-init"])
         #expect(throws: GuestConfigError.self) { try waagent.apply(assignments: ["Provisioning.Agent"]) }
         #expect(throws: GuestConfigError.self) { try waagent.apply(assignments: ["ResourceDisk.Format=maybe"]) }
-        #expect(waagent.result.unifiedDiff() == """
-            --- a/etc/waagent.conf
-            +++ b/etc/waagent.conf
-            @@ -3,7 +3,7 @@
-             #
-             
-             Extensions.Enabled=y
-            -Provisioning.Agent=auto
-            +Provisioning.Agent=cloud-init
-             Provisioning.DeleteRootPassword=y
-             Provisioning.RegenerateSshHostKeyPair=n
-             Provisioning.SshHostKeyPairType=rsa
+        #expect(
+            waagent.result.unifiedDiff() == """
+                --- a/etc/waagent.conf
+                +++ b/etc/waagent.conf
+                @@ -3,7 +3,7 @@
+                 #
+                 
+                 Extensions.Enabled=y
+                -Provisioning.Agent=auto
+                +Provisioning.Agent=cloud-init
+                 Provisioning.DeleteRootPassword=y
+                 Provisioning.RegenerateSshHostKeyPair=n
+                 Provisioning.SshHostKeyPairType=rsa
 
-            """)
+                """)
 
-        var ifcfg = try KeyValueConfigFile(path: "/etc/sysconfig/network-scripts/ifcfg-eth0", text: SystemCorpus.centos7IfcfgEth0)
+        var ifcfg = try KeyValueConfigFile(
+            path: "/etc/sysconfig/network-scripts/ifcfg-eth0", text: SystemCorpus.centos7IfcfgEth0)
         let removed = ifcfg.unset("HWADDR")
         #expect(removed)
         try ifcfg.apply(assignments: ["NAME=System eth0", "PEERDNS=yes"])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 /// Random garbage through every parser and editor: no crash, no hang, and a parse without edits gives the
@@ -16,14 +17,23 @@ struct RobustnessTests {
         let edit = try KernelArgumentEdit(add: ["console=ttyS0", "rootdelay=300"], remove: ["quiet", "a"])
         for _ in 0..<400 {
             var text = Self.randomText(&rng)
-            if Bool.random(using: &rng) { text = ["title x\n", "kernel /k ", "GRUB_CMDLINE_LINUX=\"", "options ", "Defaults targetpw\n", "root:", "Match "].randomElement(using: &rng)! + text }
+            if Bool.random(using: &rng) {
+                text =
+                    [
+                        "title x\n", "kernel /k ", "GRUB_CMDLINE_LINUX=\"", "options ", "Defaults targetpw\n", "root:",
+                        "Match ",
+                    ].randomElement(using: &rng)! + text
+            }
             #expect(ConfigText(text).text == text)
             #expect(ShellVariableFile(text).text == text)
             #expect(WaagentConfiguration(text).text == text)
             #expect(SudoersFile(text).text == text)
             #expect(SSHDaemonConfig(text).text == text)
             for kind in AccountFileKind.allCases { #expect(AccountDatabase(text, kind: kind).text == text) }
-            _ = OSRelease(text); _ = HostsFile(text); _ = FilesystemTable(text); _ = PersistentNetRules.rules(in: text)
+            _ = OSRelease(text)
+            _ = HostsFile(text)
+            _ = FilesystemTable(text)
+            _ = PersistentNetRules.rules(in: text)
             _ = HostnameFile.hostname(in: text)
 
             var shell = ShellVariableFile(text)
@@ -52,12 +62,18 @@ struct RobustnessTests {
             group.removeUser("a")
             var dhclient = DhclientConfig(text)
             _ = try? dhclient.sendHostName("localhost")
-            if var block = try? GrubEnvironmentBlock("# GRUB Environment Block\nkernelopts=" + text.filter { $0 != "\n" && $0 != "\r\n" && $0 != "\\" } + "\n" + String(repeating: "#", count: 600)) {
+            if var block = try? GrubEnvironmentBlock(
+                "# GRUB Environment Block\nkernelopts=" + text.filter { $0 != "\n" && $0 != "\r\n" && $0 != "\\" }
+                    + "\n" + String(repeating: "#", count: 600))
+            {
                 _ = try? block.editKernelArguments(edit)
                 #expect(block.text.utf8.count == block.size)
             }
             // Diffs of every result render without trapping.
-            for result in [shell.result, legacy.result, defaults.result, config.result, bls.result, sudoers.result, sshd.result, waagent.result, shadow.result, group.result, dhclient.result] {
+            for result in [
+                shell.result, legacy.result, defaults.result, config.result, bls.result, sudoers.result, sshd.result,
+                waagent.result, shadow.result, group.result, dhclient.result,
+            ] {
                 let diff = result.unifiedDiff()
                 #expect(diff.isEmpty == !result.changed)
             }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("sudoers")
@@ -79,16 +80,18 @@ struct SudoersTests {
             "Defaults env_keep = \"LANG \\\n    LC_ALL\"", "Defaults targetpw # trailing",
         ]
         for _ in 0..<8 {
-            let text = (0..<Int.random(in: 1...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! + "\n" }.joined()
+            let text = (0..<Int.random(in: 1...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! + "\n" }
+                .joined()
             guard try Oracle.visudo(text).0 == 0 else { continue }
             var file = SudoersFile(text)
             file.disableTargetpw()
             let (status, output) = try Oracle.visudo(file.text)
             #expect(status == 0, "\(text) -> \(file.text): \(output)")
             #expect(!file.text.split(separator: "\n").contains { $0.hasPrefix("Defaults targetpw") })
-            #expect(unchangedLinesPreserved(old: text, new: file.text) { line in
-                line.content.hasPrefix("Defaults targetpw") || line.content.hasPrefix("ALL")
-            })
+            #expect(
+                unchangedLinesPreserved(old: text, new: file.text) { line in
+                    line.content.hasPrefix("Defaults targetpw") || line.content.hasPrefix("ALL")
+                })
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import _TestSupport
+
 @testable import GuestConfig
 
 /// Runs real tools on editor output: visudo, bash, diff.
@@ -26,7 +27,10 @@ enum Oracle {
         }
         var values: [String: String] = [:]
         var index = 0
-        while index + 1 < parts.count { values[parts[index]] = parts[index + 1]; index += 2 }
+        while index + 1 < parts.count {
+            values[parts[index]] = parts[index + 1]
+            index += 2
+        }
         return values
     }
 
@@ -78,8 +82,11 @@ extension Oracle {
         // creates it at service start).
         try ExternalTool.check(["mkdir", "-p", "/run/sshd"])
         try ExternalTool.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.file("key")])
-        try ("HostKey \(dir.file("key"))\n" + text).write(toFile: dir.file("sshd_config"), atomically: true, encoding: .utf8)
+        try ("HostKey \(dir.file("key"))\n" + text).write(
+            toFile: dir.file("sshd_config"), atomically: true, encoding: .utf8)
         let result = try ExternalTool.check([try which("sshd"), "-T", "-f", dir.file("sshd_config")])
-        return result.output.split(separator: "\n").first { $0.hasPrefix(keyword + " ") }.map { String($0.dropFirst(keyword.count + 1)) }
+        return result.output.split(separator: "\n").first { $0.hasPrefix(keyword + " ") }.map {
+            String($0.dropFirst(keyword.count + 1))
+        }
     }
 }

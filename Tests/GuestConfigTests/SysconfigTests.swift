@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("Shell-variable files (ifcfg, sysconfig)")
@@ -33,14 +34,15 @@ struct SysconfigTests {
         try file.set("BOOTPROTO", to: "static")
         try file.set("ZONE", to: "it's public")  // single quotes cannot hold ', so double quotes
         try file.set("IPADDR", to: "10.0.0.4/24")  // new key: the file's dominant style (single)
-        #expect(file.text == """
-            BOOTPROTO='static'
-            STARTMODE='auto'
-            DHCLIENT_SET_DEFAULT_ROUTE='yes'
-            ZONE="it's public"
-            IPADDR='10.0.0.4/24'
+        #expect(
+            file.text == """
+                BOOTPROTO='static'
+                STARTMODE='auto'
+                DHCLIENT_SET_DEFAULT_ROUTE='yes'
+                ZONE="it's public"
+                IPADDR='10.0.0.4/24'
 
-            """)
+                """)
         let values = try Oracle.shellValues(file.text, keys: ["BOOTPROTO", "ZONE", "IPADDR", "STARTMODE"])
         #expect(values == ["BOOTPROTO": "static", "ZONE": "it's public", "IPADDR": "10.0.0.4/24", "STARTMODE": "auto"])
     }
@@ -52,7 +54,8 @@ struct SysconfigTests {
         var expected: [String: String] = [:]
         for round in 0..<40 {
             let key = ["NAME", "DEVICE", "X_NEW", "ZONE_\(round % 3)"].randomElement(using: &rng)!
-            let value = String((0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let value = String(
+                (0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
             try file.set(key, to: value)
             expected[key] = value
         }
@@ -98,27 +101,32 @@ struct SysconfigTests {
 
     @Test func ifcfgTemplateIsWhatTheSeedAsksAndTheShellReadsIt() throws {
         let text = try SysconfigNetwork.ifcfg()
-        #expect(text == "DEVICE=eth0\nONBOOT=yes\nBOOTPROTO=dhcp\nTYPE=Ethernet\nUSERCTL=no\nPEERDNS=yes\nIPV6INIT=no\n")
+        #expect(
+            text == "DEVICE=eth0\nONBOOT=yes\nBOOTPROTO=dhcp\nTYPE=Ethernet\nUSERCTL=no\nPEERDNS=yes\nIPV6INIT=no\n")
         let values = try Oracle.shellValues(try SysconfigNetwork.ifcfg(device: "eth1"), keys: ["DEVICE", "ONBOOT"])
         #expect(values == ["DEVICE": "eth1", "ONBOOT": "yes"])
         #expect(throws: GuestConfigError.self) { try SysconfigNetwork.ifcfg(device: "eth0; rm -rf /") }
     }
 
     @Test func hardwareAddressAndHostnameHelpers() throws {
-        let hw = SysconfigNetwork.removingHardwareAddress(SystemCorpus.centos7IfcfgEth0, path: "/etc/sysconfig/network-scripts/ifcfg-eth0")
+        let hw = SysconfigNetwork.removingHardwareAddress(
+            SystemCorpus.centos7IfcfgEth0, path: "/etc/sysconfig/network-scripts/ifcfg-eth0")
         #expect(hw.changed)
         #expect(hw.edited == SystemCorpus.centos7IfcfgEth0.replacingAll("HWADDR=00:15:5D:01:02:03\n", with: ""))
-        #expect(hw.unifiedDiff() == """
-            --- a/etc/sysconfig/network-scripts/ifcfg-eth0
-            +++ b/etc/sysconfig/network-scripts/ifcfg-eth0
-            @@ -9,4 +9,3 @@
-             UUID=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03
-             DEVICE=eth0
-             ONBOOT=yes
-            -HWADDR=00:15:5D:01:02:03
+        #expect(
+            hw.unifiedDiff() == """
+                --- a/etc/sysconfig/network-scripts/ifcfg-eth0
+                +++ b/etc/sysconfig/network-scripts/ifcfg-eth0
+                @@ -9,4 +9,3 @@
+                 UUID=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03
+                 DEVICE=eth0
+                 ONBOOT=yes
+                -HWADDR=00:15:5D:01:02:03
 
-            """)
-        #expect(try Oracle.gnuDiff(hw.original, hw.edited) == hw.unifiedDiff().split(separator: "\n", maxSplits: 2).last.map(String.init))
+                """)
+        #expect(
+            try Oracle.gnuDiff(hw.original, hw.edited)
+                == hw.unifiedDiff().split(separator: "\n", maxSplits: 2).last.map(String.init))
         let host = SysconfigNetwork.removingHostname(SystemCorpus.centos6SysconfigNetwork)
         #expect(host.edited == "NETWORKING=yes\nGATEWAY=10.0.0.1\n")
         #expect(!SysconfigNetwork.removingHostname(host.edited).changed)
@@ -127,6 +135,9 @@ struct SysconfigTests {
     @Test func slesDhcpFileKeepsItsMetadataComments() throws {
         var file = ShellVariableFile(SystemCorpus.sles15SysconfigDhcp)
         try file.set("DHCLIENT_SET_HOSTNAME", to: "no")
-        #expect(file.text == SystemCorpus.sles15SysconfigDhcp.replacingAll("DHCLIENT_SET_HOSTNAME=\"yes\"", with: "DHCLIENT_SET_HOSTNAME=\"no\""))
+        #expect(
+            file.text
+                == SystemCorpus.sles15SysconfigDhcp.replacingAll(
+                    "DHCLIENT_SET_HOSTNAME=\"yes\"", with: "DHCLIENT_SET_HOSTNAME=\"no\""))
     }
 }

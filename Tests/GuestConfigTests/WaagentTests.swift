@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GuestConfig
 
 @Suite("waagent.conf")
@@ -49,7 +50,8 @@ struct WaagentTests {
     @Test func readingFollowsConfPy() {
         // Comment cut at '#', quotes and spaces stripped, case-insensitive y/n, later lines win,
         // a non-number integer means the default.
-        let conf = WaagentConfiguration("""
+        let conf = WaagentConfiguration(
+            """
             Provisioning.DeleteRootPassword = "Y"  # yes
             ResourceDisk.Format=y
             ResourceDisk.Format=n
@@ -75,15 +77,17 @@ struct WaagentTests {
         try conf.set("Provisioning.Agent", to: "cloud-init")
         try conf.set("OS.SshClientAliveInterval", to: "180")
         try conf.set("LBProbeResponder", to: "n")
-        #expect(conf.text == SystemCorpus.waagentDefault
-            .replacingAll("ResourceDisk.Format=y", with: "ResourceDisk.Format=n")
-            .replacingAll("Provisioning.Agent=auto", with: "Provisioning.Agent=cloud-init")
-            .replacingAll("LBProbeResponder=y", with: "LBProbeResponder=n") + "OS.SshClientAliveInterval=180\n")
+        #expect(
+            conf.text == SystemCorpus.waagentDefault
+                .replacingAll("ResourceDisk.Format=y", with: "ResourceDisk.Format=n")
+                .replacingAll("Provisioning.Agent=auto", with: "Provisioning.Agent=cloud-init")
+                .replacingAll("LBProbeResponder=y", with: "LBProbeResponder=n") + "OS.SshClientAliveInterval=180\n")
         #expect(conf.result.findings.contains { $0.kind == .unknownKey && $0.message.contains("LBProbeResponder") })
-        for (key, bad) in [("ResourceDisk.Format", "yes"), ("Provisioning.SshHostKeyPairType", "rsa1"),
+        for (key, bad) in [
+            ("ResourceDisk.Format", "yes"), ("Provisioning.SshHostKeyPairType", "rsa1"),
             ("Provisioning.Agent", "cloudinit"), ("HttpProxy.Port", "70000"), ("OS.SshClientAliveInterval", "x"),
-            ("ResourceDisk.Filesystem", "ntfs")]
-        {
+            ("ResourceDisk.Filesystem", "ntfs"),
+        ] {
             #expect(throws: GuestConfigError.self, "\(key)=\(bad)") { try conf.set(key, to: bad) }
         }
         #expect(throws: GuestConfigError.self) { try conf.set("Bad Key", to: "y") }
@@ -129,14 +133,15 @@ struct SSHDaemonConfigTests {
             """
         var config = SSHDaemonConfig(text)
         try config.setClientAliveInterval(120)
-        #expect(config.text == """
-            clientaliveinterval=120
-            PermitRootLogin no
-            ClientAliveInterval 600
-            Match User backup
-            \tClientAliveInterval 30
+        #expect(
+            config.text == """
+                clientaliveinterval=120
+                PermitRootLogin no
+                ClientAliveInterval 600
+                Match User backup
+                \tClientAliveInterval 30
 
-            """)
+                """)
         #expect(config.findings.contains { $0.kind == .duplicateKey && $0.line == 3 })
         #expect(throws: GuestConfigError.self) { try config.setClientAliveInterval(29) }
         #expect(throws: GuestConfigError.self) { try config.setClientAliveInterval(236) }
@@ -145,13 +150,16 @@ struct SSHDaemonConfigTests {
     @Test func insertsBeforeTheFirstMatchBlock() throws {
         var config = SSHDaemonConfig("UsePAM yes\r\nMatch Group sftp\r\n\tForceCommand internal-sftp\r\n")
         try config.setClientAliveInterval()
-        #expect(config.text == "UsePAM yes\r\nClientAliveInterval 180\r\nMatch Group sftp\r\n\tForceCommand internal-sftp\r\n")
+        #expect(
+            config.text
+                == "UsePAM yes\r\nClientAliveInterval 180\r\nMatch Group sftp\r\n\tForceCommand internal-sftp\r\n")
     }
 
     /// sshd itself is the oracle (openssh-server is in scripts/setup.sh): `sshd -T -f FILE` prints the
     /// value it would use, so first-value-wins and the Match handling are checked against the real parser.
     @Test func sshdAgrees() throws {
-        let ubuntu = SystemCorpus.ubuntu2204SshdConfig.replacingAll("/etc/ssh/sshd_config.d/*.conf", with: "/nonexistent.d/*.conf")
+        let ubuntu = SystemCorpus.ubuntu2204SshdConfig.replacingAll(
+            "/etc/ssh/sshd_config.d/*.conf", with: "/nonexistent.d/*.conf")
         let cases = [
             ubuntu,
             "ClientAliveInterval 10\nMatch User x\n\tX11Forwarding no\n",

@@ -31,19 +31,25 @@ extension BootloaderFileKind {
             switch kind {
             case .grubLegacyMenu:
                 for entry in GrubLegacyMenu(text).entries where entry.kernel != nil {
-                    result.append(.init(path: path, kind: kind, location: "entry \(entry.index) (\(entry.title))", arguments: entry.kernelArguments))
+                    result.append(
+                        .init(
+                            path: path, kind: kind, location: "entry \(entry.index) (\(entry.title))",
+                            arguments: entry.kernelArguments))
                 }
             case .grub2Defaults:
                 let defaults = Grub2Defaults(text)
                 for key in [Grub2Defaults.commandLineKey, Grub2Defaults.defaultCommandLineKey] {
                     guard let value = defaults.file.value(of: key) else { continue }
-                    result.append(.init(path: path, kind: kind, location: key, arguments: KernelCommandLine(value).arguments))
+                    result.append(
+                        .init(path: path, kind: kind, location: key, arguments: KernelCommandLine(value).arguments))
                 }
             case .grub2Config:
                 for line in Grub2Config(text).kernelLines {
-                    result.append(.init(
-                        path: path, kind: kind, location: "line \(line.lineIndex + 1)" + (line.menuEntry.map { " (\($0))" } ?? ""),
-                        arguments: line.arguments))
+                    result.append(
+                        .init(
+                            path: path, kind: kind,
+                            location: "line \(line.lineIndex + 1)" + (line.menuEntry.map { " (\($0))" } ?? ""),
+                            arguments: line.arguments))
                 }
             case .bootLoaderSpecEntry:
                 let entry = BootLoaderSpecEntry(text)
@@ -52,7 +58,10 @@ extension BootloaderFileKind {
                 }
             case .grubEnvironment:
                 if let block = try? GrubEnvironmentBlock(text), let value = block.value(of: "kernelopts") {
-                    result.append(.init(path: path, kind: kind, location: "kernelopts", arguments: KernelCommandLine(value).arguments))
+                    result.append(
+                        .init(
+                            path: path, kind: kind, location: "kernelopts",
+                            arguments: KernelCommandLine(value).arguments))
                 }
             }
         }

@@ -50,7 +50,9 @@ public struct BootLoaderSpecEntry: Sendable {
         _ edit: KernelArgumentEdit, variablePolicy: VariablePolicy = .editLiteralArguments
     ) -> [KernelArgumentEdit.Outcome] {
         var outcomes: [KernelArgumentEdit.Outcome] = []
-        let optionLines = document.lines.indices.filter { CommandLineParts(document.lines[$0].content).keyword == "options" }
+        let optionLines = document.lines.indices.filter {
+            CommandLineParts(document.lines[$0].content).keyword == "options"
+        }
         let sawOptions = !optionLines.isEmpty
         // Several options lines are concatenated: additions go where the name already is, else to the last.
         let edits = edit.distributed(

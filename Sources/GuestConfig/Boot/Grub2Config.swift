@@ -65,7 +65,9 @@ public struct Grub2Config: Sendable {
 
     /// Applies `edit` to every kernel line. - Returns: one outcome per kernel line.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(line: Int, outcome: KernelArgumentEdit.Outcome)] {
+    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(
+        line: Int, outcome: KernelArgumentEdit.Outcome
+    )] {
         var outcomes: [(line: Int, outcome: KernelArgumentEdit.Outcome)] = []
         for kernelLine in kernelLines {
             let index = kernelLine.lineIndex

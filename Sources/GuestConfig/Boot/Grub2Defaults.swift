@@ -77,7 +77,8 @@ public struct Grub2Defaults: Sendable {
         // Additions go where an argument of the same name already is, else to GRUB_CMDLINE_LINUX (when it
         // may be created or exists), else to GRUB_CMDLINE_LINUX_DEFAULT.
         let fallback: Int? =
-            createMissing || values[Self.commandLineKey] != nil ? 0 : (values[Self.defaultCommandLineKey] != nil ? 1 : nil)
+            createMissing || values[Self.commandLineKey] != nil
+            ? 0 : (values[Self.defaultCommandLineKey] != nil ? 1 : nil)
         let edits = edit.distributed(over: keys.map { values[$0] }, fallback: fallback)
         var outcomes: [(key: String, outcome: KernelArgumentEdit.Outcome)] = []
         for (index, key) in keys.enumerated() {

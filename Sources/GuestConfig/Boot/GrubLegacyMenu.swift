@@ -135,7 +135,9 @@ public struct GrubLegacyMenu: Sendable {
     /// - Throws: `.invalidValue` for a negative value.
     @discardableResult
     public mutating func setTimeout(_ seconds: Int) throws(GuestConfigError) -> Bool {
-        guard seconds >= 0 else { throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout") }
+        guard seconds >= 0 else {
+            throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout")
+        }
         return setGlobal("timeout", String(seconds))
     }
 
@@ -180,7 +182,8 @@ public struct GrubLegacyMenu: Sendable {
                 findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: line + 1,
-                        "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"))
+                        "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"
+                    ))
                 continue
             }
             let command = CommandLineParts(document.lines[line].content, allowEquals: false)

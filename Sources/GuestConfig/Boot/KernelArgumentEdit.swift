@@ -154,13 +154,17 @@ public struct KernelArgumentEdit: Sendable, Hashable {
     ///
     /// - Returns: one edit per line, in order.
     public func distributed(over commandLines: [String?], fallback: Int?) -> [KernelArgumentEdit] {
-        var perLine = commandLines.map { _ in KernelArgumentEdit(additions: [], removals: removals, repeatableNames: repeatableNames) }
+        var perLine = commandLines.map { _ in
+            KernelArgumentEdit(additions: [], removals: removals, repeatableNames: repeatableNames)
+        }
         let parsed = commandLines.map { KernelCommandLine($0 ?? "").arguments }
         for addition in additions {
             let exactOnly = addition.value == nil || repeatableNames.contains(addition.normalizedName)
             let holders = parsed.indices.filter { index in
                 commandLines[index] != nil
-                    && parsed[index].contains { exactOnly ? $0.isSameArgument(as: addition) : $0.hasSameName(as: addition) }
+                    && parsed[index].contains {
+                        exactOnly ? $0.isSameArgument(as: addition) : $0.hasSameName(as: addition)
+                    }
             }
             if !holders.isEmpty {
                 for index in holders { perLine[index].additions.append(addition) }
@@ -178,4 +182,3 @@ public struct KernelArgumentEdit: Sendable, Hashable {
         self.repeatableNames = repeatableNames
     }
 }
-

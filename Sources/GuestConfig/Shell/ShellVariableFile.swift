@@ -159,10 +159,13 @@ public struct ShellVariableFile: Sendable {
     }
 
     static func validate(key: String) throws(GuestConfigError) {
-        guard let first = key.unicodeScalars.first, first == "_" || ("A"..."Z").contains(first)
-            || ("a"..."z").contains(first),
-            key.unicodeScalars.allSatisfy({ $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0)
-                || ("0"..."9").contains($0) })
+        guard let first = key.unicodeScalars.first,
+            first == "_" || ("A"..."Z").contains(first)
+                || ("a"..."z").contains(first),
+            key.unicodeScalars.allSatisfy({
+                $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0)
+                    || ("0"..."9").contains($0)
+            })
         else {
             throw GuestConfigError(.invalidArgument, "not a shell variable name", field: key)
         }

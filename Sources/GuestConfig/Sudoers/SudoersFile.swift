@@ -38,11 +38,13 @@ public struct SudoersFile: Sendable {
             findings.append(
                 ConfigFinding(
                     .info, .include, line: include.line,
-                    "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"))
+                    "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"
+                ))
         }
         if let last = document.lines.last, last.content.hasSuffix("\\") {
             findings.append(
-                ConfigFinding(.warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
+                ConfigFinding(
+                    .warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
         }
     }
 

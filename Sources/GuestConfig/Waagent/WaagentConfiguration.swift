@@ -41,11 +41,14 @@ public struct WaagentConfiguration: Sendable {
             seen[entry.key] = entry.lineIndex
             if let option = WaagentOption.byKey[entry.key] {
                 if let value = entry.value, let problem = option.problem(raw: value) {
-                    findings.append(ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
+                    findings.append(
+                        ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
                 }
             } else {
                 findings.append(
-                    ConfigFinding(.info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"))
+                    ConfigFinding(
+                        .info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"
+                    ))
             }
         }
     }
@@ -124,7 +127,9 @@ public struct WaagentConfiguration: Sendable {
             !key.contains(where: { $0 == "=" || $0 == "#" || $0.isWhitespace })
         else { throw GuestConfigError(.invalidArgument, "not a waagent.conf key", path: path, field: key) }
         if let option = WaagentOption.byKey[key] {
-            do { try option.validate(value) } catch { throw GuestConfigError(error.code, error.message, path: path, field: key) }
+            do { try option.validate(value) } catch {
+                throw GuestConfigError(error.code, error.message, path: path, field: key)
+            }
         } else {
             try WaagentOption(key, .string, default: .none).validate(value)
         }
