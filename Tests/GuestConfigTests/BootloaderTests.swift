@@ -381,4 +381,20 @@ struct BootloaderTests {
         let values = try Oracle.shellValues("EXTRA=x\n" + defaults.text, keys: ["GRUB_CMDLINE_LINUX"])
         #expect(values["GRUB_CMDLINE_LINUX"] == "ro quiet quiet console=ttyS0")
     }
+
+    @Test func rhel8GrubCfgKerneloptsFallbackMatchesGrubenv() throws {
+        let files = [
+            "/boot/grub2/grub.cfg": BootCorpus.rhel8GrubCfg,
+            "/boot/grub2/grubenv": BootCorpus.grubenv(BootCorpus.rhel8GrubenvBody),
+        ]
+        let results = azure.apply(toBootloaderFiles: files)
+        let expectedOptions =
+            "root=/dev/mapper/rhel-root ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 "
+        #expect(results[0].edit!.edited == BootCorpus.rhel8GrubCfg.replacingAll(
+            "root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet ",
+            with: expectedOptions))
+        #expect(try GrubEnvironmentBlock(results[1].edit!.edited).value(of: "kernelopts") == expectedOptions)
+        #expect(BootloaderFileKind.commandLines(in: files).count == 1)  // the fallback is not a kernel line
+    }
 }
+

@@ -308,4 +308,21 @@ enum BootCorpus {
         GRUB_CMDLINE_LINUX="find_preseed=/preseed.cfg auto noprompt priority=critical locale=en_US"
 
         """
+
+    /// RHEL 8 /boot/grub2/grub.cfg, the 10_linux part: BLS with a kernelopts fallback.
+    static let rhel8GrubCfg = """
+        ### BEGIN /etc/grub.d/10_linux ###
+        insmod part_msdos
+        insmod xfs
+        set root='hd0,msdos1'
+        if [ -z "${kernelopts}" ]; then
+          set kernelopts="root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet "
+        fi
+
+        insmod blscfg
+        blscfg
+        ### END /etc/grub.d/10_linux ###
+
+        """
 }
+
