@@ -84,7 +84,7 @@ enum UserRemoval {
         try c.edit("/etc/gshadow", reason) { AccountDatabase.removeUser(user, from: $0, memberFields: [2, 3]) }
         if fields.count > 5 {
             let home = fields[5]
-            if home.hasPrefix("/"), home != "/", GuestPath.components(home).count >= 2 {
+            if home.hasPrefix("/"), home != "/", PathText.components(home).count >= 2 {
                 try c.deleteTree(home, "home of \(reason)")
             }
         }

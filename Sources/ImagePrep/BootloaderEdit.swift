@@ -18,7 +18,7 @@ public enum BootloaderEdit {
                 }
                 let head = keepsPath ? 2 : 1
                 let arguments = Array(words.dropFirst(head))
-                let edited = KernelCommandLine.edit(arguments, add: add, remove: remove)
+                let edited = KernelArgumentList.edit(arguments, add: add, remove: remove)
                 guard edited != arguments else { continue }
                 let indent = String(line.prefix(while: { $0 == " " || $0 == "\t" }))
                 let separator = line.dropFirst(indent.count).dropFirst(command.count)
@@ -32,9 +32,9 @@ public enum BootloaderEdit {
             var file = KeyValueText(text)
             let linux = (file.value("GRUB_CMDLINE_LINUX") ?? "").words
             let linuxDefault = (file.value("GRUB_CMDLINE_LINUX_DEFAULT") ?? "").words
-            let addHere = add.filter { !KernelCommandLine.contains(linuxDefault, $0) }
-            let newLinux = KernelCommandLine.edit(linux, add: addHere, remove: remove)
-            let newDefault = KernelCommandLine.edit(linuxDefault, add: [], remove: remove)
+            let addHere = add.filter { !KernelArgumentList.contains(linuxDefault, $0) }
+            let newLinux = KernelArgumentList.edit(linux, add: addHere, remove: remove)
+            let newDefault = KernelArgumentList.edit(linuxDefault, add: [], remove: remove)
             if newLinux != linux { file.set("GRUB_CMDLINE_LINUX", newLinux.joined(separator: " "), quote: "\"") }
             if newDefault != linuxDefault, file.value("GRUB_CMDLINE_LINUX_DEFAULT") != nil {
                 file.set("GRUB_CMDLINE_LINUX_DEFAULT", newDefault.joined(separator: " "), quote: "\"")
@@ -42,7 +42,7 @@ public enum BootloaderEdit {
             return file.rendered
         case .grubenv:
             return grubenv(text) { value in
-                KernelCommandLine.edit(value.words, add: add, remove: remove).joined(separator: " ")
+                KernelArgumentList.edit(value.words, add: add, remove: remove).joined(separator: " ")
             } ?? text
         }
     }

@@ -18,7 +18,7 @@ enum CleanupOperations {
             "cloud-init clean --logs: /var/lib/cloud (seed kept), cloud-init logs, /etc/sudoers.d/90-cloud-init-users") { c throws(ImagePrepError) in
             if let resolved = try c.files.resolve("/var/lib/cloud"), try c.files.lstat(resolved)?.type == .directory {
                 for name in try c.files.listDirectory(resolved).sorted() where name != "seed" {
-                    try c.delete(GuestPath.join(resolved, name), "cloud-init state of the build VM's instance")
+                    try c.delete(PathText.join(resolved, name), "cloud-init state of the build VM's instance")
                 }
             }
             for pattern in ["/var/log/cloud-init.log*", "/var/log/cloud-init-output.log*"] {
@@ -93,7 +93,7 @@ enum CleanupOperations {
             for root in roots {
                 guard try c.files.lstat(root)?.type == .directory else { continue }
                 for path in try c.files.walk(root) where try c.files.lstat(path)?.type == .regular {
-                    if GuestPath.name(path) == "lock" { continue }
+                    if PathText.name(path) == "lock" { continue }
                     try c.delete(path, "downloaded package cache")
                 }
             }

@@ -68,7 +68,7 @@ extension GuestFiles {
     /// `path` with every symlink resolved inside the guest root (absolute links against the guest root, `..`
     /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links.
     public func resolve(_ path: String) throws(ImagePrepError) -> String? {
-        var pending = GuestPath.components(path)
+        var pending = PathText.components(path)
         var done: [String] = []
         var links = 0
         while !pending.isEmpty {
@@ -82,7 +82,7 @@ extension GuestFiles {
                 if links > 40 { return nil }
                 let target = try readLink(candidate)
                 if target.hasPrefix("/") { done = [] }
-                pending = GuestPath.components(target) + pending
+                pending = PathText.components(target) + pending
             } else {
                 done.append(name)
             }
@@ -93,18 +93,18 @@ extension GuestFiles {
     /// The guest paths matching a shell pattern (`*`, `?`, `[...]` within one component), sorted.
     public func glob(_ pattern: String) throws(ImagePrepError) -> [String] {
         var matches = ["/"]
-        for part in GuestPath.components(pattern) {
+        for part in PathText.components(pattern) {
             var next: [String] = []
             for base in matches {
-                if !GuestPath.hasWildcard(part) {
-                    let candidate = GuestPath.join(base, part)
+                if !PathText.hasWildcard(part) {
+                    let candidate = PathText.join(base, part)
                     if try lstat(candidate) != nil { next.append(candidate) }
                     continue
                 }
                 guard let resolved = try resolve(base), try lstat(resolved)?.type == .directory else { continue }
-                for name in try listDirectory(resolved).sorted() where GuestPath.matches(name, pattern: part) {
+                for name in try listDirectory(resolved).sorted() where PathText.matches(name, pattern: part) {
                     if name.hasPrefix(".") && !part.hasPrefix(".") { continue }
-                    next.append(GuestPath.join(base, name))
+                    next.append(PathText.join(base, name))
                 }
             }
             matches = next
@@ -118,7 +118,7 @@ extension GuestFiles {
         var stack = [path]
         while let directory = stack.popLast(), result.count < limit {
             for name in try listDirectory(directory).sorted() {
-                let child = GuestPath.join(directory, name)
+                let child = PathText.join(directory, name)
                 result.append(child)
                 if try lstat(child)?.type == .directory { stack.append(child) }
             }

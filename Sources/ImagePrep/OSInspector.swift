@@ -336,7 +336,7 @@ public struct OSInspector {
 
     /// `/dev/sda2`, `/dev/vda2`, `/dev/xvda2`, `/dev/hda2` → 2 (`/dev/nvme0n1p2` → 2).
     static func partitionNumber(ofDevice path: String) -> Int? {
-        let name = GuestPath.name(path)
+        let name = PathText.name(path)
         let digits = String(name.reversed().prefix(while: \.isNumber).reversed())
         guard !digits.isEmpty else { return nil }
         let stem = name.dropLast(digits.count)

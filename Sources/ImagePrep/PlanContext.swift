@@ -56,7 +56,7 @@ public final class PlanContext {
     public func deleteContents(_ path: String, _ reason: String) throws(ImagePrepError) {
         guard let resolved = try files.resolve(path), try files.lstat(resolved)?.type == .directory else { return }
         for name in try files.listDirectory(resolved).sorted() {
-            try delete(GuestPath.join(resolved, name), reason)
+            try delete(PathText.join(resolved, name), reason)
         }
     }
 
@@ -91,8 +91,8 @@ public final class PlanContext {
         throws(ImagePrepError)
     {
         guard try files.lstat(path) == nil else { return }
-        guard try files.resolve(GuestPath.parent(path)).map({ p throws(ImagePrepError) in try files.lstat(p)?.type }) == .directory else {
-            note(.warning, "cannot create it: \(GuestPath.parent(path)) does not exist", path: path)
+        guard try files.resolve(PathText.parent(path)).map({ p throws(ImagePrepError) in try files.lstat(p)?.type }) == .directory else {
+            note(.warning, "cannot create it: \(PathText.parent(path)) does not exist", path: path)
             return
         }
         files.stage(

@@ -145,7 +145,7 @@ public struct ReadinessChecker {
                 results.append(CheckResult("boot.kernel-args", .warn, "kernel arguments for Azure", "no kernel command line in the file", path: file.path))
             }
             for (line, words) in lines {
-                let missing = AzurePreparer.requiredKernelArguments.filter { !KernelCommandLine.contains(words, $0) }
+                let missing = AzurePreparer.requiredKernelArguments.filter { !KernelArgumentList.contains(words, $0) }
                 results.append(CheckResult("boot.kernel-args", missing.isEmpty ? .pass : .fail,
                     "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on the kernel command line",
                     missing.isEmpty ? "present" : "missing \(missing.joined(separator: " "))", path: file.path, line: line))
@@ -267,9 +267,9 @@ public struct ReadinessChecker {
         for name in ["ovf-env.xml", "provisioned", "Certificates.pem", "SharedConfig.xml", "HostingEnvironmentConfig.xml"] {
             if try files.exists(settings.libDir + "/" + name) { leftovers.append(name) }
         }
-        leftovers += try files.glob(settings.libDir + "/*.crt").map(GuestPath.name)
-        leftovers += try files.glob(settings.libDir + "/*.prv").map(GuestPath.name)
-        leftovers += try files.glob(settings.libDir + "/GoalState.*.xml").map(GuestPath.name)
+        leftovers += try files.glob(settings.libDir + "/*.crt").map(PathText.name)
+        leftovers += try files.glob(settings.libDir + "/*.prv").map(PathText.name)
+        leftovers += try files.glob(settings.libDir + "/GoalState.*.xml").map(PathText.name)
         results.append(CheckResult("agent.state", leftovers.isEmpty ? .pass : .fail, "no provisioning state in \(settings.libDir)",
             leftovers.isEmpty ? "clean" : leftovers.sorted().joined(separator: ", "), path: settings.libDir))
         for path in [settings.sudoersDir + "/waagent"] {
@@ -284,7 +284,7 @@ public struct ReadinessChecker {
         var leases: [String] = []
         for folder in ["/var/lib/dhclient", "/var/lib/dhcpcd", "/var/lib/dhcp"] {
             if let resolved = try files.resolve(folder), try files.lstat(resolved)?.type == .directory {
-                leases += try files.listDirectory(resolved).map { GuestPath.join(folder, $0) }
+                leases += try files.listDirectory(resolved).map { PathText.join(folder, $0) }
             }
         }
         leases += try files.glob("/var/lib/NetworkManager/dhclient-*.lease")
@@ -333,7 +333,7 @@ public struct ReadinessChecker {
             if let mac = file.value("HWADDR") {
                 results.append(CheckResult("net.hwaddr", .fail, "no HWADDR= in ifcfg files", "HWADDR=\(mac)", path: path, line: file.lineNumber("HWADDR")))
             }
-            if GuestPath.name(path) == "ifcfg-eth0" {
+            if PathText.name(path) == "ifcfg-eth0" {
                 let v6 = file.value("IPV6INIT")
                 results.append(CheckResult("net.ipv6", v6?.lowercased() == "no" ? .pass : .warn, "IPV6INIT=no on eth0 (seed)", "IPV6INIT=\(v6 ?? "(absent)")", path: path, line: file.lineNumber("IPV6INIT")))
                 if let name = file.value("DHCP_HOSTNAME") {

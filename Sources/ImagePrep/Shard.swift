@@ -48,7 +48,7 @@ public enum Manifest {
     /// The image paths listed in `text`, with relative paths joined to `folder`.
     public static func parse(_ text: String, folder: String) -> [String] {
         TextLines(text).lines.map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { line in
-            line.hasPrefix("/") || folder.isEmpty ? line : GuestPath.join(folder, line)
+            line.hasPrefix("/") || folder.isEmpty ? line : PathText.join(folder, line)
         }
     }
 }

@@ -25,7 +25,7 @@ public final class StagedGuestFiles: GuestFiles {
             entries[change.path] = .removed
         case .deleteTree:
             removedTrees.append(change.path)
-            for key in entries.keys where GuestPath.isInside(key, change.path) { entries[key] = .removed }
+            for key in entries.keys where PathText.isInside(key, change.path) { entries[key] = .removed }
         case .truncate:
             entries[change.path] = .file([], mode: currentMode(change.path) ?? 0o644)
         case .rewrite, .create:
@@ -38,7 +38,7 @@ public final class StagedGuestFiles: GuestFiles {
     private func currentMode(_ path: String) -> UInt16? { (try? lstat(path))?.map(\.mode) ?? nil }
 
     private func inRemovedTree(_ path: String) -> Bool {
-        removedTrees.contains { GuestPath.isInside(path, $0) }
+        removedTrees.contains { PathText.isInside(path, $0) }
     }
 
     public func lstat(_ path: String) throws(ImagePrepError) -> GuestFileInfo? {
@@ -81,10 +81,10 @@ public final class StagedGuestFiles: GuestFiles {
     public func listDirectory(_ path: String) throws(ImagePrepError) -> [String] {
         guard !inRemovedTree(path) else { return [] }
         var names = Set(try base.listDirectory(path))
-        for (key, entry) in entries where GuestPath.parent(key) == path && key != "/" {
+        for (key, entry) in entries where PathText.parent(key) == path && key != "/" {
             switch entry {
-            case .removed: names.remove(GuestPath.name(key))
-            case .file: names.insert(GuestPath.name(key))
+            case .removed: names.remove(PathText.name(key))
+            case .file: names.insert(PathText.name(key))
             }
         }
         return names.sorted()

@@ -10,5 +10,6 @@ enum CommandRegistry {
         // Ext4
         // GuestConfig
         // ImagePrep
+        InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
     ]
 }

@@ -4,7 +4,7 @@
 /// except repeatable keys such as `console=` which are appended once; an argument already present with a
 /// `,options` suffix (`console=ttyS0,115200n8`) counts as present. Removal is by bare name (`quiet`) or exact
 /// `key=value` (`crashkernel=auto`).
-public enum KernelCommandLine {
+enum KernelArgumentList {
     /// Keys that may appear several times.
     public static let repeatableKeys: Set<String> = ["console"]
 

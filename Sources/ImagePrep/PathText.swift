@@ -1,5 +1,5 @@
 /// Helpers for absolute guest paths (strings; no host path is ever derived from them).
-public enum GuestPath {
+enum PathText {
     /// The non-empty components of `path`.
     public static func components(_ path: String) -> [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
