@@ -41,7 +41,7 @@ public final class DiskImage {
     /// - Throws: ``BlockIOError`` when the file cannot be opened or locked, or its structures are malformed.
     public static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
-        let store: any ByteStore = file
+        let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
         if try VHDFileStructure.isVHD(store) {
             let vhd = try VHDImage.open(store: store)
             return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)

@@ -31,6 +31,7 @@ import _TestSupport
             let image = try DiskImage.open(path: path, writable: true)
             try Self.randomWrites(image.device, model: &model, count: 40, seed: 1)
             #expect(try VHDFixture.readAll(image.device) == model)
+            try image.commit()
         }
         // qemu reads what the model holds.
         #expect(try VHDFixture.qemuRaw(path, in: dir) == model)
@@ -51,6 +52,7 @@ import _TestSupport
         do {
             let image = try DiskImage.open(path: path, writable: true)
             try Self.randomWrites(image.device, model: &model, count: 30, seed: 2)
+            try image.commit()
         }
         #expect(try VHDFixture.qemuRaw(path, in: dir) == model)
         #expect(try VHDFixture.qemuVirtualSize(path) == 5 << 20)
@@ -66,6 +68,7 @@ import _TestSupport
             try image.device.write(at: 3 << 20, bytes: [UInt8](repeating: 0, count: 1 << 20))
             try image.device.write(at: 100, bytes: [0, 0, 0])
             try image.device.flush()
+            try image.commit()
         }
         #expect(try FileDigest.sha256(path) == before)
     }
@@ -82,6 +85,7 @@ import _TestSupport
             let table = try #require((image.device as? DynamicVHD)?.allocationTable)
             #expect(table.entries[1] == 4)
             #expect(table.entries[0] == 0x1005)
+            try image.commit()
         }
         #expect(try VHDFixture.length(path) == 4_197_888)
         let check = try ExternalTool.run([
@@ -111,6 +115,7 @@ import _TestSupport
             try child.device.write(at: (5 << 20) + 7, bytes: [1, 2, 3])
             model.replaceSubrange(((5 << 20) + 7)..<((5 << 20) + 10), with: [1, 2, 3])
             #expect(try VHDFixture.readAll(child.device) == model)
+            try child.commit()
         }
         #expect(try FileDigest.sha256(parentPath) == parentDigest)
         let reopened = try DiskImage.open(path: childPath)
@@ -139,6 +144,7 @@ import _TestSupport
             let bytes = [UInt8](repeating: UInt8(level * 40), count: 700_000)
             try image.device.write(at: UInt64(offset), bytes: bytes)
             model.replaceSubrange(offset..<offset + bytes.count, with: bytes)
+            try image.commit()
             parent = child
         }
         let top = try DiskImage.open(path: parent)
@@ -206,6 +212,7 @@ import _TestSupport
             do {
                 let writer = try DiskImage.open(path: path, writable: true)
                 try writer.device.write(at: 3 << 20, bytes: [9, 9, 9])
+                try writer.commit()
             }
             let final = try DiskImage.open(path: path)
             #expect(final.warnings.isEmpty)
