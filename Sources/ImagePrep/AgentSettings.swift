@@ -1,26 +1,16 @@
-/// The image's own `/etc/waagent.conf`, read with the agent's code defaults (conf.py) for absent keys.
-///
-/// Switches follow the agent's rule: `y` is on, `n` is off, anything else (or absent) is the default.
-public struct AgentSettings: Sendable, Equatable {
+public import GuestConfig
+
+/// The image's own `/etc/waagent.conf`, read through GuestConfig's typed ``WaagentConfiguration`` (the agent's
+/// code defaults from conf.py for absent keys: `y` on, `n` off, anything else the default).
+public struct AgentSettings: Sendable {
     /// The guest path it was read from (`nil` when the image has none).
     public var path: String?
-    var values: [String: String]
-    var lines: [String: Int]
+    /// The parsed file (empty when absent).
+    public var configuration: WaagentConfiguration
 
     public init(path: String?, text: String?) {
         self.path = text == nil ? nil : path
-        values = [:]
-        lines = [:]
-        guard let text else { return }
-        for (index, line) in TextLines(text).lines.enumerated() {
-            let trimmed = line.trimmingSpaces
-            guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
-            let key = String(trimmed[..<equals]).trimmingSpaces
-            var value = String(trimmed[trimmed.index(after: equals)...]).trimmingSpaces
-            if let hash = value.firstRange(of: " #") { value = String(value[..<hash.lowerBound]).trimmingSpaces }
-            values[key] = KeyValueText.unquote(value)
-            lines[key] = index + 1
-        }
+        configuration = WaagentConfiguration(text ?? "", path: path)
     }
 
     /// Reads `/etc/waagent.conf` from the guest.
@@ -31,44 +21,33 @@ public struct AgentSettings: Sendable, Equatable {
     }
 
     /// The raw value of `key` as written, or `nil`.
-    public func value(_ key: String) -> String? { values[key] }
+    public func value(_ key: String) -> String? { configuration.value(of: key) }
     /// The 1-based line of `key` in the file.
-    public func line(_ key: String) -> Int? { lines[key] }
-
-    /// The switch `key`: `y` → true, `n` → false, otherwise `defaultValue`.
-    public func flag(_ key: String, default defaultValue: Bool) -> Bool {
-        switch values[key]?.lowercased() {
-        case "y": return true
-        case "n": return false
-        default: return defaultValue
-        }
-    }
-
-    public func string(_ key: String, default defaultValue: String) -> String {
-        guard let value = values[key], !value.isEmpty else { return defaultValue }
-        return value
-    }
+    public func line(_ key: String) -> Int? { configuration.entries.last { $0.key == key }.map { $0.lineIndex + 1 } }
 
     /// `Provisioning.RegenerateSshHostKeyPair` (code default n).
-    public var regenerateSshHostKeyPair: Bool { flag("Provisioning.RegenerateSshHostKeyPair", default: false) }
+    public var regenerateSshHostKeyPair: Bool { configuration.regeneratesSshHostKeys }
     /// `Provisioning.DeleteRootPassword` (code default n).
-    public var deleteRootPassword: Bool { flag("Provisioning.DeleteRootPassword", default: false) }
+    public var deleteRootPassword: Bool { configuration.deletesRootPassword }
     /// `OS.PasswordPath` (default `/etc/shadow`).
-    public var passwordPath: String { string("OS.PasswordPath", default: "/etc/shadow") }
+    public var passwordPath: String { configuration.passwordPath }
     /// `OS.SshDir` (default `/etc/ssh`).
-    public var sshDir: String { string("OS.SshDir", default: "/etc/ssh") }
+    public var sshDir: String { configuration.sshDirectory }
     /// `OS.SudoersDir` (default `/etc/sudoers.d`).
-    public var sudoersDir: String { string("OS.SudoersDir", default: "/etc/sudoers.d") }
+    public var sudoersDir: String { configuration.sudoersDirectory }
     /// `Lib.Dir` (default `/var/lib/waagent`).
-    public var libDir: String { string("Lib.Dir", default: "/var/lib/waagent") }
+    public var libDir: String { configuration.libraryDirectory }
     /// `Extension.LogDir` (default `/var/log/azure`).
-    public var extensionLogDir: String { string("Extension.LogDir", default: "/var/log/azure") }
+    public var extensionLogDir: String {
+        let value = configuration.effectiveValue(of: "Extension.LogDir").description
+        return value.hasPrefix("/") ? value : "/var/log/azure"
+    }
     /// `Provisioning.Agent` (default `auto`).
-    public var provisioningAgent: String { string("Provisioning.Agent", default: "auto") }
+    public var provisioningAgent: String { configuration.provisioningAgent }
     /// `ResourceDisk.Format` (code default n).
-    public var resourceDiskFormat: Bool { flag("ResourceDisk.Format", default: false) }
+    public var resourceDiskFormat: Bool { configuration.formatsResourceDisk }
     /// `ResourceDisk.EnableSwap` (code default n).
-    public var resourceDiskEnableSwap: Bool { flag("ResourceDisk.EnableSwap", default: false) }
+    public var resourceDiskEnableSwap: Bool { configuration.enablesSwap }
     /// `AutoUpdate.Enabled` (code default y).
-    public var autoUpdateEnabled: Bool { flag("AutoUpdate.Enabled", default: true) }
+    public var autoUpdateEnabled: Bool { configuration.autoUpdateEnabled }
 }

@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// The Azure seeds' preparation checklists as one step, chosen by the detected distribution family
 /// (RHEL/CentOS, Ubuntu/Debian, SLES/openSUSE, generic): kernel arguments, network files, sudoers, agent
 /// configuration, sshd keep-alive, udev rules, grub timeout, swap. What cannot be done offline (uninstalling
@@ -20,23 +22,19 @@ public enum AzurePreparer {
         }
     }
 
-    /// The seed's `ifcfg-eth0` (RHEL 7 doc, without the MAC address).
-    static let ifcfgEth0 = [
-        ("DEVICE", "eth0"), ("ONBOOT", "yes"), ("BOOTPROTO", "dhcp"), ("TYPE", "Ethernet"), ("USERCTL", "no"),
-        ("PEERDNS", "yes"), ("IPV6INIT", "no"),
-    ]
-
     /// Every azure-prepare operation, in the order they run.
     public static let catalog: [PrepOperation] = [
         PrepOperation("kernel-args", default: true,
             "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on every kernel line of every bootloader file; remove rhgb quiet crashkernel=auto") { c throws(ImagePrepError) in
             let files = c.inspection.bootloaderFiles
             if files.isEmpty { c.note(.warning, "no bootloader configuration found (menu.lst, grub.cfg, /etc/default/grub, BLS)") }
-            let remove = kernelArgumentsToRemove(c.family)
+            var texts: [String: String] = [:]
+            for file in files { texts[file.path] = try c.files.readText(file.path) }
+            let outcome = try BootloaderEdit.kernelArguments(texts, add: requiredKernelArguments, remove: kernelArgumentsToRemove(c.family))
+            for problem in outcome.problems { c.note(.warning, "not edited: \(problem.message)", path: problem.path) }
             for file in files {
-                try c.edit(file.path, "Azure serial console and slow storage attach (\(file.kind.rawValue))") { old in
-                    BootloaderEdit.kernelArguments(file.kind, old, add: requiredKernelArguments, remove: remove)
-                }
+                guard let edited = outcome.edited[file.path] else { continue }
+                try c.edit(file.path, "Azure serial console and slow storage attach (\(file.kind.rawValue))") { _ in edited }
             }
             if files.contains(where: { $0.kind == .grub2Defaults }) && files.contains(where: { $0.kind == .grub2Config }) {
                 c.note(.info, "grub.cfg was patched directly (update-grub cannot run offline); /etc/default/grub matches it")
@@ -57,12 +55,11 @@ public enum AzurePreparer {
                 if try c.files.exists(path) {
                     try c.edit(path, "Azure gives eth0 its address by DHCP; MACs differ per VM") { old in
                         var text = KeyValueText(old)
-                        for (key, value) in ifcfgEth0 { text.set(key, value) }
-                        text.unset("HWADDR")
-                        return text.rendered
+                        for (key, value) in SysconfigNetwork.azureEthernetTemplate { text.set(key, value) }
+                        return SysconfigNetwork.removingHardwareAddress(text.rendered, path: path).edited
                     }
                 } else {
-                    try c.create(path, ifcfgEth0.map { "\($0.0)=\($0.1)\n" }.joined(), "Azure gives eth0 its address by DHCP")
+                    try c.create(path, (try? SysconfigNetwork.ifcfg(device: "eth0")) ?? "", "Azure gives eth0 its address by DHCP")
                 }
             case .suse:
                 let path = "/etc/sysconfig/network/ifcfg-eth0"
@@ -70,7 +67,7 @@ public enum AzurePreparer {
                 if try c.files.exists(path) {
                     try c.edit(path, "Azure gives eth0 its address by DHCP; MACs differ per VM") { old in
                         var text = KeyValueText(old)
-                        for (key, value) in template { text.set(key, value, quote: "'") }
+                        for (key, value) in template { text.set(key, value) }
                         text.unset("LLADDR")
                         return text.rendered
                     }
@@ -101,14 +98,16 @@ public enum AzurePreparer {
             guard c.family == .suse else { return }
             try c.edit("/etc/sysconfig/network/dhcp", "the agent, not DHCP, sets the hostname") { old in
                 var text = KeyValueText(old)
-                text.set("DHCLIENT_SET_HOSTNAME", "no", quote: "\"")
+                text.set("DHCLIENT_SET_HOSTNAME", "no")
                 return text.rendered
             }
         },
         PrepOperation("sudoers-targetpw", default: true,
             "comment out 'Defaults targetpw' and the paired 'ALL ALL=(ALL) ALL' in /etc/sudoers") { c throws(ImagePrepError) in
             try c.edit("/etc/sudoers", "targetpw makes sudo ask for root's password, which provisioning locks") { old in
-                SudoersEdit.disableTargetpw(old)
+                var sudoers = SudoersFile(old, path: "/etc/sudoers")
+                sudoers.disableTargetpw()
+                return sudoers.text
             }
         },
         PrepOperation("waagent-conf", default: true,
@@ -119,18 +118,19 @@ public enum AzurePreparer {
             }
             let cloudInit = c.inspection.agent("cloud-init") != nil
             try c.edit(path, cloudInit ? "cloud-init provisions; the resource disk is left to cloud-init" : "the agent provisions and puts swap on the resource disk, not the OS disk") { old in
-                var text = KeyValueText(old)
+                var conf = WaagentConfiguration(old, path: path)
+                func set(_ key: String, _ value: String) { _ = try? conf.set(key, to: value) }
                 if cloudInit {
-                    if !["auto", "cloud-init"].contains(c.agent.provisioningAgent) { text.set("Provisioning.Agent", "auto") }
-                    text.set("ResourceDisk.Format", "n")
-                    text.set("ResourceDisk.EnableSwap", "n")
+                    if !["auto", "cloud-init"].contains(c.agent.provisioningAgent) { set("Provisioning.Agent", "auto") }
+                    set("ResourceDisk.Format", "n")
+                    set("ResourceDisk.EnableSwap", "n")
                 } else {
-                    text.set("ResourceDisk.Format", "y")
-                    text.set("ResourceDisk.EnableSwap", "y")
-                    if (Int(text.value("ResourceDisk.SwapSizeMB") ?? "0") ?? 0) <= 0 { text.set("ResourceDisk.SwapSizeMB", "2048") }
+                    set("ResourceDisk.Format", "y")
+                    set("ResourceDisk.EnableSwap", "y")
+                    if (Int(conf.value(of: "ResourceDisk.SwapSizeMB") ?? "0") ?? 0) <= 0 { set("ResourceDisk.SwapSizeMB", "2048") }
                 }
-                if text.value("AutoUpdate.Enabled")?.lowercased() == "n" { text.set("AutoUpdate.Enabled", "y") }
-                return text.rendered
+                if conf.value(of: "AutoUpdate.Enabled")?.lowercased() == "n" { set("AutoUpdate.Enabled", "y") }
+                return conf.text
             }
         },
         PrepOperation("sshd-client-alive", default: true, "ClientAliveInterval 180 in the global section of sshd_config") { c throws(ImagePrepError) in
@@ -139,7 +139,12 @@ public enum AzurePreparer {
                 c.note(.warning, "no /etc/ssh/sshd_config: is openssh-server installed?")
                 return
             }
-            try c.edit(path, "Azure's load balancer drops idle connections after 4 minutes") { SshdConfigEdit.setClientAliveInterval($0, 180) }
+            try c.edit(path, "Azure's load balancer drops idle connections after 4 minutes") { old in
+                var config = SSHDaemonConfig(old, path: path)
+                if let value = config.globalValue(of: "ClientAliveInterval").flatMap({ Int($0) }), (30...235).contains(value) { return old }
+                _ = try? config.setClientAliveInterval(180)
+                return config.text
+            }
         },
         PrepOperation("udev-rules", default: true,
             "remove 70-persistent-net.rules; RHEL with NetworkManager: 68-azure-sriov-nm-unmanaged.rules") { c throws(ImagePrepError) in
@@ -193,51 +198,15 @@ enum Version {
     }
 }
 
-/// Edits of `/etc/sudoers`.
-enum SudoersEdit {
-    /// Comments out `Defaults targetpw` and `ALL ALL=(ALL) ALL` lines (trailing comments kept).
-    static func disableTargetpw(_ old: String) -> String {
-        var text = TextLines(old)
-        for (index, line) in text.lines.enumerated() {
-            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let words = code.words
-            if words == ["Defaults", "targetpw"] || words == ["ALL", "ALL=(ALL)", "ALL"] || words == ["ALL", "ALL", "=", "(ALL)", "ALL"] {
-                text.lines[index] = "# " + line
-            }
-        }
-        return text.text
-    }
-}
-
-/// Edits of `sshd_config`.
-enum SshdConfigEdit {
-    /// The effective global `ClientAliveInterval` (first value wins, before any `Match`) and its line.
+/// The effective global `ClientAliveInterval` of an sshd_config (GuestConfig's reading: first value wins,
+/// before any `Match`) and its 1-based line.
+enum SshdKeepAlive {
     static func clientAliveInterval(_ text: String) -> (value: Int?, line: Int)? {
-        for (index, line) in TextLines(text).lines.enumerated() {
-            let words = line.words
-            guard let first = words.first?.lowercased() else { continue }
-            if first == "match" { return nil }
-            if first == "clientaliveinterval", words.count >= 2 { return (Int(words[1]), index + 1) }
+        let config = SSHDaemonConfig(text)
+        guard let directive = config.directives.first(where: { $0.isGlobal && $0.keyword.lowercased() == "clientaliveinterval" }) else {
+            return nil
         }
-        return nil
-    }
-
-    /// Sets the global `ClientAliveInterval` to `seconds` unless it already is within 30–235.
-    static func setClientAliveInterval(_ old: String, _ seconds: Int) -> String {
-        var text = TextLines(old)
-        var firstMatch: Int?
-        for (index, line) in text.lines.enumerated() {
-            let words = line.words
-            guard let first = words.first?.lowercased() else { continue }
-            if first == "match" { firstMatch = index; break }
-            if first == "clientaliveinterval" {
-                if words.count >= 2, let value = Int(words[1]), (30...235).contains(value) { return old }
-                text.lines[index] = "ClientAliveInterval \(seconds)"
-                return text.text
-            }
-        }
-        if let firstMatch { text.insert("ClientAliveInterval \(seconds)", at: firstMatch) } else { text.append("ClientAliveInterval \(seconds)") }
-        return text.text
+        return (Int(directive.value.trimmingSpaces), directive.lineIndex + 1)
     }
 }
 

@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// Opt-in generalize operations beyond the agent's: cloud-init clean, machine-id, persistent network names,
 /// MAC pinning, other users' history, logs, temp files and package caches (virt-sysprep's and cloud-init's
 /// lists, shared/docs/generalize.md §a.2–a.5). Enable with `--only defaults,NAME,...` or `--only all`.
@@ -51,11 +53,7 @@ enum CleanupOperations {
         PrepOperation("hwaddr", default: false,
             "remove HWADDR= (RHEL) and LLADDR= (SUSE) from ifcfg files") { c throws(ImagePrepError) in
             for path in try c.files.glob("/etc/sysconfig/network-scripts/ifcfg-*") {
-                try c.edit(path, "pins the interface to the build VM's MAC address") { old in
-                    var text = KeyValueText(old)
-                    text.unset("HWADDR")
-                    return text.rendered
-                }
+                try c.edit(path, "pins the interface to the build VM's MAC address") { SysconfigNetwork.removingHardwareAddress($0, path: path).edited }
             }
             for path in try c.files.glob("/etc/sysconfig/network/ifcfg-*") {
                 try c.edit(path, "pins the interface to the build VM's MAC address") { old in

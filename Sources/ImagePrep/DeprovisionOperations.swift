@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// The default generalize operations: what `waagent -deprovision` does, gated by the image's own
 /// `/etc/waagent.conf` (agent code defaults for absent keys). See shared/docs/generalize.md §a.1–a.4.
 enum DeprovisionOperations {
@@ -44,12 +46,7 @@ enum DeprovisionOperations {
                 return text.rendered
             }
             for path in try c.files.glob("/etc/sysconfig/network-scripts/ifcfg-*") {
-                try c.edit(path, "the build VM's DHCP hostname") { old in
-                    var text = KeyValueText(old)
-                    text.unset("DHCP_HOSTNAME")
-                    text.unset("HOSTNAME")
-                    return text.rendered
-                }
+                try c.edit(path, "the build VM's DHCP hostname") { SysconfigNetwork.removingHostname($0, path: path).edited }
             }
             for path in ["/etc/dhcp/dhclient.conf", "/etc/dhcp3/dhclient.conf", "/etc/dhclient.conf"] {
                 guard try c.files.exists(path) else { continue }
@@ -61,12 +58,12 @@ enum DeprovisionOperations {
             "lock root's password (root:*LOCK*) when Provisioning.DeleteRootPassword=y (agent default n)") { c throws(ImagePrepError) in
             let path = c.agent.passwordPath
             guard c.agent.deleteRootPassword else {
-                if let text = try c.files.readText(path), AccountDatabase.rootHasPassword(text) {
+                if let text = try c.files.readText(path), Accounts.rootHasPassword(text) {
                     c.note(.info, "root's password kept: Provisioning.DeleteRootPassword is not y", path: c.agent.path)
                 }
                 return
             }
-            try c.edit(path, "no default credentials in a published image") { AccountDatabase.lockRoot($0) }
+            try c.edit(path, "no default credentials in a published image") { Accounts.lockRoot($0) }
         },
         PrepOperation("agent-state", default: true,
             "delete the agent's state (Lib.Dir /var/lib/waagent) and extension logs (Extension.LogDir /var/log/azure)") { c throws(ImagePrepError) in
@@ -122,20 +119,13 @@ enum DeprovisionOperations {
     ]
 }
 
-/// Edits of `dhclient.conf`.
+/// Edits of `dhclient.conf` through GuestConfig's ``DhclientConfig``.
 enum DhclientConf {
     /// Makes DHCP send `localhost.localdomain` unless the file already sends the running hostname.
     static func sendGenericHostName(_ old: String) -> String {
-        var text = TextLines(old)
-        for (index, line) in text.lines.enumerated() {
-            let trimmed = line.trimmingSpaces
-            guard trimmed.hasPrefix("send host-name") else { continue }
-            if trimmed.contains("gethostname()") || trimmed.contains("<hostname>") { return old }
-            text.lines[index] = "send host-name \"\(DeprovisionOperations.hostname)\";"
-            return text.text
-        }
-        text.append("send host-name \"\(DeprovisionOperations.hostname)\";")
-        return text.text
+        var config = DhclientConfig(old)
+        _ = try? config.sendHostName(DeprovisionOperations.hostname)
+        return config.text
     }
 }
 

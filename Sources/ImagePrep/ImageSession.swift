@@ -101,7 +101,7 @@ public final class ImageSession {
 extension DiskImage {
     /// Makes the session's writes part of the image (the edit journal's commit).
     func commitEdits() throws(BlockIOError) {
-        try device.flush()
+        try commit()
     }
 }
 

@@ -145,7 +145,7 @@ public struct ReadinessChecker {
                 results.append(CheckResult("boot.kernel-args", .warn, "kernel arguments for Azure", "no kernel command line in the file", path: file.path))
             }
             for (line, words) in lines {
-                let missing = AzurePreparer.requiredKernelArguments.filter { !KernelArgumentList.contains(words, $0) }
+                let missing = AzurePreparer.requiredKernelArguments.filter { !BootloaderEdit.contains(words, $0) }
                 results.append(CheckResult("boot.kernel-args", missing.isEmpty ? .pass : .fail,
                     "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on the kernel command line",
                     missing.isEmpty ? "present" : "missing \(missing.joined(separator: " "))", path: file.path, line: line))
@@ -219,7 +219,7 @@ public struct ReadinessChecker {
         var results: [CheckResult] = []
         let path = "/etc/ssh/sshd_config"
         if let text = try files.readText(path) {
-            if let found = SshdConfigEdit.clientAliveInterval(text) {
+            if let found = SshdKeepAlive.clientAliveInterval(text) {
                 let ok = found.value.map { (30...235).contains($0) } ?? false
                 results.append(CheckResult("ssh.client-alive", ok ? .pass : .fail, "ClientAliveInterval 30–235 (180 recommended)",
                     "ClientAliveInterval \(found.value.map(String.init) ?? "?")", path: path, line: found.line))
@@ -256,7 +256,7 @@ public struct ReadinessChecker {
             big.isEmpty ? "all within 1 KB" : big.joined(separator: ", "), path: big.isEmpty ? nil : String(big[0].split(separator: " ")[0])))
         // Root password.
         if let shadow = try files.readText("/etc/shadow") {
-            let has = AccountDatabase.rootHasPassword(shadow)
+            let has = Accounts.rootHasPassword(shadow)
             let line = TextLines(shadow).lines.firstIndex { $0.hasPrefix("root:") }.map { $0 + 1 }
             results.append(CheckResult("root.password", has ? .fail : .pass, "no password hash for root",
                 has ? "root has a password hash" : "root's password is locked or empty-locked", path: "/etc/shadow", line: line))
