@@ -42,9 +42,9 @@ enum CrashHarness {
     static func available(subcommand name: String) -> Bool {
         guard FileManager.default.isExecutableFile(atPath: binary),
             let strace = try? ExternalTool.run(["strace", "-f", "-qq", "-o", "/dev/null", "true"]), strace.status == 0,
-            let help = try? ExternalTool.run([binary, "help", name]), help.status == 0
+            let help = try? ExternalTool.run([binary, "--help"]), help.status == 0
         else { return false }
-        return true
+        return help.output.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
     }
 
     /// Runs `arguments` once under strace and counts each mutating call the process tree makes.

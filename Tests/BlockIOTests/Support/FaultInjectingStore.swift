@@ -1,17 +1,6 @@
 import BlockIO
 
-/// A small deterministic random number generator (SplitMix64), so every failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// `SeededGenerator` (SplitMix64) is shared with the VHD tests (VHDReadInteropTests.swift).
 
 /// When the simulated machine stops: after `failAt` mutating operations (writes, length changes, fsyncs, file
 /// creations and deletions, folder fsyncs) the next one fails.
