@@ -60,9 +60,9 @@ enum CrashHarness {
         var counts: [String: Int] = [:]
         for line in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n") {
             // "1234 pwrite64(3, ..." (resumed lines start with "<... name resumed>" and are not counted twice)
-            let fields = line.split(separator: " ", maxSplits: 1)
-            guard fields.count == 2, let open = fields[1].firstIndex(of: "(") else { continue }
-            let name = String(fields[1][..<open])
+            let call = line.drop { $0.isNumber }.drop { $0 == " " }
+            guard let open = call.firstIndex(of: "(") else { continue }
+            let name = String(call[..<open])
             if mutatingCalls.contains(name) { counts[name, default: 0] += 1 }
         }
         return counts
