@@ -1,8 +1,7 @@
 import Benchmark
-import BlockIO
 
+/// The suite: one group per library layer, each benchmark building its own fixtures with real tools.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark("noop") { benchmark in
-        blackHole(1)
-    }
+    Benchmark.defaultConfiguration.maxDuration = .seconds(3)
+    registerBlockIOBenchmarks()
 }
