@@ -4,7 +4,9 @@ import ArgumentParser
 enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         // BlockIO
+        InfoCommand.self, ConvertCommand.self, CreateCommand.self,
         // DiskLayout
+        PartitionsCommand.self,
         // Ext4
         // GuestConfig
         // ImagePrep
