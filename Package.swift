@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "Ext4Tests", dependencies: ["Ext4", "BlockIO", "DiskLayout", "_TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "GuestConfigTests", dependencies: ["GuestConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "GuestConfigTests", dependencies: ["GuestConfig", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImagePrepTests", dependencies: ["ImagePrep", "VHDEditKit", "_TestSupport"],
             swiftSettings: swiftSettings),

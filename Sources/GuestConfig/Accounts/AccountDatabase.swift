@@ -1,0 +1,196 @@
+/// One of the colon-separated account files.
+public enum AccountFileKind: String, Sendable, Hashable, CaseIterable {
+    /// `/etc/passwd`: name:password:uid:gid:gecos:home:shell
+    case passwd
+    /// `/etc/shadow`: name:hash:lastchange:min:max:warn:inactive:expire:reserved
+    case shadow
+    /// `/etc/group`: name:password:gid:members
+    case group
+    /// `/etc/gshadow`: name:password:administrators:members
+    case gshadow
+
+    /// The number of fields a well-formed line has.
+    public var fieldCount: Int {
+        switch self {
+        case .passwd: 7
+        case .shadow: 9
+        case .group, .gshadow: 4
+        }
+    }
+
+    /// The fields holding comma-separated user lists.
+    var memberListFields: [Int] {
+        switch self {
+        case .passwd, .shadow: []
+        case .group: [3]
+        case .gshadow: [2, 3]
+        }
+    }
+
+    /// The standard path.
+    public var path: String { "/etc/" + rawValue }
+}
+
+/// How to lock root's password in `/etc/shadow`.
+public enum RootPasswordLock: Sendable, Hashable {
+    /// Replace the hash with `*` (no password can match; virt-customize `--root-password disabled`).
+    case asterisk
+    /// Prefix the hash with `!` (`passwd -l`; reversible). An already `!`-prefixed hash is left alone.
+    case exclamationPrefix
+    /// What waagent's `DeleteRootPassword` writes: every `root:` line is dropped and
+    /// `root:*LOCK*:14600::::::` is inserted as line 1 (generalize.md §a.1).
+    case waagent
+}
+
+/// A passwd, shadow, group or gshadow file.
+///
+/// Lines are split at `:` only for reading and for the lines an edit touches; every other line, including
+/// comments (`#`), blank lines, NIS `+`/`-` entries and lines with the wrong number of fields (reported), is
+/// kept byte for byte and in place.
+public struct AccountDatabase: Sendable {
+    /// The waagent lock line.
+    public static let waagentRootLine = "root:*LOCK*:14600::::::"
+
+    public let kind: AccountFileKind
+    public let path: String?
+    public let original: String
+    public private(set) var document: ConfigText
+    public private(set) var findings: [ConfigFinding] = []
+
+    /// One parsed line.
+    public struct Record: Sendable, Hashable {
+        public var lineIndex: Int
+        public var fields: [String]
+        public var name: String { fields[0] }
+    }
+
+    public init(_ text: String, kind: AccountFileKind, path: String? = nil) {
+        self.kind = kind
+        self.path = path ?? kind.path
+        self.original = text
+        self.document = ConfigText(text)
+        for (index, line) in document.lines.enumerated() where !AccountDatabase.isIgnorable(line.content) {
+            let count = line.content.split(separator: ":", omittingEmptySubsequences: false).count
+            if count != kind.fieldCount {
+                findings.append(
+                    ConfigFinding(
+                        .warning, .malformedLine, line: index + 1,
+                        "\(count) fields, \(kind.rawValue) lines have \(kind.fieldCount); kept as is"))
+            }
+        }
+    }
+
+    static func isIgnorable(_ content: String) -> Bool {
+        content.isEmpty || content.hasPrefix("#") || content.hasPrefix("+") || content.hasPrefix("-")
+    }
+
+    public var text: String { document.text }
+    public var result: ConfigEditResult {
+        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+    }
+
+    /// The well-formed lines, in order.
+    public var records: [Record] {
+        document.lines.enumerated().compactMap { index, line in
+            guard !AccountDatabase.isIgnorable(line.content) else { return nil }
+            let fields = line.content.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            return fields.count == kind.fieldCount ? Record(lineIndex: index, fields: fields) : nil
+        }
+    }
+
+    /// The record named `name` (the first, as getpwnam reads), or nil.
+    public func record(named name: String) -> Record? { records.first { $0.name == name } }
+
+    private mutating func setField(_ field: Int, of record: Record, to value: String) -> Bool {
+        var fields = record.fields
+        guard fields[field] != value else { return false }
+        fields[field] = value
+        document.replaceContent(at: record.lineIndex, with: fields.joined(separator: ":"))
+        return true
+    }
+
+    /// Locks root's password (shadow only; the password field of passwd is left alone).
+    /// - Returns: true when the text changed.
+    /// - Throws: `.unsupportedFile` on a file that is not shadow; `.malformed` when there is no root line
+    ///   (for `.asterisk` and `.exclamationPrefix`).
+    @discardableResult
+    public mutating func lockRootPassword(_ style: RootPasswordLock) throws(GuestConfigError) -> Bool {
+        guard kind == .shadow else {
+            throw GuestConfigError(.unsupportedFile, "root's password is locked in /etc/shadow", path: path)
+        }
+        switch style {
+        case .waagent:
+            let rootLines = document.lines.indices.filter { document.lines[$0].content.hasPrefix("root:") }
+            if rootLines == [0], document.lines[0].content == Self.waagentRootLine { return false }
+            var lines = document.lines
+            let terminator = document.dominantTerminator
+            for index in rootLines.reversed() { lines.remove(at: index) }
+            lines.insert(ConfigLine(Self.waagentRootLine, terminator: terminator), at: 0)
+            document.lines = lines
+            return true
+        case .asterisk, .exclamationPrefix:
+            guard let root = record(named: "root") else {
+                throw GuestConfigError(.malformed, "there is no well-formed root line", path: path, field: "root")
+            }
+            let hash = root.fields[1]
+            if style == .asterisk { return setField(1, of: root, to: "*") }
+            if hash.hasPrefix("!") || hash == "*" || hash.hasPrefix("*") { return false }
+            return setField(1, of: root, to: "!" + hash)
+        }
+    }
+
+    /// What waagent's `Provisioning.DeleteRootPassword` does (``RootPasswordLock/waagent``). It does not
+    /// empty the field: an empty password field would let anyone log in as root without a password.
+    @discardableResult
+    public mutating func deleteRootPassword() throws(GuestConfigError) -> Bool {
+        try lockRootPassword(.waagent)
+    }
+
+    /// True when root cannot log in with a password: its hash is `*`, starts with `!`, or is `*LOCK*`.
+    public var isRootPasswordLocked: Bool {
+        guard kind == .shadow, let root = record(named: "root") else { return false }
+        let hash = root.fields[1]
+        return hash.hasPrefix("!") || hash.hasPrefix("*")
+    }
+
+    /// Removes `user`: its own line (passwd, shadow; in group/gshadow the group named after it when no one
+    /// else is a member), and its name from every member list (group members; gshadow administrators and
+    /// members), keeping the order of the others.
+    /// - Returns: true when the text changed.
+    @discardableResult
+    public mutating func removeUser(_ user: String) -> Bool {
+        guard !user.isEmpty, !user.contains(":"), !user.contains(",") else { return false }
+        var changed = false
+        for record in records.reversed() {
+            if record.name == user {
+                let otherMembers = kind.memberListFields.flatMap { AccountDatabase.members(record.fields[$0]) }
+                    .filter { $0 != user }
+                if otherMembers.isEmpty {
+                    document.lines.remove(at: record.lineIndex)
+                    changed = true
+                    continue
+                }
+                findings.append(
+                    ConfigFinding(
+                        .warning, .skipped, line: record.lineIndex + 1,
+                        "group \(user) still has members (\(otherMembers.joined(separator: ","))); kept"))
+            }
+            var updated = record
+            for field in kind.memberListFields {
+                let members = AccountDatabase.members(record.fields[field])
+                if members.contains(user) {
+                    updated.fields[field] = members.filter { $0 != user }.joined(separator: ",")
+                }
+            }
+            if updated.fields != record.fields {
+                document.replaceContent(at: record.lineIndex, with: updated.fields.joined(separator: ":"))
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    static func members(_ field: String) -> [String] {
+        field.isEmpty ? [] : field.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+}

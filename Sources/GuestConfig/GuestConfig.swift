@@ -1,1 +1,0 @@
-// The GuestConfig layer. See README.md.

@@ -1,0 +1,66 @@
+/// An error raised by the guest configuration layer: an edit that cannot be made, or a value that the file's
+/// format does not accept.
+///
+/// Problems found in the *input* (a malformed line, a duplicate key) are not errors: the line is kept as it is
+/// and reported as a ``ConfigFinding``. Errors are for requests that cannot be honoured.
+public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What kind of failure this is. Extensible.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The bytes are not valid UTF-8.
+        public static let invalidEncoding = Code("invalidEncoding")
+        /// A value given by the caller is not valid for the key (type, range or enum).
+        public static let invalidValue = Code("invalidValue")
+        /// A key or argument given by the caller is not well-formed.
+        public static let invalidArgument = Code("invalidArgument")
+        /// The edit would not fit the file's fixed size (grubenv).
+        public static let noSpace = Code("noSpace")
+        /// The file's structure does not allow the edit (for example a grubenv without its header).
+        public static let malformed = Code("malformed")
+        /// The path does not name a file kind this layer can edit.
+        public static let unsupportedFile = Code("unsupportedFile")
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// A sentence for a person, naming the key or field and what was wrong.
+    public var message: String
+    /// The guest path concerned, when known.
+    public var path: String?
+    /// The 1-based line number concerned, when there is one.
+    public var line: Int?
+    /// The byte offset concerned, when there is one.
+    public var offset: Int?
+    /// The key, field or argument concerned, when there is one.
+    public var field: String?
+
+    public init(
+        _ code: Code, _ message: String, path: String? = nil, line: Int? = nil, offset: Int? = nil,
+        field: String? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.line = line
+        self.offset = offset
+        self.field = field
+    }
+
+    public var description: String {
+        var text = ""
+        if let path {
+            text += path
+            text += line.map { ":\($0)" } ?? ""
+            text += ": "
+        } else if let line {
+            text += "line \(line): "
+        }
+        if let field { text += "\(field): " }
+        text += message
+        if let offset { text += " (at byte offset \(offset))" }
+        return text
+    }
+}

@@ -1,0 +1,94 @@
+/// `/etc/fstab`, read only: fields of each mount line; comments and blank lines are skipped, not lost (the
+/// text is never rewritten).
+public struct FilesystemTable: Sendable, Hashable {
+    /// How a line names its device.
+    public enum DeviceSpec: Sendable, Hashable {
+        case uuid(String)
+        case label(String)
+        case partUUID(String)
+        case partLabel(String)
+        /// A kernel device path such as `/dev/sda1` or `/dev/mapper/rhel-root`.
+        case path(String)
+        /// Anything else (`tmpfs`, `proc`, a network share).
+        case other(String)
+
+        init(_ text: String) {
+            func value(_ prefix: String) -> String? {
+                guard text.hasPrefix(prefix) else { return nil }
+                var rest = String(text.dropFirst(prefix.count))
+                if rest.count >= 2, rest.first == "\"", rest.last == "\"" { rest = String(rest.dropFirst().dropLast()) }
+                return rest
+            }
+            if let v = value("UUID=") {
+                self = .uuid(v)
+            } else if let v = value("LABEL=") {
+                self = .label(v)
+            } else if let v = value("PARTUUID=") {
+                self = .partUUID(v)
+            } else if let v = value("PARTLABEL=") {
+                self = .partLabel(v)
+            } else if text.hasPrefix("/") {
+                self = .path(text)
+            } else {
+                self = .other(text)
+            }
+        }
+
+        /// True for UUID, LABEL, PARTUUID, PARTLABEL, and /dev/disk/by-*, /dev/mapper paths: names that do not
+        /// change when the disk moves to another controller (generalize.md §b.8).
+        public var isPersistent: Bool {
+            switch self {
+            case .uuid, .label, .partUUID, .partLabel: true
+            case .path(let p): p.hasPrefix("/dev/disk/by-") || p.hasPrefix("/dev/mapper/")
+            case .other: false
+            }
+        }
+
+        /// True for `/dev/sd*`, `/dev/hd*`, `/dev/vd*`, `/dev/xvd*`, `/dev/nvme*`: names that change.
+        public var isKernelDeviceName: Bool {
+            guard case .path(let p) = self else { return false }
+            return ["/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme"].contains { p.hasPrefix($0) }
+        }
+    }
+
+    /// One mount line.
+    public struct Entry: Sendable, Hashable {
+        /// 1-based line number.
+        public var line: Int
+        public var spec: String
+        public var device: DeviceSpec
+        public var mountPoint: String
+        public var type: String
+        public var options: [String]
+        public var dump: Int
+        public var pass: Int
+        public var isSwap: Bool { type == "swap" }
+    }
+
+    public var entries: [Entry]
+    /// Lines with fewer than three fields.
+    public var findings: [ConfigFinding]
+
+    public init(_ text: String) {
+        var entries: [Entry] = []
+        var findings: [ConfigFinding] = []
+        for (index, line) in ConfigText(text).lines.enumerated() {
+            let body = line.content.trimmingWhitespace
+            if body.isEmpty || body.hasPrefix("#") { continue }
+            let fields = body.split { $0 == " " || $0 == "\t" }.map(String.init)
+            guard fields.count >= 3 else {
+                findings.append(
+                    ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
+                continue
+            }
+            entries.append(
+                Entry(
+                    line: index + 1, spec: fields[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],
+                    type: fields[2],
+                    options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : ["defaults"],
+                    dump: fields.count > 4 ? Int(fields[4]) ?? 0 : 0, pass: fields.count > 5 ? Int(fields[5]) ?? 0 : 0))
+        }
+        self.entries = entries
+        self.findings = findings
+    }
+}

@@ -1,0 +1,207 @@
+/// One `KEY=value` line of a shell-variable file.
+public struct ShellAssignment: Sendable, Hashable {
+    /// The 0-based line index in the file.
+    public var lineIndex: Int
+    /// The variable name.
+    public var key: String
+    /// The value as `sh` would read it, expansions not performed.
+    public var value: String
+    /// The value as written, quotes included.
+    public var rawValue: String
+    /// The quoting used.
+    public var quoteStyle: ShellQuoteStyle
+    /// True when the value contains `$` or a backquote that the shell would expand.
+    public var hasExpansion: Bool
+    /// True when the line starts with `export `.
+    public var isExported: Bool
+    /// Text before the value: indentation, `export `, `KEY=`.
+    var prefix: String
+    /// Text after the value: spaces and a comment, kept as written.
+    var suffix: String
+}
+
+/// A file of shell variable assignments: ifcfg-*, /etc/sysconfig/*, /etc/default/grub, os-release.
+///
+/// Lines that are comments, blank, or `KEY=value` (optionally `export KEY=value`, optionally followed by a
+/// comment) are understood. Any other line is kept unchanged and reported. Like the shell, the **last**
+/// assignment of a key wins: ``value(of:)`` returns it and ``set(_:to:)`` edits it (earlier ones are
+/// reported). `set` keeps the existing quoting when the new value allows it; a new key is appended in the
+/// quoting most used in the file.
+public struct ShellVariableFile: Sendable {
+    /// The guest path, for messages and diffs.
+    public let path: String?
+    /// The text as given.
+    public let original: String
+    /// The current lines.
+    public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
+    public private(set) var findings: [ConfigFinding] = []
+
+    public init(_ text: String, path: String? = nil) {
+        self.path = path
+        self.original = text
+        self.document = ConfigText(text)
+        var parseFindings: [ConfigFinding] = []
+        var seen: [String: Int] = [:]
+        for index in document.lines.indices {
+            switch ShellVariableFile.parse(document.lines[index].content, index: index) {
+            case .assignment(let assignment):
+                if let earlier = seen[assignment.key] {
+                    parseFindings.append(
+                        ConfigFinding(
+                            .info, .duplicateKey, line: index + 1,
+                            "\(assignment.key) is also set on line \(earlier + 1); this later one wins"))
+                }
+                seen[assignment.key] = index
+                if assignment.hasExpansion {
+                    parseFindings.append(
+                        ConfigFinding(
+                            .info, .variableReference, line: index + 1,
+                            "\(assignment.key) refers to a variable or command; its value is read literally"))
+                }
+            case .malformed(let why):
+                parseFindings.append(ConfigFinding(.warning, .malformedLine, line: index + 1, why + "; kept as is"))
+            case .other:
+                break
+            }
+        }
+        findings = parseFindings
+    }
+
+    /// The edited text.
+    public var text: String { document.text }
+
+    /// The result of the edits made so far.
+    public var result: ConfigEditResult {
+        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+    }
+
+    /// Every assignment, in file order.
+    public var assignments: [ShellAssignment] {
+        document.lines.indices.compactMap { index in
+            if case .assignment(let a) = ShellVariableFile.parse(document.lines[index].content, index: index) {
+                return a
+            }
+            return nil
+        }
+    }
+
+    /// The assignment that wins for `key` (the last one), or nil.
+    public func assignment(of key: String) -> ShellAssignment? {
+        assignments.last { $0.key == key }
+    }
+
+    /// The value of `key` as the shell would read it (the last assignment), or nil when unset.
+    public func value(of key: String) -> String? { assignment(of: key)?.value }
+
+    /// All keys, in order of their first assignment.
+    public var keys: [String] {
+        var seen: Set<String> = []
+        return assignments.compactMap { seen.insert($0.key).inserted ? $0.key : nil }
+    }
+
+    /// Sets `key` to `value`.
+    ///
+    /// Edits the winning assignment in place, keeping its quoting (a bare value that now needs quotes gets
+    /// double quotes), its `export` and its trailing comment; appends `KEY=value` when the key is absent.
+    /// - Returns: true when the text changed.
+    /// - Throws: `GuestConfigError.invalidArgument` for a key that is not a shell name, `.invalidValue` for a
+    ///   value with a newline or NUL.
+    @discardableResult
+    public mutating func set(_ key: String, to value: String) throws(GuestConfigError) -> Bool {
+        try ShellVariableFile.validate(key: key)
+        guard !value.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw GuestConfigError(.invalidValue, "a value may not contain a newline or NUL", path: path, field: key)
+        }
+        if let existing = assignment(of: key) {
+            if existing.value == value && !existing.hasExpansion { return false }
+            let quoted = ShellValue.quote(value, style: existing.quoteStyle)
+            let content = existing.prefix + quoted + existing.suffix
+            let before = document.lines[existing.lineIndex].content
+            document.replaceContent(at: existing.lineIndex, with: content)
+            return before != content
+        }
+        document.append(key + "=" + ShellValue.quote(value, style: dominantStyle))
+        return true
+    }
+
+    /// Replaces the winning assignment's value text with `raw`, written as is (the caller quotes it).
+    /// Used to edit a value that refers to other variables without escaping its `$`.
+    mutating func setRawValue(_ key: String, to raw: String) -> Bool {
+        guard let existing = assignment(of: key) else { return false }
+        let content = existing.prefix + raw + existing.suffix
+        let changed = document.lines[existing.lineIndex].content != content
+        document.replaceContent(at: existing.lineIndex, with: content)
+        return changed
+    }
+
+    /// Removes every assignment of `key`.
+    /// - Returns: true when a line was removed.
+    @discardableResult
+    public mutating func unset(_ key: String) -> Bool {
+        let indices = assignments.filter { $0.key == key }.map(\.lineIndex)
+        for index in indices.reversed() { removeLine(at: index) }
+        return !indices.isEmpty
+    }
+
+    /// Removes the line at `index`. The lines around it stay byte-identical; when the removed line was a
+    /// last line without terminator, the file now ends with the previous line's newline.
+    private mutating func removeLine(at index: Int) {
+        document.lines.remove(at: index)
+    }
+
+    /// The quoting most used by existing assignments (bare for an empty file).
+    var dominantStyle: ShellQuoteStyle {
+        var counts: [ShellQuoteStyle: Int] = [:]
+        for a in assignments where a.quoteStyle != .mixed { counts[a.quoteStyle, default: 0] += 1 }
+        let best = counts.max { lhs, rhs in lhs.value < rhs.value || (lhs.value == rhs.value && rhs.key == .bare) }
+        return best?.key ?? .bare
+    }
+
+    static func validate(key: String) throws(GuestConfigError) {
+        guard let first = key.unicodeScalars.first,
+            first == "_" || ("A"..."Z").contains(first)
+                || ("a"..."z").contains(first),
+            key.unicodeScalars.allSatisfy({
+                $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0)
+                    || ("0"..."9").contains($0)
+            })
+        else {
+            throw GuestConfigError(.invalidArgument, "not a shell variable name", field: key)
+        }
+    }
+
+    enum ParsedLine {
+        case assignment(ShellAssignment)
+        case malformed(String)
+        case other
+    }
+
+    static func parse(_ content: String, index: Int) -> ParsedLine {
+        let body = content.drop { $0 == " " || $0 == "\t" }
+        if body.isEmpty || body.hasPrefix("#") { return .other }
+        var rest = body
+        var exported = false
+        if rest.hasPrefix("export ") || rest.hasPrefix("export\t") {
+            exported = true
+            rest = rest.dropFirst(7).drop { $0 == " " || $0 == "\t" }
+        }
+        let nameEnd = rest.firstIndex { !($0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber)) } ?? rest.endIndex
+        let name = rest[..<nameEnd]
+        guard !name.isEmpty, !(name.first!.isNumber), nameEnd < rest.endIndex, rest[nameEnd] == "=" else {
+            return .malformed("not a KEY=value assignment")
+        }
+        let valueStart = rest.index(after: nameEnd)
+        let (word, after) = ShellValue.parseWord(rest[valueStart...])
+        guard word.terminated else { return .malformed("\(name): unterminated quote or line continuation") }
+        let trailing = after.drop { $0 == " " || $0 == "\t" }
+        if !trailing.isEmpty && !(trailing.hasPrefix("#") && after.count > trailing.count) {
+            return .malformed("\(name): text after the value is not a comment")
+        }
+        return .assignment(
+            ShellAssignment(
+                lineIndex: index, key: String(name), value: word.value, rawValue: word.raw, quoteStyle: word.style,
+                hasExpansion: word.hasExpansion, isExported: exported,
+                prefix: String(content[..<valueStart]), suffix: String(after)))
+    }
+}

@@ -1,0 +1,51 @@
+/// Something an editor noticed about its input and reports instead of "fixing": a malformed line kept as it
+/// is, a duplicate key, an include that points at another file, a value out of range.
+public struct ConfigFinding: Sendable, Hashable, CustomStringConvertible {
+    /// How much the finding matters.
+    public enum Severity: String, Sendable, Hashable {
+        /// Worth knowing (an include, a variable reference left alone).
+        case info
+        /// Probably wrong, or an edit was not made because of it.
+        case warning
+    }
+
+    /// What kind of finding this is. Extensible.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// A line that does not follow the file's syntax; kept unchanged.
+        public static let malformedLine = Kind("malformedLine")
+        /// A key set more than once; which one wins is explained in the message.
+        public static let duplicateKey = Kind("duplicateKey")
+        /// The file includes another file (sudoers `#include`, sshd `Include`).
+        public static let include = Kind("include")
+        /// A value refers to a variable (`$kernelopts`) that this editor leaves alone.
+        public static let variableReference = Kind("variableReference")
+        /// A value is outside the range or set the consumer accepts.
+        public static let invalidValue = Kind("invalidValue")
+        /// A requested edit was not made (the message says why).
+        public static let skipped = Kind("skipped")
+        /// A key this editor does not know; kept unchanged.
+        public static let unknownKey = Kind("unknownKey")
+    }
+
+    public var severity: Severity
+    public var kind: Kind
+    /// The 1-based line number, when the finding concerns one line.
+    public var line: Int?
+    /// A sentence for a person.
+    public var message: String
+
+    public init(_ severity: Severity, _ kind: Kind, line: Int? = nil, _ message: String) {
+        self.severity = severity
+        self.kind = kind
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        "\(severity.rawValue): " + (line.map { "line \($0): " } ?? "") + message
+    }
+}
