@@ -5,11 +5,27 @@ import Testing
 import _TestSupport
 
 @Suite struct GPTTests {
-    /// A GPT made by sgdisk with several types, names (one non-ASCII), attributes and a gap in the numbering.
-    static func makeGPT(sizeMiB: Int = 64, extra: [String] = []) throws -> DiskFixture {
-        let fixture = try DiskFixture(sizeMiB: sizeMiB)
+    /// A GPT made by sgdisk with several types, names (one non-ASCII), attributes and a gap in the numbering:
+    /// a sparse copy of one made once per test run (sgdisk sleeps a second per run).
+    static func makeGPT() throws -> DiskFixture {
+        try DiskFixture(copying: try template.get().path)
+    }
+
+    /// The disk `makeGPT` copies, made once; its folder is removed when the test process exits.
+    private static let template: Result<DiskFixture, any Error> = {
+        let result = Result { try makeFreshGPT() }
+        if case .success(let fixture) = result {
+            templatePath = fixture.directory.path
+            atexit { if let path = GPTTests.templatePath { try? FileManager.default.removeItem(atPath: path) } }
+        }
+        return result
+    }()
+    nonisolated(unsafe) private static var templatePath: String?
+
+    static func makeFreshGPT() throws -> DiskFixture {
+        let fixture = try DiskFixture(sizeMiB: 64)
         try fixture.sgdisk(
-            extra + [
+            [
                 "-n", "1:2048:+1M", "-t", "1:ef02", "-c", "1:BIOS boot",
                 "-n", "2:0:+8M", "-t", "2:ef00", "-c", "2:EFI System",
                 "-n", "3:0:+16M", "-t", "3:8304", "-c", "3:root x86-64", "-A", "3:set:2",
@@ -168,7 +184,7 @@ import _TestSupport
         let path = dir.file("random.bin")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let zlib = try ExternalTool.check([
-            "python3", "-c", "import sys, zlib; print(zlib.crc32(open(sys.argv[1], 'rb').read()))", path,
+            DiskFixture.python, "-c", "import sys, zlib; print(zlib.crc32(open(sys.argv[1], 'rb').read()))", path,
         ]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(String(CRC32.checksum(bytes)) == zlib)
         var incremental = CRC32()
