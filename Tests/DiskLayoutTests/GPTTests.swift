@@ -202,7 +202,8 @@ import _TestSupport
     }
 }
 
-/// The same table read from the raw disk and from qemu-img's dynamic and fixed VHD conversions of it.
+/// The same table, filesystems and root read from the raw disk, from qemu-img's dynamic and fixed VHD conversions
+/// of it, and from a differencing child of the dynamic one.
 @Suite struct ImageTypeTests {
     static func summary(_ table: PartitionTable) -> [String] {
         table.partitions.map {
@@ -216,7 +217,7 @@ import _TestSupport
             if: DiskFixture.dynamicVHDSupported,
             "DiskImage cannot open VHD on this branch yet (the vhd branch adds it); enabled automatically after the merge"),
         arguments: ["gpt", "mbr"])
-    func tableAndRootAreTheSameOnRawDynamicAndFixed(kind: String) throws {
+    func tableAndRootAreTheSameOnRawDynamicFixedAndDifferencing(kind: String) throws {
         let fixture: DiskFixture
         if kind == "gpt" {
             fixture = try GPTTests.makeGPT()
@@ -229,11 +230,21 @@ import _TestSupport
         let raw = try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device)
         let rawRoot = try RootSelector.select(in: raw)
         #expect(rawRoot.volume.signature?.label == "vhdroot")
-        for subformat in ["dynamic", "fixed"] {
-            let image = try DiskImage.open(path: try fixture.vhd(subformat))
-            #expect(image.format == (subformat == "dynamic" ? .vhdDynamic : .vhdFixed))
+        // A differencing child (made by our ImageCreator; qemu-img cannot make VHD children) of the dynamic VHD:
+        // every byte comes from the parent through the child's bitmaps.
+        let dynamic = try fixture.vhd("dynamic")
+        let child = fixture.directory.file("child.vhd")
+        _ = try ImageCreator.create(.differencing(parent: dynamic), at: child)
+        let paths: [(String, DiskImage.Format)] = [
+            (dynamic, .vhdDynamic), (try fixture.vhd("fixed"), .vhdFixed), (child, .vhdDifferencing),
+        ]
+        for (path, format) in paths {
+            let image = try DiskImage.open(path: path)
+            let subformat = format.rawValue
+            #expect(image.format == format)
             let disk = try PartitionedDisk.inspect(image.device)
             #expect(Self.summary(disk.table) == Self.summary(raw.table), "\(subformat)")
+            #expect(disk.volumes.map(\.filesystem) == raw.volumes.map(\.filesystem), "\(subformat)")
             let root = try RootSelector.select(in: disk)
             #expect(root.volume.number == rawRoot.volume.number)
             #expect(root.volume.signature == rawRoot.volume.signature)
