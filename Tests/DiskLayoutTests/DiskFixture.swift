@@ -121,13 +121,4 @@ struct DiskFixture {
         path = directory.file("disk.raw")
         try ExternalTool.check(["cp", "--sparse=always", source, path])
     }
-
-    /// Whether `DiskImage.open` on this branch understands VHD (the `vhd` branch adds it): a qemu-img dynamic VHD
-    /// must not open as raw.
-    static let dynamicVHDSupported: Bool = {
-        guard let fixture = try? DiskFixture(sizeMiB: 4), let vhd = try? fixture.vhd("dynamic"),
-            let image = try? DiskImage.open(path: vhd)
-        else { return false }
-        return image.format != .raw
-    }()
 }

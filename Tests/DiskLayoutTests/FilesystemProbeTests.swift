@@ -96,11 +96,7 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
         #expect(Set(types).isSuperset(of: ["ext2", "ext3", "ext4", "swap", "vfat"]))
     }
 
-    @Test(
-        .enabled(
-            if: DiskFixture.dynamicVHDSupported,
-            "DiskImage cannot open VHD on this branch yet (the vhd branch adds it); enabled automatically after the merge"))
-    func sameAnswersThroughDynamicAndFixedVHD() throws {
+    @Test func sameAnswersThroughDynamicAndFixedVHD() throws {
         let fixture = try Self.makeDisk()
         try Self.expectMatchesBlkid(imagePath: try fixture.vhd("dynamic"), fixture: fixture, expectedFormat: .vhdDynamic)
         try Self.expectMatchesBlkid(imagePath: try fixture.vhd("fixed"), fixture: fixture, expectedFormat: .vhdFixed)

@@ -212,11 +212,7 @@ import _TestSupport
         } + table.warnings.map(\.description)
     }
 
-    @Test(
-        .enabled(
-            if: DiskFixture.dynamicVHDSupported,
-            "DiskImage cannot open VHD on this branch yet (the vhd branch adds it); enabled automatically after the merge"),
-        arguments: ["gpt", "mbr"])
+    @Test(arguments: ["gpt", "mbr"])
     func tableAndRootAreTheSameOnRawDynamicFixedAndDifferencing(kind: String) throws {
         let fixture: DiskFixture
         if kind == "gpt" {
