@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "CHostFile"),
         .target(name: "BlockIO", dependencies: ["CHostFile"], swiftSettings: swiftSettings),
         // Layer 2: MBR/GPT partitions as slices; libblkid probing.
-        .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid"], swiftSettings: swiftSettings),
+        .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid", "CHostFile"], swiftSettings: swiftSettings),
         // Layer 3: ext2/3/4 through libext2fs over any BlockDevice.
         .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs"], swiftSettings: swiftSettings),
         // Layer 4: pure, format-preserving guest configuration editors.

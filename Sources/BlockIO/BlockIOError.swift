@@ -32,6 +32,10 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         public static let parent = Code("parent")
         /// An argument given by the caller is not acceptable.
         public static let invalidArgument = Code("invalidArgument")
+        /// A size field (or a requested size) is larger than the format or the file allows.
+        public static let tooLarge = Code("tooLarge")
+        /// Two on-disk structures claim the same bytes (a BAT entry pointing into metadata or another block).
+        public static let overlap = Code("overlap")
     }
 
     /// The kind of failure.
@@ -40,24 +44,32 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The host file concerned, when there is one.
     public var path: String?
+    /// The on-disk structure concerned (`"VHD footer"`, `"dynamic disk header"`, `"BAT"` …), when there is one.
+    public var structure: String?
+    /// The field of `structure` at fault (`"checksum"`, `"block_size"` …), when there is one.
+    public var field: String?
     /// The byte offset in `path` at fault, when there is one.
     public var offset: UInt64?
     /// The errno of a failed system call, when there is one.
     public var errno: Int32?
 
     public init(
-        _ code: Code, _ message: String, path: String? = nil, offset: UInt64? = nil, errno: Int32? = nil
+        _ code: Code, _ message: String, path: String? = nil, offset: UInt64? = nil, errno: Int32? = nil,
+        structure: String? = nil, field: String? = nil
     ) {
         self.code = code
         self.message = message
         self.path = path
         self.offset = offset
         self.errno = errno
+        self.structure = structure
+        self.field = field
     }
 
     public var description: String {
         var text = ""
         if let path { text += "\(path): " }
+        if let structure { text += field.map { "\(structure) field \($0): " } ?? "\(structure): " }
         text += message
         if let offset { text += " (at byte offset \(offset))" }
         if let errno { text += ": \(SystemError.describe(errno))" }

@@ -19,15 +19,21 @@ public final class DiskImage {
     public let device: any BlockDevice
     /// The store the image's bytes live in.
     public let store: any ByteStore
+    /// The VHD metadata and parent chain, for VHD images.
+    public let vhd: VHDImage?
+    /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).
+    public var warnings: [String] { vhd?.warnings ?? [] }
 
-    init(path: String, format: Format, device: any BlockDevice, store: any ByteStore) {
+    init(path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil) {
         self.path = path
         self.format = format
         self.device = device
         self.store = store
+        self.vhd = vhd
     }
 
-    /// Opens the image at `path`, detecting its format.
+    /// Opens the image at `path`, detecting its format: a VHD (cookie `conectix` in the last 512 bytes or at
+    /// offset 0; a differencing disk's parents are found and opened read-only) or else a raw image.
     ///
     /// - Parameters:
     ///   - path: the image file on the host.
@@ -35,7 +41,11 @@ public final class DiskImage {
     /// - Throws: ``BlockIOError`` when the file cannot be opened or locked, or its structures are malformed.
     public static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
-        let device = try RawImage(store: file)
-        return DiskImage(path: path, format: .raw, device: device, store: file)
+        let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
+        if try VHDFileStructure.isVHD(store) {
+            let vhd = try VHDImage.open(store: store)
+            return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+        }
+        return DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
     }
 }

@@ -4,9 +4,13 @@ import ArgumentParser
 enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         // BlockIO
+        InfoCommand.self, ConvertCommand.self, CreateCommand.self,
         // DiskLayout
+        PartitionsCommand.self,
         // Ext4
+        LsCommand.self, CatCommand.self, StatCommand.self, GetCommand.self, PutCommand.self, RmCommand.self, MkdirCommand.self, SymlinkCommand.self, ChmodCommand.self, ChownCommand.self, EditCommand.self,
         // GuestConfig
         // ImagePrep
+        InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
     ]
 }

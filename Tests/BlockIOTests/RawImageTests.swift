@@ -14,6 +14,7 @@ import _TestSupport
             #expect(image.device.size == 1 << 20)
             try image.device.write(at: 4096, bytes: Array("vhdedit".utf8))
             try image.device.flush()
+            try image.commit()
         }
         let head = try ExternalTool.check(["dd", "if=\(path)", "bs=1", "skip=4096", "count=7", "status=none"])
         #expect(head.output == "vhdedit")

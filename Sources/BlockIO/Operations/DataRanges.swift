@@ -1,0 +1,50 @@
+/// A store that can say which of its byte ranges hold data (the rest reads as zeros), so that copies can skip
+/// holes. ``HostFile`` answers with `SEEK_DATA`/`SEEK_HOLE`; a store layered over a host file (an edit journal)
+/// can conform by answering for the file underneath plus its own pending writes.
+public protocol SparseByteStore: ByteStore {
+    /// Sorted, non-overlapping byte ranges outside which every byte reads as zero.
+    func dataRanges() throws(BlockIOError) -> [Range<UInt64>]
+}
+
+extension HostFile: SparseByteStore {}
+
+/// Where an image's disk may hold non-zero bytes, so that copies can skip the rest: host-file holes for raw and
+/// fixed images (`SEEK_DATA`/`SEEK_HOLE`), allocated blocks for dynamic ones, and the union along a
+/// differencing chain.
+enum DataRanges {
+    /// Sorted, non-overlapping virtual byte ranges of `image`'s disk outside which every byte is zero.
+    static func of(_ image: DiskImage) throws(BlockIOError) -> [Range<UInt64>] {
+        if let vhd = image.vhd { return try of(vhd) }
+        return try fileRanges(image.store, limit: image.device.size)
+    }
+
+    static func of(_ vhd: VHDImage) throws(BlockIOError) -> [Range<UInt64>] {
+        guard let dynamic = vhd.device as? DynamicVHD else {
+            return try fileRanges(vhd.store, limit: vhd.device.size)
+        }
+        var ranges = dynamic.allocatedRanges()
+        if let parent = vhd.parent {
+            ranges = merge(ranges + (try of(parent)).map { $0.clamped(to: 0..<vhd.device.size) }.filter { !$0.isEmpty })
+        }
+        return ranges
+    }
+
+    private static func fileRanges(_ store: any ByteStore, limit: UInt64) throws(BlockIOError) -> [Range<UInt64>]
+    {
+        guard let file = store as? any SparseByteStore else { return limit > 0 ? [0..<limit] : [] }
+        return try file.dataRanges().map { $0.clamped(to: 0..<limit) }.filter { !$0.isEmpty }
+    }
+
+    /// `ranges` sorted and merged.
+    static func merge(_ ranges: [Range<UInt64>]) -> [Range<UInt64>] {
+        var result: [Range<UInt64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = result.last, range.lowerBound <= last.upperBound {
+                result[result.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                result.append(range)
+            }
+        }
+        return result
+    }
+}

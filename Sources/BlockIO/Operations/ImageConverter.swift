@@ -1,0 +1,185 @@
+/// Copies the disk of any readable image (raw, fixed, dynamic, or a differencing chain, flattened) into a new
+/// raw, fixed or dynamic image.
+///
+/// - Raw and fixed outputs are sparse: zero runs (4 KiB granules) are not written and stay holes.
+/// - Dynamic output leaves all-zero blocks unallocated (2 MiB blocks).
+/// - Only the parts of the source that can hold data are read: host-file data ranges of raw and fixed sources,
+///   allocated blocks of dynamic ones.
+/// - The output is written under a temporary name in the destination's folder, synced and renamed, so a crash
+///   never leaves a half-written destination.
+public enum ImageConverter {
+    /// The output container.
+    public enum OutputFormat: String, Sendable, Codable, CaseIterable {
+        case raw, fixed, dynamic
+    }
+
+    /// How to convert.
+    public struct Options: Sendable {
+        /// The output container.
+        public var format: OutputFormat
+        /// Round the virtual size up to a whole MiB (Azure requires it).
+        public var roundToMiB: Bool
+        /// Replace an existing destination.
+        public var overwrite: Bool
+        /// Bytes read from the source at a time.
+        public var bufferSize: Int
+        /// Called after each piece with (bytes done, total bytes) of the virtual disk.
+        public var progress: (@Sendable (UInt64, UInt64) -> Void)?
+
+        public init(
+            format: OutputFormat, roundToMiB: Bool = false, overwrite: Bool = false, bufferSize: Int = 4 << 20,
+            progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+        ) {
+            self.format = format
+            self.roundToMiB = roundToMiB
+            self.overwrite = overwrite
+            self.bufferSize = bufferSize
+            self.progress = progress
+        }
+    }
+
+    /// What a conversion did.
+    public struct Report: Sendable, Codable {
+        public var source: String
+        public var sourceFormat: DiskImage.Format
+        public var destination: String
+        public var format: OutputFormat
+        /// The source disk's size.
+        public var sourceSize: UInt64
+        /// The output disk's size (larger when rounded).
+        public var virtualSize: UInt64
+        /// Whether the size was rounded up (to a sector or to a MiB).
+        public var rounded: Bool
+        /// Bytes of disk data written (zero runs excluded).
+        public var bytesWritten: UInt64
+        /// Blocks allocated in a dynamic output.
+        public var allocatedBlocks: Int?
+        /// Adjustments and warnings, in words.
+        public var notes: [String]
+    }
+
+    /// Converts the image at `source` into a new image at `destination`.
+    ///
+    /// - Throws: ``BlockIOError`` from opening the source (its format errors included), `invalidArgument` for an
+    ///   existing destination (unless `overwrite`), `tooLarge` for a VHD over 2040 GiB, I/O errors.
+    @discardableResult
+    public static func convert(source: String, destination: String, options: Options) throws(BlockIOError) -> Report {
+        let input = try DiskImage.open(path: source)
+        if let canonicalSource = HostPaths.canonical(source), HostPaths.canonical(destination) == canonicalSource {
+            throw BlockIOError(.invalidArgument, "source and destination are the same file", path: destination)
+        }
+        var notes = input.warnings.map { "source: \($0)" }
+        let sourceSize = input.device.size
+        var size = sourceSize
+        if options.format != .raw && size % 512 != 0 {
+            size = (size + 511) / 512 * 512
+            notes.append("virtual size rounded up from \(sourceSize) to \(size) bytes (a whole sector)")
+        }
+        if options.roundToMiB && size % (1 << 20) != 0 {
+            let before = size
+            size = (size + (1 << 20) - 1) / (1 << 20) * (1 << 20)
+            notes.append("virtual size rounded up from \(before) to \(size) bytes (a whole MiB)")
+        }
+        if options.format != .raw {
+            guard size <= VHDFooter.maximumSize else {
+                throw BlockIOError(
+                    .tooLarge, "a VHD holds at most \(VHDFooter.maximumSize) bytes (2040 GiB); the disk has \(size)",
+                    path: source)
+            }
+            if size == 0 {
+                throw BlockIOError(.invalidArgument, "cannot write a VHD of 0 bytes", path: source)
+            }
+        }
+        let ranges = try DataRanges.of(input)
+        let output = try AtomicOutputFile(destination: destination, overwrite: options.overwrite)
+        var copier = Copier(input: input.device, ranges: ranges, total: size, options: options)
+        var allocated: Int?
+        switch options.format {
+        case .raw, .fixed:
+            try output.file.setLength(size)
+            try copier.copyFlat(to: output.file)
+            if options.format == .fixed {
+                let footer = ImageCreator.newFooter(type: .fixed, size: size, geometry: DiskGeometry.written(forSize: size))
+                try output.file.write(at: size, bytes: footer.serialized())
+            }
+        case .dynamic:
+            let footer = ImageCreator.newFooter(type: .dynamic, size: size, geometry: DiskGeometry.written(forSize: size))
+            let builder = try DynamicVHDBuilder(
+                store: output.file, footer: footer, blockSize: DynamicHeader.defaultBlockSize, parent: nil)
+            try copier.copyBlocks(to: builder)
+            try builder.finish()
+            allocated = builder.allocatedBlocks
+        }
+        try output.commit()
+        return Report(
+            source: source, sourceFormat: input.format, destination: destination, format: options.format,
+            sourceSize: sourceSize, virtualSize: size, rounded: size != sourceSize, bytesWritten: copier.written,
+            allocatedBlocks: allocated, notes: notes)
+    }
+
+    /// The copy loop: reads the source's data ranges in large pieces and hands on what is not zero.
+    private struct Copier {
+        let input: any BlockDevice
+        let ranges: [Range<UInt64>]
+        let total: UInt64
+        let options: Options
+        var written: UInt64 = 0
+        var buffer: [UInt8]
+
+        init(input: any BlockDevice, ranges: [Range<UInt64>], total: UInt64, options: Options) {
+            self.input = input
+            self.ranges = ranges
+            self.total = total
+            self.options = options
+            buffer = [UInt8](repeating: 0, count: max(options.bufferSize, 1 << 16) / 4096 * 4096)
+        }
+
+        /// Raw and fixed outputs: byte `v` of the disk at byte `v` of the file.
+        mutating func copyFlat(to file: HostFile) throws(BlockIOError) {
+            let chunk = buffer.count
+            for range in ranges {
+                var position = range.lowerBound
+                while position < range.upperBound {
+                    let count = Int(min(UInt64(chunk), range.upperBound - position))
+                    let at = position
+                    let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
+                        let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
+                        try input.read(at: at, into: piece)
+                        return try SparseWriter.writeNonZero(UnsafeRawBufferPointer(piece), to: file, at: at)
+                    }
+                    written += UInt64(put)
+                    position += UInt64(count)
+                    options.progress?(position, total)
+                }
+            }
+            options.progress?(total, total)
+        }
+
+        /// Dynamic output: every block that intersects a data range and is not all zeros.
+        mutating func copyBlocks(to builder: DynamicVHDBuilder) throws(BlockIOError) {
+            let blockSize = UInt64(builder.header.blockSize)
+            if buffer.count < Int(blockSize) { buffer = [UInt8](repeating: 0, count: Int(blockSize)) }
+            var lastBlock = -1
+            for range in ranges {
+                var block = Int(range.lowerBound / blockSize)
+                while UInt64(block) * blockSize < range.upperBound {
+                    defer { block += 1 }
+                    if block <= lastBlock { continue }
+                    lastBlock = block
+                    let start = UInt64(block) * blockSize
+                    let count = Int(min(blockSize, input.size - start))
+                    let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
+                        let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
+                        try input.read(at: start, into: piece)
+                        if ZeroDetection.isAllZero(UnsafeRawBufferPointer(piece)) { return 0 }
+                        try builder.appendBlock(block, data: UnsafeRawBufferPointer(piece))
+                        return count
+                    }
+                    written += UInt64(put)
+                    options.progress?(min(start + UInt64(count), total), total)
+                }
+            }
+            options.progress?(total, total)
+        }
+    }
+}

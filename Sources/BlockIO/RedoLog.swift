@@ -1,0 +1,220 @@
+/// Limits and names shared by the redo log's writer, reader and replay.
+enum RedoLog {
+    /// The page size of the overlay and of `PAGE` records.
+    static let pageSize = 4096
+    /// The largest image length a log may describe (16 TiB: above the 2040 GiB VHD limit, far below overflow).
+    static let maximumImageLength: UInt64 = 1 << 44
+}
+
+/// A redo log that was completely written and sealed: a committed edit that must be (re)applied to its image.
+///
+/// Produced by ``scan(_:)``, which checks every checksum and bound before anything is believed, reading the log
+/// once and keeping only an index (never a whole page per record) in memory.
+struct SealedRedoLog {
+    /// One replayable step, in log order.
+    enum Operation: Equatable {
+        /// Write the page at `index` from the log's bytes at `payloadOffset`.
+        case page(index: UInt64, payloadOffset: UInt64)
+        /// Set the image length to `length` (cut the end).
+        case cut(length: UInt64)
+    }
+
+    let header: RedoLogHeader
+    let operations: [Operation]
+
+    /// Reads and checks the log in `log`.
+    ///
+    /// - Returns: the sealed log, or why it is torn (never sealed, cut short, a checksum failing).
+    /// - Throws: ``BlockIOError/Code/journal`` for a log that is sealed and intact but of a version or page size
+    ///   this build cannot replay (discarding it could lose a committed edit), or an I/O error.
+    static func scan(_ log: any ByteStore) throws(BlockIOError) -> Result<SealedRedoLog, TornLog> {
+        let length = try log.length()
+        guard length >= UInt64(RedoLogHeader.size) else { return .failure(TornLog("the log ends inside its header")) }
+        let headerBytes = try log.readExactly(at: 0, count: RedoLogHeader.size, structure: "journal header")
+        let header: RedoLogHeader
+        switch RedoLogHeader.parse(headerBytes) {
+        case .failure(let torn): return .failure(torn)
+        case .success(let parsed): header = parsed
+        }
+        guard RedoLogHeader.version(of: headerBytes) == RedoLogHeader.version else {
+            throw BlockIOError(
+                .journal,
+                "the edit journal has version \(RedoLogHeader.version(of: headerBytes)); this vhdedit replays "
+                    + "version \(RedoLogHeader.version) only, so the committed edit in it cannot be finished",
+                path: log.path, offset: 8)
+        }
+        guard header.state == .sealed else {
+            return .failure(TornLog("the log was never sealed (its session did not commit)"))
+        }
+        guard header.pageSize == UInt32(RedoLog.pageSize) else {
+            throw BlockIOError(
+                .journal, "the edit journal uses pages of \(header.pageSize) bytes; this vhdedit uses \(RedoLog.pageSize)",
+                path: log.path, offset: 16)
+        }
+        let headSize = UInt64(RedoLogRecord.headSize)
+        let first = UInt64(RedoLogHeader.size)
+        guard header.sealOffset >= first, header.sealOffset <= length, length - header.sealOffset >= headSize else {
+            return .failure(TornLog("the seal record at \(header.sealOffset) is outside the log (\(length) bytes)"))
+        }
+        guard header.recordCount <= (header.sealOffset - first) / headSize else {
+            return .failure(TornLog("the header counts \(header.recordCount) records, more than fit before the seal"))
+        }
+        guard header.targetLength <= RedoLog.maximumImageLength else {
+            return .failure(TornLog("the target length \(header.targetLength) is absurd"))
+        }
+        let seal = try log.readExactly(at: header.sealOffset, count: RedoLogRecord.headSize, structure: "journal seal")
+        let sealFields = LogFields(seal)
+        guard RedoLogRecord.Kind(magic: sealFields.uint32(at: 0)) == .seal,
+            sealFields.uint32(at: 4) == CRC32C.checksum(seal[8..<RedoLogRecord.headSize]),
+            sealFields.uint64(at: 8) == header.recordCount, sealFields.uint64(at: 16) == header.targetLength,
+            sealFields.uint32(at: 24) == 0
+        else {
+            return .failure(TornLog("the seal record does not match the header (the seal was not completely written)"))
+        }
+
+        var operations: [Operation] = []
+        var offset = first
+        var chain: UInt32 = 0
+        let pageSize = UInt64(RedoLog.pageSize)
+        for sequence in 0..<header.recordCount {
+            guard header.sealOffset - offset >= headSize else {
+                return .failure(TornLog("record \(sequence) at \(offset) runs into the seal"))
+            }
+            let head = try log.readExactly(at: offset, count: RedoLogRecord.headSize, structure: "journal record")
+            let fields = LogFields(head)
+            guard let kind = RedoLogRecord.Kind(magic: fields.uint32(at: 0)), kind != .seal else {
+                return .failure(TornLog("record \(sequence) at \(offset) has no record magic"))
+            }
+            guard fields.uint64(at: 8) == sequence else {
+                return .failure(TornLog("record at \(offset) has sequence \(fields.uint64(at: 8)), expected \(sequence)"))
+            }
+            let payloadCount = UInt64(fields.uint32(at: 24))
+            let expectedPayload = kind == .page ? pageSize : 0
+            guard payloadCount == expectedPayload, header.sealOffset - offset - headSize >= payloadCount else {
+                return .failure(TornLog("record \(sequence) at \(offset) has a payload of \(payloadCount) bytes"))
+            }
+            let payload = try log.readExactly(
+                at: offset + headSize, count: Int(payloadCount), structure: "journal page")
+            let computed = CRC32C.checksum(payload, continuing: CRC32C.checksum(head[8..<RedoLogRecord.headSize]))
+            guard computed == fields.uint32(at: 4) else {
+                return .failure(
+                    TornLog("record \(sequence) at \(offset): checksum mismatch (stored \(hex(fields.uint32(at: 4))), computed \(hex(computed)))"))
+            }
+            let argument = fields.uint64(at: 16)
+            switch kind {
+            case .page:
+                guard argument < RedoLog.maximumImageLength / pageSize else {
+                    return .failure(TornLog("record \(sequence) names page \(argument), past any image"))
+                }
+                operations.append(.page(index: argument, payloadOffset: offset + headSize))
+            case .cut:
+                guard argument <= RedoLog.maximumImageLength else {
+                    return .failure(TornLog("record \(sequence) cuts to an absurd length \(argument)"))
+                }
+                operations.append(.cut(length: argument))
+            case .seal:
+                break
+            }
+            var crcBytes = LogFields(count: 4)
+            crcBytes.set(computed, at: 0)
+            chain = CRC32C.checksum(crcBytes.bytes, continuing: chain)
+            offset += headSize + payloadCount
+        }
+        guard offset == header.sealOffset else {
+            return .failure(TornLog("the records end at \(offset) but the seal is at \(header.sealOffset)"))
+        }
+        guard chain == sealFields.uint32(at: 28) else {
+            return .failure(TornLog("the seal's record chain does not match (a record was not completely written)"))
+        }
+        return .success(SealedRedoLog(header: header, operations: operations))
+    }
+
+    /// Applies the log to `base` in place: every record in order, then the target length, then `fsync`.
+    ///
+    /// Idempotent: every step writes absolute bytes or sets an absolute length, so replaying a log again after a
+    /// crash in the middle of a replay gives the same image.
+    func replay(from log: any ByteStore, onto base: any ByteStore) throws(BlockIOError) {
+        let pageSize = UInt64(RedoLog.pageSize)
+        var run: [UInt8] = []
+        var runStart: UInt64 = 0
+        func flushRun() throws(BlockIOError) {
+            guard !run.isEmpty else { return }
+            try base.write(at: runStart * pageSize, bytes: run)
+            run.removeAll(keepingCapacity: true)
+        }
+        for operation in operations {
+            switch operation {
+            case .page(let index, let payloadOffset):
+                let page = try log.readExactly(at: payloadOffset, count: RedoLog.pageSize, structure: "journal page")
+                // Coalesce consecutive pages (the writer sorts them) into writes of up to 1 MiB.
+                if run.isEmpty || index != runStart + UInt64(run.count) / pageSize || run.count >= 1 << 20 {
+                    try flushRun()
+                    runStart = index
+                }
+                run += page
+            case .cut(let length):
+                try flushRun()
+                try base.setLength(length)
+            }
+        }
+        try flushRun()
+        try base.setLength(header.targetLength)
+        try base.sync()
+    }
+}
+
+/// Appends records to a new redo log, then seals it.
+final class RedoLogWriter {
+    let store: any ByteStore
+    private var header: RedoLogHeader
+    private(set) var end = UInt64(RedoLogHeader.size)
+    private(set) var recordCount: UInt64 = 0
+    private var chain: UInt32 = 0
+
+    /// Writes an open (not yet valid) header to the empty log `store`.
+    init(store: any ByteStore, image: FileIdentity, imagePath: String, originalLength: UInt64) throws(BlockIOError) {
+        self.store = store
+        header = RedoLogHeader(
+            state: .open, pageSize: UInt32(RedoLog.pageSize), image: image, originalLength: originalLength,
+            targetLength: 0, recordCount: 0, sealOffset: 0, imagePath: imagePath)
+        try store.write(at: 0, bytes: header.serialized())
+    }
+
+    /// Appends a `PAGE` record; returns the offset of its payload.
+    func appendPage(index: UInt64, bytes: [UInt8]) throws(BlockIOError) -> UInt64 {
+        try append(RedoLogRecord.encode(.page, sequence: recordCount, argument: index, payload: bytes))
+        return end - UInt64(bytes.count)
+    }
+
+    /// Appends a `CUT_` record.
+    func appendCut(length: UInt64) throws(BlockIOError) {
+        try append(RedoLogRecord.encode(.cut, sequence: recordCount, argument: length))
+    }
+
+    private func append(_ record: [UInt8]) throws(BlockIOError) {
+        try store.write(at: end, bytes: record)
+        var crcBytes = LogFields(count: 4)
+        crcBytes.set(LogFields(record).uint32(at: 4), at: 0)
+        chain = CRC32C.checksum(crcBytes.bytes, continuing: chain)
+        end += UInt64(record.count)
+        recordCount += 1
+    }
+
+    /// Writes the seal record and the sealed header, then `fsync`s the log.
+    func seal(targetLength: UInt64) throws(BlockIOError) {
+        let seal = RedoLogRecord.encode(.seal, sequence: recordCount, argument: targetLength, chain: chain)
+        try store.write(at: end, bytes: seal)
+        header.state = .sealed
+        header.targetLength = targetLength
+        header.recordCount = recordCount
+        header.sealOffset = end
+        try store.write(at: 0, bytes: header.serialized())
+        try store.sync()
+    }
+}
+
+extension BlockIOError.Code {
+    /// An edit journal (`<image>.vhdedit-journal`) cannot be used: it belongs to another file, or cannot be
+    /// replayed by this version.
+    public static let journal = BlockIOError.Code("journal")
+}

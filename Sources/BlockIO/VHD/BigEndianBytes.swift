@@ -1,0 +1,47 @@
+// Big-endian field access for the fixed-size VHD structures. Callers pass offsets inside buffers whose size
+// they checked when reading them (512-byte footer, 1024-byte header), so every index is in bounds by construction.
+
+extension Array where Element == UInt8 {
+    /// The big-endian `UInt16` at `offset`.
+    func bigEndianUInt16(at offset: Int) -> UInt16 {
+        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    }
+
+    /// The big-endian `UInt32` at `offset`.
+    func bigEndianUInt32(at offset: Int) -> UInt32 {
+        var value: UInt32 = 0
+        for i in 0..<4 { value = value << 8 | UInt32(self[offset + i]) }
+        return value
+    }
+
+    /// The big-endian `UInt64` at `offset`.
+    func bigEndianUInt64(at offset: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for i in 0..<8 { value = value << 8 | UInt64(self[offset + i]) }
+        return value
+    }
+
+    /// The `count` bytes at `offset`.
+    func bytes(at offset: Int, count: Int) -> [UInt8] { Array(self[offset..<offset + count]) }
+
+    /// Stores `value` big-endian at `offset`.
+    mutating func storeBigEndian(_ value: UInt16, at offset: Int) {
+        self[offset] = UInt8(value >> 8)
+        self[offset + 1] = UInt8(value & 0xFF)
+    }
+
+    /// Stores `value` big-endian at `offset`.
+    mutating func storeBigEndian(_ value: UInt32, at offset: Int) {
+        for i in 0..<4 { self[offset + i] = UInt8((value >> (24 - 8 * UInt32(i))) & 0xFF) }
+    }
+
+    /// Stores `value` big-endian at `offset`.
+    mutating func storeBigEndian(_ value: UInt64, at offset: Int) {
+        for i in 0..<8 { self[offset + i] = UInt8((value >> (56 - 8 * UInt64(i))) & 0xFF) }
+    }
+
+    /// Copies `bytes` to `offset`.
+    mutating func store(_ bytes: [UInt8], at offset: Int) {
+        self.replaceSubrange(offset..<offset + bytes.count, with: bytes)
+    }
+}

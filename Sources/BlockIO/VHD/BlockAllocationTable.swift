@@ -1,0 +1,89 @@
+/// The Block Allocation Table of a dynamic or differencing VHD, at the header's `table_offset`.
+///
+/// | offset | size | field | notes |
+/// |---:|---:|---|---|
+/// | 4·i | 4 | entry i | big-endian sector number (offset / 512) of block i's bitmap; `0xFFFFFFFF` = not allocated |
+/// | 4·n | … | padding | `0xFF` up to a multiple of 512 bytes |
+public struct BlockAllocationTable: Hashable, Sendable {
+    /// The entry value of a block that is not allocated.
+    public static let unallocated: UInt32 = 0xFFFF_FFFF
+
+    /// One entry per block.
+    public var entries: [UInt32]
+
+    public init(entries: [UInt32]) { self.entries = entries }
+
+    /// A table of `count` unallocated entries.
+    public init(unallocatedCount count: Int) {
+        entries = [UInt32](repeating: Self.unallocated, count: count)
+    }
+
+    /// Decodes `bytes.count / 4` big-endian entries.
+    public init(parsing bytes: [UInt8]) {
+        let count = bytes.count / 4
+        var entries = [UInt32](repeating: 0, count: count)
+        for i in 0..<count {
+            let base = 4 * i
+            entries[i] = UInt32(bytes[base]) << 24 | UInt32(bytes[base + 1]) << 16 | UInt32(bytes[base + 2]) << 8
+                | UInt32(bytes[base + 3])
+        }
+        self.entries = entries
+    }
+
+    /// The table's bytes, padded with `0xFF` to a multiple of 512.
+    public func serialized() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0xFF, count: Self.byteCount(entries: entries.count))
+        for (i, entry) in entries.enumerated() { bytes.storeBigEndian(entry, at: 4 * i) }
+        return bytes
+    }
+
+    /// The on-disk size of a table of `entries` entries, padded to 512 bytes.
+    public static func byteCount(entries: Int) -> Int { (entries * 4 + 511) / 512 * 512 }
+
+    /// The number of allocated blocks.
+    public var allocatedCount: Int { entries.reduce(0) { $0 + ($1 == Self.unallocated ? 0 : 1) } }
+
+    /// The file offset of block `index`'s bitmap, or `nil` when it is not allocated.
+    public func bitmapOffset(ofBlock index: Int) -> UInt64? {
+        let entry = entries[index]
+        return entry == Self.unallocated ? nil : UInt64(entry) * 512
+    }
+
+    /// Checks that every allocated block (bitmap + data, `blockSpan` bytes) lies inside `dataArea` and that
+    /// no two blocks share bytes. `metadata` names the regions a block must not touch (footer copy, header,
+    /// BAT, locator data), for the error message.
+    ///
+    /// - Throws: ``BlockIOError/Code/invalidField`` for an entry past the end of the data area,
+    ///   ``BlockIOError/Code/overlap`` for one overlapping metadata or another block; the error names the entry
+    ///   and its byte offset in the table.
+    public func validate(
+        path: String, tableOffset: UInt64, blockSpan: UInt64, dataEnd: UInt64,
+        metadata: [(name: String, range: Range<UInt64>)]
+    ) throws(BlockIOError) {
+        var blocks: [(start: UInt64, index: Int)] = []
+        for (index, entry) in entries.enumerated() where entry != Self.unallocated {
+            let start = UInt64(entry) * 512
+            let field = "entry \(index)"
+            let entryOffset = tableOffset + 4 * UInt64(index)
+            for region in metadata where region.range.overlaps(start..<start + blockSpan) {
+                throw BlockIOError(
+                    .overlap, "block at byte \(start) overlaps the \(region.name) (\(region.range))", path: path,
+                    offset: entryOffset, structure: "BAT", field: field)
+            }
+            guard start + blockSpan <= dataEnd else {
+                throw BlockIOError(
+                    .invalidField,
+                    "block at byte \(start) (sector \(entry)) ends at \(start + blockSpan), past the end of the data area (\(dataEnd))",
+                    path: path, offset: entryOffset, structure: "BAT", field: field)
+            }
+            blocks.append((start, index))
+        }
+        blocks.sort { $0.start < $1.start }
+        for pair in zip(blocks, blocks.dropFirst()) where pair.0.start + blockSpan > pair.1.start {
+            throw BlockIOError(
+                .overlap,
+                "block at byte \(pair.1.start) overlaps block \(pair.0.index) at byte \(pair.0.start)", path: path,
+                offset: tableOffset + 4 * UInt64(pair.1.index), structure: "BAT", field: "entry \(pair.1.index)")
+        }
+    }
+}

@@ -1,0 +1,234 @@
+/// A dynamic or differencing VHD as a disk.
+///
+/// Reads follow the BAT and each block's sector bitmap: sectors whose bit is 0, and blocks not allocated, read
+/// as zeros on a dynamic disk and from the parent on a differencing disk.
+///
+/// Writes keep the image valid after a crash at any point. A write into an unallocated block allocates it at
+/// the end of the file, in this order, each step made durable before the next:
+/// 1. the block's bitmap and data are written where the trailing footer was (the footer copy at offset 0 still
+///    describes the disk, so the image stays readable),
+/// 2. the footer is written after the new block (the new end of the file),
+/// 3. the BAT entry is written — so the BAT never points past the end of the file, and a crash before this
+///    step leaves the old disk contents.
+/// The footer and header bytes never change, so both footers and the header keep valid checksums.
+/// An all-zero write into an unallocated block of a dynamic disk allocates nothing. On a differencing disk a
+/// write marks only the sectors it covers; partly covered sectors are first filled from the parent
+/// (copy-on-write), so every other sector keeps reading from the parent.
+public final class DynamicVHD: BlockDevice {
+    /// The store the image lives in.
+    public let store: any ByteStore
+    /// The metadata read at open.
+    public let structure: VHDFileStructure
+    /// The parent disk (differencing only), opened read-only.
+    public let parent: (any BlockDevice)?
+    public let size: UInt64
+    public var isWritable: Bool { store.isWritable }
+
+    private let header: DynamicHeader
+    private let footer: VHDFooter
+    private let blockSize: UInt64
+    private let bitmapSize: UInt64
+    private let isDifferencing: Bool
+    private var table: BlockAllocationTable
+    private var freeOffset: UInt64
+    private var bitmaps: [Int: SectorBitmap] = [:]
+    private static let bitmapCacheLimit = 4096
+
+    /// The disk of the dynamic or differencing VHD whose metadata is `structure`; `parent` is required for a
+    /// differencing disk.
+    public init(store: any ByteStore, structure: VHDFileStructure, parent: (any BlockDevice)?) throws(BlockIOError) {
+        guard let header = structure.header, let table = structure.table else {
+            throw BlockIOError(.invalidArgument, "not a dynamic or differencing VHD", path: store.path)
+        }
+        self.store = store
+        self.structure = structure
+        self.parent = parent
+        self.header = header
+        self.footer = structure.footer
+        self.table = table
+        self.size = structure.footer.currentSize
+        self.blockSize = UInt64(header.blockSize)
+        self.bitmapSize = header.bitmapSize
+        self.isDifferencing = structure.footer.type == .differencing
+        self.freeOffset = structure.freeOffset
+        if isDifferencing && parent == nil {
+            throw BlockIOError(.parent, "a differencing disk needs its parent", path: store.path)
+        }
+        if store.isWritable && structure.trailingFooterOffset == nil {
+            // Repair: put the footer back at the end, where the next allocation expects it.
+            try store.write(at: freeOffset, bytes: footer.serialized())
+            try store.sync()
+        }
+    }
+
+    /// The BAT as it is now.
+    public var allocationTable: BlockAllocationTable { table }
+
+    /// The block size in bytes.
+    public var blockByteCount: UInt64 { blockSize }
+
+    /// The virtual byte ranges of allocated blocks (clipped to the disk size), in order.
+    public func allocatedRanges() -> [Range<UInt64>] {
+        var ranges: [Range<UInt64>] = []
+        let blocks = Int((size + blockSize - 1) / blockSize)
+        for index in 0..<blocks where table.entries[index] != BlockAllocationTable.unallocated {
+            let start = UInt64(index) * blockSize
+            let end = min(start + blockSize, size)
+            if let last = ranges.last, last.upperBound == start {
+                ranges[ranges.count - 1] = last.lowerBound..<end
+            } else {
+                ranges.append(start..<end)
+            }
+        }
+        return ranges
+    }
+
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
+        try checkBounds(offset: offset, count: buffer.count, what: "VHD")
+        var done = 0
+        while done < buffer.count {
+            let position = offset + UInt64(done)
+            let index = Int(position / blockSize)
+            let inBlock = position % blockSize
+            let count = min(buffer.count - done, Int(blockSize - inBlock))
+            try readInBlock(
+                index, at: inBlock, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
+            done += count
+        }
+    }
+
+    private func readInBlock(_ index: Int, at inBlock: UInt64, into buffer: UnsafeMutableRawBufferPointer)
+        throws(BlockIOError)
+    {
+        let blockStart = UInt64(index) * blockSize
+        guard let bitmapOffset = table.bitmapOffset(ofBlock: index) else {
+            try readAbsent(at: blockStart + inBlock, into: buffer)
+            return
+        }
+        let dataStart = bitmapOffset + bitmapSize
+        let bitmap = try self.bitmap(ofBlock: index, at: bitmapOffset)
+        let firstSector = Int(inBlock / 512)
+        let endSector = Int((inBlock + UInt64(buffer.count) + 511) / 512)
+        if bitmap.allSet(firstSector..<endSector) {
+            try readStore(at: dataStart + inBlock, into: buffer)
+            return
+        }
+        for run in bitmap.runs(in: firstSector..<endSector) {
+            let runStart = max(UInt64(run.sectors.lowerBound) * 512, inBlock)
+            let runEnd = min(UInt64(run.sectors.upperBound) * 512, inBlock + UInt64(buffer.count))
+            let part = UnsafeMutableRawBufferPointer(
+                rebasing: buffer[Int(runStart - inBlock)..<Int(runEnd - inBlock)])
+            if run.present {
+                try readStore(at: dataStart + runStart, into: part)
+            } else {
+                try readAbsent(at: blockStart + runStart, into: part)
+            }
+        }
+    }
+
+    /// Bytes not stored in this file: zeros, or the parent's.
+    private func readAbsent(at position: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
+        guard let parent else {
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            return
+        }
+        let available = position < parent.size ? Int(min(UInt64(buffer.count), parent.size - position)) : 0
+        if available > 0 {
+            try parent.read(at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<available]))
+        }
+        if available < buffer.count {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[available...]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
+    }
+
+    private func readStore(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
+        let got = try store.read(at: offset, into: buffer)
+        if got < buffer.count {  // validated at open; the file shrank under us
+            throw BlockIOError(.truncated, "VHD block data ends early", path: store.path, offset: offset + UInt64(got))
+        }
+    }
+
+    private func bitmap(ofBlock index: Int, at offset: UInt64) throws(BlockIOError) -> SectorBitmap {
+        if let cached = bitmaps[index] { return cached }
+        let bitmap = SectorBitmap(
+            parsing: try store.readExactly(at: offset, count: Int(bitmapSize), structure: "sector bitmap of block \(index)"))
+        if bitmaps.count >= Self.bitmapCacheLimit { bitmaps.removeAll(keepingCapacity: true) }
+        bitmaps[index] = bitmap
+        return bitmap
+    }
+
+    public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: store.path) }
+        try checkBounds(offset: offset, count: buffer.count, what: "VHD")
+        var done = 0
+        while done < buffer.count {
+            let position = offset + UInt64(done)
+            let index = Int(position / blockSize)
+            let inBlock = position % blockSize
+            let count = min(buffer.count - done, Int(blockSize - inBlock))
+            try writeInBlock(index, at: inBlock, from: UnsafeRawBufferPointer(rebasing: buffer[done..<done + count]))
+            done += count
+        }
+    }
+
+    private func writeInBlock(_ index: Int, at inBlock: UInt64, from data: UnsafeRawBufferPointer) throws(BlockIOError) {
+        let blockStart = UInt64(index) * blockSize
+        // Whole sectors: partly covered ones are completed with what the disk reads there now.
+        let alignedStart = inBlock / 512 * 512
+        let alignedEnd = (inBlock + UInt64(data.count) + 511) / 512 * 512
+        var sectors: [UInt8]
+        if alignedStart == inBlock && alignedEnd == inBlock + UInt64(data.count) {
+            sectors = Array(data)
+        } else {
+            sectors = try read(at: blockStart + alignedStart, count: Int(alignedEnd - alignedStart))
+            let lead = Int(inBlock - alignedStart)
+            sectors.replaceSubrange(lead..<lead + data.count, with: data)
+        }
+        let sectorRange = Int(alignedStart / 512)..<Int(alignedEnd / 512)
+
+        guard let bitmapOffset = table.bitmapOffset(ofBlock: index) else {
+            if !isDifferencing && ZeroDetection.isAllZero(sectors) { return }
+            try allocate(index, sectors: sectorRange, data: sectors)
+            return
+        }
+        try store.write(at: bitmapOffset + bitmapSize + alignedStart, bytes: sectors)
+        var bitmap = try self.bitmap(ofBlock: index, at: bitmapOffset)
+        if !bitmap.allSet(sectorRange) {
+            try store.sync()  // the data is durable before the bitmap says it is there
+            bitmap.set(sectorRange)
+            try store.write(at: bitmapOffset, bytes: bitmap.serialized())
+            bitmaps[index] = bitmap
+        }
+    }
+
+    /// Allocates block `index` at the end of the file holding `data` at `sectors` (see the type's discussion
+    /// for the crash-safe order).
+    private func allocate(_ index: Int, sectors: Range<Int>, data: [UInt8]) throws(BlockIOError) {
+        let start = freeOffset
+        let span = bitmapSize + blockSize
+        guard start / 512 < UInt64(BlockAllocationTable.unallocated) else {
+            throw BlockIOError(
+                .tooLarge, "the file would grow past the 2 TiB a BAT entry can address", path: store.path,
+                offset: start, structure: "BAT", field: "entry \(index)")
+        }
+        var bitmap = SectorBitmap(byteCount: Int(bitmapSize), filled: !isDifferencing)
+        if isDifferencing { bitmap.set(sectors) }
+        // 1. bitmap and data (the rest of the block stays a hole: zeros).
+        try store.write(at: start, bytes: bitmap.serialized())
+        try store.write(at: start + bitmapSize + UInt64(sectors.lowerBound) * 512, bytes: data)
+        try store.sync()
+        // 2. the footer after the block.
+        try store.write(at: start + span, bytes: footer.serialized())
+        try store.sync()
+        // 3. the BAT entry.
+        var entry = [UInt8](repeating: 0, count: 4)
+        entry.storeBigEndian(UInt32(start / 512), at: 0)
+        try store.write(at: header.tableOffset + 4 * UInt64(index), bytes: entry)
+        try store.sync()
+        table.entries[index] = UInt32(start / 512)
+        bitmaps[index] = bitmap
+        freeOffset = start + span
+    }
+
+    public func flush() throws(BlockIOError) { try store.sync() }
+}

@@ -1,0 +1,161 @@
+/// One of the eight 24-byte parent locator entries of a dynamic disk header (header offset 576 + 24·i).
+///
+/// | offset | size | field | notes |
+/// |---:|---:|---|---|
+/// | 0 | 4 | platform_code | `W2ru` relative / `W2ku` absolute Windows path (UTF-16LE), `MacX` file URL (UTF-8), 0 none |
+/// | 4 | 4 | platform_data_space | space reserved: sectors when < 512 ([SPEC]), bytes when a multiple of 512 (Windows) |
+/// | 8 | 4 | platform_data_length | bytes of path stored |
+/// | 12 | 4 | reserved | 0 |
+/// | 16 | 8 | platform_data_offset | absolute file offset of the path data |
+public struct ParentLocator: Hashable, Sendable {
+    /// The entry's size in bytes.
+    public static let size = 24
+
+    /// Known platform codes.
+    public enum Platform: UInt32, Sendable, Codable {
+        /// Unused entry.
+        case none = 0
+        /// Deprecated relative Windows path.
+        case wi2r = 0x5769_3272
+        /// Deprecated absolute Windows path.
+        case wi2k = 0x5769_326B
+        /// Relative Windows path, UTF-16LE.
+        case w2ru = 0x5732_7275
+        /// Absolute Windows path, UTF-16LE.
+        case w2ku = 0x5732_6B75
+        /// Mac OS alias blob.
+        case mac = 0x4D61_6320
+        /// `file://` URL, UTF-8.
+        case macX = 0x4D61_6358
+
+        /// The four-letter code.
+        public var name: String {
+            switch self {
+            case .none: "none"
+            case .wi2r: "Wi2r"
+            case .wi2k: "Wi2k"
+            case .w2ru: "W2ru"
+            case .w2ku: "W2ku"
+            case .mac: "Mac "
+            case .macX: "MacX"
+            }
+        }
+    }
+
+    public var platformCodeValue: UInt32
+    public var platformDataSpace: UInt32
+    public var platformDataLength: UInt32
+    public var reserved: UInt32
+    public var platformDataOffset: UInt64
+
+    /// The platform, when the code is a known one.
+    public var platform: Platform? { Platform(rawValue: platformCodeValue) }
+
+    /// Whether the entry is in use.
+    public var isUsed: Bool { platformCodeValue != 0 }
+
+    /// The reserved space in bytes, reading `platform_data_space` as sectors below 512 and as bytes when a
+    /// multiple of 512 (blktap `vhd_parent_locator_size`); `nil` when it is neither.
+    public var reservedBytes: UInt64? {
+        if platformDataSpace < 512 { return UInt64(platformDataSpace) * 512 }
+        if platformDataSpace % 512 == 0 { return UInt64(platformDataSpace) }
+        return nil
+    }
+
+    public init(platform: Platform, dataSpace: UInt32, dataLength: UInt32, dataOffset: UInt64) {
+        platformCodeValue = platform.rawValue
+        platformDataSpace = dataSpace
+        platformDataLength = dataLength
+        reserved = 0
+        platformDataOffset = dataOffset
+    }
+
+    /// An unused entry.
+    public static let empty = ParentLocator(platform: .none, dataSpace: 0, dataLength: 0, dataOffset: 0)
+
+    /// Decodes 24 bytes.
+    public init(parsing bytes: [UInt8]) {
+        precondition(bytes.count == Self.size, "a parent locator is 24 bytes")
+        platformCodeValue = bytes.bigEndianUInt32(at: 0)
+        platformDataSpace = bytes.bigEndianUInt32(at: 4)
+        platformDataLength = bytes.bigEndianUInt32(at: 8)
+        reserved = bytes.bigEndianUInt32(at: 12)
+        platformDataOffset = bytes.bigEndianUInt64(at: 16)
+    }
+
+    /// The 24 bytes of the entry.
+    public func serialized() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.size)
+        bytes.storeBigEndian(platformCodeValue, at: 0)
+        bytes.storeBigEndian(platformDataSpace, at: 4)
+        bytes.storeBigEndian(platformDataLength, at: 8)
+        bytes.storeBigEndian(reserved, at: 12)
+        bytes.storeBigEndian(platformDataOffset, at: 16)
+        return bytes
+    }
+
+    /// Decodes the path payload for this locator's platform (UTF-16LE for `W2ru`/`W2ku`/`Wi2*`, a `file://` URL
+    /// for `MacX`); `nil` for platforms without a path.
+    public func decodePath(_ payload: [UInt8]) -> String? {
+        switch platform {
+        case .w2ru, .w2ku, .wi2r, .wi2k:
+            var units: [UInt16] = []
+            var index = 0
+            while index + 1 < payload.count {
+                let unit = UInt16(payload[index]) | UInt16(payload[index + 1]) << 8
+                if unit == 0 { break }
+                units.append(unit)
+                index += 2
+            }
+            return String(decoding: units, as: UTF16.self)
+        case .macX:
+            let text = String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self)
+            return text.hasPrefix("file://") ? Self.percentDecoded(String(text.dropFirst(7))) : text
+        default:
+            return nil
+        }
+    }
+
+    /// The payload for `path` in this platform's encoding.
+    static func encodePath(_ path: String, platform: Platform) -> [UInt8] {
+        switch platform {
+        case .macX:
+            return Array(("file://" + percentEncoded(path)).utf8)
+        default:
+            return path.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        }
+    }
+
+    private static func percentDecoded(_ text: String) -> String {
+        var out: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
+                let value = UInt8(String(decoding: bytes[i + 1...i + 2], as: UTF8.self), radix: 16)
+            {
+                out.append(value)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func percentEncoded(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            let safe = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "/-._~".utf8.contains(byte)
+            if safe {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}

@@ -1,1 +1,0 @@
-// The DiskLayout layer. See README.md.

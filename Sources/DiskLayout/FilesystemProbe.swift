@@ -1,0 +1,53 @@
+public import BlockIO
+
+/// Identifies the filesystem in a volume (a partition slice or a whole disk) with libblkid, the same library
+/// `blkid` uses.
+///
+/// libblkid can only read a file descriptor, and a dynamic or differencing VHD is not a flat file, so the probe
+/// never gives it the image: it builds a sparse in-memory file (`memfd_create`) exactly as large as the volume,
+/// copies into it the ranges listed by ``ProbeWindows`` (the first 2 MiB, the last 1 MiB, and the FAT/exFAT root
+/// directory or NTFS MFT records named by the boot sector) read through the volume's ``BlockDevice``, and probes
+/// that. Because every byte comes through `BlockDevice`, the answer is the same for raw, fixed, dynamic and
+/// differencing images. All-zero chunks are not written, so the file stays sparse; at most a few MiB of memory
+/// are used per probe, whatever the volume size.
+///
+/// Limit: a prober that reads outside those ranges sees zeros there. None of the filesystems a Linux VM disk
+/// holds (ext2/3/4, xfs, btrfs, swap, LVM2, md RAID, vfat, NTFS) needs that.
+public enum FilesystemProbe {
+    /// The chunk size used to copy windows.
+    static let chunkSize = 256 << 10
+
+    /// Probes `volume`.
+    ///
+    /// - Throws: ``DiskLayoutError/Code/io`` when the volume cannot be read, ``DiskLayoutError/Code/probeFailed``
+    ///   when the memory file or libblkid fails.
+    public static func identify(_ volume: any BlockDevice) throws(DiskLayoutError) -> ProbeOutcome {
+        guard volume.size > 0 else { return .nothingFound }
+        let bootSector = try volume.readStructure(
+            at: 0, count: Int(min(volume.size, 512)), structure: "volume boot sector")
+        let windows = ProbeWindows(volumeSize: volume.size, bootSector: bootSector)
+        let file = try SparseMemoryFile(name: "vhdedit-probe", length: volume.size)
+        for range in windows.ranges {
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let count = Int(min(UInt64(chunkSize), range.upperBound - offset))
+                let chunk = try volume.readStructure(at: offset, count: count, structure: "volume")
+                if chunk.contains(where: { $0 != 0 }) { try file.write(chunk, at: offset) }
+                offset += UInt64(count)
+            }
+        }
+        let probe = try BlkidProbe(descriptor: file.descriptor, length: file.length)
+        switch try probe.run() {
+        case .nothing:
+            return .nothingFound
+        case .ambiguous(let types):
+            return .ambiguous(types)
+        case .found(let values):
+            guard let type = values["TYPE"] else { return .nothingFound }
+            return .identified(
+                FilesystemSignature(
+                    type: type, secondaryType: values["SEC_TYPE"], uuid: values["UUID"], label: values["LABEL"],
+                    version: values["VERSION"], usage: values["USAGE"]))
+        }
+    }
+}

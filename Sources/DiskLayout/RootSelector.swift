@@ -1,0 +1,189 @@
+public import BlockIO
+
+/// The volume chosen as the Linux root, and why.
+public struct RootSelection {
+    /// The chosen volume.
+    public let volume: Volume
+    /// Its device (a ``SliceDevice`` of the disk, or the disk when unpartitioned).
+    public let device: any BlockDevice
+    /// Why it was chosen, for reports ("the only ext4 partition", "chosen with --partition 3").
+    public let reason: String
+}
+
+/// Chooses the volume that holds the Linux root filesystem, or says clearly why it cannot.
+///
+/// This layer cannot look inside files, so it ranks by what the partition table and libblkid say:
+///
+/// 1. `partition: N` (1-based, like `/dev/sda1`; logical partitions from 5) overrides everything; it must exist,
+///    fit inside the disk and not be an extended container.
+/// 2. An unpartitioned disk is its own root when libblkid finds a Linux filesystem on it.
+/// 3. Candidates are the volumes holding a Linux filesystem (`ext2/3/4`, `xfs`, `btrfs`, `f2fs`, `jfs`,
+///    `reiserfs`) whose type code is not swap, LVM, RAID, EFI system, BIOS boot or extended, and that neither
+///    overlap another partition nor run past the end of the disk.
+/// 4. Among them, demoted while any other candidate remains: `/boot`-like volumes (LABEL or GPT name `boot` or
+///    `/boot`, GPT type Linux extended boot); GPT `/home`, `/srv`, `/var` types; volumes under
+///    ``smallVolumeLimit`` when a larger candidate exists.
+/// 5. A single candidate with a GPT "Linux root" type GUID wins.
+/// 6. `ext*` ranks above the other Linux filesystems: if any candidate is `ext*`, only those remain.
+/// 7. Exactly one left: chosen. More: ``DiskLayoutError/Code/ambiguousRoot`` listing each (number, type, size,
+///    label), never a silent guess. None: ``DiskLayoutError/Code/noRootCandidate`` saying what the disk holds
+///    (and, when an LVM physical volume is present, that the root is probably inside LVM).
+public enum RootSelector {
+    /// Volumes smaller than this (200 MiB) are passed over when a larger candidate exists.
+    public static let smallVolumeLimit: UInt64 = 200 << 20
+
+    /// Chooses the root volume of `disk`, or the one numbered `partition`.
+    ///
+    /// - Throws: ``DiskLayoutError`` with ``DiskLayoutError/Code/noSuchPartition``,
+    ///   ``DiskLayoutError/Code/noRootCandidate`` or ``DiskLayoutError/Code/ambiguousRoot`` (its `candidates`
+    ///   list the partition numbers to choose from).
+    public static func select(in disk: PartitionedDisk, partition: Int? = nil) throws(DiskLayoutError)
+        -> RootSelection
+    {
+        if let partition { return try explicit(partition, in: disk) }
+        if disk.table.kind == .unpartitioned {
+            let whole = disk.volumes[0]
+            guard let signature = whole.signature, signature.isLinuxFilesystem, let device = whole.device else {
+                throw DiskLayoutError(
+                    .noRootCandidate,
+                    "the disk has no partition table and libblkid finds \(describe(whole.filesystem)) at offset 0")
+            }
+            return RootSelection(
+                volume: whole, device: device, reason: "the disk is unpartitioned and holds \(signature.type)")
+        }
+        var candidates = disk.volumes.filter { isCandidate($0, disk: disk) }
+        guard !candidates.isEmpty else { throw noCandidate(in: disk) }
+        var notes: [String] = []
+
+        let main = candidates.filter { !looksLikeBoot($0) && $0.partition?.role != .linuxData }
+        if !main.isEmpty, main.count < candidates.count {
+            notes.append("passed over /boot, /home, /srv or /var partitions")
+            candidates = main
+        } else if main.isEmpty, let lvm = disk.volumes.first(where: isLVMOrRAID) {
+            throw DiskLayoutError(
+                .noRootCandidate,
+                "the only Linux filesystems look like /boot (\(candidates.map(summary).joined(separator: "; "))); "
+                    + "the root is probably inside the \(containerName(lvm)) on \(lvm.displayName), which "
+                    + "vhdedit cannot open; choose a partition with --partition N if one is the root",
+                candidates: candidates.compactMap(\.number))
+        }
+        let large = candidates.filter { $0.size >= smallVolumeLimit }
+        if !large.isEmpty, large.count < candidates.count {
+            notes.append("passed over partitions smaller than \(ByteSize.format(smallVolumeLimit))")
+            candidates = large
+        }
+        let typedRoot = candidates.filter { $0.partition?.role == .linuxRoot }
+        if typedRoot.count == 1 {
+            return selection(typedRoot[0], reason: "the only partition with a GPT Linux root type", notes: notes)
+        }
+        let ext = candidates.filter { $0.signature?.isExt == true }
+        if !ext.isEmpty, ext.count < candidates.count {
+            notes.append("ext2/3/4 ranked above \(Set(candidates.compactMap(\.signature?.type)).subtracting(["ext2", "ext3", "ext4"]).sorted().joined(separator: ", "))")
+            candidates = ext
+        }
+        if candidates.count == 1 {
+            return selection(
+                candidates[0], reason: "the only \(candidates[0].signature!.type) candidate", notes: notes)
+        }
+        throw DiskLayoutError(
+            .ambiguousRoot,
+            "several partitions could be the Linux root: \(candidates.map(summary).joined(separator: "; ")); "
+                + "choose one with --partition N",
+            candidates: candidates.compactMap(\.number))
+    }
+
+    private static func selection(_ volume: Volume, reason: String, notes: [String]) -> RootSelection {
+        let full = ([reason] + notes).joined(separator: "; ")
+        return RootSelection(volume: volume, device: volume.device!, reason: full)
+    }
+
+    private static func explicit(_ number: Int, in disk: PartitionedDisk) throws(DiskLayoutError) -> RootSelection {
+        let available = disk.volumes.filter { $0.device != nil }.compactMap(\.number)
+        guard disk.table.kind != .unpartitioned else {
+            throw DiskLayoutError(
+                .noSuchPartition,
+                "partition \(number) was asked for, but the disk has no partition table (it is one volume); "
+                    + "omit --partition")
+        }
+        guard let volume = disk.volume(number: number) else {
+            throw DiskLayoutError(
+                .noSuchPartition,
+                "there is no partition \(number); the disk has "
+                    + (available.isEmpty ? "none that can be opened" : "\(available.map(String.init).joined(separator: ", "))"),
+                candidates: available)
+        }
+        guard let device = volume.device else {
+            if let error = volume.openError { throw error }
+            throw DiskLayoutError(
+                .noSuchPartition, "partition \(number) is an extended partition (a container of logical ones)",
+                offset: volume.partition?.entryOffset, candidates: available)
+        }
+        return RootSelection(volume: volume, device: device, reason: "chosen with --partition \(number)")
+    }
+
+    /// Whether a volume may hold the root (rule 3).
+    static func isCandidate(_ volume: Volume, disk: PartitionedDisk) -> Bool {
+        guard volume.device != nil, let signature = volume.signature, signature.isLinuxFilesystem else {
+            return false
+        }
+        if let partition = volume.partition {
+            let excluded: Set<PartitionRole> = [
+                .linuxSwap, .linuxLVM, .linuxRAID, .efiSystem, .biosBoot, .extended, .gptProtective,
+            ]
+            if excluded.contains(partition.role) { return false }
+            let broken: Set<DiskLayoutWarning.Code> = [.overlap, .partitionPastEndOfDisk]
+            if disk.table.warnings.contains(where: { $0.partition == partition.number && broken.contains($0.code) }) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Whether a volume looks like a separate `/boot` (rule 4).
+    static func looksLikeBoot(_ volume: Volume) -> Bool {
+        let names = ["boot", "/boot"]
+        if let label = volume.signature?.label?.lowercased(), names.contains(label) { return true }
+        if let name = volume.partition?.name?.lowercased(), names.contains(name) { return true }
+        return volume.partition?.role == .linuxBoot
+    }
+
+    private static func isLVMOrRAID(_ volume: Volume) -> Bool {
+        let types: Set<String> = ["LVM2_member", "LVM1_member", "linux_raid_member"]
+        return volume.signature.map { types.contains($0.type) } ?? false
+            || volume.partition.map { $0.role == .linuxLVM || $0.role == .linuxRAID } ?? false
+    }
+
+    /// "LVM physical volume" or "RAID member", from the signature or else the type code.
+    private static func containerName(_ volume: Volume) -> String {
+        let raid = volume.signature?.type == "linux_raid_member" || volume.partition?.role == .linuxRAID
+        let kind = raid ? "RAID member" : "LVM physical volume"
+        return volume.signature.map { "\(kind) (\($0.type))" } ?? "\(kind) (by its partition type)"
+    }
+
+    private static func noCandidate(in disk: PartitionedDisk) -> DiskLayoutError {
+        let holdings = disk.volumes.map { "\($0.displayName): \(describe($0.filesystem))" }
+        var message = "no partition holds a Linux filesystem that could be the root ("
+            + (holdings.isEmpty ? "the table is empty" : holdings.joined(separator: "; ")) + ")"
+        if let lvm = disk.volumes.first(where: isLVMOrRAID) {
+            message += "; the root is probably inside the \(containerName(lvm)) on \(lvm.displayName), "
+                + "which vhdedit cannot open"
+        }
+        return DiskLayoutError(.noRootCandidate, message)
+    }
+
+    /// "partition 2 (ext4, 1.0 GiB, LABEL=root)".
+    static func summary(_ volume: Volume) -> String {
+        var parts = [volume.signature?.type ?? "unknown", ByteSize.format(volume.size)]
+        if let label = volume.signature?.label, !label.isEmpty { parts.append("LABEL=\(label)") }
+        return "\(volume.displayName) (\(parts.joined(separator: ", ")))"
+    }
+
+    static func describe(_ outcome: ProbeOutcome?) -> String {
+        switch outcome {
+        case .identified(let signature)?: signature.type
+        case .ambiguous(let types)?: "several signatures (\(types.joined(separator: ", ")))"
+        case .nothingFound?: "no filesystem"
+        case nil: "nothing probed"
+        }
+    }
+}

@@ -1,0 +1,36 @@
+public import BlockIO
+
+/// A place a filesystem can be: one partition (as a ``SliceDevice`` of the disk) or, on an unpartitioned disk,
+/// the whole disk; with what libblkid found in it.
+public struct Volume {
+    /// The partition, or `nil` for the whole disk of an unpartitioned layout.
+    public let partition: Partition?
+    /// The volume as a device: a slice of the disk, or the disk. `nil` for a partition that cannot be opened
+    /// (an extended container, or one past the end of the disk; see ``openError``).
+    public let device: (any BlockDevice)?
+    /// What libblkid found, or `nil` when the volume was not probed.
+    public let filesystem: ProbeOutcome?
+    /// Why ``device`` is `nil`.
+    public let openError: DiskLayoutError?
+
+    public init(
+        partition: Partition?, device: (any BlockDevice)?, filesystem: ProbeOutcome?, openError: DiskLayoutError? = nil
+    ) {
+        self.partition = partition
+        self.device = device
+        self.filesystem = filesystem
+        self.openError = openError
+    }
+
+    /// The partition number, `nil` for the whole disk.
+    public var number: Int? { partition?.number }
+    /// The first byte on the disk.
+    public var start: UInt64 { partition?.start ?? 0 }
+    /// The size in bytes.
+    public var size: UInt64 { partition?.size ?? device?.size ?? 0 }
+    /// The filesystem signature, when exactly one was found.
+    public var signature: FilesystemSignature? { filesystem?.signature }
+
+    /// "partition 2" or "the whole disk".
+    public var displayName: String { partition.map { "partition \($0.number)" } ?? "the whole disk" }
+}

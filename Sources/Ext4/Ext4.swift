@@ -1,1 +1,0 @@
-// The Ext4 layer. See README.md.

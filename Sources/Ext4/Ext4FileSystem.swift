@@ -1,0 +1,220 @@
+public import BlockIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An ext2, ext3 or ext4 filesystem on a ``BlockDevice``, read and edited through libext2fs.
+///
+/// Open one with ``init(device:writable:)``, use the file operations (``stat(_:)``, ``list(_:recursive:)``,
+/// ``readFile(_:limit:)``, ``writeFile(_:contents:options:)`` …), then call ``close()`` to write the metadata
+/// back. Dropping the value without closing frees the handle and writes nothing more.
+///
+/// The type owns the only `ext2_filsys` handle of the filesystem and is not thread-safe (libext2fs is not):
+/// use one value from one task at a time.
+///
+/// Safety on open: before anything is written the superblock is checked. A journal that needs recovery, a
+/// recorded error state, an unclean ext2, an orphan list or multi-mount protection make a writable open fail
+/// with an error that says why and what to do; a read-only open succeeds and carries the same findings in
+/// ``warnings``.
+public final class Ext4FileSystem {
+    /// How many symbolic links one path resolution may follow before it fails with
+    /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).
+    public static let maxSymlinkHops = 40
+
+    /// Whether the filesystem was opened for writing.
+    public let isWritable: Bool
+    /// What the open-time checks found that a reader should know (for example a journal that needs recovery:
+    /// what is read may be stale).
+    public let warnings: [Ext4Warning]
+    /// The time stamped on everything this session creates or changes, in seconds since 1970: the
+    /// `SOURCE_DATE_EPOCH` environment variable when it is set (reproducible edits), else the time of opening.
+    public let timestamp: Int64
+
+    let handle: Ext2Handle
+    private let channelName: String
+
+    /// Opens the filesystem on `device`.
+    ///
+    /// - Parameters:
+    ///   - device: the partition (or whole disk) holding the filesystem.
+    ///   - writable: open for writing. Refused when the device is read-only or the filesystem is not safe to
+    ///     write (see the type's discussion).
+    ///   - clock: the time to stamp on changes; default `SOURCE_DATE_EPOCH` or the current time.
+    /// - Throws: ``Ext4Error`` with ``Ext4Error/Code/needsRecovery``, ``Ext4Error/Code/corrupt``,
+    ///   ``Ext4Error/Code/unsupportedFeature``, ``Ext4Error/Code/readOnly`` or ``Ext4Error/Code/io``.
+    public init(device: any BlockDevice, writable: Bool = false, clock: Int64? = nil) throws(Ext4Error) {
+        if writable && !device.isWritable {
+            throw Ext4Error(.readOnly, "cannot open the filesystem for writing: the image is open read-only")
+        }
+        let backend = DeviceBackend(device: device, writable: writable)
+        let name = DeviceRegistry.register(backend)
+        do throws(Ext4Error) {
+            // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
+            let probe = try Ext2Handle(channelName: name, backend: backend, writable: false)
+            let findings = OpenChecks.findings(probe.superblock)
+            if writable, let refusal = findings.first(where: { $0.refusesWrites }) {
+                probe.abandon()
+                throw Ext4Error(refusal.code, refusal.message)
+            }
+            if writable {
+                probe.abandon()
+                handle = try Ext2Handle(channelName: name, backend: backend, writable: true)
+                try handle.readBitmaps()
+            } else {
+                handle = probe
+            }
+            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.message) }
+        } catch {
+            DeviceRegistry.unregister(name)
+            throw error
+        }
+        channelName = name
+        isWritable = writable
+        timestamp = clock ?? Self.environmentClock() ?? Int64(time(nil))
+        handle.setClock(timestamp)
+    }
+
+    deinit {
+        handle.abandon()
+        DeviceRegistry.unregister(channelName)
+    }
+
+    /// Writes bitmaps, group descriptors, free counts and superblocks (with their checksums) back and flushes
+    /// the device, keeping the filesystem open. Does nothing on a read-only filesystem.
+    public func commit() throws(Ext4Error) {
+        guard isWritable else { return }
+        try handle.flush()
+    }
+
+    /// Writes everything back (as ``commit()``) and releases the libext2fs handle. The handle is freed even
+    /// when writing fails. Later calls on this value fail.
+    public func close() throws(Ext4Error) {
+        defer { DeviceRegistry.unregister(channelName) }
+        try handle.close()
+    }
+
+    /// Sizes, label, UUID and features of the filesystem.
+    public var info: FilesystemInfo {
+        let sb = handle.superblock
+        let features = FeatureBit.names(compat: sb.compat, incompat: sb.incompat, roCompat: sb.roCompat)
+        let kind: FilesystemInfo.Kind =
+            sb.incompat & (FeatureBit.extents | 0x80 | 0x200 | FeatureBit.inlineData) != 0
+            || sb.roCompat & (0x8 | 0x40 | FeatureBit.metadataCsum) != 0
+            ? .ext4 : sb.compat & FeatureBit.hasJournal != 0 ? .ext3 : .ext2
+        let uuid = sb.uuid.map { byte -> String in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+        }
+        let text = uuid.joined()
+        let dashed = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(Array(text)[range])
+        }.joined(separator: "-")
+        return FilesystemInfo(
+            kind: kind, blockSize: Int(sb.blockSize), blockCount: sb.blocksCount, freeBlocks: sb.freeBlocks,
+            inodeCount: UInt64(sb.inodesCount), freeInodes: UInt64(sb.freeInodes), inodeSize: sb.inodeSize,
+            label: GuestName(bytes: sb.label).display, uuid: dashed, features: features)
+    }
+
+    /// `SOURCE_DATE_EPOCH` when it is a valid number.
+    static func environmentClock() -> Int64? {
+        guard let text = getenv("SOURCE_DATE_EPOCH").map({ String(cString: $0) }) else { return nil }
+        return Int64(text.trimmingCharacters(in: " \t\n"))
+    }
+
+    func requireWritable(_ path: GuestPath) throws(Ext4Error) {
+        guard isWritable else {
+            throw Ext4Error(.readOnly, "the filesystem is open read-only", path: path.description)
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var view = Substring(self)
+        while let first = view.first, set.contains(first) { view.removeFirst() }
+        while let last = view.last, set.contains(last) { view.removeLast() }
+        return String(view)
+    }
+}
+
+/// Something the open-time checks found: a reason writes are unsafe, or a note for readers.
+public struct Ext4Warning: Sendable, Hashable, CustomStringConvertible {
+    /// The error code a writable open would fail with for this finding.
+    public var code: Ext4Error.Code
+    /// What was found and what to do.
+    public var message: String
+    public var description: String { message }
+}
+
+/// Facts about an open filesystem.
+public struct FilesystemInfo: Sendable, Hashable, Codable {
+    /// The filesystem generation its features make it.
+    public enum Kind: String, Sendable, Codable { case ext2, ext3, ext4 }
+    public var kind: Kind
+    public var blockSize: Int
+    public var blockCount: UInt64
+    public var freeBlocks: UInt64
+    public var inodeCount: UInt64
+    public var freeInodes: UInt64
+    public var inodeSize: Int
+    /// The volume label (escaped like ``GuestName/display``).
+    public var label: String
+    /// The filesystem UUID, lowercase with dashes.
+    public var uuid: String
+    /// e2fsprogs' names of the features that are set.
+    public var features: [String]
+}
+
+/// The superblock checks made before a filesystem is opened.
+enum OpenChecks {
+    struct Finding {
+        var code: Ext4Error.Code
+        var message: String
+        var refusesWrites: Bool
+    }
+
+    static func findings(_ sb: SuperblockSnapshot) -> [Finding] {
+        var out: [Finding] = []
+        if sb.incompat & FeatureBit.needsRecovery != 0 {
+            out.append(Finding(
+                code: .needsRecovery,
+                message: "the journal needs recovery (the image was taken from a running system or after a crash); "
+                    + "writing now would be undone or corrupted by the replay. Run `e2fsck -fy` on the partition "
+                    + "(or boot the VM once), or open the image read-only; what is read may be stale",
+                refusesWrites: true))
+        }
+        if sb.state & FeatureBit.errorState != 0 || sb.errorCount > 0 {
+            out.append(Finding(
+                code: .corrupt,
+                message: "the filesystem has recorded errors (state 'with errors', \(sb.errorCount) errors counted); "
+                    + "run `e2fsck -fy` on the partition before writing",
+                refusesWrites: true))
+        }
+        if sb.state & FeatureBit.validState == 0 && sb.incompat & FeatureBit.needsRecovery == 0 {
+            out.append(Finding(
+                code: .corrupt,
+                message: "the filesystem was not cleanly unmounted; run `e2fsck -fy` on the partition before writing",
+                refusesWrites: true))
+        }
+        if sb.lastOrphan != 0 || sb.roCompat & FeatureBit.orphanPresent != 0 {
+            out.append(Finding(
+                code: .corrupt,
+                message: "the filesystem has an orphan list (files deleted while still open); "
+                    + "run `e2fsck -fy` on the partition before writing",
+                refusesWrites: true))
+        }
+        if sb.incompat & FeatureBit.mmp != 0 {
+            out.append(Finding(
+                code: .unsupportedFeature,
+                message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
+                    + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
+                refusesWrites: true))
+        }
+        if sb.incompat & FeatureBit.journalDevice != 0 {
+            out.append(Finding(
+                code: .unsupportedFeature, message: "this is an external journal device, not a filesystem",
+                refusesWrites: true))
+        }
+        return out
+    }
+}

@@ -1,0 +1,631 @@
+// Wrappers around the libext2fs calls this module makes. Every unsafe pointer of the ext4 layer lives here or in
+// IOManagerBridge.swift; the operation files above work with InodeNumber, InodeRecord and Swift arrays only.
+
+internal import CExt2fs
+import BlockIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An inode number (`ext2_ino_t`).
+typealias InodeNumber = UInt32
+
+/// The root directory's inode (`EXT2_ROOT_INO`).
+let rootInode: InodeNumber = 2
+
+/// A Swift copy of one on-disk inode (`struct ext2_inode_large`), read and written whole so that the extra
+/// fields (checksums, nanoseconds, creation time) survive a round trip.
+struct InodeRecord {
+    fileprivate var raw = ext2_inode_large()
+
+    var mode: UInt16 {
+        get { raw.i_mode }
+        set { raw.i_mode = newValue }
+    }
+    var uid: UInt32 { withUnsafePointer(to: raw) { cext2fs_inode_uid($0) } }
+    var gid: UInt32 { withUnsafePointer(to: raw) { cext2fs_inode_gid($0) } }
+    mutating func setOwner(uid: UInt32, gid: UInt32) { cext2fs_inode_set_owner(&raw, uid, gid) }
+    var size: UInt64 { UInt64(raw.i_size) | (UInt64(raw.i_size_high) << 32) }
+    var linksCount: UInt16 {
+        get { raw.i_links_count }
+        set { raw.i_links_count = newValue }
+    }
+    var flags: UInt32 {
+        get { raw.i_flags }
+        set { raw.i_flags = newValue }
+    }
+    var generation: UInt32 {
+        get { raw.i_generation }
+        set { raw.i_generation = newValue }
+    }
+    var deletionTime: UInt32 {
+        get { raw.i_dtime }
+        set { raw.i_dtime = newValue }
+    }
+    /// 512-byte sectors in use (`i_blocks` plus its high half); a huge_file inode may count in blocks instead.
+    var blocks512: UInt64 { UInt64(raw.i_blocks) | (UInt64(raw.osd2.linux2.l_i_blocks_hi) << 32) }
+
+    /// Times in seconds since 1970, with the epoch bits of the extra fields when the inode has them.
+    func times(extra: Bool) -> (access: Int64, modification: Int64, change: Int64) {
+        func decode(_ seconds: UInt32, _ more: UInt32) -> Int64 {
+            Int64(Int32(bitPattern: seconds)) + (extra ? Int64(more & 3) << 32 : 0)
+        }
+        return (
+            decode(raw.i_atime, raw.i_atime_extra), decode(raw.i_mtime, raw.i_mtime_extra),
+            decode(raw.i_ctime, raw.i_ctime_extra)
+        )
+    }
+
+    /// Sets the given times (seconds since 1970); nanoseconds and epoch bits become 0.
+    mutating func setTimes(access: Int64? = nil, modification: Int64? = nil, change: Int64? = nil) {
+        if let access { raw.i_atime = UInt32(truncatingIfNeeded: access); raw.i_atime_extra = 0 }
+        if let modification { raw.i_mtime = UInt32(truncatingIfNeeded: modification); raw.i_mtime_extra = 0 }
+        if let change { raw.i_ctime = UInt32(truncatingIfNeeded: change); raw.i_ctime_extra = 0 }
+    }
+
+    var isDirectory: Bool { cext2fs_s_isdir(UInt32(mode)) != 0 }
+    var hasInlineData: Bool { flags & UInt32(EXT4_INLINE_DATA_FL) != 0 }
+    var isRegular: Bool { cext2fs_s_isreg(UInt32(mode)) != 0 }
+    var isSymlink: Bool { cext2fs_s_islnk(UInt32(mode)) != 0 }
+}
+
+/// One live directory entry as libext2fs iterates it.
+struct RawDirectoryEntry {
+    var name: [UInt8]
+    var inode: InodeNumber
+    var fileType: UInt8
+}
+
+/// The superblock fields the open-time safety checks and ``Ext4FileSystem/info`` need.
+struct SuperblockSnapshot {
+    var compat: UInt32
+    var incompat: UInt32
+    var roCompat: UInt32
+    var state: UInt16
+    var errorCount: UInt32
+    var lastOrphan: UInt32
+    var blockSize: UInt32
+    var blocksCount: UInt64
+    var freeBlocks: UInt64
+    var inodesCount: UInt32
+    var freeInodes: UInt32
+    var label: [UInt8]
+    var uuid: [UInt8]
+    var revision: UInt32
+    var inodeSize: Int
+}
+
+/// Feature bits (the `EXT*_FEATURE_*` constants) the checks refer to.
+enum FeatureBit {
+    static let hasJournal = UInt32(EXT3_FEATURE_COMPAT_HAS_JOURNAL)
+    static let orphanFile = UInt32(EXT4_FEATURE_COMPAT_ORPHAN_FILE)
+    static let needsRecovery = UInt32(EXT3_FEATURE_INCOMPAT_RECOVER)
+    static let mmp = UInt32(EXT4_FEATURE_INCOMPAT_MMP)
+    static let extents = UInt32(EXT3_FEATURE_INCOMPAT_EXTENTS)
+    static let inlineData = UInt32(EXT4_FEATURE_INCOMPAT_INLINE_DATA)
+    static let journalDevice = UInt32(EXT3_FEATURE_INCOMPAT_JOURNAL_DEV)
+    static let orphanPresent = UInt32(EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT)
+    static let metadataCsum = UInt32(EXT4_FEATURE_RO_COMPAT_METADATA_CSUM)
+    static let validState = UInt16(EXT2_VALID_FS)
+    static let errorState = UInt16(EXT2_ERROR_FS)
+
+    /// e2fsprogs' names of the feature bits that are set, in `compat`, `incompat`, `ro_compat` order.
+    static func names(compat: UInt32, incompat: UInt32, roCompat: UInt32) -> [String] {
+        var out: [String] = []
+        for (kind, mask) in [(E2P_FEATURE_COMPAT, compat), (E2P_FEATURE_INCOMPAT, incompat),
+                             (E2P_FEATURE_RO_INCOMPAT, roCompat)] {
+            for bit in 0..<32 where mask & (1 << UInt32(bit)) != 0 {
+                out.append(featureName(kind: kind, bit: bit))
+            }
+        }
+        return out
+    }
+
+    private static let known: [Int32: [Int: String]] = [
+        E2P_FEATURE_COMPAT: [0: "dir_prealloc", 1: "imagic_inodes", 2: "has_journal", 3: "ext_attr",
+                             4: "resize_inode", 5: "dir_index", 6: "lazy_bg", 8: "sparse_super2",
+                             9: "fast_commit", 10: "stable_inodes", 12: "orphan_file"],
+        E2P_FEATURE_INCOMPAT: [0: "compression", 1: "filetype", 2: "needs_recovery", 3: "journal_dev",
+                               4: "meta_bg", 6: "extent", 7: "64bit", 8: "mmp", 9: "flex_bg",
+                               10: "ea_inode", 12: "dirdata", 13: "metadata_csum_seed", 14: "large_dir",
+                               15: "inline_data", 16: "encrypt", 17: "casefold"],
+        E2P_FEATURE_RO_INCOMPAT: [0: "sparse_super", 1: "large_file", 3: "huge_file", 4: "uninit_bg",
+                                  5: "dir_nlink", 6: "extra_isize", 8: "quota", 9: "bigalloc",
+                                  10: "metadata_csum", 11: "replica", 12: "read-only", 13: "project",
+                                  14: "shared_blocks", 15: "verity", 16: "orphan_present"],
+    ]
+
+    private static func featureName(kind: Int32, bit: Int) -> String {
+        if let name = known[kind]?[bit] { return name }
+        let prefix = kind == E2P_FEATURE_COMPAT ? "COMPAT" : kind == E2P_FEATURE_INCOMPAT ? "INCOMPAT" : "RO_COMPAT"
+        return "FEATURE_\(prefix)_\(bit)"
+    }
+}
+
+private let E2P_FEATURE_COMPAT: Int32 = 0
+private let E2P_FEATURE_INCOMPAT: Int32 = 1
+private let E2P_FEATURE_RO_INCOMPAT: Int32 = 2
+
+/// Directory entry file types (`EXT2_FT_*`).
+enum DirentType {
+    static let regular: UInt8 = UInt8(EXT2_FT_REG_FILE)
+    static let directory: UInt8 = UInt8(EXT2_FT_DIR)
+    static let symlink: UInt8 = UInt8(EXT2_FT_SYMLINK)
+
+    /// The entry type for an inode `mode`.
+    static func of(mode: UInt16) -> UInt8 {
+        switch mode & 0xF000 {
+        case 0x8000: return UInt8(EXT2_FT_REG_FILE)
+        case 0x4000: return UInt8(EXT2_FT_DIR)
+        case 0x2000: return UInt8(EXT2_FT_CHRDEV)
+        case 0x6000: return UInt8(EXT2_FT_BLKDEV)
+        case 0x1000: return UInt8(EXT2_FT_FIFO)
+        case 0xC000: return UInt8(EXT2_FT_SOCK)
+        case 0xA000: return UInt8(EXT2_FT_SYMLINK)
+        default: return UInt8(EXT2_FT_UNKNOWN)
+        }
+    }
+}
+
+/// The single owner of one `ext2_filsys`: opened by `init`, written and freed by ``close()``, or freed without
+/// writing by ``abandon()`` or `deinit`. Every libext2fs call of the module goes through here.
+final class Ext2Handle {
+    private var fs: ext2_filsys?
+    let backend: DeviceBackend
+    let channelName: String
+    let writable: Bool
+
+    /// Opens the filesystem registered as `channelName`.
+    init(channelName: String, backend: DeviceBackend, writable: Bool) throws(Ext4Error) {
+        self.channelName = channelName
+        self.backend = backend
+        self.writable = writable
+        var flags = Int32(EXT2_FLAG_64BITS)
+        if writable { flags |= Int32(EXT2_FLAG_RW) } else { flags |= Int32(EXT2_FLAG_SKIP_MMP) }
+        _ = errorTablesRegistered
+        var handle: ext2_filsys?
+        let rc = ext2fs_open2(channelName, nil, flags, 0, 0, blockDeviceIOManager, &handle)
+        if rc != 0 {
+            if let handle { ext2fs_free(handle) }
+            throw Ext2Handle.error(rc, "open the filesystem", backend: backend)
+        }
+        fs = handle
+    }
+
+    deinit { abandon() }
+
+    /// Frees the handle without writing anything back.
+    func abandon() {
+        if let fs { ext2fs_free(fs) }
+        fs = nil
+    }
+
+    /// Writes bitmaps, group descriptors and superblocks and frees the handle, whether or not writing works.
+    func close() throws(Ext4Error) {
+        guard let fs else { return }
+        self.fs = nil
+        if writable { _ = ext2fs_set_gdt_csum(fs) }
+        let rc = ext2fs_close2(fs, 0)
+        if rc != 0 {
+            ext2fs_free(fs)  // ext2fs_close2 returns early without freeing when a write fails
+            throw Ext2Handle.error(rc, "write the filesystem's metadata back", backend: backend)
+        }
+    }
+
+    /// Writes bitmaps, group descriptors and superblocks now, keeping the handle open.
+    func flush() throws(Ext4Error) {
+        try check(ext2fs_flush2(try live(), 0), "flush the filesystem's metadata")
+    }
+
+    private func live() throws(Ext4Error) -> ext2_filsys {
+        guard let fs else { throw Ext4Error(.invalidArgument, "the filesystem has been closed") }
+        return fs
+    }
+
+    // MARK: Errors
+
+    /// Maps a libext2fs or errno value to an ``Ext4Error``, attaching the device error the backend stored.
+    static func error(_ rc: errcode_t, _ operation: String, path: String? = nil, backend: DeviceBackend?)
+        -> Ext4Error
+    {
+        let text = String(cString: error_message(rc))
+        let device = backend?.takeError()
+        let code: Ext4Error.Code
+        switch rc {
+        case errcode_t(EXT2_ET_FILE_NOT_FOUND), errcode_t(ENOENT): code = .notFound
+        case errcode_t(EXT2_ET_FILE_EXISTS), errcode_t(EXT2_ET_DIR_EXISTS), errcode_t(EEXIST): code = .exists
+        case errcode_t(EXT2_ET_NO_DIRECTORY), errcode_t(ENOTDIR): code = .notDirectory
+        case errcode_t(EXT2_ET_BLOCK_ALLOC_FAIL), errcode_t(EXT2_ET_INODE_ALLOC_FAIL), errcode_t(ENOSPC),
+            errcode_t(EXT2_ET_DIR_NO_SPACE), errcode_t(EXT2_ET_INLINE_DATA_NO_SPACE):
+            code = .noSpace
+        case errcode_t(EXT2_ET_SYMLINK_LOOP), errcode_t(ELOOP): code = .symlinkLoop
+        case errcode_t(EXT2_ET_RO_FILSYS), errcode_t(EXT2_ET_FILE_RO), errcode_t(EROFS): code = .readOnly
+        case errcode_t(EXT2_ET_UNSUPP_FEATURE), errcode_t(EXT2_ET_RO_UNSUPP_FEATURE),
+            errcode_t(EXT2_ET_UNIMPLEMENTED):
+            code = .unsupportedFeature
+        case errcode_t(EXT2_ET_BAD_MAGIC), errcode_t(EXT2_ET_DIR_CORRUPTED), errcode_t(EXT2_ET_CORRUPT_SUPERBLOCK),
+            errcode_t(EXT2_ET_SB_CSUM_INVALID), errcode_t(EXT2_ET_INODE_CSUM_INVALID),
+            errcode_t(EXT2_ET_DIR_CSUM_INVALID), errcode_t(EXT2_ET_EXTENT_CSUM_INVALID),
+            errcode_t(EXT2_ET_BLOCK_BITMAP_CSUM_INVALID), errcode_t(EXT2_ET_INODE_BITMAP_CSUM_INVALID),
+            errcode_t(EXT2_ET_EXT_ATTR_CSUM_INVALID), errcode_t(EXT2_ET_BAD_INODE_NUM),
+            errcode_t(EXT2_ET_GDESC_BAD_BLOCK_MAP), errcode_t(EXT2_ET_GDESC_BAD_INODE_MAP),
+            errcode_t(EXT2_ET_GDESC_BAD_INODE_TABLE), errcode_t(EXT2_ET_BAD_DESC_SIZE),
+            errcode_t(EXT2_ET_EXTENT_HEADER_BAD), errcode_t(EXT2_ET_CANT_USE_LEGACY_BITMAPS):
+            code = .corrupt
+        case errcode_t(EXT2_ET_SHORT_READ), errcode_t(EXT2_ET_SHORT_WRITE), errcode_t(EIO): code = .io
+        default: code = device == nil ? .corrupt : .io
+        }
+        return Ext4Error(
+            device == nil ? code : .io, "cannot \(operation): \(text)", path: path, errcode: Int(rc),
+            underlying: device)
+    }
+
+    private func check(_ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil)
+        throws(Ext4Error)
+    {
+        if rc != 0 { throw Ext2Handle.error(rc, operation(), path: path, backend: backend) }
+    }
+
+    // MARK: Superblock
+
+    var superblock: SuperblockSnapshot {
+        guard let fs, let sb = fs.pointee.super else { preconditionFailure("superblock of a closed filesystem") }
+        let s = sb.pointee
+        var label = withUnsafeBytes(of: s.s_volume_name) { Array($0) }
+        if let end = label.firstIndex(of: 0) { label.removeSubrange(end...) }
+        return SuperblockSnapshot(
+            compat: s.s_feature_compat, incompat: s.s_feature_incompat, roCompat: s.s_feature_ro_compat,
+            state: s.s_state, errorCount: s.s_error_count, lastOrphan: s.s_last_orphan,
+            blockSize: cext2fs_block_size(fs), blocksCount: ext2fs_blocks_count(sb),
+            freeBlocks: ext2fs_free_blocks_count(sb), inodesCount: s.s_inodes_count,
+            freeInodes: s.s_free_inodes_count, label: label, uuid: withUnsafeBytes(of: s.s_uuid) { Array($0) },
+            revision: s.s_rev_level, inodeSize: Int(cext2fs_inode_size(fs)))
+    }
+
+    var blockSize: Int { Int(superblock.blockSize) }
+
+    /// Sets the time libext2fs stamps on what it creates (`fs->now`, as E2FSPROGS_FAKE_TIME does).
+    func setClock(_ seconds: Int64) {
+        fs?.pointee.now = time_t(seconds)
+    }
+
+    func readBitmaps() throws(Ext4Error) {
+        try check(ext2fs_read_bitmaps(try live()), "read the block and inode bitmaps")
+    }
+
+    // MARK: Inodes
+
+    func readInode(_ ino: InodeNumber) throws(Ext4Error) -> InodeRecord {
+        let fs = try live()
+        var record = InodeRecord()
+        let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                ext2fs_read_inode_full(fs, ino, small, Int32(MemoryLayout<ext2_inode_large>.size))
+            }
+        }
+        try check(rc, "read inode \(ino)")
+        return record
+    }
+
+    func writeInode(_ ino: InodeNumber, _ record: InodeRecord) throws(Ext4Error) {
+        let fs = try live()
+        var copy = record
+        let rc = withUnsafeMutablePointer(to: &copy.raw) { large in
+            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                ext2fs_write_inode_full(fs, ino, small, Int32(MemoryLayout<ext2_inode_large>.size))
+            }
+        }
+        try check(rc, "write inode \(ino)")
+    }
+
+    /// Whether inodes on this filesystem store the extra time fields.
+    func hasExtraTimes(_ record: InodeRecord) -> Bool {
+        guard let fs else { return false }
+        return withUnsafePointer(to: record.raw) { cext2fs_has_extra_times(fs, $0) } != 0
+    }
+
+    /// Allocates an inode near `directory` and marks it in use.
+    func allocateInode(near directory: InodeNumber, mode: UInt16) throws(Ext4Error) -> InodeNumber {
+        let fs = try live()
+        var ino: ext2_ino_t = 0
+        try check(ext2fs_new_inode(fs, directory, Int32(mode), nil, &ino), "allocate an inode")
+        ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & 0xF000) == 0x4000 ? 1 : 0)
+        return ino
+    }
+
+    /// Writes a freshly allocated inode: sets up its block map (inline data or an empty extent tree, as the
+    /// filesystem's features call for) and writes it with its extra fields and checksum.
+    func writeNewInode(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
+        let fs = try live()
+        let sb = superblock
+        let inline = sb.incompat & FeatureBit.inlineData != 0
+        if inline {
+            record.flags |= UInt32(EXT4_INLINE_DATA_FL)
+        } else if sb.incompat & FeatureBit.extents != 0 {
+            var extents: ext2_extent_handle_t?
+            let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                    ext2fs_extent_open2(fs, ino, small, &extents)
+                }
+            }
+            try check(rc, "set up the extent tree of inode \(ino)")
+            ext2fs_extent_free(extents)
+        }
+        let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                ext2fs_write_new_inode(fs, ino, small)
+            }
+        }
+        try check(rc, "write new inode \(ino)")
+        if inline { try check(ext2fs_inline_data_init(fs, ino), "set up inline data of inode \(ino)") }
+        record = try readInode(ino)
+    }
+
+    /// Frees every block of the inode from `startBlock` on (extents, block maps or inline data).
+    func punch(_ ino: InodeNumber, _ record: inout InodeRecord, fromBlock startBlock: UInt64) throws(Ext4Error) {
+        let fs = try live()
+        let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                ext2fs_punch(fs, ino, small, nil, startBlock, ~UInt64(0))
+            }
+        }
+        try check(rc, "free the blocks of inode \(ino)")
+    }
+
+    /// Releases the inode's extended attribute block (refcounted) and frees its data, then marks it free.
+    func release(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
+        let fs = try live()
+        let rc = withUnsafeMutablePointer(to: &record.raw) { ext2fs_free_ext_attr(fs, ino, $0) }
+        try check(rc, "free the extended attributes of inode \(ino)")
+        let hasBlocks = withUnsafeMutablePointer(to: &record.raw) { large in
+            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_inode_has_valid_blocks2(fs, $0) }
+        }
+        if hasBlocks != 0 || record.flags & UInt32(EXT4_INLINE_DATA_FL) != 0 {
+            try punch(ino, &record, fromBlock: 0)
+        }
+        ext2fs_inode_alloc_stats2(fs, ino, -1, record.isDirectory ? 1 : 0)
+    }
+
+    /// A symlink's target bytes: from `i_block` for a fast symlink, else from its data (block or inline).
+    func symlinkTarget(_ ino: InodeNumber, _ record: InodeRecord) throws(Ext4Error) -> [UInt8] {
+        let size = record.size
+        guard size <= UInt64(GuestPath.maxLength) else {
+            throw Ext4Error(.corrupt, "symbolic link inode \(ino) claims a \(size)-byte target")
+        }
+        var copy = record.raw
+        let fast = withUnsafeMutablePointer(to: &copy) { large in
+            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_is_fast_symlink($0) }
+        }
+        if fast != 0 {
+            let bytes = withUnsafeBytes(of: record.raw.i_block) { Array($0.prefix(Int(size))) }
+            return bytes
+        }
+        return try readFile(ino, limit: Int(size))
+    }
+
+    // MARK: Directories
+
+    /// Looks `name` up in `directory`; nil when there is no such entry.
+    func lookup(_ name: [UInt8], in directory: InodeNumber) throws(Ext4Error) -> InodeNumber? {
+        let fs = try live()
+        var ino: ext2_ino_t = 0
+        let rc = name.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) {
+                ext2fs_lookup(fs, directory, $0.baseAddress, Int32($0.count), nil, &ino)
+            }
+        }
+        if rc == errcode_t(EXT2_ET_FILE_NOT_FOUND) { return nil }
+        try check(rc, "look up a name in directory inode \(directory)")
+        return ino
+    }
+
+    /// Every live entry of `directory` except `.` and `..`, in on-disk order.
+    func entries(of directory: InodeNumber) throws(Ext4Error) -> [RawDirectoryEntry] {
+        let fs = try live()
+        let box = EntryCollector()
+        // No DIRENT_FLAG_INCLUDE_INLINE_DATA: libext2fs iterates inline directories by itself; the flag tells
+        // it the buffer already holds inline data and breaks ordinary directories.
+        let flags: Int32 = 0
+        let rc = withExtendedLifetime(box) {
+            ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
+                guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
+                let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
+                if entry == Int32(DIRENT_DOT_FILE) || entry == Int32(DIRENT_DOT_DOT_FILE) { return 0 }
+                if dirent.pointee.inode == 0 { return 0 }
+                let length = Int(ext2fs_dirent_name_len(dirent))
+                let name = withUnsafeBytes(of: &dirent.pointee.name) { Array($0.prefix(length)) }
+                // Inline directories report their synthesized '.' and '..' as ordinary entries.
+                if name == [0x2E] || name == [0x2E, 0x2E] { return 0 }
+                box.entries.append(RawDirectoryEntry(
+                    name: name, inode: dirent.pointee.inode, fileType: UInt8(ext2fs_dirent_file_type(dirent))))
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
+        }
+        try check(rc, "read directory inode \(directory)")
+        return box.entries
+    }
+
+    /// Points the `..` entry of `directory` at `parent`.
+    func setParentEntry(of directory: InodeNumber, to parent: InodeNumber) throws(Ext4Error) {
+        let fs = try live()
+        let box = EntryCollector()
+        box.newParent = parent
+        // No DIRENT_FLAG_INCLUDE_INLINE_DATA: libext2fs iterates inline directories by itself; the flag tells
+        // it the buffer already holds inline data and breaks ordinary directories.
+        let flags: Int32 = 0
+        let rc = withExtendedLifetime(box) {
+            ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
+                guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
+                let length = Int(ext2fs_dirent_name_len(dirent))
+                let isDotDot = length == 2 && withUnsafeBytes(of: &dirent.pointee.name) { $0[0] == 0x2E && $0[1] == 0x2E }
+                guard entry == Int32(DIRENT_DOT_DOT_FILE) || isDotDot else { return 0 }
+                let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
+                dirent.pointee.inode = box.newParent
+                box.changed = true
+                return Int32(DIRENT_CHANGED | DIRENT_ABORT)
+            }, Unmanaged.passUnretained(box).toOpaque())
+        }
+        try check(rc, "rewrite '..' of directory inode \(directory)")
+        guard box.changed else { throw Ext4Error(.corrupt, "directory inode \(directory) has no '..' entry") }
+    }
+
+    /// Adds the entry `name` → `ino` to `directory`, growing the directory when it is full. The caller has
+    /// checked that the name is free: libext2fs's link does not.
+    func link(_ name: [UInt8], to ino: InodeNumber, type: UInt8, in directory: InodeNumber) throws(Ext4Error) {
+        let fs = try live()
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        var rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
+        if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
+            try check(ext2fs_expand_dir(fs, directory), "grow directory inode \(directory)")
+            rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
+        }
+        try check(rc, "add an entry to directory inode \(directory)")
+    }
+
+    /// Removes the entry `name` from `directory` (the inode itself is untouched).
+    func unlink(_ name: [UInt8], in directory: InodeNumber) throws(Ext4Error) {
+        let fs = try live()
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        try check(ext2fs_unlink(fs, directory, cName, 0, 0), "remove an entry from directory inode \(directory)")
+    }
+
+    /// Creates directory `name` in `parent` (with `.`, `..`, parent link count), growing the parent when full.
+    func makeDirectory(_ name: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
+        let fs = try live()
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        var rc = ext2fs_mkdir(fs, parent, 0, cName)
+        if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
+            try check(ext2fs_expand_dir(fs, parent), "grow directory inode \(parent)")
+            rc = ext2fs_mkdir(fs, parent, 0, cName)
+        }
+        try check(rc, "create a directory in directory inode \(parent)")
+    }
+
+    /// Creates symbolic link `name` → `target` in `parent`, growing the parent when full.
+    func makeSymlink(_ name: [UInt8], target: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
+        let fs = try live()
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        let cTarget = target.map { CChar(bitPattern: $0) } + [0]
+        var rc = ext2fs_symlink(fs, parent, 0, cName, cTarget)
+        if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
+            try check(ext2fs_expand_dir(fs, parent), "grow directory inode \(parent)")
+            rc = ext2fs_symlink(fs, parent, 0, cName, cTarget)
+        }
+        try check(rc, "create a symbolic link in directory inode \(parent)")
+    }
+
+    // MARK: File data
+
+    /// Reads the whole data of inode `ino`, refusing more than `limit` bytes.
+    func readFile(_ ino: InodeNumber, limit: Int) throws(Ext4Error) -> [UInt8] {
+        var out: [UInt8] = []
+        try readChunks(ino, chunkSize: 1 << 16) { (chunk) throws(Ext4Error) in
+            guard out.count + chunk.count <= limit else {
+                throw Ext4Error(.tooLarge, "file is larger than the \(limit)-byte limit")
+            }
+            out += chunk
+        }
+        return out
+    }
+
+    /// Reads inode `ino`'s data in chunks of at most `chunkSize` bytes, holes as zeros.
+    func readChunks(_ ino: InodeNumber, chunkSize: Int, _ body: ([UInt8]) throws(Ext4Error) -> Void)
+        throws(Ext4Error)
+    {
+        let fs = try live()
+        // libext2fs returns the whole inline-data area for inline files, so stop at i_size ourselves.
+        var remaining = try readInode(ino).size
+        var file: ext2_file_t?
+        try check(ext2fs_file_open(fs, ino, 0, &file), "open inode \(ino)")
+        defer { _ = ext2fs_file_close(file) }
+        var buffer = [UInt8](repeating: 0, count: max(chunkSize, 1))
+        while true {
+            var got: UInt32 = 0
+            let count = UInt32(buffer.count)
+            let rc = buffer.withUnsafeMutableBytes { ext2fs_file_read(file, $0.baseAddress, count, &got) }
+            try check(rc, "read inode \(ino)")
+            let useful = Int(min(UInt64(got), remaining))
+            if useful == 0 { return }
+            remaining -= UInt64(useful)
+            try body(Array(buffer[0..<useful]))
+        }
+    }
+
+    /// Replaces inode `ino`'s data: cuts it to zero length, then writes each chunk the producer returns (until
+    /// it returns nil), leaving whole zero blocks as holes, and sets the final size.
+    ///
+    /// - Returns: the number of bytes written.
+    @discardableResult
+    func replaceData(_ ino: InodeNumber, produce: () throws(Ext4Error) -> [UInt8]?) throws(Ext4Error) -> UInt64 {
+        let fs = try live()
+        var file: ext2_file_t?
+        try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
+        var closed = false
+        defer { if !closed { _ = ext2fs_file_close(file) } }
+        var initial: UInt64 = 0
+        try check(ext2fs_file_get_lsize(file, &initial), "read the size of inode \(ino)")
+        if initial != 0 { try check(ext2fs_file_set_size2(file, 0), "truncate inode \(ino)") }
+        let block = blockSize
+        var position: UInt64 = 0
+        var pending: [UInt8] = []
+        func writeOut(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(Ext4Error) {
+            if bytes.allSatisfy({ $0 == 0 }) && bytes.count == block { return }  // leave a hole
+            try check(ext2fs_file_llseek(file, offset, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
+            var done = 0
+            while done < bytes.count {
+                var wrote: UInt32 = 0
+                let rc = bytes.withUnsafeBytes { raw in
+                    ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
+                }
+                try check(rc, "write inode \(ino)")
+                if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
+                done += Int(wrote)
+            }
+        }
+        while let chunk = try produce() {
+            pending += chunk
+            var start = 0
+            while pending.count - start >= block {
+                try writeOut(pending[start..<start + block], at: position)
+                position += UInt64(block)
+                start += block
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty {
+            try writeOut(pending[...], at: position)
+            position += UInt64(pending.count)
+        }
+        // Writes already grew the size; set it only for trailing holes (never for inline data, where
+        // libext2fs's set_size cannot zero a partial block).
+        var current: UInt64 = 0
+        try check(ext2fs_file_get_lsize(file, &current), "read the size of inode \(ino)")
+        if current != position {
+            try check(ext2fs_file_set_size2(file, ext2_off64_t(position)), "set the size of inode \(ino)")
+        }
+        closed = true
+        try check(ext2fs_file_close(file), "finish writing inode \(ino)")
+        return position
+    }
+
+    /// Sets the size of inode `ino`: shrinking frees the blocks past the end, growing leaves a hole.
+    func setSize(_ ino: InodeNumber, to size: UInt64) throws(Ext4Error) {
+        let fs = try live()
+        var file: ext2_file_t?
+        try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
+        let rc = ext2fs_file_set_size2(file, ext2_off64_t(size))
+        let closeRC = ext2fs_file_close(file)
+        try check(rc, "set the size of inode \(ino)")
+        try check(closeRC, "finish writing inode \(ino)")
+    }
+}
+
+/// Registers libext2fs's com_err message table once, so `error_message` can name its codes.
+private let errorTablesRegistered: Void = { initialize_ext2_error_table() }()
+
+/// The context libext2fs's directory iteration callbacks fill.
+private final class EntryCollector {
+    var entries: [RawDirectoryEntry] = []
+    var newParent: InodeNumber = 0
+    var changed = false
+}

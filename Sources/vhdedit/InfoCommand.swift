@@ -1,0 +1,72 @@
+import ArgumentParser
+import BlockIO
+import Foundation
+
+/// `vhdedit info IMAGE [--json]`: what the image is.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show an image's format, sizes, VHD footer and header fields, checksums and parent chain.",
+        discussion: """
+            The virtual size is the footer's current_size (what Hyper-V, Azure and VirtualBox use); the CHS \
+            geometry, its size and the size qemu 7.2-9.x would report are shown beside it. Nothing is written.
+            """)
+
+    @Argument(help: "The image file (raw or VHD).")
+    var image: String
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        let info = try CommandFailure.reportingErrors { try ImageInfo.read(path: image) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+        } else {
+            print(Self.text(info), terminator: "")
+        }
+    }
+
+    /// The plain-text report.
+    static func text(_ info: ImageInfo) -> String {
+        var lines: [(String, String)] = [
+            ("image", info.path), ("format", info.format.rawValue),
+            ("virtual size", SizeText.describe(info.virtualSize)), ("file length", "\(info.fileLength) bytes"),
+        ]
+        if let vhd = info.vhd {
+            lines += [
+                ("disk type", vhd.diskType),
+                ("original size", "\(vhd.originalSize) bytes"),
+                ("CHS geometry", "\(vhd.geometry) = \(vhd.geometrySize) bytes"),
+                ("qemu 7.2-9.x size", "\(vhd.qemu7Size) bytes"),
+                ("creator", "\(vhd.creatorApplication) \(vhd.creatorVersion) on \(vhd.creatorHostOS)"),
+                ("timestamp", vhd.timestamp),
+                ("unique id", vhd.uniqueID.description),
+                ("saved state", vhd.savedState ? "yes" : "no"),
+                ("footer", "\(vhd.footerChecksum.rawValue) (using the \(vhd.footerSource.rawValue) footer)"),
+                ("footer copy", vhd.footerCopyChecksum.rawValue),
+                ("header", vhd.headerChecksum.rawValue),
+            ]
+            if let blockSize = vhd.blockSize, let entries = vhd.maxTableEntries {
+                lines.append(("block size", SizeText.describe(UInt64(blockSize))))
+                lines.append(("blocks", "\(vhd.allocatedBlocks ?? 0) allocated of \(entries)"))
+            }
+            if let parentID = vhd.parentUniqueID {
+                lines.append(("parent name", vhd.parentName ?? ""))
+                lines.append(("parent unique id", parentID.description))
+                lines.append(("parent timestamp", vhd.parentTimestamp ?? ""))
+                for locator in vhd.parentLocators ?? [] {
+                    lines.append(("parent locator", "\(locator.platform) \(locator.path)"))
+                }
+            }
+        }
+        for (depth, link) in info.parentChain.enumerated() {
+            lines.append(("parent \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(link.uniqueID))"))
+        }
+        for warning in info.warnings { lines.append(("warning", warning)) }
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 + "\n" }.joined()
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// `vhdedit partitions IMAGE [--json]`: the partition table, each partition's filesystem and the Linux root.
+struct PartitionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partitions",
+        abstract: "Show the partition table (MBR or GPT), each partition's filesystem and the Linux root.",
+        discussion: """
+            Reads the MBR (with logical partitions) or GPT (falling back to the backup header, with a \
+            warning), identifies each partition's filesystem with libblkid (TYPE, UUID, LABEL, VERSION, USAGE) \
+            and names the Linux root later commands use by default; with --partition N it checks that N can \
+            be used instead. Works the same on raw and every VHD type.
+
+            Examples:
+              vhdedit partitions disk.vhd
+              vhdedit partitions disk.raw --json
+            """)
+
+    @OptionGroup var target: ImageOptions
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let opened = try DiskImage.open(path: target.image)
+        let report = DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.text)
+        }
+    }
+}

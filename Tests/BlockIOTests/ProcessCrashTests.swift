@@ -1,0 +1,97 @@
+import BlockIO
+import Foundation
+import Testing
+import _TestSupport
+
+/// Kills the real `vhdedit` process at every mutating system call of an edit (or an even sample of 60) and
+/// checks that what the next open sees is byte-identical to the image before or after the edit, with
+/// `e2fsck -fn` clean, and that a read-only open in between changes no byte.
+@Suite(.serialized) struct ProcessCrashTests {
+    static let environment = ["SOURCE_DATE_EPOCH": "1700000000", "E2FSPROGS_FAKE_TIME": "1700000000"]
+    static let killPointLimit = 60
+
+    /// An 8 MiB ext4 filesystem with a small tree, raw or wrapped by qemu-img as a dynamic VHD.
+    func makeImage(in dir: TemporaryDirectory, format: String) throws -> String {
+        let tree = dir.file("tree")
+        try Fixtures.writeTree(
+            ["/etc/hostname": "crashtest\n", "/etc/waagent.conf": "Provisioning.Enabled=y\n", "/var/log/x": "log\n"],
+            under: tree)
+        let raw = dir.file("base.raw")
+        try Fixtures.makeFilesystem(at: raw, sizeMiB: 8, tree: tree)
+        guard format == "dynamic" else { return raw }
+        let vhd = dir.file("base.vhd")
+        try ExternalTool.check(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic", raw, vhd])
+        return vhd
+    }
+
+    /// `e2fsck -fn` of the filesystem in `image` (a VHD is flattened with qemu-img first).
+    func fsck(_ image: String, format: String, in dir: TemporaryDirectory) throws -> ExternalTool.Result {
+        guard format == "dynamic" else { return try Fixtures.fsck(image) }
+        let raw = dir.file("check.raw")
+        try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "raw", image, raw])
+        defer { try? FileManager.default.removeItem(atPath: raw) }
+        return try Fixtures.fsck(raw)
+    }
+
+    @Test(.enabled(if: CrashHarness.available(subcommand: "put")), arguments: ["raw", "dynamic"])
+    func aKilledPutLeavesTheOldOrTheNewImage(format: String) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-crash")
+        let base = try makeImage(in: dir, format: format)
+        var random = SeededGenerator(seed: 77)
+        let payload = dir.file("payload")
+        try Data(randomBytes(150_000, &random)).write(to: URL(fileURLWithPath: payload))
+        let guestPath = "/etc/payload.bin"
+        func put(_ image: String) -> [String] { ["put", image, payload, guestPath] }
+
+        let beforeDigest = try FileDigest.sha256(base)
+        let after = dir.file("after")
+        try FileManager.default.copyItem(atPath: base, toPath: after)
+        let clean = try ExternalTool.run([CrashHarness.binary] + put(after), environment: Self.environment)
+        try #require(clean.status == 0, "put failed: \(clean.stderr)")
+        let afterDigest = try FileDigest.sha256(after)
+        #expect(afterDigest != beforeDigest)
+        #expect(try fsck(after, format: format, in: dir).status == 0)
+        // The edit must be deterministic, or "byte-identical to after" means nothing.
+        let again = dir.file("again")
+        try FileManager.default.copyItem(atPath: base, toPath: again)
+        try ExternalTool.check([CrashHarness.binary] + put(again), environment: Self.environment)
+        try #require(try FileDigest.sha256(again) == afterDigest, "put is not deterministic under SOURCE_DATE_EPOCH")
+
+        let counting = dir.file("counting")
+        try FileManager.default.copyItem(atPath: base, toPath: counting)
+        let counts = try CrashHarness.countCalls(put(counting), environment: Self.environment)
+        let points = CrashHarness.killPoints(counts, limit: Self.killPointLimit)
+        #expect(points.count >= 5, "the edit makes mutating calls: \(counts)")
+
+        var outcomes = (old: 0, new: 0)
+        let work = dir.file("work")
+        let journal = work + HostRedoLogLocation.suffix
+        for point in points {
+            try? FileManager.default.removeItem(atPath: work)
+            try? FileManager.default.removeItem(atPath: journal)
+            try FileManager.default.copyItem(atPath: base, toPath: work)
+            try CrashHarness.run(put(work), killedAt: point, environment: Self.environment)
+
+            // A read-only open sees old or new and writes nothing (not even with a journal pending).
+            let fileDigest = try FileDigest.sha256(work)
+            let journalDigest = FileManager.default.fileExists(atPath: journal) ? try FileDigest.sha256(journal) : nil
+            do {
+                let image = try DiskImage.open(path: work)
+                _ = try image.device.read(at: 0, count: 4096)
+            }
+            #expect(try FileDigest.sha256(work) == fileDigest, "read-only open wrote the image (\(point))")
+            if let journalDigest {
+                #expect(try FileDigest.sha256(journal) == journalDigest, "read-only open wrote the journal (\(point))")
+            }
+            // The next writable open finishes or discards the edit.
+            do { _ = try DiskImage.open(path: work, writable: true) }
+            #expect(!FileManager.default.fileExists(atPath: journal), "journal left after recovery (\(point))")
+            let outcome = try FileDigest.sha256(work)
+            #expect(outcome == beforeDigest || outcome == afterDigest, "killed at \(point): neither old nor new")
+            if outcome == afterDigest { outcomes.new += 1 } else if outcome == beforeDigest { outcomes.old += 1 }
+            let check = try fsck(work, format: format, in: dir)
+            #expect(check.status == 0, "killed at \(point): e2fsck -fn: \(check.output)")
+        }
+        #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
+    }
+}

@@ -1,0 +1,81 @@
+import BlockIO
+import Foundation
+import Testing
+import _TestSupport
+
+/// Every VHD qemu-img writes reads back byte-identical to `qemu-img convert -O raw`.
+@Suite struct VHDReadInteropTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var size: String
+        var options: String?
+        var format: DiskImage.Format
+        var testDescription: String { "\(size) \(options ?? "dynamic")" }
+    }
+
+    static let cases: [Case] = [
+        Case(size: "1M", options: nil, format: .vhdDynamic),  // rounded up by qemu to 1079296
+        Case(size: "5M", options: nil, format: .vhdDynamic),
+        Case(size: "67125248", options: nil, format: .vhdDynamic),  // CHS-representable 964/8/17
+        Case(size: "3M", options: "force_size=on", format: .vhdDynamic),
+        Case(size: "3000000", options: "force_size=on", format: .vhdDynamic),  // not a sector multiple
+        Case(size: "2M", options: "subformat=fixed", format: .vhdFixed),
+        Case(size: "4M", options: "subformat=fixed,force_size=on", format: .vhdFixed),
+        Case(size: "4M", options: "subformat=fixed,force_size=off", format: .vhdFixed),
+        Case(size: "5M", options: "subformat=dynamic,force_size=off", format: .vhdDynamic),
+    ]
+
+    @Test(arguments: cases) func readsLikeQemu(_ testCase: Case) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("disk.vhd")
+        try VHDFixture.qemuCreate(path, size: testCase.size, options: testCase.options)
+        let virtualSize = try VHDFixture.qemuVirtualSize(path)
+        // Random content in several places: block starts, a block boundary, the last sector.
+        try VHDFixture.qemuWrite(path, pattern: 0xA5, offset: 0, length: 4096)
+        try VHDFixture.qemuWrite(path, pattern: 0x3C, offset: min(512 * 4095, virtualSize - 2048), length: 1024)
+        try VHDFixture.qemuWrite(path, pattern: 0x77, offset: virtualSize - 512, length: 512)
+
+        let expected = try VHDFixture.qemuRaw(path, in: dir)
+        let image = try VHDFixture.open(path: path)
+        #expect(image.format == testCase.format)
+        #expect(image.device.size == virtualSize)
+        #expect(image.warnings.isEmpty)
+        let ours = try VHDFixture.readAll(image.device)
+        #expect(ours.count == expected.count)
+        #expect(ours == expected)
+    }
+
+    @Test func reportsQemuFooterFields() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("d64.vhd")
+        try VHDFixture.qemuCreate(path, size: "64M")
+        let image = try VHDFixture.open(path: path)
+        let structure = try #require(image.vhd?.structure)
+        #expect(structure.footer.currentSize == 67_125_248)
+        #expect(structure.footer.originalSize == 67_125_248)
+        #expect(structure.footer.geometry == DiskGeometry(cylinders: 964, heads: 8, sectorsPerTrack: 17))
+        #expect(structure.footer.creatorApplicationName == "qemu")
+        #expect(structure.header?.blockSize == 0x20_0000)
+        #expect(structure.header?.maxTableEntries == 33)
+        #expect(structure.header?.tableOffset == 0x600)
+        #expect(structure.table?.allocatedCount == 0)
+        #expect(structure.footerCopyState == .valid)
+        #expect(try VHDFixture.length(path) == 2560)
+    }
+
+    /// Reads of a VHD with many random writes, against qemu's reading.
+    @Test func randomQemuWritesReadIdentically() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("random.vhd")
+        try VHDFixture.qemuCreate(path, size: "9M")
+        var generator = SeededGenerator(seed: 7)
+        let size = try VHDFixture.qemuVirtualSize(path)
+        for index in 0..<12 {
+            let length = UInt64.random(in: 1...64, using: &generator) * 512
+            let offset = UInt64.random(in: 0...((size - length) / 512), using: &generator) * 512
+            try VHDFixture.qemuWrite(path, pattern: UInt8(index * 17 + 1), offset: offset, length: length)
+        }
+        let image = try VHDFixture.open(path: path)
+        #expect(try VHDFixture.readAll(image.device) == VHDFixture.qemuRaw(path, in: dir))
+    }
+}
+
