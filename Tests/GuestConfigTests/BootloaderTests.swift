@@ -396,5 +396,31 @@ struct BootloaderTests {
         #expect(try GrubEnvironmentBlock(results[1].edit!.edited).value(of: "kernelopts") == expectedOptions)
         #expect(BootloaderFileKind.commandLines(in: files).count == 1)  // the fallback is not a kernel line
     }
+
+    @Test func grubCfgTimeoutLines() throws {
+        let text = """
+            if [ x$feature_timeout_style = xy ] ; then
+              set timeout_style=hidden
+              set timeout=0
+            # Fallback hidden-timeout code in case the timeout_style feature is
+            # unavailable.
+            elif sleep --interruptible 0 ; then
+              set timeout=0
+            fi
+            if [ "${recordfail}" = 1 ] ; then set timeout=30 ; fi
+            set timeout="5"
+
+            """
+        var config = Grub2Config(text)
+        #expect(config.timeouts == [0, 0, 5])
+        let changed = try config.setTimeout(1)
+        #expect(changed)
+        #expect(config.text == text
+            .replacingAll("  set timeout=0\n", with: "  set timeout=1\n")
+            .replacingAll("set timeout=\"5\"", with: "set timeout=\"1\""))
+        let again = try config.setTimeout(1)
+        #expect(!again)
+        #expect(throws: GuestConfigError.self) { try config.setTimeout(-1) }
+    }
 }
 
