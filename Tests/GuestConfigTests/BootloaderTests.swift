@@ -422,5 +422,21 @@ struct BootloaderTests {
         #expect(!again)
         #expect(throws: GuestConfigError.self) { try config.setTimeout(-1) }
     }
+
+    @Test func sles15DefaultGrubGolden() throws {
+        var defaults = Grub2Defaults(BootCorpus.sles15DefaultGrub)
+        defaults.editKernelArguments(
+            try KernelArgumentEdit(add: ["console=ttyS0", "earlyprintk=ttyS0", "rootdelay=300"], remove: ["splash", "quiet"]))
+        try defaults.setTimeout(1)
+        #expect(defaults.text == BootCorpus.sles15DefaultGrub
+            .replacingAll("GRUB_TIMEOUT=8", with: "GRUB_TIMEOUT=1")
+            .replacingAll("\"splash=silent resume=", with: "\"resume=")
+            .replacingAll("mitigations=auto quiet crashkernel", with: "mitigations=auto crashkernel")
+            .replacingAll("GRUB_CMDLINE_LINUX=\"\"", with: "GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\""))
+        // Both crashkernel= arguments stay: removal by exact value only matches crashkernel=auto.
+        let values = try Oracle.shellValues(defaults.text, keys: ["GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_DISTRIBUTOR"])
+        #expect(values["GRUB_CMDLINE_LINUX_DEFAULT"]!.hasSuffix("crashkernel=282M,high crashkernel=72M,low"))
+        #expect(values["GRUB_DISTRIBUTOR"] == "")
+    }
 }
 

@@ -106,6 +106,19 @@ struct WaagentTests {
     }
 }
 
+extension WaagentTests {
+    @Test func suseCloudInitSettingsGolden() throws {
+        var conf = try KeyValueConfigFile(path: "/etc/waagent.conf", text: SystemCorpus.waagentSUSE)
+        try conf.apply(assignments: ["Provisioning.Agent=cloud-init", "ResourceDisk.Format=n", "ResourceDisk.EnableSwap=n"])
+        #expect(conf.result.edited == SystemCorpus.waagentSUSECloudInit)
+        let typed = WaagentConfiguration(conf.result.edited)
+        #expect(typed.provisioningAgent == "cloud-init" && !typed.formatsResourceDisk && !typed.enablesSwap)
+        // The commented Lib.Dir is not read: the code default applies.
+        #expect(typed.libraryDirectory == "/var/lib/waagent")
+        #expect(typed.isEnabled("Provisioning.MonitorHostName"))
+    }
+}
+
 @Suite("sshd_config")
 struct SSHDaemonConfigTests {
     @Test func ubuntuGetsClientAliveIntervalBeforeAnyMatch() throws {
