@@ -95,6 +95,13 @@ struct WaagentTests {
         #expect(!again)
     }
 
+    @Test func emptyValueBeforeACommentKeepsItsSpace() throws {
+        var conf = WaagentConfiguration("HttpProxy.Host= # none\n")
+        try conf.set("HttpProxy.Host", to: "proxy.example")
+        #expect(conf.text == "HttpProxy.Host= proxy.example # none\n")
+        #expect(conf.value(of: "HttpProxy.Host") == "proxy.example")
+    }
+
     @Test func spacingAndTrailingCommentsSurviveSet() throws {
         var conf = WaagentConfiguration("ResourceDisk.Format = y   # format it\r\nOS.EnableFirewall=y")
         try conf.set("ResourceDisk.Format", to: "n")

@@ -188,6 +188,9 @@ public struct ShellVariableFile: Sendable {
         }
         let nameEnd = rest.firstIndex { !($0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber)) } ?? rest.endIndex
         let name = rest[..<nameEnd]
+        if exported, !name.isEmpty, nameEnd == rest.endIndex || rest[nameEnd] == " " || rest[nameEnd] == "\t" {
+            return .other  // `export NAME`: marks an existing variable, assigns nothing
+        }
         guard !name.isEmpty, !(name.first!.isNumber), nameEnd < rest.endIndex, rest[nameEnd] == "=" else {
             return .malformed("not a KEY=value assignment")
         }

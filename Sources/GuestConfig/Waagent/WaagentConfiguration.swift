@@ -135,7 +135,9 @@ public struct WaagentConfiguration: Sendable {
         }
         if let entry = entries.last(where: { $0.key == key }) {
             var content = document.lines[entry.lineIndex].content
-            content.replaceSubrange(entry.valueRange, with: value)
+            // An empty value right before a comment gets a space so the comment stays separate.
+            let beforeComment = entry.valueRange.isEmpty && content[entry.valueRange.upperBound...].hasPrefix("#")
+            content.replaceSubrange(entry.valueRange, with: beforeComment ? value + " " : value)
             let changed = content != document.lines[entry.lineIndex].content
             document.replaceContent(at: entry.lineIndex, with: content)
             return changed
