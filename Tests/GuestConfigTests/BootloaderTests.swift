@@ -77,6 +77,13 @@ struct BootloaderTests {
         )
     }
 
+    @Test func kernelCommandWrittenWithEquals() {
+        var menu = GrubLegacyMenu("title A\nkernel=/vmlinuz ro quiet\n")
+        #expect(menu.entries.first?.kernel == "/vmlinuz")
+        menu.editKernelArguments(try! KernelArgumentEdit(remove: ["quiet"]))
+        #expect(menu.text == "title A\nkernel=/vmlinuz ro\n")
+    }
+
     @Test func xenEntriesAreReportedNotEdited() {
         let text = "title Xen\n\tkernel /xen.gz dom0_mem=1024M\n\tmodule /vmlinuz-xen ro quiet\n"
         var menu = GrubLegacyMenu(text)

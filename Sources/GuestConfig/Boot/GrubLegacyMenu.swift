@@ -186,7 +186,7 @@ public struct GrubLegacyMenu: Sendable {
                     ))
                 continue
             }
-            let command = CommandLineParts(document.lines[line].content, allowEquals: false)
+            let command = CommandLineParts(document.lines[line].content, allowEquals: true)
             let operand = KernelOperand(command.rest, skipOptions: true)
             let (newOperand, outcome) = operand.applying(edit)
             if outcome.changed {
