@@ -163,6 +163,8 @@ struct SSHDaemonConfigTests {
 
                 """)
         #expect(config.findings.contains { $0.kind == .duplicateKey && $0.line == 3 })
+        try config.setClientAliveInterval(120)
+        #expect(config.result.findings.filter { $0.kind == .duplicateKey }.count == 1)
         #expect(throws: GuestConfigError.self) { try config.setClientAliveInterval(29) }
         #expect(throws: GuestConfigError.self) { try config.setClientAliveInterval(236) }
     }

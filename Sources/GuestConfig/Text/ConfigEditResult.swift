@@ -14,7 +14,9 @@ public struct ConfigEditResult: Sendable, Hashable {
         self.path = path
         self.original = original
         self.edited = edited
-        self.findings = findings
+        // An editor called twice may notice the same thing twice; report it once.
+        var seen: Set<ConfigFinding> = []
+        self.findings = findings.filter { seen.insert($0).inserted }
     }
 
     /// The edited text as UTF-8 bytes, to write back.
