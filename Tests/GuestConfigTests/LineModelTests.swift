@@ -88,6 +88,20 @@ struct LineModelTests {
         }
     }
 
+    @Test(arguments: [
+        (BootCorpus.centos6GrubConf, BootCorpus.centos6GrubConfAzure),
+        (BootCorpus.sles11MenuLst, BootCorpus.sles11MenuLstEdited),
+        (BootCorpus.centos7GrubCfg, BootCorpus.centos7GrubCfgAzure),
+        (BootCorpus.ubuntu2204DefaultGrub, BootCorpus.ubuntu2204DefaultGrubAzure),
+        (SystemCorpus.sles15Sudoers, SystemCorpus.sles15SudoersEdited),
+        (SystemCorpus.waagentSUSE, SystemCorpus.waagentSUSECloudInit),
+    ])
+    func corpusDiffsMatchGNUDiffExactly(_ pair: (String, String)) throws {
+        let ours = ConfigEditResult(path: "/f", original: pair.0, edited: pair.1).unifiedDiff()
+        let body = ours.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)[2]
+        #expect(String(body) == (try Oracle.gnuDiff(pair.0, pair.1)))
+    }
+
     @Test func largeInputsStayBounded() {
         let old = (0..<3000).map { "line \($0)\n" }.joined()
         let new = (0..<3000).map { "row \($0)\n" }.joined()
