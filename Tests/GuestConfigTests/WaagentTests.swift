@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 
@@ -196,4 +198,37 @@ struct SSHDaemonConfigTests {
             #expect(try Oracle.sshdEffective(config.text, keyword: "clientaliveinterval") == "45")
         }
     }
+
+    @Test func includedFilesAreFollowedInPlaceAndSshdAgrees() throws {
+        let dir = try TemporaryDirectory(prefix: "gc-sshd-include")
+        let cases: [(main: String, included: [String: String], expected: String?)] = [
+            // Ubuntu 22.04 shape: Include first, so a drop-in wins over the main file.
+            ("Include \(dir.path)/d/*.conf\nClientAliveInterval 180\n",
+                ["\(dir.path)/d/50-cloud-init.conf": "PasswordAuthentication no\n",
+                 "\(dir.path)/d/60-azure.conf": "ClientAliveInterval 120\n"], "120"),
+            // Lexical order: 10- before 20-.
+            ("Include \(dir.path)/d/*.conf\n",
+                ["\(dir.path)/d/20-b.conf": "ClientAliveInterval 90\n", "\(dir.path)/d/10-a.conf": "ClientAliveInterval 60\n"], "60"),
+            // A Match block in an included file ends with it; the main file's later line is global again.
+            ("Include \(dir.path)/d/*.conf\nClientAliveInterval 200\n",
+                ["\(dir.path)/d/a.conf": "Match User x\n\tClientAliveInterval 33\n"], "200"),
+            // The main file's earlier line wins over an include after it.
+            ("ClientAliveInterval 45\nInclude \(dir.path)/d/*.conf\n",
+                ["\(dir.path)/d/a.conf": "ClientAliveInterval 99\n"], "45"),
+        ]
+        for (main, included, expected) in cases {
+            let ours = SSHDaemonConfig(main).effectiveGlobalSetting(of: "ClientAliveInterval", files: included)
+            #expect(ours?.value == expected)
+            // sshd reads the same files from the host temp dir (paths are the same strings).
+            try? ExternalTool.check(["rm", "-rf", dir.file("d")])
+            try ExternalTool.check(["mkdir", "-p", dir.file("d")])
+            for (path, text) in included { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+            #expect(try Oracle.sshdEffective(main, keyword: "clientaliveinterval") == expected ?? "0")
+        }
+        #expect(GlobPattern("/etc/ssh/sshd_config.d/*.conf").matches("/etc/ssh/sshd_config.d/50-cloud-init.conf"))
+        #expect(!GlobPattern("/etc/ssh/sshd_config.d/*.conf").matches("/etc/ssh/sshd_config.d/.hidden.conf"))
+        #expect(!GlobPattern("/etc/ssh/*.conf").matches("/etc/ssh/sshd_config.d/a.conf"))
+        #expect(GlobPattern("/etc/ssh/a?c*").matches("/etc/ssh/abcdef"))
+    }
 }
+
