@@ -397,9 +397,11 @@ struct BootloaderTests {
         let results = azure.apply(toBootloaderFiles: files)
         let expectedOptions =
             "root=/dev/mapper/rhel-root ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 "
-        #expect(results[0].edit!.edited == BootCorpus.rhel8GrubCfg.replacingAll(
-            "root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet ",
-            with: expectedOptions))
+        #expect(
+            results[0].edit!.edited
+                == BootCorpus.rhel8GrubCfg.replacingAll(
+                    "root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet ",
+                    with: expectedOptions))
         #expect(try GrubEnvironmentBlock(results[1].edit!.edited).value(of: "kernelopts") == expectedOptions)
         #expect(BootloaderFileKind.commandLines(in: files).count == 1)  // the fallback is not a kernel line
     }
@@ -422,9 +424,11 @@ struct BootloaderTests {
         #expect(config.timeouts == [0, 0, 5])
         let changed = try config.setTimeout(1)
         #expect(changed)
-        #expect(config.text == text
-            .replacingAll("  set timeout=0\n", with: "  set timeout=1\n")
-            .replacingAll("set timeout=\"5\"", with: "set timeout=\"1\""))
+        #expect(
+            config.text
+                == text
+                .replacingAll("  set timeout=0\n", with: "  set timeout=1\n")
+                .replacingAll("set timeout=\"5\"", with: "set timeout=\"1\""))
         let again = try config.setTimeout(1)
         #expect(!again)
         #expect(throws: GuestConfigError.self) { try config.setTimeout(-1) }
@@ -433,17 +437,21 @@ struct BootloaderTests {
     @Test func sles15DefaultGrubGolden() throws {
         var defaults = Grub2Defaults(BootCorpus.sles15DefaultGrub)
         defaults.editKernelArguments(
-            try KernelArgumentEdit(add: ["console=ttyS0", "earlyprintk=ttyS0", "rootdelay=300"], remove: ["splash", "quiet"]))
+            try KernelArgumentEdit(
+                add: ["console=ttyS0", "earlyprintk=ttyS0", "rootdelay=300"], remove: ["splash", "quiet"]))
         try defaults.setTimeout(1)
-        #expect(defaults.text == BootCorpus.sles15DefaultGrub
-            .replacingAll("GRUB_TIMEOUT=8", with: "GRUB_TIMEOUT=1")
-            .replacingAll("\"splash=silent resume=", with: "\"resume=")
-            .replacingAll("mitigations=auto quiet crashkernel", with: "mitigations=auto crashkernel")
-            .replacingAll("GRUB_CMDLINE_LINUX=\"\"", with: "GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\""))
+        #expect(
+            defaults.text
+                == BootCorpus.sles15DefaultGrub
+                .replacingAll("GRUB_TIMEOUT=8", with: "GRUB_TIMEOUT=1")
+                .replacingAll("\"splash=silent resume=", with: "\"resume=")
+                .replacingAll("mitigations=auto quiet crashkernel", with: "mitigations=auto crashkernel")
+                .replacingAll(
+                    "GRUB_CMDLINE_LINUX=\"\"",
+                    with: "GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\""))
         // Both crashkernel= arguments stay: removal by exact value only matches crashkernel=auto.
         let values = try Oracle.shellValues(defaults.text, keys: ["GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_DISTRIBUTOR"])
         #expect(values["GRUB_CMDLINE_LINUX_DEFAULT"]!.hasSuffix("crashkernel=282M,high crashkernel=72M,low"))
         #expect(values["GRUB_DISTRIBUTOR"] == "")
     }
 }
-

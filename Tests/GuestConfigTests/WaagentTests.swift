@@ -118,7 +118,9 @@ struct WaagentTests {
 extension WaagentTests {
     @Test func suseCloudInitSettingsGolden() throws {
         var conf = try KeyValueConfigFile(path: "/etc/waagent.conf", text: SystemCorpus.waagentSUSE)
-        try conf.apply(assignments: ["Provisioning.Agent=cloud-init", "ResourceDisk.Format=n", "ResourceDisk.EnableSwap=n"])
+        try conf.apply(assignments: [
+            "Provisioning.Agent=cloud-init", "ResourceDisk.Format=n", "ResourceDisk.EnableSwap=n",
+        ])
         #expect(conf.result.edited == SystemCorpus.waagentSUSECloudInit)
         let typed = WaagentConfiguration(conf.result.edited)
         #expect(typed.provisioningAgent == "cloud-init" && !typed.formatsResourceDisk && !typed.enablesSwap)
@@ -203,18 +205,31 @@ struct SSHDaemonConfigTests {
         let dir = try TemporaryDirectory(prefix: "gc-sshd-include")
         let cases: [(main: String, included: [String: String], expected: String?)] = [
             // Ubuntu 22.04 shape: Include first, so a drop-in wins over the main file.
-            ("Include \(dir.path)/d/*.conf\nClientAliveInterval 180\n",
-                ["\(dir.path)/d/50-cloud-init.conf": "PasswordAuthentication no\n",
-                 "\(dir.path)/d/60-azure.conf": "ClientAliveInterval 120\n"], "120"),
+            (
+                "Include \(dir.path)/d/*.conf\nClientAliveInterval 180\n",
+                [
+                    "\(dir.path)/d/50-cloud-init.conf": "PasswordAuthentication no\n",
+                    "\(dir.path)/d/60-azure.conf": "ClientAliveInterval 120\n",
+                ], "120"
+            ),
             // Lexical order: 10- before 20-.
-            ("Include \(dir.path)/d/*.conf\n",
-                ["\(dir.path)/d/20-b.conf": "ClientAliveInterval 90\n", "\(dir.path)/d/10-a.conf": "ClientAliveInterval 60\n"], "60"),
+            (
+                "Include \(dir.path)/d/*.conf\n",
+                [
+                    "\(dir.path)/d/20-b.conf": "ClientAliveInterval 90\n",
+                    "\(dir.path)/d/10-a.conf": "ClientAliveInterval 60\n",
+                ], "60"
+            ),
             // A Match block in an included file ends with it; the main file's later line is global again.
-            ("Include \(dir.path)/d/*.conf\nClientAliveInterval 200\n",
-                ["\(dir.path)/d/a.conf": "Match User x\n\tClientAliveInterval 33\n"], "200"),
+            (
+                "Include \(dir.path)/d/*.conf\nClientAliveInterval 200\n",
+                ["\(dir.path)/d/a.conf": "Match User x\n\tClientAliveInterval 33\n"], "200"
+            ),
             // The main file's earlier line wins over an include after it.
-            ("ClientAliveInterval 45\nInclude \(dir.path)/d/*.conf\n",
-                ["\(dir.path)/d/a.conf": "ClientAliveInterval 99\n"], "45"),
+            (
+                "ClientAliveInterval 45\nInclude \(dir.path)/d/*.conf\n",
+                ["\(dir.path)/d/a.conf": "ClientAliveInterval 99\n"], "45"
+            ),
         ]
         for (main, included, expected) in cases {
             let ours = SSHDaemonConfig(main).effectiveGlobalSetting(of: "ClientAliveInterval", files: included)
@@ -231,4 +246,3 @@ struct SSHDaemonConfigTests {
         #expect(GlobPattern("/etc/ssh/a?c*").matches("/etc/ssh/abcdef"))
     }
 }
-

@@ -105,7 +105,8 @@ public struct Grub2Config: Sendable {
                 !afterOpening[..<closing].contains("\"")
             else {
                 findings.append(
-                    ConfigFinding(.warning, .skipped, line: index + 1, "set kernelopts in a form not understood; not edited"))
+                    ConfigFinding(
+                        .warning, .skipped, line: index + 1, "set kernelopts in a form not understood; not edited"))
                 continue
             }
             // Quotes inside the value would end it early: additions with quotes are not put there.
@@ -165,4 +166,3 @@ public struct Grub2Config: Sendable {
         }
     }
 }
-

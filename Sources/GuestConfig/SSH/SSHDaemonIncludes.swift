@@ -37,7 +37,8 @@ extension SSHDaemonConfig {
         for directive in SSHDaemonConfig(text).directives where directive.isGlobal {
             let name = directive.keyword.lowercased()
             if name == keyword {
-                return SSHDaemonSetting(path: path, line: directive.lineIndex + 1, value: directive.value.trimmingSpaces)
+                return SSHDaemonSetting(
+                    path: path, line: directive.lineIndex + 1, value: directive.value.trimmingSpaces)
             }
             guard name == "include" else { continue }
             for pattern in directive.value.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
