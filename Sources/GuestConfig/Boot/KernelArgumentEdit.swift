@@ -90,8 +90,11 @@ public struct KernelArgumentEdit: Sendable, Hashable {
         /// True when the text changed.
         public var changed: Bool
 
+        /// An argument replaced in place.
         public struct Replacement: Sendable, Hashable {
+            /// The argument that was there.
             public var old: KernelArgument
+            /// The argument now there.
             public var new: KernelArgument
         }
     }

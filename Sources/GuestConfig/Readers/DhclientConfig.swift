@@ -1,12 +1,17 @@
 /// `dhclient.conf`: the `send host-name` statements (generalize.md §a.2).
 public struct DhclientConfig: Sendable {
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One `send host-name …;` line.
     public struct HostNameSend: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
         /// The operand as written, without the `;` (for example `"vm1"`, `= gethostname()`, `"<hostname>"`).
         public var operand: String
@@ -14,13 +19,16 @@ public struct DhclientConfig: Sendable {
         public var isAutomatic: Bool { operand.contains("gethostname()") || operand.contains("<hostname>") }
     }
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -75,8 +83,11 @@ public enum PersistentNetRules {
 
     /// One rule naming an interface after its MAC address.
     public struct Rule: Sendable, Hashable {
+        /// The 1-based line number.
         public var line: Int
+        /// The address (IP or MAC) as written.
         public var address: String
+        /// The interface name the rule assigns.
         public var name: String
     }
 

@@ -3,6 +3,7 @@ public struct OSRelease: Sendable, Hashable {
     /// Every variable, last assignment winning.
     public var values: [String: String]
 
+    /// Parses `text`; never fails.
     public init(_ text: String) {
         var values: [String: String] = [:]
         for assignment in ShellVariableFile(text).assignments { values[assignment.key] = assignment.value }
@@ -40,13 +41,18 @@ public enum HostnameFile {
 public struct HostsFile: Sendable, Hashable {
     /// One address line.
     public struct Entry: Sendable, Hashable {
+        /// The 1-based line number.
         public var line: Int
+        /// The address (IP or MAC) as written.
         public var address: String
+        /// The host names on the line.
         public var names: [String]
     }
 
+    /// The entries, in file order.
     public var entries: [Entry]
 
+    /// Parses `text`; never fails.
     public init(_ text: String) {
         entries = ConfigText(text).lines.enumerated().compactMap { index, line in
             let beforeComment =

@@ -37,6 +37,7 @@ public struct ShellVariableFile: Sendable {
     /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text

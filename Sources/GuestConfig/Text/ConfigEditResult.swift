@@ -10,6 +10,7 @@ public struct ConfigEditResult: Sendable, Hashable {
     /// What the editor noticed (malformed lines kept, duplicates, includes, edits skipped).
     public var findings: [ConfigFinding]
 
+    /// A result; repeated findings are kept once.
     public init(path: String? = nil, original: String, edited: String, findings: [ConfigFinding] = []) {
         self.path = path
         self.original = original

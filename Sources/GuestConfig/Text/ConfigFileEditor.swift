@@ -21,5 +21,6 @@ extension SSHDaemonConfig: ConfigFileEditor {}
 extension AccountDatabase: ConfigFileEditor {}
 extension DhclientConfig: ConfigFileEditor {}
 extension KeyValueConfigFile: ConfigFileEditor {
+    /// The text after the edits made so far.
     public var text: String { result.edited }
 }
