@@ -164,15 +164,3 @@ public struct WaagentConfiguration: Sendable {
         return !indices.isEmpty
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing whitespace (spaces, tabs, `\r`, …).
-    var trimmingWhitespace: String { trimmingCharacters { $0.isWhitespace } }
-
-    /// Without leading and trailing characters matching `predicate`.
-    func trimmingCharacters(_ predicate: (Character) -> Bool) -> String {
-        guard let start = firstIndex(where: { !predicate($0) }) else { return "" }
-        let end = lastIndex { !predicate($0) }!
-        return String(self[start...end])
-    }
-}
