@@ -51,19 +51,28 @@ public struct AccountDatabase: Sendable {
     /// The waagent lock line.
     public static let waagentRootLine = "root:*LOCK*:14600::::::"
 
+    /// Which of the four files this is.
     public let kind: AccountFileKind
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One parsed line.
     public struct Record: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
+        /// The colon-separated fields, as written.
         public var fields: [String]
+        /// The first field: the user or group name.
         public var name: String { fields[0] }
     }
 
+    /// Parses `text` as a `kind` file; lines with the wrong number of fields are kept and reported.
     public init(_ text: String, kind: AccountFileKind, path: String? = nil) {
         self.kind = kind
         self.path = path ?? kind.path
@@ -84,7 +93,9 @@ public struct AccountDatabase: Sendable {
         content.isEmpty || content.hasPrefix("#") || content.hasPrefix("+") || content.hasPrefix("-")
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -123,11 +134,9 @@ public struct AccountDatabase: Sendable {
             let rootLines = document.lines.indices.filter { document.lines[$0].content.hasPrefix("root:") }
             if rootLines == [0], document.lines[0].content == Self.waagentRootLine { return false }
             var lines = document.lines
-            let lastHadNoTerminator = lines.last?.terminator == LineTerminator.none
-            for index in rootLines.reversed() { lines.remove(at: index) }
             let terminator = document.dominantTerminator
-            if lastHadNoTerminator, let last = lines.indices.last { lines[last].terminator = .none }
-            lines.insert(ConfigLine(Self.waagentRootLine, terminator: lines.isEmpty && lastHadNoTerminator ? .none : terminator), at: 0)
+            for index in rootLines.reversed() { lines.remove(at: index) }
+            lines.insert(ConfigLine(Self.waagentRootLine, terminator: terminator), at: 0)
             document.lines = lines
             return true
         case .asterisk, .exclamationPrefix:
@@ -139,6 +148,13 @@ public struct AccountDatabase: Sendable {
             if hash.hasPrefix("!") || hash == "*" || hash.hasPrefix("*") { return false }
             return setField(1, of: root, to: "!" + hash)
         }
+    }
+
+    /// What waagent's `Provisioning.DeleteRootPassword` does (``RootPasswordLock/waagent``). It does not
+    /// empty the field: an empty password field would let anyone log in as root without a password.
+    @discardableResult
+    public mutating func deleteRootPassword() throws(GuestConfigError) -> Bool {
+        try lockRootPassword(.waagent)
     }
 
     /// True when root cannot log in with a password: its hash is `*`, starts with `!`, or is `*LOCK*`.
@@ -161,10 +177,7 @@ public struct AccountDatabase: Sendable {
                 let otherMembers = kind.memberListFields.flatMap { AccountDatabase.members(record.fields[$0]) }
                     .filter { $0 != user }
                 if otherMembers.isEmpty {
-                    let lastWithoutNewline =
-                        record.lineIndex == document.lines.count - 1 && document.lines[record.lineIndex].terminator == .none
                     document.lines.remove(at: record.lineIndex)
-                    if lastWithoutNewline, let last = document.lines.indices.last { document.lines[last].terminator = .none }
                     changed = true
                     continue
                 }

@@ -13,18 +13,25 @@ public struct BootLoaderSpecEntry: Sendable {
         case skipAdditions
     }
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -50,19 +57,24 @@ public struct BootLoaderSpecEntry: Sendable {
         _ edit: KernelArgumentEdit, variablePolicy: VariablePolicy = .editLiteralArguments
     ) -> [KernelArgumentEdit.Outcome] {
         var outcomes: [KernelArgumentEdit.Outcome] = []
-        var sawOptions = false
-        for index in document.lines.indices {
+        let optionLines = document.lines.indices.filter {
+            CommandLineParts(document.lines[$0].content).keyword == "options"
+        }
+        let sawOptions = !optionLines.isEmpty
+        // Several options lines are concatenated: additions go where the name already is, else to the last.
+        let edits = edit.distributed(
+            over: optionLines.map { String(CommandLineParts(document.lines[$0].content).rest) },
+            fallback: optionLines.isEmpty ? nil : optionLines.count - 1)
+        for (position, index) in optionLines.enumerated() {
             let parts = CommandLineParts(document.lines[index].content)
-            guard parts.keyword == "options" else { continue }
-            sawOptions = true
-            var lineEdit = edit
+            var lineEdit = edits[position]
             let arguments = KernelCommandLine(String(parts.rest)).arguments
             for variable in arguments where variable.isVariableReference {
                 findings.append(
                     ConfigFinding(.info, .variableReference, line: index + 1, "\(variable) is left alone"))
             }
             if variablePolicy == .skipAdditions, arguments.contains(where: { $0.text.contains("kernelopts") }),
-                !edit.additions.isEmpty
+                !lineEdit.additions.isEmpty
             {
                 lineEdit.additions = []
                 findings.append(

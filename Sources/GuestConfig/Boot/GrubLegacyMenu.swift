@@ -27,19 +27,26 @@ public struct GrubLegacyMenu: Sendable {
         public var kernelLine: Int?
     }
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
 
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -135,7 +142,9 @@ public struct GrubLegacyMenu: Sendable {
     /// - Throws: `.invalidValue` for a negative value.
     @discardableResult
     public mutating func setTimeout(_ seconds: Int) throws(GuestConfigError) -> Bool {
-        guard seconds >= 0 else { throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout") }
+        guard seconds >= 0 else {
+            throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout")
+        }
         return setGlobal("timeout", String(seconds))
     }
 
@@ -173,16 +182,18 @@ public struct GrubLegacyMenu: Sendable {
         -> [(entry: Int, outcome: KernelArgumentEdit.Outcome)]
     {
         var outcomes: [(entry: Int, outcome: KernelArgumentEdit.Outcome)] = []
+        editDebianKernelOptions(edit, selection: selection)
         for entry in entries where selection.includes(index: entry.index, title: entry.title) {
             guard let line = entry.kernelLine else { continue }
             if let kernel = entry.kernel, kernel.contains("xen") {
                 findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: line + 1,
-                        "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"))
+                        "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"
+                    ))
                 continue
             }
-            let command = CommandLineParts(document.lines[line].content, allowEquals: false)
+            let command = CommandLineParts(document.lines[line].content, allowEquals: true)
             let operand = KernelOperand(command.rest, skipOptions: true)
             let (newOperand, outcome) = operand.applying(edit)
             if outcome.changed {
@@ -193,5 +204,23 @@ public struct GrubLegacyMenu: Sendable {
             outcomes.append((entry.index, outcome))
         }
         return outcomes
+    }
+
+    /// Debian/Ubuntu's legacy `update-grub` regenerates entries from the `# kopt=` magic comment, so an edit
+    /// of every entry edits it too (otherwise the next update-grub would undo the edit).
+    private mutating func editDebianKernelOptions(_ edit: KernelArgumentEdit, selection: BootEntrySelection) {
+        let marker = "# kopt="
+        for index in document.lines.indices where document.lines[index].content.hasPrefix(marker) {
+            guard selection == .all else {
+                findings.append(
+                    ConfigFinding(
+                        .info, .skipped, line: index + 1,
+                        "the update-grub kopt line applies to every entry; not edited for a selection of entries"))
+                continue
+            }
+            let arguments = String(document.lines[index].content.dropFirst(marker.count))
+            let outcome = edit.apply(to: arguments)
+            if outcome.changed { document.replaceContent(at: index, with: marker + outcome.commandLine) }
+        }
     }
 }

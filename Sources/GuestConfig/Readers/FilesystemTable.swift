@@ -19,12 +19,19 @@ public struct FilesystemTable: Sendable, Hashable {
                 if rest.count >= 2, rest.first == "\"", rest.last == "\"" { rest = String(rest.dropFirst().dropLast()) }
                 return rest
             }
-            if let v = value("UUID=") { self = .uuid(v) }
-            else if let v = value("LABEL=") { self = .label(v) }
-            else if let v = value("PARTUUID=") { self = .partUUID(v) }
-            else if let v = value("PARTLABEL=") { self = .partLabel(v) }
-            else if text.hasPrefix("/") { self = .path(text) }
-            else { self = .other(text) }
+            if let v = value("UUID=") {
+                self = .uuid(v)
+            } else if let v = value("LABEL=") {
+                self = .label(v)
+            } else if let v = value("PARTUUID=") {
+                self = .partUUID(v)
+            } else if let v = value("PARTLABEL=") {
+                self = .partLabel(v)
+            } else if text.hasPrefix("/") {
+                self = .path(text)
+            } else {
+                self = .other(text)
+            }
         }
 
         /// True for UUID, LABEL, PARTUUID, PARTLABEL, and /dev/disk/by-*, /dev/mapper paths: names that do not
@@ -48,20 +55,30 @@ public struct FilesystemTable: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         /// 1-based line number.
         public var line: Int
+        /// The first field as written (`UUID=…`, `/dev/sda1`, …).
         public var spec: String
+        /// The first field, classified.
         public var device: DeviceSpec
+        /// The second field.
         public var mountPoint: String
+        /// The filesystem type (third field).
         public var type: String
+        /// The mount options (fourth field; `defaults` when absent).
         public var options: [String]
+        /// The fifth field (0 when absent).
         public var dump: Int
+        /// The sixth field, the fsck order (0 when absent).
         public var pass: Int
+        /// True for a swap line.
         public var isSwap: Bool { type == "swap" }
     }
 
+    /// The entries, in file order.
     public var entries: [Entry]
     /// Lines with fewer than three fields.
     public var findings: [ConfigFinding]
 
+    /// Parses `text`; never fails.
     public init(_ text: String) {
         var entries: [Entry] = []
         var findings: [ConfigFinding] = []
@@ -70,13 +87,15 @@ public struct FilesystemTable: Sendable, Hashable {
             if body.isEmpty || body.hasPrefix("#") { continue }
             let fields = body.split { $0 == " " || $0 == "\t" }.map(String.init)
             guard fields.count >= 3 else {
-                findings.append(ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
+                findings.append(
+                    ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
                 continue
             }
             entries.append(
                 Entry(
                     line: index + 1, spec: fields[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],
-                    type: fields[2], options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : ["defaults"],
+                    type: fields[2],
+                    options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : ["defaults"],
                     dump: fields.count > 4 ? Int(fields[4]) ?? 0 : 0, pass: fields.count > 5 ? Int(fields[5]) ?? 0 : 0))
         }
         self.entries = entries

@@ -12,13 +12,18 @@ public struct SSHDaemonConfig: Sendable {
     /// The recommended value.
     public static let recommendedClientAliveInterval = 180
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One keyword line.
     public struct Directive: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
         /// As written.
         public var keyword: String
@@ -28,6 +33,7 @@ public struct SSHDaemonConfig: Sendable {
         public var isGlobal: Bool
     }
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
@@ -40,7 +46,9 @@ public struct SSHDaemonConfig: Sendable {
         }
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -54,14 +62,17 @@ public struct SSHDaemonConfig: Sendable {
             if parts.isCommentOrBlank { continue }
             if parts.keyword.lowercased() == "match" { global = false }
             result.append(
-                Directive(lineIndex: index, keyword: String(parts.keyword), value: String(parts.rest), isGlobal: global))
+                Directive(lineIndex: index, keyword: String(parts.keyword), value: String(parts.rest), isGlobal: global)
+            )
         }
         return result
     }
 
     /// The paths named by `Include` lines.
     public var includes: [String] {
-        directives.filter { $0.keyword.lowercased() == "include" }.flatMap { $0.value.split(separator: " ").map(String.init) }
+        directives.filter { $0.keyword.lowercased() == "include" }.flatMap {
+            $0.value.split(separator: " ").map(String.init)
+        }
     }
 
     /// The value sshd uses globally for `keyword` (its first global occurrence), or nil.
@@ -78,7 +89,8 @@ public struct SSHDaemonConfig: Sendable {
             throw GuestConfigError(.invalidArgument, "not an sshd keyword", path: path, field: keyword)
         }
         guard !value.trimmingSpaces.isEmpty, !value.contains(where: \.isNewline) else {
-            throw GuestConfigError(.invalidValue, "the value must be non-empty and on one line", path: path, field: keyword)
+            throw GuestConfigError(
+                .invalidValue, "the value must be non-empty and on one line", path: path, field: keyword)
         }
         let matching = directives.filter { $0.isGlobal && $0.keyword.lowercased() == keyword.lowercased() }
         for duplicate in matching.dropFirst() {
@@ -109,11 +121,13 @@ public struct SSHDaemonConfig: Sendable {
 
     /// Sets `ClientAliveInterval`. - Throws: `.invalidValue` outside 30...235 (Azure's accepted range).
     @discardableResult
-    public mutating func setClientAliveInterval(_ seconds: Int = recommendedClientAliveInterval) throws(GuestConfigError)
+    public mutating func setClientAliveInterval(_ seconds: Int = recommendedClientAliveInterval)
+        throws(GuestConfigError)
         -> Bool
     {
         guard Self.azureClientAliveRange.contains(seconds) else {
-            throw GuestConfigError(.invalidValue, "must be in 30...235 (180 recommended)", path: path, field: "ClientAliveInterval")
+            throw GuestConfigError(
+                .invalidValue, "must be in 30...235 (180 recommended)", path: path, field: "ClientAliveInterval")
         }
         return try setGlobal("ClientAliveInterval", to: String(seconds))
     }

@@ -25,11 +25,16 @@ public struct SudoersFile: Sendable {
         var text: String
     }
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
@@ -38,15 +43,19 @@ public struct SudoersFile: Sendable {
             findings.append(
                 ConfigFinding(
                     .info, .include, line: include.line,
-                    "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"))
+                    "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"
+                ))
         }
         if let last = document.lines.last, last.content.hasSuffix("\\") {
             findings.append(
-                ConfigFinding(.warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
+                ConfigFinding(
+                    .warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
         }
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -121,7 +130,8 @@ public struct SudoersFile: Sendable {
     /// Comments out `Defaults targetpw` and, when it was present, SUSE's paired `ALL ALL=(ALL) ALL`
     /// (which is only safe together with targetpw).
     ///
-    /// A `Defaults` line that sets other options besides `targetpw` is not changed, and is reported.
+    /// A `Defaults` line that sets other options besides `targetpw` is not changed, and is reported; the
+    /// paired rule is then kept too (it stays paired with a targetpw that is still in effect).
     /// - Returns: true when the text changed.
     @discardableResult
     public mutating func disableTargetpw() -> Bool {
@@ -134,8 +144,8 @@ public struct SudoersFile: Sendable {
                 $0.trimmingSpaces
             }
             guard options.contains("targetpw") else { continue }
-            sawTargetpw = true
             if options == ["targetpw"] {
+                sawTargetpw = true
                 commentOut(logical)
                 changed = true
             } else {
@@ -169,27 +179,5 @@ public struct SudoersFile: Sendable {
             }
         }
         return removed
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
-        let end = lastIndex { $0 != " " && $0 != "\t" }.map { index(after: $0) } ?? start
-        return start < end ? String(self[start..<end]) : ""
-    }
-
-    /// Replaces every occurrence of `target` (no Foundation).
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return String(self) }
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
     }
 }

@@ -10,14 +10,20 @@
 /// new keys at the end, and validates known keys (`y`/`n`, numbers, enums). Unknown keys are kept and
 /// can be set as free text.
 public struct WaagentConfiguration: Sendable {
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One parsed `Key=Value` line.
     public struct Entry: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
+        /// The key as written (trimmed).
         public var key: String
         /// The value as the agent reads it (comment cut, quotes and spaces stripped); nil for `None`.
         public var value: String?
@@ -26,6 +32,7 @@ public struct WaagentConfiguration: Sendable {
         var valueRange: Range<String.Index>
     }
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
@@ -41,16 +48,21 @@ public struct WaagentConfiguration: Sendable {
             seen[entry.key] = entry.lineIndex
             if let option = WaagentOption.byKey[entry.key] {
                 if let value = entry.value, let problem = option.problem(raw: value) {
-                    findings.append(ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
+                    findings.append(
+                        ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
                 }
             } else {
                 findings.append(
-                    ConfigFinding(.info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"))
+                    ConfigFinding(
+                        .info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"
+                    ))
             }
         }
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -124,13 +136,17 @@ public struct WaagentConfiguration: Sendable {
             !key.contains(where: { $0 == "=" || $0 == "#" || $0.isWhitespace })
         else { throw GuestConfigError(.invalidArgument, "not a waagent.conf key", path: path, field: key) }
         if let option = WaagentOption.byKey[key] {
-            do { try option.validate(value) } catch { throw GuestConfigError(error.code, error.message, path: path, field: key) }
+            do { try option.validate(value) } catch {
+                throw GuestConfigError(error.code, error.message, path: path, field: key)
+            }
         } else {
             try WaagentOption(key, .string, default: .none).validate(value)
         }
         if let entry = entries.last(where: { $0.key == key }) {
             var content = document.lines[entry.lineIndex].content
-            content.replaceSubrange(entry.valueRange, with: value)
+            // An empty value right before a comment gets a space so the comment stays separate.
+            let beforeComment = entry.valueRange.isEmpty && content[entry.valueRange.upperBound...].hasPrefix("#")
+            content.replaceSubrange(entry.valueRange, with: beforeComment ? value + " " : value)
             let changed = content != document.lines[entry.lineIndex].content
             document.replaceContent(at: entry.lineIndex, with: content)
             return changed
@@ -143,23 +159,8 @@ public struct WaagentConfiguration: Sendable {
     @discardableResult
     public mutating func unset(_ key: String) -> Bool {
         let indices = entries.filter { $0.key == key }.map(\.lineIndex)
-        for index in indices.reversed() {
-            let lastWithoutNewline = index == document.lines.count - 1 && document.lines[index].terminator == .none
-            document.lines.remove(at: index)
-            if lastWithoutNewline, let last = document.lines.indices.last { document.lines[last].terminator = .none }
-        }
+        // Other lines stay byte-identical (so removing a last line without newline leaves the previous one's).
+        for index in indices.reversed() { document.lines.remove(at: index) }
         return !indices.isEmpty
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing whitespace (spaces, tabs, `\r`, …).
-    var trimmingWhitespace: String { trimmingCharacters { $0.isWhitespace } }
-
-    /// Without leading and trailing characters matching `predicate`.
-    func trimmingCharacters(_ predicate: (Character) -> Bool) -> String {
-        guard let start = firstIndex(where: { !predicate($0) }) else { return "" }
-        let end = lastIndex { !predicate($0) }!
-        return String(self[start...end])
     }
 }

@@ -30,11 +30,14 @@ public enum WaagentValue: Sendable, Hashable, CustomStringConvertible {
 
 /// One option the agent knows: its key, type and the default `conf.py` uses when the key is absent.
 public struct WaagentOption: Sendable, Hashable {
+    /// The key, as in the file (case-sensitive, like the agent).
     public var key: String
+    /// How the agent reads the value.
     public var type: WaagentOptionType
     /// The code default (WALinuxAgent `conf.py`), not the value a distribution's sample file sets.
     public var defaultValue: WaagentValue
 
+    /// An option.
     public init(_ key: String, _ type: WaagentOptionType, default defaultValue: WaagentValue) {
         self.key = key
         self.type = type
@@ -85,9 +88,12 @@ public struct WaagentOption: Sendable, Hashable {
     func problem(raw: String) -> String? {
         switch type {
         case .boolean:
-            return ["y", "n"].contains(raw.lowercased()) ? nil : "'\(raw)' is not y or n; the agent uses its default \(defaultValue)"
+            return ["y", "n"].contains(raw.lowercased())
+                ? nil : "'\(raw)' is not y or n; the agent uses its default \(defaultValue)"
         case .integer(let range):
-            guard let number = Int(raw) else { return "'\(raw)' is not a number; the agent uses its default \(defaultValue)" }
+            guard let number = Int(raw) else {
+                return "'\(raw)' is not a number; the agent uses its default \(defaultValue)"
+            }
             return range.contains(number) ? nil : "\(number) is outside \(range.lowerBound)...\(range.upperBound)"
         case .choice(let words):
             return words.contains(raw) ? nil : "'\(raw)' is not one of " + words.joined(separator: "|")
@@ -153,7 +159,9 @@ extension WaagentOption {
         .init("HttpProxy.Host", .string, default: .none),
         .init("ResourceDisk.MountPoint", .string, default: .string("/mnt/resource")),
         .init("ResourceDisk.MountOptions", .string, default: .none),
-        .init("ResourceDisk.Filesystem", .choice(["ext3", "ext4", "xfs", "btrfs", "ufs", "ufs2"]), default: .string("ext3")),
+        .init(
+            "ResourceDisk.Filesystem", .choice(["ext3", "ext4", "xfs", "btrfs", "ufs", "ufs2"]),
+            default: .string("ext3")),
         .init("AutoUpdate.GAFamily", .string, default: .string("Prod")),
         // Integers.
         .init("Extensions.GoalStatePeriod", .integer(period), default: .integer(6)),
