@@ -46,6 +46,8 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         public static let notSymlink = Code("notSymlink")
         /// A file is larger than the caller's limit.
         public static let tooLarge = Code("tooLarge")
+        /// An earlier change of this session failed part-way; the session must be abandoned, not closed.
+        public static let aborted = Code("aborted")
     }
 
     /// The kind of failure.

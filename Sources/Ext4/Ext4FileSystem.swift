@@ -83,14 +83,40 @@ public final class Ext4FileSystem {
     /// the device, keeping the filesystem open. Does nothing on a read-only filesystem.
     public func commit() throws(Ext4Error) {
         guard isWritable else { return }
+        try requireIntact()
         try handle.flush()
     }
 
     /// Writes everything back (as ``commit()``) and releases the libext2fs handle. The handle is freed even
     /// when writing fails. Later calls on this value fail.
+    ///
+    /// - Throws: ``Ext4Error/Code/aborted`` without writing anything when an earlier change failed part-way
+    ///   (libext2fs's in-memory state may then be half-updated): abandon the image's changes in that case.
     public func close() throws(Ext4Error) {
         defer { DeviceRegistry.unregister(channelName) }
+        if let failure = handle.mutationFailure {
+            handle.abandon()
+            throw Ext4Error(
+                .aborted, "not written back: an earlier change failed part-way (\(failure)); abandon this session",
+                path: failure.path)
+        }
         try handle.close()
+    }
+
+    /// Releases the libext2fs handle without writing anything more (what dropping the value does).
+    public func abandon() {
+        handle.abandon()
+        DeviceRegistry.unregister(channelName)
+    }
+
+    /// Whether an earlier change failed part-way, so the session can only be abandoned.
+    public var hasFailedChange: Bool { handle.mutationFailure != nil }
+
+    private func requireIntact() throws(Ext4Error) {
+        if let failure = handle.mutationFailure {
+            throw Ext4Error(
+                .aborted, "an earlier change failed part-way (\(failure)); abandon this session", path: failure.path)
+        }
     }
 
     /// Sizes, label, UUID and features of the filesystem.
@@ -124,6 +150,23 @@ public final class Ext4FileSystem {
     func requireWritable(_ path: GuestPath) throws(Ext4Error) {
         guard isWritable else {
             throw Ext4Error(.readOnly, "the filesystem is open read-only", path: path.description)
+        }
+        try requireIntact()
+    }
+
+    /// Fails with ``Ext4Error/Code/noSpace`` before anything changes when `bytes` of new data (plus extent
+    /// index blocks) cannot fit in the free blocks, counting the blocks a replaced file gives back.
+    func requireSpace(forBytes bytes: UInt64, reclaiming record: InodeRecord?, _ path: GuestPath) throws(Ext4Error) {
+        let sb = handle.superblock
+        let blockSize = UInt64(sb.blockSize)
+        let dataBlocks = (bytes + blockSize - 1) / blockSize
+        let indexBlocks = dataBlocks / (blockSize / 12) + 2
+        let reclaimed = record.map { $0.blocks512 * 512 / blockSize } ?? 0
+        guard dataBlocks + indexBlocks <= sb.freeBlocks + reclaimed else {
+            throw Ext4Error(
+                .noSpace,
+                "\(bytes) bytes need about \(dataBlocks + indexBlocks) blocks of \(blockSize) bytes; "
+                    + "\(sb.freeBlocks) are free", path: path.description)
         }
     }
 }

@@ -174,6 +174,9 @@ final class Ext2Handle {
     let backend: DeviceBackend
     let channelName: String
     let writable: Bool
+    /// The first error of a call that changes the filesystem: after it, libext2fs's in-memory state may be
+    /// half-updated, so nothing more may be written and the session must be abandoned.
+    private(set) var mutationFailure: Ext4Error?
 
     /// Opens the filesystem registered as `channelName`.
     init(channelName: String, backend: DeviceBackend, writable: Bool) throws(Ext4Error) {
@@ -214,6 +217,10 @@ final class Ext2Handle {
 
     /// Writes bitmaps, group descriptors and superblocks now, keeping the handle open.
     func flush() throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _flush() }
+    }
+
+    private func _flush() throws(Ext4Error) {
         try check(ext2fs_flush2(try live(), 0), "flush the filesystem's metadata")
     }
 
@@ -258,6 +265,16 @@ final class Ext2Handle {
         return Ext4Error(
             device == nil ? code : .io, "cannot \(operation): \(text)", path: path, errcode: Int(rc),
             underlying: device)
+    }
+
+    /// Runs a call that changes the filesystem, remembering its failure in ``mutationFailure``.
+    private func changing<T>(_ body: () throws(Ext4Error) -> T) throws(Ext4Error) -> T {
+        do {
+            return try body()
+        } catch {
+            if mutationFailure == nil { mutationFailure = error }
+            throw error
+        }
     }
 
     private func check(_ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil)
@@ -308,6 +325,10 @@ final class Ext2Handle {
     }
 
     func writeInode(_ ino: InodeNumber, _ record: InodeRecord) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _writeInode(ino, record) }
+    }
+
+    private func _writeInode(_ ino: InodeNumber, _ record: InodeRecord) throws(Ext4Error) {
         let fs = try live()
         var copy = record
         let rc = withUnsafeMutablePointer(to: &copy.raw) { large in
@@ -326,6 +347,10 @@ final class Ext2Handle {
 
     /// Allocates an inode near `directory` and marks it in use.
     func allocateInode(near directory: InodeNumber, mode: UInt16) throws(Ext4Error) -> InodeNumber {
+        try changing { () throws(Ext4Error) in return try _allocateInode(near: directory, mode: mode) }
+    }
+
+    private func _allocateInode(near directory: InodeNumber, mode: UInt16) throws(Ext4Error) -> InodeNumber {
         let fs = try live()
         var ino: ext2_ino_t = 0
         try check(ext2fs_new_inode(fs, directory, Int32(mode), nil, &ino), "allocate an inode")
@@ -336,6 +361,10 @@ final class Ext2Handle {
     /// Writes a freshly allocated inode: sets up its block map (inline data or an empty extent tree, as the
     /// filesystem's features call for) and writes it with its extra fields and checksum.
     func writeNewInode(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _writeNewInode(ino, &record) }
+    }
+
+    private func _writeNewInode(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
         let fs = try live()
         let sb = superblock
         let inline = sb.incompat & FeatureBit.inlineData != 0
@@ -363,6 +392,10 @@ final class Ext2Handle {
 
     /// Frees every block of the inode from `startBlock` on (extents, block maps or inline data).
     func punch(_ ino: InodeNumber, _ record: inout InodeRecord, fromBlock startBlock: UInt64) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _punch(ino, &record, fromBlock: startBlock) }
+    }
+
+    private func _punch(_ ino: InodeNumber, _ record: inout InodeRecord, fromBlock startBlock: UInt64) throws(Ext4Error) {
         let fs = try live()
         let rc = withUnsafeMutablePointer(to: &record.raw) { large in
             large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
@@ -374,6 +407,10 @@ final class Ext2Handle {
 
     /// Releases the inode's extended attribute block (refcounted) and frees its data, then marks it free.
     func release(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _release(ino, &record) }
+    }
+
+    private func _release(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
         let fs = try live()
         let rc = withUnsafeMutablePointer(to: &record.raw) { ext2fs_free_ext_attr(fs, ino, $0) }
         try check(rc, "free the extended attributes of inode \(ino)")
@@ -447,6 +484,10 @@ final class Ext2Handle {
 
     /// Points the `..` entry of `directory` at `parent`.
     func setParentEntry(of directory: InodeNumber, to parent: InodeNumber) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _setParentEntry(of: directory, to: parent) }
+    }
+
+    private func _setParentEntry(of directory: InodeNumber, to parent: InodeNumber) throws(Ext4Error) {
         let fs = try live()
         let box = EntryCollector()
         box.newParent = parent
@@ -472,6 +513,10 @@ final class Ext2Handle {
     /// Adds the entry `name` → `ino` to `directory`, growing the directory when it is full. The caller has
     /// checked that the name is free: libext2fs's link does not.
     func link(_ name: [UInt8], to ino: InodeNumber, type: UInt8, in directory: InodeNumber) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _link(name, to: ino, type: type, in: directory) }
+    }
+
+    private func _link(_ name: [UInt8], to ino: InodeNumber, type: UInt8, in directory: InodeNumber) throws(Ext4Error) {
         let fs = try live()
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         var rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
@@ -484,6 +529,10 @@ final class Ext2Handle {
 
     /// Removes the entry `name` from `directory` (the inode itself is untouched).
     func unlink(_ name: [UInt8], in directory: InodeNumber) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _unlink(name, in: directory) }
+    }
+
+    private func _unlink(_ name: [UInt8], in directory: InodeNumber) throws(Ext4Error) {
         let fs = try live()
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         try check(ext2fs_unlink(fs, directory, cName, 0, 0), "remove an entry from directory inode \(directory)")
@@ -491,6 +540,10 @@ final class Ext2Handle {
 
     /// Creates directory `name` in `parent` (with `.`, `..`, parent link count), growing the parent when full.
     func makeDirectory(_ name: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _makeDirectory(name, in: parent) }
+    }
+
+    private func _makeDirectory(_ name: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
         let fs = try live()
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         var rc = ext2fs_mkdir(fs, parent, 0, cName)
@@ -503,6 +556,10 @@ final class Ext2Handle {
 
     /// Creates symbolic link `name` → `target` in `parent`, growing the parent when full.
     func makeSymlink(_ name: [UInt8], target: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _makeSymlink(name, target: target, in: parent) }
+    }
+
+    private func _makeSymlink(_ name: [UInt8], target: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
         let fs = try live()
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         let cTarget = target.map { CChar(bitPattern: $0) } + [0]
@@ -557,6 +614,10 @@ final class Ext2Handle {
     /// - Returns: the number of bytes written.
     @discardableResult
     func replaceData(_ ino: InodeNumber, produce: () throws(Ext4Error) -> [UInt8]?) throws(Ext4Error) -> UInt64 {
+        try changing { () throws(Ext4Error) in return try _replaceData(ino, produce: produce) }
+    }
+
+    private func _replaceData(_ ino: InodeNumber, produce: () throws(Ext4Error) -> [UInt8]?) throws(Ext4Error) -> UInt64 {
         let fs = try live()
         var file: ext2_file_t?
         try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
@@ -610,6 +671,10 @@ final class Ext2Handle {
 
     /// Sets the size of inode `ino`: shrinking frees the blocks past the end, growing leaves a hole.
     func setSize(_ ino: InodeNumber, to size: UInt64) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in try _setSize(ino, to: size) }
+    }
+
+    private func _setSize(_ ino: InodeNumber, to size: UInt64) throws(Ext4Error) {
         let fs = try live()
         var file: ext2_file_t?
         try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
