@@ -63,7 +63,7 @@ public final class Ext4FileSystem {
             } else {
                 handle = probe
             }
-            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.message) }
+            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
         } catch {
             DeviceRegistry.unregister(name)
             throw error
@@ -212,8 +212,11 @@ public struct FilesystemInfo: Sendable, Hashable, Codable {
 enum OpenChecks {
     struct Finding {
         var code: Ext4Error.Code
+        /// Why a writable open is refused and what to do.
         var message: String
         var refusesWrites: Bool
+        /// What a reader is told (defaults to `message`).
+        var readerMessage: String? = nil
     }
 
     static func findings(_ sb: SuperblockSnapshot) -> [Finding] {
@@ -221,10 +224,13 @@ enum OpenChecks {
         if sb.incompat & FeatureBit.needsRecovery != 0 {
             out.append(Finding(
                 code: .needsRecovery,
-                message: "the journal needs recovery (the image was taken from a running system or after a crash); "
-                    + "writing now would be undone or corrupted by the replay. Run `e2fsck -fy` on the partition "
-                    + "(or boot the VM once), or open the image read-only; what is read may be stale",
-                refusesWrites: true))
+                message: "cannot write: the journal needs recovery (the image was taken from a running system or "
+                    + "after a crash), and changes written now would be undone or corrupted by the replay. Run "
+                    + "`e2fsck -fy` on the partition (or boot the VM once) first, or open the image read-only",
+                refusesWrites: true,
+                readerMessage: "the journal needs recovery (the image was taken from a running system or after a "
+                    + "crash): what is read may be stale, the latest changes are still in the journal; run "
+                    + "`e2fsck -fy` on the partition to replay it"))
         }
         if sb.state & FeatureBit.errorState != 0 || sb.errorCount > 0 {
             out.append(Finding(
