@@ -630,7 +630,7 @@ final class Ext2Handle {
         var position: UInt64 = 0
         var pending: [UInt8] = []
         func writeOut(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(Ext4Error) {
-            if bytes.allSatisfy({ $0 == 0 }) && bytes.count == block { return }  // leave a hole
+            if bytes.count == block && bytes.withUnsafeBytes({ ZeroDetection.isAllZero($0) }) { return }  // a hole
             try check(ext2fs_file_llseek(file, offset, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
             var done = 0
             while done < bytes.count {
