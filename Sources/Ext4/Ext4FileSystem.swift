@@ -123,9 +123,9 @@ public final class Ext4FileSystem {
     public var info: FilesystemInfo {
         let sb = handle.superblock
         let features = FeatureBit.names(compat: sb.compat, incompat: sb.incompat, roCompat: sb.roCompat)
+        // What blkid calls it: any ext4-only feature makes ext4, else a journal makes ext3.
         let kind: FilesystemInfo.Kind =
-            sb.incompat & (FeatureBit.extents | 0x80 | 0x200 | FeatureBit.inlineData) != 0
-            || sb.roCompat & (0x8 | 0x40 | FeatureBit.metadataCsum) != 0
+            sb.incompat & FeatureBit.ext4Incompat != 0 || sb.roCompat & FeatureBit.ext4RoCompat != 0
             ? .ext4 : sb.compat & FeatureBit.hasJournal != 0 ? .ext3 : .ext2
         let uuid = sb.uuid.map { byte -> String in
             let digits = Array("0123456789abcdef")
@@ -144,7 +144,7 @@ public final class Ext4FileSystem {
     /// `SOURCE_DATE_EPOCH` when it is a valid number.
     static func environmentClock() -> Int64? {
         guard let text = getenv("SOURCE_DATE_EPOCH").map({ String(cString: $0) }) else { return nil }
-        return Int64(text.trimmingCharacters(in: " \t\n"))
+        return Int64(text.trimmed(" \t\n"))
     }
 
     func requireWritable(_ path: GuestPath) throws(Ext4Error) {
@@ -172,7 +172,8 @@ public final class Ext4FileSystem {
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
+    /// The string without leading and trailing characters from `set`.
+    fileprivate func trimmed(_ set: String) -> String {
         var view = Substring(self)
         while let first = view.first, set.contains(first) { view.removeFirst() }
         while let last = view.last, set.contains(last) { view.removeLast() }

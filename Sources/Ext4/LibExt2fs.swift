@@ -106,6 +106,14 @@ enum FeatureBit {
     static let journalDevice = UInt32(EXT3_FEATURE_INCOMPAT_JOURNAL_DEV)
     static let orphanPresent = UInt32(EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT)
     static let metadataCsum = UInt32(EXT4_FEATURE_RO_COMPAT_METADATA_CSUM)
+    static let sixtyFourBit = UInt32(EXT4_FEATURE_INCOMPAT_64BIT)
+    static let flexBlockGroups = UInt32(EXT4_FEATURE_INCOMPAT_FLEX_BG)
+    static let hugeFile = UInt32(EXT4_FEATURE_RO_COMPAT_HUGE_FILE)
+    static let directoryLinks = UInt32(EXT4_FEATURE_RO_COMPAT_DIR_NLINK)
+    /// Incompatible features only ext4 has.
+    static let ext4Incompat = extents | sixtyFourBit | flexBlockGroups | inlineData
+    /// Read-only-compatible features only ext4 has.
+    static let ext4RoCompat = hugeFile | directoryLinks | metadataCsum
     static let validState = UInt16(EXT2_VALID_FS)
     static let errorState = UInt16(EXT2_ERROR_FS)
 
