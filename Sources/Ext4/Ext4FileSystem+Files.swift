@@ -266,9 +266,9 @@ extension Ext4FileSystem {
     }
 
     /// The `i_generation` of a new inode: derived from the inode number and the timestamp when the clock is
-    /// fixed by `SOURCE_DATE_EPOCH` (reproducible images), random otherwise.
+    /// fixed (reproducible images), random otherwise.
     func generation(for ino: InodeNumber) -> UInt32 {
-        if Self.environmentClock() != nil {
+        if isReproducible {
             var mixed = UInt64(ino) &+ UInt64(bitPattern: timestamp) &* 0x9E37_79B9_7F4A_7C15
             mixed = (mixed ^ (mixed >> 31)) &* 0xBF58_476D_1CE4_E5B9
             return UInt32(truncatingIfNeeded: mixed ^ (mixed >> 29))

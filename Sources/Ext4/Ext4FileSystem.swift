@@ -26,9 +26,13 @@ public final class Ext4FileSystem {
     /// What the open-time checks found that a reader should know (for example a journal that needs recovery:
     /// what is read may be stale).
     public let warnings: [Ext4Warning]
-    /// The time stamped on everything this session creates or changes, in seconds since 1970: the
-    /// `SOURCE_DATE_EPOCH` environment variable when it is set (reproducible edits), else the time of opening.
+    /// The time stamped on everything this session creates or changes, in seconds since 1970: the `clock`
+    /// given to the initializer, else the `SOURCE_DATE_EPOCH` environment variable (reproducible edits), else
+    /// `E2FSPROGS_FAKE_TIME` (as e2fsprogs' tools honour it), else the time of opening.
     public let timestamp: Int64
+    /// Whether the clock is fixed (given, or from the environment): then new inode generations are derived
+    /// from it too, so the same edit gives the same bytes.
+    let isReproducible: Bool
 
     let handle: Ext2Handle
     private let channelName: String
@@ -70,7 +74,9 @@ public final class Ext4FileSystem {
         }
         channelName = name
         isWritable = writable
-        timestamp = clock ?? Self.environmentClock() ?? Int64(time(nil))
+        let fixed = clock ?? Self.environmentClock()
+        timestamp = fixed ?? Int64(time(nil))
+        isReproducible = fixed != nil
         handle.setClock(timestamp)
     }
 
@@ -141,10 +147,14 @@ public final class Ext4FileSystem {
             label: GuestName(bytes: sb.label).display, uuid: dashed, features: features)
     }
 
-    /// `SOURCE_DATE_EPOCH` when it is a valid number.
+    /// `SOURCE_DATE_EPOCH`, else `E2FSPROGS_FAKE_TIME`, when set to a valid number.
     static func environmentClock() -> Int64? {
-        guard let text = getenv("SOURCE_DATE_EPOCH").map({ String(cString: $0) }) else { return nil }
-        return Int64(text.trimmed(" \t\n"))
+        for name in ["SOURCE_DATE_EPOCH", "E2FSPROGS_FAKE_TIME"] {
+            if let text = getenv(name).map({ String(cString: $0) }), let value = Int64(text.trimmed(" \t\n")) {
+                return value
+            }
+        }
+        return nil
     }
 
     func requireWritable(_ path: GuestPath) throws(Ext4Error) {
