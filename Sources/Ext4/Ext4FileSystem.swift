@@ -204,12 +204,19 @@ public struct Ext4Warning: Sendable, Hashable, CustomStringConvertible {
 public struct FilesystemInfo: Sendable, Hashable, Codable {
     /// The filesystem generation its features make it.
     public enum Kind: String, Sendable, Codable { case ext2, ext3, ext4 }
+    /// ext2, ext3 or ext4, judged by the features as libblkid does.
     public var kind: Kind
+    /// The block size in bytes (1024 to 65536).
     public var blockSize: Int
+    /// Blocks in the filesystem.
     public var blockCount: UInt64
+    /// Free blocks (the superblock's count, kept current by this session's allocations).
     public var freeBlocks: UInt64
+    /// Inodes in the filesystem.
     public var inodeCount: UInt64
+    /// Free inodes.
     public var freeInodes: UInt64
+    /// The on-disk inode size in bytes (128 or more).
     public var inodeSize: Int
     /// The volume label (escaped like ``GuestName/display``).
     public var label: String
