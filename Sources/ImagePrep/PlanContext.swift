@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// What an operation plans against: the staged guest view, what the inspector found, the agent settings, and
 /// the report being built. Helpers stage one change each, and only when it changes something, so that a second
 /// run plans nothing.
@@ -83,7 +85,8 @@ public final class PlanContext {
         files.stage(
             PlannedChange(
                 operation: operation, path: resolved, action: .rewrite, reason: reason, before: summary.before,
-                after: summary.after, contents: Array(new.utf8)))
+                after: summary.after, diff: ConfigEditResult(path: resolved, original: old, edited: new).unifiedDiff(),
+                contents: Array(new.utf8)))
     }
 
     /// Plans writing a new file at `path` with `text`, when nothing is there and its folder exists.
@@ -98,6 +101,8 @@ public final class PlanContext {
         files.stage(
             PlannedChange(
                 operation: operation, path: path, action: .create, reason: reason,
-                after: ChangeSummary.lines(from: "", to: text).after, contents: Array(text.utf8), newFileMode: mode))
+                after: ChangeSummary.lines(from: "", to: text).after,
+                diff: ConfigEditResult(path: path, original: "", edited: text).unifiedDiff(), contents: Array(text.utf8),
+                newFileMode: mode))
     }
 }

@@ -9,6 +9,7 @@ enum CommandRegistry {
         PartitionsCommand.self,
         // Ext4
         // GuestConfig
+        KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep
         InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
     ]
