@@ -100,3 +100,39 @@ import Testing
         #expect(Manifest.parse("# c\na.vhd\n\n/abs/b.vhd\n", folder: "/farm") == ["/farm/a.vhd", "/abs/b.vhd"])
     }
 }
+
+@Suite struct CheckerUnitTests {
+    static func results(_ files: MemoryGuestFiles) throws -> [CheckResult] {
+        let inspection = try OSInspector(files: files).inspect()
+        return try ReadinessChecker(files: files, disk: nil, inspection: inspection).guestResults()
+    }
+
+    @Test func disabledVfatFailsAndUdfDependsOnCloudInit() throws {
+        let files = MemoryGuestFiles([
+            "/etc/modprobe.d/cis.conf": "install udf /bin/true\n# blacklist vfat\nblacklist vfat\ninstall usb-storage /bin/true\n",
+        ])
+        let found = try Self.results(files).filter { $0.id.hasPrefix("modules.") }
+        #expect(found.map(\.id) == ["modules.udf", "modules.vfat"])
+        #expect(found.map(\.verdict) == [.fail, .fail])
+        #expect(found.map(\.line) == [1, 3])
+        files.addFile("/usr/bin/cloud-init", "")
+        files.addFile("/usr/lib/python3/dist-packages/cloudinit/version.py", "__VERSION__ = \"23.4\"\n")
+        #expect(try Self.results(files).first { $0.id == "modules.udf" }?.verdict == .warn)
+    }
+
+    @Test func sshdKeepAliveFirstGlobalValueWins() throws {
+        let files = MemoryGuestFiles(["/etc/ssh/sshd_config": "ClientAliveInterval 20\nClientAliveInterval 180\nMatch User x\n  ClientAliveInterval 100\n"])
+        let result = try #require(try Self.results(files).first { $0.id == "ssh.client-alive" })
+        #expect(result.verdict == .fail && result.line == 1)
+    }
+
+    @Test func historiesOfEveryUserAreMeasured() throws {
+        let files = MemoryGuestFiles([
+            "/etc/passwd": "root:x:0:0::/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/bash\n",
+            "/home/ann/.bash_history": String(repeating: "x", count: 1025),
+            "/root/.bash_history": "ls\n",
+        ])
+        let result = try #require(try Self.results(files).first { $0.id == "history.size" })
+        #expect(result.verdict == .fail && result.path == "/home/ann/.bash_history")
+    }
+}
