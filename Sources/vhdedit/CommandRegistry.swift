@@ -8,6 +8,7 @@ enum CommandRegistry {
         // DiskLayout
         PartitionsCommand.self,
         // Ext4
+        LsCommand.self, CatCommand.self, StatCommand.self, GetCommand.self, PutCommand.self, RmCommand.self, MkdirCommand.self, SymlinkCommand.self, ChmodCommand.self, ChownCommand.self, EditCommand.self,
         // GuestConfig
         KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep
