@@ -40,7 +40,9 @@ final class MemoryGuestFiles: GuestFiles {
     func lstat(_ path: String) throws(ImagePrepError) -> GuestFileInfo? {
         switch nodes[path] {
         case .file(let bytes, let mode)?: return GuestFileInfo(type: .regular, size: UInt64(bytes.count), mode: mode)
-        case .directory(let mode)?: return GuestFileInfo(type: .directory, size: 4096, mode: mode)
+        case .directory(let mode)?:
+            let owner: UInt32 = path.hasPrefix("/home/") ? 1000 : 0
+            return GuestFileInfo(type: .directory, size: 4096, mode: mode, uid: owner, gid: owner)
         case .symlink(let target)?: return GuestFileInfo(type: .symlink, size: UInt64(target.utf8.count), mode: 0o777)
         case nil: return nil
         }

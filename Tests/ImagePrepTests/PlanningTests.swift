@@ -53,6 +53,15 @@ import Testing
         #expect(plan.findings.contains { $0.message.contains("code defaults") })
     }
 
+    @Test func deleteUserLeavesAHomeItDoesNotOwn() throws {
+        let files = Self.centosLike()
+        files.addFile("/etc/passwd", "root:x:0:0::/root:/bin/bash\nadmin:x:1000:1000::/usr/local:/bin/bash\n")
+        files.addFile("/usr/local/bin/tool", "")
+        let plan = try Self.plan(files, Generalizer.Options(deleteUser: true))
+        #expect(!plan.changes.contains { $0.path.hasPrefix("/usr") })
+        #expect(plan.findings.contains { $0.message.contains("left alone") && $0.path == "/usr/local" })
+    }
+
     @Test func deleteUserReadsOvfEnvBeforeTheAgentDirGoes() throws {
         let files = Self.centosLike()
         files.addFile("/etc/passwd", "root:x:0:0::/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\n")
