@@ -513,6 +513,13 @@ broken() {
     if [ -f "$OUT/centos6-dynamic.vhd" ]; then
         head -c 1000000 "$OUT/centos6-dynamic.vhd" > "$OUT/broken-truncated.vhd"
     fi
+    # a CentOS disk whose journal needs recovery (as if copied from a running VM): writes must be refused
+    if [ -f "$OUT/centos6.raw" ]; then
+        cp --sparse=always "$OUT/centos6.raw" "$OUT/broken-recovery.raw"
+        debugfs -w -R "feature needs_recovery" "$OUT/broken-recovery.raw?offset=1048576" >/dev/null 2>&1
+        qemu-img convert -q -f raw -O vpc "$OUT/broken-recovery.raw" "$OUT/broken-recovery.vhd"
+        rm -f "$OUT/broken-recovery.raw"
+    fi
     # a disk with a partition table but no filesystem in it
     truncate -s 8M "$OUT/broken-nofs.raw"
     echo 'start=2048, type=83' | sfdisk -q "$OUT/broken-nofs.raw" >/dev/null

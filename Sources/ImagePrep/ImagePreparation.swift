@@ -40,7 +40,13 @@ public enum ImagePreparation {
     public static func check(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> ReadinessReport {
         let session = try ImageSession(path: path, partition: partition)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
-        return try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
+        var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
+        let state = session.filesystem.warnings
+        report.results.insert(
+            CheckResult(
+                "fs.state", state.isEmpty ? .pass : .warn, "the root filesystem is clean (no journal to replay, no errors)",
+                state.isEmpty ? "clean" : state.map(\.message).joined(separator: "; ")), at: 0)
+        return report
     }
 
     typealias Planner = (any GuestFiles, GuestInspection) throws(ImagePrepError) -> (
@@ -62,6 +68,6 @@ public enum ImagePreparation {
         }
         return PrepReport(
             kind: kind, image: path, dryRun: dryRun, operations: plan.operations, changes: plan.changes,
-            findings: plan.findings)
+            findings: session.findings + plan.findings)
     }
 }

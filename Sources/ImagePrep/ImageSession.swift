@@ -80,6 +80,13 @@ public final class ImageSession {
             partitions: partitions, rootPartition: root.volume.number)
     }
 
+    /// What opening found that a reader should know (a journal that needs recovery: what is read may be
+    /// stale; a VHD footer read from its copy...), as findings.
+    public var findings: [Finding] {
+        image.warnings.map { Finding(.warning, operation: "image", $0) }
+            + filesystem.warnings.map { Finding(.warning, operation: "filesystem", $0.message) }
+    }
+
     /// Writes the filesystem's metadata back and makes every change of this session part of the image, as one
     /// unit. Call once, at the end of a successful run.
     public func commit() throws(ImagePrepError) {

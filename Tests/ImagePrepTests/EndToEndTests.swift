@@ -181,6 +181,18 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         #expect(menu.components(separatedBy: "rootdelay=300").count == 3)  // both entries
     }
 
+    @Test func aJournalThatNeedsRecoveryIsReadButNeverWritten() throws {
+        let work = try TemporaryDirectory()
+        let image = try TestImageFarm.copy("broken-recovery.vhd", to: work)
+        let hash = try FileDigest.sha256(image)
+        let plan = try ImagePreparation.generalize(image, dryRun: true)
+        #expect(!plan.changes.isEmpty)
+        #expect(plan.findings.contains { $0.operation == "filesystem" && $0.message.contains("journal needs recovery") })
+        #expect(throws: ImagePrepError.self) { try ImagePreparation.generalize(image, dryRun: false) }
+        #expect(try ImagePreparation.check(image).results.first?.verdict == .warn)
+        #expect(try FileDigest.sha256(image) == hash)
+    }
+
     @Test func checkVerdictsCarryEvidence() throws {
         let work = try TemporaryDirectory()
         let fixed = try fixedCopy(try TestImageFarm.copy("centos6-dynamic.vhd", to: work), work: work)
