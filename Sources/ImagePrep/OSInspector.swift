@@ -54,8 +54,8 @@ public struct OSInspector {
                 var foundID = id
                 if id == "rhel", line.lowercased().hasPrefix("centos") { foundID = "centos" }
                 return Distribution(
-                    id: foundID, version: Self.version(after: "release", in: line), family: foundID == "fedora"
-                        ? .rhel : .rhel, name: line.trimmingSpaces, source: path)
+                    id: foundID, version: Self.version(after: "release", in: line), family: .rhel,
+                    name: line.trimmingSpaces, source: path)
             }
         }
         if let text = try files.readText("/etc/SuSE-release", limit: 64 << 10) {

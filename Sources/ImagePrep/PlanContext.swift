@@ -94,7 +94,9 @@ public final class PlanContext {
         throws(ImagePrepError)
     {
         guard try files.lstat(path) == nil else { return }
-        guard try files.resolve(PathText.parent(path)).map({ p throws(ImagePrepError) in try files.lstat(p)?.type }) == .directory else {
+        let folder = try files.resolve(PathText.parent(path))
+        let folderType = try folder.flatMap { (p) throws(ImagePrepError) in try files.lstat(p)?.type }
+        guard folderType == .directory else {
             note(.warning, "cannot create it: \(PathText.parent(path)) does not exist", path: path)
             return
         }
