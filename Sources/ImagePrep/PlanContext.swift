@@ -81,12 +81,34 @@ public final class PlanContext {
         else { return }
         let new = transform(old)
         guard new != old else { return }
-        let summary = ChangeSummary.lines(from: old, to: new)
+        // Reports never show password hashes: shadow-style files are summarized with the hashes masked.
+        let secret = Self.holdsPasswordHashes(resolved, agent: agent)
+        let shownOld = secret ? Self.maskingHashes(old) : old, shownNew = secret ? Self.maskingHashes(new) : new
+        let summary = ChangeSummary.lines(from: shownOld, to: shownNew)
         files.stage(
             PlannedChange(
                 operation: operation, path: resolved, action: .rewrite, reason: reason, before: summary.before,
-                after: summary.after, diff: ConfigEditResult(path: resolved, original: old, edited: new).unifiedDiff(),
+                after: summary.after, diff: ConfigEditResult(path: resolved, original: shownOld, edited: shownNew).unifiedDiff(),
                 contents: Array(new.utf8)))
+    }
+
+    static func holdsPasswordHashes(_ path: String, agent: AgentSettings) -> Bool {
+        ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", agent.passwordPath].contains(path)
+    }
+
+    /// `text` with the second field of every `name:field:...` line replaced by `<hash>` when it holds a hash
+    /// (anything but empty, `*`, `!`-style locks and `x`).
+    static func maskingHashes(_ text: String) -> String {
+        var lines = TextLines(text)
+        for (index, line) in lines.lines.enumerated() {
+            var fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count > 2, let hash = fields.dropFirst().first, !hash.isEmpty, !hash.hasPrefix("*"),
+                !hash.hasPrefix("!"), hash != "x"
+            else { continue }
+            fields[1] = "<hash>"
+            lines.lines[index] = fields.joined(separator: ":")
+        }
+        return lines.text
     }
 
     /// Plans writing a new file at `path` with `text`, when nothing is there and its folder exists.

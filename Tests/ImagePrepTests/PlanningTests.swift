@@ -30,6 +30,9 @@ import Testing
         let before = files.nodes
         let plan = try Self.plan(files)
         #expect(files.nodes == before && files.writes == 0)
+        // The report never carries the root hash, only a mask.
+        let shadowChange = try #require(plan.changes.first { $0.path == "/etc/shadow" })
+        #expect(shadowChange.before == "root:<hash>:1:0:99999:7:::" && !(shadowChange.diff ?? "").contains("$6$"))
         #expect(Set(plan.changes.map(\.path)) == [
             "/etc/shadow", "/etc/hostname", "/var/lib/dhclient/dhclient--eth0.lease", "/var/lib/waagent", "/root/.bash_history",
             "/etc/resolv.conf",
