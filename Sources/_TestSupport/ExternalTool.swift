@@ -34,6 +34,7 @@ public enum ExternalTool {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
+        signal(SIGPIPE, SIG_IGN)  // a tool that exits early must not kill the test runner
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()

@@ -1,3 +1,4 @@
+import _TestSupport
 import BlockIO
 import Testing
 

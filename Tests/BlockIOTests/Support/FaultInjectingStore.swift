@@ -1,6 +1,6 @@
+import _TestSupport
 import BlockIO
 
-// `SeededGenerator` (SplitMix64) is shared with the VHD tests (VHDReadInteropTests.swift).
 
 /// When the simulated machine stops: after `failAt` mutating operations (writes, length changes, fsyncs, file
 /// creations and deletions, folder fsyncs) the next one fails.

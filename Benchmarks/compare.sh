@@ -1,0 +1,395 @@
+#!/usr/bin/env bash
+# compare.sh: vhdedit side by side with the tools people use today, timed in one run on this machine.
+#
+# Usage (from anywhere; needs root or sudo only to apt-get install a missing tool):
+#   Benchmarks/compare.sh
+#   RUNS=3 SIZE_MIB=1024 OUT=/tmp/compare.md Benchmarks/compare.sh
+#
+# Environment:
+#   RUNS=5          timed runs of every command (after one untimed warm-up); medians are reported
+#   SIZE_MIB=1024   size of the convert image (a multiple of 8)
+#   OUT=FILE        also write the results (machine, table, targets) as Markdown to FILE
+#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize (default: all three)
+#   VHDEDIT=PATH    time this vhdedit binary instead of building one (`swift build -c release` in the repo)
+#   TMPDIR=DIR      where the temporary fixtures go (everything generated is removed at exit)
+#
+# What is compared (A/B alternating in every run, so drift and cache warmth hit both sides alike):
+#   convert     `vhdedit convert` vs `qemu-img convert`: dynamic VHD -> raw, raw -> fixed VHD, raw -> dynamic VHD,
+#               on a SIZE_MIB image of mixed data (per 8 MiB: 3 MiB random, 1 MiB text, 1 MiB written zeros,
+#               3 MiB hole); and the machine's page-cache copy rate (`dd bs=4M` of the same cached file)
+#   cat         `vhdedit cat` of a small file and of a 1 MiB file on a dynamic VHD vs `debugfs -R 'cat …'` on the
+#               raw partition already extracted from it (extraction not timed)
+#   generalize  `vhdedit generalize` on a 1 GiB dynamic VHD vs the DIY pipeline (qemu-img convert to raw +
+#               `debugfs -w` script making the same changes + qemu-img convert back) and vs virt-sysprep when
+#               libguestfs is installed (it is never installed by this script); and vhdedit generalize on the
+#               same guest in a 1 TiB (virtual) dynamic VHD
+# Every result of ours is checked once after timing (qemu-img compare, cmp, debugfs + e2fsck -fn): a fast wrong
+# answer is reported as WRONG, never as a pass.
+#
+# Targets (printed PASS/MISS):
+#   convert ≥ 1.0× qemu-img's throughput and ≥ 70 % of the page-cache copy rate; cat ≤ 1.5× debugfs-on-raw;
+#   generalize ≤ 30 ms and flat in image size (1 TiB ≤ 1.25× the 1 GiB time); peak RSS ≤ 32 MiB for every vhdedit
+#   command. Times are wall clock (date +%s%N around the process), peak RSS is /usr/bin/time's %M.
+set -euo pipefail
+export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
+export LC_ALL=C
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+fixtures="$here/fixtures.sh"
+RUNS=${RUNS:-5}
+SIZE_MIB=${SIZE_MIB:-1024}
+OUT=${OUT:-}
+ONLY=${ONLY:-convert,cat,generalize}
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer" >&2; exit 2; }
+[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] && [ $((SIZE_MIB % 8)) -eq 0 ] ||
+  { echo "compare.sh: SIZE_MIB must be a positive multiple of 8" >&2; exit 2; }
+
+log() { printf 'compare.sh: %s\n' "$*" >&2; }
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+# --- tools -----------------------------------------------------------------------------------------------------
+install_missing() {
+  local missing=() pair
+  for pair in /usr/bin/time:time qemu-img:qemu-utils debugfs:e2fsprogs mkfs.ext4:e2fsprogs e2fsck:e2fsprogs \
+    sfdisk:fdisk; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+install_missing
+
+if [ -n "${VHDEDIT:-}" ]; then
+  bin=$VHDEDIT
+else
+  log "building vhdedit (release)"
+  (cd "$repo" && swift build -c release --product vhdedit >&2)
+  bin="$(cd "$repo" && swift build -c release --show-bin-path)/vhdedit"
+fi
+[ -x "$bin" ] || { log "no vhdedit binary at $bin"; exit 2; }
+has_command() { "$bin" "$1" --help >/dev/null 2>&1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vhdedit-compare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- timing ----------------------------------------------------------------------------------------------------
+declare -A TIMES RSS FAILED WRONG
+WARMUP=""
+# timed KEY CMD...: one run of CMD; its wall time (µs) is appended to TIMES[KEY] and its peak RSS (KiB) kept as the
+# maximum in RSS[KEY] (nothing is recorded during the warm-up). Standard output goes to $work/KEY.out (for the
+# checks), standard error to $work/KEY.err.
+timed() {
+  local key=$1 t0 t1 rss
+  shift
+  t0=$(date +%s%N)
+  if ! /usr/bin/time -f %M -o "$work/$key.rss" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
+    FAILED[$key]=1
+    log "$key failed: $*"
+    tail -n 5 "$work/$key.err" | sed 's/^/    /' >&2
+  fi
+  t1=$(date +%s%N)
+  [ -n "$WARMUP" ] && return 0
+  TIMES[$key]+="$(((t1 - t0) / 1000)) "
+  rss=$(tail -n 1 "$work/$key.rss")
+  [[ "$rss" =~ ^[0-9]+$ ]] || rss=0
+  if [ "$rss" -gt "${RSS[$key]:-0}" ]; then RSS[$key]=$rss; fi
+  return 0
+}
+median() {
+  printf '%s\n' $1 | sort -n |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# ab RUN A B: runs the functions A and B (each prepares untimed, then calls `timed`): A first on odd runs,
+# B first on even ones.
+ab() {
+  if [ $(($1 % 2)) -eq 1 ]; then "$2"; "$3"; else "$3"; "$2"; fi
+}
+# rounds FUNCTION: FUNCTION 0 as an unrecorded warm-up, then FUNCTION 1..RUNS.
+rounds() {
+  local run
+  WARMUP=1
+  "$1" 0
+  WARMUP=""
+  for ((run = 1; run <= RUNS; run++)); do "$1" "$run"; done
+}
+
+ms() { awk -v us="$1" 'BEGIN { if (us < 10000) printf "%.1f ms", us / 1000; else if (us < 10000000) printf "%.0f ms", us / 1000; else printf "%.1f s", us / 1e6 }'; }
+mib() { awk -v kib="$1" 'BEGIN { printf "%.1f MiB", kib / 1024 }'; }
+rate() { awk -v us="$1" -v mib="$SIZE_MIB" 'BEGIN { printf "%.0f MiB/s", mib / (us / 1e6) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+ROWS=()
+TARGETS=()
+rss_targets=()
+# row TITLE KEY_OURS KEY_THEIRS THEIR_NAME [throughput]: one line of the table (medians, ratio, peak RSS).
+row() {
+  local title=$1 ours=$2 theirs=$3 name=$4 tp=${5:-} mo mt a b note=""
+  mo=$(median "${TIMES[$ours]:-0}")
+  [ -n "${FAILED[$ours]:-}" ] && note=" **FAILED**"
+  [ -n "${WRONG[$ours]:-}" ] && note=" **WRONG OUTPUT**"
+  mt=$(median "${TIMES[$theirs]:-0}")
+  a="$(ms "$mo")"
+  b="$(ms "$mt")"
+  if [ -n "$tp" ]; then a="$a ($(rate "$mo"))"; b="$b ($(rate "$mt"))"; fi
+  ROWS+=("| $title$note | $a | $name: $b | $(ratio "$mo" "$mt") | $(mib "${RSS[$ours]:-0}") | $(mib "${RSS[$theirs]:-0}") |")
+}
+# check TEXT CONDITION...: a PASS line when CONDITION succeeds, a MISS line otherwise.
+check() {
+  local text=$1
+  shift
+  if "$@"; then TARGETS+=("- PASS: $text"); else TARGETS+=("- **MISS**: $text"); fi
+}
+# broken KEY...: whether any of the keys failed or gave a wrong result.
+broken() {
+  local key
+  for key in "$@"; do if [ -n "${WRONG[$key]:-}${FAILED[$key]:-}" ]; then return 0; fi; done
+  return 1
+}
+unavailable() { log "vhdedit has no $1 command yet: $1 skipped"; ROWS+=("| $1 | not in this build | — | — | — | — |"); }
+
+# --- convert ---------------------------------------------------------------------------------------------------
+clean() { rm -f "$work"/dst.* "$work/copy.raw"; sync; }
+ours_d2r() { clean; timed ours-d2r "$bin" convert "$work/src-dynamic.vhd" "$work/dst.raw" --to raw; }
+qemu_d2r() { clean; timed qemu-d2r qemu-img convert -f vpc -O raw "$work/src-dynamic.vhd" "$work/dst.raw"; }
+ours_r2f() { clean; timed ours-r2f "$bin" convert "$work/src.raw" "$work/dst.vhd" --to fixed; }
+qemu_r2f() {
+  clean
+  timed qemu-r2f qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$work/src.raw" "$work/dst.vhd"
+}
+ours_r2d() { clean; timed ours-r2d "$bin" convert "$work/src.raw" "$work/dst.vhd" --to dynamic; }
+qemu_r2d() {
+  clean
+  timed qemu-r2d qemu-img convert -f raw -O vpc -o subformat=dynamic,force_size=on "$work/src.raw" "$work/dst.vhd"
+}
+page_cache_copy() { clean; timed pagecache dd if="$work/src.raw" of="$work/copy.raw" bs=4M status=none; }
+convert_round() {
+  ab "$1" ours_d2r qemu_d2r
+  ab "$1" ours_r2f qemu_r2f
+  ab "$1" ours_r2d qemu_r2d
+  page_cache_copy
+}
+
+convert_group() {
+  has_command convert || { unavailable convert; return; }
+  log "building a ${SIZE_MIB} MiB mixed-data image"
+  bash "$fixtures" mixed-raw "$work/src.raw" "$SIZE_MIB"
+  bash "$fixtures" vhd "$work/src.raw" "$work/src-dynamic.vhd" dynamic
+  cat "$work/src.raw" "$work/src-dynamic.vhd" >/dev/null # both sources in the page cache
+  log "convert: warm-up + $RUNS runs"
+  rounds convert_round
+  # Our outputs, checked once against the source by qemu-img (outside the timing).
+  local spec to key source
+  local format
+  for spec in raw:d2r:src-dynamic.vhd:raw fixed:r2f:src.raw:vpc dynamic:r2d:src.raw:vpc; do
+    IFS=: read -r to key source format <<<"$spec"
+    rm -f "$work/check.out"
+    if ! "$bin" convert "$work/$source" "$work/check.out" --to "$to" >/dev/null 2>&1 ||
+      ! qemu-img compare -q -f raw -F "$format" "$work/src.raw" "$work/check.out" >/dev/null 2>&1; then
+      WRONG[ours-$key]=1
+      log "convert --to $to: convert failed or qemu-img compare found its output differs from the source"
+    fi
+    rm -f "$work/check.out"
+  done
+  clean
+  local pc mo mt k title
+  pc=$(median "${TIMES[pagecache]}")
+  ROWS+=("| page-cache copy, ${SIZE_MIB} MiB | — | dd bs=4M: $(ms "$pc") ($(rate "$pc")) | — | — | $(mib "${RSS[pagecache]}") |")
+  for spec in "d2r:dynamic VHD → raw" "r2f:raw → fixed VHD" "r2d:raw → dynamic VHD"; do
+    k=${spec%%:*} title=${spec#*:}
+    row "convert $title, ${SIZE_MIB} MiB" "ours-$k" "qemu-$k" qemu-img throughput
+    mo=$(median "${TIMES[ours-$k]}")
+    mt=$(median "${TIMES[qemu-$k]}")
+    if broken "ours-$k"; then
+      TARGETS+=("- **MISS**: convert $title: the command failed or its output was wrong")
+    else
+      check "convert $title: $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
+        le "$mo" "$mt"
+      check "convert $title: $(awk -v a="$mo" -v p="$pc" 'BEGIN { printf "%.0f", 100 * p / a }') % of the page-cache copy rate (target ≥ 70 %)" \
+        le "$mo" "$(awk -v p="$pc" 'BEGIN { print p / 0.7 }')"
+    fi
+    rss_targets+=("ours-$k:convert $title")
+  done
+}
+
+# --- guest images (cat and generalize) -------------------------------------------------------------------------
+guest_ready=""
+guest_images() {
+  if [ -n "$guest_ready" ]; then return; fi
+  log "building the guest images (ext4 by mkfs.ext4 -d in an sfdisk MBR; 1 GiB and 1 TiB dynamic VHDs)"
+  bash "$fixtures" guest-tree "$work/tree"
+  bash "$fixtures" guest-disk "$work/guest-1g.raw" 1G "$work/tree"
+  bash "$fixtures" vhd "$work/guest-1g.raw" "$work/guest-1g.vhd" dynamic
+  dd if="$work/guest-1g.raw" of="$work/guest-1g.part" bs=1M skip=1 conv=sparse status=none
+  rm -f "$work/guest-1g.raw"
+  if wants generalize; then
+    bash "$fixtures" guest-disk "$work/guest-1t.raw" 1T "$work/tree"
+    bash "$fixtures" vhd "$work/guest-1t.raw" "$work/guest-1t.vhd" dynamic
+    rm -f "$work/guest-1t.raw"
+  fi
+  guest_ready=1
+}
+
+# --- cat -------------------------------------------------------------------------------------------------------
+small_file=/etc/motd
+big_file=/usr/share/bench/one-mib.bin
+ours_cat_small() { timed ours-cat-small "$bin" cat "$work/guest-1g.vhd" "$small_file"; }
+debugfs_cat_small() { timed debugfs-cat-small debugfs -R "cat $small_file" "$work/guest-1g.part"; }
+ours_cat_1m() { timed ours-cat-1m "$bin" cat "$work/guest-1g.vhd" "$big_file"; }
+debugfs_cat_1m() { timed debugfs-cat-1m debugfs -R "cat $big_file" "$work/guest-1g.part"; }
+cat_round() {
+  ab "$1" ours_cat_small debugfs_cat_small
+  ab "$1" ours_cat_1m debugfs_cat_1m
+}
+
+cat_group() {
+  has_command cat || { unavailable cat; return; }
+  guest_images
+  log "cat: warm-up + $RUNS runs"
+  rounds cat_round
+  local spec key file mo mt
+  for spec in "small:$small_file" "1m:$big_file"; do
+    key=${spec%%:*} file=${spec#*:}
+    cmp -s "$work/ours-cat-$key.out" "$work/tree$file" || { WRONG[ours-cat-$key]=1; log "vhdedit cat $file: wrong bytes"; }
+    cmp -s "$work/debugfs-cat-$key.out" "$work/tree$file" || log "debugfs cat $file: wrong bytes (baseline suspect)"
+    row "cat $file ($(stat -c %s "$work/tree$file") bytes)" "ours-cat-$key" "debugfs-cat-$key" "debugfs on raw"
+    mo=$(median "${TIMES[ours-cat-$key]}")
+    mt=$(median "${TIMES[debugfs-cat-$key]}")
+    if broken "ours-cat-$key"; then
+      TARGETS+=("- **MISS**: cat $file: the command failed or printed wrong bytes")
+    else
+      check "cat $file: $(ratio "$mo" "$mt") debugfs-on-raw's time (target ≤ 1.5×)" \
+        le "$mo" "$(awk -v b="$mt" 'BEGIN { print 1.5 * b }')"
+    fi
+    rss_targets+=("ours-cat-$key:cat $file")
+  done
+}
+
+# --- generalize ------------------------------------------------------------------------------------------------
+# The DIY pipeline makes the changes `waagent -deprovision` makes on this guest (its waagent.conf sets
+# RegenerateSshHostKeyPair=y and DeleteRootPassword=y): SSH host keys, DHCP leases, hostname (hostname file,
+# sysconfig network, DHCP_HOSTNAME), root password locked, /var/lib/waagent, /var/log/azure, root's history, the
+# agent log, resolv.conf. Its input files are prepared untimed (generous to it).
+diy_script() {
+  local script="$work/diy.debugfs" k
+  printf 'localhost.localdomain' >"$work/diy-hostname"
+  sed 's/^HOSTNAME=.*/HOSTNAME=localhost.localdomain/' "$work/tree/etc/sysconfig/network" >"$work/diy-network"
+  grep -v '^DHCP_HOSTNAME=' "$work/tree/etc/sysconfig/network-scripts/ifcfg-eth0" >"$work/diy-ifcfg"
+  { echo 'root:*LOCK*:14600::::::'; grep -v '^root:' "$work/tree/etc/shadow"; } >"$work/diy-shadow"
+  {
+    for k in rsa ecdsa ed25519; do echo "rm /etc/ssh/ssh_host_${k}_key"; echo "rm /etc/ssh/ssh_host_${k}_key.pub"; done
+    echo "rm /var/lib/dhclient/dhclient-eth0.leases"
+    echo "rmdir /var/lib/dhclient"
+    (cd "$work/tree" && find var/lib/waagent var/log/azure -type f | sed 's|^|rm /|')
+    (cd "$work/tree" && find var/lib/waagent var/log/azure -depth -type d | sed 's|^|rmdir /|')
+    echo "rm /root/.bash_history"
+    echo "rm /var/log/waagent.log"
+    echo "rm /etc/resolv.conf"
+    echo "cd /etc"
+    echo "rm hostname"
+    echo "write $work/diy-hostname hostname"
+    echo "rm shadow"
+    echo "write $work/diy-shadow shadow"
+    echo "sif shadow mode 0100000"
+    echo "cd /etc/sysconfig"
+    echo "rm network"
+    echo "write $work/diy-network network"
+    echo "cd /etc/sysconfig/network-scripts"
+    echo "rm ifcfg-eth0"
+    echo "write $work/diy-ifcfg ifcfg-eth0"
+  } >"$script"
+  {
+    echo 'set -euo pipefail'
+    echo "qemu-img convert -f vpc -O raw '$work/gen-diy.vhd' '$work/gen-diy.raw'"
+    echo "debugfs -w -f '$script' '$work/gen-diy.raw?offset=1048576' >/dev/null"
+    echo "qemu-img convert -f raw -O vpc -o subformat=dynamic,force_size=on '$work/gen-diy.raw' '$work/gen-diy-out.vhd'"
+  } >"$work/diy.sh"
+}
+fresh() { cp --sparse=always -f "$work/$1" "$work/$2"; sync; }
+ours_gen() { fresh guest-1g.vhd gen-ours.vhd; timed ours-gen "$bin" generalize "$work/gen-ours.vhd"; }
+ours_gen_1g() { fresh guest-1g.vhd gen-ours.vhd; timed ours-gen-1g "$bin" generalize "$work/gen-ours.vhd"; }
+ours_gen_1t() { fresh guest-1t.vhd gen-ours-1t.vhd; timed ours-gen-1t "$bin" generalize "$work/gen-ours-1t.vhd"; }
+diy_gen() { rm -f "$work"/gen-diy*; fresh guest-1g.vhd gen-diy.vhd; timed diy-gen bash "$work/diy.sh"; }
+sysprep_gen() {
+  fresh guest-1g.vhd gen-sysprep.vhd
+  timed sysprep-gen virt-sysprep --format vpc -a "$work/gen-sysprep.vhd"
+}
+have_sysprep=""
+generalize_round() {
+  ab "$1" ours_gen diy_gen
+  ab "$1" ours_gen_1t ours_gen_1g
+  if [ -n "$have_sysprep" ]; then ab "$1" ours_gen sysprep_gen; fi
+}
+
+generalize_group() {
+  has_command generalize || { unavailable generalize; return; }
+  guest_images
+  diy_script
+  if command -v virt-sysprep >/dev/null 2>&1; then have_sysprep=1; fi
+  log "generalize: warm-up + $RUNS runs"
+  rounds generalize_round
+  # The last generalized images, checked: files gone, hostname reset, e2fsck -fn clean (qemu-img + debugfs).
+  local spec file key fs bad m1 m1t
+  for spec in gen-ours:ours-gen gen-ours-1t:ours-gen-1t gen-diy-out:diy-gen; do
+    file=${spec%%:*} key=${spec#*:} bad=""
+    qemu-img convert -f vpc -O raw "$work/$file.vhd" "$work/check.raw"
+    fs="$work/check.raw?offset=1048576"
+    debugfs -R "stat /etc/ssh/ssh_host_rsa_key" "$fs" 2>&1 | grep -q "not found" || bad="host key still there;"
+    debugfs -R "stat /var/lib/waagent" "$fs" 2>&1 | grep -q "not found" || bad="$bad /var/lib/waagent still there;"
+    [ "$(debugfs -R "cat /etc/hostname" "$fs" 2>/dev/null | tr -d '\n')" = localhost.localdomain ] ||
+      bad="$bad hostname not reset;"
+    e2fsck -fn "$fs" >/dev/null 2>&1 || bad="$bad e2fsck -fn not clean;"
+    if [ -n "$bad" ]; then WRONG[$key]=1; log "generalize ($file):$bad"; fi
+    rm -f "$work/check.raw"
+  done
+  row "generalize, 1 GiB dynamic VHD" ours-gen diy-gen "DIY qemu-img + debugfs -w"
+  if [ -n "$have_sysprep" ]; then
+    row "generalize, 1 GiB dynamic VHD" ours-gen sysprep-gen "virt-sysprep"
+  else
+    ROWS+=("| generalize vs virt-sysprep | — | not installed (libguestfs) | — | — | — |")
+  fi
+  row "generalize, 1 TiB virtual dynamic VHD" ours-gen-1t ours-gen-1g "vhdedit on 1 GiB"
+  m1=$(median "${TIMES[ours-gen-1g]}")
+  m1t=$(median "${TIMES[ours-gen-1t]}")
+  if broken ours-gen ours-gen-1t; then
+    TARGETS+=("- **MISS**: generalize: the command failed or the result was wrong")
+  else
+    check "generalize 1 GiB: $(ms "$m1") (target ≤ 30 ms)" le "$m1" 30000
+    check "generalize 1 TiB: $(ms "$m1t") (target ≤ 30 ms)" le "$m1t" 30000
+    check "generalize flat in size: 1 TiB takes $(ratio "$m1t" "$m1") the 1 GiB time (target ≤ 1.25×)" \
+      le "$m1t" "$(awk -v b="$m1" 'BEGIN { print 1.25 * b }')"
+  fi
+  rss_targets+=("ours-gen:generalize 1 GiB" "ours-gen-1t:generalize 1 TiB")
+}
+
+if wants convert; then convert_group; fi
+if wants cat; then cat_group; fi
+if wants generalize; then generalize_group; fi
+
+for entry in "${rss_targets[@]}"; do
+  key=${entry%%:*} title=${entry#*:}
+  check "peak RSS of vhdedit $title: $(mib "${RSS[$key]:-0}") (target ≤ 32 MiB)" le "${RSS[$key]:-0}" 32768
+done
+
+# --- report ----------------------------------------------------------------------------------------------------
+report() {
+  echo "## vhdedit compared ($(date -u +%Y-%m-%d), RUNS=$RUNS medians, SIZE_MIB=$SIZE_MIB)"
+  echo
+  echo "Machine: $(nproc) vCPU ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, Linux $(uname -r)"
+  echo "Tools: $(qemu-img --version | head -1); $(debugfs -V 2>&1 | head -1); $(swift --version 2>/dev/null | head -1 || echo swift: n/a); vhdedit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo
+  echo "| Operation | vhdedit | Other tool | vhdedit/other (time) | vhdedit peak RSS | other peak RSS |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "Targets:"
+  echo
+  printf '%s\n' "${TARGETS[@]}"
+}
+report
+if [ -n "$OUT" ]; then report >"$OUT"; log "wrote $OUT"; fi
