@@ -8,7 +8,9 @@ import _TestSupport
 /// `e2fsck -fn` clean, and that a read-only open in between changes no byte.
 @Suite(.serialized) struct ProcessCrashTests {
     static let environment = ["SOURCE_DATE_EPOCH": "1700000000", "E2FSPROGS_FAKE_TIME": "1700000000"]
-    static let killPointLimit = 60
+    /// Kill points per run: 24 by default (the suite stays fast on a shared machine), more with
+    /// `VHDEDIT_CRASH_POINTS=N` (e.g. 1000 for every call of the run).
+    static let killPointLimit = ProcessInfo.processInfo.environment["VHDEDIT_CRASH_POINTS"].flatMap { Int($0) } ?? 24
 
     /// An 8 MiB ext4 filesystem with a small tree, raw or wrapped by qemu-img as a dynamic VHD.
     func makeImage(in dir: TemporaryDirectory, format: String) throws -> String {
@@ -93,6 +95,8 @@ import _TestSupport
             #expect(check.status == 0, "killed at \(point): e2fsck -fn: \(check.output)")
         }
         #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
+        let total = counts.values.reduce(0, +)
+        print("put on \(format): \(total) mutating calls \(counts), \(points.count) kill points, \(outcomes)")
     }
 
     /// `convert --force` over an existing destination, killed at every mutating call: the destination is the
