@@ -4,4 +4,6 @@ import Benchmark
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.maxDuration = .seconds(3)
     registerBlockIOBenchmarks()
+    registerDiskLayoutBenchmarks()
+    registerExt4Benchmarks()
 }
