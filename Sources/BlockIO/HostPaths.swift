@@ -44,6 +44,7 @@ enum HostPaths {
     /// `name` inside `folder`, unless `name` is absolute.
     static func join(_ folder: String, _ name: String) -> String {
         if name.hasPrefix("/") { return name }
+        if folder == "." { return name }
         return folder == "/" ? "/" + name : folder + "/" + name
     }
 

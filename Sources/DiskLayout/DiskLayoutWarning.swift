@@ -38,6 +38,8 @@ public struct DiskLayoutWarning: Hashable, Sendable, Codable, CustomStringConver
         public static let outsideUsableArea = Code("outsideUsableArea")
         /// A GPT partition entry is malformed (last LBA before first LBA).
         public static let badEntry = Code("badEntry")
+        /// The table has more partitions than are probed (``PartitionedDisk/maximumProbedPartitions``).
+        public static let tooManyPartitionsToProbe = Code("tooManyPartitionsToProbe")
         /// libblkid found more than one filesystem signature in a partition.
         public static let ambiguousFilesystem = Code("ambiguousFilesystem")
     }

@@ -10,6 +10,10 @@ public import BlockIO
 /// // root.device is a SliceDevice of image.device holding ext4
 /// ```
 public struct PartitionedDisk {
+    /// The most partitions probed with libblkid (Linux's own limit per disk); later ones are listed, not probed,
+    /// so that a hostile table of thousands of overlapping entries cannot make a probe read gigabytes.
+    public static let maximumProbedPartitions = 256
+
     /// The disk.
     public let device: any BlockDevice
     /// The partition table.
@@ -46,20 +50,29 @@ public struct PartitionedDisk {
         if table.kind == .unpartitioned {
             volumes.append(Volume(partition: nil, device: device, filesystem: try probe(device, partition: nil)))
         } else {
+            var probed = 0
             for partition in table.partitions {
                 guard partition.kind != .mbrExtended else {
                     volumes.append(Volume(partition: partition, device: nil, filesystem: nil))
                     continue
                 }
+                let slice: SliceDevice
                 do throws(DiskLayoutError) {
-                    let slice = try partition.slice(of: device)
-                    volumes.append(
-                        Volume(
-                            partition: partition, device: slice,
-                            filesystem: try probe(slice, partition: partition.number)))
+                    slice = try partition.slice(of: device)
                 } catch where error.code == .partitionOutOfBounds {
                     volumes.append(Volume(partition: partition, device: nil, filesystem: nil, openError: error))
+                    continue
                 }
+                if probed == maximumProbedPartitions {
+                    warnings.append(
+                        DiskLayoutWarning(
+                            .tooManyPartitionsToProbe,
+                            "more than \(maximumProbedPartitions) partitions; from here on they are listed but not probed",
+                            partition: partition.number, offset: partition.entryOffset))
+                }
+                let outcome = probed < maximumProbedPartitions ? try probe(slice, partition: partition.number) : nil
+                probed += 1
+                volumes.append(Volume(partition: partition, device: slice, filesystem: outcome))
             }
         }
         return PartitionedDisk(device: device, table: table, volumes: volumes, warnings: warnings)

@@ -63,7 +63,7 @@ public enum RootSelector {
             throw DiskLayoutError(
                 .noRootCandidate,
                 "the only Linux filesystems look like /boot (\(candidates.map(summary).joined(separator: "; "))); "
-                    + "the root is probably inside the \(describe(lvm.filesystem)) on \(lvm.displayName), which "
+                    + "the root is probably inside the \(containerName(lvm)) on \(lvm.displayName), which "
                     + "vhdedit cannot open; choose a partition with --partition N if one is the root",
                 candidates: candidates.compactMap(\.number))
         }
@@ -153,12 +153,19 @@ public enum RootSelector {
             || volume.partition.map { $0.role == .linuxLVM || $0.role == .linuxRAID } ?? false
     }
 
+    /// "LVM physical volume" or "RAID member", from the signature or else the type code.
+    private static func containerName(_ volume: Volume) -> String {
+        let raid = volume.signature?.type == "linux_raid_member" || volume.partition?.role == .linuxRAID
+        let kind = raid ? "RAID member" : "LVM physical volume"
+        return volume.signature.map { "\(kind) (\($0.type))" } ?? "\(kind) (by its partition type)"
+    }
+
     private static func noCandidate(in disk: PartitionedDisk) -> DiskLayoutError {
         let holdings = disk.volumes.map { "\($0.displayName): \(describe($0.filesystem))" }
         var message = "no partition holds a Linux filesystem that could be the root ("
             + (holdings.isEmpty ? "the table is empty" : holdings.joined(separator: "; ")) + ")"
         if let lvm = disk.volumes.first(where: isLVMOrRAID) {
-            message += "; the root is probably inside the \(describe(lvm.filesystem)) on \(lvm.displayName), "
+            message += "; the root is probably inside the \(containerName(lvm)) on \(lvm.displayName), "
                 + "which vhdedit cannot open"
         }
         return DiskLayoutError(.noRootCandidate, message)

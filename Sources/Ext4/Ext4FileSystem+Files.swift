@@ -188,9 +188,23 @@ extension Ext4FileSystem {
     /// the new end, growing adds a hole.
     public func truncate(_ path: GuestPath, to size: UInt64) throws(Ext4Error) {
         try requireWritable(path)
-        let (ino, _) = try regularFile(path)
+        let (ino, original) = try regularFile(path)
         do throws(Ext4Error) {
-            try handle.setSize(ino, to: size)
+            if original.hasInlineData {
+                // libext2fs cannot cut inline data at a partial block: rewrite the (small) contents instead.
+                var bytes = try handle.readFile(ino, limit: Int(original.size))
+                if UInt64(bytes.count) > size { bytes.removeLast(bytes.count - Int(size)) }
+                var sent = false
+                let grow = size > UInt64(bytes.count) ? size - UInt64(bytes.count) : 0
+                try handle.replaceData(ino) { () throws(Ext4Error) -> [UInt8]? in
+                    if sent { return nil }
+                    sent = true
+                    return bytes
+                }
+                if grow > 0 { try handle.setSize(ino, to: size) }
+            } else {
+                try handle.setSize(ino, to: size)
+            }
             var record = try handle.readInode(ino)
             record.setTimes(modification: timestamp, change: timestamp)
             try handle.writeInode(ino, record)

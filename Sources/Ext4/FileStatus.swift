@@ -99,6 +99,14 @@ public struct DirectoryEntry: Sendable, Hashable {
     public var kind: FileKind
     /// The inode's status (lstat: links are not followed).
     public var status: FileStatus
+
+    public init(name: GuestName, path: GuestPath, inode: UInt32, kind: FileKind, status: FileStatus) {
+        self.name = name
+        self.path = path
+        self.inode = inode
+        self.kind = kind
+        self.status = status
+    }
 }
 
 /// Owner and mode for a file or directory an operation creates or replaces.

@@ -64,6 +64,7 @@ struct InodeRecord {
     }
 
     var isDirectory: Bool { cext2fs_s_isdir(UInt32(mode)) != 0 }
+    var hasInlineData: Bool { flags & UInt32(EXT4_INLINE_DATA_FL) != 0 }
     var isRegular: Bool { cext2fs_s_isreg(UInt32(mode)) != 0 }
     var isSymlink: Bool { cext2fs_s_islnk(UInt32(mode)) != 0 }
 }
@@ -433,6 +434,8 @@ final class Ext2Handle {
                 if dirent.pointee.inode == 0 { return 0 }
                 let length = Int(ext2fs_dirent_name_len(dirent))
                 let name = withUnsafeBytes(of: &dirent.pointee.name) { Array($0.prefix(length)) }
+                // Inline directories report their synthesized '.' and '..' as ordinary entries.
+                if name == [0x2E] || name == [0x2E, 0x2E] { return 0 }
                 box.entries.append(RawDirectoryEntry(
                     name: name, inode: dirent.pointee.inode, fileType: UInt8(ext2fs_dirent_file_type(dirent))))
                 return 0
@@ -453,7 +456,9 @@ final class Ext2Handle {
         let rc = withExtendedLifetime(box) {
             ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
                 guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
-                guard entry == Int32(DIRENT_DOT_DOT_FILE) else { return 0 }
+                let length = Int(ext2fs_dirent_name_len(dirent))
+                let isDotDot = length == 2 && withUnsafeBytes(of: &dirent.pointee.name) { $0[0] == 0x2E && $0[1] == 0x2E }
+                guard entry == Int32(DIRENT_DOT_DOT_FILE) || isDotDot else { return 0 }
                 let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
                 dirent.pointee.inode = box.newParent
                 box.changed = true
@@ -557,7 +562,9 @@ final class Ext2Handle {
         try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
         var closed = false
         defer { if !closed { _ = ext2fs_file_close(file) } }
-        try check(ext2fs_file_set_size2(file, 0), "truncate inode \(ino)")
+        var initial: UInt64 = 0
+        try check(ext2fs_file_get_lsize(file, &initial), "read the size of inode \(ino)")
+        if initial != 0 { try check(ext2fs_file_set_size2(file, 0), "truncate inode \(ino)") }
         let block = blockSize
         var position: UInt64 = 0
         var pending: [UInt8] = []
@@ -589,7 +596,13 @@ final class Ext2Handle {
             try writeOut(pending[...], at: position)
             position += UInt64(pending.count)
         }
-        try check(ext2fs_file_set_size2(file, ext2_off64_t(position)), "set the size of inode \(ino)")
+        // Writes already grew the size; set it only for trailing holes (never for inline data, where
+        // libext2fs's set_size cannot zero a partial block).
+        var current: UInt64 = 0
+        try check(ext2fs_file_get_lsize(file, &current), "read the size of inode \(ino)")
+        if current != position {
+            try check(ext2fs_file_set_size2(file, ext2_off64_t(position)), "set the size of inode \(ino)")
+        }
         closed = true
         try check(ext2fs_file_close(file), "finish writing inode \(ino)")
         return position

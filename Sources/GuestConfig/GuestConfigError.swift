@@ -51,8 +51,13 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
 
     public var description: String {
         var text = ""
-        if let path { text += path; text += line.map { ":\($0)" } ?? ""; text += ": " }
-        else if let line { text += "line \(line): " }
+        if let path {
+            text += path
+            text += line.map { ":\($0)" } ?? ""
+            text += ": "
+        } else if let line {
+            text += "line \(line): "
+        }
         if let field { text += "\(field): " }
         text += message
         if let offset { text += " (at byte offset \(offset))" }

@@ -8,7 +8,9 @@ enum CommandRegistry {
         // DiskLayout
         PartitionsCommand.self,
         // Ext4
+        LsCommand.self, CatCommand.self, StatCommand.self, GetCommand.self, PutCommand.self, RmCommand.self, MkdirCommand.self, SymlinkCommand.self, ChmodCommand.self, ChownCommand.self, EditCommand.self,
         // GuestConfig
         // ImagePrep
+        InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
     ]
 }

@@ -23,7 +23,7 @@ struct ConvertCommand: ParsableCommand {
         case raw, fixed, dynamic
     }
 
-    @Option(help: "Output format: raw, fixed or dynamic.")
+    @Option(help: ArgumentHelp("Output format.", valueName: "raw|fixed|dynamic"))
     var to: Target
 
     @Flag(help: "Round the virtual size up to a whole MiB (Azure requires it).")

@@ -20,10 +20,10 @@ struct CreateCommand: ParsableCommand {
     @Argument(help: "The image to create (must not exist unless --force).")
     var destination: String
 
-    @Option(help: "Virtual size, e.g. 64M, 2G, 1T or a byte count.")
+    @Option(help: ArgumentHelp("Virtual size, e.g. 64M, 2G, 1T or a byte count.", valueName: "size"))
     var size: ByteCountArgument?
 
-    @Option(help: "fixed or dynamic (default dynamic).")
+    @Option(help: ArgumentHelp("VHD type (default dynamic).", valueName: "fixed|dynamic"))
     var to: Kind?
 
     @Option(help: "Create a differencing disk over this VHD.")

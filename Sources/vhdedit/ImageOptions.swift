@@ -21,11 +21,7 @@ struct ImageOptions: ParsableArguments {
     }
 
     /// Opens the image and chooses the volume to work in (the `--partition` one, or the detected Linux root).
-    ///
-    /// - Returns: the open image (keep it alive while using the volume: it holds the lock) and the selection.
-    func openVolume(writable: Bool = false) throws -> (image: DiskImage, root: RootSelection) {
-        let opened = try DiskImage.open(path: image, writable: writable)
-        let disk = try PartitionedDisk.inspect(opened.device)
-        return (opened, try RootSelector.select(in: disk, partition: partition))
+    func openVolume(writable: Bool = false) throws -> ImageVolume {
+        try ImageVolume.open(path: image, writable: writable, partition: partition)
     }
 }

@@ -8,10 +8,11 @@ struct PartitionsCommand: ParsableCommand {
         commandName: "partitions",
         abstract: "Show the partition table (MBR or GPT), each partition's filesystem and the Linux root.",
         discussion: """
-            Reads the MBR (with logical partitions) or GPT (falling back to the backup header, with a warning),
-            identifies each partition's filesystem with libblkid (TYPE, UUID, LABEL, VERSION, USAGE) and names
-            the partition later commands use by default (with --partition N: checks that N can be used).
-            Works the same on raw and every VHD type.
+            Reads the MBR (with logical partitions) or GPT (falling back to the backup header, with a \
+            warning), identifies each partition's filesystem with libblkid (TYPE, UUID, LABEL, VERSION, USAGE) \
+            and names the Linux root later commands use by default; with --partition N it checks that N can \
+            be used instead. Works the same on raw and every VHD type.
+
             Examples:
               vhdedit partitions disk.vhd
               vhdedit partitions disk.raw --json

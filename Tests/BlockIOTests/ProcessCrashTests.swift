@@ -94,4 +94,42 @@ import _TestSupport
         }
         #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
     }
+
+    /// `convert --force` over an existing destination, killed at every mutating call: the destination is the
+    /// old file or a complete conversion (written under a temporary name, renamed when complete).
+    @Test(.enabled(if: CrashHarness.available(subcommand: "convert")), arguments: ["dynamic", "fixed"])
+    func aKilledConvertLeavesTheOldDestinationOrACompleteOne(format: String) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-crash")
+        let source = try makeImage(in: dir, format: "raw")
+        let destination = dir.file("out.vhd")
+        let old = dir.file("old.vhd")
+        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=dynamic", old, "1M"])
+        try FileManager.default.copyItem(atPath: old, toPath: destination)
+        let oldDigest = try FileDigest.sha256(old)
+        let arguments = ["convert", source, destination, "--to", format, "--force"]
+        let counts = try CrashHarness.countCalls(arguments, environment: Self.environment)
+        let points = CrashHarness.killPoints(counts, limit: 30)
+        var outcomes = (old: 0, new: 0)
+        var leftovers = 0
+        for point in points {
+            try? FileManager.default.removeItem(atPath: destination)
+            try FileManager.default.copyItem(atPath: old, toPath: destination)
+            try CrashHarness.run(arguments, killedAt: point, environment: Self.environment)
+            if try FileDigest.sha256(destination) == oldDigest {
+                outcomes.old += 1
+            } else {
+                let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination])
+                #expect(compare.status == 0, "killed at \(point): destination is neither old nor complete: \(compare.output)")
+                outcomes.new += 1
+            }
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            for name in names where name.hasSuffix(".tmp") {
+                leftovers += 1
+                try FileManager.default.removeItem(atPath: dir.file(name))
+            }
+        }
+        #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
+        // A kill leaves the temporary file behind (nothing can remove it); it never replaces the destination.
+        print("convert --to \(format): \(points.count) kill points, \(outcomes), \(leftovers) temporary files left")
+    }
 }

@@ -35,7 +35,7 @@ import _TestSupport
         try VHDFixture.qemuWrite(path, pattern: 0x77, offset: virtualSize - 512, length: 512)
 
         let expected = try VHDFixture.qemuRaw(path, in: dir)
-        let image = try DiskImage.open(path: path)
+        let image = try VHDFixture.open(path: path)
         #expect(image.format == testCase.format)
         #expect(image.device.size == virtualSize)
         #expect(image.warnings.isEmpty)
@@ -48,7 +48,7 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         let path = dir.file("d64.vhd")
         try VHDFixture.qemuCreate(path, size: "64M")
-        let image = try DiskImage.open(path: path)
+        let image = try VHDFixture.open(path: path)
         let structure = try #require(image.vhd?.structure)
         #expect(structure.footer.currentSize == 67_125_248)
         #expect(structure.footer.originalSize == 67_125_248)
@@ -74,7 +74,7 @@ import _TestSupport
             let offset = UInt64.random(in: 0...((size - length) / 512), using: &generator) * 512
             try VHDFixture.qemuWrite(path, pattern: UInt8(index * 17 + 1), offset: offset, length: length)
         }
-        let image = try DiskImage.open(path: path)
+        let image = try VHDFixture.open(path: path)
         #expect(try VHDFixture.readAll(image.device) == VHDFixture.qemuRaw(path, in: dir))
     }
 }

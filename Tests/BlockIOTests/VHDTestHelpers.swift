@@ -5,6 +5,20 @@ import _TestSupport
 /// Fixture builders and oracles for the VHD tests: images come from qemu-img/qemu-io, answers from
 /// `qemu-img convert`, `qemu-img compare`, `qemu-img info` and `vhdiinfo`.
 enum VHDFixture {
+    /// `DiskImage.open`, retried for a moment on `inUse`: while a parallel test spawns a tool, the child process
+    /// briefly holds copies of this process's descriptors (and so their flock) until it execs.
+    static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
+        var attempt = 0
+        while true {
+            do {
+                return try DiskImage.open(path: path, writable: writable)
+            } catch where error.code == .inUse && attempt < 20 {
+                attempt += 1
+                usleep(25_000)
+            }
+        }
+    }
+
     /// `qemu-img create -f vpc [-o options] path size`.
     static func qemuCreate(_ path: String, size: String, options: String? = nil) throws {
         var arguments = ["qemu-img", "create", "-q", "-f", "vpc"]

@@ -28,7 +28,7 @@ import _TestSupport
         try VHDFixture.qemuWrite(path, pattern: 0x11, offset: 1 << 20, length: 8192)
         var model = try VHDFixture.qemuRaw(path, in: dir)
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try Self.randomWrites(image.device, model: &model, count: 40, seed: 1)
             #expect(try VHDFixture.readAll(image.device) == model)
             try image.commit()
@@ -36,7 +36,7 @@ import _TestSupport
         // qemu reads what the model holds.
         #expect(try VHDFixture.qemuRaw(path, in: dir) == model)
         // Reopened, we read the same; both footers identical, checksums valid.
-        let reopened = try DiskImage.open(path: path)
+        let reopened = try VHDFixture.open(path: path)
         #expect(reopened.warnings.isEmpty)
         #expect(try VHDFixture.readAll(reopened.device) == model)
         let length = try VHDFixture.length(path)
@@ -50,7 +50,7 @@ import _TestSupport
         try ImageCreator.create(.dynamic(size: 5 << 20), at: path)
         var model = [UInt8](repeating: 0, count: 5 << 20)
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try Self.randomWrites(image.device, model: &model, count: 30, seed: 2)
             try image.commit()
         }
@@ -64,7 +64,7 @@ import _TestSupport
         try VHDFixture.qemuCreate(path, size: "8M")
         let before = try FileDigest.sha256(path)
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try image.device.write(at: 3 << 20, bytes: [UInt8](repeating: 0, count: 1 << 20))
             try image.device.write(at: 100, bytes: [0, 0, 0])
             try image.device.flush()
@@ -79,7 +79,7 @@ import _TestSupport
         let path = dir.file("d64.vhd")
         try VHDFixture.qemuCreate(path, size: "64M")
         do {
-            let image = try DiskImage.open(path: path, writable: true)
+            let image = try VHDFixture.open(path: path, writable: true)
             try image.device.write(at: 3 << 20 + 512, bytes: [UInt8](repeating: 0xAB, count: 4096))
             try image.device.write(at: 0, bytes: [UInt8](repeating: 0xCD, count: 512))
             let table = try #require((image.device as? DynamicVHD)?.allocationTable)
@@ -107,7 +107,7 @@ import _TestSupport
         let childPath = dir.file("child.vhd")
         try ImageCreator.create(.differencing(parent: parentPath), at: childPath)
         do {
-            let child = try DiskImage.open(path: childPath, writable: true)
+            let child = try VHDFixture.open(path: childPath, writable: true)
             #expect(child.format == .vhdDifferencing)
             #expect(try VHDFixture.readAll(child.device) == model)
             try Self.randomWrites(child.device, model: &model, count: 30, seed: 3)
@@ -118,12 +118,29 @@ import _TestSupport
             try child.commit()
         }
         #expect(try FileDigest.sha256(parentPath) == parentDigest)
-        let reopened = try DiskImage.open(path: childPath)
+        let reopened = try VHDFixture.open(path: childPath)
         #expect(try VHDFixture.readAll(reopened.device) == model)
         // Flattened by us, read by qemu.
         let flat = dir.file("flat.vhd")
         try ImageConverter.convert(source: childPath, destination: flat, options: .init(format: .dynamic))
         #expect(try VHDFixture.qemuRaw(flat, in: dir) == model)
+        // qemu opens the child alone (as a dynamic disk, without its parent): the sectors the bitmaps mark as
+        // present read the same through qemu, and the size matches.
+        #expect(try VHDFixture.qemuVirtualSize(childPath) == UInt64(model.count))
+        let qemuChild = try VHDFixture.qemuRaw(childPath, in: dir)
+        let dynamic = try #require(reopened.device as? DynamicVHD)
+        let bitmapSize = Int(try #require(reopened.vhd?.structure.header?.bitmapSize))
+        var checkedSectors = 0
+        for (index, entry) in dynamic.allocationTable.entries.enumerated() where entry != 0xFFFF_FFFF {
+            let bitmap = SectorBitmap(parsing: try VHDFixture.bytes(childPath, at: UInt64(entry) * 512, count: bitmapSize))
+            for sector in 0..<4096 where bitmap.isSet(sector) {
+                let start = index * (2 << 20) + sector * 512
+                guard start < model.count else { break }
+                #expect(qemuChild[start..<start + 512] == model[start..<start + 512])
+                checkedSectors += 1
+            }
+        }
+        #expect(checkedSectors > 100)
         // libvhdi reads the child's metadata: its parent id is the parent's id.
         let info = try ExternalTool.check(["vhdiinfo", childPath]).output
         #expect(info.contains("Parent identifier\t: \(try #require(reopened.vhd?.parent?.structure.footer.uniqueID))"))
@@ -139,7 +156,7 @@ import _TestSupport
         for level in 1...3 {
             let child = dir.file("level\(level).vhd")
             try ImageCreator.create(.differencing(parent: parent), at: child)
-            let image = try DiskImage.open(path: child, writable: true)
+            let image = try VHDFixture.open(path: child, writable: true)
             let offset = level * 1_000_000 + 3
             let bytes = [UInt8](repeating: UInt8(level * 40), count: 700_000)
             try image.device.write(at: UInt64(offset), bytes: bytes)
@@ -147,7 +164,7 @@ import _TestSupport
             try image.commit()
             parent = child
         }
-        let top = try DiskImage.open(path: parent)
+        let top = try VHDFixture.open(path: parent)
         #expect(top.vhd?.chain.count == 4)
         #expect(try VHDFixture.readAll(top.device) == model)
         let raw = dir.file("top.raw")
@@ -197,7 +214,7 @@ import _TestSupport
             } catch {
                 #expect(error.message == "injected crash")
             }
-            var reopened: DiskImage? = try DiskImage.open(path: path)
+            var reopened: DiskImage? = try VHDFixture.open(path: path)
             let contents = try VHDFixture.readAll(try #require(reopened).device)
             #expect(contents == old || contents == new, "after \(allowed) writes")
             if finished { #expect(contents == new) }
@@ -210,11 +227,11 @@ import _TestSupport
             reopened = nil
             // Opened for writing again, a later write still works and lands in a valid image.
             do {
-                let writer = try DiskImage.open(path: path, writable: true)
+                let writer = try VHDFixture.open(path: path, writable: true)
                 try writer.device.write(at: 3 << 20, bytes: [9, 9, 9])
                 try writer.commit()
             }
-            let final = try DiskImage.open(path: path)
+            let final = try VHDFixture.open(path: path)
             #expect(final.warnings.isEmpty)
             #expect(try final.device.read(at: 3 << 20, count: 3) == [9, 9, 9])
         }

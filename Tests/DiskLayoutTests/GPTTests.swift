@@ -138,3 +138,43 @@ import _TestSupport
         #expect(GUID("not-a-guid") == nil)
     }
 }
+
+/// The same table read from the raw disk and from qemu-img's dynamic and fixed VHD conversions of it.
+@Suite struct ImageTypeTests {
+    static func summary(_ table: PartitionTable) -> [String] {
+        table.partitions.map {
+            "\($0.number) \($0.kind) \($0.firstSector)+\($0.sectorCount) \($0.type.code) \($0.name ?? "-") "
+                + "\($0.uniqueGUID?.description ?? "-") \($0.isBootable)"
+        } + table.warnings.map(\.description)
+    }
+
+    @Test(
+        .enabled(
+            if: DiskFixture.dynamicVHDSupported,
+            "DiskImage cannot open VHD on this branch yet (the vhd branch adds it); enabled automatically after the merge"),
+        arguments: ["gpt", "mbr"])
+    func tableAndRootAreTheSameOnRawDynamicAndFixed(kind: String) throws {
+        let fixture: DiskFixture
+        if kind == "gpt" {
+            fixture = try GPTTests.makeGPT()
+        } else {
+            fixture = try DiskFixture(sizeMiB: 32)
+            try fixture.sfdisk(MBRTests.logicalScript)
+        }
+        let start = UInt64(try fixture.sfdiskPartitions()[kind == "gpt" ? 3 : 5]!["start"] as! Int)
+        try fixture.place(["mkfs.ext4", "-q", "-F", "-L", "vhdroot"], sizeMiB: 4, atSector: start)
+        let raw = try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device)
+        let rawRoot = try RootSelector.select(in: raw)
+        #expect(rawRoot.volume.signature?.label == "vhdroot")
+        for subformat in ["dynamic", "fixed"] {
+            let image = try DiskImage.open(path: try fixture.vhd(subformat))
+            #expect(image.format == (subformat == "dynamic" ? .vhdDynamic : .vhdFixed))
+            let disk = try PartitionedDisk.inspect(image.device)
+            #expect(Self.summary(disk.table) == Self.summary(raw.table), "\(subformat)")
+            let root = try RootSelector.select(in: disk)
+            #expect(root.volume.number == rawRoot.volume.number)
+            #expect(root.volume.signature == rawRoot.volume.signature)
+            #expect(try root.device.read(at: 1024, count: 1024) == (try rawRoot.device.read(at: 1024, count: 1024)))
+        }
+    }
+}

@@ -64,18 +64,27 @@ final class Ext4Fixture: @unchecked Sendable {
         return try Ext4FileSystem(device: disk.device, writable: writable, clock: clock)
     }
 
-    /// Opens writable, runs `body`, closes (writing metadata back).
-    func edit(_ body: (Ext4FileSystem) throws -> Void) throws {
-        let fs = try open(writable: true)
+    /// Opens writable, runs `body`, closes the filesystem (writing metadata back) and commits the image's
+    /// edit journal.
+    func edit(clock: Int64 = 1_600_000_000, _ body: (Ext4FileSystem) throws -> Void) throws {
+        let disk = try DiskImage.open(path: image, writable: true)
+        let fs = try Ext4FileSystem(device: disk.device, writable: true, clock: clock)
         try body(fs)
         try fs.close()
+        try disk.commit()
     }
 
     func debugfs(_ request: String) throws -> String { try Fixtures.debugfs(image, request) }
 
-    /// `debugfs -R "cat PATH"` as bytes.
+    /// `debugfs -R "cat PATH"` as bytes, cut at the size `debugfs stat` reports (debugfs cat prints the
+    /// whole 60-byte inline area of an inline-data file).
     func debugfsCat(_ path: String) throws -> [UInt8] {
-        [UInt8](try ExternalTool.check(["debugfs", "-R", "cat \"\(path)\"", image]).stdout)
+        let bytes = [UInt8](try ExternalTool.check(["debugfs", "-R", "cat \"\(path)\"", image]).stdout)
+        let stat = try debugfs("stat \"\(path)\"")
+        guard let range = stat.range(of: "Size: "),
+            let size = Int(stat[range.upperBound...].prefix { $0.isNumber })
+        else { return bytes }
+        return Array(bytes.prefix(size))
     }
 
     /// `debugfs ls -p` of `path`: name → (inode, mode, uid, gid).
@@ -83,7 +92,7 @@ final class Ext4Fixture: @unchecked Sendable {
         var out: [String: (UInt32, String, UInt32, UInt32)] = [:]
         for line in try debugfs("ls -p \"\(path)\"").split(separator: "\n") {
             let fields = line.split(separator: "/", omittingEmptySubsequences: false)
-            guard fields.count >= 6, let ino = UInt32(fields[1]) else { continue }
+            guard fields.count >= 6, let ino = UInt32(fields[1]), ino != 0 else { continue }  // 0: an empty slot
             let name = String(fields[5])
             if name == "." || name == ".." { continue }
             out[name] = (ino, String(fields[2]), UInt32(fields[3]) ?? 0, UInt32(fields[4]) ?? 0)

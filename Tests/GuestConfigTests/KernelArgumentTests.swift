@@ -1,5 +1,6 @@
 import _TestSupport
 import Testing
+
 @testable import GuestConfig
 
 @Suite("Kernel argument rules")
@@ -25,7 +26,8 @@ struct KernelArgumentTests {
         #expect(try apply("ro crashkernel=256M quiet", remove: ["crashkernel=auto"]) == "ro crashkernel=256M quiet")
         #expect(try apply("ro crashkernel=256M quiet", remove: ["crashkernel"]) == "ro quiet")
         #expect(
-            try apply("showopts libata.atapi_enabled=0 reserve=0x1f0,0x8 vga=0x314",
+            try apply(
+                "showopts libata.atapi_enabled=0 reserve=0x1f0,0x8 vga=0x314",
                 remove: ["libata.atapi_enabled=0", "reserve=0x1f0,0x8"]) == "showopts vga=0x314")
     }
 
@@ -47,7 +49,9 @@ struct KernelArgumentTests {
     }
 
     @Test func argumentsForInitAreNotTouched() throws {
-        #expect(try apply("ro quiet -- single quiet", add: ["rootdelay=300"], remove: ["quiet"]) == "ro rootdelay=300 -- single quiet")
+        #expect(
+            try apply("ro quiet -- single quiet", add: ["rootdelay=300"], remove: ["quiet"])
+                == "ro rootdelay=300 -- single quiet")
     }
 
     @Test func badArgumentsAreRejected() {
@@ -57,7 +61,9 @@ struct KernelArgumentTests {
     }
 
     @Test func additionsWinOverRemovalsAndConflictsAreRejected() throws {
-        #expect(try apply("console=tty1 console=ttyS0 ro", add: ["console=ttyS0"], remove: ["console"]) == "console=ttyS0 ro")
+        #expect(
+            try apply("console=tty1 console=ttyS0 ro", add: ["console=ttyS0"], remove: ["console"])
+                == "console=ttyS0 ro")
         #expect(try apply("rootdelay=10 ro", add: ["rootdelay=300"], remove: ["rootdelay"]) == "ro rootdelay=300")
         #expect(throws: GuestConfigError.self) { try KernelArgumentEdit(add: ["rootdelay=10", "rootdelay=300"]) }
         #expect(try KernelArgumentEdit(add: ["quiet", "quiet"]).additions.count == 1)
@@ -74,8 +80,10 @@ struct KernelArgumentTests {
 
     @Test func randomEditsAreIdempotent() throws {
         var rng = SeededGenerator(seed: 7)
-        let pool = ["ro", "quiet", "rhgb", "console=tty1", "console=ttyS0", "rootdelay=10", "rootdelay=300",
-            "crashkernel=auto", "net.ifnames=0", "splash"]
+        let pool = [
+            "ro", "quiet", "rhgb", "console=tty1", "console=ttyS0", "rootdelay=10", "rootdelay=300",
+            "crashkernel=auto", "net.ifnames=0", "splash",
+        ]
         for _ in 0..<300 {
             let line = (0..<Int.random(in: 0...8, using: &rng)).map { _ in pool.randomElement(using: &rng)! }
                 .joined(separator: [" ", "  ", "\t"].randomElement(using: &rng)!)
@@ -90,7 +98,9 @@ struct KernelArgumentTests {
             #expect(twice.commandLine == once.commandLine, "\(line) +\(add) -\(remove)")
             #expect(!twice.changed)
             let result = KernelCommandLine(once.commandLine).arguments
-            for a in edit.additions { #expect(result.contains { $0.isSameArgument(as: a) }, "\(a) in \(once.commandLine)") }
+            for a in edit.additions {
+                #expect(result.contains { $0.isSameArgument(as: a) }, "\(a) in \(once.commandLine)")
+            }
         }
     }
 }

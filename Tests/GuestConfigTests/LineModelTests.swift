@@ -1,5 +1,6 @@
 import _TestSupport
 import Testing
+
 @testable import GuestConfig
 
 @Suite("Line model and unified diff")

@@ -1,5 +1,6 @@
 import Foundation
 import _TestSupport
+
 @testable import GuestConfig
 
 /// Runs real tools on editor output: visudo, bash, diff.
@@ -26,7 +27,10 @@ enum Oracle {
         }
         var values: [String: String] = [:]
         var index = 0
-        while index + 1 < parts.count { values[parts[index]] = parts[index + 1]; index += 2 }
+        while index + 1 < parts.count {
+            values[parts[index]] = parts[index + 1]
+            index += 2
+        }
         return values
     }
 
@@ -50,4 +54,27 @@ func unchangedLinesPreserved(old: String, new: String, allowedToChange: (ConfigL
         if case .delete(let o) = op, !allowedToChange(diff.old[o]) { return false }
     }
     return true
+}
+
+extension Oracle {
+    /// The path of a tool on PATH (plus /sbin, /usr/sbin), or throws.
+    static func which(_ tool: String) throws -> String {
+        let result = try ExternalTool.check(["sh", "-c", "PATH=$PATH:/usr/sbin:/sbin command -v \(tool)"])
+        return result.output.trimmingWhitespace
+    }
+
+    /// `sshd -T -f FILE` with a throwaway host key; returns the value sshd reports for `keyword`.
+    static func sshdEffective(_ text: String, keyword: String) throws -> String? {
+        let dir = try TemporaryDirectory(prefix: "gc-sshd")
+        // sshd refuses to run, even with -T, without its privilege separation directory (systemd normally
+        // creates it at service start).
+        try ExternalTool.check(["mkdir", "-p", "/run/sshd"])
+        try ExternalTool.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.file("key")])
+        try ("HostKey \(dir.file("key"))\n" + text).write(
+            toFile: dir.file("sshd_config"), atomically: true, encoding: .utf8)
+        let result = try ExternalTool.check([try which("sshd"), "-T", "-f", dir.file("sshd_config")])
+        return result.output.split(separator: "\n").first { $0.hasPrefix(keyword + " ") }.map {
+            String($0.dropFirst(keyword.count + 1))
+        }
+    }
 }

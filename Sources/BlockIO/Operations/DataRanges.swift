@@ -1,3 +1,13 @@
+/// A store that can say which of its byte ranges hold data (the rest reads as zeros), so that copies can skip
+/// holes. ``HostFile`` answers with `SEEK_DATA`/`SEEK_HOLE`; a store layered over a host file (an edit journal)
+/// can conform by answering for the file underneath plus its own pending writes.
+public protocol SparseByteStore: ByteStore {
+    /// Sorted, non-overlapping byte ranges outside which every byte reads as zero.
+    func dataRanges() throws(BlockIOError) -> [Range<UInt64>]
+}
+
+extension HostFile: SparseByteStore {}
+
 /// Where an image's disk may hold non-zero bytes, so that copies can skip the rest: host-file holes for raw and
 /// fixed images (`SEEK_DATA`/`SEEK_HOLE`), allocated blocks for dynamic ones, and the union along a
 /// differencing chain.
@@ -21,7 +31,7 @@ enum DataRanges {
 
     private static func fileRanges(_ store: any ByteStore, limit: UInt64) throws(BlockIOError) -> [Range<UInt64>]
     {
-        guard let file = store as? HostFile else { return limit > 0 ? [0..<limit] : [] }
+        guard let file = store as? any SparseByteStore else { return limit > 0 ? [0..<limit] : [] }
         return try file.dataRanges().map { $0.clamped(to: 0..<limit) }.filter { !$0.isEmpty }
     }
 

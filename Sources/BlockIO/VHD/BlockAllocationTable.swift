@@ -65,16 +65,16 @@ public struct BlockAllocationTable: Hashable, Sendable {
             let start = UInt64(entry) * 512
             let field = "entry \(index)"
             let entryOffset = tableOffset + 4 * UInt64(index)
-            guard start + blockSpan <= dataEnd else {
-                throw BlockIOError(
-                    .invalidField,
-                    "block at byte \(start) (sector \(entry)) ends at \(start + blockSpan), past the data area end \(dataEnd)",
-                    path: path, offset: entryOffset, structure: "BAT", field: field)
-            }
             for region in metadata where region.range.overlaps(start..<start + blockSpan) {
                 throw BlockIOError(
                     .overlap, "block at byte \(start) overlaps the \(region.name) (\(region.range))", path: path,
                     offset: entryOffset, structure: "BAT", field: field)
+            }
+            guard start + blockSpan <= dataEnd else {
+                throw BlockIOError(
+                    .invalidField,
+                    "block at byte \(start) (sector \(entry)) ends at \(start + blockSpan), past the end of the data area (\(dataEnd))",
+                    path: path, offset: entryOffset, structure: "BAT", field: field)
             }
             blocks.append((start, index))
         }

@@ -57,7 +57,8 @@ enum ParentResolver {
                     offset: structure.footer.dataOffset + 64, structure: "dynamic disk header",
                     field: "parent_unicode_name")
             }
-            let file = try HostFile(path: candidate, access: .readOnly)
+            // Shared lock; a parent with a pending edit journal is read as committed, never written.
+            let file = try RecoveredStore(over: HostFile(path: candidate, access: .readOnly))
             let parent = try VHDImage.open(store: file, ancestors: ancestors)
             guard parent.structure.footer.uniqueID == header.parentUniqueID else {
                 mismatches.append("\(candidate) has unique id \(parent.structure.footer.uniqueID)")

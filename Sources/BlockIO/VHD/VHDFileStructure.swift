@@ -253,7 +253,10 @@ public struct VHDFileStructure: Sendable {
         parentLocatorPaths = locatorPaths
 
         let blockSpan = header.bitmapSize + blockSize
-        try table.validate(path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: metadata)
+        var blockForbidden = metadata
+        if let trailingFooterOffset { blockForbidden.append(("footer", trailingFooterOffset..<(trailingFooterOffset + 512))) }
+        try table.validate(
+            path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: blockForbidden)
         self.table = table
 
         var free = metadata.map(\.range.upperBound).max() ?? 0

@@ -123,11 +123,9 @@ public struct AccountDatabase: Sendable {
             let rootLines = document.lines.indices.filter { document.lines[$0].content.hasPrefix("root:") }
             if rootLines == [0], document.lines[0].content == Self.waagentRootLine { return false }
             var lines = document.lines
-            let lastHadNoTerminator = lines.last?.terminator == LineTerminator.none
-            for index in rootLines.reversed() { lines.remove(at: index) }
             let terminator = document.dominantTerminator
-            if lastHadNoTerminator, let last = lines.indices.last { lines[last].terminator = .none }
-            lines.insert(ConfigLine(Self.waagentRootLine, terminator: lines.isEmpty && lastHadNoTerminator ? .none : terminator), at: 0)
+            for index in rootLines.reversed() { lines.remove(at: index) }
+            lines.insert(ConfigLine(Self.waagentRootLine, terminator: terminator), at: 0)
             document.lines = lines
             return true
         case .asterisk, .exclamationPrefix:
@@ -139,6 +137,13 @@ public struct AccountDatabase: Sendable {
             if hash.hasPrefix("!") || hash == "*" || hash.hasPrefix("*") { return false }
             return setField(1, of: root, to: "!" + hash)
         }
+    }
+
+    /// What waagent's `Provisioning.DeleteRootPassword` does (``RootPasswordLock/waagent``). It does not
+    /// empty the field: an empty password field would let anyone log in as root without a password.
+    @discardableResult
+    public mutating func deleteRootPassword() throws(GuestConfigError) -> Bool {
+        try lockRootPassword(.waagent)
     }
 
     /// True when root cannot log in with a password: its hash is `*`, starts with `!`, or is `*LOCK*`.
@@ -161,10 +166,7 @@ public struct AccountDatabase: Sendable {
                 let otherMembers = kind.memberListFields.flatMap { AccountDatabase.members(record.fields[$0]) }
                     .filter { $0 != user }
                 if otherMembers.isEmpty {
-                    let lastWithoutNewline =
-                        record.lineIndex == document.lines.count - 1 && document.lines[record.lineIndex].terminator == .none
                     document.lines.remove(at: record.lineIndex)
-                    if lastWithoutNewline, let last = document.lines.indices.last { document.lines[last].terminator = .none }
                     changed = true
                     continue
                 }

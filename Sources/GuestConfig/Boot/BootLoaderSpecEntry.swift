@@ -50,19 +50,24 @@ public struct BootLoaderSpecEntry: Sendable {
         _ edit: KernelArgumentEdit, variablePolicy: VariablePolicy = .editLiteralArguments
     ) -> [KernelArgumentEdit.Outcome] {
         var outcomes: [KernelArgumentEdit.Outcome] = []
-        var sawOptions = false
-        for index in document.lines.indices {
+        let optionLines = document.lines.indices.filter {
+            CommandLineParts(document.lines[$0].content).keyword == "options"
+        }
+        let sawOptions = !optionLines.isEmpty
+        // Several options lines are concatenated: additions go where the name already is, else to the last.
+        let edits = edit.distributed(
+            over: optionLines.map { String(CommandLineParts(document.lines[$0].content).rest) },
+            fallback: optionLines.isEmpty ? nil : optionLines.count - 1)
+        for (position, index) in optionLines.enumerated() {
             let parts = CommandLineParts(document.lines[index].content)
-            guard parts.keyword == "options" else { continue }
-            sawOptions = true
-            var lineEdit = edit
+            var lineEdit = edits[position]
             let arguments = KernelCommandLine(String(parts.rest)).arguments
             for variable in arguments where variable.isVariableReference {
                 findings.append(
                     ConfigFinding(.info, .variableReference, line: index + 1, "\(variable) is left alone"))
             }
             if variablePolicy == .skipAdditions, arguments.contains(where: { $0.text.contains("kernelopts") }),
-                !edit.additions.isEmpty
+                !lineEdit.additions.isEmpty
             {
                 lineEdit.additions = []
                 findings.append(

@@ -22,6 +22,7 @@ public enum BootloaderFileKind: String, Sendable, Hashable, CaseIterable {
     /// `/boot/efi/EFI/*/grub.cfg` and `grubenv` are the UEFI copies (for example `EFI/redhat`, `EFI/ubuntu`).
     public static let searchPatterns = [
         "/boot/loader/entries/*.conf", "/boot/efi/EFI/*/grub.cfg", "/boot/efi/EFI/*/grubenv",
+        "/etc/default/grub.d/*.cfg",
     ]
 
     /// The kind of the file at a guest path, or nil when the path is not one of the boot-loader files.
@@ -36,7 +37,11 @@ public enum BootloaderFileKind: String, Sendable, Hashable, CaseIterable {
         if components.count == 4, path.hasPrefix("/boot/loader/entries/"), name.hasSuffix(".conf") {
             return .bootLoaderSpecEntry
         }
-        let underBoot = path.hasPrefix("/boot/grub/") || path.hasPrefix("/boot/grub2/")
+        if components.count == 4, path.hasPrefix("/etc/default/grub.d/"), name.hasSuffix(".cfg") {
+            return .grub2Defaults
+        }
+        let underBoot =
+            path.hasPrefix("/boot/grub/") || path.hasPrefix("/boot/grub2/")
             || (path.hasPrefix("/boot/efi/EFI/") && components.count == 5)
         if underBoot && components.count <= 5 {
             if name == "grub.cfg" { return .grub2Config }
@@ -73,7 +78,8 @@ extension KernelArgumentEdit {
     public func apply(toBootloaderFiles files: [String: String]) -> [BootloaderFileResult] {
         let found = files.keys.sorted().compactMap { path in BootloaderFileKind.detect(path: path).map { (path, $0) } }
         let grubenvHasKernelopts = found.contains { path, kind in
-            kind == .grubEnvironment && (try? GrubEnvironmentBlock(files[path]!, path: path))?.value(of: "kernelopts") != nil
+            kind == .grubEnvironment
+                && (try? GrubEnvironmentBlock(files[path]!, path: path))?.value(of: "kernelopts") != nil
         }
         return found.map { path, kind in
             let text = files[path]!
@@ -82,17 +88,20 @@ extension KernelArgumentEdit {
                 var menu = GrubLegacyMenu(text, path: path)
                 let outcomes = menu.editKernelArguments(self)
                 return BootloaderFileResult(
-                    path: path, kind: kind, edit: menu.result, summary: outcomes.map { "entry \($0.entry): \($0.outcome.summary)" })
+                    path: path, kind: kind, edit: menu.result,
+                    summary: outcomes.map { "entry \($0.entry): \($0.outcome.summary)" })
             case .grub2Defaults:
                 var defaults = Grub2Defaults(text, path: path)
-                let outcomes = defaults.editKernelArguments(self)
+                let outcomes = defaults.editKernelArguments(self, createMissing: path == "/etc/default/grub")
                 return BootloaderFileResult(
-                    path: path, kind: kind, edit: defaults.result, summary: outcomes.map { "\($0.key): \($0.outcome.summary)" })
+                    path: path, kind: kind, edit: defaults.result,
+                    summary: outcomes.map { "\($0.key): \($0.outcome.summary)" })
             case .grub2Config:
                 var config = Grub2Config(text, path: path)
                 let outcomes = config.editKernelArguments(self)
                 return BootloaderFileResult(
-                    path: path, kind: kind, edit: config.result, summary: outcomes.map { "line \($0.line): \($0.outcome.summary)" })
+                    path: path, kind: kind, edit: config.result,
+                    summary: outcomes.map { "line \($0.line): \($0.outcome.summary)" })
             case .bootLoaderSpecEntry:
                 var entry = BootLoaderSpecEntry(text, path: path)
                 let outcomes = entry.editKernelArguments(
@@ -107,7 +116,8 @@ extension KernelArgumentEdit {
                         path: path, kind: kind, edit: block.result,
                         summary: outcome.map { ["kernelopts: \($0.summary)"] } ?? ["no kernelopts"])
                 } catch {
-                    return BootloaderFileResult(path: path, kind: kind, edit: nil, error: error, summary: [error.description])
+                    return BootloaderFileResult(
+                        path: path, kind: kind, edit: nil, error: error, summary: [error.description])
                 }
             }
         }

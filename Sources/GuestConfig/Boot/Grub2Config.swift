@@ -65,7 +65,9 @@ public struct Grub2Config: Sendable {
 
     /// Applies `edit` to every kernel line. - Returns: one outcome per kernel line.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(line: Int, outcome: KernelArgumentEdit.Outcome)] {
+    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(
+        line: Int, outcome: KernelArgumentEdit.Outcome
+    )] {
         var outcomes: [(line: Int, outcome: KernelArgumentEdit.Outcome)] = []
         for kernelLine in kernelLines {
             let index = kernelLine.lineIndex
@@ -80,6 +82,41 @@ public struct Grub2Config: Sendable {
             if outcome.changed {
                 document.replaceContent(
                     at: index, with: String(parts.indentation) + parts.keyword + parts.separator + newOperand)
+            }
+            outcomes.append((index + 1, outcome))
+        }
+        outcomes += editKerneloptsFallback(edit)
+        return outcomes
+    }
+
+    /// RHEL 8's grub.cfg sets a fallback for BLS entries when grubenv has no `kernelopts`:
+    /// `set kernelopts="root=… ro … "`. It is edited like grubenv's, so both stay consistent.
+    private mutating func editKerneloptsFallback(_ edit: KernelArgumentEdit) -> [(
+        line: Int, outcome: KernelArgumentEdit.Outcome
+    )] {
+        var outcomes: [(line: Int, outcome: KernelArgumentEdit.Outcome)] = []
+        let opening = "kernelopts=\""
+        for index in document.lines.indices {
+            let parts = CommandLineParts(document.lines[index].content)
+            guard parts.keyword == "set", parts.rest.hasPrefix(opening) else { continue }
+            let afterOpening = parts.rest.dropFirst(opening.count)
+            guard let closing = afterOpening.lastIndex(of: "\""),
+                afterOpening[afterOpening.index(after: closing)...].allSatisfy({ $0 == " " || $0 == "\t" }),
+                !afterOpening[..<closing].contains("\"")
+            else {
+                findings.append(
+                    ConfigFinding(.warning, .skipped, line: index + 1, "set kernelopts in a form not understood; not edited"))
+                continue
+            }
+            // Quotes inside the value would end it early: additions with quotes are not put there.
+            var lineEdit = edit
+            lineEdit.additions.removeAll { $0.text.contains("\"") }
+            let outcome = lineEdit.apply(to: String(afterOpening[..<closing]))
+            if outcome.changed {
+                let content =
+                    String(parts.indentation) + parts.keyword + parts.separator + opening + outcome.commandLine
+                    + afterOpening[closing...]
+                document.replaceContent(at: index, with: content)
             }
             outcomes.append((index + 1, outcome))
         }

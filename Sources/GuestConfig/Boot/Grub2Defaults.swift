@@ -5,6 +5,11 @@
 /// existing argument of the same name is made where that argument is, so no stale value is left in the other
 /// variable; other additions go to `GRUB_CMDLINE_LINUX` (created when missing). Quoting (`"…"`, `'…'` or
 /// bare) is kept.
+///
+/// The drop-ins `/etc/default/grub.d/*.cfg` (Ubuntu cloud images set `GRUB_CMDLINE_LINUX_DEFAULT` in
+/// `50-cloudimg-settings.cfg`) are sourced after the main file and override it, so they are edited with
+/// `createMissing: false`: only variables they already set are changed, because a new assignment there
+/// would replace the main file's value.
 public struct Grub2Defaults: Sendable {
     public static let commandLineKey = "GRUB_CMDLINE_LINUX"
     public static let defaultCommandLineKey = "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -43,42 +48,47 @@ public struct Grub2Defaults: Sendable {
     /// Applies `edit` as described in the type's discussion.
     /// - Returns: one outcome per variable that the edit concerned.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(key: String, outcome: KernelArgumentEdit.Outcome)] {
+    public mutating func editKernelArguments(_ edit: KernelArgumentEdit, createMissing: Bool = true)
+        -> [(key: String, outcome: KernelArgumentEdit.Outcome)]
+    {
         let keys = [Self.commandLineKey, Self.defaultCommandLineKey]
         var values: [String: String] = [:]
+        // Values with `$VAR` are edited in their raw double-quoted text so the references keep working.
+        var rawDoubleQuoted: Set<String> = []
         for key in keys {
-            if let a = file.assignment(of: key) {
-                values[key] = a.value
-                if a.hasExpansion {
-                    editFindings.append(
-                        ConfigFinding(
-                            .info, .variableReference, line: a.lineIndex + 1,
-                            "\(key) refers to other variables; only its literal arguments are edited"))
-                }
+            guard let a = file.assignment(of: key) else { continue }
+            values[key] = a.value
+            guard a.hasExpansion else { continue }
+            if a.quoteStyle == .double, !edit.additions.contains(where: { $0.text.contains("\"") }) {
+                rawDoubleQuoted.insert(key)
+                values[key] = String(a.rawValue.dropFirst().dropLast())
+                editFindings.append(
+                    ConfigFinding(
+                        .info, .variableReference, line: a.lineIndex + 1,
+                        "\(key) refers to other variables; those references are left alone"))
+            } else {
+                values[key] = nil
+                editFindings.append(
+                    ConfigFinding(
+                        .warning, .skipped, line: a.lineIndex + 1,
+                        "\(key) is built from other variables in a form this editor does not rewrite; not edited"))
             }
         }
-        // Decide, per addition, which variables receive it.
-        var perKey: [String: (add: [String], remove: [String])] = [:]
-        for key in keys { perKey[key] = ([], edit.removals.map(\.text)) }
-        for addition in edit.additions {
-            let repeatable = addition.value == nil || edit.repeatableNames.contains(addition.normalizedName)
-            let holders = keys.filter { key in
-                let arguments = KernelCommandLine(values[key] ?? "").arguments
-                return repeatable
-                    ? arguments.contains { $0.isSameArgument(as: addition) }
-                    : arguments.contains { $0.hasSameName(as: addition) }
-            }
-            if holders.isEmpty { perKey[Self.commandLineKey]!.add.append(addition.text) }
-            else { for key in holders { perKey[key]!.add.append(addition.text) } }
-        }
+        // Additions go where an argument of the same name already is, else to GRUB_CMDLINE_LINUX (when it
+        // may be created or exists), else to GRUB_CMDLINE_LINUX_DEFAULT.
+        let fallback: Int? =
+            createMissing || values[Self.commandLineKey] != nil
+            ? 0 : (values[Self.defaultCommandLineKey] != nil ? 1 : nil)
+        let edits = edit.distributed(over: keys.map { values[$0] }, fallback: fallback)
         var outcomes: [(key: String, outcome: KernelArgumentEdit.Outcome)] = []
-        for key in keys {
-            let plan = perKey[key]!
-            guard values[key] != nil || !plan.add.isEmpty else { continue }
-            guard let keyEdit = try? KernelArgumentEdit(add: plan.add, remove: plan.remove, repeatableNames: edit.repeatableNames)
-            else { continue }
+        for (index, key) in keys.enumerated() {
+            let keyEdit = edits[index]
+            guard values[key] != nil || !keyEdit.additions.isEmpty else { continue }
+            if file.assignment(of: key) != nil, values[key] == nil { continue }  // skipped above
             let outcome = keyEdit.apply(to: values[key] ?? "")
-            if outcome.changed || values[key] == nil {
+            if rawDoubleQuoted.contains(key) {
+                if outcome.changed { _ = file.setRawValue(key, to: "\"" + outcome.commandLine + "\"") }
+            } else if outcome.changed || values[key] == nil {
                 // Arguments are validated not to contain newlines, so set cannot fail here.
                 _ = try? file.set(key, to: outcome.commandLine)
             }

@@ -107,7 +107,9 @@ public struct GrubEnvironmentBlock: Sendable {
     /// Applies `edit` to `kernelopts`; nil when the block has no `kernelopts`.
     /// - Throws: `.noSpace` when the result does not fit in the block.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) throws(GuestConfigError) -> KernelArgumentEdit.Outcome? {
+    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) throws(GuestConfigError) -> KernelArgumentEdit
+        .Outcome?
+    {
         guard let current = value(of: "kernelopts") else { return nil }
         let outcome = edit.apply(to: current)
         if outcome.changed { try set("kernelopts", to: outcome.commandLine) }

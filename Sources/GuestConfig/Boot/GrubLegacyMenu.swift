@@ -135,7 +135,9 @@ public struct GrubLegacyMenu: Sendable {
     /// - Throws: `.invalidValue` for a negative value.
     @discardableResult
     public mutating func setTimeout(_ seconds: Int) throws(GuestConfigError) -> Bool {
-        guard seconds >= 0 else { throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout") }
+        guard seconds >= 0 else {
+            throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout")
+        }
         return setGlobal("timeout", String(seconds))
     }
 
@@ -173,13 +175,15 @@ public struct GrubLegacyMenu: Sendable {
         -> [(entry: Int, outcome: KernelArgumentEdit.Outcome)]
     {
         var outcomes: [(entry: Int, outcome: KernelArgumentEdit.Outcome)] = []
+        editDebianKernelOptions(edit, selection: selection)
         for entry in entries where selection.includes(index: entry.index, title: entry.title) {
             guard let line = entry.kernelLine else { continue }
             if let kernel = entry.kernel, kernel.contains("xen") {
                 findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: line + 1,
-                        "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"))
+                        "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"
+                    ))
                 continue
             }
             let command = CommandLineParts(document.lines[line].content, allowEquals: false)
@@ -193,5 +197,23 @@ public struct GrubLegacyMenu: Sendable {
             outcomes.append((entry.index, outcome))
         }
         return outcomes
+    }
+
+    /// Debian/Ubuntu's legacy `update-grub` regenerates entries from the `# kopt=` magic comment, so an edit
+    /// of every entry edits it too (otherwise the next update-grub would undo the edit).
+    private mutating func editDebianKernelOptions(_ edit: KernelArgumentEdit, selection: BootEntrySelection) {
+        let marker = "# kopt="
+        for index in document.lines.indices where document.lines[index].content.hasPrefix(marker) {
+            guard selection == .all else {
+                findings.append(
+                    ConfigFinding(
+                        .info, .skipped, line: index + 1,
+                        "the update-grub kopt line applies to every entry; not edited for a selection of entries"))
+                continue
+            }
+            let arguments = String(document.lines[index].content.dropFirst(marker.count))
+            let outcome = edit.apply(to: arguments)
+            if outcome.changed { document.replaceContent(at: index, with: marker + outcome.commandLine) }
+        }
     }
 }

@@ -146,4 +146,39 @@ public struct KernelArgumentEdit: Sendable, Hashable {
         outcome.changed = outcome.commandLine != commandLine
         return outcome
     }
+
+    /// Splits this edit over several command lines that the kernel sees concatenated (the two
+    /// `/etc/default/grub` variables, several BLS `options` lines): every line gets the removals; an addition
+    /// goes to the lines that already hold an argument of that name (the exact argument for flags and
+    /// repeatable names), so that no stale value is left elsewhere, or else to `fallback` (nil: dropped).
+    ///
+    /// - Returns: one edit per line, in order.
+    public func distributed(over commandLines: [String?], fallback: Int?) -> [KernelArgumentEdit] {
+        var perLine = commandLines.map { _ in
+            KernelArgumentEdit(additions: [], removals: removals, repeatableNames: repeatableNames)
+        }
+        let parsed = commandLines.map { KernelCommandLine($0 ?? "").arguments }
+        for addition in additions {
+            let exactOnly = addition.value == nil || repeatableNames.contains(addition.normalizedName)
+            let holders = parsed.indices.filter { index in
+                commandLines[index] != nil
+                    && parsed[index].contains {
+                        exactOnly ? $0.isSameArgument(as: addition) : $0.hasSameName(as: addition)
+                    }
+            }
+            if !holders.isEmpty {
+                for index in holders { perLine[index].additions.append(addition) }
+            } else if let fallback {
+                perLine[fallback].additions.append(addition)
+            }
+        }
+        return perLine
+    }
+
+    /// An edit from already validated parts.
+    init(additions: [KernelArgument], removals: [KernelArgument], repeatableNames: Set<String>) {
+        self.additions = additions
+        self.removals = removals
+        self.repeatableNames = repeatableNames
+    }
 }

@@ -30,7 +30,9 @@ public struct KernelCommandLine: Sendable, Hashable, CustomStringConvertible {
                 continue
             }
             if !gap.isEmpty {
-                if token.isEmpty && items.isEmpty { leading = gap } else {
+                if token.isEmpty && items.isEmpty {
+                    leading = gap
+                } else {
                     items.append((KernelArgument(token), gap))
                     token = ""
                 }
@@ -39,9 +41,13 @@ public struct KernelCommandLine: Sendable, Hashable, CustomStringConvertible {
             if character == "\"" { inQuotes.toggle() }
             token.append(character)
         }
-        if !token.isEmpty { items.append((KernelArgument(token), gap)) }
-        else if items.isEmpty { leading = gap }
-        else { items[items.count - 1].trailing += gap }
+        if !token.isEmpty {
+            items.append((KernelArgument(token), gap))
+        } else if items.isEmpty {
+            leading = gap
+        } else {
+            items[items.count - 1].trailing += gap
+        }
         self.leading = leading
         self.items = items
     }
@@ -52,7 +58,10 @@ public struct KernelCommandLine: Sendable, Hashable, CustomStringConvertible {
     /// The command line text.
     public var description: String {
         var out = leading
-        for item in items { out += item.argument.text; out += item.trailing }
+        for item in items {
+            out += item.argument.text
+            out += item.trailing
+        }
         return out
     }
 

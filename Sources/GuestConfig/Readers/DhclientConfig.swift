@@ -56,7 +56,10 @@ public struct DhclientConfig: Sendable {
             let content = document.lines[send.lineIndex].content
             let indentation = content.prefix { $0 == " " || $0 == "\t" }
             let new = indentation + statement
-            if new != content { document.replaceContent(at: send.lineIndex, with: String(new)); changed = true }
+            if new != content {
+                document.replaceContent(at: send.lineIndex, with: String(new))
+                changed = true
+            }
         }
         return changed
     }
@@ -82,7 +85,8 @@ public enum PersistentNetRules {
         ConfigText(text).lines.enumerated().compactMap { index, line in
             let body = line.content
             guard !body.trimmingWhitespace.hasPrefix("#"), body.contains("SUBSYSTEM==\"net\"") else { return nil }
-            guard let address = quoted(after: "ATTR{address}==\"", in: body), let name = quoted(after: "NAME=\"", in: body)
+            guard let address = quoted(after: "ATTR{address}==\"", in: body),
+                let name = quoted(after: "NAME=\"", in: body)
             else { return nil }
             return Rule(line: index + 1, address: address, name: name)
         }

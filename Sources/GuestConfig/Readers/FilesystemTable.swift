@@ -19,12 +19,19 @@ public struct FilesystemTable: Sendable, Hashable {
                 if rest.count >= 2, rest.first == "\"", rest.last == "\"" { rest = String(rest.dropFirst().dropLast()) }
                 return rest
             }
-            if let v = value("UUID=") { self = .uuid(v) }
-            else if let v = value("LABEL=") { self = .label(v) }
-            else if let v = value("PARTUUID=") { self = .partUUID(v) }
-            else if let v = value("PARTLABEL=") { self = .partLabel(v) }
-            else if text.hasPrefix("/") { self = .path(text) }
-            else { self = .other(text) }
+            if let v = value("UUID=") {
+                self = .uuid(v)
+            } else if let v = value("LABEL=") {
+                self = .label(v)
+            } else if let v = value("PARTUUID=") {
+                self = .partUUID(v)
+            } else if let v = value("PARTLABEL=") {
+                self = .partLabel(v)
+            } else if text.hasPrefix("/") {
+                self = .path(text)
+            } else {
+                self = .other(text)
+            }
         }
 
         /// True for UUID, LABEL, PARTUUID, PARTLABEL, and /dev/disk/by-*, /dev/mapper paths: names that do not
@@ -70,13 +77,15 @@ public struct FilesystemTable: Sendable, Hashable {
             if body.isEmpty || body.hasPrefix("#") { continue }
             let fields = body.split { $0 == " " || $0 == "\t" }.map(String.init)
             guard fields.count >= 3 else {
-                findings.append(ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
+                findings.append(
+                    ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
                 continue
             }
             entries.append(
                 Entry(
                     line: index + 1, spec: fields[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],
-                    type: fields[2], options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : ["defaults"],
+                    type: fields[2],
+                    options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : ["defaults"],
                     dump: fields.count > 4 ? Int(fields[4]) ?? 0 : 0, pass: fields.count > 5 ? Int(fields[5]) ?? 0 : 0))
         }
         self.entries = entries

@@ -49,7 +49,8 @@ public struct HostsFile: Sendable, Hashable {
 
     public init(_ text: String) {
         entries = ConfigText(text).lines.enumerated().compactMap { index, line in
-            let beforeComment = line.content.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let beforeComment =
+                line.content.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = beforeComment.split { $0 == " " || $0 == "\t" }.map(String.init)
             guard words.count >= 2 else { return nil }
             return Entry(line: index + 1, address: words[0], names: Array(words.dropFirst()))

@@ -54,14 +54,17 @@ public struct SSHDaemonConfig: Sendable {
             if parts.isCommentOrBlank { continue }
             if parts.keyword.lowercased() == "match" { global = false }
             result.append(
-                Directive(lineIndex: index, keyword: String(parts.keyword), value: String(parts.rest), isGlobal: global))
+                Directive(lineIndex: index, keyword: String(parts.keyword), value: String(parts.rest), isGlobal: global)
+            )
         }
         return result
     }
 
     /// The paths named by `Include` lines.
     public var includes: [String] {
-        directives.filter { $0.keyword.lowercased() == "include" }.flatMap { $0.value.split(separator: " ").map(String.init) }
+        directives.filter { $0.keyword.lowercased() == "include" }.flatMap {
+            $0.value.split(separator: " ").map(String.init)
+        }
     }
 
     /// The value sshd uses globally for `keyword` (its first global occurrence), or nil.
@@ -78,7 +81,8 @@ public struct SSHDaemonConfig: Sendable {
             throw GuestConfigError(.invalidArgument, "not an sshd keyword", path: path, field: keyword)
         }
         guard !value.trimmingSpaces.isEmpty, !value.contains(where: \.isNewline) else {
-            throw GuestConfigError(.invalidValue, "the value must be non-empty and on one line", path: path, field: keyword)
+            throw GuestConfigError(
+                .invalidValue, "the value must be non-empty and on one line", path: path, field: keyword)
         }
         let matching = directives.filter { $0.isGlobal && $0.keyword.lowercased() == keyword.lowercased() }
         for duplicate in matching.dropFirst() {
@@ -109,11 +113,13 @@ public struct SSHDaemonConfig: Sendable {
 
     /// Sets `ClientAliveInterval`. - Throws: `.invalidValue` outside 30...235 (Azure's accepted range).
     @discardableResult
-    public mutating func setClientAliveInterval(_ seconds: Int = recommendedClientAliveInterval) throws(GuestConfigError)
+    public mutating func setClientAliveInterval(_ seconds: Int = recommendedClientAliveInterval)
+        throws(GuestConfigError)
         -> Bool
     {
         guard Self.azureClientAliveRange.contains(seconds) else {
-            throw GuestConfigError(.invalidValue, "must be in 30...235 (180 recommended)", path: path, field: "ClientAliveInterval")
+            throw GuestConfigError(
+                .invalidValue, "must be in 30...235 (180 recommended)", path: path, field: "ClientAliveInterval")
         }
         return try setGlobal("ClientAliveInterval", to: String(seconds))
     }

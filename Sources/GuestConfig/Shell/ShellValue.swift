@@ -49,7 +49,10 @@ public enum ShellValue {
                     let inner = text[index]
                     raw.append(inner)
                     index = text.index(after: index)
-                    if inner == "'" { closed = true; break }
+                    if inner == "'" {
+                        closed = true
+                        break
+                    }
                     value.append(inner)
                 }
                 if !closed { terminated = false }
@@ -62,13 +65,19 @@ public enum ShellValue {
                     let inner = text[index]
                     raw.append(inner)
                     index = text.index(after: index)
-                    if inner == "\"" { closed = true; break }
+                    if inner == "\"" {
+                        closed = true
+                        break
+                    }
                     if inner == "\\", index < text.endIndex {
                         let escaped = text[index]
                         raw.append(escaped)
                         index = text.index(after: index)
-                        if "$`\"\\".contains(escaped) { value.append(escaped) } else {
-                            value.append(inner); value.append(escaped)
+                        if "$`\"\\".contains(escaped) {
+                            value.append(escaped)
+                        } else {
+                            value.append(inner)
+                            value.append(escaped)
                         }
                         continue
                     }
@@ -86,9 +95,13 @@ public enum ShellValue {
                 var closed = false
                 while index < text.endIndex {
                     let inner = text[index]
-                    raw.append(inner); value.append(inner)
+                    raw.append(inner)
+                    value.append(inner)
                     index = text.index(after: index)
-                    if inner == "`" { closed = true; break }
+                    if inner == "`" {
+                        closed = true
+                        break
+                    }
                 }
                 if !closed { terminated = false }
             case "$" where text[text.index(after: index)...].first == "(":
@@ -98,10 +111,17 @@ public enum ShellValue {
                 var closed = false
                 while index < text.endIndex {
                     let inner = text[index]
-                    raw.append(inner); value.append(inner)
+                    raw.append(inner)
+                    value.append(inner)
                     index = text.index(after: index)
                     if inner == "(" { depth += 1 }
-                    if inner == ")" { depth -= 1; if depth == 0 { closed = true; break } }
+                    if inner == ")" {
+                        depth -= 1
+                        if depth == 0 {
+                            closed = true
+                            break
+                        }
+                    }
                 }
                 if !closed { terminated = false }
             case "\\":
@@ -125,8 +145,10 @@ public enum ShellValue {
         }
         if sawBarePart { styles.insert(.bare) }
         let style: ShellQuoteStyle = styles.count == 1 ? styles.first! : (styles.isEmpty ? .bare : .mixed)
-        return (Word(raw: raw, value: value, style: style, hasExpansion: hasExpansion, terminated: terminated),
-            text[index...])
+        return (
+            Word(raw: raw, value: value, style: style, hasExpansion: hasExpansion, terminated: terminated),
+            text[index...]
+        )
     }
 
     /// Characters that never need quoting in a bare value.

@@ -125,6 +125,16 @@ public struct ShellVariableFile: Sendable {
         return true
     }
 
+    /// Replaces the winning assignment's value text with `raw`, written as is (the caller quotes it).
+    /// Used to edit a value that refers to other variables without escaping its `$`.
+    mutating func setRawValue(_ key: String, to raw: String) -> Bool {
+        guard let existing = assignment(of: key) else { return false }
+        let content = existing.prefix + raw + existing.suffix
+        let changed = document.lines[existing.lineIndex].content != content
+        document.replaceContent(at: existing.lineIndex, with: content)
+        return changed
+    }
+
     /// Removes every assignment of `key`.
     /// - Returns: true when a line was removed.
     @discardableResult
@@ -134,14 +144,10 @@ public struct ShellVariableFile: Sendable {
         return !indices.isEmpty
     }
 
-    /// Removes the line at `index`; when it was the last line and had no terminator, the new last line
-    /// loses its terminator too, so a file without a final newline stays without one.
+    /// Removes the line at `index`. The lines around it stay byte-identical; when the removed line was a
+    /// last line without terminator, the file now ends with the previous line's newline.
     private mutating func removeLine(at index: Int) {
-        let wasLastWithoutNewline = index == document.lines.count - 1 && document.lines[index].terminator == .none
         document.lines.remove(at: index)
-        if wasLastWithoutNewline, let last = document.lines.indices.last {
-            document.lines[last].terminator = .none
-        }
     }
 
     /// The quoting most used by existing assignments (bare for an empty file).
@@ -153,10 +159,13 @@ public struct ShellVariableFile: Sendable {
     }
 
     static func validate(key: String) throws(GuestConfigError) {
-        guard let first = key.unicodeScalars.first, first == "_" || ("A"..."Z").contains(first)
-            || ("a"..."z").contains(first),
-            key.unicodeScalars.allSatisfy({ $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0)
-                || ("0"..."9").contains($0) })
+        guard let first = key.unicodeScalars.first,
+            first == "_" || ("A"..."Z").contains(first)
+                || ("a"..."z").contains(first),
+            key.unicodeScalars.allSatisfy({
+                $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0)
+                    || ("0"..."9").contains($0)
+            })
         else {
             throw GuestConfigError(.invalidArgument, "not a shell variable name", field: key)
         }

@@ -38,11 +38,13 @@ public struct SudoersFile: Sendable {
             findings.append(
                 ConfigFinding(
                     .info, .include, line: include.line,
-                    "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"))
+                    "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"
+                ))
         }
         if let last = document.lines.last, last.content.hasSuffix("\\") {
             findings.append(
-                ConfigFinding(.warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
+                ConfigFinding(
+                    .warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
         }
     }
 
@@ -121,7 +123,8 @@ public struct SudoersFile: Sendable {
     /// Comments out `Defaults targetpw` and, when it was present, SUSE's paired `ALL ALL=(ALL) ALL`
     /// (which is only safe together with targetpw).
     ///
-    /// A `Defaults` line that sets other options besides `targetpw` is not changed, and is reported.
+    /// A `Defaults` line that sets other options besides `targetpw` is not changed, and is reported; the
+    /// paired rule is then kept too (it stays paired with a targetpw that is still in effect).
     /// - Returns: true when the text changed.
     @discardableResult
     public mutating func disableTargetpw() -> Bool {
@@ -134,8 +137,8 @@ public struct SudoersFile: Sendable {
                 $0.trimmingSpaces
             }
             guard options.contains("targetpw") else { continue }
-            sawTargetpw = true
             if options == ["targetpw"] {
+                sawTargetpw = true
                 commentOut(logical)
                 changed = true
             } else {

@@ -17,6 +17,9 @@ public struct ConfigEditResult: Sendable, Hashable {
         self.findings = findings
     }
 
+    /// The edited text as UTF-8 bytes, to write back.
+    public var editedBytes: [UInt8] { Array(edited.utf8) }
+
     /// True when the edit changed at least one byte.
     public var changed: Bool { original != edited }
 

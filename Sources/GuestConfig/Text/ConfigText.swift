@@ -53,10 +53,19 @@ public struct ConfigText: Sendable, Hashable {
 
     public init(lines: [ConfigLine]) { self.lines = lines }
 
+    /// Decodes a file's bytes for the editors, which take `String`: UTF-8 only, never repaired.
+    /// - Throws: `.invalidEncoding` with the offset of the first invalid byte.
+    public static func decode(_ bytes: [UInt8], path: String? = nil) throws(GuestConfigError) -> String {
+        try ConfigText(bytes: bytes, path: path).text
+    }
+
     /// The file text: every line's content and terminator, concatenated.
     public var text: String {
         var out = ""
-        for line in lines { out += line.content; out += line.terminator.rawValue }
+        for line in lines {
+            out += line.content
+            out += line.terminator.rawValue
+        }
         return out
     }
 
@@ -87,7 +96,10 @@ public struct ConfigText: Sendable, Hashable {
     /// Inserts a line before index `index` with the file's dominant terminator.
     /// Inserting at `lines.count` is the same as `append`.
     public mutating func insert(_ content: String, at index: Int) {
-        if index >= lines.count { append(content); return }
+        if index >= lines.count {
+            append(content)
+            return
+        }
         lines.insert(ConfigLine(content, terminator: dominantTerminator), at: index)
     }
 
@@ -108,10 +120,21 @@ enum UTF8Validation {
             var minimum: UInt32 = 0
             var scalar: UInt32
             switch byte {
-            case 0x00...0x7F: index += 1; continue
-            case 0xC2...0xDF: length = 2; scalar = UInt32(byte & 0x1F); minimum = 0x80
-            case 0xE0...0xEF: length = 3; scalar = UInt32(byte & 0x0F); minimum = 0x800
-            case 0xF0...0xF4: length = 4; scalar = UInt32(byte & 0x07); minimum = 0x10000
+            case 0x00...0x7F:
+                index += 1
+                continue
+            case 0xC2...0xDF:
+                length = 2
+                scalar = UInt32(byte & 0x1F)
+                minimum = 0x80
+            case 0xE0...0xEF:
+                length = 3
+                scalar = UInt32(byte & 0x0F)
+                minimum = 0x800
+            case 0xF0...0xF4:
+                length = 4
+                scalar = UInt32(byte & 0x07)
+                minimum = 0x10000
             default: return index
             }
             guard index + length <= bytes.count else { return index }

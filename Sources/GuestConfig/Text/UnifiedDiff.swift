@@ -81,11 +81,15 @@ public struct UnifiedDiff: Sendable {
             var j = 0
             while i < n || j < m {
                 if i < n, j < m, a[aMid.lowerBound + i] == b[bMid.lowerBound + j] {
-                    ops.append(.equal(old: aMid.lowerBound + i, new: bMid.lowerBound + j)); i += 1; j += 1
+                    ops.append(.equal(old: aMid.lowerBound + i, new: bMid.lowerBound + j))
+                    i += 1
+                    j += 1
                 } else if j < m, i == n || lengths[i * width + j + 1] >= lengths[(i + 1) * width + j] {
-                    ops.append(.insert(new: bMid.lowerBound + j)); j += 1
+                    ops.append(.insert(new: bMid.lowerBound + j))
+                    j += 1
                 } else {
-                    ops.append(.delete(old: aMid.lowerBound + i)); i += 1
+                    ops.append(.delete(old: aMid.lowerBound + i))
+                    i += 1
                 }
             }
             // Show deletions before insertions inside each changed run, as diff does.
@@ -102,10 +106,17 @@ public struct UnifiedDiff: Sendable {
         var out: [Operation] = []
         var deletes: [Operation] = []
         var inserts: [Operation] = []
-        func flush() { out += deletes; out += inserts; deletes.removeAll(); inserts.removeAll() }
+        func flush() {
+            out += deletes
+            out += inserts
+            deletes.removeAll()
+            inserts.removeAll()
+        }
         for op in ops {
             switch op {
-            case .equal: flush(); out.append(op)
+            case .equal:
+                flush()
+                out.append(op)
             case .delete: deletes.append(op)
             case .insert: inserts.append(op)
             }
@@ -155,7 +166,9 @@ public struct UnifiedDiff: Sendable {
         var newBefore = 0
         for op in operations[..<hunk.range.lowerBound] {
             switch op {
-            case .equal: oldBefore += 1; newBefore += 1
+            case .equal:
+                oldBefore += 1
+                newBefore += 1
             case .delete: oldBefore += 1
             case .insert: newBefore += 1
             }
@@ -165,7 +178,8 @@ public struct UnifiedDiff: Sendable {
             case .equal(let o, let n):
                 if oldStart < 0 { oldStart = o }
                 if newStart < 0 { newStart = n }
-                oldCount += 1; newCount += 1
+                oldCount += 1
+                newCount += 1
                 body += line(" ", old[o])
             case .delete(let o):
                 if oldStart < 0 { oldStart = o }

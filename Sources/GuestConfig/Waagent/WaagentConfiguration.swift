@@ -41,11 +41,14 @@ public struct WaagentConfiguration: Sendable {
             seen[entry.key] = entry.lineIndex
             if let option = WaagentOption.byKey[entry.key] {
                 if let value = entry.value, let problem = option.problem(raw: value) {
-                    findings.append(ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
+                    findings.append(
+                        ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
                 }
             } else {
                 findings.append(
-                    ConfigFinding(.info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"))
+                    ConfigFinding(
+                        .info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"
+                    ))
             }
         }
     }
@@ -124,7 +127,9 @@ public struct WaagentConfiguration: Sendable {
             !key.contains(where: { $0 == "=" || $0 == "#" || $0.isWhitespace })
         else { throw GuestConfigError(.invalidArgument, "not a waagent.conf key", path: path, field: key) }
         if let option = WaagentOption.byKey[key] {
-            do { try option.validate(value) } catch { throw GuestConfigError(error.code, error.message, path: path, field: key) }
+            do { try option.validate(value) } catch {
+                throw GuestConfigError(error.code, error.message, path: path, field: key)
+            }
         } else {
             try WaagentOption(key, .string, default: .none).validate(value)
         }
@@ -143,11 +148,8 @@ public struct WaagentConfiguration: Sendable {
     @discardableResult
     public mutating func unset(_ key: String) -> Bool {
         let indices = entries.filter { $0.key == key }.map(\.lineIndex)
-        for index in indices.reversed() {
-            let lastWithoutNewline = index == document.lines.count - 1 && document.lines[index].terminator == .none
-            document.lines.remove(at: index)
-            if lastWithoutNewline, let last = document.lines.indices.last { document.lines[last].terminator = .none }
-        }
+        // Other lines stay byte-identical (so removing a last line without newline leaves the previous one's).
+        for index in indices.reversed() { document.lines.remove(at: index) }
         return !indices.isEmpty
     }
 }

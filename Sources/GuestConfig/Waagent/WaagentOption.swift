@@ -85,9 +85,12 @@ public struct WaagentOption: Sendable, Hashable {
     func problem(raw: String) -> String? {
         switch type {
         case .boolean:
-            return ["y", "n"].contains(raw.lowercased()) ? nil : "'\(raw)' is not y or n; the agent uses its default \(defaultValue)"
+            return ["y", "n"].contains(raw.lowercased())
+                ? nil : "'\(raw)' is not y or n; the agent uses its default \(defaultValue)"
         case .integer(let range):
-            guard let number = Int(raw) else { return "'\(raw)' is not a number; the agent uses its default \(defaultValue)" }
+            guard let number = Int(raw) else {
+                return "'\(raw)' is not a number; the agent uses its default \(defaultValue)"
+            }
             return range.contains(number) ? nil : "\(number) is outside \(range.lowerBound)...\(range.upperBound)"
         case .choice(let words):
             return words.contains(raw) ? nil : "'\(raw)' is not one of " + words.joined(separator: "|")
@@ -153,7 +156,9 @@ extension WaagentOption {
         .init("HttpProxy.Host", .string, default: .none),
         .init("ResourceDisk.MountPoint", .string, default: .string("/mnt/resource")),
         .init("ResourceDisk.MountOptions", .string, default: .none),
-        .init("ResourceDisk.Filesystem", .choice(["ext3", "ext4", "xfs", "btrfs", "ufs", "ufs2"]), default: .string("ext3")),
+        .init(
+            "ResourceDisk.Filesystem", .choice(["ext3", "ext4", "xfs", "btrfs", "ufs", "ufs2"]),
+            default: .string("ext3")),
         .init("AutoUpdate.GAFamily", .string, default: .string("Prod")),
         // Integers.
         .init("Extensions.GoalStatePeriod", .integer(period), default: .integer(6)),

@@ -42,10 +42,9 @@ enum CrashHarness {
     static func available(subcommand name: String) -> Bool {
         guard FileManager.default.isExecutableFile(atPath: binary),
             let strace = try? ExternalTool.run(["strace", "-f", "-qq", "-o", "/dev/null", "true"]), strace.status == 0,
-            let help = try? ExternalTool.run([binary, "help", name]), help.status == 0,
-            help.output.contains("USAGE: vhdedit \(name)")
+            let help = try? ExternalTool.run([binary, "--help"]), help.status == 0
         else { return false }
-        return true
+        return help.output.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
     }
 
     /// Runs `arguments` once under strace and counts each mutating call the process tree makes.
@@ -61,9 +60,9 @@ enum CrashHarness {
         var counts: [String: Int] = [:]
         for line in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n") {
             // "1234 pwrite64(3, ..." (resumed lines start with "<... name resumed>" and are not counted twice)
-            let fields = line.split(separator: " ", maxSplits: 1)
-            guard fields.count == 2, let open = fields[1].firstIndex(of: "(") else { continue }
-            let name = String(fields[1][..<open])
+            let call = line.drop { $0.isNumber }.drop { $0 == " " }
+            guard let open = call.firstIndex(of: "(") else { continue }
+            let name = String(call[..<open])
             if mutatingCalls.contains(name) { counts[name, default: 0] += 1 }
         }
         return counts

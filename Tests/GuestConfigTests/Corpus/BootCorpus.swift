@@ -277,4 +277,52 @@ enum BootCorpus {
     static func grubenv(_ body: String, size: Int = 1024) -> String {
         body + String(repeating: "#", count: size - body.utf8.count)
     }
+
+    /// Ubuntu 18.04 cloud image /etc/default/grub.d/50-cloudimg-settings.cfg (Azure build).
+    static let ubuntu1804CloudimgSettings = """
+        # Cloud Image specific Grub settings for Generic Cloud Images
+        # CLOUD_IMG: This file was created/modified by the Cloud Image build process
+
+        # Set the recordfail timeout
+        GRUB_RECORDFAIL_TIMEOUT=0
+
+        # Do not wait on grub prompt
+        GRUB_TIMEOUT=0
+
+        # Set the default commandline
+        GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0 earlyprintk=ttyS0"
+
+        # Set the grub console type
+        GRUB_TERMINAL=console
+
+        """
+
+    /// Ubuntu 16.04 /etc/default/grub (head of the file).
+    static let ubuntu1604DefaultGrub = """
+        GRUB_DEFAULT=0
+        GRUB_HIDDEN_TIMEOUT=0
+        GRUB_HIDDEN_TIMEOUT_QUIET=true
+        GRUB_TIMEOUT=10
+        GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`
+        GRUB_CMDLINE_LINUX_DEFAULT="quiet splash"
+        GRUB_CMDLINE_LINUX="find_preseed=/preseed.cfg auto noprompt priority=critical locale=en_US"
+
+        """
+
+    /// RHEL 8 /boot/grub2/grub.cfg, the 10_linux part: BLS with a kernelopts fallback.
+    static let rhel8GrubCfg = """
+        ### BEGIN /etc/grub.d/10_linux ###
+        insmod part_msdos
+        insmod xfs
+        set root='hd0,msdos1'
+        if [ -z "${kernelopts}" ]; then
+          set kernelopts="root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet "
+        fi
+
+        insmod blscfg
+        blscfg
+        ### END /etc/grub.d/10_linux ###
+
+        """
 }
+

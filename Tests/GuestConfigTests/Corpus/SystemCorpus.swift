@@ -301,7 +301,7 @@ enum SystemCorpus {
         root:::
         bin:::bin,daemon
         wheel:::root,azureuser
-        adm:azureuser::azureuser,daemon
+        adm:!:azureuser:azureuser,daemon
         sshd:!::
         azureuser:!::
 

@@ -1,0 +1,74 @@
+/// What the disk layers found about an image, handed to ImagePrep so that it never parses disk bytes itself:
+/// the container (format, sizes) and each partition with the filesystem libblkid identified in it.
+public struct DiskFacts: Codable, Sendable, Equatable {
+    /// `raw`, `vhd-fixed`, `vhd-dynamic` or `vhd-differencing`.
+    public var format: String
+    /// The disk's virtual size in bytes (the VHD footer's current size).
+    public var virtualSize: UInt64
+    /// The host file's length in bytes.
+    public var fileLength: UInt64
+    /// `mbr`, `gpt`, or `none` for a filesystem at offset 0.
+    public var partitionTable: String
+    public var partitions: [PartitionFacts]
+    /// The number of the partition used as the Linux root.
+    public var rootPartition: Int?
+
+    public init(
+        format: String, virtualSize: UInt64, fileLength: UInt64, partitionTable: String,
+        partitions: [PartitionFacts], rootPartition: Int?
+    ) {
+        self.format = format
+        self.virtualSize = virtualSize
+        self.fileLength = fileLength
+        self.partitionTable = partitionTable
+        self.partitions = partitions
+        self.rootPartition = rootPartition
+    }
+}
+
+/// One partition of a disk and the filesystem in it.
+public struct PartitionFacts: Codable, Sendable, Equatable {
+    /// 1-based, like `/dev/sda1`.
+    public var number: Int
+    /// Byte offset on the disk.
+    public var start: UInt64
+    public var size: UInt64
+    /// The table's type name (`Linux`, `Linux swap`, `Linux LVM`, `EFI System`...).
+    public var typeName: String
+    /// The partition's own unique id (GPT partition GUID, or MBR `signature-NN`), for `PARTUUID=`.
+    public var partUUID: String?
+    /// What libblkid found in it, if anything.
+    public var filesystem: FilesystemIdentity?
+    /// The partition type says swap (MBR 0x82, GPT Linux swap), or the content is a swap signature.
+    public var isSwap: Bool
+    /// The partition type says LVM (MBR 0x8e, GPT Linux LVM), or the content is an LVM2 PV.
+    public var isLVM: Bool
+
+    public init(
+        number: Int, start: UInt64, size: UInt64, typeName: String, partUUID: String? = nil,
+        filesystem: FilesystemIdentity? = nil, isSwap: Bool = false, isLVM: Bool = false
+    ) {
+        self.number = number
+        self.start = start
+        self.size = size
+        self.typeName = typeName
+        self.partUUID = partUUID
+        self.filesystem = filesystem
+        self.isSwap = isSwap
+        self.isLVM = isLVM
+    }
+}
+
+/// A filesystem's identity as libblkid reports it.
+public struct FilesystemIdentity: Codable, Sendable, Equatable {
+    /// `ext4`, `swap`, `LVM2_member`, `vfat`...
+    public var type: String
+    public var uuid: String?
+    public var label: String?
+
+    public init(type: String, uuid: String? = nil, label: String? = nil) {
+        self.type = type
+        self.uuid = uuid
+        self.label = label
+    }
+}

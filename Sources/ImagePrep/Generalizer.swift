@@ -1,0 +1,72 @@
+/// Offline deprovisioning: plans (and applies) what `waagent -deprovision[+user]` does inside a running VM,
+/// plus opt-in extras, on an unmounted guest.
+///
+/// The default operations are the agent's, gated by the image's own `/etc/waagent.conf`. Each operation
+/// plans only what changes something, so a second run finds nothing to do.
+public enum Generalizer {
+    /// Every operation, defaults first, in the order they run.
+    public static let catalog: [PrepOperation] = DeprovisionOperations.all + CleanupOperations.all
+
+    /// What to do.
+    public struct Options: Sendable, Equatable {
+        public var selection: OperationSelection
+        /// Delete the provisioned user (`--delete-user`).
+        public var deleteUser: Bool
+        /// The user to delete instead of ovf-env.xml's `UserName` (`--user`); implies `deleteUser`.
+        public var user: String?
+
+        public init(selection: OperationSelection = OperationSelection(), deleteUser: Bool = false, user: String? = nil) {
+            self.selection = selection
+            self.deleteUser = deleteUser
+            self.user = user
+        }
+    }
+
+    /// The operations `options` choose.
+    public static func operations(for options: Options) throws(ImagePrepError) -> [PrepOperation] {
+        var chosen = try options.selection.select(from: catalog)
+        if (options.deleteUser || options.user != nil), !chosen.contains(where: { $0.name == "delete-user" }),
+            !options.selection.skip.contains("delete-user")
+        {
+            chosen = catalog.filter { op in op.name == "delete-user" || chosen.contains { $0.name == op.name } }
+        }
+        return chosen
+    }
+
+    /// Plans the run over `files` (nothing is written): the changes, in order, and the findings.
+    public static func plan(
+        files: any GuestFiles, inspection: GuestInspection, options: Options
+    ) throws(ImagePrepError) -> (operations: [String], changes: [PlannedChange], findings: [Finding]) {
+        let chosen = try operations(for: options)
+        let agent = try AgentSettings.read(from: files)
+        var user = options.user
+        if user == nil, options.deleteUser { user = try OSInspector(files: files).provisionedUser(libDir: agent.libDir) }
+        let staged = StagedGuestFiles(base: files)
+        let context = PlanContext(files: staged, inspection: inspection, agent: agent, userToDelete: user)
+        if agent.path == nil {
+            context.operation = "waagent-conf"
+            context.note(.info, "no /etc/waagent.conf: the agent's code defaults apply (RegenerateSshHostKeyPair=n, DeleteRootPassword=n)")
+        }
+        for operation in chosen { try operation.plan(in: context) }
+        return (chosen.map(\.name), staged.changes, context.findings)
+    }
+}
+
+/// Replays planned changes on a real guest filesystem, in order.
+public enum PlanApplier {
+    /// Applies `changes` to `files`.
+    ///
+    /// - Throws: the first error; earlier changes stay applied in `files`, so callers run this inside an edit
+    ///   session that commits only on success (``ImageSession``).
+    public static func apply(_ changes: [PlannedChange], to files: any GuestFiles) throws(ImagePrepError) {
+        for change in changes {
+            switch change.action {
+            case .delete: try files.removeFile(change.path)
+            case .deleteTree: try files.removeTree(change.path)
+            case .truncate: try files.writeFile(change.path, contents: [], newFileMode: 0o644)
+            case .rewrite, .create:
+                try files.writeFile(change.path, contents: change.contents ?? [], newFileMode: change.newFileMode ?? 0o644)
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The ImagePrep layer. See README.md.

@@ -1,0 +1,73 @@
+/// The main job as library calls, one image at a time: inspect, generalize, azure-prepare, check.
+///
+/// Each call opens the image, finds its Linux root, does its work and closes it. Runs that change an image
+/// plan first over a read-only session (a dry run stops there and never writes a byte); when there is
+/// something to do they reopen the image for writing, plan again, apply, and commit once — all or nothing.
+public enum ImagePreparation {
+    /// What `vhdedit inspect` prints.
+    public struct InspectReport: Codable, Sendable, Equatable {
+        public var image: String
+        public var disk: DiskFacts
+        public var guest: GuestInspection
+    }
+
+    /// Inspects the image at `path`.
+    public static func inspect(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> InspectReport {
+        let session = try ImageSession(path: path, partition: partition)
+        let guest = try OSInspector(files: session.files, disk: session.facts).inspect()
+        return InspectReport(image: path, disk: session.facts, guest: guest)
+    }
+
+    /// Generalizes the image at `path` (see ``Generalizer``).
+    public static func generalize(
+        _ path: String, partition: Int? = nil, options: Generalizer.Options = Generalizer.Options(), dryRun: Bool
+    ) throws(ImagePrepError) -> PrepReport {
+        try run(.generalize, path, partition: partition, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+            try Generalizer.plan(files: files, inspection: inspection, options: options)
+        }
+    }
+
+    /// Applies the Azure preparation checklist to the image at `path` (see ``AzurePreparer``).
+    public static func azurePrepare(
+        _ path: String, partition: Int? = nil, selection: OperationSelection = OperationSelection(), dryRun: Bool
+    ) throws(ImagePrepError) -> PrepReport {
+        try run(.azurePrepare, path, partition: partition, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+            try AzurePreparer.plan(files: files, inspection: inspection, selection: selection)
+        }
+    }
+
+    /// Checks the image at `path` against Azure's requirements (see ``ReadinessChecker``).
+    public static func check(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> ReadinessReport {
+        let session = try ImageSession(path: path, partition: partition)
+        let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
+        return try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
+    }
+
+    typealias Planner = (any GuestFiles, GuestInspection) throws(ImagePrepError) -> (
+        operations: [String], changes: [PlannedChange], findings: [Finding]
+    )
+
+    static func run(
+        _ kind: PrepReport.Kind, _ path: String, partition: Int?, dryRun: Bool, _ planner: Planner
+    ) throws(ImagePrepError) -> PrepReport {
+        do {
+            let session = try ImageSession(path: path, partition: partition)
+            let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
+            let plan = try planner(session.files, inspection)
+            if dryRun || plan.changes.isEmpty {
+                return PrepReport(
+                    kind: kind, image: path, dryRun: dryRun, operations: plan.operations, changes: plan.changes,
+                    findings: plan.findings)
+            }
+        }
+        // Something to do: the same plan again, on a writable session, applied and committed as one unit.
+        let session = try ImageSession(path: path, partition: partition, writable: true)
+        let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
+        let plan = try planner(session.files, inspection)
+        try PlanApplier.apply(plan.changes, to: session.files)
+        try session.commit()
+        return PrepReport(
+            kind: kind, image: path, dryRun: false, operations: plan.operations, changes: plan.changes,
+            findings: plan.findings)
+    }
+}

@@ -1,0 +1,103 @@
+/// What an operation plans against: the staged guest view, what the inspector found, the agent settings, and
+/// the report being built. Helpers stage one change each, and only when it changes something, so that a second
+/// run plans nothing.
+public final class PlanContext {
+    /// The guest with every change planned so far applied (in memory).
+    public let files: StagedGuestFiles
+    public let inspection: GuestInspection
+    public let agent: AgentSettings
+    /// The user to delete (`--delete-user`), when one is known.
+    public let userToDelete: String?
+    /// The operation currently planning (set by the runner).
+    public var operation = ""
+    public private(set) var findings: [Finding] = []
+
+    public init(files: StagedGuestFiles, inspection: GuestInspection, agent: AgentSettings, userToDelete: String?) {
+        self.files = files
+        self.inspection = inspection
+        self.agent = agent
+        self.userToDelete = userToDelete
+    }
+
+    public var family: Distribution.Family { inspection.distribution.family }
+
+    /// Records a finding for the current operation.
+    public func note(_ severity: Finding.Severity, _ message: String, path: String? = nil) {
+        findings.append(Finding(severity, operation: operation, path: path, message))
+    }
+
+    /// Plans the removal of the file or symlink at `path`, when there is one.
+    public func delete(_ path: String, _ reason: String) throws(ImagePrepError) {
+        guard let info = try files.lstat(path) else { return }
+        if info.type == .directory {
+            try deleteTree(path, reason)
+            return
+        }
+        let before: String
+        switch info.type {
+        case .symlink: before = "symlink → \(try files.readLink(path))"
+        default: before = "\(info.type.rawValue) file, \(info.size) bytes"
+        }
+        files.stage(PlannedChange(operation: operation, path: path, action: .delete, reason: reason, before: before))
+    }
+
+    /// Plans the removal of the directory tree at `path`, when there is one.
+    public func deleteTree(_ path: String, _ reason: String) throws(ImagePrepError) {
+        guard let info = try files.lstat(path) else { return }
+        guard info.type == .directory else { return try delete(path, reason) }
+        let count = try files.walk(path).count
+        files.stage(
+            PlannedChange(
+                operation: operation, path: path, action: .deleteTree, reason: reason,
+                before: "directory, \(count) entr\(count == 1 ? "y" : "ies") inside"))
+    }
+
+    /// Plans the removal of everything inside the directory `path` (the directory is kept).
+    public func deleteContents(_ path: String, _ reason: String) throws(ImagePrepError) {
+        guard let resolved = try files.resolve(path), try files.lstat(resolved)?.type == .directory else { return }
+        for name in try files.listDirectory(resolved).sorted() {
+            try delete(PathText.join(resolved, name), reason)
+        }
+    }
+
+    /// Plans emptying the regular file at `path` (symlinks followed), when it is not empty already.
+    public func truncate(_ path: String, _ reason: String) throws(ImagePrepError) {
+        guard let resolved = try files.resolve(path), let info = try files.lstat(resolved), info.type == .regular,
+            info.size > 0
+        else { return }
+        files.stage(
+            PlannedChange(
+                operation: operation, path: resolved, action: .truncate, reason: reason, before: "\(info.size) bytes",
+                after: "0 bytes"))
+    }
+
+    /// Plans replacing the text of `path` (symlinks followed) by `transform(old)`, when that changes it.
+    /// Missing files are skipped (use ``create(_:_:mode:_:)``).
+    public func edit(_ path: String, _ reason: String, _ transform: (String) -> String) throws(ImagePrepError) {
+        guard let resolved = try files.resolve(path), try files.lstat(resolved)?.type == .regular,
+            let old = try files.readText(resolved)
+        else { return }
+        let new = transform(old)
+        guard new != old else { return }
+        let summary = ChangeSummary.lines(from: old, to: new)
+        files.stage(
+            PlannedChange(
+                operation: operation, path: resolved, action: .rewrite, reason: reason, before: summary.before,
+                after: summary.after, contents: Array(new.utf8)))
+    }
+
+    /// Plans writing a new file at `path` with `text`, when nothing is there and its folder exists.
+    public func create(_ path: String, _ text: String, mode: UInt16 = 0o644, _ reason: String)
+        throws(ImagePrepError)
+    {
+        guard try files.lstat(path) == nil else { return }
+        guard try files.resolve(PathText.parent(path)).map({ p throws(ImagePrepError) in try files.lstat(p)?.type }) == .directory else {
+            note(.warning, "cannot create it: \(PathText.parent(path)) does not exist", path: path)
+            return
+        }
+        files.stage(
+            PlannedChange(
+                operation: operation, path: path, action: .create, reason: reason,
+                after: ChangeSummary.lines(from: "", to: text).after, contents: Array(text.utf8), newFileMode: mode))
+    }
+}

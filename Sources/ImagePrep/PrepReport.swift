@@ -1,0 +1,41 @@
+/// The result of one generalize or azure-prepare run on one image: the changes (planned in a dry run, done in a
+/// real run) and the findings. Codable, so `--json` prints it and batch runs collect it.
+public struct PrepReport: Codable, Sendable, Equatable {
+    /// Which kind of run made it.
+    public enum Kind: String, Codable, Sendable { case generalize, azurePrepare = "azure-prepare" }
+
+    public var kind: Kind
+    /// The host image.
+    public var image: String
+    /// Whether nothing was written (the changes are a plan).
+    public var dryRun: Bool
+    /// The operations that ran, in order.
+    public var operations: [String]
+    public var changes: [PlannedChange]
+    public var findings: [Finding]
+
+    public init(
+        kind: Kind, image: String, dryRun: Bool, operations: [String], changes: [PlannedChange] = [],
+        findings: [Finding] = []
+    ) {
+        self.kind = kind
+        self.image = image
+        self.dryRun = dryRun
+        self.operations = operations
+        self.changes = changes
+        self.findings = findings
+    }
+
+    /// The report as lines for a terminal: each change, each finding, and a count.
+    public var text: String {
+        var lines: [String] = []
+        let verb = dryRun ? "would change" : "changed"
+        for change in changes { lines.append((dryRun ? "plan: " : "done: ") + change.line) }
+        for finding in findings { lines.append(finding.line) }
+        lines.append(
+            changes.isEmpty
+                ? "\(image): nothing to do"
+                : "\(image): \(verb) \(changes.count) path\(changes.count == 1 ? "" : "s")")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,99 @@
+/// A view of a guest filesystem with a plan's changes applied in memory, over an unchanged base.
+///
+/// Operations plan one after another against this view, so each sees what the previous ones did (two edits of
+/// `ifcfg-eth0` chain; a file deleted by one is gone for the next) while the image is not touched. A dry run
+/// stops here; a real run replays ``changes`` on the real filesystem.
+public final class StagedGuestFiles: GuestFiles {
+    private enum Entry {
+        case file([UInt8], mode: UInt16)
+        case removed
+    }
+
+    /// The filesystem the view starts from (never written by this class).
+    public let base: any GuestFiles
+    /// The changes staged so far, in order.
+    public private(set) var changes: [PlannedChange] = []
+    private var entries: [String: Entry] = [:]
+    private var removedTrees: [String] = []
+
+    public init(base: any GuestFiles) { self.base = base }
+
+    /// Stages `change` (its contents must be set for rewrites and creates).
+    public func stage(_ change: PlannedChange) {
+        switch change.action {
+        case .delete:
+            entries[change.path] = .removed
+        case .deleteTree:
+            removedTrees.append(change.path)
+            for key in entries.keys where PathText.isInside(key, change.path) { entries[key] = .removed }
+        case .truncate:
+            entries[change.path] = .file([], mode: currentMode(change.path) ?? 0o644)
+        case .rewrite, .create:
+            entries[change.path] = .file(
+                change.contents ?? [], mode: currentMode(change.path) ?? change.newFileMode ?? 0o644)
+        }
+        changes.append(change)
+    }
+
+    private func currentMode(_ path: String) -> UInt16? { (try? lstat(path))?.map(\.mode) ?? nil }
+
+    private func inRemovedTree(_ path: String) -> Bool {
+        removedTrees.contains { PathText.isInside(path, $0) }
+    }
+
+    public func lstat(_ path: String) throws(ImagePrepError) -> GuestFileInfo? {
+        if let entry = entries[path] {
+            switch entry {
+            case .removed: return nil
+            case .file(let bytes, let mode):
+                let old = inRemovedTree(path) ? nil : try base.lstat(path)
+                return GuestFileInfo(
+                    type: .regular, size: UInt64(bytes.count), mode: mode, uid: old?.uid ?? 0, gid: old?.gid ?? 0)
+            }
+        }
+        if inRemovedTree(path) { return nil }
+        return try base.lstat(path)
+    }
+
+    public func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] {
+        if case .file(let bytes, _)? = entries[path] { return bytes }
+        guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }
+        return try base.readFile(path, limit: limit)
+    }
+
+    public func readPrefix(_ path: String, count: Int) throws(ImagePrepError) -> [UInt8] {
+        if case .file(let bytes, _)? = entries[path] { return Array(bytes.prefix(count)) }
+        guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }
+        return try base.readPrefix(path, count: count)
+    }
+
+    public func writeFile(_ path: String, contents: [UInt8], newFileMode: UInt16) throws(ImagePrepError) {
+        entries[path] = .file(contents, mode: currentMode(path) ?? newFileMode)
+    }
+
+    public func removeFile(_ path: String) throws(ImagePrepError) { entries[path] = .removed }
+
+    public func removeTree(_ path: String) throws(ImagePrepError) {
+        stage(PlannedChange(operation: "", path: path, action: .deleteTree, reason: ""))
+        changes.removeLast()
+    }
+
+    public func listDirectory(_ path: String) throws(ImagePrepError) -> [String] {
+        guard !inRemovedTree(path) else { return [] }
+        var names = Set(try base.listDirectory(path))
+        for (key, entry) in entries where PathText.parent(key) == path && key != "/" {
+            switch entry {
+            case .removed: names.remove(PathText.name(key))
+            case .file: names.insert(PathText.name(key))
+            }
+        }
+        return names.sorted()
+    }
+
+    public func readLink(_ path: String) throws(ImagePrepError) -> String {
+        guard try lstat(path)?.type == .symlink else {
+            throw ImagePrepError(.unexpectedFile, "not a symlink", path: path)
+        }
+        return try base.readLink(path)
+    }
+}

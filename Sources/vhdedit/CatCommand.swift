@@ -1,0 +1,20 @@
+import ArgumentParser
+import VHDEditKit
+
+/// `vhdedit cat IMAGE PATH`.
+struct CatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cat",
+        abstract: "Print a file from inside the image (streamed; symlinks resolved inside the guest).",
+        discussion: "Example: vhdedit cat disk.vhd /etc/os-release")
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "The guest file.") var path: String
+
+    func run() throws {
+        try CommandFailure.reportingErrors {
+            let guest = try GuestCommand.open(target, writable: false)
+            try guest.filesystem.readChunks(try GuestCommand.path(path)) { GuestCommand.writeStandardOutput($0) }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import VHDEditKit
+
+/// `vhdedit chmod IMAGE MODE PATH`.
+struct ChmodCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chmod",
+        abstract: "Set the permission bits of a guest path (octal).",
+        discussion: "Example: vhdedit chmod disk.vhd 600 /etc/ssh/ssh_host_rsa_key")
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "Octal permission bits, e.g. 600 or 4755.") var mode: String
+    @Argument(help: "The guest path.") var path: String
+    @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")
+    var noDereference = false
+
+    func run() throws {
+        let bits = try GuestCommand.mode(mode)
+        try GuestCommand.edit(target) { fs in
+            try fs.chmod(try GuestCommand.path(path), mode: bits, followSymlinks: !noDereference)
+        }
+    }
+}

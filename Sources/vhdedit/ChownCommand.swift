@@ -1,0 +1,23 @@
+import ArgumentParser
+import VHDEditKit
+
+/// `vhdedit chown IMAGE UID:GID PATH`.
+struct ChownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chown",
+        abstract: "Set the numeric owner and/or group of a guest path.",
+        discussion: "Examples: vhdedit chown disk.vhd 0:0 /etc/sudoers   vhdedit chown disk.vhd :998 /etc/ssh/key")
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: String
+    @Argument(help: "The guest path.") var path: String
+    @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")
+    var noDereference = false
+
+    func run() throws {
+        let ids = try GuestCommand.owner(owner)
+        try GuestCommand.edit(target) { fs in
+            try fs.chown(try GuestCommand.path(path), uid: ids.uid, gid: ids.gid, followSymlinks: !noDereference)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// `vhdedit edit IMAGE PATH`.
+struct EditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edit",
+        abstract: "Edit a guest file with $EDITOR; it is written back only if it changed.",
+        discussion: """
+            The file is copied to a private temporary folder, $EDITOR (or $VISUAL, else vi) runs on the copy, and \
+            the result replaces the guest file (mode and owner kept) only when its bytes differ. A missing file \
+            starts empty and is created (0644 root:root). The image stays locked while the editor runs.
+            Example: EDITOR=nano vhdedit edit disk.vhd /etc/sudoers
+            """)
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "The guest file.") var path: String
+
+    func run() throws {
+        try CommandFailure.reportingErrors {
+            let guest = try GuestCommand.open(target, writable: true)
+            let fs = guest.filesystem
+            let guestPath = try GuestCommand.path(path)
+            let original = try fs.exists(guestPath) ? try fs.readFile(guestPath) : []
+            let folder = try FileManager.default.url(
+                for: .itemReplacementDirectory, in: .userDomainMask,
+                appropriateFor: FileManager.default.temporaryDirectory, create: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let name = guestPath.lastComponent?.utf8String?.replacingOccurrences(of: "/", with: "_") ?? "file"
+            let copy = folder.appendingPathComponent(name).path
+            let output = try HostOutputFile(path: copy, mode: 0o600)
+            try output.write(original)
+            try output.finish()
+            let environment = ProcessInfo.processInfo.environment
+            let editor = environment["EDITOR"] ?? environment["VISUAL"] ?? "vi"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "\(editor) \"$1\"", "vhdedit-edit", copy]
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                CommandFailure.printError("vhdedit: the editor exited with status \(process.terminationStatus); nothing written")
+                throw ExitCode.failure
+            }
+            let edited = [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy)))
+            if edited == original {
+                CommandFailure.printError("vhdedit: \(guestPath): unchanged, nothing written")
+                return
+            }
+            try fs.writeFile(guestPath, contents: edited)
+            try guest.close()
+            CommandFailure.printError("vhdedit: \(guestPath): written (\(edited.count) bytes)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// `vhdedit generalize IMAGE... [--dry-run] ...`: offline `waagent -deprovision[+user]`.
+struct GeneralizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generalize",
+        abstract: "Deprovision images offline: what 'waagent -deprovision' does, plus opt-in extras.",
+        discussion: """
+            Default operations (gated by the image's own /etc/waagent.conf, agent defaults when absent): \
+            \(Generalizer.catalog.filter { $0.isDefault && $0.name != "delete-user" }.map(\.name).joined(separator: ", ")). \
+            Opt-in: delete-user (--delete-user), \(Generalizer.catalog.filter { !$0.isDefault && $0.name != "delete-user" }.map(\.name).joined(separator: ", ")) \
+            (enable with --only defaults,NAME,... or --only all). Run 'vhdedit generalize --list' for what each does.
+
+            A dry run prints the exact plan and writes nothing. A real run commits all changes as one unit. \
+            With several images (or --manifest/--shard) each image runs in its own child process, --jobs at a time.
+            """)
+
+    @OptionGroup var batch: ImageBatchOptions
+
+    @Flag(help: "Print the plan; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Also remove the provisioned user (UserName in /var/lib/waagent/ovf-env.xml, or --user).")
+    var deleteUser = false
+
+    @Option(help: "The user to remove (implies --delete-user).")
+    var user: String?
+
+    @Option(help: ArgumentHelp("Only these operations (comma-separated; 'defaults' and 'all' allowed).", valueName: "OPS"))
+    var only: String?
+
+    @Option(help: ArgumentHelp("Skip these operations (comma-separated).", valueName: "OPS"))
+    var skip: String?
+
+    @Flag(help: "List the operations and exit.")
+    var list = false
+
+    func validate() throws {
+        if !list { try batch.validate() }
+    }
+
+    var options: Generalizer.Options {
+        Generalizer.Options(
+            selection: OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? []),
+            deleteUser: deleteUser, user: user)
+    }
+
+    func run() throws {
+        if list {
+            for op in Generalizer.catalog { print("\(op.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)") }
+            return
+        }
+        let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
+        let options = self.options
+        _ = try CommandFailure.reportingErrors { try Generalizer.operations(for: options) }
+        if batch.isBatch(images) {
+            var child = ["generalize"]
+            if dryRun { child.append("--dry-run") }
+            if deleteUser { child.append("--delete-user") }
+            if let user { child += ["--user", user] }
+            if let only { child += ["--only", only] }
+            if let skip { child += ["--skip", skip] }
+            try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
+            return
+        }
+        let report = try CommandFailure.reportingErrors {
+            try ImagePreparation.generalize(images[0], partition: batch.partition, options: options, dryRun: dryRun)
+        }
+        if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// The image arguments of the commands that take many images (`generalize`, `azure-prepare`, `check`): the
+/// images, a manifest, a shard of it, parallel jobs, JSON output and `--partition`.
+struct ImageBatchOptions: ParsableArguments {
+    @Argument(help: "The disk images (raw or VHD).")
+    var images: [String] = []
+
+    @Option(help: ArgumentHelp("A file listing images, one path per line (# comments; relative to the file's folder).", valueName: "FILE"))
+    var manifest: String?
+
+    @Option(help: ArgumentHelp("Work on shard I of N of the images (item k goes to shard k % N), for job arrays.", valueName: "I/N"))
+    var shard: String?
+
+    @Option(help: ArgumentHelp("Shard count N, with the index read from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).", valueName: "N"))
+    var shardCount: Int?
+
+    @Option(help: ArgumentHelp("Images processed in parallel (default: the number of cores).", valueName: "N"))
+    var jobs: Int?
+
+    @Option(help: ArgumentHelp("The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
+    var partition: Int?
+
+    @Flag(help: "Print JSON (one object; with several images, one JSON line per image and a summary line).")
+    var json = false
+
+    func validate() throws {
+        if images.isEmpty && manifest == nil { throw ValidationError("give at least one IMAGE or --manifest FILE") }
+        if let partition, partition < 1 { throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
+    }
+
+    /// The images to work on: the arguments plus the manifest's, narrowed to the shard.
+    func resolvedImages() throws -> [String] {
+        var all = images
+        if let manifest {
+            let text = try String(contentsOfFile: manifest, encoding: .utf8)
+            all += Manifest.parse(text, folder: (manifest as NSString).deletingLastPathComponent)
+        }
+        if let shard { return try Shard(parsing: shard).select(all) }
+        if let shardCount { return try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shardCount).select(all) }
+        return all
+    }
+
+    /// Whether this is a batch run (several images, a manifest or a shard) rather than one image in-process.
+    func isBatch(_ resolved: [String]) -> Bool { resolved.count != 1 || manifest != nil || shard != nil || shardCount != nil }
+
+    /// Runs `childArguments + [image]` in a child `vhdedit` for every image, prints one result per image and a
+    /// summary, and exits non-zero when any image failed.
+    func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
+        var arguments = childArguments + ["--json"]
+        if let partition { arguments += ["--partition", String(partition)] }
+        let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments)
+        let runner = BatchRunner(jobs: jobs, progress: BatchProgress.onTerminal())
+        let json = self.json
+        let summary = runner.run(resolved, job: { job.run($0) }) { result in
+            if json {
+                print(Self.jsonLine(result))
+            } else {
+                print("\(result.ok ? "ok  " : "FAIL") \(result.image): \(describe(result))")
+            }
+            fflush(nil)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print("{\"summary\":" + String(decoding: try encoder.encode(summary), as: UTF8.self) + "}")
+        } else {
+            print(summary.text)
+        }
+        if summary.failed > 0 { throw ExitCode.failure }
+    }
+
+    /// A result as one JSON line, with the child's own JSON result embedded as an object.
+    static func jsonLine(_ result: BatchItemResult) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bare = result
+        bare.result = nil
+        var line = String(decoding: (try? encoder.encode(bare)) ?? Data("{}".utf8), as: UTF8.self)
+        if let raw = result.result, (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) != nil {
+            line.removeLast()
+            line += ",\"result\":" + raw + "}"
+        }
+        return line
+    }
+}
+
+/// JSON printing shared by the ImagePrep commands.
+enum JSONOutput {
+    static func print<T: Encodable>(_ value: T, pretty: Bool = true) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension PrepReport {
+    /// The one-line summary of a batch result.
+    static func batchLine(_ result: BatchItemResult) -> String {
+        guard result.status == 0, let report = JSONOutput.decode(PrepReport.self, result.result) else { return result.summary }
+        let warnings = report.findings.filter { $0.severity == .warning }.count
+        return "\(report.changes.count) change\(report.changes.count == 1 ? "" : "s")\(report.dryRun ? " planned" : ""), \(warnings) warning\(warnings == 1 ? "" : "s") (\(String(format: "%.2f", result.seconds)) s)"
+    }
+}

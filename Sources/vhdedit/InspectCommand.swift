@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// `vhdedit inspect IMAGE [--json]`: what Linux is inside.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show the guest: distribution, architecture, bootloader, network style, agents, fstab, swap, LVM.",
+        discussion: "Reads the image only (shared lock); nothing is written.")
+
+    @OptionGroup var options: ImageOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
+        if json { try JSONOutput.print(report) } else { print(Self.text(report)) }
+    }
+
+    static func text(_ report: ImagePreparation.InspectReport) -> String {
+        let guest = report.guest
+        var lines: [(String, String)] = []
+        let d = guest.distribution
+        lines.append(("distribution", "\(d.name ?? d.id) (id \(d.id), version \(d.version ?? "?"), family \(d.family.rawValue); from \(d.source ?? "-"))"))
+        lines.append(("architecture", guest.architecture.map { "\($0.machine), \($0.bits)-bit (\($0.path))" } ?? "unknown"))
+        lines.append(("init", guest.systemd ? "systemd" : "not systemd"))
+        lines.append(("bootloader", guest.bootloaders.map(\.rawValue).joined(separator: ", ")))
+        for file in guest.bootloaderFiles { lines.append(("  file", "\(file.path) (\(file.kind.rawValue))")) }
+        lines.append(("network", guest.networkStyles.isEmpty ? "none found" : guest.networkStyles.joined(separator: ", ")))
+        lines.append(("NetworkManager", guest.networkManagerInstalled ? "installed" : "not installed"))
+        for agent in guest.agents { lines.append(("agent", "\(agent.name) \(agent.version ?? "(version unknown)") at \(agent.path)")) }
+        if guest.agents.isEmpty { lines.append(("agent", "none")) }
+        lines.append(("provisioned user", guest.provisionedUser ?? "none"))
+        for entry in guest.fstab {
+            let resolved = entry.resolves.map { $0 ? "resolves to partition \(entry.partition ?? 0)" : "DOES NOT RESOLVE" } ?? entry.naming
+            lines.append(("fstab:\(entry.line)", "\(entry.spec) \(entry.mountPoint) \(entry.type) — \(resolved)"))
+        }
+        lines.append(("swap", guest.swap.isEmpty ? "none" : guest.swap.map { "\($0.kind) \($0.location)" }.joined(separator: ", ")))
+        lines.append(("LVM", guest.lvm.physicalVolumes.isEmpty ? "none" : "PVs on partition \(guest.lvm.physicalVolumes.map(String.init).joined(separator: ", "))"))
+        lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), root partition \(report.disk.rootPartition.map(String.init) ?? "whole disk")"))
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import VHDEditKit
+
+/// `vhdedit ls IMAGE PATH [-l] [-R] [--json]`.
+struct LsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "List a directory inside the image's filesystem.",
+        discussion: """
+            Paths are resolved inside the guest (absolute symlinks against the guest root, '..' stops at the \
+            root). Names that are not printable UTF-8 are shown escaped (\\n, \\t, \\\\, \\xff); give them back \
+            the same way.
+            Examples:
+              vhdedit ls disk.vhd /etc/ssh -l
+              vhdedit ls disk.vhd / -R --json --partition 2
+            """)
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "The guest directory (or file).") var path: String = "/"
+    @Flag(name: .customShort("l"), help: "Long format: mode, links, owner, size, modification time.") var long = false
+    @Flag(name: .customShort("R"), help: "List subdirectories recursively (symlinks are not entered).")
+    var recursive = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try CommandFailure.reportingErrors {
+            let guest = try GuestCommand.open(target, writable: false)
+            let fs = guest.filesystem
+            let guestPath = try GuestCommand.path(path)
+            let top = try fs.lstat(guestPath)
+            let followed = top.kind == .symlink ? try? fs.stat(guestPath) : top
+            let entries: [DirectoryEntry]
+            if followed?.kind == .directory {
+                entries = try fs.list(guestPath, recursive: recursive)
+            } else {
+                let name = guestPath.lastComponent ?? GuestName("/")
+                entries = [DirectoryEntry(name: name, path: guestPath, inode: top.inode, kind: top.kind, status: top)]
+            }
+            if json {
+                try GuestCommand.printJSON(entries.map { GuestCommand.json($0.status, path: $0.path, name: $0.name) })
+                return
+            }
+            for entry in entries {
+                let shown = recursive ? entry.path.description : entry.name.display
+                guard long else { print(shown); continue }
+                let s = entry.status
+                var line = "\(s.modeString) \(s.linkCount) \(s.uid) \(s.gid) \(s.size) "
+                line += "\(GuestCommand.time(s.modificationTime)) \(shown)"
+                if let target = s.linkTargetDisplay { line += " -> \(target)" }
+                print(line)
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import VHDEditKit
+
+/// `vhdedit mkdir IMAGE PATH [-p]`.
+struct MkdirCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mkdir",
+        abstract: "Create a directory inside the image.",
+        discussion: "Example: vhdedit mkdir disk.vhd /etc/cloud/cloud.cfg.d -p --mode 755")
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "The guest directory.") var path: String
+    @Flag(name: [.customShort("p"), .long], help: "Create missing parents; no error if it exists.") var parents = false
+    @Option(help: "Octal permission bits (default 755).") var mode: String?
+    @Option(help: "Numeric owner UID:GID (default 0:0).") var owner: String?
+
+    func run() throws {
+        let bits = try mode.map(GuestCommand.mode)
+        let ids = try owner.map(GuestCommand.owner)
+        try GuestCommand.edit(target) { fs in
+            try fs.makeDirectory(
+                try GuestCommand.path(path), parents: parents,
+                options: WriteOptions(mode: bits, uid: ids?.uid, gid: ids?.gid))
+        }
+    }
+}

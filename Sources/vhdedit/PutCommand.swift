@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// `vhdedit put IMAGE LOCALFILE PATH [--mode M] [--owner U:G]`.
+struct PutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Copy a host file into the image (create, or replace keeping mode and owner).",
+        discussion: """
+            A new file gets --mode/--owner or 0644 root:root; a replaced file keeps its mode and owner unless \
+            told. A symlink at PATH is replaced itself, never written through. Zero blocks become holes.
+            Example: vhdedit put disk.vhd ./waagent.conf /etc/waagent.conf --mode 644 --owner 0:0
+            """)
+
+    @OptionGroup var target: ImageOptions
+    @Argument(help: "The host file to copy in.") var localFile: String
+    @Argument(help: "The guest path to write.") var path: String
+    @Option(help: "Octal permission bits, e.g. 644.") var mode: String?
+    @Option(help: "Numeric owner UID:GID.") var owner: String?
+
+    func run() throws {
+        let bits = try mode.map(GuestCommand.mode)
+        let ids = try owner.map(GuestCommand.owner)
+        guard let input = FileHandle(forReadingAtPath: localFile) else {
+            CommandFailure.printError("vhdedit: \(localFile): cannot open for reading")
+            throw ExitCode.failure
+        }
+        defer { try? input.close() }
+        try GuestCommand.edit(target) { fs in
+            var readFailure: (any Error)?
+            let options = WriteOptions(mode: bits, uid: ids?.uid, gid: ids?.gid)
+            do {
+                try fs.writeFile(try GuestCommand.path(path), options: options) { () throws(Ext4Error) -> [UInt8]? in
+                    do {
+                        guard let data = try input.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+                        return [UInt8](data)
+                    } catch {
+                        readFailure = error
+                        throw Ext4Error(.io, "reading \(localFile) failed")
+                    }
+                }
+            } catch {
+                throw readFailure ?? error
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import BlockIO
+import Ext4
+import Foundation
+import Testing
+import _TestSupport
+
+/// Images whose journal needs recovery (taken from a running VM): reads work with a warning, writes are
+/// refused with a reason and a remedy, and not one byte of the image changes.
+@Suite struct JournalTests {
+    /// An ext4 image with a committed, unreplayed journal transaction (debugfs jo / jw / jc, as §E describes).
+    static func needsRecoveryImage() throws -> Ext4Fixture {
+        let fixture = try Ext4Fixture()
+        let block = try fixture.debugfs("bmap /etc 0").trimmingCharacters(in: .whitespacesAndNewlines)
+        let copy = fixture.directory.file("etc-block.bin")
+        try ExternalTool.check([
+            "dd", "if=\(fixture.image)", "of=\(copy)", "bs=1024", "skip=\(block)", "count=1", "status=none",
+        ])
+        let script = fixture.directory.file("journal.cmds")
+        try "jo\njw -b \(block) \(copy)\njc\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try ExternalTool.check(["debugfs", "-w", "-f", script, fixture.image])
+        let header = try ExternalTool.check(["dumpe2fs", "-h", fixture.image]).output
+        #expect(header.contains("needs_recovery"), "the fixture must need recovery")
+        return fixture
+    }
+
+    @Test func writesAreRefusedAndTheImageIsUntouched() throws {
+        let fixture = try Self.needsRecoveryImage()
+        let before = try fixture.sha256()
+        do {
+            _ = try fixture.open(writable: true)
+            Issue.record("a writable open of a filesystem that needs recovery succeeded")
+        } catch let error as Ext4Error {
+            #expect(error.code == .needsRecovery)
+            #expect(error.message.contains("e2fsck -fy"), "says what to do: \(error.message)")
+            #expect(error.message.contains("read-only"))
+        }
+        do {
+            let fs = try fixture.open(writable: false)
+            #expect(fs.warnings.map(\.code) == [.needsRecovery])
+            #expect(try fs.readFile("/etc/passwd") == Array(sampleTree["/etc/passwd"]!.utf8))
+            expectExt4Error(.readOnly) { try fs.writeFile("/etc/motd", contents: [1]) }
+            try fs.close()
+        }
+        #expect(try fixture.sha256() == before, "byte-identical after refused write and read-only session")
+        // After the replay the tool recommends, writes work and stay fsck-clean.
+        try ExternalTool.check(["e2fsck", "-fy", fixture.image])
+        try fixture.edit { fs in try fs.writeFile("/etc/motd", contents: Array("after replay\n".utf8)) }
+        try fixture.expectClean()
+        #expect(try fixture.debugfsCat("/etc/motd") == Array("after replay\n".utf8))
+    }
+
+    @Test func recordedErrorsAndOrphansRefuseWrites() throws {
+        let errors = try Ext4Fixture()
+        try ExternalTool.check(["debugfs", "-w", "-R", "ssv state 3", errors.image])  // valid + errors
+        let errorsBefore = try errors.sha256()
+        expectExt4Error(.corrupt) { _ = try errors.open(writable: true) }
+        #expect(try errors.open(writable: false).warnings.map(\.code) == [.corrupt])
+        #expect(try errors.sha256() == errorsBefore)
+
+        let orphans = try Ext4Fixture()
+        try ExternalTool.check(["debugfs", "-w", "-R", "ssv last_orphan 12", orphans.image])
+        expectExt4Error(.corrupt) { _ = try orphans.open(writable: true) }
+        #expect(try orphans.open(writable: false).warnings.first?.message.contains("orphan") == true)
+
+        let mmp = try Ext4Fixture()
+        try ExternalTool.check(["tune2fs", "-O", "mmp", mmp.image])
+        let mmpBefore = try mmp.sha256()
+        expectExt4Error(.unsupportedFeature) { _ = try mmp.open(writable: true) }
+        #expect(try mmp.open(writable: false).readFile("/etc/hostname") == Array("guest-vm\n".utf8))
+        #expect(try mmp.sha256() == mmpBefore)
+    }
+
+    @Test func unknownIncompatibleFeatureIsAClearError() throws {
+        let fixture = try Ext4Fixture()
+        // Set an incompat bit libext2fs does not know (bit 31) directly in the superblock (offset 1024 + 0x60).
+        let image = try DiskImage.open(path: fixture.image, writable: true)
+        var word = try image.device.read(at: 1024 + 0x60, count: 4)
+        word[3] |= 0x80
+        try image.device.write(at: 1024 + 0x60, bytes: word)
+        try image.commit()
+        do {
+            _ = try Ext4FileSystem(device: image.device, writable: false)
+            Issue.record("an unknown incompat feature was accepted")
+        } catch {
+            #expect(error.code == .unsupportedFeature || error.code == .corrupt, "\(error)")
+        }
+    }
+}

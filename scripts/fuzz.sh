@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of Tests/Fuzz with the fuzzer and address sanitizers and runs each for a fixed
+# time with a fixed seed. Seed corpora are made at run time: tiny images from real tools (qemu-img, sfdisk,
+# sgdisk, mkfs) and real files; nothing large is committed. Crashes are kept in .build-fuzz/crashes/<target>.
+#   scripts/fuzz.sh            60 s per target
+#   scripts/fuzz.sh --ci       10 s per target (the whole run stays well under 4 minutes)
+#   scripts/fuzz.sh TARGET...  only these targets
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
+seconds=60
+targets=()
+for arg in "$@"; do
+  case "$arg" in
+    --ci) seconds=10 ;;
+    *) targets+=("$arg") ;;
+  esac
+done
+fuzz_dir="Tests/Fuzz"
+scratch="$fuzz_dir/.build-fuzz"
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(cd "$fuzz_dir/Sources" && ls -d Fuzz?* | grep -v FuzzSupport)
+fi
+for target in "${targets[@]}"; do
+  (cd "$fuzz_dir" && swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz \
+      --product "$target" 2>&1 | grep -E 'error|warning: unre|Compiling|Build' | grep -v 'Cannot export' || true)
+done
+bin="$scratch/debug"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# Seeds from real tools, written into $work/seeds/<target>/.
+make_seeds() {
+  local target="$1" out="$work/seeds/$1"
+  mkdir -p "$out"
+  case "$target" in
+    FuzzVHD)
+      for kind in dynamic fixed; do
+        qemu-img create -q -f vpc -o subformat=$kind "$work/t.vhd" 1M
+        if [ $kind = fixed ]; then tail -c 512 "$work/t.vhd" >"$out/$kind.vhd"; else cp "$work/t.vhd" "$out/$kind.vhd"; fi
+        rm -f "$work/t.vhd"
+      done
+      qemu-img create -q -f vpc -o subformat=dynamic "$work/parent.vhd" 1M
+      qemu-img create -q -f vpc -o subformat=dynamic,force_size=on "$out/force.vhd" 3000K ;;
+    FuzzPartitionTable)
+      truncate -s 2M "$work/mbr.img"
+      printf 'label: dos\n,512K,L\n,,E\n,256K,L\n,,S\n' | sfdisk -q "$work/mbr.img" >/dev/null
+      head -c 65536 "$work/mbr.img" >"$out/mbr"; dd if="$work/mbr.img" of="$out/ebr" bs=512 skip=1024 count=8 status=none
+      truncate -s 2M "$work/gpt.img"
+      sgdisk -q -n1:2048:+256K -t1:8300 -c1:root -n2:0:+256K -t2:ef00 "$work/gpt.img" >/dev/null
+      head -c 24576 "$work/gpt.img" >"$out/gpt" ;;
+    FuzzGuestConfig)
+      for f in /etc/passwd /etc/group /etc/os-release /etc/fstab /etc/sudoers /etc/ssh/sshd_config /etc/default/grub; do
+        [ -r "$f" ] && head -c 4096 "$f" >"$out/$(basename "$f")" || true
+      done ;;
+  esac
+  # Targets may also write seeds of their own format (VHDEDIT_FUZZ_SEEDS).
+  VHDEDIT_FUZZ_SEEDS="$out" "$bin/$target" >/dev/null 2>&1 || true
+}
+
+status=0
+for target in "${targets[@]}"; do
+  make_seeds "$target"
+  corpus="$work/corpus/$target"
+  crashes="$scratch/crashes/$target"
+  mkdir -p "$corpus" "$crashes"
+  printf 'fuzz: %-20s %3ss ' "$target" "$seconds"
+  if "$bin/$target" -seed=1 -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+      -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
+    runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')
+    cov=$(grep -Eo 'cov: [0-9]+' "$work/$target.log" | tail -1 || true)
+    echo "ok: $runs executions, $cov"
+  else
+    status=1
+    echo "FAILED (see $crashes)"
+    grep -E 'ERROR|SUMMARY|Fatal|Test unit written' "$work/$target.log" | head -5
+  fi
+done
+exit $status
