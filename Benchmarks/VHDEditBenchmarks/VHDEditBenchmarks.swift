@@ -6,4 +6,5 @@ let benchmarks: @Sendable () -> Void = {
     registerBlockIOBenchmarks()
     registerDiskLayoutBenchmarks()
     registerExt4Benchmarks()
+    registerImagePrepBenchmarks()
 }
