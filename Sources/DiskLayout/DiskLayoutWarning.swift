@@ -24,6 +24,8 @@ public struct DiskLayoutWarning: Hashable, Sendable, Codable, CustomStringConver
         public static let hybridMBR = Code("hybridMBR")
         /// A GPT header is present but the MBR does not protect it; the MBR was used.
         public static let unprotectedGPT = Code("unprotectedGPT")
+        /// Sector 0 holds no MBR at all, but a GPT header is at LBA 1; the GPT was used.
+        public static let missingProtectiveMBR = Code("missingProtectiveMBR")
         /// The chain of extended boot records comes back to an EBR already seen.
         public static let ebrLoop = Code("ebrLoop")
         /// The chain of extended boot records is longer than we follow.

@@ -32,7 +32,7 @@ public enum FilesystemProbe {
             while offset < range.upperBound {
                 let count = Int(min(UInt64(chunkSize), range.upperBound - offset))
                 let chunk = try volume.readStructure(at: offset, count: count, structure: "volume")
-                if chunk.contains(where: { $0 != 0 }) { try file.write(chunk, at: offset) }
+                if !ZeroDetection.isAllZero(chunk) { try file.write(chunk, at: offset) }
                 offset += UInt64(count)
             }
         }

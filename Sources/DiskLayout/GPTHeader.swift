@@ -24,17 +24,29 @@ public struct GPTHeader: Hashable, Sendable {
     /// `"EFI PART"`.
     public static let signature = Array("EFI PART".utf8)
 
+    /// The revision (`0x00010000` for 1.0).
     public let revision: UInt32
+    /// The number of header bytes the CRC covers.
     public let headerSize: UInt32
+    /// The stored header CRC32 (checked when parsing).
     public let headerCRC32: UInt32
+    /// The LBA this header says it is at (1 for the primary, the last LBA for the backup).
     public let myLBA: UInt64
+    /// The LBA of the other header.
     public let alternateLBA: UInt64
+    /// The first sector partitions may use.
     public let firstUsableLBA: UInt64
+    /// The last sector partitions may use (inclusive).
     public let lastUsableLBA: UInt64
+    /// The disk GUID (`sfdisk` "id").
     public let diskGUID: GUID
+    /// The first sector of the partition entry array.
     public let entryArrayLBA: UInt64
+    /// The number of entries in the array (128 by default).
     public let entryCount: UInt32
+    /// The size of one entry in bytes (128 by default).
     public let entrySize: UInt32
+    /// The CRC32 of the whole entry array.
     public let entryArrayCRC32: UInt32
 
     /// Parses and checks a header from the sector read at `diskOffset`: signature, header size and header CRC.

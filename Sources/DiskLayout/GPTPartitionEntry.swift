@@ -12,10 +12,15 @@ public struct GPTPartitionEntry: Hashable, Sendable {
     /// The bytes of an entry this parser reads; an entry may be larger (``GPTHeader/entrySize``).
     public static let parsedSize = 128
 
+    /// The partition type.
     public let type: GPTPartitionType
+    /// The unique partition GUID (`PARTUUID`).
     public let uniqueGUID: GUID
+    /// The first sector.
     public let firstLBA: UInt64
+    /// The last sector (inclusive).
     public let lastLBA: UInt64
+    /// The attribute bits (see ``attributeNames(_:)``).
     public let attributes: UInt64
     /// The name, decoded from UTF-16LE up to the first NUL (invalid code units become U+FFFD).
     public let name: String

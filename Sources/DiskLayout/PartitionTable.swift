@@ -93,7 +93,11 @@ public struct PartitionTable: Sendable {
             return try GPTReader(device: device, mbr: mbr).read()
         }
         if mbr == nil, hasGPTSignature {
-            return try GPTReader(device: device, mbr: nil).read()
+            return try GPTReader(device: device, mbr: nil).read().adding(
+                DiskLayoutWarning(
+                    .missingProtectiveMBR,
+                    "sector 0 holds no MBR (no 0x55AA signature), but a GPT header is at LBA 1; the GPT was used",
+                    offset: 510))
         }
         if try GPTReader.hasSignature(on: device, atLBA: 1, sectorSize: 4096) {
             throw GPTReader.fourKSectorError()

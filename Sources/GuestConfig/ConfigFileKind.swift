@@ -35,7 +35,9 @@ public struct KeyValueConfigFile: Sendable {
     }
 
     private var storage: Storage
+    /// Which editor is used.
     public let kind: ConfigFileKind
+    /// The guest path, for messages and diff headers.
     public let path: String?
 
     /// Opens `text` with the editor for `kind`.

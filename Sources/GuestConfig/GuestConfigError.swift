@@ -6,7 +6,9 @@
 public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What kind of failure this is. Extensible.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed.
         public let name: String
+        /// A code with this name.
         public init(_ name: String) { self.name = name }
         public var description: String { name }
 
@@ -37,6 +39,7 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
     /// The key, field or argument concerned, when there is one.
     public var field: String?
 
+    /// An error with its code, message and, when known, where.
     public init(
         _ code: Code, _ message: String, path: String? = nil, line: Int? = nil, offset: Int? = nil,
         field: String? = nil

@@ -99,7 +99,7 @@ struct DiskFixture {
     /// changed a field on purpose.
     func fixGPTHeaderCRC(atLBA lba: UInt64) throws {
         try ExternalTool.check([
-            "python3", "-c",
+            DiskFixture.python, "-c",
             """
             import sys, zlib, struct
             f = open(sys.argv[1], 'r+b'); off = int(sys.argv[2]) * 512
@@ -112,12 +112,13 @@ struct DiskFixture {
         ])
     }
 
-    /// Whether `DiskImage.open` on this branch understands VHD (the `vhd` branch adds it): a qemu-img dynamic VHD
-    /// must not open as raw.
-    static let dynamicVHDSupported: Bool = {
-        guard let fixture = try? DiskFixture(sizeMiB: 4), let vhd = try? fixture.vhd("dynamic"),
-            let image = try? DiskImage.open(path: vhd)
-        else { return false }
-        return image.format != .raw
-    }()
+    /// The system Python (faster to start than a pyenv shim), else whatever `python3` is on PATH.
+    static let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+
+    /// A copy (sparse, `cp --sparse=always`) of the disk at `source`, in a fresh fixture.
+    init(copying source: String) throws {
+        directory = try TemporaryDirectory(prefix: "vhdedit-layout")
+        path = directory.file("disk.raw")
+        try ExternalTool.check(["cp", "--sparse=always", source, path])
+    }
 }

@@ -96,11 +96,7 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
         #expect(Set(types).isSuperset(of: ["ext2", "ext3", "ext4", "swap", "vfat"]))
     }
 
-    @Test(
-        .enabled(
-            if: DiskFixture.dynamicVHDSupported,
-            "DiskImage cannot open VHD on this branch yet (the vhd branch adds it); enabled automatically after the merge"))
-    func sameAnswersThroughDynamicAndFixedVHD() throws {
+    @Test func sameAnswersThroughDynamicAndFixedVHD() throws {
         let fixture = try Self.makeDisk()
         try Self.expectMatchesBlkid(imagePath: try fixture.vhd("dynamic"), fixture: fixture, expectedFormat: .vhdDynamic)
         try Self.expectMatchesBlkid(imagePath: try fixture.vhd("fixed"), fixture: fixture, expectedFormat: .vhdFixed)
@@ -144,6 +140,40 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
         #expect(Set(types) == ["ext4", "vfat"])
         #expect(disk.warnings.map(\.code) == [.ambiguousFilesystem])
         #expect(throws: DiskLayoutError.self) { try RootSelector.select(in: disk) }
+    }
+
+    @Test(.enabled(if: ToolCheck.exists("mkntfs") && ToolCheck.exists("mkfs.exfat")))
+    func ntfsAndExfatWindowsFollowTheirBootSectors() throws {
+        // Real boot sectors; the NTFS one moved to the MFT position Windows uses (cluster 786432, 3 GiB in), with
+        // the expected window computed by Python from the same fields.
+        let ntfs = try DiskFixture(sizeMiB: 16, name: "ntfs.img")
+        try ExternalTool.check(["mkntfs", "-q", "-F", "-Q", ntfs.path])
+        try ntfs.patch(at: 48, littleEndian(UInt64(786_432)))
+        let exfat = try DiskFixture(sizeMiB: 64, name: "exfat.img")
+        try ExternalTool.check(["mkfs.exfat", exfat.path])
+        let expected = try ExternalTool.check([
+            DiskFixture.python, "-c",
+            """
+            import struct, sys
+            b = open(sys.argv[1], 'rb').read(512)
+            cluster = struct.unpack_from('<H', b, 11)[0] * b[13]
+            rec = struct.unpack_from('<b', b, 64)[0]
+            size = 2 ** -rec if rec < 0 else rec * cluster
+            start = struct.unpack_from('<Q', b, 48)[0] * cluster
+            print(start, start + 16 * size)
+            e = open(sys.argv[2], 'rb').read(512)
+            heap, root = struct.unpack_from('<I', e, 88)[0], struct.unpack_from('<I', e, 96)[0]
+            start = (heap + ((root - 2) << e[109])) << e[108]
+            print(start, start + (1 << (e[108] + e[109])))
+            """, ntfs.path, exfat.path,
+        ]).output.split(separator: "\n").map { $0.split(separator: " ").map { UInt64($0)! } }
+        let ntfsWindow = try #require(ProbeWindows.ntfsMFT(try ntfs.bytes(at: 0, count: 512)))
+        #expect([ntfsWindow.lowerBound, ntfsWindow.upperBound] == expected[0])
+        #expect(ntfsWindow.lowerBound == 786_432 * 4096)
+        let exfatWindow = try #require(ProbeWindows.exfatRootDirectory(try exfat.bytes(at: 0, count: 512)))
+        #expect([exfatWindow.lowerBound, exfatWindow.upperBound] == expected[1])
+        let planned = ProbeWindows(volumeSize: 4 << 30, bootSector: try ntfs.bytes(at: 0, count: 512)).ranges
+        #expect(planned.contains(ntfsWindow))
     }
 
     @Test func probeWindowsCoverHeadTailAndNothingElseForExt4() throws {

@@ -72,7 +72,7 @@ func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         // 300 EBRs, each with a one-sector logical partition: more than the 256 we follow.
         let fixture = try DiskFixture(sizeMiB: 4)
         try ExternalTool.check([
-            "python3", "-c",
+            DiskFixture.python, "-c",
             """
             import sys, struct
             f = open(sys.argv[1], 'r+b')

@@ -77,6 +77,13 @@ struct BootloaderTests {
         )
     }
 
+    @Test func kernelCommandWrittenWithEquals() {
+        var menu = GrubLegacyMenu("title A\nkernel=/vmlinuz ro quiet\n")
+        #expect(menu.entries.first?.kernel == "/vmlinuz")
+        menu.editKernelArguments(try! KernelArgumentEdit(remove: ["quiet"]))
+        #expect(menu.text == "title A\nkernel=/vmlinuz ro\n")
+    }
+
     @Test func xenEntriesAreReportedNotEdited() {
         let text = "title Xen\n\tkernel /xen.gz dom0_mem=1024M\n\tmodule /vmlinuz-xen ro quiet\n"
         var menu = GrubLegacyMenu(text)
@@ -390,11 +397,61 @@ struct BootloaderTests {
         let results = azure.apply(toBootloaderFiles: files)
         let expectedOptions =
             "root=/dev/mapper/rhel-root ro resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 "
-        #expect(results[0].edit!.edited == BootCorpus.rhel8GrubCfg.replacingAll(
-            "root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet ",
-            with: expectedOptions))
+        #expect(
+            results[0].edit!.edited
+                == BootCorpus.rhel8GrubCfg.replacingAll(
+                    "root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet ",
+                    with: expectedOptions))
         #expect(try GrubEnvironmentBlock(results[1].edit!.edited).value(of: "kernelopts") == expectedOptions)
         #expect(BootloaderFileKind.commandLines(in: files).count == 1)  // the fallback is not a kernel line
     }
-}
 
+    @Test func grubCfgTimeoutLines() throws {
+        let text = """
+            if [ x$feature_timeout_style = xy ] ; then
+              set timeout_style=hidden
+              set timeout=0
+            # Fallback hidden-timeout code in case the timeout_style feature is
+            # unavailable.
+            elif sleep --interruptible 0 ; then
+              set timeout=0
+            fi
+            if [ "${recordfail}" = 1 ] ; then set timeout=30 ; fi
+            set timeout="5"
+
+            """
+        var config = Grub2Config(text)
+        #expect(config.timeouts == [0, 0, 5])
+        let changed = try config.setTimeout(1)
+        #expect(changed)
+        #expect(
+            config.text
+                == text
+                .replacingAll("  set timeout=0\n", with: "  set timeout=1\n")
+                .replacingAll("set timeout=\"5\"", with: "set timeout=\"1\""))
+        let again = try config.setTimeout(1)
+        #expect(!again)
+        #expect(throws: GuestConfigError.self) { try config.setTimeout(-1) }
+    }
+
+    @Test func sles15DefaultGrubGolden() throws {
+        var defaults = Grub2Defaults(BootCorpus.sles15DefaultGrub)
+        defaults.editKernelArguments(
+            try KernelArgumentEdit(
+                add: ["console=ttyS0", "earlyprintk=ttyS0", "rootdelay=300"], remove: ["splash", "quiet"]))
+        try defaults.setTimeout(1)
+        #expect(
+            defaults.text
+                == BootCorpus.sles15DefaultGrub
+                .replacingAll("GRUB_TIMEOUT=8", with: "GRUB_TIMEOUT=1")
+                .replacingAll("\"splash=silent resume=", with: "\"resume=")
+                .replacingAll("mitigations=auto quiet crashkernel", with: "mitigations=auto crashkernel")
+                .replacingAll(
+                    "GRUB_CMDLINE_LINUX=\"\"",
+                    with: "GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\""))
+        // Both crashkernel= arguments stay: removal by exact value only matches crashkernel=auto.
+        let values = try Oracle.shellValues(defaults.text, keys: ["GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_DISTRIBUTOR"])
+        #expect(values["GRUB_CMDLINE_LINUX_DEFAULT"]!.hasSuffix("crashkernel=282M,high crashkernel=72M,low"))
+        #expect(values["GRUB_DISTRIBUTOR"] == "")
+    }
+}

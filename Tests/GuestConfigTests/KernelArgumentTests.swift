@@ -1,5 +1,5 @@
-import _TestSupport
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 

@@ -1,5 +1,5 @@
-import _TestSupport
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 
@@ -86,6 +86,20 @@ struct LineModelTests {
             #expect(count(String(body), "+") == count(gnu, "+"))
             #expect(count(String(body), "-") == count(gnu, "-"))
         }
+    }
+
+    @Test(arguments: [
+        (BootCorpus.centos6GrubConf, BootCorpus.centos6GrubConfAzure),
+        (BootCorpus.sles11MenuLst, BootCorpus.sles11MenuLstEdited),
+        (BootCorpus.centos7GrubCfg, BootCorpus.centos7GrubCfgAzure),
+        (BootCorpus.ubuntu2204DefaultGrub, BootCorpus.ubuntu2204DefaultGrubAzure),
+        (SystemCorpus.sles15Sudoers, SystemCorpus.sles15SudoersEdited),
+        (SystemCorpus.waagentSUSE, SystemCorpus.waagentSUSECloudInit),
+    ])
+    func corpusDiffsMatchGNUDiffExactly(_ pair: (String, String)) throws {
+        let ours = ConfigEditResult(path: "/f", original: pair.0, edited: pair.1).unifiedDiff()
+        let body = ours.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)[2]
+        #expect(String(body) == (try Oracle.gnuDiff(pair.0, pair.1)))
     }
 
     @Test func largeInputsStayBounded() {

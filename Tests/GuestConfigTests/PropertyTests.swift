@@ -1,4 +1,6 @@
+import _TestSupport
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 

@@ -1,4 +1,6 @@
+import _TestSupport
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 
@@ -61,6 +63,8 @@ struct SudoersTests {
         var file = SudoersFile("Defaults targetpw\r\nALL ALL=(ALL) ALL")
         file.disableTargetpw()
         #expect(file.text == "# Defaults targetpw\r\n# ALL ALL=(ALL) ALL")
+        let (status, output) = try Oracle.visudo(file.text)
+        #expect(status == 0, "\(output)")
     }
 
     @Test func removingAProvisionedUsersRules() throws {

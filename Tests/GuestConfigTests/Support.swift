@@ -45,7 +45,6 @@ enum Oracle {
     }
 }
 
-
 /// True when every line of `old` that the diff deletes (changes or removes) satisfies `allowedToChange`:
 /// all other lines survive byte for byte, terminator included.
 func unchangedLinesPreserved(old: String, new: String, allowedToChange: (ConfigLine) -> Bool) -> Bool {

@@ -1,4 +1,6 @@
+import _TestSupport
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 
@@ -92,11 +94,11 @@ struct SysconfigTests {
     }
 
     @Test func malformedLinesAreKeptAndReported() throws {
-        let text = "GOOD=1\nthis is not shell\nOPEN=\"unterminated\nif [ x ]; then\n"
+        let text = "GOOD=1\nthis is not shell\nOPEN=\"unterminated\nif [ x ]; then\nexport GOOD\n"
         var file = ShellVariableFile(text)
         #expect(file.findings.filter { $0.kind == .malformedLine }.map(\.line) == [2, 3, 4])
         try file.set("GOOD", to: "2")
-        #expect(file.text == "GOOD=2\nthis is not shell\nOPEN=\"unterminated\nif [ x ]; then\n")
+        #expect(file.text == "GOOD=2\nthis is not shell\nOPEN=\"unterminated\nif [ x ]; then\nexport GOOD\n")
     }
 
     @Test func ifcfgTemplateIsWhatTheSeedAsksAndTheShellReadsIt() throws {

@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 
@@ -95,6 +97,13 @@ struct WaagentTests {
         #expect(!again)
     }
 
+    @Test func emptyValueBeforeACommentKeepsItsSpace() throws {
+        var conf = WaagentConfiguration("HttpProxy.Host= # none\n")
+        try conf.set("HttpProxy.Host", to: "proxy.example")
+        #expect(conf.text == "HttpProxy.Host= proxy.example # none\n")
+        #expect(conf.value(of: "HttpProxy.Host") == "proxy.example")
+    }
+
     @Test func spacingAndTrailingCommentsSurviveSet() throws {
         var conf = WaagentConfiguration("ResourceDisk.Format = y   # format it\r\nOS.EnableFirewall=y")
         try conf.set("ResourceDisk.Format", to: "n")
@@ -103,6 +112,21 @@ struct WaagentTests {
         let removed = conf.unset("OS.EnableFirewall")
         #expect(removed)
         #expect(conf.text == "ResourceDisk.Format = n   # format it\r\n")
+    }
+}
+
+extension WaagentTests {
+    @Test func suseCloudInitSettingsGolden() throws {
+        var conf = try KeyValueConfigFile(path: "/etc/waagent.conf", text: SystemCorpus.waagentSUSE)
+        try conf.apply(assignments: [
+            "Provisioning.Agent=cloud-init", "ResourceDisk.Format=n", "ResourceDisk.EnableSwap=n",
+        ])
+        #expect(conf.result.edited == SystemCorpus.waagentSUSECloudInit)
+        let typed = WaagentConfiguration(conf.result.edited)
+        #expect(typed.provisioningAgent == "cloud-init" && !typed.formatsResourceDisk && !typed.enablesSwap)
+        // The commented Lib.Dir is not read: the code default applies.
+        #expect(typed.libraryDirectory == "/var/lib/waagent")
+        #expect(typed.isEnabled("Provisioning.MonitorHostName"))
     }
 }
 
@@ -143,6 +167,8 @@ struct SSHDaemonConfigTests {
 
                 """)
         #expect(config.findings.contains { $0.kind == .duplicateKey && $0.line == 3 })
+        try config.setClientAliveInterval(120)
+        #expect(config.result.findings.filter { $0.kind == .duplicateKey }.count == 1)
         #expect(throws: GuestConfigError.self) { try config.setClientAliveInterval(29) }
         #expect(throws: GuestConfigError.self) { try config.setClientAliveInterval(236) }
     }
@@ -173,5 +199,50 @@ struct SSHDaemonConfigTests {
             try config.setClientAliveInterval(45)
             #expect(try Oracle.sshdEffective(config.text, keyword: "clientaliveinterval") == "45")
         }
+    }
+
+    @Test func includedFilesAreFollowedInPlaceAndSshdAgrees() throws {
+        let dir = try TemporaryDirectory(prefix: "gc-sshd-include")
+        let cases: [(main: String, included: [String: String], expected: String?)] = [
+            // Ubuntu 22.04 shape: Include first, so a drop-in wins over the main file.
+            (
+                "Include \(dir.path)/d/*.conf\nClientAliveInterval 180\n",
+                [
+                    "\(dir.path)/d/50-cloud-init.conf": "PasswordAuthentication no\n",
+                    "\(dir.path)/d/60-azure.conf": "ClientAliveInterval 120\n",
+                ], "120"
+            ),
+            // Lexical order: 10- before 20-.
+            (
+                "Include \(dir.path)/d/*.conf\n",
+                [
+                    "\(dir.path)/d/20-b.conf": "ClientAliveInterval 90\n",
+                    "\(dir.path)/d/10-a.conf": "ClientAliveInterval 60\n",
+                ], "60"
+            ),
+            // A Match block in an included file ends with it; the main file's later line is global again.
+            (
+                "Include \(dir.path)/d/*.conf\nClientAliveInterval 200\n",
+                ["\(dir.path)/d/a.conf": "Match User x\n\tClientAliveInterval 33\n"], "200"
+            ),
+            // The main file's earlier line wins over an include after it.
+            (
+                "ClientAliveInterval 45\nInclude \(dir.path)/d/*.conf\n",
+                ["\(dir.path)/d/a.conf": "ClientAliveInterval 99\n"], "45"
+            ),
+        ]
+        for (main, included, expected) in cases {
+            let ours = SSHDaemonConfig(main).effectiveGlobalSetting(of: "ClientAliveInterval", files: included)
+            #expect(ours?.value == expected)
+            // sshd reads the same files from the host temp dir (paths are the same strings).
+            try? ExternalTool.check(["rm", "-rf", dir.file("d")])
+            try ExternalTool.check(["mkdir", "-p", dir.file("d")])
+            for (path, text) in included { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+            #expect(try Oracle.sshdEffective(main, keyword: "clientaliveinterval") == expected ?? "0")
+        }
+        #expect(GlobPattern("/etc/ssh/sshd_config.d/*.conf").matches("/etc/ssh/sshd_config.d/50-cloud-init.conf"))
+        #expect(!GlobPattern("/etc/ssh/sshd_config.d/*.conf").matches("/etc/ssh/sshd_config.d/.hidden.conf"))
+        #expect(!GlobPattern("/etc/ssh/*.conf").matches("/etc/ssh/sshd_config.d/a.conf"))
+        #expect(GlobPattern("/etc/ssh/a?c*").matches("/etc/ssh/abcdef"))
     }
 }

@@ -51,19 +51,28 @@ public struct AccountDatabase: Sendable {
     /// The waagent lock line.
     public static let waagentRootLine = "root:*LOCK*:14600::::::"
 
+    /// Which of the four files this is.
     public let kind: AccountFileKind
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One parsed line.
     public struct Record: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
+        /// The colon-separated fields, as written.
         public var fields: [String]
+        /// The first field: the user or group name.
         public var name: String { fields[0] }
     }
 
+    /// Parses `text` as a `kind` file; lines with the wrong number of fields are kept and reported.
     public init(_ text: String, kind: AccountFileKind, path: String? = nil) {
         self.kind = kind
         self.path = path ?? kind.path
@@ -84,7 +93,9 @@ public struct AccountDatabase: Sendable {
         content.isEmpty || content.hasPrefix("#") || content.hasPrefix("+") || content.hasPrefix("-")
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }

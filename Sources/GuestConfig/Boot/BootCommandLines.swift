@@ -1,7 +1,9 @@
 /// One kernel command line found in a boot-loader file, for checks ("does every entry have
 /// `console=ttyS0`?", generalize.md §b.10) without editing anything.
 public struct BootCommandLine: Sendable, Hashable {
+    /// The guest path.
     public var path: String
+    /// The kind of boot-loader file.
     public var kind: BootloaderFileKind
     /// Where in the file: `entry 0 (title)`, `GRUB_CMDLINE_LINUX`, `line 12 (menu entry)`, `options`,
     /// `kernelopts`.

@@ -13,18 +13,25 @@ public struct BootLoaderSpecEntry: Sendable {
         case skipAdditions
     }
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }

@@ -54,7 +54,9 @@ public enum BootloaderFileKind: String, Sendable, Hashable, CaseIterable {
 
 /// The outcome of a kernel-argument edit on one boot-loader file.
 public struct BootloaderFileResult: Sendable {
+    /// The guest path.
     public var path: String
+    /// The kind of boot-loader file.
     public var kind: BootloaderFileKind
     /// The edit result (text before and after, findings, diff); nil when the file could not be edited.
     public var edit: ConfigEditResult?

@@ -8,18 +8,25 @@ public struct Grub2Config: Sendable {
     /// The commands whose operand is "KERNEL-PATH ARGUMENTS".
     public static let kernelCommands: Set<String> = ["linux", "linux16", "linuxefi"]
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -105,7 +112,8 @@ public struct Grub2Config: Sendable {
                 !afterOpening[..<closing].contains("\"")
             else {
                 findings.append(
-                    ConfigFinding(.warning, .skipped, line: index + 1, "set kernelopts in a form not understood; not edited"))
+                    ConfigFinding(
+                        .warning, .skipped, line: index + 1, "set kernelopts in a form not understood; not edited"))
                 continue
             }
             // Quotes inside the value would end it early: additions with quotes are not put there.
@@ -121,5 +129,47 @@ public struct Grub2Config: Sendable {
             outcomes.append((index + 1, outcome))
         }
         return outcomes
+    }
+
+    /// Sets every `set timeout=N` command (each on its own line, any indentation, `N` bare or in double
+    /// quotes). `timeout_style` and a timeout inside a one-line `if … then set timeout=…` are left alone.
+    /// - Returns: true when the text changed.
+    /// - Throws: `.invalidValue` for a negative number.
+    @discardableResult
+    public mutating func setTimeout(_ seconds: Int) throws(GuestConfigError) -> Bool {
+        guard seconds >= 0 else {
+            throw GuestConfigError(.invalidValue, "must be 0 or more", path: path, field: "timeout")
+        }
+        var changed = false
+        for index in document.lines.indices {
+            let parts = CommandLineParts(document.lines[index].content)
+            guard parts.keyword == "set", parts.rest.hasPrefix("timeout=") else { continue }
+            let operand = parts.rest.dropFirst("timeout=".count)
+            let quoted = operand.hasPrefix("\"")
+            let body = quoted ? operand.dropFirst().prefix { $0 != "\"" } : operand.prefix { !$0.isWhitespace }
+            guard Int(body) != nil else {
+                findings.append(
+                    ConfigFinding(.warning, .skipped, line: index + 1, "set timeout with a value that is not a number"))
+                continue
+            }
+            let rest = operand.dropFirst(body.count + (quoted ? 2 : 0))
+            let value = quoted ? "\"\(seconds)\"" : String(seconds)
+            let content =
+                String(parts.indentation) + parts.keyword + parts.separator + "timeout=" + value + String(rest)
+            if content != document.lines[index].content {
+                document.replaceContent(at: index, with: content)
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    /// The `set timeout=N` values, in order.
+    public var timeouts: [Int] {
+        document.lines.compactMap { line in
+            let parts = CommandLineParts(line.content)
+            guard parts.keyword == "set", parts.rest.hasPrefix("timeout=") else { return nil }
+            return Int(parts.rest.dropFirst("timeout=".count).filter { $0 != "\"" }.prefix { !$0.isWhitespace })
+        }
     }
 }

@@ -11,16 +11,23 @@
 /// `createMissing: false`: only variables they already set are changed, because a new assignment there
 /// would replace the main file's value.
 public struct Grub2Defaults: Sendable {
+    /// Arguments for every entry, recovery included.
     public static let commandLineKey = "GRUB_CMDLINE_LINUX"
+    /// Arguments for normal entries only.
     public static let defaultCommandLineKey = "GRUB_CMDLINE_LINUX_DEFAULT"
+    /// The menu timeout in seconds.
     public static let timeoutKey = "GRUB_TIMEOUT"
 
+    /// The underlying shell-variable file.
     public private(set) var file: ShellVariableFile
     private var editFindings: [ConfigFinding] = []
 
+    /// Parses `text`; never fails.
     public init(_ text: String, path: String? = nil) { file = ShellVariableFile(text, path: path) }
 
+    /// The text after the edits made so far.
     public var text: String { file.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         var r = file.result
         r.findings += editFindings

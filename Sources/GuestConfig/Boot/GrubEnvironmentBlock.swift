@@ -15,12 +15,15 @@ public struct GrubEnvironmentBlock: Sendable {
     /// The size GRUB creates the block with.
     public static let standardSize = 1024
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
     /// The header and variable lines (each ending in `\n`).
     private var body: [String]
     /// The length in bytes the file must keep.
     public let size: Int
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// Parses a grubenv.
@@ -59,6 +62,7 @@ public struct GrubEnvironmentBlock: Sendable {
         return joined + String(repeating: "#", count: size - joined.utf8.count)
     }
 
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }

@@ -27,19 +27,26 @@ public struct GrubLegacyMenu: Sendable {
         public var kernelLine: Int?
     }
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
 
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -186,7 +193,7 @@ public struct GrubLegacyMenu: Sendable {
                     ))
                 continue
             }
-            let command = CommandLineParts(document.lines[line].content, allowEquals: false)
+            let command = CommandLineParts(document.lines[line].content, allowEquals: true)
             let operand = KernelOperand(command.rest, skipOptions: true)
             let (newOperand, outcome) = operand.applying(edit)
             if outcome.changed {

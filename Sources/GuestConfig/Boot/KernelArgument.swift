@@ -6,6 +6,7 @@ public struct KernelArgument: Sendable, Hashable, CustomStringConvertible {
     /// The text as written, for example `console=ttyS0,115200n8`.
     public let text: String
 
+    /// An argument from its text as written.
     public init(_ text: String) { self.text = text }
 
     /// The part before the first `=` (the whole text for a flag such as `quiet`).

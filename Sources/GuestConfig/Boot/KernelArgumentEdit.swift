@@ -14,11 +14,11 @@
 /// Applying an edit twice gives the same text as applying it once.
 public struct KernelArgumentEdit: Sendable, Hashable {
     /// Arguments to add, in order.
-    public var additions: [KernelArgument]
+    public internal(set) var additions: [KernelArgument]
     /// Arguments (or bare names) to remove.
-    public var removals: [KernelArgument]
+    public internal(set) var removals: [KernelArgument]
     /// Names that may appear more than once on a command line (compared with `-`/`_` folded).
-    public var repeatableNames: Set<String>
+    public internal(set) var repeatableNames: Set<String>
 
     /// Names the kernel or the initramfs accept several times.
     public static let defaultRepeatableNames: Set<String> = [
@@ -90,8 +90,11 @@ public struct KernelArgumentEdit: Sendable, Hashable {
         /// True when the text changed.
         public var changed: Bool
 
+        /// An argument replaced in place.
         public struct Replacement: Sendable, Hashable {
+            /// The argument that was there.
             public var old: KernelArgument
+            /// The argument now there.
             public var new: KernelArgument
         }
     }

@@ -1,12 +1,17 @@
 /// `dhclient.conf`: the `send host-name` statements (generalize.md §a.2).
 public struct DhclientConfig: Sendable {
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One `send host-name …;` line.
     public struct HostNameSend: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
         /// The operand as written, without the `;` (for example `"vm1"`, `= gethostname()`, `"<hostname>"`).
         public var operand: String
@@ -14,13 +19,16 @@ public struct DhclientConfig: Sendable {
         public var isAutomatic: Bool { operand.contains("gethostname()") || operand.contains("<hostname>") }
     }
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
         self.document = ConfigText(text)
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -62,39 +70,5 @@ public struct DhclientConfig: Sendable {
             }
         }
         return changed
-    }
-}
-
-/// udev rules that pin interface names to MAC addresses (`70-persistent-net.rules`, generalize.md §a.3).
-public enum PersistentNetRules {
-    /// The paths the tools delete or move.
-    public static let paths = [
-        "/etc/udev/rules.d/70-persistent-net.rules", "/etc/udev/rules.d/75-persistent-net-generator.rules",
-        "/lib/udev/rules.d/75-persistent-net-generator.rules",
-    ]
-
-    /// One rule naming an interface after its MAC address.
-    public struct Rule: Sendable, Hashable {
-        public var line: Int
-        public var address: String
-        public var name: String
-    }
-
-    /// The rules with `SUBSYSTEM=="net"`, `ATTR{address}=="…"` and `NAME="…"`.
-    public static func rules(in text: String) -> [Rule] {
-        ConfigText(text).lines.enumerated().compactMap { index, line in
-            let body = line.content
-            guard !body.trimmingWhitespace.hasPrefix("#"), body.contains("SUBSYSTEM==\"net\"") else { return nil }
-            guard let address = quoted(after: "ATTR{address}==\"", in: body),
-                let name = quoted(after: "NAME=\"", in: body)
-            else { return nil }
-            return Rule(line: index + 1, address: address, name: name)
-        }
-    }
-
-    static func quoted(after marker: String, in text: String) -> String? {
-        guard let range = text.firstRange(of: marker) else { return nil }
-        let rest = text[range.upperBound...]
-        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
 }

@@ -55,20 +55,30 @@ public struct FilesystemTable: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         /// 1-based line number.
         public var line: Int
+        /// The first field as written (`UUID=…`, `/dev/sda1`, …).
         public var spec: String
+        /// The first field, classified.
         public var device: DeviceSpec
+        /// The second field.
         public var mountPoint: String
+        /// The filesystem type (third field).
         public var type: String
+        /// The mount options (fourth field; `defaults` when absent).
         public var options: [String]
+        /// The fifth field (0 when absent).
         public var dump: Int
+        /// The sixth field, the fsck order (0 when absent).
         public var pass: Int
+        /// True for a swap line.
         public var isSwap: Bool { type == "swap" }
     }
 
+    /// The entries, in file order.
     public var entries: [Entry]
     /// Lines with fewer than three fields.
     public var findings: [ConfigFinding]
 
+    /// Parses `text`; never fails.
     public init(_ text: String) {
         var entries: [Entry] = []
         var findings: [ConfigFinding] = []

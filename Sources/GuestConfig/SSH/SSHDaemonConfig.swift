@@ -12,13 +12,18 @@ public struct SSHDaemonConfig: Sendable {
     /// The recommended value.
     public static let recommendedClientAliveInterval = 180
 
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One keyword line.
     public struct Directive: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
         /// As written.
         public var keyword: String
@@ -28,6 +33,7 @@ public struct SSHDaemonConfig: Sendable {
         public var isGlobal: Bool
     }
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
@@ -40,7 +46,9 @@ public struct SSHDaemonConfig: Sendable {
         }
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }

@@ -37,6 +37,7 @@ public struct ShellVariableFile: Sendable {
     /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
@@ -188,6 +189,9 @@ public struct ShellVariableFile: Sendable {
         }
         let nameEnd = rest.firstIndex { !($0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber)) } ?? rest.endIndex
         let name = rest[..<nameEnd]
+        if exported, !name.isEmpty, nameEnd == rest.endIndex || rest[nameEnd] == " " || rest[nameEnd] == "\t" {
+            return .other  // `export NAME`: marks an existing variable, assigns nothing
+        }
         guard !name.isEmpty, !(name.first!.isNumber), nameEnd < rest.endIndex, rest[nameEnd] == "=" else {
             return .malformed("not a KEY=value assignment")
         }

@@ -10,11 +10,14 @@ public struct ConfigEditResult: Sendable, Hashable {
     /// What the editor noticed (malformed lines kept, duplicates, includes, edits skipped).
     public var findings: [ConfigFinding]
 
+    /// A result; repeated findings are kept once.
     public init(path: String? = nil, original: String, edited: String, findings: [ConfigFinding] = []) {
         self.path = path
         self.original = original
         self.edited = edited
-        self.findings = findings
+        // An editor called twice may notice the same thing twice; report it once.
+        var seen: Set<ConfigFinding> = []
+        self.findings = findings.filter { seen.insert($0).inserted }
     }
 
     /// The edited text as UTF-8 bytes, to write back.

@@ -11,7 +11,9 @@ public struct ConfigFinding: Sendable, Hashable, CustomStringConvertible {
 
     /// What kind of finding this is. Extensible.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed.
         public let name: String
+        /// A code with this name.
         public init(_ name: String) { self.name = name }
         public var description: String { name }
 
@@ -31,13 +33,16 @@ public struct ConfigFinding: Sendable, Hashable, CustomStringConvertible {
         public static let unknownKey = Kind("unknownKey")
     }
 
+    /// How much the finding matters.
     public var severity: Severity
+    /// What kind of finding this is.
     public var kind: Kind
     /// The 1-based line number, when the finding concerns one line.
     public var line: Int?
     /// A sentence for a person.
     public var message: String
 
+    /// A finding.
     public init(_ severity: Severity, _ kind: Kind, line: Int? = nil, _ message: String) {
         self.severity = severity
         self.kind = kind

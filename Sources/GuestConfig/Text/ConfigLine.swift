@@ -17,6 +17,7 @@ public struct ConfigLine: Sendable, Hashable {
     /// How the line ended.
     public var terminator: LineTerminator
 
+    /// A line from its content and terminator.
     public init(_ content: String, terminator: LineTerminator = .lf) {
         self.content = content
         self.terminator = terminator

@@ -51,6 +51,7 @@ public struct ConfigText: Sendable, Hashable {
         self.init(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// A text from lines.
     public init(lines: [ConfigLine]) { self.lines = lines }
 
     /// Decodes a file's bytes for the editors, which take `String`: UTF-8 only, never repaired.

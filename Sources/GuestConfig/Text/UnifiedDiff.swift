@@ -16,10 +16,15 @@ public struct UnifiedDiff: Sendable {
     /// The largest LCS table built, in cells.
     public static let maximumTableCells = 4_000_000
 
+    /// The lines before.
     public let old: [ConfigLine]
+    /// The lines after.
     public let new: [ConfigLine]
+    /// The name printed after `---`.
     public let oldName: String
+    /// The name printed after `+++`.
     public let newName: String
+    /// Unchanged lines shown around each change.
     public let context: Int
     /// The edit script from `old` to `new`.
     public let operations: [Operation]

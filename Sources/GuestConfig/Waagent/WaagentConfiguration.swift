@@ -10,14 +10,20 @@
 /// new keys at the end, and validates known keys (`y`/`n`, numbers, enums). Unknown keys are kept and
 /// can be set as free text.
 public struct WaagentConfiguration: Sendable {
+    /// The guest path, for messages and diff headers.
     public let path: String?
+    /// The text as given.
     public let original: String
+    /// The current lines.
     public private(set) var document: ConfigText
+    /// What parsing and editing noticed.
     public private(set) var findings: [ConfigFinding] = []
 
     /// One parsed `Key=Value` line.
     public struct Entry: Sendable, Hashable {
+        /// The 0-based line index in the file.
         public var lineIndex: Int
+        /// The key as written (trimmed).
         public var key: String
         /// The value as the agent reads it (comment cut, quotes and spaces stripped); nil for `None`.
         public var value: String?
@@ -26,6 +32,7 @@ public struct WaagentConfiguration: Sendable {
         var valueRange: Range<String.Index>
     }
 
+    /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         self.path = path
         self.original = text
@@ -53,7 +60,9 @@ public struct WaagentConfiguration: Sendable {
         }
     }
 
+    /// The text after the edits made so far.
     public var text: String { document.text }
+    /// The original and edited text, with the findings.
     public var result: ConfigEditResult {
         ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
@@ -135,7 +144,9 @@ public struct WaagentConfiguration: Sendable {
         }
         if let entry = entries.last(where: { $0.key == key }) {
             var content = document.lines[entry.lineIndex].content
-            content.replaceSubrange(entry.valueRange, with: value)
+            // An empty value right before a comment gets a space so the comment stays separate.
+            let beforeComment = entry.valueRange.isEmpty && content[entry.valueRange.upperBound...].hasPrefix("#")
+            content.replaceSubrange(entry.valueRange, with: beforeComment ? value + " " : value)
             let changed = content != document.lines[entry.lineIndex].content
             document.replaceContent(at: entry.lineIndex, with: content)
             return changed
@@ -151,17 +162,5 @@ public struct WaagentConfiguration: Sendable {
         // Other lines stay byte-identical (so removing a last line without newline leaves the previous one's).
         for index in indices.reversed() { document.lines.remove(at: index) }
         return !indices.isEmpty
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing whitespace (spaces, tabs, `\r`, …).
-    var trimmingWhitespace: String { trimmingCharacters { $0.isWhitespace } }
-
-    /// Without leading and trailing characters matching `predicate`.
-    func trimmingCharacters(_ predicate: (Character) -> Bool) -> String {
-        guard let start = firstIndex(where: { !predicate($0) }) else { return "" }
-        let end = lastIndex { !predicate($0) }!
-        return String(self[start...end])
     }
 }

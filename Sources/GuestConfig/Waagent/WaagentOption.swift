@@ -30,11 +30,14 @@ public enum WaagentValue: Sendable, Hashable, CustomStringConvertible {
 
 /// One option the agent knows: its key, type and the default `conf.py` uses when the key is absent.
 public struct WaagentOption: Sendable, Hashable {
+    /// The key, as in the file (case-sensitive, like the agent).
     public var key: String
+    /// How the agent reads the value.
     public var type: WaagentOptionType
     /// The code default (WALinuxAgent `conf.py`), not the value a distribution's sample file sets.
     public var defaultValue: WaagentValue
 
+    /// An option.
     public init(_ key: String, _ type: WaagentOptionType, default defaultValue: WaagentValue) {
         self.key = key
         self.type = type

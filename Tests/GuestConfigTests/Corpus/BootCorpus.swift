@@ -324,5 +324,23 @@ enum BootCorpus {
         ### END /etc/grub.d/10_linux ###
 
         """
-}
 
+    /// SLES 15 SP5 /etc/default/grub (trimmed; YaST metadata comments).
+    static let sles15DefaultGrub = """
+        # If you change this file, run 'grub2-mkconfig -o /boot/grub2/grub.cfg' afterwards to update
+        # /boot/grub2/grub.cfg.
+
+        # Uncomment to set your own custom distributor. If you leave it unset or empty, the default
+        # policy is to determine the value from /etc/os-release
+        GRUB_DISTRIBUTOR=
+        GRUB_DEFAULT=saved
+        GRUB_HIDDEN_TIMEOUT=0
+        GRUB_HIDDEN_TIMEOUT_QUIET=true
+        GRUB_TIMEOUT=8
+        GRUB_CMDLINE_LINUX_DEFAULT="splash=silent resume=/dev/disk/by-uuid/2f1d3c4b-1a2b-4c3d-8e9f-0a1b2c3d4e5f mitigations=auto quiet crashkernel=282M,high crashkernel=72M,low"
+        GRUB_CMDLINE_LINUX=""
+        GRUB_TERMINAL="gfxterm"
+        GRUB_GFXMODE="auto"
+
+        """
+}

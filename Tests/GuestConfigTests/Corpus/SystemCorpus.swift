@@ -306,4 +306,61 @@ enum SystemCorpus {
         azureuser:!::
 
         """
+
+    /// config/suse/waagent.conf, trimmed (MonitorHostName=y, commented Lib.Dir and friends).
+    static let waagentSUSE = """
+        # Password authentication for root account will be unavailable.
+        Provisioning.DeleteRootPassword=y
+
+        # Generate fresh host key pair.
+        Provisioning.RegenerateSshHostKeyPair=y
+
+        # Monitor host name changes and publish changes via DHCP requests.
+        Provisioning.MonitorHostName=y
+
+        # Format if unformatted. If 'n', resource disk will not be mounted.
+        ResourceDisk.Format=y
+
+        # Mount point for the resource disk
+        ResourceDisk.MountPoint=/mnt/resource
+
+        # Create and use swapfile on resource disk.
+        ResourceDisk.EnableSwap=n
+
+        #
+        # Lib.Dir=/var/lib/waagent
+
+        # Add firewall rules to protect access to Azure host node services
+        OS.EnableFirewall=y
+
+        """
+
+    /// The same after the cloud-init settings of generalize.md §a.7 (written by hand).
+    static let waagentSUSECloudInit = """
+        # Password authentication for root account will be unavailable.
+        Provisioning.DeleteRootPassword=y
+
+        # Generate fresh host key pair.
+        Provisioning.RegenerateSshHostKeyPair=y
+
+        # Monitor host name changes and publish changes via DHCP requests.
+        Provisioning.MonitorHostName=y
+
+        # Format if unformatted. If 'n', resource disk will not be mounted.
+        ResourceDisk.Format=n
+
+        # Mount point for the resource disk
+        ResourceDisk.MountPoint=/mnt/resource
+
+        # Create and use swapfile on resource disk.
+        ResourceDisk.EnableSwap=n
+
+        #
+        # Lib.Dir=/var/lib/waagent
+
+        # Add firewall rules to protect access to Azure host node services
+        OS.EnableFirewall=y
+        Provisioning.Agent=cloud-init
+
+        """
 }
