@@ -1,15 +1,22 @@
 import ArgumentParser
 import BlockIO
+import DiskLayout
 import Foundation
 
 /// `vhdedit info IMAGE [--json]`: what the image is.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show an image's format, sizes, VHD footer and header fields, checksums and parent chain.",
+        abstract: "Show an image's format, sizes, VHD fields, checksums, parent chain and partitions.",
         discussion: """
             The virtual size is the footer's current_size (what Hyper-V, Azure and VirtualBox use); the CHS \
-            geometry, its size and the size qemu 7.2-9.x would report are shown beside it. Nothing is written.
+            geometry, its size and the size qemu 7.2-9.x would report are shown beside it. Below the container \
+            facts come the partition table (MBR or GPT), each partition's filesystem (libblkid) and the Linux \
+            root later commands use. Nothing is written.
+
+            Examples:
+              vhdedit info disk.vhd
+              vhdedit info disk.vhd --json | jq .layout.partitions
             """)
 
     @Argument(help: "The image file (raw or VHD).")
@@ -19,13 +26,19 @@ struct InfoCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let info = try CommandFailure.reportingErrors { try ImageInfo.read(path: image) }
+        let overview = try CommandFailure.reportingErrors { try ImageOverview.read(path: image) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+            print(String(decoding: try encoder.encode(overview), as: UTF8.self))
         } else {
-            print(Self.text(info), terminator: "")
+            print(Self.text(overview.image), terminator: "")
+            if let layout = overview.layout {
+                print("")
+                print(layout.text)
+            } else if let error = overview.layoutError {
+                print("partitions: cannot be read: \(error)")
+            }
         }
     }
 
