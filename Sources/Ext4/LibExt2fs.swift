@@ -207,13 +207,20 @@ final class Ext2Handle {
 
     /// Frees the handle without writing anything back.
     func abandon() {
-        if let fs { ext2fs_free(fs) }
+        if let fs {
+            lastSuperblock = superblock
+            ext2fs_free(fs)
+        }
         fs = nil
     }
+
+    /// The superblock as it was when the handle was released (so ``superblock`` never needs a live handle).
+    private var lastSuperblock: SuperblockSnapshot?
 
     /// Writes bitmaps, group descriptors and superblocks and frees the handle, whether or not writing works.
     func close() throws(Ext4Error) {
         guard let fs else { return }
+        lastSuperblock = superblock
         self.fs = nil
         if writable { _ = ext2fs_set_gdt_csum(fs) }
         let rc = ext2fs_close2(fs, 0)
@@ -292,7 +299,12 @@ final class Ext2Handle {
     // MARK: Superblock
 
     var superblock: SuperblockSnapshot {
-        guard let fs, let sb = fs.pointee.super else { preconditionFailure("superblock of a closed filesystem") }
+        guard let fs, let sb = fs.pointee.super else {
+            return lastSuperblock ?? SuperblockSnapshot(
+                compat: 0, incompat: 0, roCompat: 0, state: 0, errorCount: 0, lastOrphan: 0, blockSize: 1024,
+                blocksCount: 0, freeBlocks: 0, inodesCount: 0, freeInodes: 0, label: [], uuid: [UInt8](repeating: 0, count: 16), revision: 0,
+                inodeSize: 128)
+        }
         let s = sb.pointee
         var label = withUnsafeBytes(of: s.s_volume_name) { Array($0) }
         if let end = label.firstIndex(of: 0) { label.removeSubrange(end...) }
