@@ -162,14 +162,14 @@ enum DirentType {
 
     /// The entry type for an inode `mode`.
     static func of(mode: UInt16) -> UInt8 {
-        switch mode & 0xF000 {
-        case 0x8000: return UInt8(EXT2_FT_REG_FILE)
-        case 0x4000: return UInt8(EXT2_FT_DIR)
-        case 0x2000: return UInt8(EXT2_FT_CHRDEV)
-        case 0x6000: return UInt8(EXT2_FT_BLKDEV)
-        case 0x1000: return UInt8(EXT2_FT_FIFO)
-        case 0xC000: return UInt8(EXT2_FT_SOCK)
-        case 0xA000: return UInt8(EXT2_FT_SYMLINK)
+        switch mode & ModeBits.typeMask {
+        case ModeBits.regular: return UInt8(EXT2_FT_REG_FILE)
+        case ModeBits.directory: return UInt8(EXT2_FT_DIR)
+        case ModeBits.characterDevice: return UInt8(EXT2_FT_CHRDEV)
+        case ModeBits.blockDevice: return UInt8(EXT2_FT_BLKDEV)
+        case ModeBits.fifo: return UInt8(EXT2_FT_FIFO)
+        case ModeBits.socket: return UInt8(EXT2_FT_SOCK)
+        case ModeBits.symlink: return UInt8(EXT2_FT_SYMLINK)
         default: return UInt8(EXT2_FT_UNKNOWN)
         }
     }
@@ -367,7 +367,7 @@ final class Ext2Handle {
             let fs = try live()
             var ino: ext2_ino_t = 0
             try check(ext2fs_new_inode(fs, directory, Int32(mode), nil, &ino), "allocate an inode")
-            ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & 0xF000) == 0x4000 ? 1 : 0)
+            ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & ModeBits.typeMask) == ModeBits.directory ? 1 : 0)
             return ino
         }
     }
