@@ -16,6 +16,8 @@ public import Ext4
 public final class GuestImage {
     /// The open image file (holds the lock: shared for readers, exclusive for writers).
     public let image: DiskImage
+    /// The partition table and the filesystems libblkid found in each partition.
+    public let disk: PartitionedDisk
     /// The volume chosen as the root, and why.
     public let root: RootSelection
     /// The filesystem on ``root``.
@@ -24,8 +26,12 @@ public final class GuestImage {
     public let layoutWarnings: [DiskLayoutWarning]
     private var closed = false
 
-    init(image: DiskImage, root: RootSelection, filesystem: Ext4FileSystem, layoutWarnings: [DiskLayoutWarning]) {
+    init(
+        image: DiskImage, disk: PartitionedDisk, root: RootSelection, filesystem: Ext4FileSystem,
+        layoutWarnings: [DiskLayoutWarning]
+    ) {
         self.image = image
+        self.disk = disk
         self.root = root
         self.filesystem = filesystem
         self.layoutWarnings = layoutWarnings
@@ -42,7 +48,7 @@ public final class GuestImage {
         let disk = try PartitionedDisk.inspect(image.device)
         let root = try RootSelector.select(in: disk, partition: partition)
         let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
-        return GuestImage(image: image, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
+        return GuestImage(image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
     }
 
     /// Every warning a caller should show: the layout's and the filesystem's (for example "the journal

@@ -1,8 +1,8 @@
 /// The main job as library calls, one image at a time: inspect, generalize, azure-prepare, check.
 ///
-/// Each call opens the image, finds its Linux root, does its work and closes it. Runs that change an image
-/// plan first over a read-only session (a dry run stops there and never writes a byte); when there is
-/// something to do they reopen the image for writing, plan again, apply, and commit once — all or nothing.
+/// Each call opens the image, finds its Linux root, does its work and closes it. A dry run opens the image
+/// read-only and never writes a byte. A real run opens it for writing, plans, applies and commits once — all
+/// or nothing; when there is nothing to do it commits nothing and the image is unchanged.
 public enum ImagePreparation {
     /// What `vhdedit inspect` prints.
     public struct InspectReport: Codable, Sendable, Equatable {
@@ -40,7 +40,13 @@ public enum ImagePreparation {
     public static func check(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> ReadinessReport {
         let session = try ImageSession(path: path, partition: partition)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
-        return try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
+        var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
+        let state = session.filesystem.warnings
+        report.results.insert(
+            CheckResult(
+                "fs.state", state.isEmpty ? .pass : .warn, "the root filesystem is clean (no journal to replay, no errors)",
+                state.isEmpty ? "clean" : state.map(\.message).joined(separator: "; ")), at: 0)
+        return report
     }
 
     typealias Planner = (any GuestFiles, GuestInspection) throws(ImagePrepError) -> (
@@ -50,24 +56,18 @@ public enum ImagePreparation {
     static func run(
         _ kind: PrepReport.Kind, _ path: String, partition: Int?, dryRun: Bool, _ planner: Planner
     ) throws(ImagePrepError) -> PrepReport {
-        do {
-            let session = try ImageSession(path: path, partition: partition)
-            let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
-            let plan = try planner(session.files, inspection)
-            if dryRun || plan.changes.isEmpty {
-                return PrepReport(
-                    kind: kind, image: path, dryRun: dryRun, operations: plan.operations, changes: plan.changes,
-                    findings: plan.findings)
-            }
-        }
-        // Something to do: the same plan again, on a writable session, applied and committed as one unit.
-        let session = try ImageSession(path: path, partition: partition, writable: true)
+        // A dry run reads only (shared lock). A real run takes the exclusive lock once: every write of the session
+        // stays in the image's edit journal until commit, so planning nothing and dropping the session leaves
+        // the image byte for byte as it was.
+        let session = try ImageSession(path: path, partition: partition, writable: !dryRun)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         let plan = try planner(session.files, inspection)
-        try PlanApplier.apply(plan.changes, to: session.files)
-        try session.commit()
+        if !dryRun && !plan.changes.isEmpty {
+            try PlanApplier.apply(plan.changes, to: session.files)
+            try session.commit()
+        }
         return PrepReport(
-            kind: kind, image: path, dryRun: false, operations: plan.operations, changes: plan.changes,
-            findings: plan.findings)
+            kind: kind, image: path, dryRun: dryRun, operations: plan.operations, changes: plan.changes,
+            findings: session.findings + plan.findings)
     }
 }

@@ -2,21 +2,24 @@ public import BlockIO
 public import DiskLayout
 public import Ext4
 
-/// One image opened down to its Linux root filesystem: the image (and its lock), the partition table, the
-/// chosen root volume, the ext4 filesystem on it, and the facts ``ReadinessChecker`` needs.
+/// A ``GuestImage`` seen the way image preparation needs it: the root filesystem as ``GuestFiles``, the
+/// container and partition facts ``ReadinessChecker`` needs, and errors as ``ImagePrepError``.
 ///
 /// A writable session keeps every write in the image's edit journal until ``commit()``; dropping a session
 /// without committing leaves the image as it was.
 public final class ImageSession {
-    public let image: DiskImage
-    public let disk: PartitionedDisk
-    public let root: RootSelection
-    public let filesystem: Ext4FileSystem
+    /// The opened image (file lock, partition table, root volume, filesystem).
+    public let guest: GuestImage
     /// The root filesystem as ``GuestFiles``.
     public let files: Ext4GuestFiles
     /// The container and partition facts.
     public let facts: DiskFacts
     private var committed = false
+
+    public var image: DiskImage { guest.image }
+    public var disk: PartitionedDisk { guest.disk }
+    public var root: RootSelection { guest.root }
+    public var filesystem: Ext4FileSystem { guest.filesystem }
 
     /// Opens `path` and its Linux root (`partition` overrides the detection, 1-based).
     ///
@@ -25,29 +28,18 @@ public final class ImageSession {
     ///   a journal that needs recovery when writing).
     public init(path: String, partition: Int? = nil, writable: Bool = false) throws(ImagePrepError) {
         do {
-            image = try DiskImage.open(path: path, writable: writable)
-        } catch {
+            guest = try GuestImage.open(path: path, writable: writable, partition: partition)
+        } catch let error as BlockIOError {
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: error.description)
-        }
-        do {
-            disk = try PartitionedDisk.inspect(image.device)
-        } catch {
-            throw ImagePrepError(.image, "cannot read the partition table", image: path, cause: error.description)
-        }
-        do {
-            root = try RootSelector.select(in: disk, partition: partition)
-        } catch {
+        } catch let error as DiskLayoutError {
             throw ImagePrepError(.noRoot, "no Linux root filesystem to work in", image: path, cause: error.description)
-        }
-        do {
-            filesystem = try Ext4FileSystem(device: root.device, writable: writable)
+        } catch let error as Ext4Error {
+            throw ImagePrepError(.filesystem, "cannot open the root filesystem", image: path, cause: error.description)
         } catch {
-            throw ImagePrepError(
-                .filesystem, "cannot open the root filesystem (\(root.volume.displayName))", image: path,
-                cause: error.description)
+            throw ImagePrepError(.image, "cannot open the image", image: path, cause: "\(error)")
         }
-        files = Ext4GuestFiles(filesystem: filesystem)
-        facts = Self.facts(image: image, disk: disk, root: root)
+        files = Ext4GuestFiles(filesystem: guest.filesystem)
+        facts = Self.facts(image: guest.image, disk: guest.disk, root: guest.root)
     }
 
     /// The disk facts of an opened image.
@@ -80,28 +72,22 @@ public final class ImageSession {
             partitions: partitions, rootPartition: root.volume.number)
     }
 
+    /// What opening found that a reader should know (a journal that needs recovery: what is read may be
+    /// stale; a VHD footer read from its copy...), as findings.
+    public var findings: [Finding] {
+        image.warnings.map { Finding(.warning, operation: "image", $0) }
+            + guest.layoutWarnings.map { Finding(.warning, operation: "partition-table", "\($0)") }
+            + filesystem.warnings.map { Finding(.warning, operation: "filesystem", $0.message) }
+    }
+
     /// Writes the filesystem's metadata back and makes every change of this session part of the image, as one
-    /// unit. Call once, at the end of a successful run.
+    /// unit (``GuestImage/close()``). Call once, at the end of a successful run.
     public func commit() throws(ImagePrepError) {
         guard !committed else { return }
         committed = true
-        do {
-            try filesystem.close()
-        } catch {
-            throw ImagePrepError(.commit, "cannot write the filesystem back", image: image.path, cause: error.description)
+        do { try guest.close() } catch {
+            throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: "\(error)")
         }
-        do {
-            try image.commitEdits()
-        } catch {
-            throw ImagePrepError(.commit, "cannot commit the changes", image: image.path, cause: error.description)
-        }
-    }
-}
-
-extension DiskImage {
-    /// Makes the session's writes part of the image (the edit journal's commit).
-    func commitEdits() throws(BlockIOError) {
-        try commit()
     }
 }
 

@@ -54,8 +54,8 @@ public struct OSInspector {
                 var foundID = id
                 if id == "rhel", line.lowercased().hasPrefix("centos") { foundID = "centos" }
                 return Distribution(
-                    id: foundID, version: Self.version(after: "release", in: line), family: foundID == "fedora"
-                        ? .rhel : .rhel, name: line.trimmingSpaces, source: path)
+                    id: foundID, version: Self.version(after: "release", in: line), family: .rhel,
+                    name: line.trimmingSpaces, source: path)
             }
         }
         if let text = try files.readText("/etc/SuSE-release", limit: 64 << 10) {
@@ -219,7 +219,9 @@ public struct OSInspector {
                             "/usr/lib64/python*/site-packages", "/usr/local/lib/python*/site-packages",
                             "/usr/local/lib/python*/dist-packages", "/usr/share/oem/python/lib*/python*/site-packages"]
             search: for pattern in patterns {
-                for file in try files.glob(pattern + "/azurelinuxagent/common/version.py") {
+                let plain = try files.glob(pattern + "/azurelinuxagent/common/version.py")
+                let eggs = try files.glob(pattern + "/WALinuxAgent-*/azurelinuxagent/common/version.py")
+                for file in plain + eggs.sorted().reversed() {
                     if let version = try Self.assignedString("AGENT_VERSION", in: files.readText(file, limit: 1 << 20)) {
                         agent.version = version
                         agent.versionSource = file

@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// What an operation plans against: the staged guest view, what the inspector found, the agent settings, and
 /// the report being built. Helpers stage one change each, and only when it changes something, so that a second
 /// run plans nothing.
@@ -79,11 +81,34 @@ public final class PlanContext {
         else { return }
         let new = transform(old)
         guard new != old else { return }
-        let summary = ChangeSummary.lines(from: old, to: new)
+        // Reports never show password hashes: shadow-style files are summarized with the hashes masked.
+        let secret = Self.holdsPasswordHashes(resolved, agent: agent)
+        let shownOld = secret ? Self.maskingHashes(old) : old, shownNew = secret ? Self.maskingHashes(new) : new
+        let summary = ChangeSummary.lines(from: shownOld, to: shownNew)
         files.stage(
             PlannedChange(
                 operation: operation, path: resolved, action: .rewrite, reason: reason, before: summary.before,
-                after: summary.after, contents: Array(new.utf8)))
+                after: summary.after, diff: ConfigEditResult(path: resolved, original: shownOld, edited: shownNew).unifiedDiff(),
+                contents: Array(new.utf8)))
+    }
+
+    static func holdsPasswordHashes(_ path: String, agent: AgentSettings) -> Bool {
+        ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", agent.passwordPath].contains(path)
+    }
+
+    /// `text` with the second field of every `name:field:...` line replaced by `<hash>` when it holds a hash
+    /// (anything but empty, `*`, `!`-style locks and `x`).
+    static func maskingHashes(_ text: String) -> String {
+        var lines = TextLines(text)
+        for (index, line) in lines.lines.enumerated() {
+            var fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count > 2, let hash = fields.dropFirst().first, !hash.isEmpty, !hash.hasPrefix("*"),
+                !hash.hasPrefix("!"), hash != "x"
+            else { continue }
+            fields[1] = "<hash>"
+            lines.lines[index] = fields.joined(separator: ":")
+        }
+        return lines.text
     }
 
     /// Plans writing a new file at `path` with `text`, when nothing is there and its folder exists.
@@ -91,13 +116,17 @@ public final class PlanContext {
         throws(ImagePrepError)
     {
         guard try files.lstat(path) == nil else { return }
-        guard try files.resolve(PathText.parent(path)).map({ p throws(ImagePrepError) in try files.lstat(p)?.type }) == .directory else {
+        let folder = try files.resolve(PathText.parent(path))
+        let folderType = try folder.flatMap { (p) throws(ImagePrepError) in try files.lstat(p)?.type }
+        guard folderType == .directory else {
             note(.warning, "cannot create it: \(PathText.parent(path)) does not exist", path: path)
             return
         }
         files.stage(
             PlannedChange(
                 operation: operation, path: path, action: .create, reason: reason,
-                after: ChangeSummary.lines(from: "", to: text).after, contents: Array(text.utf8), newFileMode: mode))
+                after: ChangeSummary.lines(from: "", to: text).after,
+                diff: ConfigEditResult(path: path, original: "", edited: text).unifiedDiff(), contents: Array(text.utf8),
+                newFileMode: mode))
     }
 }

@@ -28,17 +28,20 @@ public struct PlannedChange: Codable, Sendable, Equatable {
     public var before: String?
     /// What will be there.
     public var after: String?
+    /// A unified diff of a rewrite or create (`diff -u` style, guest path in the headers).
+    public var diff: String?
     /// The new bytes of a rewrite or create (not part of reports).
     public var contents: [UInt8]?
     /// The mode of a created file.
     public var newFileMode: UInt16?
 
-    enum CodingKeys: String, CodingKey { case operation, path, action, reason, before, after }
+    enum CodingKeys: String, CodingKey { case operation, path, action, reason, before, after, diff }
 
     public init(
         operation: String, path: String, action: Action, reason: String, before: String? = nil,
-        after: String? = nil, contents: [UInt8]? = nil, newFileMode: UInt16? = nil
+        after: String? = nil, diff: String? = nil, contents: [UInt8]? = nil, newFileMode: UInt16? = nil
     ) {
+        self.diff = diff
         self.operation = operation
         self.path = path
         self.action = action

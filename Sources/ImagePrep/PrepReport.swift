@@ -2,7 +2,9 @@
 /// real run) and the findings. Codable, so `--json` prints it and batch runs collect it.
 public struct PrepReport: Codable, Sendable, Equatable {
     /// Which kind of run made it.
-    public enum Kind: String, Codable, Sendable { case generalize, azurePrepare = "azure-prepare" }
+    public enum Kind: String, Codable, Sendable {
+        case generalize, azurePrepare = "azure-prepare", kernelArgs = "kernel-args", config
+    }
 
     public var kind: Kind
     /// The host image.
@@ -25,6 +27,9 @@ public struct PrepReport: Codable, Sendable, Equatable {
         self.changes = changes
         self.findings = findings
     }
+
+    /// The unified diffs of every rewrite and create, in order.
+    public var diffs: String { changes.compactMap(\.diff).filter { !$0.isEmpty }.joined() }
 
     /// The report as lines for a terminal: each change, each finding, and a count.
     public var text: String {

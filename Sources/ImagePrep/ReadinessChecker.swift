@@ -123,6 +123,75 @@ public struct ReadinessChecker {
         try results += sshResults()
         try results += stateResults()
         try results += networkResults()
+        try results += platformResults()
+        return results
+    }
+
+    /// Services, modules, EFI fallback, cloud-init datasource, Python and OpenSSL (§b 13, 14, 18–20).
+    func platformResults() throws(ImagePrepError) -> [CheckResult] {
+        var results: [CheckResult] = []
+        // Boot-time enablement: systemd wants-links, SysV rc links or upstart jobs.
+        func enabled(_ names: [String]) throws(ImagePrepError) -> String? {
+            for name in names {
+                for pattern in ["/etc/systemd/system/*.wants/\(name).service", "/etc/rc.d/rc3.d/S*\(name)", "/etc/rc3.d/S*\(name)",
+                                "/etc/init.d/rc3.d/S*\(name)", "/etc/init/\(name).conf"] {
+                    if let found = try files.glob(pattern).first { return found }
+                }
+            }
+            return nil
+        }
+        if inspection.agent("WALinuxAgent") != nil {
+            let found = try enabled(["waagent", "walinuxagent"])
+            results.append(CheckResult("service.agent", found == nil ? .warn : .pass, "the agent starts at boot",
+                found.map { "enabled by \($0)" } ?? "no wants-link, rc link or upstart job found", path: found))
+        }
+        let sshd = try enabled(["sshd", "ssh"])
+        results.append(CheckResult("service.sshd", sshd == nil ? .warn : .pass, "sshd starts at boot",
+            sshd.map { "enabled by \($0)" } ?? "no wants-link, rc link or upstart job found", path: sshd))
+        // udf and vfat must not be disabled.
+        let cloudInit = inspection.agent("cloud-init")
+        let newCloudInit = cloudInit?.version.map { !Version.less($0, than: [21, 2]) } ?? false
+        for path in try files.glob("/etc/modprobe.d/*.conf") {
+            guard let text = try files.readText(path, limit: 1 << 20) else { continue }
+            for (index, line) in TextLines(text).lines.enumerated() {
+                let words = line.words
+                guard words.count >= 2, ["blacklist", "install"].contains(words[0]), ["udf", "vfat"].contains(words[1]) else { continue }
+                if words[0] == "install", words.count >= 3, !["/bin/true", "/bin/false", "/usr/bin/true", "/usr/bin/false"].contains(words[2]) { continue }
+                let verdict: CheckResult.Verdict = words[1] == "udf" && newCloudInit ? .warn : .fail
+                results.append(CheckResult("modules.\(words[1])", verdict, "\(words[1]) not disabled (the provisioning ISO is UDF; boot needs vfat)",
+                    line.trimmingSpaces, path: path, line: index + 1))
+            }
+        }
+        // Gen2 fallback loader, when the EFI tree is on this filesystem.
+        if try files.lstat("/boot/efi/EFI")?.type == .directory {
+            let lower = try files.exists("/boot/efi/EFI/boot")
+            let upper = try files.exists("/boot/efi/EFI/BOOT")
+            let fallback = lower || upper
+            results.append(CheckResult("boot.efi-fallback", fallback ? .pass : .warn, "an EFI fallback loader in /boot/efi/EFI/boot (Gen2)",
+                fallback ? "present" : "missing", path: "/boot/efi/EFI"))
+        }
+        // cloud-init's datasource list includes Azure.
+        if cloudInit != nil {
+            var last: (path: String, line: Int, text: String)?
+            for path in ["/etc/cloud/cloud.cfg"] + (try files.glob("/etc/cloud/cloud.cfg.d/*.cfg")) {
+                guard let text = try files.readText(path, limit: 1 << 20) else { continue }
+                for (index, line) in TextLines(text).lines.enumerated() where line.trimmingSpaces.hasPrefix("datasource_list") {
+                    last = (path, index + 1, line.trimmingSpaces)
+                }
+            }
+            if let last {
+                let ok = last.text.contains("Azure")
+                results.append(CheckResult("cloud-init.datasource", ok ? .pass : .fail, "cloud-init's datasource_list includes Azure",
+                    last.text, path: last.path, line: last.line))
+            }
+        }
+        // Python (the agent's interpreter) and OpenSSL.
+        var python = try files.glob("/usr/bin/python*").first
+        if python == nil { python = try files.glob("/usr/libexec/platform-python*").first }
+        results.append(CheckResult("os.python", python == nil ? .warn : .pass, "Python 2.6 or later (the agent's interpreter)",
+            python.map { "found \($0)" } ?? "no /usr/bin/python*", path: python))
+        let openssl = try files.glob("/usr/bin/openssl").first
+        results.append(CheckResult("os.openssl", openssl == nil ? .warn : .pass, "OpenSSL 0.9.8 or later", openssl == nil ? "no /usr/bin/openssl" : "found", path: openssl))
         return results
     }
 

@@ -24,8 +24,7 @@ public final class StagedGuestFiles: GuestFiles {
         case .delete:
             entries[change.path] = .removed
         case .deleteTree:
-            removedTrees.append(change.path)
-            for key in entries.keys where PathText.isInside(key, change.path) { entries[key] = .removed }
+            try? removeTree(change.path)
         case .truncate:
             entries[change.path] = .file([], mode: currentMode(change.path) ?? 0o644)
         case .rewrite, .create:
@@ -74,8 +73,8 @@ public final class StagedGuestFiles: GuestFiles {
     public func removeFile(_ path: String) throws(ImagePrepError) { entries[path] = .removed }
 
     public func removeTree(_ path: String) throws(ImagePrepError) {
-        stage(PlannedChange(operation: "", path: path, action: .deleteTree, reason: ""))
-        changes.removeLast()
+        removedTrees.append(path)
+        for key in entries.keys where PathText.isInside(key, path) { entries[key] = .removed }
     }
 
     public func listDirectory(_ path: String) throws(ImagePrepError) -> [String] {

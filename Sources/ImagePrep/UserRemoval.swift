@@ -46,9 +46,15 @@ enum UserRemoval {
             try c.edit(path, reason) { Accounts.removing(user, from: $0, kind: kind) }
         }
         if fields.count > 5 {
+            // Like userdel -r, but only a home the user owns, two levels deep or more (never /, /home, /usr...).
             let home = fields[5]
-            if home.hasPrefix("/"), PathText.components(home).count >= 2 {
-                try c.deleteTree(home, "home of \(reason)")
+            let uid = fields.count > 2 ? UInt32(fields[2]) : nil
+            if home.hasPrefix("/"), PathText.components(home).count >= 2, let info = try c.files.lstat(home) {
+                if info.type == .directory, let uid, info.uid == uid {
+                    try c.deleteTree(home, "home of \(reason)")
+                } else {
+                    c.note(.warning, "home \(home) is not a directory owned by uid \(uid.map(String.init) ?? "?"): left alone", path: home)
+                }
             }
         }
         for spool in ["/var/spool/mail/\(user)", "/var/mail/\(user)"] {

@@ -10,6 +10,7 @@ enum CommandRegistry {
         // Ext4
         LsCommand.self, CatCommand.self, StatCommand.self, GetCommand.self, PutCommand.self, RmCommand.self, MkdirCommand.self, SymlinkCommand.self, ChmodCommand.self, ChownCommand.self, EditCommand.self,
         // GuestConfig
+        KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep
         InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
     ]

@@ -37,10 +37,6 @@ struct GeneralizeCommand: ParsableCommand {
     @Flag(help: "List the operations and exit.")
     var list = false
 
-    func validate() throws {
-        if !list { try batch.validate() }
-    }
-
     var options: Generalizer.Options {
         Generalizer.Options(
             selection: OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? []),

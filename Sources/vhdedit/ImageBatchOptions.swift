@@ -27,7 +27,6 @@ struct ImageBatchOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        if images.isEmpty && manifest == nil { throw ValidationError("give at least one IMAGE or --manifest FILE") }
         if let partition, partition < 1 { throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
@@ -35,9 +34,14 @@ struct ImageBatchOptions: ParsableArguments {
 
     /// The images to work on: the arguments plus the manifest's, narrowed to the shard.
     func resolvedImages() throws -> [String] {
+        if images.isEmpty && manifest == nil {
+            throw ImagePrepError(.invalidArgument, "give at least one IMAGE or --manifest FILE")
+        }
         var all = images
         if let manifest {
-            let text = try String(contentsOfFile: manifest, encoding: .utf8)
+            guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
+                throw ImagePrepError(.invalidArgument, "cannot read the manifest (a UTF-8 text file, one image per line)", image: manifest)
+            }
             all += Manifest.parse(text, folder: (manifest as NSString).deletingLastPathComponent)
         }
         if let shard { return try Shard(parsing: shard).select(all) }

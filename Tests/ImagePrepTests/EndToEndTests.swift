@@ -21,18 +21,12 @@ func expectedDifference(_ reports: [PrepReport], before: GuestSnapshot) -> (remo
 
 /// Runs `debugfs -R "cat PATH"` on the partition at 1 MiB of `image`.
 func guestCat(_ image: String, _ path: String, work: TemporaryDirectory) throws -> String {
-    let raw = work.file("cat-\(UUID().uuidString).raw")
-    defer { try? FileManager.default.removeItem(atPath: raw) }
-    try ExternalTool.check(["qemu-img", "convert", "-O", "raw", image, raw])
-    return try ExternalTool.check(["debugfs", "-R", "cat \"\(path)\"", "\(raw)?offset=1048576"]).output
+    try RawDisk(image, work: work).cat(path)
 }
 
 /// e2fsck -fn on the partition at 1 MiB of `image`.
 func fsckClean(_ image: String, work: TemporaryDirectory) throws -> ExternalTool.Result {
-    let raw = work.file("fsck-\(UUID().uuidString).raw")
-    defer { try? FileManager.default.removeItem(atPath: raw) }
-    try ExternalTool.check(["qemu-img", "convert", "-O", "raw", image, raw])
-    return try Fixtures.fsck(raw, offset: 1 << 20)
+    try RawDisk(image, work: work).fsck()
 }
 
 /// The image converted to a fixed VHD rounded to a whole MiB by `vhdedit convert`, as Azure wants it.
@@ -48,10 +42,10 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
     func prepareAndGeneralize(_ name: String) throws {
         let work = try TemporaryDirectory()
         let image = try TestImageFarm.copy("\(name)-dynamic.vhd", to: work)
-        let before = try GuestSnapshot.take(image, work: work)
+        let before = try GuestSnapshot.take(raw: try TestImageFarm.folder() + "/\(name).raw", work: work)
 
-        // Before: not ready.
-        let checkBefore = try ImagePreparation.check(try fixedCopy(image, work: work))
+        // Before: not ready (the fixed VHD qemu-img made from the same disk).
+        let checkBefore = try ImagePreparation.check(try TestImageFarm.folder() + "/\(name)-fixed.vhd")
         #expect(!checkBefore.passed)
         #expect(checkBefore.failures.contains { $0.id == "boot.kernel-args" })
 
@@ -67,13 +61,14 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         let prepared = try ImagePreparation.azurePrepare(image, dryRun: false)
         #expect(prepared.changes == dryPrepare.changes)
         let generalized = try ImagePreparation.generalize(image, options: options, dryRun: false)
-        let after = try GuestSnapshot.take(image, work: work)
+        let disk = try RawDisk(image, work: work)
+        let after = try disk.snapshot()
         let expected = expectedDifference([prepared, generalized], before: before)
         let actual = before.difference(to: after)
         #expect(actual.removed == expected.removed)
         #expect(actual.added == expected.added)
         #expect(actual.changed == expected.changed)
-        let fsck = try fsckClean(image, work: work)
+        let fsck = try disk.fsck()
         #expect(fsck.status == 0, "\(fsck.output)")
 
         // A second run finds nothing to do (and writes nothing).
@@ -84,7 +79,7 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
 
         // After: every kernel line has the Azure arguments; the guest checks pass.
         for file in try ImagePreparation.inspect(image).guest.bootloaderFiles {
-            let text = try guestCat(image, file.path, work: work)
+            let text = try disk.cat(file.path)
             #expect(text.contains("rootdelay=300") && text.contains("console=ttyS0"), "\(file.path)")
         }
         let checkAfter = try ImagePreparation.check(try fixedCopy(image, work: work))
@@ -95,9 +90,8 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         } else {
             #expect(checkAfter.passed, "\(checkAfter.failures.map(\.text))")
         }
-        let shadow = try guestCat(image, "/etc/shadow", work: work)
-        #expect(!shadow.contains("azureuser"))
-        #expect(try guestCat(image, "/etc/passwd", work: work).contains("builder:x:1001"))
+        #expect(!(try disk.cat("/etc/shadow")).contains("azureuser"))
+        #expect(try disk.cat("/etc/passwd").contains("builder:x:1001"))
     }
 
     @Test func centos6Details() throws {
@@ -105,21 +99,22 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         let image = try TestImageFarm.copy("centos6-dynamic.vhd", to: work)
         _ = try ImagePreparation.azurePrepare(image, dryRun: false)
         let report = try ImagePreparation.generalize(image, options: Generalizer.Options(deleteUser: true), dryRun: false)
-        #expect(try guestCat(image, "/etc/shadow", work: work).hasPrefix("root:*LOCK*:14600::::::\n"))
-        let grub = try guestCat(image, "/boot/grub/grub.conf", work: work)
+        let disk = try RawDisk(image, work: work)
+        #expect(try disk.cat("/etc/shadow").hasPrefix("root:*LOCK*:14600::::::\n"))
+        let grub = try disk.cat("/boot/grub/grub.conf")
         #expect(!grub.contains(" rhgb") && !grub.contains(" quiet") && !grub.contains("crashkernel=auto"))
         #expect(grub.contains("timeout=1\n"))
-        let ifcfg = try guestCat(image, "/etc/sysconfig/network-scripts/ifcfg-eth0", work: work)
+        let ifcfg = try disk.cat("/etc/sysconfig/network-scripts/ifcfg-eth0")
         #expect(ifcfg.contains("ONBOOT=yes\n") && ifcfg.contains("IPV6INIT=no\n") && !ifcfg.contains("HWADDR") && !ifcfg.contains("DHCP_HOSTNAME"))
-        #expect(try guestCat(image, "/etc/sysconfig/network", work: work) == "NETWORKING=yes\nHOSTNAME=localhost.localdomain\n")
+        #expect(try disk.cat("/etc/sysconfig/network") == "NETWORKING=yes\nHOSTNAME=localhost.localdomain\n")
         // visudo accepts the edited sudoers.
         let sudoers = work.file("sudoers")
-        try guestCat(image, "/etc/sudoers", work: work).write(toFile: sudoers, atomically: true, encoding: .utf8)
+        try disk.cat("/etc/sudoers").write(toFile: sudoers, atomically: true, encoding: .utf8)
         #expect(try ExternalTool.run(["visudo", "-c", "-f", sudoers]).status == 0)
         #expect(try String(contentsOfFile: sudoers, encoding: .utf8).contains("# Defaults targetpw"))
-        let conf = try guestCat(image, "/etc/waagent.conf", work: work)
+        let conf = try disk.cat("/etc/waagent.conf")
         #expect(conf.contains("ResourceDisk.Format=y\n") && conf.contains("AutoUpdate.Enabled=y\n"))
-        #expect(try guestCat(image, "/etc/ssh/sshd_config", work: work).contains("\nClientAliveInterval 180\n"))
+        #expect(try disk.cat("/etc/ssh/sshd_config").contains("\nClientAliveInterval 180\n"))
         #expect(report.changes.contains { $0.path == "/etc/resolv.conf" && $0.action == .delete })
         #expect(report.changes.contains { $0.path == "/home/azureuser" && $0.action == .deleteTree })
         // Without --delete-user the user stays; machine-id is opt-in.
@@ -136,14 +131,15 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         // RegenerateSshHostKeyPair=n in this image's waagent.conf: keys kept, and said so.
         #expect(!report.changes.contains { $0.operation == "ssh-hostkeys" })
         #expect(report.findings.contains { $0.operation == "ssh-hostkeys" })
-        let after = try GuestSnapshot.take(image, work: work)
+        let disk = try RawDisk(image, work: work)
+        let after = try disk.snapshot()
         #expect(after.entries["/etc/resolv.conf"]?.digest == "\"../run/systemd/resolve/stub-resolv.conf\"")
         #expect(after.entries["/etc/machine-id"]?.size == "0")
         #expect(after.entries["/etc/machine-id"]?.mode == "100444")
         #expect(after.entries["/var/lib/cloud/seed/nocloud/meta-data"] != nil)
         #expect(after.entries["/var/lib/cloud/instance"] == nil && after.entries["/var/lib/cloud/instances"] == nil)
         #expect(after.entries["/etc/sudoers.d/90-cloud-init-users"] == nil)
-        #expect(try guestCat(image, "/etc/hostname", work: work) == "localhost.localdomain\n")
+        #expect(try disk.cat("/etc/hostname") == "localhost.localdomain\n")
     }
 
     @Test func ubuntu1204ResolvconfAndNetworkManager() throws {
@@ -158,10 +154,11 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         let report = try ImagePreparation.generalize(image, dryRun: false)
         #expect(Set(report.changes.filter { $0.operation == "resolv-conf" }.map(\.path))
             == ["/etc/resolvconf/resolv.conf.d/tail", "/etc/resolvconf/resolv.conf.d/original"])
-        let after = try GuestSnapshot.take(image, work: work)
+        let disk = try RawDisk(image, work: work)
+        let after = try disk.snapshot()
         #expect(after.entries["/etc/resolv.conf"]?.isSymlink == true)
         #expect(after.entries["/etc/resolvconf/resolv.conf.d/head"] != nil)
-        let grubDefaults = try guestCat(image, "/etc/default/grub", work: work)
+        let grubDefaults = try disk.cat("/etc/default/grub")
         #expect(grubDefaults.contains("GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\""))
         #expect(grubDefaults.contains("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\""))
     }
@@ -173,14 +170,27 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         #expect(inspection.guest.distribution.family == .suse && inspection.guest.distribution.version == "11.4")
         #expect(inspection.guest.swap.contains { $0.location == "/dev/sda2" })
         _ = try ImagePreparation.azurePrepare(image, dryRun: false)
-        #expect(try guestCat(image, "/etc/sysconfig/network/dhcp", work: work).contains("DHCLIENT_SET_HOSTNAME=\"no\"\n"))
-        let sudoers = try guestCat(image, "/etc/sudoers", work: work)
+        let disk = try RawDisk(image, work: work)
+        #expect(try disk.cat("/etc/sysconfig/network/dhcp").contains("DHCLIENT_SET_HOSTNAME=\"no\"\n"))
+        let sudoers = try disk.cat("/etc/sudoers")
         #expect(sudoers.contains("# Defaults targetpw") && sudoers.contains("# ALL\tALL=(ALL) ALL"))
         #expect(sudoers.contains("\nroot ALL=(ALL) ALL\n"))
-        let fstab = try guestCat(image, "/etc/fstab", work: work)
+        let fstab = try disk.cat("/etc/fstab")
         #expect(fstab.contains("#vhdedit: swap off the OS disk# /dev/sda2"))
-        let menu = try guestCat(image, "/boot/grub/menu.lst", work: work)
+        let menu = try disk.cat("/boot/grub/menu.lst")
         #expect(menu.components(separatedBy: "rootdelay=300").count == 3)  // both entries
+    }
+
+    @Test func aJournalThatNeedsRecoveryIsReadButNeverWritten() throws {
+        let work = try TemporaryDirectory()
+        let image = try TestImageFarm.copy("broken-recovery.vhd", to: work)
+        let hash = try FileDigest.sha256(image)
+        let plan = try ImagePreparation.generalize(image, dryRun: true)
+        #expect(!plan.changes.isEmpty)
+        #expect(plan.findings.contains { $0.operation == "filesystem" && $0.message.contains("journal needs recovery") })
+        #expect(throws: ImagePrepError.self) { try ImagePreparation.generalize(image, dryRun: false) }
+        #expect(try ImagePreparation.check(image).results.first?.verdict == .warn)
+        #expect(try FileDigest.sha256(image) == hash)
     }
 
     @Test func checkVerdictsCarryEvidence() throws {

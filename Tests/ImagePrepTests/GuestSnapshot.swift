@@ -21,9 +21,11 @@ struct GuestSnapshot: Equatable {
 
     /// The snapshot of the partition at byte `offset` of the VHD or raw `image`.
     static func take(_ image: String, offset: UInt64 = 1 << 20, work: TemporaryDirectory) throws -> GuestSnapshot {
-        let raw = work.file("snapshot-\(UUID().uuidString).raw")
-        defer { try? FileManager.default.removeItem(atPath: raw) }
-        try ExternalTool.check(["qemu-img", "convert", "-O", "raw", image, raw])
+        try RawDisk(image, work: work).snapshot()
+    }
+
+    /// The snapshot of the partition at byte `offset` of the raw disk `raw`.
+    static func take(raw: String, offset: UInt64 = 1 << 20, work: TemporaryDirectory) throws -> GuestSnapshot {
         let fs = "\(raw)?offset=\(offset)"
         var entries: [String: Entry] = [:]
         var level = ["/"]
@@ -96,4 +98,30 @@ struct GuestSnapshot: Equatable {
         }
         return (before.subtracting(now), now.subtracting(before), changed)
     }
+}
+
+/// A VHD converted once to a raw disk with `qemu-img convert`, read with debugfs and e2fsck at the partition.
+final class RawDisk {
+    let path: String
+    let work: TemporaryDirectory
+    let offset: UInt64
+
+    init(_ image: String, work: TemporaryDirectory, offset: UInt64 = 1 << 20) throws {
+        self.work = work
+        self.offset = offset
+        path = work.file("raw-\(UUID().uuidString).raw")
+        try ExternalTool.check(["qemu-img", "convert", "-O", "raw", image, path])
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func snapshot() throws -> GuestSnapshot { try GuestSnapshot.take(raw: path, offset: offset, work: work) }
+
+    /// `debugfs -R "cat PATH"`.
+    func cat(_ guestPath: String) throws -> String {
+        try ExternalTool.check(["debugfs", "-R", "cat \"\(guestPath)\"", "\(path)?offset=\(offset)"]).output
+    }
+
+    /// `e2fsck -fn`.
+    func fsck() throws -> ExternalTool.Result { try Fixtures.fsck(path, offset: offset) }
 }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import VHDEditKit
+
+/// `vhdedit kernel-args IMAGE [--add ARG]... [--remove ARG]... [--dry-run]`.
+struct KernelArgsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernel-args",
+        abstract: "Add or remove kernel arguments in every bootloader file of the guest; prints a diff.",
+        discussion: """
+            Edits GRUB legacy menu.lst/grub.conf entries, /etc/default/grub, generated grub.cfg linux lines, BLS \
+            entries and grubenv kernelopts consistently. key=value replaces the same key (console= may repeat); \
+            --remove takes a bare name or an exact key=value. With neither option it lists the command lines.
+            """)
+
+    @OptionGroup var options: ImageOptions
+
+    @Option(name: .customLong("add"), help: ArgumentHelp("An argument to add (repeatable).", valueName: "ARG"))
+    var additions: [String] = []
+
+    @Option(name: .customLong("remove"), help: ArgumentHelp("An argument or bare name to remove (repeatable).", valueName: "ARG"))
+    var removals: [String] = []
+
+    @Flag(help: "Print the diff; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        if additions.isEmpty && removals.isEmpty {
+            let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
+            let session = try CommandFailure.reportingErrors { try ImageSession(path: options.image, partition: options.partition) }
+            for file in report.guest.bootloaderFiles {
+                let text = try CommandFailure.reportingErrors { try session.files.readText(file.path) ?? "" }
+                for (line, words) in BootloaderEdit.commandLines(file.kind, text) {
+                    print("\(file.path):\(line): \(words.joined(separator: " "))")
+                }
+            }
+            return
+        }
+        let report = try CommandFailure.reportingErrors {
+            try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, add: additions, remove: removals, dryRun: dryRun)
+        }
+        if json { try JSONOutput.print(report, pretty: false); return }
+        print(report.diffs, terminator: "")
+        for finding in report.findings { CommandFailure.printError(finding.line) }
+        print(report.changes.isEmpty ? "no change" : "\(dryRun ? "would change" : "changed") \(report.changes.count) file\(report.changes.count == 1 ? "" : "s")")
+    }
+}
