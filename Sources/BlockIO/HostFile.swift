@@ -44,8 +44,16 @@ public final class HostFile: ByteStore {
             throw BlockIOError(.io, "cannot open the image", path: path, errno: errno)
         }
         let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
-        if flock(fd, lockKind | LOCK_NB) != 0 {
+        var attempts = 0
+        while flock(fd, lockKind | LOCK_NB) != 0 {
             let code = errno
+            // While this process spawns a tool, the child holds copies of every descriptor (and so their locks)
+            // until it execs: wait out that moment (at most 0.2 s) before calling the image in use.
+            if code == EWOULDBLOCK && attempts < 20 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
             close(fd)
             if code == EWOULDBLOCK {
                 throw BlockIOError(

@@ -132,4 +132,25 @@ import _TestSupport
         let info = try ExternalTool.check(["vhdiinfo", dir.file("child.vhd")]).output
         #expect(info.contains("Parent filename\t\t: base.vhd"))
     }
+
+    @Test func fixedParentWorksToo() throws {
+        let dir = try TemporaryDirectory()
+        let parent = dir.file("fixed.vhd")
+        try VHDFixture.qemuCreate(parent, size: "3M", options: "subformat=fixed,force_size=on")
+        try VHDFixture.qemuWrite(parent, pattern: 0x4F, offset: 0, length: 3 << 20)
+        try Self.makeChild(dir, parent: "fixed.vhd", child: "child.vhd")
+        var model = try VHDFixture.qemuRaw(parent, in: dir)
+        do {
+            let child = try VHDFixture.open(path: dir.file("child.vhd"), writable: true)
+            #expect(child.vhd?.parent?.format == .vhdFixed)
+            try child.device.write(at: 1000, bytes: [1, 2, 3, 4])
+            try child.commit()
+        }
+        model.replaceSubrange(1000..<1004, with: [1, 2, 3, 4])
+        #expect(try VHDFixture.readAll(VHDFixture.open(path: dir.file("child.vhd")).device) == model)
+        // The 4 KiB piece around the write was copied from the parent: qemu, reading the child alone, sees it.
+        let alone = try VHDFixture.qemuRaw(dir.file("child.vhd"), in: dir)
+        #expect(alone[0..<4096] == model[0..<4096])
+        #expect(alone[4096..<8192].allSatisfy { $0 == 0 })
+    }
 }
