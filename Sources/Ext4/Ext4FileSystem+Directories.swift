@@ -110,7 +110,7 @@ extension Ext4FileSystem {
                 throw Ext4Error(.corrupt, "the new directory cannot be found")
             }
             var record = try handle.readInode(ino)
-            record.mode = 0x4000 | (options.mode ?? 0o755)
+            record.mode = ModeBits.directory | (options.mode ?? 0o755)
             record.setOwner(uid: options.uid ?? 0, gid: options.gid ?? 0)
             record.setTimes(access: timestamp, modification: timestamp, change: timestamp)
             try handle.writeInode(ino, record)
@@ -313,7 +313,7 @@ extension Ext4FileSystem {
         try validate(WriteOptions(mode: mode), path)
         let ino = try existingInode(path, followFinal: followSymlinks)
         var record = try handle.readInode(ino)
-        record.mode = (record.mode & 0xF000) | mode
+        record.mode = (record.mode & ModeBits.typeMask) | mode
         record.setTimes(change: timestamp)
         try handle.writeInode(ino, record)
     }

@@ -33,7 +33,7 @@ extension Ext4FileSystem {
         let record = try handle.readInode(ino)
         let times = record.times(extra: handle.hasExtraTimes(record))
         return FileStatus(
-            inode: ino, kind: FileKind(mode: record.mode), permissions: record.mode & 0o7777, mode: record.mode,
+            inode: ino, kind: FileKind(mode: record.mode), permissions: record.mode & ModeBits.permissions, mode: record.mode,
             uid: record.uid, gid: record.gid, size: record.size, linkCount: record.linksCount,
             accessTime: times.access, modificationTime: times.modification, changeTime: times.change,
             linkTarget: record.isSymlink ? try handle.symlinkTarget(ino, record) : nil)
@@ -148,7 +148,7 @@ extension Ext4FileSystem {
                 if record.isRegular {
                     try handle.replaceData(existing, produce: produce)
                     var updated = try handle.readInode(existing)
-                    if let mode = options.mode { updated.mode = (updated.mode & 0xF000) | mode }
+                    if let mode = options.mode { updated.mode = (updated.mode & ModeBits.typeMask) | mode }
                     updated.setOwner(uid: options.uid ?? updated.uid, gid: options.gid ?? updated.gid)
                     updated.setTimes(modification: timestamp, change: timestamp)
                     try handle.writeInode(existing, updated)
@@ -172,7 +172,7 @@ extension Ext4FileSystem {
     private func createFile(
         parent: InodeNumber, name: [UInt8], options: WriteOptions, produce: () throws(Ext4Error) -> [UInt8]?
     ) throws(Ext4Error) {
-        let mode = 0x8000 | (options.mode ?? 0o644)
+        let mode = ModeBits.regular | (options.mode ?? 0o644)
         let ino = try handle.allocateInode(near: parent, mode: mode)
         var record = InodeRecord()
         record.mode = mode
@@ -277,7 +277,7 @@ extension Ext4FileSystem {
     }
 
     func validate(_ options: WriteOptions, _ path: GuestPath) throws(Ext4Error) {
-        if let mode = options.mode, mode > 0o7777 {
+        if let mode = options.mode, mode & ~ModeBits.permissions != 0 {
             throw Ext4Error(
                 .invalidArgument, "mode \(String(mode, radix: 8)) has bits beyond 07777", path: path.description)
         }

@@ -1,16 +1,30 @@
+/// The type bits of an inode's `i_mode` (the `S_IF*` values, identical in ext2/3/4 and Linux).
+enum ModeBits {
+    static let typeMask: UInt16 = 0o170000
+    static let regular: UInt16 = 0o100000
+    static let directory: UInt16 = 0o040000
+    static let symlink: UInt16 = 0o120000
+    static let characterDevice: UInt16 = 0o020000
+    static let blockDevice: UInt16 = 0o060000
+    static let fifo: UInt16 = 0o010000
+    static let socket: UInt16 = 0o140000
+    /// Permission, set-id and sticky bits.
+    static let permissions: UInt16 = 0o7777
+}
+
 /// The kind of a filesystem object, from its inode's mode.
 public enum FileKind: String, Sendable, Codable, Hashable {
     case regular, directory, symlink, characterDevice, blockDevice, fifo, socket, unknown
 
     init(mode: UInt16) {
-        switch mode & 0xF000 {
-        case 0x8000: self = .regular
-        case 0x4000: self = .directory
-        case 0xA000: self = .symlink
-        case 0x2000: self = .characterDevice
-        case 0x6000: self = .blockDevice
-        case 0x1000: self = .fifo
-        case 0xC000: self = .socket
+        switch mode & ModeBits.typeMask {
+        case ModeBits.regular: self = .regular
+        case ModeBits.directory: self = .directory
+        case ModeBits.symlink: self = .symlink
+        case ModeBits.characterDevice: self = .characterDevice
+        case ModeBits.blockDevice: self = .blockDevice
+        case ModeBits.fifo: self = .fifo
+        case ModeBits.socket: self = .socket
         default: self = .unknown
         }
     }

@@ -162,14 +162,14 @@ enum DirentType {
 
     /// The entry type for an inode `mode`.
     static func of(mode: UInt16) -> UInt8 {
-        switch mode & 0xF000 {
-        case 0x8000: return UInt8(EXT2_FT_REG_FILE)
-        case 0x4000: return UInt8(EXT2_FT_DIR)
-        case 0x2000: return UInt8(EXT2_FT_CHRDEV)
-        case 0x6000: return UInt8(EXT2_FT_BLKDEV)
-        case 0x1000: return UInt8(EXT2_FT_FIFO)
-        case 0xC000: return UInt8(EXT2_FT_SOCK)
-        case 0xA000: return UInt8(EXT2_FT_SYMLINK)
+        switch mode & ModeBits.typeMask {
+        case ModeBits.regular: return UInt8(EXT2_FT_REG_FILE)
+        case ModeBits.directory: return UInt8(EXT2_FT_DIR)
+        case ModeBits.characterDevice: return UInt8(EXT2_FT_CHRDEV)
+        case ModeBits.blockDevice: return UInt8(EXT2_FT_BLKDEV)
+        case ModeBits.fifo: return UInt8(EXT2_FT_FIFO)
+        case ModeBits.socket: return UInt8(EXT2_FT_SOCK)
+        case ModeBits.symlink: return UInt8(EXT2_FT_SYMLINK)
         default: return UInt8(EXT2_FT_UNKNOWN)
         }
     }
@@ -207,13 +207,20 @@ final class Ext2Handle {
 
     /// Frees the handle without writing anything back.
     func abandon() {
-        if let fs { ext2fs_free(fs) }
+        if let fs {
+            lastSuperblock = superblock
+            ext2fs_free(fs)
+        }
         fs = nil
     }
+
+    /// The superblock as it was when the handle was released (so ``superblock`` never needs a live handle).
+    private var lastSuperblock: SuperblockSnapshot?
 
     /// Writes bitmaps, group descriptors and superblocks and frees the handle, whether or not writing works.
     func close() throws(Ext4Error) {
         guard let fs else { return }
+        lastSuperblock = superblock
         self.fs = nil
         if writable { _ = ext2fs_set_gdt_csum(fs) }
         let rc = ext2fs_close2(fs, 0)
@@ -292,7 +299,12 @@ final class Ext2Handle {
     // MARK: Superblock
 
     var superblock: SuperblockSnapshot {
-        guard let fs, let sb = fs.pointee.super else { preconditionFailure("superblock of a closed filesystem") }
+        guard let fs, let sb = fs.pointee.super else {
+            return lastSuperblock ?? SuperblockSnapshot(
+                compat: 0, incompat: 0, roCompat: 0, state: 0, errorCount: 0, lastOrphan: 0, blockSize: 1024,
+                blocksCount: 0, freeBlocks: 0, inodesCount: 0, freeInodes: 0, label: [], uuid: [UInt8](repeating: 0, count: 16), revision: 0,
+                inodeSize: 128)
+        }
         let s = sb.pointee
         var label = withUnsafeBytes(of: s.s_volume_name) { Array($0) }
         if let end = label.firstIndex(of: 0) { label.removeSubrange(end...) }
@@ -355,7 +367,7 @@ final class Ext2Handle {
             let fs = try live()
             var ino: ext2_ino_t = 0
             try check(ext2fs_new_inode(fs, directory, Int32(mode), nil, &ino), "allocate an inode")
-            ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & 0xF000) == 0x4000 ? 1 : 0)
+            ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & ModeBits.typeMask) == ModeBits.directory ? 1 : 0)
             return ino
         }
     }

@@ -60,14 +60,14 @@ final class Ext4Fixture: @unchecked Sendable {
 
     /// Opens the image and its filesystem; the DiskImage stays alive with the filesystem's backend.
     func open(writable: Bool, clock: Int64? = 1_600_000_000) throws -> Ext4FileSystem {
-        let disk = try DiskImage.open(path: image, writable: writable)
+        let disk = try openDisk(image, writable: writable)
         return try Ext4FileSystem(device: disk.device, writable: writable, clock: clock)
     }
 
     /// Opens writable, runs `body`, closes the filesystem (writing metadata back) and commits the image's
     /// edit journal.
     func edit(clock: Int64 = 1_600_000_000, _ body: (Ext4FileSystem) throws -> Void) throws {
-        let disk = try DiskImage.open(path: image, writable: true)
+        let disk = try openDisk(image, writable: true)
         let fs = try Ext4FileSystem(device: disk.device, writable: true, clock: clock)
         try body(fs)
         try fs.close()
@@ -127,5 +127,19 @@ func expectExt4Error(
         #expect(error.code == code, "got \(error)", sourceLocation: sourceLocation)
     } catch {
         Issue.record("expected Ext4Error \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// `DiskImage.open`, retried for a moment while it fails with `inUse`: while a parallel test spawns a tool, the
+/// child briefly holds copies of this process's descriptors (and so their flock) until it execs.
+func openDisk(_ path: String, writable: Bool) throws(BlockIOError) -> DiskImage {
+    var attempt = 0
+    while true {
+        do {
+            return try DiskImage.open(path: path, writable: writable)
+        } catch where error.code == .inUse && attempt < 40 {
+            attempt += 1
+            usleep(25_000)
+        }
     }
 }

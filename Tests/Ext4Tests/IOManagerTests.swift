@@ -127,3 +127,26 @@ final class FailingWrites: BlockDevice, @unchecked Sendable {
     }
     func flush() throws(BlockIOError) {}
 }
+
+@Suite struct LifetimeTests {
+    @Test func aClosedFilesystemAnswersWithErrorsNotCrashes() throws {
+        let (_, bytes) = try IOManagerTests.image()
+        let fs = try Ext4FileSystem(device: MemoryDevice(bytes: bytes, writable: true), writable: true)
+        let info = fs.info
+        try fs.close()
+        #expect(fs.info.uuid == info.uuid, "info survives the close")
+        expectExt4Error(.invalidArgument) { _ = try fs.readFile("/etc/hostname") }
+        expectExt4Error(.invalidArgument) { try fs.writeFile("/x", contents: []) }
+        try fs.close()  // twice: nothing more to do
+    }
+
+    @Test func droppingAWritableFilesystemWritesNothing() throws {
+        let (_, bytes) = try IOManagerTests.image()
+        let device = MemoryDevice(bytes: bytes, writable: true)
+        do {
+            let fs = try Ext4FileSystem(device: device, writable: true)
+            _ = try fs.list(.root)
+        }
+        #expect(device.bytes == bytes)
+    }
+}

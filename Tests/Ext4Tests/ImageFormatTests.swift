@@ -26,7 +26,7 @@ import _TestSupport
 
     /// Opens the root filesystem of the image at `path` the way the commands do.
     static func openRoot(_ path: String, writable: Bool) throws -> (DiskImage, Ext4FileSystem) {
-        let image = try DiskImage.open(path: path, writable: writable)
+        let image = try openDisk(path, writable: writable)
         let disk = try PartitionedDisk.inspect(image.device)
         let root = try RootSelector.select(in: disk)
         #expect(root.volume.start == partitionStart)

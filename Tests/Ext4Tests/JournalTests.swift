@@ -73,7 +73,7 @@ import _TestSupport
     @Test func unknownIncompatibleFeatureIsAClearError() throws {
         let fixture = try Ext4Fixture()
         // Set an incompat bit libext2fs does not know (bit 31) directly in the superblock (offset 1024 + 0x60).
-        let image = try DiskImage.open(path: fixture.image, writable: true)
+        let image = try openDisk(fixture.image, writable: true)
         var word = try image.device.read(at: 1024 + 0x60, count: 4)
         word[3] |= 0x80
         try image.device.write(at: 1024 + 0x60, bytes: word)

@@ -19,7 +19,7 @@ import _TestSupport
         for name in ["ext2", "ext3", "ext4-1k", "ext4-inline", "ext4-nocsum"] {
             let path = out.file("\(name)-dynamic.vhd")
             do {
-                let image = try DiskImage.open(path: path, writable: true)
+                let image = try openDisk(path, writable: true)
                 let root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device))
                 let fs = try Ext4FileSystem(device: root.device, writable: true, clock: 1_700_000_100)
                 #expect(try fs.readFile("/etc/hostname") == Array("build-vm\n".utf8), "\(name)")
@@ -38,12 +38,12 @@ import _TestSupport
         let recovery = out.file("ext4-recovery-dynamic.vhd")
         let before = try FileDigest.sha256(recovery)
         do {
-            let image = try DiskImage.open(path: recovery, writable: true)
+            let image = try openDisk(recovery, writable: true)
             let root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device))
             expectExt4Error(.needsRecovery) { _ = try Ext4FileSystem(device: root.device, writable: true) }
         }
         do {
-            let image = try DiskImage.open(path: recovery, writable: false)
+            let image = try openDisk(recovery, writable: false)
             let root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device))
             let fs = try Ext4FileSystem(device: root.device, writable: false)
             #expect(fs.warnings.first?.code == .needsRecovery)

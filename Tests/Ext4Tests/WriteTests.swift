@@ -229,7 +229,7 @@ import _TestSupport
             "dd", "if=\(fixture.image)", "of=\(disk)", "bs=1M", "seek=1", "conv=notrunc", "status=none",
         ])
         do {
-            let image = try DiskImage.open(path: disk, writable: true)
+            let image = try openDisk(disk, writable: true)
             let slice = try SliceDevice(base: image.device, start: offset, size: fsSize)
             let fs = try Ext4FileSystem(device: slice, writable: true, clock: 1_600_000_000)
             try fs.writeFile("/etc/motd", contents: Array("through a slice\n".utf8))
@@ -251,7 +251,7 @@ import _TestSupport
 
     @Test func deviceErrorsCarryTheBlockIOError() throws {
         let fixture = try Ext4Fixture()
-        let image = try DiskImage.open(path: fixture.image, writable: false)
+        let image = try openDisk(fixture.image, writable: false)
         // A device far too small for the filesystem's block count: libext2fs reads past its end.
         let slice = try SliceDevice(base: image.device, start: 0, size: 64 * 1024)
         do {
@@ -272,7 +272,7 @@ import _TestSupport
         let fixture = try Ext4Fixture(sizeMiB: 8)
         let before = try fixture.sha256()
         do {
-            let disk = try DiskImage.open(path: fixture.image, writable: true)
+            let disk = try openDisk(fixture.image, writable: true)
             let fs = try Ext4FileSystem(device: disk.device, writable: true)
             try fs.writeFile("/etc/first", contents: [1, 2, 3])
             do {
@@ -327,7 +327,7 @@ import _TestSupport
         let copy = fixture.directory.file("copy.img")
         try ExternalTool.check(["cp", "--sparse=always", fixture.image, copy])
         func edit(_ path: String) throws {
-            let disk = try DiskImage.open(path: path, writable: true)
+            let disk = try openDisk(path, writable: true)
             let fs = try Ext4FileSystem(device: disk.device, writable: true, clock: 1_700_000_000)
             try fs.writeFile("/etc/motd", contents: Array("same\n".utf8))
             try fs.makeDirectory("/var/lib/waagent", parents: true)
