@@ -16,7 +16,8 @@
 # What is compared (A/B alternating in every run, so drift and cache warmth hit both sides alike):
 #   convert     `vhdedit convert` vs `qemu-img convert`: dynamic VHD -> raw, raw -> fixed VHD, raw -> dynamic VHD,
 #               on a SIZE_MIB image of mixed data (per 8 MiB: 3 MiB random, 1 MiB text, 1 MiB written zeros,
-#               3 MiB hole); and the machine's page-cache copy rate (`dd bs=4M` of the same cached file)
+#               3 MiB hole), also against `qemu-img convert -t writeback` (flushed, durable like ours); and the
+#               page-cache copy rate (`dd bs=4M conv=sparse` of the same cached file: the bytes a converter moves)
 #   cat         `vhdedit cat` of a small file and of a 1 MiB file on a dynamic VHD vs `debugfs -R 'cat …'` on the
 #               raw partition already extracted from it (extraction not timed)
 #   generalize  `vhdedit generalize` on a 1 GiB dynamic VHD vs the DIY pipeline (qemu-img convert to raw +
@@ -74,6 +75,7 @@ fi
 [ -x "$bin" ] || { log "no vhdedit binary at $bin"; exit 2; }
 has_command() { "$bin" "$1" --help >/dev/null 2>&1; }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/vhdedit-compare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -104,10 +106,14 @@ median() {
   printf '%s\n' $1 | sort -n |
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
-# ab RUN A B: runs the functions A and B (each prepares untimed, then calls `timed`): A first on odd runs,
-# B first on even ones.
+# ab RUN F1 F2 [F3...]: runs the functions in turn (each prepares untimed, then calls `timed`), starting with a
+# different one in each run (F1 F2 F3, F2 F3 F1, ...) so that no side always goes first.
 ab() {
-  if [ $(($1 % 2)) -eq 1 ]; then "$2"; "$3"; else "$3"; "$2"; fi
+  local run=$1 i n
+  shift
+  n=$#
+  local fns=("$@")
+  for ((i = 0; i < n; i++)); do "${fns[$(((run + i) % n))]}"; done
 }
 # rounds FUNCTION: FUNCTION 0 as an unrecorded warm-up, then FUNCTION 1..RUNS.
 rounds() {
@@ -167,11 +173,33 @@ qemu_r2d() {
   clean
   timed qemu-r2d qemu-img convert -f raw -O vpc -o subformat=dynamic,force_size=on "$work/src.raw" "$work/dst.vhd"
 }
-page_cache_copy() { clean; timed pagecache dd if="$work/src.raw" of="$work/copy.raw" bs=4M status=none; }
+# qemu-img convert flushes nothing by default (its output cache mode is "unsafe"): the data is still dirty in the
+# page cache when it exits. vhdedit's output is durable (fsync, rename, fsync of the folder). `-t writeback`
+# makes qemu-img flush at close: the like-for-like reference, shown beside the default.
+qemu_d2r_durable() {
+  clean
+  timed qemu-d2r-durable qemu-img convert -t writeback -f vpc -O raw "$work/src-dynamic.vhd" "$work/dst.raw"
+}
+qemu_r2f_durable() {
+  clean
+  timed qemu-r2f-durable qemu-img convert -t writeback -f raw -O vpc -o subformat=fixed,force_size=on \
+    "$work/src.raw" "$work/dst.vhd"
+}
+qemu_r2d_durable() {
+  clean
+  timed qemu-r2d-durable qemu-img convert -t writeback -f raw -O vpc -o subformat=dynamic,force_size=on \
+    "$work/src.raw" "$work/dst.vhd"
+}
+# The page-cache copy rate: dd of the same cached source, skipping all-zero 4 MiB blocks (conv=sparse) as the
+# converters skip zero runs, so it reads and writes the bytes a converter must; no flush.
+page_cache_copy() {
+  clean
+  timed pagecache dd if="$work/src.raw" of="$work/copy.raw" bs=4M conv=sparse status=none
+}
 convert_round() {
-  ab "$1" ours_d2r qemu_d2r
-  ab "$1" ours_r2f qemu_r2f
-  ab "$1" ours_r2d qemu_r2d
+  ab "$1" ours_d2r qemu_d2r qemu_d2r_durable
+  ab "$1" ours_r2f qemu_r2f qemu_r2f_durable
+  ab "$1" ours_r2d qemu_r2d qemu_r2d_durable
   page_cache_copy
 }
 
@@ -199,10 +227,11 @@ convert_group() {
   clean
   local pc mo mt k title
   pc=$(median "${TIMES[pagecache]}")
-  ROWS+=("| page-cache copy, ${SIZE_MIB} MiB | — | dd bs=4M: $(ms "$pc") ($(rate "$pc")) | — | — | $(mib "${RSS[pagecache]}") |")
+  ROWS+=("| page-cache copy, ${SIZE_MIB} MiB | — | dd bs=4M conv=sparse: $(ms "$pc") ($(rate "$pc")) | — | — | $(mib "${RSS[pagecache]}") |")
   for spec in "d2r:dynamic VHD → raw" "r2f:raw → fixed VHD" "r2d:raw → dynamic VHD"; do
     k=${spec%%:*} title=${spec#*:}
     row "convert $title, ${SIZE_MIB} MiB" "ours-$k" "qemu-$k" qemu-img throughput
+    row "convert $title, ${SIZE_MIB} MiB" "ours-$k" "qemu-$k-durable" "qemu-img -t writeback" throughput
     mo=$(median "${TIMES[ours-$k]}")
     mt=$(median "${TIMES[qemu-$k]}")
     if broken "ours-$k"; then
@@ -381,6 +410,7 @@ report() {
   echo "## vhdedit compared ($(date -u +%Y-%m-%d), RUNS=$RUNS medians, SIZE_MIB=$SIZE_MIB)"
   echo
   echo "Machine: $(nproc) vCPU ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, Linux $(uname -r)"
+  echo "Load average at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares the cores)"
   echo "Tools: $(qemu-img --version | head -1); $(debugfs -V 2>&1 | head -1); $(swift --version 2>/dev/null | head -1 || echo swift: n/a); vhdedit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo
   echo "| Operation | vhdedit | Other tool | vhdedit/other (time) | vhdedit peak RSS | other peak RSS |"

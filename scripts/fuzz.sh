@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
 seconds=60
 targets=()
+explicit=0
 for arg in "$@"; do
   case "$arg" in
     --ci) seconds=10 ;;
-    *) targets+=("$arg") ;;
+    *) targets+=("$arg"); explicit=1 ;;
   esac
 done
 fuzz_dir="Tests/Fuzz"
@@ -21,10 +22,15 @@ scratch="$fuzz_dir/.build-fuzz"
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cd "$fuzz_dir/Sources" && ls -d Fuzz?* | grep -v FuzzSupport)
 fi
-for target in "${targets[@]}"; do
-  (cd "$fuzz_dir" && swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz \
-      --product "$target" 2>&1 | grep -E 'error|warning: unre|Compiling|Build' | grep -v 'Cannot export' || true)
-done
+build() {
+  (cd "$fuzz_dir" && swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz "$@" 2>&1 \
+    | grep -v 'Cannot export' | grep -E 'error|Build' || true)
+}
+if [ "$explicit" = 1 ]; then
+  for target in "${targets[@]}"; do build --product "$target"; done
+else
+  build  # every target, in one build
+fi
 bin="$scratch/debug"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -65,7 +71,8 @@ for target in "${targets[@]}"; do
   crashes="$scratch/crashes/$target"
   mkdir -p "$corpus" "$crashes"
   printf 'fuzz: %-20s %3ss ' "$target" "$seconds"
-  if "$bin/$target" -seed=1 -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+  max_len=8192; [ "$target" = FuzzVHD ] && max_len=65536
+  if "$bin/$target" -seed=1 -max_total_time="$seconds" -max_len=$max_len -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')
     cov=$(grep -Eo 'cov: [0-9]+' "$work/$target.log" | tail -1 || true)

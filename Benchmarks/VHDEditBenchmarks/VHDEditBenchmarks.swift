@@ -4,4 +4,7 @@ import Benchmark
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.maxDuration = .seconds(3)
     registerBlockIOBenchmarks()
+    registerDiskLayoutBenchmarks()
+    registerExt4Benchmarks()
+    registerImagePrepBenchmarks()
 }

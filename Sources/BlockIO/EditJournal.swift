@@ -301,7 +301,12 @@ public final class EditJournal: ByteStore {
             pendingCut = nil
         }
         for index in memoryPages.keys.sorted() {
-            let offset = try writer.appendPage(index: index, bytes: memoryPages[index]!)
+            let bytes = memoryPages[index]!
+            // A page written back with the bytes it already holds is no edit. libext2fs rewrites every group
+            // descriptor and bitmap block on each flush: logging and re-applying those would make a commit cost
+            // the filesystem's size (megabytes at 1 TiB) instead of the change's size.
+            if try lowerPage(index) == bytes { continue }
+            let offset = try writer.appendPage(index: index, bytes: bytes)
             logged.record(page: index, payloadOffset: offset)
         }
         memoryPages = [:]

@@ -8,7 +8,9 @@ public import BlockIO
 public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: layers above match on it; new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed.
         public let name: String
+        /// A code named `name` (layers above may define their own).
         public init(_ name: String) { self.name = name }
         public var description: String { name }
 
@@ -46,6 +48,8 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         public static let notSymlink = Code("notSymlink")
         /// A file is larger than the caller's limit.
         public static let tooLarge = Code("tooLarge")
+        /// An earlier change of this session failed part-way; the session must be abandoned, not closed.
+        public static let aborted = Code("aborted")
     }
 
     /// The kind of failure.
@@ -59,6 +63,7 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     /// The device's error when the block device failed underneath libext2fs.
     public var underlying: BlockIOError?
 
+    /// An error of kind `code` with a sentence for a person and what it concerns.
     public init(
         _ code: Code, _ message: String, path: String? = nil, errcode: Int? = nil, underlying: BlockIOError? = nil
     ) {

@@ -23,17 +23,32 @@ extension Ext4FileSystem {
         return out
     }
 
+    /// Depth first with an explicit stack (not recursion: a hostile image nests thousands of directories, and
+    /// a thread's stack must not be what limits the walk).
     private func list(
         directory: InodeNumber, at path: GuestPath, recursive: Bool, depth: Int, visited: inout Set<InodeNumber>,
         into out: inout [DirectoryEntry]
     ) throws(Ext4Error) {
-        guard depth < Self.maxDirectoryDepth else {
-            throw Ext4Error(.corrupt, "directories nest deeper than \(Self.maxDirectoryDepth)", path: path.description)
+        struct Level {
+            var path: GuestPath
+            var entries: [RawDirectoryEntry]
+            var next = 0
         }
-        let entries = try handle.entries(of: directory).sorted { $0.name.lexicographicallyPrecedes($1.name) }
-        for entry in entries {
+        func level(_ directory: InodeNumber, _ path: GuestPath) throws(Ext4Error) -> Level {
+            Level(
+                path: path,
+                entries: try handle.entries(of: directory).sorted { $0.name.lexicographicallyPrecedes($1.name) })
+        }
+        var stack = [try level(directory, path)]
+        while let top = stack.indices.last {
+            guard stack[top].next < stack[top].entries.count else {
+                stack.removeLast()
+                continue
+            }
+            let entry = stack[top].entries[stack[top].next]
+            stack[top].next += 1
             let name = GuestName(bytes: entry.name)
-            let childPath = path.appending(name)
+            let childPath = stack[top].path.appending(name)
             let status = try status(of: entry.inode)
             out.append(DirectoryEntry(
                 name: name, path: childPath, inode: entry.inode, kind: status.kind, status: status))
@@ -43,9 +58,11 @@ extension Ext4FileSystem {
                         .corrupt, "directory inode \(entry.inode) appears twice in the tree",
                         path: childPath.description)
                 }
-                try list(
-                    directory: entry.inode, at: childPath, recursive: true, depth: depth + 1, visited: &visited,
-                    into: &out)
+                guard depth + stack.count < Self.maxDirectoryDepth else {
+                    throw Ext4Error(
+                        .corrupt, "directories nest deeper than \(Self.maxDirectoryDepth)", path: childPath.description)
+                }
+                stack.append(try level(entry.inode, childPath))
             }
         }
     }
@@ -168,26 +185,45 @@ extension Ext4FileSystem {
     }
 
     /// Deletes the directory entry `name` of `parent`, which is the directory `directory`, after deleting
-    /// everything inside it (post-order; names are collected before anything changes).
+    /// everything inside it (post-order; each directory's names are collected before anything in it changes).
+    /// An explicit stack, not recursion, so that depth is limited by ``maxDirectoryDepth`` and not by a stack.
     private func removeTree(
         parent: InodeNumber, name: [UInt8], directory: InodeNumber, depth: Int, visited: inout Set<InodeNumber>
     ) throws(Ext4Error) {
-        guard depth < Self.maxDirectoryDepth else {
-            throw Ext4Error(.corrupt, "directories nest deeper than \(Self.maxDirectoryDepth)")
+        struct Level {
+            var parent: InodeNumber
+            var name: [UInt8]
+            var directory: InodeNumber
+            var entries: [RawDirectoryEntry]
+            var next = 0
         }
-        for entry in try handle.entries(of: directory) {
+        var stack = [
+            Level(parent: parent, name: name, directory: directory, entries: try handle.entries(of: directory))
+        ]
+        while let top = stack.indices.last {
+            guard stack[top].next < stack[top].entries.count else {
+                let done = stack.removeLast()
+                try removeEmptyDirectory(parent: done.parent, name: done.name, directory: done.directory)
+                continue
+            }
+            let entry = stack[top].entries[stack[top].next]
+            stack[top].next += 1
             let record = try handle.readInode(entry.inode)
             if record.isDirectory {
                 guard visited.insert(entry.inode).inserted else {
                     throw Ext4Error(.corrupt, "directory inode \(entry.inode) appears twice in the tree")
                 }
-                try removeTree(
-                    parent: directory, name: entry.name, directory: entry.inode, depth: depth + 1, visited: &visited)
+                guard depth + stack.count < Self.maxDirectoryDepth else {
+                    throw Ext4Error(.corrupt, "directories nest deeper than \(Self.maxDirectoryDepth)")
+                }
+                stack.append(
+                    Level(
+                        parent: stack[top].directory, name: entry.name, directory: entry.inode,
+                        entries: try handle.entries(of: entry.inode)))
             } else {
-                try removeEntry(parent: directory, name: entry.name, inode: entry.inode)
+                try removeEntry(parent: stack[top].directory, name: entry.name, inode: entry.inode)
             }
         }
-        try removeEmptyDirectory(parent: parent, name: name, directory: directory)
     }
 
     /// Unlinks the empty directory `directory` (entry `name` of `parent`), frees it and drops the parent's

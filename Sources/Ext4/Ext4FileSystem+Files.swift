@@ -120,7 +120,7 @@ extension Ext4FileSystem {
         throws(Ext4Error)
     {
         var sent = false
-        try writeFile(path, options: options) { () throws(Ext4Error) -> [UInt8]? in
+        try writeFile(path, options: options, sizeHint: UInt64(contents.count)) { () throws(Ext4Error) -> [UInt8]? in
             if sent { return nil }
             sent = true
             return contents
@@ -129,8 +129,13 @@ extension Ext4FileSystem {
 
     /// Writes the chunks `produce` returns (until it returns nil) to `path`, as
     /// ``writeFile(_:contents:options:)`` does; memory stays bounded by the chunk size.
+    ///
+    /// - Parameter sizeHint: the total size when known: a write that cannot fit fails with
+    ///   ``Ext4Error/Code/noSpace`` before anything changes. Without it, running out of space part-way fails
+    ///   the write and the session (``Ext4Error/Code/aborted`` afterwards): abandon it.
     public func writeFile(
-        _ path: GuestPath, options: WriteOptions = WriteOptions(), produce: () throws(Ext4Error) -> [UInt8]?
+        _ path: GuestPath, options: WriteOptions = WriteOptions(), sizeHint: UInt64? = nil,
+        produce: () throws(Ext4Error) -> [UInt8]?
     ) throws(Ext4Error) {
         try requireWritable(path)
         try validate(options, path)
@@ -139,6 +144,7 @@ extension Ext4FileSystem {
             if let existing = location.inode {
                 let record = try handle.readInode(existing)
                 if record.isDirectory { throw Ext4Error(.isDirectory, "is a directory", path: path.description) }
+                if let sizeHint { try requireSpace(forBytes: sizeHint, reclaiming: record, path) }
                 if record.isRegular {
                     try handle.replaceData(existing, produce: produce)
                     var updated = try handle.readInode(existing)
@@ -156,6 +162,7 @@ extension Ext4FileSystem {
                 try createFile(parent: location.parent, name: location.name, options: keep, produce: produce)
                 return
             }
+            if let sizeHint { try requireSpace(forBytes: sizeHint, reclaiming: nil, path) }
             try createFile(parent: location.parent, name: location.name, options: options, produce: produce)
         } catch {
             throw error.at(path)
@@ -192,16 +199,19 @@ extension Ext4FileSystem {
         do throws(Ext4Error) {
             if original.hasInlineData {
                 // libext2fs cannot cut inline data at a partial block: rewrite the (small) contents instead.
+                // Growing: the first block is written out in full (zeros after the data), which moves the file
+                // out of the inode when it no longer fits; the rest becomes a hole.
                 var bytes = try handle.readFile(ino, limit: Int(original.size))
-                if UInt64(bytes.count) > size { bytes.removeLast(bytes.count - Int(size)) }
+                let first = min(size, UInt64(handle.blockSize))
+                if UInt64(bytes.count) > first { bytes.removeLast(bytes.count - Int(first)) }
+                bytes += [UInt8](repeating: 0, count: Int(first) - bytes.count)
                 var sent = false
-                let grow = size > UInt64(bytes.count) ? size - UInt64(bytes.count) : 0
                 try handle.replaceData(ino) { () throws(Ext4Error) -> [UInt8]? in
                     if sent { return nil }
                     sent = true
                     return bytes
                 }
-                if grow > 0 { try handle.setSize(ino, to: size) }
+                if size > first { try handle.setSize(ino, to: size) }
             } else {
                 try handle.setSize(ino, to: size)
             }
@@ -256,9 +266,9 @@ extension Ext4FileSystem {
     }
 
     /// The `i_generation` of a new inode: derived from the inode number and the timestamp when the clock is
-    /// fixed by `SOURCE_DATE_EPOCH` (reproducible images), random otherwise.
+    /// fixed (reproducible images), random otherwise.
     func generation(for ino: InodeNumber) -> UInt32 {
-        if Self.environmentClock() != nil {
+        if isReproducible {
             var mixed = UInt64(ino) &+ UInt64(bitPattern: timestamp) &* 0x9E37_79B9_7F4A_7C15
             mixed = (mixed ^ (mixed >> 31)) &* 0xBF58_476D_1CE4_E5B9
             return UInt32(truncatingIfNeeded: mixed ^ (mixed >> 29))

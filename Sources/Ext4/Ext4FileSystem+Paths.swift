@@ -13,6 +13,8 @@ struct ResolvedPath {
     var name: [UInt8]?
     /// The directories from the root down to `parent` (or to `inode` when there is no parent entry).
     var ancestors: [InodeNumber]
+    /// The path with every symbolic link and `..` resolved: the names from the root to the last entry.
+    var canonical: [[UInt8]] = []
 }
 
 extension Ext4FileSystem {
@@ -27,13 +29,14 @@ extension Ext4FileSystem {
     ///   ``maxSymlinkHops`` links.
     func resolve(_ path: GuestPath, followFinal: Bool) throws(Ext4Error) -> ResolvedPath {
         var stack: [InodeNumber] = [rootInode]
+        var names: [[UInt8]] = []  // the names of stack[1...]
         var pending: [[UInt8]] = path.components.map(\.bytes).reversed()  // a stack: last element is next
         var hops = 0
         var lastEntry: (parent: InodeNumber, name: [UInt8])? = nil
         var current: InodeNumber = rootInode
         while let component = pending.popLast() {
             if component == Self.dotDot {
-                if stack.count > 1 { stack.removeLast() }
+                if stack.count > 1 { stack.removeLast(); names.removeLast() }
                 current = stack.last!
                 lastEntry = nil
                 continue
@@ -46,7 +49,8 @@ extension Ext4FileSystem {
             }
             guard let found = try handle.lookup(component, in: directory) else {
                 if pending.isEmpty {
-                    return ResolvedPath(inode: nil, parent: directory, name: component, ancestors: stack)
+                    return ResolvedPath(
+                        inode: nil, parent: directory, name: component, ancestors: stack, canonical: names + [component])
                 }
                 throw Ext4Error(.notFound, "no such file or directory", path: path.description)
             }
@@ -62,7 +66,7 @@ extension Ext4FileSystem {
                 guard !target.isEmpty else {
                     throw Ext4Error(.notFound, "a symbolic link on the path is empty", path: path.description)
                 }
-                if target.first == UInt8(ascii: "/") { stack = [rootInode] }
+                if target.first == UInt8(ascii: "/") { stack = [rootInode]; names = [] }
                 let parts = target.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
                 for part in parts.reversed() { pending.append(Array(part)) }
                 current = stack.last!
@@ -71,12 +75,28 @@ extension Ext4FileSystem {
             }
             lastEntry = (directory, component)
             current = found
-            if !pending.isEmpty { stack.append(found) }
+            if !pending.isEmpty {
+                guard record.isDirectory else {
+                    throw Ext4Error(.notDirectory, "a component of the path is not a directory", path: path.description)
+                }
+                stack.append(found)
+                names.append(component)
+            }
         }
         if let lastEntry {
-            return ResolvedPath(inode: current, parent: lastEntry.parent, name: lastEntry.name, ancestors: stack)
+            return ResolvedPath(
+                inode: current, parent: lastEntry.parent, name: lastEntry.name, ancestors: stack,
+                canonical: names + [lastEntry.name])
         }
-        return ResolvedPath(inode: current, parent: nil, name: nil, ancestors: stack)
+        return ResolvedPath(inode: current, parent: nil, name: nil, ancestors: stack, canonical: names)
+    }
+
+    /// The canonical form of `path`: every symbolic link (the last one too) and every `..` resolved inside the
+    /// guest, like `realpath -m` (the last component may be missing). Use it to act on what a link points to
+    /// with an operation that does not follow links, such as ``writeFile(_:contents:options:)``.
+    public func realPath(_ path: GuestPath) throws(Ext4Error) -> GuestPath {
+        let resolved = try resolve(path, followFinal: true)
+        return GuestPath(validated: resolved.canonical.map { GuestName(bytes: $0) })
     }
 
     /// Resolves `path` to an existing inode.

@@ -26,9 +26,13 @@ public final class Ext4FileSystem {
     /// What the open-time checks found that a reader should know (for example a journal that needs recovery:
     /// what is read may be stale).
     public let warnings: [Ext4Warning]
-    /// The time stamped on everything this session creates or changes, in seconds since 1970: the
-    /// `SOURCE_DATE_EPOCH` environment variable when it is set (reproducible edits), else the time of opening.
+    /// The time stamped on everything this session creates or changes, in seconds since 1970: the `clock`
+    /// given to the initializer, else the `SOURCE_DATE_EPOCH` environment variable (reproducible edits), else
+    /// `E2FSPROGS_FAKE_TIME` (as e2fsprogs' tools honour it), else the time of opening.
     public let timestamp: Int64
+    /// Whether the clock is fixed (given, or from the environment): then new inode generations are derived
+    /// from it too, so the same edit gives the same bytes.
+    let isReproducible: Bool
 
     let handle: Ext2Handle
     private let channelName: String
@@ -63,14 +67,16 @@ public final class Ext4FileSystem {
             } else {
                 handle = probe
             }
-            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.message) }
+            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
         } catch {
             DeviceRegistry.unregister(name)
             throw error
         }
         channelName = name
         isWritable = writable
-        timestamp = clock ?? Self.environmentClock() ?? Int64(time(nil))
+        let fixed = clock ?? Self.environmentClock()
+        timestamp = fixed ?? Int64(time(nil))
+        isReproducible = fixed != nil
         handle.setClock(timestamp)
     }
 
@@ -83,23 +89,49 @@ public final class Ext4FileSystem {
     /// the device, keeping the filesystem open. Does nothing on a read-only filesystem.
     public func commit() throws(Ext4Error) {
         guard isWritable else { return }
+        try requireIntact()
         try handle.flush()
     }
 
     /// Writes everything back (as ``commit()``) and releases the libext2fs handle. The handle is freed even
     /// when writing fails. Later calls on this value fail.
+    ///
+    /// - Throws: ``Ext4Error/Code/aborted`` without writing anything when an earlier change failed part-way
+    ///   (libext2fs's in-memory state may then be half-updated): abandon the image's changes in that case.
     public func close() throws(Ext4Error) {
         defer { DeviceRegistry.unregister(channelName) }
+        if let failure = handle.mutationFailure {
+            handle.abandon()
+            throw Ext4Error(
+                .aborted, "not written back: an earlier change failed part-way (\(failure)); abandon this session",
+                path: failure.path)
+        }
         try handle.close()
+    }
+
+    /// Releases the libext2fs handle without writing anything more (what dropping the value does).
+    public func abandon() {
+        handle.abandon()
+        DeviceRegistry.unregister(channelName)
+    }
+
+    /// Whether an earlier change failed part-way, so the session can only be abandoned.
+    public var hasFailedChange: Bool { handle.mutationFailure != nil }
+
+    private func requireIntact() throws(Ext4Error) {
+        if let failure = handle.mutationFailure {
+            throw Ext4Error(
+                .aborted, "an earlier change failed part-way (\(failure)); abandon this session", path: failure.path)
+        }
     }
 
     /// Sizes, label, UUID and features of the filesystem.
     public var info: FilesystemInfo {
         let sb = handle.superblock
         let features = FeatureBit.names(compat: sb.compat, incompat: sb.incompat, roCompat: sb.roCompat)
+        // What blkid calls it: any ext4-only feature makes ext4, else a journal makes ext3.
         let kind: FilesystemInfo.Kind =
-            sb.incompat & (FeatureBit.extents | 0x80 | 0x200 | FeatureBit.inlineData) != 0
-            || sb.roCompat & (0x8 | 0x40 | FeatureBit.metadataCsum) != 0
+            sb.incompat & FeatureBit.ext4Incompat != 0 || sb.roCompat & FeatureBit.ext4RoCompat != 0
             ? .ext4 : sb.compat & FeatureBit.hasJournal != 0 ? .ext3 : .ext2
         let uuid = sb.uuid.map { byte -> String in
             let digits = Array("0123456789abcdef")
@@ -115,21 +147,43 @@ public final class Ext4FileSystem {
             label: GuestName(bytes: sb.label).display, uuid: dashed, features: features)
     }
 
-    /// `SOURCE_DATE_EPOCH` when it is a valid number.
+    /// `SOURCE_DATE_EPOCH`, else `E2FSPROGS_FAKE_TIME`, when set to a valid number.
     static func environmentClock() -> Int64? {
-        guard let text = getenv("SOURCE_DATE_EPOCH").map({ String(cString: $0) }) else { return nil }
-        return Int64(text.trimmingCharacters(in: " \t\n"))
+        for name in ["SOURCE_DATE_EPOCH", "E2FSPROGS_FAKE_TIME"] {
+            if let text = getenv(name).map({ String(cString: $0) }), let value = Int64(text.trimmed(" \t\n")) {
+                return value
+            }
+        }
+        return nil
     }
 
     func requireWritable(_ path: GuestPath) throws(Ext4Error) {
         guard isWritable else {
             throw Ext4Error(.readOnly, "the filesystem is open read-only", path: path.description)
         }
+        try requireIntact()
+    }
+
+    /// Fails with ``Ext4Error/Code/noSpace`` before anything changes when `bytes` of new data (plus extent
+    /// index blocks) cannot fit in the free blocks, counting the blocks a replaced file gives back.
+    func requireSpace(forBytes bytes: UInt64, reclaiming record: InodeRecord?, _ path: GuestPath) throws(Ext4Error) {
+        let sb = handle.superblock
+        let blockSize = UInt64(sb.blockSize)
+        let dataBlocks = (bytes + blockSize - 1) / blockSize
+        let indexBlocks = dataBlocks / (blockSize / 12) + 2
+        let reclaimed = record.map { $0.blocks512 * 512 / blockSize } ?? 0
+        guard dataBlocks + indexBlocks <= sb.freeBlocks + reclaimed else {
+            throw Ext4Error(
+                .noSpace,
+                "\(bytes) bytes need about \(dataBlocks + indexBlocks) blocks of \(blockSize) bytes; "
+                    + "\(sb.freeBlocks) are free", path: path.description)
+        }
     }
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
+    /// The string without leading and trailing characters from `set`.
+    fileprivate func trimmed(_ set: String) -> String {
         var view = Substring(self)
         while let first = view.first, set.contains(first) { view.removeFirst() }
         while let last = view.last, set.contains(last) { view.removeLast() }
@@ -150,12 +204,19 @@ public struct Ext4Warning: Sendable, Hashable, CustomStringConvertible {
 public struct FilesystemInfo: Sendable, Hashable, Codable {
     /// The filesystem generation its features make it.
     public enum Kind: String, Sendable, Codable { case ext2, ext3, ext4 }
+    /// ext2, ext3 or ext4, judged by the features as libblkid does.
     public var kind: Kind
+    /// The block size in bytes (1024 to 65536).
     public var blockSize: Int
+    /// Blocks in the filesystem.
     public var blockCount: UInt64
+    /// Free blocks (the superblock's count, kept current by this session's allocations).
     public var freeBlocks: UInt64
+    /// Inodes in the filesystem.
     public var inodeCount: UInt64
+    /// Free inodes.
     public var freeInodes: UInt64
+    /// The on-disk inode size in bytes (128 or more).
     public var inodeSize: Int
     /// The volume label (escaped like ``GuestName/display``).
     public var label: String
@@ -169,8 +230,11 @@ public struct FilesystemInfo: Sendable, Hashable, Codable {
 enum OpenChecks {
     struct Finding {
         var code: Ext4Error.Code
+        /// Why a writable open is refused and what to do.
         var message: String
         var refusesWrites: Bool
+        /// What a reader is told (defaults to `message`).
+        var readerMessage: String? = nil
     }
 
     static func findings(_ sb: SuperblockSnapshot) -> [Finding] {
@@ -178,10 +242,13 @@ enum OpenChecks {
         if sb.incompat & FeatureBit.needsRecovery != 0 {
             out.append(Finding(
                 code: .needsRecovery,
-                message: "the journal needs recovery (the image was taken from a running system or after a crash); "
-                    + "writing now would be undone or corrupted by the replay. Run `e2fsck -fy` on the partition "
-                    + "(or boot the VM once), or open the image read-only; what is read may be stale",
-                refusesWrites: true))
+                message: "cannot write: the journal needs recovery (the image was taken from a running system or "
+                    + "after a crash), and changes written now would be undone or corrupted by the replay. Run "
+                    + "`e2fsck -fy` on the partition (or boot the VM once) first, or open the image read-only",
+                refusesWrites: true,
+                readerMessage: "the journal needs recovery (the image was taken from a running system or after a "
+                    + "crash): what is read may be stale, the latest changes are still in the journal; run "
+                    + "`e2fsck -fy` on the partition to replay it"))
         }
         if sb.state & FeatureBit.errorState != 0 || sb.errorCount > 0 {
             out.append(Finding(

@@ -47,20 +47,25 @@ public enum FileKind: String, Sendable, Codable, Hashable {
 public struct FileStatus: Sendable, Hashable, Codable {
     /// The inode number.
     public var inode: UInt32
+    /// Regular file, directory, symlink …
     public var kind: FileKind
     /// The permission bits, set-id bits and sticky bit (`mode & 0o7777`).
     public var permissions: UInt16
     /// The whole `i_mode`, type bits included.
     public var mode: UInt16
+    /// The owner's numeric id.
     public var uid: UInt32
+    /// The group's numeric id.
     public var gid: UInt32
     /// The size in bytes (for a symlink: the target's length).
     public var size: UInt64
     /// Hard links to the inode.
     public var linkCount: UInt16
-    /// Last access, modification and inode change, in seconds since 1970.
+    /// Last access, in seconds since 1970.
     public var accessTime: Int64
+    /// Last change of the contents, in seconds since 1970.
     public var modificationTime: Int64
+    /// Last change of the inode (mode, owner, links, contents), in seconds since 1970.
     public var changeTime: Int64
     /// The target of a symbolic link, as raw bytes (nil for other kinds).
     public var linkTarget: [UInt8]?
@@ -100,6 +105,7 @@ public struct DirectoryEntry: Sendable, Hashable {
     /// The inode's status (lstat: links are not followed).
     public var status: FileStatus
 
+    /// An entry with the given fields (``Ext4FileSystem/list(_:recursive:)`` makes them).
     public init(name: GuestName, path: GuestPath, inode: UInt32, kind: FileKind, status: FileStatus) {
         self.name = name
         self.path = path
@@ -119,6 +125,7 @@ public struct WriteOptions: Sendable, Hashable {
     /// Group. nil: keep the existing file's, or root (0) for a new file.
     public var gid: UInt32?
 
+    /// Options; nil fields mean "keep, or the default".
     public init(mode: UInt16? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
         self.mode = mode
         self.uid = uid

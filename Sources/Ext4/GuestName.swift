@@ -8,6 +8,7 @@ public struct GuestName: Hashable, Sendable, Comparable, CustomStringConvertible
     /// The name's bytes on disk.
     public let bytes: [UInt8]
 
+    /// The name made of `bytes` as stored on disk.
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// The name whose bytes are the UTF-8 of `string`.
@@ -24,6 +25,7 @@ public struct GuestName: Hashable, Sendable, Comparable, CustomStringConvertible
 
     public var description: String { display }
 
+    /// Bytewise order (what `LC_ALL=C ls` shows).
     public static func < (lhs: GuestName, rhs: GuestName) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 }
 

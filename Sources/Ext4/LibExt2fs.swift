@@ -106,6 +106,14 @@ enum FeatureBit {
     static let journalDevice = UInt32(EXT3_FEATURE_INCOMPAT_JOURNAL_DEV)
     static let orphanPresent = UInt32(EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT)
     static let metadataCsum = UInt32(EXT4_FEATURE_RO_COMPAT_METADATA_CSUM)
+    static let sixtyFourBit = UInt32(EXT4_FEATURE_INCOMPAT_64BIT)
+    static let flexBlockGroups = UInt32(EXT4_FEATURE_INCOMPAT_FLEX_BG)
+    static let hugeFile = UInt32(EXT4_FEATURE_RO_COMPAT_HUGE_FILE)
+    static let directoryLinks = UInt32(EXT4_FEATURE_RO_COMPAT_DIR_NLINK)
+    /// Incompatible features only ext4 has.
+    static let ext4Incompat = extents | sixtyFourBit | flexBlockGroups | inlineData
+    /// Read-only-compatible features only ext4 has.
+    static let ext4RoCompat = hugeFile | directoryLinks | metadataCsum
     static let validState = UInt16(EXT2_VALID_FS)
     static let errorState = UInt16(EXT2_ERROR_FS)
 
@@ -174,6 +182,9 @@ final class Ext2Handle {
     let backend: DeviceBackend
     let channelName: String
     let writable: Bool
+    /// The first error of a call that changes the filesystem: after it, libext2fs's in-memory state may be
+    /// half-updated, so nothing more may be written and the session must be abandoned.
+    private(set) var mutationFailure: Ext4Error?
 
     /// Opens the filesystem registered as `channelName`.
     init(channelName: String, backend: DeviceBackend, writable: Bool) throws(Ext4Error) {
@@ -214,7 +225,9 @@ final class Ext2Handle {
 
     /// Writes bitmaps, group descriptors and superblocks now, keeping the handle open.
     func flush() throws(Ext4Error) {
-        try check(ext2fs_flush2(try live(), 0), "flush the filesystem's metadata")
+        try changing { () throws(Ext4Error) in
+            try check(ext2fs_flush2(try live(), 0), "flush the filesystem's metadata")
+        }
     }
 
     private func live() throws(Ext4Error) -> ext2_filsys {
@@ -258,6 +271,16 @@ final class Ext2Handle {
         return Ext4Error(
             device == nil ? code : .io, "cannot \(operation): \(text)", path: path, errcode: Int(rc),
             underlying: device)
+    }
+
+    /// Runs a call that changes the filesystem, remembering its failure in ``mutationFailure``.
+    private func changing<T>(_ body: () throws(Ext4Error) -> T) throws(Ext4Error) -> T {
+        do {
+            return try body()
+        } catch {
+            if mutationFailure == nil { mutationFailure = error }
+            throw error
+        }
     }
 
     private func check(_ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil)
@@ -308,14 +331,16 @@ final class Ext2Handle {
     }
 
     func writeInode(_ ino: InodeNumber, _ record: InodeRecord) throws(Ext4Error) {
-        let fs = try live()
-        var copy = record
-        let rc = withUnsafeMutablePointer(to: &copy.raw) { large in
-            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                ext2fs_write_inode_full(fs, ino, small, Int32(MemoryLayout<ext2_inode_large>.size))
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            var copy = record
+            let rc = withUnsafeMutablePointer(to: &copy.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                    ext2fs_write_inode_full(fs, ino, small, Int32(MemoryLayout<ext2_inode_large>.size))
+                }
             }
+            try check(rc, "write inode \(ino)")
         }
-        try check(rc, "write inode \(ino)")
     }
 
     /// Whether inodes on this filesystem store the extra time fields.
@@ -326,64 +351,72 @@ final class Ext2Handle {
 
     /// Allocates an inode near `directory` and marks it in use.
     func allocateInode(near directory: InodeNumber, mode: UInt16) throws(Ext4Error) -> InodeNumber {
-        let fs = try live()
-        var ino: ext2_ino_t = 0
-        try check(ext2fs_new_inode(fs, directory, Int32(mode), nil, &ino), "allocate an inode")
-        ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & 0xF000) == 0x4000 ? 1 : 0)
-        return ino
+        try changing { () throws(Ext4Error) -> InodeNumber in
+            let fs = try live()
+            var ino: ext2_ino_t = 0
+            try check(ext2fs_new_inode(fs, directory, Int32(mode), nil, &ino), "allocate an inode")
+            ext2fs_inode_alloc_stats2(fs, ino, +1, (mode & 0xF000) == 0x4000 ? 1 : 0)
+            return ino
+        }
     }
 
     /// Writes a freshly allocated inode: sets up its block map (inline data or an empty extent tree, as the
     /// filesystem's features call for) and writes it with its extra fields and checksum.
     func writeNewInode(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
-        let fs = try live()
-        let sb = superblock
-        let inline = sb.incompat & FeatureBit.inlineData != 0
-        if inline {
-            record.flags |= UInt32(EXT4_INLINE_DATA_FL)
-        } else if sb.incompat & FeatureBit.extents != 0 {
-            var extents: ext2_extent_handle_t?
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let sb = superblock
+            let inline = sb.incompat & FeatureBit.inlineData != 0
+            if inline {
+                record.flags |= UInt32(EXT4_INLINE_DATA_FL)
+            } else if sb.incompat & FeatureBit.extents != 0 {
+                var extents: ext2_extent_handle_t?
+                let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+                    large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                        ext2fs_extent_open2(fs, ino, small, &extents)
+                    }
+                }
+                try check(rc, "set up the extent tree of inode \(ino)")
+                ext2fs_extent_free(extents)
+            }
             let rc = withUnsafeMutablePointer(to: &record.raw) { large in
                 large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                    ext2fs_extent_open2(fs, ino, small, &extents)
+                    ext2fs_write_new_inode(fs, ino, small)
                 }
             }
-            try check(rc, "set up the extent tree of inode \(ino)")
-            ext2fs_extent_free(extents)
+            try check(rc, "write new inode \(ino)")
+            if inline { try check(ext2fs_inline_data_init(fs, ino), "set up inline data of inode \(ino)") }
+            record = try readInode(ino)
         }
-        let rc = withUnsafeMutablePointer(to: &record.raw) { large in
-            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                ext2fs_write_new_inode(fs, ino, small)
-            }
-        }
-        try check(rc, "write new inode \(ino)")
-        if inline { try check(ext2fs_inline_data_init(fs, ino), "set up inline data of inode \(ino)") }
-        record = try readInode(ino)
     }
 
     /// Frees every block of the inode from `startBlock` on (extents, block maps or inline data).
     func punch(_ ino: InodeNumber, _ record: inout InodeRecord, fromBlock startBlock: UInt64) throws(Ext4Error) {
-        let fs = try live()
-        let rc = withUnsafeMutablePointer(to: &record.raw) { large in
-            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                ext2fs_punch(fs, ino, small, nil, startBlock, ~UInt64(0))
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                    ext2fs_punch(fs, ino, small, nil, startBlock, ~UInt64(0))
+                }
             }
+            try check(rc, "free the blocks of inode \(ino)")
         }
-        try check(rc, "free the blocks of inode \(ino)")
     }
 
     /// Releases the inode's extended attribute block (refcounted) and frees its data, then marks it free.
     func release(_ ino: InodeNumber, _ record: inout InodeRecord) throws(Ext4Error) {
-        let fs = try live()
-        let rc = withUnsafeMutablePointer(to: &record.raw) { ext2fs_free_ext_attr(fs, ino, $0) }
-        try check(rc, "free the extended attributes of inode \(ino)")
-        let hasBlocks = withUnsafeMutablePointer(to: &record.raw) { large in
-            large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_inode_has_valid_blocks2(fs, $0) }
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let rc = withUnsafeMutablePointer(to: &record.raw) { ext2fs_free_ext_attr(fs, ino, $0) }
+            try check(rc, "free the extended attributes of inode \(ino)")
+            let hasBlocks = withUnsafeMutablePointer(to: &record.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_inode_has_valid_blocks2(fs, $0) }
+            }
+            if hasBlocks != 0 || record.flags & UInt32(EXT4_INLINE_DATA_FL) != 0 {
+                try punch(ino, &record, fromBlock: 0)
+            }
+            ext2fs_inode_alloc_stats2(fs, ino, -1, record.isDirectory ? 1 : 0)
         }
-        if hasBlocks != 0 || record.flags & UInt32(EXT4_INLINE_DATA_FL) != 0 {
-            try punch(ino, &record, fromBlock: 0)
-        }
-        ext2fs_inode_alloc_stats2(fs, ino, -1, record.isDirectory ? 1 : 0)
     }
 
     /// A symlink's target bytes: from `i_block` for a fast symlink, else from its data (block or inline).
@@ -447,71 +480,81 @@ final class Ext2Handle {
 
     /// Points the `..` entry of `directory` at `parent`.
     func setParentEntry(of directory: InodeNumber, to parent: InodeNumber) throws(Ext4Error) {
-        let fs = try live()
-        let box = EntryCollector()
-        box.newParent = parent
-        // No DIRENT_FLAG_INCLUDE_INLINE_DATA: libext2fs iterates inline directories by itself; the flag tells
-        // it the buffer already holds inline data and breaks ordinary directories.
-        let flags: Int32 = 0
-        let rc = withExtendedLifetime(box) {
-            ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
-                guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
-                let length = Int(ext2fs_dirent_name_len(dirent))
-                let isDotDot = length == 2 && withUnsafeBytes(of: &dirent.pointee.name) { $0[0] == 0x2E && $0[1] == 0x2E }
-                guard entry == Int32(DIRENT_DOT_DOT_FILE) || isDotDot else { return 0 }
-                let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
-                dirent.pointee.inode = box.newParent
-                box.changed = true
-                return Int32(DIRENT_CHANGED | DIRENT_ABORT)
-            }, Unmanaged.passUnretained(box).toOpaque())
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let box = EntryCollector()
+            box.newParent = parent
+            // No DIRENT_FLAG_INCLUDE_INLINE_DATA: libext2fs iterates inline directories by itself; the flag tells
+            // it the buffer already holds inline data and breaks ordinary directories.
+            let flags: Int32 = 0
+            let rc = withExtendedLifetime(box) {
+                ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
+                    guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
+                    let length = Int(ext2fs_dirent_name_len(dirent))
+                    let isDotDot = length == 2 && withUnsafeBytes(of: &dirent.pointee.name) { $0[0] == 0x2E && $0[1] == 0x2E }
+                    guard entry == Int32(DIRENT_DOT_DOT_FILE) || isDotDot else { return 0 }
+                    let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
+                    dirent.pointee.inode = box.newParent
+                    box.changed = true
+                    return Int32(DIRENT_CHANGED | DIRENT_ABORT)
+                }, Unmanaged.passUnretained(box).toOpaque())
+            }
+            try check(rc, "rewrite '..' of directory inode \(directory)")
+            guard box.changed else { throw Ext4Error(.corrupt, "directory inode \(directory) has no '..' entry") }
         }
-        try check(rc, "rewrite '..' of directory inode \(directory)")
-        guard box.changed else { throw Ext4Error(.corrupt, "directory inode \(directory) has no '..' entry") }
     }
 
     /// Adds the entry `name` → `ino` to `directory`, growing the directory when it is full. The caller has
     /// checked that the name is free: libext2fs's link does not.
     func link(_ name: [UInt8], to ino: InodeNumber, type: UInt8, in directory: InodeNumber) throws(Ext4Error) {
-        let fs = try live()
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        var rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
-        if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
-            try check(ext2fs_expand_dir(fs, directory), "grow directory inode \(directory)")
-            rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let cName = name.map { CChar(bitPattern: $0) } + [0]
+            var rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
+            if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
+                try check(ext2fs_expand_dir(fs, directory), "grow directory inode \(directory)")
+                rc = ext2fs_link(fs, directory, cName, ino, Int32(type))
+            }
+            try check(rc, "add an entry to directory inode \(directory)")
         }
-        try check(rc, "add an entry to directory inode \(directory)")
     }
 
     /// Removes the entry `name` from `directory` (the inode itself is untouched).
     func unlink(_ name: [UInt8], in directory: InodeNumber) throws(Ext4Error) {
-        let fs = try live()
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        try check(ext2fs_unlink(fs, directory, cName, 0, 0), "remove an entry from directory inode \(directory)")
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let cName = name.map { CChar(bitPattern: $0) } + [0]
+            try check(ext2fs_unlink(fs, directory, cName, 0, 0), "remove an entry from directory inode \(directory)")
+        }
     }
 
     /// Creates directory `name` in `parent` (with `.`, `..`, parent link count), growing the parent when full.
     func makeDirectory(_ name: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
-        let fs = try live()
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        var rc = ext2fs_mkdir(fs, parent, 0, cName)
-        if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
-            try check(ext2fs_expand_dir(fs, parent), "grow directory inode \(parent)")
-            rc = ext2fs_mkdir(fs, parent, 0, cName)
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let cName = name.map { CChar(bitPattern: $0) } + [0]
+            var rc = ext2fs_mkdir(fs, parent, 0, cName)
+            if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
+                try check(ext2fs_expand_dir(fs, parent), "grow directory inode \(parent)")
+                rc = ext2fs_mkdir(fs, parent, 0, cName)
+            }
+            try check(rc, "create a directory in directory inode \(parent)")
         }
-        try check(rc, "create a directory in directory inode \(parent)")
     }
 
     /// Creates symbolic link `name` → `target` in `parent`, growing the parent when full.
     func makeSymlink(_ name: [UInt8], target: [UInt8], in parent: InodeNumber) throws(Ext4Error) {
-        let fs = try live()
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        let cTarget = target.map { CChar(bitPattern: $0) } + [0]
-        var rc = ext2fs_symlink(fs, parent, 0, cName, cTarget)
-        if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
-            try check(ext2fs_expand_dir(fs, parent), "grow directory inode \(parent)")
-            rc = ext2fs_symlink(fs, parent, 0, cName, cTarget)
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            let cName = name.map { CChar(bitPattern: $0) } + [0]
+            let cTarget = target.map { CChar(bitPattern: $0) } + [0]
+            var rc = ext2fs_symlink(fs, parent, 0, cName, cTarget)
+            if rc == errcode_t(EXT2_ET_DIR_NO_SPACE) {
+                try check(ext2fs_expand_dir(fs, parent), "grow directory inode \(parent)")
+                rc = ext2fs_symlink(fs, parent, 0, cName, cTarget)
+            }
+            try check(rc, "create a symbolic link in directory inode \(parent)")
         }
-        try check(rc, "create a symbolic link in directory inode \(parent)")
     }
 
     // MARK: File data
@@ -557,66 +600,70 @@ final class Ext2Handle {
     /// - Returns: the number of bytes written.
     @discardableResult
     func replaceData(_ ino: InodeNumber, produce: () throws(Ext4Error) -> [UInt8]?) throws(Ext4Error) -> UInt64 {
-        let fs = try live()
-        var file: ext2_file_t?
-        try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
-        var closed = false
-        defer { if !closed { _ = ext2fs_file_close(file) } }
-        var initial: UInt64 = 0
-        try check(ext2fs_file_get_lsize(file, &initial), "read the size of inode \(ino)")
-        if initial != 0 { try check(ext2fs_file_set_size2(file, 0), "truncate inode \(ino)") }
-        let block = blockSize
-        var position: UInt64 = 0
-        var pending: [UInt8] = []
-        func writeOut(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(Ext4Error) {
-            if bytes.allSatisfy({ $0 == 0 }) && bytes.count == block { return }  // leave a hole
-            try check(ext2fs_file_llseek(file, offset, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
-            var done = 0
-            while done < bytes.count {
-                var wrote: UInt32 = 0
-                let rc = bytes.withUnsafeBytes { raw in
-                    ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
+        try changing { () throws(Ext4Error) -> UInt64 in
+            let fs = try live()
+            var file: ext2_file_t?
+            try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
+            var closed = false
+            defer { if !closed { _ = ext2fs_file_close(file) } }
+            var initial: UInt64 = 0
+            try check(ext2fs_file_get_lsize(file, &initial), "read the size of inode \(ino)")
+            if initial != 0 { try check(ext2fs_file_set_size2(file, 0), "truncate inode \(ino)") }
+            let block = blockSize
+            var position: UInt64 = 0
+            var pending: [UInt8] = []
+            func writeOut(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(Ext4Error) {
+                if bytes.count == block && bytes.withUnsafeBytes({ ZeroDetection.isAllZero($0) }) { return }  // a hole
+                try check(ext2fs_file_llseek(file, offset, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
+                var done = 0
+                while done < bytes.count {
+                    var wrote: UInt32 = 0
+                    let rc = bytes.withUnsafeBytes { raw in
+                        ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
+                    }
+                    try check(rc, "write inode \(ino)")
+                    if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
+                    done += Int(wrote)
                 }
-                try check(rc, "write inode \(ino)")
-                if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
-                done += Int(wrote)
             }
-        }
-        while let chunk = try produce() {
-            pending += chunk
-            var start = 0
-            while pending.count - start >= block {
-                try writeOut(pending[start..<start + block], at: position)
-                position += UInt64(block)
-                start += block
+            while let chunk = try produce() {
+                pending += chunk
+                var start = 0
+                while pending.count - start >= block {
+                    try writeOut(pending[start..<start + block], at: position)
+                    position += UInt64(block)
+                    start += block
+                }
+                pending.removeFirst(start)
             }
-            pending.removeFirst(start)
+            if !pending.isEmpty {
+                try writeOut(pending[...], at: position)
+                position += UInt64(pending.count)
+            }
+            // Writes already grew the size; set it only for trailing holes (never for inline data, where
+            // libext2fs's set_size cannot zero a partial block).
+            var current: UInt64 = 0
+            try check(ext2fs_file_get_lsize(file, &current), "read the size of inode \(ino)")
+            if current != position {
+                try check(ext2fs_file_set_size2(file, ext2_off64_t(position)), "set the size of inode \(ino)")
+            }
+            closed = true
+            try check(ext2fs_file_close(file), "finish writing inode \(ino)")
+            return position
         }
-        if !pending.isEmpty {
-            try writeOut(pending[...], at: position)
-            position += UInt64(pending.count)
-        }
-        // Writes already grew the size; set it only for trailing holes (never for inline data, where
-        // libext2fs's set_size cannot zero a partial block).
-        var current: UInt64 = 0
-        try check(ext2fs_file_get_lsize(file, &current), "read the size of inode \(ino)")
-        if current != position {
-            try check(ext2fs_file_set_size2(file, ext2_off64_t(position)), "set the size of inode \(ino)")
-        }
-        closed = true
-        try check(ext2fs_file_close(file), "finish writing inode \(ino)")
-        return position
     }
 
     /// Sets the size of inode `ino`: shrinking frees the blocks past the end, growing leaves a hole.
     func setSize(_ ino: InodeNumber, to size: UInt64) throws(Ext4Error) {
-        let fs = try live()
-        var file: ext2_file_t?
-        try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
-        let rc = ext2fs_file_set_size2(file, ext2_off64_t(size))
-        let closeRC = ext2fs_file_close(file)
-        try check(rc, "set the size of inode \(ino)")
-        try check(closeRC, "finish writing inode \(ino)")
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            var file: ext2_file_t?
+            try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
+            let rc = ext2fs_file_set_size2(file, ext2_off64_t(size))
+            let closeRC = ext2fs_file_close(file)
+            try check(rc, "set the size of inode \(ino)")
+            try check(closeRC, "finish writing inode \(ino)")
+        }
     }
 }
 

@@ -9,8 +9,9 @@ struct EditCommand: ParsableCommand {
         abstract: "Edit a guest file with $EDITOR; it is written back only if it changed.",
         discussion: """
             The file is copied to a private temporary folder, $EDITOR (or $VISUAL, else vi) runs on the copy, and \
-            the result replaces the guest file (mode and owner kept) only when its bytes differ. A missing file \
-            starts empty and is created (0644 root:root). The image stays locked while the editor runs.
+            the result replaces the guest file (mode and owner kept) only when its bytes differ. A symlink is \
+            followed inside the guest and its target edited. A missing file starts empty and is created \
+            (0644 root:root). The image stays locked while the editor runs; nothing is written if it fails.
             Example: EDITOR=nano vhdedit edit disk.vhd /etc/sudoers
             """)
 
@@ -21,7 +22,8 @@ struct EditCommand: ParsableCommand {
         try CommandFailure.reportingErrors {
             let guest = try GuestCommand.open(target, writable: true)
             let fs = guest.filesystem
-            let guestPath = try GuestCommand.path(path)
+            // Edit what a symlink points to (inside the guest), not replace the link.
+            let guestPath = try fs.realPath(try GuestCommand.path(path))
             let original = try fs.exists(guestPath) ? try fs.readFile(guestPath) : []
             let folder = try FileManager.default.url(
                 for: .itemReplacementDirectory, in: .userDomainMask,

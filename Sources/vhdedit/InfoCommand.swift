@@ -65,6 +65,7 @@ struct InfoCommand: ParsableCommand {
         for (depth, link) in info.parentChain.enumerated() {
             lines.append(("parent \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(link.uniqueID))"))
         }
+        if let journal = info.journal { lines.append(("edit journal", journal)) }
         for warning in info.warnings { lines.append(("warning", warning)) }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 + "\n" }.joined()

@@ -24,8 +24,10 @@ struct PartitionsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let opened = try DiskImage.open(path: target.image)
-        let report = DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition)
+        let report = try CommandFailure.reportingErrors {
+            let opened = try DiskImage.open(path: target.image)
+            return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -31,7 +31,9 @@ struct PutCommand: ParsableCommand {
             var readFailure: (any Error)?
             let options = WriteOptions(mode: bits, uid: ids?.uid, gid: ids?.gid)
             do {
-                try fs.writeFile(try GuestCommand.path(path), options: options) { () throws(Ext4Error) -> [UInt8]? in
+                let size = try? FileManager.default.attributesOfItem(atPath: localFile)[.size] as? UInt64
+                try fs.writeFile(try GuestCommand.path(path), options: options, sizeHint: size ?? nil) {
+                    () throws(Ext4Error) -> [UInt8]? in
                     do {
                         guard let data = try input.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
                         return [UInt8](data)

@@ -8,7 +8,9 @@ import _TestSupport
 /// `e2fsck -fn` clean, and that a read-only open in between changes no byte.
 @Suite(.serialized) struct ProcessCrashTests {
     static let environment = ["SOURCE_DATE_EPOCH": "1700000000", "E2FSPROGS_FAKE_TIME": "1700000000"]
-    static let killPointLimit = 60
+    /// Kill points per run: 8 spread evenly by default (the default suite stays fast on a shared machine);
+    /// `VHDEDIT_CRASH_POINTS=N` for more: `scripts/crash-test.sh` kills at every call of every run.
+    static let killPointLimit = ProcessInfo.processInfo.environment["VHDEDIT_CRASH_POINTS"].flatMap { Int($0) } ?? 8
 
     /// An 8 MiB ext4 filesystem with a small tree, raw or wrapped by qemu-img as a dynamic VHD.
     func makeImage(in dir: TemporaryDirectory, format: String) throws -> String {
@@ -24,13 +26,25 @@ import _TestSupport
         return vhd
     }
 
-    /// `e2fsck -fn` of the filesystem in `image` (a VHD is flattened with qemu-img first).
+    /// `e2fsck -fn` of the filesystem in `image`: a VHD is flattened with qemu-img first, and a partitioned
+    /// disk is checked at its first partition (from `sfdisk --json`).
     func fsck(_ image: String, format: String, in dir: TemporaryDirectory) throws -> ExternalTool.Result {
-        guard format == "dynamic" else { return try Fixtures.fsck(image) }
-        let raw = dir.file("check.raw")
-        try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "raw", image, raw])
-        defer { try? FileManager.default.removeItem(atPath: raw) }
-        return try Fixtures.fsck(raw)
+        var raw = image
+        if format != "raw" {
+            raw = dir.file("check.raw")
+            try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "raw", image, raw])
+        }
+        defer { if raw != image { try? FileManager.default.removeItem(atPath: raw) } }
+        let table = try ExternalTool.run(["sfdisk", "--json", raw])
+        var offset: UInt64?
+        if table.status == 0,
+            let json = try JSONSerialization.jsonObject(with: table.stdout) as? [String: Any],
+            let partitions = (json["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]],
+            let start = partitions.first?["start"] as? Int
+        {
+            offset = UInt64(start) * 512
+        }
+        return try Fixtures.fsck(raw, offset: offset)
     }
 
     @Test(.enabled(if: CrashHarness.available(subcommand: "put")), arguments: ["raw", "dynamic"])
@@ -40,26 +54,46 @@ import _TestSupport
         var random = SeededGenerator(seed: 77)
         let payload = dir.file("payload")
         try Data(randomBytes(150_000, &random)).write(to: URL(fileURLWithPath: payload))
-        let guestPath = "/etc/payload.bin"
-        func put(_ image: String) -> [String] { ["put", image, payload, guestPath] }
+        try killEverywhere(base: base, format: format, in: dir, "put") { ["put", $0, payload, "/etc/payload.bin"] }
+    }
 
+    /// The project's main job, `generalize`, on the shipped CentOS 6 image as a dynamic VHD and as a fixed one.
+    @Test(.enabled(if: CrashHarness.available(subcommand: "generalize")), arguments: ["dynamic", "fixed"])
+    func aKilledGeneralizeLeavesTheOldOrTheNewImage(format: String) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-crash")
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("TestImages/centos6-dynamic.vhd").path
+        let base = dir.file("centos6.vhd")
+        if format == "fixed" {
+            try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "vpc", "-o", "subformat=fixed", shipped, base])
+        } else {
+            try FileManager.default.copyItem(atPath: shipped, toPath: base)
+        }
+        try killEverywhere(base: base, format: format, in: dir, "generalize") { ["generalize", $0] }
+    }
+
+    /// Runs `command(image)` cleanly (twice, to prove it deterministic), counts its mutating calls, then kills it
+    /// at each kill point on a fresh copy of `base` and checks the outcome.
+    func killEverywhere(
+        base: String, format: String, in dir: TemporaryDirectory, _ name: String, command: (String) -> [String]
+    ) throws {
         let beforeDigest = try FileDigest.sha256(base)
         let after = dir.file("after")
         try FileManager.default.copyItem(atPath: base, toPath: after)
-        let clean = try ExternalTool.run([CrashHarness.binary] + put(after), environment: Self.environment)
-        try #require(clean.status == 0, "put failed: \(clean.stderr)")
+        let clean = try ExternalTool.run([CrashHarness.binary] + command(after), environment: Self.environment)
+        try #require(clean.status == 0, "\(name) failed: \(clean.stderr)")
         let afterDigest = try FileDigest.sha256(after)
         #expect(afterDigest != beforeDigest)
         #expect(try fsck(after, format: format, in: dir).status == 0)
         // The edit must be deterministic, or "byte-identical to after" means nothing.
         let again = dir.file("again")
         try FileManager.default.copyItem(atPath: base, toPath: again)
-        try ExternalTool.check([CrashHarness.binary] + put(again), environment: Self.environment)
-        try #require(try FileDigest.sha256(again) == afterDigest, "put is not deterministic under SOURCE_DATE_EPOCH")
+        try ExternalTool.check([CrashHarness.binary] + command(again), environment: Self.environment)
+        try #require(try FileDigest.sha256(again) == afterDigest, "\(name) is not deterministic under SOURCE_DATE_EPOCH")
 
         let counting = dir.file("counting")
         try FileManager.default.copyItem(atPath: base, toPath: counting)
-        let counts = try CrashHarness.countCalls(put(counting), environment: Self.environment)
+        let counts = try CrashHarness.countCalls(command(counting), environment: Self.environment)
         let points = CrashHarness.killPoints(counts, limit: Self.killPointLimit)
         #expect(points.count >= 5, "the edit makes mutating calls: \(counts)")
 
@@ -70,7 +104,7 @@ import _TestSupport
             try? FileManager.default.removeItem(atPath: work)
             try? FileManager.default.removeItem(atPath: journal)
             try FileManager.default.copyItem(atPath: base, toPath: work)
-            try CrashHarness.run(put(work), killedAt: point, environment: Self.environment)
+            try CrashHarness.run(command(work), killedAt: point, environment: Self.environment)
 
             // A read-only open sees old or new and writes nothing (not even with a journal pending).
             let fileDigest = try FileDigest.sha256(work)
@@ -93,6 +127,8 @@ import _TestSupport
             #expect(check.status == 0, "killed at \(point): e2fsck -fn: \(check.output)")
         }
         #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
+        let total = counts.values.reduce(0, +)
+        print("\(name) on \(format): \(total) mutating calls \(counts), \(points.count) kill points, \(outcomes)")
     }
 
     /// `convert --force` over an existing destination, killed at every mutating call: the destination is the

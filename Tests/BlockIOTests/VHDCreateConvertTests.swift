@@ -145,6 +145,26 @@ import _TestSupport
         #expect(zip(log.calls, log.calls.dropFirst()).allSatisfy { $0.0.0 <= $0.1.0 })
     }
 
+    /// Holes of the source are skipped, not read: a 1 TiB sparse raw file with two data runs converts in moments.
+    @Test func sparseTerabyteRawConvertsByItsDataRanges() throws {
+        let dir = try TemporaryDirectory()
+        let source = dir.file("huge.raw")
+        try ExternalTool.check(["truncate", "-s", "1T", source])
+        try VHDFixture.patch(source, at: 0, [UInt8](repeating: 0x61, count: 4096))
+        try VHDFixture.patch(source, at: 700 << 30, [UInt8](repeating: 0x62, count: 4096))
+        let destination = dir.file("huge.vhd")
+        let report = try ImageConverter.convert(source: source, destination: destination, options: .init(format: .dynamic))
+        #expect(report.allocatedBlocks == 2)
+        #expect(report.virtualSize == 1 << 40)
+        let check = try ExternalTool.run([
+            "qemu-io", "-f", "vpc", "-c", "read -P 0x61 0 4096", "-c", "read -P 0x62 \(700 << 30) 4096",
+            "-c", "read -P 0 \(700 << 30 + 4096) 4096", destination,
+        ])
+        #expect(check.status == 0)
+        #expect(!check.output.contains("failed"))
+        #expect(try VHDFixture.qemuVirtualSize(destination) == 1 << 40)
+    }
+
     /// qemu-img's largest VHD: 2040 GiB, sparse. Opening reads the 4 MiB BAT, nothing in proportion to the size.
     @Test func largestQemuDynamicImageOpensReadsAndWrites() throws {
         let dir = try TemporaryDirectory()

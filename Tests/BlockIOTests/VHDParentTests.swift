@@ -7,7 +7,7 @@ import _TestSupport
 /// caught, parents never written.
 @Suite struct VHDParentTests {
     static func makeChild(_ dir: TemporaryDirectory, parent: String, child: String) throws {
-        try ImageCreator.create(.differencing(parent: dir.file(parent)), at: dir.file(child))
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: dir.file(parent)), at: dir.file(child)) }
     }
 
     @Test func parentIsFoundAfterTheFolderMoves() throws {

@@ -89,4 +89,23 @@ import _TestSupport
         #expect(error.message.contains("overlaps the footer"))
         #expect(error.field == "entry 3")
     }
+
+    /// Sector bitmaps are most-significant-bit first, and a clear bit reads as zeros on a dynamic disk (the spec's
+    /// rule, which libvhdi follows; qemu ignores bitmaps and writes them all ones).
+    @Test func clearedBitmapBitsReadAsZerosMSBFirst() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("bits.vhd")
+        try VHDFixture.qemuCreate(path, size: "4M")
+        try VHDFixture.qemuWrite(path, pattern: 0x42, offset: 0, length: 16 * 512)
+        let entry = try VHDFixture.bytes(path, at: 0x600, count: 4)
+        let bitmapOffset = UInt64(entry[0]) << 24 | UInt64(entry[1]) << 16 | UInt64(entry[2]) << 8 | UInt64(entry[3])
+        #expect(try VHDFixture.bytes(path, at: bitmapOffset * 512, count: 1) == [0xFF])
+        try VHDHostileInputTests.ddPatch(path, at: bitmapOffset * 512, [0x7E])  // sectors 0 and 7 absent
+        let image = try VHDFixture.open(path: path)
+        let head = try image.device.read(at: 0, count: 16 * 512)
+        for sector in 0..<16 {
+            let expected: UInt8 = sector == 0 || sector == 7 ? 0 : 0x42
+            #expect(head[(sector * 512)..<(sector * 512 + 512)].allSatisfy { $0 == expected }, "sector \(sector)")
+        }
+    }
 }

@@ -77,5 +77,22 @@ import _TestSupport
         let image = try VHDFixture.open(path: path)
         #expect(try VHDFixture.readAll(image.device) == VHDFixture.qemuRaw(path, in: dir))
     }
-}
 
+    /// Random bytes put into VHDs by `qemu-img convert` (dynamic and fixed, force_size on and off).
+    @Test(arguments: ["subformat=dynamic", "subformat=dynamic,force_size=on", "subformat=fixed", "subformat=fixed,force_size=on"])
+    func randomContentConvertedByQemuReadsIdentically(options: String) throws {
+        let dir = try TemporaryDirectory()
+        let raw = dir.file("random.raw")
+        var bytes = VHDFixture.pseudoRandom(count: 3_000_000, seed: 11)
+        bytes.replaceSubrange(1_000_000..<2_000_000, with: [UInt8](repeating: 0, count: 1_000_000))
+        try Data(bytes).write(to: URL(fileURLWithPath: raw))
+        let path = dir.file("random.vhd")
+        try ExternalTool.check(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", options, raw, path])
+        let expected = try VHDFixture.qemuRaw(path, in: dir)
+        let image = try VHDFixture.open(path: path)
+        #expect(image.device.size == (try VHDFixture.qemuVirtualSize(path)))
+        let ours = try VHDFixture.readAll(image.device)
+        #expect(ours == expected)
+        #expect(Array(ours.prefix(bytes.count)) == bytes)
+    }
+}

@@ -5,18 +5,24 @@ import _TestSupport
 /// Fixture builders and oracles for the VHD tests: images come from qemu-img/qemu-io, answers from
 /// `qemu-img convert`, `qemu-img compare`, `qemu-img info` and `vhdiinfo`.
 enum VHDFixture {
-    /// `DiskImage.open`, retried for a moment on `inUse`: while a parallel test spawns a tool, the child process
-    /// briefly holds copies of this process's descriptors (and so their flock) until it execs.
-    static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
+    /// Runs `body`, retried for a moment while it fails with `inUse`: while a parallel test spawns a tool, the
+    /// child process briefly holds copies of this process's descriptors (and so their flock) until it execs.
+    @discardableResult
+    static func retryingInUse<T>(_ body: () throws(BlockIOError) -> T) throws(BlockIOError) -> T {
         var attempt = 0
         while true {
             do {
-                return try DiskImage.open(path: path, writable: writable)
-            } catch where error.code == .inUse && attempt < 20 {
+                return try body()
+            } catch where error.code == .inUse && attempt < 40 {
                 attempt += 1
                 usleep(25_000)
             }
         }
+    }
+
+    /// `DiskImage.open` through ``retryingInUse(_:)``.
+    static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
+        try retryingInUse { () throws(BlockIOError) in try DiskImage.open(path: path, writable: writable) }
     }
 
     /// `qemu-img create -f vpc [-o options] path size`.
@@ -56,6 +62,28 @@ enum VHDFixture {
             }
         }
         return nil
+    }
+
+    /// Whether libvhdi's `vhdimount` can run here (it needs FUSE).
+    static var canMountWithLibvhdi: Bool {
+        FileManager.default.fileExists(atPath: "/dev/fuse") && FileManager.default.fileExists(atPath: "/usr/bin/vhdimount")
+    }
+
+    /// The disk libvhdi reads from `path` (differencing parents resolved by libvhdi), via `vhdimount`; `layer`
+    /// picks the image of a chain (1 = the base … N = `path` itself).
+    static func libvhdiRaw(_ path: String, in dir: TemporaryDirectory, layer: Int) throws -> [UInt8] {
+        let mountPoint = dir.file("vhdimount-" + UUID().uuidString)
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        // vhdimount daemonizes: the daemon must hold none of our pipes (nor any other descriptor this process
+        // leaked into the shell), or reading the tool's output would never end.
+        try ExternalTool.shell(
+            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
+                + "exec vhdimount '\(path)' '\(mountPoint)' >/dev/null 2>&1 </dev/null")
+        defer {
+            _ = try? ExternalTool.run(["fusermount", "-u", mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: mountPoint + "/vhdi\(layer)")))
     }
 
     /// The whole device, read in 1 MiB pieces.

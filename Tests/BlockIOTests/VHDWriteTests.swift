@@ -105,7 +105,7 @@ import _TestSupport
         let parentDigest = try FileDigest.sha256(parentPath)
         var model = try VHDFixture.qemuRaw(parentPath, in: dir)
         let childPath = dir.file("child.vhd")
-        try ImageCreator.create(.differencing(parent: parentPath), at: childPath)
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: parentPath), at: childPath) }
         do {
             let child = try VHDFixture.open(path: childPath, writable: true)
             #expect(child.format == .vhdDifferencing)
@@ -122,7 +122,7 @@ import _TestSupport
         #expect(try VHDFixture.readAll(reopened.device) == model)
         // Flattened by us, read by qemu.
         let flat = dir.file("flat.vhd")
-        try ImageConverter.convert(source: childPath, destination: flat, options: .init(format: .dynamic))
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageConverter.convert(source: childPath, destination: flat, options: .init(format: .dynamic)) }
         #expect(try VHDFixture.qemuRaw(flat, in: dir) == model)
         // qemu opens the child alone (as a dynamic disk, without its parent): the sectors the bitmaps mark as
         // present read the same through qemu, and the size matches.
@@ -141,9 +141,42 @@ import _TestSupport
             }
         }
         #expect(checkedSectors > 100)
+        // Every bitmap byte is all-set or all-clear (whole 4 KiB pieces copied on write).
+        for entry in dynamic.allocationTable.entries where entry != 0xFFFF_FFFF {
+            let bitmap = try VHDFixture.bytes(childPath, at: UInt64(entry) * 512, count: bitmapSize)
+            #expect(bitmap.allSatisfy { $0 == 0 || $0 == 0xFF })
+        }
         // libvhdi reads the child's metadata: its parent id is the parent's id.
         let info = try ExternalTool.check(["vhdiinfo", childPath]).output
         #expect(info.contains("Parent identifier\t: \(try #require(reopened.vhd?.parent?.structure.footer.uniqueID))"))
+    }
+
+    /// libvhdi (which honours sector bitmaps and resolves the parent itself) reads our writes as the model says.
+    @Test(.enabled(if: VHDFixture.canMountWithLibvhdi)) func libvhdiReadsOurDynamicAndDifferencingWrites() throws {
+        let dir = try TemporaryDirectory()
+        let parentPath = dir.file("parent.vhd")
+        try VHDFixture.qemuCreate(parentPath, size: "6M")
+        try VHDFixture.qemuWrite(parentPath, pattern: 0x3D, offset: 512, length: 4 << 20)
+        var model = try VHDFixture.qemuRaw(parentPath, in: dir)
+        let childPath = dir.file("child.vhd")
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: parentPath), at: childPath) }
+        do {
+            let child = try VHDFixture.open(path: childPath, writable: true)
+            try Self.randomWrites(child.device, model: &model, count: 25, seed: 21)
+            try child.commit()
+        }
+        // vhdimount shows the chain's images as vhdi1 (the parent) … vhdiN (the child, parent applied).
+        #expect(try VHDFixture.libvhdiRaw(childPath, in: dir, layer: 2) == model)
+
+        let dynamicPath = dir.file("dynamic.vhd")
+        try ImageCreator.create(.dynamic(size: 5 << 20), at: dynamicPath)
+        var dynamicModel = [UInt8](repeating: 0, count: 5 << 20)
+        do {
+            let image = try VHDFixture.open(path: dynamicPath, writable: true)
+            try Self.randomWrites(image.device, model: &dynamicModel, count: 25, seed: 22)
+            try image.commit()
+        }
+        #expect(try VHDFixture.libvhdiRaw(dynamicPath, in: dir, layer: 1) == dynamicModel)
     }
 
     @Test func chainOfThreeReadsThroughEveryLevel() throws {
@@ -155,7 +188,7 @@ import _TestSupport
         var parent = base
         for level in 1...3 {
             let child = dir.file("level\(level).vhd")
-            try ImageCreator.create(.differencing(parent: parent), at: child)
+            try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: parent), at: child) }
             let image = try VHDFixture.open(path: child, writable: true)
             let offset = level * 1_000_000 + 3
             let bytes = [UInt8](repeating: UInt8(level * 40), count: 700_000)
@@ -168,7 +201,7 @@ import _TestSupport
         #expect(top.vhd?.chain.count == 4)
         #expect(try VHDFixture.readAll(top.device) == model)
         let raw = dir.file("top.raw")
-        try ImageConverter.convert(source: parent, destination: raw, options: .init(format: .raw))
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageConverter.convert(source: parent, destination: raw, options: .init(format: .raw)) }
         #expect(try ExternalTool.run(["cmp", raw, "-"], stdin: Data(model)).status == 0)
     }
 

@@ -63,6 +63,10 @@ import _TestSupport
         #expect(try fs.readFile("/../../../etc/passwd") == guestPasswd)
         #expect(try fs.readFile("/etc/../../etc/./passwd") == guestPasswd)
         #expect(try fs.stat("/etc/up").inode == 2, "../../.. from /etc stops at the guest root")
+        #expect(try fs.realPath("/etc/x").description == "/etc/passwd")
+        #expect(try fs.realPath("/etc/up/etc/../etc/hostname").description == "/etc/hostname")
+        expectExt4Error(.notFound) { _ = try fs.realPath("/etc/hostlink") }  // the host folder is not in the guest
+        expectExt4Error(.notDirectory) { _ = try fs.stat("/etc/passwd/..") }
         expectExt4Error(.notFound) { _ = try fs.readFile("/etc/hostlink") }
         expectExt4Error(.notFound) { _ = try fs.readFile("/etc/rel") }
         expectExt4Error(.notFound) { _ = try fs.readFile(try GuestPath("/etc/hostdir/canary")) }

@@ -52,7 +52,7 @@ import _TestSupport
         #expect(try fixture.debugfsCat("/etc/passwd") == Array("round 2\n".utf8))
     }
 
-    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[1], FilesystemVariant.all[3]])
+    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[1], FilesystemVariant.all[3], FilesystemVariant.all[5]])
     func largeAndSparseFiles(_ variant: FilesystemVariant) throws {
         let fixture = try Ext4Fixture(variant, sizeMiB: 64)
         var data = [UInt8](repeating: 0, count: 12 << 20)
@@ -63,6 +63,8 @@ import _TestSupport
             try fs.writeFile("/sparse.bin", contents: data)
             try fs.truncate("/etc/passwd", to: 3)
             try fs.truncate("/etc/hosts", to: 1 << 20)
+            try fs.writeFile("/huge", contents: Array("start".utf8))
+            try fs.truncate("/huge", to: 5 << 30)  // past 4 GiB: large_file, a hole
         }
         try fixture.expectClean()
         let dumped = fixture.directory.file("sparse.out")
@@ -73,6 +75,10 @@ import _TestSupport
         #expect(blockCount > 0 && blockCount < (4 << 20) / 512, "holes stay unallocated: \(blockCount) sectors")
         #expect(try fixture.debugfsCat("/etc/passwd") == Array("roo".utf8))
         #expect(try fixture.debugfs("stat /etc/hosts").contains("Size: 1048576"))
+        #expect(try fixture.debugfs("stat /huge").contains("Size: 5368709120"))
+        let fs = try fixture.open(writable: false)
+        #expect(try fs.stat("/huge").size == 5 << 30)
+        #expect(try fs.readFile("/etc/hosts").count == 1 << 20)
     }
 
     private func sha256(_ bytes: [UInt8], in fixture: Ext4Fixture) throws -> String {
@@ -258,5 +264,81 @@ import _TestSupport
             #expect(error.code == .io || error.code == .corrupt, "\(error)")
         }
         expectExt4Error(.readOnly) { _ = try Ext4FileSystem(device: image.device, writable: true) }
+    }
+}
+
+@Suite struct FailureTests {
+    @Test func aFailedSessionLeavesTheImageAsItWas() throws {
+        let fixture = try Ext4Fixture(sizeMiB: 8)
+        let before = try fixture.sha256()
+        do {
+            let disk = try DiskImage.open(path: fixture.image, writable: true)
+            let fs = try Ext4FileSystem(device: disk.device, writable: true)
+            try fs.writeFile("/etc/first", contents: [1, 2, 3])
+            do {
+                try fs.writeFile("/fill", contents: [UInt8](repeating: 0x77, count: 12 << 20))
+                Issue.record("writing 12 MiB into an 8 MiB filesystem succeeded")
+            } catch {
+                #expect(error.code == .noSpace, "\(error)")
+            }
+            // Dropped without close or commit: nothing of the session reaches the image.
+        }
+        #expect(try fixture.sha256() == before)
+        try fixture.expectClean()
+    }
+
+    @Test func noSpaceIsReportedAndAFsckCleanStateRemains() throws {
+        let fixture = try Ext4Fixture(sizeMiB: 8)
+        try fixture.edit { fs in
+            // Known size: refused before anything changes; the session goes on.
+            expectExt4Error(.noSpace) { try fs.writeFile("/fill", contents: [UInt8](repeating: 0x77, count: 12 << 20)) }
+            #expect(try !fs.exists("/fill"))
+            try fs.writeFile("/etc/after", contents: Array("ok\n".utf8))
+        }
+        try fixture.expectClean()
+        #expect(try fixture.debugfsCat("/etc/after") == Array("ok\n".utf8))
+    }
+
+    @Test func runningOutOfSpacePartWayAbortsTheSession() throws {
+        // In memory (no edit journal underneath): only the filesystem layer's own refusal is tested here.
+        let fixture = try Ext4Fixture(FilesystemVariant(name: "4k", fsType: "ext4", options: ["-b", "4096"]), sizeMiB: 6)
+        let device = MemoryDevice(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.image))), writable: true)
+        let fs = try Ext4FileSystem(device: device, writable: true)
+        var chunks = 0
+        let chunk = [UInt8](repeating: 0x55, count: 1 << 20)
+        expectExt4Error(.noSpace) {
+            try fs.writeFile("/fill") { () throws(Ext4Error) -> [UInt8]? in  // no size hint: fails part-way
+                chunks += 1
+                return chunks <= 12 ? chunk : nil
+            }
+        }
+        #expect(chunks > 1, "the failure came part-way, not from the up-front check")
+        #expect(fs.hasFailedChange)
+        expectExt4Error(.aborted) { try fs.writeFile("/etc/more", contents: [1]) }
+        let writesBeforeClose = device.writes
+        expectExt4Error(.aborted) { try fs.close() }
+        #expect(device.writes == writesBeforeClose, "close wrote nothing back")
+    }
+}
+
+@Suite struct ReproducibilityTests {
+    @Test func theSameEditWithAFixedClockGivesTheSameBytes() throws {
+        let fixture = try Ext4Fixture()
+        let copy = fixture.directory.file("copy.img")
+        try ExternalTool.check(["cp", "--sparse=always", fixture.image, copy])
+        func edit(_ path: String) throws {
+            let disk = try DiskImage.open(path: path, writable: true)
+            let fs = try Ext4FileSystem(device: disk.device, writable: true, clock: 1_700_000_000)
+            try fs.writeFile("/etc/motd", contents: Array("same\n".utf8))
+            try fs.makeDirectory("/var/lib/waagent", parents: true)
+            try fs.makeSymlink("/etc/resolv.conf.link", target: "../run/resolv.conf")
+            try fs.remove("/etc/ssh/ssh_host_rsa_key")
+            try fs.close()
+            try disk.commit()
+        }
+        try edit(fixture.image)
+        try edit(copy)
+        #expect(try FileDigest.sha256(fixture.image) == FileDigest.sha256(copy))
+        try fixture.expectClean()
     }
 }

@@ -25,6 +25,9 @@ let package = Package(
         .target(name: "CFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzer", .product(name: "BlockIO", package: mainPackage)]),
         fuzzTarget("FuzzRedoLog", ["BlockIO"]),
+        fuzzTarget("FuzzVHD", ["BlockIO"]),
+        fuzzTarget("FuzzPartitionTable", ["BlockIO", "DiskLayout"]),
+        fuzzTarget("FuzzGuestConfig", ["GuestConfig"]),
     ],
     swiftLanguageModes: [.v6]
 )

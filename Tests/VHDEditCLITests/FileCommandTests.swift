@@ -133,6 +133,33 @@ import _TestSupport
     }
 }
 
+extension FileCommandTests {
+    @Test func aJournalThatNeedsRecoveryRefusesWritesAndWarnsReaders() throws {
+        let disk = try Disk()
+        // Journal a copy of /etc's directory block on the partition (debugfs jo / jw / jc) and put it back.
+        let part = try disk.partition()
+        let block = try Fixtures.debugfs(part, "bmap /etc 0").trimmingCharacters(in: .whitespacesAndNewlines)
+        let copy = disk.directory.file("block.bin")
+        try ExternalTool.check(["dd", "if=\(part)", "of=\(copy)", "bs=4096", "skip=\(block)", "count=1", "status=none"])
+        let script = disk.directory.file("cmds")
+        try "jo\njw -b \(block) \(copy)\njc\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try ExternalTool.check(["debugfs", "-w", "-f", script, part])
+        try ExternalTool.check(["dd", "if=\(part)", "of=\(disk.raw)", "bs=1M", "seek=1", "conv=notrunc", "status=none"])
+        let before = try FileDigest.sha256(disk.raw)
+        let local = disk.directory.file("x")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: local))
+        let put = try disk.vhdedit(["put", disk.raw, local, "/etc/x"])
+        #expect(put.status != 0)
+        #expect(put.stderr.contains("journal needs recovery") && put.stderr.contains("e2fsck -fy"), "\(put.stderr)")
+        let rm = try disk.vhdedit(["rm", disk.raw, "/etc/hostname"])
+        #expect(rm.status != 0)
+        let cat = try disk.vhdedit(["cat", disk.raw, "/etc/hostname"])
+        #expect(cat.status == 0 && cat.output == "guest\n")
+        #expect(cat.stderr.contains("warning") && cat.stderr.contains("stale"))
+        #expect(try FileDigest.sha256(disk.raw) == before, "byte-identical")
+    }
+}
+
 extension Dictionary where Key == String, Value == String {
     fileprivate static func + (lhs: Self, rhs: Self) -> Self { lhs.merging(rhs) { $1 } }
 }

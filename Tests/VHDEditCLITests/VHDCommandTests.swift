@@ -65,6 +65,19 @@ import _TestSupport
         #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "raw", source, back]).status == 0)
     }
 
+    @Test func convertShowsProgressOnATerminal() throws {
+        let dir = try TemporaryDirectory()
+        let source = dir.file("disk.raw")
+        try ExternalTool.check(["truncate", "-s", "8M", source])
+        let destination = dir.file("disk.vhd")
+        // `script` gives the command a terminal.
+        let command = "\(CLI.binary) convert \(source) \(destination) --to dynamic"
+        let result = try ExternalTool.run(["script", "-qec", command, "/dev/null"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("converting: 100% (8.0 MiB of 8.0 MiB)"))
+        #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination]).status == 0)
+    }
+
     @Test func errorsGoToStandardErrorWithNonZeroExit() throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("bad.vhd")

@@ -8,6 +8,22 @@ public protocol SparseByteStore: ByteStore {
 
 extension HostFile: SparseByteStore {}
 
+extension RecoveredStore: SparseByteStore {
+    /// The file's data ranges when no pending journal overlays it; the whole length otherwise.
+    public func dataRanges() throws(BlockIOError) -> [Range<UInt64>] {
+        let end = try length()
+        switch recovery {
+        case .none, .ignored, .replayed, .discarded:
+            if let sparse = base as? any SparseByteStore {
+                return try sparse.dataRanges().map { $0.clamped(to: 0..<end) }.filter { !$0.isEmpty }
+            }
+            return end > 0 ? [0..<end] : []
+        case .readThrough:
+            return end > 0 ? [0..<end] : []
+        }
+    }
+}
+
 /// Where an image's disk may hold non-zero bytes, so that copies can skip the rest: host-file holes for raw and
 /// fixed images (`SEEK_DATA`/`SEEK_HOLE`), allocated blocks for dynamic ones, and the union along a
 /// differencing chain.

@@ -57,6 +57,8 @@ public struct ImageInfo: Sendable, Codable {
     public var vhd: VHDDetails?
     /// The parents of a differencing disk, nearest first.
     public var parentChain: [ChainLink]
+    /// What the open found in the image's edit journal, when it found one (see ``JournalRecovery``).
+    public var journal: String?
     public var warnings: [String]
 
     /// Opens `path` read-only and describes it.
@@ -72,6 +74,7 @@ public struct ImageInfo: Sendable, Codable {
         self.fileLength = fileLength ?? image.vhd?.structure.fileLength ?? ((try? image.store.length()) ?? 0)
         warnings = image.warnings
         parentChain = []
+        journal = image.journalRecovery == .none ? nil : image.journalRecovery.description
         guard let vhd = image.vhd else { return }
         let structure = vhd.structure
         let footer = structure.footer

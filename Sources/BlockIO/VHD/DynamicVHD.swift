@@ -12,8 +12,9 @@
 ///    step leaves the old disk contents.
 /// The footer and header bytes never change, so both footers and the header keep valid checksums.
 /// An all-zero write into an unallocated block of a dynamic disk allocates nothing. On a differencing disk a
-/// write marks only the sectors it covers; partly covered sectors are first filled from the parent
-/// (copy-on-write), so every other sector keeps reading from the parent.
+/// write marks only the 4 KiB pieces (8 sectors, one bitmap byte each) it touches; the parts of those pieces it
+/// does not cover are first filled from the parent (copy-on-write), so every other sector keeps reading from
+/// the parent and each bitmap byte is all-set or all-clear.
 public final class DynamicVHD: BlockDevice {
     /// The store the image lives in.
     public let store: any ByteStore
@@ -33,6 +34,8 @@ public final class DynamicVHD: BlockDevice {
     private var freeOffset: UInt64
     private var bitmaps: [Int: SectorBitmap] = [:]
     private static let bitmapCacheLimit = 4096
+    /// Writes cover whole 4 KiB pieces of a block (see `writeInBlock`).
+    private static let writeGranule: UInt64 = 4096
 
     /// The disk of the dynamic or differencing VHD whose metadata is `structure`; `parent` is required for a
     /// differencing disk.
@@ -173,9 +176,13 @@ public final class DynamicVHD: BlockDevice {
 
     private func writeInBlock(_ index: Int, at inBlock: UInt64, from data: UnsafeRawBufferPointer) throws(BlockIOError) {
         let blockStart = UInt64(index) * blockSize
-        // Whole sectors: partly covered ones are completed with what the disk reads there now.
-        let alignedStart = inBlock / 512 * 512
-        let alignedEnd = (inBlock + UInt64(data.count) + 511) / 512 * 512
+        // Whole 4 KiB pieces (8 sectors, one bitmap byte): the parts the write does not cover are completed with
+        // what the disk reads there now (copy-on-write from the parent on a differencing disk). Bitmap bytes so
+        // stay all-set or all-clear, which every reader agrees on (libvhdi misreads a clear bit that follows a
+        // set bit in the same byte).
+        let granule = min(Self.writeGranule, blockSize)
+        let alignedStart = inBlock / granule * granule
+        let alignedEnd = min((inBlock + UInt64(data.count) + granule - 1) / granule * granule, size - blockStart)
         var sectors: [UInt8]
         if alignedStart == inBlock && alignedEnd == inBlock + UInt64(data.count) {
             sectors = Array(data)

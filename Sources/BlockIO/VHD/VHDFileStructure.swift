@@ -230,21 +230,21 @@ public struct VHDFileStructure: Sendable {
         var locatorPaths: [(platform: ParentLocator.Platform, path: String)] = []
         if footer.type == .differencing {
             for (index, locator) in header.parentLocators.enumerated() where locator.isUsed {
-                let where_ = "parent locator \(index) (\(locator.platform?.name ?? VHDChecksum.hex(locator.platformCodeValue)))"
+                let locatorName = "parent locator \(index) (\(locator.platform?.name ?? VHDChecksum.hex(locator.platformCodeValue)))"
                 guard let platform = locator.platform else {
-                    warnings.append("\(where_): unknown platform code, ignored")
+                    warnings.append("\(locatorName): unknown platform code, ignored")
                     continue
                 }
                 let start = locator.platformDataOffset
                 let count = UInt64(locator.platformDataLength)
                 guard locator.reservedBytes != nil, count <= 65536, start <= dataEnd, dataEnd - start >= count else {
                     warnings.append(
-                        "\(where_): data of \(count) bytes at byte \(start) (space \(locator.platformDataSpace)) is not inside the file, ignored")
+                        "\(locatorName): data of \(count) bytes at byte \(start) (space \(locator.platformDataSpace)) is not inside the file, ignored")
                     continue
                 }
                 let reserved = max(locator.reservedBytes ?? 0, count)
-                metadata.append(("\(where_) data", start..<min(start + reserved, dataEnd)))
-                let payload = try store.readExactly(at: start, count: Int(count), structure: "\(where_) data")
+                metadata.append(("\(locatorName) data", start..<min(start + reserved, dataEnd)))
+                let payload = try store.readExactly(at: start, count: Int(count), structure: "\(locatorName) data")
                 if let decoded = locator.decodePath(payload), !decoded.isEmpty {
                     locatorPaths.append((platform, decoded))
                 }

@@ -26,7 +26,7 @@ public func fuzzRedoLog(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 
 @_cdecl("FuzzRedoLog_main")
 public func fuzzRedoLogMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-    writeSeedsIfAsked {
+    runFuzzer(argc, argv, seeds: {
         // Real sealed logs, written by a commit that stops right after its seal.
         var seeds: [[UInt8]] = []
         for pages in [0, 1, 3] {
@@ -40,6 +40,5 @@ public func fuzzRedoLogMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMu
             if let log = location.log?.bytes { seeds.append(log) }
         }
         return seeds
-    }
-    return runFuzzer(argc, argv) { fuzzRedoLog($0, $1) }
+    }) { fuzzRedoLog($0, $1) }
 }

@@ -24,6 +24,9 @@ public final class MemoryStore: ByteStore {
 
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         guard isWritable else { throw BlockIOError(.readOnly, "read-only", path: path) }
+        guard offset <= 1 << 26, buffer.count <= 1 << 26 else {
+            throw BlockIOError(.outOfBounds, "write past 64 MiB in a fuzz store", path: path, offset: offset)
+        }
         let end = Int(offset) + buffer.count
         if bytes.count < end { bytes += [UInt8](repeating: 0, count: end - bytes.count) }
         bytes.replaceSubrange(Int(offset)..<end, with: buffer)
@@ -83,10 +86,13 @@ public func writeSeedsIfAsked(_ seeds: () -> [[UInt8]]) {
 }
 
 /// Runs libFuzzer's driver with `callback` as the target (call it from the executable's `<Module>_main`).
+/// With `VHDEDIT_FUZZ_SEEDS` set, writes `seeds` there and exits instead.
 public func runFuzzer(
     _ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+    seeds: () -> [[UInt8]] = { [] },
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 ) -> Int32 {
+    writeSeedsIfAsked(seeds)
     var count = argc
     var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
     return LLVMFuzzerRunDriver(&count, &vector, callback)
