@@ -9,7 +9,7 @@ func registerImagePrepBenchmarks() {
         let guest = guestFixture(size: size)
         Benchmark(
             "ImagePrep: generalize, \(label) dynamic VHD",
-            configuration: configuration(fixture: guest, maxDuration: .seconds(5), maxIterations: 50)
+            configuration: configuration(fixture: guest, maxDuration: .seconds(15), maxIterations: 30)
         ) { benchmark in
             let path = guest.file("generalize-target.vhd")
             try Tool.copy(guest.file("guest.vhd"), to: path)

@@ -122,6 +122,14 @@ public final class HostFile: ByteStore {
         }
     }
 
+    /// Starts writing the file's dirty pages back to the disk without waiting (`sync_file_range` with
+    /// `SYNC_FILE_RANGE_WRITE`), so that a later ``sync()`` has less left to wait for. Advisory: guarantees
+    /// nothing about durability, and failures are ignored (``sync()`` reports them).
+    public func startWriteback() {
+        guard isWritable else { return }
+        _ = chostfile_start_writeback(descriptor, 0, 0)
+    }
+
     /// The byte ranges of the file that hold data (`SEEK_DATA`/`SEEK_HOLE`); holes read as zeros.
     ///
     /// Falls back to one range covering the whole file where the host filesystem cannot tell.

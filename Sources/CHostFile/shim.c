@@ -22,4 +22,7 @@ int chostfile_is_all_zero(const void *bytes, size_t length) {
     while (length > 0) { if (*p) return 0; p++; length--; }
     return 1;
 }
+int chostfile_start_writeback(int fd, off_t offset, off_t length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
 int chostfile_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

@@ -106,7 +106,7 @@ public enum ImageConverter {
             let footer = ImageCreator.newFooter(type: .dynamic, size: size, geometry: DiskGeometry.written(forSize: size))
             let builder = try DynamicVHDBuilder(
                 store: output.file, footer: footer, blockSize: DynamicHeader.defaultBlockSize, parent: nil)
-            try copier.copyBlocks(to: builder)
+            try copier.copyBlocks(to: builder, file: output.file)
             try builder.finish()
             allocated = builder.allocatedBlocks
         }
@@ -124,6 +124,8 @@ public enum ImageConverter {
         let total: UInt64
         let options: Options
         var written: UInt64 = 0
+        /// `written` when the output's writeback was last started.
+        private var writtenAtWriteback: UInt64 = 0
         var buffer: [UInt8]
 
         init(input: any BlockDevice, ranges: [Range<UInt64>], total: UInt64, options: Options) {
@@ -132,6 +134,14 @@ public enum ImageConverter {
             self.total = total
             self.options = options
             buffer = [UInt8](repeating: 0, count: max(options.bufferSize, 1 << 16) / 4096 * 4096)
+        }
+
+        /// The output is synced before its rename: starting the disk writes while copying, rather than all at
+        /// that sync, overlaps them with the copy.
+        private mutating func startWritebackEvery32MiB(of file: HostFile) {
+            guard written - writtenAtWriteback >= 32 << 20 else { return }
+            file.startWriteback()
+            writtenAtWriteback = written
         }
 
         /// Raw and fixed outputs: byte `v` of the disk at byte `v` of the file.
@@ -148,6 +158,7 @@ public enum ImageConverter {
                         return try SparseWriter.writeNonZero(UnsafeRawBufferPointer(piece), to: file, at: at)
                     }
                     written += UInt64(put)
+                    startWritebackEvery32MiB(of: file)
                     position += UInt64(count)
                     options.progress?(position, total)
                 }
@@ -156,7 +167,7 @@ public enum ImageConverter {
         }
 
         /// Dynamic output: every block that intersects a data range and is not all zeros.
-        mutating func copyBlocks(to builder: DynamicVHDBuilder) throws(BlockIOError) {
+        mutating func copyBlocks(to builder: DynamicVHDBuilder, file: HostFile) throws(BlockIOError) {
             let blockSize = UInt64(builder.header.blockSize)
             if buffer.count < Int(blockSize) { buffer = [UInt8](repeating: 0, count: Int(blockSize)) }
             var lastBlock = -1
@@ -176,6 +187,7 @@ public enum ImageConverter {
                         return count
                     }
                     written += UInt64(put)
+                    startWritebackEvery32MiB(of: file)
                     options.progress?(min(start + UInt64(count), total), total)
                 }
             }
