@@ -53,14 +53,8 @@ public struct AccountDatabase: Sendable {
 
     /// Which of the four files this is.
     public let kind: AccountFileKind
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// One parsed line.
     public struct Record: Sendable, Hashable {
@@ -75,13 +69,11 @@ public struct AccountDatabase: Sendable {
     /// Parses `text` as a `kind` file; lines with the wrong number of fields are kept and reported.
     public init(_ text: String, kind: AccountFileKind, path: String? = nil) {
         self.kind = kind
-        self.path = path ?? kind.path
-        self.original = text
-        self.document = ConfigText(text)
+        editable = EditableDocument(text, path: path ?? kind.path)
         for (index, line) in document.lines.enumerated() where !AccountDatabase.isIgnorable(line.content) {
             let count = line.content.split(separator: ":", omittingEmptySubsequences: false).count
             if count != kind.fieldCount {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .warning, .malformedLine, line: index + 1,
                         "\(count) fields, \(kind.rawValue) lines have \(kind.fieldCount); kept as is"))
@@ -91,13 +83,6 @@ public struct AccountDatabase: Sendable {
 
     static func isIgnorable(_ content: String) -> Bool {
         content.isEmpty || content.hasPrefix("#") || content.hasPrefix("+") || content.hasPrefix("-")
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
 
     /// The well-formed lines, in order.
@@ -116,7 +101,7 @@ public struct AccountDatabase: Sendable {
         var fields = record.fields
         guard fields[field] != value else { return false }
         fields[field] = value
-        document.replaceContent(at: record.lineIndex, with: fields.joined(separator: ":"))
+        editable.document.replaceContent(at: record.lineIndex, with: fields.joined(separator: ":"))
         return true
     }
 
@@ -137,7 +122,7 @@ public struct AccountDatabase: Sendable {
             let terminator = document.dominantTerminator
             for index in rootLines.reversed() { lines.remove(at: index) }
             lines.insert(ConfigLine(Self.waagentRootLine, terminator: terminator), at: 0)
-            document.lines = lines
+            editable.document.lines = lines
             return true
         case .asterisk, .exclamationPrefix:
             guard let root = record(named: "root") else {
@@ -177,11 +162,11 @@ public struct AccountDatabase: Sendable {
                 let otherMembers = kind.memberListFields.flatMap { AccountDatabase.members(record.fields[$0]) }
                     .filter { $0 != user }
                 if otherMembers.isEmpty {
-                    document.lines.remove(at: record.lineIndex)
+                    editable.document.lines.remove(at: record.lineIndex)
                     changed = true
                     continue
                 }
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: record.lineIndex + 1,
                         "group \(user) still has members (\(otherMembers.joined(separator: ","))); kept"))
@@ -194,7 +179,7 @@ public struct AccountDatabase: Sendable {
                 }
             }
             if updated.fields != record.fields {
-                document.replaceContent(at: record.lineIndex, with: updated.fields.joined(separator: ":"))
+                editable.document.replaceContent(at: record.lineIndex, with: updated.fields.joined(separator: ":"))
                 changed = true
             }
         }

@@ -13,27 +13,12 @@ public struct BootLoaderSpecEntry: Sendable {
         case skipAdditions
     }
 
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+        editable = EditableDocument(text, path: path)
     }
 
     /// The value of the first line whose key is `key` (`title`, `version`, `linux`, `initrd`, `options`, …).
@@ -70,14 +55,14 @@ public struct BootLoaderSpecEntry: Sendable {
             var lineEdit = edits[position]
             let arguments = KernelCommandLine(String(parts.rest)).arguments
             for variable in arguments where variable.isVariableReference {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(.info, .variableReference, line: index + 1, "\(variable) is left alone"))
             }
             if variablePolicy == .skipAdditions, arguments.contains(where: { $0.text.contains("kernelopts") }),
                 !lineEdit.additions.isEmpty
             {
                 lineEdit.additions = []
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .info, .skipped, line: index + 1,
                         "additions go to grubenv kernelopts, which this line includes through $kernelopts"))
@@ -85,14 +70,14 @@ public struct BootLoaderSpecEntry: Sendable {
             let outcome = lineEdit.apply(to: String(parts.rest))
             if outcome.changed {
                 let separator = parts.separator.isEmpty && !outcome.commandLine.isEmpty ? " " : String(parts.separator)
-                document.replaceContent(
+                editable.document.replaceContent(
                     at: index, with: String(parts.indentation) + parts.keyword + separator + outcome.commandLine)
             }
             outcomes.append(outcome)
         }
         if !sawOptions, !edit.additions.isEmpty {
             let outcome = edit.apply(to: "")
-            document.append("options " + outcome.commandLine)
+            editable.document.append("options " + outcome.commandLine)
             outcomes.append(outcome)
         }
         return outcomes

@@ -8,27 +8,12 @@ public struct Grub2Config: Sendable {
     /// The commands whose operand is "KERNEL-PATH ARGUMENTS".
     public static let kernelCommands: Set<String> = ["linux", "linux16", "linuxefi"]
 
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+        editable = EditableDocument(text, path: path)
     }
 
     /// One kernel line.
@@ -81,13 +66,13 @@ public struct Grub2Config: Sendable {
             let parts = CommandLineParts(document.lines[index].content)
             let operand = KernelOperand(parts.rest, skipOptions: false)
             for variable in kernelLine.arguments where variable.isVariableReference {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .info, .variableReference, line: index + 1, "\(variable) is a grub variable; left alone"))
             }
             let (newOperand, outcome) = operand.applying(edit)
             if outcome.changed {
-                document.replaceContent(
+                editable.document.replaceContent(
                     at: index, with: String(parts.indentation) + parts.keyword + parts.separator + newOperand)
             }
             outcomes.append((index + 1, outcome))
@@ -111,7 +96,7 @@ public struct Grub2Config: Sendable {
                 afterOpening[afterOpening.index(after: closing)...].allSatisfy({ $0 == " " || $0 == "\t" }),
                 !afterOpening[..<closing].contains("\"")
             else {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: index + 1, "set kernelopts in a form not understood; not edited"))
                 continue
@@ -124,7 +109,7 @@ public struct Grub2Config: Sendable {
                 let content =
                     String(parts.indentation) + parts.keyword + parts.separator + opening + outcome.commandLine
                     + afterOpening[closing...]
-                document.replaceContent(at: index, with: content)
+                editable.document.replaceContent(at: index, with: content)
             }
             outcomes.append((index + 1, outcome))
         }
@@ -148,7 +133,7 @@ public struct Grub2Config: Sendable {
             let quoted = operand.hasPrefix("\"")
             let body = quoted ? operand.dropFirst().prefix { $0 != "\"" } : operand.prefix { !$0.isWhitespace }
             guard Int(body) != nil else {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(.warning, .skipped, line: index + 1, "set timeout with a value that is not a number"))
                 continue
             }
@@ -157,7 +142,7 @@ public struct Grub2Config: Sendable {
             let content =
                 String(parts.indentation) + parts.keyword + parts.separator + "timeout=" + value + String(rest)
             if content != document.lines[index].content {
-                document.replaceContent(at: index, with: content)
+                editable.document.replaceContent(at: index, with: content)
                 changed = true
             }
         }

@@ -27,28 +27,12 @@ public struct GrubLegacyMenu: Sendable {
         public var kernelLine: Int?
     }
 
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+        editable = EditableDocument(text, path: path)
     }
 
     /// The index of the first `title` line, or the line count.
@@ -111,10 +95,10 @@ public struct GrubLegacyMenu: Sendable {
         if let (index, parts) = globalCommand(name) {
             let content = String(parts.indentation) + name + String(parts.separator) + operand
             let changed = document.lines[index].content != content
-            document.replaceContent(at: index, with: content)
+            editable.document.replaceContent(at: index, with: content)
             return changed
         }
-        document.insert(name + usedSeparator + operand, at: insertionPointForGlobal)
+        editable.document.insert(name + usedSeparator + operand, at: insertionPointForGlobal)
         return true
     }
 
@@ -164,11 +148,11 @@ public struct GrubLegacyMenu: Sendable {
     public mutating func setMenuHidden(_ hidden: Bool) -> Bool {
         if let (index, _) = globalCommand("hiddenmenu") {
             guard !hidden else { return false }
-            document.lines.remove(at: index)
+            editable.document.lines.remove(at: index)
             return true
         }
         guard hidden else { return false }
-        document.insert("hiddenmenu", at: insertionPointForGlobal)
+        editable.document.insert("hiddenmenu", at: insertionPointForGlobal)
         return true
     }
 
@@ -186,7 +170,7 @@ public struct GrubLegacyMenu: Sendable {
         for entry in entries where selection.includes(index: entry.index, title: entry.title) {
             guard let line = entry.kernelLine else { continue }
             if let kernel = entry.kernel, kernel.contains("xen") {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: line + 1,
                         "entry \(entry.index) (\(entry.title)) boots the Xen hypervisor; its Linux arguments are in a module line, not edited"
@@ -197,7 +181,7 @@ public struct GrubLegacyMenu: Sendable {
             let operand = KernelOperand(command.rest, skipOptions: true)
             let (newOperand, outcome) = operand.applying(edit)
             if outcome.changed {
-                document.replaceContent(
+                editable.document.replaceContent(
                     at: line,
                     with: String(command.indentation) + command.keyword + command.separator + newOperand)
             }
@@ -212,7 +196,7 @@ public struct GrubLegacyMenu: Sendable {
         let marker = "# kopt="
         for index in document.lines.indices where document.lines[index].content.hasPrefix(marker) {
             guard selection == .all else {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .info, .skipped, line: index + 1,
                         "the update-grub kopt line applies to every entry; not edited for a selection of entries"))
@@ -220,7 +204,7 @@ public struct GrubLegacyMenu: Sendable {
             }
             let arguments = String(document.lines[index].content.dropFirst(marker.count))
             let outcome = edit.apply(to: arguments)
-            if outcome.changed { document.replaceContent(at: index, with: marker + outcome.commandLine) }
+            if outcome.changed { editable.document.replaceContent(at: index, with: marker + outcome.commandLine) }
         }
     }
 }

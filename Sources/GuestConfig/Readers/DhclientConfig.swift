@@ -1,13 +1,7 @@
 /// `dhclient.conf`: the `send host-name` statements (generalize.md §a.2).
 public struct DhclientConfig: Sendable {
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// One `send host-name …;` line.
     public struct HostNameSend: Sendable, Hashable {
@@ -21,16 +15,7 @@ public struct DhclientConfig: Sendable {
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+        editable = EditableDocument(text, path: path)
     }
 
     /// Every uncommented `send host-name` statement.
@@ -56,7 +41,7 @@ public struct DhclientConfig: Sendable {
         if sends.contains(where: \.isAutomatic) { return false }
         let statement = "send host-name \"\(name)\";"
         if sends.isEmpty {
-            document.append(statement)
+            editable.document.append(statement)
             return true
         }
         var changed = false
@@ -65,7 +50,7 @@ public struct DhclientConfig: Sendable {
             let indentation = content.prefix { $0 == " " || $0 == "\t" }
             let new = indentation + statement
             if new != content {
-                document.replaceContent(at: send.lineIndex, with: String(new))
+                editable.document.replaceContent(at: send.lineIndex, with: String(new))
                 changed = true
             }
         }

@@ -12,14 +12,8 @@ public struct SSHDaemonConfig: Sendable {
     /// The recommended value.
     public static let recommendedClientAliveInterval = 180
 
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// One keyword line.
     public struct Directive: Sendable, Hashable {
@@ -35,22 +29,13 @@ public struct SSHDaemonConfig: Sendable {
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
+        editable = EditableDocument(text, path: path)
         for directive in directives where directive.keyword.lowercased() == "include" {
-            findings.append(
+            editable.findings.append(
                 ConfigFinding(
                     .info, .include, line: directive.lineIndex + 1,
                     "Include \(directive.value): settings there count where the Include line is"))
         }
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
 
     /// Every keyword line, in order.
@@ -94,7 +79,7 @@ public struct SSHDaemonConfig: Sendable {
         }
         let matching = directives.filter { $0.isGlobal && $0.keyword.lowercased() == keyword.lowercased() }
         for duplicate in matching.dropFirst() {
-            findings.append(
+            editable.findings.append(
                 ConfigFinding(
                     .warning, .duplicateKey, line: duplicate.lineIndex + 1,
                     "\(duplicate.keyword) is also set on line \(matching[0].lineIndex + 1); sshd uses the first value"))
@@ -111,11 +96,11 @@ public struct SSHDaemonConfig: Sendable {
             }
             let content = String(parts.indentation) + parts.keyword + parts.separator + value + trailing
             let changed = content != document.lines[first.lineIndex].content
-            document.replaceContent(at: first.lineIndex, with: content)
+            editable.document.replaceContent(at: first.lineIndex, with: content)
             return changed
         }
         let firstMatch = directives.first { !$0.isGlobal }?.lineIndex ?? document.lines.count
-        document.insert(keyword + " " + value, at: firstMatch)
+        editable.document.insert(keyword + " " + value, at: firstMatch)
         return true
     }
 

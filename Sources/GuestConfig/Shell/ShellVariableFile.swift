@@ -28,20 +28,12 @@ public struct ShellAssignment: Sendable, Hashable {
 /// reported). `set` keeps the existing quoting when the new value allows it; a new key is appended in the
 /// quoting most used in the file.
 public struct ShellVariableFile: Sendable {
-    /// The guest path, for messages and diffs.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
+        editable = EditableDocument(text, path: path)
         var parseFindings: [ConfigFinding] = []
         var seen: [String: Int] = [:]
         for index in document.lines.indices {
@@ -66,15 +58,7 @@ public struct ShellVariableFile: Sendable {
                 break
             }
         }
-        findings = parseFindings
-    }
-
-    /// The edited text.
-    public var text: String { document.text }
-
-    /// The result of the edits made so far.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
+        editable.findings = parseFindings
     }
 
     /// Every assignment, in file order.
@@ -119,10 +103,10 @@ public struct ShellVariableFile: Sendable {
             let quoted = ShellValue.quote(value, style: existing.quoteStyle)
             let content = existing.prefix + quoted + existing.suffix
             let before = document.lines[existing.lineIndex].content
-            document.replaceContent(at: existing.lineIndex, with: content)
+            editable.document.replaceContent(at: existing.lineIndex, with: content)
             return before != content
         }
-        document.append(key + "=" + ShellValue.quote(value, style: dominantStyle))
+        editable.document.append(key + "=" + ShellValue.quote(value, style: dominantStyle))
         return true
     }
 
@@ -132,7 +116,7 @@ public struct ShellVariableFile: Sendable {
         guard let existing = assignment(of: key) else { return false }
         let content = existing.prefix + raw + existing.suffix
         let changed = document.lines[existing.lineIndex].content != content
-        document.replaceContent(at: existing.lineIndex, with: content)
+        editable.document.replaceContent(at: existing.lineIndex, with: content)
         return changed
     }
 
@@ -148,7 +132,7 @@ public struct ShellVariableFile: Sendable {
     /// Removes the line at `index`. The lines around it stay byte-identical; when the removed line was a
     /// last line without terminator, the file now ends with the previous line's newline.
     private mutating func removeLine(at index: Int) {
-        document.lines.remove(at: index)
+        editable.document.lines.remove(at: index)
     }
 
     /// The quoting most used by existing assignments (bare for an empty file).

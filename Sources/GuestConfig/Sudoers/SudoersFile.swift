@@ -25,39 +25,24 @@ public struct SudoersFile: Sendable {
         var text: String
     }
 
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
+        editable = EditableDocument(text, path: path)
         for include in includes {
-            findings.append(
+            editable.findings.append(
                 ConfigFinding(
                     .info, .include, line: include.line,
                     "\(include.directive) \(include.target): rules in that \(include.isDirectory ? "directory" : "file") apply too"
                 ))
         }
         if let last = document.lines.last, last.content.hasSuffix("\\") {
-            findings.append(
+            editable.findings.append(
                 ConfigFinding(
                     .warning, .malformedLine, line: document.lines.count, "the file ends in a line continuation"))
         }
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
 
     var logicalLines: [LogicalLine] {
@@ -124,7 +109,7 @@ public struct SudoersFile: Sendable {
     }
 
     private mutating func commentOut(_ logical: LogicalLine) {
-        for index in logical.lines { document.lines[index].content = "# " + document.lines[index].content }
+        for index in logical.lines { editable.document.lines[index].content = "# " + document.lines[index].content }
     }
 
     /// Comments out `Defaults targetpw` and, when it was present, SUSE's paired `ALL ALL=(ALL) ALL`
@@ -149,7 +134,7 @@ public struct SudoersFile: Sendable {
                 commentOut(logical)
                 changed = true
             } else {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: logical.lines.lowerBound + 1,
                         "targetpw is set together with other options on this line; not changed"))
@@ -174,7 +159,7 @@ public struct SudoersFile: Sendable {
         for logical in logicalLines.reversed() where !SudoersFile.isComment(logical.text) {
             let first = logical.text.split { $0 == " " || $0 == "\t" }.first
             if first.map(String.init) == user {
-                document.lines.removeSubrange(logical.lines)
+                editable.document.lines.removeSubrange(logical.lines)
                 removed = true
             }
         }

@@ -9,17 +9,17 @@ public protocol ConfigFileEditor: Sendable {
     var result: ConfigEditResult { get }
 }
 
-extension ShellVariableFile: ConfigFileEditor {}
+extension ShellVariableFile: DocumentEditor {}
 extension Grub2Defaults: ConfigFileEditor {}
-extension GrubLegacyMenu: ConfigFileEditor {}
-extension Grub2Config: ConfigFileEditor {}
-extension BootLoaderSpecEntry: ConfigFileEditor {}
+extension GrubLegacyMenu: DocumentEditor {}
+extension Grub2Config: DocumentEditor {}
+extension BootLoaderSpecEntry: DocumentEditor {}
 extension GrubEnvironmentBlock: ConfigFileEditor {}
-extension SudoersFile: ConfigFileEditor {}
-extension WaagentConfiguration: ConfigFileEditor {}
-extension SSHDaemonConfig: ConfigFileEditor {}
-extension AccountDatabase: ConfigFileEditor {}
-extension DhclientConfig: ConfigFileEditor {}
+extension SudoersFile: DocumentEditor {}
+extension WaagentConfiguration: DocumentEditor {}
+extension SSHDaemonConfig: DocumentEditor {}
+extension AccountDatabase: DocumentEditor {}
+extension DhclientConfig: DocumentEditor {}
 extension KeyValueConfigFile: ConfigFileEditor {
     /// The text after the edits made so far.
     public var text: String { result.edited }

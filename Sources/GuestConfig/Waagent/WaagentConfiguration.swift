@@ -10,14 +10,8 @@
 /// new keys at the end, and validates known keys (`y`/`n`, numbers, enums). Unknown keys are kept and
 /// can be set as free text.
 public struct WaagentConfiguration: Sendable {
-    /// The guest path, for messages and diff headers.
-    public let path: String?
-    /// The text as given.
-    public let original: String
-    /// The current lines.
-    public private(set) var document: ConfigText
-    /// What parsing and editing noticed.
-    public private(set) var findings: [ConfigFinding] = []
+    /// The file being edited: path, original text, current lines and findings.
+    public private(set) var editable: EditableDocument
 
     /// One parsed `Key=Value` line.
     public struct Entry: Sendable, Hashable {
@@ -34,13 +28,11 @@ public struct WaagentConfiguration: Sendable {
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
-        self.path = path
-        self.original = text
-        self.document = ConfigText(text)
+        editable = EditableDocument(text, path: path)
         var seen: [String: Int] = [:]
         for entry in entries {
             if let earlier = seen[entry.key] {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .info, .duplicateKey, line: entry.lineIndex + 1,
                         "\(entry.key) is also set on line \(earlier + 1); the agent uses this later one"))
@@ -48,23 +40,16 @@ public struct WaagentConfiguration: Sendable {
             seen[entry.key] = entry.lineIndex
             if let option = WaagentOption.byKey[entry.key] {
                 if let value = entry.value, let problem = option.problem(raw: value) {
-                    findings.append(
+                    editable.findings.append(
                         ConfigFinding(.warning, .invalidValue, line: entry.lineIndex + 1, "\(entry.key): \(problem)"))
                 }
             } else {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .info, .unknownKey, line: entry.lineIndex + 1, "\(entry.key) is not a key this tool knows; kept"
                     ))
             }
         }
-    }
-
-    /// The text after the edits made so far.
-    public var text: String { document.text }
-    /// The original and edited text, with the findings.
-    public var result: ConfigEditResult {
-        ConfigEditResult(path: path, original: original, edited: text, findings: findings)
     }
 
     static func parse(_ content: String, index: Int) -> Entry? {
@@ -148,10 +133,10 @@ public struct WaagentConfiguration: Sendable {
             let beforeComment = entry.valueRange.isEmpty && content[entry.valueRange.upperBound...].hasPrefix("#")
             content.replaceSubrange(entry.valueRange, with: beforeComment ? value + " " : value)
             let changed = content != document.lines[entry.lineIndex].content
-            document.replaceContent(at: entry.lineIndex, with: content)
+            editable.document.replaceContent(at: entry.lineIndex, with: content)
             return changed
         }
-        document.append(key + "=" + value)
+        editable.document.append(key + "=" + value)
         return true
     }
 
@@ -160,7 +145,7 @@ public struct WaagentConfiguration: Sendable {
     public mutating func unset(_ key: String) -> Bool {
         let indices = entries.filter { $0.key == key }.map(\.lineIndex)
         // Other lines stay byte-identical (so removing a last line without newline leaves the previous one's).
-        for index in indices.reversed() { document.lines.remove(at: index) }
+        for index in indices.reversed() { editable.document.lines.remove(at: index) }
         return !indices.isEmpty
     }
 }
