@@ -86,9 +86,7 @@ public struct DynamicHeader: Hashable, Sendable {
 
     /// The 1024 bytes of the header, with the stored ``checksum``.
     public func serialized() -> [UInt8] {
-        var bytes = serializedFields()
-        bytes.storeBigEndian(checksum, at: Self.checksumOffset)
-        return bytes
+        VHDChecksum.storing(checksum, in: serializedFields(), at: Self.checksumOffset)
     }
 
     private func serializedFields() -> [UInt8] {
@@ -138,12 +136,9 @@ public struct DynamicHeader: Hashable, Sendable {
                 .badCookie, "expected \"cxsparse\", found \(VHDUniqueID.hex(cookie))", path: path, offset: offset,
                 structure: structure, field: "cookie")
         }
-        guard checksumIsValid else {
-            throw BlockIOError(
-                .checksumMismatch,
-                "stored \(VHDChecksum.hex(checksum)), computed \(VHDChecksum.hex(computedChecksum))", path: path,
-                offset: offset + 36, structure: structure, field: "checksum")
-        }
+        try VHDChecksum.verify(
+            stored: checksum, computed: computedChecksum, path: path,
+            fieldOffset: offset + UInt64(Self.checksumOffset), structure: structure)
         guard headerVersion == 0x0001_0000 else {
             throw BlockIOError(
                 .unsupported, "header version \(VHDChecksum.hex(headerVersion)) is not 0x00010000", path: path,

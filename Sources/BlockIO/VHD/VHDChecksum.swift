@@ -10,6 +10,24 @@ enum VHDChecksum {
         return ~sum
     }
 
+    /// `fields` with `checksum` stored big-endian at `fieldOffset`: the structure as written to disk.
+    static func storing(_ checksum: UInt32, in fields: [UInt8], at fieldOffset: Int) -> [UInt8] {
+        var bytes = fields
+        bytes.storeBigEndian(checksum, at: fieldOffset)
+        return bytes
+    }
+
+    /// Throws ``BlockIOError/Code/checksumMismatch`` unless `stored == computed`; the error names `path`, the
+    /// checksum field of `structure` and its byte offset in the file, `fieldOffset`.
+    static func verify(
+        stored: UInt32, computed: UInt32, path: String, fieldOffset: UInt64, structure: String
+    ) throws(BlockIOError) {
+        guard stored != computed else { return }
+        throw BlockIOError(
+            .checksumMismatch, "stored \(hex(stored)), computed \(hex(computed))", path: path, offset: fieldOffset,
+            structure: structure, field: "checksum")
+    }
+
     /// `value` as `0x1234abcd`.
     static func hex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)

@@ -137,9 +137,7 @@ public struct VHDFooter: Hashable, Sendable {
 
     /// The 512 bytes of the footer, with the stored ``checksum``.
     public func serialized() -> [UInt8] {
-        var bytes = serializedFields()
-        bytes.storeBigEndian(checksum, at: Self.checksumOffset)
-        return bytes
+        VHDChecksum.storing(checksum, in: serializedFields(), at: Self.checksumOffset)
     }
 
     /// The footer with its checksum recomputed.
@@ -183,12 +181,9 @@ public struct VHDFooter: Hashable, Sendable {
                 .badCookie, "expected \"conectix\", found \(VHDUniqueID.hex(cookie))", path: path, offset: offset,
                 structure: structure, field: "cookie")
         }
-        guard checksumIsValid else {
-            throw BlockIOError(
-                .checksumMismatch,
-                "stored \(VHDChecksum.hex(checksum)), computed \(VHDChecksum.hex(computedChecksum))", path: path,
-                offset: offset + 64, structure: structure, field: "checksum")
-        }
+        try VHDChecksum.verify(
+            stored: checksum, computed: computedChecksum, path: path,
+            fieldOffset: offset + UInt64(Self.checksumOffset), structure: structure)
         guard fileFormatVersion == Self.version1 else {
             throw BlockIOError(
                 .unsupported, "file format version \(VHDChecksum.hex(fileFormatVersion)) is not 0x00010000",
