@@ -1,5 +1,6 @@
 #ifndef CEXT2FS_SHIM_H
 #define CEXT2FS_SHIM_H
+#include <string.h>
 #include <ext2fs/ext2fs.h>
 #include <et/com_err.h>
 
@@ -40,6 +41,39 @@ static inline int cext2fs_all_zero(const unsigned char *bytes, unsigned int coun
 static inline int cext2fs_tail_set(const unsigned char *bitmap, unsigned int first, unsigned int last) {
     for (unsigned int i = first; i <= last; i++) if (bitmap[i] != 0xff) return 0;
     return 1;
+}
+
+/*
+ * Marks in `bmap` the runs of set bits of one group's on-disk block bitmap (`nbits` bits for the blocks from
+ * `first` on): one extent insertion per run, where ext2fs_set_block_bitmap_range2 on an extent-tree bitmap walks
+ * every byte. Whole zero or all-ones 64-bit words are skipped or extended at once. Bits for blocks at or past
+ * `end` (the last group's padding) are left out: ext2fs_write_bitmaps sets that padding itself.
+ */
+static inline errcode_t cext2fs_mark_block_runs(ext2fs_block_bitmap bmap, blk64_t first,
+                                                const unsigned char *bits, unsigned int nbits, blk64_t end) {
+    if (first >= end) return 0;
+    if (end - first < nbits) nbits = (unsigned int)(end - first);
+    unsigned int i = 0;
+    while (i < nbits) {
+        if ((i & 63) == 0 && i + 64 <= nbits) {
+            __u64 word;
+            memcpy(&word, bits + (i >> 3), 8);
+            if (word == 0) { i += 64; continue; }
+        }
+        if (!(bits[i >> 3] & (1u << (i & 7)))) { i++; continue; }
+        unsigned int start = i;
+        while (i < nbits) {
+            if ((i & 63) == 0 && i + 64 <= nbits) {
+                __u64 word;
+                memcpy(&word, bits + (i >> 3), 8);
+                if (word == ~(__u64)0) { i += 64; continue; }
+            }
+            if (!(bits[i >> 3] & (1u << (i & 7)))) break;
+            i++;
+        }
+        ext2fs_mark_block_bitmap_range2(bmap, first + start, i - start);
+    }
+    return 0;
 }
 
 /*
@@ -88,8 +122,8 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
             if (!cext2fs_tail_set((unsigned char *)buf, block_nbytes, fs->blocksize - 1))
                 tail_flags |= EXT2_FLAG_BBITMAP_TAIL_PROBLEM;
             if (!cext2fs_all_zero((unsigned char *)buf, block_nbytes)) {
-                rc = ext2fs_set_block_bitmap_range2(bmap, first_block + (blk64_t)g * (block_nbytes << 3),
-                                                    block_nbytes << 3, buf);
+                rc = cext2fs_mark_block_runs(bmap, first_block + (blk64_t)g * (block_nbytes << 3),
+                                             (unsigned char *)buf, block_nbytes << 3, blocks);
                 if (rc) goto fail;
             }
         }
