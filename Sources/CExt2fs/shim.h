@@ -109,9 +109,11 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
     blk64_t blocks = ext2fs_blocks_count(fs->super);
     blk64_t first_block = fs->super->s_first_data_block;
     for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+        /* The UNINIT flags, trusted only when the descriptor's checksum holds (verified once per group). */
+        int uninit = csum ? ext2fs_bg_flags(fs, g) & (EXT2_BG_BLOCK_UNINIT | EXT2_BG_INODE_UNINIT) : 0;
+        if (uninit && !ext2fs_group_desc_csum_verify(fs, g)) uninit = 0;
         blk64_t blk = ext2fs_block_bitmap_loc(fs, g);
-        if ((csum && ext2fs_bg_flags_test(fs, g, EXT2_BG_BLOCK_UNINIT) && ext2fs_group_desc_csum_verify(fs, g))
-            || blk >= blocks)
+        if ((uninit & EXT2_BG_BLOCK_UNINIT) || blk >= blocks)
             blk = 0;
         if (blk) {
             if (io_channel_read_blk64(fs->io, blk, 1, buf)) { rc = EXT2_ET_BLOCK_BITMAP_READ; goto fail; }
@@ -128,8 +130,7 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
             }
         }
         blk = ext2fs_inode_bitmap_loc(fs, g);
-        if ((csum && ext2fs_bg_flags_test(fs, g, EXT2_BG_INODE_UNINIT) && ext2fs_group_desc_csum_verify(fs, g))
-            || blk >= blocks)
+        if ((uninit & EXT2_BG_INODE_UNINIT) || blk >= blocks)
             blk = 0;
         if (blk) {
             if (io_channel_read_blk64(fs->io, blk, 1, buf)) { rc = EXT2_ET_INODE_BITMAP_READ; goto fail; }
