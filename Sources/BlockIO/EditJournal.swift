@@ -305,7 +305,7 @@ public final class EditJournal: ByteStore {
             // A page written back with the bytes it already holds is no edit. libext2fs rewrites every group
             // descriptor and bitmap block on each flush: logging and re-applying those would make a commit cost
             // the filesystem's size (megabytes at 1 TiB) instead of the change's size.
-            if try lowerPage(index) == bytes { continue }
+            if sameBytes(try lowerPage(index), bytes) { continue }
             let offset = try writer.appendPage(index: index, bytes: bytes)
             logged.record(page: index, payloadOffset: offset)
         }

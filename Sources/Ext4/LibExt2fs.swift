@@ -325,7 +325,9 @@ final class Ext2Handle {
     }
 
     func readBitmaps() throws(Ext4Error) {
-        try check(ext2fs_read_bitmaps(try live()), "read the block and inode bitmaps")
+        // Extent-tree bitmaps filled only where groups are in use: memory and time follow what the
+        // filesystem holds, not its size (see cext2fs_read_bitmaps_sparse).
+        try check(cext2fs_read_bitmaps_sparse(try live()), "read the block and inode bitmaps")
     }
 
     // MARK: Inodes
