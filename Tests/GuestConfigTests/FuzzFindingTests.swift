@@ -42,4 +42,19 @@ struct FuzzFindingTests {
         menu.editKernelArguments(azure)
         #expect(menu.text == once)
     }
+
+    /// FuzzGuestConfig, selector 7, minimised to a lone `"`: an unbalanced quote runs to the end of the line, so
+    /// arguments appended after it read back as part of it and were added again. They now go before it.
+    @Test(arguments: ["\"", "ro \"", "ro dyndbg=\"file a.c", "ro x\"y z -- init"])
+    func kernelEditAfterAnUnbalancedQuoteIsIdempotent(line: String) {
+        let once = azure.apply(to: line)
+        #expect(once.changed)
+        let parsed = KernelCommandLine(once.commandLine).arguments.map(\.text)
+        #expect(parsed.contains("console=ttyS0") && parsed.contains("rootdelay=300"), "\(once.commandLine)")
+        #expect(azure.apply(to: once.commandLine).commandLine == once.commandLine)
+    }
+
+    @Test func unbalancedQuoteKeepsItsPlaceAtTheEnd() {
+        #expect(azure.apply(to: "ro \"").commandLine == "ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 \"")
+    }
 }
