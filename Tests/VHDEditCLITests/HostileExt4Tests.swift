@@ -10,10 +10,10 @@ import _TestSupport
     static let longName = String(repeating: "n", count: 255)
     /// 16 components of 255 bytes: exactly 4096 bytes.
     static let longPath = String(repeating: "/" + longName, count: 16)
-    static let depth = 1000
+    static let depth = 2000
 
     /// A 32 MiB ext4 (no partition table): `/a` ↔ `/b` and `/self` symlink loops, `/dir/up` → `..`, a
-    /// directory chain 1000 deep ending in `f`, two names with control characters in `/etc`, and (by debugfs)
+    /// directory chain 2000 deep ending in `f`, two names with control characters in `/etc`, and (by debugfs)
     /// a 4096-byte directory path holding `f`.
     final class Image: @unchecked Sendable {
         let directory: TemporaryDirectory
