@@ -20,8 +20,14 @@ struct GetCommand: ParsableCommand {
     func run() throws {
         try CommandFailure.reportingErrors {
             let guest = try GuestCommand.open(target, writable: false)
+            let guestPath = try GuestCommand.path(path)
+            // Resolve the guest file before the host file is created (or truncated): a missing file, a
+            // symlink loop or a directory leaves the host side as it was.
+            if try guest.filesystem.stat(guestPath).kind != .regular {
+                try guest.filesystem.readChunks(guestPath) { _ in }  // throws the typed reason
+            }
             let output = try HostOutputFile(path: localFile)
-            try guest.filesystem.readChunks(try GuestCommand.path(path)) { try output.write($0) }
+            try guest.filesystem.readChunks(guestPath) { try output.write($0) }
             try output.finish()
         }
     }

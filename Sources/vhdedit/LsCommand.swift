@@ -28,7 +28,14 @@ struct LsCommand: ParsableCommand {
             let fs = guest.filesystem
             let guestPath = try GuestCommand.path(path)
             let top = try fs.lstat(guestPath)
-            let followed = top.kind == .symlink ? try? fs.stat(guestPath) : top
+            var followed: FileStatus? = top
+            if top.kind == .symlink {
+                // A link that cannot be followed (dangling, a loop) is listed itself, with a warning.
+                do { followed = try fs.stat(guestPath) } catch {
+                    followed = nil
+                    CommandFailure.printError("vhdedit: warning: \(error); listing the link itself")
+                }
+            }
             let entries: [DirectoryEntry]
             if followed?.kind == .directory {
                 entries = try fs.list(guestPath, recursive: recursive)

@@ -159,7 +159,7 @@ public struct GrubLegacyMenu: Sendable {
     /// Applies `edit` to the `kernel` line of the selected entries.
     ///
     /// Entries without a `kernel` (chainloader) are skipped silently; Xen entries (kernel `xen.gz`, Linux in
-    /// a `module` line) are skipped and reported.
+    /// a `module` line) and `kernel` commands without an image path are skipped and reported.
     /// - Returns: one outcome per edited entry.
     @discardableResult
     public mutating func editKernelArguments(_ edit: KernelArgumentEdit, entries selection: BootEntrySelection = .all)
@@ -179,6 +179,15 @@ public struct GrubLegacyMenu: Sendable {
             }
             let command = CommandLineParts(document.lines[line].content, allowEquals: true)
             let operand = KernelOperand(command.rest, skipOptions: true)
+            // A `kernel` with no image path: arguments written after it would be read back as the path
+            // (and the first one edited again on every run), so the line is left as it is.
+            guard !operand.head.isEmpty, !operand.head.hasPrefix("--") else {
+                findings.append(
+                    ConfigFinding(
+                        .warning, .skipped, line: line + 1,
+                        "entry \(entry.index) (\(entry.title)) has a kernel command without an image path; not edited"))
+                continue
+            }
             let (newOperand, outcome) = operand.applying(edit)
             if outcome.changed {
                 editable.document.replaceContent(

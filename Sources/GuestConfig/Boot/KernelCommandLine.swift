@@ -83,8 +83,13 @@ public struct KernelCommandLine: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Inserts an argument before the `--` separator (or at the end), separated by one space.
+    /// An argument with an unbalanced quote (which runs to the end of the line, so it can only be the last one)
+    /// keeps its place at the end: an argument added after it would read back as part of it.
     mutating func insert(_ argument: KernelArgument) {
-        let index = initSeparatorIndex
+        var index = initSeparatorIndex
+        if index > 0, index == items.count, items[index - 1].argument.text.count(where: { $0 == "\"" }) % 2 == 1 {
+            index -= 1
+        }
         if index == 0 {
             if items.isEmpty {
                 items.append((argument, ""))
