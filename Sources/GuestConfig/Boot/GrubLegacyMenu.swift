@@ -182,7 +182,7 @@ public struct GrubLegacyMenu: Sendable {
             // A `kernel` with no image path: arguments written after it would be read back as the path
             // (and the first one edited again on every run), so the line is left as it is.
             guard !operand.head.isEmpty, !operand.head.hasPrefix("--") else {
-                findings.append(
+                editable.findings.append(
                     ConfigFinding(
                         .warning, .skipped, line: line + 1,
                         "entry \(entry.index) (\(entry.title)) has a kernel command without an image path; not edited"))
