@@ -165,7 +165,8 @@ import _TestSupport
             }
         }
         #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
-        // A kill leaves the temporary file behind (nothing can remove it); it never replaces the destination.
+        // A SIGKILL leaves the temporary file behind (the next convert to the destination removes it, see
+        // aSignalledConvertRemovesItsTemporaryFile); it never replaces the destination.
         print("convert --to \(format): \(points.count) kill points, \(outcomes), \(leftovers) temporary files left")
     }
 
