@@ -26,3 +26,104 @@ int chostfile_start_writeback(int fd, off_t offset, off_t length) {
     return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
 }
 int chostfile_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+/* --- temporary-file guard ------------------------------------------------------------------------------------ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define GUARD_SLOTS 64
+static char guard_paths[GUARD_SLOTS][PATH_MAX];
+static volatile sig_atomic_t guard_used[GUARD_SLOTS];
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static int guard_installed = 0;
+static const int guard_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct sigaction guard_previous[sizeof guard_signals / sizeof guard_signals[0]];
+
+static void guard_handler(int sig) {
+    int saved = errno;
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        if (guard_used[i]) { unlink(guard_paths[i]); guard_used[i] = 0; }
+    }
+    for (size_t i = 0; i < sizeof guard_signals / sizeof guard_signals[0]; i++) {
+        if (guard_signals[i] == sig) { sigaction(sig, &guard_previous[i], NULL); break; }
+    }
+    errno = saved;
+    raise(sig); /* delivered when this handler returns (the signal is blocked inside it) */
+}
+
+static void guard_install(void) {
+    for (size_t i = 0; i < sizeof guard_signals / sizeof guard_signals[0]; i++) {
+        struct sigaction current;
+        if (sigaction(guard_signals[i], NULL, &current) != 0) continue;
+        if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN) continue;
+        guard_previous[i] = current;
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = guard_handler;
+        sigemptyset(&action.sa_mask);
+        for (size_t j = 0; j < sizeof guard_signals / sizeof guard_signals[0]; j++) sigaddset(&action.sa_mask, guard_signals[j]);
+        sigaction(guard_signals[i], &action, NULL);
+    }
+}
+
+int chostfile_temp_guard_add(const char *path) {
+    if (strlen(path) >= PATH_MAX) return -1;
+    int slot = -1;
+    pthread_mutex_lock(&guard_lock);
+    if (!guard_installed) { guard_install(); guard_installed = 1; }
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        if (!guard_used[i]) {
+            strcpy(guard_paths[i], path);
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            guard_used[i] = 1;
+            slot = i;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&guard_lock);
+    return slot;
+}
+
+void chostfile_temp_guard_remove(int slot) {
+    if (slot < 0 || slot >= GUARD_SLOTS) return;
+    pthread_mutex_lock(&guard_lock);
+    guard_used[slot] = 0;
+    pthread_mutex_unlock(&guard_lock);
+}
+
+int chostfile_remove_unlocked_files(const char *folder, const char *prefix, const char *suffix) {
+    DIR *dir = opendir(folder);
+    if (!dir) return 0;
+    int dfd = dirfd(dir);
+    size_t prefix_length = strlen(prefix), suffix_length = strlen(suffix);
+    int removed = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        const char *name = entry->d_name;
+        size_t length = strlen(name);
+        if (length < prefix_length + suffix_length) continue;
+        if (strncmp(name, prefix, prefix_length) != 0) continue;
+        if (strcmp(name + length - suffix_length, suffix) != 0) continue;
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) continue;
+        struct stat info;
+        /* a writer creates its file, then locks it: leave a just-created empty file alone */
+        int fresh = fstat(fd, &info) == 0 && info.st_size == 0 && time(NULL) - info.st_ctime < 5;
+        if (!fresh && S_ISREG(info.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            struct stat now;
+            /* still the same file under that name */
+            if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == info.st_ino && now.st_dev == info.st_dev
+                && unlinkat(dfd, name, 0) == 0) removed++;
+        }
+        close(fd);
+    }
+    closedir(dir);
+    return removed;
+}

@@ -165,7 +165,41 @@ import _TestSupport
             }
         }
         #expect(outcomes.old > 0 && outcomes.new > 0, "both outcomes occur: \(outcomes) over \(points.count) points")
-        // A kill leaves the temporary file behind (nothing can remove it); it never replaces the destination.
+        // A SIGKILL leaves the temporary file behind (the next convert to the destination removes it, see
+        // aSignalledConvertRemovesItsTemporaryFile); it never replaces the destination.
         print("convert --to \(format): \(points.count) kill points, \(outcomes), \(leftovers) temporary files left")
+    }
+
+    /// A convert stopped by SIGTERM or SIGINT at any mutating call removes its temporary file; after a SIGKILL
+    /// leaves one, the next convert to the same destination removes it (its lock is free).
+    @Test(.enabled(if: CrashHarness.available(subcommand: "convert")), arguments: ["TERM", "INT"])
+    func aSignalledConvertRemovesItsTemporaryFile(signal: String) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-signal")
+        let source = try makeImage(in: dir, format: "raw")
+        let destination = dir.file("out.vhd")
+        let arguments = ["convert", source, destination, "--to", "fixed", "--force"]
+        let counts = try CrashHarness.countCalls(arguments, environment: Self.environment)
+        let points = CrashHarness.killPoints(counts, limit: 12)
+        func temporaryFiles() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+        }
+        for point in points {
+            try? FileManager.default.removeItem(atPath: destination)
+            let status = try CrashHarness.run(arguments, killedAt: point, signal: signal, environment: Self.environment)
+            #expect(try temporaryFiles() == [], "SIG\(signal) at \(point) (exit \(status)) left a temporary file")
+            if FileManager.default.fileExists(atPath: destination) {
+                let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination])
+                #expect(compare.status == 0, "SIG\(signal) at \(point): destination incomplete: \(compare.output)")
+            }
+        }
+        // A SIGKILL during the copy leaves the temporary file; the next convert removes it.
+        let writes = counts["pwrite64", default: 0]
+        try #require(writes > 0, "convert makes pwrite64 calls: \(counts)")
+        try? FileManager.default.removeItem(atPath: destination)
+        try CrashHarness.run(
+            arguments, killedAt: .init(call: "pwrite64", occurrence: max(1, writes / 2)), environment: Self.environment)
+        #expect(try temporaryFiles().count == 1, "SIGKILL leaves the temporary file")
+        _ = try ExternalTool.check([CrashHarness.binary] + arguments)
+        #expect(try temporaryFiles() == [], "the next convert removes the stale temporary file")
     }
 }

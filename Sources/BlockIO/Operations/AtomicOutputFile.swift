@@ -1,8 +1,13 @@
+internal import CHostFile
+
 /// A new image written under a temporary name in its destination's folder and renamed into place only when
 /// complete, so that a crash never leaves a half-written destination.
 ///
 /// `commit()` makes the data durable (`fsync`), renames the temporary file over the destination and syncs the
-/// folder. Without a commit (an error, or the value released early) the temporary file is removed.
+/// folder. Without a commit (an error, or the value released early) the temporary file is removed; a SIGINT,
+/// SIGTERM, SIGHUP or SIGQUIT removes it too (a signal handler unlinks it before the default action). Only a
+/// SIGKILL or a power loss can leave one: the temporary file is locked (`flock`) while written, so the next
+/// output to the same destination removes every `.NAME.vhdedit-*.tmp` whose lock it can take (its writer is gone).
 final class AtomicOutputFile {
     /// The final path.
     let destination: String
@@ -11,6 +16,8 @@ final class AtomicOutputFile {
     /// The open temporary file.
     let file: HostFile
     private var committed = false
+    /// The signal guard's slot for `temporaryPath`.
+    private let guardSlot: Int32
 
     /// Creates the temporary file for `destination`.
     ///
@@ -23,9 +30,12 @@ final class AtomicOutputFile {
         let name = HostPaths.fileName(of: destination)
         var generator = SystemRandomNumberGenerator()
         let suffix = String(UInt32.random(in: 0...UInt32.max, using: &generator), radix: 36)
-        temporaryPath = HostPaths.join(folder, ".\(name).vhdedit-\(suffix).tmp")
+        let prefix = ".\(name).vhdedit-"
+        _ = chostfile_remove_unlocked_files(folder, prefix, ".tmp")
+        temporaryPath = HostPaths.join(folder, "\(prefix)\(suffix).tmp")
         self.destination = destination
         file = try HostFile(path: temporaryPath, access: .createNew)
+        guardSlot = chostfile_temp_guard_add(temporaryPath)
     }
 
     /// Makes the file durable and renames it to the destination.
@@ -33,10 +43,14 @@ final class AtomicOutputFile {
         try file.sync()
         try HostPaths.rename(temporaryPath, to: destination)
         committed = true
+        chostfile_temp_guard_remove(guardSlot)
         HostPaths.syncDirectory(HostPaths.directory(of: destination))
     }
 
     deinit {
-        if !committed { HostPaths.remove(temporaryPath) }
+        if !committed {
+            HostPaths.remove(temporaryPath)
+            chostfile_temp_guard_remove(guardSlot)
+        }
     }
 }

@@ -16,4 +16,13 @@ int chostfile_start_writeback(int fd, off_t offset, off_t length);
 /* 1 when all `length` bytes at `bytes` are zero. */
 int chostfile_is_all_zero(const void *bytes, size_t length);
 
+/* Temporary-file guard: paths unlinked by a SIGINT/SIGTERM/SIGHUP/SIGQUIT handler before the signal's default
+   action runs (signals the process ignores are left alone). `add` returns a slot (or -1 when all are taken). */
+int chostfile_temp_guard_add(const char *path);
+void chostfile_temp_guard_remove(int slot);
+
+/* Removes the files in `folder` named `prefix`...`suffix` whose exclusive flock can be taken at once (their writer
+   is gone); returns how many were removed. */
+int chostfile_remove_unlocked_files(const char *folder, const char *prefix, const char *suffix);
+
 #endif

@@ -75,12 +75,15 @@ enum CrashHarness {
         return (0..<limit).map { all[$0 * all.count / limit] }
     }
 
-    /// Runs `arguments`, killed with SIGKILL on entering the call at `point`. Returns the exit status.
+    /// Runs `arguments`, sent `signal` (SIGKILL by default) on entering the call at `point`. Returns the exit
+    /// status.
     @discardableResult
-    static func run(_ arguments: [String], killedAt point: KillPoint, environment: [String: String]) throws -> Int32 {
+    static func run(
+        _ arguments: [String], killedAt point: KillPoint, signal: String = "KILL", environment: [String: String]
+    ) throws -> Int32 {
         try ExternalTool.run(
             ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(point.call)",
-             "-e", "inject=\(point.call):signal=KILL:when=\(point.occurrence)"] + [binary] + arguments,
+             "-e", "inject=\(point.call):signal=\(signal):when=\(point.occurrence)"] + [binary] + arguments,
             environment: environment
         ).status
     }
