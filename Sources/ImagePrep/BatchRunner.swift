@@ -179,7 +179,7 @@ public struct ChildProcessJob: Sendable {
         let lastError = errors.split(separator: "\n").last.map(String.init) ?? ""
         let summary: String
         if process.terminationReason == .uncaughtSignal {
-            summary = seconds >= timeout ? "timed out after \(Int(timeout)) s" : "killed by signal \(process.terminationStatus)"
+            summary = seconds >= timeout ? "timed out after \(String(format: "%g", timeout)) s" : "killed by signal \(process.terminationStatus)"
         } else if status == 0 {
             summary = "ok"
         } else {
