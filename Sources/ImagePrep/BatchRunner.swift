@@ -159,7 +159,14 @@ public struct ChildProcessJob: Sendable {
         do { try process.run() } catch {
             return BatchItemResult(image: image, ok: false, status: -1, seconds: 0, summary: "cannot start \(executable): \(error)")
         }
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        // SIGTERM first, SIGKILL a second later: a child spawned from a worker thread can inherit a mask that
+        // blocks SIGTERM, and a child blocked in open(2) on a FIFO would then never go.
+        let pid = process.processIdentifier
+        let killer = DispatchWorkItem {
+            guard process.isRunning else { return }
+            process.terminate()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { if process.isRunning { kill(pid, SIGKILL) } }
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
