@@ -126,6 +126,7 @@ public struct ReadinessChecker {
         try results += networkManagerProfileResults()
         try results += platformResults()
         try results += kernelResults()
+        try results += initramfsResults()
         return results
     }
 
