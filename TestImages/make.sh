@@ -254,6 +254,14 @@ X
     link /boot/grub/menu.lst ./grub.conf
     link /etc/grub.conf ../boot/grub/grub.conf
     echo kernel | put /boot/vmlinuz-2.6.32-754.35.1.el6.x86_64 755
+    # A real initramfs (dracut layout: cpio newc, gzip) with the Hyper-V drivers, for check's boot.initramfs-hv.
+    local ird; ird=$(mktemp -d)
+    mkdir -p "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/hv" "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/scsi" "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/net/hyperv"
+    echo m > "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/hv/hv_vmbus.ko"
+    echo m > "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/scsi/hv_storvsc.ko"
+    echo m > "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/net/hyperv/hv_netvsc.ko"
+    (cd "$ird" && find . | sort | cpio -o -H newc --quiet | gzip -n) | put /boot/initramfs-2.6.32-754.35.1.el6.x86_64.img 600
+    rm -rf "$ird"
     printf 'NETWORKING=yes\nHOSTNAME=build-vm.example.com\n' | put /etc/sysconfig/network 644
     put /etc/sysconfig/network-scripts/ifcfg-eth0 644 <<'X'
 DEVICE=eth0
