@@ -27,6 +27,12 @@ let package = Package(
         // C libraries, through system-library targets (Debian: libext2fs-dev, libblkid-dev).
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+        // Decompression of initramfs images (Debian: zlib1g-dev, liblzma-dev, libzstd-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // C bridge: gzip/xz/zstd streams decoded by zlib, liblzma and libzstd, with an output cap.
+        .target(name: "Decompression", dependencies: ["CZlib", "CLzma", "CZstd"], swiftSettings: swiftSettings),
 
         // Layer 1: block devices, raw files, VHD fixed/dynamic/differencing, atomic edit journal.
         .target(name: "CHostFile"),
@@ -40,7 +46,7 @@ let package = Package(
         // Layer 5: inspect, generalize, azure-prepare, check, batch.
         .target(
             name: "ImagePrep",
-            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig"],
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression"],
             swiftSettings: swiftSettings),
         // Umbrella: one import for library users.
         .target(

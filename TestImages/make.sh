@@ -246,14 +246,22 @@ default=0
 timeout=5
 splashimage=(hd0,0)/boot/grub/splash.xpm.gz
 hiddenmenu
-title CentOS 6 (2.6.32-754.el6.x86_64)
+title CentOS 6 (2.6.32-754.35.1.el6.x86_64)
 	root (hd0,0)
-	kernel /boot/vmlinuz-2.6.32-754.el6.x86_64 ro root=UUID=$uuid rd_NO_LUKS LANG=en_US.UTF-8 rd_NO_MD SYSFONT=latarcyrheb-sun16 crashkernel=auto rd_NO_LVM KEYBOARDTYPE=pc KEYTABLE=us rd_NO_DM rhgb quiet
-	initrd /boot/initramfs-2.6.32-754.el6.x86_64.img
+	kernel /boot/vmlinuz-2.6.32-754.35.1.el6.x86_64 ro root=UUID=$uuid rd_NO_LUKS LANG=en_US.UTF-8 rd_NO_MD SYSFONT=latarcyrheb-sun16 crashkernel=auto rd_NO_LVM KEYBOARDTYPE=pc KEYTABLE=us rd_NO_DM rhgb quiet
+	initrd /boot/initramfs-2.6.32-754.35.1.el6.x86_64.img
 X
     link /boot/grub/menu.lst ./grub.conf
     link /etc/grub.conf ../boot/grub/grub.conf
-    echo kernel | put /boot/vmlinuz-2.6.32-754.el6.x86_64 755
+    echo kernel | put /boot/vmlinuz-2.6.32-754.35.1.el6.x86_64 755
+    # A real initramfs (dracut layout: cpio newc, gzip) with the Hyper-V drivers, for check's boot.initramfs-hv.
+    local ird; ird=$(mktemp -d)
+    mkdir -p "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/hv" "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/scsi" "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/net/hyperv"
+    echo m > "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/hv/hv_vmbus.ko"
+    echo m > "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/scsi/hv_storvsc.ko"
+    echo m > "$ird/lib/modules/2.6.32-754.35.1.el6.x86_64/kernel/drivers/net/hyperv/hv_netvsc.ko"
+    (cd "$ird" && find . | sort | cpio -o -H newc --quiet | gzip -n) | put /boot/initramfs-2.6.32-754.35.1.el6.x86_64.img 600
+    rm -rf "$ird"
     printf 'NETWORKING=yes\nHOSTNAME=build-vm.example.com\n' | put /etc/sysconfig/network 644
     put /etc/sysconfig/network-scripts/ifcfg-eth0 644 <<'X'
 DEVICE=eth0
@@ -443,6 +451,7 @@ X
     elf /usr/bin/python3.6 '\x3e'
     units ssh walinuxagent cloud-init
     echo 'DNSStubListener=yes' | put /etc/systemd/resolved.conf 644
+    dir /lib/modules/4.15.0-1049-azure
     finish ubuntu1804 $uuid gpt
 }
 
@@ -452,19 +461,21 @@ sles11() {
     printf 'SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 4\n' | put /etc/SuSE-release 644
     elf /sbin/init '\x3e'
     echo 'sles-build.example.com' | put /etc/HOSTNAME 644
+    echo kernel | put /boot/vmlinuz-3.0.101-108.98-default 644
+    dir /lib/modules/3.0.101-108.98-default
     put /boot/grub/menu.lst 600 <<X
 # Modified by YaST2. Last modification on Mon Jan  1 00:00:00 UTC 2024
 default 0
 timeout 8
 gfxmenu (hd0,0)/boot/message
-title SUSE Linux Enterprise Server 11 SP4 - 3.0.101-63
+title SUSE Linux Enterprise Server 11 SP4 - 3.0.101-108.98
     root (hd0,0)
-    kernel /boot/vmlinuz-3.0.101-63-default root=UUID=$uuid resume=/dev/sda2 splash=silent crashkernel=256M-:128M showopts vga=0x314
-    initrd /boot/initrd-3.0.101-63-default
-title Failsafe -- SUSE Linux Enterprise Server 11 SP4 - 3.0.101-63
+    kernel /boot/vmlinuz-3.0.101-108.98-default root=UUID=$uuid resume=/dev/sda2 splash=silent crashkernel=256M-:128M showopts vga=0x314
+    initrd /boot/initrd-3.0.101-108.98-default
+title Failsafe -- SUSE Linux Enterprise Server 11 SP4 - 3.0.101-108.98
     root (hd0,0)
-    kernel /boot/vmlinuz-3.0.101-63-default root=UUID=$uuid showopts ide=nodma apm=off noresume edd=off powersaved=off nohz=off highres=off processor.max_cstate=1 nomodeset x11failsafe vga=0x314
-    initrd /boot/initrd-3.0.101-63-default
+    kernel /boot/vmlinuz-3.0.101-108.98-default root=UUID=$uuid showopts ide=nodma apm=off noresume edd=off powersaved=off nohz=off highres=off processor.max_cstate=1 nomodeset x11failsafe vga=0x314
+    initrd /boot/initrd-3.0.101-108.98-default
 X
     put /etc/sysconfig/network/dhcp 644 <<'X'
 ## Type:        yesno

@@ -159,7 +159,14 @@ public struct ChildProcessJob: Sendable {
         do { try process.run() } catch {
             return BatchItemResult(image: image, ok: false, status: -1, seconds: 0, summary: "cannot start \(executable): \(error)")
         }
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        // SIGTERM first, SIGKILL a second later: a child spawned from a worker thread can inherit a mask that
+        // blocks SIGTERM, and a child blocked in open(2) on a FIFO would then never go.
+        let pid = process.processIdentifier
+        let killer = DispatchWorkItem {
+            guard process.isRunning else { return }
+            process.terminate()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { if process.isRunning { kill(pid, SIGKILL) } }
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
@@ -179,7 +186,7 @@ public struct ChildProcessJob: Sendable {
         let lastError = errors.split(separator: "\n").last.map(String.init) ?? ""
         let summary: String
         if process.terminationReason == .uncaughtSignal {
-            summary = seconds >= timeout ? "timed out after \(Int(timeout)) s" : "killed by signal \(process.terminationStatus)"
+            summary = seconds >= timeout ? "timed out after \(String(format: "%g", timeout)) s" : "killed by signal \(process.terminationStatus)"
         } else if status == 0 {
             summary = "ok"
         } else {

@@ -71,14 +71,9 @@ public enum BootloaderEdit {
             _ = try? defaults.setTimeout(seconds)
             return defaults.text
         case .grub2Config:
-            // GuestConfig has no grub.cfg timeout editor: the generated `set timeout=N` lines are replaced here.
-            var lines = TextLines(text)
-            for (index, line) in lines.lines.enumerated() {
-                let trimmed = line.trimmingSpaces
-                guard trimmed.hasPrefix("set timeout="), trimmed != "set timeout=\(seconds)" else { continue }
-                lines.lines[index] = line.prefix(while: { $0 == " " || $0 == "\t" }) + "set timeout=\(seconds)"
-            }
-            return lines.text
+            var config = Grub2Config(text)
+            _ = try? config.setTimeout(seconds)
+            return config.text
         case .bls, .grubenv:
             return text
         }

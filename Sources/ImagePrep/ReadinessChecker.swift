@@ -114,7 +114,7 @@ public struct ReadinessChecker {
         return ReadinessReport(image: image, results: results)
     }
 
-    /// The guest verdicts (§b 6, 8–11, 15–19, 22–35 as far as files decide them).
+    /// The guest verdicts (§b 6, 8–11, 15–19, 21–35 as far as files decide them).
     public func guestResults() throws(ImagePrepError) -> [CheckResult] {
         var results: [CheckResult] = []
         try results += bootResults()
@@ -123,7 +123,10 @@ public struct ReadinessChecker {
         try results += sshResults()
         try results += stateResults()
         try results += networkResults()
+        try results += networkManagerProfileResults()
         try results += platformResults()
+        try results += kernelResults()
+        try results += initramfsResults()
         return results
     }
 

@@ -20,6 +20,9 @@ struct ImageBatchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Images processed in parallel (default: the number of cores).", valueName: "N"))
     var jobs: Int?
 
+    @Option(help: ArgumentHelp("Seconds one image may take before its child process is killed and the image counts as failed (default: 300). Given, it runs even one image as a batch (in a child process).", valueName: "SECONDS"))
+    var timeout: Double?
+
     @Option(help: ArgumentHelp("The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
     var partition: Int?
 
@@ -29,6 +32,7 @@ struct ImageBatchOptions: ParsableArguments {
     func validate() throws {
         if let partition, partition < 1 { throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds (got \(timeout))") }
         if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
     }
 
@@ -49,15 +53,17 @@ struct ImageBatchOptions: ParsableArguments {
         return all
     }
 
-    /// Whether this is a batch run (several images, a manifest or a shard) rather than one image in-process.
-    func isBatch(_ resolved: [String]) -> Bool { resolved.count != 1 || manifest != nil || shard != nil || shardCount != nil }
+    /// Whether this is a batch run (several images, a manifest, a shard or a timeout) rather than one image in-process.
+    func isBatch(_ resolved: [String]) -> Bool {
+        resolved.count != 1 || manifest != nil || shard != nil || shardCount != nil || timeout != nil
+    }
 
     /// Runs `childArguments + [image]` in a child `vhdedit` for every image, prints one result per image and a
     /// summary, and exits non-zero when any image failed.
     func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
         var arguments = childArguments + ["--json"]
         if let partition { arguments += ["--partition", String(partition)] }
-        let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments)
+        let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)
         let runner = BatchRunner(jobs: jobs, progress: BatchProgress.onTerminal())
         let json = self.json
         let summary = runner.run(resolved, job: { job.run($0) }) { result in

@@ -118,4 +118,31 @@ import _TestSupport
         #expect(summary.failed == 2 && summary.failures == ["image-5", "image-9"])
         #expect(BatchProgress.line(done: 5, total: 10, failures: 1, elapsed: 2.5) == "[5/10] 2.0 img/s, ETA 2 s, 1 failed")
     }
+
+    /// `--timeout` kills the child working on an image that hangs (a FIFO as image path: its open blocks until a
+    /// writer comes, which never does) and counts it as failed, while the other image of the batch passes.
+    @Test func perImageTimeoutKillsAHungChild() throws {
+        let work = try TemporaryDirectory()
+        let good = try TestImageFarm.copy("ubuntu1804-dynamic.vhd", to: work)
+        let fifo = work.file("hangs.vhd")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let start = Date()
+        let result = try VHDEditBinary.run(["generalize", "--dry-run", "--json", "--jobs", "2", "--timeout", "1.5", fifo, good])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(result.status == 1)
+        let (items, summary) = try Self.lines(result.output)
+        let byImage = Dictionary(uniqueKeysWithValues: items.map { ($0["image"] as? String ?? "", $0) })
+        #expect(byImage[good]?["ok"] as? Bool == true)
+        #expect(byImage[fifo]?["ok"] as? Bool == false)
+        #expect(byImage[fifo]?["summary"] as? String == "timed out after 1.5 s")
+        #expect(summary["failures"] as? [String] == [fifo])
+        #expect(seconds < 60, "the hung child was not killed in time (\(seconds) s)")
+
+        // One image with --timeout runs as a batch of one (in a child), so the timeout applies to it too.
+        let single = try VHDEditBinary.run(["check", "--json", "--timeout", "1", fifo])
+        #expect(single.status == 1)
+        #expect(try Self.lines(single.output).items.first?["summary"] as? String == "timed out after 1 s")
+        let invalid = try VHDEditBinary.run(["check", "--timeout", "0", good])
+        #expect(invalid.status != 0 && invalid.stderr.contains("--timeout"))
+    }
 }

@@ -202,6 +202,12 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         #expect(report.results.first { $0.id == "vhd.fixed" }?.verdict == .pass)
         #expect(report.results.first { $0.id == "vhd.size-mib" }?.verdict == .pass)
         #expect(report.results.first { $0.id == "vhd.file-length" }?.verdict == .pass)
+        // Read through ext4 from the image: the gzip initramfs make.sh wrote, and the SACK-patched kernel.
+        let initramfs = try #require(report.results.first { $0.id == "boot.initramfs-hv" })
+        #expect(initramfs.verdict == .pass && initramfs.path == "/boot/initramfs-2.6.32-754.35.1.el6.x86_64.img")
+        #expect(initramfs.evidence.contains("gzip"))
+        let sack = try #require(report.results.first { $0.id == "kernel.sack" })
+        #expect(sack.verdict == .pass && sack.path == "/boot/vmlinuz-2.6.32-754.35.1.el6.x86_64")
         // The dynamic original fails the VHD-level checks; the CLI exits 1.
         let dynamic = try TestImageFarm.copy("centos6-dynamic.vhd", to: work)
         let cli = try VHDEditBinary.run(["check", dynamic])

@@ -1,0 +1,6 @@
+#ifndef CZLIB_SHIM_H
+#define CZLIB_SHIM_H
+#include <zlib.h>
+/* inflateInit2 is a macro Swift cannot import. */
+static inline int czlib_inflate_init2(z_stream *s, int window_bits) { return inflateInit2(s, window_bits); }
+#endif

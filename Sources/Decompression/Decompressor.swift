@@ -1,0 +1,168 @@
+import CLzma
+import CZlib
+import CZstd
+
+/// A compressed stream format an initramfs (or any blob) may use, told by its magic bytes.
+public enum CompressionFormat: String, Sendable, CaseIterable {
+    case gzip, xz, zstd, lz4, bzip2, lzma
+
+    /// The format whose magic starts `bytes` at `offset`, or `nil`.
+    public static func detect(_ bytes: [UInt8], at offset: Int = 0) -> CompressionFormat? {
+        func starts(_ magic: [UInt8]) -> Bool {
+            offset + magic.count <= bytes.count && Array(bytes[offset..<offset + magic.count]) == magic
+        }
+        if starts([0x1F, 0x8B]) { return .gzip }
+        if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
+        if starts([0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        if starts([0x02, 0x21, 0x4C, 0x18]) || starts([0x04, 0x22, 0x4D, 0x18]) { return .lz4 }
+        if starts([0x42, 0x5A, 0x68]) { return .bzip2 }
+        if starts([0x5D, 0x00, 0x00]) { return .lzma }
+        return nil
+    }
+
+    /// Whether ``Decompressor`` decodes this format (through the system library).
+    public var isSupported: Bool { self == .gzip || self == .xz || self == .zstd }
+}
+
+/// Why a stream could not be decoded.
+public struct DecompressionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable { case unsupported, corrupt, tooLarge, truncated }
+    public var code: Code
+    public var format: CompressionFormat
+    /// The offset of the stream in the input.
+    public var offset: Int
+    public var message: String
+
+    public init(_ code: Code, _ format: CompressionFormat, offset: Int, _ message: String) {
+        self.code = code
+        self.format = format
+        self.offset = offset
+        self.message = message
+    }
+
+    public var description: String { "\(format.rawValue) stream at offset \(offset): \(message)" }
+}
+
+/// Decodes one gzip, xz or zstd stream with zlib, liblzma or libzstd, never producing more than a cap.
+public enum Decompressor {
+    /// The decoded bytes of the stream starting at `offset` of `input`, and how many input bytes it used (so
+    /// that a caller can go on with what follows: concatenated archives, padding).
+    ///
+    /// - Throws: ``DecompressionError`` when the format is not supported, the data is corrupt or truncated,
+    ///   or the output would pass `limit` bytes.
+    public static func decompress(
+        _ input: [UInt8], at offset: Int = 0, format: CompressionFormat, limit: Int
+    ) throws(DecompressionError) -> (output: [UInt8], consumed: Int) {
+        switch format {
+        case .gzip: return try gunzip(input, offset, limit)
+        case .xz: return try unxz(input, offset, limit)
+        case .zstd: return try unzstd(input, offset, limit)
+        default: throw DecompressionError(.unsupported, format, offset: offset, "\(format.rawValue) is not supported (gzip, xz, zstd are)")
+        }
+    }
+
+    static let chunk = 1 << 16
+
+    static func gunzip(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
+        var stream = z_stream()
+        guard czlib_inflate_init2(&stream, 15 + 16) == Z_OK else {
+            throw DecompressionError(.corrupt, .gzip, offset: offset, "inflateInit2 failed")
+        }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        let status: Int32 = input.withUnsafeBufferPointer { source in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress! + offset)
+            stream.avail_in = UInt32(source.count - offset)
+            var result: Int32 = Z_OK
+            while result == Z_OK {
+                result = buffer.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    return inflate(&stream, Z_NO_FLUSH)
+                }
+                output += buffer[0..<(chunk - Int(stream.avail_out))]
+                if output.count > limit { return -100 }
+                if result == Z_BUF_ERROR && stream.avail_in == 0 { return Z_BUF_ERROR }
+                if result == Z_BUF_ERROR { result = Z_OK }
+            }
+            return result
+        }
+        switch status {
+        case Z_STREAM_END: return (output, input.count - offset - Int(stream.avail_in))
+        case -100: throw DecompressionError(.tooLarge, .gzip, offset: offset, "decoded data passes \(limit) bytes")
+        case Z_BUF_ERROR: throw DecompressionError(.truncated, .gzip, offset: offset, "the stream ends early")
+        default: throw DecompressionError(.corrupt, .gzip, offset: offset, "inflate error \(status)")
+        }
+    }
+
+    static func unxz(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
+        var stream = clzma_stream_init()
+        guard lzma_stream_decoder(&stream, UInt64.max, 0) == LZMA_OK else {
+            throw DecompressionError(.corrupt, .xz, offset: offset, "lzma_stream_decoder failed")
+        }
+        defer { lzma_end(&stream) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        let status: lzma_ret = input.withUnsafeBufferPointer { source in
+            stream.next_in = source.baseAddress! + offset
+            stream.avail_in = source.count - offset
+            var result = LZMA_OK
+            while result == LZMA_OK {
+                result = buffer.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = out.count
+                    return lzma_code(&stream, stream.avail_in == 0 ? LZMA_FINISH : LZMA_RUN)
+                }
+                output += buffer[0..<(chunk - stream.avail_out)]
+                if output.count > limit { return LZMA_MEMLIMIT_ERROR }
+            }
+            return result
+        }
+        switch status {
+        case LZMA_STREAM_END: return (output, input.count - offset - stream.avail_in)
+        case LZMA_MEMLIMIT_ERROR: throw DecompressionError(.tooLarge, .xz, offset: offset, "decoded data passes \(limit) bytes")
+        case LZMA_BUF_ERROR: throw DecompressionError(.truncated, .xz, offset: offset, "the stream ends early")
+        default: throw DecompressionError(.corrupt, .xz, offset: offset, "lzma_code error \(status.rawValue)")
+        }
+    }
+
+    static func unzstd(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
+        guard let context = ZSTD_createDStream() else {
+            throw DecompressionError(.corrupt, .zstd, offset: offset, "ZSTD_createDStream failed")
+        }
+        defer { ZSTD_freeDStream(context) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var consumed = 0
+        var failure: DecompressionError?
+        input.withUnsafeBufferPointer { source in
+            var inBuffer = ZSTD_inBuffer(src: source.baseAddress! + offset, size: source.count - offset, pos: 0)
+            while true {
+                var hint = 0
+                var filled = false
+                buffer.withUnsafeMutableBufferPointer { out in
+                    var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                    hint = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                    output += out[0..<outBuffer.pos]
+                    filled = outBuffer.pos == outBuffer.size
+                }
+                if ZSTD_isError(hint) != 0 {
+                    failure = DecompressionError(.corrupt, .zstd, offset: offset, String(cString: ZSTD_getErrorName(hint)))
+                    return
+                }
+                if output.count > limit {
+                    failure = DecompressionError(.tooLarge, .zstd, offset: offset, "decoded data passes \(limit) bytes")
+                    return
+                }
+                if hint == 0 { consumed = inBuffer.pos; return }  // the frame is complete
+                if inBuffer.pos == inBuffer.size && !filled {
+                    failure = DecompressionError(.truncated, .zstd, offset: offset, "the stream ends early")
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        return (output, consumed)
+    }
+}

@@ -1,0 +1,208 @@
+/// One installed kernel, read offline: its release string (`3.10.0-957.21.3.el7.x86_64`) and where it was seen.
+public struct InstalledKernel: Sendable, Equatable {
+    /// The release as `uname -r` prints it.
+    public var release: String
+    /// The guest path the release was read from (`/boot/vmlinuz-…` or `/lib/modules/…`).
+    public var path: String
+    /// The package version when the release alone does not carry the patch level (Debian's
+    /// `linux-image-4.9.0-9-amd64` is version `4.9.168-1+deb9u3` in `/var/lib/dpkg/status`).
+    public var packageVersion: String?
+
+    public init(release: String, path: String, packageVersion: String? = nil) {
+        self.release = release
+        self.path = path
+        self.packageVersion = packageVersion
+    }
+
+    /// The kernels in `/boot/vmlinuz-*` and `/lib/modules/*` (one per release), with Debian package versions.
+    public static func read(_ files: any GuestFiles) throws(ImagePrepError) -> [InstalledKernel] {
+        var kernels: [InstalledKernel] = []
+        var seen = Set<String>()
+        func add(_ release: String, _ path: String) {
+            guard !release.isEmpty, release.first?.isNumber == true, seen.insert(release).inserted else { return }
+            kernels.append(InstalledKernel(release: release, path: path))
+        }
+        if try files.lstat("/boot")?.type == .directory {
+            for name in try files.listDirectory("/boot").sorted() where name.hasPrefix("vmlinuz-") {
+                add(String(name.dropFirst("vmlinuz-".count)), "/boot/" + name)
+            }
+        }
+        for folder in ["/lib/modules", "/usr/lib/modules"] {
+            guard try files.resolve(folder).flatMap({ path throws(ImagePrepError) in try files.lstat(path) })?.type == .directory,
+                let resolved = try files.resolve(folder)
+            else { continue }
+            for name in try files.listDirectory(resolved).sorted() { add(name, folder + "/" + name) }
+        }
+        if let status = try files.readText("/var/lib/dpkg/status", limit: 64 << 20) {
+            let versions = DpkgStatus.versions(status, prefix: "linux-image-")
+            for index in kernels.indices {
+                kernels[index].packageVersion = versions["linux-image-" + kernels[index].release]
+            }
+        }
+        return kernels
+    }
+}
+
+/// The installed package versions in a dpkg status file (stanzas of `Package:`/`Status:`/`Version:`).
+enum DpkgStatus {
+    static func versions(_ text: String, prefix: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for stanza in text.split(separator: "\n\n", omittingEmptySubsequences: true) {
+            var package: String?, version: String?, installed = false
+            for line in stanza.split(separator: "\n") {
+                if line.hasPrefix("Package: ") { package = String(line.dropFirst(9)).trimmingSpaces }
+                if line.hasPrefix("Version: ") { version = String(line.dropFirst(9)).trimmingSpaces }
+                if line.hasPrefix("Status: ") { installed = line.hasSuffix(" installed") }
+            }
+            if let package, let version, installed, package.hasPrefix(prefix) { result[package] = version }
+        }
+        return result
+    }
+}
+
+/// The kernel check for the TCP SACK vulnerabilities (CVE-2019-11477/11478/11479; generalize.md §b.21, the
+/// certification FAQ's "SACK vulnerability patch verification").
+///
+/// The minimum patched kernels are the certification FAQ's table per distribution (generalize.md cites it but
+/// does not reproduce it), plus the upstream stable releases carrying the fix for other distributions.
+/// A kernel is compared with the entry of its own upstream version (and `-azure` flavour for Ubuntu); a kernel
+/// of a newer upstream version than every entry passes, an older one fails, and one the table cannot place is a
+/// warning (never a guessed pass).
+public enum KernelVersionCheck {
+    /// A minimum patched kernel: upstream `base` (`3.10.0`), and the distribution release numbers
+    /// (`957.21.3`) from which on the kernel is patched.
+    struct Minimum: Sendable {
+        var base: [Int]
+        var release: [Int]
+        var azureFlavour = false
+        var text: String
+        init(_ text: String, azure: Bool = false) {
+            self.text = text
+            let parsed = KernelRelease(text)
+            base = parsed.base
+            release = parsed.release
+            azureFlavour = azure
+        }
+    }
+
+    static let rhel = [
+        "2.6.32-754.15.3", "3.10.0-327.79.2", "3.10.0-514.66.2", "3.10.0-693.50.3", "3.10.0-862.34.2",
+        "3.10.0-957.21.3", "3.10.0-1062.1.1", "4.18.0-80.4.2",
+    ].map { Minimum($0) }
+    static let ubuntu = [
+        Minimum("3.13.0-171"), Minimum("4.4.0-151"), Minimum("4.15.0-52"), Minimum("4.18.0-22"), Minimum("5.0.0-17"),
+        Minimum("4.15.0-1049", azure: true), Minimum("4.18.0-1023", azure: true), Minimum("5.0.0-1010", azure: true),
+    ]
+    static let suse = ["3.0.101-108.95.2", "4.4.180-94.97.1", "4.12.14-95.19.1", "4.12.14-5.30.1", "4.12.14-197.4.1"].map { Minimum($0) }
+    /// Debian compares the package version (`4.9.168-1+deb9u3`), not the ABI name in the file names.
+    static let debian = ["3.16.68-2", "4.9.168-1+deb9u3", "4.19.37-5+deb10u1"].map { Minimum($0) }
+    /// Upstream stable releases with the fix (5.2 and later have it).
+    static let upstream = ["4.4.182", "4.9.182", "4.14.127", "4.19.52", "5.1.11"].map { Minimum($0) }
+
+    /// The verdict for the image's kernels: the newest installed kernel decides (it is the default boot entry
+    /// on every supported distribution); the evidence names every kernel seen.
+    public static func result(kernels: [InstalledKernel], distribution: Distribution) -> CheckResult {
+        let requirement = "kernel patched for TCP SACK (CVE-2019-11477/8/9) at the distribution's minimum"
+        guard !kernels.isEmpty else {
+            return CheckResult("kernel.sack", .warn, requirement, "no kernel found (/boot/vmlinuz-*, /lib/modules/*)", path: "/boot")
+        }
+        let newest = kernels.max { KernelRelease(comparable($0)).less(than: KernelRelease(comparable($1))) }!
+        let (verdict, why) = judge(newest, id: distribution.id, family: distribution.family)
+        let others = kernels.filter { $0 != newest }.map(\.release)
+        let evidence = "\(newest.release)\(newest.packageVersion.map { " (package \($0))" } ?? ""): \(why)"
+            + (others.isEmpty ? "" : "; also installed: \(others.joined(separator: ", "))")
+        return CheckResult("kernel.sack", verdict, requirement, evidence, path: newest.path)
+    }
+
+    static func comparable(_ kernel: InstalledKernel) -> String { kernel.packageVersion ?? kernel.release }
+
+    /// pass/warn/fail for one kernel, with the reason.
+    static func judge(_ kernel: InstalledKernel, id: String, family: Distribution.Family) -> (CheckResult.Verdict, String) {
+        let table: [Minimum]
+        var release = KernelRelease(kernel.release)
+        switch (family, id) {
+        case (.rhel, _): table = rhel
+        case (.suse, _): table = suse
+        case (.debian, "ubuntu"): table = ubuntu
+        case (.debian, _):
+            guard let version = kernel.packageVersion else {
+                return (.warn, "the ABI name does not carry the Debian patch level and no linux-image package version was found")
+            }
+            table = debian
+            release = KernelRelease(version)
+        default: table = upstream
+        }
+        let azure = kernel.release.hasSuffix("-azure")
+        let candidates = table.filter { $0.azureFlavour == azure || table.allSatisfy { !$0.azureFlavour } }
+        guard !release.base.isEmpty else { return (.warn, "the release cannot be read as a version") }
+        if table.count == upstream.count && table.first?.text == upstream.first?.text {
+            return judgeUpstream(release.base)
+        }
+        let sameBase = candidates.filter { $0.base == release.base }
+        if !sameBase.isEmpty {
+            // The entry of the same release stream (first number), else the nearest lower stream.
+            let stream = sameBase.filter { $0.release.first == release.release.first }
+            let lower = sameBase.filter { ($0.release.first ?? 0) < (release.release.first ?? 0) }
+            if let minimum = stream.first ?? lower.max(by: { $0.release.lexicographicallyPrecedes($1.release) }) {
+                let ok = !release.release.lexicographicallyPrecedes(minimum.release)
+                return ok ? (.pass, "at or above the minimum \(minimum.text)") : (.fail, "below the minimum \(minimum.text)")
+            }
+            let minimum = sameBase.min { $0.release.lexicographicallyPrecedes($1.release) }!
+            return (.fail, "below the minimum \(minimum.text)")
+        }
+        let bases = candidates.map(\.base)
+        if let highest = bases.max(by: { $0.lexicographicallyPrecedes($1) }), highest.lexicographicallyPrecedes(release.base) {
+            return (.pass, "newer than every listed minimum (the fix is upstream)")
+        }
+        if let lowest = candidates.min(by: { $0.base.lexicographicallyPrecedes($1.base) }), release.base.lexicographicallyPrecedes(lowest.base) {
+            return (.fail, "older than the oldest patched kernel \(lowest.text)")
+        }
+        return (.warn, "no minimum listed for kernel \(release.base.map(String.init).joined(separator: "."))")
+    }
+}
+
+extension KernelVersionCheck {
+    /// An upstream kernel against the stable release of its series that carries the fix.
+    static func judgeUpstream(_ base: [Int]) -> (CheckResult.Verdict, String) {
+        let series = Array(base.prefix(2))
+        if !series.lexicographicallyPrecedes([5, 2]) { return (.pass, "upstream 5.2 or later carries the fix") }
+        if let minimum = upstream.first(where: { Array($0.base.prefix(2)) == series }) {
+            return base.lexicographicallyPrecedes(minimum.base)
+                ? (.fail, "below the patched stable release \(minimum.text)") : (.pass, "at or above the patched stable release \(minimum.text)")
+        }
+        if series.lexicographicallyPrecedes([4, 4]) { return (.fail, "older than every patched stable series (4.4.182 is the oldest)") }
+        return (.warn, "series \(series.map(String.init).joined(separator: ".")) has no patched stable release listed")
+    }
+}
+
+/// A kernel release or package version split for comparison: the upstream `base` (`[3, 10, 0]`) and the
+/// distribution's release numbers up to the first token with a letter (`957.21.3.el7.x86_64` → `[957, 21, 3]`;
+/// for Debian package versions such as `1+deb9u3`, every number: `[1, 9, 3]`).
+struct KernelRelease: Equatable {
+    var base: [Int]
+    var release: [Int]
+
+    init(_ text: String) {
+        let dash = text.firstIndex(of: "-") ?? text.endIndex
+        base = text[..<dash].split(separator: ".").map { Int($0.prefix(while: \.isNumber)) ?? 0 }
+        let rest = dash < text.endIndex ? text[text.index(after: dash)...] : ""
+        var numbers: [Int] = []
+        if rest.contains("+deb") || rest.contains("~deb") {
+            var current = ""
+            for character in rest {
+                if character.isNumber { current.append(character) } else if !current.isEmpty { numbers.append(Int(current) ?? 0); current = "" }
+            }
+            if !current.isEmpty { numbers.append(Int(current) ?? 0) }
+        } else {
+            for token in rest.split(whereSeparator: { $0 == "." || $0 == "-" || $0 == "_" }) {
+                guard let number = Int(token) else { break }
+                numbers.append(number)
+            }
+        }
+        release = numbers
+    }
+
+    func less(than other: KernelRelease) -> Bool {
+        base == other.base ? release.lexicographicallyPrecedes(other.release) : base.lexicographicallyPrecedes(other.base)
+    }
+}
