@@ -63,6 +63,14 @@ enum CleanupOperations {
                 }
             }
         },
+        PrepOperation("nm-mac", default: false,
+            "remove mac-address= from NetworkManager keyfile profiles (/etc/NetworkManager/system-connections)") { c throws(ImagePrepError) in
+            for path in Set(try NetworkManagerMACBinding.find(c.files).map(\.path)).sorted() {
+                try c.edit(path, "binds the profile to the build VM's MAC address") {
+                    NetworkManagerMACBinding.removingBindings(from: $0, path: path)
+                }
+            }
+        },
         PrepOperation("user-history", default: false,
             "delete shell history of every user (/home/*/.bash_history, .zsh_history, /root/.zsh_history)") { c throws(ImagePrepError) in
             var paths = ["/root/.zsh_history"]

@@ -42,6 +42,14 @@ public struct NetworkManagerMACBinding: Sendable, Equatable {
         return found
     }
 
+    /// `text` without its `mac-address=` lines in the MAC-carrying sections; every other byte kept.
+    public static func removingBindings(from text: String, path: String) -> String {
+        let drop = Set(bindings(in: text, path: path).map(\.line))
+        guard !drop.isEmpty else { return text }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return lines.enumerated().filter { !drop.contains($0.offset + 1) }.map(\.element).joined(separator: "\n")
+    }
+
     /// The bindings in one keyfile's text (`[ethernet]`, `[wifi]`, `[802-3-ethernet]`, `[802-11-wireless]` sections).
     static func bindings(in text: String, path: String) -> [NetworkManagerMACBinding] {
         let macSections: Set<String> = ["ethernet", "wifi", "802-3-ethernet", "802-11-wireless", "infiniband"]

@@ -85,6 +85,21 @@ import Testing
         #expect(files.text("/etc/sysconfig/network-scripts/ifcfg-eth0") == "DEVICE=eth0\n")
     }
 
+    @Test func nmMacRemovesOnlyTheMACBindingOfEachKeyfile() throws {
+        let keyfile = "/etc/NetworkManager/system-connections/eth0.nmconnection"
+        let original = "[connection]\nid=eth0\nmac-address=ignored:in:connection\n\n[ethernet]\n  mac-address = 00:15:5D:01:02:03\ncloned-mac-address=stable\n\n[ipv4]\nmethod=auto\n"
+        let files = Self.centosLike()
+        files.addFile(keyfile, original)
+        files.addFile("/etc/NetworkManager/system-connections/wifi.nmconnection", "[wifi]\nssid=x\n")
+        let plan = try Self.plan(files, Generalizer.Options(selection: OperationSelection(only: ["nm-mac"])))
+        #expect(plan.changes.map(\.path) == [keyfile])
+        try PlanApplier.apply(plan.changes, to: files)
+        #expect(files.text(keyfile) == "[connection]\nid=eth0\nmac-address=ignored:in:connection\n\n[ethernet]\ncloned-mac-address=stable\n\n[ipv4]\nmethod=auto\n")
+        let again = try Self.plan(files, Generalizer.Options(selection: OperationSelection(only: ["nm-mac"])))
+        #expect(again.changes.isEmpty)
+        #expect(try CheckerUnitTests.results(files).first { $0.id == "net.nm-mac" }?.verdict == .pass)
+    }
+
     @Test func selectionRejectsUnknownNamesAndExpandsKeywords() throws {
         #expect(throws: ImagePrepError.self) { try OperationSelection(only: ["nope"]).select(from: Generalizer.catalog) }
         #expect(throws: ImagePrepError.self) { try OperationSelection(skip: ["nope"]).select(from: Generalizer.catalog) }
