@@ -216,10 +216,12 @@ enum FstabEdit {
 
     /// Comments out every swap entry.
     static func disableSwap(_ old: String) -> String {
-        var text = TextLines(old)
-        for (index, line) in text.lines.enumerated() {
+        var text = ConfigText(old)
+        for (index, line) in text.contents.enumerated() {
             let fields = line.words
-            if fields.count >= 3, !fields[0].hasPrefix("#"), fields[2] == "swap" { text.lines[index] = marker + line }
+            if fields.count >= 3, !fields[0].hasPrefix("#"), fields[2] == "swap" {
+                text.replaceContent(at: index, with: marker + line)
+            }
         }
         return text.text
     }

@@ -45,11 +45,11 @@ public enum BootloaderEdit {
             return [(line, (defaults.commandLine + defaults.defaultCommandLine).map(\.text))]
         case .bls:
             let entry = BootLoaderSpecEntry(text)
-            let line = TextLines(text).lines.firstIndex { $0.trimmingSpaces.hasPrefix("options") }.map { $0 + 1 } ?? 0
+            let line = ConfigText(text).contents.firstIndex { $0.trimmingSpaces.hasPrefix("options") }.map { $0 + 1 } ?? 0
             return [(line, entry.options.map(\.text))]
         case .grubenv:
             guard let block = try? GrubEnvironmentBlock(text), let value = block.value(of: "kernelopts") else { return [] }
-            let line = TextLines(text).lines.firstIndex { $0.hasPrefix("kernelopts=") }.map { $0 + 1 } ?? 0
+            let line = ConfigText(text).contents.firstIndex { $0.hasPrefix("kernelopts=") }.map { $0 + 1 } ?? 0
             return [(line, KernelCommandLine(value).arguments.map(\.text))]
         }
     }

@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// Finds out what a guest is, from its files only: distribution, architecture, bootloader, network style,
 /// agents, fstab, swap and LVM.
 ///
@@ -50,7 +52,7 @@ public struct OSInspector {
             ("/etc/redhat-release", "rhel"),
         ] {
             if let text = try files.readText(path, limit: 64 << 10) {
-                let line = TextLines(text).lines.first ?? ""
+                let line = ConfigText(text).contents.first ?? ""
                 var foundID = id
                 if id == "rhel", line.lowercased().hasPrefix("centos") { foundID = "centos" }
                 return Distribution(
@@ -59,7 +61,7 @@ public struct OSInspector {
             }
         }
         if let text = try files.readText("/etc/SuSE-release", limit: 64 << 10) {
-            let lines = TextLines(text).lines
+            let lines = ConfigText(text).contents
             let first = lines.first ?? ""
             var version: String?
             var patch: String?
@@ -191,7 +193,7 @@ public struct OSInspector {
         let ifcfg = redHat + suse
         if ifcfg.contains(where: { !$0.hasSuffix("ifcfg-lo") }) { styles.append("ifcfg") }
         if let text = try files.readText("/etc/network/interfaces", limit: 1 << 20),
-            TextLines(text).lines.contains(where: { $0.trimmingSpaces.hasPrefix("iface") && !$0.words.contains("lo") })
+            ConfigText(text).contents.contains(where: { $0.trimmingSpaces.hasPrefix("iface") && !$0.words.contains("lo") })
         {
             styles.append("ifupdown")
         }
@@ -260,7 +262,7 @@ public struct OSInspector {
     /// The string literal assigned to `name` in Python source (`NAME = '1.2'` or `"1.2"`).
     static func assignedString(_ name: String, in text: String?) -> String? {
         guard let text else { return nil }
-        for line in TextLines(text).lines {
+        for line in ConfigText(text).contents {
             let trimmed = line.trimmingSpaces
             guard trimmed.hasPrefix(name) else { continue }
             let rest = trimmed.dropFirst(name.count).drop(while: { $0 == " " })
@@ -279,7 +281,7 @@ public struct OSInspector {
     public func readFstab() throws(ImagePrepError) -> [FstabEntry] {
         guard let text = try files.readText("/etc/fstab", limit: 1 << 20) else { return [] }
         var entries: [FstabEntry] = []
-        for (index, line) in TextLines(text).lines.enumerated() {
+        for (index, line) in ConfigText(text).contents.enumerated() {
             let fields = line.words
             guard fields.count >= 3, !fields[0].hasPrefix("#") else { continue }
             var entry = FstabEntry(

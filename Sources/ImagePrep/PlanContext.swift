@@ -99,14 +99,14 @@ public final class PlanContext {
     /// `text` with the second field of every `name:field:...` line replaced by `<hash>` when it holds a hash
     /// (anything but empty, `*`, `!`-style locks and `x`).
     static func maskingHashes(_ text: String) -> String {
-        var lines = TextLines(text)
-        for (index, line) in lines.lines.enumerated() {
+        var lines = ConfigText(text)
+        for (index, line) in lines.contents.enumerated() {
             var fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard fields.count > 2, let hash = fields.dropFirst().first, !hash.isEmpty, !hash.hasPrefix("*"),
                 !hash.hasPrefix("!"), hash != "x"
             else { continue }
             fields[1] = "<hash>"
-            lines.lines[index] = fields.joined(separator: ":")
+            lines.replaceContent(at: index, with: fields.joined(separator: ":"))
         }
         return lines.text
     }

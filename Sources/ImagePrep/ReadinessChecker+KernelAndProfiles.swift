@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// The kernel and NetworkManager verdicts (generalize.md §b.21 and the NM part of §b.31).
 extension ReadinessChecker {
     /// §b.21: the newest installed kernel against the SACK-patched minimum of the distribution.
@@ -55,8 +57,8 @@ public struct NetworkManagerMACBinding: Sendable, Equatable {
         let macSections: Set<String> = ["ethernet", "wifi", "802-3-ethernet", "802-11-wireless", "infiniband"]
         var section = ""
         var found: [NetworkManagerMACBinding] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = String(raw).trimmingSpaces
+        for (index, raw) in ConfigText(text).contents.enumerated() {
+            let line = raw.trimmingSpaces
             if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()); continue }
             guard macSections.contains(section), let equals = line.firstIndex(of: "=") else { continue }
             let key = String(line[..<equals]).trimmingSpaces

@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// One requirement's verdict, with the evidence (a guest path and line, or the VHD field) behind it.
 public struct CheckResult: Codable, Sendable, Equatable {
     public enum Verdict: String, Codable, Sendable, Comparable {
@@ -156,7 +158,7 @@ public struct ReadinessChecker {
         let newCloudInit = cloudInit?.version.map { !Version.less($0, than: [21, 2]) } ?? false
         for path in try files.glob("/etc/modprobe.d/*.conf") {
             guard let text = try files.readText(path, limit: 1 << 20) else { continue }
-            for (index, line) in TextLines(text).lines.enumerated() {
+            for (index, line) in ConfigText(text).contents.enumerated() {
                 let words = line.words
                 guard words.count >= 2, ["blacklist", "install"].contains(words[0]), ["udf", "vfat"].contains(words[1]) else { continue }
                 if words[0] == "install", words.count >= 3, !["/bin/true", "/bin/false", "/usr/bin/true", "/usr/bin/false"].contains(words[2]) { continue }
@@ -178,7 +180,7 @@ public struct ReadinessChecker {
             var last: (path: String, line: Int, text: String)?
             for path in ["/etc/cloud/cloud.cfg"] + (try files.glob("/etc/cloud/cloud.cfg.d/*.cfg")) {
                 guard let text = try files.readText(path, limit: 1 << 20) else { continue }
-                for (index, line) in TextLines(text).lines.enumerated() where line.trimmingSpaces.hasPrefix("datasource_list") {
+                for (index, line) in ConfigText(text).contents.enumerated() where line.trimmingSpaces.hasPrefix("datasource_list") {
                     last = (path, index + 1, line.trimmingSpaces)
                 }
             }
@@ -315,7 +317,7 @@ public struct ReadinessChecker {
         // Shell history of root and every user with a home.
         var histories = ["/root/.bash_history"]
         if let passwd = try files.readText("/etc/passwd") {
-            for line in TextLines(passwd).lines {
+            for line in ConfigText(passwd).contents {
                 let fields = line.split(separator: ":", omittingEmptySubsequences: false)
                 if fields.count > 5, fields[5].hasPrefix("/home/") { histories.append(String(fields[5]) + "/.bash_history") }
             }
@@ -329,7 +331,7 @@ public struct ReadinessChecker {
         // Root password.
         if let shadow = try files.readText("/etc/shadow") {
             let has = Accounts.rootHasPassword(shadow)
-            let line = TextLines(shadow).lines.firstIndex { $0.hasPrefix("root:") }.map { $0 + 1 }
+            let line = ConfigText(shadow).contents.firstIndex { $0.hasPrefix("root:") }.map { $0 + 1 }
             results.append(CheckResult("root.password", has ? .fail : .pass, "no password hash for root",
                 has ? "root has a password hash" : "root's password is locked or empty-locked", path: "/etc/shadow", line: line))
         }
@@ -345,8 +347,8 @@ public struct ReadinessChecker {
         results.append(CheckResult("agent.state", leftovers.isEmpty ? .pass : .fail, "no provisioning state in \(settings.libDir)",
             leftovers.isEmpty ? "clean" : leftovers.sorted().joined(separator: ", "), path: settings.libDir))
         for path in [settings.sudoersDir + "/waagent"] {
-            if let text = try files.readText(path), TextLines(text).lines.contains(where: { !$0.trimmingSpaces.isEmpty && !$0.hasPrefix("#") }) {
-                results.append(CheckResult("user.provisioned", .fail, "the provisioned user is removed with its sudoers line", "sudo rule left: \(TextLines(text).lines.first ?? "")", path: path, line: 1))
+            if let text = try files.readText(path), ConfigText(text).contents.contains(where: { !$0.trimmingSpaces.isEmpty && !$0.hasPrefix("#") }) {
+                results.append(CheckResult("user.provisioned", .fail, "the provisioned user is removed with its sudoers line", "sudo rule left: \(ConfigText(text).contents.first ?? "")", path: path, line: 1))
             }
         }
         if try files.exists(settings.sudoersDir + "/90-cloud-init-users") {
@@ -444,7 +446,7 @@ public struct ReadinessChecker {
             results.append(CheckResult("resolv.conf", owned || !dangling ? .pass : .warn, "resolv.conf not a dangling symlink (unless a resolver owns it)",
                 "symlink → \(target)\(dangling ? " (target on a runtime filesystem)" : "")", path: resolv))
         } else if let text = try files.readText(resolv, limit: 1 << 20) {
-            let servers = TextLines(text).lines.filter { $0.words.first == "nameserver" }
+            let servers = ConfigText(text).contents.filter { $0.words.first == "nameserver" }
             results.append(CheckResult("resolv.conf", servers.isEmpty ? .pass : .warn, "no stale static nameservers", servers.isEmpty ? "no nameserver lines" : servers.joined(separator: "; "), path: resolv))
         }
         return results

@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// A stable share of a manifest for one worker of many: `--shard I/N`, or Kubernetes' `JOB_COMPLETION_INDEX`
 /// with a shard count.
 ///
@@ -47,7 +49,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 public enum Manifest {
     /// The image paths listed in `text`, with relative paths joined to `folder`.
     public static func parse(_ text: String, folder: String) -> [String] {
-        TextLines(text).lines.map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { line in
+        ConfigText(text).contents.map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { line in
             line.hasPrefix("/") || folder.isEmpty ? line : PathText.join(folder, line)
         }
     }

@@ -64,7 +64,7 @@ enum UserRemoval {
             guard let text = try c.files.readText(path) else { continue }
             var sudoers = SudoersFile(text, path: path)
             guard sudoers.removeRules(forUser: user) else { continue }
-            let remaining = TextLines(sudoers.text).lines.map(\.trimmingSpaces)
+            let remaining = ConfigText(sudoers.text).contents.map(\.trimmingSpaces)
             if remaining.allSatisfy({ $0.isEmpty || ($0.hasPrefix("#") && !$0.hasPrefix("#include")) }) {
                 try c.delete(path, "sudo rules of \(reason)")
             } else {

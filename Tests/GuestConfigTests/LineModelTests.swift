@@ -20,6 +20,14 @@ struct LineModelTests {
         #expect(text.lines.map(\.content) == ["a", "b", "c"])
     }
 
+    @Test func contentsAreTheLinesWithoutTerminators() {
+        #expect(ConfigText("a\r\n\nb\rc\nd").contents == ["a", "", "b\rc", "d"])
+        #expect(ConfigText("").contents.isEmpty)
+        var text = ConfigText("x\r\ny")
+        text.replaceContent(at: 0, with: "#" + text.contents[0])
+        #expect(text.text == "#x\r\ny")
+    }
+
     @Test func appendingToAFileWithoutFinalNewlineUsesItsTerminator() {
         var text = ConfigText("A=1\r\nB=2")
         text.append("C=3")
