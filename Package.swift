@@ -46,7 +46,7 @@ let package = Package(
         // Layer 5: inspect, generalize, azure-prepare, check, batch.
         .target(
             name: "ImagePrep",
-            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression"],
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "CHostFile"],
             swiftSettings: swiftSettings),
         // Umbrella: one import for library users.
         .target(

@@ -1,4 +1,10 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The outcome of one image in a batch.
 public struct BatchItemResult: Codable, Sendable, Equatable {
@@ -34,7 +40,7 @@ public struct BatchSummary: Codable, Sendable, Equatable {
     public var failures: [String]
 
     public var text: String {
-        "\(total) image\(total == 1 ? "" : "s"): \(succeeded) ok, \(failed) failed in \(String(format: "%.2f", seconds)) s"
+        "\(total) image\(total == 1 ? "" : "s"): \(succeeded) ok, \(failed) failed in \(DecimalText.fixed(seconds, digits: 2)) s"
             + (failures.isEmpty ? "" : "\nfailed: " + failures.joined(separator: " "))
     }
 }
@@ -64,7 +70,7 @@ public final class BatchRunner: @unchecked Sendable {
     ) -> BatchSummary {
         let start = Date()
         final class State: @unchecked Sendable {
-            let lock = NSLock()
+            let lock = Lock()
             var next = 0
             var done = 0
             var failures = Set<Int>()
@@ -73,9 +79,10 @@ public final class BatchRunner: @unchecked Sendable {
         let group = DispatchGroup()
         nonisolated(unsafe) let report = onResult
         let workers = min(jobs, max(images.count, 1))
-        for _ in 0..<workers {
+        for worker in 0..<workers {
             group.enter()
-            Thread.detachNewThread { [self] in
+            // One serial queue per worker: each gets its own thread, since the jobs block.
+            DispatchQueue(label: "vhdedit.batch.\(worker)").async { [self] in
                 defer { group.leave() }
                 while true {
                     state.lock.lock()
@@ -111,7 +118,7 @@ public final class BatchProgress: @unchecked Sendable {
     /// A progress line on standard error, or `nil` when standard error is not a terminal.
     public static func onTerminal() -> BatchProgress? {
         guard isatty(2) == 1 else { return nil }
-        return BatchProgress { text in FileHandle.standardError.write(Data(text.utf8)) }
+        return BatchProgress { text in let bytes = Array(text.utf8); _ = Glibc.write(2, bytes, bytes.count) }
     }
 
     public init(write: @escaping (String) -> Void) { self.write = write }
@@ -120,7 +127,7 @@ public final class BatchProgress: @unchecked Sendable {
     public static func line(done: Int, total: Int, failures: Int, elapsed: Double) -> String {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        return "[\(done)/\(total)] \(String(format: "%.1f", rate)) img/s, ETA \(String(format: "%.0f", eta)) s, \(failures) failed"
+        return "[\(done)/\(total)] \(DecimalText.fixed(rate, digits: 1)) img/s, ETA \(DecimalText.fixed(eta, digits: 0)) s, \(failures) failed"
     }
 
     func update(done: Int, total: Int, failures: Int, elapsed: Double) {
@@ -149,51 +156,54 @@ public struct ChildProcessJob: Sendable {
     /// Runs the child for `image`.
     public func run(_ image: String) -> BatchItemResult {
         let start = Date()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments + [image]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            return BatchItemResult(image: image, ok: false, status: -1, seconds: 0, summary: "cannot start \(executable): \(error)")
+        let outcome: ChildProcess.Outcome
+        do {
+            // The child gets an empty signal mask and default SIGTERM (a child spawned from a worker thread could
+            // otherwise inherit a mask that blocks it); SIGKILL follows a second after SIGTERM on a timeout.
+            outcome = try ChildProcess(program: executable, arguments: arguments + [image]).run(capture: true, timeout: timeout)
+        } catch {
+            return BatchItemResult(image: image, ok: false, status: -1, seconds: 0, summary: "cannot start \(executable): \(String(cString: strerror(error.code)))")
         }
-        // SIGTERM first, SIGKILL a second later: a child spawned from a worker thread can inherit a mask that
-        // blocks SIGTERM, and a child blocked in open(2) on a FIFO would then never go.
-        let pid = process.processIdentifier
-        let killer = DispatchWorkItem {
-            guard process.isRunning else { return }
-            process.terminate()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { if process.isRunning { kill(pid, SIGKILL) } }
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        killer.cancel()
         let seconds = Date().timeIntervalSince(start)
-        let output = String(decoding: outData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let errors = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let output = Self.trimmed(outcome.output)
+        let errors = Self.trimmed(outcome.errors)
         let lastError = errors.split(separator: "\n").last.map(String.init) ?? ""
+        let status: Int32
         let summary: String
-        if process.terminationReason == .uncaughtSignal {
-            summary = seconds >= timeout ? "timed out after \(String(format: "%g", timeout)) s" : "killed by signal \(process.terminationStatus)"
-        } else if status == 0 {
-            summary = "ok"
-        } else {
-            summary = lastError.isEmpty ? "exit status \(status)" : lastError
+        switch outcome.termination {
+        case .signaled(let signal):
+            status = 128 + signal
+            summary = outcome.timedOut ? "timed out after \(DecimalText.general(timeout)) s" : "killed by signal \(signal)"
+        case .exited(let code):
+            status = code
+            if status == 0 {
+                summary = "ok"
+            } else {
+                summary = lastError.isEmpty ? "exit status \(status)" : lastError
+            }
         }
         return BatchItemResult(
             image: image, ok: status == 0, status: status, seconds: seconds, summary: summary,
             result: output.isEmpty ? nil : output)
     }
+
+    /// UTF-8 text with leading and trailing whitespace and newlines removed.
+    static func trimmed(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+    }
+}
+
+extension String {
+    /// The string without leading and trailing whitespace and newlines (Unicode `isWhitespace`).
+    func trimmingWhitespace() -> String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
+    }
+}
+
+/// A mutual-exclusion lock (a semaphore of one), without Foundation's `NSLock`.
+final class Lock: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 1)
+    func lock() { semaphore.wait() }
+    func unlock() { semaphore.signal() }
 }

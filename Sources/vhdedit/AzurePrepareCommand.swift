@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit azure-prepare IMAGE... [--dry-run] [--json]`: the Azure seeds' checklists.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlockIO
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The one way commands turn library errors into output: the error's description on standard error, prefixed
 /// with `vhdedit: `, and a non-zero exit code (1). Every command wraps its library call in ``reportingErrors(_:)``.
@@ -19,12 +20,12 @@ enum CommandFailure {
 
     /// Writes `line` and a newline to standard error.
     static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStreams.write(Array((line + "\n").utf8), to: 2)
     }
 
     /// Writes `text` to standard error without a newline (progress lines).
     static func printErrorInline(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStreams.write(Array(text.utf8), to: 2)
     }
 
     /// Whether standard error is a terminal.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit config get|set|unset IMAGE PATH KEY[=VALUE]...`: key/value files in the guest.

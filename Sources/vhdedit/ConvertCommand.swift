@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlockIO
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `vhdedit convert SOURCE DEST --to raw|fixed|dynamic [--round-to-mib]`.
 struct ConvertCommand: ParsableCommand {

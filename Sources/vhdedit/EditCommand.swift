@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import VHDEditKit
 
 /// `vhdedit edit IMAGE PATH`.
@@ -25,27 +29,32 @@ struct EditCommand: ParsableCommand {
             // Edit what a symlink points to (inside the guest), not replace the link.
             let guestPath = try fs.realPath(try GuestCommand.path(path))
             let original = try fs.exists(guestPath) ? try fs.readFile(guestPath) : []
-            let folder = try FileManager.default.url(
-                for: .itemReplacementDirectory, in: .userDomainMask,
-                appropriateFor: FileManager.default.temporaryDirectory, create: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let name = guestPath.lastComponent?.utf8String?.replacingOccurrences(of: "/", with: "_") ?? "file"
-            let copy = folder.appendingPathComponent(name).path
+            let folder = try Self.makeTemporaryFolder()
+            let name = guestPath.lastComponent?.utf8String.map { String($0.map { $0 == "/" ? "_" : $0 }) } ?? "file"
+            let copy = folder + "/" + name
+            defer {
+                unlink(copy)
+                rmdir(folder)
+            }
             let output = try HostOutputFile(path: copy, mode: 0o600)
             try output.write(original)
             try output.finish()
-            let environment = ProcessInfo.processInfo.environment
-            let editor = environment["EDITOR"] ?? environment["VISUAL"] ?? "vi"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "\(editor) \"$1\"", "vhdedit-edit", copy]
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                CommandFailure.printError("vhdedit: the editor exited with status \(process.terminationStatus); nothing written")
+            let editor = Self.environment("EDITOR") ?? Self.environment("VISUAL") ?? "vi"
+            let outcome = try ChildProcess(program: "/bin/sh", arguments: ["-c", "\(editor) \"$1\"", "vhdedit-edit", copy])
+                .run(capture: false)
+            let status: Int32
+            switch outcome.termination {
+            case .exited(let code): status = code
+            case .signaled(let signal): status = signal
+            }
+            guard outcome.termination == .exited(0) else {
+                CommandFailure.printError("vhdedit: the editor exited with status \(status); nothing written")
                 throw ExitCode.failure
             }
-            let edited = [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy)))
+            guard let editedFile = HostInputStream(path: copy) else {
+                throw HostInputStream.ReadError(path: copy, code: errno)
+            }
+            let edited = try editedFile.readToEnd()
             if edited == original {
                 CommandFailure.printError("vhdedit: \(guestPath): unchanged, nothing written")
                 return
@@ -54,5 +63,20 @@ struct EditCommand: ParsableCommand {
             try guest.close()
             CommandFailure.printError("vhdedit: \(guestPath): written (\(edited.count) bytes)")
         }
+    }
+
+    /// An environment variable, or `nil`.
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// A new private (0700) folder under $TMPDIR or /tmp.
+    static func makeTemporaryFolder() throws -> String {
+        var base = environment("TMPDIR") ?? "/tmp"
+        if base.isEmpty { base = "/tmp" }
+        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/vhdedit-edit.XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else { throw HostInputStream.ReadError(path: base, code: errno) }
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

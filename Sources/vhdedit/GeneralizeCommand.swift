@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit generalize IMAGE... [--dry-run] ...`: offline `waagent -deprovision[+user]`.
@@ -45,7 +46,7 @@ struct GeneralizeCommand: ParsableCommand {
 
     func run() throws {
         if list {
-            for op in Generalizer.catalog { print("\(op.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)") }
+            for op in Generalizer.catalog { print("\(op.name.padded(toLength: 22)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)") }
             return
         }
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit get IMAGE PATH LOCALFILE`.
@@ -40,14 +41,14 @@ final class HostOutputFile {
 
     init(path: String, mode: mode_t = 0o644) throws {
         self.path = path
-        descriptor = Foundation.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
+        descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw HostFileFailure(path: path, errno: errno) }
     }
 
     func write(_ bytes: [UInt8]) throws {
         var done = 0
         while done < bytes.count {
-            let wrote = bytes[done...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            let wrote = bytes[done...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if wrote < 0 {
                 if errno == EINTR { continue }
                 throw HostFileFailure(path: path, errno: errno)
@@ -60,7 +61,7 @@ final class HostOutputFile {
         guard fsync(descriptor) == 0 || errno == EINVAL else { throw HostFileFailure(path: path, errno: errno) }
     }
 
-    deinit { Foundation.close(descriptor) }
+    deinit { Glibc.close(descriptor) }
 }
 
 /// A host file that cannot be opened, read or written.

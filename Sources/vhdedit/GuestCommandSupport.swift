@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// Shared pieces of the file commands (`ls`, `cat`, `stat`, `get`, `put`, `rm`, `mkdir`, `symlink`, `chmod`,
@@ -54,35 +55,108 @@ enum GuestCommand {
 
     /// Seconds since 1970 as ISO 8601 UTC.
     static func time(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        // Civil date from days since 1970 (Howard Hinnant's days_from_civil inverse).
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        func four(_ value: Int64) -> String { String(repeating: "0", count: max(0, 4 - String(value).count)) + String(value) }
+        let yearText = year < 0 ? "-" + four(-year) : four(year)
+        return "\(yearText)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
     }
 
     /// Writes raw bytes to standard output.
     static func writeStandardOutput(_ bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes))
+        StandardStreams.write(bytes, to: 1)
     }
 
     /// A JSON-friendly form of one status.
-    static func json(_ status: FileStatus, path: Ext4.GuestPath?, name: GuestName?) -> [String: Any] {
-        var object: [String: Any] = [
-            "inode": status.inode, "type": status.kind.rawValue, "mode": String(status.permissions, radix: 8),
-            "uid": status.uid, "gid": status.gid, "size": status.size, "links": status.linkCount,
-            "atime": status.accessTime, "mtime": status.modificationTime, "ctime": status.changeTime,
+    static func json(_ status: FileStatus, path: Ext4.GuestPath?, name: GuestName?) -> [String: JSONValue] {
+        var object: [String: JSONValue] = [
+            "inode": .integer(Int64(status.inode)), "type": .string(status.kind.rawValue),
+            "mode": .string(String(status.permissions, radix: 8)),
+            "uid": .integer(Int64(status.uid)), "gid": .integer(Int64(status.gid)), "size": .unsigned(status.size),
+            "links": .integer(Int64(status.linkCount)), "atime": .integer(status.accessTime),
+            "mtime": .integer(status.modificationTime), "ctime": .integer(status.changeTime),
         ]
-        if let path { object["path"] = path.description }
+        if let path { object["path"] = .string(path.description) }
         if let name {
-            object["name"] = name.display
-            if name.utf8String == nil { object["nameHex"] = name.bytes.map { String(format: "%02x", $0) }.joined() }
+            object["name"] = .string(name.display)
+            if name.utf8String == nil { object["nameHex"] = .string(hex(name.bytes)) }
         }
-        if let target = status.linkTargetDisplay { object["target"] = target }
+        if let target = status.linkTargetDisplay { object["target"] = .string(target) }
         return object
     }
 
-    static func printJSON(_ value: Any) throws {
-        let data = try JSONSerialization.data(
-            withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
+    /// Lower-case hexadecimal, two digits a byte.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        var text = ""
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return text
+    }
+
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// A JSON value built by a command (what `[String: Any]` and `JSONSerialization` carried before), and the
+/// check that a child's output is JSON.
+enum JSONValue: Codable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case unsigned(UInt64)
+    case number(Double)
+    case bool(Bool)
+    case array([JSONValue])
+    case object([String: JSONValue])
+    case null
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .unsigned(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 }

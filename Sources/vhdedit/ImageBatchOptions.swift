@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// The image arguments of the commands that take many images (`generalize`, `azure-prepare`, `check`): the
@@ -36,6 +37,18 @@ struct ImageBatchOptions: ParsableArguments {
         if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
     }
 
+    /// `path` without its last component (what `NSString.deletingLastPathComponent` gives: "a/b" → "a",
+    /// "b" → "", "/b" → "/").
+    static func folder(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        if slash == trimmed.startIndex { return "/" }
+        var folder = trimmed[..<slash]
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+        return String(folder)
+    }
+
     /// The images to work on: the arguments plus the manifest's, narrowed to the shard.
     func resolvedImages() throws -> [String] {
         if images.isEmpty && manifest == nil {
@@ -46,7 +59,7 @@ struct ImageBatchOptions: ParsableArguments {
             guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
                 throw ImagePrepError(.invalidArgument, "cannot read the manifest (a UTF-8 text file, one image per line)", image: manifest)
             }
-            all += Manifest.parse(text, folder: (manifest as NSString).deletingLastPathComponent)
+            all += Manifest.parse(text, folder: Self.folder(of: manifest))
         }
         if let shard { return try Shard(parsing: shard).select(all) }
         if let shardCount { return try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shardCount).select(all) }
@@ -84,6 +97,14 @@ struct ImageBatchOptions: ParsableArguments {
         if summary.failed > 0 { throw ExitCode.failure }
     }
 
+    /// Whether `text` is a JSON object or array.
+    static func isJSONContainer(_ text: String) -> Bool {
+        switch try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) {
+        case .object?, .array?: return true
+        default: return false
+        }
+    }
+
     /// A result as one JSON line, with the child's own JSON result embedded as an object.
     static func jsonLine(_ result: BatchItemResult) -> String {
         let encoder = JSONEncoder()
@@ -91,7 +112,7 @@ struct ImageBatchOptions: ParsableArguments {
         var bare = result
         bare.result = nil
         var line = String(decoding: (try? encoder.encode(bare)) ?? Data("{}".utf8), as: UTF8.self)
-        if let raw = result.result, (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) != nil {
+        if let raw = result.result, Self.isJSONContainer(raw) {
             line.removeLast()
             line += ",\"result\":" + raw + "}"
         }
@@ -118,6 +139,6 @@ extension PrepReport {
     static func batchLine(_ result: BatchItemResult) -> String {
         guard result.status == 0, let report = JSONOutput.decode(PrepReport.self, result.result) else { return result.summary }
         let warnings = report.findings.filter { $0.severity == .warning }.count
-        return "\(report.changes.count) change\(report.changes.count == 1 ? "" : "s")\(report.dryRun ? " planned" : ""), \(warnings) warning\(warnings == 1 ? "" : "s") (\(String(format: "%.2f", result.seconds)) s)"
+        return "\(report.changes.count) change\(report.changes.count == 1 ? "" : "s")\(report.dryRun ? " planned" : ""), \(warnings) warning\(warnings == 1 ? "" : "s") (\(DecimalText.fixed(result.seconds, digits: 2)) s)"
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import BlockIO
 import DiskLayout
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `vhdedit info IMAGE [--json]`: what the image is.
 struct InfoCommand: ParsableCommand {
@@ -81,6 +82,6 @@ struct InfoCommand: ParsableCommand {
         if let journal = info.journal { lines.append(("edit journal", journal)) }
         for warning in info.warnings { lines.append(("warning", warning)) }
         let width = lines.map(\.0.count).max() ?? 0
-        return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 + "\n" }.joined()
+        return lines.map { $0.0.padded(toLength: width) + "  " + $0.1 + "\n" }.joined()
     }
 }

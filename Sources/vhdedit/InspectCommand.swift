@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit inspect IMAGE [--json]`: what Linux is inside.
@@ -41,6 +42,6 @@ struct InspectCommand: ParsableCommand {
         lines.append(("LVM", guest.lvm.physicalVolumes.isEmpty ? "none" : "PVs on partition \(guest.lvm.physicalVolumes.map(String.init).joined(separator: ", "))"))
         lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), root partition \(report.disk.rootPartition.map(String.init) ?? "whole disk")"))
         let width = lines.map(\.0.count).max() ?? 0
-        return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+        return lines.map { $0.0.padded(toLength: width) + "  " + $0.1 }.joined(separator: "\n")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit kernel-args IMAGE [--add ARG]... [--remove ARG]... [--dry-run]`.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import VHDEditKit
 
 /// `vhdedit partitions IMAGE [--json]`: the partition table, each partition's filesystem and the Linux root.

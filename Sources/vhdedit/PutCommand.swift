@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import VHDEditKit
 
 /// `vhdedit put IMAGE LOCALFILE PATH [--mode M] [--owner U:G]`.
@@ -22,21 +21,20 @@ struct PutCommand: ParsableCommand {
     func run() throws {
         let bits = try mode.map(GuestCommand.mode)
         let ids = try owner.map(GuestCommand.owner)
-        guard let input = FileHandle(forReadingAtPath: localFile) else {
+        guard let input = HostInputStream(path: localFile) else {
             CommandFailure.printError("vhdedit: \(localFile): cannot open for reading")
             throw ExitCode.failure
         }
-        defer { try? input.close() }
         try GuestCommand.edit(target) { fs in
             var readFailure: (any Error)?
             let options = WriteOptions(mode: bits, uid: ids?.uid, gid: ids?.gid)
             do {
-                let size = try? FileManager.default.attributesOfItem(atPath: localFile)[.size] as? UInt64
-                try fs.writeFile(try GuestCommand.path(path), options: options, sizeHint: size ?? nil) {
+                let size = input.size
+                try fs.writeFile(try GuestCommand.path(path), options: options, sizeHint: size) {
                     () throws(Ext4Error) -> [UInt8]? in
                     do {
-                        guard let data = try input.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
-                        return [UInt8](data)
+                        let data = try input.read(upToCount: 1 << 20)
+                        return data.isEmpty ? nil : data
                     } catch {
                         readFailure = error
                         throw Ext4Error(.io, "reading \(localFile) failed")

@@ -25,4 +25,13 @@ void chostfile_temp_guard_remove(int slot);
    is gone); returns how many were removed. */
 int chostfile_remove_unlocked_files(const char *folder, const char *prefix, const char *suffix);
 
+/* posix_spawn of `path` with the arguments in `arguments` (`length` bytes, each argument NUL-terminated; argv[0]
+   first), the caller's environment, an empty signal mask and default SIGTERM/SIGINT/SIGPIPE handling. Descriptors
+   0, 1 and 2 of the child become `in_fd`, `out_fd` and `err_fd` (-1: inherited). Returns 0 and stores the pid, or
+   an errno value. */
+int chostfile_spawn(const char *path, const char *arguments, size_t length, int in_fd, int out_fd, int err_fd,
+                    pid_t *pid);
+/* pipe2(fds, O_CLOEXEC). */
+int chostfile_pipe_cloexec(int fds[2]);
+
 #endif
