@@ -83,9 +83,8 @@ import _TestSupport
         case intoFooterCopy, intoHeader, intoTable, intoEachOther, pastTheEnd, intoTrailingFooter
     }
 
-    @Test(arguments: BATLie.allCases)
-    func batEntriesThatPointAtMetadataOrEachOtherAreRefused(lie: BATLie) throws {
-        let dir = try TemporaryDirectory(prefix: "vhdedit-hostile")
+    /// A dynamic VHD in `dir` whose BAT entry for block 1 points where `lie` says.
+    func dynamicVHDWithLyingBAT(_ lie: BATLie, in dir: TemporaryDirectory) throws -> String {
         let path = try dynamicVHD(dir)
         var bytes = try Patch.read(path)
         let header = Int(Patch.get64BE(bytes, at: 16))
@@ -101,6 +100,13 @@ import _TestSupport
         }
         Patch.put32BE(sector, at: table + 4, in: &bytes)  // block 1
         try Patch.write(bytes, to: path)
+        return path
+    }
+
+    @Test(arguments: BATLie.allCases)
+    func batEntriesThatPointAtMetadataOrEachOtherAreRefused(lie: BATLie) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-hostile")
+        let path = try dynamicVHDWithLyingBAT(lie, in: dir)
         try expectRefusal(["info", path], in: dir, mentions: ["BAT", "block"], "info, BAT \(lie)")
         try expectRefusal(["convert", path, dir.file("out.raw"), "--to", "raw"], in: dir, mentions: ["BAT", "block"],
             "convert, BAT \(lie)")

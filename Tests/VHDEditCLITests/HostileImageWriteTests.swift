@@ -19,21 +19,7 @@ import _TestSupport
     @Test(arguments: HostileImageTests.BATLie.allCases)
     func writersRefuseLyingBATsAndWriteNothing(lie: HostileImageTests.BATLie) throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-hostile-write")
-        let path = try hostile.dynamicVHD(dir)
-        var bytes = try Patch.read(path)
-        let header = Int(Patch.get64BE(bytes, at: 16))
-        let table = Int(Patch.get64BE(bytes, at: header + 16))
-        let sector: UInt32
-        switch lie {
-        case .intoFooterCopy: sector = 0
-        case .intoHeader: sector = UInt32(header / 512)
-        case .intoTable: sector = UInt32(table / 512)
-        case .intoEachOther: sector = Patch.get32BE(bytes, at: table)
-        case .pastTheEnd: sector = 0x00FF_FFF0
-        case .intoTrailingFooter: sector = UInt32(bytes.count / 512 - 1)
-        }
-        Patch.put32BE(sector, at: table + 4, in: &bytes)
-        try Patch.write(bytes, to: path)
+        let path = try hostile.dynamicVHDWithLyingBAT(lie, in: dir)
         let local = try localFile(dir)
         try hostile.expectRefusal(["put", path, local, "/etc/x"], in: dir, mentions: ["BAT", "block"], "put, BAT \(lie)")
         try hostile.expectRefusal(["kernel-args", path, "--add", "console=ttyS0"], in: dir, mentions: ["BAT", "block"],
