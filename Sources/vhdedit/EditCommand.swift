@@ -29,7 +29,7 @@ struct EditCommand: ParsableCommand {
             // Edit what a symlink points to (inside the guest), not replace the link.
             let guestPath = try fs.realPath(try GuestCommand.path(path))
             let original = try fs.exists(guestPath) ? try fs.readFile(guestPath) : []
-            let folder = try Self.makeTemporaryFolder()
+            let folder = try HostScratchFolder.create(prefix: "vhdedit-edit")
             let name = guestPath.lastComponent?.utf8String.map { String($0.map { $0 == "/" ? "_" : $0 }) } ?? "file"
             let copy = folder + "/" + name
             defer {
@@ -51,10 +51,7 @@ struct EditCommand: ParsableCommand {
                 CommandFailure.printError("vhdedit: the editor exited with status \(status); nothing written")
                 throw ExitCode.failure
             }
-            guard let editedFile = HostInputStream(path: copy) else {
-                throw HostInputStream.ReadError(path: copy, code: errno)
-            }
-            let edited = try editedFile.readToEnd()
+            let edited = try HostInputFile(path: copy).readToEnd()
             if edited == original {
                 CommandFailure.printError("vhdedit: \(guestPath): unchanged, nothing written")
                 return
@@ -68,15 +65,5 @@ struct EditCommand: ParsableCommand {
     /// An environment variable, or `nil`.
     static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
-    }
-
-    /// A new private (0700) folder under $TMPDIR or /tmp.
-    static func makeTemporaryFolder() throws -> String {
-        var base = environment("TMPDIR") ?? "/tmp"
-        if base.isEmpty { base = "/tmp" }
-        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
-        var template = Array((base + "/vhdedit-edit.XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else { throw HostInputStream.ReadError(path: base, code: errno) }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

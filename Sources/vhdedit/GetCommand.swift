@@ -1,6 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
 import VHDEditKit
 
 /// `vhdedit get IMAGE PATH LOCALFILE`.
@@ -32,41 +30,4 @@ struct GetCommand: ParsableCommand {
             try output.finish()
         }
     }
-}
-
-/// A host file written by `get` and `edit`: created or truncated, never through a symlink.
-final class HostOutputFile {
-    private let descriptor: Int32
-    let path: String
-
-    init(path: String, mode: mode_t = 0o644) throws {
-        self.path = path
-        descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw HostFileFailure(path: path, errno: errno) }
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        var done = 0
-        while done < bytes.count {
-            let wrote = bytes[done...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if wrote < 0 {
-                if errno == EINTR { continue }
-                throw HostFileFailure(path: path, errno: errno)
-            }
-            done += wrote
-        }
-    }
-
-    func finish() throws {
-        guard fsync(descriptor) == 0 || errno == EINVAL else { throw HostFileFailure(path: path, errno: errno) }
-    }
-
-    deinit { Glibc.close(descriptor) }
-}
-
-/// A host file that cannot be opened, read or written.
-struct HostFileFailure: Error, CustomStringConvertible {
-    var path: String
-    var errno: Int32
-    var description: String { "\(path): \(String(cString: strerror(errno)))" }
 }

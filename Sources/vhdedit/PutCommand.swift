@@ -21,10 +21,7 @@ struct PutCommand: ParsableCommand {
     func run() throws {
         let bits = try mode.map(GuestCommand.mode)
         let ids = try owner.map(GuestCommand.owner)
-        guard let input = HostInputStream(path: localFile) else {
-            CommandFailure.printError("vhdedit: \(localFile): cannot open for reading")
-            throw ExitCode.failure
-        }
+        let input = try CommandFailure.reportingErrors { try HostInputFile(path: localFile) }
         try GuestCommand.edit(target) { fs in
             var readFailure: (any Error)?
             let options = WriteOptions(mode: bits, uid: ids?.uid, gid: ids?.gid)

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A host file written front to back: the local side of copying a guest file out (`get`, `edit`).
+///
+/// It is created or truncated and never opened through a symlink (`O_NOFOLLOW`): a symlink planted where the
+/// caller named the output is refused, not followed. No lock is taken; this is not an image.
+public final class HostOutputFile {
+    /// The path it was opened with.
+    public let path: String
+    private let descriptor: Int32
+
+    /// Creates (or truncates) `path` with permission bits `mode` for new files.
+    ///
+    /// - Throws: ``BlockIOError/Code/io`` with the errno when the file cannot be opened (a final symlink gives
+    ///   `ELOOP`).
+    public init(path: String, mode: UInt32 = 0o644) throws(BlockIOError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
+        guard descriptor >= 0 else {
+            throw BlockIOError(.io, "cannot open for writing", path: path, errno: errno)
+        }
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends all of `bytes`, retrying short writes and `EINTR`.
+    ///
+    /// - Throws: ``BlockIOError/Code/io`` with the errno and the offset the failed write started at.
+    public func write(_ bytes: [UInt8]) throws(BlockIOError) {
+        var done = 0
+        while done < bytes.count {
+            let wrote = bytes.withUnsafeBytes { whole in
+                let rest = UnsafeRawBufferPointer(rebasing: whole[done...])
+                return Glibc.write(descriptor, rest.baseAddress, rest.count)
+            }
+            if wrote < 0 {
+                if errno == EINTR { continue }
+                let failure = errno
+                throw BlockIOError(.io, "write failed", path: path, offset: position, errno: failure)
+            }
+            done += wrote
+        }
+    }
+
+    /// Flushes the file to stable storage (`fsync`; a file system that cannot sync, `EINVAL`, is accepted).
+    public func finish() throws(BlockIOError) {
+        guard fsync(descriptor) == 0 || errno == EINVAL else {
+            throw BlockIOError(.io, "fsync failed", path: path, errno: errno)
+        }
+    }
+
+    private var position: UInt64? {
+        let offset = lseek(descriptor, 0, SEEK_CUR)
+        return offset >= 0 ? UInt64(offset) : nil
+    }
+}
+
+/// A host file read front to back in chunks: the local side of copying a file into the guest (`put`, `edit`).
+public final class HostInputFile {
+    /// The path it was opened with.
+    public let path: String
+    private let descriptor: Int32
+
+    /// Opens `path` for reading.
+    ///
+    /// - Throws: ``BlockIOError/Code/io`` with the errno when it cannot be opened.
+    public init(path: String) throws(BlockIOError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw BlockIOError(.io, "cannot open for reading", path: path, errno: errno)
+        }
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// The file's size from `fstat`, or `nil` when it has none (a pipe) or `fstat` fails.
+    public var size: UInt64? {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return UInt64(status.st_size)
+    }
+
+    /// Up to `count` bytes (one `read(2)`, retried on `EINTR`); empty at the end of the file.
+    ///
+    /// - Throws: ``BlockIOError/Code/io`` with the errno.
+    public func read(upToCount count: Int) throws(BlockIOError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
+            if got >= 0 {
+                buffer.removeLast(count - got)
+                return buffer
+            }
+            if errno != EINTR { throw BlockIOError(.io, "read failed", path: path, errno: errno) }
+        }
+    }
+
+    /// The rest of the file.
+    public func readToEnd() throws(BlockIOError) -> [UInt8] {
+        var all: [UInt8] = []
+        while true {
+            let chunk = try read(upToCount: 1 << 20)
+            if chunk.isEmpty { return all }
+            all += chunk
+        }
+    }
+}
+
+/// A new private (mode 0700) folder on the host, for a scratch copy the user works on (`edit`).
+public enum HostScratchFolder {
+    /// Creates `BASE/PREFIX.XXXXXX` with `mkdtemp(3)`, where BASE is `$TMPDIR` or `/tmp`, and returns its path.
+    ///
+    /// - Throws: ``BlockIOError/Code/io`` with the errno when the folder cannot be made.
+    public static func create(prefix: String) throws(BlockIOError) -> String {
+        var base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        if base.isEmpty { base = "/tmp" }
+        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else {
+            throw BlockIOError(.io, "cannot create a scratch folder", path: base, errno: errno)
+        }
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
