@@ -69,9 +69,10 @@ enum DpkgStatus {
 ///   (RHEL/CentOS 6.10-8.1, Ubuntu's azure kernels and 14.04's 4.4.0-151, SLES 11 SP4-15 SP1, Debian jessie-buster).
 /// - USN-4017-1, https://ubuntu.com/security/notices/USN-4017-1 (Ubuntu 16.04-19.04 generic kernels 4.4.0-151,
 ///   4.15.0-52, 4.18.0-22, 5.0.0-17; it fixed the azure kernels at 4.15.0-1047 and 4.18.0-1020, below the FAQ's
-///   1049 and 1023, which this table keeps because certification applies the FAQ).
-/// - RHSA-2019:1488, https://access.redhat.com/errata/RHSA-2019:1488 (RHEL 6 kernel-2.6.32-754.15.3.el6, as the FAQ)
-///   and https://access.redhat.com/security/vulnerabilities/tcpsack.
+///   1049 and 1023, which this table keeps because certification applies the FAQ). Read through the package list
+///   that Nessus plugin 125998 extracted from the notice, not the notice page itself.
+/// - RHSA-2019:1488, https://access.redhat.com/errata/RHSA-2019:1488 (RHEL 6 kernel-2.6.32-754.15.3.el6, as the FAQ;
+///   read through Nessus plugin 125975's extraction); the other RHEL entries rest on the FAQ alone.
 /// - The upstream stable releases 4.4.182, 4.9.182, 4.14.127, 4.19.52 and 5.1.11 (Greg Kroah-Hartman on
 ///   oss-security, 2019-06-17, quoted in https://github.com/AOSC-Dev/aosc-os-abbs/issues/1878; 5.2 has the fix).
 /// Entries no source confirmed (``Minimum/source`` `nil`) never fail an image: below them is a warning.
