@@ -9,7 +9,9 @@
 #   RUNS=5          timed runs of every command (after one untimed warm-up); medians are reported
 #   SIZE_MIB=1024   size of the convert image (a multiple of 8)
 #   OUT=FILE        also write the results (machine, table, targets) as Markdown to FILE
-#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize (default: all three)
+#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize,batch (default: all four)
+#   BATCH_N=100     images in the batch group (copies of one small dynamic VHD)
+#   BATCH_JOBS=2    --jobs of the timed batch run
 #   VHDEDIT=PATH    time this vhdedit binary instead of building one (`swift build -c release` in the repo)
 #   TMPDIR=DIR      where the temporary fixtures go (everything generated is removed at exit)
 #
@@ -25,13 +27,17 @@
 #               `debugfs -w` script making the same changes + qemu-img convert back) and vs virt-sysprep when
 #               libguestfs is installed (it is never installed by this script); and vhdedit generalize on the
 #               same guest in a 1 TiB (virtual) dynamic VHD
+#   batch       `vhdedit generalize --jobs BATCH_JOBS --json IMG...` over BATCH_N fresh copies (cp --sparse=always,
+#               made untimed before every run) of one 64 MiB dynamic VHD holding the same guest, beside the same
+#               batch with --jobs 1; afterwards the JSON lines must report BATCH_N successes and every image must
+#               be e2fsck -fn clean with its host keys gone
 # Every result of ours is checked once after timing (qemu-img compare, cmp, debugfs + e2fsck -fn): a fast wrong
 # answer is reported as WRONG, never as a pass.
 #
 # Targets (printed PASS/MISS):
 #   convert ≥ 1.0× qemu-img's throughput and ≥ 70 % of the page-cache copy rate; cat ≤ 1.5× debugfs-on-raw;
-#   generalize ≤ 30 ms and flat in image size (1 TiB ≤ 1.25× the 1 GiB time); peak RSS ≤ 32 MiB for every vhdedit
-#   command. Times are wall clock (date +%s%N around the process), peak RSS is /usr/bin/time's %M.
+#   generalize ≤ 30 ms and flat in image size (1 TiB ≤ 1.25× the 1 GiB time); a batch of 100 images ≤ 5 s with
+#   --jobs 2 (on a 2-core machine); peak RSS ≤ 32 MiB for every vhdedit command. Times are wall clock (date +%s%N around the process), peak RSS is /usr/bin/time's %M.
 set -euo pipefail
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
 export LC_ALL=C
@@ -42,8 +48,12 @@ fixtures="$here/fixtures.sh"
 RUNS=${RUNS:-5}
 SIZE_MIB=${SIZE_MIB:-1024}
 OUT=${OUT:-}
-ONLY=${ONLY:-convert,cat,generalize}
+ONLY=${ONLY:-convert,cat,generalize,batch}
+BATCH_N=${BATCH_N:-100}
+BATCH_JOBS=${BATCH_JOBS:-2}
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer" >&2; exit 2; }
+[[ "$BATCH_N" =~ ^[1-9][0-9]*$ ]] && [[ "$BATCH_JOBS" =~ ^[1-9][0-9]*$ ]] ||
+  { echo "compare.sh: BATCH_N and BATCH_JOBS must be positive integers" >&2; exit 2; }
 [[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] && [ $((SIZE_MIB % 8)) -eq 0 ] ||
   { echo "compare.sh: SIZE_MIB must be a positive multiple of 8" >&2; exit 2; }
 
@@ -405,9 +415,79 @@ generalize_group() {
   rss_targets+=("ours-gen:generalize 1 GiB" "ours-gen-1t:generalize 1 TiB")
 }
 
+# --- batch -----------------------------------------------------------------------------------------------------
+# BATCH_N copies of one small dynamic VHD, refreshed (untimed) before every timed run, generalized by one command.
+batch_copies() {
+  local i
+  rm -rf "$work/farm"
+  mkdir -p "$work/farm"
+  for ((i = 0; i < BATCH_N; i++)); do
+    cp --sparse=always --reflink=never "$work/farm-src.vhd" "$work/farm/img$i.vhd"
+  done
+  sync
+}
+batch_images() { local i; for ((i = 0; i < BATCH_N; i++)); do printf '%s\n' "$work/farm/img$i.vhd"; done; }
+ours_batch() {
+  batch_copies
+  mapfile -t images < <(batch_images)
+  timed ours-batch "$bin" generalize --jobs "$BATCH_JOBS" --json "${images[@]}"
+}
+ours_batch_1() {
+  batch_copies
+  mapfile -t images < <(batch_images)
+  timed ours-batch-1 "$bin" generalize --jobs 1 --json "${images[@]}"
+}
+batch_round() { ab "$1" ours_batch ours_batch_1; }
+
+# batch_verify: fresh copies generalized once more, untimed, by the same --jobs BATCH_JOBS command; its JSON lines
+# must count BATCH_N successes and every image it left must be e2fsck -fn clean with its host keys gone.
+batch_verify() {
+  local out="$work/batch-check.out" ok summary bad="" i fs
+  batch_copies
+  mapfile -t images < <(batch_images)
+  "$bin" generalize --jobs "$BATCH_JOBS" --json "${images[@]}" >"$out" 2>/dev/null || bad="exit status $?;"
+  ok=$(grep -c '^{"image":"[^"]*","ok":true,' "$out" || true)
+  summary=$(grep '^{"summary"' "$out" | grep -o '"succeeded":[0-9]*' | cut -d: -f2)
+  [ "$ok" = "$BATCH_N" ] || bad="$bad $ok of $BATCH_N JSON lines ok;"
+  [ "${summary:-}" = "$BATCH_N" ] || bad="$bad summary succeeded=${summary:-none};"
+  for ((i = 0; i < BATCH_N; i++)); do
+    qemu-img convert -f vpc -O raw "$work/farm/img$i.vhd" "$work/check.raw"
+    fs="$work/check.raw?offset=1048576"
+    e2fsck -fn "$fs" >/dev/null 2>&1 || bad="$bad img$i e2fsck -fn not clean;"
+    debugfs -R "stat /etc/ssh/ssh_host_rsa_key" "$fs" 2>&1 | grep -q "not found" || bad="$bad img$i host key still there;"
+    rm -f "$work/check.raw"
+  done
+  if [ -n "$bad" ]; then WRONG[ours-batch]=1; log "batch:$bad"; fi
+}
+
+batch_group() {
+  has_command generalize || { unavailable "batch generalize"; return; }
+  log "building the batch image (64 MiB dynamic VHD, the generalize guest) and $BATCH_N copies per run"
+  if [ ! -d "$work/tree" ]; then bash "$fixtures" guest-tree "$work/tree"; fi
+  bash "$fixtures" guest-disk "$work/farm-src.raw" 64M "$work/tree"
+  bash "$fixtures" vhd "$work/farm-src.raw" "$work/farm-src.vhd" dynamic
+  rm -f "$work/farm-src.raw"
+  log "batch: warm-up + $RUNS runs of $BATCH_N images (--jobs $BATCH_JOBS and --jobs 1)"
+  rounds batch_round
+  batch_verify
+  rm -rf "$work/farm"
+  local m mj1
+  row "generalize batch of $BATCH_N images (64 MiB dynamic VHDs), --jobs $BATCH_JOBS" ours-batch ours-batch-1 "vhdedit --jobs 1"
+  m=$(median "${TIMES[ours-batch]}")
+  mj1=$(median "${TIMES[ours-batch-1]}")
+  if broken ours-batch; then
+    TARGETS+=("- **MISS**: batch generalize: the command failed or an image was wrong")
+  else
+    check "batch generalize of $BATCH_N images with --jobs $BATCH_JOBS on $(nproc) cores: $(ms "$m") ($(awk -v us="$m" -v n="$BATCH_N" 'BEGIN { printf "%.1f", us / 1000 / n }') ms per image; --jobs 1: $(ms "$mj1")) (target ≤ 5 s for 100)" \
+      le "$m" "$(awk -v n="$BATCH_N" 'BEGIN { print 5000000 * n / 100 }')"
+  fi
+  rss_targets+=("ours-batch:generalize batch (largest of the parent and its children)")
+}
+
 if wants convert; then convert_group; fi
 if wants cat; then cat_group; fi
 if wants generalize; then generalize_group; fi
+if wants batch; then batch_group; fi
 
 for entry in "${rss_targets[@]}"; do
   key=${entry%%:*} title=${entry#*:}
