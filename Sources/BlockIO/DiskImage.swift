@@ -40,6 +40,9 @@ public final class DiskImage {
     ///   - writable: open for writing (exclusive lock) instead of reading (shared lock).
     /// - Throws: ``BlockIOError`` when the file cannot be opened or locked, or its structures are malformed.
     public static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
+        if HostPaths.isDirectory(path) {
+            throw BlockIOError(.invalidArgument, "is a directory, not a disk image file", path: path)
+        }
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
         let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
         if try VHDFileStructure.isVHD(store) {

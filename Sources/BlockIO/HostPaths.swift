@@ -22,6 +22,12 @@ enum HostPaths {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// Whether `path` names an existing directory (following symlinks).
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// Whether anything exists at `path` (without following a final symlink).
     static func exists(_ path: String) -> Bool {
         var info = stat()

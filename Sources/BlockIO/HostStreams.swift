@@ -17,12 +17,19 @@ public final class HostOutputFile {
 
     /// Creates (or truncates) `path` with permission bits `mode` for new files.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` with the errno when the file cannot be opened (a final symlink gives
-    ///   `ELOOP`).
+    /// - Throws: ``BlockIOError/Code/invalidArgument`` when `path` is a symbolic link (never followed),
+    ///   ``BlockIOError/Code/io`` with the errno when the file cannot be opened.
     public init(path: String, mode: UInt32 = 0o644) throws(BlockIOError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
         guard descriptor >= 0 else {
-            throw BlockIOError(.io, "cannot open for writing", path: path, errno: errno)
+            let code = errno
+            var info = stat()
+            if code == ELOOP && lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+                throw BlockIOError(
+                    .invalidArgument, "is a symbolic link; not written through (remove it or name another file)",
+                    path: path)
+            }
+            throw BlockIOError(.io, "cannot open for writing", path: path, errno: code)
         }
         self.path = path
         self.descriptor = descriptor

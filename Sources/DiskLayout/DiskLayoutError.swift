@@ -50,6 +50,9 @@ public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
     public var cause: BlockIOError?
     /// For ``Code/ambiguousRoot`` and ``Code/noSuchPartition``: the partition numbers one may choose from.
     public var candidates: [Int]
+    /// The image file the disk was read from, when the caller knows it (the layout reader sees only a block
+    /// device); the description starts with it.
+    public var image: String?
 
     public init(
         _ code: Code, _ message: String, structure: String? = nil, field: String? = nil, offset: UInt64? = nil,
@@ -66,6 +69,7 @@ public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         var text = ""
+        if let image { text += "\(image): " }
         if let structure { text += "\(structure): " }
         text += message
         if let field { text += " [field: \(field)]" }

@@ -62,6 +62,9 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     public var errcode: Int?
     /// The device's error when the block device failed underneath libext2fs.
     public var underlying: BlockIOError?
+    /// The image file holding the filesystem, when the caller knows it (the filesystem sees only a block
+    /// device); the description starts with it.
+    public var image: String?
 
     /// An error of kind `code` with a sentence for a person and what it concerns.
     public init(
@@ -76,6 +79,7 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         var text = ""
+        if let image { text += "\(image): " }
         if let path { text += "\(path): " }
         text += message
         if let underlying { text += " (device: \(underlying))" }

@@ -167,7 +167,7 @@ public struct ChildProcessJob: Sendable {
         let seconds = Date().timeIntervalSince(start)
         let output = Self.trimmed(outcome.output)
         let errors = Self.trimmed(outcome.errors)
-        let lastError = errors.split(separator: "\n").last.map(String.init) ?? ""
+        let lastError = Self.withoutPrefixes(errors.split(separator: "\n").last.map(String.init) ?? "", image: image)
         let status: Int32
         let summary: String
         switch outcome.termination {
@@ -185,6 +185,14 @@ public struct ChildProcessJob: Sendable {
         return BatchItemResult(
             image: image, ok: status == 0, status: status, seconds: seconds, summary: summary,
             result: output.isEmpty ? nil : output)
+    }
+
+    /// A child's error line without the `vhdedit: ` and `IMAGE: ` it starts with (the result names the image).
+    static func withoutPrefixes(_ line: String, image: String) -> String {
+        var text = Substring(line)
+        if text.hasPrefix("vhdedit: ") { text = text.dropFirst("vhdedit: ".count) }
+        if text.hasPrefix(image + ": ") { text = text.dropFirst(image.count + 2) }
+        return String(text)
     }
 
     /// UTF-8 text with leading and trailing whitespace and newlines removed.

@@ -42,13 +42,21 @@ public final class GuestImage {
     ///
     /// - Throws: ``BlockIOError`` (the image cannot be opened or locked), ``DiskLayoutError`` (no such
     ///   partition, no or several root candidates), ``Ext4Error`` (not ext2/3/4, or unsafe to write: for
-    ///   example a journal that needs recovery).
+    ///   example a journal that needs recovery). Layout and filesystem errors name `path` as their `image`.
     public static func open(path: String, writable: Bool = false, partition: Int? = nil) throws -> GuestImage {
         let image = try DiskImage.open(path: path, writable: writable)
-        let disk = try PartitionedDisk.inspect(image.device)
-        let root = try RootSelector.select(in: disk, partition: partition)
-        let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
-        return GuestImage(image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
+        do {
+            let disk = try PartitionedDisk.inspect(image.device)
+            let root = try RootSelector.select(in: disk, partition: partition)
+            let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
+            return GuestImage(image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
+        } catch var error as DiskLayoutError {
+            error.image = path
+            throw error
+        } catch var error as Ext4Error {
+            error.image = path
+            throw error
+        }
     }
 
     /// Every warning a caller should show: the layout's and the filesystem's (for example "the journal

@@ -29,11 +29,17 @@ public final class ImageSession {
     public init(path: String, partition: Int? = nil, writable: Bool = false) throws(ImagePrepError) {
         do {
             guest = try GuestImage.open(path: path, writable: writable, partition: partition)
-        } catch let error as BlockIOError {
+        } catch var error as BlockIOError {
+            if error.path == path { error.path = nil }  // named once, as the image
+            if error.message == "cannot open the image" {  // said once
+                throw ImagePrepError(.image, error.description, image: path)
+            }
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: error.description)
-        } catch let error as DiskLayoutError {
+        } catch var error as DiskLayoutError {
+            error.image = nil
             throw ImagePrepError(.noRoot, "no Linux root filesystem to work in", image: path, cause: error.description)
-        } catch let error as Ext4Error {
+        } catch var error as Ext4Error {
+            error.image = nil
             throw ImagePrepError(.filesystem, "cannot open the root filesystem", image: path, cause: error.description)
         } catch {
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: "\(error)")

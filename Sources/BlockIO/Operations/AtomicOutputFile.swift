@@ -23,10 +23,16 @@ final class AtomicOutputFile {
     ///
     /// - Parameter overwrite: replace an existing destination; otherwise an existing one is an error.
     init(destination: String, overwrite: Bool) throws(BlockIOError) {
+        if HostPaths.isDirectory(destination) {
+            throw BlockIOError(.invalidArgument, "is a directory; name the image file to write", path: destination)
+        }
         if !overwrite && HostPaths.exists(destination) {
             throw BlockIOError(.invalidArgument, "destination already exists (not overwritten)", path: destination)
         }
         let folder = HostPaths.directory(of: destination)
+        if !HostPaths.isDirectory(folder) {
+            throw BlockIOError(.invalidArgument, "cannot write here: the folder \(folder) does not exist", path: destination)
+        }
         let name = HostPaths.fileName(of: destination)
         var generator = SystemRandomNumberGenerator()
         let suffix = String(UInt32.random(in: 0...UInt32.max, using: &generator), radix: 36)
@@ -34,7 +40,13 @@ final class AtomicOutputFile {
         _ = chostfile_remove_unlocked_files(folder, prefix, ".tmp")
         temporaryPath = HostPaths.join(folder, "\(prefix)\(suffix).tmp")
         self.destination = destination
-        file = try HostFile(path: temporaryPath, access: .createNew)
+        do {
+            file = try HostFile(path: temporaryPath, access: .createNew)
+        } catch {
+            throw BlockIOError(
+                .io, "cannot create the temporary file \(temporaryPath) in the destination's folder", path: destination,
+                errno: error.errno)
+        }
         guardSlot = chostfile_temp_guard_add(temporaryPath)
     }
 
