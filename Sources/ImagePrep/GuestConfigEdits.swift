@@ -25,6 +25,22 @@ public enum GuestConfigEdits {
         }
     }
 
+    /// Every kernel command line of every bootloader file the guest has, in the order ``OSInspector`` finds
+    /// the files (what `vhdedit kernel-args IMAGE` lists). Nothing is written.
+    public static func kernelCommandLines(_ image: String, partition: Int? = nil) throws(ImagePrepError)
+        -> KernelCommandLines
+    {
+        let session = try ImageSession(path: image, partition: partition)
+        var lines: [KernelCommandLines.Line] = []
+        for file in try OSInspector(files: session.files, disk: session.facts).bootloaderFiles() {
+            let text = try session.files.readText(file.path) ?? ""
+            for (line, words) in BootloaderEdit.commandLines(file.kind, text) {
+                lines.append(.init(path: file.path, kind: file.kind, line: line, arguments: words))
+            }
+        }
+        return KernelCommandLines(image: image, commandLines: lines)
+    }
+
     /// The values of `keys` in the key/value file `path` (waagent.conf or a sysconfig-style file); for
     /// waagent.conf, absent keys give the agent's default.
     public static func get(_ image: String, partition: Int? = nil, path: String, keys: [String]) throws(ImagePrepError)
@@ -98,4 +114,25 @@ public enum GuestConfigEdits {
         try operation.plan(in: context)
         return ([operation.name], staged.changes, context.findings)
     }
+}
+
+/// The kernel command lines of an image's bootloader files (``GuestConfigEdits/kernelCommandLines(_:partition:)``).
+/// Codable: `vhdedit kernel-args IMAGE --json` prints it.
+public struct KernelCommandLines: Codable, Sendable, Equatable {
+    /// One kernel command line.
+    public struct Line: Codable, Sendable, Equatable {
+        /// The guest file (symlinks resolved).
+        public var path: String
+        /// What kind of bootloader file it is.
+        public var kind: BootloaderFile.Kind
+        /// The 1-based line number of the command line in `path` (0 when the file has no such line).
+        public var line: Int
+        /// The arguments, as written (quotes kept).
+        public var arguments: [String]
+    }
+
+    /// The image as given.
+    public var image: String
+    /// Every command line, file by file.
+    public var commandLines: [Line]
 }

@@ -25,10 +25,19 @@ struct AzurePrepareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Skip these operations (comma-separated).", valueName: "OPS"))
     var skip: String?
 
+    var selection: OperationSelection {
+        OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
+    }
+
+    func validate() throws {
+        try batch.requireImages()
+        let selection = self.selection
+        try ImageBatchOptions.usage { _ = try selection.select(from: AzurePreparer.catalog) }
+    }
+
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
-        let selection = OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
-        _ = try CommandFailure.reportingErrors { try selection.select(from: AzurePreparer.catalog) }
+        let selection = self.selection
         if batch.isBatch(images) {
             var child = ["azure-prepare"]
             if dryRun { child.append("--dry-run") }

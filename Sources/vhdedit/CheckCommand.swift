@@ -17,6 +17,8 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var batch: ImageBatchOptions
 
+    func validate() throws { try batch.requireImages() }
+
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         if batch.isBatch(images) {

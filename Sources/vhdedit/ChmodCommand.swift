@@ -6,13 +6,19 @@ struct ChmodCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chmod",
         abstract: "Set the permission bits of a guest path (octal).",
-        discussion: "Example: vhdedit chmod disk.vhd 600 /etc/ssh/ssh_host_rsa_key")
+        discussion: """
+            -h is --no-dereference (as in chmod(1)); help is --help only.
+            Example: vhdedit chmod disk.vhd 600 /etc/ssh/ssh_host_rsa_key
+            """,
+        helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
     @Argument(help: "Octal permission bits, e.g. 600 or 4755.") var mode: String
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")
     var noDereference = false
+
+    func validate() throws { _ = try GuestCommand.mode(mode) }
 
     func run() throws {
         let bits = try GuestCommand.mode(mode)

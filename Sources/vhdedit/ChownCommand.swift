@@ -6,13 +6,20 @@ struct ChownCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chown",
         abstract: "Set the numeric owner and/or group of a guest path.",
-        discussion: "Examples: vhdedit chown disk.vhd 0:0 /etc/sudoers   vhdedit chown disk.vhd :998 /etc/ssh/key")
+        discussion: """
+            -h is --no-dereference (as in chown(1)); help is --help only.
+            Examples: vhdedit chown disk.vhd 0:0 /etc/sudoers
+                      vhdedit chown disk.vhd :998 /etc/ssh/ssh_host_rsa_key
+            """,
+        helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
     @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: String
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")
     var noDereference = false
+
+    func validate() throws { _ = try GuestCommand.owner(owner) }
 
     func run() throws {
         let ids = try GuestCommand.owner(owner)

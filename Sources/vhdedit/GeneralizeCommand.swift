@@ -44,14 +44,32 @@ struct GeneralizeCommand: ParsableCommand {
             deleteUser: deleteUser, user: user)
     }
 
+    func validate() throws {
+        if list { return }
+        try batch.requireImages()
+        let options = self.options
+        try ImageBatchOptions.usage { _ = try Generalizer.operations(for: options) }
+    }
+
+    /// One line of `--list --json`.
+    struct Listed: Encodable {
+        let name: String
+        let isDefault: Bool
+        let summary: String
+        enum CodingKeys: String, CodingKey { case name, isDefault = "default", summary }
+    }
+
     func run() throws {
         if list {
+            if batch.json {
+                try JSONOutput.print(Generalizer.catalog.map { Listed(name: $0.name, isDefault: $0.isDefault, summary: $0.summary) })
+                return
+            }
             for op in Generalizer.catalog { print("\(op.name.padded(toLength: 22)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)") }
             return
         }
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         let options = self.options
-        _ = try CommandFailure.reportingErrors { try Generalizer.operations(for: options) }
         if batch.isBatch(images) {
             var child = ["generalize"]
             if dryRun { child.append("--dry-run") }

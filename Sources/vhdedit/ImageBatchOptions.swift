@@ -35,6 +35,19 @@ struct ImageBatchOptions: ParsableArguments {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds (got \(timeout))") }
         if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
+        if let shard { try Self.usage { _ = try Shard(parsing: shard) } }
+        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1 (got \(shardCount))") }
+    }
+
+    /// Throws a usage error (exit status 64, the command's usage line) unless images or a manifest were given;
+    /// the commands call it from their `validate()`.
+    func requireImages() throws {
+        if images.isEmpty && manifest == nil { throw ValidationError("give at least one IMAGE or --manifest FILE") }
+    }
+
+    /// Runs a library check of an argument; its error becomes a usage error (exit status 64).
+    static func usage(_ check: () throws -> Void) throws {
+        do { try check() } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
     }
 
     /// `path` without its last component (what `NSString.deletingLastPathComponent` gives: "a/b" → "a",
@@ -51,9 +64,7 @@ struct ImageBatchOptions: ParsableArguments {
 
     /// The images to work on: the arguments plus the manifest's, narrowed to the shard.
     func resolvedImages() throws -> [String] {
-        if images.isEmpty && manifest == nil {
-            throw ImagePrepError(.invalidArgument, "give at least one IMAGE or --manifest FILE")
-        }
+        try requireImages()
         var all = images
         if let manifest {
             guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {

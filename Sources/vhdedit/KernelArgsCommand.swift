@@ -30,13 +30,12 @@ struct KernelArgsCommand: ParsableCommand {
 
     func run() throws {
         if additions.isEmpty && removals.isEmpty {
-            let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
-            let session = try CommandFailure.reportingErrors { try ImageSession(path: options.image, partition: options.partition) }
-            for file in report.guest.bootloaderFiles {
-                let text = try CommandFailure.reportingErrors { try session.files.readText(file.path) ?? "" }
-                for (line, words) in BootloaderEdit.commandLines(file.kind, text) {
-                    print("\(file.path):\(line): \(words.joined(separator: " "))")
-                }
+            let listing = try CommandFailure.reportingErrors {
+                try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition)
+            }
+            if json { try JSONOutput.print(listing); return }
+            for entry in listing.commandLines {
+                print("\(entry.path):\(entry.line): \(entry.arguments.joined(separator: " "))")
             }
             return
         }

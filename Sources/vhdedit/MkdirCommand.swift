@@ -14,6 +14,11 @@ struct MkdirCommand: ParsableCommand {
     @Option(help: "Octal permission bits (default 755).") var mode: String?
     @Option(help: "Numeric owner UID:GID (default 0:0).") var owner: String?
 
+    func validate() throws {
+        _ = try mode.map(GuestCommand.mode)
+        _ = try owner.map(GuestCommand.owner)
+    }
+
     func run() throws {
         let bits = try mode.map(GuestCommand.mode)
         let ids = try owner.map(GuestCommand.owner)

@@ -18,6 +18,11 @@ struct PutCommand: ParsableCommand {
     @Option(help: "Octal permission bits, e.g. 644.") var mode: String?
     @Option(help: "Numeric owner UID:GID.") var owner: String?
 
+    func validate() throws {
+        _ = try mode.map(GuestCommand.mode)
+        _ = try owner.map(GuestCommand.owner)
+    }
+
     func run() throws {
         let bits = try mode.map(GuestCommand.mode)
         let ids = try owner.map(GuestCommand.owner)

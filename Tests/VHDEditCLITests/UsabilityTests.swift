@@ -1,0 +1,239 @@
+import Foundation
+import Testing
+import _TestSupport
+
+/// What a user sees when a command is given the wrong thing: every error names the file at fault once, usage
+/// errors exit 64 with the command's own usage line, `--json` always prints JSON, and no refused command
+/// changes a byte. Run on copies of the shipped `TestImages/centos6-dynamic.vhd`.
+@Suite struct UsabilityTests {
+    static let shippedImage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("TestImages/centos6-dynamic.vhd").path
+
+    /// A temporary folder holding a copy of the shipped image as `c6.vhd`.
+    final class Work: @unchecked Sendable {
+        let directory: TemporaryDirectory
+        let image: String
+
+        init() throws {
+            directory = try TemporaryDirectory(prefix: "cli-usability")
+            image = directory.file("c6.vhd")
+            try ExternalTool.check(["cp", "--sparse=always", UsabilityTests.shippedImage, image])
+        }
+
+        func file(_ name: String) -> String { directory.file(name) }
+
+        /// The names in the folder, sorted (a left-over temporary or journal file shows here).
+        func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() }
+
+        /// Runs the CLI with the folder as working directory, so that relative names appear in messages as given.
+        func run(_ arguments: [String]) throws -> ExternalTool.Result {
+            try ExternalTool.run(["sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, CLI.binary] + arguments)
+        }
+    }
+
+    // MARK: errors name the image once
+
+    /// A folder given as the image says so, for readers, writers and the image-preparation commands alike.
+    @Test func aDirectoryAsTheImageIsNamedAsSuch() throws {
+        let work = try Work()
+        try FileManager.default.createDirectory(atPath: work.file("adir"), withIntermediateDirectories: false)
+        for arguments in [["ls", "adir", "/"], ["put", "adir", "c6.vhd", "/x"], ["info", "adir"], ["partitions", "adir"]] {
+            let result = try work.run(arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == "vhdedit: adir: is a directory, not a disk image file\n", "\(arguments)")
+        }
+        let inspect = try work.run(["inspect", "adir"])
+        #expect(inspect.status == 1)
+        #expect(inspect.stderr == "vhdedit: adir: cannot open the image: is a directory, not a disk image file\n")
+    }
+
+    /// The image-preparation commands said "X: cannot open the image: X: cannot open the image: ..."; the image
+    /// and the reason now come once.
+    @Test func aMissingImageIsNamedOnce() throws {
+        let work = try Work()
+        for command in ["inspect", "check", "generalize", "azure-prepare", "kernel-args"] {
+            let result = try work.run([command, "missing.vhd"])
+            #expect(result.status == 1, "\(command)")
+            #expect(result.stderr == "vhdedit: missing.vhd: cannot open the image: No such file or directory\n", "\(command)")
+        }
+    }
+
+    /// A locked image: the reason follows the image name once.
+    @Test func aLockedImageIsNamedOnce() throws {
+        let work = try Work()
+        let hold = try ExternalTool.run(["flock", "-x", work.image, "sh", "-c", "cd \"$0\" && exec \"$@\"", work.directory.path,
+            CLI.binary, "check", "c6.vhd"])
+        #expect(hold.status == 1)
+        #expect(hold.stderr == "vhdedit: c6.vhd: cannot open the image: image is in use: another process is writing it\n")
+    }
+
+    /// The file commands named neither the image nor anything else when the disk has no usable filesystem or
+    /// the filesystem refuses writing; they now start with the image, and nothing is written.
+    @Test func layoutAndFilesystemErrorsNameTheImage() throws {
+        let work = try Work()
+        try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(to: URL(fileURLWithPath: work.file("junk.bin")))
+        for arguments in [["ls", "junk.bin", "/"], ["cat", "junk.bin", "/etc/passwd"], ["put", "junk.bin", "c6.vhd", "/x"]] {
+            let result = try work.run(arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == "vhdedit: junk.bin: the disk has no partition table and libblkid finds no filesystem at offset 0\n",
+                "\(arguments)")
+        }
+        // An ext4 whose superblock records errors: readable with a warning, refused for writing.
+        let broken = work.file("errors.img")
+        try ExternalTool.check(["truncate", "-s", "8M", broken])
+        try ExternalTool.check(["mkfs.ext4", "-q", "-F", broken])
+        try ExternalTool.check(["debugfs", "-w", "-R", "ssv state 2", broken])
+        let before = try FileDigest.sha256(broken)
+        let put = try work.run(["put", "errors.img", "c6.vhd", "/x"])
+        #expect(put.status == 1)
+        #expect(put.stderr.hasPrefix("vhdedit: errors.img: the filesystem has recorded errors"), "\(put.stderr)")
+        #expect(try FileDigest.sha256(broken) == before)
+        // The preparation commands keep their own wording, still with the image once.
+        let check = try work.run(["check", "junk.bin"])
+        #expect(check.stderr == "vhdedit: junk.bin: no Linux root filesystem to work in: the disk has no partition table and libblkid finds no filesystem at offset 0\n")
+    }
+
+    /// In a batch, an image's summary is the child's reason without `vhdedit: IMAGE: ` in front (the line
+    /// names the image already).
+    @Test func batchSummariesDoNotRepeatTheImage() throws {
+        let work = try Work()
+        try Data(repeating: 0x5A, count: 5000).write(to: URL(fileURLWithPath: work.file("junk.bin")))
+        let result = try work.run(["check", "junk.bin", "c6.vhd", "--json"])
+        #expect(result.status == 1)
+        var summaries: [String: String] = [:]
+        for line in result.output.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if let image = object["image"] as? String { summaries[image] = object["summary"] as? String }
+        }
+        #expect(summaries["junk.bin"]
+            == "no Linux root filesystem to work in: the disk has no partition table and libblkid finds no filesystem at offset 0")
+        let text = try work.run(["check", "junk.bin", "c6.vhd"])
+        #expect(text.output.contains("FAIL junk.bin: no Linux root filesystem to work in: "), "\(text.output)")
+    }
+
+    // MARK: host files written
+
+    /// `--force` onto a folder used to copy the whole image and then fail to rename the temporary file
+    /// (naming it); it is now refused first. A destination in a missing folder names the destination.
+    @Test func outputsIntoFoldersAreRefusedBeforeWriting() throws {
+        let work = try Work()
+        try FileManager.default.createDirectory(atPath: work.file("adir"), withIntermediateDirectories: false)
+        let before = try work.names()
+        for arguments in [
+            ["convert", "c6.vhd", "adir", "--to", "raw", "--force"],
+            ["convert", "c6.vhd", "adir", "--to", "fixed"],
+            ["create", "adir", "--size", "1M", "--force"],
+        ] {
+            let result = try work.run(arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == "vhdedit: adir: is a directory; name the image file to write\n", "\(arguments)")
+        }
+        let missing = try work.run(["convert", "c6.vhd", "no/such/folder/out.raw", "--to", "raw"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "vhdedit: no/such/folder/out.raw: cannot write here: the folder no/such/folder does not exist\n")
+        #expect(try work.names() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.file("adir")).isEmpty)
+    }
+
+    /// `get` onto a host symlink said only "Too many levels of symbolic links"; it now says what it refused,
+    /// and the link's target is not created.
+    @Test func getOntoAHostSymlinkSaysSo() throws {
+        let work = try Work()
+        try FileManager.default.createSymbolicLink(atPath: work.file("link"), withDestinationPath: work.file("target"))
+        let result = try work.run(["get", "c6.vhd", "/etc/passwd", "link"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "vhdedit: link: is a symbolic link; not written through (remove it or name another file)\n")
+        #expect(!FileManager.default.fileExists(atPath: work.file("target")))
+    }
+
+    // MARK: usage errors
+
+    /// Bad values found by the commands themselves exit 64 with the command's usage line (they printed the
+    /// top-level `vhdedit <subcommand>` usage, or exited 1 like a failed run), and change nothing.
+    @Test func badArgumentsAreUsageErrors() throws {
+        let work = try Work()
+        let before = try FileDigest.sha256(work.image)
+        let cases: [([String], String)] = [
+            (["put", "c6.vhd", "c6.vhd", "/etc/x", "--mode", "999"], "Error: mode must be octal permission bits up to 7777 (got '999')"),
+            (["put", "c6.vhd", "c6.vhd", "/etc/x", "--owner", "abc"], "Error: owner must be numeric UID:GID (got 'abc')"),
+            (["mkdir", "c6.vhd", "/etc/x", "--mode", "8"], "Error: mode must be octal permission bits up to 7777 (got '8')"),
+            (["chmod", "c6.vhd", "abc", "/etc/passwd"], "Error: mode must be octal permission bits up to 7777 (got 'abc')"),
+            (["chown", "c6.vhd", ":", "/etc/passwd"], "Error: owner must name a UID or a GID"),
+            (["generalize", "c6.vhd", "--only", "nope"], "Error: unknown operation 'nope' (known: "),
+            (["generalize", "c6.vhd", "--shard", "3/2"], "Error: shard 3/2: need 0 <= index < count"),
+            (["generalize", "c6.vhd", "--shard", "x"], "Error: shard 'x': expected INDEX/COUNT, for example 0/4"),
+            (["generalize", "c6.vhd", "--shard-count", "0"], "Error: --shard-count must be at least 1 (got 0)"),
+            (["generalize", "--dry-run"], "Error: give at least one IMAGE or --manifest FILE"),
+            (["azure-prepare", "c6.vhd", "--skip", "nope"], "Error: unknown operation 'nope' (known: "),
+            (["check"], "Error: give at least one IMAGE or --manifest FILE"),
+        ]
+        for (arguments, message) in cases {
+            let result = try work.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix(message), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("Usage: vhdedit \(arguments[0]) "), "\(arguments): \(result.stderr)")
+            #expect(result.output.isEmpty, "\(arguments)")
+        }
+        #expect(try FileDigest.sha256(work.image) == before)
+        #expect(try work.names() == ["c6.vhd"])
+    }
+
+    /// chmod and chown take `-h` for --no-dereference (as chmod(1) does), so their help no longer also lists
+    /// `-h, --help`; `-h` changes the link itself and leaves its target alone.
+    @Test func dashHIsNoDereferenceInChmodAndChown() throws {
+        let work = try Work()
+        for command in ["chmod", "chown"] {
+            let help = try work.run([command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.output.contains("-h, --no-dereference"))
+            #expect(!help.output.contains("-h, --help"), "\(help.output)")
+        }
+        #expect(try work.run(["symlink", "c6.vhd", "/etc/passwd", "/etc/pw-link"]).status == 0)
+        #expect(try work.run(["chmod", "c6.vhd", "600", "/etc/pw-link", "-h"]).status == 0)
+        #expect(try work.run(["chown", "c6.vhd", "7:8", "/etc/pw-link", "-h"]).status == 0)
+        func status(_ path: String) throws -> [String: Any] {
+            let result = try work.run(["stat", "c6.vhd", path, "--json"])
+            return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        }
+        let link = try status("/etc/pw-link")
+        #expect(link["mode"] as? String == "600" && link["uid"] as? Int == 7 && link["gid"] as? Int == 8)
+        let target = try status("/etc/passwd")
+        #expect(target["mode"] as? String == "644" && target["uid"] as? Int == 0 && target["gid"] as? Int == 0)
+    }
+
+    // MARK: --json means JSON
+
+    /// `kernel-args IMAGE --json` without --add/--remove printed the text listing; it prints a JSON object.
+    @Test func kernelArgsListingAsJSON() throws {
+        let work = try Work()
+        let result = try work.run(["kernel-args", "c6.vhd", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect(object["image"] as? String == "c6.vhd")
+        let lines = try #require(object["commandLines"] as? [[String: Any]])
+        #expect(lines.count == 1)
+        #expect(lines.first?["path"] as? String == "/boot/grub/grub.conf")
+        #expect(lines.first?["kind"] as? String == "grub-legacy")
+        #expect(lines.first?["line"] as? Int == 8)
+        let arguments = try #require(lines.first?["arguments"] as? [String])
+        #expect(arguments.first == "ro" && arguments.contains("crashkernel=auto") && arguments.last == "quiet")
+        // The text listing says the same.
+        let text = try work.run(["kernel-args", "c6.vhd"])
+        #expect(text.output == "/boot/grub/grub.conf:8: \(arguments.joined(separator: " "))\n")
+    }
+
+    /// `generalize --list --json` printed the text table; it prints every operation as JSON, the same names.
+    @Test func generalizeListAsJSON() throws {
+        let work = try Work()
+        let result = try work.run(["generalize", "--list", "--json"])
+        #expect(result.status == 0)
+        let items = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        let text = try work.run(["generalize", "--list"])
+        let names = text.output.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        #expect(items.compactMap { $0["name"] as? String } == names)
+        #expect(names.contains("ssh-hostkeys") && names.contains("machine-id"))
+        let hostKeys = try #require(items.first { $0["name"] as? String == "ssh-hostkeys" })
+        #expect(hostKeys["default"] as? Bool == true)
+        #expect(items.first { $0["name"] as? String == "machine-id" }?["default"] as? Bool == false)
+    }
+}
