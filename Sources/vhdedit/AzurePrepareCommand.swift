@@ -12,6 +12,10 @@ struct AzurePrepareCommand: ParsableCommand {
             Operations: \(AzurePreparer.catalog.map(\.name).joined(separator: ", ")). Kernel arguments \
             console=ttyS0 earlyprintk=ttyS0 rootdelay=300 go on every kernel line of every bootloader file. What \
             cannot be done offline (uninstalling NetworkManager, installing or updating the agent) is reported.
+
+            Examples:
+              vhdedit azure-prepare disk.vhd --dry-run     # the plan, with a diff per file; writes nothing
+              vhdedit azure-prepare disk.vhd --skip swap
             """)
 
     @OptionGroup var batch: ImageBatchOptions

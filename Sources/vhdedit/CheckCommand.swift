@@ -13,6 +13,10 @@ struct CheckCommand: ParsableCommand {
             at 1 MiB. Guest: kernel arguments, swap, fstab ids, agent version and auto-update, ClientAliveInterval, \
             host keys, history size, root password, provisioned user, leases, udev rules, hostname, machine-id, \
             cloud-init state, NetworkManager, IPv6. Exit status 0 when nothing fails, 1 otherwise. Nothing is written.
+
+            Examples:
+              vhdedit convert disk.vhd azure.vhd --to fixed --round-to-mib && vhdedit check azure.vhd
+              vhdedit check azure.vhd --json | jq '.results[] | select(.verdict != "pass")'
             """)
 
     @OptionGroup var batch: ImageBatchOptions

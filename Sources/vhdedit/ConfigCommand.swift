@@ -8,6 +8,12 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Get, set or unset keys in waagent.conf and sysconfig-style files (ifcfg-*, /etc/sysconfig/*, /etc/default/*).",
+        discussion: """
+            Examples:
+              vhdedit config get disk.vhd /etc/waagent.conf ResourceDisk.Format Provisioning.Enabled
+              vhdedit config set disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 ONBOOT=yes BOOTPROTO=dhcp --dry-run
+              vhdedit config unset disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 HWADDR
+            """,
         subcommands: [Get.self, Set.self, Unset.self])
 
     struct Target: ParsableArguments {
@@ -17,9 +23,14 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print KEY=VALUE for each key (waagent.conf: the agent's default when absent).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print KEY=VALUE for each key (waagent.conf: the agent's default when absent).",
+            discussion: """
+                A key that is not set is named on standard error and the exit status is 1.
+                Example: vhdedit config get disk.vhd /etc/waagent.conf ResourceDisk.Format Provisioning.Enabled
+                """)
         @OptionGroup var target: Target
-        @Argument(help: "Keys.") var keys: [String]
+        @Argument(help: "The keys to print, e.g. ResourceDisk.Format or ONBOOT.") var keys: [String]
 
         func run() throws {
             let values = try CommandFailure.reportingErrors {
@@ -34,9 +45,14 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set KEY=VALUE assignments; prints a diff.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set KEY=VALUE assignments; prints a diff.",
+            discussion: """
+                The file is created when missing (its folder must exist). Lines not named keep their bytes.
+                Example: vhdedit config set disk.vhd /etc/waagent.conf ResourceDisk.Format=y ResourceDisk.EnableSwap=n
+                """)
         @OptionGroup var target: Target
-        @Argument(help: "KEY=VALUE assignments.") var assignments: [String]
+        @Argument(help: "KEY=VALUE assignments, e.g. ResourceDisk.Format=y.") var assignments: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
 
         func run() throws {
@@ -48,9 +64,11 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Unset: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove keys; prints a diff.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove keys; prints a diff.",
+            discussion: "Example: vhdedit config unset disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 HWADDR UUID")
         @OptionGroup var target: Target
-        @Argument(help: "Keys.") var keys: [String]
+        @Argument(help: "The keys to remove, e.g. HWADDR.") var keys: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
 
         func run() throws {

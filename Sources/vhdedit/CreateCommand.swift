@@ -11,6 +11,11 @@ struct CreateCommand: ParsableCommand {
             (rounded up to a whole 512-byte sector only if needed): qemu-img, libvhdi, Hyper-V and Azure all \
             read it back the same. With --parent the child has the parent's size and records the parent's \
             name, unique id and relative/absolute paths.
+
+            Examples:
+              vhdedit create new.vhd --size 64G                 # dynamic: grows as blocks are written
+              vhdedit create azure.vhd --size 30G --to fixed    # fixed: file = size + 512-byte footer
+              vhdedit create child.vhd --parent base.vhd        # writes go to child.vhd, base.vhd is only read
             """)
 
     enum Kind: String, ExpressibleByArgument {

@@ -15,7 +15,8 @@ struct EditCommand: ParsableCommand {
             The file is copied to a private temporary folder, $EDITOR (or $VISUAL, else vi) runs on the copy, and \
             the result replaces the guest file (mode and owner kept) only when its bytes differ. A symlink is \
             followed inside the guest and its target edited. A missing file starts empty and is created \
-            (0644 root:root). The image stays locked while the editor runs; nothing is written if it fails.
+            (0644 root:root) if the editor saves something into it. The image stays locked while the editor \
+            runs; nothing is written if it fails.
             Example: EDITOR=nano vhdedit edit disk.vhd /etc/sudoers
             """)
 

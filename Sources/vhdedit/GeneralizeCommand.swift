@@ -16,6 +16,12 @@ struct GeneralizeCommand: ParsableCommand {
 
             A dry run prints the exact plan and writes nothing. A real run commits all changes as one unit. \
             With several images (or --manifest/--shard) each image runs in its own child process, --jobs at a time.
+
+            Examples:
+              vhdedit generalize disk.vhd --delete-user --dry-run      # the plan: operation, action, path, why
+              vhdedit generalize disk.vhd --delete-user                # do it
+              vhdedit generalize disk.vhd --only defaults,machine-id   # defaults plus an opt-in extra
+              vhdedit generalize --manifest farm.txt --jobs 4 --json   # one JSON line per image, then a summary
             """)
 
     @OptionGroup var batch: ImageBatchOptions

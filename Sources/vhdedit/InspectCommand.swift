@@ -8,7 +8,13 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show the guest: distribution, architecture, bootloader, network style, agents, fstab, swap, LVM.",
-        discussion: "Reads the image only (shared lock); nothing is written.")
+        discussion: """
+            Reads the image only (shared lock); nothing is written.
+
+            Examples:
+              vhdedit inspect disk.vhd
+              vhdedit inspect disk.vhd --json | jq .guest.distribution
+            """)
 
     @OptionGroup var options: ImageOptions
 

@@ -11,7 +11,12 @@ struct KernelArgsCommand: ParsableCommand {
         discussion: """
             Edits GRUB legacy menu.lst/grub.conf entries, /etc/default/grub, generated grub.cfg linux lines, BLS \
             entries and grubenv kernelopts consistently. key=value replaces the same key (console= may repeat); \
-            --remove takes a bare name or an exact key=value. With neither option it lists the command lines.
+            --remove takes a bare name or an exact key=value. With neither option it lists the command lines \
+            (FILE:LINE: ARGUMENTS; with --json an object with commandLines).
+
+            Examples:
+              vhdedit kernel-args disk.vhd
+              vhdedit kernel-args disk.vhd --add console=ttyS0 --add rootdelay=300 --remove rhgb --remove quiet --dry-run
             """)
 
     @OptionGroup var options: ImageOptions

@@ -10,6 +10,7 @@ struct LsCommand: ParsableCommand {
             Paths are resolved inside the guest (absolute symlinks against the guest root, '..' stops at the \
             root). Names that are not printable UTF-8 are shown escaped (\\n, \\t, \\\\, \\xff); give them back \
             the same way.
+
             Examples:
               vhdedit ls disk.vhd /etc/ssh -l
               vhdedit ls disk.vhd / -R --json --partition 2

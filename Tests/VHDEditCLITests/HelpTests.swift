@@ -21,4 +21,20 @@ enum CLI {
         #expect(result.status == 0)
         #expect(result.output.contains("USAGE: vhdedit"))
     }
+
+    /// Every subcommand's help teaches by example (convert's help text is being reworded on its own branch).
+    @Test func everySubcommandHelpHasAnExample() throws {
+        let commands = [
+            ["info"], ["create"], ["partitions"], ["ls"], ["cat"], ["stat"], ["get"], ["put"], ["rm"], ["mkdir"],
+            ["symlink"], ["chmod"], ["chown"], ["edit"], ["kernel-args"], ["config"], ["config", "get"],
+            ["config", "set"], ["config", "unset"], ["inspect"], ["generalize"], ["azure-prepare"], ["check"],
+        ]
+        for command in commands {
+            let result = try CLI.run(["help"] + command)
+            #expect(result.status == 0, "\(command)")
+            let examples = result.output.split(separator: "\n").filter { $0.contains("vhdedit \(command[0]) ") && !$0.contains("USAGE:") }
+            #expect(result.output.contains("Example"), "\(command): no example")
+            #expect(!examples.isEmpty, "\(command): no example line")
+        }
+    }
 }
