@@ -26,19 +26,30 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print KEY=VALUE for each key (waagent.conf: the agent's default when absent).",
             discussion: """
-                A key that is not set is named on standard error and the exit status is 1.
+                A key that is not set is named on standard error (with --json: its value is null) and the exit \
+                status is 1.
                 Example: vhdedit config get disk.vhd /etc/waagent.conf ResourceDisk.Format Provisioning.Enabled
                 """)
         @OptionGroup var target: Target
         @Argument(help: "The keys to print, e.g. ResourceDisk.Format or ONBOOT.") var keys: [String]
+        @Flag(help: "Print {\"image\", \"path\", \"values\": {KEY: VALUE or null}} as JSON.") var json = false
 
         func run() throws {
             let values = try CommandFailure.reportingErrors {
                 try GuestConfigEdits.get(target.options.image, partition: target.options.partition, path: target.path, keys: keys)
             }
+            if json {
+                var object: [String: JSONValue] = [:]
+                for (key, value) in values { object[key] = value.map(JSONValue.string) ?? .null }
+                try JSONOutput.print(JSONValue.object([
+                    "image": .string(target.options.image), "path": .string(target.path), "values": .object(object),
+                ]))
+                if values.contains(where: { $0.value == nil }) { throw ExitCode.failure }
+                return
+            }
             var missing = false
             for (key, value) in values {
-                if let value { print("\(key)=\(value)") } else { CommandFailure.printError("\(key): not set"); missing = true }
+                if let value { print("\(key)=\(value)") } else { CommandFailure.printError("vhdedit: \(key): not set in \(target.path)"); missing = true }
             }
             if missing { throw ExitCode.failure }
         }
@@ -54,12 +65,13 @@ struct ConfigCommand: ParsableCommand {
         @OptionGroup var target: Target
         @Argument(help: "KEY=VALUE assignments, e.g. ResourceDisk.Format=y.") var assignments: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
+        @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
                 try GuestConfigEdits.set(target.options.image, partition: target.options.partition, path: target.path, assignments: assignments, dryRun: dryRun)
             }
-            ConfigCommand.show(report)
+            try ConfigCommand.show(report, json: json)
         }
     }
 
@@ -70,16 +82,18 @@ struct ConfigCommand: ParsableCommand {
         @OptionGroup var target: Target
         @Argument(help: "The keys to remove, e.g. HWADDR.") var keys: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
+        @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
                 try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, path: target.path, keys: keys, dryRun: dryRun)
             }
-            ConfigCommand.show(report)
+            try ConfigCommand.show(report, json: json)
         }
     }
 
-    static func show(_ report: PrepReport) {
+    static func show(_ report: PrepReport, json: Bool) throws {
+        if json { try JSONOutput.print(report, pretty: false); return }
         print(report.diffs, terminator: "")
         for finding in report.findings { CommandFailure.printError(finding.line) }
         if report.changes.isEmpty { print("no change") }

@@ -236,4 +236,39 @@ import _TestSupport
         #expect(hostKeys["default"] as? Bool == true)
         #expect(items.first { $0["name"] as? String == "machine-id" }?["default"] as? Bool == false)
     }
+
+    /// `config get|set|unset` had no --json (kernel-args had): get prints the values (null when not set, exit
+    /// 1), set and unset print the report; the text form of a missing key says `vhdedit:` like every error.
+    @Test func configAsJSON() throws {
+        let work = try Work()
+        let get = try work.run(["config", "get", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format", "No.Such", "--json"])
+        #expect(get.status == 1)
+        #expect(get.stderr.isEmpty)
+        let object = try #require(try JSONSerialization.jsonObject(with: get.stdout) as? [String: Any])
+        #expect(object["image"] as? String == "c6.vhd" && object["path"] as? String == "/etc/waagent.conf")
+        let values = try #require(object["values"] as? [String: Any])
+        #expect(values["ResourceDisk.Format"] as? String == "n")
+        #expect(values["No.Such"] is NSNull)
+        let text = try work.run(["config", "get", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format", "No.Such"])
+        #expect(text.status == 1 && text.output == "ResourceDisk.Format=n\n")
+        #expect(text.stderr == "vhdedit: No.Such: not set in /etc/waagent.conf\n")
+
+        let before = try FileDigest.sha256(work.image)
+        let dry = try work.run(["config", "set", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format=y", "--dry-run", "--json"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: dry.stdout) as? [String: Any])
+        #expect(plan["dryRun"] as? Bool == true)
+        let change = try #require((plan["changes"] as? [[String: Any]])?.first)
+        #expect(change["path"] as? String == "/etc/waagent.conf" && change["action"] as? String == "rewrite")
+        #expect((change["diff"] as? String ?? "").contains("+ResourceDisk.Format=y"))
+        #expect(try FileDigest.sha256(work.image) == before)
+
+        let unset = try work.run(["config", "unset", "c6.vhd", "/etc/sysconfig/network", "HOSTNAME", "--json"])
+        #expect(unset.status == 0, "\(unset.stderr)")
+        let done = try #require(try JSONSerialization.jsonObject(with: unset.stdout) as? [String: Any])
+        #expect(done["dryRun"] as? Bool == false && (done["changes"] as? [Any])?.count == 1)
+        let after = try work.run(["config", "get", "c6.vhd", "/etc/sysconfig/network", "HOSTNAME", "NETWORKING", "--json"])
+        let read = try #require((try JSONSerialization.jsonObject(with: after.stdout) as? [String: Any])?["values"] as? [String: Any])
+        #expect(read["HOSTNAME"] is NSNull && read["NETWORKING"] as? String == "yes")
+    }
 }
