@@ -1,3 +1,4 @@
+internal import CHostFile
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -137,4 +138,16 @@ public enum HostScratchFolder {
         }
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+/// While it lives, a SIGINT, SIGTERM, SIGHUP or SIGQUIT that ends the process removes the file at `path` first
+/// (the handler ``AtomicOutputFile`` uses for its temporary file), so that a copy of a guest file put in a scratch
+/// folder does not outlive an interrupted command. Releasing the guard leaves the file alone.
+public final class SignalRemovalGuard {
+    private let slot: Int32
+
+    /// Guards `path` (at most 64 paths per process are guarded at once; beyond that the guard does nothing).
+    public init(path: String) { slot = chostfile_temp_guard_add(path) }
+
+    deinit { chostfile_temp_guard_remove(slot) }
 }

@@ -47,7 +47,9 @@ public struct ChildProcess: Sendable {
     ///
     /// - Parameters:
     ///   - capture: `true`: standard input is /dev/null and standard output and error are collected; `false`:
-    ///     the child shares this process's standard streams.
+    ///     the child shares this process's standard streams and, as with `system(3)`, this process ignores
+    ///     SIGINT until the child ends: a Ctrl-C goes to the child (an editor, say), which decides, and the
+    ///     caller gets to clean up after it.
     ///   - timeout: seconds before the child gets SIGTERM (and SIGKILL one second later); only with `capture`.
     public func run(capture: Bool, timeout: Double? = nil) throws(StartError) -> Outcome {
         var argumentBytes: [CChar] = []
@@ -57,6 +59,12 @@ public struct ChildProcess: Sendable {
         }
         var pid: pid_t = 0
         guard capture else {
+            // The child gets SIGINT's default action back (chostfile_spawn); this process ignores it meanwhile.
+            var ignore = sigaction()
+            ignore.__sigaction_handler.sa_handler = SIG_IGN
+            var previous = sigaction()
+            sigaction(SIGINT, &ignore, &previous)
+            defer { sigaction(SIGINT, &previous, nil) }
             let code = chostfile_spawn(program, argumentBytes, argumentBytes.count, -1, -1, -1, &pid)
             guard code == 0 else { throw StartError(program: program, code: code) }
             return Outcome(termination: Self.wait(pid), output: [], errors: [], timedOut: false)

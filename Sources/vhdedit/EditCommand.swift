@@ -37,19 +37,22 @@ struct EditCommand: ParsableCommand {
                 unlink(copy)
                 rmdir(folder)
             }
+            // A signal that ends this command removes the copy too (Ctrl-C goes to the editor: see run(capture:)).
+            let guardCopy = SignalRemovalGuard(path: copy)
+            defer { withExtendedLifetime(guardCopy) {} }
             let output = try HostOutputFile(path: copy, mode: 0o600)
             try output.write(original)
             try output.finish()
             let editor = Self.environment("EDITOR") ?? Self.environment("VISUAL") ?? "vi"
             let outcome = try ChildProcess(program: "/bin/sh", arguments: ["-c", "\(editor) \"$1\"", "vhdedit-edit", copy])
                 .run(capture: false)
-            let status: Int32
             switch outcome.termination {
-            case .exited(let code): status = code
-            case .signaled(let signal): status = signal
-            }
-            guard outcome.termination == .exited(0) else {
-                CommandFailure.printError("vhdedit: the editor exited with status \(status); nothing written")
+            case .exited(0): break
+            case .exited(let code):
+                CommandFailure.printError("vhdedit: the editor exited with status \(code); nothing written")
+                throw ExitCode.failure
+            case .signaled(let signal):
+                CommandFailure.printError("vhdedit: the editor was killed by signal \(signal); nothing written")
                 throw ExitCode.failure
             }
             let edited = try HostInputFile(path: copy).readToEnd()

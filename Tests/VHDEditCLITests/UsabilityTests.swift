@@ -271,4 +271,42 @@ import _TestSupport
         let read = try #require((try JSONSerialization.jsonObject(with: after.stdout) as? [String: Any])?["values"] as? [String: Any])
         #expect(read["HOSTNAME"] is NSNull && read["NETWORKING"] as? String == "yes")
     }
+
+    /// A Ctrl-C (SIGINT to the foreground process group) while `edit`'s editor runs killed vhdedit and left the
+    /// copy of the guest file (here /etc/shadow, hashes and all) in $TMPDIR. Now vhdedit ignores SIGINT while
+    /// the editor runs (as system(3) does), reports the editor's death and removes the copy; SIGTERM and SIGHUP
+    /// end it as before, but the copy is removed first. The image is never changed.
+    @Test(arguments: [("INT", Int32(1)), ("TERM", Int32(143)), ("HUP", Int32(129))])
+    func interruptedEditLeavesNoCopy(signal: String, status: Int32) throws {
+        let work = try Work()
+        let scratch = work.file("tmp")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        let editor = work.file("editor.sh")
+        try Data("#!/bin/sh\ntouch \"$MARK\"\nsleep 5\necho changed >> \"$1\"\n".utf8).write(to: URL(fileURLWithPath: editor))
+        try ExternalTool.check(["chmod", "755", editor])
+        let before = try FileDigest.sha256(work.image)
+        // `set -m`: the command runs in its own process group, with SIGINT not ignored, like a terminal job;
+        // perl unblocks the signals (the test runner starts its children with every signal blocked).
+        let script = """
+            set -m
+            cd "$0"
+            TMPDIR="$0/tmp" MARK="$0/mark" EDITOR="$0/editor.sh" perl -MPOSIX -e \\
+                'sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec @ARGV or die' "$1" edit c6.vhd /etc/shadow 2> err &
+            pid=$!
+            for i in $(seq 1 400); do [ -e mark ] && break; sleep 0.05; done
+            kill -\(signal) -- -$pid
+            wait $pid
+            echo "status=$?"
+            """
+        let result = try ExternalTool.run(["bash", "-c", script, work.directory.path, CLI.binary])
+        #expect(result.output.contains("status=\(status)\n"), "\(result.output) \(result.stderr)")
+        let errors = try String(contentsOfFile: work.file("err"), encoding: .utf8)
+        if signal == "INT" {
+            #expect(errors == "vhdedit: the editor was killed by signal 2; nothing written\n")
+        }
+        let left = try ExternalTool.check(["find", scratch, "-type", "f"]).output
+        #expect(left.isEmpty, "left behind: \(left)")
+        #expect(try FileDigest.sha256(work.image) == before)
+        #expect(try work.names() == ["c6.vhd", "editor.sh", "err", "mark", "tmp"])
+    }
 }
