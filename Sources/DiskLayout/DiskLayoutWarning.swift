@@ -62,8 +62,13 @@ public struct DiskLayoutWarning: Hashable, Sendable, Codable, CustomStringConver
         self.offset = offset
     }
 
-    public var description: String {
-        var text = "warning: "
+    /// `warning: ` and ``detail``.
+    public var description: String { "warning: " + detail }
+
+    /// The partition, the message and the offset, without the `warning: ` in front (for callers that label
+    /// warnings themselves).
+    public var detail: String {
+        var text = ""
         if let partition { text += "partition \(partition): " }
         text += message
         if let offset { text += " (at disk byte offset \(offset))" }

@@ -62,7 +62,7 @@ public final class GuestImage {
     /// Every warning a caller should show: the layout's and the filesystem's (for example "the journal
     /// needs recovery; what is read may be stale").
     public var warnings: [String] {
-        layoutWarnings.map { "\($0)" } + filesystem.warnings.map(\.message)
+        layoutWarnings.map(\.detail) + filesystem.warnings.map(\.message)
     }
 
     /// Writes the filesystem's metadata back and commits the image's edit journal (all or nothing), keeping

@@ -82,7 +82,7 @@ public final class ImageSession {
     /// stale; a VHD footer read from its copy...), as findings.
     public var findings: [Finding] {
         image.warnings.map { Finding(.warning, operation: "image", $0) }
-            + guest.layoutWarnings.map { Finding(.warning, operation: "partition-table", "\($0)") }
+            + guest.layoutWarnings.map { Finding(.warning, operation: "partition-table", $0.detail) }
             + filesystem.warnings.map { Finding(.warning, operation: "filesystem", $0.message) }
     }
 

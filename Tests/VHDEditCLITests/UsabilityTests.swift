@@ -309,4 +309,27 @@ import _TestSupport
         #expect(try FileDigest.sha256(work.image) == before)
         #expect(try work.names() == ["c6.vhd", "editor.sh", "err", "mark", "tmp"])
     }
+
+    /// Partition-table warnings came out as "vhdedit: warning: warning: ..." from the file commands and as
+    /// "warning: [partition-table] warning: ..." from generalize; the word is said once.
+    @Test func layoutWarningsSayWarningOnce() throws {
+        let work = try Work()
+        let disk = work.file("grown.raw")
+        try ExternalTool.check(["truncate", "-s", "24M", disk])
+        try ExternalTool.check(["mkfs.ext4", "-q", "-F", "-E", "offset=1048576", disk, "20M"])
+        try ExternalTool.check(["sgdisk", "-n", "1:2048:0", "-t", "1:8300", disk])
+        try ExternalTool.check(["truncate", "-s", "25M", disk])  // the disk grew; the GPT still ends at 24 MiB
+        let ls = try work.run(["ls", "grown.raw", "/"])
+        #expect(ls.status == 0, "\(ls.stderr)")
+        #expect(ls.stderr.hasPrefix("vhdedit: warning: the primary header says the backup is at LBA "), "\(ls.stderr)")
+        #expect(!ls.stderr.contains("warning: warning"))
+        let plan = try work.run(["generalize", "grown.raw", "--dry-run"])
+        #expect(plan.output.contains("warning: [partition-table] the primary header says the backup is at LBA "), "\(plan.output)")
+        #expect(!plan.output.contains("warning: warning") && !plan.output.contains("] warning:"))
+        let json = try work.run(["generalize", "grown.raw", "--dry-run", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        let messages = (report["findings"] as? [[String: Any]] ?? []).filter { $0["operation"] as? String == "partition-table" }
+            .compactMap { $0["message"] as? String }
+        #expect(messages.count == 1 && messages.allSatisfy { $0.hasPrefix("the primary header says") }, "\(messages)")
+    }
 }
