@@ -59,10 +59,10 @@ public final class GuestImage {
         }
     }
 
-    /// Every warning a caller should show: the layout's and the filesystem's (for example "the journal
-    /// needs recovery; what is read may be stale").
+    /// Every warning a caller should show: the image file's (a VHD footer read from its copy), the layout's
+    /// and the filesystem's (for example "the journal needs recovery; what is read may be stale").
     public var warnings: [String] {
-        layoutWarnings.map(\.detail) + filesystem.warnings.map(\.message)
+        image.warnings + layoutWarnings.map(\.detail) + filesystem.warnings.map(\.message)
     }
 
     /// Writes the filesystem's metadata back and commits the image's edit journal (all or nothing), keeping

@@ -332,4 +332,22 @@ import _TestSupport
             .compactMap { $0["message"] as? String }
         #expect(messages.count == 1 && messages.allSatisfy { $0.hasPrefix("the primary header says") }, "\(messages)")
     }
+
+    /// A VHD whose trailing footer is damaged is read through the copy at offset 0; generalize and info said
+    /// so, the file commands said nothing. They now print the warning too.
+    @Test func fileCommandsShowTheImagesWarnings() throws {
+        let work = try Work()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: work.image))
+        let length = try handle.seekToEnd()
+        try handle.seek(toOffset: length - 512 + 64)  // the footer's checksum field
+        handle.write(Data("XXXX".utf8))
+        try handle.close()
+        let ls = try work.run(["ls", "c6.vhd", "/etc/ssh"])
+        #expect(ls.status == 0)
+        #expect(ls.stderr.hasPrefix(
+            "vhdedit: warning: the footer at byte \(length - 512) has a bad checksum (stored 0x58585858, computed 0x"),
+            "\(ls.stderr)")
+        #expect(ls.stderr.hasSuffix("); using the copy at offset 0\n") && ls.stderr.split(separator: "\n").count == 1)
+        #expect(ls.output.contains("ssh_host_rsa_key"))
+    }
 }
