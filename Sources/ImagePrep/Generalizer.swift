@@ -24,10 +24,13 @@ public enum Generalizer {
 
     /// The operations `options` choose.
     public static func operations(for options: Options) throws(ImagePrepError) -> [PrepOperation] {
-        var chosen = try options.selection.select(from: catalog)
-        if (options.deleteUser || options.user != nil), !chosen.contains(where: { $0.name == "delete-user" }),
-            !options.selection.skip.contains("delete-user")
-        {
+        let deleting = options.deleteUser || options.user != nil
+        if deleting && options.selection.skip.contains("delete-user") {
+            throw ImagePrepError(
+                .invalidArgument, "--\(options.user != nil ? "user" : "delete-user") asks for delete-user, which --skip removes")
+        }
+        var chosen = try options.selection.select(from: catalog, allowingNone: deleting)
+        if deleting, !chosen.contains(where: { $0.name == "delete-user" }) {
             chosen = catalog.filter { op in op.name == "delete-user" || chosen.contains { $0.name == op.name } }
         }
         return chosen

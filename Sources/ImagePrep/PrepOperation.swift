@@ -39,8 +39,10 @@ public struct OperationSelection: Sendable, Equatable {
 
     /// The chosen operations from `catalog`, in catalog order.
     ///
-    /// - Throws: ``ImagePrepError/Code/invalidArgument`` naming an unknown operation.
-    public func select(from catalog: [PrepOperation]) throws(ImagePrepError) -> [PrepOperation] {
+    /// - Parameter allowingNone: accept a selection that leaves nothing (the caller adds an operation itself).
+    /// - Throws: ``ImagePrepError/Code/invalidArgument`` naming an unknown operation, or when `skip` leaves
+    ///   nothing of `only` (a run that would look at nothing and say "nothing to do").
+    public func select(from catalog: [PrepOperation], allowingNone: Bool = false) throws(ImagePrepError) -> [PrepOperation] {
         let known = Set(catalog.map(\.name))
         var chosen = Set(catalog.filter(\.isDefault).map(\.name))
         if let only {
@@ -58,6 +60,9 @@ public struct OperationSelection: Sendable, Equatable {
         for name in skip {
             guard known.contains(name) else { throw Self.unknown(name, known) }
             chosen.remove(name)
+        }
+        if chosen.isEmpty && !allowingNone {
+            throw ImagePrepError(.invalidArgument, "no operation left to run: --skip removes every operation chosen")
         }
         return catalog.filter { chosen.contains($0.name) }
     }

@@ -165,6 +165,15 @@ import _TestSupport
             (["generalize", "c6.vhd", "--shard-count", "0"], "Error: --shard-count must be at least 1 (got 0)"),
             (["generalize", "--dry-run"], "Error: give at least one IMAGE or --manifest FILE"),
             (["azure-prepare", "c6.vhd", "--skip", "nope"], "Error: unknown operation 'nope' (known: "),
+            // Contradictions said "nothing to do" (having looked at nothing) or silently dropped --delete-user.
+            (["generalize", "c6.vhd", "--only", "hostname", "--skip", "hostname"],
+             "Error: no operation left to run: --skip removes every operation chosen"),
+            (["azure-prepare", "c6.vhd", "--only", "swap", "--skip", "swap"],
+             "Error: no operation left to run: --skip removes every operation chosen"),
+            (["generalize", "c6.vhd", "--delete-user", "--skip", "delete-user"],
+             "Error: --delete-user asks for delete-user, which --skip removes"),
+            (["generalize", "c6.vhd", "--user", "azureuser", "--skip", "hostname,delete-user"],
+             "Error: --user asks for delete-user, which --skip removes"),
             (["check"], "Error: give at least one IMAGE or --manifest FILE"),
         ]
         for (arguments, message) in cases {
