@@ -8,6 +8,7 @@ import Glibc
 enum CommandFailure {
     /// Runs `body`; when it throws, prints the error to standard error and exits with status 1.
     static func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+        OutputCheck.install()
         do {
             return try body()
         } catch let exit as ExitCode {

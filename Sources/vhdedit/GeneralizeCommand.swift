@@ -66,6 +66,7 @@ struct GeneralizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        OutputCheck.install()
         if list {
             if batch.json {
                 try JSONOutput.print(Generalizer.catalog.map { Listed(name: $0.name, isDefault: $0.isDefault, summary: $0.summary) })

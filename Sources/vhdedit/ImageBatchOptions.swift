@@ -134,6 +134,7 @@ struct ImageBatchOptions: ParsableArguments {
 /// JSON printing shared by the ImagePrep commands.
 enum JSONOutput {
     static func print<T: Encodable>(_ value: T, pretty: Bool = true) throws {
+        OutputCheck.install()
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))

@@ -359,4 +359,26 @@ import _TestSupport
         #expect(ls.stderr.hasSuffix("); using the copy at offset 0\n") && ls.stderr.split(separator: "\n").count == 1)
         #expect(ls.output.contains("ssh_host_rsa_key"))
     }
+
+    /// Output that cannot be written is an error, as with cat(1): `cat IMAGE FILE > /dev/full` exited 0 having
+    /// written nothing, and so did every command printing through stdio.
+    @Test func unwritableStandardOutputFails() throws {
+        let work = try Work()
+        for arguments in [
+            ["cat", "c6.vhd", "/etc/passwd"], ["ls", "c6.vhd", "/", "-R", "--json"], ["info", "c6.vhd", "--json"],
+            ["partitions", "c6.vhd"], ["inspect", "c6.vhd"], ["kernel-args", "c6.vhd"], ["generalize", "--list"],
+            ["generalize", "c6.vhd", "--dry-run", "--json"], ["stat", "c6.vhd", "/etc/passwd"],
+        ] {
+            let full = try ExternalTool.run(["sh", "-c", "cd \"$0\" && exec \"$@\" > /dev/full", work.directory.path, CLI.binary] + arguments)
+            #expect(full.status == 1, "\(arguments)")
+            #expect(full.stderr == "vhdedit: cannot write standard output: No space left on device\n", "\(arguments): \(full.stderr)")
+        }
+        let closed = try ExternalTool.run(["sh", "-c", "cd \"$0\" && exec \"$@\" >&-", work.directory.path, CLI.binary,
+            "cat", "c6.vhd", "/etc/passwd"])
+        #expect(closed.status == 1)
+        #expect(closed.stderr == "vhdedit: cannot write standard output: Bad file descriptor\n")
+        // Written output is unaffected.
+        let fine = try work.run(["cat", "c6.vhd", "/etc/redhat-release"])
+        #expect(fine.status == 0 && fine.output == "CentOS release 6.10 (Final)\n" && fine.stderr.isEmpty)
+    }
 }
