@@ -41,7 +41,9 @@ public final class HostFile: ByteStore {
         }
         let fd = open(path, flags | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw BlockIOError(.io, "cannot open the image", path: path, errno: errno)
+            let code = errno
+            let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
+            throw BlockIOError(.io, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
         }
         let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
         var attempts = 0

@@ -31,7 +31,7 @@ public final class ImageSession {
             guest = try GuestImage.open(path: path, writable: writable, partition: partition)
         } catch var error as BlockIOError {
             if error.path == path { error.path = nil }  // named once, as the image
-            if error.message == "cannot open the image" {  // said once
+            if error.message.hasPrefix("cannot open the image") {  // said once
                 throw ImagePrepError(.image, error.description, image: path)
             }
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: error.description)

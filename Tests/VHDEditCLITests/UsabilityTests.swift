@@ -381,4 +381,27 @@ import _TestSupport
         let fine = try work.run(["cat", "c6.vhd", "/etc/redhat-release"])
         #expect(fine.status == 0 && fine.output == "CentOS release 6.10 (Final)\n" && fine.stderr.isEmpty)
     }
+
+    /// A writer refused by the file's permissions says it could not open the image *for writing* (readers
+    /// still work); the image is unchanged.
+    @Test(.enabled(if: getuid() == 0, "needs root to run as another user"))
+    func aReadOnlyImageSaysForWriting() throws {
+        let work = try Work()
+        try ExternalTool.check(["chmod", "755", work.directory.path])
+        try ExternalTool.check(["chmod", "444", work.image])
+        let before = try FileDigest.sha256(work.image)
+        func asNobody(_ arguments: [String]) throws -> ExternalTool.Result {
+            try ExternalTool.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c",
+                "cd \"$0\" && exec \"$@\"", work.directory.path, CLI.binary] + arguments)
+        }
+        let put = try asNobody(["rm", "c6.vhd", "/etc/passwd"])
+        #expect(put.status == 1)
+        #expect(put.stderr == "vhdedit: c6.vhd: cannot open the image for writing: Permission denied\n")
+        let generalize = try asNobody(["generalize", "c6.vhd"])
+        #expect(generalize.status == 1)
+        #expect(generalize.stderr == "vhdedit: c6.vhd: cannot open the image for writing: Permission denied\n")
+        let read = try asNobody(["cat", "c6.vhd", "/etc/redhat-release"])
+        #expect(read.status == 0 && read.output == "CentOS release 6.10 (Final)\n")
+        #expect(try FileDigest.sha256(work.image) == before)
+    }
 }
