@@ -46,6 +46,14 @@ public enum ImagePreparation {
             CheckResult(
                 "fs.state", state.isEmpty ? .pass : .warn, "the root filesystem is clean (no journal to replay, no errors)",
                 state.isEmpty ? "clean" : state.map(\.message).joined(separator: "; ")), at: 0)
+        // What the VHD reader had to work around (a damaged trailing footer read from its copy, ...): Azure
+        // reads the trailing footer only, so say so beside the VHD-level verdicts.
+        if !session.image.warnings.isEmpty {
+            report.results.insert(
+                CheckResult(
+                    "vhd.structure", .warn, "the VHD's footer and headers are intact",
+                    session.image.warnings.joined(separator: "; "), path: "vhd"), at: 1)
+        }
         return report
     }
 

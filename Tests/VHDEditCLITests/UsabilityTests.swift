@@ -358,6 +358,17 @@ import _TestSupport
             "\(ls.stderr)")
         #expect(ls.stderr.hasSuffix("); using the copy at offset 0\n") && ls.stderr.split(separator: "\n").count == 1)
         #expect(ls.output.contains("ssh_host_rsa_key"))
+        // check had no verdict for it; it now warns beside the VHD-level verdicts.
+        let check = try work.run(["check", "c6.vhd", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: check.stdout) as? [String: Any])
+        let results = try #require(report["results"] as? [[String: Any]])
+        let structure = try #require(results.first { $0["id"] as? String == "vhd.structure" })
+        #expect(structure["verdict"] as? String == "warn")
+        #expect((structure["evidence"] as? String ?? "").hasPrefix("the footer at byte \(length - 512) has a bad checksum"))
+        #expect(results.firstIndex { $0["id"] as? String == "vhd.structure" } == 1)
+        // An intact image has no such line.
+        let clean = try ExternalTool.run([CLI.binary, "check", UsabilityTests.shippedImage, "--json"])
+        #expect(!clean.output.contains("vhd.structure"))
     }
 
     /// Output that cannot be written is an error, as with cat(1): `cat IMAGE FILE > /dev/full` exited 0 having
