@@ -415,4 +415,32 @@ import _TestSupport
         #expect(read.status == 0 && read.output == "CentOS release 6.10 (Final)\n")
         #expect(try FileDigest.sha256(work.image) == before)
     }
+
+    /// `create IMAGE --parent IMAGE --force` replaced the parent with a differencing child of itself (the
+    /// image's data was gone); convert refused the same-file case, create did not. Now the parent and every image
+    /// its chain reads through are refused as destinations, and nothing is written.
+    @Test func createNeverReplacesItsOwnParent() throws {
+        let work = try Work()
+        #expect(try work.run(["create", "mid.vhd", "--parent", "c6.vhd"]).status == 0)
+        #expect(try work.run(["create", "top.vhd", "--parent", "mid.vhd"]).status == 0)
+        let before = try [work.image, work.file("mid.vhd"), work.file("top.vhd")].map(FileDigest.sha256)
+        let cases: [([String], String)] = [
+            (["create", "c6.vhd", "--parent", "c6.vhd", "--force"],
+             "vhdedit: c6.vhd: is the parent itself: replacing it with its own child would destroy it\n"),
+            (["create", "./mid.vhd", "--parent", "mid.vhd", "--force"],
+             "vhdedit: ./mid.vhd: is the parent itself: replacing it with its own child would destroy it\n"),
+            (["create", "c6.vhd", "--parent", "top.vhd", "--force"],
+             "vhdedit: c6.vhd: is in the parent's chain (c6.vhd): replacing it would break the parent\n"),
+        ]
+        for (arguments, message) in cases {
+            let result = try work.run(arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == message, "\(arguments): \(result.stderr)")
+        }
+        #expect(try [work.image, work.file("mid.vhd"), work.file("top.vhd")].map(FileDigest.sha256) == before)
+        #expect(try work.names() == ["c6.vhd", "mid.vhd", "top.vhd"])
+        // The chain still reads.
+        let cat = try work.run(["cat", "top.vhd", "/etc/redhat-release"])
+        #expect(cat.status == 0 && cat.output == "CentOS release 6.10 (Final)\n")
+    }
 }

@@ -65,6 +65,18 @@ public enum ImageCreator {
             guard let parentCanonical = HostPaths.canonical(parentPath) else {
                 throw BlockIOError(.io, "cannot resolve the parent's path", path: parentPath)
             }
+            // With --force the destination is replaced: never by a child of itself (the parent, or any image its
+            // chain reads through, would be lost).
+            if let target = HostPaths.canonical(path),
+                let index = parentVHD.chain.firstIndex(where: { HostPaths.canonical($0.structure.path) == target })
+            {
+                throw BlockIOError(
+                    .invalidArgument,
+                    index == 0
+                        ? "is the parent itself: replacing it with its own child would destroy it"
+                        : "is in the parent's chain (\(parentVHD.chain[index].structure.path)): replacing it would break the parent",
+                    path: path)
+            }
             let parentFooter = parentVHD.structure.footer
             let childFolder = HostPaths.canonical(HostPaths.directory(of: path)) ?? HostPaths.directory(of: path)
             let reference = DynamicVHDBuilder.ParentReference(
