@@ -437,6 +437,11 @@ import _TestSupport
             #expect(result.status == 1, "\(arguments)")
             #expect(result.stderr == message, "\(arguments): \(result.stderr)")
         }
+        // convert --force onto an image of the source's chain: the flattened copy would replace a parent the
+        // source still reads through.
+        let convert = try work.run(["convert", "top.vhd", "c6.vhd", "--to", "raw", "--force"])
+        #expect(convert.status == 1)
+        #expect(convert.stderr == "vhdedit: c6.vhd: is in the source's parent chain (c6.vhd): replacing it would break the source\n")
         #expect(try [work.image, work.file("mid.vhd"), work.file("top.vhd")].map(FileDigest.sha256) == before)
         #expect(try work.names() == ["c6.vhd", "mid.vhd", "top.vhd"])
         // The chain still reads.

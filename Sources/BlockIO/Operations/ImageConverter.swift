@@ -68,6 +68,14 @@ public enum ImageConverter {
         if let canonicalSource = HostPaths.canonical(source), HostPaths.canonical(destination) == canonicalSource {
             throw BlockIOError(.invalidArgument, "source and destination are the same file", path: destination)
         }
+        if let target = HostPaths.canonical(destination),
+            let parent = input.vhd?.chain.dropFirst().first(where: { HostPaths.canonical($0.structure.path) == target })
+        {
+            throw BlockIOError(
+                .invalidArgument,
+                "is in the source's parent chain (\(parent.structure.path)): replacing it would break the source",
+                path: destination)
+        }
         var notes = input.warnings.map { "source: \($0)" }
         let sourceSize = input.device.size
         var size = sourceSize
