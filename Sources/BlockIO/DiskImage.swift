@@ -52,3 +52,24 @@ public final class DiskImage {
         return DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
     }
 }
+
+extension DiskImage {
+    /// The host files this image reads: the image itself and, for a differencing disk, every parent.
+    public var hostFiles: [String] { vhd?.chain.map(\.structure.path) ?? [path] }
+
+    /// Throws when `path` is one of ``hostFiles`` under any name (same device and inode): writing it while the
+    /// image is read would destroy the image (a `get` whose local file is the image truncated it to 0 bytes).
+    ///
+    /// - Throws: ``BlockIOError/Code/invalidArgument`` naming `path` and the image file it is.
+    public func refuseWriting(to path: String) throws(BlockIOError) {
+        guard let target = FileIdentity.of(path: path) else { return }
+        for (index, file) in hostFiles.enumerated() where FileIdentity.of(path: file) == target {
+            throw BlockIOError(
+                .invalidArgument,
+                index == 0
+                    ? "is the image being read: writing it would destroy the image"
+                    : "is a parent of the image being read (\(file)): writing it would destroy the image",
+                path: path)
+        }
+    }
+}

@@ -34,3 +34,12 @@ extension HostFile {
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 }
+
+extension FileIdentity {
+    /// The identity of the file `path` names (following symlinks), or `nil` when it does not exist.
+    public static func of(path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+}

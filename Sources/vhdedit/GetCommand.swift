@@ -25,6 +25,7 @@ struct GetCommand: ParsableCommand {
             if try guest.filesystem.stat(guestPath).kind != .regular {
                 try guest.filesystem.readChunks(guestPath) { _ in }  // throws the typed reason
             }
+            try guest.image.refuseWriting(to: localFile)
             let output = try HostOutputFile(path: localFile)
             try guest.filesystem.readChunks(guestPath) { try output.write($0) }
             try output.finish()

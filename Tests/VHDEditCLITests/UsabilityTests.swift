@@ -448,4 +448,29 @@ import _TestSupport
         let cat = try work.run(["cat", "top.vhd", "/etc/redhat-release"])
         #expect(cat.status == 0 && cat.output == "CentOS release 6.10 (Final)\n")
     }
+
+    /// `get IMAGE PATH IMAGE` truncated the image to 0 bytes (and so did naming a parent of a differencing
+    /// image, or a hard link to it). The local file is now checked against every file the image reads.
+    @Test func getNeverWritesTheImageItReads() throws {
+        let work = try Work()
+        #expect(try work.run(["create", "child.vhd", "--parent", "c6.vhd"]).status == 0)
+        try FileManager.default.linkItem(atPath: work.image, toPath: work.file("hardlink.vhd"))
+        let before = try [work.image, work.file("child.vhd")].map(FileDigest.sha256)
+        let cases: [([String], String)] = [
+            (["get", "c6.vhd", "/etc/passwd", "c6.vhd"], "vhdedit: c6.vhd: is the image being read: writing it would destroy the image\n"),
+            (["get", "c6.vhd", "/etc/passwd", "hardlink.vhd"],
+             "vhdedit: hardlink.vhd: is the image being read: writing it would destroy the image\n"),
+            (["get", "child.vhd", "/etc/passwd", "./c6.vhd"],
+             "vhdedit: ./c6.vhd: is a parent of the image being read (c6.vhd): writing it would destroy the image\n"),
+        ]
+        for (arguments, message) in cases {
+            let result = try work.run(arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == message, "\(arguments): \(result.stderr)")
+        }
+        #expect(try [work.image, work.file("child.vhd")].map(FileDigest.sha256) == before)
+        let copy = try work.run(["get", "child.vhd", "/etc/redhat-release", "release.txt"])
+        #expect(copy.status == 0)
+        #expect(try String(contentsOfFile: work.file("release.txt"), encoding: .utf8) == "CentOS release 6.10 (Final)\n")
+    }
 }
