@@ -19,7 +19,8 @@ public enum BootloaderEdit {
     public static func kernelArguments(_ files: [String: String], add: [String], remove: [String]) throws(ImagePrepError) -> Outcome {
         let edit: KernelArgumentEdit
         do { edit = try KernelArgumentEdit(add: add, remove: remove) } catch {
-            throw ImagePrepError(.invalidArgument, "bad kernel argument", cause: error.description)
+            throw ImagePrepError(
+                .invalidArgument, error.field.map { "bad kernel argument '\($0)'" } ?? "bad kernel argument", cause: error.message)
         }
         var outcome = Outcome(edited: [:], problems: [])
         for result in edit.apply(toBootloaderFiles: files) {

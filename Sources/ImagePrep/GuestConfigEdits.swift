@@ -54,14 +54,25 @@ public enum GuestConfigEdits {
         return keys.map { ($0, file.effectiveValue(of: $0)) }
     }
 
+    /// Checks, without an image, that ``set(_:partition:path:assignments:dryRun:)`` accepts `path` and
+    /// `assignments` (a key/value file kind, `KEY=VALUE` words, valid keys and values for waagent.conf).
+    ///
+    /// - Throws: ``ImagePrepError/Code/invalidArgument`` naming the path and the assignment at fault.
+    public static func checkAssignments(path: String, _ assignments: [String]) throws(ImagePrepError) {
+        var probe = try open(path, "")
+        do { try probe.apply(assignments: assignments) } catch {
+            throw Self.argumentError(error, path: path)
+        }
+    }
+
+    /// Checks, without an image, that `path` is a file kind `get`/`unset` edit.
+    public static func checkPath(_ path: String) throws(ImagePrepError) { _ = try open(path, "") }
+
     /// Sets `KEY=VALUE` assignments in `path` (created when missing and its folder exists).
     public static func set(_ image: String, partition: Int? = nil, path: String, assignments: [String], dryRun: Bool)
         throws(ImagePrepError) -> PrepReport
     {
-        var probe = try open(path, "")
-        do { try probe.apply(assignments: assignments) } catch {
-            throw ImagePrepError(.invalidArgument, error.message, path: path, cause: error.description)
-        }
+        try checkAssignments(path: path, assignments)
         // Validated above on an empty file; the same assignments cannot fail on the guest's.
         return try edit(image, partition: partition, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
             _ = try? file.apply(assignments: assignments)
@@ -78,9 +89,17 @@ public enum GuestConfigEdits {
         }
     }
 
+    /// A GuestConfig refusal of an argument for `path`, with the path said once (it was message, then the
+    /// same message again with the path as the cause).
+    static func argumentError(_ error: GuestConfigError, path: String) -> ImagePrepError {
+        var reason = error
+        if reason.path == path { reason.path = nil }
+        return ImagePrepError(.invalidArgument, reason.description, path: path)
+    }
+
     static func open(_ path: String, _ text: String) throws(ImagePrepError) -> KeyValueConfigFile {
         do { return try KeyValueConfigFile(path: path, text: text) } catch {
-            throw ImagePrepError(.invalidArgument, error.message, path: path, cause: error.description)
+            throw Self.argumentError(error, path: path)
         }
     }
 

@@ -34,6 +34,8 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: "The keys to print, e.g. ResourceDisk.Format or ONBOOT.") var keys: [String]
         @Flag(help: "Print {\"image\", \"path\", \"values\": {KEY: VALUE or null}} as JSON.") var json = false
 
+        func validate() throws { try ImageBatchOptions.usage { try GuestConfigEdits.checkPath(target.path) } }
+
         func run() throws {
             let values = try CommandFailure.reportingErrors {
                 try GuestConfigEdits.get(target.options.image, partition: target.options.partition, path: target.path, keys: keys)
@@ -67,6 +69,10 @@ struct ConfigCommand: ParsableCommand {
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
 
+        func validate() throws {
+            try ImageBatchOptions.usage { try GuestConfigEdits.checkAssignments(path: target.path, assignments) }
+        }
+
         func run() throws {
             let report = try CommandFailure.reportingErrors {
                 try GuestConfigEdits.set(target.options.image, partition: target.options.partition, path: target.path, assignments: assignments, dryRun: dryRun)
@@ -83,6 +89,8 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: "The keys to remove, e.g. HWADDR.") var keys: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
+
+        func validate() throws { try ImageBatchOptions.usage { try GuestConfigEdits.checkPath(target.path) } }
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {

@@ -33,6 +33,10 @@ struct KernelArgsCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    func validate() throws {
+        try ImageBatchOptions.usage { _ = try BootloaderEdit.kernelArguments([:], add: additions, remove: removals) }
+    }
+
     func run() throws {
         if additions.isEmpty && removals.isEmpty {
             let listing = try CommandFailure.reportingErrors {

@@ -175,12 +175,21 @@ import _TestSupport
             (["generalize", "c6.vhd", "--user", "azureuser", "--skip", "hostname,delete-user"],
              "Error: --user asks for delete-user, which --skip removes"),
             (["check"], "Error: give at least one IMAGE or --manifest FILE"),
+            // Said the path or the argument twice ("X: msg: X: msg", "bad kernel argument: : msg") and exited 1.
+            (["kernel-args", "c6.vhd", "--add", ""],
+             "Error: bad kernel argument '': a kernel argument must be one non-empty word (quote spaces with \"…\")\n"),
+            (["config", "set", "c6.vhd", "/etc/waagent.conf", "Bad Key=1"], "Error: /etc/waagent.conf: Bad Key: not a waagent.conf key\n"),
+            (["config", "set", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format=maybe"],
+             "Error: /etc/waagent.conf: ResourceDisk.Format: must be y or n\n"),
+            (["config", "get", "c6.vhd", "/etc/passwd", "root"],
+             "Error: /etc/passwd: not a waagent.conf or sysconfig-style file; key/value edits are not supported\n"),
         ]
         for (arguments, message) in cases {
             let result = try work.run(arguments)
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix(message), "\(arguments): \(result.stderr)")
-            #expect(result.stderr.contains("Usage: vhdedit \(arguments[0]) "), "\(arguments): \(result.stderr)")
+            let usage = arguments[0] == "config" ? "config \(arguments[1])" : arguments[0]
+            #expect(result.stderr.contains("Usage: vhdedit \(usage) "), "\(arguments): \(result.stderr)")
             #expect(result.output.isEmpty, "\(arguments)")
         }
         #expect(try FileDigest.sha256(work.image) == before)
