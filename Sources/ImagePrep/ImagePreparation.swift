@@ -9,13 +9,16 @@ public enum ImagePreparation {
         public var image: String
         public var disk: DiskFacts
         public var guest: GuestInspection
+        /// What opening the image found that a reader should know (a journal that needs recovery: what was
+        /// read may be stale; a VHD footer read from its copy; a damaged partition table).
+        public var findings: [Finding]
     }
 
     /// Inspects the image at `path`.
     public static func inspect(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> InspectReport {
         let session = try ImageSession(path: path, partition: partition)
         let guest = try OSInspector(files: session.files, disk: session.facts).inspect()
-        return InspectReport(image: path, disk: session.facts, guest: guest)
+        return InspectReport(image: path, disk: session.facts, guest: guest, findings: session.findings)
     }
 
     /// Generalizes the image at `path` (see ``Generalizer``).

@@ -23,7 +23,9 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
-        if json { try JSONOutput.print(report) } else { print(Self.text(report)) }
+        if json { try JSONOutput.print(report); return }
+        for finding in report.findings { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
+        print(Self.text(report))
     }
 
     static func text(_ report: ImagePreparation.InspectReport) -> String {

@@ -367,6 +367,14 @@ import _TestSupport
             "\(ls.stderr)")
         #expect(ls.stderr.hasSuffix("); using the copy at offset 0\n") && ls.stderr.split(separator: "\n").count == 1)
         #expect(ls.output.contains("ssh_host_rsa_key"))
+        // inspect said nothing either: a warning on standard error, and findings in its JSON.
+        let inspect = try work.run(["inspect", "c6.vhd"])
+        #expect(inspect.status == 0 && inspect.stderr.hasPrefix("vhdedit: warning: the footer at byte \(length - 512) has a bad checksum"))
+        let inspectJSON = try work.run(["inspect", "c6.vhd", "--json"])
+        let inspected = try #require(try JSONSerialization.jsonObject(with: inspectJSON.stdout) as? [String: Any])
+        let findings = try #require(inspected["findings"] as? [[String: Any]])
+        #expect(findings.count == 1 && findings.first?["operation"] as? String == "image" && findings.first?["severity"] as? String == "warning")
+        #expect(inspectJSON.stderr.isEmpty)
         // check had no verdict for it; it now warns beside the VHD-level verdicts.
         let check = try work.run(["check", "c6.vhd", "--json"])
         let report = try #require(try JSONSerialization.jsonObject(with: check.stdout) as? [String: Any])
