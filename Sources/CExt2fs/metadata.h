@@ -62,6 +62,21 @@ __attribute__((target("sse4.2"))) static inline __u32 cext2fs_crc32c_sse42(__u32
     while (n) { c = __builtin_ia32_crc32qi((unsigned int)c, *p++); n--; }
     return (__u32)c;
 }
+
+/* CRC32C of a group number and a descriptor of `size` bytes (a multiple of 8) whose bg_checksum (bytes 30-31)
+ * counts as zero: a word at a time, the checksum masked out of the fourth word. */
+__attribute__((target("sse4.2"))) static inline __u32 cext2fs_desc_crc32c_sse42(__u32 crc, __u32 group,
+                                                                               const unsigned char *desc,
+                                                                               size_t size) {
+    unsigned long long c = __builtin_ia32_crc32si(crc, group);
+    for (size_t at = 0; at < size; at += 8) {
+        unsigned long long w;
+        memcpy(&w, desc + at, 8);
+        if (at == 24) w &= 0x0000FFFFFFFFFFFFull; /* bytes 30-31 (little-endian) */
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    return (__u32)c;
+}
 #endif
 
 /* ext2fs_crc32c_le(crc, buf, len): the CRC32C register update, without pre- or post-inversion. */
@@ -115,6 +130,10 @@ static inline __u16 cext2fs_group_desc_csum(ext2_filsys fs, dgrp_t g) {
         size_t at = offsetof(struct ext2_group_desc, bg_checksum);
         static const unsigned char zero[2] = {0, 0};
         __u32 group = g;
+#if defined(__x86_64__)
+        if (size % 8 == 0 && size >= 32 && cext2fs_have_crc32_instruction())
+            return (__u16)(cext2fs_desc_crc32c_sse42(fs->csum_seed, group, desc, size) & 0xFFFF);
+#endif
         __u32 crc = cext2fs_crc32c(fs->csum_seed, &group, sizeof(group));
         crc = cext2fs_crc32c(crc, desc, at);
         crc = cext2fs_crc32c(crc, zero, sizeof(zero));
@@ -317,10 +336,19 @@ static inline errcode_t cext2fs_mark_block_runs(ext2fs_block_bitmap bmap, blk64_
         if (!(bits[i >> 3] & (1u << (i & 7)))) { i++; continue; }
         unsigned int start = i;
         while (i < nbits) {
-            if ((i & 63) == 0 && i + 64 <= nbits) {
-                __u64 word;
-                memcpy(&word, bits + (i >> 3), 8);
-                if (word == ~(__u64)0) { i += 64; continue; }
+            if ((i & 63) == 0) {
+                while (i + 256 <= nbits) {
+                    __u64 w[4];
+                    memcpy(w, bits + (i >> 3), 32);
+                    if ((w[0] & w[1] & w[2] & w[3]) != ~(__u64)0) break;
+                    i += 256;
+                }
+                if (i + 64 <= nbits) {
+                    __u64 word;
+                    memcpy(&word, bits + (i >> 3), 8);
+                    if (word == ~(__u64)0) { i += 64; continue; }
+                }
+                if (i >= nbits) break;
             }
             if (!(bits[i >> 3] & (1u << (i & 7)))) break;
             i++;
@@ -332,17 +360,21 @@ static inline errcode_t cext2fs_mark_block_runs(ext2fs_block_bitmap bmap, blk64_
 
 /* Consecutive block ranges to mark, joined into one extent insertion while they touch. Only ranges inside the
  * bitmap ([first data block, blocks count)) are joined; others go to libext2fs as they are (it warns). */
-struct cext2fs_pending_run { blk64_t start, count; };
+struct cext2fs_pending_run { blk64_t start, count, first, end; };
+
+static inline struct cext2fs_pending_run cext2fs_run_init(ext2_filsys fs) {
+    struct cext2fs_pending_run run = {0, 0, fs->super->s_first_data_block, ext2fs_blocks_count(fs->super)};
+    return run;
+}
 
 static inline void cext2fs_run_flush(ext2fs_block_bitmap bmap, struct cext2fs_pending_run *run) {
     if (run->count) ext2fs_mark_block_bitmap_range2(bmap, run->start, (unsigned int)run->count);
     run->count = 0;
 }
 
-static inline void cext2fs_run_add(ext2_filsys fs, ext2fs_block_bitmap bmap, struct cext2fs_pending_run *run,
-                                   blk64_t start, blk64_t count) {
-    blk64_t first = fs->super->s_first_data_block, end = ext2fs_blocks_count(fs->super);
-    if (start < first || start >= end || count > end - start || count == 0 || count > 0x7fffffffu) {
+static inline void cext2fs_run_add(ext2fs_block_bitmap bmap, struct cext2fs_pending_run *run, blk64_t start,
+                                   blk64_t count) {
+    if (start < run->first || start >= run->end || count > run->end - start || count == 0 || count > 0x7fffffffu) {
         ext2fs_mark_block_bitmap_range2(bmap, start, (unsigned int)count);
         return;
     }
@@ -353,6 +385,25 @@ static inline void cext2fs_run_add(ext2_filsys fs, ext2fs_block_bitmap bmap, str
     cext2fs_run_flush(bmap, run);
     run->start = start;
     run->count = count;
+}
+
+/* ext2fs_bg_has_super for groups taken in increasing order: with sparse_super (and not sparse_super2) groups 0
+ * and 1 and the powers of 3, 5 and 7, found by stepping the powers along instead of dividing per group. */
+struct cext2fs_backup_groups { int simple; __u64 p3, p5, p7; };
+
+static inline struct cext2fs_backup_groups cext2fs_backup_groups_init(ext2_filsys fs) {
+    struct cext2fs_backup_groups b = {
+        ext2fs_has_feature_sparse_super(fs->super) && !ext2fs_has_feature_sparse_super2(fs->super), 3, 5, 7};
+    return b;
+}
+
+static inline int cext2fs_backup_groups_has_super(ext2_filsys fs, struct cext2fs_backup_groups *b, dgrp_t g) {
+    if (!b->simple) return ext2fs_bg_has_super(fs, g);
+    if (g <= 1) return 1;
+    while (b->p3 < g) b->p3 *= 3;
+    while (b->p5 < g) b->p5 *= 5;
+    while (b->p7 < g) b->p7 *= 7;
+    return b->p3 == g || b->p5 == g || b->p7 == g;
 }
 
 /*
@@ -436,19 +487,21 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
      * descriptor copies, inode table and bitmaps. With flex_bg the tables and bitmaps of neighbouring groups
      * lie side by side, so they are marked as joined runs. */
     {
-        struct cext2fs_pending_run tables = {0, 0}, block_maps = {0, 0}, inode_maps = {0, 0};
+        struct cext2fs_pending_run tables = cext2fs_run_init(fs), block_maps = tables, inode_maps = tables;
+        struct cext2fs_backup_groups backups = cext2fs_backup_groups_init(fs);
         int meta_bg = ext2fs_has_feature_meta_bg(fs->super);
         for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
             const struct ext4_group_desc *d = cext2fs_desc(fs, g);
             if (!(d->bg_flags & EXT2_BG_BLOCK_UNINIT)) continue;
             /* ext2fs_reserve_super_and_bgd marks nothing in a group without a superblock copy (no meta_bg). */
-            if (meta_bg || g == 0 || ext2fs_bg_has_super(fs, g)) ext2fs_reserve_super_and_bgd(fs, g, bmap);
+            if (meta_bg || g == 0 || cext2fs_backup_groups_has_super(fs, &backups, g))
+                ext2fs_reserve_super_and_bgd(fs, g, bmap);
             blk64_t blk = cext2fs_desc_inode_table(fs, d);
-            if (blk) cext2fs_run_add(fs, bmap, &tables, blk, fs->inode_blocks_per_group);
+            if (blk) cext2fs_run_add(bmap, &tables, blk, fs->inode_blocks_per_group);
             blk = cext2fs_desc_block_bitmap(fs, d);
-            if (blk && blk < blocks) cext2fs_run_add(fs, bmap, &block_maps, blk, 1);
+            if (blk && blk < blocks) cext2fs_run_add(bmap, &block_maps, blk, 1);
             blk = cext2fs_desc_inode_bitmap(fs, d);
-            if (blk && blk < blocks) cext2fs_run_add(fs, bmap, &inode_maps, blk, 1);
+            if (blk && blk < blocks) cext2fs_run_add(bmap, &inode_maps, blk, 1);
         }
         cext2fs_run_flush(bmap, &tables);
         cext2fs_run_flush(bmap, &block_maps);
