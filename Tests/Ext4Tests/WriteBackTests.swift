@@ -63,6 +63,33 @@ import _TestSupport
         #expect(after.totalFreeBlocks == before.totalFreeBlocks)
     }
 
+    /// A session that allocates a block in a group and frees another one there leaves the group's free count,
+    /// flags and descriptor as they were: only the allocation callback tells that its bitmap changed.
+    @Test func aGroupWhoseCountsDidNotChangeIsStillWritten() throws {
+        let pair = try ImagePair(options: Self.smallGroups(sizeMiB: 512), sizeMiB: 512)
+        try pair.session { fs in
+            try fs.makeDirectory("/nz")
+            for i in 0..<20 { try fs.writeFile(GuestPath("/nz/k\(i)"), contents: Self.pattern(1000, seed: UInt8(i))) }
+        }
+        let freed = try Self.firstBlock(of: "/nz/k5", in: pair.fast)
+        let before = try GroupCounts(pair.fast)
+        try pair.session { fs in
+            try fs.writeFile("/nz/new", contents: Self.pattern(1000, seed: 99))  // the next free block
+            try fs.remove("/nz/k5")  // frees one of the blocks before it
+        }
+        let allocated = try Self.firstBlock(of: "/nz/new", in: pair.fast)
+        let group = (freed - 1) / 1024  // 1 KiB blocks in 1024-block groups from block 1
+        #expect(freed > 0 && group == (allocated - 1) / 1024, "blocks \(freed) and \(allocated) share a group")
+        #expect(try GroupCounts(pair.fast).free[group] == before.free[group], "group \(group)'s counts are unchanged")
+        #expect(try Fixtures.debugfs(pair.fast, "testb \(freed)").contains("not in use"))
+        #expect(try Fixtures.debugfs(pair.fast, "testb \(allocated)").contains("marked in use"))
+    }
+
+    /// The physical block holding the first block of `path` (`debugfs bmap`).
+    static func firstBlock(of path: String, in image: String) throws -> Int {
+        Int(try Fixtures.debugfs(image, "bmap \(path) 0").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
     /// The other layouts the tracker has to handle: no metadata_csum (crc16 descriptor checksums), 32-byte
     /// descriptors, no group descriptor checksums at all (ext2: every group initialized), meta_bg (the
     /// descriptor table written by libext2fs), bigalloc (libext2fs's writers throughout), 4 KiB blocks.
