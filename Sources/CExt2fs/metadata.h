@@ -203,6 +203,8 @@ struct cext2fs_tracker {
     unsigned char *block_changed;
     /* The descriptor blocks as they are on disk (desc_blocks blocks). */
     char *gdt;
+    /* A bit per group: its descriptor checksum was verified at read and `gdt` still holds those bytes. */
+    unsigned char *desc_verified;
     /* Descriptor blocks are written here, one by one, when they differ from `gdt`; 0: libext2fs writes them. */
     blk64_t gdt_block;
     void (*chained_stats)(ext2_filsys, blk64_t, int);
@@ -238,31 +240,37 @@ static inline void cext2fs_tracker_free(ext2_filsys fs) {
     fs->priv_data = 0;
     t->magic = 0;
     free(t->block_changed);
+    free(t->desc_verified);
     free(t->gdt);
     free(t);
 }
 
 /* Sets up the tracker for a filesystem whose bitmaps were just read (nothing changed yet). `tail_flags`: the
  * EXT2_FLAG_*BITMAP_TAIL_PROBLEM bits the read found; `unread`: a bit per group whose block bitmap was not read
- * although the group is initialized (a location past the end). Returns 0 or ENOMEM. */
-static inline errcode_t cext2fs_tracker_start(ext2_filsys fs, int tail_flags, unsigned char *unread) {
+ * although the group is initialized (a location past the end); `verified`: a bit per group whose descriptor
+ * checksum the read verified. Takes both arrays. Returns 0 or ENOMEM. */
+static inline errcode_t cext2fs_tracker_start(ext2_filsys fs, int tail_flags, unsigned char *unread,
+                                               unsigned char *verified) {
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
     free(unread);
+    free(verified);
     return 0;
 #else
     if (fs->priv_data || ext2fs_has_feature_bigalloc(fs->super) || (fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS) ||
         !fs->group_desc) {
         free(unread);
+        free(verified);
         return 0;
     }
     struct cext2fs_tracker *t = (struct cext2fs_tracker *)calloc(1, sizeof(*t));
     size_t table = (size_t)fs->desc_blocks * fs->blocksize;
     char *gdt = (char *)malloc(table ? table : 1);
-    if (!t || !gdt) { free(t); free(gdt); free(unread); return ENOMEM; }
+    if (!t || !gdt) { free(t); free(gdt); free(unread); free(verified); return ENOMEM; }
     memcpy(gdt, fs->group_desc, table);
     t->magic = CEXT2FS_TRACKER_MAGIC;
     t->groups = fs->group_desc_count;
     t->block_changed = unread;
+    t->desc_verified = verified;
     t->gdt = gdt;
     t->all_groups_once = (tail_flags & EXT2_FLAG_BBITMAP_TAIL_PROBLEM) != 0;
     /* Where ext2fs_open2 read the table and where ext2fs_flush2 writes it: the same, or libext2fs writes it. */
@@ -426,7 +434,7 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
     ext2fs_block_bitmap bmap = 0;
     ext2fs_inode_bitmap imap = 0;
     char *buf = 0;
-    unsigned char *unread = 0;
+    unsigned char *unread = 0, *verified = 0;
     int tail_flags = 0;
     errcode_t rc;
     __u16 saved_type = fs->default_bitmap_type;
@@ -436,6 +444,7 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
     fs->default_bitmap_type = saved_type;
     if (!rc) rc = io_channel_alloc_buf(fs->io, 0, &buf);
     if (!rc && !(unread = (unsigned char *)calloc((fs->group_desc_count + 7) / 8 + 1, 1))) rc = EXT2_ET_NO_MEMORY;
+    if (!rc && !(verified = (unsigned char *)calloc((fs->group_desc_count + 7) / 8 + 1, 1))) rc = EXT2_ET_NO_MEMORY;
     if (rc) goto fail;
 
     int csum = ext2fs_has_group_desc_csum(fs);
@@ -445,7 +454,10 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
         const struct ext4_group_desc *d = cext2fs_desc(fs, g);
         /* The UNINIT flags, trusted only when the descriptor's checksum holds (verified once per group). */
         int uninit = csum ? d->bg_flags & (EXT2_BG_BLOCK_UNINIT | EXT2_BG_INODE_UNINIT) : 0;
-        if (uninit && !cext2fs_group_desc_csum_verify(fs, g)) uninit = 0;
+        if (uninit) {
+            if (cext2fs_group_desc_csum_verify(fs, g)) verified[g >> 3] |= (unsigned char)(1u << (g & 7));
+            else uninit = 0;
+        }
         blk64_t blk = cext2fs_desc_block_bitmap(fs, d);
         if ((uninit & EXT2_BG_BLOCK_UNINIT) || blk >= blocks)
             blk = 0;
@@ -513,12 +525,13 @@ static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
     fs->inode_map = imap;
     fs->flags &= ~(EXT2_FLAG_BBITMAP_TAIL_PROBLEM | EXT2_FLAG_IBITMAP_TAIL_PROBLEM);
     fs->flags |= tail_flags;
-    return cext2fs_tracker_start(fs, tail_flags, unread);
+    return cext2fs_tracker_start(fs, tail_flags, unread, verified);
 fail:
     if (buf) ext2fs_free_mem(&buf);
     if (bmap) ext2fs_free_block_bitmap(bmap);
     if (imap) ext2fs_free_inode_bitmap(imap);
     free(unread);
+    free(verified);
     return rc;
 }
 
@@ -619,6 +632,14 @@ out:
     return rc;
 }
 
+/* The descriptors of descriptor block b are no longer the bytes the read verified. */
+static inline void cext2fs_forget_verified(ext2_filsys fs, struct cext2fs_tracker *t, unsigned long b) {
+    if (!t->desc_verified) return;
+    unsigned long per_block = fs->blocksize / (EXT2_DESC_SIZE(fs->super) & ~7);
+    for (unsigned long g = b * per_block; g < (b + 1) * per_block && g < t->groups; g++)
+        t->desc_verified[g >> 3] &= (unsigned char)~(1u << (g & 7));
+}
+
 /* Writes the descriptor blocks that differ from the disk's and records them as written. */
 static inline errcode_t cext2fs_write_changed_descriptors(ext2_filsys fs, struct cext2fs_tracker *t) {
     for (unsigned long b = 0; b < fs->desc_blocks; b++) {
@@ -628,6 +649,7 @@ static inline errcode_t cext2fs_write_changed_descriptors(ext2_filsys fs, struct
         errcode_t rc = io_channel_write_blk64(fs->io, t->gdt_block + b, 1, now);
         if (rc) return rc;
         memcpy(disk, now, fs->blocksize);
+        cext2fs_forget_verified(fs, t, b);
     }
     return 0;
 }
@@ -647,7 +669,14 @@ static inline errcode_t cext2fs_write_descriptors_first(ext2_filsys fs, struct c
 
 /* After libext2fs wrote the whole table: it is what the disk holds. */
 static inline void cext2fs_descriptors_written(ext2_filsys fs, struct cext2fs_tracker *t) {
-    memcpy(t->gdt, fs->group_desc, (size_t)fs->desc_blocks * fs->blocksize);
+    for (unsigned long b = 0; b < fs->desc_blocks; b++) {
+        char *now = (char *)fs->group_desc + (size_t)b * fs->blocksize;
+        char *disk = t->gdt + (size_t)b * fs->blocksize;
+        if (memcmp(now, disk, fs->blocksize)) {
+            memcpy(disk, now, fs->blocksize);
+            cext2fs_forget_verified(fs, t, b);
+        }
+    }
 }
 
 /* ---- ext2fs_set_gdt_csum -------------------------------------------------------------------------------------- */
@@ -686,7 +715,11 @@ static inline errcode_t cext2fs_set_gdt_csum(ext2_filsys fs) {
             d->bg_flags &= ~EXT2_BG_INODE_UNINIT;
             cext2fs_desc_set_itable_unused(fs, d, unused);
         }
-        cext2fs_group_desc_csum_set(fs, i);
+        /* A descriptor still holding the bytes whose checksum the read verified keeps that checksum. */
+        size_t size = EXT2_DESC_SIZE(fs->super);
+        if (!(t->desc_verified && size % 8 == 0 && (t->desc_verified[i >> 3] & (1u << (i & 7))) &&
+              !memcmp(d, cext2fs_desc_in(fs, t->gdt, i), size)))
+            cext2fs_group_desc_csum_set(fs, i);
         if (old_flags != d->bg_flags || old_unused != cext2fs_desc_itable_unused(fs, d) ||
             old_csum != d->bg_checksum)
             dirty = 1;

@@ -31,13 +31,20 @@ void chostfile_decode_be32(const void *bytes, unsigned int *words, size_t count)
     size_t i = 0;
 #if defined(__SSE2__)
     /* Unallocated entries (0xFFFFFFFF, most of a large table) read the same in either byte order. */
-    for (; i + 4 <= count; i += 4) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + 4 * i));
-        if (_mm_movemask_epi8(_mm_cmpeq_epi32(v, _mm_set1_epi32(-1))) == 0xFFFF) {
-            _mm_storeu_si128((__m128i *)(words + i), v);
+    for (; i + 16 <= count; i += 16) {
+        const __m128i *v = (const __m128i *)(p + 4 * i);
+        __m128i a = _mm_loadu_si128(v), b = _mm_loadu_si128(v + 1), c = _mm_loadu_si128(v + 2),
+                d = _mm_loadu_si128(v + 3);
+        __m128i all = _mm_and_si128(_mm_and_si128(a, b), _mm_and_si128(c, d));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi32(all, _mm_set1_epi32(-1))) == 0xFFFF) {
+            __m128i *out = (__m128i *)(words + i);
+            _mm_storeu_si128(out, a);
+            _mm_storeu_si128(out + 1, b);
+            _mm_storeu_si128(out + 2, c);
+            _mm_storeu_si128(out + 3, d);
             continue;
         }
-        for (size_t j = i; j < i + 4; j++) {
+        for (size_t j = i; j < i + 16; j++) {
             uint32_t w;
             memcpy(&w, p + 4 * j, 4);
             words[j] = __builtin_bswap32(w);
