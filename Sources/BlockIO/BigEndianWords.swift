@@ -14,6 +14,35 @@ enum BigEndianWords {
         }
     }
 
+    /// Reads `count` big-endian words at `offset` of `store` straight into the returned array (no byte copy of
+    /// them is kept), or throws ``BlockIOError/Code/truncated`` naming `structure`.
+    static func read(from store: any ByteStore, at offset: UInt64, count: Int, structure: String)
+        throws(BlockIOError) -> [UInt32]
+    {
+        var got = 0
+        var failure: BlockIOError?
+        let words = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(BlockIOError) {
+                got = try store.read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
+            }
+            guard failure == nil, got == 4 * count else {
+                initialized = 0
+                return
+            }
+            if count > 0 { chostfile_decode_be32(buffer.baseAddress!, buffer.baseAddress!, count) }  // in place
+            initialized = count
+        }
+        if let failure { throw failure }
+        guard got == 4 * count else {
+            throw BlockIOError(
+                .truncated, "file ends inside the \(structure) (wanted \(4 * count) bytes, got \(got))",
+                path: store.path, offset: offset)
+        }
+        return words
+    }
+
     /// The indices of the words of `words` that are not `0xFFFFFFFF`, in order.
     static func positions(notEqualToAllOnes words: [UInt32]) -> [Int] {
         words.withUnsafeBufferPointer { buffer -> [Int] in

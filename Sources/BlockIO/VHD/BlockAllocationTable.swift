@@ -23,6 +23,13 @@ public struct BlockAllocationTable: Hashable, Sendable {
         entries = BigEndianWords.decode(bytes)
     }
 
+    /// Reads the `count` entries at `offset` of `store`.
+    ///
+    /// - Throws: ``BlockIOError/Code/truncated`` when the file ends first.
+    public init(reading store: any ByteStore, at offset: UInt64, count: Int) throws(BlockIOError) {
+        entries = try BigEndianWords.read(from: store, at: offset, count: count, structure: "BAT")
+    }
+
     /// The indices of the allocated entries, in order (found a machine word at a time: a large table is nearly
     /// all unallocated).
     public func allocatedIndices() -> [Int] {

@@ -219,8 +219,7 @@ public struct VHDFileStructure: Sendable {
                 .overlap, "dynamic header at byte \(headerOffset) overlaps the footer copy", path: path,
                 offset: chosen.offset + 16, structure: "VHD footer", field: "data_offset")
         }
-        let table = BlockAllocationTable(
-            parsing: try store.readExactly(at: tableOffset, count: Int(tableBytes), structure: "BAT"))
+        let table = try BlockAllocationTable(reading: store, at: tableOffset, count: Int(header.maxTableEntries))
 
         // Locator data areas (differencing): bounded, decoded, kept out of the blocks' way.
         var metadata: [(name: String, range: Range<UInt64>)] = [

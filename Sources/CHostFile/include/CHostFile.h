@@ -16,7 +16,7 @@ int chostfile_start_writeback(int fd, off_t offset, off_t length);
 /* 1 when all `length` bytes at `bytes` are zero. */
 int chostfile_is_all_zero(const void *bytes, size_t length);
 
-/* Decodes the `count` big-endian 32-bit words at `bytes` into `words`, in host order. */
+/* Decodes the `count` big-endian 32-bit words at `bytes` into `words`, in host order (`words` may be `bytes`). */
 void chostfile_decode_be32(const void *bytes, unsigned int *words, size_t count);
 /* Stores in `positions` (room for `capacity`) the indices of the words of `words` that are not 0xFFFFFFFF, in
    order; returns how many there are, also when that is more than `capacity`. */
