@@ -24,10 +24,18 @@ extension ByteStore {
     public func readExactly(at offset: UInt64, count: Int, structure: String = "data") throws(BlockIOError)
         -> [UInt8]
     {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = try bytes.withMutableBytes { (raw) throws(BlockIOError) -> Int in
-            try read(at: offset, into: raw)
+        // Not zero-filled first: the read overwrites it (a dynamic VHD's 2 MiB table at 1 TiB).
+        var got = 0
+        var failure: BlockIOError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(BlockIOError) {
+                got = try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
+            }
+            initialized = failure == nil ? min(max(got, 0), count) : 0
         }
+        if let failure { throw failure }
         guard got == count else {
             throw BlockIOError(
                 .truncated, "file ends inside the \(structure) (wanted \(count) bytes, got \(got))",

@@ -1,6 +1,10 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <unistd.h>
 #include <sys/mman.h>
 #include "CHostFile.h"
@@ -21,6 +25,64 @@ int chostfile_is_all_zero(const void *bytes, size_t length) {
     p = (const unsigned char *)w;
     while (length > 0) { if (*p) return 0; p++; length--; }
     return 1;
+}
+void chostfile_decode_be32(const void *bytes, unsigned int *words, size_t count) {
+    const unsigned char *p = bytes;
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* Unallocated entries (0xFFFFFFFF, most of a large table) read the same in either byte order. */
+    for (; i + 16 <= count; i += 16) {
+        const __m128i *v = (const __m128i *)(p + 4 * i);
+        __m128i a = _mm_loadu_si128(v), b = _mm_loadu_si128(v + 1), c = _mm_loadu_si128(v + 2),
+                d = _mm_loadu_si128(v + 3);
+        __m128i all = _mm_and_si128(_mm_and_si128(a, b), _mm_and_si128(c, d));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi32(all, _mm_set1_epi32(-1))) == 0xFFFF) {
+            __m128i *out = (__m128i *)(words + i);
+            _mm_storeu_si128(out, a);
+            _mm_storeu_si128(out + 1, b);
+            _mm_storeu_si128(out + 2, c);
+            _mm_storeu_si128(out + 3, d);
+            continue;
+        }
+        for (size_t j = i; j < i + 16; j++) {
+            uint32_t w;
+            memcpy(&w, p + 4 * j, 4);
+            words[j] = __builtin_bswap32(w);
+        }
+    }
+#endif
+    for (; i < count; i++) {
+        uint32_t w;
+        memcpy(&w, p + 4 * i, 4);
+        words[i] = __builtin_bswap32(w);
+    }
+}
+size_t chostfile_positions_not_all_ones(const unsigned int *words, size_t count, size_t *positions,
+                                        size_t capacity) {
+    size_t found = 0, i = 0;
+    while (i < count) {
+#if defined(__SSE2__)
+        /* 32 words (128 bytes) at a time while they are all 0xFFFFFFFF. */
+        while (i + 32 <= count) {
+            const __m128i *v = (const __m128i *)(words + i);
+            __m128i x = _mm_and_si128(_mm_and_si128(_mm_and_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                                    _mm_and_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))),
+                                      _mm_and_si128(_mm_and_si128(_mm_loadu_si128(v + 4), _mm_loadu_si128(v + 5)),
+                                                    _mm_and_si128(_mm_loadu_si128(v + 6), _mm_loadu_si128(v + 7))));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi32(x, _mm_set1_epi32(-1))) != 0xFFFF) break;
+            i += 32;
+        }
+        if (i >= count) break;
+#endif
+        size_t stop = i + 32 < count ? i + 32 : count;
+        for (; i < stop; i++) {
+            if (words[i] != 0xFFFFFFFFu) {
+                if (found < capacity) positions[found] = i;
+                found++;
+            }
+        }
+    }
+    return found;
 }
 int chostfile_start_writeback(int fd, off_t offset, off_t length) {
     return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);

@@ -20,14 +20,20 @@ public struct BlockAllocationTable: Hashable, Sendable {
 
     /// Decodes `bytes.count / 4` big-endian entries.
     public init(parsing bytes: [UInt8]) {
-        let count = bytes.count / 4
-        var entries = [UInt32](repeating: 0, count: count)
-        for i in 0..<count {
-            let base = 4 * i
-            entries[i] = UInt32(bytes[base]) << 24 | UInt32(bytes[base + 1]) << 16 | UInt32(bytes[base + 2]) << 8
-                | UInt32(bytes[base + 3])
-        }
-        self.entries = entries
+        entries = BigEndianWords.decode(bytes)
+    }
+
+    /// Reads the `count` entries at `offset` of `store`.
+    ///
+    /// - Throws: ``BlockIOError/Code/truncated`` when the file ends first.
+    public init(reading store: any ByteStore, at offset: UInt64, count: Int) throws(BlockIOError) {
+        entries = try BigEndianWords.read(from: store, at: offset, count: count, structure: "BAT")
+    }
+
+    /// The indices of the allocated entries, in order (found a machine word at a time: a large table is nearly
+    /// all unallocated).
+    public func allocatedIndices() -> [Int] {
+        BigEndianWords.positions(notEqualToAllOnes: entries)
     }
 
     /// The table's bytes, padded with `0xFF` to a multiple of 512.
@@ -41,7 +47,7 @@ public struct BlockAllocationTable: Hashable, Sendable {
     public static func byteCount(entries: Int) -> Int { (entries * 4 + 511) / 512 * 512 }
 
     /// The number of allocated blocks.
-    public var allocatedCount: Int { entries.reduce(0) { $0 + ($1 == Self.unallocated ? 0 : 1) } }
+    public var allocatedCount: Int { allocatedIndices().count }
 
     /// The file offset of block `index`'s bitmap, or `nil` when it is not allocated.
     public func bitmapOffset(ofBlock index: Int) -> UInt64? {
@@ -60,8 +66,19 @@ public struct BlockAllocationTable: Hashable, Sendable {
         path: String, tableOffset: UInt64, blockSpan: UInt64, dataEnd: UInt64,
         metadata: [(name: String, range: Range<UInt64>)]
     ) throws(BlockIOError) {
+        try validate(
+            path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: metadata,
+            allocated: allocatedIndices())
+    }
+
+    /// ``validate(path:tableOffset:blockSpan:dataEnd:metadata:)`` with the ``allocatedIndices()`` already found.
+    func validate(
+        path: String, tableOffset: UInt64, blockSpan: UInt64, dataEnd: UInt64,
+        metadata: [(name: String, range: Range<UInt64>)], allocated: [Int]
+    ) throws(BlockIOError) {
         var blocks: [(start: UInt64, index: Int)] = []
-        for (index, entry) in entries.enumerated() where entry != Self.unallocated {
+        for index in allocated {
+            let entry = entries[index]
             let start = UInt64(entry) * 512
             let field = "entry \(index)"
             let entryOffset = tableOffset + 4 * UInt64(index)

@@ -74,7 +74,7 @@ public final class DynamicVHD: BlockDevice {
     public func allocatedRanges() -> [Range<UInt64>] {
         var ranges: [Range<UInt64>] = []
         let blocks = Int((size + blockSize - 1) / blockSize)
-        for index in 0..<blocks where table.entries[index] != BlockAllocationTable.unallocated {
+        for index in table.allocatedIndices() where index < blocks {
             let start = UInt64(index) * blockSize
             let end = min(start + blockSize, size)
             if let last = ranges.last, last.upperBound == start {

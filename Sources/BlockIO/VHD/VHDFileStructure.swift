@@ -219,8 +219,7 @@ public struct VHDFileStructure: Sendable {
                 .overlap, "dynamic header at byte \(headerOffset) overlaps the footer copy", path: path,
                 offset: chosen.offset + 16, structure: "VHD footer", field: "data_offset")
         }
-        let table = BlockAllocationTable(
-            parsing: try store.readExactly(at: tableOffset, count: Int(tableBytes), structure: "BAT"))
+        let table = try BlockAllocationTable(reading: store, at: tableOffset, count: Int(header.maxTableEntries))
 
         // Locator data areas (differencing): bounded, decoded, kept out of the blocks' way.
         var metadata: [(name: String, range: Range<UInt64>)] = [
@@ -255,13 +254,15 @@ public struct VHDFileStructure: Sendable {
         let blockSpan = header.bitmapSize + blockSize
         var blockForbidden = metadata
         if let trailingFooterOffset { blockForbidden.append(("footer", trailingFooterOffset..<(trailingFooterOffset + 512))) }
+        let allocated = table.allocatedIndices()
         try table.validate(
-            path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: blockForbidden)
+            path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: blockForbidden,
+            allocated: allocated)
         self.table = table
 
         var free = metadata.map(\.range.upperBound).max() ?? 0
-        for entry in table.entries where entry != BlockAllocationTable.unallocated {
-            free = max(free, UInt64(entry) * 512 + blockSpan)
+        for index in allocated {
+            free = max(free, UInt64(table.entries[index]) * 512 + blockSpan)
         }
         free = max(free, trailingFooterOffset ?? (length + 511) / 512 * 512)
         freeOffset = (free + 511) / 512 * 512

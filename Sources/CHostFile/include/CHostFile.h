@@ -16,6 +16,13 @@ int chostfile_start_writeback(int fd, off_t offset, off_t length);
 /* 1 when all `length` bytes at `bytes` are zero. */
 int chostfile_is_all_zero(const void *bytes, size_t length);
 
+/* Decodes the `count` big-endian 32-bit words at `bytes` into `words`, in host order (`words` may be `bytes`). */
+void chostfile_decode_be32(const void *bytes, unsigned int *words, size_t count);
+/* Stores in `positions` (room for `capacity`) the indices of the words of `words` that are not 0xFFFFFFFF, in
+   order; returns how many there are, also when that is more than `capacity`. */
+size_t chostfile_positions_not_all_ones(const unsigned int *words, size_t count, size_t *positions,
+                                        size_t capacity);
+
 /* Temporary-file guard: paths unlinked by a SIGINT/SIGTERM/SIGHUP/SIGQUIT handler before the signal's default
    action runs (signals the process ignores are left alone). `add` returns a slot (or -1 when all are taken). */
 int chostfile_temp_guard_add(const char *path);
