@@ -8,6 +8,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// When the `vhdedit` executable links the Swift runtime statically: release builds on Linux.
+let staticStdlib: BuildSettingCondition = .when(platforms: [.linux], configuration: .release)
+
 let package = Package(
     name: "vhdedit",
     platforms: [.macOS(.v15)],
@@ -60,7 +63,13 @@ let package = Package(
                 "VHDEditKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings),
+            // Release builds link the Swift runtime, Dispatch and FoundationEssentials statically into the
+            // executable (what `swift build --static-swift-stdlib` does, for this product only): start-up then
+            // skips resolving thousands of symbols in the shared Swift libraries. The compile flag makes the
+            // module autolink FoundationEssentials' own static dependencies. Debug builds, which the tests
+            // link, stay dynamic.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-static-stdlib"], staticStdlib)],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], staticStdlib)]),
 
         // Test support: runs the real tools (qemu-img, mkfs.ext4, debugfs, e2fsck, sfdisk) to build and check fixtures.
         .target(name: "_TestSupport", dependencies: ["BlockIO"], swiftSettings: swiftSettings),
