@@ -29,6 +29,12 @@ extension BlockDevice {
         return bytes
     }
 
+    /// Fills all of `bytes` with the bytes at `offset`, reusing the array's storage (a loop reading chunk after
+    /// chunk allocates and zero-fills its buffer once).
+    public func read(at offset: UInt64, into bytes: inout [UInt8]) throws(BlockIOError) {
+        try bytes.withMutableBytes { (raw) throws(BlockIOError) in try read(at: offset, into: raw) }
+    }
+
     /// Writes `bytes` at `offset`.
     public func write(at offset: UInt64, bytes: [UInt8]) throws(BlockIOError) {
         try bytes.withBytes { (raw) throws(BlockIOError) in try write(at: offset, from: raw) }

@@ -27,11 +27,13 @@ public enum FilesystemProbe {
             at: 0, count: Int(min(volume.size, 512)), structure: "volume boot sector")
         let windows = ProbeWindows(volumeSize: volume.size, bootSector: bootSector)
         let file = try SparseMemoryFile(name: "vhdedit-probe", length: volume.size)
+        var chunk: [UInt8] = []  // one buffer for every full-size chunk
         for range in windows.ranges {
             var offset = range.lowerBound
             while offset < range.upperBound {
                 let count = Int(min(UInt64(chunkSize), range.upperBound - offset))
-                let chunk = try volume.readStructure(at: offset, count: count, structure: "volume")
+                if chunk.count != count { chunk = [UInt8](repeating: 0, count: count) }
+                try volume.readStructure(at: offset, into: &chunk, structure: "volume")
                 if !ZeroDetection.isAllZero(chunk) { try file.write(chunk, at: offset) }
                 offset += UInt64(count)
             }
