@@ -30,10 +30,12 @@ let package = Package(
         // C libraries, through system-library targets (Debian: libext2fs-dev, libblkid-dev).
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
-        // Decompression of initramfs images (Debian: zlib1g-dev, liblzma-dev, libzstd-dev).
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
-        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Decompression of initramfs images (Debian: zlib1g-dev, liblzma-dev, libzstd-dev). Headers only: the
+        // libraries are opened with dlopen on first use (see each shim.h), so that commands which never decode
+        // an initramfs do not map them and bind their symbols at start-up.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         // C bridge: gzip/xz/zstd streams decoded by zlib, liblzma and libzstd, with an output cap.
         .target(name: "Decompression", dependencies: ["CZlib", "CLzma", "CZstd"], swiftSettings: swiftSettings),
 
