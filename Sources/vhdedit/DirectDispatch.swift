@@ -11,7 +11,7 @@ enum VHDEditMain {
     }
 }
 
-/// Runs `vhdedit cat IMAGE PATH` without building ArgumentParser's command tree.
+/// Runs `vhdedit cat IMAGE PATH` and `vhdedit --version` without building ArgumentParser's command tree.
 ///
 /// ArgumentParser builds the whole tree of subcommands, reflects each parsed command's properties with `Mirror`
 /// and parses the line a second time looking for `--generate-completion-script`; its casts make the Swift
@@ -21,9 +21,15 @@ enum VHDEditMain {
 /// is run here with the same values and the same function the parsed command calls. Any other line
 /// (options, `--help`, a wrong number of arguments, another command) is left to ArgumentParser.
 enum DirectDispatch {
-    /// Runs `arguments` (without the program name) when they are a plain `cat IMAGE PATH`; exits with status 1
-    /// after a reported failure. Returns `false` when ArgumentParser has to handle the line.
+    /// Runs `arguments` (without the program name) when they are exactly `--version` or a plain
+    /// `cat IMAGE PATH`; exits with status 1 after a reported failure. Returns `false` when ArgumentParser has
+    /// to handle the line.
     static func run(_ arguments: [String]) -> Bool {
+        if arguments == ["--version"] {
+            // What ArgumentParser prints for the root command's version flag.
+            print(VHDEdit.configuration.version)
+            return true
+        }
         guard arguments.count == 3, arguments[0] == "cat", arguments.dropFirst().allSatisfy(isPlainWord) else {
             return false
         }
