@@ -19,9 +19,15 @@ public protocol BlockDevice: AnyObject {
     func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError)
     /// Makes every completed write durable, including the image format's own metadata.
     func flush() throws(BlockIOError)
+    /// Whether every byte of `range` reads as zero because the image stores nothing there (unallocated blocks
+    /// and unwritten sectors of a dynamic VHD without a parent), found from the image's metadata without
+    /// reading data. `false` means "not known", not "non-zero". The default answers `false`.
+    func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool
 }
 
 extension BlockDevice {
+    public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool { false }
+
     /// Reads `count` bytes at `offset`.
     public func read(at offset: UInt64, count: Int) throws(BlockIOError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

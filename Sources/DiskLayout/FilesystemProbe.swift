@@ -33,6 +33,12 @@ public enum FilesystemProbe {
             var offset = range.lowerBound
             while offset < range.upperBound {
                 let count = Int(min(UInt64(chunkSize), range.upperBound - offset))
+                // Holes of a dynamic VHD need neither reading nor checking: the memory file is zeros there.
+                // (An error here is left to the read, which reports it.)
+                if (try? volume.isKnownZero(offset..<(offset + UInt64(count)))) == true {
+                    offset += UInt64(count)
+                    continue
+                }
                 if chunk.count != count { chunk = [UInt8](repeating: 0, count: count) }
                 try volume.readStructure(at: offset, into: &chunk, structure: "volume")
                 if !ZeroDetection.isAllZero(chunk) { try file.write(chunk, at: offset) }
