@@ -8,6 +8,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// When the `vhdedit` executable links the Swift runtime statically: release builds on Linux.
+let staticStdlib: BuildSettingCondition = .when(platforms: [.linux], configuration: .release)
+
 let package = Package(
     name: "vhdedit",
     platforms: [.macOS(.v15)],
@@ -27,10 +30,12 @@ let package = Package(
         // C libraries, through system-library targets (Debian: libext2fs-dev, libblkid-dev).
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
-        // Decompression of initramfs images (Debian: zlib1g-dev, liblzma-dev, libzstd-dev).
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
-        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Decompression of initramfs images (Debian: zlib1g-dev, liblzma-dev, libzstd-dev). Headers only: the
+        // libraries are opened with dlopen on first use (see each shim.h), so that commands which never decode
+        // an initramfs do not map them and bind their symbols at start-up.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         // C bridge: gzip/xz/zstd streams decoded by zlib, liblzma and libzstd, with an output cap.
         .target(name: "Decompression", dependencies: ["CZlib", "CLzma", "CZstd"], swiftSettings: swiftSettings),
 
@@ -60,7 +65,13 @@ let package = Package(
                 "VHDEditKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings),
+            // Release builds link the Swift runtime, Dispatch and FoundationEssentials statically into the
+            // executable (what `swift build --static-swift-stdlib` does, for this product only): start-up then
+            // skips resolving thousands of symbols in the shared Swift libraries. The compile flag makes the
+            // module autolink FoundationEssentials' own static dependencies. Debug builds, which the tests
+            // link, stay dynamic.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-static-stdlib"], staticStdlib)],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], staticStdlib)]),
 
         // Test support: runs the real tools (qemu-img, mkfs.ext4, debugfs, e2fsck, sfdisk) to build and check fixtures.
         .target(name: "_TestSupport", dependencies: ["BlockIO"], swiftSettings: swiftSettings),
@@ -76,8 +87,9 @@ let package = Package(
         .testTarget(
             name: "ImagePrepTests", dependencies: ["ImagePrep", "VHDEditKit", "_TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(
-            name: "VHDEditCLITests", dependencies: ["vhdedit", "_TestSupport"], swiftSettings: swiftSettings),
+        // Runs the built vhdedit binary (swift build builds it beside the test runner). No dependency on the
+        // executable target: that would link its objects, and its release-only -static-stdlib, into the test bundle.
+        .testTarget(name: "VHDEditCLITests", dependencies: ["_TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,14 +19,26 @@ public protocol BlockDevice: AnyObject {
     func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError)
     /// Makes every completed write durable, including the image format's own metadata.
     func flush() throws(BlockIOError)
+    /// Whether every byte of `range` reads as zero because the image stores nothing there (unallocated blocks
+    /// and unwritten sectors of a dynamic VHD without a parent), found from the image's metadata without
+    /// reading data. `false` means "not known", not "non-zero". The default answers `false`.
+    func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool
 }
 
 extension BlockDevice {
+    public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool { false }
+
     /// Reads `count` bytes at `offset`.
     public func read(at offset: UInt64, count: Int) throws(BlockIOError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         try bytes.withMutableBytes { (raw) throws(BlockIOError) in try read(at: offset, into: raw) }
         return bytes
+    }
+
+    /// Fills all of `bytes` with the bytes at `offset`, reusing the array's storage (a loop reading chunk after
+    /// chunk allocates and zero-fills its buffer once).
+    public func read(at offset: UInt64, into bytes: inout [UInt8]) throws(BlockIOError) {
+        try bytes.withMutableBytes { (raw) throws(BlockIOError) in try read(at: offset, into: raw) }
     }
 
     /// Writes `bytes` at `offset`.

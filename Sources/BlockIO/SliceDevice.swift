@@ -33,4 +33,9 @@ public final class SliceDevice: BlockDevice {
     }
 
     public func flush() throws(BlockIOError) { try base.flush() }
+
+    public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool {
+        guard range.upperBound <= size else { return false }
+        return try base.isKnownZero((start + range.lowerBound)..<(start + range.upperBound))
+    }
 }

@@ -63,12 +63,18 @@ public enum Decompressor {
 
     static let chunk = 1 << 16
 
+    /// The library for `format` could not be opened (it is loaded on first use, not at process start).
+    static func unavailable(_ format: CompressionFormat, _ offset: Int, _ why: UnsafePointer<CChar>) -> DecompressionError {
+        DecompressionError(.unsupported, format, offset: offset, "the \(format.rawValue) library cannot be loaded: \(String(cString: why))")
+    }
+
     static func gunzip(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
+        guard czlib_available() != 0 else { throw unavailable(.gzip, offset, czlib_load_error()) }
         var stream = z_stream()
         guard czlib_inflate_init2(&stream, 15 + 16) == Z_OK else {
             throw DecompressionError(.corrupt, .gzip, offset: offset, "inflateInit2 failed")
         }
-        defer { inflateEnd(&stream) }
+        defer { czlib_inflateEnd(&stream) }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: chunk)
         let status: Int32 = input.withUnsafeBufferPointer { source in
@@ -79,7 +85,7 @@ public enum Decompressor {
                 result = buffer.withUnsafeMutableBufferPointer { out in
                     stream.next_out = out.baseAddress
                     stream.avail_out = UInt32(out.count)
-                    return inflate(&stream, Z_NO_FLUSH)
+                    return czlib_inflate(&stream, Z_NO_FLUSH)
                 }
                 output += buffer[0..<(chunk - Int(stream.avail_out))]
                 if output.count > limit { return -100 }
@@ -97,11 +103,12 @@ public enum Decompressor {
     }
 
     static func unxz(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
+        guard clzma_available() != 0 else { throw unavailable(.xz, offset, clzma_load_error()) }
         var stream = clzma_stream_init()
-        guard lzma_stream_decoder(&stream, UInt64.max, 0) == LZMA_OK else {
+        guard clzma_lzma_stream_decoder(&stream, UInt64.max, 0) == LZMA_OK else {
             throw DecompressionError(.corrupt, .xz, offset: offset, "lzma_stream_decoder failed")
         }
-        defer { lzma_end(&stream) }
+        defer { clzma_lzma_end(&stream) }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: chunk)
         let status: lzma_ret = input.withUnsafeBufferPointer { source in
@@ -112,7 +119,7 @@ public enum Decompressor {
                 result = buffer.withUnsafeMutableBufferPointer { out in
                     stream.next_out = out.baseAddress
                     stream.avail_out = out.count
-                    return lzma_code(&stream, stream.avail_in == 0 ? LZMA_FINISH : LZMA_RUN)
+                    return clzma_lzma_code(&stream, stream.avail_in == 0 ? LZMA_FINISH : LZMA_RUN)
                 }
                 output += buffer[0..<(chunk - stream.avail_out)]
                 if output.count > limit { return LZMA_MEMLIMIT_ERROR }
@@ -128,10 +135,11 @@ public enum Decompressor {
     }
 
     static func unzstd(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
-        guard let context = ZSTD_createDStream() else {
+        guard czstd_available() != 0 else { throw unavailable(.zstd, offset, czstd_load_error()) }
+        guard let context = czstd_ZSTD_createDStream() else {
             throw DecompressionError(.corrupt, .zstd, offset: offset, "ZSTD_createDStream failed")
         }
-        defer { ZSTD_freeDStream(context) }
+        defer { czstd_ZSTD_freeDStream(context) }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: chunk)
         var consumed = 0
@@ -143,12 +151,12 @@ public enum Decompressor {
                 var filled = false
                 buffer.withUnsafeMutableBufferPointer { out in
                     var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
-                    hint = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                    hint = czstd_ZSTD_decompressStream(context, &outBuffer, &inBuffer)
                     output += out[0..<outBuffer.pos]
                     filled = outBuffer.pos == outBuffer.size
                 }
-                if ZSTD_isError(hint) != 0 {
-                    failure = DecompressionError(.corrupt, .zstd, offset: offset, String(cString: ZSTD_getErrorName(hint)))
+                if czstd_ZSTD_isError(hint) != 0 {
+                    failure = DecompressionError(.corrupt, .zstd, offset: offset, String(cString: czstd_ZSTD_getErrorName(hint)))
                     return
                 }
                 if output.count > limit {

@@ -9,11 +9,22 @@ final class BlkidProbe {
     /// What one probe run found.
     enum Result {
         /// Exactly one signature; its values by name (`TYPE`, `UUID`, `LABEL`, `VERSION`, `USAGE`, `SEC_TYPE`).
-        case found([String: String])
+        case found(Values)
         /// No signature.
         case nothing
         /// Several signatures that exclude each other (their `TYPE`s, as far as libblkid lists them).
         case ambiguous([String])
+    }
+
+    /// The values of a found signature, in ``valueNames`` order (a few pairs: an array, which unlike a
+    /// `[String: String]` needs no Hashable conformance lookup at run time).
+    struct Values {
+        private(set) var pairs: [(name: String, value: String)] = []
+
+        /// The value called `name`, if libblkid reported it.
+        subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
+
+        mutating func append(_ name: String, _ value: String) { pairs.append((name, value)) }
     }
 
     private let probe: OpaquePointer
@@ -44,9 +55,9 @@ final class BlkidProbe {
     func run() throws(DiskLayoutError) -> Result {
         switch blkid_do_safeprobe(probe) {
         case 0:
-            var values: [String: String] = [:]
+            var values = Values()
             for name in Self.valueNames {
-                if let value = lookup(name) { values[name] = value }
+                if let value = lookup(name) { values.append(name, value) }
             }
             return .found(values)
         case 1:

@@ -25,8 +25,12 @@ public struct FilesystemSignature: Hashable, Sendable, Codable {
         self.usage = usage
     }
 
-    /// The Linux filesystems a root can be on, best first within ``RootSelector``'s ranking.
-    public static let linuxFilesystemTypes: Set<String> = [
+    /// The Linux filesystems a root can be on.
+    public static var linuxFilesystemTypes: Set<String> { Set(linuxFilesystemTypeNames) }
+
+    /// The same names, best first within ``RootSelector``'s ranking (an array: checking one needs no Hashable
+    /// conformance lookup at run time).
+    static let linuxFilesystemTypeNames = [
         "ext4", "ext3", "ext2", "xfs", "btrfs", "f2fs", "jfs", "reiserfs", "bcachefs",
     ]
 
@@ -34,7 +38,7 @@ public struct FilesystemSignature: Hashable, Sendable, Codable {
     public var isExt: Bool { ["ext2", "ext3", "ext4"].contains(type) }
 
     /// A filesystem a Linux root can live on.
-    public var isLinuxFilesystem: Bool { Self.linuxFilesystemTypes.contains(type) }
+    public var isLinuxFilesystem: Bool { Self.linuxFilesystemTypeNames.contains(type) }
 }
 
 /// The outcome of probing one volume.

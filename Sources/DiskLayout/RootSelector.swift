@@ -93,7 +93,7 @@ public enum RootSelector {
     }
 
     private static func selection(_ volume: Volume, reason: String, notes: [String]) -> RootSelection {
-        let full = ([reason] + notes).joined(separator: "; ")
+        let full = notes.reduce(reason) { $0 + "; " + $1 }
         return RootSelection(volume: volume, device: volume.device!, reason: full)
     }
 
@@ -127,11 +127,12 @@ public enum RootSelector {
             return false
         }
         if let partition = volume.partition {
-            let excluded: Set<PartitionRole> = [
+            // Arrays, not sets: a few elements, and no Hashable conformance lookup at run time.
+            let excluded: [PartitionRole] = [
                 .linuxSwap, .linuxLVM, .linuxRAID, .efiSystem, .biosBoot, .extended, .gptProtective,
             ]
             if excluded.contains(partition.role) { return false }
-            let broken: Set<DiskLayoutWarning.Code> = [.overlap, .partitionPastEndOfDisk]
+            let broken: [DiskLayoutWarning.Code] = [.overlap, .partitionPastEndOfDisk]
             if disk.table.warnings.contains(where: { $0.partition == partition.number && broken.contains($0.code) }) {
                 return false
             }

@@ -38,21 +38,35 @@ final class DeviceBackend: @unchecked Sendable {
 
 /// The process-global map from io channel names to backends.
 enum DeviceRegistry {
-    private static let backends = Mutex<[String: DeviceBackend]>([:])
-    private static let counter = Atomic<UInt64>(0)
+    /// Keyed by the name's number (Int keys: the Hashable lookup the runtime makes for the table is one the
+    /// block layer's Int-keyed caches already made).
+    private static let backends = Mutex<[Int: DeviceBackend]>([:])
+    private static let counter = Atomic<Int>(0)
+    private static let prefix = "vhdedit-device-"
 
     /// Registers `backend` under a fresh name (never containing `?`, which libext2fs treats as an option
     /// separator) and returns the name.
     static func register(_ backend: DeviceBackend) -> String {
         let number = counter.add(1, ordering: .relaxed).newValue
-        let name = "vhdedit-device-\(number)"
-        backends.withLock { $0[name] = backend }
-        return name
+        backends.withLock { $0[number] = backend }
+        return "\(prefix)\(number)"
     }
 
-    static func backend(named name: String) -> DeviceBackend? { backends.withLock { $0[name] } }
+    static func backend(named name: String) -> DeviceBackend? {
+        guard let number = number(of: name) else { return nil }
+        return backends.withLock { $0[number] }
+    }
 
-    static func unregister(_ name: String) { _ = backends.withLock { $0.removeValue(forKey: name) } }
+    static func unregister(_ name: String) {
+        guard let number = number(of: name) else { return }
+        _ = backends.withLock { $0.removeValue(forKey: number) }
+    }
+
+    /// The number in a name made by ``register(_:)``, or nil for any other name.
+    private static func number(of name: String) -> Int? {
+        guard name.hasPrefix(prefix) else { return nil }
+        return Int(name.dropFirst(prefix.count))
+    }
 }
 
 /// The one io_manager table; libext2fs keeps pointers to it for the life of every channel.

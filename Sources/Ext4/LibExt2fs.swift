@@ -603,7 +603,8 @@ final class Ext2Handle {
         var file: ext2_file_t?
         try check(ext2fs_file_open(fs, ino, 0, &file), "open inode \(ino)")
         defer { _ = ext2fs_file_close(file) }
-        var buffer = [UInt8](repeating: 0, count: max(chunkSize, 1))
+        // No larger than the file: a small file needs no 1 MiB buffer to be zero-filled and faulted in.
+        var buffer = [UInt8](repeating: 0, count: max(1, Int(min(UInt64(max(chunkSize, 1)), remaining))))
         while true {
             var got: UInt32 = 0
             let count = UInt32(buffer.count)

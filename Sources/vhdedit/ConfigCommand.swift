@@ -22,8 +22,11 @@ struct ConfigCommand: ParsableCommand {
         var path: String
     }
 
+    // Explicit names: a name derived from the type makes ArgumentParser call String(describing:) on the
+    // type, whose casts scan every conformance record of the binary (~1.4M instructions for each command).
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "get",
             abstract: "Print KEY=VALUE for each key (waagent.conf: the agent's default when absent).",
             discussion: """
                 A key that is not set is named on standard error (with --json: its value is null) and the exit \
@@ -59,6 +62,7 @@ struct ConfigCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Set KEY=VALUE assignments; prints a diff.",
             discussion: """
                 The file is created when missing (its folder must exist). Lines not named keep their bytes.
@@ -83,6 +87,7 @@ struct ConfigCommand: ParsableCommand {
 
     struct Unset: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "unset",
             abstract: "Remove keys; prints a diff.",
             discussion: "Example: vhdedit config unset disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 HWADDR UUID")
         @OptionGroup var target: Target

@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// The `vhdedit` command: argument parsing and printing only; every behaviour lives in the library.
-@main
 struct VHDEdit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhdedit",

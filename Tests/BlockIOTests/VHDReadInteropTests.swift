@@ -44,6 +44,47 @@ import _TestSupport
         #expect(ours == expected)
     }
 
+    /// `isKnownZero` (used to skip holes without reading them) is true only where qemu's raw conversion holds
+    /// zeros, covers unallocated blocks and unwritten sectors, is false over every written byte, and a slice
+    /// answers for its own offsets; a raw image never claims to know.
+    @Test func knownZeroRangesAreZerosInQemusView() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("disk.vhd")
+        try VHDFixture.qemuCreate(path, size: "8M")
+        try VHDFixture.qemuWrite(path, pattern: 0xA5, offset: 1 << 20, length: 4096)  // block 0, sectors 2048…
+        try VHDFixture.qemuWrite(path, pattern: 0x3C, offset: (5 << 20) + 1536, length: 512)  // block 2
+        // qemu marks every sector of a block it allocates; clear the bits of block 0's first MiB (zeros in the
+        // file) so that unwritten sectors of an allocated block are covered too.
+        let bitmapOffset = try #require(try VHDFixture.open(path: path).vhd?.structure.table?.bitmapOffset(ofBlock: 0))
+        try VHDFixture.patch(path, at: bitmapOffset, [UInt8](repeating: 0, count: 256))
+        let expected = try VHDFixture.qemuRaw(path, in: dir)
+        let device = try VHDFixture.open(path: path).device
+        var known = 0
+        for window in [4096, 1000] {
+            var offset = 0
+            while offset < expected.count {
+                let end = min(offset + window, expected.count)
+                let zeros = expected[offset..<end].allSatisfy { $0 == 0 }
+                let claimed = try device.isKnownZero(UInt64(offset)..<UInt64(end))
+                #expect(!claimed || zeros, "window \(offset)..<\(end) holds data")
+                if claimed { known += 1 }
+                offset = end
+            }
+        }
+        #expect(try device.isKnownZero(0..<(1 << 20)), "unwritten sectors of an allocated block")
+        #expect(try device.isKnownZero((2 << 20)..<(4 << 20)), "an unallocated block")
+        #expect(try !device.isKnownZero((1 << 20)..<((1 << 20) + 512)))
+        #expect(try !device.isKnownZero(((5 << 20) + 1024)..<((5 << 20) + 2048)))
+        #expect(known > 1000, "most of an 8 MiB disk with 4.5 KiB written is known to be zeros (\(known))")
+        let slice = try SliceDevice(base: device, start: 1 << 20, size: 4 << 20)
+        #expect(try !slice.isKnownZero(0..<4096))
+        #expect(try slice.isKnownZero((1 << 20)..<(3 << 20)), "the unallocated block at 2 MiB of the disk")
+        #expect(try !slice.isKnownZero(4096..<(1 << 20)), "the rest of block 0, marked present by qemu")
+        let raw = dir.file("disk.raw")
+        try Data(expected).write(to: URL(fileURLWithPath: raw))
+        #expect(try !VHDFixture.open(path: raw).device.isKnownZero(0..<4096), "raw images do not know")
+    }
+
     @Test func reportsQemuFooterFields() throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("d64.vhd")

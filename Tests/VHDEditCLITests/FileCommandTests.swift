@@ -163,3 +163,34 @@ extension FileCommandTests {
 extension Dictionary where Key == String, Value == String {
     fileprivate static func + (lhs: Self, rhs: Self) -> Self { lhs.merging(rhs) { $1 } }
 }
+
+extension FileCommandTests {
+    /// `cat IMAGE PATH` with plain words runs without ArgumentParser (DirectDispatch); the same request spelled
+    /// so that ArgumentParser parses it (`--partition 1`, the root's partition here, or `--` before the
+    /// positionals) must give the same bytes, messages and exit status, for a file, a directory, a missing path
+    /// and a missing image.
+    @Test func directCatMatchesTheParsedCommand() throws {
+        let disk = try Disk(vhd: true)
+        let missingImage = disk.directory.file("absent.vhd")
+        for (image, path) in [
+            (disk.image, "/etc/hostname"), (disk.image, "/etc"), (disk.image, "/etc/nothing"),
+            (missingImage, "/etc/hostname"),
+        ] {
+            let direct = try disk.vhdedit(["cat", image, path])
+            let parsed = try disk.vhdedit(["cat", "--", image, path])
+            #expect(direct.status == parsed.status, "\(path): \(direct.stderr) / \(parsed.stderr)")
+            #expect(direct.stdout == parsed.stdout && direct.stderr == parsed.stderr, "\(image) \(path)")
+            if image == disk.image {
+                let explicit = try disk.vhdedit(["cat", image, path, "--partition", "1"])
+                #expect(explicit.status == direct.status && explicit.stdout == direct.stdout, "\(path)")
+            }
+        }
+        #expect(try disk.vhdedit(["cat", disk.image, "/etc/hostname"]).output == "guest\n")
+        #expect(try disk.vhdedit(["cat", disk.image, "/etc"]).status == 1)
+        // `--version` alone is answered directly; after a subcommand ArgumentParser answers: the same line.
+        let version = try disk.vhdedit(["--version"])
+        let parsedVersion = try disk.vhdedit(["info", "--version"])
+        #expect(version.status == 0 && version.output == "0.1.0\n")
+        #expect(parsedVersion.status == 0 && parsedVersion.output == version.output)
+    }
+}

@@ -129,6 +129,24 @@ public final class DynamicVHD: BlockDevice {
         }
     }
 
+    /// On a dynamic disk (no parent): whether `range` lies in unallocated blocks and unwritten sectors only.
+    public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool {
+        guard parent == nil, range.upperBound <= size else { return false }
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let index = Int(position / blockSize)
+            let blockStart = UInt64(index) * blockSize
+            let end = min(range.upperBound, blockStart + blockSize)
+            if let bitmapOffset = table.bitmapOffset(ofBlock: index) {
+                let bitmap = try self.bitmap(ofBlock: index, at: bitmapOffset)
+                let sectors = Int((position - blockStart) / 512)..<Int((end - blockStart + 511) / 512)
+                if !bitmap.noneSet(sectors) { return false }
+            }
+            position = end
+        }
+        return true
+    }
+
     /// Bytes not stored in this file: zeros, or the parent's.
     private func readAbsent(at position: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         guard let parent else {

@@ -40,6 +40,21 @@ public struct SectorBitmap: Hashable, Sendable {
         return true
     }
 
+    /// Whether no sector in `sectors` is present.
+    public func noneSet(_ sectors: Range<Int>) -> Bool {
+        var sector = sectors.lowerBound
+        while sector < sectors.upperBound {
+            if sector & 7 == 0, sector + 8 <= sectors.upperBound {
+                if bytes[sector >> 3] != 0 { return false }
+                sector += 8
+            } else {
+                if isSet(sector) { return false }
+                sector += 1
+            }
+        }
+        return true
+    }
+
     /// Splits `sectors` into maximal runs of equal bits.
     public func runs(in sectors: Range<Int>) -> [(sectors: Range<Int>, present: Bool)] {
         var result: [(sectors: Range<Int>, present: Bool)] = []
