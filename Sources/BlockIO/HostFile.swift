@@ -130,6 +130,34 @@ public final class HostFile: ByteStore {
         _ = chostfile_start_writeback(descriptor, 0, 0)
     }
 
+    /// Copies `count` bytes of `source` at `sourceOffset` into this file at `offset`, leaving every 4 KiB piece
+    /// (counted from `sourceOffset`) that is all zeros unwritten, so that it stays a hole: what
+    /// ``SparseWriter`` does with a buffer, without reading the bytes into one. The source range is mapped
+    /// (`mmap`) and written with `pwrite` straight from the mapping, one copy in the kernel instead of two.
+    ///
+    /// - Returns: the number of bytes written, or `nil` when the source cannot be mapped (nothing was written;
+    ///   read it instead).
+    /// - Throws: ``BlockIOError/Code/truncated`` when the source is cut short while it is copied (another
+    ///   process truncated it: the fault is caught, not fatal), ``BlockIOError/Code/io`` when a write fails.
+    func copyNonZero(from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64)
+        throws(BlockIOError) -> Int?
+    {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
+        var written: UInt64 = 0
+        let result = chostfile_copy_nonzero(
+            source.descriptor, off_t(sourceOffset), descriptor, off_t(offset), count, SparseWriter.granule, &written)
+        let code = errno
+        switch Int(result) {
+        case 0: return Int(written)
+        case Int(CHOSTFILE_COPY_MAP_FAILED): return nil
+        case Int(CHOSTFILE_COPY_SOURCE_SHRANK):
+            throw BlockIOError(
+                .truncated, "the file was cut short while it was copied", path: source.path, offset: sourceOffset)
+        default:
+            throw BlockIOError(.io, "write failed", path: path, offset: offset, errno: code)
+        }
+    }
+
     /// The byte ranges of the file that hold data (`SEEK_DATA`/`SEEK_HOLE`); holes read as zeros.
     ///
     /// Falls back to one range covering the whole file where the host filesystem cannot tell.

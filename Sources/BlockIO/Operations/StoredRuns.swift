@@ -1,0 +1,46 @@
+/// A disk whose bytes, in places, lie as they are in a host file, so that a copy can take them from the file
+/// directly (``HostFile/copyNonZero(from:at:count:to:)``) instead of reading them through the device into a
+/// buffer.
+protocol StoredRuns: BlockDevice {
+    /// The store the disk's bytes are kept in.
+    var store: any ByteStore { get }
+
+    /// Where the disk's bytes at `offset` are kept in ``store``: the store offset of a run of at most `count` of
+    /// them stored one for one, or `nil` where they are not (zeros not stored, a parent's bytes, sectors only
+    /// partly present): read those through the device.
+    func storedRun(at offset: UInt64, count: Int) throws(BlockIOError) -> (storeOffset: UInt64, count: Int)?
+}
+
+extension StoredRuns {
+    /// The host file behind ``store`` when the store's bytes are exactly the file's (no journal overlays it).
+    var storedFile: HostFile? {
+        switch store {
+        case let file as HostFile: file
+        case let recovered as RecoveredStore: recovered.unmodifiedFile
+        default: nil
+        }
+    }
+}
+
+extension RawImage: StoredRuns {
+    func storedRun(at offset: UInt64, count: Int) -> (storeOffset: UInt64, count: Int)? {
+        guard offset < size else { return nil }
+        return (offset, Int(min(UInt64(count), size - offset)))
+    }
+}
+
+extension FixedVHD: StoredRuns {
+    func storedRun(at offset: UInt64, count: Int) -> (storeOffset: UInt64, count: Int)? {
+        guard offset < size else { return nil }
+        return (offset, Int(min(UInt64(count), size - offset)))
+    }
+}
+
+extension RecoveredStore {
+    /// The file underneath when reads see its bytes unchanged (no sealed journal is read through).
+    var unmodifiedFile: HostFile? {
+        if case .readThrough = recovery { return nil }
+        return base as? HostFile
+    }
+}
+extension DynamicVHD: StoredRuns {}
