@@ -176,19 +176,27 @@ public enum ImageConverter {
         private mutating func copyPiece(at position: UInt64, count: Int, to file: HostFile, at offset: UInt64)
             throws(BlockIOError) -> (taken: Int, written: Int)
         {
-            if let (disk, source) = stored, let run = try disk.storedRun(at: position, count: count) {
-                if let put = try file.copyNonZero(from: source, at: run.storeOffset, count: run.count, to: offset) {
-                    mapped += UInt64(put)
-                    return (run.count, put)
+            var readCount = count
+            if let (disk, source) = stored {
+                switch try disk.storedRun(at: position, count: count) {
+                case .stored(let storeOffset, let length) where length > 0:
+                    if let put = try file.copyNonZero(from: source, at: storeOffset, count: length, to: offset) {
+                        mapped += UInt64(put)
+                        return (length, put)
+                    }
+                    stored = nil  // the file cannot be mapped: read from now on
+                case .elsewhere(let length) where length > 0:
+                    readCount = length
+                default:
+                    break
                 }
-                stored = nil  // cannot be mapped: read from now on
             }
             let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
-                let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
+                let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<readCount])
                 try input.read(at: position, into: piece)
                 return try SparseWriter.writeNonZero(UnsafeRawBufferPointer(piece), to: file, at: offset)
             }
-            return (count, put)
+            return (readCount, put)
         }
 
         /// Copies the disk's `count` bytes at `position` to `file` at `offset` (see `copyPiece`); returns the

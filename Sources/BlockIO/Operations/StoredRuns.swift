@@ -5,10 +5,18 @@ protocol StoredRuns: BlockDevice {
     /// The store the disk's bytes are kept in.
     var store: any ByteStore { get }
 
-    /// Where the disk's bytes at `offset` are kept in ``store``: the store offset of a run of at most `count` of
-    /// them stored one for one, or `nil` where they are not (zeros not stored, a parent's bytes, sectors only
-    /// partly present): read those through the device.
-    func storedRun(at offset: UInt64, count: Int) throws(BlockIOError) -> (storeOffset: UInt64, count: Int)?
+    /// Where the disk's bytes at `offset` (a run of at most `count` of them, `offset` inside the disk) are kept
+    /// in ``store``.
+    func storedRun(at offset: UInt64, count: Int) throws(BlockIOError) -> StoredRun
+}
+
+/// How a run of a disk's bytes is kept in its store.
+enum StoredRun: Equatable {
+    /// `count` bytes stored one for one at `storeOffset`.
+    case stored(storeOffset: UInt64, count: Int)
+    /// `count` bytes not stored as they are (zeros not stored, a parent's bytes, sectors only partly
+    /// present): read them through the device.
+    case elsewhere(count: Int)
 }
 
 extension StoredRuns {
@@ -23,16 +31,14 @@ extension StoredRuns {
 }
 
 extension RawImage: StoredRuns {
-    func storedRun(at offset: UInt64, count: Int) -> (storeOffset: UInt64, count: Int)? {
-        guard offset < size else { return nil }
-        return (offset, Int(min(UInt64(count), size - offset)))
+    func storedRun(at offset: UInt64, count: Int) -> StoredRun {
+        .stored(storeOffset: offset, count: Int(min(UInt64(count), size - min(offset, size))))
     }
 }
 
 extension FixedVHD: StoredRuns {
-    func storedRun(at offset: UInt64, count: Int) -> (storeOffset: UInt64, count: Int)? {
-        guard offset < size else { return nil }
-        return (offset, Int(min(UInt64(count), size - offset)))
+    func storedRun(at offset: UInt64, count: Int) -> StoredRun {
+        .stored(storeOffset: offset, count: Int(min(UInt64(count), size - min(offset, size))))
     }
 }
 

@@ -129,19 +129,18 @@ public final class DynamicVHD: BlockDevice {
         }
     }
 
-    /// The store offset of the disk's bytes at `offset` (at most `count` of them, never past the end of their
-    /// block) when the block is allocated and all their sectors are present in it; `nil` otherwise (unallocated,
+    /// How the disk's bytes at `offset` (at most `count`, never past the end of their block) are kept: stored
+    /// when the block is allocated and all their sectors are present in it, elsewhere otherwise (unallocated,
     /// or sectors that read as zeros or from the parent).
-    func storedRun(at offset: UInt64, count: Int) throws(BlockIOError) -> (storeOffset: UInt64, count: Int)? {
-        guard offset < size, count > 0 else { return nil }
+    func storedRun(at offset: UInt64, count: Int) throws(BlockIOError) -> StoredRun {
         let index = Int(offset / blockSize)
         let inBlock = offset % blockSize
-        let length = Int(min(UInt64(count), blockSize - inBlock, size - offset))
-        guard let bitmapOffset = table.bitmapOffset(ofBlock: index) else { return nil }
+        let length = Int(min(UInt64(count), blockSize - inBlock, size - min(offset, size)))
+        guard let bitmapOffset = table.bitmapOffset(ofBlock: index) else { return .elsewhere(count: length) }
         let bitmap = try self.bitmap(ofBlock: index, at: bitmapOffset)
         let sectors = Int(inBlock / 512)..<Int((inBlock + UInt64(length) + 511) / 512)
-        guard bitmap.allSet(sectors) else { return nil }
-        return (bitmapOffset + bitmapSize + inBlock, length)
+        guard bitmap.allSet(sectors) else { return .elsewhere(count: length) }
+        return .stored(storeOffset: bitmapOffset + bitmapSize + inBlock, count: length)
     }
 
     /// Bytes not stored in this file: zeros, or the parent's.
