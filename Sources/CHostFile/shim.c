@@ -33,6 +33,8 @@ int chostfile_memfd_create(const char *name) { return memfd_create(name, MFD_CLO
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 
 /* The copy running on this thread, while it reads its mapping: a SIGBUS then jumps back into it. */
 static __thread sigjmp_buf *copy_jump;
@@ -76,9 +78,27 @@ static int copy_write_all(int fd, const unsigned char *bytes, size_t length, off
     return 0;
 }
 
+/* One non-zero run: shared with the source (FICLONERANGE: the filesystem points the output at the same blocks,
+   copy-on-write, as cp --reflink does) while `*clone` is set, else written from the mapping. A failed clone (a
+   filesystem without reflink, another filesystem, offsets not on block boundaries) clears `*clone` for good. */
+static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, const unsigned char *bytes,
+                    size_t length, int *clone, volatile uint64_t *cloned) {
+    if (*clone) {
+        struct file_clone_range range = {.src_fd = in_fd, .src_offset = (uint64_t)in_offset,
+                                         .src_length = (uint64_t)length, .dest_offset = (uint64_t)out_offset};
+        if (ioctl(out_fd, FICLONERANGE, &range) == 0) {
+            *cloned += length;
+            return 0;
+        }
+        *clone = 0;
+    }
+    return copy_write_all(out_fd, bytes, length, out_offset);
+}
+
 int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
-                           uint64_t *written) {
+                           int *clone, uint64_t *written, uint64_t *cloned) {
     *written = 0;
+    *cloned = 0;
     if (length == 0) return 0;
     if (granule == 0) granule = 4096;
     long page = sysconf(_SC_PAGESIZE);
@@ -88,7 +108,7 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
     void *map = mmap(NULL, lead + length, PROT_READ, MAP_SHARED, in_fd, base);
     if (map == MAP_FAILED) return CHOSTFILE_COPY_MAP_FAILED;
     const unsigned char *data = (const unsigned char *)map + lead;
-    volatile uint64_t done = 0;
+    volatile uint64_t done = 0, shared = 0;
     volatile int result = 0;
     sigjmp_buf jump;
     pthread_once(&bus_once, bus_install);
@@ -99,7 +119,8 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
             size_t end = length - at > granule ? at + granule : length;
             int zero = chostfile_is_all_zero(data + at, end - at);
             if (zero && run != (size_t)-1) {
-                result = copy_write_all(out_fd, data + run, at - run, out_offset + (off_t)run);
+                result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, at - run,
+                                  clone, &shared);
                 if (result == 0) done += at - run;
                 run = (size_t)-1;
             } else if (!zero && run == (size_t)-1) {
@@ -107,7 +128,8 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
             }
         }
         if (result == 0 && run != (size_t)-1) {
-            result = copy_write_all(out_fd, data + run, length - run, out_offset + (off_t)run);
+            result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, length - run,
+                              clone, &shared);
             if (result == 0) done += length - run;
         }
     } else {
@@ -118,6 +140,7 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
     munmap(map, lead + length);
     errno = saved;
     *written = done;
+    *cloned = shared;
     return result;
 }
 

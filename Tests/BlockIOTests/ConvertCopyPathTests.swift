@@ -120,13 +120,14 @@ import _TestSupport
         try Data(VHDFixture.pseudoRandom(count: 8192, seed: 14)).write(to: URL(fileURLWithPath: path))
         let source = try HostFile(path: path, access: .readOnly)
         let output = try HostFile(path: dir.file("out.raw"), access: .createNew)
+        var sharing = false
         for _ in 0..<2 {
             #expect {
-                _ = try output.copyNonZero(from: source, at: 0, count: 1 << 20, to: 0)
+                _ = try output.copyNonZero(from: source, at: 0, count: 1 << 20, to: 0, sharing: &sharing)
             } throws: { ($0 as? BlockIOError)?.code == .truncated }
         }
         // What lies inside the file still copies, from an offset that is not page aligned.
-        #expect(try output.copyNonZero(from: source, at: 512, count: 4096, to: 0) == 4096)
+        #expect(try output.copyNonZero(from: source, at: 512, count: 4096, to: 0, sharing: &sharing)?.written == 4096)
         #expect(try VHDFixture.bytes(dir.file("out.raw"), at: 0, count: 4096) == VHDFixture.bytes(path, at: 512, count: 4096))
     }
 
@@ -159,4 +160,69 @@ import _TestSupport
             ["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, dir.file("unsynced.vhd")])
         #expect(compare.status == 0, "\(compare.output)")
     }
+
+    /// On a reflink filesystem (XFS on a loop device, where this machine allows mounting one) the non-zero runs of
+    /// a raw source are shared with it, not written: same bytes, same holes (written zeros too), and a source
+    /// rewritten afterwards leaves the output as it was (copy-on-write).
+    @Test(.enabled(if: ReflinkFolder.shared != nil))
+    func onAReflinkFilesystemRunsAreSharedNotCopied() throws {
+        let folder = try #require(ReflinkFolder.shared)
+        let source = folder.file("source-\(UInt32.random(in: 0...UInt32.max)).raw")
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        let bytes = try Self.makeRaw(source)
+        for format in ImageConverter.OutputFormat.allCases {
+            let shared = folder.file("shared-\(UInt32.random(in: 0...UInt32.max)).\(format.rawValue)")
+            defer { try? FileManager.default.removeItem(atPath: shared) }
+            // The read copy on the same filesystem: XFS and ext4 report holes at different granularity.
+            let read = folder.file("read-\(UInt32.random(in: 0...UInt32.max)).\(format.rawValue)")
+            defer { try? FileManager.default.removeItem(atPath: read) }
+            let report = try ImageConverter.convert(source: source, destination: shared, options: .init(format: format))
+            try ImageConverter.convert(source: source, destination: read, options: .init(format: format, mappedCopy: false))
+            if format == .dynamic {
+                // Block data lies 512 bytes past a block boundary of the file: not shareable, written.
+                #expect(report.bytesShared == 0)
+            } else {
+                #expect(report.bytesShared > 0 && report.bytesShared == report.bytesWritten, "\(format)")
+            }
+            #expect(try Self.withoutFooters(shared, format: format) == Self.withoutFooters(read, format: format))
+            #expect(try Self.dataRanges(shared) == Self.dataRanges(read), "\(format)")
+        }
+        // Copy-on-write: the output keeps its bytes when the source changes.
+        let output = folder.file("cow-\(UInt32.random(in: 0...UInt32.max)).raw")
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let report = try ImageConverter.convert(source: source, destination: output, options: .init(format: .raw))
+        #expect(report.bytesShared > 0)
+        try VHDFixture.patch(source, at: 4096, [UInt8](repeating: 0x5C, count: 8192))
+        #expect(try Self.contents(output) == bytes)
+    }
+}
+
+/// A folder on an XFS filesystem with reflink, made in a file and loop-mounted for the test run (root, a loop
+/// device and mkfs.xfs needed; `nil` where any is missing or the mount is refused). Unmounted and removed at exit.
+enum ReflinkFolder {
+    struct Folder: Sendable {
+        let path: String
+        func file(_ name: String) -> String { "\(path)/\(name)" }
+    }
+
+    static let shared: Folder? = {
+        guard getuid() == 0, FileManager.default.fileExists(atPath: "/dev/loop-control") else { return nil }
+        let base = FileManager.default.temporaryDirectory.path + "/vhdedit-xfs-\(getpid())"
+        let image = base + "/xfs.img"
+        let mountPoint = base + "/mnt"
+        guard (try? FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)) != nil,
+            (try? ExternalTool.run(["truncate", "-s", "512M", image]))?.status == 0,
+            (try? ExternalTool.run(["mkfs.xfs", "-q", "-m", "reflink=1", image]))?.status == 0,
+            (try? ExternalTool.run(["mount", "-o", "loop", image, mountPoint]))?.status == 0
+        else {
+            try? FileManager.default.removeItem(atPath: base)
+            return nil
+        }
+        atexit {
+            let base = FileManager.default.temporaryDirectory.path + "/vhdedit-xfs-\(getpid())"
+            _ = try? ExternalTool.run(["umount", base + "/mnt"])
+            try? FileManager.default.removeItem(atPath: base)
+        }
+        return Folder(path: mountPoint)
+    }()
 }

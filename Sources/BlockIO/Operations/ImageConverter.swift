@@ -9,8 +9,10 @@
 ///   never leaves a half-written destination (unless ``Options/sync`` is turned off).
 /// - Bytes kept as they are in the source file (raw and fixed images, the fully present blocks of dynamic ones,
 ///   when no pending edit journal overlays the file) are copied from a mapping of the source straight into the
-///   output (``HostFile/copyNonZero(from:at:count:to:)``), not read into a buffer first; the rest, or a source
-///   that cannot be mapped, goes through the device's reads.
+///   output (``HostFile/copyNonZero(from:at:count:to:sharing:)``), not read into a buffer first; on a reflink
+///   filesystem (XFS, btrfs) their non-zero runs are shared with the source instead (copy-on-write, nothing
+///   copied), where the offsets line up with its blocks. The rest, or a source that cannot be mapped, goes
+///   through the device's reads.
 public enum ImageConverter {
     /// The output container.
     public enum OutputFormat: String, Sendable, Codable, CaseIterable {
@@ -70,6 +72,8 @@ public enum ImageConverter {
         public var bytesWritten: UInt64
         /// Bytes of disk data copied from a mapping of the source file (the rest was read through the device).
         public var bytesMapped: UInt64
+        /// Bytes of `bytesMapped` shared with the source file's blocks (reflink) instead of written.
+        public var bytesShared: UInt64
         /// Whether the output was flushed to disk before its rename (``Options/sync``).
         public var synced: Bool
         /// Blocks allocated in a dynamic output.
@@ -134,7 +138,7 @@ public enum ImageConverter {
         return Report(
             source: source, sourceFormat: input.format, destination: destination, format: options.format,
             sourceSize: sourceSize, virtualSize: size, rounded: size != sourceSize, bytesWritten: copier.written,
-            bytesMapped: copier.mapped, synced: options.sync, allocatedBlocks: allocated, notes: notes)
+            bytesMapped: copier.mapped, bytesShared: copier.shared, synced: options.sync, allocatedBlocks: allocated, notes: notes)
     }
 
     /// The copy loop: takes the source's data ranges in large pieces and hands on what is not zero.
@@ -148,6 +152,10 @@ public enum ImageConverter {
         var written: UInt64 = 0
         /// Bytes written from the mapping.
         var mapped: UInt64 = 0
+        /// Bytes of `mapped` shared with the source's blocks.
+        var shared: UInt64 = 0
+        /// Whether to try sharing blocks with the source; off after the first refusal.
+        private var sharing = true
         /// `written` when the output's writeback was last started.
         private var writtenAtWriteback: UInt64 = 0
         var buffer: [UInt8]
@@ -180,9 +188,12 @@ public enum ImageConverter {
             if let (disk, source) = stored {
                 switch try disk.storedRun(at: position, count: count) {
                 case .stored(let storeOffset, let length) where length > 0:
-                    if let put = try file.copyNonZero(from: source, at: storeOffset, count: length, to: offset) {
-                        mapped += UInt64(put)
-                        return (length, put)
+                    if let put = try file.copyNonZero(
+                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing)
+                    {
+                        mapped += UInt64(put.written)
+                        shared += UInt64(put.shared)
+                        return (length, put.written)
                     }
                     stored = nil  // the file cannot be mapped: read from now on
                 case .elsewhere(let length) where length > 0:

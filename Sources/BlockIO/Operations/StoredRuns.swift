@@ -1,5 +1,5 @@
 /// A disk whose bytes, in places, lie as they are in a host file, so that a copy can take them from the file
-/// directly (``HostFile/copyNonZero(from:at:count:to:)``) instead of reading them through the device into a
+/// directly (``HostFile/copyNonZero(from:at:count:to:sharing:)``) instead of reading them through the device into a
 /// buffer.
 protocol StoredRuns: BlockDevice {
     /// The store the disk's bytes are kept in.
