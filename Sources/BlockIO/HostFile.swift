@@ -132,6 +132,43 @@ public final class HostFile: ByteStore {
         _ = chostfile_start_writeback(descriptor, 0, 0)
     }
 
+    /// Copies `count` bytes of `source` at `sourceOffset` into this file at `offset`, leaving every 4 KiB piece
+    /// (counted from `sourceOffset`) that is all zeros unwritten, so that it stays a hole: what
+    /// ``SparseWriter`` does with a buffer, without reading the bytes into one. The source range is mapped
+    /// (`mmap`) and written with `pwrite` straight from the mapping, one copy in the kernel instead of two.
+    ///
+    /// While `sharing` is true the non-zero runs are first shared with the source (`FICLONERANGE`: on XFS,
+    /// btrfs and other reflink filesystems the output points at the source's blocks, copy-on-write, as with
+    /// `cp --reflink`; nothing is copied or written back); the first clone the filesystem refuses (no reflink,
+    /// two filesystems, offsets off block boundaries) sets `sharing` to false and the run is written instead.
+    ///
+    /// - Returns: the bytes put into the file (written or shared) and how many of them were shared, or `nil`
+    ///   when the source cannot be mapped (nothing was written; read it instead).
+    /// - Throws: ``BlockIOError/Code/truncated`` when the source is cut short while it is copied (another
+    ///   process truncated it: the fault is caught, not fatal), ``BlockIOError/Code/io`` when a write fails.
+    func copyNonZero(from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool)
+        throws(BlockIOError) -> (written: Int, shared: Int)?
+    {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
+        var written: UInt64 = 0
+        var shared: UInt64 = 0
+        var clone: Int32 = sharing ? 1 : 0
+        let result = chostfile_copy_nonzero(
+            source.descriptor, off_t(sourceOffset), descriptor, off_t(offset), count, SparseWriter.granule, &clone,
+            &written, &shared)
+        let code = errno
+        sharing = clone != 0
+        switch Int(result) {
+        case 0: return (Int(written), Int(shared))
+        case Int(CHOSTFILE_COPY_MAP_FAILED): return nil
+        case Int(CHOSTFILE_COPY_SOURCE_SHRANK):
+            throw BlockIOError(
+                .truncated, "the file was cut short while it was copied", path: source.path, offset: sourceOffset)
+        default:
+            throw BlockIOError(.io, "write failed", path: path, offset: offset, errno: code)
+        }
+    }
+
     /// The byte ranges of the file that hold data (`SEEK_DATA`/`SEEK_HOLE`); holes read as zeros.
     ///
     /// Falls back to one range covering the whole file where the host filesystem cannot tell.

@@ -89,13 +89,126 @@ int chostfile_start_writeback(int fd, off_t offset, off_t length) {
 }
 int chostfile_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 
-/* --- temporary-file guard ------------------------------------------------------------------------------------ */
-#include <dirent.h>
+/* --- mapped copy --------------------------------------------------------------------------------------------- */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+
+/* The copy running on this thread, while it reads its mapping: a SIGBUS then jumps back into it. */
+static __thread sigjmp_buf *copy_jump;
+static struct sigaction bus_previous;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void bus_handler(int sig, siginfo_t *info, void *context) {
+    sigjmp_buf *jump = copy_jump;
+    if (jump) {
+        copy_jump = NULL;
+        siglongjmp(*jump, 1);
+    }
+    /* Not a fault of a mapped copy: give SIGBUS back to its previous handler. A fault repeats when this returns
+       and reaches it; a SIGBUS sent by kill is raised again. */
+    (void)context;
+    sigaction(SIGBUS, &bus_previous, NULL);
+    if (info == NULL || info->si_code <= 0) raise(sig);
+}
+
+static void bus_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = bus_handler;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &bus_previous);
+}
+
+/* 0, or CHOSTFILE_COPY_WRITE_FAILED / CHOSTFILE_COPY_SOURCE_SHRANK (EFAULT: the kernel found a mapped page gone). */
+static int copy_write_all(int fd, const unsigned char *bytes, size_t length, off_t offset) {
+    while (length > 0) {
+        ssize_t put = pwrite(fd, bytes, length, offset);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            return errno == EFAULT ? CHOSTFILE_COPY_SOURCE_SHRANK : CHOSTFILE_COPY_WRITE_FAILED;
+        }
+        bytes += put;
+        length -= (size_t)put;
+        offset += put;
+    }
+    return 0;
+}
+
+/* One non-zero run: shared with the source (FICLONERANGE: the filesystem points the output at the same blocks,
+   copy-on-write, as cp --reflink does) while `*clone` is set, else written from the mapping. A failed clone (a
+   filesystem without reflink, another filesystem, offsets not on block boundaries) clears `*clone` for good. */
+static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, const unsigned char *bytes,
+                    size_t length, int *clone, volatile uint64_t *cloned) {
+    if (*clone) {
+        struct file_clone_range range = {.src_fd = in_fd, .src_offset = (uint64_t)in_offset,
+                                         .src_length = (uint64_t)length, .dest_offset = (uint64_t)out_offset};
+        if (ioctl(out_fd, FICLONERANGE, &range) == 0) {
+            *cloned += length;
+            return 0;
+        }
+        *clone = 0;
+    }
+    return copy_write_all(out_fd, bytes, length, out_offset);
+}
+
+int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
+                           int *clone, uint64_t *written, uint64_t *cloned) {
+    *written = 0;
+    *cloned = 0;
+    if (length == 0) return 0;
+    if (granule == 0) granule = 4096;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) page = 4096;
+    off_t base = in_offset - in_offset % page;
+    size_t lead = (size_t)(in_offset - base);
+    void *map = mmap(NULL, lead + length, PROT_READ, MAP_SHARED, in_fd, base);
+    if (map == MAP_FAILED) return CHOSTFILE_COPY_MAP_FAILED;
+    const unsigned char *data = (const unsigned char *)map + lead;
+    volatile uint64_t done = 0, shared = 0;
+    volatile int result = 0;
+    sigjmp_buf jump;
+    pthread_once(&bus_once, bus_install);
+    if (sigsetjmp(jump, 1) == 0) {
+        copy_jump = &jump;
+        size_t run = (size_t)-1; /* start of the pending non-zero run */
+        for (size_t at = 0; at < length && result == 0; at += granule) {
+            size_t end = length - at > granule ? at + granule : length;
+            int zero = chostfile_is_all_zero(data + at, end - at);
+            if (zero && run != (size_t)-1) {
+                result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, at - run,
+                                  clone, &shared);
+                if (result == 0) done += at - run;
+                run = (size_t)-1;
+            } else if (!zero && run == (size_t)-1) {
+                run = at;
+            }
+        }
+        if (result == 0 && run != (size_t)-1) {
+            result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, length - run,
+                              clone, &shared);
+            if (result == 0) done += length - run;
+        }
+    } else {
+        result = CHOSTFILE_COPY_SOURCE_SHRANK;
+    }
+    copy_jump = NULL;
+    int saved = errno;
+    munmap(map, lead + length);
+    errno = saved;
+    *written = done;
+    *cloned = shared;
+    return result;
+}
+
+/* --- temporary-file guard ------------------------------------------------------------------------------------ */
+#include <dirent.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>

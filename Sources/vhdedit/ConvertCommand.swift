@@ -10,8 +10,8 @@ struct ConvertCommand: ParsableCommand {
         abstract: "Convert an image (raw, VHD fixed/dynamic, or a differencing chain, flattened) to raw, fixed or dynamic.",
         discussion: """
             Raw and fixed outputs are sparse files; dynamic output leaves all-zero blocks unallocated. The \
-            destination is written under a temporary name beside it and renamed when complete. For Azure, \
-            use --to fixed --round-to-mib.
+            destination is written under a temporary name beside it, flushed to disk and renamed when complete. \
+            For Azure, use --to fixed --round-to-mib.
             """)
 
     @Argument(help: "The image to read.")
@@ -33,12 +33,23 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace the destination if it exists.")
     var force = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Do not flush the output to disk (like qemu-img's default, cache=unsafe).",
+            discussion: """
+                Faster, but the command ends with the data still in the page cache: after a crash or power loss \
+                the destination may be incomplete although the convert succeeded. For scratch disks whose \
+                outputs are re-made after a crash.
+                """))
+    var noSync = false
+
     func run() throws {
         let showProgress = CommandFailure.standardErrorIsTerminal
         let progress: (@Sendable (UInt64, UInt64) -> Void)? =
             showProgress ? ProgressLine(label: "converting").update : nil
         let options = ImageConverter.Options(
-            format: ImageConverter.OutputFormat(rawValue: to.rawValue) ?? .raw, roundToMiB: roundToMib, overwrite: force, progress: progress)
+            format: ImageConverter.OutputFormat(rawValue: to.rawValue) ?? .raw, roundToMiB: roundToMib, overwrite: force,
+            sync: !noSync, progress: progress)
         let report = try CommandFailure.reportingErrors {
             try ImageConverter.convert(source: source, destination: destination, options: options)
         }

@@ -6,7 +6,13 @@
 /// - Only the parts of the source that can hold data are read: host-file data ranges of raw and fixed sources,
 ///   allocated blocks of dynamic ones.
 /// - The output is written under a temporary name in the destination's folder, synced and renamed, so a crash
-///   never leaves a half-written destination.
+///   never leaves a half-written destination (unless ``Options/sync`` is turned off).
+/// - Bytes kept as they are in the source file (raw and fixed images, the fully present blocks of dynamic ones,
+///   when no pending edit journal overlays the file) are copied from a mapping of the source straight into the
+///   output (``HostFile/copyNonZero(from:at:count:to:sharing:)``), not read into a buffer first; on a reflink
+///   filesystem (XFS, btrfs) their non-zero runs are shared with the source instead (copy-on-write, nothing
+///   copied), where the offsets line up with its blocks. The rest, or a source that cannot be mapped, goes
+///   through the device's reads.
 public enum ImageConverter {
     /// The output container.
     public enum OutputFormat: String, Sendable, Codable, CaseIterable {
@@ -23,17 +29,29 @@ public enum ImageConverter {
         public var overwrite: Bool
         /// Bytes read from the source at a time.
         public var bufferSize: Int
+        /// Make the output durable before it gets its name: write it back while copying, `fsync` it, rename,
+        /// `fsync` the folder (the default). `false` skips the flushes, as qemu-img's default (cache mode
+        /// "unsafe") does: the command ends with the output still in the page cache, so after a crash or power
+        /// loss the destination may hold missing or zero data although the convert succeeded. Everything else
+        /// (temporary name, rename, removal on a signal) stays; meant for scratch disks whose outputs are
+        /// re-made after a crash.
+        public var sync: Bool
+        /// Take bytes stored as they are in the source file from a mapping of it (the default), instead of
+        /// reading every byte through the source device into a buffer.
+        public var mappedCopy: Bool
         /// Called after each piece with (bytes done, total bytes) of the virtual disk.
         public var progress: (@Sendable (UInt64, UInt64) -> Void)?
 
         public init(
             format: OutputFormat, roundToMiB: Bool = false, overwrite: Bool = false, bufferSize: Int = 4 << 20,
-            progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+            sync: Bool = true, mappedCopy: Bool = true, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
         ) {
             self.format = format
             self.roundToMiB = roundToMiB
             self.overwrite = overwrite
             self.bufferSize = bufferSize
+            self.sync = sync
+            self.mappedCopy = mappedCopy
             self.progress = progress
         }
     }
@@ -52,6 +70,12 @@ public enum ImageConverter {
         public var rounded: Bool
         /// Bytes of disk data written (zero runs excluded).
         public var bytesWritten: UInt64
+        /// Bytes of disk data copied from a mapping of the source file (the rest was read through the device).
+        public var bytesMapped: UInt64
+        /// Bytes of `bytesMapped` shared with the source file's blocks (reflink) instead of written.
+        public var bytesShared: UInt64
+        /// Whether the output was flushed to disk before its rename (``Options/sync``).
+        public var synced: Bool
         /// Blocks allocated in a dynamic output.
         public var allocatedBlocks: Int?
         /// Adjustments and warnings, in words.
@@ -118,20 +142,28 @@ public enum ImageConverter {
             try builder.finish()
             allocated = builder.allocatedBlocks
         }
-        try output.commit()
+        try output.commit(sync: options.sync)
         return Report(
             source: source, sourceFormat: input.format, destination: destination, format: options.format,
             sourceSize: sourceSize, virtualSize: size, rounded: size != sourceSize, bytesWritten: copier.written,
-            allocatedBlocks: allocated, notes: notes)
+            bytesMapped: copier.mapped, bytesShared: copier.shared, synced: options.sync, allocatedBlocks: allocated, notes: notes)
     }
 
-    /// The copy loop: reads the source's data ranges in large pieces and hands on what is not zero.
+    /// The copy loop: takes the source's data ranges in large pieces and hands on what is not zero.
     private struct Copier {
         let input: any BlockDevice
         let ranges: [Range<UInt64>]
         let total: UInt64
         let options: Options
+        /// The source, where its bytes can be taken from a mapping of its file; `nil` once mapping failed.
+        private var stored: (disk: any StoredRuns, file: HostFile)?
         var written: UInt64 = 0
+        /// Bytes written from the mapping.
+        var mapped: UInt64 = 0
+        /// Bytes of `mapped` shared with the source's blocks.
+        var shared: UInt64 = 0
+        /// Whether to try sharing blocks with the source; off after the first refusal.
+        private var sharing = true
         /// `written` when the output's writeback was last started.
         private var writtenAtWriteback: UInt64 = 0
         var buffer: [UInt8]
@@ -141,15 +173,65 @@ public enum ImageConverter {
             self.ranges = ranges
             self.total = total
             self.options = options
+            if options.mappedCopy, let disk = input as? any StoredRuns, let file = disk.storedFile {
+                stored = (disk, file)
+            }
             buffer = [UInt8](repeating: 0, count: max(options.bufferSize, 1 << 16) / 4096 * 4096)
         }
 
         /// The output is synced before its rename: starting the disk writes while copying, rather than all at
         /// that sync, overlaps them with the copy.
         private mutating func startWritebackEvery32MiB(of file: HostFile) {
-            guard written - writtenAtWriteback >= 32 << 20 else { return }
+            guard options.sync, written - writtenAtWriteback >= 32 << 20 else { return }
             file.startWriteback()
             writtenAtWriteback = written
+        }
+
+        /// Copies the first bytes of the `count` at disk offset `position` to `file` at `offset`, all-zero 4 KiB
+        /// pieces left unwritten; returns how many bytes it took (at least one) and how many it wrote.
+        private mutating func copyPiece(at position: UInt64, count: Int, to file: HostFile, at offset: UInt64)
+            throws(BlockIOError) -> (taken: Int, written: Int)
+        {
+            var readCount = count
+            if let (disk, source) = stored {
+                switch try disk.storedRun(at: position, count: count) {
+                case .stored(let storeOffset, let length) where length > 0:
+                    if let put = try file.copyNonZero(
+                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing)
+                    {
+                        mapped += UInt64(put.written)
+                        shared += UInt64(put.shared)
+                        return (length, put.written)
+                    }
+                    stored = nil  // the file cannot be mapped: read from now on
+                case .elsewhere(let length) where length > 0:
+                    readCount = length
+                default:
+                    break
+                }
+            }
+            let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
+                let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<readCount])
+                try input.read(at: position, into: piece)
+                return try SparseWriter.writeNonZero(UnsafeRawBufferPointer(piece), to: file, at: offset)
+            }
+            return (readCount, put)
+        }
+
+        /// Copies the disk's `count` bytes at `position` to `file` at `offset` (see `copyPiece`); returns the
+        /// bytes written.
+        private mutating func copyRun(at position: UInt64, count: Int, to file: HostFile, at offset: UInt64)
+            throws(BlockIOError) -> Int
+        {
+            var done = 0
+            var put = 0
+            while done < count {
+                let piece = try copyPiece(
+                    at: position + UInt64(done), count: count - done, to: file, at: offset + UInt64(done))
+                done += piece.taken
+                put += piece.written
+            }
+            return put
         }
 
         /// Raw and fixed outputs: byte `v` of the disk at byte `v` of the file.
@@ -159,15 +241,10 @@ public enum ImageConverter {
                 var position = range.lowerBound
                 while position < range.upperBound {
                     let count = Int(min(UInt64(chunk), range.upperBound - position))
-                    let at = position
-                    let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
-                        let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
-                        try input.read(at: at, into: piece)
-                        return try SparseWriter.writeNonZero(UnsafeRawBufferPointer(piece), to: file, at: at)
-                    }
-                    written += UInt64(put)
+                    let piece = try copyPiece(at: position, count: count, to: file, at: position)
+                    written += UInt64(piece.written)
                     startWritebackEvery32MiB(of: file)
-                    position += UInt64(count)
+                    position += UInt64(piece.taken)
                     options.progress?(position, total)
                 }
             }
@@ -187,12 +264,8 @@ public enum ImageConverter {
                     lastBlock = block
                     let start = UInt64(block) * blockSize
                     let count = Int(min(blockSize, input.size - start))
-                    let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
-                        let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
-                        try input.read(at: start, into: piece)
-                        if ZeroDetection.isAllZero(UnsafeRawBufferPointer(piece)) { return 0 }
-                        try builder.appendBlock(block, data: UnsafeRawBufferPointer(piece))
-                        return count
+                    let put = try builder.appendBlock(block) { (offset) throws(BlockIOError) -> Int in
+                        try copyRun(at: start, count: count, to: file, at: offset)
                     }
                     written += UInt64(put)
                     startWritebackEvery32MiB(of: file)

@@ -147,6 +147,20 @@ public final class DynamicVHD: BlockDevice {
         return true
     }
 
+    /// How the disk's bytes at `offset` (at most `count`, never past the end of their block) are kept: stored
+    /// when the block is allocated and all their sectors are present in it, elsewhere otherwise (unallocated,
+    /// or sectors that read as zeros or from the parent).
+    func storedRun(at offset: UInt64, count: Int) throws(BlockIOError) -> StoredRun {
+        let index = Int(offset / blockSize)
+        let inBlock = offset % blockSize
+        let length = Int(min(UInt64(count), blockSize - inBlock, size - min(offset, size)))
+        guard let bitmapOffset = table.bitmapOffset(ofBlock: index) else { return .elsewhere(count: length) }
+        let bitmap = try self.bitmap(ofBlock: index, at: bitmapOffset)
+        let sectors = Int(inBlock / 512)..<Int((inBlock + UInt64(length) + 511) / 512)
+        guard bitmap.allSet(sectors) else { return .elsewhere(count: length) }
+        return .stored(storeOffset: bitmapOffset + bitmapSize + inBlock, count: length)
+    }
+
     /// Bytes not stored in this file: zeros, or the parent's.
     private func readAbsent(at position: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         guard let parent else {

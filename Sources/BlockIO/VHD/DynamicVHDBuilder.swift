@@ -70,15 +70,21 @@ final class DynamicVHDBuilder {
         for (at, payload) in payloads { try store.write(at: at, bytes: payload) }
     }
 
-    /// Stores block `index` with `data` (at most one block; shorter data is zero-padded). Runs of zeros
-    /// (whole 4 KiB pieces) are left as holes in the file; every bitmap bit is set.
-    func appendBlock(_ index: Int, data: UnsafeRawBufferPointer) throws(BlockIOError) {
+    /// Stores block `index` if `writeData` puts any bytes into its data area: it is given the store offset of
+    /// that area (one block long, a hole until written), writes what is not zero (zero 4 KiB pieces stay holes)
+    /// and returns how many bytes it wrote. A block it writes nothing into is left unallocated (it reads as
+    /// zeros); a stored one gets every bitmap bit set. Returns `writeData`'s count.
+    func appendBlock(_ index: Int, writingDataWith writeData: (UInt64) throws(BlockIOError) -> Int)
+        throws(BlockIOError) -> Int
+    {
         let start = nextOffset
+        let written = try writeData(start + header.bitmapSize)
+        guard written > 0 else { return 0 }
         try store.write(at: start, bytes: bitmap)
-        try SparseWriter.writeNonZero(data, to: store, at: start + header.bitmapSize)
         table.entries[index] = UInt32(start / 512)
         nextOffset = start + header.bitmapSize + UInt64(header.blockSize)
         allocatedBlocks += 1
+        return written
     }
 
     /// Writes the BAT, the header and both footers; the file then ends with the footer.

@@ -1,6 +1,7 @@
 #ifndef CHOSTFILE_H
 #define CHOSTFILE_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Linux file calls that glibc only declares under _GNU_SOURCE. */
@@ -12,6 +13,23 @@ int chostfile_memfd_create(const char *name);
 
 /* sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE): start writing dirty pages back, without waiting. */
 int chostfile_start_writeback(int fd, off_t offset, off_t length);
+
+/* Results of chostfile_copy_nonzero besides 0 (errno tells more for the first two). */
+enum {
+    CHOSTFILE_COPY_MAP_FAILED = 1,     /* the source cannot be mapped (mmap failed): nothing was written */
+    CHOSTFILE_COPY_WRITE_FAILED = 2,   /* a pwrite to the output failed */
+    CHOSTFILE_COPY_SOURCE_SHRANK = 3,  /* the source's pages vanished while mapped (it was truncated): SIGBUS/EFAULT */
+};
+/* Copies `length` bytes of `in_fd` at `in_offset` to `out_fd` at `out_offset` without reading them into a buffer:
+   the source range is mapped read-only, each `granule`-byte piece (counted from `in_offset`) that holds a non-zero
+   byte is written with pwrite straight from the mapping (adjacent ones merged), all-zero pieces are not written
+   (they stay holes). While `*clone` is non-zero a run is first shared with the source instead (FICLONERANGE,
+   copy-on-write extents on XFS, btrfs and the like: no data copied or written back); the first clone that fails
+   sets `*clone` to 0 and the run is written. A SIGBUS while the mapping is read (the source was cut short by
+   someone else) is caught and reported, not fatal. Stores the bytes put in the output (written or shared) in
+   `written` and the shared ones in `cloned`; returns 0 or a CHOSTFILE_COPY_ value. */
+int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
+                           int *clone, uint64_t *written, uint64_t *cloned);
 
 /* 1 when all `length` bytes at `bytes` are zero. */
 int chostfile_is_all_zero(const void *bytes, size_t length);
