@@ -20,8 +20,10 @@ public protocol ByteStore: AnyObject {
 }
 
 extension ByteStore {
-    /// Reads exactly `count` bytes at `offset`, or throws ``BlockIOError/Code/truncated`` naming `structure`.
-    public func readExactly(at offset: UInt64, count: Int, structure: String = "data") throws(BlockIOError)
+    /// Reads exactly `count` bytes at `offset`, or throws ``BlockIOError/Code/truncated`` naming `structure` (an
+    /// autoclosure: the name is built only for the error, not on every read).
+    public func readExactly(at offset: UInt64, count: Int, structure: @autoclosure () -> String = "data")
+        throws(BlockIOError)
         -> [UInt8]
     {
         // Not zero-filled first: the read overwrites it (a dynamic VHD's 2 MiB table at 1 TiB).
@@ -38,7 +40,7 @@ extension ByteStore {
         if let failure { throw failure }
         guard got == count else {
             throw BlockIOError(
-                .truncated, "file ends inside the \(structure) (wanted \(count) bytes, got \(got))",
+                .truncated, "file ends inside the \(structure()) (wanted \(count) bytes, got \(got))",
                 path: path, offset: offset)
         }
         return bytes
