@@ -185,6 +185,8 @@ final class Ext2Handle {
     /// The first error of a call that changes the filesystem: after it, libext2fs's in-memory state may be
     /// half-updated, so nothing more may be written and the session must be abandoned.
     private(set) var mutationFailure: Ext4Error?
+    /// Lookups answered since the last change (see ``lookup(_:in:)``).
+    private var recentLookups = LookupMemo()
 
     /// Opens the filesystem registered as `channelName`.
     init(channelName: String, backend: DeviceBackend, writable: Bool) throws(Ext4Error) {
@@ -282,8 +284,11 @@ final class Ext2Handle {
             underlying: device)
     }
 
-    /// Runs a call that changes the filesystem, remembering its failure in ``mutationFailure``.
+    /// Runs a call that changes the filesystem, remembering its failure in ``mutationFailure``. Any change may
+    /// change a directory, so the remembered lookups are dropped before and after it.
     private func changing<T>(_ body: () throws(Ext4Error) -> T) throws(Ext4Error) -> T {
+        recentLookups.forget()
+        defer { recentLookups.forget() }
         do {
             return try body()
         } catch {
@@ -461,16 +466,25 @@ final class Ext2Handle {
     // MARK: Directories
 
     /// Looks `name` up in `directory`; nil when there is no such entry.
+    ///
+    /// Answers found since the last change to the filesystem are remembered (``LookupMemo``): walking a path
+    /// resolves `/`, `/etc`, … again for every file, and libext2fs reads and checksums each directory block
+    /// again on every lookup.
     func lookup(_ name: [UInt8], in directory: InodeNumber) throws(Ext4Error) -> InodeNumber? {
         let fs = try live()
+        if let remembered = recentLookups.answer(for: name, in: directory) { return remembered }
         var ino: ext2_ino_t = 0
         let rc = name.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) {
                 ext2fs_lookup(fs, directory, $0.baseAddress, Int32($0.count), nil, &ino)
             }
         }
-        if rc == errcode_t(EXT2_ET_FILE_NOT_FOUND) { return nil }
+        if rc == errcode_t(EXT2_ET_FILE_NOT_FOUND) {
+            recentLookups.remember(nil, for: name, in: directory)
+            return nil
+        }
         try check(rc, "look up a name in directory inode \(directory)")
+        recentLookups.remember(ino, for: name, in: directory)
         return ino
     }
 
@@ -698,4 +712,44 @@ private final class EntryCollector {
     var entries: [RawDirectoryEntry] = []
     var newParent: InodeNumber = 0
     var changed = false
+}
+
+/// The last answers of directory lookups (directory inode and name → inode, or no such entry), kept by an
+/// ``Ext2Handle`` between changes to the filesystem: every call that changes anything forgets them all, so an
+/// answer is only ever reused while the directories it came from are unchanged.
+struct LookupMemo {
+    private struct Answer {
+        var directory: InodeNumber
+        var name: [UInt8]
+        var inode: InodeNumber?
+    }
+
+    /// How many answers are kept; the oldest is replaced first.
+    static let capacity = 128
+    private var answers: [Answer] = []
+    private var oldest = 0
+
+    /// The remembered answer for `name` in `directory`: `.some(nil)` for a remembered "no such entry", `nil`
+    /// when nothing is remembered.
+    func answer(for name: [UInt8], in directory: InodeNumber) -> InodeNumber?? {
+        for answer in answers where answer.directory == directory && answer.name == name {
+            return .some(answer.inode)
+        }
+        return nil
+    }
+
+    mutating func remember(_ inode: InodeNumber?, for name: [UInt8], in directory: InodeNumber) {
+        let answer = Answer(directory: directory, name: name, inode: inode)
+        if answers.count < Self.capacity {
+            answers.append(answer)
+        } else {
+            answers[oldest] = answer
+            oldest = (oldest + 1) % Self.capacity
+        }
+    }
+
+    mutating func forget() {
+        answers.removeAll(keepingCapacity: true)
+        oldest = 0
+    }
 }
