@@ -1,8 +1,10 @@
 /// Helpers for absolute guest paths (strings; no host path is ever derived from them).
 enum PathText {
-    /// The non-empty components of `path`.
+    /// The non-empty components of `path`, split at its `/` bytes (as the kernel does; splitting by `Character`
+    /// would also cost a grapheme-breaking pass over every path).
     public static func components(_ path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+            .map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `base/name` without doubled slashes.
