@@ -1,5 +1,6 @@
 import BlockIO
 import Testing
+import _TestSupport
 
 /// The BAT is decoded and scanned 16 and 32 entries at a time (CHostFile): entries next to those chunk edges, at
 /// the ends of tables whose length is no multiple of them, and values that are all-ones in one byte order only
@@ -7,7 +8,7 @@ import Testing
 @Suite struct BlockAllocationTableTests {
     @Test(arguments: [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000, 4099])
     func decodingAndAllocatedEntriesMatchAByteByByteReading(count: Int) {
-        var generator = SplitMix(seed: UInt64(count) &+ 7)
+        var generator = SeededGenerator(seed: UInt64(count) &+ 7)
         var entries = [UInt32](repeating: BlockAllocationTable.unallocated, count: count)
         let edges = [0, 1, 14, 15, 16, 17, 30, 31, 32, 33, 47, 48, 63, 64, count - 2, count - 1]
         for index in edges where index >= 0 && index < count && generator.next() % 3 != 0 {
@@ -37,18 +38,5 @@ import Testing
         let entries = (0..<5000).map { UInt32($0 % 7 == 0 ? 0xFFFF_FFFF : $0) }
         let table = BlockAllocationTable(entries: entries)
         #expect(table.allocatedIndices() == (0..<5000).filter { $0 % 7 != 0 })
-    }
-}
-
-/// A small deterministic generator (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
