@@ -12,6 +12,8 @@ struct ConvertCommand: ParsableCommand {
             Raw and fixed outputs are sparse files; dynamic output leaves all-zero blocks unallocated. The \
             destination is written under a temporary name beside it, flushed to disk and renamed when complete. \
             For Azure, use --to fixed --round-to-mib.
+            Example: vhdedit convert disk.vhd azure.vhd --to fixed --round-to-mib
+            Example: vhdedit convert disk.vhd disk.raw --to raw --no-sync
             """)
 
     @Argument(help: "The image to read.")
