@@ -53,6 +53,6 @@ struct AzurePrepareCommand: ParsableCommand {
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.azurePrepare(images[0], partition: batch.partition, selection: selection, dryRun: dryRun)
         }
-        if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
+        if batch.json { try JSONOutput.print(report, schema: .azurePrepare, pretty: false) } else { print(report.text) }
     }
 }

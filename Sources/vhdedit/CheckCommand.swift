@@ -35,7 +35,7 @@ struct CheckCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors { try ImagePreparation.check(images[0], partition: batch.partition) }
-        if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
+        if batch.json { try JSONOutput.print(report, schema: .check, pretty: false) } else { print(report.text) }
         if !report.passed { throw ExitCode.failure }
     }
 }

@@ -13,5 +13,7 @@ enum CommandRegistry {
         KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep
         InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
+        // Shell integration
+        CompletionCommand.self,
     ]
 }

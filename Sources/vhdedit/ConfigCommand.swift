@@ -46,9 +46,9 @@ struct ConfigCommand: ParsableCommand {
             if json {
                 var object: [String: JSONValue] = [:]
                 for (key, value) in values { object[key] = value.map(JSONValue.string) ?? .null }
-                try JSONOutput.print(JSONValue.object([
-                    "image": .string(target.options.image), "path": .string(target.path), "values": .object(object),
-                ]))
+                try JSONOutput.print(
+                    ["image": .string(target.options.image), "path": .string(target.path), "values": .object(object)] as [String: JSONValue],
+                    schema: .configGet)
                 if values.contains(where: { $0.value == nil }) { throw ExitCode.failure }
                 return
             }
@@ -106,7 +106,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     static func show(_ report: PrepReport, json: Bool) throws {
-        if json { try JSONOutput.print(report, pretty: false); return }
+        if json { try JSONOutput.print(report, schema: .configEdit, pretty: false); return }
         print(report.diffs, terminator: "")
         for finding in report.findings { CommandFailure.printError(finding.line) }
         if report.changes.isEmpty { print("no change") }

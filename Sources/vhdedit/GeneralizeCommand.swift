@@ -69,7 +69,9 @@ struct GeneralizeCommand: ParsableCommand {
         OutputCheck.install()
         if list {
             if batch.json {
-                try JSONOutput.print(Generalizer.catalog.map { Listed(name: $0.name, isDefault: $0.isDefault, summary: $0.summary) })
+                try JSONOutput.print(
+                    ["operations": Generalizer.catalog.map { Listed(name: $0.name, isDefault: $0.isDefault, summary: $0.summary) }],
+                    schema: .generalizeOperations)
                 return
             }
             for op in Generalizer.catalog { print("\(op.name.padded(toLength: 22)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)") }
@@ -90,6 +92,6 @@ struct GeneralizeCommand: ParsableCommand {
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.generalize(images[0], partition: batch.partition, options: options, dryRun: dryRun)
         }
-        if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
+        if batch.json { try JSONOutput.print(report, schema: .generalize, pretty: false) } else { print(report.text) }
     }
 }

@@ -95,12 +95,6 @@ enum GuestCommand {
         }
         return text
     }
-
-    static func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
 }
 
 /// A JSON value built by a command (what `[String: Any]` and `JSONSerialization` carried before), and the

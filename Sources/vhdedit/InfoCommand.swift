@@ -29,9 +29,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let overview = try CommandFailure.reportingErrors { try ImageOverview.read(path: image) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(overview), as: UTF8.self))
+            try JSONOutput.print(overview, schema: .info)
         } else {
             print(Self.text(overview.image), terminator: "")
             if let layout = overview.layout {

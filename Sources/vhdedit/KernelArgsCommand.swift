@@ -42,7 +42,7 @@ struct KernelArgsCommand: ParsableCommand {
             let listing = try CommandFailure.reportingErrors {
                 try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition)
             }
-            if json { try JSONOutput.print(listing); return }
+            if json { try JSONOutput.print(listing, schema: .kernelArgs); return }
             for entry in listing.commandLines {
                 print("\(entry.path):\(entry.line): \(entry.arguments.joined(separator: " "))")
             }
@@ -51,7 +51,7 @@ struct KernelArgsCommand: ParsableCommand {
         let report = try CommandFailure.reportingErrors {
             try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, add: additions, remove: removals, dryRun: dryRun)
         }
-        if json { try JSONOutput.print(report, pretty: false); return }
+        if json { try JSONOutput.print(report, schema: .kernelArgsEdit, pretty: false); return }
         print(report.diffs, terminator: "")
         for finding in report.findings { CommandFailure.printError(finding.line) }
         print(report.changes.isEmpty ? "no change" : "\(dryRun ? "would change" : "changed") \(report.changes.count) file\(report.changes.count == 1 ? "" : "s")")

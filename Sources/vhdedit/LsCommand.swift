@@ -45,7 +45,8 @@ struct LsCommand: ParsableCommand {
                 entries = [DirectoryEntry(name: name, path: guestPath, inode: top.inode, kind: top.kind, status: top)]
             }
             if json {
-                try GuestCommand.printJSON(entries.map { GuestCommand.json($0.status, path: $0.path, name: $0.name) })
+                try JSONOutput.print(
+                    ["entries": entries.map { GuestCommand.json($0.status, path: $0.path, name: $0.name) }], schema: .ls)
                 return
             }
             for entry in entries {

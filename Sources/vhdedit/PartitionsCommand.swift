@@ -30,9 +30,7 @@ struct PartitionsCommand: ParsableCommand {
             return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try JSONOutput.print(report, schema: .partitions)
         } else {
             print(report.text)
         }

@@ -23,7 +23,7 @@ struct StatCommand: ParsableCommand {
             let guestPath = try GuestCommand.path(path)
             let s = follow ? try guest.filesystem.stat(guestPath) : try guest.filesystem.lstat(guestPath)
             if json {
-                try GuestCommand.printJSON(GuestCommand.json(s, path: guestPath, name: nil))
+                try JSONOutput.print(GuestCommand.json(s, path: guestPath, name: nil), schema: .stat)
                 return
             }
             print("path: \(guestPath)")

@@ -118,7 +118,7 @@ import _TestSupport
         let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
         #expect(object?["size"] as? Int == 6 && object?["type"] as? String == "regular")
         let listJSON = try disk.vhdedit(["ls", disk.image, "/etc", "--json"])
-        let entries = try JSONSerialization.jsonObject(with: listJSON.stdout) as? [[String: Any]]
+        let entries = (try JSONSerialization.jsonObject(with: listJSON.stdout) as? [String: Any])?["entries"] as? [[String: Any]]
         #expect(entries?.contains { $0["name"] as? String == "sudoers" } == true)
         let out = disk.directory.file("out.txt")
         #expect(try disk.vhdedit(["get", disk.image, "/etc/sudoers", out]).status == 0)

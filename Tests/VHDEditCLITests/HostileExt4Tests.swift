@@ -154,7 +154,7 @@ import _TestSupport
         #expect(!ls.output.contains("\u{1B}") && !ls.output.contains("\u{07}") && !ls.output.contains("\t"))
         let json = try image.vhdedit(["ls", image.path, "/etc", "--json"]).result
         #expect(!json.output.contains("\u{1B}") && !json.output.contains("\u{07}"), "no raw control characters in JSON")
-        let entries = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
+        let entries = (try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])?["entries"] as? [[String: Any]]
         let names = Set(entries?.compactMap { $0["name"] as? String } ?? [])
         #expect(names.contains("red\\x1b[31m") && names.contains("tab\\tbell\\x07"), "\(names)")
         // The escaped form names the file again, for cat and get.

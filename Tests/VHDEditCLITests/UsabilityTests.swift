@@ -245,7 +245,9 @@ import _TestSupport
         let work = try Work()
         let result = try work.run(["generalize", "--list", "--json"])
         #expect(result.status == 0)
-        let items = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        let listing = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect(listing["schema"] as? String == "vhdedit.generalize-operations/1")
+        let items = try #require(listing["operations"] as? [[String: Any]])
         let text = try work.run(["generalize", "--list"])
         let names = text.output.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
         #expect(items.compactMap { $0["name"] as? String } == names)
