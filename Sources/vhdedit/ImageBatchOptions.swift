@@ -101,7 +101,7 @@ struct ImageBatchOptions: ParsableArguments {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print("{\"summary\":" + String(decoding: try encoder.encode(summary), as: UTF8.self) + "}")
+            print(String(decoding: try encoder.encode(SchemaStamped(schema: .batchSummary, value: ["summary": summary])), as: UTF8.self))
         } else {
             print(summary.text)
         }
@@ -122,7 +122,7 @@ struct ImageBatchOptions: ParsableArguments {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var bare = result
         bare.result = nil
-        var line = String(decoding: (try? encoder.encode(bare)) ?? Data("{}".utf8), as: UTF8.self)
+        var line = String(decoding: (try? encoder.encode(SchemaStamped(schema: .batchItem, value: bare))) ?? Data("{}".utf8), as: UTF8.self)
         if let raw = result.result, Self.isJSONContainer(raw) {
             line.removeLast()
             line += ",\"result\":" + raw + "}"
