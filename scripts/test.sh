@@ -7,6 +7,11 @@ export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
 bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+if [ "${VHDEDIT_SKIP_DEB:-0}" != 1 ]; then
+  # The Debian package built from this checkout, installed with apt into a fresh debootstrap tree (about 2-5 min:
+  # a release build, then apt; the minbase tree is cached in /var/cache/vhdedit-tests). VHDEDIT_SKIP_DEB=1 skips.
+  bash scripts/test-deb.sh
+fi
 if [ "${VHDEDIT_SKIP_FUZZ:-0}" != 1 ]; then
   # Bounded: the sanitizer build (about a minute from a new clone) and 4 targets of 10 s stay under 4 minutes;
   # the guard stops a hung step.
