@@ -38,6 +38,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        // SELinux file-context labels of a guest's own policy (Debian: libselinux1-dev), and its bridge.
+        .systemLibrary(name: "CSELinux", pkgConfig: "libselinux", providers: [.apt(["libselinux1-dev"])]),
+        .target(name: "SELinuxLabels", dependencies: ["CSELinux"], swiftSettings: swiftSettings),
         // C bridge: gzip/xz/zstd streams decoded by zlib, liblzma and libzstd, with an output cap.
         .target(name: "Decompression", dependencies: ["CZlib", "CLzma", "CZstd"], swiftSettings: swiftSettings),
 
@@ -54,7 +57,7 @@ let package = Package(
         // Layer 5: inspect, generalize, azure-prepare, check, batch.
         .target(
             name: "ImagePrep",
-            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "CHostFile"],
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "SELinuxLabels", "CHostFile"],
             swiftSettings: swiftSettings),
         // Umbrella: one import for library users.
         .target(

@@ -115,6 +115,7 @@ extension Ext4FileSystem {
             record.setTimes(access: timestamp, modification: timestamp, change: timestamp)
             try handle.writeInode(ino, record)
             try touchDirectory(parent)
+            try labelNewInode(ino, at: path, kind: .directory)
         } catch {
             throw error.at(path)
         }
@@ -144,6 +145,7 @@ extension Ext4FileSystem {
             record.setTimes(access: timestamp, modification: timestamp, change: timestamp)
             try handle.writeInode(ino, record)
             try touchDirectory(location.parent)
+            try labelNewInode(ino, at: path, kind: .symlink)
         } catch {
             throw error.at(path)
         }

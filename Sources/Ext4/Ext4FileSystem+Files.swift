@@ -159,11 +159,13 @@ extension Ext4FileSystem {
                 keep.uid = keep.uid ?? record.uid
                 keep.gid = keep.gid ?? record.gid
                 try removeEntry(parent: location.parent, name: location.name, inode: existing)
-                try createFile(parent: location.parent, name: location.name, options: keep, produce: produce)
+                let ino = try createFile(parent: location.parent, name: location.name, options: keep, produce: produce)
+                try labelNewInode(ino, at: path, kind: .regular)
                 return
             }
             if let sizeHint { try requireSpace(forBytes: sizeHint, reclaiming: nil, path) }
-            try createFile(parent: location.parent, name: location.name, options: options, produce: produce)
+            let ino = try createFile(parent: location.parent, name: location.name, options: options, produce: produce)
+            try labelNewInode(ino, at: path, kind: .regular)
         } catch {
             throw error.at(path)
         }
@@ -171,7 +173,7 @@ extension Ext4FileSystem {
 
     private func createFile(
         parent: InodeNumber, name: [UInt8], options: WriteOptions, produce: () throws(Ext4Error) -> [UInt8]?
-    ) throws(Ext4Error) {
+    ) throws(Ext4Error) -> InodeNumber {
         let mode = ModeBits.regular | (options.mode ?? 0o644)
         let ino = try handle.allocateInode(near: parent, mode: mode)
         var record = InodeRecord()
@@ -189,6 +191,7 @@ extension Ext4FileSystem {
         }
         try touchDirectory(parent)
         try handle.replaceData(ino, produce: produce)
+        return ino
     }
 
     /// Sets the size of the regular file `path` (symbolic links followed): shrinking frees the blocks past

@@ -35,6 +35,9 @@ public final class Ext4FileSystem {
     let isReproducible: Bool
 
     let handle: Ext2Handle
+    /// Labels each inode this session creates (files, directories, symbolic links), e.g. with the guest's
+    /// SELinux file contexts; nil: new inodes get no label.
+    public var newInodeLabeler: (any NewInodeLabeling)?
     private let channelName: String
 
     /// Opens the filesystem on `device`.

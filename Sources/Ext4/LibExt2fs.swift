@@ -241,7 +241,7 @@ final class Ext2Handle {
         }
     }
 
-    private func live() throws(Ext4Error) -> ext2_filsys {
+    func live() throws(Ext4Error) -> ext2_filsys {
         guard let fs else { throw Ext4Error(.invalidArgument, "the filesystem has been closed") }
         return fs
     }
@@ -286,7 +286,7 @@ final class Ext2Handle {
 
     /// Runs a call that changes the filesystem, remembering its failure in ``mutationFailure``. Any change may
     /// change a directory, so the remembered lookups are dropped before and after it.
-    private func changing<T>(_ body: () throws(Ext4Error) -> T) throws(Ext4Error) -> T {
+    func changing<T>(_ body: () throws(Ext4Error) -> T) throws(Ext4Error) -> T {
         recentLookups.forget()
         defer { recentLookups.forget() }
         do {
@@ -297,7 +297,7 @@ final class Ext2Handle {
         }
     }
 
-    private func check(_ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil)
+    func check(_ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil)
         throws(Ext4Error)
     {
         if rc != 0 { throw Ext2Handle.error(rc, operation(), path: path, backend: backend) }

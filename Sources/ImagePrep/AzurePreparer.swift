@@ -182,6 +182,7 @@ public enum AzurePreparer {
             }
             c.note(.info, "initramfs drivers (hv_vmbus, hv_storvsc, hv_netvsc) are not rebuilt offline: make sure the initramfs has them")
         },
+        SELinuxOperations.relabel,
     ]
 }
 

@@ -49,6 +49,8 @@ public final class GuestImage {
             let disk = try PartitionedDisk.inspect(image.device)
             let root = try RootSelector.select(in: disk, partition: partition)
             let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
+            // An SELinux guest labels what this session creates with its own policy.
+            if writable { filesystem.newInodeLabeler = try GuestSELinuxLabeler.load(from: filesystem) }
             return GuestImage(image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
         } catch var error as DiskLayoutError {
             error.image = path

@@ -49,6 +49,7 @@ public enum ImagePreparation {
             CheckResult(
                 "fs.state", state.isEmpty ? .pass : .warn, "the root filesystem is clean (no journal to replay, no errors)",
                 state.isEmpty ? "clean" : state.map(\.message).joined(separator: "; ")), at: 0)
+        report.results.append(try SELinuxLabelAudit.result(filesystem: session.filesystem))
         // What the VHD reader had to work around (a damaged trailing footer read from its copy, ...): Azure
         // reads the trailing footer only, so say so beside the VHD-level verdicts.
         if !session.image.warnings.isEmpty {

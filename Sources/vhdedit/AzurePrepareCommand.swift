@@ -29,8 +29,12 @@ struct AzurePrepareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Skip these operations (comma-separated).", valueName: "OPS"))
     var skip: String?
 
+    @Flag(help: "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes).")
+    var selinuxRelabel = false
+
     var selection: OperationSelection {
-        OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
+        let chosen = OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
+        return selinuxRelabel ? chosen.addingRelabel() : chosen
     }
 
     func validate() throws {
@@ -47,6 +51,7 @@ struct AzurePrepareCommand: ParsableCommand {
             if dryRun { child.append("--dry-run") }
             if let only { child += ["--only", only] }
             if let skip { child += ["--skip", skip] }
+            if selinuxRelabel { child += ["--selinux-relabel"] }
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
             return
         }

@@ -44,10 +44,16 @@ struct GeneralizeCommand: ParsableCommand {
     @Flag(help: "List the operations and exit.")
     var list = false
 
+    @Flag(help: "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes).")
+    var selinuxRelabel = false
+
     var options: Generalizer.Options {
         Generalizer.Options(
-            selection: OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? []),
-            deleteUser: deleteUser, user: user)
+            selection: selinuxRelabel ? baseSelection.addingRelabel() : baseSelection, deleteUser: deleteUser, user: user)
+    }
+
+    var baseSelection: OperationSelection {
+        OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
     }
 
     func validate() throws {
@@ -86,6 +92,7 @@ struct GeneralizeCommand: ParsableCommand {
             if let user { child += ["--user", user] }
             if let only { child += ["--only", only] }
             if let skip { child += ["--skip", skip] }
+            if selinuxRelabel { child += ["--selinux-relabel"] }
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
             return
         }

@@ -21,6 +21,10 @@ struct LsCommand: ParsableCommand {
     @Flag(name: .customShort("l"), help: "Long format: mode, links, owner, size, modification time.") var long = false
     @Flag(name: .customShort("R"), help: "List subdirectories recursively (symlinks are not entered).")
     var recursive = false
+    @Flag(
+        name: [.customLong("context"), .customShort("Z")],
+        help: "Show each entry's SELinux label (security.selinux), '?' when it has none, as ls -Z does.")
+    var context = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -44,13 +48,20 @@ struct LsCommand: ParsableCommand {
                 let name = guestPath.lastComponent ?? GuestName("/")
                 entries = [DirectoryEntry(name: name, path: guestPath, inode: top.inode, kind: top.kind, status: top)]
             }
+            let labels = context ? try entries.map { try fs.securityLabel($0.path) } : []
             if json {
                 try JSONOutput.print(
-                    ["entries": entries.map { GuestCommand.json($0.status, path: $0.path, name: $0.name) }], schema: .ls)
+                    ["entries": entries.indices.map { index in
+                        var object = GuestCommand.json(entries[index].status, path: entries[index].path, name: entries[index].name)
+                        if context { object["selinuxLabel"] = labels[index].map(JSONValue.string) ?? .null }
+                        return object
+                    }],
+                    schema: .ls)
                 return
             }
-            for entry in entries {
-                let shown = recursive ? entry.path.description : entry.name.display
+            for (index, entry) in entries.enumerated() {
+                var shown = recursive ? entry.path.description : entry.name.display
+                if context { shown = (labels[index] ?? "?") + " " + shown }
                 guard long else { print(shown); continue }
                 let s = entry.status
                 var line = "\(s.modeString) \(s.linkCount) \(s.uid) \(s.gid) \(s.size) "

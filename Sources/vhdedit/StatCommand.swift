@@ -22,8 +22,12 @@ struct StatCommand: ParsableCommand {
             let guest = try GuestCommand.open(target, writable: false)
             let guestPath = try GuestCommand.path(path)
             let s = follow ? try guest.filesystem.stat(guestPath) : try guest.filesystem.lstat(guestPath)
+            let shown = follow ? try guest.filesystem.realPath(guestPath) : guestPath
+            let label = try guest.filesystem.securityLabel(shown)
             if json {
-                try JSONOutput.print(GuestCommand.json(s, path: guestPath, name: nil), schema: .stat)
+                var object = GuestCommand.json(s, path: guestPath, name: nil)
+                object["selinuxLabel"] = label.map(JSONValue.string) ?? .null
+                try JSONOutput.print(object, schema: .stat)
                 return
             }
             print("path: \(guestPath)")
@@ -37,6 +41,7 @@ struct StatCommand: ParsableCommand {
             print("modify: \(GuestCommand.time(s.modificationTime))")
             print("change: \(GuestCommand.time(s.changeTime))")
             if let target = s.linkTargetDisplay { print("target: \(target)") }
+            if let label { print("selinux: \(label)") }
         }
     }
 }
