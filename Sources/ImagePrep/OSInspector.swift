@@ -38,12 +38,12 @@ public struct OSInspector {
     public func distribution() throws(ImagePrepError) -> Distribution {
         for path in ["/etc/os-release", "/usr/lib/os-release"] {
             if let text = try files.readText(path, limit: 64 << 10) {
-                let values = KeyValueText(text)
-                if let id = values.value("ID")?.lowercased() {
-                    let like = (values.value("ID_LIKE") ?? "").lowercased().words
+                let release = OSRelease(text)
+                if let id = release.values["ID"]?.lowercased() {
+                    let like = release.idLike.map { $0.lowercased() }
                     return Distribution(
-                        id: id, version: values.value("VERSION_ID"), family: Self.family(id: id, like: like),
-                        name: values.value("PRETTY_NAME") ?? values.value("NAME"), source: path)
+                        id: id, version: release.versionID, family: Self.family(id: id, like: like),
+                        name: release.values["PRETTY_NAME"] ?? release.values["NAME"], source: path)
                 }
             }
         }
@@ -76,11 +76,11 @@ public struct OSInspector {
                 name: first.trimmingSpaces, source: "/etc/SuSE-release")
         }
         if let text = try files.readText("/etc/lsb-release", limit: 64 << 10) {
-            let values = KeyValueText(text)
-            if let id = values.value("DISTRIB_ID")?.lowercased() {
+            let values = ShellVariableFile(text)
+            if let id = values.value(of: "DISTRIB_ID")?.lowercased() {
                 return Distribution(
-                    id: id, version: values.value("DISTRIB_RELEASE"), family: Self.family(id: id, like: []),
-                    name: values.value("DISTRIB_DESCRIPTION"), source: "/etc/lsb-release")
+                    id: id, version: values.value(of: "DISTRIB_RELEASE"), family: Self.family(id: id, like: []),
+                    name: values.value(of: "DISTRIB_DESCRIPTION"), source: "/etc/lsb-release")
             }
         }
         if let text = try files.readText("/etc/debian_version", limit: 4096) {
@@ -277,20 +277,17 @@ public struct OSInspector {
 
     // MARK: fstab, swap, LVM
 
-    /// The `/etc/fstab` entries, each resolved against the disk's filesystems.
+    /// The `/etc/fstab` entries (as GuestConfig's ``FilesystemTable`` reads them), each resolved against the
+    /// disk's filesystems.
     public func readFstab() throws(ImagePrepError) -> [FstabEntry] {
         guard let text = try files.readText("/etc/fstab", limit: 1 << 20) else { return [] }
-        var entries: [FstabEntry] = []
-        for (index, line) in ConfigText(text).contents.enumerated() {
-            let fields = line.words
-            guard fields.count >= 3, !fields[0].hasPrefix("#") else { continue }
+        return FilesystemTable(text).entries.map { line in
             var entry = FstabEntry(
-                line: index + 1, spec: fields[0], mountPoint: fields[1], type: fields[2],
-                options: fields.count > 3 ? fields[3] : "defaults", naming: "device", resolves: nil, partition: nil)
-            resolve(&entry)
-            entries.append(entry)
+                line: line.line, spec: line.spec, mountPoint: line.mountPoint, type: line.type,
+                options: line.optionsText, naming: "device", resolves: nil, partition: nil)
+            resolve(&entry, device: line.device)
+            return entry
         }
-        return entries
     }
 
     static let pseudoTypes: Set<String> = [
@@ -299,7 +296,9 @@ public struct OSInspector {
         "autofs", "rpc_pipefs", "usbfs",
     ]
 
-    func resolve(_ entry: inout FstabEntry) {
+    /// Sets how `entry` names its device (`device`, its first field as ``FilesystemTable`` classified it) and
+    /// whether a filesystem of the disk matches.
+    func resolve(_ entry: inout FstabEntry, device: FilesystemTable.DeviceSpec) {
         let spec = entry.spec
         func lower(_ s: String?) -> String? { s?.lowercased() }
         let partitions = disk?.partitions ?? []
@@ -314,17 +313,25 @@ public struct OSInspector {
             entry.naming = "pseudo"
             return
         }
-        if let value = Self.value(spec, after: "UUID=") ?? Self.value(spec, after: "/dev/disk/by-uuid/") {
-            match("uuid", value) { $0.filesystem?.uuid }
-        } else if let value = Self.value(spec, after: "LABEL=") ?? Self.value(spec, after: "/dev/disk/by-label/") {
-            match("label", value) { $0.filesystem?.label }
-        } else if let value = Self.value(spec, after: "PARTUUID=") ?? Self.value(spec, after: "/dev/disk/by-partuuid/") {
-            match("partuuid", value) { $0.partUUID }
-        } else if Self.value(spec, after: "PARTLABEL=") != nil {
+        var path = ""
+        switch device {
+        case .uuid(let value): return match("uuid", value) { $0.filesystem?.uuid }
+        case .label(let value): return match("label", value) { $0.filesystem?.label }
+        case .partUUID(let value): return match("partuuid", value) { $0.partUUID }
+        case .partLabel:
             entry.naming = "partlabel"
-        } else if spec.hasPrefix("/dev/") {
+            return
+        case .path(let text), .other(let text): path = text
+        }
+        if let value = Self.value(path, after: "/dev/disk/by-uuid/") {
+            match("uuid", value) { $0.filesystem?.uuid }
+        } else if let value = Self.value(path, after: "/dev/disk/by-label/") {
+            match("label", value) { $0.filesystem?.label }
+        } else if let value = Self.value(path, after: "/dev/disk/by-partuuid/") {
+            match("partuuid", value) { $0.partUUID }
+        } else if path.hasPrefix("/dev/") {
             entry.naming = "device"
-            if disk != nil, let number = Self.partitionNumber(ofDevice: spec) {
+            if disk != nil, let number = Self.partitionNumber(ofDevice: path) {
                 let found = partitions.first { $0.number == number }
                 entry.resolves = found != nil
                 entry.partition = found?.number
