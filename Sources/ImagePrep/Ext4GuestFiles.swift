@@ -93,6 +93,25 @@ public final class Ext4GuestFiles: GuestFiles {
         do { return try filesystem.list(guestPath(path)).map(\.name.display) } catch { throw Self.wrap(error, path) }
     }
 
+    /// The guest path string of `path` (each name in the display form ``listDirectory(_:)`` gives).
+    static func text(_ path: GuestPath) -> String {
+        "/" + path.components.map(\.display).joined(separator: "/")
+    }
+
+    /// `path` resolved by the filesystem's own walker (``Ext4FileSystem/existingRealPath(_:)``), in one walk
+    /// instead of an `lstat` of every prefix.
+    public func resolve(_ path: String) throws(ImagePrepError) -> String? {
+        do { return try filesystem.existingRealPath(guestPath(path)).map(Self.text) } catch { throw Self.wrap(error, path) }
+    }
+
+    /// The paths matching `pattern`, by the filesystem's own ``Ext4FileSystem/glob(_:)`` (sorted as the
+    /// default sorts them, by text).
+    public func glob(_ pattern: String) throws(ImagePrepError) -> [String] {
+        do { return try filesystem.glob(guestPath(pattern)).map(Self.text).filter { $0 != "/" }.sorted() } catch {
+            throw Self.wrap(error, pattern)
+        }
+    }
+
     public func readLink(_ path: String) throws(ImagePrepError) -> String {
         do { return String(decoding: try filesystem.readlink(guestPath(path)), as: UTF8.self) } catch {
             throw Self.wrap(error, path)

@@ -48,6 +48,18 @@ public protocol GuestFiles: AnyObject {
     func listDirectory(_ path: String) throws(ImagePrepError) -> [String]
     /// The target of the symlink at `path`, as stored.
     func readLink(_ path: String) throws(ImagePrepError) -> String
+    /// `path` with every symlink resolved inside the guest root (absolute links against the guest root, `..`
+    /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links.
+    ///
+    /// The default walks the path with ``lstat(_:)`` and ``readLink(_:)``, one prefix at a time; a view over a
+    /// real filesystem answers from its own path walker (``Ext4GuestFiles``).
+    func resolve(_ path: String) throws(ImagePrepError) -> String?
+    /// The guest paths matching a shell pattern (`*`, `?`, `[...]` within one component, as Ext4's
+    /// `GlobPattern` reads them; names starting with `.` only for a pattern starting with `.`), sorted.
+    ///
+    /// The default lists directories through ``listDirectory(_:)``; ``Ext4GuestFiles`` uses the filesystem's
+    /// own `glob`.
+    func glob(_ pattern: String) throws(ImagePrepError) -> [String]
 }
 
 /// The largest guest file ImagePrep reads into memory (configuration files are far smaller).
@@ -66,7 +78,8 @@ extension GuestFiles {
     }
 
     /// `path` with every symlink resolved inside the guest root (absolute links against the guest root, `..`
-    /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links.
+    /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links. Walks the
+    /// path one prefix at a time with ``lstat(_:)`` and ``readLink(_:)``.
     public func resolve(_ path: String) throws(ImagePrepError) -> String? {
         var pending = PathText.components(path)
         var done: [String] = []
