@@ -36,6 +36,9 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         public static let tooLarge = Code("tooLarge")
         /// Two on-disk structures claim the same bytes (a BAT entry pointing into metadata or another block).
         public static let overlap = Code("overlap")
+        /// The image file (or a file of its chain) cannot be opened: `open(2)` failed (``BlockIOError/errno``
+        /// says why). Layers above say "cannot open the image" once, deciding by this code.
+        public static let cannotOpen = Code("cannotOpen")
     }
 
     /// The kind of failure.
@@ -52,10 +55,13 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
     public var offset: UInt64?
     /// The errno of a failed system call, when there is one.
     public var errno: Int32?
+    /// The error that caused this one, when there is one (as swift-nio's `FileSystemError.cause`).
+    public var cause: (any Error & Sendable)?
 
+    /// An error with its code, message and, when known, where it happened and what caused it.
     public init(
         _ code: Code, _ message: String, path: String? = nil, offset: UInt64? = nil, errno: Int32? = nil,
-        structure: String? = nil, field: String? = nil
+        structure: String? = nil, field: String? = nil, cause: (any Error & Sendable)? = nil
     ) {
         self.code = code
         self.message = message
@@ -64,6 +70,7 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         self.errno = errno
         self.structure = structure
         self.field = field
+        self.cause = cause
     }
 
     public var description: String {
@@ -73,6 +80,7 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         text += message
         if let offset { text += " (at byte offset \(offset))" }
         if let errno { text += ": \(SystemError.describe(errno))" }
+        if let cause { text += ": \(cause)" }
         return text
     }
 }

@@ -31,8 +31,8 @@ public final class HostFile: ByteStore {
 
     /// Opens `path` with `access`, taking the matching lock.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` when the file cannot be opened, ``BlockIOError/Code/inUse`` when
-    ///   another process holds a conflicting lock.
+    /// - Throws: ``BlockIOError/Code/cannotOpen`` when the file cannot be opened, ``BlockIOError/Code/inUse``
+    ///   when another process (or this one, through another open) holds a conflicting lock.
     public init(path: String, access: Access) throws(BlockIOError) {
         let flags: Int32
         switch access {
@@ -44,7 +44,8 @@ public final class HostFile: ByteStore {
         guard fd >= 0 else {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
-            throw BlockIOError(.io, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
+            throw BlockIOError(
+                .cannotOpen, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
         }
         let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
         var attempts = 0

@@ -47,7 +47,7 @@ public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
     /// The byte offset on the disk at fault, when there is one.
     public var offset: UInt64?
     /// The block I/O error underneath, when there is one.
-    public var cause: BlockIOError?
+    public var cause: (any Error & Sendable)?
     /// For ``Code/ambiguousRoot`` and ``Code/noSuchPartition``: the partition numbers one may choose from.
     public var candidates: [Int]
     /// The image file the disk was read from, when the caller knows it (the layout reader sees only a block
@@ -56,7 +56,7 @@ public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
 
     public init(
         _ code: Code, _ message: String, structure: String? = nil, field: String? = nil, offset: UInt64? = nil,
-        cause: BlockIOError? = nil, candidates: [Int] = []
+        cause: (any Error & Sendable)? = nil, candidates: [Int] = []
     ) {
         self.code = code
         self.message = message

@@ -60,21 +60,28 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     public var path: String?
     /// The libext2fs (`errcode_t`) value, when libext2fs reported the failure.
     public var errcode: Int?
-    /// The device's error when the block device failed underneath libext2fs.
-    public var underlying: BlockIOError?
+    /// The error that caused this one, when there is one: the device's ``BlockIOError`` when the block
+    /// device failed underneath libext2fs (as swift-nio's `FileSystemError.cause`).
+    public var cause: (any Error & Sendable)?
+    /// The device's error when the block device failed underneath libext2fs (``cause`` as a ``BlockIOError``).
+    public var underlying: BlockIOError? {
+        get { cause as? BlockIOError }
+        set { cause = newValue }
+    }
     /// The image file holding the filesystem, when the caller knows it (the filesystem sees only a block
     /// device); the description starts with it.
     public var image: String?
 
     /// An error of kind `code` with a sentence for a person and what it concerns.
     public init(
-        _ code: Code, _ message: String, path: String? = nil, errcode: Int? = nil, underlying: BlockIOError? = nil
+        _ code: Code, _ message: String, path: String? = nil, errcode: Int? = nil, underlying: BlockIOError? = nil,
+        cause: (any Error & Sendable)? = nil
     ) {
         self.code = code
         self.message = message
         self.path = path
         self.errcode = errcode
-        self.underlying = underlying
+        self.cause = cause ?? underlying
     }
 
     public var description: String {
@@ -82,7 +89,11 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         if let image { text += "\(image): " }
         if let path { text += "\(path): " }
         text += message
-        if let underlying { text += " (device: \(underlying))" }
+        if let underlying {
+            text += " (device: \(underlying))"
+        } else if let cause {
+            text += ": \(cause)"
+        }
         return text
     }
 
