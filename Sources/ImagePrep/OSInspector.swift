@@ -127,24 +127,8 @@ public struct OSInspector {
             guard let resolved = try files.resolve(candidate), try files.lstat(resolved)?.type == .regular else {
                 continue
             }
-            let head = try files.readPrefix(resolved, count: 20)
-            guard head.count >= 20, head[0] == 0x7F, head[1] == 0x45, head[2] == 0x4C, head[3] == 0x46 else {
-                continue
-            }
-            let bits = head[4] == 2 ? 64 : 32
-            let machine = head[5] == 2 ? UInt16(head[18]) << 8 | UInt16(head[19]) : UInt16(head[19]) << 8 | UInt16(head[18])
-            let name: String
-            switch machine {
-            case 0x03: name = "i386"
-            case 0x3E: name = "x86_64"
-            case 0xB7: name = "aarch64"
-            case 0x28: name = "arm"
-            case 0x15: name = bits == 64 ? (head[5] == 1 ? "ppc64le" : "ppc64") : "ppc"
-            case 0x16: name = "s390x"
-            case 0xF3: name = bits == 64 ? "riscv64" : "riscv32"
-            default: name = "machine-0x" + String(machine, radix: 16)
-            }
-            return Architecture(machine: name, bits: bits, path: resolved)
+            guard let header = ELFHeader(parsing: try files.readPrefix(resolved, count: ELFHeader.size)) else { continue }
+            return Architecture(machine: header.machineName, bits: header.bits, path: resolved)
         }
         return nil
     }
