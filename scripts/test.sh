@@ -7,6 +7,8 @@ export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
 bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+# swift-format: strict on scripts/swift-format-strict.txt, a report for the rest (scripts/lint.sh says what it checks).
+bash scripts/lint.sh
 if [ "${VHDEDIT_SKIP_FUZZ:-0}" != 1 ]; then
   # Bounded: the sanitizer build (about a minute from a new clone) and 4 targets of 10 s stay under 4 minutes;
   # the guard stops a hung step.

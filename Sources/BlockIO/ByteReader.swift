@@ -62,7 +62,8 @@ public struct ByteReader: Sendable {
     public func check(_ offset: Int, _ count: Int, _ field: String) throws(BlockIOError) {
         guard offset >= 0, count >= 0, offset <= bytes.count, count <= bytes.count - offset else {
             throw BlockIOError(
-                .truncated, "the \(bytes.count)-byte buffer ends inside this field (wanted \(count) bytes at \(offset))",
+                .truncated,
+                "the \(bytes.count)-byte buffer ends inside this field (wanted \(count) bytes at \(offset))",
                 path: path, offset: baseOffset + UInt64(max(offset, 0)), structure: structure, field: field)
         }
     }

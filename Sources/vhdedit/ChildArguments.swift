@@ -26,7 +26,8 @@ enum ChildArguments {
                 arguments += Array(repeating: name, count: flag.wrappedValue)
             case let option as any ParsedOption:
                 guard let values = spelling(option.parsedValue) else {
-                    preconditionFailure("\(Command.self).\(label): no batch child spelling for \(type(of: option.parsedValue))")
+                    preconditionFailure(
+                        "\(Command.self).\(label): no batch child spelling for \(type(of: option.parsedValue))")
                 }
                 for value in values { arguments += [name, value] }
             default:

@@ -29,7 +29,8 @@ import _TestSupport
     }
 
     @Test func aFieldPastTheEndIsATypedError() {
-        let reader = ByteReader([UInt8](repeating: 1, count: 10), byteOrder: .big, baseOffset: 512, structure: "VHD footer", path: "d.vhd")
+        let reader = ByteReader(
+            [UInt8](repeating: 1, count: 10), byteOrder: .big, baseOffset: 512, structure: "VHD footer", path: "d.vhd")
         for (offset, size) in [(8, 4), (10, 1), (-1, 2), (3, 8), (Int.max - 2, 8)] {
             do {
                 switch size {

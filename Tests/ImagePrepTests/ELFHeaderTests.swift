@@ -9,7 +9,10 @@ import _TestSupport
     /// `#define NAME value` from /usr/include/elf.h.
     static func elfConstant(_ name: String) throws -> UInt16 {
         let header = try String(contentsOfFile: "/usr/include/elf.h", encoding: .utf8)
-        let line = try #require(header.split(separator: "\n").first { $0.hasPrefix("#define \(name)\t") || $0.hasPrefix("#define \(name) ") })
+        let line = try #require(
+            header.split(separator: "\n").first {
+                $0.hasPrefix("#define \(name)\t") || $0.hasPrefix("#define \(name) ")
+            })
         return try #require(UInt16(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[2]))
     }
 
@@ -28,7 +31,8 @@ import _TestSupport
             ("EM_S390", 2, 2, "s390x"), ("EM_RISCV", 2, 1, "riscv64"),
         ]
         for (constant, bits, data, name) in cases {
-            let header = try #require(ELFHeader(parsing: Self.head(bits: bits, data: data, machine: try Self.elfConstant(constant))))
+            let header = try #require(
+                ELFHeader(parsing: Self.head(bits: bits, data: data, machine: try Self.elfConstant(constant))))
             #expect(header.machineName == name, "\(constant)")
             #expect(header.bits == (bits == 2 ? 64 : 32))
         }

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 import VHDEditKit
-@testable import ImagePrep
 import _TestSupport
 
+@testable import ImagePrep
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A view that answers `resolve` and `glob` with the protocol's defaults (an `lstat` of every prefix, a
@@ -14,8 +15,12 @@ final class DefaultWalk: GuestFiles {
     let base: any GuestFiles
     init(_ base: any GuestFiles) { self.base = base }
     func lstat(_ path: String) throws(ImagePrepError) -> GuestFileInfo? { try base.lstat(path) }
-    func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] { try base.readFile(path, limit: limit) }
-    func readPrefix(_ path: String, count: Int) throws(ImagePrepError) -> [UInt8] { try base.readPrefix(path, count: count) }
+    func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] {
+        try base.readFile(path, limit: limit)
+    }
+    func readPrefix(_ path: String, count: Int) throws(ImagePrepError) -> [UInt8] {
+        try base.readPrefix(path, count: count)
+    }
     func writeFile(_ path: String, contents: [UInt8], newFileMode: UInt16) throws(ImagePrepError) {
         try base.writeFile(path, contents: contents, newFileMode: newFileMode)
     }
@@ -67,7 +72,10 @@ final class DefaultWalk: GuestFiles {
             ] {
                 #expect(try ext4.glob(pattern) == walk.glob(pattern), "glob \(pattern)")
             }
-            #expect(try ext4.glob("/etc/ssh/ssh_host_*key") == ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_rsa_key"])
+            #expect(
+                try ext4.glob("/etc/ssh/ssh_host_*key") == [
+                    "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_rsa_key",
+                ])
         }
     }
 
@@ -76,7 +84,8 @@ final class DefaultWalk: GuestFiles {
     /// backslash starts an escape.)
     @Test func theMatcherAgreesWithFnmatch() {
         let names = [
-            "a", "abc", ".hidden", "ifcfg-eth0", "ifcfg-lo", "ssh_host_rsa_key.pub", "[x]", "x]", "-", "a-b", "é", "ü.conf",
+            "a", "abc", ".hidden", "ifcfg-eth0", "ifcfg-lo", "ssh_host_rsa_key.pub", "[x]", "x]", "-", "a-b", "é",
+            "ü.conf",
             "", "*", "?",
         ]
         let patterns = [

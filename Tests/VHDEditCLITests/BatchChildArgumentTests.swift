@@ -52,15 +52,18 @@ import _TestSupport
             if option.isFlag {
                 given.append("--\(option.name)")
             } else {
-                let value = try #require(Self.values[command]?[option.name], "no test value for \(command) --\(option.name)")
+                let value = try #require(
+                    Self.values[command]?[option.name], "no test value for \(command) --\(option.name)")
                 given += ["--\(option.name)", value]
             }
         }
         #expect(given.contains("--dry-run") || command == "check")
         let trace = work.file("trace")
         let result = try ExternalTool.run(
-            ["strace", "-f", "-qq", "-e", "trace=execve", "-s", "4096", "-o", trace, CLI.binary, command, work.image,
-             "--timeout", "120", "--partition", "1"] + given)
+            [
+                "strace", "-f", "-qq", "-e", "trace=execve", "-s", "4096", "-o", trace, CLI.binary, command, work.image,
+                "--timeout", "120", "--partition", "1",
+            ] + given)
         #expect(result.status == 0 || command == "check", "\(result.stderr)")
         let child = try Self.childArgv(try String(contentsOfFile: trace, encoding: .utf8))
         #expect(child.first == "/proc/self/exe")
