@@ -6,8 +6,11 @@
 public struct BlockIOError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: layers above may match on it, new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed and matched.
         public let name: String
+        /// A code named `name` (each layer defines its codes as static members).
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// A system call failed (`cause` holds the errno).
@@ -73,6 +76,8 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// The sentence a person reads: the file, the structure and field, the message, the offset, the
+    /// system error and the cause.
     public var description: String {
         var text = ""
         if let path { text += "\(path): " }

@@ -1,4 +1,4 @@
-public import BlockIO
+import BlockIO
 
 /// BlockIO's ``BlockIO/ByteReader`` for the little-endian partition-table structures, with its errors as
 /// ``DiskLayoutError``s.

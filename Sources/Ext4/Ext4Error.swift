@@ -12,6 +12,7 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         public let name: String
         /// A code named `name` (layers above may define their own).
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// A path component does not exist.
@@ -84,6 +85,8 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         self.cause = cause ?? underlying
     }
 
+    /// The sentence a person reads: the image, the guest path, the message, and the device's error or
+    /// the cause.
     public var description: String {
         var text = ""
         if let image { text += "\(image): " }

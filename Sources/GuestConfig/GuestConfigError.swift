@@ -10,6 +10,7 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
         public let name: String
         /// A code with this name.
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// The bytes are not valid UTF-8.
@@ -62,6 +63,8 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
             && lhs.cause.map { "\($0)" } == rhs.cause.map { "\($0)" }
     }
 
+    /// The sentence a person reads: `path:line: field: message (at byte offset N): cause`, each part
+    /// when known.
     public var description: String {
         var text = ""
         if let path {

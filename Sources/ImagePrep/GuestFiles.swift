@@ -5,14 +5,18 @@ public enum GuestFileType: String, Codable, Sendable {
 
 /// What `lstat` says about a guest path (the final component is not followed).
 public struct GuestFileInfo: Sendable, Equatable {
+    /// What kind of entry it is.
     public var type: GuestFileType
     /// Size in bytes (for a symlink: the length of its target).
     public var size: UInt64
     /// Permission bits (`0o7777`).
     public var mode: UInt16
+    /// The owner's user id.
     public var uid: UInt32
+    /// The owner's group id.
     public var gid: UInt32
 
+    /// What `lstat` says, owner `root:root` unless given.
     public init(type: GuestFileType, size: UInt64, mode: UInt16, uid: UInt32 = 0, gid: UInt32 = 0) {
         self.type = type
         self.size = size

@@ -6,8 +6,11 @@
 public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable {
     /// What kind of failure this is. Extensible: new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible, Codable {
+        /// The code's name, as printed and matched.
         public let name: String
+        /// A code named `name`.
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// A guest path does not exist where the operation needs it.
@@ -57,6 +60,7 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
         self.cause = cause
     }
 
+    /// The sentence a person reads: `image: path: message: cause`, each part when known.
     public var description: String {
         var text = ""
         if let image { text += "\(image): " }
@@ -68,6 +72,7 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
 
     enum CodingKeys: String, CodingKey { case code, message, path, image, cause }
 
+    /// Decodes an error as ``encode(to:)`` wrote it (the cause as a ``CauseText``).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -77,6 +82,7 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
             cause: try container.decodeIfPresent(String.self, forKey: .cause))
     }
 
+    /// Encodes the code, message, path, image and the cause's text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code, forKey: .code)

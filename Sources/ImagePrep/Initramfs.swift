@@ -2,13 +2,19 @@ public import Decompression
 
 /// Why an initramfs could not be read: the guest file and the byte offset where reading stopped.
 public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong: a cpio header that is not one, an archive cut short, more than the caps allow, a
+    /// compression with no decoder here, or a stream the decoder refused.
     public enum Code: String, Sendable { case badHeader, truncated, tooLarge, unsupportedCompression, corrupt }
+    /// The kind of failure.
     public var code: Code
+    /// The guest path of the initramfs.
     public var path: String
     /// Offset in the (decompressed) segment where the problem is.
     public var offset: Int
+    /// A sentence for a person.
     public var message: String
 
+    /// An error of kind `code` in the initramfs at `path`, at `offset` of its (decompressed) segment.
     public init(_ code: Code, path: String, offset: Int, _ message: String) {
         self.code = code
         self.path = path
@@ -16,6 +22,7 @@ public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertibl
         self.message = message
     }
 
+    /// `PATH at offset N: message`.
     public var description: String { "\(path) at offset \(offset): \(message)" }
 }
 
@@ -23,7 +30,9 @@ public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct CpioEntry: Sendable, Equatable {
     /// The name as stored (`usr/lib/modules/5.4.0/kernel/drivers/hv/hv_vmbus.ko.xz`, no leading `/`).
     public var name: String
+    /// `c_mode`: the file type and permission bits.
     public var mode: UInt32
+    /// `c_filesize`: the member's data bytes.
     public var size: Int
     /// The file data, kept only for the names ``CpioReader`` was asked to keep.
     public var data: [UInt8]?

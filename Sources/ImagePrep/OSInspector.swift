@@ -6,10 +6,12 @@ import GuestConfig
 /// Every fact is read through ``GuestFiles`` (symlinks followed inside the guest), so the same code inspects an
 /// image, a staged plan, or an in-memory tree in tests.
 public struct OSInspector {
+    /// The guest's files.
     public let files: any GuestFiles
     /// The disk's partitions and filesystems, to resolve fstab ids and find swap and LVM partitions.
     public let disk: DiskFacts?
 
+    /// An inspector of `files`, resolving fstab names against `disk` when given.
     public init(files: any GuestFiles, disk: DiskFacts? = nil) {
         self.files = files
         self.disk = disk
