@@ -41,10 +41,8 @@ public final class ImageSession {
         } catch var error as Ext4Error {
             error.image = nil
             throw ImagePrepError(.filesystem, "cannot open the root filesystem", image: path, cause: error)
-        } catch let error as any Error & Sendable {
-            throw ImagePrepError(.image, "cannot open the image", image: path, cause: error)
         } catch {
-            throw ImagePrepError(.image, "cannot open the image", image: path, cause: "\(error)")
+            throw ImagePrepError(.image, "cannot open the image", image: path, cause: error)
         }
         files = Ext4GuestFiles(filesystem: guest.filesystem)
         facts = Self.facts(image: guest.image, disk: guest.disk, root: guest.root)
@@ -90,10 +88,8 @@ public final class ImageSession {
     public func commit() throws(ImagePrepError) {
         guard !committed else { return }
         committed = true
-        do { try guest.close() } catch let error as any Error & Sendable {
+        do { try guest.close() } catch {
             throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: error)
-        } catch {
-            throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: "\(error)")
         }
     }
 }
