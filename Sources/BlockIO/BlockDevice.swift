@@ -26,6 +26,7 @@ public protocol BlockDevice: AnyObject {
 }
 
 extension BlockDevice {
+    /// Not known: `false` (devices that can tell answer themselves).
     public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool { false }
 
     /// Reads `count` bytes at `offset`.

@@ -6,8 +6,11 @@
 public struct BlockIOError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: layers above may match on it, new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed and matched.
         public let name: String
+        /// A code named `name` (each layer defines its codes as static members).
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// A system call failed (`cause` holds the errno).
@@ -41,6 +44,9 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         public static let unsupportedFormat = Code("unsupportedFormat")
         /// The image's format is read but never written (qcow2, VHDX): a writing command needs a converted copy.
         public static let readOnlyFormat = Code("readOnlyFormat")
+        /// The image file (or a file of its chain) cannot be opened: `open(2)` failed (``BlockIOError/errno``
+        /// says why). Layers above say "cannot open the image" once, deciding by this code.
+        public static let cannotOpen = Code("cannotOpen")
     }
 
     /// The kind of failure.
@@ -57,10 +63,13 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
     public var offset: UInt64?
     /// The errno of a failed system call, when there is one.
     public var errno: Int32?
+    /// The error that caused this one, when there is one (as swift-nio's `FileSystemError.cause`).
+    public var cause: (any Error & Sendable)?
 
+    /// An error with its code, message and, when known, where it happened and what caused it.
     public init(
         _ code: Code, _ message: String, path: String? = nil, offset: UInt64? = nil, errno: Int32? = nil,
-        structure: String? = nil, field: String? = nil
+        structure: String? = nil, field: String? = nil, cause: (any Error & Sendable)? = nil
     ) {
         self.code = code
         self.message = message
@@ -69,8 +78,11 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         self.errno = errno
         self.structure = structure
         self.field = field
+        self.cause = cause
     }
 
+    /// The sentence a person reads: the file, the structure and field, the message, the offset, the
+    /// system error and the cause.
     public var description: String {
         var text = ""
         if let path { text += "\(path): " }
@@ -78,6 +90,7 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         text += message
         if let offset { text += " (at byte offset \(offset))" }
         if let errno { text += ": \(SystemError.describe(errno))" }
+        if let cause { text += ": \(cause)" }
         return text
     }
 }

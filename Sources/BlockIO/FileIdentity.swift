@@ -16,11 +16,13 @@ public struct FileIdentity: Hashable, Sendable, CustomStringConvertible {
     /// `st_ino`.
     public var inode: UInt64
 
+    /// The identity `stat(2)` reports as `st_dev` and `st_ino`.
     public init(device: UInt64, inode: UInt64) {
         self.device = device
         self.inode = inode
     }
 
+    /// `device D inode I`, for messages.
     public var description: String { "device \(device) inode \(inode)" }
 }
 

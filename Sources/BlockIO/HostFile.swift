@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 internal import CHostFile
+import Synchronization
 
 /// A file on the host, opened with a lock, as the ``ByteStore`` an image lives in.
 ///
@@ -30,8 +31,8 @@ public final class HostFile: ByteStore {
 
     /// Opens `path` with `access`, taking the matching lock.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` when the file cannot be opened, ``BlockIOError/Code/inUse`` when
-    ///   another process holds a conflicting lock.
+    /// - Throws: ``BlockIOError/Code/cannotOpen`` when the file cannot be opened, ``BlockIOError/Code/inUse``
+    ///   when another process (or this one, through another open) holds a conflicting lock.
     public init(path: String, access: Access) throws(BlockIOError) {
         let flags: Int32
         switch access {
@@ -44,7 +45,8 @@ public final class HostFile: ByteStore {
         guard fd >= 0 else {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
-            throw BlockIOError(.io, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
+            throw BlockIOError(
+                .cannotOpen, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -70,22 +72,43 @@ public final class HostFile: ByteStore {
                 usleep(10_000)
                 continue
             }
-            close(fd)
             if code == EWOULDBLOCK {
-                throw BlockIOError(
-                    .inUse,
-                    access == .readOnly
-                        ? "image is in use: another process is writing it"
-                        : "image is in use: another process has it open", path: path)
+                let holder = OpenHostFiles.holder(of: fd)
+                close(fd)
+                throw BlockIOError(.inUse, Self.inUseMessage(access: access, holder: holder), path: path)
             }
+            close(fd)
             throw BlockIOError(.io, "cannot lock the image", path: path, errno: code)
         }
         self.path = path
         self.descriptor = fd
         self.isWritable = access != .readOnly
+        registration = OpenHostFiles.register(fd, writable: isWritable)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        if let registration { OpenHostFiles.unregister(registration) }
+        close(descriptor)
+    }
+
+    /// This file's entry among the locked files of this process (`nil` when `fstat` failed).
+    private var registration: OpenHostFiles.Entry?
+
+    /// The message of an ``BlockIOError/Code/inUse`` refusal: who holds the conflicting lock, as far as this
+    /// process can tell. A lock held by this same process (an image opened twice: a `GuestImage` still open
+    /// when `ImagePreparation` opens the same path) is named as such, not blamed on another process.
+    static func inUseMessage(access: Access, holder: OpenHostFiles.Holder?) -> String {
+        switch holder {
+        case .writer?:
+            return "image is in use: this process already has it open for writing (close that image first)"
+        case .reader?:
+            return "image is in use: this process has it open read-only (close that image before writing it)"
+        case nil:
+            return access == .readOnly
+                ? "image is in use: another process is writing it"
+                : "image is in use: another process has it open"
+        }
+    }
 
     /// A file kind in words, for the refusal of anything but a regular file.
     static func kindName(_ mode: mode_t) -> String {
@@ -223,6 +246,51 @@ public final class HostFile: ByteStore {
     public func punchHole(_ range: Range<UInt64>) -> Bool {
         guard isWritable, !range.isEmpty else { return false }
         return chostfile_punch_hole(descriptor, off_t(range.lowerBound), off_t(range.count)) == 0
+    }
+}
+
+/// The host files this process holds locked, by identity: what tells a lock held by this process apart from
+/// one held by another when `flock(2)` refuses (it says only that someone holds it).
+enum OpenHostFiles {
+    /// Who in this process holds a file locked.
+    enum Holder: Equatable { case reader, writer }
+
+    /// One locked file: its identity and access, and a number telling it apart from other opens of the same file.
+    struct Entry: Hashable {
+        let identity: FileIdentity
+        let writable: Bool
+        let serial: UInt64
+    }
+
+    private static let entries = Mutex<(next: UInt64, open: Set<Entry>)>((0, []))
+
+    /// Records the open, locked descriptor `fd`; `nil` when it cannot be identified (then it is never named).
+    static func register(_ fd: Int32, writable: Bool) -> Entry? {
+        guard let identity = identity(of: fd) else { return nil }
+        return entries.withLock { state in
+            state.next += 1
+            let entry = Entry(identity: identity, writable: writable, serial: state.next)
+            state.open.insert(entry)
+            return entry
+        }
+    }
+
+    static func unregister(_ entry: Entry) { _ = entries.withLock { $0.open.remove(entry) } }
+
+    /// Whether this process holds the file `fd` refers to, as a writer (first) or a reader.
+    static func holder(of fd: Int32) -> Holder? {
+        guard let identity = identity(of: fd) else { return nil }
+        return entries.withLock { state in
+            let mine = state.open.filter { $0.identity == identity }
+            if mine.contains(where: \.writable) { return .writer }
+            return mine.isEmpty ? nil : .reader
+        }
+    }
+
+    private static func identity(of fd: Int32) -> FileIdentity? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 }
 

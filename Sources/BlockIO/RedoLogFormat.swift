@@ -5,13 +5,9 @@ struct LogFields {
     init(count: Int) { bytes = [UInt8](repeating: 0, count: count) }
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    func uint32(at offset: Int) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }
-    }
+    func uint32(at offset: Int) -> UInt32 { ByteOrder.little.load(UInt32.self, from: bytes, at: offset) }
 
-    func uint64(at offset: Int) -> UInt64 {
-        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * $1) }
-    }
+    func uint64(at offset: Int) -> UInt64 { ByteOrder.little.load(UInt64.self, from: bytes, at: offset) }
 
     mutating func set(_ value: UInt32, at offset: Int) {
         for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }

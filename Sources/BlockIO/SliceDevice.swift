@@ -4,7 +4,9 @@ public final class SliceDevice: BlockDevice {
     public let base: any BlockDevice
     /// Where the slice starts on `base`, in bytes.
     public let start: UInt64
+    /// The slice's length in bytes.
     public let size: UInt64
+    /// Whether `base` accepts writes.
     public var isWritable: Bool { base.isWritable }
 
     /// The range `start..<start+size` of `base`.
@@ -22,18 +24,22 @@ public final class SliceDevice: BlockDevice {
         self.size = size
     }
 
+    /// Reads `base` at `start + offset`, never outside the slice.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         try checkBounds(offset: offset, count: buffer.count, what: "partition")
         try base.read(at: start + offset, into: buffer)
     }
 
+    /// Writes `base` at `start + offset`, never outside the slice.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         try checkBounds(offset: offset, count: buffer.count, what: "partition")
         try base.write(at: start + offset, from: buffer)
     }
 
+    /// Flushes `base`.
     public func flush() throws(BlockIOError) { try base.flush() }
 
+    /// Asks `base` about the same bytes; `false` for a range past the slice's end.
     public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool {
         guard range.upperBound <= size else { return false }
         return try base.isKnownZero((start + range.lowerBound)..<(start + range.upperBound))

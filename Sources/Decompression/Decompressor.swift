@@ -26,13 +26,19 @@ public enum CompressionFormat: String, Sendable, CaseIterable {
 
 /// Why a stream could not be decoded.
 public struct DecompressionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Why: `unsupported` (a format or a library not available), `corrupt` (the decoder refused the
+    /// data), `tooLarge` (the output cap was reached), `truncated` (the stream ends early).
     public enum Code: String, Sendable { case unsupported, corrupt, tooLarge, truncated }
+    /// The kind of failure.
     public var code: Code
+    /// The stream's format.
     public var format: CompressionFormat
     /// The offset of the stream in the input.
     public var offset: Int
+    /// A sentence for a person (the library's own message where it gave one).
     public var message: String
 
+    /// An error of kind `code` for the `format` stream at `offset` of the input.
     public init(_ code: Code, _ format: CompressionFormat, offset: Int, _ message: String) {
         self.code = code
         self.format = format
@@ -40,6 +46,7 @@ public struct DecompressionError: Error, Sendable, Equatable, CustomStringConver
         self.message = message
     }
 
+    /// `FORMAT stream at offset N: message`.
     public var description: String { "\(format.rawValue) stream at offset \(offset): \(message)" }
 }
 

@@ -1,58 +1,53 @@
-/// A bounded view of bytes read from the disk, with little-endian field accessors that never read past the end.
+import BlockIO
+
+/// BlockIO's ``BlockIO/ByteReader`` for the little-endian partition-table structures, with its errors as
+/// ``DiskLayoutError``s.
 ///
 /// Every accessor names the field it reads, so that a short buffer becomes a ``DiskLayoutError`` saying which
 /// field of which structure at which disk offset, instead of a crash.
 struct ByteReader {
-    /// The bytes.
-    let bytes: [UInt8]
-    /// Where `bytes[0]` lies on the disk, for error offsets.
-    let diskOffset: UInt64
-    /// The structure being parsed, for error messages.
-    let structure: String
+    /// The reader that checks the bounds and decodes the fields.
+    let reader: BlockIO.ByteReader
 
     init(_ bytes: [UInt8], diskOffset: UInt64, structure: String) {
-        self.bytes = bytes
-        self.diskOffset = diskOffset
-        self.structure = structure
+        reader = BlockIO.ByteReader(bytes, byteOrder: .little, baseOffset: diskOffset, structure: structure)
     }
 
-    private func check(_ offset: Int, _ count: Int, _ field: String) throws(DiskLayoutError) {
-        guard offset >= 0, count >= 0, offset <= bytes.count, count <= bytes.count - offset else {
+    /// The bytes.
+    var bytes: [UInt8] { reader.bytes }
+    /// Where `bytes[0]` lies on the disk, for error offsets.
+    var diskOffset: UInt64 { reader.baseOffset }
+    /// The structure being parsed, for error messages.
+    var structure: String { reader.structure }
+
+    /// `read` with a short buffer's error as this layer's.
+    private func field<T>(_ read: () throws(BlockIOError) -> T) throws(DiskLayoutError) -> T {
+        do { return try read() } catch {
             throw DiskLayoutError(
-                .truncated, "the \(bytes.count)-byte buffer ends inside this field (wanted \(count) bytes at \(offset))",
-                structure: structure, field: field, offset: diskOffset + UInt64(max(offset, 0)))
+                .truncated, error.message, structure: error.structure, field: error.field, offset: error.offset)
         }
     }
 
-    func uint8(at offset: Int, _ field: String) throws(DiskLayoutError) -> UInt8 {
-        try check(offset, 1, field)
-        return bytes[offset]
+    func uint8(at offset: Int, _ name: String) throws(DiskLayoutError) -> UInt8 {
+        try field { () throws(BlockIOError) in try reader.uint8(at: offset, name) }
     }
 
-    func uint16(at offset: Int, _ field: String) throws(DiskLayoutError) -> UInt16 {
-        try check(offset, 2, field)
-        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    func uint16(at offset: Int, _ name: String) throws(DiskLayoutError) -> UInt16 {
+        try field { () throws(BlockIOError) in try reader.uint16(at: offset, name) }
     }
 
-    func uint32(at offset: Int, _ field: String) throws(DiskLayoutError) -> UInt32 {
-        try check(offset, 4, field)
-        var value: UInt32 = 0
-        for index in (0..<4).reversed() { value = value << 8 | UInt32(bytes[offset + index]) }
-        return value
+    func uint32(at offset: Int, _ name: String) throws(DiskLayoutError) -> UInt32 {
+        try field { () throws(BlockIOError) in try reader.uint32(at: offset, name) }
     }
 
-    func uint64(at offset: Int, _ field: String) throws(DiskLayoutError) -> UInt64 {
-        try check(offset, 8, field)
-        var value: UInt64 = 0
-        for index in (0..<8).reversed() { value = value << 8 | UInt64(bytes[offset + index]) }
-        return value
+    func uint64(at offset: Int, _ name: String) throws(DiskLayoutError) -> UInt64 {
+        try field { () throws(BlockIOError) in try reader.uint64(at: offset, name) }
     }
 
-    func bytes(at offset: Int, count: Int, _ field: String) throws(DiskLayoutError) -> [UInt8] {
-        try check(offset, count, field)
-        return Array(bytes[offset..<offset + count])
+    func bytes(at offset: Int, count: Int, _ name: String) throws(DiskLayoutError) -> [UInt8] {
+        try field { () throws(BlockIOError) in try reader.bytes(at: offset, count: count, name) }
     }
 
     /// The disk offset of `offset` in this buffer.
-    func diskOffset(of offset: Int) -> UInt64 { diskOffset + UInt64(offset) }
+    func diskOffset(of offset: Int) -> UInt64 { reader.absoluteOffset(of: offset) }
 }

@@ -1,4 +1,4 @@
-public import BlockIO
+import BlockIO
 
 /// An error raised by the disk layout layer: a partition table that cannot be trusted, a partition that cannot
 /// be opened, or a root filesystem that cannot be chosen.
@@ -8,8 +8,11 @@ public import BlockIO
 public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: layers above may match on it, new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, as printed and matched.
         public let name: String
+        /// A code named `name` (each layer defines its codes as static members).
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// The device underneath failed (`cause` holds its error).
@@ -47,16 +50,17 @@ public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
     /// The byte offset on the disk at fault, when there is one.
     public var offset: UInt64?
     /// The block I/O error underneath, when there is one.
-    public var cause: BlockIOError?
+    public var cause: (any Error & Sendable)?
     /// For ``Code/ambiguousRoot`` and ``Code/noSuchPartition``: the partition numbers one may choose from.
     public var candidates: [Int]
     /// The image file the disk was read from, when the caller knows it (the layout reader sees only a block
     /// device); the description starts with it.
     public var image: String?
 
+    /// An error of kind `code` with a sentence for a person, where it happened and what caused it.
     public init(
         _ code: Code, _ message: String, structure: String? = nil, field: String? = nil, offset: UInt64? = nil,
-        cause: BlockIOError? = nil, candidates: [Int] = []
+        cause: (any Error & Sendable)? = nil, candidates: [Int] = []
     ) {
         self.code = code
         self.message = message
@@ -67,6 +71,8 @@ public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
         self.candidates = candidates
     }
 
+    /// The sentence a person reads: the image, the structure, the message, the field, the disk offset
+    /// and the cause.
     public var description: String {
         var text = ""
         if let image { text += "\(image): " }

@@ -5,10 +5,15 @@
 public struct DiskLayoutWarning: Hashable, Sendable, Codable, CustomStringConvertible {
     /// What kind of warning this is, as a stable word for scripts (e.g. `"primaryHeaderDamaged"`).
     public struct Code: Hashable, Sendable, Codable, CustomStringConvertible {
+        /// The code's name, as printed and matched.
         public let name: String
+        /// A code named `name`.
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
+        /// Decodes the code from its name.
         public init(from decoder: any Decoder) throws { name = try decoder.singleValueContainer().decode(String.self) }
+        /// Encodes the code as its name.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(name)
@@ -55,6 +60,7 @@ public struct DiskLayoutWarning: Hashable, Sendable, Codable, CustomStringConver
     /// The byte offset on the disk concerned, when there is one.
     public var offset: UInt64?
 
+    /// A warning of kind `code` with a sentence for a person and, when known, the partition and disk offset.
     public init(_ code: Code, _ message: String, partition: Int? = nil, offset: UInt64? = nil) {
         self.code = code
         self.message = message

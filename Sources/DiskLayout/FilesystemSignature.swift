@@ -13,6 +13,7 @@ public struct FilesystemSignature: Hashable, Sendable, Codable {
     /// `USAGE`: `filesystem`, `other` (swap), `raid` (LVM, md), `crypto`.
     public var usage: String?
 
+    /// A signature with the values libblkid reported.
     public init(
         type: String, secondaryType: String? = nil, uuid: String? = nil, label: String? = nil,
         version: String? = nil, usage: String? = nil

@@ -4,6 +4,7 @@ public struct GPTPartitionType: Hashable, Sendable {
     /// The type GUID.
     public let guid: GUID
 
+    /// The type with this GUID (named when it is a known one).
     public init(_ guid: GUID) { self.guid = guid }
 
     /// The name, or `"unknown"`.

@@ -43,6 +43,8 @@ public struct GUID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Whether this is the all-zero GUID.
     public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }
 
+    /// The canonical upper-case form `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` (the first three groups
+    /// stored little-endian, as GPT does), the way `sgdisk` prints it.
     public var description: String {
         func hex(_ slice: [UInt8]) -> String {
             slice.map { byte in
@@ -56,6 +58,9 @@ public struct GUID: Hashable, Sendable, Codable, CustomStringConvertible {
         ].joined(separator: "-")
     }
 
+    /// Decodes the canonical text form.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when the text is not a GUID.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let guid = GUID(text) else {
@@ -64,6 +69,7 @@ public struct GUID: Hashable, Sendable, Codable, CustomStringConvertible {
         self = guid
     }
 
+    /// Encodes the GUID as its canonical text (``description``).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

@@ -3,6 +3,7 @@ public struct MBRPartitionType: Hashable, Sendable {
     /// The type byte.
     public let code: UInt8
 
+    /// The type of this byte (named when it is a known one).
     public init(_ code: UInt8) { self.code = code }
 
     /// The byte in lower-case hex without leading zeros, the way `sfdisk --json` prints it (`"83"`, `"c"`).

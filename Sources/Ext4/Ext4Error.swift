@@ -12,6 +12,7 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         public let name: String
         /// A code named `name` (layers above may define their own).
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// A path component does not exist.
@@ -60,29 +61,42 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     public var path: String?
     /// The libext2fs (`errcode_t`) value, when libext2fs reported the failure.
     public var errcode: Int?
-    /// The device's error when the block device failed underneath libext2fs.
-    public var underlying: BlockIOError?
+    /// The error that caused this one, when there is one: the device's ``BlockIOError`` when the block
+    /// device failed underneath libext2fs (as swift-nio's `FileSystemError.cause`).
+    public var cause: (any Error & Sendable)?
+    /// The device's error when the block device failed underneath libext2fs (``cause`` as a ``BlockIOError``).
+    public var underlying: BlockIOError? {
+        get { cause as? BlockIOError }
+        set { cause = newValue }
+    }
     /// The image file holding the filesystem, when the caller knows it (the filesystem sees only a block
     /// device); the description starts with it.
     public var image: String?
 
     /// An error of kind `code` with a sentence for a person and what it concerns.
     public init(
-        _ code: Code, _ message: String, path: String? = nil, errcode: Int? = nil, underlying: BlockIOError? = nil
+        _ code: Code, _ message: String, path: String? = nil, errcode: Int? = nil, underlying: BlockIOError? = nil,
+        cause: (any Error & Sendable)? = nil
     ) {
         self.code = code
         self.message = message
         self.path = path
         self.errcode = errcode
-        self.underlying = underlying
+        self.cause = cause ?? underlying
     }
 
+    /// The sentence a person reads: the image, the guest path, the message, and the device's error or
+    /// the cause.
     public var description: String {
         var text = ""
         if let image { text += "\(image): " }
         if let path { text += "\(path): " }
         text += message
-        if let underlying { text += " (device: \(underlying))" }
+        if let underlying {
+            text += " (device: \(underlying))"
+        } else if let cause {
+            text += ": \(cause)"
+        }
         return text
     }
 

@@ -99,6 +99,22 @@ extension Ext4FileSystem {
         return GuestPath(validated: resolved.canonical.map { GuestName(bytes: $0) })
     }
 
+    /// The canonical form of `path` when something exists there: ``realPath(_:)`` in one walk, `nil` when a
+    /// component is missing (the last one too), when a component before the last is not a directory, when a
+    /// link on the way is empty, or after ``maxSymlinkHops`` links.
+    ///
+    /// - Throws: ``Ext4Error`` when the filesystem cannot be read.
+    public func existingRealPath(_ path: GuestPath) throws(Ext4Error) -> GuestPath? {
+        let resolved: ResolvedPath
+        do {
+            resolved = try resolve(path, followFinal: true)
+        } catch where error.code == .notFound || error.code == .notDirectory || error.code == .symlinkLoop {
+            return nil
+        }
+        guard resolved.inode != nil else { return nil }
+        return GuestPath(validated: resolved.canonical.map { GuestName(bytes: $0) })
+    }
+
     /// Resolves `path` to an existing inode.
     func existingInode(_ path: GuestPath, followFinal: Bool) throws(Ext4Error) -> InodeNumber {
         let resolved = try resolve(path, followFinal: followFinal)

@@ -200,6 +200,7 @@ public struct Ext4Warning: Sendable, Hashable, CustomStringConvertible {
     public var code: Ext4Error.Code
     /// What was found and what to do.
     public var message: String
+    /// The ``message``.
     public var description: String { message }
 }
 

@@ -23,6 +23,7 @@ public struct GuestName: Hashable, Sendable, Comparable, CustomStringConvertible
     /// The name as UTF-8 text, when it is valid UTF-8.
     public var utf8String: String? { String(validating: bytes, as: UTF8.self) }
 
+    /// The ``display`` form.
     public var description: String { display }
 
     /// Bytewise order (what `LC_ALL=C ls` shows).

@@ -10,6 +10,7 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
         public let name: String
         /// A code with this name.
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// The bytes are not valid UTF-8.
@@ -38,11 +39,13 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
     public var offset: Int?
     /// The key, field or argument concerned, when there is one.
     public var field: String?
+    /// The error that caused this one, when there is one (this layer does no I/O, so it is rare).
+    public var cause: (any Error & Sendable)?
 
-    /// An error with its code, message and, when known, where.
+    /// An error with its code, message and, when known, where and what caused it.
     public init(
         _ code: Code, _ message: String, path: String? = nil, line: Int? = nil, offset: Int? = nil,
-        field: String? = nil
+        field: String? = nil, cause: (any Error & Sendable)? = nil
     ) {
         self.code = code
         self.message = message
@@ -50,8 +53,18 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
         self.line = line
         self.offset = offset
         self.field = field
+        self.cause = cause
     }
 
+    /// Equal when every field is, the causes compared by their descriptions.
+    public static func == (lhs: GuestConfigError, rhs: GuestConfigError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.path == rhs.path && lhs.line == rhs.line
+            && lhs.offset == rhs.offset && lhs.field == rhs.field
+            && lhs.cause.map { "\($0)" } == rhs.cause.map { "\($0)" }
+    }
+
+    /// The sentence a person reads: `path:line: field: message (at byte offset N): cause`, each part
+    /// when known.
     public var description: String {
         var text = ""
         if let path {
@@ -64,6 +77,7 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
         if let field { text += "\(field): " }
         text += message
         if let offset { text += " (at byte offset \(offset))" }
+        if let cause { text += ": \(cause)" }
         return text
     }
 }

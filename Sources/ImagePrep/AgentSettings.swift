@@ -8,6 +8,7 @@ public struct AgentSettings: Sendable {
     /// The parsed file (empty when absent).
     public var configuration: WaagentConfiguration
 
+    /// The settings of the file at `path` holding `text`; `nil` text (no such file) gives the agent's defaults.
     public init(path: String?, text: String?) {
         self.path = text == nil ? nil : path
         configuration = WaagentConfiguration(text ?? "", path: path)

@@ -54,9 +54,9 @@ public enum AzurePreparer {
                 let path = "/etc/sysconfig/network-scripts/ifcfg-eth0"
                 if try c.files.exists(path) {
                     try c.edit(path, "Azure gives eth0 its address by DHCP; MACs differ per VM") { old in
-                        var text = KeyValueText(old)
-                        for (key, value) in SysconfigNetwork.azureEthernetTemplate { text.set(key, value) }
-                        return SysconfigNetwork.removingHardwareAddress(text.rendered, path: path).edited
+                        var text = ShellVariableFile(old)
+                        for (key, value) in SysconfigNetwork.azureEthernetTemplate { _ = try? text.set(key, to: value) }
+                        return SysconfigNetwork.removingHardwareAddress(text.text, path: path).edited
                     }
                 } else {
                     try c.create(path, (try? SysconfigNetwork.ifcfg(device: "eth0")) ?? "", "Azure gives eth0 its address by DHCP")
@@ -66,10 +66,10 @@ public enum AzurePreparer {
                 let template = [("BOOTPROTO", "dhcp"), ("STARTMODE", "auto"), ("USERCONTROL", "no")]
                 if try c.files.exists(path) {
                     try c.edit(path, "Azure gives eth0 its address by DHCP; MACs differ per VM") { old in
-                        var text = KeyValueText(old)
-                        for (key, value) in template { text.set(key, value) }
-                        text.unset("LLADDR")
-                        return text.rendered
+                        var text = ShellVariableFile(old)
+                        for (key, value) in template { _ = try? text.set(key, to: value) }
+                        _ = text.unset("LLADDR")
+                        return text.text
                     }
                 } else {
                     try c.create(path, template.map { "\($0.0)='\($0.1)'\n" }.joined(), "Azure gives eth0 its address by DHCP")
@@ -84,10 +84,10 @@ public enum AzurePreparer {
             let path = "/etc/sysconfig/network"
             if try c.files.exists(path) {
                 try c.edit(path, "networking on, generic hostname") { old in
-                    var text = KeyValueText(old)
-                    text.set("NETWORKING", "yes")
-                    text.set("HOSTNAME", DeprovisionOperations.hostname)
-                    return text.rendered
+                    var text = ShellVariableFile(old)
+                    _ = try? text.set("NETWORKING", to: "yes")
+                    _ = try? text.set("HOSTNAME", to: DeprovisionOperations.hostname)
+                    return text.text
                 }
             } else {
                 try c.create(path, "NETWORKING=yes\nHOSTNAME=\(DeprovisionOperations.hostname)\n", "networking on, generic hostname")
@@ -97,9 +97,9 @@ public enum AzurePreparer {
             "DHCLIENT_SET_HOSTNAME=\"no\" in /etc/sysconfig/network/dhcp (SUSE)") { c throws(ImagePrepError) in
             guard c.family == .suse else { return }
             try c.edit("/etc/sysconfig/network/dhcp", "the agent, not DHCP, sets the hostname") { old in
-                var text = KeyValueText(old)
-                text.set("DHCLIENT_SET_HOSTNAME", "no")
-                return text.rendered
+                var text = ShellVariableFile(old)
+                _ = try? text.set("DHCLIENT_SET_HOSTNAME", to: "no")
+                return text.text
             }
         },
         PrepOperation("sudoers-targetpw", default: true,
@@ -215,14 +215,11 @@ enum SshdKeepAlive {
 enum FstabEdit {
     static let marker = "#vhdedit: swap off the OS disk# "
 
-    /// Comments out every swap entry.
+    /// Comments out every swap entry (as GuestConfig's ``FilesystemTable`` reads them).
     static func disableSwap(_ old: String) -> String {
         var text = ConfigText(old)
-        for (index, line) in text.contents.enumerated() {
-            let fields = line.words
-            if fields.count >= 3, !fields[0].hasPrefix("#"), fields[2] == "swap" {
-                text.replaceContent(at: index, with: marker + line)
-            }
+        for entry in FilesystemTable(old).entries where entry.isSwap {
+            text.replaceContent(at: entry.line - 1, with: marker + text.contents[entry.line - 1])
         }
         return text.text
     }

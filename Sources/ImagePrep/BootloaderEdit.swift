@@ -41,8 +41,9 @@ public enum BootloaderEdit {
             return Grub2Config(text).kernelLines.map { ($0.lineIndex + 1, $0.arguments.map(\.text)) }
         case .grub2Defaults:
             let defaults = Grub2Defaults(text)
-            let file = KeyValueText(text)
-            let line = file.lineNumber("GRUB_CMDLINE_LINUX") ?? file.lineNumber("GRUB_CMDLINE_LINUX_DEFAULT") ?? 0
+            let file = ShellVariableFile(text)
+            let line = (file.assignment(of: "GRUB_CMDLINE_LINUX") ?? file.assignment(of: "GRUB_CMDLINE_LINUX_DEFAULT"))
+                .map { $0.lineIndex + 1 } ?? 0
             return [(line, (defaults.commandLine + defaults.defaultCommandLine).map(\.text))]
         case .bls:
             let entry = BootLoaderSpecEntry(text)

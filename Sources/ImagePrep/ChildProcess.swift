@@ -18,6 +18,7 @@ public struct ChildProcess: Sendable {
 
     /// What a finished child left behind.
     public struct Outcome: Sendable {
+        /// How it ended.
         public var termination: Termination
         /// Its standard output (empty when not captured).
         public var output: [UInt8]
@@ -29,15 +30,20 @@ public struct ChildProcess: Sendable {
 
     /// A failure to start a child, with the program and the `errno` of `posix_spawn`.
     public struct StartError: Error, CustomStringConvertible {
+        /// The program that could not be started.
         public var program: String
+        /// The `errno` `posix_spawn` returned.
         public var code: Int32
+        /// `cannot start PROGRAM: reason`.
         public var description: String { "cannot start \(program): \(String(cString: strerror(code)))" }
     }
 
     /// The program path and its arguments (without argv[0], which is the path).
     public var program: String
+    /// The arguments after argv[0].
     public var arguments: [String]
 
+    /// A child that runs `program` with `arguments`.
     public init(program: String, arguments: [String]) {
         self.program = program
         self.arguments = arguments

@@ -57,9 +57,9 @@ enum CleanupOperations {
             }
             for path in try c.files.glob("/etc/sysconfig/network/ifcfg-*") {
                 try c.edit(path, "pins the interface to the build VM's MAC address") { old in
-                    var text = KeyValueText(old)
-                    text.unset("LLADDR")
-                    return text.rendered
+                    var text = ShellVariableFile(old)
+                    _ = text.unset("LLADDR")
+                    return text.text
                 }
             }
         },

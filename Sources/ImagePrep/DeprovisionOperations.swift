@@ -41,9 +41,9 @@ enum DeprovisionOperations {
                 }
             }
             try c.edit("/etc/sysconfig/network", "generic hostname (RHEL 6 style)") { old in
-                var text = KeyValueText(old)
-                if text.value("HOSTNAME") != nil { text.set("HOSTNAME", hostname) }
-                return text.rendered
+                var text = ShellVariableFile(old)
+                if text.value(of: "HOSTNAME") != nil { _ = try? text.set("HOSTNAME", to: hostname) }
+                return text.text
             }
             for path in try c.files.glob("/etc/sysconfig/network-scripts/ifcfg-*") {
                 try c.edit(path, "the build VM's DHCP hostname") { SysconfigNetwork.removingHostname($0, path: path).edited }

@@ -5,14 +5,18 @@ public enum GuestFileType: String, Codable, Sendable {
 
 /// What `lstat` says about a guest path (the final component is not followed).
 public struct GuestFileInfo: Sendable, Equatable {
+    /// What kind of entry it is.
     public var type: GuestFileType
     /// Size in bytes (for a symlink: the length of its target).
     public var size: UInt64
     /// Permission bits (`0o7777`).
     public var mode: UInt16
+    /// The owner's user id.
     public var uid: UInt32
+    /// The owner's group id.
     public var gid: UInt32
 
+    /// What `lstat` says, owner `root:root` unless given.
     public init(type: GuestFileType, size: UInt64, mode: UInt16, uid: UInt32 = 0, gid: UInt32 = 0) {
         self.type = type
         self.size = size
@@ -48,6 +52,18 @@ public protocol GuestFiles: AnyObject {
     func listDirectory(_ path: String) throws(ImagePrepError) -> [String]
     /// The target of the symlink at `path`, as stored.
     func readLink(_ path: String) throws(ImagePrepError) -> String
+    /// `path` with every symlink resolved inside the guest root (absolute links against the guest root, `..`
+    /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links.
+    ///
+    /// The default walks the path with ``lstat(_:)`` and ``readLink(_:)``, one prefix at a time; a view over a
+    /// real filesystem answers from its own path walker (``Ext4GuestFiles``).
+    func resolve(_ path: String) throws(ImagePrepError) -> String?
+    /// The guest paths matching a shell pattern (`*`, `?`, `[...]` within one component, as Ext4's
+    /// `GlobPattern` reads them; names starting with `.` only for a pattern starting with `.`), sorted.
+    ///
+    /// The default lists directories through ``listDirectory(_:)``; ``Ext4GuestFiles`` uses the filesystem's
+    /// own `glob`.
+    func glob(_ pattern: String) throws(ImagePrepError) -> [String]
 }
 
 /// The largest guest file ImagePrep reads into memory (configuration files are far smaller).
@@ -66,7 +82,8 @@ extension GuestFiles {
     }
 
     /// `path` with every symlink resolved inside the guest root (absolute links against the guest root, `..`
-    /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links.
+    /// stopping at `/`); `nil` when a component is missing (a dangling link) or after 40 links. Walks the
+    /// path one prefix at a time with ``lstat(_:)`` and ``readLink(_:)``.
     public func resolve(_ path: String) throws(ImagePrepError) -> String? {
         var pending = PathText.components(path)
         var done: [String] = []

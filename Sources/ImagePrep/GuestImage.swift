@@ -5,14 +5,19 @@ public import Ext4
 /// A disk image opened down to its Linux root filesystem: the image file (locked), its partition table, the
 /// chosen root volume and the ext2/3/4 filesystem on it.
 ///
-/// The path most callers take: `GuestImage.open(path:writable:partition:)`, use ``filesystem``, then
-/// ``close()`` (writes back) — or drop the value to abandon a read-only session.
+/// The path most callers take is the scoped one, ``withImage(path:writable:partition:_:)``: the session is
+/// committed when the closure returns, dropped when it throws, and the image file (and its lock) is let go
+/// when the call returns either way.
 ///
 /// ```swift
-/// let guest = try GuestImage.open(path: "disk.vhd", writable: true)
-/// try guest.filesystem.writeFile(try Ext4.GuestPath("/etc/hostname"), contents: Array("localhost\n".utf8))
-/// try guest.close()
+/// try GuestImage.withImage(path: "disk.vhd", writable: true) { guest in
+///     try guest.filesystem.writeFile(try Ext4.GuestPath("/etc/hostname"), contents: Array("localhost\n".utf8))
+/// }
 /// ```
+///
+/// `GuestImage.open(path:writable:partition:)` gives the value itself: use ``filesystem``, then ``close()``
+/// (writes back). The image file stays locked until the value is released, so opening the same path again
+/// (``ImagePreparation`` does) while it is held fails with ``BlockIOError/Code/inUse``, naming this process.
 public final class GuestImage {
     /// The open image file (holds the lock: shared for readers, exclusive for writers).
     public let image: DiskImage
@@ -59,6 +64,35 @@ public final class GuestImage {
             error.image = path
             throw error
         }
+    }
+
+    /// Opens `path` as ``open(path:writable:partition:)`` does, runs `body` with the opened image, and ends the
+    /// session on every path: when `body` returns, the session is closed (for a writable one: written back and
+    /// committed, all or nothing); when `body` throws, every change is dropped (``abandon()``) and the error
+    /// is rethrown. The image file and its lock are let go when this call returns, unless `body` keeps the
+    /// image beyond it (don't: use the value only inside `body`).
+    ///
+    /// - Parameters:
+    ///   - path: The image file (raw or any VHD type).
+    ///   - writable: Whether to open for writing (exclusive lock) or reading (shared lock).
+    ///   - partition: The partition to use, 1-based like `/dev/sda1`; `nil` detects the Linux root.
+    ///   - body: The work to do on the opened image.
+    /// - Returns: What `body` returns.
+    /// - Throws: What ``open(path:writable:partition:)`` throws, what `body` throws (the image is then as it
+    ///   was), or the error of writing back and committing (the image is then as it was too).
+    public static func withImage<Result>(
+        path: String, writable: Bool = false, partition: Int? = nil, _ body: (GuestImage) throws -> Result
+    ) throws -> Result {
+        let guest = try open(path: path, writable: writable, partition: partition)
+        let result: Result
+        do {
+            result = try body(guest)
+        } catch {
+            guest.abandon()
+            throw error
+        }
+        try guest.close()
+        return result
     }
 
     /// Every warning a caller should show: the image file's (a VHD footer read from its copy), the layout's

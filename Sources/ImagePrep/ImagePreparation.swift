@@ -6,8 +6,11 @@
 public enum ImagePreparation {
     /// What `vhdedit inspect` prints.
     public struct InspectReport: Codable, Sendable, Equatable {
+        /// The host image.
         public var image: String
+        /// The container and its partitions.
         public var disk: DiskFacts
+        /// What the guest's files say it is.
         public var guest: GuestInspection
         /// What opening the image found that a reader should know (a journal that needs recovery: what was
         /// read may be stale; a VHD footer read from its copy; a damaged partition table).

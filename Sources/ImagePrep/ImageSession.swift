@@ -31,18 +31,18 @@ public final class ImageSession {
             guest = try GuestImage.open(path: path, writable: writable, partition: partition)
         } catch var error as BlockIOError {
             if error.path == path { error.path = nil }  // named once, as the image
-            if error.message.hasPrefix("cannot open the image") {  // said once
+            if error.code == .cannotOpen {  // "cannot open the image" said once
                 throw ImagePrepError(.image, error.description, image: path)
             }
-            throw ImagePrepError(.image, "cannot open the image", image: path, cause: error.description)
+            throw ImagePrepError(.image, "cannot open the image", image: path, cause: error)
         } catch var error as DiskLayoutError {
             error.image = nil
-            throw ImagePrepError(.noRoot, "no Linux root filesystem to work in", image: path, cause: error.description)
+            throw ImagePrepError(.noRoot, "no Linux root filesystem to work in", image: path, cause: error)
         } catch var error as Ext4Error {
             error.image = nil
-            throw ImagePrepError(.filesystem, "cannot open the root filesystem", image: path, cause: error.description)
+            throw ImagePrepError(.filesystem, "cannot open the root filesystem", image: path, cause: error)
         } catch {
-            throw ImagePrepError(.image, "cannot open the image", image: path, cause: "\(error)")
+            throw ImagePrepError(.image, "cannot open the image", image: path, cause: error)
         }
         files = Ext4GuestFiles(filesystem: guest.filesystem)
         facts = Self.facts(image: guest.image, disk: guest.disk, root: guest.root)
@@ -60,10 +60,7 @@ public final class ImageSession {
         for volume in disk.volumes {
             guard let partition = volume.partition else { continue }
             if partition.role == .extended || partition.role == .gptProtective { continue }
-            var partUUID = partition.uniqueGUID.map { "\($0)".lowercased() }
-            if partUUID == nil, let signature = disk.table.diskSignature {
-                partUUID = String(signature, radix: 16).leftPadded(8) + "-" + String(partition.number, radix: 16).leftPadded(2)
-            }
+            let partUUID = disk.table.partUUID(of: partition)
             let signature = volume.signature
             partitions.append(PartitionFacts(
                 number: partition.number, start: partition.start, size: partition.size, typeName: partition.type.name,
@@ -92,11 +89,8 @@ public final class ImageSession {
         guard !committed else { return }
         committed = true
         do { try guest.close() } catch {
-            throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: "\(error)")
+            throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: error)
         }
     }
 }
 
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
-}

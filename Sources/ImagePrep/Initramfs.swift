@@ -2,13 +2,19 @@ public import Decompression
 
 /// Why an initramfs could not be read: the guest file and the byte offset where reading stopped.
 public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong: a cpio header that is not one, an archive cut short, more than the caps allow, a
+    /// compression with no decoder here, or a stream the decoder refused.
     public enum Code: String, Sendable { case badHeader, truncated, tooLarge, unsupportedCompression, corrupt }
+    /// The kind of failure.
     public var code: Code
+    /// The guest path of the initramfs.
     public var path: String
     /// Offset in the (decompressed) segment where the problem is.
     public var offset: Int
+    /// A sentence for a person.
     public var message: String
 
+    /// An error of kind `code` in the initramfs at `path`, at `offset` of its (decompressed) segment.
     public init(_ code: Code, path: String, offset: Int, _ message: String) {
         self.code = code
         self.path = path
@@ -16,6 +22,7 @@ public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertibl
         self.message = message
     }
 
+    /// `PATH at offset N: message`.
     public var description: String { "\(path) at offset \(offset): \(message)" }
 }
 
@@ -23,16 +30,82 @@ public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct CpioEntry: Sendable, Equatable {
     /// The name as stored (`usr/lib/modules/5.4.0/kernel/drivers/hv/hv_vmbus.ko.xz`, no leading `/`).
     public var name: String
+    /// `c_mode`: the file type and permission bits.
     public var mode: UInt32
+    /// `c_filesize`: the member's data bytes.
     public var size: Int
     /// The file data, kept only for the names ``CpioReader`` was asked to keep.
     public var data: [UInt8]?
 }
 
+/// The header of one member of a "newc" (`070701`) or "crc" (`070702`) cpio archive: ASCII, 13 fields of 8
+/// hexadecimal digits after the magic (the kernel's `init/initramfs.c`, cpio(5) "New ASCII Format"). The name
+/// (with its NUL) follows at byte 110, the data after it, each padded to a multiple of 4 bytes.
+///
+/// | Offset | Size | Field |
+/// |-------:|-----:|-------|
+/// | 0      | 6    | magic `070701` (newc) or `070702` (crc) |
+/// | 6      | 8    | `c_ino` |
+/// | 14     | 8    | `c_mode` (file type and permission bits) |
+/// | 22     | 8    | `c_uid` |
+/// | 30     | 8    | `c_gid` |
+/// | 38     | 8    | `c_nlink` |
+/// | 46     | 8    | `c_mtime` |
+/// | 54     | 8    | `c_filesize` (data bytes) |
+/// | 62     | 8    | `c_devmajor` |
+/// | 70     | 8    | `c_devminor` |
+/// | 78     | 8    | `c_rdevmajor` |
+/// | 86     | 8    | `c_rdevminor` |
+/// | 94     | 8    | `c_namesize` (with the NUL) |
+/// | 102    | 8    | `c_check` (crc format: sum of the data bytes) |
+///
+/// Only the fields the reader needs are decoded (a damaged field it ignores stays ignored).
+struct CpioNewcHeader {
+    /// The 13 fields, in order: field `n` is the 8 digits at byte `6 + 8n`.
+    enum Field: Int {
+        case inode, mode, uid, gid, linkCount, modificationTime, fileSize, deviceMajor, deviceMinor
+        case specialDeviceMajor, specialDeviceMinor, nameSize, check
+
+        /// The field's byte offset in the header.
+        var offset: Int { 6 + rawValue * 8 }
+    }
+
+    /// The header length (magic plus 13 fields of 8 hex digits).
+    static let size = 110
+
+    /// `c_mode`.
+    var mode: Int
+    /// `c_filesize`.
+    var fileSize: Int
+    /// `c_namesize`.
+    var nameSize: Int
+
+    /// Decodes the header at `start` of `bytes` (the caller checked that ``size`` bytes and a magic are there).
+    ///
+    /// - Throws: ``InitramfsError/Code/badHeader`` naming the field that is not hexadecimal and its offset.
+    init(parsing bytes: [UInt8], at start: Int, path: String) throws(InitramfsError) {
+        func value(_ field: Field) throws(InitramfsError) -> Int {
+            let from = start + field.offset
+            var value = 0
+            for byte in bytes[from..<from + 8] {
+                guard let digit = Int(String(UnicodeScalar(byte)), radix: 16) else {
+                    throw InitramfsError(
+                        .badHeader, path: path, offset: from, "cpio header field \(field.rawValue) is not hexadecimal")
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+        mode = try value(.mode)
+        fileSize = try value(.fileSize)
+        nameSize = try value(.nameSize)
+    }
+}
+
 /// A pure, bounded reader of "newc" (`070701`) and "crc" (`070702`) cpio archives, as the kernel unpacks them.
 public enum CpioReader {
     /// The header length (magic plus 13 fields of 8 hex digits).
-    static let headerSize = 110
+    static let headerSize = CpioNewcHeader.size
     /// The most members one archive may have.
     public static let maxEntries = 200_000
 
@@ -48,17 +121,6 @@ public enum CpioReader {
     ) throws(InitramfsError) -> (entries: [CpioEntry], end: Int) {
         var offset = start
         var entries: [CpioEntry] = []
-        func field(_ index: Int) throws(InitramfsError) -> Int {
-            let from = offset + 6 + index * 8
-            var value = 0
-            for byte in bytes[from..<from + 8] {
-                guard let digit = Int(String(UnicodeScalar(byte)), radix: 16) else {
-                    throw InitramfsError(.badHeader, path: path, offset: from, "cpio header field \(index) is not hexadecimal")
-                }
-                value = value << 4 | digit
-            }
-            return value
-        }
         func align4(_ value: Int) -> Int { (value + 3) & ~3 }
         while true {
             guard offset + headerSize <= bytes.count else {
@@ -67,9 +129,8 @@ public enum CpioReader {
             guard isHeader(bytes, at: offset) else {
                 throw InitramfsError(.badHeader, path: path, offset: offset, "no cpio newc magic (070701)")
             }
-            let mode = try field(1)
-            let size = try field(6)
-            let nameSize = try field(11)
+            let header = try CpioNewcHeader(parsing: bytes, at: offset, path: path)
+            let (mode, size, nameSize) = (header.mode, header.fileSize, header.nameSize)
             guard nameSize >= 1, nameSize <= 4096 else {
                 throw InitramfsError(.badHeader, path: path, offset: offset, "cpio name size \(nameSize) is out of range")
             }

@@ -1,5 +1,8 @@
 import GuestConfig
 
+/// (Left for `ReadinessChecker` only, which changes on another branch at the same time; everything else uses
+/// GuestConfig's ``ShellVariableFile`` directly. To be removed once that lands.)
+///
 /// A sysconfig-style `KEY=value` file (`ifcfg-eth0`, `/etc/sysconfig/network`, `/etc/default/grub`,
 /// os-release), read and edited through GuestConfig's format-preserving ``ShellVariableFile`` — a small
 /// adapter so plans can chain edits without handling that layer's errors at every call.

@@ -6,10 +6,12 @@ import GuestConfig
 /// Every fact is read through ``GuestFiles`` (symlinks followed inside the guest), so the same code inspects an
 /// image, a staged plan, or an in-memory tree in tests.
 public struct OSInspector {
+    /// The guest's files.
     public let files: any GuestFiles
     /// The disk's partitions and filesystems, to resolve fstab ids and find swap and LVM partitions.
     public let disk: DiskFacts?
 
+    /// An inspector of `files`, resolving fstab names against `disk` when given.
     public init(files: any GuestFiles, disk: DiskFacts? = nil) {
         self.files = files
         self.disk = disk
@@ -38,12 +40,12 @@ public struct OSInspector {
     public func distribution() throws(ImagePrepError) -> Distribution {
         for path in ["/etc/os-release", "/usr/lib/os-release"] {
             if let text = try files.readText(path, limit: 64 << 10) {
-                let values = KeyValueText(text)
-                if let id = values.value("ID")?.lowercased() {
-                    let like = (values.value("ID_LIKE") ?? "").lowercased().words
+                let release = OSRelease(text)
+                if let id = release.values["ID"]?.lowercased() {
+                    let like = release.idLike.map { $0.lowercased() }
                     return Distribution(
-                        id: id, version: values.value("VERSION_ID"), family: Self.family(id: id, like: like),
-                        name: values.value("PRETTY_NAME") ?? values.value("NAME"), source: path)
+                        id: id, version: release.versionID, family: Self.family(id: id, like: like),
+                        name: release.values["PRETTY_NAME"] ?? release.values["NAME"], source: path)
                 }
             }
         }
@@ -76,11 +78,11 @@ public struct OSInspector {
                 name: first.trimmingSpaces, source: "/etc/SuSE-release")
         }
         if let text = try files.readText("/etc/lsb-release", limit: 64 << 10) {
-            let values = KeyValueText(text)
-            if let id = values.value("DISTRIB_ID")?.lowercased() {
+            let values = ShellVariableFile(text)
+            if let id = values.value(of: "DISTRIB_ID")?.lowercased() {
                 return Distribution(
-                    id: id, version: values.value("DISTRIB_RELEASE"), family: Self.family(id: id, like: []),
-                    name: values.value("DISTRIB_DESCRIPTION"), source: "/etc/lsb-release")
+                    id: id, version: values.value(of: "DISTRIB_RELEASE"), family: Self.family(id: id, like: []),
+                    name: values.value(of: "DISTRIB_DESCRIPTION"), source: "/etc/lsb-release")
             }
         }
         if let text = try files.readText("/etc/debian_version", limit: 4096) {
@@ -127,24 +129,8 @@ public struct OSInspector {
             guard let resolved = try files.resolve(candidate), try files.lstat(resolved)?.type == .regular else {
                 continue
             }
-            let head = try files.readPrefix(resolved, count: 20)
-            guard head.count >= 20, head[0] == 0x7F, head[1] == 0x45, head[2] == 0x4C, head[3] == 0x46 else {
-                continue
-            }
-            let bits = head[4] == 2 ? 64 : 32
-            let machine = head[5] == 2 ? UInt16(head[18]) << 8 | UInt16(head[19]) : UInt16(head[19]) << 8 | UInt16(head[18])
-            let name: String
-            switch machine {
-            case 0x03: name = "i386"
-            case 0x3E: name = "x86_64"
-            case 0xB7: name = "aarch64"
-            case 0x28: name = "arm"
-            case 0x15: name = bits == 64 ? (head[5] == 1 ? "ppc64le" : "ppc64") : "ppc"
-            case 0x16: name = "s390x"
-            case 0xF3: name = bits == 64 ? "riscv64" : "riscv32"
-            default: name = "machine-0x" + String(machine, radix: 16)
-            }
-            return Architecture(machine: name, bits: bits, path: resolved)
+            guard let header = ELFHeader(parsing: try files.readPrefix(resolved, count: ELFHeader.size)) else { continue }
+            return Architecture(machine: header.machineName, bits: header.bits, path: resolved)
         }
         return nil
     }
@@ -277,20 +263,17 @@ public struct OSInspector {
 
     // MARK: fstab, swap, LVM
 
-    /// The `/etc/fstab` entries, each resolved against the disk's filesystems.
+    /// The `/etc/fstab` entries (as GuestConfig's ``FilesystemTable`` reads them), each resolved against the
+    /// disk's filesystems.
     public func readFstab() throws(ImagePrepError) -> [FstabEntry] {
         guard let text = try files.readText("/etc/fstab", limit: 1 << 20) else { return [] }
-        var entries: [FstabEntry] = []
-        for (index, line) in ConfigText(text).contents.enumerated() {
-            let fields = line.words
-            guard fields.count >= 3, !fields[0].hasPrefix("#") else { continue }
+        return FilesystemTable(text).entries.map { line in
             var entry = FstabEntry(
-                line: index + 1, spec: fields[0], mountPoint: fields[1], type: fields[2],
-                options: fields.count > 3 ? fields[3] : "defaults", naming: "device", resolves: nil, partition: nil)
-            resolve(&entry)
-            entries.append(entry)
+                line: line.line, spec: line.spec, mountPoint: line.mountPoint, type: line.type,
+                options: line.optionsText, naming: "device", resolves: nil, partition: nil)
+            resolve(&entry, device: line.device)
+            return entry
         }
-        return entries
     }
 
     static let pseudoTypes: Set<String> = [
@@ -299,7 +282,9 @@ public struct OSInspector {
         "autofs", "rpc_pipefs", "usbfs",
     ]
 
-    func resolve(_ entry: inout FstabEntry) {
+    /// Sets how `entry` names its device (`device`, its first field as ``FilesystemTable`` classified it) and
+    /// whether a filesystem of the disk matches.
+    func resolve(_ entry: inout FstabEntry, device: FilesystemTable.DeviceSpec) {
         let spec = entry.spec
         func lower(_ s: String?) -> String? { s?.lowercased() }
         let partitions = disk?.partitions ?? []
@@ -314,17 +299,25 @@ public struct OSInspector {
             entry.naming = "pseudo"
             return
         }
-        if let value = Self.value(spec, after: "UUID=") ?? Self.value(spec, after: "/dev/disk/by-uuid/") {
-            match("uuid", value) { $0.filesystem?.uuid }
-        } else if let value = Self.value(spec, after: "LABEL=") ?? Self.value(spec, after: "/dev/disk/by-label/") {
-            match("label", value) { $0.filesystem?.label }
-        } else if let value = Self.value(spec, after: "PARTUUID=") ?? Self.value(spec, after: "/dev/disk/by-partuuid/") {
-            match("partuuid", value) { $0.partUUID }
-        } else if Self.value(spec, after: "PARTLABEL=") != nil {
+        var path = ""
+        switch device {
+        case .uuid(let value): return match("uuid", value) { $0.filesystem?.uuid }
+        case .label(let value): return match("label", value) { $0.filesystem?.label }
+        case .partUUID(let value): return match("partuuid", value) { $0.partUUID }
+        case .partLabel:
             entry.naming = "partlabel"
-        } else if spec.hasPrefix("/dev/") {
+            return
+        case .path(let text), .other(let text): path = text
+        }
+        if let value = Self.value(path, after: "/dev/disk/by-uuid/") {
+            match("uuid", value) { $0.filesystem?.uuid }
+        } else if let value = Self.value(path, after: "/dev/disk/by-label/") {
+            match("label", value) { $0.filesystem?.label }
+        } else if let value = Self.value(path, after: "/dev/disk/by-partuuid/") {
+            match("partuuid", value) { $0.partUUID }
+        } else if path.hasPrefix("/dev/") {
             entry.naming = "device"
-            if disk != nil, let number = Self.partitionNumber(ofDevice: spec) {
+            if disk != nil, let number = Self.partitionNumber(ofDevice: path) {
                 let found = partitions.first { $0.number == number }
                 entry.resolves = found != nil
                 entry.partition = found?.number

@@ -21,6 +21,7 @@ public struct PlannedChange: Codable, Sendable, Equatable {
     public var operation: String
     /// The guest path changed (symlinks already resolved for rewrites).
     public var path: String
+    /// What happens to the path.
     public var action: Action
     /// Why, in words.
     public var reason: String
@@ -37,6 +38,7 @@ public struct PlannedChange: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case operation, path, action, reason, before, after, diff }
 
+    /// A change of `path` by `operation`, for `reason`.
     public init(
         operation: String, path: String, action: Action, reason: String, before: String? = nil,
         after: String? = nil, diff: String? = nil, contents: [UInt8]? = nil, newFileMode: UInt16? = nil
@@ -64,14 +66,18 @@ public struct PlannedChange: Codable, Sendable, Equatable {
 /// Something a run noticed but did not (or cannot) change: "NetworkManager is installed: cannot uninstall
 /// offline", "resolv.conf is a symlink owned by systemd-resolved: left alone".
 public struct Finding: Codable, Sendable, Equatable {
+    /// How much it matters: `info` (what was left alone and why) or `warning` (what a person should act on).
     public enum Severity: String, Codable, Sendable { case info, warning }
+    /// How much it matters.
     public var severity: Severity
     /// The operation that noticed it.
     public var operation: String
     /// The guest path concerned, when there is one.
     public var path: String?
+    /// What was noticed, in words.
     public var message: String
 
+    /// A finding of `operation`, about `path` when there is one.
     public init(_ severity: Severity, operation: String, path: String? = nil, _ message: String) {
         self.severity = severity
         self.operation = operation

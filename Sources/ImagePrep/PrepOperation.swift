@@ -29,9 +29,12 @@ public struct PrepOperation: Sendable {
 /// Chooses operations by name: `only` (names, or the words `defaults` and `all`) replaces the default set,
 /// `skip` removes names from it.
 public struct OperationSelection: Sendable, Equatable {
+    /// The names to run instead of the defaults (`defaults` and `all` allowed), or `nil` for the defaults.
     public var only: [String]?
+    /// The names to leave out.
     public var skip: [String]
 
+    /// A selection: the defaults, or `only`, minus `skip`.
     public init(only: [String]? = nil, skip: [String] = []) {
         self.only = only
         self.skip = skip

@@ -6,6 +6,7 @@ public struct PrepReport: Codable, Sendable, Equatable {
         case generalize, azurePrepare = "azure-prepare", kernelArgs = "kernel-args", config
     }
 
+    /// Which kind of run made it.
     public var kind: Kind
     /// The host image.
     public var image: String
@@ -13,9 +14,12 @@ public struct PrepReport: Codable, Sendable, Equatable {
     public var dryRun: Bool
     /// The operations that ran, in order.
     public var operations: [String]
+    /// The changes, in the order they are (or would be) made.
     public var changes: [PlannedChange]
+    /// What the run noticed but did not change.
     public var findings: [Finding]
 
+    /// A report of a `kind` run on `image`.
     public init(
         kind: Kind, image: String, dryRun: Bool, operations: [String], changes: [PlannedChange] = [],
         findings: [Finding] = []

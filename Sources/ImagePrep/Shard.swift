@@ -8,6 +8,7 @@ import GuestConfig
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// 0-based.
     public let index: Int
+    /// The number of shards, at least 1.
     public let count: Int
 
     /// - Throws: ``ImagePrepError/Code/invalidArgument`` unless `0 <= index < count`.
@@ -41,6 +42,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         items.enumerated().filter { $0.offset % count == index }.map(\.element)
     }
 
+    /// `I/N`, as `--shard` takes it.
     public var description: String { "\(index)/\(count)" }
 }
 

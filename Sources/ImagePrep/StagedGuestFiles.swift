@@ -16,6 +16,7 @@ public final class StagedGuestFiles: GuestFiles {
     private var entries: [String: Entry] = [:]
     private var removedTrees: [String] = []
 
+    /// A view of `base` with nothing staged yet.
     public init(base: any GuestFiles) { self.base = base }
 
     /// Stages `change` (its contents must be set for rewrites and creates).
@@ -40,6 +41,8 @@ public final class StagedGuestFiles: GuestFiles {
         removedTrees.contains { PathText.isInside(path, $0) }
     }
 
+    /// A staged file (a regular file with its staged size and mode, the base's owner), nothing for a
+    /// staged removal or a path in a removed tree, else the base's answer.
     public func lstat(_ path: String) throws(ImagePrepError) -> GuestFileInfo? {
         if let entry = entries[path] {
             switch entry {
@@ -54,29 +57,38 @@ public final class StagedGuestFiles: GuestFiles {
         return try base.lstat(path)
     }
 
+    /// The staged bytes of `path`, else the base's.
+    ///
+    /// - Throws: ``ImagePrepError/Code/notFound`` when the path is removed in this view.
     public func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] {
         if case .file(let bytes, _)? = entries[path] { return bytes }
         guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }
         return try base.readFile(path, limit: limit)
     }
 
+    /// The first `count` staged bytes of `path`, else the base's.
     public func readPrefix(_ path: String, count: Int) throws(ImagePrepError) -> [UInt8] {
         if case .file(let bytes, _)? = entries[path] { return Array(bytes.prefix(count)) }
         guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }
         return try base.readPrefix(path, count: count)
     }
 
+    /// Stages `contents` at `path` (the current mode kept, `newFileMode` for a new file); the base is not
+    /// written.
     public func writeFile(_ path: String, contents: [UInt8], newFileMode: UInt16) throws(ImagePrepError) {
         entries[path] = .file(contents, mode: currentMode(path) ?? newFileMode)
     }
 
+    /// Stages the removal of `path`.
     public func removeFile(_ path: String) throws(ImagePrepError) { entries[path] = .removed }
 
+    /// Stages the removal of `path` and everything under it.
     public func removeTree(_ path: String) throws(ImagePrepError) {
         removedTrees.append(path)
         for key in entries.keys where PathText.isInside(key, path) { entries[key] = .removed }
     }
 
+    /// The base's names with staged files added and staged removals taken away, sorted.
     public func listDirectory(_ path: String) throws(ImagePrepError) -> [String] {
         guard !inRemovedTree(path) else { return [] }
         var names = Set(try base.listDirectory(path))
@@ -89,6 +101,9 @@ public final class StagedGuestFiles: GuestFiles {
         return names.sorted()
     }
 
+    /// The base's link target (links are never staged).
+    ///
+    /// - Throws: ``ImagePrepError/Code/unexpectedFile`` when `path` is not a symlink in this view.
     public func readLink(_ path: String) throws(ImagePrepError) -> String {
         guard try lstat(path)?.type == .symlink else {
             throw ImagePrepError(.unexpectedFile, "not a symlink", path: path)

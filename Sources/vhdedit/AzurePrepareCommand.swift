@@ -47,12 +47,7 @@ struct AzurePrepareCommand: ParsableCommand {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         let selection = self.selection
         if batch.isBatch(images) {
-            var child = ["azure-prepare"]
-            if dryRun { child.append("--dry-run") }
-            if let only { child += ["--only", only] }
-            if let skip { child += ["--skip", skip] }
-            if selinuxRelabel { child += ["--selinux-relabel"] }
-            try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
+            try batch.runBatch(images, childArguments: ChildArguments.of(self), describe: PrepReport.batchLine)
             return
         }
         let report = try CommandFailure.reportingErrors {

@@ -26,7 +26,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         if batch.isBatch(images) {
-            try batch.runBatch(images, childArguments: ["check"]) { result in
+            try batch.runBatch(images, childArguments: ChildArguments.of(self)) { result in
                 if let report = JSONOutput.decode(ReadinessReport.self, result.result) {
                     return report.passed ? "ready" : "not ready: " + report.failures.map(\.id).joined(separator: ", ")
                 }

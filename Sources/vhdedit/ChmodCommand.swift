@@ -13,15 +13,15 @@ struct ChmodCommand: ParsableCommand {
         helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
-    @Argument(help: "Octal permission bits, e.g. 600 or 4755.") var mode: String
+    @Argument(help: "Octal permission bits, e.g. 600 or 4755.") var mode: ModeArgument
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")
     var noDereference = false
 
-    func validate() throws { _ = try GuestCommand.mode(mode) }
+    func validate() throws { try mode.validate() }
 
     func run() throws {
-        let bits = try GuestCommand.mode(mode)
+        let bits = try mode.bits
         try GuestCommand.edit(target) { fs in
             try fs.chmod(try GuestCommand.path(path), mode: bits, followSymlinks: !noDereference)
         }

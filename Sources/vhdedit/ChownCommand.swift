@@ -14,15 +14,15 @@ struct ChownCommand: ParsableCommand {
         helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
-    @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: String
+    @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: OwnerArgument
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")
     var noDereference = false
 
-    func validate() throws { _ = try GuestCommand.owner(owner) }
+    func validate() throws { try owner.validate() }
 
     func run() throws {
-        let ids = try GuestCommand.owner(owner)
+        let ids = try owner.parsed.get()
         try GuestCommand.edit(target) { fs in
             try fs.chown(try GuestCommand.path(path), uid: ids.uid, gid: ids.gid, followSymlinks: !noDereference)
         }

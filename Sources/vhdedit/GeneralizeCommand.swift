@@ -86,14 +86,7 @@ struct GeneralizeCommand: ParsableCommand {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         let options = self.options
         if batch.isBatch(images) {
-            var child = ["generalize"]
-            if dryRun { child.append("--dry-run") }
-            if deleteUser { child.append("--delete-user") }
-            if let user { child += ["--user", user] }
-            if let only { child += ["--only", only] }
-            if let skip { child += ["--skip", skip] }
-            if selinuxRelabel { child += ["--selinux-relabel"] }
-            try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
+            try batch.runBatch(images, childArguments: ChildArguments.of(self), describe: PrepReport.batchLine)
             return
         }
         let report = try CommandFailure.reportingErrors {

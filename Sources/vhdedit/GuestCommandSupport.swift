@@ -34,7 +34,7 @@ enum GuestCommand {
     }
 
     /// Octal permission bits (`644`, `0755`, `4755`).
-    static func mode(_ text: String) throws -> UInt16 {
+    static func mode(_ text: String) throws(ValidationError) -> UInt16 {
         guard let value = UInt16(text, radix: 8), value <= 0o7777 else {
             throw ValidationError("mode must be octal permission bits up to 7777 (got '\(text)')")
         }
@@ -42,9 +42,9 @@ enum GuestCommand {
     }
 
     /// `UID:GID`, `UID:` or `:GID` (numbers).
-    static func owner(_ text: String) throws -> (uid: UInt32?, gid: UInt32?) {
+    static func owner(_ text: String) throws(ValidationError) -> (uid: UInt32?, gid: UInt32?) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        func number(_ part: Substring) throws -> UInt32? {
+        func number(_ part: Substring) throws(ValidationError) -> UInt32? {
             if part.isEmpty { return nil }
             guard let value = UInt32(part) else {
                 throw ValidationError("owner must be numeric UID:GID (got '\(text)')")
@@ -109,6 +109,14 @@ enum JSONValue: Codable, Equatable {
     case object([String: JSONValue])
     case null
 
+    /// Whether this is an object or an array (what a command prints with `--json`).
+    var isContainer: Bool {
+        switch self {
+        case .object, .array: return true
+        default: return false
+        }
+    }
+
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -131,6 +139,8 @@ enum JSONValue: Codable, Equatable {
             self = .bool(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .integer(value)
+        } else if let value = try? container.decode(UInt64.self) {
+            self = .unsigned(value)
         } else if let value = try? container.decode(Double.self) {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {

@@ -99,35 +99,54 @@ struct ImageBatchOptions: ParsableArguments {
             fflush(nil)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(SchemaStamped(schema: .batchSummary, value: ["summary": summary])), as: UTF8.self))
+            print(try Self.jsonText(SchemaStamped(schema: .batchSummary, value: SummaryLine(summary: summary))))
         } else {
             print(summary.text)
         }
         if summary.failed > 0 { throw ExitCode.failure }
     }
 
-    /// Whether `text` is a JSON object or array.
-    static func isJSONContainer(_ text: String) -> Bool {
-        switch try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) {
-        case .object?, .array?: return true
-        default: return false
+    /// The last line of a JSON batch run.
+    struct SummaryLine: Encodable {
+        let summary: BatchSummary
+    }
+
+    /// One image's line of a JSON batch run: the result with the child's own JSON result (an object or an
+    /// array) embedded as a JSON value, not as the text it was printed as. A child's output that is not JSON
+    /// is left out (its summary says what happened).
+    struct ItemLine: Encodable {
+        let item: BatchItemResult
+        let childResult: JSONValue?
+
+        init(_ item: BatchItemResult) {
+            var bare = item
+            bare.result = nil
+            self.item = bare
+            switch item.result.flatMap({ try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }) {
+            case let value? where value.isContainer: childResult = value
+            default: childResult = nil
+            }
+        }
+
+        enum CodingKeys: String, CodingKey { case result }
+
+        func encode(to encoder: any Encoder) throws {
+            try item.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(childResult, forKey: .result)
         }
     }
 
-    /// A result as one JSON line, with the child's own JSON result embedded as an object.
-    static func jsonLine(_ result: BatchItemResult) -> String {
+    /// `value` as one line of sorted-key JSON.
+    static func jsonText<Value: Encodable>(_ value: Value) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bare = result
-        bare.result = nil
-        var line = String(decoding: (try? encoder.encode(SchemaStamped(schema: .batchItem, value: bare))) ?? Data("{}".utf8), as: UTF8.self)
-        if let raw = result.result, Self.isJSONContainer(raw) {
-            line.removeLast()
-            line += ",\"result\":" + raw + "}"
-        }
-        return line
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A result as one JSON line, with the child's own JSON result embedded as a value.
+    static func jsonLine(_ result: BatchItemResult) -> String {
+        (try? jsonText(SchemaStamped(schema: .batchItem, value: ItemLine(result)))) ?? "{}"
     }
 }
 

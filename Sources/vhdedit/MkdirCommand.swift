@@ -11,17 +11,17 @@ struct MkdirCommand: ParsableCommand {
     @OptionGroup var target: ImageOptions
     @Argument(help: "The guest directory.") var path: String
     @Flag(name: [.customShort("p"), .long], help: "Create missing parents; no error if it exists.") var parents = false
-    @Option(help: "Octal permission bits (default 755).") var mode: String?
-    @Option(help: "Numeric owner UID:GID (default 0:0).") var owner: String?
+    @Option(help: "Octal permission bits (default 755).") var mode: ModeArgument?
+    @Option(help: "Numeric owner UID:GID (default 0:0).") var owner: OwnerArgument?
 
     func validate() throws {
-        _ = try mode.map(GuestCommand.mode)
-        _ = try owner.map(GuestCommand.owner)
+        try mode?.validate()
+        try owner?.validate()
     }
 
     func run() throws {
-        let bits = try mode.map(GuestCommand.mode)
-        let ids = try owner.map(GuestCommand.owner)
+        let bits = try mode?.bits
+        let ids = try owner?.parsed.get()
         try GuestCommand.edit(target) { fs in
             try fs.makeDirectory(
                 try GuestCommand.path(path), parents: parents,

@@ -15,17 +15,17 @@ struct PutCommand: ParsableCommand {
     @OptionGroup var target: ImageOptions
     @Argument(help: "The host file to copy in.") var localFile: String
     @Argument(help: "The guest path to write.") var path: String
-    @Option(help: "Octal permission bits, e.g. 644.") var mode: String?
-    @Option(help: "Numeric owner UID:GID.") var owner: String?
+    @Option(help: "Octal permission bits, e.g. 644.") var mode: ModeArgument?
+    @Option(help: "Numeric owner UID:GID.") var owner: OwnerArgument?
 
     func validate() throws {
-        _ = try mode.map(GuestCommand.mode)
-        _ = try owner.map(GuestCommand.owner)
+        try mode?.validate()
+        try owner?.validate()
     }
 
     func run() throws {
-        let bits = try mode.map(GuestCommand.mode)
-        let ids = try owner.map(GuestCommand.owner)
+        let bits = try mode?.bits
+        let ids = try owner?.parsed.get()
         let input = try CommandFailure.reportingErrors { try HostInputFile(path: localFile) }
         try GuestCommand.edit(target) { fs in
             var readFailure: (any Error)?

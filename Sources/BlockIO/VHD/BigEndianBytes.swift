@@ -1,25 +1,16 @@
 // Big-endian field access for the fixed-size VHD structures. Callers pass offsets inside buffers whose size
-// they checked when reading them (512-byte footer, 1024-byte header), so every index is in bounds by construction.
+// they checked when reading them (512-byte footer, 1024-byte header), so every index is in bounds by construction;
+// the decoding is ByteOrder's, the one ByteReader uses.
 
 extension Array where Element == UInt8 {
     /// The big-endian `UInt16` at `offset`.
-    func bigEndianUInt16(at offset: Int) -> UInt16 {
-        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
-    }
+    func bigEndianUInt16(at offset: Int) -> UInt16 { ByteOrder.big.load(UInt16.self, from: self, at: offset) }
 
     /// The big-endian `UInt32` at `offset`.
-    func bigEndianUInt32(at offset: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for i in 0..<4 { value = value << 8 | UInt32(self[offset + i]) }
-        return value
-    }
+    func bigEndianUInt32(at offset: Int) -> UInt32 { ByteOrder.big.load(UInt32.self, from: self, at: offset) }
 
     /// The big-endian `UInt64` at `offset`.
-    func bigEndianUInt64(at offset: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for i in 0..<8 { value = value << 8 | UInt64(self[offset + i]) }
-        return value
-    }
+    func bigEndianUInt64(at offset: Int) -> UInt64 { ByteOrder.big.load(UInt64.self, from: self, at: offset) }
 
     /// The `count` bytes at `offset`.
     func bytes(at offset: Int, count: Int) -> [UInt8] { Array(self[offset..<offset + count]) }

@@ -11,6 +11,7 @@ public struct BlockAllocationTable: Hashable, Sendable {
     /// One entry per block.
     public var entries: [UInt32]
 
+    /// A table of these entries (sector numbers, or ``unallocated``).
     public init(entries: [UInt32]) { self.entries = entries }
 
     /// A table of `count` unallocated entries.

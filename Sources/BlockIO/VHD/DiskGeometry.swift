@@ -4,10 +4,14 @@
 /// VirtualBox and blktap): the geometry always rounds *down*, so `sectors * 512 <= size`, and tops out at
 /// 65535/16/255 (136899993600 bytes). Sizes that are not a product `C*H*S*512` cannot be described exactly.
 public struct DiskGeometry: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Cylinders (footer bytes 56–57), at most 65535.
     public var cylinders: UInt16
+    /// Heads (footer byte 58), at most 16.
     public var heads: UInt8
+    /// Sectors per track (footer byte 59), at most 255.
     public var sectorsPerTrack: UInt8
 
+    /// A geometry as stored, whatever size it addresses.
     public init(cylinders: UInt16, heads: UInt8, sectorsPerTrack: UInt8) {
         self.cylinders = cylinders
         self.heads = heads
@@ -27,6 +31,7 @@ public struct DiskGeometry: Hashable, Sendable, Codable, CustomStringConvertible
     /// Whether this is ``maximum``.
     public var isMaximum: Bool { self == .maximum }
 
+    /// `C/H/S`, as `vhdedit info` prints it.
     public var description: String { "\(cylinders)/\(heads)/\(sectorsPerTrack)" }
 
     /// The specification's geometry for a disk of `size` bytes (rounded down to whole sectors first).

@@ -27,19 +27,31 @@ public struct DynamicHeader: Hashable, Sendable {
     public static let maximumBlockSize: UInt32 = 0x1000_0000
     static let checksumOffset = 36
 
+    /// `cookie` (bytes 0–7): `cxsparse` in a valid header.
     public var cookie: [UInt8]
+    /// `data_offset` (bytes 8–15): unused, all ones.
     public var dataOffset: UInt64
+    /// `table_offset` (bytes 16–23): the absolute file offset of the Block Allocation Table.
     public var tableOffset: UInt64
+    /// `header_version` (bytes 24–27): `0x00010000`.
     public var headerVersion: UInt32
+    /// `max_table_entries` (bytes 28–31): the number of BAT entries.
     public var maxTableEntries: UInt32
+    /// `block_size` (bytes 32–35): data bytes per block, a power of two.
     public var blockSize: UInt32
+    /// `checksum` (bytes 36–39): the stored checksum (see ``computedChecksum``).
     public var checksum: UInt32
+    /// `parent_unique_id` (bytes 40–55): the parent footer's unique id (differencing disks).
     public var parentUniqueID: VHDUniqueID
+    /// `parent_timestamp` (bytes 56–59): the parent's modification time.
     public var parentTimestamp: VHDTimestamp
+    /// Bytes 60–63, reserved (0), kept as read.
     public var reserved1: UInt32
     /// The 512 raw bytes of the parent's name (UTF-16BE).
     public var parentUnicodeNameBytes: [UInt8]
+    /// The eight parent locator entries (bytes 576–767).
     public var parentLocators: [ParentLocator]
+    /// Bytes 768–1023, reserved (zeros), kept as read.
     public var reserved2: [UInt8]
 
     /// A new header; `checksum` is computed.

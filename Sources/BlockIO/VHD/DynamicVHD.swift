@@ -22,7 +22,9 @@ public final class DynamicVHD: BlockDevice {
     public let structure: VHDFileStructure
     /// The parent disk (differencing only), opened read-only.
     public let parent: (any BlockDevice)?
+    /// The virtual size: the footer's `current_size`.
     public let size: UInt64
+    /// Whether the image file was opened for writing.
     public var isWritable: Bool { store.isWritable }
 
     private let header: DynamicHeader
@@ -86,6 +88,8 @@ public final class DynamicVHD: BlockDevice {
         return ranges
     }
 
+    /// Reads the disk bytes at `offset` through the BAT and the sector bitmaps: unallocated blocks and clear
+    /// sectors read as zeros (dynamic) or from the parent (differencing).
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         try checkBounds(offset: offset, count: buffer.count, what: "VHD")
         var done = 0
@@ -192,6 +196,8 @@ public final class DynamicVHD: BlockDevice {
         return bitmap
     }
 
+    /// Writes the disk bytes at `offset`, allocating blocks as needed (data and bitmap, then the footer, then
+    /// the BAT entry) and filling the untouched parts of each 4 KiB piece from the parent first.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: store.path) }
         try checkBounds(offset: offset, count: buffer.count, what: "VHD")
@@ -269,5 +275,6 @@ public final class DynamicVHD: BlockDevice {
         freeOffset = start + span
     }
 
+    /// Flushes the file (`fsync`): data, bitmaps, BAT and footer.
     public func flush() throws(BlockIOError) { try store.sync() }
 }

@@ -42,10 +42,15 @@ public struct ParentLocator: Hashable, Sendable {
         }
     }
 
+    /// `platform_code` (bytes 0–3), raw (see ``platform``).
     public var platformCodeValue: UInt32
+    /// `platform_data_space` (bytes 4–7), raw (see ``reservedBytes``).
     public var platformDataSpace: UInt32
+    /// `platform_data_length` (bytes 8–11): the bytes of path stored.
     public var platformDataLength: UInt32
+    /// Bytes 12–15, reserved (0), kept as read.
     public var reserved: UInt32
+    /// `platform_data_offset` (bytes 16–23): the absolute file offset of the path data.
     public var platformDataOffset: UInt64
 
     /// The platform, when the code is a known one.
@@ -62,6 +67,8 @@ public struct ParentLocator: Hashable, Sendable {
         return nil
     }
 
+    /// A used entry: `dataLength` bytes of path for `platform` at file offset `dataOffset`, in
+    /// `dataSpace` reserved bytes.
     public init(platform: Platform, dataSpace: UInt32, dataLength: UInt32, dataOffset: UInt64) {
         platformCodeValue = platform.rawValue
         platformDataSpace = dataSpace

@@ -13,8 +13,10 @@ public struct SectorBitmap: Hashable, Sendable {
         bytes = [UInt8](repeating: filled ? 0xFF : 0, count: byteCount)
     }
 
+    /// The bitmap of the bytes read in front of a block.
     public init(parsing bytes: [UInt8]) { self.bytes = bytes }
 
+    /// The bytes to write in front of the block.
     public func serialized() -> [UInt8] { bytes }
 
     /// Whether sector `sector` of the block is present in this file.

@@ -28,15 +28,19 @@ public struct VHDFileStructure: Sendable {
         case copy
     }
 
+    /// The VHD file.
     public let path: String
     /// The file's length when opened.
     public let fileLength: UInt64
     /// The footer in use.
     public let footer: VHDFooter
+    /// Where the footer in use was read.
     public let footerSource: FooterSource
     /// Where the trailing footer sits, when it is valid.
     public let trailingFooterOffset: UInt64?
+    /// The state of the footer at the end of the file.
     public let trailingFooterState: FooterState
+    /// The state of the footer copy at offset 0 (``FooterState/notApplicable`` for fixed disks).
     public let footerCopyState: FooterState
     /// Dynamic and differencing disks only.
     public let header: DynamicHeader?

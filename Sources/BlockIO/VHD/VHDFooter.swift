@@ -40,25 +40,35 @@ public struct VHDFooter: Hashable, Sendable {
         case differencing = 4
     }
 
+    /// `cookie` (bytes 0–7): `conectix` in a valid footer.
     public var cookie: [UInt8]
+    /// `features` (bytes 8–11): bit 0 temporary, bit 1 reserved (always set).
     public var features: UInt32
+    /// `file_format_version` (bytes 12–15): ``version1``.
     public var fileFormatVersion: UInt32
+    /// `data_offset` (bytes 16–23): the dynamic header's offset; all ones for fixed disks.
     public var dataOffset: UInt64
+    /// `timestamp` (bytes 24–27): the creation time.
     public var timestamp: VHDTimestamp
     /// Four raw bytes naming the program that created the image.
     public var creatorApplication: [UInt8]
+    /// `creator_version` (bytes 32–35): major << 16 | minor.
     public var creatorVersion: UInt32
     /// Four raw bytes naming the host OS of the creator.
     public var creatorHostOS: [UInt8]
+    /// `original_size` (bytes 40–47): the size at creation, in bytes.
     public var originalSize: UInt64
     /// The virtual size: what Hyper-V, Azure, VirtualBox and vhdedit use.
     public var currentSize: UInt64
+    /// `cylinders`, `heads`, `sectors_per_track` (bytes 56–59).
     public var geometry: DiskGeometry
     /// The raw disk type field (see ``type``).
     public var diskTypeValue: UInt32
     /// The stored checksum.
     public var checksum: UInt32
+    /// `unique_id` (bytes 68–83): the disk's identity, which a differencing child records.
     public var uniqueID: VHDUniqueID
+    /// `saved_state` (byte 84): 1 when the VM was saved.
     public var savedState: UInt8
     /// Bytes 85..<512, kept so that a rewrite preserves them.
     public var reserved: [UInt8]

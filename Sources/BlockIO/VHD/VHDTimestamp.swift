@@ -6,6 +6,7 @@ public struct VHDTimestamp: Hashable, Sendable, Codable, CustomStringConvertible
     /// The raw field value.
     public var secondsSince2000: UInt32
 
+    /// The timestamp of a raw field value.
     public init(secondsSince2000: UInt32) { self.secondsSince2000 = secondsSince2000 }
 
     /// The timestamp for `unixSeconds`, clamped into the field's range.

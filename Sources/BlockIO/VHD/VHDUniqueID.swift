@@ -3,6 +3,7 @@ public struct VHDUniqueID: Hashable, Sendable, Codable, CustomStringConvertible 
     /// The 16 bytes as stored.
     public var bytes: [UInt8]
 
+    /// The id of these 16 bytes, as stored (a precondition: exactly 16).
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 16, "a VHD unique id is 16 bytes")
         self.bytes = bytes
@@ -30,6 +31,9 @@ public struct VHDUniqueID: Hashable, Sendable, Codable, CustomStringConvertible 
         return groups.joined(separator: "-")
     }
 
+    /// Decodes the `xxxxxxxx-xxxx-…` form ``description`` gives.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` unless the text is 32 hexadecimal digits (dashes ignored).
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         let digits = Array(text.filter { $0 != "-" }.utf8)
@@ -46,6 +50,7 @@ public struct VHDUniqueID: Hashable, Sendable, Codable, CustomStringConvertible 
         self.bytes = bytes
     }
 
+    /// Encodes the id as its ``description``.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

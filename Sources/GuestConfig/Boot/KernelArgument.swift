@@ -35,6 +35,7 @@ public struct KernelArgument: Sendable, Hashable, CustomStringConvertible {
     /// True for a reference to a grub/BLS variable such as `$kernelopts` or `${extra_cmdline}`.
     public var isVariableReference: Bool { text.contains("$") }
 
+    /// The argument as written.
     public var description: String { text }
 
     static func normalize(_ name: String) -> String {

@@ -11,9 +11,11 @@ public struct KernelCommandLine: Sendable, Hashable, CustomStringConvertible {
     /// The arguments with the whitespace that follows each.
     public var items: [(argument: KernelArgument, trailing: String)]
 
+    /// Equal when the two lines read the same text (whitespace included).
     public static func == (lhs: KernelCommandLine, rhs: KernelCommandLine) -> Bool {
         lhs.description == rhs.description
     }
+    /// Hashes the line's text, as ``==`` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     /// Parses `text`; never fails (unbalanced quotes run to the end, as in the kernel).

@@ -1,5 +1,10 @@
 /// `/etc/fstab`, read only: fields of each mount line; comments and blank lines are skipped, not lost (the
 /// text is never rewritten).
+///
+/// Fields are read as fstab(5) and libmount read them: separated by spaces and tabs, a line whose first
+/// field starts with `#` is a comment, and the octal escapes `\040` (space), `\011` (tab), `\012` (newline)
+/// and `\134` (backslash) stand for the character in every field (`LABEL=my\040root` names the label
+/// `my root`). ``Entry/spec`` keeps the first field as written, to point at it.
 public struct FilesystemTable: Sendable, Hashable {
     /// How a line names its device.
     public enum DeviceSpec: Sendable, Hashable {
@@ -12,11 +17,14 @@ public struct FilesystemTable: Sendable, Hashable {
         /// Anything else (`tmpfs`, `proc`, a network share).
         case other(String)
 
-        init(_ text: String) {
+        /// Classifies a first field (escapes already decoded).
+        public init(_ text: String) {
             func value(_ prefix: String) -> String? {
                 guard text.hasPrefix(prefix) else { return nil }
                 var rest = String(text.dropFirst(prefix.count))
-                if rest.count >= 2, rest.first == "\"", rest.last == "\"" { rest = String(rest.dropFirst().dropLast()) }
+                if rest.count >= 2, let quote = rest.first, quote == "\"" || quote == "'", rest.last == quote {
+                    rest = String(rest.dropFirst().dropLast())
+                }
                 return rest
             }
             if let v = value("UUID=") {
@@ -55,16 +63,18 @@ public struct FilesystemTable: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         /// 1-based line number.
         public var line: Int
-        /// The first field as written (`UUID=…`, `/dev/sda1`, …).
+        /// The first field as written (`UUID=…`, `/dev/sda1`, …; escapes not decoded).
         public var spec: String
         /// The first field, classified.
         public var device: DeviceSpec
-        /// The second field.
+        /// The second field (escapes decoded).
         public var mountPoint: String
         /// The filesystem type (third field).
         public var type: String
         /// The mount options (fourth field; `defaults` when absent).
         public var options: [String]
+        /// The fourth field as one string (escapes decoded; `defaults` when absent).
+        public var optionsText: String
         /// The fifth field (0 when absent).
         public var dump: Int
         /// The sixth field, the fsck order (0 when absent).
@@ -85,7 +95,8 @@ public struct FilesystemTable: Sendable, Hashable {
         for (index, line) in ConfigText(text).lines.enumerated() {
             let body = line.content.trimmingWhitespace
             if body.isEmpty || body.hasPrefix("#") { continue }
-            let fields = body.split { $0 == " " || $0 == "\t" }.map(String.init)
+            let written = body.split { $0 == " " || $0 == "\t" }.map(String.init)
+            let fields = written.map(Self.decodingEscapes)
             guard fields.count >= 3 else {
                 findings.append(
                     ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
@@ -93,12 +104,38 @@ public struct FilesystemTable: Sendable, Hashable {
             }
             entries.append(
                 Entry(
-                    line: index + 1, spec: fields[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],
+                    line: index + 1, spec: written[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],
                     type: fields[2],
                     options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : ["defaults"],
+                    optionsText: fields.count > 3 ? fields[3] : "defaults",
                     dump: fields.count > 4 ? Int(fields[4]) ?? 0 : 0, pass: fields.count > 5 ? Int(fields[5]) ?? 0 : 0))
         }
         self.entries = entries
         self.findings = findings
+    }
+
+    /// `field` with each backslash and three octal digits (`\040`) replaced by the byte they give, as libmount's
+    /// `unmangle` does; a backslash not followed by three octal digits stays as it is.
+    static func decodingEscapes(_ field: String) -> String {
+        guard field.utf8.contains(UInt8(ascii: "\\")) else { return field }
+        let bytes = Array(field.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        func octal(_ byte: UInt8) -> UInt8? {
+            (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(byte) ? byte - UInt8(ascii: "0") : nil
+        }
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\\"), index + 3 < bytes.count, let a = octal(bytes[index + 1]),
+                let b = octal(bytes[index + 2]), let c = octal(bytes[index + 3])
+            {
+                out.append(a &<< 6 | b &<< 3 | c)  // as libmount: 64a + 8b + c, in a byte
+                index += 4
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -15,6 +15,7 @@ public struct ConfigFinding: Sendable, Hashable, CustomStringConvertible {
         public let name: String
         /// A code with this name.
         public init(_ name: String) { self.name = name }
+        /// The ``name``.
         public var description: String { name }
 
         /// A line that does not follow the file's syntax; kept unchanged.
@@ -50,6 +51,7 @@ public struct ConfigFinding: Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `severity: line N: message`.
     public var description: String {
         "\(severity.rawValue): " + (line.map { "line \($0): " } ?? "") + message
     }

@@ -18,6 +18,7 @@ public enum WaagentValue: Sendable, Hashable, CustomStringConvertible {
     /// The agent's default is `None` (no value).
     case none
 
+    /// The value as waagent.conf spells it (`y`/`n`, digits, the text; `None`).
     public var description: String {
         switch self {
         case .boolean(let b): b ? "y" : "n"
