@@ -26,6 +26,10 @@ public final class Ext4FileSystem {
     /// What the open-time checks found that a reader should know (for example a journal that needs recovery:
     /// what is read may be stale).
     public let warnings: [Ext4Warning]
+    /// What the open replayed from the filesystem's journal (jbd2), when the superblock said it needed recovery:
+    /// in memory for a read-only open, into the session's changes for a writable one. nil when nothing needed
+    /// replaying.
+    public let journalReplay: JournalReplaySummary?
     /// The time stamped on everything this session creates or changes, in seconds since 1970: the `clock`
     /// given to the initializer, else the `SOURCE_DATE_EPOCH` environment variable (reproducible edits), else
     /// `E2FSPROGS_FAKE_TIME` (as e2fsprogs' tools honour it), else the time of opening.
@@ -50,11 +54,34 @@ public final class Ext4FileSystem {
         if writable && !device.isWritable {
             throw Ext4Error(.readOnly, "cannot open the filesystem for writing: the image is open read-only")
         }
-        let backend = DeviceBackend(device: device, writable: writable)
-        let name = DeviceRegistry.register(backend)
+        var name = DeviceRegistry.register(DeviceBackend(device: device, writable: writable))
         do throws(Ext4Error) {
             // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
-            let probe = try Ext2Handle(channelName: name, backend: backend, writable: false)
+            var probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
+            var replaySummary: JournalReplaySummary?
+            var replayFailure: Ext4Error?
+            var replay: JournalReplay?
+            do {
+                replay = try JournalReplay.prepare(probe: probe, device: device)
+            } catch {
+                // Writes need the replay; a reader is told why the journal was not replayed and reads on.
+                if writable { probe.abandon(); throw error }
+                replayFailure = error
+            }
+            if let replay {
+                // A journal that needs recovery: replayed first, as the kernel does at mount. Writable: written
+                // onto the device (the edit journal keeps it until the session commits, with the session's own
+                // changes); read-only: the filesystem is read through the replayed view.
+                probe.abandon()
+                if writable {
+                    try replay.apply(to: device)
+                } else {
+                    DeviceRegistry.unregister(name)
+                    name = DeviceRegistry.register(DeviceBackend(device: replay.view, writable: false))
+                }
+                probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
+                replaySummary = replay.summary(committed: writable)
+            }
             let findings = OpenChecks.findings(probe.superblock)
             if writable, let refusal = findings.first(where: { $0.refusesWrites }) {
                 probe.abandon()
@@ -62,12 +89,20 @@ public final class Ext4FileSystem {
             }
             if writable {
                 probe.abandon()
-                handle = try Ext2Handle(channelName: name, backend: backend, writable: true)
+                handle = try Ext2Handle(channelName: name, backend: probe.backend, writable: true)
                 try handle.readBitmaps()
+                if replaySummary != nil { try handle.recountFreeFromGroups() }
             } else {
                 handle = probe
             }
-            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
+            journalReplay = replaySummary
+            var notes = findings.map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
+            if let replaySummary { notes.insert(Ext4Warning(code: .needsRecovery, message: replaySummary.sentence), at: 0) }
+            if let replayFailure {
+                notes.append(Ext4Warning(
+                    code: replayFailure.code, message: "the journal cannot be replayed: \(replayFailure.message)"))
+            }
+            warnings = notes
         } catch {
             DeviceRegistry.unregister(name)
             throw error
@@ -243,12 +278,13 @@ enum OpenChecks {
             out.append(Finding(
                 code: .needsRecovery,
                 message: "cannot write: the journal needs recovery (the image was taken from a running system or "
-                    + "after a crash), and changes written now would be undone or corrupted by the replay. Run "
-                    + "`e2fsck -fy` on the partition (or boot the VM once) first, or open the image read-only",
+                    + "after a crash) and could not be replayed, and changes written now would be undone or corrupted "
+                    + "by a later replay. Run `e2fsck -fy` on the partition (or boot the VM once) first, or open the "
+                    + "image read-only",
                 refusesWrites: true,
                 readerMessage: "the journal needs recovery (the image was taken from a running system or after a "
-                    + "crash): what is read may be stale, the latest changes are still in the journal; run "
-                    + "`e2fsck -fy` on the partition to replay it"))
+                    + "crash) and was not replayed: what is read may be stale, the latest changes are still in the "
+                    + "journal; run `e2fsck -fy` on the partition to replay it"))
         }
         if sb.state & FeatureBit.errorState != 0 || sb.errorCount > 0 {
             out.append(Finding(

@@ -13,5 +13,6 @@ enum CommandRegistry {
         KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep
         InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
+        RecoverCommand.self,
     ]
 }
