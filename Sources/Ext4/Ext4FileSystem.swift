@@ -96,7 +96,8 @@ public final class Ext4FileSystem {
                 handle = probe
             }
             journalReplay = replaySummary
-            var notes = findings.map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
+            var notes = findings.filter { writable || $0.concernsReaders }
+                .map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
             if let replaySummary { notes.insert(Ext4Warning(code: .needsRecovery, message: replaySummary.sentence), at: 0) }
             if let replayFailure {
                 notes.append(Ext4Warning(
@@ -270,6 +271,8 @@ enum OpenChecks {
         var refusesWrites: Bool
         /// What a reader is told (defaults to `message`).
         var readerMessage: String? = nil
+        /// Whether a reader is told at all.
+        var concernsReaders = true
     }
 
     static func findings(_ sb: SuperblockSnapshot) -> [Finding] {
@@ -312,6 +315,16 @@ enum OpenChecks {
                 message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
                     + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
                 refusesWrites: true))
+        }
+        if sb.roCompat & (FeatureBit.quota | FeatureBit.project) != 0 {
+            out.append(Finding(
+                code: .unsupportedFeature,
+                message: "cannot write: the filesystem keeps quota usage in hidden quota inodes (the quota"
+                    + "\(sb.roCompat & FeatureBit.project != 0 ? " and project" : "") feature), which this tool does "
+                    + "not update yet, so a write would leave them inconsistent; open the image read-only, or drop "
+                    + "the feature first with `tune2fs -O ^quota,^project` on the partition (`tune2fs -O quota` "
+                    + "brings it back with fresh usage)",
+                refusesWrites: true, concernsReaders: false))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {
             out.append(Finding(

@@ -110,6 +110,8 @@ enum FeatureBit {
     static let flexBlockGroups = UInt32(EXT4_FEATURE_INCOMPAT_FLEX_BG)
     static let hugeFile = UInt32(EXT4_FEATURE_RO_COMPAT_HUGE_FILE)
     static let directoryLinks = UInt32(EXT4_FEATURE_RO_COMPAT_DIR_NLINK)
+    static let quota = UInt32(EXT4_FEATURE_RO_COMPAT_QUOTA)
+    static let project = UInt32(EXT4_FEATURE_RO_COMPAT_PROJECT)
     /// Incompatible features only ext4 has.
     static let ext4Incompat = extents | sixtyFourBit | flexBlockGroups | inlineData
     /// Read-only-compatible features only ext4 has.

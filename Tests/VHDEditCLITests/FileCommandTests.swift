@@ -140,7 +140,10 @@ extension FileCommandTests {
         let part = try disk.partition()
         let block = try Fixtures.debugfs(part, "bmap /etc 0").trimmingCharacters(in: .whitespacesAndNewlines)
         let copy = disk.directory.file("block.bin")
-        try ExternalTool.check(["dd", "if=\(part)", "of=\(copy)", "bs=4096", "skip=\(block)", "count=1", "status=none"])
+        // The filesystem's own block size (22 MiB: mke2fs's "small" type, 1 KiB blocks), so the copy is /etc's block.
+        let header = try ExternalTool.check(["dumpe2fs", "-h", part]).output
+        let blockSize = header.split(separator: "\n").first { $0.hasPrefix("Block size:") }?.split(separator: " ").last ?? "4096"
+        try ExternalTool.check(["dd", "if=\(part)", "of=\(copy)", "bs=\(blockSize)", "skip=\(block)", "count=1", "status=none"])
         let script = disk.directory.file("cmds")
         try "jo\njw -b \(block) \(copy)\njc\n".write(toFile: script, atomically: true, encoding: .utf8)
         try ExternalTool.check(["debugfs", "-w", "-f", script, part])
