@@ -68,6 +68,28 @@ import _TestSupport
         #expect(try mmp.sha256() == mmpBefore)
     }
 
+    /// Writes would leave the quota files' usage stale (e2fsck -fn: "Usage inconsistent", exit 4): refused by
+    /// name until they are kept; reads are untouched.
+    @Test func quotaFilesystemsRefuseWritesAndStayConsistent() throws {
+        // tune2fs counts the usage (mke2fs -d with -O quota leaves it wrong).
+        let fixture = try Ext4Fixture()
+        try ExternalTool.check(["tune2fs", "-O", "quota", fixture.image])
+        try fixture.expectClean()
+        let before = try fixture.sha256()
+        do {
+            _ = try fixture.open(writable: true)
+            Issue.record("a writable open of a quota filesystem succeeded")
+        } catch let error as Ext4Error {
+            #expect(error.code == .unsupportedFeature)
+            #expect(error.message.contains("quota") && error.message.contains("tune2fs"), "\(error.message)")
+        }
+        let fs = try fixture.open(writable: false)
+        #expect(fs.warnings.isEmpty)
+        #expect(try fs.readFile("/etc/hostname") == Array("guest-vm\n".utf8))
+        #expect(try fixture.sha256() == before)
+        try fixture.expectClean()
+    }
+
     @Test func unknownIncompatibleFeatureIsAClearError() throws {
         let fixture = try Ext4Fixture()
         // Set an incompat bit libext2fs does not know (bit 31) directly in the superblock (offset 1024 + 0x60).

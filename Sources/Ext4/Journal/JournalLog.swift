@@ -242,3 +242,46 @@ struct LogCursor {
         position = UInt32(next)
     }
 }
+
+/// The jbd2 log parser over a journal held in memory, for the fuzzing targets (`Tests/Fuzz`): not API.
+@_spi(Fuzzing)
+public enum JournalParsing {
+    /// Parses `journal` (journal block 0 first, `blockSize` bytes a block) and plans its replay onto a
+    /// filesystem of `filesystemBlocks` blocks, as a writable open would.
+    public static func plan(journal: [UInt8], blockSize: Int, filesystemBlocks: UInt64)
+        -> Result<JournalReplaySummary, Ext4Error>
+    {
+        let source = MemoryJournalSource(bytes: journal, journalBlockSize: blockSize)
+        do throws(Ext4Error) {
+            let superblock = try JournalSuperblock(
+                parsing: try source.readJournalBlock(0), filesystemBlockSize: UInt32(blockSize),
+                journalBlocks: UInt64(journal.count / blockSize))
+            let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: filesystemBlocks)
+            for (home, copy) in plan.copies {
+                precondition(home < filesystemBlocks && copy.position < superblock.logEnd, "a copy outside its bounds")
+            }
+            var stopped: UInt32?
+            if case .badCommit(let tid) = plan.stop { stopped = tid }
+            return .success(JournalReplaySummary(
+                transactions: plan.transactionCount, firstTransaction: plan.firstTransaction,
+                blocks: plan.copies.count, revokedCopies: plan.revokedCopies, stoppedAtCorruptCommit: stopped,
+                nextSequence: plan.nextSequence, isCommitted: false))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// A journal held in memory.
+struct MemoryJournalSource: JournalBlockSource {
+    let bytes: [UInt8]
+    let journalBlockSize: Int
+
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8] {
+        let start = Int(index) * journalBlockSize
+        guard start + journalBlockSize <= bytes.count else {
+            throw Ext4Error(.journal, "journal block \(index) is past the end of the journal")
+        }
+        return Array(bytes[start..<(start + journalBlockSize)])
+    }
+}
