@@ -12,10 +12,13 @@ import Glibc
 /// The type owns the only `ext2_filsys` handle of the filesystem and is not thread-safe (libext2fs is not):
 /// use one value from one task at a time.
 ///
-/// Safety on open: before anything is written the superblock is checked. A journal that needs recovery, a
-/// recorded error state, an unclean ext2, an orphan list or multi-mount protection make a writable open fail
-/// with an error that says why and what to do; a read-only open succeeds and carries the same findings in
-/// ``warnings``.
+/// Safety on open: before anything is written the superblock is checked. A journal that needs recovery (an
+/// image captured from a running system) is replayed first, as the kernel does at mount: a read-only open reads
+/// through the replayed view and writes nothing; a writable open writes the replay to the device (the edit
+/// journal makes it part of the session's one commit) and then releases or truncates the inodes on the orphan
+/// list. A journal that cannot be replayed, a recorded error state, an unclean ext2, an orphan file with
+/// entries, the quota feature or multi-mount protection make a writable open fail with an error that says why
+/// and what to do; a read-only open succeeds and carries the findings in ``warnings``.
 public final class Ext4FileSystem {
     /// How many symbolic links one path resolution may follow before it fails with
     /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).
@@ -30,6 +33,9 @@ public final class Ext4FileSystem {
     /// in memory for a read-only open, into the session's changes for a writable one. nil when nothing needed
     /// replaying.
     public let journalReplay: JournalReplaySummary?
+    /// What a writable open did with the superblock's orphan list (files deleted while still open, truncates
+    /// cut short), processed as the kernel does at mount; nil when there was none.
+    public let orphans: OrphanCleanup?
     /// The time stamped on everything this session creates or changes, in seconds since 1970: the `clock`
     /// given to the initializer, else the `SOURCE_DATE_EPOCH` environment variable (reproducible edits), else
     /// `E2FSPROGS_FAKE_TIME` (as e2fsprogs' tools honour it), else the time of opening.
@@ -59,6 +65,7 @@ public final class Ext4FileSystem {
             // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
             var probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
             var replaySummary: JournalReplaySummary?
+            var orphanCleanup: OrphanCleanup?
             var replayFailure: Ext4Error?
             var replay: JournalReplay?
             do {
@@ -92,12 +99,16 @@ public final class Ext4FileSystem {
                 handle = try Ext2Handle(channelName: name, backend: probe.backend, writable: true)
                 try handle.readBitmaps()
                 if replaySummary != nil { try handle.recountFreeFromGroups() }
+                if handle.superblock.lastOrphan != 0 {
+                    orphanCleanup = try handle.processOrphanList(now: clock ?? Self.environmentClock() ?? Int64(time(nil)))
+                }
             } else {
                 handle = probe
             }
             journalReplay = replaySummary
+            orphans = orphanCleanup
             var notes = findings.filter { writable || $0.concernsReaders }
-                .map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
+                .map { Ext4Warning(code: $0.code, message: writable ? $0.message : $0.readerMessage ?? $0.message) }
             if let replaySummary { notes.insert(Ext4Warning(code: .needsRecovery, message: replaySummary.sentence), at: 0) }
             if let replayFailure {
                 notes.append(Ext4Warning(
@@ -302,12 +313,24 @@ enum OpenChecks {
                 message: "the filesystem was not cleanly unmounted; run `e2fsck -fy` on the partition before writing",
                 refusesWrites: true))
         }
-        if sb.lastOrphan != 0 || sb.roCompat & FeatureBit.orphanPresent != 0 {
+        if sb.compat & FeatureBit.orphanFile != 0 && sb.roCompat & FeatureBit.orphanPresent != 0 {
+            out.append(Finding(
+                code: .unsupportedFeature,
+                message: "the filesystem's orphan file (orphan_file feature) lists files deleted while still open, "
+                    + "and processing an orphan file is not supported yet (only the s_last_orphan list is); run "
+                    + "`e2fsck -fy` on the partition (or boot the VM once) before writing",
+                refusesWrites: true,
+                readerMessage: "the filesystem's orphan file lists files deleted while still open (they are not "
+                    + "visible here); writes wait until `e2fsck -fy` or a boot processes it"))
+        } else if sb.lastOrphan != 0 {
             out.append(Finding(
                 code: .corrupt,
-                message: "the filesystem has an orphan list (files deleted while still open); "
-                    + "run `e2fsck -fy` on the partition before writing",
-                refusesWrites: true))
+                message: "the filesystem has an orphan list (files deleted while still open, or cut short): it is "
+                    + "processed as the kernel does at mount, with this session's changes",
+                refusesWrites: false,
+                readerMessage: "the filesystem has an orphan list (files deleted while still open): such files are "
+                    + "not visible here; a writing command releases them as the kernel does at mount",
+                concernsReaders: true))
         }
         if sb.incompat & FeatureBit.mmp != 0 {
             out.append(Finding(

@@ -832,3 +832,72 @@ extension Ext2Handle {
         }
     }
 }
+
+// MARK: Orphans
+
+/// What processing the orphan list did.
+public struct OrphanCleanup: Sendable, Hashable, Codable {
+    /// Inodes whose last link was gone: their blocks, attributes and the inode itself freed.
+    public var released: Int
+    /// Inodes still linked: the blocks past their size freed (an interrupted truncate finished).
+    public var truncated: Int
+
+    /// A count of `released` and `truncated` inodes.
+    public init(released: Int, truncated: Int) {
+        self.released = released
+        self.truncated = truncated
+    }
+}
+
+extension Ext2Handle {
+    /// Releases or truncates every inode on the superblock's orphan list (`s_last_orphan`, linked through each
+    /// inode's `i_dtime`) as the kernel does at mount, then empties the list.
+    ///
+    /// - Throws: ``Ext4Error/Code/corrupt`` when the list names an inode outside the inode table or loops.
+    func processOrphanList(now: Int64) throws(Ext4Error) -> OrphanCleanup {
+        let fs = try live()
+        guard let sb = fs.pointee.super else { return OrphanCleanup(released: 0, truncated: 0) }
+        var cleanup = OrphanCleanup(released: 0, truncated: 0)
+        let firstInode = sb.pointee.s_rev_level == 0 ? 11 : sb.pointee.s_first_ino
+        let inodeCount = sb.pointee.s_inodes_count
+        var seen = Set<InodeNumber>()
+        var ino = sb.pointee.s_last_orphan
+        let blockSize = UInt64(cext2fs_block_size(fs))
+        while ino != 0 {
+            guard ino >= firstInode, ino <= inodeCount else {
+                throw Ext4Error(
+                    .corrupt,
+                    "the orphan list names inode \(ino), outside the inodes \(firstInode)...\(inodeCount); run "
+                        + "`e2fsck -fy` on the partition")
+            }
+            guard seen.insert(ino).inserted else {
+                throw Ext4Error(.corrupt, "the orphan list loops back to inode \(ino); run `e2fsck -fy` on the partition")
+            }
+            var record = try readInode(ino)
+            let next = record.deletionTime
+            if record.linksCount == 0 {
+                try release(ino, &record)
+                record = try readInode(ino)
+                record.deletionTime = UInt32(truncatingIfNeeded: now)
+                cleanup.released += 1
+            } else {
+                let keep = (record.size + blockSize - 1) / blockSize
+                // Inline data and fast symlinks hold no blocks to free.
+                if !record.hasInlineData && !(record.isSymlink && record.blocks512 == 0) {
+                    try punch(ino, &record, fromBlock: keep)
+                    record = try readInode(ino)
+                }
+                record.deletionTime = 0
+                cleanup.truncated += 1
+            }
+            try writeInode(ino, record)
+            ino = next
+        }
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            fs.pointee.super.pointee.s_last_orphan = 0
+            ext2fs_mark_super_dirty(fs)
+        }
+        return cleanup
+    }
+}

@@ -47,7 +47,7 @@ import _TestSupport
         #expect(header.contains("Journal start:            0"))
     }
 
-    @Test func recordedErrorsAndOrphansRefuseWrites() throws {
+    @Test func recordedErrorsAndOrphanFilesRefuseWrites() throws {
         let errors = try Ext4Fixture()
         try ExternalTool.check(["debugfs", "-w", "-R", "ssv state 3", errors.image])  // valid + errors
         let errorsBefore = try errors.sha256()
@@ -55,10 +55,17 @@ import _TestSupport
         #expect(try errors.open(writable: false).warnings.map(\.code) == [.corrupt])
         #expect(try errors.sha256() == errorsBefore)
 
-        let orphans = try Ext4Fixture()
-        try ExternalTool.check(["debugfs", "-w", "-R", "ssv last_orphan 12", orphans.image])
-        expectExt4Error(.corrupt) { _ = try orphans.open(writable: true) }
-        #expect(try orphans.open(writable: false).warnings.first?.message.contains("orphan") == true)
+        let orphanFile = try Ext4Fixture(FilesystemVariant(name: "orphan_file", fsType: "ext4", options: ["-O", "orphan_file"]))
+        try ExternalTool.check(["debugfs", "-w", "-R", "feature orphan_present", orphanFile.image])
+        let orphanFileBefore = try orphanFile.sha256()
+        do {
+            _ = try orphanFile.open(writable: true)
+            Issue.record("an orphan file with entries was accepted for writing")
+        } catch let error as Ext4Error {
+            #expect(error.code == .unsupportedFeature && error.message.contains("orphan_file"), "\(error)")
+        }
+        #expect(try orphanFile.open(writable: false).warnings.first?.message.contains("orphan file") == true)
+        #expect(try orphanFile.sha256() == orphanFileBefore)
 
         let mmp = try Ext4Fixture()
         try ExternalTool.check(["tune2fs", "-O", "mmp", mmp.image])

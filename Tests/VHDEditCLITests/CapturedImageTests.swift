@@ -119,4 +119,55 @@ import _TestSupport
         #expect(try Fixtures.debugfs(generalized, "dump /new.bin \(capture.directory.file("new.bin"))").isEmpty)
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: capture.directory.file("new.bin")))) == capture.written)
     }
+
+    /// A file deleted while a process still held it open (journald, package managers): after the replay it is on
+    /// the orphan list. recover leaves it there, as `e2fsck -E journal_only` does; a writing command releases it
+    /// as the kernel does at mount: the free counts are then those `e2fsck -fy` reaches.
+    @Test func aFileDeletedWhileHeldOpenIsReleasedByTheWritingCommand() throws {
+        let directory = try TemporaryDirectory(prefix: "captured-orphan")
+        let image = directory.file("fs.img")
+        try ExternalTool.check(["mkfs.ext4", "-q", "-F", image, "32M"])
+        let mountPoint = directory.file("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try ExternalTool.run(["mount", "-o", "loop", image, mountPoint])
+        guard mount.status == 0 else {
+            print("CapturedImageTests: cannot loop-mount (\(mount.stderr)); skipped")
+            return
+        }
+        let snapshot = directory.file("snapshot.img")
+        do {
+            defer { _ = try? ExternalTool.run(["umount", mountPoint]) }
+            try Data(repeating: 0x33, count: 200_000).write(to: URL(fileURLWithPath: mountPoint + "/held.log"))
+            try Data("other\n".utf8).write(to: URL(fileURLWithPath: mountPoint + "/other"))
+            try ExternalTool.check(["sync", "-f", mountPoint + "/other"])
+            let held = try #require(FileHandle(forReadingAtPath: mountPoint + "/held.log"))
+            try FileManager.default.removeItem(atPath: mountPoint + "/held.log")
+            try Data("other, again\n".utf8).write(to: URL(fileURLWithPath: mountPoint + "/other"))
+            try ExternalTool.check(["sync", mountPoint + "/other"])
+            try ExternalTool.check(["cp", "--sparse=always", image, snapshot])
+            try held.close()
+        }
+        let reference = directory.file("e2fsck.img")
+        try ExternalTool.check(["cp", "--sparse=always", snapshot, reference])
+        #expect(try ExternalTool.run(["e2fsck", "-fy", reference]).output.contains("Clearing orphaned inode"))
+
+        let recovered = directory.file("recovered.img")
+        try ExternalTool.check(["cp", "--sparse=always", snapshot, recovered])
+        #expect(try vhdedit(["recover", recovered]).status == 0)
+        #expect(try ExternalTool.check(["dumpe2fs", "-h", recovered]).output.contains("First orphan inode"),
+                "recover does only the replay")
+
+        let edited = directory.file("edited.img")
+        try ExternalTool.check(["cp", "--sparse=always", snapshot, edited])
+        let chmod = try vhdedit(["chmod", edited, "600", "/other"])
+        #expect(chmod.status == 0, "\(chmod.stderr)")
+        let fsck = try Fixtures.fsck(edited)
+        #expect(fsck.status == 0, "\(fsck.output)")
+        func counts(_ path: String) throws -> [Substring] {
+            try ExternalTool.check(["dumpe2fs", "-h", path]).output.split(separator: "\n")
+                .filter { $0.hasPrefix("Free blocks:") || $0.hasPrefix("Free inodes:") || $0.hasPrefix("First orphan") }
+        }
+        #expect(try counts(edited) == counts(reference))
+        #expect(try Fixtures.debugfs(edited, "cat /other") == "other, again\n")
+    }
 }
