@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Journal replay: vhdedit against e2fsck on the same bytes. Builds (with real tools) a 1 GiB ext4 with a
-# 128 MiB journal full of small committed transactions (debugfs jo -c / jw / jc: one 4 KiB block each, CRC-32C
+# 128 MiB journal full of small committed transactions (debugfs jo -c / jw / jc: one 4 KiB block each, outside the journal, CRC-32C
 # v3 checksums), then times, on fresh copies:
 #   - vhdedit recover            vs  e2fsck -E journal_only -y
 #   - vhdedit cat (replay in memory) on the captured image  vs  the same cat on the recovered image
@@ -25,7 +25,7 @@ mkfs.ext4 -q -F -J size=128 -d "$work/tree" "$work/fs.img" 1G
 head -c 4096 /dev/urandom >"$work/block.bin"
 {
   echo "jo -c"
-  for i in $(seq 0 $((transactions - 1))); do echo "jw -b $((150000 + i)) $work/block.bin"; done
+  for i in $(seq 0 $((transactions - 1))); do echo "jw -b $((200000 + i)) $work/block.bin"; done
   echo "jc"
 } >"$work/cmds"
 started=$(date +%s.%N)

@@ -901,3 +901,15 @@ extension Ext2Handle {
         return cleanup
     }
 }
+
+/// libext2fs's table-driven (slice-by-8) CRCs, which jbd2's checksums use: `ext2fs_crc32c_le` and
+/// `ext2fs_crc32_be`, both without inversion in or out (the kernel's `crc32c` and `crc32_be`).
+enum Ext2fsCRC {
+    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { ext2fs_crc32c_le(seed, $0.baseAddress, $0.count) }
+    }
+
+    static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { ext2fs_crc32_be(seed, $0.baseAddress, $0.count) }
+    }
+}

@@ -44,23 +44,22 @@ struct JournalBytes {
 }
 
 /// The checksums jbd2 uses: CRC-32C without the final inversion (the kernel's `crc32c`, which `jbd2_chksum`
-/// calls with a seed), and the big-endian CRC-32 of version-1 transaction checksums (`crc32_be`).
+/// calls with a seed), and the big-endian CRC-32 of version-1 transaction checksums (`crc32_be`). Computed by
+/// libext2fs's slice-by-8 tables.
 enum JournalChecksum {
     /// `crc32c(seed, bytes)` as the kernel computes it: no inversion in or out.
-    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
-        ~CRC32C.checksum(bytes, continuing: ~seed)
-    }
-
-    private static let tableBE: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index) << 24
-        for _ in 0..<8 { value = value & 0x8000_0000 != 0 ? (value << 1) ^ 0x04C1_1DB7 : value << 1 }
-        return value
-    }
+    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { Ext2fsCRC.crc32c(seed, bytes) }
 
     /// The kernel's `crc32_be(seed, bytes)`: polynomial 0x04C11DB7, most significant bit first, no inversion.
-    static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var crc = seed
-        for byte in bytes { crc = (crc << 8) ^ tableBE[Int(((crc >> 24) ^ UInt32(byte)) & 0xFF)] }
-        return crc
+    static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { Ext2fsCRC.crc32be(seed, bytes) }
+
+    /// `crc32c(seed, bytes)` with the four bytes at `field` read as zeros (a block checksummed with its own
+    /// checksum field cleared), without copying the block.
+    static func crc32c(_ seed: UInt32, _ bytes: [UInt8], zeroing field: Int) -> UInt32 {
+        guard field >= 0, field + 4 <= bytes.count else { return crc32c(seed, bytes[...]) }
+        let zeros: [UInt8] = [0, 0, 0, 0]
+        var crc = crc32c(seed, bytes[0..<field])
+        crc = crc32c(crc, zeros[...])
+        return crc32c(crc, bytes[(field + 4)...])
     }
 }

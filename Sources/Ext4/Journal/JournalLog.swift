@@ -71,14 +71,16 @@ enum JournalLog {
             revokedCopies: 0, replayedCopies: 0, stop: .endOfLog)
         guard sb.start != 0 else { return plan }
 
-        // Pass 1: find the end of the log.
+        // Pass 1: find the end of the log, noting every tag and revoke block on the way (so that the later
+        // passes read only revoke blocks and copies, never a descriptor again).
         var cursor = LogCursor(superblock: sb)
         var tid = sb.sequence
         // Version-1 transaction checksum: CRC-32 of the descriptor and data blocks (not revoke blocks).
         var sumV1: UInt32 = ~0
         var checkCommitTime = false
         var lastCommitTime: UInt64 = 0
-        var tagged = Set<UInt64>()
+        var tags: [LoggedTag] = []
+        var revokeBlocks: [(position: UInt32, tid: UInt32)] = []
         scan: while true {
             let position = cursor.position
             let block = JournalBytes(try cursor.read(source))
@@ -86,17 +88,19 @@ enum JournalLog {
             switch header.kind {
             case .descriptor:
                 if !journalTailChecksumMatches(block, superblock: sb) { checkCommitTime = true }
-                let tags = JournalBlockTag.tags(of: block, superblock: sb)
+                let described = JournalBlockTag.tags(of: block, superblock: sb)
                 if sb.hasChecksumV1 && !checkCommitTime {
                     sumV1 = JournalChecksum.crc32be(sumV1, block.bytes[...])
-                    for _ in tags {
-                        let copy = try cursor.read(source)
-                        sumV1 = JournalChecksum.crc32be(sumV1, copy[...])
+                    for tag in described {
+                        tags.append(LoggedTag(tag: tag, position: cursor.position, tid: tid, descriptor: position))
+                        sumV1 = JournalChecksum.crc32be(sumV1, try cursor.read(source)[...])
                     }
                 } else {
-                    try cursor.skip(tags.count)
+                    for tag in described {
+                        tags.append(LoggedTag(tag: tag, position: cursor.position, tid: tid, descriptor: position))
+                        try cursor.skip(1)
+                    }
                 }
-                for tag in tags { tagged.insert(tag.home) }
             case .commit:
                 let commit = JournalCommitBlock(block)
                 let intact = (!sb.hasChecksumV1 || commit.v1Agrees(with: sumV1))
@@ -120,85 +124,68 @@ enum JournalLog {
                 sumV1 = ~0
             case .revoke:
                 if !journalTailChecksumMatches(block, superblock: sb) { checkCommitTime = true }
+                revokeBlocks.append((position, tid))
             case nil:
                 break scan
             }
         }
         plan.endTransaction = tid
         guard tid != sb.sequence else { return plan }
+        let committedTags = tags.prefix { $0.tid != plan.endTransaction }
 
-        // Pass 2: revocations (kept only for blocks the log holds copies of).
+        // Pass 2: revocations of committed transactions (kept only for blocks the log holds copies of).
+        let tagged = Set(committedTags.map(\.tag.home))
         var revoked: [UInt64: UInt32] = [:]
-        cursor = LogCursor(superblock: sb)
-        tid = sb.sequence
-        while tid != plan.endTransaction {
-            let position = cursor.position
-            let block = JournalBytes(try cursor.read(source))
-            guard let header = JournalBlockHeader(block), header.sequence == tid else {
-                throw Ext4Error(.journal, "journal block \(position) changed between two passes over the log")
-            }
-            switch header.kind {
-            case .descriptor: try cursor.skip(JournalBlockTag.tags(of: block, superblock: sb).count)
-            case .commit: tid &+= 1
-            case .revoke:
-                for home in try JournalRevokeBlock(block, superblock: sb, position: position).blocks
-                where tagged.contains(home) {
-                    if let known = revoked[home], Self.isAfter(known, tid) { continue }
-                    revoked[home] = tid
-                }
-            case nil: throw Ext4Error(.journal, "journal block \(position) changed between two passes over the log")
+        for (position, revokeTid) in revokeBlocks where revokeTid != plan.endTransaction {
+            let block = JournalBytes(try source.readJournalBlock(position))
+            for home in try JournalRevokeBlock(block, superblock: sb, position: position).blocks
+            where tagged.contains(home) {
+                if let known = revoked[home], Self.isAfter(known, revokeTid) { continue }
+                revoked[home] = revokeTid
             }
         }
 
         // Pass 3: map every unrevoked copy of a committed transaction, latest last.
-        cursor = LogCursor(superblock: sb)
-        tid = sb.sequence
-        while tid != plan.endTransaction {
-            let position = cursor.position
-            let block = JournalBytes(try cursor.read(source))
-            guard let header = JournalBlockHeader(block), header.sequence == tid else {
-                throw Ext4Error(.journal, "journal block \(position) changed between two passes over the log")
+        for logged in committedTags {
+            let home = logged.tag.home
+            if let revokedIn = revoked[home], !Self.isAfter(logged.tid, revokedIn) {
+                plan.revokedCopies += 1
+                continue
             }
-            switch header.kind {
-            case .descriptor:
-                for tag in JournalBlockTag.tags(of: block, superblock: sb) {
-                    let copyPosition = cursor.position
-                    if let revokedIn = revoked[tag.home], !Self.isAfter(tid, revokedIn) {
-                        try cursor.skip(1)
-                        plan.revokedCopies += 1
-                        continue
-                    }
-                    if sb.hasChecksumV2orV3 {
-                        let copy = try cursor.read(source)
-                        guard tag.matches(copy, sequence: tid, superblock: sb) else {
-                            throw Ext4Error(
-                                .journal,
-                                "journal block \(copyPosition), the copy of filesystem block \(tag.home) in "
-                                    + "transaction \(tid): its checksum does not match the descriptor's tag (journal "
-                                    + "block \(position))")
-                        }
-                    } else {
-                        try cursor.skip(1)
-                    }
-                    guard tag.home < filesystemBlocks else {
-                        throw Ext4Error(
-                            .journal,
-                            "journal block \(position), a tag of transaction \(tid): filesystem block \(tag.home) is "
-                                + "past the end of the filesystem (\(filesystemBlocks) blocks)")
-                    }
-                    plan.copies[tag.home] = JournalCopy(position: copyPosition, escaped: tag.isEscaped)
-                    plan.replayedCopies += 1
+            if sb.hasChecksumV2orV3 {
+                let copy = try source.readJournalBlock(logged.position)
+                guard logged.tag.matches(copy, sequence: logged.tid, superblock: sb) else {
+                    throw Ext4Error(
+                        .journal,
+                        "journal block \(logged.position), the copy of filesystem block \(home) in transaction "
+                            + "\(logged.tid): its checksum does not match the descriptor's tag (journal block "
+                            + "\(logged.descriptor))")
                 }
-            case .commit: tid &+= 1
-            case .revoke: break
-            case nil: throw Ext4Error(.journal, "journal block \(position) changed between two passes over the log")
             }
+            guard home < filesystemBlocks else {
+                throw Ext4Error(
+                    .journal,
+                    "journal block \(logged.descriptor), a tag of transaction \(logged.tid): filesystem block \(home) "
+                        + "is past the end of the filesystem (\(filesystemBlocks) blocks)")
+            }
+            plan.copies[home] = JournalCopy(position: logged.position, escaped: logged.tag.isEscaped)
+            plan.replayedCopies += 1
         }
         return plan
     }
 
     /// The kernel's `tid_gt`: whether transaction `a` comes after `b`, sequence numbers wrapping at 2³².
     static func isAfter(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
+}
+
+/// A tag seen by the scan: the copy's place in the log and the transaction it belongs to.
+struct LoggedTag {
+    var tag: JournalBlockTag
+    /// The journal block holding the copy.
+    var position: UInt32
+    var tid: UInt32
+    /// The journal block of the descriptor (for messages).
+    var descriptor: UInt32
 }
 
 /// A position in the circular log: advances block by block, wraps from the log's end to its first block, and

@@ -117,9 +117,7 @@ struct JournalCommitBlock {
     /// Whether the v2/v3 checksum of `block` is right (true without those features).
     static func checksumMatches(_ block: JournalBytes, superblock sb: JournalSuperblock) -> Bool {
         guard sb.hasChecksumV2orV3 else { return true }
-        var zeroed = block
-        zeroed.setU32(16, 0)
-        return JournalChecksum.crc32c(sb.checksumSeed, zeroed.bytes[...]) == block.u32(16)
+        return JournalChecksum.crc32c(sb.checksumSeed, block.bytes, zeroing: 16) == block.u32(16)
     }
 
     /// Whether a v1 transaction checksum `sum` (CRC-32 of descriptor and data blocks) agrees with this block,
@@ -137,10 +135,8 @@ struct JournalCommitBlock {
 /// | block size − 4 | 4 | `t_checksum`: CRC-32C (journal seed) of the block with this field 0 |
 func journalTailChecksumMatches(_ block: JournalBytes, superblock sb: JournalSuperblock) -> Bool {
     guard sb.hasChecksumV2orV3 else { return true }
-    var zeroed = block
     let tail = block.count - 4
-    zeroed.setU32(tail, 0)
-    return JournalChecksum.crc32c(sb.checksumSeed, zeroed.bytes[...]) == block.u32(tail)
+    return JournalChecksum.crc32c(sb.checksumSeed, block.bytes, zeroing: tail) == block.u32(tail)
 }
 
 /// A revoke block: filesystem blocks whose copies in this or earlier transactions must not be replayed.

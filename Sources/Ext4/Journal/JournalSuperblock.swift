@@ -86,6 +86,7 @@ struct JournalSuperblock: Equatable {
         checksumType = b.u8(80)
         fastCommitBlocks = b.u32(84)
         checksum = b.u32(252)
+        checksumSeed = JournalChecksum.crc32c(~0, uuid[...])
         guard blockSize == filesystemBlockSize else {
             throw fail("s_blocksize", 12, "\(blockSize) is not the filesystem's block size \(filesystemBlockSize)")
         }
@@ -136,7 +137,7 @@ struct JournalSuperblock: Equatable {
     var logEnd: UInt32 { fastCommitLength < maxLength ? maxLength - fastCommitLength : 0 }
 
     /// The seed of every v2/v3 block checksum: CRC-32C of the journal UUID.
-    var checksumSeed: UInt32 { JournalChecksum.crc32c(~0, uuid[...]) }
+    private(set) var checksumSeed: UInt32 = 0
 
     /// Bytes one block tag takes in a descriptor block (without the 16-byte UUID that may follow it).
     var tagSize: Int {
