@@ -63,7 +63,8 @@ disk ext4-recovery mkfs.ext4
 part="$OUT/ext4-recovery.part"
 dd if="$OUT/ext4-recovery.raw" of="$part" bs=1M skip=1 status=none
 block=$(debugfs -R "bmap /etc 0" "$part" 2>/dev/null)
-dd if="$part" of="$OUT/etc-block.bin" bs=4096 skip="$block" count=1 status=none
+block_size=$(dumpe2fs -h "$part" 2>/dev/null | sed -n 's/^Block size: *//p')
+dd if="$part" of="$OUT/etc-block.bin" bs="$block_size" skip="$block" count=1 status=none
 printf 'jo\njw -b %s %s\njc\n' "$block" "$OUT/etc-block.bin" > "$OUT/journal.cmds"
 debugfs -w -f "$OUT/journal.cmds" "$part" > /dev/null 2>&1
 dumpe2fs -h "$part" 2>/dev/null | grep -q needs_recovery

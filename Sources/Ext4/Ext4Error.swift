@@ -51,6 +51,9 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
         public static let tooLarge = Code("tooLarge")
         /// An earlier change of this session failed part-way; the session must be abandoned, not closed.
         public static let aborted = Code("aborted")
+        /// The ext3/ext4 journal (jbd2) cannot be replayed: a damaged or hostile log, named by journal block and
+        /// field.
+        public static let journal = Code("journal")
     }
 
     /// The kind of failure.

@@ -12,10 +12,13 @@ import Glibc
 /// The type owns the only `ext2_filsys` handle of the filesystem and is not thread-safe (libext2fs is not):
 /// use one value from one task at a time.
 ///
-/// Safety on open: before anything is written the superblock is checked. A journal that needs recovery, a
-/// recorded error state, an unclean ext2, an orphan list or multi-mount protection make a writable open fail
-/// with an error that says why and what to do; a read-only open succeeds and carries the same findings in
-/// ``warnings``.
+/// Safety on open: before anything is written the superblock is checked. A journal that needs recovery (an
+/// image captured from a running system) is replayed first, as the kernel does at mount: a read-only open reads
+/// through the replayed view and writes nothing; a writable open writes the replay to the device (the edit
+/// journal makes it part of the session's one commit) and then releases or truncates the inodes on the orphan
+/// list. A journal that cannot be replayed, a recorded error state, an unclean ext2, an orphan file with
+/// entries, the quota feature or multi-mount protection make a writable open fail with an error that says why
+/// and what to do; a read-only open succeeds and carries the findings in ``warnings``.
 public final class Ext4FileSystem {
     /// How many symbolic links one path resolution may follow before it fails with
     /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).
@@ -26,6 +29,13 @@ public final class Ext4FileSystem {
     /// What the open-time checks found that a reader should know (for example a journal that needs recovery:
     /// what is read may be stale).
     public let warnings: [Ext4Warning]
+    /// What the open replayed from the filesystem's journal (jbd2), when the superblock said it needed recovery:
+    /// in memory for a read-only open, into the session's changes for a writable one. nil when nothing needed
+    /// replaying.
+    public let journalReplay: JournalReplaySummary?
+    /// What a writable open did with the superblock's orphan list (files deleted while still open, truncates
+    /// cut short), processed as the kernel does at mount; nil when there was none.
+    public let orphans: OrphanCleanup?
     /// The time stamped on everything this session creates or changes, in seconds since 1970: the `clock`
     /// given to the initializer, else the `SOURCE_DATE_EPOCH` environment variable (reproducible edits), else
     /// `E2FSPROGS_FAKE_TIME` (as e2fsprogs' tools honour it), else the time of opening.
@@ -53,11 +63,35 @@ public final class Ext4FileSystem {
         if writable && !device.isWritable {
             throw Ext4Error(.readOnly, "cannot open the filesystem for writing: the image is open read-only")
         }
-        let backend = DeviceBackend(device: device, writable: writable)
-        let name = DeviceRegistry.register(backend)
+        var name = DeviceRegistry.register(DeviceBackend(device: device, writable: writable))
         do throws(Ext4Error) {
             // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
-            let probe = try Ext2Handle(channelName: name, backend: backend, writable: false)
+            var probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
+            var replaySummary: JournalReplaySummary?
+            var orphanCleanup: OrphanCleanup?
+            var replayFailure: Ext4Error?
+            var replay: JournalReplay?
+            do {
+                replay = try JournalReplay.prepare(probe: probe, device: device)
+            } catch {
+                // Writes need the replay; a reader is told why the journal was not replayed and reads on.
+                if writable { probe.abandon(); throw error }
+                replayFailure = error
+            }
+            if let replay {
+                // A journal that needs recovery: replayed first, as the kernel does at mount. Writable: written
+                // onto the device (the edit journal keeps it until the session commits, with the session's own
+                // changes); read-only: the filesystem is read through the replayed view.
+                probe.abandon()
+                if writable {
+                    try replay.apply(to: device)
+                } else {
+                    DeviceRegistry.unregister(name)
+                    name = DeviceRegistry.register(DeviceBackend(device: replay.view, writable: false))
+                }
+                probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
+                replaySummary = replay.summary(committed: writable)
+            }
             let findings = OpenChecks.findings(probe.superblock)
             if writable, let refusal = findings.first(where: { $0.refusesWrites }) {
                 probe.abandon()
@@ -65,12 +99,25 @@ public final class Ext4FileSystem {
             }
             if writable {
                 probe.abandon()
-                handle = try Ext2Handle(channelName: name, backend: backend, writable: true)
+                handle = try Ext2Handle(channelName: name, backend: probe.backend, writable: true)
                 try handle.readBitmaps()
+                if replaySummary != nil { try handle.recountFreeFromGroups() }
+                if handle.superblock.lastOrphan != 0 {
+                    orphanCleanup = try handle.processOrphanList(now: clock ?? Self.environmentClock() ?? Int64(time(nil)))
+                }
             } else {
                 handle = probe
             }
-            warnings = findings.map { Ext4Warning(code: $0.code, message: $0.readerMessage ?? $0.message) }
+            journalReplay = replaySummary
+            orphans = orphanCleanup
+            var notes = findings.filter { writable || $0.concernsReaders }
+                .map { Ext4Warning(code: $0.code, message: writable ? $0.message : $0.readerMessage ?? $0.message) }
+            if let replaySummary { notes.insert(Ext4Warning(code: .needsRecovery, message: replaySummary.sentence), at: 0) }
+            if let replayFailure {
+                notes.append(Ext4Warning(
+                    code: replayFailure.code, message: "the journal cannot be replayed: \(replayFailure.message)"))
+            }
+            warnings = notes
         } catch {
             DeviceRegistry.unregister(name)
             throw error
@@ -239,6 +286,8 @@ enum OpenChecks {
         var refusesWrites: Bool
         /// What a reader is told (defaults to `message`).
         var readerMessage: String? = nil
+        /// Whether a reader is told at all.
+        var concernsReaders = true
     }
 
     static func findings(_ sb: SuperblockSnapshot) -> [Finding] {
@@ -247,12 +296,13 @@ enum OpenChecks {
             out.append(Finding(
                 code: .needsRecovery,
                 message: "cannot write: the journal needs recovery (the image was taken from a running system or "
-                    + "after a crash), and changes written now would be undone or corrupted by the replay. Run "
-                    + "`e2fsck -fy` on the partition (or boot the VM once) first, or open the image read-only",
+                    + "after a crash) and could not be replayed, and changes written now would be undone or corrupted "
+                    + "by a later replay. Run `e2fsck -fy` on the partition (or boot the VM once) first, or open the "
+                    + "image read-only",
                 refusesWrites: true,
                 readerMessage: "the journal needs recovery (the image was taken from a running system or after a "
-                    + "crash): what is read may be stale, the latest changes are still in the journal; run "
-                    + "`e2fsck -fy` on the partition to replay it"))
+                    + "crash) and was not replayed: what is read may be stale, the latest changes are still in the "
+                    + "journal; run `e2fsck -fy` on the partition to replay it"))
         }
         if sb.state & FeatureBit.errorState != 0 || sb.errorCount > 0 {
             out.append(Finding(
@@ -267,12 +317,24 @@ enum OpenChecks {
                 message: "the filesystem was not cleanly unmounted; run `e2fsck -fy` on the partition before writing",
                 refusesWrites: true))
         }
-        if sb.lastOrphan != 0 || sb.roCompat & FeatureBit.orphanPresent != 0 {
+        if sb.compat & FeatureBit.orphanFile != 0 && sb.roCompat & FeatureBit.orphanPresent != 0 {
+            out.append(Finding(
+                code: .unsupportedFeature,
+                message: "the filesystem's orphan file (orphan_file feature) lists files deleted while still open, "
+                    + "and processing an orphan file is not supported yet (only the s_last_orphan list is); run "
+                    + "`e2fsck -fy` on the partition (or boot the VM once) before writing",
+                refusesWrites: true,
+                readerMessage: "the filesystem's orphan file lists files deleted while still open (they are not "
+                    + "visible here); writes wait until `e2fsck -fy` or a boot processes it"))
+        } else if sb.lastOrphan != 0 {
             out.append(Finding(
                 code: .corrupt,
-                message: "the filesystem has an orphan list (files deleted while still open); "
-                    + "run `e2fsck -fy` on the partition before writing",
-                refusesWrites: true))
+                message: "the filesystem has an orphan list (files deleted while still open, or cut short): it is "
+                    + "processed as the kernel does at mount, with this session's changes",
+                refusesWrites: false,
+                readerMessage: "the filesystem has an orphan list (files deleted while still open): such files are "
+                    + "not visible here; a writing command releases them as the kernel does at mount",
+                concernsReaders: true))
         }
         if sb.incompat & FeatureBit.mmp != 0 {
             out.append(Finding(
@@ -280,6 +342,16 @@ enum OpenChecks {
                 message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
                     + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
                 refusesWrites: true))
+        }
+        if sb.roCompat & (FeatureBit.quota | FeatureBit.project) != 0 {
+            out.append(Finding(
+                code: .unsupportedFeature,
+                message: "cannot write: the filesystem keeps quota usage in hidden quota inodes (the quota"
+                    + "\(sb.roCompat & FeatureBit.project != 0 ? " and project" : "") feature), which this tool does "
+                    + "not update yet, so a write would leave them inconsistent; open the image read-only, or drop "
+                    + "the feature first with `tune2fs -O ^quota,^project` on the partition (`tune2fs -O quota` "
+                    + "brings it back with fresh usage)",
+                refusesWrites: true, concernsReaders: false))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {
             out.append(Finding(

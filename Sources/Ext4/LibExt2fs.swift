@@ -110,6 +110,8 @@ enum FeatureBit {
     static let flexBlockGroups = UInt32(EXT4_FEATURE_INCOMPAT_FLEX_BG)
     static let hugeFile = UInt32(EXT4_FEATURE_RO_COMPAT_HUGE_FILE)
     static let directoryLinks = UInt32(EXT4_FEATURE_RO_COMPAT_DIR_NLINK)
+    static let quota = UInt32(EXT4_FEATURE_RO_COMPAT_QUOTA)
+    static let project = UInt32(EXT4_FEATURE_RO_COMPAT_PROJECT)
     /// Incompatible features only ext4 has.
     static let ext4Incompat = extents | sixtyFourBit | flexBlockGroups | inlineData
     /// Read-only-compatible features only ext4 has.
@@ -751,5 +753,163 @@ struct LookupMemo {
     mutating func forget() {
         answers.removeAll(keepingCapacity: true)
         oldest = 0
+    }
+}
+
+// MARK: Journal
+
+/// A run of consecutive blocks of a file that are also consecutive on the device.
+struct BlockRun: Equatable {
+    /// The file's first block of the run.
+    var logical: UInt64
+    /// Where that block lies on the device, in filesystem blocks.
+    var physical: UInt64
+    var count: UInt64
+}
+
+/// Where the superblock says the filesystem's journal lives.
+struct JournalPlacement {
+    /// The journal inode (`s_journal_inum`); 0 when the journal is on an external device.
+    var inode: InodeNumber
+    /// The external journal device (`s_journal_dev`), when there is one.
+    var externalDevice: UInt32
+    /// Whether `s_journal_uuid` names an external journal.
+    var hasExternalUUID: Bool
+}
+
+extension Ext2Handle {
+    /// The superblock's journal fields.
+    var journalPlacement: JournalPlacement {
+        guard let fs, let sb = fs.pointee.super else {
+            return JournalPlacement(inode: 0, externalDevice: 0, hasExternalUUID: false)
+        }
+        let uuid = withUnsafeBytes(of: sb.pointee.s_journal_uuid) { Array($0) }
+        return JournalPlacement(
+            inode: sb.pointee.s_journal_inum, externalDevice: sb.pointee.s_journal_dev,
+            hasExternalUUID: uuid.contains { $0 != 0 })
+    }
+
+    /// Where the blocks `0..<count` of inode `ino` lie on the device, as runs (libext2fs's block map: extents
+    /// or indirect blocks). A hole is an error: a journal has none.
+    func blockRuns(of ino: InodeNumber, count: UInt64) throws(Ext4Error) -> [BlockRun] {
+        let fs = try live()
+        var record = try readInode(ino)
+        var runs: [BlockRun] = []
+        var scratch = [UInt8](repeating: 0, count: Int(cext2fs_block_size(fs)) * 3)
+        for logical in 0..<count {
+            var physical: blk64_t = 0
+            let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                    scratch.withUnsafeMutableBytes { buffer in
+                        ext2fs_bmap2(fs, ino, small, buffer.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                     0, logical, nil, &physical)
+                    }
+                }
+            }
+            try check(rc, "map block \(logical) of inode \(ino)")
+            guard physical != 0 else {
+                throw Ext4Error(.journal, "the journal (inode \(ino)) has a hole at its block \(logical)")
+            }
+            if var last = runs.last, last.physical + last.count == physical {
+                last.count += 1
+                runs[runs.count - 1] = last
+            } else {
+                runs.append(BlockRun(logical: logical, physical: physical, count: 1))
+            }
+        }
+        return runs
+    }
+}
+
+extension Ext2Handle {
+    /// Sets the superblock's free block and inode counts to the sums of the group descriptors', as the kernel
+    /// does at mount (its counters start from the descriptors; the superblock's copies are only a hint).
+    func recountFreeFromGroups() throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            try check(ext2fs_calculate_summary_stats(fs, 1), "add up the free counts of the block groups")
+            ext2fs_mark_super_dirty(fs)
+        }
+    }
+}
+
+// MARK: Orphans
+
+/// What processing the orphan list did.
+public struct OrphanCleanup: Sendable, Hashable, Codable {
+    /// Inodes whose last link was gone: their blocks, attributes and the inode itself freed.
+    public var released: Int
+    /// Inodes still linked: the blocks past their size freed (an interrupted truncate finished).
+    public var truncated: Int
+
+    /// A count of `released` and `truncated` inodes.
+    public init(released: Int, truncated: Int) {
+        self.released = released
+        self.truncated = truncated
+    }
+}
+
+extension Ext2Handle {
+    /// Releases or truncates every inode on the superblock's orphan list (`s_last_orphan`, linked through each
+    /// inode's `i_dtime`) as the kernel does at mount, then empties the list.
+    ///
+    /// - Throws: ``Ext4Error/Code/corrupt`` when the list names an inode outside the inode table or loops.
+    func processOrphanList(now: Int64) throws(Ext4Error) -> OrphanCleanup {
+        let fs = try live()
+        guard let sb = fs.pointee.super else { return OrphanCleanup(released: 0, truncated: 0) }
+        var cleanup = OrphanCleanup(released: 0, truncated: 0)
+        let firstInode = sb.pointee.s_rev_level == 0 ? 11 : sb.pointee.s_first_ino
+        let inodeCount = sb.pointee.s_inodes_count
+        var seen = Set<InodeNumber>()
+        var ino = sb.pointee.s_last_orphan
+        let blockSize = UInt64(cext2fs_block_size(fs))
+        while ino != 0 {
+            guard ino >= firstInode, ino <= inodeCount else {
+                throw Ext4Error(
+                    .corrupt,
+                    "the orphan list names inode \(ino), outside the inodes \(firstInode)...\(inodeCount); run "
+                        + "`e2fsck -fy` on the partition")
+            }
+            guard seen.insert(ino).inserted else {
+                throw Ext4Error(.corrupt, "the orphan list loops back to inode \(ino); run `e2fsck -fy` on the partition")
+            }
+            var record = try readInode(ino)
+            let next = record.deletionTime
+            if record.linksCount == 0 {
+                try release(ino, &record)
+                record = try readInode(ino)
+                record.deletionTime = UInt32(truncatingIfNeeded: now)
+                cleanup.released += 1
+            } else {
+                let keep = (record.size + blockSize - 1) / blockSize
+                // Inline data and fast symlinks hold no blocks to free.
+                if !record.hasInlineData && !(record.isSymlink && record.blocks512 == 0) {
+                    try punch(ino, &record, fromBlock: keep)
+                    record = try readInode(ino)
+                }
+                record.deletionTime = 0
+                cleanup.truncated += 1
+            }
+            try writeInode(ino, record)
+            ino = next
+        }
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            fs.pointee.super.pointee.s_last_orphan = 0
+            ext2fs_mark_super_dirty(fs)
+        }
+        return cleanup
+    }
+}
+
+/// libext2fs's table-driven (slice-by-8) CRCs, which jbd2's checksums use: `ext2fs_crc32c_le` and
+/// `ext2fs_crc32_be`, both without inversion in or out (the kernel's `crc32c` and `crc32_be`).
+enum Ext2fsCRC {
+    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { ext2fs_crc32c_le(seed, $0.baseAddress, $0.count) }
+    }
+
+    static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { ext2fs_crc32_be(seed, $0.baseAddress, $0.count) }
     }
 }

@@ -13,6 +13,7 @@ enum CommandRegistry {
         KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep
         InspectCommand.self, GeneralizeCommand.self, AzurePrepareCommand.self, CheckCommand.self,
+        RecoverCommand.self,
         // Shell integration
         CompletionCommand.self,
     ]

@@ -6,7 +6,7 @@ import Testing
 import _TestSupport
 
 /// `TestImages/make-ext4.sh` builds every variant; each dynamic VHD opens through the partition table, reads,
-/// and takes a write that stays fsck-clean — except the needs-recovery one, which refuses and stays identical.
+/// and takes a write that stays fsck-clean — the needs-recovery one too, after its journal is replayed in the same commit.
 @Suite struct TestImagesScriptTests {
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -38,18 +38,26 @@ import _TestSupport
         let recovery = out.file("ext4-recovery-dynamic.vhd")
         let before = try FileDigest.sha256(recovery)
         do {
-            let image = try openDisk(recovery, writable: true)
-            let root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device))
-            expectExt4Error(.needsRecovery) { _ = try Ext4FileSystem(device: root.device, writable: true) }
-        }
-        do {
             let image = try openDisk(recovery, writable: false)
             let root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device))
             let fs = try Ext4FileSystem(device: root.device, writable: false)
             #expect(fs.warnings.first?.code == .needsRecovery)
-            #expect(fs.warnings.first?.message.contains("stale") == true)
+            #expect(fs.warnings.first?.message.contains("replayed in memory (1 transaction") == true)
             #expect(try fs.readFile("/etc/hostname") == Array("build-vm\n".utf8))
         }
         #expect(try FileDigest.sha256(recovery) == before)
+        do {
+            let image = try openDisk(recovery, writable: true)
+            let root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device))
+            let fs = try Ext4FileSystem(device: root.device, writable: true, clock: 1_700_000_100)
+            #expect(fs.journalReplay?.transactions == 1)
+            try fs.writeFile("/etc/hostname", contents: Array("localhost\n".utf8))
+            try fs.close()
+            try image.commit()
+        }
+        let flat = out.file("ext4-recovery-flat.raw")
+        try ExternalTool.check(["qemu-img", "convert", "-O", "raw", recovery, flat])
+        let fsck = try Fixtures.fsck(flat, offset: 1 << 20)
+        #expect(fsck.status == 0, "\(fsck.output)")
     }
 }

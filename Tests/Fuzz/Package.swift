@@ -29,6 +29,7 @@ let package = Package(
         fuzzTarget("FuzzPartitionTable", ["BlockIO", "DiskLayout"]),
         fuzzTarget("FuzzGuestConfig", ["GuestConfig"]),
         fuzzTarget("FuzzQcow2", ["BlockIO"]),
+        fuzzTarget("FuzzJournal", ["Ext4"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,83 @@
+import BlockIO
+
+/// A filesystem's device seen as it is once its journal is replayed, without writing anything: each block a
+/// committed transaction wrote reads from its latest copy in the journal, the superblock reads with
+/// `needs_recovery` clear and the journal superblock reads as an empty log.
+///
+/// Only positions are held (home block → journal block), never copies of the data, so memory does not grow
+/// with the journal. Read-only.
+final class ReplayedDevice: BlockDevice {
+    let base: any BlockDevice
+    private let blockSize: UInt64
+    private let copies: [UInt64: JournalCopy]
+    private let map: JournalBlockMap
+    /// Whole blocks that read from memory (the two superblocks).
+    private let patches: [UInt64: [UInt8]]
+
+    init(base: any BlockDevice, blockSize: Int, copies: [UInt64: JournalCopy], map: JournalBlockMap,
+         patches: [UInt64: [UInt8]]) {
+        self.base = base
+        self.blockSize = UInt64(blockSize)
+        self.copies = copies
+        self.map = map
+        self.patches = patches
+    }
+
+    var size: UInt64 { base.size }
+    var isWritable: Bool { false }
+
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
+        try checkBounds(offset: offset, count: buffer.count)
+        var done = 0
+        while done < buffer.count {
+            let position = offset + UInt64(done)
+            let block = position / blockSize
+            let within = Int(position % blockSize)
+            let take = min(Int(blockSize) - within, buffer.count - done)
+            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + take)])
+            if let patch = patches[block] {
+                patch.withUnsafeBytes { piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<(within + take)])) }
+                done += take
+            } else if let copy = copies[block] {
+                guard let source = map.physical(UInt64(copy.position)) else {
+                    throw BlockIOError(.outOfBounds, "journal block \(copy.position) is past the journal", offset: position)
+                }
+                try base.read(at: source * blockSize + UInt64(within), into: piece)
+                if copy.escaped && within < 4 {
+                    let magic: [UInt8] = [0xC0, 0x3B, 0x39, 0x98]
+                    for index in within..<min(4, within + take) { piece[index - within] = magic[index] }
+                }
+                done += take
+            } else {
+                // Unreplayed blocks read straight through, as one request up to the next replayed block.
+                var length = take
+                var next = block + 1
+                while done + length < buffer.count, patches[next] == nil, copies[next] == nil {
+                    length += min(Int(blockSize), buffer.count - done - length)
+                    next += 1
+                }
+                try base.read(at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + length)]))
+                done += length
+            }
+        }
+    }
+
+    func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
+        throw BlockIOError(.readOnly, "the replayed view of a journal is read-only", offset: offset)
+    }
+
+    func flush() throws(BlockIOError) {}
+
+    /// Writes every replayed block and both superblocks onto `device` (the view's own base, opened writable):
+    /// the replay made permanent, as the kernel or e2fsck would write it.
+    func apply(to device: any BlockDevice) throws(BlockIOError) {
+        var block = [UInt8](repeating: 0, count: Int(blockSize))
+        for home in copies.keys.sorted() where patches[home] == nil {
+            try read(at: home * blockSize, into: &block)
+            try device.write(at: home * blockSize, bytes: block)
+        }
+        for (home, bytes) in patches.sorted(by: { $0.key < $1.key }) {
+            try device.write(at: home * blockSize, bytes: bytes)
+        }
+    }
+}
