@@ -23,7 +23,7 @@ struct RecoverCommand: ParsableCommand {
         try CommandFailure.reportingErrors {
             let report = try ImageRecovery.recover(path: target.image, partition: target.partition)
             if json {
-                try GuestCommand.printJSON(report)
+                try JSONOutput.print(report, schema: .recover)
                 return
             }
             print("\(report.image): edit journal: \(report.editJournalDetail)")
