@@ -53,7 +53,8 @@ import _TestSupport
             #expect(facts.tableKind == kind)
             #expect(facts.imageFormat == .vhdDynamic)
         }
-        let report = try ImagePreparation.inspect(ReadmeExampleTests.root.appendingPathComponent("TestImages/centos6-dynamic.vhd").path)
+        let report = try ImagePreparation.inspect(
+            ReadmeExampleTests.root.appendingPathComponent("TestImages/centos6-dynamic.vhd").path)
         #expect(report.disk.tableKind == .mbr && report.disk.partitionTable == "mbr")
         #expect(report.disk.imageFormat == .vhdDynamic)
     }
