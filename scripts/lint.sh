@@ -15,7 +15,7 @@ fi
 mapfile -t strict < <(grep -v '^#' scripts/swift-format-strict.txt | grep -v '^$')
 "$FORMAT" lint --strict --configuration .swift-format "${strict[@]}"
 echo "lint: ${#strict[@]} files clean (strict)"
-report="$(find Sources Tests -name '*.swift' | sort | grep -vxF -f <(printf '%s\n' "${strict[@]}") \
+report="$(find Sources Tests -name '*.swift' -not -path '*/.build*' | sort | grep -vxF -f <(printf '%s\n' "${strict[@]}") \
   | xargs "$FORMAT" lint --configuration .swift-format 2>&1 || true)"
 echo "lint: report only, findings by rule in the other files:"
 printf '%s\n' "$report" | grep -o '\[[A-Za-z]*\]' | sort | uniq -c | sort -rn || true

@@ -50,12 +50,7 @@ public final class ImageSession {
 
     /// The disk facts of an opened image.
     static func facts(image: DiskImage, disk: PartitionedDisk, root: RootSelection) -> DiskFacts {
-        let table: String
-        switch disk.table.kind {
-        case .mbr: table = "mbr"
-        case .gpt: table = "gpt"
-        case .unpartitioned: table = "none"
-        }
+        let table = DiskFacts.spelling(of: disk.table.kind)
         var partitions: [PartitionFacts] = []
         for volume in disk.volumes {
             guard let partition = volume.partition else { continue }

@@ -42,3 +42,20 @@ import _TestSupport
         #expect((decoded.cause as? CauseText)?.description == "x")
     }
 }
+
+/// `DiskFacts` keeps its JSON spellings and gives the lower layers' enums back.
+@Suite struct DiskFactsTypedTests {
+    @Test func spellingsRoundTrip() throws {
+        for kind in [PartitionTable.Kind.mbr, .gpt, .unpartitioned] {
+            let facts = DiskFacts(
+                format: DiskImage.Format.vhdDynamic.rawValue, virtualSize: 0, fileLength: 0,
+                partitionTable: DiskFacts.spelling(of: kind), partitions: [], rootPartition: nil)
+            #expect(facts.tableKind == kind)
+            #expect(facts.imageFormat == .vhdDynamic)
+        }
+        let report = try ImagePreparation.inspect(
+            ReadmeExampleTests.root.appendingPathComponent("TestImages/centos6-dynamic.vhd").path)
+        #expect(report.disk.tableKind == .mbr && report.disk.partitionTable == "mbr")
+        #expect(report.disk.imageFormat == .vhdDynamic)
+    }
+}
