@@ -38,16 +38,26 @@ public final class GuestImage {
     }
 
     /// Opens `path` (raw or any VHD type), reads its partition table, picks the root volume (or partition
-    /// `partition`, 1-based like `/dev/sda1`) and opens its filesystem.
+    /// `partition`, 1-based like `/dev/sda1`, or the LVM2 logical volume `volume`, `VG/LV`) and opens its
+    /// filesystem.
     ///
     /// - Throws: ``BlockIOError`` (the image cannot be opened or locked), ``DiskLayoutError`` (no such
     ///   partition, no or several root candidates), ``Ext4Error`` (not ext2/3/4, or unsafe to write: for
     ///   example a journal that needs recovery). Layout and filesystem errors name `path` as their `image`.
-    public static func open(path: String, writable: Bool = false, partition: Int? = nil) throws -> GuestImage {
+    public static func open(path: String, writable: Bool = false, partition: Int? = nil, volume: String? = nil)
+        throws -> GuestImage
+    {
         let image = try DiskImage.open(path: path, writable: writable)
         do {
+            var name: LogicalVolumeName?
+            if let volume {
+                guard let parsed = LogicalVolumeName(volume) else {
+                    throw DiskLayoutError(.noSuchVolume, "\"\(volume)\" is not a logical volume name of the form VG/LV")
+                }
+                name = parsed
+            }
             let disk = try PartitionedDisk.inspect(image.device)
-            let root = try RootSelector.select(in: disk, partition: partition)
+            let root = try RootSelector.select(in: disk, partition: partition, volume: name)
             let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
             return GuestImage(image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
         } catch var error as DiskLayoutError {

@@ -26,9 +26,9 @@ public final class ImageSession {
     /// - Throws: ``ImagePrepError/Code/image`` (the image or its table cannot be read), ``ImagePrepError/Code/noRoot``
     ///   (no or several Linux roots), ``ImagePrepError/Code/filesystem`` (the root cannot be opened, for example
     ///   a journal that needs recovery when writing).
-    public init(path: String, partition: Int? = nil, writable: Bool = false) throws(ImagePrepError) {
+    public init(path: String, partition: Int? = nil, volume: String? = nil, writable: Bool = false) throws(ImagePrepError) {
         do {
-            guest = try GuestImage.open(path: path, writable: writable, partition: partition)
+            guest = try GuestImage.open(path: path, writable: writable, partition: partition, volume: volume)
         } catch var error as BlockIOError {
             if error.path == path { error.path = nil }  // named once, as the image
             if error.message.hasPrefix("cannot open the image") {  // said once

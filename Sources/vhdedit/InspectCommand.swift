@@ -22,7 +22,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
+        let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition, volume: options.volume) }
         if json { try JSONOutput.print(report); return }
         for finding in report.findings { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
         print(Self.text(report))
