@@ -29,7 +29,8 @@ public struct RootSelection {
 ///    `ubuntu-vg/ubuntu-lv`, RHEL-family `rootvg/rootlv`, Debian's and Fedora's `VG/root`) wins.
 /// 5. A single candidate with a GPT "Linux root" type GUID wins.
 /// 6. `ext*` ranks above the other Linux filesystems: if any candidate is `ext*`, only those remain.
-/// 7. Exactly one left: chosen. More: ``DiskLayoutError/Code/ambiguousRoot`` listing each (number, type, size,
+/// 7. When LVM metadata on the disk cannot be read (a damaged PV, copies that disagree), no root is chosen
+///    without `--partition` or `--volume`: the root may be in that volume group. Exactly one left: chosen. More: ``DiskLayoutError/Code/ambiguousRoot`` listing each (number, type, size,
 ///    label), never a silent guess. None: ``DiskLayoutError/Code/noRootCandidate`` saying what the disk holds
 ///    (and, when an LVM physical volume is present, that the root is probably inside LVM).
 public enum RootSelector {
@@ -58,6 +59,14 @@ public enum RootSelector {
         }
         var candidates = (disk.volumes + disk.logicalVolumes).filter { isCandidate($0, disk: disk) }
         guard !candidates.isEmpty else { throw noCandidate(in: disk) }
+        if let problem = disk.lvm.problems.first {
+            // The root may be in the volume group that cannot be read: choosing another volume would be a guess.
+            throw DiskLayoutError(
+                .noRootCandidate,
+                "LVM metadata on \(problem.location) cannot be read (\(problem.error)), and the root may be in it; "
+                    + "choose a volume with --partition N or --volume VG/LV",
+                candidates: candidates.compactMap(\.number))
+        }
         var notes: [String] = []
 
         let main = candidates.filter { !looksLikeBoot($0) && $0.partition?.role != .linuxData && !looksLikeData($0) }
