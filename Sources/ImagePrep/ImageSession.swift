@@ -73,9 +73,21 @@ public final class ImageSession {
                 isLVM: partition.role == .linuxLVM || signature?.type == "LVM2_member"))
         }
         let length = (try? image.store.length()) ?? 0
-        return DiskFacts(
+        var facts = DiskFacts(
             format: image.format.rawValue, virtualSize: image.device.size, fileLength: length, partitionTable: table,
             partitions: partitions, rootPartition: root.volume.number)
+        facts.rootVolume = root.volume.logicalVolume?.description
+        if !disk.lvm.isEmpty {
+            facts.logicalVolumes = disk.lvm.logicalVolumes.map { lv in
+                let signature = disk.logicalVolume(lv.name)?.signature
+                return LogicalVolumeFacts(
+                    path: lv.name.description, group: lv.name.group, name: lv.name.volume, mapperName: lv.name.mapperName,
+                    size: lv.size, filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
+                    refused: lv.openError?.message)
+            }
+            facts.lvmProblems = disk.lvm.problems.map(\.description)
+        }
+        return facts
     }
 
     /// What opening found that a reader should know (a journal that needs recovery: what is read may be

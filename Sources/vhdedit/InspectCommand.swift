@@ -48,7 +48,7 @@ struct InspectCommand: ParsableCommand {
         }
         lines.append(("swap", guest.swap.isEmpty ? "none" : guest.swap.map { "\($0.kind) \($0.location)" }.joined(separator: ", ")))
         lines.append(("LVM", guest.lvm.physicalVolumes.isEmpty ? "none" : "PVs on partition \(guest.lvm.physicalVolumes.map(String.init).joined(separator: ", "))"))
-        lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), root partition \(report.disk.rootPartition.map(String.init) ?? "whole disk")"))
+        lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), \(report.disk.rootVolume.map { "root logical volume \($0)" } ?? "root partition " + (report.disk.rootPartition.map(String.init) ?? "whole disk"))"))
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padded(toLength: width) + "  " + $0.1 }.joined(separator: "\n")
     }
