@@ -45,6 +45,9 @@ public struct LogicalVolumeFacts: Codable, Sendable, Equatable {
     public var size: UInt64
     /// What libblkid found in it, when it could be opened.
     public var filesystem: FilesystemIdentity?
+    /// device-mapper's UUID of it (`LVM-` + the VG UUID and the LV UUID without dashes), as
+    /// `/dev/disk/by-id/dm-uuid-…` names it.
+    public var deviceMapperUUID: String?
     /// Why vhdedit does not open it (thin, raid, a PV missing from the disk...), when it does not.
     public var refused: String?
 

@@ -80,10 +80,13 @@ public final class ImageSession {
         if !disk.lvm.isEmpty {
             facts.logicalVolumes = disk.lvm.logicalVolumes.map { lv in
                 let signature = disk.logicalVolume(lv.name)?.signature
-                return LogicalVolumeFacts(
+                var facts = LogicalVolumeFacts(
                     path: lv.name.description, group: lv.name.group, name: lv.name.volume, mapperName: lv.name.mapperName,
                     size: lv.size, filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
                     refused: lv.openError?.message)
+                let groupUUID = disk.lvm.groups.first { $0.name == lv.name.group }?.metadata.id ?? ""
+                facts.deviceMapperUUID = "LVM-" + (groupUUID + lv.entry.id).filter { $0 != "-" }
+                return facts
             }
             facts.lvmProblems = disk.lvm.problems.map(\.description)
         }

@@ -285,7 +285,7 @@ public struct ReadinessChecker {
                 let verdict: CheckResult.Verdict = entry.resolves == false ? .fail : .pass
                 results.append(CheckResult("fstab.resolves", verdict, "every fstab entry resolves to a filesystem in the image",
                     entry.resolves == nil ? "\(entry.spec) (not resolved: no disk facts)" :
-                        entry.resolves! ? "\(entry.spec) is partition \(entry.partition ?? 0)" : "\(entry.spec) matches no filesystem of the image",
+                        entry.resolves! ? "\(entry.spec) is " + (entry.volume.map { "logical volume \($0)" } ?? "partition \(entry.partition ?? 0)") : "\(entry.spec) matches no filesystem of the image",
                     path: "/etc/fstab", line: entry.line))
             }
         }

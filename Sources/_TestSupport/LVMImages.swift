@@ -81,18 +81,22 @@ public enum LVMImages {
     /// The whole-disk PV image with wrapped metadata (built on first use).
     public static func wholeDisk() throws -> LVMImage { try wholeDiskImage.get() }
 
+    /// The filesystem UUID of `rootvg/varlv` in ``rhel()`` (its fstab mounts `/var` by this UUID).
+    public static let rhelVarUUID = "5e1f0c2a-8d6b-4f43-9a57-3c2b1d0e9f88"
+
     private static let lvmPartition = "E6D6D379-F507-44C2-A23C-238F2A3DF928"
     private static let linuxPartition = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 
     /// Makes an ext4 of `sizeMiB` from `files` and copies it into the LV `segments` of `image`.
     private static func placeFilesystem(
-        _ files: [String: String], sizeMiB: Int, label: String? = nil, in directory: TemporaryDirectory,
-        name: String, image: String, segments: [LVMFixture.Segment]
+        _ files: [String: String], sizeMiB: Int, label: String? = nil, extra: [String] = [],
+        in directory: TemporaryDirectory, name: String, image: String, segments: [LVMFixture.Segment]
     ) throws {
         let tree = directory.file("tree-\(name)")
         try Fixtures.writeTree(files, under: tree)
         let file = directory.file("fs-\(name).img")
-        try Fixtures.makeFilesystem(at: file, sizeMiB: sizeMiB, tree: tree, extraOptions: label.map { ["-L", $0] } ?? [])
+        try Fixtures.makeFilesystem(
+            at: file, sizeMiB: sizeMiB, tree: tree, extraOptions: (label.map { ["-L", $0] } ?? []) + extra)
         try LVMFixture.writeVolume(file, into: image, segments: segments)
         try FileManager.default.removeItem(atPath: file)
         try FileManager.default.removeItem(atPath: tree)
@@ -182,10 +186,11 @@ public enum LVMImages {
         try fixture.lvm(["lvextend", "--driverloaded", "n", "-L", "+16M", "rootvg/rootlv", pv1])
         try fixture.lvcreate(["-i", "2", "-I", "64k", "-L", "16M", "-n", "varlv", "rootvg", pv1, pv2])
         let facts = try finish(fixture, directory: directory, groups: ["rootvg"])
+        let varUUID = LVMImages.rhelVarUUID
         let fstab = """
             /dev/mapper/rootvg-rootlv / ext4 defaults 0 0
-            UUID=placeholder /boot ext4 defaults 0 0
-            /dev/mapper/rootvg-varlv /var ext4 defaults 0 0
+            LABEL=boot /boot ext4 defaults 0 0
+            UUID=\(varUUID) /var ext4 defaults 0 0
             /dev/rootvg/homelv /home ext4 defaults 0 0
 
             """
@@ -193,8 +198,8 @@ public enum LVMImages {
             guestTree(fstab: fstab, hostname: "rhel-lvm"), sizeMiB: 32, in: directory, name: "root", image: path,
             segments: facts.segments["rootvg/rootlv"]!)
         try placeFilesystem(
-            ["/log/messages": "Dec  7 boot\n", "/lib/marker": "var\n"], sizeMiB: 16, label: "var", in: directory,
-            name: "var", image: path, segments: facts.segments["rootvg/varlv"]!)
+            ["/log/messages": "Dec  7 boot\n", "/lib/marker": "var\n"], sizeMiB: 16, label: "var",
+            extra: ["-U", varUUID], in: directory, name: "var", image: path, segments: facts.segments["rootvg/varlv"]!)
         try placeFilesystem(
             ["/azureuser/.bash_history": "ls\n"], sizeMiB: 4, in: directory, name: "home", image: path,
             segments: facts.segments["rootvg/homelv"]!)

@@ -39,6 +39,6 @@ struct ImageOptions: ParsableArguments {
 
     /// Opens the image and chooses the volume to work in (the `--partition` one, or the detected Linux root).
     func openVolume(writable: Bool = false) throws -> ImageVolume {
-        try ImageVolume.open(path: image, writable: writable, partition: partition, volume: volume.flatMap(LogicalVolumeName.init))
+        try ImageVolume.open(path: image, writable: writable, partition: partition, volume: volume.flatMap { LogicalVolumeName($0) })
     }
 }

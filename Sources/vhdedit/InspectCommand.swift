@@ -43,11 +43,14 @@ struct InspectCommand: ParsableCommand {
         if guest.agents.isEmpty { lines.append(("agent", "none")) }
         lines.append(("provisioned user", guest.provisionedUser ?? "none"))
         for entry in guest.fstab {
-            let resolved = entry.resolves.map { $0 ? "resolves to partition \(entry.partition ?? 0)" : "DOES NOT RESOLVE" } ?? entry.naming
+            let resolved = entry.resolves.map { $0 ? "resolves to " + (entry.volume.map { "logical volume \($0)" } ?? "partition \(entry.partition ?? 0)") : "DOES NOT RESOLVE" } ?? entry.naming
             lines.append(("fstab:\(entry.line)", "\(entry.spec) \(entry.mountPoint) \(entry.type) — \(resolved)"))
         }
         lines.append(("swap", guest.swap.isEmpty ? "none" : guest.swap.map { "\($0.kind) \($0.location)" }.joined(separator: ", ")))
         lines.append(("LVM", guest.lvm.physicalVolumes.isEmpty ? "none" : "PVs on partition \(guest.lvm.physicalVolumes.map(String.init).joined(separator: ", "))"))
+        for volume in report.disk.logicalVolumes ?? [] {
+            lines.append(("logical volume", "\(volume.path) \(volume.filesystem?.type ?? "no filesystem")" + (volume.refused.map { " — not opened: \($0)" } ?? "")))
+        }
         lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), \(report.disk.rootVolume.map { "root logical volume \($0)" } ?? "root partition " + (report.disk.rootPartition.map(String.init) ?? "whole disk"))"))
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padded(toLength: width) + "  " + $0.1 }.joined(separator: "\n")

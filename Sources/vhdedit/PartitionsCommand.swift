@@ -28,7 +28,7 @@ struct PartitionsCommand: ParsableCommand {
     func run() throws {
         let report = try CommandFailure.reportingErrors {
             let opened = try DiskImage.open(path: target.image)
-            return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition, volume: target.volume.flatMap(LogicalVolumeName.init))
+            return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition, volume: target.volume.flatMap { LogicalVolumeName($0) })
         }
         if json {
             let encoder = JSONEncoder()

@@ -356,3 +356,26 @@ func blkidValues(_ file: String) throws -> [String: String] {
         #expect(expected == "\(LVMChecksum.checksum(Array("LVM2 metadata".utf8)))\n")
     }
 }
+
+/// Guest device paths that name logical volumes, with device-mapper's escaping of dashes.
+@Suite struct LogicalVolumeNameTests {
+    @Test(arguments: [
+        ("/dev/mapper/ubuntu--vg-ubuntu--lv", "ubuntu-vg/ubuntu-lv"), ("/dev/mapper/rootvg-rootlv", "rootvg/rootlv"),
+        ("/dev/mapper/a---b--c", "a-/b-c"), ("/dev/rootvg/varlv", "rootvg/varlv"), ("/dev/ubuntu-vg/ubuntu-lv", "ubuntu-vg/ubuntu-lv"),
+    ])
+    func namesAVolume(_ path: String, _ expected: String) {
+        #expect(LogicalVolumeName(devicePath: path)?.description == expected)
+        // And back: the mapper name doubles each dash.
+        if path.hasPrefix("/dev/mapper/") {
+            #expect("/dev/mapper/" + (LogicalVolumeName(devicePath: path)?.mapperName ?? "") == path)
+        }
+    }
+
+    @Test(arguments: [
+        "/dev/sda2", "/dev/mapper/justone", "/dev/mapper/a-b-c", "/dev/disk/by-uuid", "/dev/mapper/-x", "/dev/a/b/c",
+        "/dev/mapper/vg-", "/etc/fstab",
+    ])
+    func namesNoVolume(_ path: String) {
+        #expect(LogicalVolumeName(devicePath: path) == nil)
+    }
+}

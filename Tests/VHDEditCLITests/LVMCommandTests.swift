@@ -85,6 +85,27 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect((lvm?["evidence"] as? String)?.contains("rootvg/rootlv (root) ext4") == true)
     }
 
+    @Test func inspectResolvesFstabEntriesToLogicalVolumes() throws {
+        let image = try LVMImages.rhel()
+        let result = try CLI.run(["inspect", image.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+        let fstab = ((report["guest"] as! [String: Any])["fstab"] as! [[String: Any]])
+        func entry(_ mountPoint: String) -> [String: Any]? { fstab.first { $0["mountPoint"] as? String == mountPoint } }
+        #expect(entry("/")?["volume"] as? String == "rootvg/rootlv")  // /dev/mapper/rootvg-rootlv
+        #expect(entry("/var")?["volume"] as? String == "rootvg/varlv")  // UUID=
+        #expect(entry("/home")?["volume"] as? String == "rootvg/homelv")  // /dev/rootvg/homelv
+        #expect(entry("/boot")?["partition"] as? Int == 1)  // LABEL=boot
+        #expect(fstab.allSatisfy { $0["resolves"] as? Bool == true })
+        let disk = report["disk"] as! [String: Any]
+        #expect(disk["rootVolume"] as? String == "rootvg/rootlv")
+        let volumes = disk["logicalVolumes"] as! [[String: Any]]
+        let varlv = volumes.first { $0["path"] as? String == "rootvg/varlv" }
+        #expect((varlv?["filesystem"] as? [String: Any])?["uuid"] as? String == LVMImages.rhelVarUUID)
+        // device-mapper's UUID as lvs reports it (lv_dm_uuid is not in every lvm2: built from vg_uuid and lv_uuid).
+        #expect((varlv?["deviceMapperUUID"] as? String)?.hasPrefix("LVM-" + image.groups["rootvg"]!.uuid.filter { $0 != "-" }) == true)
+    }
+
     @Test func volumeArgumentErrors() throws {
         let image = try LVMImages.rhel()
         let both = try CLI.run(["ls", "--partition", "1", "--volume", "rootvg/rootlv", image.path, "/"])

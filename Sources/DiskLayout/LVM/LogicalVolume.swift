@@ -22,6 +22,38 @@ public struct LogicalVolumeName: Hashable, Sendable, Codable, CustomStringConver
         volume = String(parts[1])
     }
 
+    /// The logical volume a guest's device path names: `/dev/mapper/VG-LV` (a dash inside either name written
+    /// twice: `/dev/mapper/ubuntu--vg-ubuntu--lv`) or `/dev/VG/LV`; `nil` for any other path.
+    public init?(devicePath path: String) {
+        if path.hasPrefix("/dev/mapper/") {
+            let name = Array(path.dropFirst("/dev/mapper/".count))
+            var parts = [""]
+            var index = 0
+            while index < name.count {
+                if name[index] == "-" {
+                    if index + 1 < name.count, name[index + 1] == "-" {
+                        parts[parts.count - 1].append("-")
+                        index += 2
+                        continue
+                    }
+                    parts.append("")
+                } else {
+                    parts[parts.count - 1].append(name[index])
+                }
+                index += 1
+            }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !parts[1].contains("/") else { return nil }
+            self.init(group: parts[0], volume: parts[1])
+            return
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        // "", "dev", VG, LV; /dev/disk/..., /dev/mapper/... and kernel names are not VG/LV.
+        guard parts.count == 4, parts[0].isEmpty, parts[1] == "dev", !parts[2].isEmpty, !parts[3].isEmpty,
+            !["disk", "mapper", "md", "block", "char"].contains(parts[2])
+        else { return nil }
+        self.init(group: String(parts[2]), volume: String(parts[3]))
+    }
+
     /// `VG/LV`.
     public var description: String { "\(group)/\(volume)" }
 
