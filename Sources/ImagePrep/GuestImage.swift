@@ -1,6 +1,18 @@
 public import BlockIO
 public import DiskLayout
 public import Ext4
+import GuestConfig
+
+/// A filesystem the root's `/etc/fstab` mounts below `/` from an LVM2 logical volume (`/var` on `rootvg/varlv`),
+/// opened beside the root.
+public struct GuestMount {
+    /// Where the guest mounts it (`/var`).
+    public let mountPoint: String
+    /// The logical volume.
+    public let volume: Volume
+    /// Its filesystem.
+    public let filesystem: Ext4FileSystem
+}
 
 /// A disk image opened down to its Linux root filesystem: the image file (locked), its partition table, the
 /// chosen root volume and the ext2/3/4 filesystem on it.
@@ -24,17 +36,24 @@ public final class GuestImage {
     public let filesystem: Ext4FileSystem
     /// What the partition-table reader noticed (damaged primary GPT, and so on).
     public let layoutWarnings: [DiskLayoutWarning]
+    /// The logical volumes the root's fstab mounts below `/` (RHEL-family `/usr`, `/var`, `/home` ...), opened
+    /// the same way as the root; empty when the root is not in LVM or mounts nothing else from it.
+    public let mounts: [GuestMount]
+    /// Why a mount of the root's fstab was not opened.
+    let mountWarnings: [String]
     private var closed = false
 
     init(
         image: DiskImage, disk: PartitionedDisk, root: RootSelection, filesystem: Ext4FileSystem,
-        layoutWarnings: [DiskLayoutWarning]
+        layoutWarnings: [DiskLayoutWarning], mounts: [GuestMount] = [], mountWarnings: [String] = []
     ) {
         self.image = image
         self.disk = disk
         self.root = root
         self.filesystem = filesystem
         self.layoutWarnings = layoutWarnings
+        self.mounts = mounts
+        self.mountWarnings = mountWarnings
     }
 
     /// Opens `path` (raw or any VHD type), reads its partition table, picks the root volume (or partition
@@ -59,7 +78,10 @@ public final class GuestImage {
             let disk = try PartitionedDisk.inspect(image.device)
             let root = try RootSelector.select(in: disk, partition: partition, volume: name)
             let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
-            return GuestImage(image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings)
+            let (mounts, mountWarnings) = try openMounts(disk: disk, root: root, filesystem: filesystem, writable: writable)
+            return GuestImage(
+                image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings,
+                mounts: mounts, mountWarnings: mountWarnings)
         } catch var error as DiskLayoutError {
             error.image = path
             throw error
@@ -69,15 +91,56 @@ public final class GuestImage {
         }
     }
 
+    /// The ext2/3/4 logical volumes the root's `/etc/fstab` mounts below `/`: each line whose device is
+    /// `/dev/mapper/VG-LV`, `/dev/VG/LV`, `UUID=` or `LABEL=` of a logical volume of the disk (not the root's,
+    /// not `noauto`). One that cannot be opened is a warning when reading; when writing it is an error, since
+    /// changes meant for it would land in the root's directory beneath the mount point.
+    static func openMounts(disk: PartitionedDisk, root: RootSelection, filesystem: Ext4FileSystem, writable: Bool)
+        throws -> (mounts: [GuestMount], warnings: [String])
+    {
+        guard !disk.logicalVolumes.isEmpty, let fstab = try? filesystem.readFile(GuestPath("/etc/fstab"), limit: 1 << 20)
+        else { return ([], []) }
+        var mounts: [GuestMount] = []
+        var warnings: [String] = []
+        for entry in FilesystemTable(String(decoding: fstab, as: UTF8.self)).entries {
+            let point = entry.mountPoint.hasSuffix("/") ? String(entry.mountPoint.dropLast()) : entry.mountPoint
+            guard point.hasPrefix("/"), point.count > 1, ["ext2", "ext3", "ext4", "auto"].contains(entry.type),
+                !entry.options.contains("noauto"), !mounts.contains(where: { $0.mountPoint == point })
+            else { continue }
+            let volume: Volume?
+            switch entry.device {
+            case .path(let path): volume = LogicalVolumeName(devicePath: path).flatMap(disk.logicalVolume)
+            case .uuid(let uuid): volume = disk.logicalVolumes.first { $0.signature?.uuid?.lowercased() == uuid.lowercased() }
+            case .label(let label): volume = disk.logicalVolumes.first { $0.signature?.label == label }
+            default: volume = nil
+            }
+            guard let volume, let name = volume.logicalVolume, name != root.volume.logicalVolume else { continue }
+            do {
+                guard let device = volume.device else {
+                    throw volume.openError ?? DiskLayoutError(.noSuchVolume, "logical volume \(name) cannot be opened")
+                }
+                let opened = try Ext4FileSystem(device: device, writable: writable)
+                mounts.append(GuestMount(mountPoint: point, volume: volume, filesystem: opened))
+            } catch {
+                let message = "\(point) (/etc/fstab line \(entry.line)) is logical volume \(name), which cannot be opened: \(error)"
+                if writable { throw Ext4Error(.unsupportedFeature, message, path: point) }
+                warnings.append(message + "; files under \(point) are read from the root filesystem")
+            }
+        }
+        return (mounts, warnings)
+    }
+
     /// Every warning a caller should show: the image file's (a VHD footer read from its copy), the layout's
     /// and the filesystem's (for example "the journal needs recovery; what is read may be stale").
     public var warnings: [String] {
-        image.warnings + layoutWarnings.map(\.detail) + filesystem.warnings.map(\.message)
+        image.warnings + layoutWarnings.map(\.detail) + filesystem.warnings.map(\.message) + mountWarnings
+            + mounts.flatMap { mount in mount.filesystem.warnings.map { "\(mount.mountPoint): \($0.message)" } }
     }
 
     /// Writes the filesystem's metadata back and commits the image's edit journal (all or nothing), keeping
     /// everything open for more changes.
     public func commit() throws {
+        for mount in mounts { try mount.filesystem.commit() }
         try filesystem.commit()
         if filesystem.isWritable { try image.commit() }
     }
@@ -88,6 +151,7 @@ public final class GuestImage {
         guard !closed else { return }
         closed = true
         do {
+            for mount in mounts { try mount.filesystem.close() }
             try filesystem.close()
         } catch {
             image.abandon()

@@ -10,8 +10,9 @@ public import Ext4
 public final class ImageSession {
     /// The opened image (file lock, partition table, root volume, filesystem).
     public let guest: GuestImage
-    /// The root filesystem as ``GuestFiles``.
-    public let files: Ext4GuestFiles
+    /// The root filesystem as ``GuestFiles``, with the logical volumes its fstab mounts below `/` routed to
+    /// (``MountedGuestFiles``) when there are any.
+    public let files: any GuestFiles
     /// The container and partition facts.
     public let facts: DiskFacts
     private var committed = false
@@ -44,7 +45,12 @@ public final class ImageSession {
         } catch {
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: "\(error)")
         }
-        files = Ext4GuestFiles(filesystem: guest.filesystem)
+        let root = Ext4GuestFiles(filesystem: guest.filesystem)
+        files = guest.mounts.isEmpty
+            ? root
+            : MountedGuestFiles(
+                root: root,
+                mounts: guest.mounts.map { (mountPoint: $0.mountPoint, files: Ext4GuestFiles(filesystem: $0.filesystem) as any GuestFiles) })
         facts = Self.facts(image: guest.image, disk: guest.disk, root: guest.root)
     }
 

@@ -47,3 +47,23 @@ import Testing
         #expect(ReadinessChecker.lvmResult(plain).verdict == .pass)
     }
 }
+
+/// Paths routed to the filesystem mounted at their longest mount point.
+@Suite struct MountedGuestFilesTests {
+    @Test func pathsGoToTheirMount() throws {
+        let root = MemoryGuestFiles(["/etc/hostname": "h\n", "/var/log/hidden": "root's\n"])
+        let variable = MemoryGuestFiles(["/log/messages": "var\n"])
+        let logs = MemoryGuestFiles(["/audit.log": "audit\n"])
+        let files = MountedGuestFiles(root: root, mounts: [("/var", variable), ("/var/log/audit", logs)])
+        #expect(try files.readText("/etc/hostname") == "h\n")
+        #expect(try files.readText("/var/log/messages") == "var\n")
+        #expect(try files.readText("/var/log/hidden") == nil)
+        #expect(try files.readText("/var/log/audit/audit.log") == "audit\n")
+        #expect(try files.readText("/variable") == nil)  // a prefix of a name is not a mount
+        try files.writeFile("/var/log/new", contents: Array("n".utf8), newFileMode: 0o644)
+        #expect(try variable.readText("/log/new") == "n")
+        try files.removeFile("/var/log/messages")
+        #expect(try variable.exists("/log/messages") == false)
+        #expect(throws: ImagePrepError.self) { try files.removeTree("/var") }
+    }
+}

@@ -63,6 +63,30 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect(try debugfs(root, "cat /etc/hostname") == "localhost.localdomain\n")
     }
 
+    @Test func generalizeFollowsTheSeparateVarVolume() throws {
+        let image = try LVMImages.rhel()
+        let work = try TemporaryDirectory()
+        let copy = try image.copy(to: work)
+        let before = try image.metadataDigest(of: copy)
+        let result = try CLI.run(["generalize", copy, "--only", "defaults,logs"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.output.contains("/var/log/messages"))
+        #expect(try image.metadataDigest(of: copy) == before)
+        // /var/log/messages lives on rootvg/varlv (mounted at /var by UUID=): deleted there.
+        let varlv = work.file("varlv.img")
+        try image.extract("rootvg/varlv", from: copy, into: varlv)
+        let fsck = try Fixtures.fsck(varlv)
+        #expect(fsck.status == 0, "\(fsck.output)")
+        #expect(try debugfs(varlv, "ls -l /log").contains("messages") == false)
+        #expect(try debugfs(varlv, "cat /lib/marker") == "var\n")
+        // The root's own /var/log beneath the mount point is hidden from the guest and left alone.
+        let rootlv = work.file("rootlv.img")
+        try image.extract("rootvg/rootlv", from: copy, into: rootlv)
+        #expect(try Fixtures.fsck(rootlv).status == 0)
+        #expect(try debugfs(rootlv, "ls -l /var/log").contains("syslog"))
+        #expect(try debugfs(rootlv, "cat /etc/hostname") == "localhost.localdomain\n")
+    }
+
     @Test func partitionsAndCheckShowTheVolumes() throws {
         let image = try LVMImages.rhel()
         let json = try CLI.run(["partitions", image.path, "--json"])
