@@ -70,6 +70,24 @@ public enum LVMImages {
         ]
     }
 
+    private static let builtLock = NSLock()
+    nonisolated(unsafe) private static var builtFolders: [TemporaryDirectory] = []
+    private static let removeAtExit: Void = { atexit { LVMImages.removeBuilt() } }()
+
+    /// Keeps `folder` until the test process exits (the shared images live in statics, which are never freed).
+    private static func remember(_ folder: TemporaryDirectory) {
+        _ = removeAtExit
+        builtLock.lock()
+        builtFolders.append(folder)
+        builtLock.unlock()
+    }
+
+    private static func removeBuilt() {
+        builtLock.lock()
+        for folder in builtFolders { try? FileManager.default.removeItem(atPath: folder.path) }
+        builtLock.unlock()
+    }
+
     private static let ubuntuImage = Result { try buildUbuntu() }
     private static let rhelImage = Result { try buildRHEL() }
     private static let wholeDiskImage = Result { try buildWholeDisk() }
@@ -139,6 +157,7 @@ public enum LVMImages {
 
     private static func buildUbuntu() throws -> LVMImage {
         let directory = try TemporaryDirectory(prefix: "vhdedit-lvm-ubuntu")
+        remember(directory)
         let path = directory.file("ubuntu-lvm.raw")
         try ExternalTool.check(["truncate", "-s", "80M", path])
         try ExternalTool.check(
@@ -165,6 +184,7 @@ public enum LVMImages {
 
     private static func buildRHEL() throws -> LVMImage {
         let directory = try TemporaryDirectory(prefix: "vhdedit-lvm-rhel")
+        remember(directory)
         let path = directory.file("rhel-lvm.raw")
         try ExternalTool.check(["truncate", "-s", "120M", path])
         let script = """
@@ -213,6 +233,7 @@ public enum LVMImages {
 
     private static func buildWholeDisk() throws -> LVMImage {
         let directory = try TemporaryDirectory(prefix: "vhdedit-lvm-whole")
+        remember(directory)
         let path = directory.file("whole-lvm.raw")
         try ExternalTool.check(["truncate", "-s", "48M", path])
         let fixture = LVMFixture(path: path)

@@ -102,6 +102,12 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect((varlv["filesystem"] as? [String: Any])?["label"] as? String == "var")
         #expect((report["root"] as? [String: Any])?["volume"] as? String == "rootvg/rootlv")
 
+        // info shows the same layout below the container facts.
+        let info = try CLI.run(["info", image.path, "--json"])
+        let layout = (try JSONSerialization.jsonObject(with: info.stdout) as! [String: Any])["layout"] as! [String: Any]
+        #expect((layout["volumeGroups"] as? [[String: Any]])?.first?["uuid"] as? String == image.groups["rootvg"]!.uuid)
+        #expect(try CLI.run(["info", image.path]).output.contains("rootvg/varlv"))
+
         let check = try CLI.run(["check", image.path, "--json"])
         let verdicts = try JSONSerialization.jsonObject(with: check.stdout) as! [String: Any]
         let lvm = (verdicts["results"] as! [[String: Any]]).first { $0["id"] as? String == "disk.lvm" }
