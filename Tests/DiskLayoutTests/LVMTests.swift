@@ -272,6 +272,22 @@ func blkidValues(_ file: String) throws -> [String: String] {
         #expect(disk.logicalVolume(LogicalVolumeName("ubuntu-vg/snapshot0")!) == nil)  // hidden
     }
 
+    /// References that would loop if followed: a stripe naming an LV (itself) instead of a PV, and a snapshot
+    /// whose origin and COW store are the same LV. Nothing is followed recursively, so neither can hang.
+    @Test func referencesThatLoopAreRefused() throws {
+        let selfStripe = try ubuntu { $0.replacingOccurrences(of: "\"pv0\", 0", with: "\"ubuntu-lv\", 0") }
+        let error = try #require(onlyProblem(selfStripe))
+        #expect(error.message.contains("names ubuntu-lv, which is not a physical volume of the group"))
+        let selfSnapshot = try ubuntu { text in
+            guard let range = text.range(of: "ubuntu-lv {") else { return text }
+            let loop = "snapshot0 {\nid = \"s\"\nstatus = [\"READ\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
+                + "type = \"snapshot\"\norigin = \"ubuntu-lv\"\ncow_store = \"ubuntu-lv\"\n}\n}\n"
+            return text.replacingCharacters(in: range.lowerBound..<range.lowerBound, with: loop)
+        }
+        let lv = try #require(selfSnapshot.logicalVolume(LogicalVolumeName("ubuntu-vg/ubuntu-lv")!))
+        #expect(lv.openError?.code == .lvmUnsupportedVolume)
+    }
+
     @Test func copiesThatDisagreeWithoutANewestOneOpenNothing() throws {
         let image = try LVMImages.rhel()
         let work = try TemporaryDirectory()
