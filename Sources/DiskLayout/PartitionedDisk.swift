@@ -91,14 +91,15 @@ public struct PartitionedDisk {
             warnings.append(DiskLayoutWarning(.lvmUnreadable, problem.description))
         }
         var logicalVolumes: [Volume] = []
-        for lv in lvm.logicalVolumes {
+        for (index, lv) in lvm.logicalVolumes.enumerated() {
             guard let device = lv.device else {
                 logicalVolumes.append(
                     Volume(partition: nil, device: nil, filesystem: nil, openError: lv.openError, logicalVolume: lv.name))
                 continue
             }
-            logicalVolumes.append(
-                Volume(partition: nil, device: device, filesystem: try probe(device, partition: nil), logicalVolume: lv.name))
+            // Like partitions, at most maximumProbedPartitions LVs are probed (metadata may list thousands).
+            let outcome = index < maximumProbedPartitions ? try probe(device, partition: nil) : nil
+            logicalVolumes.append(Volume(partition: nil, device: device, filesystem: outcome, logicalVolume: lv.name))
         }
         return PartitionedDisk(
             device: device, table: table, volumes: volumes, warnings: warnings, lvm: lvm, logicalVolumes: logicalVolumes)

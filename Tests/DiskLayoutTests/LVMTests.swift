@@ -272,6 +272,20 @@ func blkidValues(_ file: String) throws -> [String: String] {
         #expect(disk.logicalVolume(LogicalVolumeName("ubuntu-vg/snapshot0")!) == nil)  // hidden
     }
 
+    @Test func stripesThatAreNotWholeChunksAreRefused() throws {
+        let image = try LVMImages.rhel()
+        let work = try TemporaryDirectory()
+        let copy = try image.copy(to: work)
+        // Both PVs carry the group's metadata: the same change in both, so neither copy is newer.
+        for range in image.metadataRanges {
+            let text = try Self.metadataText(copy, pvOffset: range.offset)
+            try Self.rewrite(copy, pvOffset: range.offset, text: text.replacingOccurrences(of: "stripe_size = 128", with: "stripe_size = 3"))
+        }
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: copy).device)
+        #expect(disk.lvm.problems.count == 2)
+        #expect(disk.lvm.problems.allSatisfy { $0.error.field == "stripe_size" && $0.error.message.contains("3-sector chunks") })
+    }
+
     /// References that would loop if followed: a stripe naming an LV (itself) instead of a PV, and a snapshot
     /// whose origin and COW store are the same LV. Nothing is followed recursively, so neither can hang.
     @Test func referencesThatLoopAreRefused() throws {

@@ -15,9 +15,9 @@ public struct VolumeGroup {
     /// The group's name.
     public var name: String { metadata.name }
 
-    /// Segment types vhdedit reads: device-mapper's linear and striped targets (`striped` with one stripe is
-    /// linear).
-    static let readableTypes = ["striped", "linear"]
+    /// Segment types vhdedit reads: lvm2 writes device-mapper's linear and striped targets both as `striped`
+    /// (one stripe is linear).
+    static let readableTypes = ["striped"]
 
     /// Assembles the group from `metadata` and the PVs found in the image.
     init(metadata: VolumeGroupMetadata, found: [PhysicalVolume]) {

@@ -174,6 +174,12 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
                 guard extents % stripeCount == 0 else {
                     throw error("\(extents) extents do not divide into \(stripeCount) stripes", where_, "extent_count")
                 }
+                // As device-mapper's striped target requires: each stripe a whole number of chunks.
+                if let size = stripeSize, (extents / stripeCount * extentSize) % size != 0 {
+                    throw error(
+                        "a stripe of \(extents / stripeCount) extents is not a whole number of \(size)-sector chunks",
+                        where_, "stripe_size")
+                }
             }
             func optional(_ key: String) -> String? {
                 if case .string(let text)? = segmentSection.value(key) { text } else { nil }
