@@ -136,6 +136,21 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect((varlv?["deviceMapperUUID"] as? String)?.hasPrefix("LVM-" + image.groups["rootvg"]!.uuid.filter { $0 != "-" }) == true)
     }
 
+    @Test func readOnlyCommandsWriteNothing() throws {
+        let image = try LVMImages.rhel()
+        let work = try TemporaryDirectory()
+        let copy = try image.copy(to: work)
+        let before = try FileDigest.sha256(copy)
+        for arguments in [
+            ["partitions", copy], ["info", copy], ["inspect", copy], ["check", copy], ["generalize", copy, "--dry-run"],
+            ["ls", "--volume", "rootvg/homelv", copy, "/"], ["cat", copy, "/etc/fstab"],
+        ] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 0 || arguments[0] == "check", "\(arguments): \(result.stderr)")
+        }
+        #expect(try FileDigest.sha256(copy) == before)
+    }
+
     @Test func volumeArgumentErrors() throws {
         let image = try LVMImages.rhel()
         let both = try CLI.run(["ls", "--partition", "1", "--volume", "rootvg/rootlv", image.path, "/"])
