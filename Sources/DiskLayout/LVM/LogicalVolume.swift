@@ -1,4 +1,4 @@
-public import BlockIO
+import BlockIO
 
 /// A volume group's name and a logical volume's name: what `--volume VG/LV` says, and `/dev/VG/LV`.
 public struct LogicalVolumeName: Hashable, Sendable, Codable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-public import BlockIO
+import BlockIO
 
 /// A volume group found in the image: its newest committed metadata, the physical volumes of it that the image
 /// holds, and its visible logical volumes.
