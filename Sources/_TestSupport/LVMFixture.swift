@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Builds disk images holding LVM2 volume groups with the real lvm2 tools (`pvcreate`, `vgcreate`, `lvcreate`,
 /// `lvextend`, `vgchange`) on loop devices over the image file, and reads lvm's own answer of where each logical
@@ -151,7 +151,7 @@ public final class LVMFixture: @unchecked Sendable {
 
     /// Reassembles the LV mapped by `segments` of the image at `image` into the file `destination`.
     public static func readVolume(from image: String, segments: [Segment], into destination: String) throws {
-        FileManager.default.createFile(atPath: destination, contents: nil)
+        _ = FileManager.default.createFile(atPath: destination, contents: nil)
         let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: image))
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: destination))
         defer {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A disk image with LVM2 volume groups built by ``LVMImages`` with real lvm2, and lvm's answer of where each
 /// logical volume lies.
