@@ -39,9 +39,48 @@ public struct DiskLayoutReport: Codable, Sendable {
 
     /// The chosen Linux root.
     public struct Root: Codable, Sendable {
-        /// The partition number, `nil` for the whole disk.
+        /// The partition number, `nil` for the whole disk or a logical volume.
         public var partition: Int?
+        /// The logical volume (`VG/LV`), when the root is one.
+        public var volume: String?
         public var reason: String
+    }
+
+    /// An LVM2 volume group found on the disk's physical volumes.
+    public struct VolumeGroupEntry: Codable, Sendable {
+        /// One logical volume.
+        public struct LogicalVolumeEntry: Codable, Sendable {
+            /// The LV name.
+            public var name: String
+            /// `VG/LV`, as `--volume` takes it.
+            public var path: String
+            /// The device-mapper name (`/dev/mapper/` + this).
+            public var mapperName: String
+            public var uuid: String
+            public var sizeBytes: UInt64
+            /// The number of segments.
+            public var segments: Int
+            /// The segment types (`striped`, `thin`, ...).
+            public var segmentTypes: [String]
+            /// The most stripes of any segment (1: linear).
+            public var stripes: UInt64
+            /// What libblkid found in it; `nil` when nothing or not opened.
+            public var filesystem: FilesystemSignature?
+            /// `identified`, `nothing`, `ambiguous: TYPE, TYPE` or `not opened`.
+            public var probe: String
+            /// Why vhdedit does not open it (thin, raid, a PV missing from the image, ...).
+            public var refused: String?
+        }
+
+        public var name: String
+        public var uuid: String
+        public var seqno: UInt64
+        public var extentSizeBytes: UInt64
+        /// Where its PVs are in this image ("partition 2", "the whole disk") with their UUIDs.
+        public var physicalVolumes: [String]
+        /// UUIDs of the PVs the metadata lists that this image does not hold.
+        public var missingPhysicalVolumes: [String]
+        public var logicalVolumes: [LogicalVolumeEntry]
     }
 
     /// `mbr`, `gpt` or `unpartitioned`.
@@ -61,6 +100,8 @@ public struct DiskLayoutReport: Codable, Sendable {
     public var partitions: [PartitionEntry]
     /// For an unpartitioned disk: what libblkid finds at offset 0.
     public var wholeDiskFilesystem: FilesystemSignature?
+    /// The LVM2 volume groups, when the disk holds any.
+    public var volumeGroups: [VolumeGroupEntry]?
     /// The Linux root ``RootSelector`` chooses, when it can.
     public var root: Root?
     /// Why no root was chosen, when it was not.
@@ -69,8 +110,10 @@ public struct DiskLayoutReport: Codable, Sendable {
 
     /// The report of `disk`, with the root ``RootSelector`` chooses (or why it cannot).
     ///
-    /// - Parameter partition: the `--partition` the user gave, passed on to ``RootSelector``.
-    public init(_ disk: PartitionedDisk, partition: Int? = nil) {
+    /// - Parameters:
+    ///   - partition: the `--partition` the user gave, passed on to ``RootSelector``.
+    ///   - volume: the `--volume` the user gave, likewise.
+    public init(_ disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil) {
         let table = disk.table
         self.table = table.kind
         diskSizeBytes = table.diskSize
@@ -83,13 +126,7 @@ public struct DiskLayoutReport: Codable, Sendable {
         warnings = disk.warnings
         partitions = disk.volumes.compactMap { volume -> PartitionEntry? in
             guard let partition = volume.partition else { return nil }
-            let probe: String
-            switch volume.filesystem {
-            case .identified?: probe = "identified"
-            case .nothingFound?: probe = "nothing"
-            case .ambiguous(let types)?: probe = "ambiguous: " + types.joined(separator: ", ")
-            case nil: probe = "not probed"
-            }
+            let probe = Self.probeText(volume.filesystem)
             return PartitionEntry(
                 number: partition.number, kind: partition.kind, start: partition.firstSector,
                 sectors: partition.sectorCount, startBytes: partition.start, sizeBytes: partition.size,
@@ -100,9 +137,32 @@ public struct DiskLayoutReport: Codable, Sendable {
                 filesystem: volume.signature, probe: probe)
         }
         wholeDiskFilesystem = table.kind == .unpartitioned ? disk.volumes.first?.signature : nil
+        if !disk.lvm.groups.isEmpty {
+            volumeGroups = disk.lvm.groups.map { group in
+                VolumeGroupEntry(
+                    name: group.name, uuid: group.metadata.id, seqno: group.metadata.seqno,
+                    extentSizeBytes: group.metadata.extentBytes,
+                    physicalVolumes: group.metadata.physicalVolumes.compactMap { entry in
+                        group.physicalVolumes[entry.key].map { "\($0.location): \(entry.id)" }
+                    },
+                    missingPhysicalVolumes: group.missingPhysicalVolumes.map(\.id),
+                    logicalVolumes: group.logicalVolumes.map { lv in
+                        let volume = disk.logicalVolume(lv.name)
+                        return VolumeGroupEntry.LogicalVolumeEntry(
+                            name: lv.name.volume, path: lv.name.description, mapperName: lv.name.mapperName,
+                            uuid: lv.entry.id, sizeBytes: lv.size, segments: lv.entry.segments.count,
+                            segmentTypes: lv.segmentTypes, stripes: lv.entry.segments.map(\.stripeCount).max() ?? 0,
+                            filesystem: volume?.signature,
+                            probe: lv.device == nil ? "not opened" : Self.probeText(volume?.filesystem),
+                            refused: lv.openError?.message)
+                    })
+            }
+        }
         do throws(DiskLayoutError) {
-            let selection = try RootSelector.select(in: disk, partition: partition)
-            root = Root(partition: selection.volume.number, reason: selection.reason)
+            let selection = try RootSelector.select(in: disk, partition: partition, volume: volume)
+            root = Root(
+                partition: selection.volume.number, volume: selection.volume.logicalVolume?.description,
+                reason: selection.reason)
         } catch {
             rootProblem = error.description
         }
@@ -139,13 +199,47 @@ public struct DiskLayoutReport: Codable, Sendable {
             default: lines.append("       " + entry.probe)
             }
         }
+        for group in volumeGroups ?? [] {
+            lines.append(
+                "LVM volume group \(group.name): UUID \(group.uuid), seqno \(group.seqno), extent size "
+                    + "\(ByteSize.format(group.extentSizeBytes)), PVs on \(group.physicalVolumes.joined(separator: ", "))")
+            for missing in group.missingPhysicalVolumes {
+                lines.append("  missing physical volume \(missing) (not in this image)")
+            }
+            for lv in group.logicalVolumes {
+                var line = "  " + Self.pad(lv.path, 24) + " " + Self.pad(ByteSize.format(lv.sizeBytes), 10) + " "
+                    + lv.segmentTypes.joined(separator: ",")
+                if lv.stripes > 1 { line += " (\(lv.stripes) stripes)" }
+                if lv.segments > 1 { line += " in \(lv.segments) segments" }
+                lines.append(line)
+                if let refused = lv.refused {
+                    lines.append("       not opened: \(refused)")
+                } else {
+                    switch lv.probe {
+                    case "identified": lines.append("       " + (lv.filesystem.map(Self.describe) ?? ""))
+                    case "nothing": lines.append("       no filesystem found")
+                    default: lines.append("       " + lv.probe)
+                    }
+                }
+            }
+        }
         if let root {
-            lines.append("Linux root: " + (root.partition.map { "partition \($0)" } ?? "the whole disk") + " (\(root.reason))")
+            let place = root.volume.map { "logical volume \($0)" } ?? root.partition.map { "partition \($0)" } ?? "the whole disk"
+            lines.append("Linux root: " + place + " (\(root.reason))")
         } else if let rootProblem {
             lines.append("Linux root: not chosen: \(rootProblem)")
         }
         for warning in warnings { lines.append(warning.description) }
         return lines.joined(separator: "\n")
+    }
+
+    private static func probeText(_ outcome: ProbeOutcome?) -> String {
+        switch outcome {
+        case .identified?: "identified"
+        case .nothingFound?: "nothing"
+        case .ambiguous(let types)?: "ambiguous: " + types.joined(separator: ", ")
+        case nil: "not probed"
+        }
     }
 
     private static func describe(_ signature: FilesystemSignature) -> String {

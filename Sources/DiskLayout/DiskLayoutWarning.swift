@@ -49,6 +49,8 @@ public struct DiskLayoutWarning: Hashable, Sendable, Codable, CustomStringConver
         public static let tooManyPartitionsToProbe = Code("tooManyPartitionsToProbe")
         /// libblkid found more than one filesystem signature in a partition.
         public static let ambiguousFilesystem = Code("ambiguousFilesystem")
+        /// An LVM2 physical volume or volume group cannot be read (damaged metadata, copies that disagree).
+        public static let lvmUnreadable = Code("lvmUnreadable")
     }
 
     /// The kind of warning.

@@ -17,12 +17,14 @@ public struct ImageOverview: Encodable, Sendable {
     ///
     /// - Parameter partition: the partition later commands would use (`--partition N`), checked in the report.
     /// - Throws: ``BlockIOError`` when the image itself cannot be opened.
-    public static func read(path: String, partition: Int? = nil) throws(BlockIOError) -> ImageOverview {
+    public static func read(path: String, partition: Int? = nil, volume: LogicalVolumeName? = nil)
+        throws(BlockIOError) -> ImageOverview
+    {
         let opened = try DiskImage.open(path: path)
         let info = ImageInfo(image: opened)
         do {
             let disk = try PartitionedDisk.inspect(opened.device)
-            return ImageOverview(image: info, layout: DiskLayoutReport(disk, partition: partition), layoutError: nil)
+            return ImageOverview(image: info, layout: DiskLayoutReport(disk, partition: partition, volume: volume), layoutError: nil)
         } catch {
             return ImageOverview(image: info, layout: nil, layoutError: error.description)
         }

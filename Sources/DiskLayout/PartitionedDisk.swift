@@ -21,8 +21,13 @@ public struct PartitionedDisk {
     /// One volume per partition in table order (extended containers included, not probed), or one whole-disk
     /// volume for an unpartitioned disk.
     public let volumes: [Volume]
-    /// The table's warnings plus the probe's (ambiguous signatures).
+    /// The table's warnings plus the probe's (ambiguous signatures) and LVM's (PVs or groups that cannot be read).
     public let warnings: [DiskLayoutWarning]
+    /// The LVM2 volume groups on the physical volumes among ``volumes``.
+    public let lvm: LVMLayout
+    /// One volume per visible logical volume of ``lvm`` (probed when it can be opened; see
+    /// ``Volume/openError`` otherwise).
+    public let logicalVolumes: [Volume]
 
     /// Reads the table of `device` and, when `probeFilesystems`, identifies each volume with libblkid.
     ///
@@ -76,7 +81,41 @@ public struct PartitionedDisk {
                 volumes.append(Volume(partition: partition, device: slice, filesystem: outcome))
             }
         }
-        return PartitionedDisk(device: device, table: table, volumes: volumes, warnings: warnings)
+        let lvm = try LVMLayout.read(
+            from: volumes.compactMap { volume in
+                guard let device = volume.device, mayHoldPhysicalVolume(volume, probed: probeFilesystems) else {
+                    return nil
+                }
+                return (device: device, location: volume.displayName)
+            })
+        for problem in lvm.problems {
+            warnings.append(DiskLayoutWarning(.lvmUnreadable, problem.description))
+        }
+        var logicalVolumes: [Volume] = []
+        for (index, lv) in lvm.logicalVolumes.enumerated() {
+            guard let device = lv.device else {
+                logicalVolumes.append(
+                    Volume(partition: nil, device: nil, filesystem: nil, openError: lv.openError, logicalVolume: lv.name))
+                continue
+            }
+            // Like partitions, at most maximumProbedPartitions LVs are probed (metadata may list thousands).
+            let outcome = index < maximumProbedPartitions ? try probe(device, partition: nil) : nil
+            logicalVolumes.append(Volume(partition: nil, device: device, filesystem: outcome, logicalVolume: lv.name))
+        }
+        return PartitionedDisk(
+            device: device, table: table, volumes: volumes, warnings: warnings, lvm: lvm, logicalVolumes: logicalVolumes)
+    }
+
+    /// Whether a volume is looked at for an LVM2 label: libblkid says `LVM2_member`, the partition type says
+    /// LVM, or nothing was probed.
+    private static func mayHoldPhysicalVolume(_ volume: Volume, probed: Bool) -> Bool {
+        if volume.signature?.type == "LVM2_member" || volume.partition?.role == .linuxLVM { return true }
+        return !probed
+    }
+
+    /// The volume of logical volume `name`.
+    public func logicalVolume(_ name: LogicalVolumeName) -> Volume? {
+        logicalVolumes.first { $0.logicalVolume == name }
     }
 
     /// The volume of partition `number`.

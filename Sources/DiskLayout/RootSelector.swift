@@ -14,18 +14,23 @@ public struct RootSelection {
 ///
 /// This layer cannot look inside files, so it ranks by what the partition table and libblkid say:
 ///
-/// 1. `partition: N` (1-based, like `/dev/sda1`; logical partitions from 5) overrides everything; it must exist,
-///    fit inside the disk and not be an extended container.
+/// 1. `volume: VG/LV` or `partition: N` (1-based, like `/dev/sda1`; logical partitions from 5) overrides
+///    everything; it must exist, fit inside the disk and not be an extended container (a logical volume must be
+///    one vhdedit can open: linear or striped, all its physical volumes in the image).
 /// 2. An unpartitioned disk is its own root when libblkid finds a Linux filesystem on it.
 /// 3. Candidates are the volumes holding a Linux filesystem (`ext2/3/4`, `xfs`, `btrfs`, `f2fs`, `jfs`,
 ///    `reiserfs`) whose type code is not swap, LVM, RAID, EFI system, BIOS boot or extended, and that neither
-///    overlap another partition nor run past the end of the disk.
+///    overlap another partition nor run past the end of the disk; and the LVM2 logical volumes that hold one.
 /// 4. Among them, demoted while any other candidate remains: `/boot`-like volumes (LABEL or GPT name `boot` or
 ///    `/boot`, GPT type Linux extended boot); GPT `/home`, `/srv`, `/var` types; volumes under
-///    ``smallVolumeLimit`` when a larger candidate exists.
+///    ``smallVolumeLimit`` when a larger candidate exists; logical volumes named for a data mount
+///    (`home`, `var`, `usr`, `tmp`, `opt`, `srv`, `log`, `audit`, `swap`, also as `homelv`, `lv_home`, `home_lv`).
+/// 4a. A single logical volume named like a root (`root`, `rootlv`, `lv_root`, `root_lv`, `ubuntu-lv`: Ubuntu's
+///    `ubuntu-vg/ubuntu-lv`, RHEL-family `rootvg/rootlv`, Debian's and Fedora's `VG/root`) wins.
 /// 5. A single candidate with a GPT "Linux root" type GUID wins.
 /// 6. `ext*` ranks above the other Linux filesystems: if any candidate is `ext*`, only those remain.
-/// 7. Exactly one left: chosen. More: ``DiskLayoutError/Code/ambiguousRoot`` listing each (number, type, size,
+/// 7. When LVM metadata on the disk cannot be read (a damaged PV, copies that disagree), no root is chosen
+///    without `--partition` or `--volume`: the root may be in that volume group. Exactly one left: chosen. More: ``DiskLayoutError/Code/ambiguousRoot`` listing each (number, type, size,
 ///    label), never a silent guess. None: ``DiskLayoutError/Code/noRootCandidate`` saying what the disk holds
 ///    (and, when an LVM physical volume is present, that the root is probably inside LVM).
 public enum RootSelector {
@@ -37,11 +42,12 @@ public enum RootSelector {
     /// - Throws: ``DiskLayoutError`` with ``DiskLayoutError/Code/noSuchPartition``,
     ///   ``DiskLayoutError/Code/noRootCandidate`` or ``DiskLayoutError/Code/ambiguousRoot`` (its `candidates`
     ///   list the partition numbers to choose from).
-    public static func select(in disk: PartitionedDisk, partition: Int? = nil) throws(DiskLayoutError)
-        -> RootSelection
+    public static func select(in disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil)
+        throws(DiskLayoutError) -> RootSelection
     {
+        if let volume { return try explicit(volume, in: disk) }
         if let partition { return try explicit(partition, in: disk) }
-        if disk.table.kind == .unpartitioned {
+        if disk.table.kind == .unpartitioned, !disk.logicalVolumes.contains(where: { isCandidate($0, disk: disk) }) {
             let whole = disk.volumes[0]
             guard let signature = whole.signature, signature.isLinuxFilesystem, let device = whole.device else {
                 throw DiskLayoutError(
@@ -51,21 +57,33 @@ public enum RootSelector {
             return RootSelection(
                 volume: whole, device: device, reason: "the disk is unpartitioned and holds \(signature.type)")
         }
-        var candidates = disk.volumes.filter { isCandidate($0, disk: disk) }
+        var candidates = (disk.volumes + disk.logicalVolumes).filter { isCandidate($0, disk: disk) }
         guard !candidates.isEmpty else { throw noCandidate(in: disk) }
+        if let problem = disk.lvm.problems.first {
+            // The root may be in the volume group that cannot be read: choosing another volume would be a guess.
+            throw DiskLayoutError(
+                .noRootCandidate,
+                "LVM metadata on \(problem.location) cannot be read (\(problem.error)), and the root may be in it; "
+                    + "choose a volume with --partition N or --volume VG/LV",
+                candidates: candidates.compactMap(\.number))
+        }
         var notes: [String] = []
 
-        let main = candidates.filter { !looksLikeBoot($0) && $0.partition?.role != .linuxData }
+        let main = candidates.filter { !looksLikeBoot($0) && $0.partition?.role != .linuxData && !looksLikeData($0) }
         if !main.isEmpty, main.count < candidates.count {
-            notes.append("passed over /boot, /home, /srv or /var partitions")
+            notes.append("passed over /boot, /home, /srv, /var (and similar) volumes")
             candidates = main
         } else if main.isEmpty, let lvm = disk.volumes.first(where: isLVMOrRAID) {
             throw DiskLayoutError(
                 .noRootCandidate,
-                "the only Linux filesystems look like /boot (\(candidates.map(summary).joined(separator: "; "))); "
-                    + "the root is probably inside the \(containerName(lvm)) on \(lvm.displayName), which "
-                    + "vhdedit cannot open; choose a partition with --partition N if one is the root",
+                "the only Linux filesystems look like /boot or data volumes (\(candidates.map(summary).joined(separator: "; "))); "
+                    + "the root is probably inside the \(containerName(lvm)) on \(lvm.displayName)\(lvmNote(disk)); "
+                    + "choose a volume with --partition N or --volume VG/LV if one is the root",
                 candidates: candidates.compactMap(\.number))
+        }
+        let rootNamed = candidates.filter(looksLikeRootVolume)
+        if rootNamed.count == 1 {
+            return selection(rootNamed[0], reason: "the only logical volume named like a root", notes: notes)
         }
         let large = candidates.filter { $0.size >= smallVolumeLimit }
         if !large.isEmpty, large.count < candidates.count {
@@ -87,8 +105,8 @@ public enum RootSelector {
         }
         throw DiskLayoutError(
             .ambiguousRoot,
-            "several partitions could be the Linux root: \(candidates.map(summary).joined(separator: "; ")); "
-                + "choose one with --partition N",
+            "several volumes could be the Linux root: \(candidates.map(summary).joined(separator: "; ")); "
+                + "choose one with --partition N" + (candidates.contains { $0.logicalVolume != nil } ? " or --volume VG/LV" : ""),
             candidates: candidates.compactMap(\.number))
     }
 
@@ -119,6 +137,55 @@ public enum RootSelector {
                 offset: volume.partition?.entryOffset, candidates: available)
         }
         return RootSelection(volume: volume, device: device, reason: "chosen with --partition \(number)")
+    }
+
+    private static func explicit(_ name: LogicalVolumeName, in disk: PartitionedDisk) throws(DiskLayoutError)
+        -> RootSelection
+    {
+        let available = disk.logicalVolumes.compactMap { $0.logicalVolume?.description }
+        guard let volume = disk.logicalVolume(name) else {
+            var message = "there is no logical volume \(name); "
+            message += available.isEmpty
+                ? "the image holds none vhdedit can see\(disk.lvm.problems.isEmpty ? "" : " (" + disk.lvm.problems.map(\.description).joined(separator: "; ") + ")")"
+                : "it holds \(available.joined(separator: ", "))"
+            throw DiskLayoutError(.noSuchVolume, message)
+        }
+        guard let device = volume.device else {
+            throw volume.openError ?? DiskLayoutError(.noSuchVolume, "logical volume \(name) cannot be opened")
+        }
+        return RootSelection(volume: volume, device: device, reason: "chosen with --volume \(name)")
+    }
+
+    /// Whether a logical volume's name says it holds data mounted below the root (rule 4).
+    static func looksLikeData(_ volume: Volume) -> Bool {
+        guard let name = volume.logicalVolume.map({ baseName($0.volume) }) else { return false }
+        return ["home", "var", "usr", "tmp", "opt", "srv", "log", "audit", "varlog", "varlogaudit", "vartmp", "swap",
+            "data", "boot"].contains(name)
+    }
+
+    /// Whether a logical volume's name says it is the root (rule 4a).
+    static func looksLikeRootVolume(_ volume: Volume) -> Bool {
+        guard let name = volume.logicalVolume else { return false }
+        return baseName(name.volume) == "root" || name.volume == "ubuntu-lv"
+    }
+
+    /// The LV name without an `lv` marker: `rootlv`, `lv_root`, `root_lv`, `root-lv` are `root`.
+    private static func baseName(_ name: String) -> String {
+        var base = Substring(name.lowercased())
+        for prefix in ["lv_", "lv-"] where base.hasPrefix(prefix) { base = base.dropFirst(prefix.count) }
+        for suffix in ["_lv", "-lv", "lv"] where base.hasSuffix(suffix) && base.count > suffix.count {
+            base = base.dropLast(suffix.count)
+        }
+        return String(base)
+    }
+
+    /// ", which vhdedit cannot open" or what keeps the logical volumes it found from being candidates.
+    private static func lvmNote(_ disk: PartitionedDisk) -> String {
+        let refused = disk.logicalVolumes.compactMap { volume in volume.openError.map { "\($0.message)" } }
+        let problems = disk.lvm.problems.map(\.description)
+        if refused.isEmpty, problems.isEmpty, disk.lvm.groups.isEmpty { return ", which vhdedit cannot open" }
+        if refused.isEmpty, problems.isEmpty { return " (its logical volumes hold no Linux filesystem)" }
+        return " (" + (refused + problems).joined(separator: "; ") + ")"
     }
 
     /// Whether a volume may hold the root (rule 3).
@@ -166,8 +233,7 @@ public enum RootSelector {
         var message = "no partition holds a Linux filesystem that could be the root ("
             + (holdings.isEmpty ? "the table is empty" : holdings.joined(separator: "; ")) + ")"
         if let lvm = disk.volumes.first(where: isLVMOrRAID) {
-            message += "; the root is probably inside the \(containerName(lvm)) on \(lvm.displayName), "
-                + "which vhdedit cannot open"
+            message += "; the root is probably inside the \(containerName(lvm)) on \(lvm.displayName)\(lvmNote(disk))"
         }
         return DiskLayoutError(.noRootCandidate, message)
     }

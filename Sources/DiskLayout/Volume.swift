@@ -1,7 +1,7 @@
 public import BlockIO
 
-/// A place a filesystem can be: one partition (as a ``SliceDevice`` of the disk) or, on an unpartitioned disk,
-/// the whole disk; with what libblkid found in it.
+/// A place a filesystem can be: one partition (as a ``SliceDevice`` of the disk), on an unpartitioned disk the
+/// whole disk, or an LVM2 logical volume (a ``LogicalVolumeDevice``); with what libblkid found in it.
 public struct Volume {
     /// The partition, or `nil` for the whole disk of an unpartitioned layout.
     public let partition: Partition?
@@ -12,10 +12,14 @@ public struct Volume {
     public let filesystem: ProbeOutcome?
     /// Why ``device`` is `nil`.
     public let openError: DiskLayoutError?
+    /// For a logical volume: its `VG/LV` name (``partition`` is then `nil`).
+    public let logicalVolume: LogicalVolumeName?
 
     public init(
-        partition: Partition?, device: (any BlockDevice)?, filesystem: ProbeOutcome?, openError: DiskLayoutError? = nil
+        partition: Partition?, device: (any BlockDevice)?, filesystem: ProbeOutcome?, openError: DiskLayoutError? = nil,
+        logicalVolume: LogicalVolumeName? = nil
     ) {
+        self.logicalVolume = logicalVolume
         self.partition = partition
         self.device = device
         self.filesystem = filesystem
@@ -31,6 +35,9 @@ public struct Volume {
     /// The filesystem signature, when exactly one was found.
     public var signature: FilesystemSignature? { filesystem?.signature }
 
-    /// "partition 2" or "the whole disk".
-    public var displayName: String { partition.map { "partition \($0.number)" } ?? "the whole disk" }
+    /// "partition 2", "logical volume rootvg/rootlv" or "the whole disk".
+    public var displayName: String {
+        if let logicalVolume { return "logical volume \(logicalVolume)" }
+        return partition.map { "partition \($0.number)" } ?? "the whole disk"
+    }
 }

@@ -12,6 +12,12 @@ public struct DiskFacts: Codable, Sendable, Equatable {
     public var partitions: [PartitionFacts]
     /// The number of the partition used as the Linux root.
     public var rootPartition: Int?
+    /// The LVM2 logical volume used as the Linux root (`VG/LV`), when the root is one.
+    public var rootVolume: String?
+    /// The visible LVM2 logical volumes, when the disk holds a volume group.
+    public var logicalVolumes: [LogicalVolumeFacts]?
+    /// Why LVM2 metadata on the disk could not be read (a damaged PV, copies that disagree), when it could not.
+    public var lvmProblems: [String]?
 
     public init(
         format: String, virtualSize: UInt64, fileLength: UInt64, partitionTable: String,
@@ -23,6 +29,39 @@ public struct DiskFacts: Codable, Sendable, Equatable {
         self.partitionTable = partitionTable
         self.partitions = partitions
         self.rootPartition = rootPartition
+    }
+}
+
+/// One LVM2 logical volume of a disk and the filesystem in it.
+public struct LogicalVolumeFacts: Codable, Sendable, Equatable {
+    /// `VG/LV`.
+    public var path: String
+    /// The volume group.
+    public var group: String
+    /// The logical volume's name.
+    public var name: String
+    /// The device-mapper name (`/dev/mapper/` + this: dashes doubled).
+    public var mapperName: String
+    public var size: UInt64
+    /// What libblkid found in it, when it could be opened.
+    public var filesystem: FilesystemIdentity?
+    /// device-mapper's UUID of it (`LVM-` + the VG UUID and the LV UUID without dashes), as
+    /// `/dev/disk/by-id/dm-uuid-…` names it.
+    public var deviceMapperUUID: String?
+    /// Why vhdedit does not open it (thin, raid, a PV missing from the disk...), when it does not.
+    public var refused: String?
+
+    public init(
+        path: String, group: String, name: String, mapperName: String, size: UInt64,
+        filesystem: FilesystemIdentity? = nil, refused: String? = nil
+    ) {
+        self.path = path
+        self.group = group
+        self.name = name
+        self.mapperName = mapperName
+        self.size = size
+        self.filesystem = filesystem
+        self.refused = refused
     }
 }
 

@@ -5,7 +5,7 @@ import GuestConfig
 public enum GuestConfigEdits {
     /// Adds and removes kernel arguments on every kernel line of every bootloader file the guest has.
     public static func kernelArguments(
-        _ image: String, partition: Int? = nil, add: [String], remove: [String], dryRun: Bool
+        _ image: String, partition: Int? = nil, volume: String? = nil, add: [String], remove: [String], dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
         _ = try BootloaderEdit.kernelArguments([:], add: add, remove: remove)  // validate the arguments first
         let operation = PrepOperation("kernel-args", default: true, "edit kernel arguments") { c throws(ImagePrepError) in
@@ -20,17 +20,17 @@ public enum GuestConfigEdits {
                 try c.edit(file.path, "kernel arguments (\(file.kind.rawValue))") { _ in edited }
             }
         }
-        return try ImagePreparation.run(.kernelArgs, image, partition: partition, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        return try ImagePreparation.run(.kernelArgs, image, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
             try plan(operation, files, inspection)
         }
     }
 
     /// Every kernel command line of every bootloader file the guest has, in the order ``OSInspector`` finds
     /// the files (what `vhdedit kernel-args IMAGE` lists). Nothing is written.
-    public static func kernelCommandLines(_ image: String, partition: Int? = nil) throws(ImagePrepError)
+    public static func kernelCommandLines(_ image: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError)
         -> KernelCommandLines
     {
-        let session = try ImageSession(path: image, partition: partition)
+        let session = try ImageSession(path: image, partition: partition, volume: volume)
         var lines: [KernelCommandLines.Line] = []
         for file in try OSInspector(files: session.files, disk: session.facts).bootloaderFiles() {
             let text = try session.files.readText(file.path) ?? ""
@@ -43,10 +43,10 @@ public enum GuestConfigEdits {
 
     /// The values of `keys` in the key/value file `path` (waagent.conf or a sysconfig-style file); for
     /// waagent.conf, absent keys give the agent's default.
-    public static func get(_ image: String, partition: Int? = nil, path: String, keys: [String]) throws(ImagePrepError)
+    public static func get(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String]) throws(ImagePrepError)
         -> [(key: String, value: String?)]
     {
-        let session = try ImageSession(path: image, partition: partition)
+        let session = try ImageSession(path: image, partition: partition, volume: volume)
         guard let text = try session.files.readText(path) else {
             throw ImagePrepError(.notFound, "no such file in the guest", path: path, image: image)
         }
@@ -69,22 +69,22 @@ public enum GuestConfigEdits {
     public static func checkPath(_ path: String) throws(ImagePrepError) { _ = try open(path, "") }
 
     /// Sets `KEY=VALUE` assignments in `path` (created when missing and its folder exists).
-    public static func set(_ image: String, partition: Int? = nil, path: String, assignments: [String], dryRun: Bool)
+    public static func set(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, assignments: [String], dryRun: Bool)
         throws(ImagePrepError) -> PrepReport
     {
         try checkAssignments(path: path, assignments)
         // Validated above on an empty file; the same assignments cannot fail on the guest's.
-        return try edit(image, partition: partition, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
+        return try edit(image, partition: partition, volume: volume, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
             _ = try? file.apply(assignments: assignments)
         }
     }
 
     /// Removes `keys` from `path`.
-    public static func unset(_ image: String, partition: Int? = nil, path: String, keys: [String], dryRun: Bool)
+    public static func unset(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String], dryRun: Bool)
         throws(ImagePrepError) -> PrepReport
     {
         _ = try open(path, "")
-        return try edit(image, partition: partition, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
+        return try edit(image, partition: partition, volume: volume, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
             for key in keys { file.unset(key) }
         }
     }
@@ -104,7 +104,7 @@ public enum GuestConfigEdits {
     }
 
     static func edit(
-        _ image: String, partition: Int?, path: String, dryRun: Bool,
+        _ image: String, partition: Int?, volume: String? = nil, path: String, dryRun: Bool,
         _ change: @escaping @Sendable (inout KeyValueConfigFile) throws(ImagePrepError) -> Void
     ) throws(ImagePrepError) -> PrepReport {
         let operation = PrepOperation("config", default: true, "edit \(path)") { c throws(ImagePrepError) in
@@ -120,7 +120,7 @@ public enum GuestConfigEdits {
                 try c.create(path, file.result.edited, "requested edit (new file)")
             }
         }
-        return try ImagePreparation.run(.config, image, partition: partition, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        return try ImagePreparation.run(.config, image, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
             try plan(operation, files, inspection)
         }
     }

@@ -114,6 +114,8 @@ public struct FstabEntry: Codable, Sendable, Equatable {
     public var resolves: Bool?
     /// The partition it resolves to.
     public var partition: Int?
+    /// The LVM2 logical volume (`VG/LV`) it resolves to.
+    public var volume: String?
 }
 
 /// A swap area on the OS disk.

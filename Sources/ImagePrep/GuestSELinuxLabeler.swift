@@ -96,6 +96,24 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
         return labels.label(for: path, kind: inodeKind)
     }
 
+    /// This labeler for a filesystem mounted at `mountPoint` in the guest (a separate `/var` logical volume):
+    /// the paths it is asked about are inside that filesystem, and get `mountPoint` in front.
+    public func mounted(at mountPoint: String) -> any NewInodeLabeling {
+        MountedLabeler(labeler: self, prefix: Array(mountPoint.utf8))
+    }
+
+    private final class MountedLabeler: NewInodeLabeling {
+        let labeler: GuestSELinuxLabeler
+        let prefix: [UInt8]
+        init(labeler: GuestSELinuxLabeler, prefix: [UInt8]) {
+            self.labeler = labeler
+            self.prefix = prefix.last == UInt8(ascii: "/") ? Array(prefix.dropLast()) : prefix
+        }
+        func securityLabel(forNewInodeAt path: [UInt8], kind: FileKind) -> [UInt8]? {
+            labeler.securityLabel(forNewInodeAt: path == [UInt8(ascii: "/")] ? prefix : prefix + path, kind: kind)
+        }
+    }
+
     private static func guestPath(_ text: String) throws(ImagePrepError) -> GuestPath {
         do { return try GuestPath(text) } catch {
             throw ImagePrepError(.invalidArgument, "not a guest path", path: text, cause: "\(error)")

@@ -18,33 +18,33 @@ public enum ImagePreparation {
     }
 
     /// Inspects the image at `path`.
-    public static func inspect(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> InspectReport {
-        let session = try ImageSession(path: path, partition: partition)
+    public static func inspect(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> InspectReport {
+        let session = try ImageSession(path: path, partition: partition, volume: volume)
         let guest = try OSInspector(files: session.files, disk: session.facts).inspect()
         return InspectReport(image: path, disk: session.facts, guest: guest, findings: session.findings)
     }
 
     /// Generalizes the image at `path` (see ``Generalizer``).
     public static func generalize(
-        _ path: String, partition: Int? = nil, options: Generalizer.Options = Generalizer.Options(), dryRun: Bool
+        _ path: String, partition: Int? = nil, volume: String? = nil, options: Generalizer.Options = Generalizer.Options(), dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
-        try run(.generalize, path, partition: partition, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        try run(.generalize, path, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
             try Generalizer.plan(files: files, inspection: inspection, options: options)
         }
     }
 
     /// Applies the Azure preparation checklist to the image at `path` (see ``AzurePreparer``).
     public static func azurePrepare(
-        _ path: String, partition: Int? = nil, selection: OperationSelection = OperationSelection(), dryRun: Bool
+        _ path: String, partition: Int? = nil, volume: String? = nil, selection: OperationSelection = OperationSelection(), dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
-        try run(.azurePrepare, path, partition: partition, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        try run(.azurePrepare, path, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
             try AzurePreparer.plan(files: files, inspection: inspection, selection: selection)
         }
     }
 
     /// Checks the image at `path` against Azure's requirements (see ``ReadinessChecker``).
-    public static func check(_ path: String, partition: Int? = nil) throws(ImagePrepError) -> ReadinessReport {
-        let session = try ImageSession(path: path, partition: partition)
+    public static func check(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> ReadinessReport {
+        let session = try ImageSession(path: path, partition: partition, volume: volume)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
         let state = session.filesystem.warnings
@@ -69,12 +69,12 @@ public enum ImagePreparation {
     )
 
     static func run(
-        _ kind: PrepReport.Kind, _ path: String, partition: Int?, dryRun: Bool, _ planner: Planner
+        _ kind: PrepReport.Kind, _ path: String, partition: Int?, volume: String? = nil, dryRun: Bool, _ planner: Planner
     ) throws(ImagePrepError) -> PrepReport {
         // A dry run reads only (shared lock). A real run takes the exclusive lock once: every write of the session
         // stays in the image's edit journal until commit, so planning nothing and dropping the session leaves
         // the image byte for byte as it was.
-        let session = try ImageSession(path: path, partition: partition, writable: !dryRun)
+        let session = try ImageSession(path: path, partition: partition, volume: volume, writable: !dryRun)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         let plan = try planner(session.files, inspection)
         if !dryRun && !plan.changes.isEmpty {

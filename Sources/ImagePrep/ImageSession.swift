@@ -10,8 +10,9 @@ public import Ext4
 public final class ImageSession {
     /// The opened image (file lock, partition table, root volume, filesystem).
     public let guest: GuestImage
-    /// The root filesystem as ``GuestFiles``.
-    public let files: Ext4GuestFiles
+    /// The root filesystem as ``GuestFiles``, with the logical volumes its fstab mounts below `/` routed to
+    /// (``MountedGuestFiles``) when there are any.
+    public let files: any GuestFiles
     /// The container and partition facts.
     public let facts: DiskFacts
     private var committed = false
@@ -26,9 +27,9 @@ public final class ImageSession {
     /// - Throws: ``ImagePrepError/Code/image`` (the image or its table cannot be read), ``ImagePrepError/Code/noRoot``
     ///   (no or several Linux roots), ``ImagePrepError/Code/filesystem`` (the root cannot be opened, for example
     ///   a journal that needs recovery when writing).
-    public init(path: String, partition: Int? = nil, writable: Bool = false) throws(ImagePrepError) {
+    public init(path: String, partition: Int? = nil, volume: String? = nil, writable: Bool = false) throws(ImagePrepError) {
         do {
-            guest = try GuestImage.open(path: path, writable: writable, partition: partition)
+            guest = try GuestImage.open(path: path, writable: writable, partition: partition, volume: volume)
         } catch var error as BlockIOError {
             if error.path == path { error.path = nil }  // named once, as the image
             if error.code == .cannotOpen {  // "cannot open the image" said once
@@ -44,7 +45,12 @@ public final class ImageSession {
         } catch {
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: error)
         }
-        files = Ext4GuestFiles(filesystem: guest.filesystem)
+        let root = Ext4GuestFiles(filesystem: guest.filesystem)
+        files = guest.mounts.isEmpty
+            ? root
+            : MountedGuestFiles(
+                root: root,
+                mounts: guest.mounts.map { (mountPoint: $0.mountPoint, files: Ext4GuestFiles(filesystem: $0.filesystem) as any GuestFiles) })
         facts = Self.facts(image: guest.image, disk: guest.disk, root: guest.root)
     }
 
@@ -65,9 +71,24 @@ public final class ImageSession {
                 isLVM: partition.role == .linuxLVM || signature?.type == "LVM2_member"))
         }
         let length = (try? image.store.length()) ?? 0
-        return DiskFacts(
+        var facts = DiskFacts(
             format: image.format.rawValue, virtualSize: image.device.size, fileLength: length, partitionTable: table,
             partitions: partitions, rootPartition: root.volume.number)
+        facts.rootVolume = root.volume.logicalVolume?.description
+        if !disk.lvm.isEmpty {
+            facts.logicalVolumes = disk.lvm.logicalVolumes.map { lv in
+                let signature = disk.logicalVolume(lv.name)?.signature
+                var facts = LogicalVolumeFacts(
+                    path: lv.name.description, group: lv.name.group, name: lv.name.volume, mapperName: lv.name.mapperName,
+                    size: lv.size, filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
+                    refused: lv.openError?.message)
+                let groupUUID = disk.lvm.groups.first { $0.name == lv.name.group }?.metadata.id ?? ""
+                facts.deviceMapperUUID = "LVM-" + (groupUUID + lv.entry.id).filter { $0 != "-" }
+                return facts
+            }
+            facts.lvmProblems = disk.lvm.problems.map(\.description)
+        }
+        return facts
     }
 
     /// What opening found that a reader should know (a journal that needs recovery: what is read may be

@@ -1,4 +1,5 @@
 import GuestConfig
+import DiskLayout
 
 /// Finds out what a guest is, from its files only: distribution, architecture, bootloader, network style,
 /// agents, fstab, swap and LVM.
@@ -288,12 +289,18 @@ public struct OSInspector {
         let spec = entry.spec
         func lower(_ s: String?) -> String? { s?.lowercased() }
         let partitions = disk?.partitions ?? []
-        func match(_ naming: String, _ value: String, _ key: (PartitionFacts) -> String?) {
+        let volumes = (disk?.logicalVolumes ?? []).filter { $0.refused == nil }
+        func match(
+            _ naming: String, _ value: String, _ key: (PartitionFacts) -> String?,
+            volume: (LogicalVolumeFacts) -> String? = { _ in nil }
+        ) {
             entry.naming = naming
             guard disk != nil else { return }
             let found = partitions.first { lower(key($0)) == value.lowercased() }
-            entry.resolves = found != nil
+            let lv = found == nil ? volumes.first { lower(volume($0)) == value.lowercased() } : nil
+            entry.resolves = found != nil || lv != nil
             entry.partition = found?.number
+            entry.volume = lv?.path
         }
         if Self.pseudoTypes.contains(entry.type) || (!spec.hasPrefix("/") && !spec.contains("=")) {
             entry.naming = "pseudo"
@@ -301,8 +308,8 @@ public struct OSInspector {
         }
         var path = ""
         switch device {
-        case .uuid(let value): return match("uuid", value) { $0.filesystem?.uuid }
-        case .label(let value): return match("label", value) { $0.filesystem?.label }
+        case .uuid(let value): return match("uuid", value, { $0.filesystem?.uuid }, volume: { $0.filesystem?.uuid })
+        case .label(let value): return match("label", value, { $0.filesystem?.label }, volume: { $0.filesystem?.label })
         case .partUUID(let value): return match("partuuid", value) { $0.partUUID }
         case .partLabel:
             entry.naming = "partlabel"
@@ -310,11 +317,21 @@ public struct OSInspector {
         case .path(let text), .other(let text): path = text
         }
         if let value = Self.value(path, after: "/dev/disk/by-uuid/") {
-            match("uuid", value) { $0.filesystem?.uuid }
+            match("uuid", value, { $0.filesystem?.uuid }, volume: { $0.filesystem?.uuid })
         } else if let value = Self.value(path, after: "/dev/disk/by-label/") {
-            match("label", value) { $0.filesystem?.label }
+            match("label", value, { $0.filesystem?.label }, volume: { $0.filesystem?.label })
+        } else if let value = Self.value(path, after: "/dev/disk/by-id/dm-uuid-") {
+            match("device", value, { _ in nil }, volume: { $0.deviceMapperUUID })
         } else if let value = Self.value(path, after: "/dev/disk/by-partuuid/") {
             match("partuuid", value) { $0.partUUID }
+        } else if path.hasPrefix("/dev/"), let name = LogicalVolumeName(devicePath: path) {
+            // /dev/mapper/VG-LV or /dev/VG/LV: resolves when the disk holds that LV.
+            entry.naming = "device"
+            if disk?.logicalVolumes != nil {
+                let lv = volumes.first { $0.path == name.description }
+                entry.resolves = lv != nil
+                entry.volume = lv?.path
+            }
         } else if path.hasPrefix("/dev/") {
             entry.naming = "device"
             if disk != nil, let number = Self.partitionNumber(ofDevice: path) {

@@ -103,10 +103,48 @@ public struct ReadinessChecker {
         let linux = disk.partitions.filter { p in ["ext2", "ext3", "ext4", "xfs", "btrfs"].contains(p.filesystem?.type ?? "") }
         results.append(CheckResult("disk.single-root", linux.count <= 1 ? .pass : .warn, "a single root partition (recommended)",
             "\(linux.count) Linux filesystem partition\(linux.count == 1 ? "" : "s")"))
-        let pvs = disk.partitions.filter { $0.isLVM || $0.filesystem?.type == "LVM2_member" }
-        results.append(CheckResult("disk.lvm", pvs.isEmpty ? .pass : .warn, "no LVM on the OS disk (clones clash on VG names)",
-            pvs.isEmpty ? "none" : "LVM on partition \(pvs.map { String($0.number) }.joined(separator: ", "))"))
+        results.append(lvmResult(disk))
         return results
+    }
+
+    /// `disk.lvm`: whether the LVM2 volume groups on the OS disk can be read and opened from this disk alone.
+    /// Fails when metadata cannot be read or an LV has extents on a PV that is not on this disk (the OS disk
+    /// is not self-contained); warns for LVs vhdedit does not open (thin, raid, ...) or a PV without a
+    /// readable group; passes when every LV opens.
+    public static func lvmResult(_ disk: DiskFacts) -> CheckResult {
+        let requirement = "LVM on the OS disk is self-contained and readable (every logical volume opens)"
+        let pvs = disk.partitions.filter { $0.isLVM || $0.filesystem?.type == "LVM2_member" }
+        let wholeDiskPV = disk.partitionTable == "none" && !(disk.logicalVolumes ?? []).isEmpty
+        guard !pvs.isEmpty || wholeDiskPV || disk.logicalVolumes != nil else {
+            return CheckResult("disk.lvm", .pass, requirement, "no LVM")
+        }
+        let volumes = disk.logicalVolumes ?? []
+        let problems = disk.lvmProblems ?? []
+        let missing = volumes.filter { $0.refused?.contains("not in this image") == true }
+        let refused = volumes.filter { $0.refused != nil && !missing.contains($0) }
+        var evidence: [String] = []
+        let where_ = wholeDiskPV ? "the whole disk" : "partition \(pvs.map { String($0.number) }.joined(separator: ", "))"
+        evidence.append("physical volumes on \(where_)")
+        if !volumes.isEmpty {
+            evidence.append("logical volumes: " + volumes.map { lv in
+                var text = lv.path
+                if lv.path == disk.rootVolume { text += " (root)" }
+                if let type = lv.filesystem?.type { text += " \(type)" }
+                if let reason = lv.refused { text += " not opened: \(reason)" }
+                return text
+            }.joined(separator: "; "))
+        }
+        evidence += problems
+        let status: CheckResult.Verdict
+        if !problems.isEmpty || !missing.isEmpty {
+            status = .fail
+        } else if !refused.isEmpty || volumes.isEmpty {
+            status = .warn
+            if volumes.isEmpty { evidence.append("no volume group could be read") }
+        } else {
+            status = .pass
+        }
+        return CheckResult("disk.lvm", status, requirement, evidence.joined(separator: "; "))
     }
 
     /// Every verdict.
@@ -247,7 +285,7 @@ public struct ReadinessChecker {
                 let verdict: CheckResult.Verdict = entry.resolves == false ? .fail : .pass
                 results.append(CheckResult("fstab.resolves", verdict, "every fstab entry resolves to a filesystem in the image",
                     entry.resolves == nil ? "\(entry.spec) (not resolved: no disk facts)" :
-                        entry.resolves! ? "\(entry.spec) is partition \(entry.partition ?? 0)" : "\(entry.spec) matches no filesystem of the image",
+                        entry.resolves! ? "\(entry.spec) is " + (entry.volume.map { "logical volume \($0)" } ?? "partition \(entry.partition ?? 0)") : "\(entry.spec) matches no filesystem of the image",
                     path: "/etc/fstab", line: entry.line))
             }
         }

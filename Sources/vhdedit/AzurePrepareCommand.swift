@@ -51,7 +51,7 @@ struct AzurePrepareCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.azurePrepare(images[0], partition: batch.partition, selection: selection, dryRun: dryRun)
+            try ImagePreparation.azurePrepare(images[0], partition: batch.partition, volume: batch.volume, selection: selection, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .azurePrepare, pretty: false) } else { print(report.text) }
     }

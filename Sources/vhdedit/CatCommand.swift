@@ -12,13 +12,13 @@ struct CatCommand: ParsableCommand {
     @Argument(help: "The guest file.") var path: String
 
     func run() throws {
-        try Self.run(image: target.image, partition: target.partition, path: path)
+        try Self.run(image: target.image, partition: target.partition, volume: target.volume, path: path)
     }
 
     /// What `run()` does, callable without a parsed command (``DirectDispatch``).
-    static func run(image: String, partition: Int?, path: String) throws {
+    static func run(image: String, partition: Int?, volume: String? = nil, path: String) throws {
         try CommandFailure.reportingErrors {
-            let guest = try GuestCommand.open(image: image, partition: partition, writable: false)
+            let guest = try GuestCommand.open(image: image, partition: partition, volume: volume, writable: false)
             try guest.filesystem.readChunks(try GuestCommand.path(path)) { GuestCommand.writeStandardOutput($0) }
         }
     }

@@ -34,7 +34,7 @@ struct CheckCommand: ParsableCommand {
             }
             return
         }
-        let report = try CommandFailure.reportingErrors { try ImagePreparation.check(images[0], partition: batch.partition) }
+        let report = try CommandFailure.reportingErrors { try ImagePreparation.check(images[0], partition: batch.partition, volume: batch.volume) }
         if batch.json { try JSONOutput.print(report, schema: .check, pretty: false) } else { print(report.text) }
         if !report.passed { throw ExitCode.failure }
     }

@@ -41,7 +41,7 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let values = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.get(target.options.image, partition: target.options.partition, path: target.path, keys: keys)
+                try GuestConfigEdits.get(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys)
             }
             if json {
                 var object: [String: JSONValue] = [:]
@@ -79,7 +79,7 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.set(target.options.image, partition: target.options.partition, path: target.path, assignments: assignments, dryRun: dryRun)
+                try GuestConfigEdits.set(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, assignments: assignments, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }
@@ -99,7 +99,7 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, path: target.path, keys: keys, dryRun: dryRun)
+                try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }

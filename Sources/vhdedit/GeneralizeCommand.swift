@@ -90,7 +90,7 @@ struct GeneralizeCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.generalize(images[0], partition: batch.partition, options: options, dryRun: dryRun)
+            try ImagePreparation.generalize(images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .generalize, pretty: false) } else { print(report.text) }
     }

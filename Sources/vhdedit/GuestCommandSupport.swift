@@ -8,12 +8,12 @@ import VHDEditKit
 enum GuestCommand {
     /// Opens the image's root filesystem (or `--partition N`), printing its warnings to standard error.
     static func open(_ target: ImageOptions, writable: Bool) throws -> GuestImage {
-        try open(image: target.image, partition: target.partition, writable: writable)
+        try open(image: target.image, partition: target.partition, volume: target.volume, writable: writable)
     }
 
     /// Opens `image`'s root filesystem (or partition `partition`), printing its warnings to standard error.
-    static func open(image: String, partition: Int?, writable: Bool) throws -> GuestImage {
-        let guest = try GuestImage.open(path: image, writable: writable, partition: partition)
+    static func open(image: String, partition: Int?, volume: String? = nil, writable: Bool) throws -> GuestImage {
+        let guest = try GuestImage.open(path: image, writable: writable, partition: partition, volume: volume)
         for warning in guest.warnings { CommandFailure.printError("vhdedit: warning: \(warning)") }
         return guest
     }

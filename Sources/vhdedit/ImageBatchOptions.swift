@@ -27,11 +27,15 @@ struct ImageBatchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
     var partition: Int?
 
+    @Option(help: ArgumentHelp("The LVM2 logical volume to work in, as VG/LV (like /dev/VG/LV); default: the detected Linux root.", valueName: "VG/LV"))
+    var volume: String?
+
     @Flag(help: "Print JSON (one object; with several images, one JSON line per image and a summary line).")
     var json = false
 
     func validate() throws {
         if let partition, partition < 1 { throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))") }
+        try ImageOptions.validate(volume: volume, partition: partition)
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds (got \(timeout))") }
         if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
@@ -87,6 +91,7 @@ struct ImageBatchOptions: ParsableArguments {
     func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
         var arguments = childArguments + ["--json"]
         if let partition { arguments += ["--partition", String(partition)] }
+        if let volume { arguments += ["--volume", volume] }
         let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)
         let runner = BatchRunner(jobs: jobs, progress: BatchProgress.onTerminal())
         let json = self.json

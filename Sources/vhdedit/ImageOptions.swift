@@ -14,14 +14,31 @@ struct ImageOptions: ParsableArguments {
             valueName: "N"))
     var partition: Int?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The LVM2 logical volume to work in, as VG/LV (like /dev/VG/LV), instead of a partition.",
+            valueName: "VG/LV"))
+    var volume: String?
+
     func validate() throws {
         if let partition, partition < 1 {
             throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))")
+        }
+        try Self.validate(volume: volume, partition: partition)
+    }
+
+    /// A usage error unless `volume` is `VG/LV` and not given together with `--partition`.
+    static func validate(volume: String?, partition: Int?) throws {
+        guard let volume else { return }
+        if partition != nil { throw ValidationError("use --partition N or --volume VG/LV, not both") }
+        if LogicalVolumeName(volume) == nil {
+            throw ValidationError("--volume takes VG/LV, like rootvg/rootlv (got '\(volume)')")
         }
     }
 
     /// Opens the image and chooses the volume to work in (the `--partition` one, or the detected Linux root).
     func openVolume(writable: Bool = false) throws -> ImageVolume {
-        try ImageVolume.open(path: image, writable: writable, partition: partition)
+        try ImageVolume.open(path: image, writable: writable, partition: partition, volume: volume.flatMap { LogicalVolumeName($0) })
     }
 }

@@ -22,7 +22,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
+        let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition, volume: options.volume) }
         if json { try JSONOutput.print(report, schema: .inspect); return }
         for finding in report.findings { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
         print(Self.text(report))
@@ -43,12 +43,15 @@ struct InspectCommand: ParsableCommand {
         if guest.agents.isEmpty { lines.append(("agent", "none")) }
         lines.append(("provisioned user", guest.provisionedUser ?? "none"))
         for entry in guest.fstab {
-            let resolved = entry.resolves.map { $0 ? "resolves to partition \(entry.partition ?? 0)" : "DOES NOT RESOLVE" } ?? entry.naming
+            let resolved = entry.resolves.map { $0 ? "resolves to " + (entry.volume.map { "logical volume \($0)" } ?? "partition \(entry.partition ?? 0)") : "DOES NOT RESOLVE" } ?? entry.naming
             lines.append(("fstab:\(entry.line)", "\(entry.spec) \(entry.mountPoint) \(entry.type) — \(resolved)"))
         }
         lines.append(("swap", guest.swap.isEmpty ? "none" : guest.swap.map { "\($0.kind) \($0.location)" }.joined(separator: ", ")))
         lines.append(("LVM", guest.lvm.physicalVolumes.isEmpty ? "none" : "PVs on partition \(guest.lvm.physicalVolumes.map(String.init).joined(separator: ", "))"))
-        lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), root partition \(report.disk.rootPartition.map(String.init) ?? "whole disk")"))
+        for volume in report.disk.logicalVolumes ?? [] {
+            lines.append(("logical volume", "\(volume.path) \(volume.filesystem?.type ?? "no filesystem")" + (volume.refused.map { " — not opened: \($0)" } ?? "")))
+        }
+        lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), \(report.disk.rootVolume.map { "root logical volume \($0)" } ?? "root partition " + (report.disk.rootPartition.map(String.init) ?? "whole disk"))"))
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padded(toLength: width) + "  " + $0.1 }.joined(separator: "\n")
     }

@@ -40,7 +40,7 @@ struct KernelArgsCommand: ParsableCommand {
     func run() throws {
         if additions.isEmpty && removals.isEmpty {
             let listing = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition)
+                try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition, volume: options.volume)
             }
             if json { try JSONOutput.print(listing, schema: .kernelArgs); return }
             for entry in listing.commandLines {
@@ -49,7 +49,7 @@ struct KernelArgsCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, add: additions, remove: removals, dryRun: dryRun)
+            try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, volume: options.volume, add: additions, remove: removals, dryRun: dryRun)
         }
         if json { try JSONOutput.print(report, schema: .kernelArgsEdit, pretty: false); return }
         print(report.diffs, terminator: "")

@@ -12,7 +12,8 @@ struct PartitionsCommand: ParsableCommand {
             Reads the MBR (with logical partitions) or GPT (falling back to the backup header, with a \
             warning), identifies each partition's filesystem with libblkid (TYPE, UUID, LABEL, VERSION, USAGE) \
             and names the Linux root later commands use by default; with --partition N it checks that N can \
-            be used instead. Works the same on raw and every VHD type.
+            be used instead. LVM2 volume groups on the partitions (or the whole disk) are listed with each \
+            logical volume's filesystem; --volume VG/LV checks that one. Works the same on raw and every VHD type.
 
             Examples:
               vhdedit partitions disk.vhd
@@ -27,7 +28,7 @@ struct PartitionsCommand: ParsableCommand {
     func run() throws {
         let report = try CommandFailure.reportingErrors {
             let opened = try DiskImage.open(path: target.image)
-            return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition)
+            return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition, volume: target.volume.flatMap { LogicalVolumeName($0) })
         }
         if json {
             try JSONOutput.print(report, schema: .partitions)

@@ -30,6 +30,7 @@ let package = Package(
         fuzzTarget("FuzzGuestConfig", ["GuestConfig"]),
         fuzzTarget("FuzzQcow2", ["BlockIO"]),
         fuzzTarget("FuzzJournal", ["Ext4"]),
+        fuzzTarget("FuzzLVMMetadata", ["DiskLayout"]),
     ],
     swiftLanguageModes: [.v6]
 )
