@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import BlockIO
 public import DiskLayout
 public import Ext4
@@ -219,5 +222,54 @@ public enum ImageResizer {
         return Report(
             path: image.path, format: image.format, oldSize: oldSize, newSize: newSize,
             partitionTable: table.kind.rawValue, partition: change, filesystem: growth, notes: notes, warnings: warnings)
+    }
+}
+
+extension ImageResizer {
+    /// Converts `source` into a new image at `destination` (as ``ImageConverter/convert(source:destination:options:)``)
+    /// and resizes the new image before it gets its name: one command from a 2 GiB cloud image to a 30 GiB
+    /// fixed Azure VHD, and the destination is either absent or complete and resized.
+    ///
+    /// The converted image is written under a hidden name beside the destination
+    /// (`.NAME.vhdedit-resizing.tmp`), resized under its edit journal, then renamed into place and its folder
+    /// synced. On an error the hidden file is removed; after a crash, the next convert to the same destination
+    /// removes it (as it removes its own temporary files).
+    ///
+    /// - Throws: the converter's ``BlockIOError``, or any error of ``resize(_:options:)``.
+    public static func convert(
+        source: String, destination: String, options: ImageConverter.Options, resize: Options
+    ) throws -> (conversion: ImageConverter.Report, resize: Report) {
+        if !options.overwrite && access(destination, F_OK) == 0 {
+            throw BlockIOError(.invalidArgument, "destination already exists (not overwritten)", path: destination)
+        }
+        let slash = destination.lastIndex(of: "/")
+        let folder = slash.map { String(destination[..<$0]) } ?? "."
+        let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
+        let staging = (folder.isEmpty ? "" : folder + "/") + ".\(name).vhdedit-resizing.tmp"
+        var stagingOptions = options
+        stagingOptions.overwrite = true
+        do {
+            let conversion = try ImageConverter.convert(source: source, destination: staging, options: stagingOptions)
+            var report = try ImageResizer.resize(staging, options: resize)
+            report.path = destination
+            guard rename(staging, destination) == 0 else {
+                throw BlockIOError(
+                    .io, "cannot rename \(staging) to the destination", path: destination, errno: errno)
+            }
+            if options.sync {
+                let fd = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd >= 0 {
+                    _ = fsync(fd)
+                    close(fd)
+                }
+            }
+            var converted = conversion
+            converted.destination = destination
+            converted.virtualSize = report.newSize
+            return (converted, report)
+        } catch {
+            _ = unlink(staging)
+            throw error
+        }
     }
 }
