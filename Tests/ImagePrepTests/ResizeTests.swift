@@ -9,7 +9,7 @@ import _TestSupport
 /// `ImageResizer` end to end on disks made by mkfs.ext4 -d, sfdisk/sgdisk and qemu-img. Oracles: `qemu-img
 /// info`, `sfdisk --json`, `sgdisk -v`, `e2fsck -fn`, and `dumpe2fs` of the grown filesystem against `resize2fs`
 /// run on the same filesystem extracted to a file and grown with truncate; sha256 for refusals.
-@Suite(.serialized) struct ResizeTests {
+@Suite struct ResizeTests {
     enum Table: String { case mbr, gpt }
 
     /// A disk of `diskMiB` with one partition from 1 MiB holding an ext filesystem of `fsMiB` made with
@@ -44,6 +44,7 @@ import _TestSupport
 
     /// The disk as a raw file (qemu-img's reading of it).
     static func rawCopy(_ path: String, in dir: TemporaryDirectory) throws -> String {
+        guard path.hasSuffix(".vhd") else { return path }
         let raw = dir.file("check-\(UUID().uuidString).raw")
         let format = path.hasSuffix(".vhd") ? "vpc" : "raw"
         try ExternalTool.check(["qemu-img", "convert", "-f", format, "-O", "raw", path, raw])
@@ -88,11 +89,14 @@ import _TestSupport
             #expect(verify.output.contains("No problems found"), "\(verify.output)")
         }
         #expect(report.partition?.newSectorCount == expectedEnd - 2048)
+        // Our own reader finds nothing wrong with the table either (no misplaced or damaged backup).
+        let table = try PartitionTable.read(from: try DiskImage.open(path: disk).device)
+        #expect(table.warnings.isEmpty, "\(table.warnings)")
 
-        // The partition's filesystem against resize2fs of the same filesystem grown with truncate.
-        let grown = dir.file("grown.img")
-        try ExternalTool.check(["dd", "if=\(raw)", "of=\(grown)", "bs=512", "skip=2048", "count=\(expectedEnd - 2048)", "conv=sparse", "status=none"])
-        let fsck = try Fixtures.fsck(grown)
+        // The partition's filesystem (read in place: e2fsprogs' offset= option) against resize2fs of the same
+        // filesystem grown with truncate.
+        let grown = "\(raw)?offset=\(2048 * 512)"
+        let fsck = try Fixtures.fsck(raw, offset: 2048 * 512)
         #expect(fsck.status == 0, "\(fsck.output)\(fsck.stderr)")
         let reference = dir.file("reference.img")
         try ExternalTool.check(["cp", "--sparse=always", fs, reference])
