@@ -55,6 +55,13 @@ public struct PartitionTableResize {
                 "partition \(last.number) is a logical partition inside an extended one; growing it (and its "
                     + "container) is not supported", offset: last.entryOffset)
         }
+        if let container = table.partitions.first(where: { $0.kind == .mbrExtended && $0.endSector > last.endSector }) {
+            throw DiskLayoutError(
+                .unsupported,
+                "the extended partition \(container.number) ends after partition \(last.number) (sector "
+                    + "\(container.endSector)); growing partition \(last.number) would overlap it",
+                offset: container.entryOffset)
+        }
         return last
     }
 

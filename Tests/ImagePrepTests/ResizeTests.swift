@@ -182,6 +182,12 @@ import _TestSupport
         let (disk, _) = try Self.makeDisk(
             in: dir, table: .mbr, format: "raw", fsMiB: 64, diskMiB: 66, mkfs: [], partitionType: "8e")
         let digest = try FileDigest.sha256(disk)
+        // An MBR entry cannot reach past 2 TiB: refused before anything is written.
+        #expect {
+            try ImageResizer.resize(disk, options: .init(size: 3 << 40, growPartition: .last))
+        } throws: { error in
+            (error as? DiskLayoutError)?.code == .unsupported && "\(error)".contains("2 TiB")
+        }
         #expect {
             try ImageResizer.resize(disk, options: .init(size: 256 << 20, growPartition: .last, growFilesystem: true))
         } throws: { error in
