@@ -528,7 +528,8 @@ batch_group() {
 # (ONLY=resize, or add it to ONLY.) `vhdedit resize --size 30G --grow-partition --grow-filesystem` of a 1 GiB fixed
 # VHD (MBR, one ext4 partition, the generalize guest) against the pipeline without vhdedit: qemu-img convert to
 # raw, qemu-img resize (VHD cannot be resized by qemu-img), sfdisk growing partition 1, resize2fs on the partition
-# (offset= io option, new size in blocks), qemu-img convert back to a fixed VHD. Both on fresh sparse copies; both
+# (offset= io option, new size in blocks; it sets a plain file's length to the filesystem's size, ignoring the
+# offset, so truncate puts the disk's last MiB back), qemu-img convert back to a fixed VHD. Both on fresh sparse copies; both
 # results checked afterwards (qemu-img info size, e2fsck -fn, the same dumpe2fs block and group counts).
 resize_blocks=$(((30 * 1024 * 1024 * 1024 - 1048576) / 4096))
 ours_resize() { fresh resize-1g.vhd resize-ours.vhd; timed ours-resize "$bin" resize "$work/resize-ours.vhd" --size 30G --grow-partition --grow-filesystem; }
@@ -540,6 +541,7 @@ pipeline_resize() {
     qemu-img resize -q -f raw '$work/resize-pipe.raw' 30G
     echo ', +' | sfdisk -q -N 1 '$work/resize-pipe.raw'
     resize2fs '$work/resize-pipe.raw?offset=1048576' $resize_blocks
+    truncate -s 30G '$work/resize-pipe.raw'
     qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on '$work/resize-pipe.raw' '$work/resize-pipe-out.vhd'"
 }
 resize_round() { ab "$1" ours_resize pipeline_resize; }
