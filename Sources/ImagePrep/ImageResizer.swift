@@ -116,7 +116,7 @@ public enum ImageResizer {
             newSize = (newSize + (1 << 20) - 1) / (1 << 20) * (1 << 20)
             notes.append("size rounded up from \(before) to \(newSize) bytes (a whole MiB)")
         }
-        guard image.format != .vhdDifferencing else {
+        guard [.raw, .vhdFixed, .vhdDynamic].contains(image.format) else {
             try image.resizeDisk(to: newSize)  // throws the refusal with its reason
             return Report(
                 path: image.path, format: image.format, oldSize: oldSize, newSize: oldSize, partitionTable: "", notes: notes,

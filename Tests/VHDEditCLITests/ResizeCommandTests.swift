@@ -26,6 +26,13 @@ import _TestSupport
         #expect(try VHDFixtureSize.virtualSize(disk, format: "raw") == 256 << 20)
         #expect(try ExternalTool.run(["sgdisk", "-v", disk]).output.contains("No problems found"))
         #expect(try ExternalTool.run(["e2fsck", "-fn", "\(disk)?offset=\(1 << 20)"]).status == 0)
+        // --json: the report as JSON (the filesystem already fills its partition now).
+        let json = try CLI.run(["resize", disk, "--size", "256M", "--grow-partition", "1", "--grow-filesystem", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
+        #expect((object?["newSize"] as? NSNumber)?.uint64Value == 256 << 20)
+        #expect((object?["partitionTable"] as? String) == "gpt")
+        #expect((object?["notes"] as? [String])?.contains { $0.contains("already") } == true, "\(json.output)")
 
         // A differencing child is refused with its reason and exit status 1.
         let parent = dir.file("parent.vhd")

@@ -21,7 +21,7 @@ extension DiskImage {
     ///
     /// - Parameter newSize: the new virtual size in bytes, a multiple of 512.
     /// - Throws: ``BlockIOError``: `readOnly` for an image opened read-only, `unsupported` for a differencing
-    ///   disk, `invalidArgument` for a size that is zero or not a whole sector, `tooLarge` past 2040 GiB (VHD) or
+    ///   disk or any other format, `invalidArgument` for a size that is zero or not a whole sector, `tooLarge` past 2040 GiB (VHD) or
     ///   16 TiB (raw), or an I/O error; the image is unchanged (nothing is committed).
     public func resizeDisk(to newSize: UInt64) throws(BlockIOError) {
         guard store is EditJournal, store.isWritable else {
@@ -31,8 +31,7 @@ extension DiskImage {
             throw BlockIOError(
                 .invalidArgument, "the new size \(newSize) is not a positive multiple of 512 bytes", path: path)
         }
-        switch format {
-        case .raw:
+        if format == .raw {
             guard newSize <= Self.maximumRawResize else {
                 throw BlockIOError(
                     .tooLarge, "a raw image can be resized up to \(Self.maximumRawResize) bytes (16 TiB); \(newSize) requested",
@@ -40,7 +39,7 @@ extension DiskImage {
             }
             try store.setLength(newSize)
             device = try RawImage(store: store)
-        case .vhdFixed, .vhdDynamic:
+        } else if format == .vhdFixed || format == .vhdDynamic {
             guard newSize <= VHDFooter.maximumSize else {
                 throw BlockIOError(
                     .tooLarge,
@@ -56,12 +55,17 @@ extension DiskImage {
             let reopened = try VHDImage.open(store: store)
             self.vhd = reopened
             device = reopened.device
-        case .vhdDifferencing:
+        } else if format == .vhdDifferencing {
             throw BlockIOError(
                 .unsupported,
                 "a differencing disk cannot be resized (its size is its parent's); flatten it first with "
                     + "'vhdedit convert CHILD OUT --to fixed' or resize the parent and make a new child",
                 path: path)
+        } else {
+            throw BlockIOError(
+                .unsupported,
+                "vhdedit resizes raw, fixed VHD and dynamic VHD images; this is a \(format.rawValue) image (convert it "
+                    + "first, e.g. 'vhdedit convert IMAGE OUT.vhd --to fixed --size SIZE')", path: path)
         }
     }
 }
