@@ -36,12 +36,18 @@ public enum ImageResizer {
         public var growPartition: PartitionChoice?
         /// Grow the ext2/3/4 filesystem of the grown partition (or of an unpartitioned disk) to fill it.
         public var growFilesystem: Bool
+        /// Do everything in the edit journal, report, and abandon it: the image is not changed.
+        public var dryRun: Bool
 
-        public init(size: UInt64, roundToMiB: Bool = false, growPartition: PartitionChoice? = nil, growFilesystem: Bool = false) {
+        public init(
+            size: UInt64, roundToMiB: Bool = false, growPartition: PartitionChoice? = nil, growFilesystem: Bool = false,
+            dryRun: Bool = false
+        ) {
             self.size = size
             self.roundToMiB = roundToMiB
             self.growPartition = growPartition
             self.growFilesystem = growFilesystem
+            self.dryRun = dryRun
         }
     }
 
@@ -86,8 +92,13 @@ public enum ImageResizer {
     public static func resize(_ path: String, options: Options) throws -> Report {
         let image = try DiskImage.open(path: path, writable: true)
         do {
-            let report = try resize(image: image, options: options)
-            try image.commit()
+            var report = try resize(image: image, options: options)
+            if options.dryRun {
+                image.abandon()
+                report.notes.append("dry run: nothing was written")
+            } else {
+                try image.commit()
+            }
             return report
         } catch var error as DiskLayoutError {
             image.abandon()

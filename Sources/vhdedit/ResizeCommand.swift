@@ -3,7 +3,7 @@ import BlockIO
 import FoundationEssentials
 import ImagePrep
 
-/// `vhdedit resize IMAGE --size SIZE [--round-to-mib] [--grow-partition [N]] [--grow-filesystem] [--json]`.
+/// `vhdedit resize IMAGE --size SIZE [--round-to-mib] [--grow-partition [N]] [--grow-filesystem] [--dry-run] [--json]`.
 struct ResizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resize",
@@ -37,13 +37,17 @@ struct ResizeCommand: ParsableCommand {
     @Flag(help: "Grow the ext2/3/4 filesystem of the grown partition (or of an unpartitioned disk) to fill it.")
     var growFilesystem = false
 
+    @Flag(help: "Do the whole resize in memory and report it, writing nothing.")
+    var dryRun = false
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     func run() throws {
         let choice: ImageResizer.PartitionChoice? = growPartition.map { $0 > 0 ? .number($0) : .last }
         let options = ImageResizer.Options(
-            size: size.bytes, roundToMiB: roundToMib, growPartition: choice, growFilesystem: growFilesystem)
+            size: size.bytes, roundToMiB: roundToMib, growPartition: choice, growFilesystem: growFilesystem,
+            dryRun: dryRun)
         let report = try CommandFailure.reportingErrors { try ImageResizer.resize(image, options: options) }
         if json {
             try GuestCommand.printJSON(report)

@@ -19,6 +19,12 @@ import _TestSupport
     @Test func resizeGrowsDiskPartitionAndFilesystem() throws {
         let dir = try TemporaryDirectory()
         let disk = try Self.makeDisk(in: dir)
+        let digest = try FileDigest.sha256(disk)
+        let dry = try CLI.run(["resize", disk, "--size", "256M", "--grow-partition", "--grow-filesystem", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.output.contains("filesystem: 65536 -> "), "\(dry.output)")
+        #expect(dry.stderr.contains("dry run"))
+        #expect(try FileDigest.sha256(disk) == digest)
         let result = try CLI.run(["resize", disk, "--size", "256M", "--grow-partition", "--grow-filesystem"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.output.contains("partition 1: sectors 2048+131072 -> 2048+"), "\(result.output)")
