@@ -6,8 +6,9 @@ public import BlockIO
 ///   last usable LBA change; both headers' CRC32s and the entry array CRC32 are recomputed (`sgdisk -v` finds
 ///   no problems). The old backup header and array, now inside the disk, are zeroed. A protective MBR whose
 ///   `0xEE` entry covered the old disk is made to cover the new one.
-/// - MBR: nothing changes unless a partition grows; then its entry's sector count (and CHS end) does. An MBR
-///   entry cannot describe sectors past 2³² (2 TiB with 512-byte sectors).
+/// - MBR: nothing changes unless a partition grows; then its entry's sector count (and CHS end) does, and for a
+///   logical partition its EBR entry and its extended container's entry. An MBR entry cannot describe sectors
+///   past 2³² (2 TiB with 512-byte sectors).
 ///
 /// Works on the bytes of the table as they are on the disk (unknown header bytes, names and attributes are
 /// kept); the ``PartitionTable`` read before the resize says where they are. Writes go through the device, so
@@ -25,8 +26,8 @@ public struct PartitionTableResize {
     /// last one.
     ///
     /// - Throws: ``DiskLayoutError/Code/noSuchPartition`` when there is no such partition or it is not the last
-    ///   one; ``DiskLayoutError/Code/unsupported`` for a disk without a partition table, a logical MBR
-    ///   partition, or a GPT read from its backup header.
+    ///   one; ``DiskLayoutError/Code/unsupported`` for a disk without a partition table, or a partition whose
+    ///   growth would overlap an extended container that is not its own.
     public func partitionToGrow(_ number: Int?) throws(DiskLayoutError) -> Partition {
         guard table.kind != .unpartitioned else {
             throw DiskLayoutError(.unsupported, "the disk has no partition table: there is no partition to grow")
@@ -49,13 +50,11 @@ public struct PartitionTableResize {
                     offset: chosen.entryOffset, candidates: [last.number])
             }
         }
-        if last.kind == .mbrLogical {
-            throw DiskLayoutError(
-                .unsupported,
-                "partition \(last.number) is a logical partition inside an extended one; growing it (and its "
-                    + "container) is not supported", offset: last.entryOffset)
-        }
-        if let container = table.partitions.first(where: { $0.kind == .mbrExtended && $0.endSector > last.endSector }) {
+        // An extended container after the partition would be overlapped (its own container grows with it).
+        let own = last.kind == .mbrLogical ? extendedContainer(of: last)?.number : nil
+        if let container = table.partitions.first(where: {
+            $0.kind == .mbrExtended && $0.endSector > last.endSector && $0.number != own
+        }) {
             throw DiskLayoutError(
                 .unsupported,
                 "the extended partition \(container.number) ends after partition \(last.number) (sector "
@@ -150,8 +149,27 @@ public struct PartitionTableResize {
         entry[5] = chs.0
         entry[6] = chs.1
         entry[7] = chs.2
+        if partition.kind == .mbrLogical {
+            // The entry in the partition's EBR counts from its own first sector; its container grows too.
+            guard let container = extendedContainer(of: partition) else {
+                throw DiskLayoutError(.invalidField, "logical partition \(partition.number) has no extended container")
+            }
+            var outer = try device.readStructure(at: container.entryOffset, count: 16, structure: "MBR entry")
+            store32(UInt32(sectors - container.firstSector), in: &outer, at: 12)
+            outer[5] = chs.0
+            outer[6] = chs.1
+            outer[7] = chs.2
+            try write(entry, at: partition.entryOffset, on: device, structure: "EBR entry")
+            try write(outer, at: container.entryOffset, on: device, structure: "MBR entry")
+            return partition.resized(sectorCount: count)
+        }
         try write(entry, at: partition.entryOffset, on: device, structure: "MBR entry")
         return partition.resized(sectorCount: count)
+    }
+
+    /// The extended partition that holds `logical`.
+    private func extendedContainer(of logical: Partition) -> Partition? {
+        table.partitions.first { $0.kind == .mbrExtended && $0.firstSector <= logical.firstSector && $0.endSector >= logical.endSector }
     }
 
     /// The CHS address sfdisk and fdisk write for `lba` (255 heads, 63 sectors per track; `FE FF FF` past

@@ -87,4 +87,27 @@ import _TestSupport
         #expect(after.contains("\"size\": 32768"))
         #expect(try ExternalTool.run(["sfdisk", "--verify", disk]).status == 0)
     }
+
+    @Test func aLastLogicalPartitionGrowsWithItsExtendedContainer() throws {
+        let dir = try TemporaryDirectory()
+        let disk = dir.file("disk.raw")
+        try ExternalTool.check(["truncate", "-s", "64M", disk])
+        try ExternalTool.check(
+            ["sfdisk", "-q", disk],
+            stdin: Data("label: dos\nstart=2048, size=16384, type=83\nstart=18432, size=20480, type=5\nstart=20480, size=8192, type=83\n".utf8))
+        let grown = try resize(disk, to: 128 << 20, grow: .some(nil))
+        #expect(grown?.number == 5)
+        let json = try ExternalTool.check(["sfdisk", "--json", disk]).stdout
+        let table = (try JSONSerialization.jsonObject(with: json) as? [String: Any])?["partitiontable"] as? [String: Any]
+        let sizes = Dictionary(
+            uniqueKeysWithValues: ((table?["partitions"] as? [[String: Any]]) ?? []).compactMap { entry -> (Int, Int)? in
+                guard let start = entry["start"] as? Int, let size = entry["size"] as? Int else { return nil }
+                return (start, size)
+            })
+        #expect(sizes[20480] == (128 << 11) - 20480, "the logical partition: \(sizes)")
+        #expect(sizes[18432] == (128 << 11) - 18432, "its extended container: \(sizes)")
+        #expect(sizes[2048] == 16384)
+        let verify = try ExternalTool.run(["sfdisk", "--verify", disk])
+        #expect(verify.status == 0, "\(verify.output)\(verify.stderr)")
+    }
 }
