@@ -192,7 +192,16 @@ public enum ImageResizer {
                 volume = image.device
                 target = newSize
             }
-            let filesystem = try Ext4FileSystem(device: volume, writable: true)
+            let filesystem: Ext4FileSystem
+            do {
+                filesystem = try Ext4FileSystem(device: volume, writable: true)
+            } catch {
+                throw ImagePrepError(
+                    .filesystem,
+                    "--grow-filesystem: the \(chosen.map { "filesystem of partition \($0.number)" } ?? "disk's filesystem") "
+                        + "cannot be grown (vhdedit grows ext2/3/4 only, safe to write)", image: image.path,
+                    cause: "\(error)")
+            }
             defer { filesystem.abandon() }
             let plan = try filesystem.planGrowth(toBytes: target)
             growth = plan

@@ -199,4 +199,22 @@ import _TestSupport
         let json = try ExternalTool.check(["sfdisk", "--json", disk]).output
         #expect(json.contains("\"size\": \((256 << 11) - 2048)"))
     }
+
+    @Test func growFilesystemOfANonExtPartitionIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let disk = dir.file("disk.raw")
+        try ExternalTool.check(["truncate", "-s", "34M", disk])
+        try ExternalTool.check(["sfdisk", "-q", disk], stdin: Data("label: dos\nstart=2048, size=65536, type=82\n".utf8))
+        let swap = dir.file("swap.img")
+        try ExternalTool.check(["truncate", "-s", "32M", swap])
+        try ExternalTool.check(["mkswap", "-q", swap])
+        try ExternalTool.check(["dd", "if=\(swap)", "of=\(disk)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        let digest = try FileDigest.sha256(disk)
+        #expect {
+            try ImageResizer.resize(disk, options: .init(size: 128 << 20, growPartition: .last, growFilesystem: true))
+        } throws: { error in
+            (error as? ImagePrepError)?.code == .filesystem && "\(error)".contains("ext2/3/4")
+        }
+        #expect(try FileDigest.sha256(disk) == digest)
+    }
 }
