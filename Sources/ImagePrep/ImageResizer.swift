@@ -196,10 +196,12 @@ public enum ImageResizer {
             do {
                 filesystem = try Ext4FileSystem(device: volume, writable: true)
             } catch {
+                // Most often no ext2/3/4 at all (bad magic); a journal needing recovery and the like keep their error.
+                guard error.code == .corrupt else { throw error }
                 throw ImagePrepError(
                     .filesystem,
-                    "--grow-filesystem: the \(chosen.map { "filesystem of partition \($0.number)" } ?? "disk's filesystem") "
-                        + "cannot be grown (vhdedit grows ext2/3/4 only, safe to write)", image: image.path,
+                    "--grow-filesystem: the \(chosen.map { "volume of partition \($0.number)" } ?? "disk") holds no "
+                        + "readable ext2/3/4 filesystem (vhdedit grows ext2/3/4 only)", image: image.path,
                     cause: "\(error)")
             }
             defer { filesystem.abandon() }
