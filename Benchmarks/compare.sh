@@ -538,10 +538,65 @@ batch_group() {
   rss_targets+=("ours-batch:generalize batch (largest of the parent and its children)")
 }
 
+# --- resize ----------------------------------------------------------------------------------------------------
+# (ONLY=resize, or add it to ONLY.) `vhdedit resize --size 30G --grow-partition --grow-filesystem` of a 1 GiB fixed
+# VHD (MBR, one ext4 partition, the generalize guest) against the pipeline without vhdedit: qemu-img convert to
+# raw, qemu-img resize (VHD cannot be resized by qemu-img), sfdisk growing partition 1, resize2fs on the partition
+# (offset= io option, new size in blocks; it sets a plain file's length to the filesystem's size, ignoring the
+# offset, so truncate puts the disk's last MiB back), qemu-img convert back to a fixed VHD. Both on fresh sparse copies; both
+# results checked afterwards (qemu-img info size, e2fsck -fn, the same dumpe2fs block and group counts).
+resize_blocks=$(((30 * 1024 * 1024 * 1024 - 1048576) / 4096))
+ours_resize() { fresh resize-1g.vhd resize-ours.vhd; timed ours-resize "$bin" resize "$work/resize-ours.vhd" --size 30G --grow-partition --grow-filesystem; }
+pipeline_resize() {
+  rm -f "$work"/resize-pipe*
+  fresh resize-1g.vhd resize-pipe.vhd
+  timed pipeline-resize bash -c "set -e
+    qemu-img convert -f vpc -O raw '$work/resize-pipe.vhd' '$work/resize-pipe.raw'
+    qemu-img resize -q -f raw '$work/resize-pipe.raw' 30G
+    echo ', +' | sfdisk -q -N 1 '$work/resize-pipe.raw'
+    resize2fs '$work/resize-pipe.raw?offset=1048576' $resize_blocks
+    truncate -s 30G '$work/resize-pipe.raw'
+    qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on '$work/resize-pipe.raw' '$work/resize-pipe-out.vhd'"
+}
+resize_round() { ab "$1" ours_resize pipeline_resize; }
+resize_group() {
+  has_command resize || { unavailable resize; return; }
+  if [ ! -d "$work/tree" ]; then bash "$fixtures" guest-tree "$work/tree"; fi
+  bash "$fixtures" guest-disk "$work/resize-1g.raw" 1G "$work/tree"
+  bash "$fixtures" vhd "$work/resize-1g.raw" "$work/resize-1g.vhd" fixed
+  rm -f "$work/resize-1g.raw"
+  log "resize: warm-up + $RUNS runs"
+  rounds resize_round
+  local spec file key bad ours_count theirs_count m mp
+  qemu-img convert -f vpc -O raw "$work/resize-ours.vhd" "$work/check.raw"
+  ours_count=$(dumpe2fs -h "$work/check.raw?offset=1048576" 2>/dev/null | grep -E '^(Block|Inode) count')
+  theirs_count=$(dumpe2fs -h "$work/resize-pipe.raw?offset=1048576" 2>/dev/null | grep -E '^(Block|Inode) count')
+  for spec in resize-ours.vhd:ours-resize resize-pipe-out.vhd:pipeline-resize; do
+    file=${spec%%:*} key=${spec#*:} bad=""
+    qemu-img info -f vpc --output=json "$work/$file" | grep -q "\"virtual-size\": 32212254720" || bad="size not 30 GiB;"
+    [ "$file" = resize-ours.vhd ] || qemu-img convert -f vpc -O raw "$work/$file" "$work/check.raw"
+    e2fsck -fn "$work/check.raw?offset=1048576" >/dev/null 2>&1 || bad="$bad e2fsck -fn not clean;"
+    if [ -n "$bad" ]; then WRONG[$key]=1; log "resize ($file):$bad"; fi
+  done
+  [ "$ours_count" = "$theirs_count" ] || { WRONG[ours-resize]=1; log "resize: block/inode counts differ from resize2fs"; }
+  rm -f "$work/check.raw" "$work"/resize-pipe*
+  row "resize 1 GiB fixed VHD to 30 GiB (disk, partition, ext4)" ours-resize pipeline-resize "qemu-img convert/resize/convert + sfdisk + resize2fs"
+  m=$(median "${TIMES[ours-resize]}")
+  mp=$(median "${TIMES[pipeline-resize]}")
+  if broken ours-resize; then
+    TARGETS+=("- **MISS**: resize: the command failed or the result was wrong")
+  else
+    check "resize 1 GiB fixed VHD to 30 GiB: $(ms "$m") (target ≤ 100 ms)" le "$m" 100000
+    check "resize: $(ratio "$m" "$mp") the pipeline's time (target ≤ 0.1×)" le "$m" "$(awk -v b="$mp" 'BEGIN { print 0.1 * b }')"
+  fi
+  rss_targets+=("ours-resize:resize 1 GiB to 30 GiB")
+}
+
 if wants convert; then convert_group; fi
 if wants cat; then cat_group; fi
 if wants generalize; then generalize_group; fi
 if wants batch; then batch_group; fi
+if wants resize; then resize_group; fi
 
 for entry in "${rss_targets[@]}"; do
   key=${entry%%:*} title=${entry#*:}

@@ -22,12 +22,12 @@ public final class DiskImage {
     public let path: String
     /// The detected container format.
     public let format: Format
-    /// The disk the image holds.
-    public let device: any BlockDevice
+    /// The disk the image holds (replaced by ``resizeDisk(to:)``).
+    public internal(set) var device: any BlockDevice
     /// The store the image's bytes live in.
     public let store: any ByteStore
-    /// The VHD metadata and parent chain, for VHD images.
-    public let vhd: VHDImage?
+    /// The VHD metadata and parent chain, for VHD images (re-read by ``resizeDisk(to:)``).
+    public internal(set) var vhd: VHDImage?
     /// The qcow2 metadata and backing chain, for qcow2 images.
     public let qcow2: Qcow2Image?
     /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).

@@ -32,5 +32,6 @@ static inline int cext2fs_has_extra_times(ext2_filsys fs, const struct ext2_inod
 static inline errcode_t cext2fs_io_flush(io_channel io) { return io_channel_flush(io); }
 
 #include "metadata.h"
+#include "resize.h"
 
 #endif

@@ -243,6 +243,21 @@ final class Ext2Handle {
         }
     }
 
+    /// What growing into `availableBlocks` blocks would do (cext2fs_growth_plan; nothing changes).
+    func growthPlan(availableBlocks: UInt64) throws(Ext4Error) -> cext2fs_growth {
+        cext2fs_growth_plan(try live(), blk64_t(availableBlocks))
+    }
+
+    /// Grows the filesystem as `plan` says (cext2fs_grow): written back by ``close()``. A failure leaves the
+    /// in-memory filesystem half-changed, so it marks the session as failed.
+    func grow(_ plan: cext2fs_growth, lazyInodeTables: Bool) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in
+            var plan = plan
+            let fs = try live()
+            try check(cext2fs_grow(fs, &plan, lazyInodeTables ? 1 : 0), "grow the filesystem")
+        }
+    }
+
     func live() throws(Ext4Error) -> ext2_filsys {
         guard let fs else { throw Ext4Error(.invalidArgument, "the filesystem has been closed") }
         return fs

@@ -5,6 +5,7 @@ enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         // BlockIO
         InfoCommand.self, ConvertCommand.self, CreateCommand.self,
+        ResizeCommand.self,
         // DiskLayout
         PartitionsCommand.self,
         // Ext4

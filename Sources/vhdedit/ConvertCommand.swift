@@ -2,6 +2,7 @@ import ArgumentParser
 import BlockIO
 import FoundationEssentials
 import Glibc
+import ImagePrep
 
 /// `vhdedit convert SOURCE DEST --to raw|fixed|dynamic [--round-to-mib]`.
 struct ConvertCommand: ParsableCommand {
@@ -15,6 +16,8 @@ struct ConvertCommand: ParsableCommand {
             Example: vhdedit convert disk.vhd azure.vhd --to fixed --round-to-mib
             Example: vhdedit convert disk.vhd disk.raw --to raw --no-sync
             Example: vhdedit convert ubuntu.qcow2 azure.vhd --to fixed --round-to-mib
+            With --size the new image is resized before it gets its name (see 'vhdedit resize'):
+            Example: vhdedit convert cloud.raw azure.vhd --to fixed --size 30G --round-to-mib --grow-partition --grow-filesystem
             """)
 
     @Argument(help: "The image to read.")
@@ -46,6 +49,23 @@ struct ConvertCommand: ParsableCommand {
                 """))
     var noSync = false
 
+    @Option(help: ArgumentHelp("Resize the new image to this size (bytes or K, M, G, T), as 'vhdedit resize' does.", valueName: "size"))
+    var size: ByteCountArgument?
+
+    @Option(
+        name: .customLong("grow-partition"), defaultAsFlag: 0,
+        help: ArgumentHelp("With --size: grow the last partition (or N, which must be the last) to the new end.", valueName: "N"))
+    var growPartition: Int? = nil
+
+    @Flag(help: "With --size: grow the ext2/3/4 filesystem of the grown partition to fill it.")
+    var growFilesystem = false
+
+    func validate() throws {
+        if size == nil && (growPartition != nil || growFilesystem) {
+            throw ValidationError("--grow-partition and --grow-filesystem need --size")
+        }
+    }
+
     func run() throws {
         let showProgress = CommandFailure.standardErrorIsTerminal
         let progress: (@Sendable (UInt64, UInt64) -> Void)? =
@@ -53,14 +73,30 @@ struct ConvertCommand: ParsableCommand {
         let options = ImageConverter.Options(
             format: ImageConverter.OutputFormat(rawValue: to.rawValue) ?? .raw, roundToMiB: roundToMib, overwrite: force,
             sync: !noSync, progress: progress)
-        let report = try CommandFailure.reportingErrors {
-            try ImageConverter.convert(source: source, destination: destination, options: options)
+        let resize = size.map { size in
+            ImageResizer.Options(
+                size: size.bytes, roundToMiB: roundToMib, growPartition: growPartition.map { $0 > 0 ? .number($0) : .last },
+                growFilesystem: growFilesystem)
+        }
+        let (report, resized) = try CommandFailure.reportingErrors { () throws -> (ImageConverter.Report, ImageResizer.Report?) in
+            if let resize {
+                let done = try ImageResizer.convert(source: source, destination: destination, options: options, resize: resize)
+                return (done.conversion, done.resize)
+            }
+            return (try ImageConverter.convert(source: source, destination: destination, options: options), nil)
         }
         if showProgress { CommandFailure.printErrorInline("\r\u{1B}[K") }
-        for note in report.notes { CommandFailure.printError("vhdedit: \(note)") }
+        for note in report.notes + (resized?.notes ?? []) { CommandFailure.printError("vhdedit: \(note)") }
+        for warning in resized?.warnings ?? [] { CommandFailure.printError("vhdedit: warning: \(warning)") }
         print(
             "wrote \(report.destination): \(report.format.rawValue), virtual size \(SizeText.describe(report.virtualSize))"
                 + (report.allocatedBlocks.map { ", \($0) blocks allocated" } ?? ""))
+        if let partition = resized?.partition {
+            print("partition \(partition.number): \(partition.oldSectorCount) -> \(partition.newSectorCount) sectors")
+        }
+        if let filesystem = resized?.filesystem {
+            print("filesystem: \(filesystem.oldBlocks) -> \(filesystem.newBlocks) blocks, \(filesystem.oldGroups) -> \(filesystem.newGroups) groups")
+        }
     }
 }
 

@@ -72,6 +72,15 @@ import _TestSupport
         try killEverywhere(base: base, format: format, in: dir, "generalize") { ["generalize", $0] }
     }
 
+    /// `resize` of the disk and, in the same atomic unit, of the ext4 filesystem on it (8 MiB to 64 MiB: new
+    /// groups, descriptors, backups, bitmaps; for the dynamic VHD a larger BAT and the blocks moved out of its way).
+    @Test(.enabled(if: CrashHarness.available(subcommand: "resize")), arguments: ["raw", "dynamic"])
+    func aKilledResizeLeavesTheOldOrTheNewImage(format: String) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-crash")
+        let base = try makeImage(in: dir, format: format)
+        try killEverywhere(base: base, format: format, in: dir, "resize") { ["resize", $0, "--size", "64M", "--grow-filesystem"] }
+    }
+
     /// Runs `command(image)` cleanly (twice, to prove it deterministic), counts its mutating calls, then kills it
     /// at each kill point on a fresh copy of `base` and checks the outcome.
     func killEverywhere(

@@ -28,6 +28,7 @@ enum CLI {
             ["info"], ["create"], ["convert"], ["partitions"], ["ls"], ["cat"], ["stat"], ["get"], ["put"], ["rm"], ["mkdir"],
             ["symlink"], ["chmod"], ["chown"], ["edit"], ["kernel-args"], ["config"], ["config", "get"],
             ["config", "set"], ["config", "unset"], ["inspect"], ["generalize"], ["azure-prepare"], ["check"],
+            ["resize"],
         ]
         for command in commands {
             let result = try CLI.run(["help"] + command)

@@ -1,0 +1,70 @@
+import ArgumentParser
+import BlockIO
+import FoundationEssentials
+import ImagePrep
+
+/// `vhdedit resize IMAGE --size SIZE [--round-to-mib] [--grow-partition [N]] [--grow-filesystem] [--dry-run] [--json]`.
+struct ResizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resize",
+        abstract: "Resize an image in place: the disk, its partition table, the last partition and its ext2/3/4 filesystem.",
+        discussion: """
+            Raw, fixed VHD and dynamic VHD images (not differencing ones). The partition table follows the disk \
+            (GPT backup moved to the new end); --grow-partition extends the last partition (or N, when it is the \
+            last) to the end, --grow-filesystem grows its ext2/3/4 filesystem to fill it. All of it is one atomic \
+            change: a crash leaves the old image or the new one. Shrinking is allowed only when every partition \
+            ends before the new size. Growth keeps files sparse.
+            Example: vhdedit resize cloud.vhd --size 30G --round-to-mib --grow-partition --grow-filesystem
+            Example: vhdedit resize disk.raw --size 64G --grow-partition 2
+            """)
+
+    @Argument(help: "The image to resize.")
+    var image: String
+
+    @Option(help: ArgumentHelp("The new virtual size: bytes or with K, M, G, T (binary).", valueName: "size"))
+    var size: ByteCountArgument
+
+    @Flag(help: "Round the size up to a whole MiB (Azure requires it).")
+    var roundToMib = false
+
+    @Option(
+        name: .customLong("grow-partition"), defaultAsFlag: 0,
+        help: ArgumentHelp(
+            "Grow the last partition (or partition N, which must be the last) to the new end of the disk.",
+            valueName: "N"))
+    var growPartition: Int? = nil
+
+    @Flag(help: "Grow the ext2/3/4 filesystem of the grown partition (or of an unpartitioned disk) to fill it.")
+    var growFilesystem = false
+
+    @Flag(help: "Do the whole resize in memory and report it, writing nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        let choice: ImageResizer.PartitionChoice? = growPartition.map { $0 > 0 ? .number($0) : .last }
+        let options = ImageResizer.Options(
+            size: size.bytes, roundToMiB: roundToMib, growPartition: choice, growFilesystem: growFilesystem,
+            dryRun: dryRun)
+        let report = try CommandFailure.reportingErrors { try ImageResizer.resize(image, options: options) }
+        if json {
+            try GuestCommand.printJSON(report)
+            return
+        }
+        for note in report.notes { CommandFailure.printError("vhdedit: \(note)") }
+        for warning in report.warnings { CommandFailure.printError("vhdedit: warning: \(warning)") }
+        print("resized \(report.path) (\(report.format.rawValue)): \(SizeText.describe(report.oldSize)) -> \(SizeText.describe(report.newSize))")
+        if let partition = report.partition {
+            print(
+                "partition \(partition.number): sectors \(partition.firstSector)+\(partition.oldSectorCount) -> "
+                    + "\(partition.firstSector)+\(partition.newSectorCount)")
+        }
+        if let filesystem = report.filesystem {
+            print(
+                "filesystem: \(filesystem.oldBlocks) -> \(filesystem.newBlocks) blocks of \(filesystem.blockSize) bytes, "
+                    + "\(filesystem.oldGroups) -> \(filesystem.newGroups) groups")
+        }
+    }
+}
