@@ -50,7 +50,7 @@ struct ResizeCommand: ParsableCommand {
             dryRun: dryRun)
         let report = try CommandFailure.reportingErrors { try ImageResizer.resize(image, options: options) }
         if json {
-            try GuestCommand.printJSON(report)
+            try JSONOutput.print(report, schema: .resize)
             return
         }
         for note in report.notes { CommandFailure.printError("vhdedit: \(note)") }

@@ -42,6 +42,9 @@ import _TestSupport
             (["kernel-args", "c6.vhd", "--add", "quiet", "--dry-run"], "vhdedit.kernel-args-edit/1"),
             (["config", "get", "c6.vhd", "/etc/waagent.conf", "Provisioning.Enabled"], "vhdedit.config-get/1"),
             (["config", "set", "c6.vhd", "/etc/waagent.conf", "Provisioning.Enabled=n", "--dry-run"], "vhdedit.config-edit/1"),
+            (["resize", "copy.vhd", "--size", "64M", "--dry-run"], "vhdedit.resize/1"),
+            (["resize", "copy.vhd", "--size", "64M", "--grow-partition", "--grow-filesystem"], "vhdedit.resize/1"),
+            (["recover", "copy.vhd"], "vhdedit.recover/1"),
             (["azure-prepare", "fixed.vhd"], "vhdedit.azure-prepare/1"),
             (["generalize", "fixed.vhd"], "vhdedit.generalize/1"),
         ]
