@@ -141,7 +141,7 @@ public enum HostScratchFolder {
 }
 
 /// While it lives, a SIGINT, SIGTERM, SIGHUP or SIGQUIT that ends the process removes the file at `path` first
-/// (the handler ``AtomicOutputFile`` uses for its temporary file), so that a copy of a guest file put in a scratch
+/// (the handler `AtomicOutputFile` uses for its temporary file), so that a copy of a guest file put in a scratch
 /// folder does not outlive an interrupted command. Releasing the guard leaves the file alone.
 public final class SignalRemovalGuard {
     private let slot: Int32

@@ -3,7 +3,7 @@ import BlockIO
 /// An error raised by the disk layout layer: a partition table that cannot be trusted, a partition that cannot
 /// be opened, or a root filesystem that cannot be chosen.
 ///
-/// Like ``BlockIOError`` every error names the structure and field at fault and, where there is one, the byte
+/// Like `BlockIOError` every error names the structure and field at fault and, where there is one, the byte
 /// offset on the disk, so that a user can find the problem with a hex dump.
 public struct DiskLayoutError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: layers above may match on it, new codes may be added.

@@ -113,6 +113,7 @@ public struct DiskLayoutReport: Codable, Sendable {
     /// - Parameters:
     ///   - partition: the `--partition` the user gave, passed on to ``RootSelector``.
     ///   - volume: the `--volume` the user gave, likewise.
+    ///   - disk: the disk as `PartitionedDisk.inspect(_:probeFilesystems:)` read it.
     public init(_ disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil) {
         let table = disk.table
         self.table = table.kind

@@ -5,8 +5,8 @@ public import BlockIO
 ///
 /// libblkid can only read a file descriptor, and a dynamic or differencing VHD is not a flat file, so the probe
 /// never gives it the image: it builds a sparse in-memory file (`memfd_create`) exactly as large as the volume,
-/// copies into it the ranges listed by ``ProbeWindows`` (the first 2 MiB, the last 1 MiB, and the FAT/exFAT root
-/// directory or NTFS MFT records named by the boot sector) read through the volume's ``BlockDevice``, and probes
+/// copies into it the ranges listed by `ProbeWindows` (the first 2 MiB, the last 1 MiB, and the FAT/exFAT root
+/// directory or NTFS MFT records named by the boot sector) read through the volume's `BlockDevice`, and probes
 /// that. Because every byte comes through `BlockDevice`, the answer is the same for raw, fixed, dynamic and
 /// differencing images. All-zero chunks are not written, so the file stays sparse; at most a few MiB of memory
 /// are used per probe, whatever the volume size.

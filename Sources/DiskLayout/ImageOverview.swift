@@ -16,7 +16,9 @@ public struct ImageOverview: Encodable, Sendable {
     /// Reads the overview of the image at `path` (read-only, shared lock; no byte is written).
     ///
     /// - Parameter partition: the partition later commands would use (`--partition N`), checked in the report.
-    /// - Throws: ``BlockIOError`` when the image itself cannot be opened.
+    /// - Parameter volume: the `--volume VG/LV` later commands would use, checked likewise.
+    /// - Parameter path: the image file on the host.
+    /// - Throws: `BlockIOError` when the image itself cannot be opened.
     public static func read(path: String, partition: Int? = nil, volume: LogicalVolumeName? = nil)
         throws(BlockIOError) -> ImageOverview
     {

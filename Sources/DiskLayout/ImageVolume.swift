@@ -12,7 +12,7 @@ public struct ImageVolume {
     /// The chosen volume and why.
     public let selection: RootSelection
 
-    /// The chosen volume as a device (a ``SliceDevice`` of the image's disk, or the disk).
+    /// The chosen volume as a device (a `SliceDevice` of the image's disk, or the disk).
     public var device: any BlockDevice { selection.device }
 
     /// Opens `path`, reads its layout and chooses the volume.
@@ -22,7 +22,7 @@ public struct ImageVolume {
     ///   - writable: open for writing (exclusive lock).
     ///   - partition: 1-based partition number (logical partitions from 5); `nil` for the detected Linux root.
     ///   - volume: an LVM2 logical volume (`VG/LV`) instead of a partition.
-    /// - Throws: ``BlockIOError`` when the image cannot be opened (``BlockIOError/Code/inUse`` when locked),
+    /// - Throws: `BlockIOError` when the image cannot be opened (`BlockIOError/Code/inUse` when locked),
     ///   ``DiskLayoutError`` when the table is unusable or no volume can be chosen.
     public static func open(
         path: String, writable: Bool = false, partition: Int? = nil, volume: LogicalVolumeName? = nil

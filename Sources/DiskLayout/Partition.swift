@@ -68,7 +68,7 @@ public struct Partition: Hashable, Sendable {
     /// The Linux device name suffix: `"1"` for `/dev/sda1`.
     public var deviceSuffix: String { String(number) }
 
-    /// The partition as a device of its own, a ``SliceDevice`` of `disk`.
+    /// The partition as a device of its own, a `SliceDevice` of `disk`.
     ///
     /// The slice reads and writes through `disk`, so it works the same on raw, fixed, dynamic and differencing
     /// images.

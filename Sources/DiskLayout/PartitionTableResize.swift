@@ -113,6 +113,7 @@ public struct PartitionTableResize {
     /// updated, the protective MBR widened, and `grow`'s entry extended to `growthEnd`.
     ///
     /// - Parameter grow: the partition to extend (from ``partitionToGrow(_:)``), or nil.
+    /// - Parameter device: the disk whose partition table is changed.
     /// - Returns: the grown partition as it is now, when one grew.
     /// - Throws: ``DiskLayoutError``: `unsupported` for an MBR partition that would end past 2 TiB (nothing
     ///   written), or an I/O error of the device.

@@ -4,7 +4,7 @@ public import BlockIO
 public struct RootSelection {
     /// The chosen volume.
     public let volume: Volume
-    /// Its device (a ``SliceDevice`` of the disk, or the disk when unpartitioned).
+    /// Its device (a `SliceDevice` of the disk, or the disk when unpartitioned).
     public let device: any BlockDevice
     /// Why it was chosen, for reports ("the only ext4 partition", "chosen with --partition 3").
     public let reason: String

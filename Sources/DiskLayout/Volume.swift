@@ -1,6 +1,6 @@
 public import BlockIO
 
-/// A place a filesystem can be: one partition (as a ``SliceDevice`` of the disk), on an unpartitioned disk the
+/// A place a filesystem can be: one partition (as a `SliceDevice` of the disk), on an unpartitioned disk the
 /// whole disk, or an LVM2 logical volume (a ``LogicalVolumeDevice``); with what libblkid found in it.
 public struct Volume {
     /// The partition, or `nil` for the whole disk of an unpartitioned layout.

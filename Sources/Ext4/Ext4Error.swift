@@ -4,7 +4,7 @@ public import BlockIO
 /// refuses, a filesystem that is damaged or unsafe to write, or a failure of the device underneath.
 ///
 /// Every error names the guest path it concerns (when there is one), the libext2fs error code (when libext2fs
-/// reported it) and, when the block device failed, the device's own ``BlockIOError``.
+/// reported it) and, when the block device failed, the device's own `BlockIOError`.
 public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: layers above match on it; new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -64,10 +64,10 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     public var path: String?
     /// The libext2fs (`errcode_t`) value, when libext2fs reported the failure.
     public var errcode: Int?
-    /// The error that caused this one, when there is one: the device's ``BlockIOError`` when the block
+    /// The error that caused this one, when there is one: the device's `BlockIOError` when the block
     /// device failed underneath libext2fs (as swift-nio's `FileSystemError.cause`).
     public var cause: (any Error & Sendable)?
-    /// The device's error when the block device failed underneath libext2fs (``cause`` as a ``BlockIOError``).
+    /// The device's error when the block device failed underneath libext2fs (``cause`` as a `BlockIOError`).
     public var underlying: BlockIOError? {
         get { cause as? BlockIOError }
         set { cause = newValue }

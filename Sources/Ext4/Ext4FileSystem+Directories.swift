@@ -11,6 +11,7 @@ extension Ext4FileSystem {
     ///
     /// - Parameter recursive: also list every subdirectory, depth first (each directory's entries right
     ///   after it). Symbolic links to directories are listed, not entered.
+    /// - Parameter path: the directory (or file) to list.
     /// - Throws: ``Ext4Error/Code/notDirectory`` when `path` is not a directory.
     public func list(_ path: GuestPath, recursive: Bool = false) throws(Ext4Error) -> [DirectoryEntry] {
         let ino = try existingInode(path, followFinal: true)
@@ -74,6 +75,7 @@ extension Ext4FileSystem {
     /// - Parameters:
     ///   - parents: create missing parents too, and succeed when `path` already is a directory (`mkdir -p`).
     ///   - options: mode (default 0755) and owner (default root:root) of each directory created.
+    ///   - path: the directory to create.
     /// - Throws: ``Ext4Error/Code/exists`` when the name is taken (without `parents`), ``Ext4Error/Code/notFound``
     ///   for a missing parent (without `parents`), ``Ext4Error/Code/notDirectory``.
     public func makeDirectory(_ path: GuestPath, parents: Bool = false, options: WriteOptions = WriteOptions())
@@ -163,6 +165,7 @@ extension Ext4FileSystem {
     /// Deletes the directory `path`.
     ///
     /// - Parameter recursive: delete everything inside first (symbolic links are deleted, never followed).
+    /// - Parameter path: the directory to delete.
     /// - Throws: ``Ext4Error/Code/notEmpty`` when it has entries and `recursive` is false,
     ///   ``Ext4Error/Code/notDirectory`` when `path` is not a directory (a symlink to one included).
     public func removeDirectory(_ path: GuestPath, recursive: Bool = false) throws(Ext4Error) {
@@ -310,6 +313,8 @@ extension Ext4FileSystem {
     /// Sets the permission bits (`mode & 0o7777`) of `path`.
     ///
     /// - Parameter followSymlinks: change the link's target (like `chmod`), or the link inode itself.
+    /// - Parameter path: the guest path whose mode changes.
+    /// - Parameter mode: the permission bits (`0o7777` at most); the file type is kept.
     public func chmod(_ path: GuestPath, mode: UInt16, followSymlinks: Bool = true) throws(Ext4Error) {
         try requireWritable(path)
         try validate(WriteOptions(mode: mode), path)
@@ -323,6 +328,9 @@ extension Ext4FileSystem {
     /// Sets the owner and/or group of `path` (nil leaves one unchanged). Set-id bits are kept.
     ///
     /// - Parameter followSymlinks: change the link's target (like `chown`), or the link itself (`chown -h`).
+    /// - Parameter uid: the new owner, or nil to keep it.
+    /// - Parameter path: the guest path whose owner changes.
+    /// - Parameter gid: the new group, or nil to keep it.
     public func chown(_ path: GuestPath, uid: UInt32?, gid: UInt32?, followSymlinks: Bool = true)
         throws(Ext4Error)
     {

@@ -57,6 +57,7 @@ extension Ext4FileSystem {
     ///
     /// - Parameter limit: the largest size accepted; bigger files fail with ``Ext4Error/Code/tooLarge``
     ///   before anything is read (use ``readChunks(_:chunkSize:_:)`` for those).
+    /// - Parameter path: the regular file to read (symbolic links followed).
     /// - Throws: ``Ext4Error/Code/isDirectory``, ``Ext4Error/Code/notFound``, ``Ext4Error/Code/tooLarge`` …
     public func readFile(_ path: GuestPath, limit: Int = Ext4FileSystem.defaultReadLimit) throws(Ext4Error)
         -> [UInt8]
@@ -133,6 +134,9 @@ extension Ext4FileSystem {
     /// - Parameter sizeHint: the total size when known: a write that cannot fit fails with
     ///   ``Ext4Error/Code/noSpace`` before anything changes. Without it, running out of space part-way fails
     ///   the write and the session (``Ext4Error/Code/aborted`` afterwards): abandon it.
+    /// - Parameter produce: returns the next chunk of the contents, or nil at the end.
+    /// - Parameter path: the guest file to write.
+    /// - Parameter options: mode and owner for a new file (an existing file keeps its own unless given).
     public func writeFile(
         _ path: GuestPath, options: WriteOptions = WriteOptions(), sizeHint: UInt64? = nil,
         produce: () throws(Ext4Error) -> [UInt8]?

@@ -1,7 +1,7 @@
 internal import CExt2fs
 
 /// How an ext2/3/4 filesystem grows to fill a larger device: the counts before and after, as `resize2fs` would
-/// make them of the same device (see ``Ext4FileSystem/planGrowth()``).
+/// make them of the same device (see `Ext4FileSystem/planGrowth()`).
 public struct FilesystemGrowth: Sendable, Codable, Hashable {
     /// The filesystem block size in bytes.
     public var blockSize: UInt32

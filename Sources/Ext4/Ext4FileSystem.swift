@@ -3,9 +3,9 @@ public import BlockIO
 import Glibc
 #endif
 
-/// An ext2, ext3 or ext4 filesystem on a ``BlockDevice``, read and edited through libext2fs.
+/// An ext2, ext3 or ext4 filesystem on a `BlockDevice`, read and edited through libext2fs.
 ///
-/// Open one with ``init(device:writable:)``, use the file operations (``stat(_:)``, ``list(_:recursive:)``,
+/// Open one with `init(device:writable:)`, use the file operations (``stat(_:)``, ``list(_:recursive:)``,
 /// ``readFile(_:limit:)``, ``writeFile(_:contents:options:)`` …), then call ``close()`` to write the metadata
 /// back. Dropping the value without closing frees the handle and writes nothing more.
 ///

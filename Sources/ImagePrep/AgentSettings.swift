@@ -1,6 +1,6 @@
 public import GuestConfig
 
-/// The image's own `/etc/waagent.conf`, read through GuestConfig's typed ``WaagentConfiguration`` (the agent's
+/// The image's own `/etc/waagent.conf`, read through GuestConfig's typed `WaagentConfiguration` (the agent's
 /// code defaults from conf.py for absent keys: `y` on, `n` off, anything else the default).
 public struct AgentSettings: Sendable {
     /// The guest path it was read from (`nil` when the image has none).

@@ -58,6 +58,7 @@ public final class BatchRunner: @unchecked Sendable {
     public let progress: BatchProgress?
 
     /// - Parameter jobs: parallel jobs; `nil` means the number of cores.
+    /// - Parameter progress: where progress lines go while the batch runs, or nil for none.
     public init(jobs: Int? = nil, progress: BatchProgress? = nil) {
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.progress = progress

@@ -1,8 +1,8 @@
 import GuestConfig
 
 /// Kernel command lines and menu timeouts of the guest's bootloader files, through GuestConfig's editors
-/// (``KernelArgumentEdit``, ``GrubLegacyMenu``, ``Grub2Defaults``, ``Grub2Config``, ``BootLoaderSpecEntry``,
-/// ``GrubEnvironmentBlock``). Lines not edited come back byte-identical.
+/// (`KernelArgumentEdit`, `GrubLegacyMenu`, `Grub2Defaults`, `Grub2Config`, `BootLoaderSpecEntry`,
+/// `GrubEnvironmentBlock`). Lines not edited come back byte-identical.
 public enum BootloaderEdit {
     /// The outcome of editing a set of bootloader files.
     public struct Outcome: Sendable {

@@ -5,7 +5,7 @@ extension DiskFacts {
     /// ``format`` as the container format BlockIO detected; `nil` for a spelling it does not know.
     public var imageFormat: DiskImage.Format? { DiskImage.Format(rawValue: format) }
 
-    /// ``partitionTable`` as DiskLayout's table kind (`none` is ``PartitionTable/Kind/unpartitioned``);
+    /// ``partitionTable`` as DiskLayout's table kind (`none` is `PartitionTable/Kind/unpartitioned`);
     /// `nil` for a spelling it does not know.
     public var tableKind: PartitionTable.Kind? {
         switch partitionTable {

@@ -109,13 +109,13 @@ public final class Ext4GuestFiles: GuestFiles {
         "/" + path.components.map(\.display).joined(separator: "/")
     }
 
-    /// `path` resolved by the filesystem's own walker (``Ext4FileSystem/existingRealPath(_:)``), in one walk
+    /// `path` resolved by the filesystem's own walker (`Ext4FileSystem/existingRealPath(_:)`), in one walk
     /// instead of an `lstat` of every prefix.
     public func resolve(_ path: String) throws(ImagePrepError) -> String? {
         do { return try filesystem.existingRealPath(guestPath(path)).map(Self.text) } catch { throw Self.wrap(error, path) }
     }
 
-    /// The paths matching `pattern`, by the filesystem's own ``Ext4FileSystem/glob(_:)`` (sorted as the
+    /// The paths matching `pattern`, by the filesystem's own `Ext4FileSystem/glob(_:)` (sorted as the
     /// default sorts them, by text).
     public func glob(_ pattern: String) throws(ImagePrepError) -> [String] {
         do { return try filesystem.glob(guestPath(pattern)).map(Self.text).filter { $0 != "/" }.sorted() } catch {

@@ -54,7 +54,7 @@ public enum GuestConfigEdits {
         return keys.map { ($0, file.effectiveValue(of: $0)) }
     }
 
-    /// Checks, without an image, that ``set(_:partition:path:assignments:dryRun:)`` accepts `path` and
+    /// Checks, without an image, that `set(_:partition:path:assignments:dryRun:)` accepts `path` and
     /// `assignments` (a key/value file kind, `KEY=VALUE` words, valid keys and values for waagent.conf).
     ///
     /// - Throws: ``ImagePrepError/Code/invalidArgument`` naming the path and the assignment at fault.
@@ -135,7 +135,7 @@ public enum GuestConfigEdits {
     }
 }
 
-/// The kernel command lines of an image's bootloader files (``GuestConfigEdits/kernelCommandLines(_:partition:)``).
+/// The kernel command lines of an image's bootloader files (`GuestConfigEdits/kernelCommandLines(_:partition:)`).
 /// Codable: `vhdedit kernel-args IMAGE --json` prints it.
 public struct KernelCommandLines: Codable, Sendable, Equatable {
     /// One kernel command line.

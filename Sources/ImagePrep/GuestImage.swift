@@ -17,7 +17,7 @@ public struct GuestMount {
 /// A disk image opened down to its Linux root filesystem: the image file (locked), its partition table, the
 /// chosen root volume and the ext2/3/4 filesystem on it.
 ///
-/// The path most callers take is the scoped one, ``withImage(path:writable:partition:_:)``: the session is
+/// The path most callers take is the scoped one, `withImage(path:writable:partition:_:)`: the session is
 /// committed when the closure returns, dropped when it throws, and the image file (and its lock) is let go
 /// when the call returns either way.
 ///
@@ -29,7 +29,7 @@ public struct GuestMount {
 ///
 /// `GuestImage.open(path:writable:partition:)` gives the value itself: use ``filesystem``, then ``close()``
 /// (writes back). The image file stays locked until the value is released, so opening the same path again
-/// (``ImagePreparation`` does) while it is held fails with ``BlockIOError/Code/inUse``, naming this process.
+/// (``ImagePreparation`` does) while it is held fails with `BlockIOError/Code/inUse`, naming this process.
 public final class GuestImage {
     /// The open image file (holds the lock: shared for readers, exclusive for writers).
     public let image: DiskImage
@@ -65,8 +65,8 @@ public final class GuestImage {
     /// `partition`, 1-based like `/dev/sda1`, or the LVM2 logical volume `volume`, `VG/LV`) and opens its
     /// filesystem.
     ///
-    /// - Throws: ``BlockIOError`` (the image cannot be opened or locked), ``DiskLayoutError`` (no such
-    ///   partition, no or several root candidates), ``Ext4Error`` (not ext2/3/4, or unsafe to write: for
+    /// - Throws: `BlockIOError` (the image cannot be opened or locked), `DiskLayoutError` (no such
+    ///   partition, no or several root candidates), `Ext4Error` (not ext2/3/4, or unsafe to write: for
     ///   example a journal that needs recovery). Layout and filesystem errors name `path` as their `image`.
     public static func open(path: String, writable: Bool = false, partition: Int? = nil, volume: String? = nil)
         throws -> GuestImage
@@ -101,7 +101,7 @@ public final class GuestImage {
         }
     }
 
-    /// Opens `path` as ``open(path:writable:partition:)`` does, runs `body` with the opened image, and ends the
+    /// Opens `path` as `open(path:writable:partition:)` does, runs `body` with the opened image, and ends the
     /// session on every path: when `body` returns, the session is closed (for a writable one: written back and
     /// committed, all or nothing); when `body` throws, every change is dropped (``abandon()``) and the error
     /// is rethrown. The image file and its lock are let go when this call returns, unless `body` keeps the
@@ -114,7 +114,7 @@ public final class GuestImage {
     ///   - volume: The logical volume to use (`VG/LV`) instead of a partition.
     ///   - body: The work to do on the opened image.
     /// - Returns: What `body` returns.
-    /// - Throws: What ``open(path:writable:partition:)`` throws, what `body` throws (the image is then as it
+    /// - Throws: What `open(path:writable:partition:)` throws, what `body` throws (the image is then as it
     ///   was), or the error of writing back and committing (the image is then as it was too).
     public static func withImage<Result>(
         path: String, writable: Bool = false, partition: Int? = nil, volume: String? = nil,

@@ -6,9 +6,9 @@ import SELinuxLabels
 /// its path, so that an enforcing guest does not find `unlabeled_t` files (sshd refusing `authorized_keys`,
 /// NetworkManager an ifcfg file) after vhdedit edited it.
 ///
-/// ``load(from:)`` reads `/etc/selinux/config` from the guest; only when it says `enforcing` or `permissive`
+/// `load(from:)` reads `/etc/selinux/config` from the guest; only when it says `enforcing` or `permissive`
 /// does it read the policy's `contexts/files/file_contexts` (with `.local`, `.homedirs`, `.subs` and
-/// `.subs_dist`) and hand them to libselinux (``FileContextsLabels``). Nothing else of the guest is read, and
+/// `.subs_dist`) and hand them to libselinux (`FileContextsLabels`). Nothing else of the guest is read, and
 /// the host's own policy is never used.
 public final class GuestSELinuxLabeler: NewInodeLabeling {
     /// The guest's `/etc/selinux/config`.
@@ -30,6 +30,7 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
 
     /// The guest's SELinux configuration, or nil when `/etc/selinux/config` is absent.
     ///
+    /// - Parameter filesystem: the guest's root filesystem.
     /// - Throws: ``ImagePrepError`` when the file exists but cannot be read.
     public static func configuration(of filesystem: Ext4FileSystem) throws(ImagePrepError) -> SELinuxConfig? {
         let path = try guestPath(configPath)
@@ -44,6 +45,7 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
     /// The labeler for the guest on `filesystem`, or nil when the guest does not label files (no
     /// `/etc/selinux/config`, or `SELINUX=disabled`).
     ///
+    /// - Parameter filesystem: the guest's root filesystem.
     /// - Parameter scratchParent: where the private copy of the context files is made (default `$TMPDIR`).
     /// - Throws: ``ImagePrepError`` when the guest labels files but its policy's file contexts are missing or
     ///   unreadable: writing would leave unlabelled files in an enforcing guest.

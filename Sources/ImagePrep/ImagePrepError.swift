@@ -38,7 +38,7 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
     /// The host image concerned, when there is one.
     public var image: String?
     /// The error from the layer below that caused this one, when there is one (as swift-nio's
-    /// `FileSystemError.cause`): a ``BlockIOError``, ``DiskLayoutError``, ``Ext4Error``... A cause given as
+    /// `FileSystemError.cause`): a `BlockIOError`, `DiskLayoutError`, `Ext4Error`... A cause given as
     /// text (the first initializer) is a ``CauseText``. Encoded (`Codable`) as its description.
     public var cause: (any Error & Sendable)?
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import BlockIO
-public import DiskLayout
+import DiskLayout
 public import Ext4
 
 /// Resizes an image in place — the disk, its partition table, its last partition and the ext2/3/4 filesystem
@@ -84,8 +84,8 @@ public enum ImageResizer {
 
     /// Resizes the image at `path` in place (see the type's discussion).
     ///
-    /// - Throws: ``BlockIOError`` (open, lock, differencing disk, size limits), ``DiskLayoutError`` (a shrink
-    ///   that cuts a partition, no such or not the last partition, MBR past 2 TiB), ``Ext4Error`` (not ext2/3/4,
+    /// - Throws: `BlockIOError` (open, lock, differencing disk, size limits), `DiskLayoutError` (a shrink
+    ///   that cuts a partition, no such or not the last partition, MBR past 2 TiB), `Ext4Error` (not ext2/3/4,
     ///   unsafe to write, growth needing more descriptor blocks than reserved), ``ImagePrepError`` (an LVM
     ///   physical volume with `growFilesystem`). The image is then unchanged.
     @discardableResult
@@ -115,7 +115,7 @@ public enum ImageResizer {
     }
 
     /// Resizes an image opened for writing, leaving the change pending in its edit journal: the caller commits
-    /// (``DiskImage/commit()``) or abandons it.
+    /// (`DiskImage/commit()`) or abandons it.
     public static func resize(image: DiskImage, options: Options) throws -> Report {
         var notes: [String] = []
         var warnings: [String] = []
@@ -248,7 +248,7 @@ public enum ImageResizer {
 }
 
 extension ImageResizer {
-    /// Converts `source` into a new image at `destination` (as ``ImageConverter/convert(source:destination:options:)``)
+    /// Converts `source` into a new image at `destination` (as `ImageConverter/convert(source:destination:options:)`)
     /// and resizes the new image before it gets its name: one command from a 2 GiB cloud image to a 30 GiB
     /// fixed Azure VHD, and the destination is either absent or complete and resized.
     ///
@@ -257,7 +257,7 @@ extension ImageResizer {
     /// synced. On an error the hidden file is removed; after a crash, the next convert to the same destination
     /// removes it (as it removes its own temporary files).
     ///
-    /// - Throws: the converter's ``BlockIOError``, or any error of ``resize(_:options:)``.
+    /// - Throws: the converter's `BlockIOError`, or any error of ``resize(_:options:)``.
     public static func convert(
         source: String, destination: String, options: ImageConverter.Options, resize: Options
     ) throws -> (conversion: ImageConverter.Report, resize: Report) {

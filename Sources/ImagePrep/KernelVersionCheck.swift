@@ -75,7 +75,7 @@ enum DpkgStatus {
 ///   read through Nessus plugin 125975's extraction); the other RHEL entries rest on the FAQ alone.
 /// - The upstream stable releases 4.4.182, 4.9.182, 4.14.127, 4.19.52 and 5.1.11 (Greg Kroah-Hartman on
 ///   oss-security, 2019-06-17, quoted in https://github.com/AOSC-Dev/aosc-os-abbs/issues/1878; 5.2 has the fix).
-/// Entries no source confirmed (``Minimum/source`` `nil`) never fail an image: below them is a warning.
+/// Entries no source confirmed (`Minimum/source` `nil`) never fail an image: below them is a warning.
 /// The FAQ also lists Oracle Linux UEK and CoreOS kernels; those distributions are not placed here (a warning).
 ///
 /// A kernel is compared with the entry of its own upstream version (and `-azure` flavour); a kernel of a newer

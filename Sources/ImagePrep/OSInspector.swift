@@ -264,7 +264,7 @@ public struct OSInspector {
 
     // MARK: fstab, swap, LVM
 
-    /// The `/etc/fstab` entries (as GuestConfig's ``FilesystemTable`` reads them), each resolved against the
+    /// The `/etc/fstab` entries (as GuestConfig's `FilesystemTable` reads them), each resolved against the
     /// disk's filesystems.
     public func readFstab() throws(ImagePrepError) -> [FstabEntry] {
         guard let text = try files.readText("/etc/fstab", limit: 1 << 20) else { return [] }

@@ -43,6 +43,7 @@ public struct OperationSelection: Sendable, Equatable {
     /// The chosen operations from `catalog`, in catalog order.
     ///
     /// - Parameter allowingNone: accept a selection that leaves nothing (the caller adds an operation itself).
+    /// - Parameter catalog: the operations to choose from, in the order they run.
     /// - Throws: ``ImagePrepError/Code/invalidArgument`` naming an unknown operation, or when `skip` leaves
     ///   nothing of `only` (a run that would look at nothing and say "nothing to do").
     public func select(from catalog: [PrepOperation], allowingNone: Bool = false) throws(ImagePrepError) -> [PrepOperation] {

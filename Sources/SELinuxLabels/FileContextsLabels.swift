@@ -38,6 +38,7 @@ public final class FileContextsLabels {
     /// `.homedirs`, `.subs`, `.subs_dist`, keyed by those names.
     ///
     /// - Parameter scratchParent: the folder to make the private copy in (default `$TMPDIR` or `/tmp`).
+    /// - Parameter files: the policy's context files by name: `file_contexts` (required) and any of its companions.
     /// - Throws: ``LoadError`` when the copy cannot be written or libselinux refuses the specifications.
     public init(files: [String: [UInt8]], scratchParent: String? = nil) throws(LoadError) {
         guard let main = files["file_contexts"] else {

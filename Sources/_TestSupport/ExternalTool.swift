@@ -16,6 +16,7 @@ public enum ExternalTool {
     /// - Parameters:
     ///   - stdin: bytes written to the tool's standard input.
     ///   - environment: extra variables.
+    ///   - arguments: the program and its arguments.
     @discardableResult
     public static func run(
         _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]

@@ -9,7 +9,7 @@
 ///   never leaves a half-written destination (unless ``Options/sync`` is turned off).
 /// - Bytes kept as they are in the source file (raw and fixed images, the fully present blocks of dynamic ones,
 ///   when no pending edit journal overlays the file) are copied from a mapping of the source straight into the
-///   output (``HostFile/copyNonZero(from:at:count:to:sharing:)``), not read into a buffer first; on a reflink
+///   output (`HostFile/copyNonZero(from:at:count:to:sharing:)`), not read into a buffer first; on a reflink
 ///   filesystem (XFS, btrfs) their non-zero runs are shared with the source instead (copy-on-write, nothing
 ///   copied), where the offsets line up with its blocks. The rest, or a source that cannot be mapped, goes
 ///   through the device's reads.

@@ -30,6 +30,8 @@ public enum ImageCreator {
     /// Creates the image at `path`.
     ///
     /// - Parameter overwrite: replace an existing file at `path` (otherwise that is an error).
+    /// - Parameter path: the new image file.
+    /// - Parameter kind: what to create: a raw file or a fixed or dynamic VHD.
     /// - Throws: ``BlockIOError``: `invalidArgument` for a zero size or an existing destination, `tooLarge` for
     ///   a size over 2040 GiB, errors opening the parent, I/O errors.
     @discardableResult

@@ -35,6 +35,7 @@ public final class Qcow2Image: BlockDevice {
     ///
     /// - Parameter ancestors: canonical paths of the images that are already children in this chain (for the
     ///   loop check); callers start with none.
+    /// - Parameter store: the image file's bytes.
     /// - Throws: ``BlockIOError``: a malformed header (``Qcow2Header/init(reading:length:)``), a malformed L1
     ///   table, or ``BlockIOError/Code/parent`` when the backing file is missing, of another format than
     ///   declared, or the chain loops.

@@ -40,6 +40,7 @@ public final class VHDImage {
     ///
     /// - Parameter ancestors: canonical paths of the images that are already children in this chain (for the
     ///   cycle check); callers start with none.
+    /// - Parameter store: the image file's bytes.
     /// - Throws: ``BlockIOError``: malformed metadata (see ``VHDFileStructure/init(reading:)``), or
     ///   ``BlockIOError/Code/parent`` when a parent is missing, has the wrong unique id, or the chain loops.
     public static func open(store: any ByteStore, ancestors: [String] = []) throws(BlockIOError) -> VHDImage {

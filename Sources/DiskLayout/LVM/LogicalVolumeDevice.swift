@@ -37,7 +37,7 @@ public final class LogicalVolumeDevice: BlockDevice {
 
     /// A device of `pieces`, which must follow each other from byte 0 and each map inside its devices.
     ///
-    /// - Throws: ``BlockIOError/Code/outOfBounds`` when a piece does not start where the one before ends or
+    /// - Throws: `BlockIOError/Code/outOfBounds` when a piece does not start where the one before ends or
     ///   maps past the end of a PV device.
     public init(pieces: [Piece]) throws(BlockIOError) {
         var next: UInt64 = 0

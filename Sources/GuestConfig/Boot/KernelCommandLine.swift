@@ -15,7 +15,7 @@ public struct KernelCommandLine: Sendable, Hashable, CustomStringConvertible {
     public static func == (lhs: KernelCommandLine, rhs: KernelCommandLine) -> Bool {
         lhs.description == rhs.description
     }
-    /// Hashes the line's text, as ``==`` compares it.
+    /// Hashes the line's text, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     /// Parses `text`; never fails (unbalanced quotes run to the end, as in the kernel).

@@ -20,6 +20,7 @@ extension SSHDaemonConfig {
     ///     taken relative to `/etc/ssh`.
     ///   - files: the texts of files that may be included (guest path → text). `Include` patterns (`*`, `?`)
     ///     are matched against these paths; matches are read in lexical order, like sshd's glob.
+    ///   - keyword: the directive that names the included files (`Include`).
     /// - Returns: the winning setting, or nil when no global line sets the keyword.
     public func effectiveGlobalSetting(
         of keyword: String, path: String = "/etc/ssh/sshd_config", files: [String: String] = [:]

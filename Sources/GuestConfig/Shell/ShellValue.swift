@@ -13,8 +13,8 @@ public enum ShellQuoteStyle: String, Sendable, Hashable {
 /// Reading and writing one shell word the way `sh` reads an assignment's value.
 ///
 /// Reading follows POSIX quoting: a backslash outside quotes escapes the next character; inside double quotes
-/// it escapes only `$`, `` ` ``, `"`, `\` and newline; single quotes take everything literally. Expansions
-/// (`$VAR`, `` `cmd` ``, `$(cmd)`) are not performed: the value is returned as written and flagged.
+/// it escapes only `$`, the backquote, `"`, `\` and newline; single quotes take everything literally. Expansions
+/// (`$VAR`, backquoted commands, `$(cmd)`) are not performed: the value is returned as written and flagged.
 public enum ShellValue {
     /// One parsed word.
     struct Word {

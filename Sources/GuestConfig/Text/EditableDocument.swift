@@ -30,7 +30,7 @@ public struct EditableDocument: Sendable, Hashable {
 }
 
 /// An editor whose state is one ``EditableDocument``: it gets ``path``, ``original``, ``document``,
-/// ``findings``, ``text`` and ``result`` from it.
+/// ``findings``, `text` and `result` from it.
 public protocol DocumentEditor: ConfigFileEditor {
     /// The file being edited: path, original text, current lines and findings.
     var editable: EditableDocument { get }

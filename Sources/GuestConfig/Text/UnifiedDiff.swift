@@ -34,6 +34,8 @@ public struct UnifiedDiff: Sendable {
     ///   - oldName: the name after `---` (for example `a/etc/default/grub`).
     ///   - newName: the name after `+++`.
     ///   - context: unchanged lines shown around each change.
+    ///   - old: the text before the change.
+    ///   - new: the text after the change.
     public init(old: ConfigText, new: ConfigText, oldName: String = "a", newName: String = "b", context: Int = 3) {
         self.old = old.lines
         self.new = new.lines
