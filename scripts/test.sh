@@ -14,6 +14,8 @@ if [ "${VHDEDIT_SKIP_DEB:-0}" != 1 ]; then
 fi
 # swift-format: strict on scripts/swift-format-strict.txt, a report for the rest (scripts/lint.sh says what it checks).
 bash scripts/lint.sh
+# DocC: every library module's documentation builds without warnings.
+bash scripts/docs.sh
 if [ "${VHDEDIT_SKIP_FUZZ:-0}" != 1 ]; then
   # Bounded: the sanitizer build (about a minute from a new clone) and 4 targets of 10 s stay under 4 minutes;
   # the guard stops a hung step.
