@@ -41,7 +41,8 @@ let package = Package(
 
         // Layer 1: block devices, raw files, VHD fixed/dynamic/differencing, atomic edit journal.
         .target(name: "CHostFile"),
-        .target(name: "BlockIO", dependencies: ["CHostFile"], swiftSettings: swiftSettings),
+        // Decompression (a leaf: C bridges only) decodes qcow2 compressed clusters.
+        .target(name: "BlockIO", dependencies: ["CHostFile", "Decompression"], swiftSettings: swiftSettings),
         // Layer 2: MBR/GPT partitions as slices; libblkid probing.
         .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid", "CHostFile"], swiftSettings: swiftSettings),
         // Layer 3: ext2/3/4 through libext2fs over any BlockDevice.

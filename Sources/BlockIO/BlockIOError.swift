@@ -36,6 +36,11 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         public static let tooLarge = Code("tooLarge")
         /// Two on-disk structures claim the same bytes (a BAT entry pointing into metadata or another block).
         public static let overlap = Code("overlap")
+        /// The file is a container vhdedit does not read (VMDK, VDI, QED, LUKS, a compressed file …); the
+        /// message names it and how to convert it.
+        public static let unsupportedFormat = Code("unsupportedFormat")
+        /// The image's format is read but never written (qcow2, VHDX): a writing command needs a converted copy.
+        public static let readOnlyFormat = Code("readOnlyFormat")
     }
 
     /// The kind of failure.

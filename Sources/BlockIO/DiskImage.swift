@@ -9,6 +9,13 @@ public final class DiskImage {
         case vhdFixed = "vhd-fixed"
         case vhdDynamic = "vhd-dynamic"
         case vhdDifferencing = "vhd-differencing"
+        /// A Hyper-V VHDX image (read only).
+        case vhdx
+        /// A qcow2 image, version 2 or 3 (read only).
+        case qcow2
+
+        /// Whether vhdedit writes images of this format; the others are read and converted, never changed.
+        public var isWritable: Bool { self != .vhdx && self != .qcow2 }
     }
 
     /// The host path of the image.
@@ -21,41 +28,108 @@ public final class DiskImage {
     public let store: any ByteStore
     /// The VHD metadata and parent chain, for VHD images.
     public let vhd: VHDImage?
+    /// The qcow2 metadata and backing chain, for qcow2 images.
+    public let qcow2: Qcow2Image?
     /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).
-    public var warnings: [String] { vhd?.warnings ?? [] }
+    public var warnings: [String] {
+        if let qcow2 {
+            return qcow2.warnings + (qcow2.backing.map { b in b.warnings.map { "backing file \(b.path): \($0)" } } ?? [])
+        }
+        return vhd?.warnings ?? []
+    }
 
-    init(path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil) {
+    init(
+        path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil,
+        qcow2: Qcow2Image? = nil
+    ) {
         self.path = path
         self.format = format
         self.device = device
         self.store = store
         self.vhd = vhd
+        self.qcow2 = qcow2
     }
 
-    /// Opens the image at `path`, detecting its format: a VHD (cookie `conectix` in the last 512 bytes or at
-    /// offset 0; a differencing disk's parents are found and opened read-only) or else a raw image.
+    /// Opens the image at `path`, detecting its format by content (``ImageFormatDetector``, never by name): a VHD
+    /// (cookie `conectix` in the last 512 bytes or at offset 0; a differencing disk's parents are found and
+    /// opened read-only), or else a raw image. Containers vhdedit does not read (VMDK, VDI, QED, LUKS …) are
+    /// refused, naming the format and the command that converts them.
     ///
     /// - Parameters:
     ///   - path: the image file on the host.
     ///   - writable: open for writing (exclusive lock) instead of reading (shared lock).
-    /// - Throws: ``BlockIOError`` when the file cannot be opened or locked, or its structures are malformed.
+    /// - Throws: ``BlockIOError`` when the file cannot be opened or locked, or its structures are malformed;
+    ///   ``BlockIOError/Code/unsupportedFormat`` for a container that is not read;
+    ///   ``BlockIOError/Code/readOnlyFormat`` for a writable open of a format that is only read (nothing is
+    ///   written, the file is left as it was).
     public static func open(path: String, writable: Bool = false) throws(BlockIOError) -> DiskImage {
         if HostPaths.isDirectory(path) {
             throw BlockIOError(.invalidArgument, "is a directory, not a disk image file", path: path)
         }
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
-        let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
-        if try VHDFileStructure.isVHD(store) {
-            let vhd = try VHDImage.open(store: store)
-            return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+        if writable {
+            // Decided on the file itself, before an edit journal exists: a refused open leaves no trace.
+            let detected = try ImageFormatDetector.detect(file)
+            if let format = readOnlyFormat(detected) { throw refusedWrite(path: path, format: format) }
+            if case .foreign(let foreign) = detected { throw foreign.refusal(path: path) }
         }
-        return DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
+        let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
+        return try opened(path: path, store: store, detected: try ImageFormatDetector.detect(store), ancestors: [])
+    }
+
+    /// The image of format `detected` in `store`, opened (a VHD's parents and a qcow2 image's backing file
+    /// too), or the refusal of a format that is not read.
+    ///
+    /// - Parameter ancestors: canonical paths of the images already children in this chain (loop check).
+    static func opened(path: String, store: any ByteStore, detected: DetectedImageFormat, ancestors: [String])
+        throws(BlockIOError) -> DiskImage
+    {
+        switch detected {
+        case .vhd:
+            let vhd = try VHDImage.open(store: store, ancestors: ancestors)
+            return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+        case .vhdx:
+            // Until the VHDX reader lands, a VHDX is refused by name. (Its open branch replaces this.)
+            throw ForeignImageFormat.qemu("a VHDX image", "vhdx", "magic vhdxfile").refusal(path: path)
+        case .qcow2:
+            let qcow2 = try Qcow2Image.open(store: store, ancestors: ancestors)
+            return DiskImage(path: path, format: .qcow2, device: qcow2, store: store, qcow2: qcow2)
+        case .foreign(let foreign):
+            throw foreign.refusal(path: path)
+        case .raw:
+            return DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
+        }
+    }
+
+    /// The read-only format `detected` is, if it is one.
+    static func readOnlyFormat(_ detected: DetectedImageFormat) -> Format? {
+        switch detected {
+        case .vhdx: .vhdx
+        case .qcow2: .qcow2
+        default: nil
+        }
+    }
+
+    /// The refusal of a writing command on an image of a read-only format.
+    static func refusedWrite(path: String, format: Format) -> BlockIOError {
+        let vhd = ForeignImageFormat.rawName(for: path).dropLast(4) + ".vhd"
+        return BlockIOError(
+            .readOnlyFormat,
+            "is a \(format.rawValue) image: vhdedit reads it but never writes it (a \(format.rawValue) image is not "
+                + "what Azure takes, and changing it in place would need its own allocator); convert it first: "
+                + "vhdedit convert \(shellQuoted(path)) \(shellQuoted(String(vhd))) --to fixed --round-to-mib, then run "
+                + "this command on the VHD",
+            path: path, structure: "image format")
     }
 }
 
 extension DiskImage {
-    /// The host files this image reads: the image itself and, for a differencing disk, every parent.
-    public var hostFiles: [String] { vhd?.chain.map(\.structure.path) ?? [path] }
+    /// The host files this image reads: the image itself and, for a differencing disk or a qcow2 image with a
+    /// backing file, every parent or backing file.
+    public var hostFiles: [String] {
+        if let qcow2 { return [path] + (qcow2.backing?.hostFiles ?? []) }
+        return vhd?.chain.map(\.structure.path) ?? [path]
+    }
 
     /// Throws when `path` is one of ``hostFiles`` under any name (same device and inode): writing it while the
     /// image is read would destroy the image (a `get` whose local file is the image truncated it to 0 bytes).

@@ -39,12 +39,26 @@ public final class HostFile: ByteStore {
         case .readWrite: flags = O_RDWR
         case .createNew: flags = O_RDWR | O_CREAT | O_EXCL
         }
-        let fd = open(path, flags | O_CLOEXEC, 0o644)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever.
+        let fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, 0o644)
         guard fd >= 0 else {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
             throw BlockIOError(.io, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
         }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw BlockIOError(.io, "cannot stat the file", path: path, errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw BlockIOError(
+                .invalidArgument, "is \(Self.kindName(info.st_mode)), not a regular file: an image must be a file",
+                path: path)
+        }
+        _ = fcntl(fd, F_SETFL, flags)  // back to blocking I/O (no effect on regular files, said for clarity)
         let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
         var attempts = 0
         while flock(fd, lockKind | LOCK_NB) != 0 {
@@ -72,6 +86,18 @@ public final class HostFile: ByteStore {
     }
 
     deinit { close(descriptor) }
+
+    /// A file kind in words, for the refusal of anything but a regular file.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFDIR: "a directory"
+        default: "a special file"
+        }
+    }
 
     public func length() throws(BlockIOError) -> UInt64 {
         var info = stat()

@@ -174,3 +174,92 @@ public enum Decompressor {
         return (output, consumed)
     }
 }
+
+/// How a fixed-size block (a qcow2 compressed cluster) is compressed.
+public enum BlockCodec: String, Sendable {
+    /// Raw deflate (no zlib or gzip wrapper), a 4 KiB window: qcow2's `zlib` compression type.
+    case deflate
+    /// One zstd frame: qcow2's `zstd` compression type.
+    case zstd
+}
+
+/// Why a compressed block could not be decoded.
+public struct BlockDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var codec: BlockCodec
+    public var message: String
+
+    public init(_ codec: BlockCodec, _ message: String) {
+        self.codec = codec
+        self.message = message
+    }
+
+    public var description: String { "\(codec.rawValue) data: \(message)" }
+}
+
+extension Decompressor {
+    /// Decodes `input` into exactly `output.count` bytes (all of `output`), as qemu decodes a compressed
+    /// cluster: the input may hold trailing bytes (its stored size is rounded up to sectors), the decoded data
+    /// must fill the block.
+    ///
+    /// - Throws: ``BlockDecodingError`` when the library cannot be loaded, the data is corrupt, or it decodes to
+    ///   fewer bytes than the block.
+    public static func decodeBlock(_ input: [UInt8], codec: BlockCodec, into output: inout [UInt8])
+        throws(BlockDecodingError)
+    {
+        guard !input.isEmpty, !output.isEmpty else { throw BlockDecodingError(codec, "empty input or output") }
+        switch codec {
+        case .deflate:
+            guard czlib_available() != 0 else {
+                throw BlockDecodingError(codec, "zlib cannot be loaded: \(String(cString: czlib_load_error()))")
+            }
+            var stream = z_stream()
+            guard czlib_inflate_init2(&stream, -12) == Z_OK else { throw BlockDecodingError(codec, "inflateInit2 failed") }
+            defer { czlib_inflateEnd(&stream) }
+            let status: Int32 = input.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { out in
+                    stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress!)
+                    stream.avail_in = UInt32(source.count)
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    return czlib_inflate(&stream, Z_FINISH)
+                }
+            }
+            guard (status == Z_STREAM_END || status == Z_BUF_ERROR) && stream.avail_out == 0 else {
+                throw BlockDecodingError(
+                    codec, stream.avail_out != 0 && (status == Z_STREAM_END || status == Z_BUF_ERROR)
+                        ? "decodes to \(output.count - Int(stream.avail_out)) bytes, not \(output.count)"
+                        : "inflate error \(status)")
+            }
+        case .zstd:
+            guard czstd_available() != 0 else {
+                throw BlockDecodingError(codec, "libzstd cannot be loaded: \(String(cString: czstd_load_error()))")
+            }
+            guard let context = czstd_ZSTD_createDStream() else { throw BlockDecodingError(codec, "ZSTD_createDStream failed") }
+            defer { czstd_ZSTD_freeDStream(context) }
+            var failure: String?
+            var produced = 0
+            input.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { out in
+                    var inBuffer = ZSTD_inBuffer(src: source.baseAddress!, size: source.count, pos: 0)
+                    var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                    while outBuffer.pos < outBuffer.size {
+                        let before = (inBuffer.pos, outBuffer.pos)
+                        let hint = czstd_ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                        if czstd_ZSTD_isError(hint) != 0 {
+                            failure = String(cString: czstd_ZSTD_getErrorName(hint))
+                            break
+                        }
+                        if before == (inBuffer.pos, outBuffer.pos) || (hint == 0 && outBuffer.pos < outBuffer.size) {
+                            break  // no progress, or the frame ended early
+                        }
+                    }
+                    produced = outBuffer.pos
+                }
+            }
+            if let failure { throw BlockDecodingError(codec, failure) }
+            guard produced == output.count else {
+                throw BlockDecodingError(codec, "decodes to \(produced) bytes, not \(output.count)")
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ struct InfoCommand: ParsableCommand {
               vhdedit info disk.vhd --json | jq .layout.partitions
             """)
 
-    @Argument(help: "The image file (raw or VHD).")
+    @Argument(help: "The image file (raw, VHD or qcow2).")
     var image: String
 
     @Flag(help: "Print the report as JSON.")
@@ -75,6 +75,22 @@ struct InfoCommand: ParsableCommand {
                     lines.append(("parent locator", "\(locator.platform) \(locator.path)"))
                 }
             }
+        }
+        if let qcow2 = info.qcow2 {
+            lines += [
+                ("qcow2 version", "\(qcow2.version)" + (qcow2.version == 2 ? " (compat=0.10)" : " (compat=1.1)")),
+                ("cluster size", SizeText.describe(qcow2.clusterSize)),
+                ("compression", qcow2.compressionType),
+                ("extended L2", qcow2.extendedL2 ? "yes (32 subclusters per cluster)" : "no"),
+                ("dirty", qcow2.dirty ? "yes" : "no"), ("corrupt", qcow2.corrupt ? "yes" : "no"),
+            ]
+            if qcow2.snapshots > 0 { lines.append(("snapshots", "\(qcow2.snapshots) (not read: the active disk is)")) }
+            if let file = qcow2.backingFile {
+                lines.append(("backing file", file + (qcow2.backingFormat.map { " (backing_fmt \($0))" } ?? "")))
+            }
+        }
+        for (depth, link) in (info.backingChain ?? []).enumerated() {
+            lines.append(("backing \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(SizeText.describe(link.virtualSize)))"))
         }
         for (depth, link) in info.parentChain.enumerated() {
             lines.append(("parent \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(link.uniqueID))"))

@@ -25,12 +25,13 @@ extension RecoveredStore: SparseByteStore {
 }
 
 /// Where an image's disk may hold non-zero bytes, so that copies can skip the rest: host-file holes for raw and
-/// fixed images (`SEEK_DATA`/`SEEK_HOLE`), allocated blocks for dynamic ones, and the union along a
-/// differencing chain.
+/// fixed images (`SEEK_DATA`/`SEEK_HOLE`), allocated blocks for dynamic ones, allocated clusters for qcow2
+/// ones, and the union along a differencing or backing chain.
 enum DataRanges {
     /// Sorted, non-overlapping virtual byte ranges of `image`'s disk outside which every byte is zero.
     static func of(_ image: DiskImage) throws(BlockIOError) -> [Range<UInt64>] {
         if let vhd = image.vhd { return try of(vhd) }
+        if let qcow2 = image.qcow2 { return try qcow2.dataRanges() }
         return try fileRanges(image.store, limit: image.device.size)
     }
 

@@ -93,11 +93,11 @@ public enum ImageConverter {
             throw BlockIOError(.invalidArgument, "source and destination are the same file", path: destination)
         }
         if let target = HostPaths.canonical(destination),
-            let parent = input.vhd?.chain.dropFirst().first(where: { HostPaths.canonical($0.structure.path) == target })
+            let parent = input.hostFiles.dropFirst().first(where: { HostPaths.canonical($0) == target })
         {
             throw BlockIOError(
                 .invalidArgument,
-                "is in the source's parent chain (\(parent.structure.path)): replacing it would break the source",
+                "is in the source's parent chain (\(parent)): replacing it would break the source",
                 path: destination)
         }
         var notes = input.warnings.map { "source: \($0)" }

@@ -50,11 +50,39 @@ public struct ImageInfo: Sendable, Codable {
         public var uniqueID: VHDUniqueID
     }
 
+    /// The qcow2 part of the report.
+    public struct Qcow2Details: Sendable, Codable {
+        public var version: UInt32
+        public var clusterSize: UInt64
+        /// `zlib` or `zstd`: how compressed clusters are coded.
+        public var compressionType: String
+        /// Whether L2 entries carry subcluster bitmaps (32 subclusters per cluster).
+        public var extendedL2: Bool
+        public var dirty: Bool
+        public var corrupt: Bool
+        public var l1Size: UInt32
+        public var snapshots: UInt32
+        /// The backing file name as stored in the header.
+        public var backingFile: String?
+        /// The backing file format the header names (`backing_fmt`).
+        public var backingFormat: String?
+    }
+
+    /// One image of a qcow2 backing chain.
+    public struct BackingLink: Sendable, Codable {
+        public var path: String
+        public var format: DiskImage.Format
+        public var virtualSize: UInt64
+    }
+
     public var path: String
     public var format: DiskImage.Format
     public var virtualSize: UInt64
     public var fileLength: UInt64
     public var vhd: VHDDetails?
+    public var qcow2: Qcow2Details?
+    /// The backing files of a qcow2 image, nearest first (absent for other formats).
+    public var backingChain: [BackingLink]?
     /// The parents of a differencing disk, nearest first.
     public var parentChain: [ChainLink]
     /// What the open found in the image's edit journal, when it found one (see ``JournalRecovery``).
@@ -75,6 +103,26 @@ public struct ImageInfo: Sendable, Codable {
         warnings = image.warnings
         parentChain = []
         journal = image.journalRecovery == .none ? nil : image.journalRecovery.description
+        if let qcow2 = image.qcow2 {
+            let header = qcow2.header
+            self.qcow2 = Qcow2Details(
+                version: header.version, clusterSize: header.clusterSize, compressionType: "\(header.compressionType)",
+                extendedL2: header.hasExtendedL2, dirty: header.isDirty, corrupt: header.isCorrupt, l1Size: header.l1Size,
+                snapshots: header.snapshotCount, backingFile: qcow2.extensions.backingFile,
+                backingFormat: qcow2.extensions.backingFormat)
+            var links: [BackingLink] = []
+            var next = qcow2.backing
+            while let link = next {
+                links.append(BackingLink(path: link.path, format: link.format, virtualSize: link.device.size))
+                next = link.qcow2?.backing
+                if let vhd = link.vhd {  // a VHD's own parents continue the chain
+                    links += vhd.chain.dropFirst().map {
+                        BackingLink(path: $0.structure.path, format: $0.format, virtualSize: $0.device.size)
+                    }
+                }
+            }
+            backingChain = links
+        }
         guard let vhd = image.vhd else { return }
         let structure = vhd.structure
         let footer = structure.footer
