@@ -76,7 +76,8 @@ public struct PartitionTable: Sendable {
     ///
     /// Decides the kind the way Linux and libblkid do: a `0xEE` MBR entry means GPT (the primary header at LBA 1,
     /// else the backup at the last LBA, with a warning); a valid MBR with partitions means MBR; otherwise (no
-    /// `0x55AA`, a FAT/NTFS boot sector at offset 0, no entries) the disk is ``Kind/unpartitioned``.
+    /// `0x55AA`, a FAT/NTFS boot sector at offset 0) the disk is ``Kind/unpartitioned``; a valid MBR without
+    /// entries is an empty ``Kind/mbr`` table, as libblkid reports it.
     ///
     /// - Throws: ``DiskLayoutError`` with ``DiskLayoutError/Code/unsupported`` for a GPT with 4096-byte logical
     ///   sectors, or the primary header's error when both GPT headers are unusable, or
@@ -114,6 +115,12 @@ public struct PartitionTable: Sendable {
                         offset: 512))
             }
             return table
+        }
+        if let mbr, mbr.hasValidStatusBytes, !mbr.looksLikeVolumeBootRecord, !hasGPTSignature {
+            // A 0x55AA MBR without entries is an empty "dos" table, as libblkid says (PTTYPE=dos): what
+            // `sfdisk` writes for `label: dos` alone and Windows' disk initialisation leaves.
+            return PartitionTable(
+                kind: .mbr, diskSize: device.size, partitions: [], warnings: [], diskSignature: mbr.diskSignature)
         }
         return PartitionTable(
             kind: .unpartitioned, diskSize: device.size, partitions: [], warnings: [],

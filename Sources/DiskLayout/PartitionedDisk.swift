@@ -47,7 +47,8 @@ public struct PartitionedDisk {
             }
             return outcome
         }
-        if table.kind == .unpartitioned {
+        if table.kind == .unpartitioned || (table.kind == .mbr && table.partitions.isEmpty) {
+            // An empty MBR: the whole disk may still hold a filesystem (probed, as without a table).
             volumes.append(Volume(partition: nil, device: device, filesystem: try probe(device, partition: nil)))
         } else {
             var probed = 0

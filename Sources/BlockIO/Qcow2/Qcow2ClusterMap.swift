@@ -48,8 +48,16 @@ final class Qcow2ClusterMap {
         cacheLimit = max(4 << 20, Int(clusterSize))
         let words = try store.readExactly(at: header.l1TableOffset, count: Int(header.l1Size) * 8, structure: "qcow2 L1 table")
         l1 = (0..<Int(header.l1Size)).map { words.bigEndianUInt64(at: $0 * 8) }
-        // Every L1 entry is checked now (the table is in memory): a lie fails the open, not a later read.
-        for index in l1.indices where l1[index] & Self.l1OffsetMask != 0 { _ = try l2Offset(index) }
+        // Every L1 entry is checked now (the table is in memory): a lie fails the open, not a later read. Two
+        // entries sharing an L2 table are refused too, so that a walk over every table is bounded by the file.
+        var owners: [UInt64: Int] = [:]
+        for index in l1.indices where l1[index] & Self.l1OffsetMask != 0 {
+            guard let offset = try l2Offset(index) else { continue }
+            if let first = owners.updateValue(index, forKey: offset) {
+                throw failure(.overlap, "qcow2 L1 table", "entry \(index)", header.l1TableOffset + UInt64(index) * 8,
+                    "L2 table at byte \(offset) is also the table of entry \(first)")
+            }
+        }
     }
 
     private func failure(_ code: BlockIOError.Code, _ structure: String, _ field: String, _ offset: UInt64, _ message: String)

@@ -182,8 +182,11 @@ public final class Qcow2Image: BlockDevice {
     }
 
     /// Sorted, non-overlapping disk ranges outside which every byte is zero: allocated and compressed
-    /// clusters, and the backing image's data ranges under units that read through to it.
-    func dataRanges() throws(BlockIOError) -> [Range<UInt64>] {
+    /// clusters, and the backing image's data ranges under units that read through to it. Reads every L2
+    /// table once.
+    ///
+    /// - Throws: ``BlockIOError`` for an L2 entry that points outside the file or into metadata.
+    public func dataRanges() throws(BlockIOError) -> [Range<UInt64>] {
         var stored: [Range<UInt64>] = []
         var through: [Range<UInt64>] = []
         func add(_ range: Range<UInt64>, to list: inout [Range<UInt64>]) {

@@ -27,7 +27,13 @@ public final class VHDImage {
 
     /// The warnings of this image and its parents (a parent's prefixed with its path).
     public var warnings: [String] {
-        structure.warnings + (parent.map { p in p.warnings.map { "parent \(p.structure.path): \($0)" } } ?? [])
+        var own = structure.warnings
+        if let parent, parent.device.size < device.size {
+            own.append(
+                "the parent \(parent.structure.path) is smaller (\(parent.device.size) bytes) than this disk "
+                    + "(\(device.size) bytes): the bytes past its end that this disk does not hold read as zeros")
+        }
+        return own + (parent.map { p in p.warnings.map { "parent \(p.structure.path): \($0)" } } ?? [])
     }
 
     /// Opens the VHD held by `store`; a differencing disk's parents are found next to it and opened read-only.
