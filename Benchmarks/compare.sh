@@ -19,6 +19,7 @@
 #
 # What is compared (A/B alternating in every run, so drift and cache warmth hit both sides alike):
 #   convert     `vhdedit convert` vs `qemu-img convert`: dynamic VHD -> raw, raw -> fixed VHD, raw -> dynamic VHD,
+#               qcow2 (64 KiB clusters, made by qemu-img from the same image) -> fixed VHD,
 #               on a SIZE_MIB image of mixed data (per 8 MiB: 3 MiB random, 1 MiB text, 1 MiB written zeros,
 #               3 MiB hole). Like for like: vhdedit's default (durable: fsync, rename, folder fsync) against
 #               `qemu-img convert -t writeback` (flushed at close), and `vhdedit convert --no-sync` against
@@ -214,6 +215,18 @@ qemu_r2d_durable() {
   timed qemu-r2d-durable qemu-img convert -t writeback -f raw -O vpc -o subformat=dynamic,force_size=on \
     "$work/src.raw" "$work/dst.vhd"
 }
+# qcow2 (qemu-img convert -O qcow2 of the same mixed image, 64 KiB clusters) -> fixed VHD.
+ours_q2f() { clean; timed ours-q2f "$bin" convert "$work/src.qcow2" "$work/dst.vhd" --to fixed; }
+ours_q2f_nosync() { clean; timed ours-q2f-nosync "$bin" convert "$work/src.qcow2" "$work/dst.vhd" --to fixed --no-sync; }
+qemu_q2f() {
+  clean
+  timed qemu-q2f qemu-img convert -f qcow2 -O vpc -o subformat=fixed,force_size=on "$work/src.qcow2" "$work/dst.vhd"
+}
+qemu_q2f_durable() {
+  clean
+  timed qemu-q2f-durable qemu-img convert -t writeback -f qcow2 -O vpc -o subformat=fixed,force_size=on \
+    "$work/src.qcow2" "$work/dst.vhd"
+}
 # The page-cache copy rate: copies of the same cached source with no flush, by dd skipping all-zero 4 MiB blocks
 # (conv=sparse, as the converters skip zero runs) and by cp --sparse=always (which also skips the source's holes,
 # as the converters do); the faster of the two is the rate the target compares with.
@@ -226,9 +239,9 @@ page_cache_copy() {
 BASELINE=${BASELINE:-}
 convert_round() {
   local k extra
-  for k in d2r r2f r2d; do
+  for k in d2r r2f r2d q2f; do
     extra=""
-    if [ -n "$BASELINE" ]; then extra="base_$k"; fi
+    if [ -n "$BASELINE" ] && [ "$k" != q2f ]; then extra="base_$k"; fi
     ab "$1" "ours_$k" "ours_${k}_nosync" "qemu_$k" "qemu_${k}_durable" $extra
   done
   page_cache_copy
@@ -239,14 +252,15 @@ convert_group() {
   log "building a ${SIZE_MIB} MiB mixed-data image"
   bash "$fixtures" mixed-raw "$work/src.raw" "$SIZE_MIB"
   bash "$fixtures" vhd "$work/src.raw" "$work/src-dynamic.vhd" dynamic
-  cat "$work/src.raw" "$work/src-dynamic.vhd" >/dev/null # both sources in the page cache
+  qemu-img convert -f raw -O qcow2 "$work/src.raw" "$work/src.qcow2"
+  cat "$work/src.raw" "$work/src-dynamic.vhd" "$work/src.qcow2" >/dev/null # the sources in the page cache
   log "convert: warm-up + $RUNS runs"
   rounds convert_round
   # Our outputs, checked once against the source by qemu-img (outside the timing).
   local spec to key source
   local format
   local sync
-  for spec in raw:d2r:src-dynamic.vhd:raw fixed:r2f:src.raw:vpc dynamic:r2d:src.raw:vpc; do
+  for spec in raw:d2r:src-dynamic.vhd:raw fixed:r2f:src.raw:vpc dynamic:r2d:src.raw:vpc fixed:q2f:src.qcow2:vpc; do
     IFS=: read -r to key source format <<<"$spec"
     for sync in "" --no-sync; do
       rm -f "$work/check.out"
@@ -267,7 +281,7 @@ convert_group() {
   if [ "$pc_cp" -lt "$pc" ]; then pc=$pc_cp; fi
   ROWS+=("| page-cache copy, ${SIZE_MIB} MiB | — | dd bs=4M conv=sparse: $(ms "$pc_dd") ($(rate "$pc_dd")) | — | — | $(mib "${RSS[pagecache]}") |")
   ROWS+=("| page-cache copy, ${SIZE_MIB} MiB | — | cp --sparse=always: $(ms "$pc_cp") ($(rate "$pc_cp")) | — | — | $(mib "${RSS[pagecache-cp]}") |")
-  for spec in "d2r:dynamic VHD → raw" "r2f:raw → fixed VHD" "r2d:raw → dynamic VHD"; do
+  for spec in "d2r:dynamic VHD → raw" "r2f:raw → fixed VHD" "r2d:raw → dynamic VHD" "q2f:qcow2 → fixed VHD"; do
     k=${spec%%:*} title=${spec#*:}
     row "convert $title, ${SIZE_MIB} MiB, durable" "ours-$k" "qemu-$k-durable" "qemu-img -t writeback" throughput
     row "convert $title, ${SIZE_MIB} MiB, --no-sync" "ours-$k-nosync" "qemu-$k" "qemu-img (default, unsafe)" throughput

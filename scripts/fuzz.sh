@@ -59,6 +59,15 @@ make_seeds() {
       truncate -s 2M "$work/gpt.img"
       sgdisk -q -n1:2048:+256K -t1:8300 -c1:root -n2:0:+256K -t2:ef00 "$work/gpt.img" >/dev/null
       head -c 24576 "$work/gpt.img" >"$out/gpt" ;;
+    FuzzQcow2)
+      # Small clusters keep whole images under max_len: plain, v2, extended L2, compressed zlib/zstd.
+      qemu-img create -q -f raw "$work/q.raw" 64K
+      qemu-io -f raw -c 'write -P 0x5a 0 8K' -c 'write -P 0x33 40K 4K' "$work/q.raw" >/dev/null
+      for o in cluster_size=512 cluster_size=1024,compat=0.10 cluster_size=16384,extended_l2=on; do
+        qemu-img convert -O qcow2 -o "$o" "$work/q.raw" "$out/${o//[=,]/-}.qcow2"
+      done
+      for t in zlib zstd; do qemu-img convert -c -O qcow2 -o compression_type=$t,cluster_size=512 "$work/q.raw" "$out/c-$t.qcow2"; done
+      rm -f "$work/q.raw" ;;
     FuzzGuestConfig)
       for f in /etc/passwd /etc/group /etc/os-release /etc/fstab /etc/sudoers /etc/ssh/sshd_config /etc/default/grub; do
         [ -r "$f" ] && head -c 4096 "$f" >"$out/$(basename "$f")" || true
@@ -76,6 +85,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$crashes"
   printf 'fuzz: %-20s %3ss ' "$target" "$seconds"
   max_len=8192; [ "$target" = FuzzVHD ] && max_len=65536
+  [ "$target" = FuzzQcow2 ] && max_len=65536
   if "$bin/$target" -seed=1 -max_total_time="$seconds" -max_len=$max_len -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')

@@ -28,6 +28,7 @@ let package = Package(
         fuzzTarget("FuzzVHD", ["BlockIO"]),
         fuzzTarget("FuzzPartitionTable", ["BlockIO", "DiskLayout"]),
         fuzzTarget("FuzzGuestConfig", ["GuestConfig"]),
+        fuzzTarget("FuzzQcow2", ["BlockIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -60,6 +60,9 @@ import _TestSupport
         let local = dir.file("os-release.copy")
         #expect(try CLI.run(["get", qcow2, "/etc/os-release", local]).status == 0)
         #expect(try String(contentsOfFile: local, encoding: .utf8) == "NAME=\"Test Linux\"\nID=testlinux\n")
+        let inspect = try CLI.run(["inspect", qcow2])
+        #expect(inspect.status == 0 && inspect.output.contains("Test Linux") && inspect.output.contains("disk              qcow2"),
+            "\(inspect.output) \(inspect.stderr)")
         // check: runs, fails vhd.fixed naming the format.
         let check = try CLI.run(["check", qcow2, "--json"])
         #expect(check.status == 1)
