@@ -7,13 +7,14 @@ import Glibc
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert an image (raw, VHD fixed/dynamic, or a differencing chain, flattened) to raw, fixed or dynamic.",
+        abstract: "Convert an image (raw, VHD fixed/dynamic, qcow2, or a differencing/backing chain, flattened) to raw, fixed or dynamic.",
         discussion: """
             Raw and fixed outputs are sparse files; dynamic output leaves all-zero blocks unallocated. The \
             destination is written under a temporary name beside it, flushed to disk and renamed when complete. \
             For Azure, use --to fixed --round-to-mib.
             Example: vhdedit convert disk.vhd azure.vhd --to fixed --round-to-mib
             Example: vhdedit convert disk.vhd disk.raw --to raw --no-sync
+            Example: vhdedit convert ubuntu.qcow2 azure.vhd --to fixed --round-to-mib
             """)
 
     @Argument(help: "The image to read.")
