@@ -39,8 +39,11 @@ public final class HostFile: ByteStore {
         case .readWrite: flags = O_RDWR
         case .createNew: flags = O_RDWR | O_CREAT | O_EXCL
         }
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever.
-        let fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, 0o644)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever. A regular file
+        // under another process's lease refuses a non-blocking open (EWOULDBLOCK): open it as before, waiting
+        // for the lease to be released, as every other program does.
+        var fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, 0o644)
+        if fd < 0 && errno == EWOULDBLOCK { fd = open(path, flags | O_CLOEXEC, 0o644) }
         guard fd >= 0 else {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)

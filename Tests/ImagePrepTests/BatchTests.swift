@@ -119,27 +119,47 @@ import _TestSupport
         #expect(BatchProgress.line(done: 5, total: 10, failures: 1, elapsed: 2.5) == "[5/10] 2.0 img/s, ETA 2 s, 1 failed")
     }
 
-    /// `--timeout` kills the child working on an image that hangs (a FIFO as image path: its open blocks until a
-    /// writer comes, which never does) and counts it as failed, while the other image of the batch passes.
+    /// `--timeout` kills the child working on an image that hangs (an image file under another process's write
+    /// lease: its open blocks until the lease is released, which the holder never does, as an open of an
+    /// unreachable network file would) and counts it as failed, while the other image of the batch passes. (A
+    /// FIFO no longer hangs: it is refused at once.)
     @Test func perImageTimeoutKillsAHungChild() throws {
         let work = try TemporaryDirectory()
         let good = try TestImageFarm.copy("ubuntu1804-dynamic.vhd", to: work)
-        let fifo = work.file("hangs.vhd")
-        #expect(mkfifo(fifo, 0o600) == 0)
+        let leased = work.file("hangs.vhd")
+        try Data(repeating: 0, count: 1 << 20).write(to: URL(fileURLWithPath: leased))
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import fcntl, os, signal, sys, time\n"
+                + "signal.signal(signal.SIGIO, signal.SIG_IGN)\n"  // the lease-break signal: never give it up
+                + "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                + "fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)\n"
+                + "print('ready', flush=True)\n"
+                + "time.sleep(120)\n",
+            leased,
+        ]
+        let ready = Pipe()
+        holder.standardOutput = ready
+        try holder.run()
+        // SIGKILL: the helper may inherit a signal mask that blocks SIGTERM.
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("ready"))
         let start = Date()
-        let result = try VHDEditBinary.run(["generalize", "--dry-run", "--json", "--jobs", "2", "--timeout", "1.5", fifo, good])
+        let result = try VHDEditBinary.run(["generalize", "--dry-run", "--json", "--jobs", "2", "--timeout", "1.5", leased, good])
         let seconds = Date().timeIntervalSince(start)
         #expect(result.status == 1)
         let (items, summary) = try Self.lines(result.output)
         let byImage = Dictionary(uniqueKeysWithValues: items.map { ($0["image"] as? String ?? "", $0) })
         #expect(byImage[good]?["ok"] as? Bool == true)
-        #expect(byImage[fifo]?["ok"] as? Bool == false)
-        #expect(byImage[fifo]?["summary"] as? String == "timed out after 1.5 s")
-        #expect(summary["failures"] as? [String] == [fifo])
+        #expect(byImage[leased]?["ok"] as? Bool == false)
+        #expect(byImage[leased]?["summary"] as? String == "timed out after 1.5 s")
+        #expect(summary["failures"] as? [String] == [leased])
         #expect(seconds < 60, "the hung child was not killed in time (\(seconds) s)")
 
         // One image with --timeout runs as a batch of one (in a child), so the timeout applies to it too.
-        let single = try VHDEditBinary.run(["check", "--json", "--timeout", "1", fifo])
+        let single = try VHDEditBinary.run(["check", "--json", "--timeout", "1", leased])
         #expect(single.status == 1)
         #expect(try Self.lines(single.output).items.first?["summary"] as? String == "timed out after 1 s")
         let invalid = try VHDEditBinary.run(["check", "--timeout", "0", good])
