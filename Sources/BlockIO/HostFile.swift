@@ -40,8 +40,11 @@ public final class HostFile: ByteStore {
         case .readWrite: flags = O_RDWR
         case .createNew: flags = O_RDWR | O_CREAT | O_EXCL
         }
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever.
-        let fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, 0o644)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever. A regular file
+        // under another process's lease refuses a non-blocking open (EWOULDBLOCK): open it as before, waiting
+        // for the lease to be released, as every other program does.
+        var fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, 0o644)
+        if fd < 0 && errno == EWOULDBLOCK { fd = open(path, flags | O_CLOEXEC, 0o644) }
         guard fd >= 0 else {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
@@ -107,6 +110,18 @@ public final class HostFile: ByteStore {
             return access == .readOnly
                 ? "image is in use: another process is writing it"
                 : "image is in use: another process has it open"
+        }
+    }
+
+    /// A file kind in words, for the refusal of anything but a regular file.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFDIR: "a directory"
+        default: "a special file"
         }
     }
 

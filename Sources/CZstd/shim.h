@@ -17,6 +17,7 @@
 struct czstd_api {
     ZSTD_DStream * (*ZSTD_createDStream)(void);
     size_t (*ZSTD_freeDStream)(ZSTD_DStream *);
+    size_t (*ZSTD_initDStream)(ZSTD_DStream *);
     size_t (*ZSTD_decompressStream)(ZSTD_DStream *, ZSTD_outBuffer *, ZSTD_inBuffer *);
     unsigned (*ZSTD_isError)(size_t);
     const char * (*ZSTD_getErrorName)(size_t);
@@ -44,6 +45,7 @@ static inline void czstd_load(void) {
     struct czstd_api t;
     if (!(t.ZSTD_createDStream = (ZSTD_DStream * (*)(void))dlsym(handle, "ZSTD_createDStream"))) { czstd_fail(dlerror()); return; }
     if (!(t.ZSTD_freeDStream = (size_t (*)(ZSTD_DStream *))dlsym(handle, "ZSTD_freeDStream"))) { czstd_fail(dlerror()); return; }
+    if (!(t.ZSTD_initDStream = (size_t (*)(ZSTD_DStream *))dlsym(handle, "ZSTD_initDStream"))) { czstd_fail(dlerror()); return; }
     if (!(t.ZSTD_decompressStream = (size_t (*)(ZSTD_DStream *, ZSTD_outBuffer *, ZSTD_inBuffer *))dlsym(handle, "ZSTD_decompressStream"))) { czstd_fail(dlerror()); return; }
     if (!(t.ZSTD_isError = (unsigned (*)(size_t))dlsym(handle, "ZSTD_isError"))) { czstd_fail(dlerror()); return; }
     if (!(t.ZSTD_getErrorName = (const char * (*)(size_t))dlsym(handle, "ZSTD_getErrorName"))) { czstd_fail(dlerror()); return; }
@@ -61,6 +63,7 @@ static inline const char *czstd_load_error(void) { return czstd_state()->error; 
 
 static inline ZSTD_DStream * czstd_ZSTD_createDStream(void) { return czstd_table.ZSTD_createDStream(); }
 static inline size_t czstd_ZSTD_freeDStream(ZSTD_DStream * ds) { return czstd_table.ZSTD_freeDStream(ds); }
+static inline size_t czstd_ZSTD_initDStream(ZSTD_DStream * ds) { return czstd_table.ZSTD_initDStream(ds); }
 static inline size_t czstd_ZSTD_decompressStream(ZSTD_DStream * ds, ZSTD_outBuffer * output, ZSTD_inBuffer * input) { return czstd_table.ZSTD_decompressStream(ds, output, input); }
 static inline unsigned czstd_ZSTD_isError(size_t code) { return czstd_table.ZSTD_isError(code); }
 static inline const char * czstd_ZSTD_getErrorName(size_t code) { return czstd_table.ZSTD_getErrorName(code); }

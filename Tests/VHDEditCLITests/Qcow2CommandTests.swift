@@ -172,7 +172,7 @@ import _TestSupport
         let hostile = HostileImageTests()
         try hostile.expectRefusal(["info", encrypted], in: dir, mentions: ["encrypted (LUKS)"], "encrypted")
         let external = dir.file("ext.qcow2")
-        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=ext.data", external, "8M"])
+        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=\(dir.file("ext.data"))", external, "8M"])
         try hostile.expectRefusal(["info", external], in: dir, mentions: ["external data file"], "external data file")
     }
 

@@ -26,6 +26,8 @@ public final class Qcow2Image: BlockDevice {
     let map: Qcow2ClusterMap
     /// The last decoded compressed cluster (its file offset and bytes): sequential reads decode each once.
     private var decoded: (hostOffset: UInt64, bytes: [UInt8])?
+    /// The decoder of compressed clusters (its zstd context lives as long as the image).
+    private lazy var decoder = BlockDecoder(codec: header.compressionType == .zstd ? .zstd : .deflate)
 
     /// The largest backing chain accepted (loops are caught earlier; this bounds open files).
     static let maximumDepth = 256
@@ -142,9 +144,8 @@ public final class Qcow2Image: BlockDevice {
         let input = try store.readExactly(at: hostOffset, count: size, structure: "qcow2 compressed cluster")
         var output = decoded?.bytes ?? []
         if output.count != Int(map.clusterSize) { output = [UInt8](repeating: 0, count: Int(map.clusterSize)) }
-        let codec: BlockCodec = header.compressionType == .zstd ? .zstd : .deflate
         do throws(BlockDecodingError) {
-            try Decompressor.decodeBlock(input, codec: codec, into: &output)
+            try decoder.decode(input, into: &output)
         } catch {
             decoded = nil
             throw BlockIOError(
