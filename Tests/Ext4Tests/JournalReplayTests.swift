@@ -49,7 +49,10 @@ import _TestSupport
 
     /// Replays with ``Ext4FileSystem/replayJournal(on:)`` and with `e2fsck -E journal_only -y` on a copy: the
     /// same bytes, the same number of transactions (e2fsck's new journal sequence less the old one, less 1).
-    static func expectSameReplayAsE2fsck(_ fixture: Ext4Fixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    @discardableResult
+    static func expectSameReplayAsE2fsck(_ fixture: Ext4Fixture, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> JournalReplaySummary?
+    {
         let reference = fixture.directory.file("e2fsck.img")
         try ExternalTool.check(["cp", "--sparse=always", fixture.image, reference])
         let e2fsck = try ExternalTool.run(["e2fsck", "-E", "journal_only", "-y", reference])
@@ -62,6 +65,7 @@ import _TestSupport
         #expect(summary?.transactions == replayed, sourceLocation: sourceLocation)
         #expect(try comparableBytes(fixture.image) == comparableBytes(reference), "block for block", sourceLocation: sourceLocation)
         if summary?.stoppedAtCorruptCommit == nil { try fixture.expectClean(sourceLocation: sourceLocation) }
+        return summary
     }
 
     /// debugfs journal scripts: one to three transactions, copies of one and two blocks, revokes; `jo -c` writes
@@ -166,5 +170,35 @@ import _TestSupport
             #expect(error.message.contains("external journal device"))
         }
         #expect(try fixture.sha256() == before)
+    }
+
+    /// A log that runs past the journal's last block and goes on at its first log block: debugfs's log (four
+    /// transactions from block 1) rotated so that it starts four blocks before the end, `s_start` moved with
+    /// it. The replay still equals e2fsck's.
+    @Test func aLogThatWrapsRoundTheJournalsEndReplaysAsE2fsckDoes() throws {
+        let fixture = try Self.journaled(
+            .all[3], "jo\njw -b @A FILE\njw -b @B,@C TWO\njw -b @C FILE\njw -b @A -r @B FILE\njc\n")
+        let blockSize = 1024
+        let first = try Self.journalOffset(fixture, block: 0, blockSize: blockSize)
+        let length = try #require(try Self.header(fixture.image, "Total journal blocks"))
+        #expect(try Self.journalOffset(fixture, block: length - 1, blockSize: blockSize) == first + (length - 1) * blockSize,
+                "one extent")
+        var image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.image)))
+        let logBlocks = length - 1
+        let shift = logBlocks - 4
+        let log = Array(image[(first + blockSize)..<(first + length * blockSize)])
+        for index in 0..<logBlocks {
+            let target = first + (1 + (index + shift) % logBlocks) * blockSize
+            image.replaceSubrange(target..<(target + blockSize), with: log[(index * blockSize)..<((index + 1) * blockSize)])
+        }
+        let start = UInt32(1 + shift)
+        image.replaceSubrange((first + 28)..<(first + 32), with: [
+            UInt8(start >> 24), UInt8(truncatingIfNeeded: start >> 16), UInt8(truncatingIfNeeded: start >> 8),
+            UInt8(truncatingIfNeeded: start),
+        ])
+        try Data(image).write(to: URL(fileURLWithPath: fixture.image))
+        #expect(try Self.header(fixture.image, "Journal start") == Int(start))
+        let summary = try Self.expectSameReplayAsE2fsck(fixture)
+        #expect(summary?.transactions == 4 && summary?.revokedCopies == 1, "\(String(describing: summary))")
     }
 }
