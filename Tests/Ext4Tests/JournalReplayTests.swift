@@ -201,4 +201,39 @@ import _TestSupport
         let summary = try Self.expectSameReplayAsE2fsck(fixture)
         #expect(summary?.transactions == 4 && summary?.revokedCopies == 1, "\(String(describing: summary))")
     }
+
+    /// ext4's fast commits live in the last blocks of the journal. An empty fast-commit area replays like any
+    /// journal (as e2fsck does); one whose first tag is a head for the next transaction is refused by name.
+    @Test func aFastCommitAreaWithEntriesIsRefusedByName() throws {
+        let fixture = try Ext4Fixture(FilesystemVariant(name: "fast_commit", fsType: "ext4", options: ["-b", "1024", "-O", "fast_commit"]), sizeMiB: 32)
+        let one = fixture.directory.file("one.bin")
+        try Data(repeating: 0x61, count: 1024).write(to: URL(fileURLWithPath: one))
+        let commands = fixture.directory.file("cmds")
+        try "jo\njw -b 30000 \(one)\njc\n".write(toFile: commands, atomically: true, encoding: .utf8)
+        try ExternalTool.check(["debugfs", "-w", "-f", commands, fixture.image])
+        let length = try #require(try Self.header(fixture.image, "Total journal blocks"))
+        let fastCommits = try #require(try Self.header(fixture.image, "Fast commit length"))
+        // The journal's own fast-commit feature (s_feature_incompat 0x20), as the kernel sets it at mount.
+        let superblock = try Self.journalOffset(fixture, block: 0, blockSize: 1024)
+        try Self.patch(fixture.image, at: superblock + 43, [0x20])
+        let empty = fixture.directory.file("empty.img")
+        try ExternalTool.check(["cp", "--sparse=always", fixture.image, empty])
+        // The first fast-commit block: tag 9 (head), length 8, features 0, transaction 2 (the next one).
+        let area = try Self.journalOffset(fixture, block: length - fastCommits + 1, blockSize: 1024)
+        try Self.patch(fixture.image, at: area, [9, 0, 8, 0, 0, 0, 0, 0, 2, 0, 0, 0])
+        let before = try fixture.sha256()
+        do {
+            _ = try fixture.open(writable: true)
+            Issue.record("a fast-commit area with entries was accepted")
+        } catch let error as Ext4Error {
+            #expect(error.code == .unsupportedFeature && error.message.contains("fast-commit"), "\(error)")
+            #expect(error.message.contains("may be later"))
+        }
+        #expect(try fixture.open(writable: false).warnings.contains { $0.message.contains("fast-commit") })
+        #expect(try fixture.sha256() == before)
+
+        let emptyFixture = Ext4Fixture(copying: fixture, image: empty)
+        let summary = try Self.expectSameReplayAsE2fsck(emptyFixture)
+        #expect(summary?.transactions == 1)
+    }
 }
