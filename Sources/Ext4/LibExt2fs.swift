@@ -823,31 +823,25 @@ extension Ext2Handle {
 
 extension Ext2Handle {
     /// Sets the superblock's free block and inode counts to the sums of the group descriptors', as the kernel
-    /// does at mount (its counters start from the descriptors; the superblock's copies are only a hint).
+    /// does at mount (its counters start from the descriptors; the superblock's copies are only a hint). One
+    /// pass over the descriptors, whatever the filesystem's size.
     func recountFreeFromGroups() throws(Ext4Error) {
         try changing { () throws(Ext4Error) in
             let fs = try live()
-            try check(ext2fs_calculate_summary_stats(fs, 1), "add up the free counts of the block groups")
+            var clusters: UInt64 = 0
+            var inodes: UInt64 = 0
+            for group in 0..<fs.pointee.group_desc_count {
+                clusters += UInt64(ext2fs_bg_free_blocks_count(fs, group))
+                inodes += UInt64(ext2fs_bg_free_inodes_count(fs, group))
+            }
+            ext2fs_free_blocks_count_set(fs.pointee.super, clusters << UInt64(fs.pointee.cluster_ratio_bits))
+            fs.pointee.super.pointee.s_free_inodes_count = UInt32(truncatingIfNeeded: inodes)
             ext2fs_mark_super_dirty(fs)
         }
     }
 }
 
 // MARK: Orphans
-
-/// What processing the orphan list did.
-public struct OrphanCleanup: Sendable, Hashable, Codable {
-    /// Inodes whose last link was gone: their blocks, attributes and the inode itself freed.
-    public var released: Int
-    /// Inodes still linked: the blocks past their size freed (an interrupted truncate finished).
-    public var truncated: Int
-
-    /// A count of `released` and `truncated` inodes.
-    public init(released: Int, truncated: Int) {
-        self.released = released
-        self.truncated = truncated
-    }
-}
 
 extension Ext2Handle {
     /// Releases or truncates every inode on the superblock's orphan list (`s_last_orphan`, linked through each

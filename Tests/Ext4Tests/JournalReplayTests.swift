@@ -79,7 +79,7 @@ import _TestSupport
         "jo -c\njw -r @A /dev/null\njc\n",
     ]
 
-    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[3], FilesystemVariant.all[6], FilesystemVariant.all[2]])
+    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[4], FilesystemVariant.all[6], FilesystemVariant.all[2]])
     func replayMatchesE2fsckJournalOnly(variant: FilesystemVariant) throws {
         for script in Self.scripts {
             let fixture = try Self.journaled(variant, script)
