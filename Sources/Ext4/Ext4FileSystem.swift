@@ -75,6 +75,14 @@ public final class Ext4FileSystem {
                 if writable { probe.abandon(); throw error }
                 replayFailure = error
             }
+            if writable, let replay, case .badCommit(let tid) = replay.plan.stop {
+                probe.abandon()
+                throw Ext4Error(
+                    .journal,
+                    "journal transaction \(tid) is complete but its commit block fails its checksum: the kernel stops "
+                        + "the replay before it and marks the filesystem as having errors, so writes wait for a full "
+                        + "check; run `e2fsck -fy` on the partition (read-only commands show the replay up to it)")
+            }
             if let replay {
                 // A journal that needs recovery: replayed first, as the kernel does at mount. Writable: written
                 // onto the device (the edit journal keeps it until the session commits, with the session's own

@@ -236,4 +236,24 @@ import _TestSupport
         let summary = try Self.expectSameReplayAsE2fsck(emptyFixture)
         #expect(summary?.transactions == 1)
     }
+
+    /// Transaction 2's commit block fails its checksum: the replay stops before it, as the kernel's does, and the
+    /// filesystem is marked as having errors (what e2fsck does, byte for byte); writes are refused with why.
+    @Test func aCorruptCommitEndsTheReplayAndRefusesWrites() throws {
+        let fixture = try Self.journaled(.ext4, "jo -c\njw -b @A FILE\njw -b @B FILE\njc\n")
+        try Self.patch(fixture.image, at: try Self.journalOffset(fixture, block: 6, blockSize: 1024) + 100, [0x42])
+        do {
+            _ = try fixture.open(writable: true)
+            Issue.record("a writable open went past a corrupt commit")
+        } catch let error as Ext4Error {
+            #expect(error.code == .journal && error.message.contains("commit block fails its checksum"), "\(error)")
+        }
+        do {
+            let fs = try fixture.open(writable: false)
+            #expect(fs.journalReplay?.transactions == 1 && fs.journalReplay?.stoppedAtCorruptCommit == 2)
+        }
+        let summary = try Self.expectSameReplayAsE2fsck(fixture)
+        #expect(summary?.stoppedAtCorruptCommit == 2)
+        #expect(try ExternalTool.check(["dumpe2fs", "-h", fixture.image]).output.contains("with errors"))
+    }
 }
