@@ -54,12 +54,15 @@ public final class Ext4FileSystem {
     ///   - writable: open for writing. Refused when the device is read-only or the filesystem is not safe to
     ///     write (see the type's discussion).
     ///   - clock: the time to stamp on changes; default `SOURCE_DATE_EPOCH` or the current time.
-    /// - Throws: ``Ext4Error`` with ``Ext4Error/Code/needsRecovery``, ``Ext4Error/Code/corrupt``,
-    ///   ``Ext4Error/Code/unsupportedFeature``, ``Ext4Error/Code/readOnly`` or ``Ext4Error/Code/io``.
+    /// - Throws: ``Ext4Error`` with ``Ext4Error/Code/journal`` (a journal that cannot be replayed, for writing),
+    ///   ``Ext4Error/Code/corrupt``, ``Ext4Error/Code/unsupportedFeature``, ``Ext4Error/Code/readOnly`` or
+    ///   ``Ext4Error/Code/io``.
     public init(device: any BlockDevice, writable: Bool = false, clock: Int64? = nil) throws(Ext4Error) {
         if writable && !device.isWritable {
             throw Ext4Error(.readOnly, "cannot open the filesystem for writing: the image is open read-only")
         }
+        let fixedClock = clock ?? Self.environmentClock()
+        let now = fixedClock ?? Int64(time(nil))
         var name = DeviceRegistry.register(DeviceBackend(device: device, writable: writable))
         do throws(Ext4Error) {
             // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
@@ -106,10 +109,9 @@ public final class Ext4FileSystem {
                 probe.abandon()
                 handle = try Ext2Handle(channelName: name, backend: probe.backend, writable: true)
                 try handle.readBitmaps()
+                handle.setClock(now)
                 if replaySummary != nil { try handle.recountFreeFromGroups() }
-                if handle.superblock.lastOrphan != 0 {
-                    orphanCleanup = try handle.processOrphanList(now: clock ?? Self.environmentClock() ?? Int64(time(nil)))
-                }
+                if handle.superblock.lastOrphan != 0 { orphanCleanup = try handle.processOrphanList(now: now) }
             } else {
                 handle = probe
             }
@@ -129,9 +131,8 @@ public final class Ext4FileSystem {
         }
         channelName = name
         isWritable = writable
-        let fixed = clock ?? Self.environmentClock()
-        timestamp = fixed ?? Int64(time(nil))
-        isReproducible = fixed != nil
+        timestamp = now
+        isReproducible = fixedClock != nil
         handle.setClock(timestamp)
     }
 
