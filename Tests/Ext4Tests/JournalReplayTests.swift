@@ -18,9 +18,15 @@ import _TestSupport
         let two = fixture.directory.file("two.bin")
         try Data((0..<blockSize).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: one))
         try Data((0..<(2 * blockSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: two))
+        // A block that starts with the journal's magic number: the journal holds it escaped (first word zeroed,
+        // the tag's escape flag set) and the replay must put the magic back.
+        let magic = fixture.directory.file("magic.bin")
+        try Data([0xC0, 0x3B, 0x39, 0x98] + (4..<blockSize).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            .write(to: URL(fileURLWithPath: magic))
         let commands = fixture.directory.file("journal.cmds")
         let free = blockSize == 1024 ? 12000 : 3000  // free blocks of a 16 MiB filesystem
         try script.replacingOccurrences(of: "FILE", with: one).replacingOccurrences(of: "TWO", with: two)
+            .replacingOccurrences(of: "MAGIC", with: magic)
             .replacingOccurrences(of: "@A", with: "\(free)").replacingOccurrences(of: "@B", with: "\(free + 1)")
             .replacingOccurrences(of: "@C", with: "\(free + 2)")
             .write(toFile: commands, atomically: true, encoding: .utf8)
@@ -68,7 +74,8 @@ import _TestSupport
         return summary
     }
 
-    /// debugfs journal scripts: one to three transactions, copies of one and two blocks, revokes; `jo -c` writes
+    /// debugfs journal scripts: one to three transactions, copies of one and two blocks, revokes, an escaped
+    /// copy (a block starting with the journal magic); `jo -c` writes
     /// CRC-32C (v3) checksums on a metadata_csum filesystem and CRC-32 (v1) ones elsewhere — where debugfs's v1
     /// sum of a transaction with a revoke block is one e2fsck refuses, which ends the replay there.
     static let scripts: [String] = [
@@ -77,6 +84,7 @@ import _TestSupport
         "jo\njw -b @A FILE\njw -b @B -r @A FILE\njc\n",
         "jo -c\njw -b @A FILE\njc\njo -c\njw -b @A,@B TWO\njw -b @C -r @B FILE\njc\n",
         "jo -c\njw -r @A /dev/null\njc\n",
+        "jo -c\njw -b @A MAGIC\njw -b @B,@C TWO\njc\n",
     ]
 
     @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[4], FilesystemVariant.all[6], FilesystemVariant.all[2]])
