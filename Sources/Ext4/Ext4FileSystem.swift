@@ -146,6 +146,7 @@ public final class Ext4FileSystem {
     public func commit() throws(Ext4Error) {
         guard isWritable else { return }
         try requireIntact()
+        try updateQuotaUsage()
         try handle.flush()
     }
 
@@ -161,6 +162,12 @@ public final class Ext4FileSystem {
             throw Ext4Error(
                 .aborted, "not written back: an earlier change failed part-way (\(failure)); abandon this session",
                 path: failure.path)
+        }
+        if isWritable {
+            do { try updateQuotaUsage() } catch {
+                handle.abandon()
+                throw error
+            }
         }
         try handle.close()
     }
@@ -348,14 +355,13 @@ enum OpenChecks {
                     + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
                 refusesWrites: true))
         }
-        if sb.roCompat & (FeatureBit.quota | FeatureBit.project) != 0 {
+        if sb.roCompat & FeatureBit.project != 0 {
             out.append(Finding(
                 code: .unsupportedFeature,
-                message: "cannot write: the filesystem keeps quota usage in hidden quota inodes (the quota"
-                    + "\(sb.roCompat & FeatureBit.project != 0 ? " and project" : "") feature), which this tool does "
-                    + "not update yet, so a write would leave them inconsistent; open the image read-only, or drop "
-                    + "the feature first with `tune2fs -O ^quota,^project` on the partition (`tune2fs -O quota` "
-                    + "brings it back with fresh usage)",
+                message: "cannot write: the filesystem keeps project quota usage (the project feature), which this "
+                    + "tool does not update (user and group quota it does), so a write would leave it inconsistent; "
+                    + "open the image read-only, or drop the feature first with `tune2fs -O ^project` on the "
+                    + "partition",
                 refusesWrites: true, concernsReaders: false))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {

@@ -791,12 +791,12 @@ extension Ext2Handle {
 
     /// Where the blocks `0..<count` of inode `ino` lie on the device, as runs (libext2fs's block map: extents
     /// or indirect blocks). A hole is an error: a journal has none.
-    func blockRuns(of ino: InodeNumber, count: UInt64) throws(Ext4Error) -> [BlockRun] {
+    func blockRuns(of ino: InodeNumber, from first: UInt64 = 0, count: UInt64) throws(Ext4Error) -> [BlockRun] {
         let fs = try live()
         var record = try readInode(ino)
         var runs: [BlockRun] = []
         var scratch = [UInt8](repeating: 0, count: Int(cext2fs_block_size(fs)) * 3)
-        for logical in 0..<count {
+        for logical in first..<(first + count) {
             var physical: blk64_t = 0
             let rc = withUnsafeMutablePointer(to: &record.raw) { large in
                 large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
@@ -808,7 +808,7 @@ extension Ext2Handle {
             }
             try check(rc, "map block \(logical) of inode \(ino)")
             guard physical != 0 else {
-                throw Ext4Error(.journal, "the journal (inode \(ino)) has a hole at its block \(logical)")
+                throw Ext4Error(.corrupt, "inode \(ino) has a hole at its block \(logical)")
             }
             if var last = runs.last, last.physical + last.count == physical {
                 last.count += 1
@@ -905,5 +905,84 @@ enum Ext2fsCRC {
 
     static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { ext2fs_crc32_be(seed, $0.baseAddress, $0.count) }
+    }
+}
+
+// MARK: Quota
+
+/// Inodes and bytes charged to one user or group.
+struct QuotaUsage: Equatable {
+    var inodes: UInt64 = 0
+    var space: UInt64 = 0
+}
+
+extension Ext2Handle {
+    /// The superblock's user, group and project quota inodes (0: none).
+    var quotaInodes: (user: InodeNumber, group: InodeNumber, project: InodeNumber) {
+        guard let fs, let sb = fs.pointee.super else { return (0, 0, 0) }
+        return (sb.pointee.s_usr_quota_inum, sb.pointee.s_grp_quota_inum, sb.pointee.s_prj_quota_inum)
+    }
+
+    /// What every inode in use charges its user and group, as e2fsck counts it: the root directory and every
+    /// inode from the first ordinary one on (not the quota or orphan files), one inode and `i_blocks` bytes
+    /// each. Reads the whole inode table.
+    func quotaUsage() throws(Ext4Error) -> (users: [UInt32: QuotaUsage], groups: [UInt32: QuotaUsage]) {
+        let fs = try live()
+        guard let sb = fs.pointee.super else { return ([:], [:]) }
+        let firstInode = sb.pointee.s_rev_level == 0 ? 11 : sb.pointee.s_first_ino
+        let skipped: Set<InodeNumber> = [
+            sb.pointee.s_usr_quota_inum, sb.pointee.s_grp_quota_inum, sb.pointee.s_prj_quota_inum,
+            sb.pointee.s_orphan_file_inum,
+        ]
+        var scan: ext2_inode_scan?
+        try check(ext2fs_open_inode_scan(fs, 0, &scan), "scan the inode table")
+        defer { ext2fs_close_inode_scan(scan) }
+        var users: [UInt32: QuotaUsage] = [:]
+        var groups: [UInt32: QuotaUsage] = [:]
+        var record = InodeRecord()
+        let size = Int32(MemoryLayout<ext2_inode_large>.size)
+        while true {
+            var ino: ext2_ino_t = 0
+            let rc = withUnsafeMutablePointer(to: &record.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_get_next_inode_full(scan, &ino, $0, size) }
+            }
+            if rc == errcode_t(EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) { continue }
+            try check(rc, "scan the inode table")
+            if ino == 0 { break }
+            guard ino == rootInode || ino >= firstInode, !skipped.contains(ino), record.linksCount > 0,
+                ext2fs_test_inode_bitmap2(fs.pointee.inode_map, ino) != 0
+            else { continue }
+            let blocks = withUnsafeMutablePointer(to: &record.raw) { large in
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_get_stat_i_blocks(fs, $0) }
+            }
+            users[record.uid, default: QuotaUsage()].inodes += 1
+            users[record.uid, default: QuotaUsage()].space += UInt64(blocks) * 512
+            groups[record.gid, default: QuotaUsage()].inodes += 1
+            groups[record.gid, default: QuotaUsage()].space += UInt64(blocks) * 512
+        }
+        return (users, groups)
+    }
+
+    /// Writes `bytes` at byte `offset` of inode `ino`'s data, in place (the blocks must exist).
+    func overwrite(_ ino: InodeNumber, at offset: UInt64, _ bytes: [UInt8]) throws(Ext4Error) {
+        let fs = try live()
+        let blockSize = UInt64(cext2fs_block_size(fs))
+        var written = 0
+        while written < bytes.count {
+            let position = offset + UInt64(written)
+            let logical = position / blockSize
+            let within = Int(position % blockSize)
+            let take = min(bytes.count - written, Int(blockSize) - within)
+            guard let run = try blockRuns(of: ino, from: logical, count: 1).first else {
+                throw Ext4Error(.corrupt, "inode \(ino) has no block \(logical)")
+            }
+            do {
+                try backend.device.write(
+                    at: run.physical * blockSize + UInt64(within), bytes: Array(bytes[written..<(written + take)]))
+            } catch {
+                throw Ext4Error(.io, "cannot write block \(logical) of inode \(ino)", underlying: error)
+            }
+            written += take
+        }
     }
 }

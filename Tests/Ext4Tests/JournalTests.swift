@@ -75,26 +75,46 @@ import _TestSupport
         #expect(try mmp.sha256() == mmpBefore)
     }
 
-    /// Writes would leave the quota files' usage stale (e2fsck -fn: "Usage inconsistent", exit 4): refused by
-    /// name until they are kept; reads are untouched.
-    @Test func quotaFilesystemsRefuseWritesAndStayConsistent() throws {
+    /// User and group quota usage is recounted at every commit, so writes leave `e2fsck -fn` clean (it reported
+    /// "Usage inconsistent" and exited 4 before); an id with no quota entry, and project quota, refuse by name.
+    @Test func quotaUsageStaysConsistentAcrossWrites() throws {
         // tune2fs counts the usage (mke2fs -d with -O quota leaves it wrong).
         let fixture = try Ext4Fixture()
         try ExternalTool.check(["tune2fs", "-O", "quota", fixture.image])
         try fixture.expectClean()
+        try fixture.edit { fs in
+            try fs.writeFile("/etc/motd", contents: [UInt8](repeating: 0x41, count: 70_000))
+            try fs.makeDirectory("/srv/data", parents: true)
+            try fs.writeFile("/srv/data/small", contents: Array("x\n".utf8))
+            try fs.remove("/etc/ssh/moduli")
+            try fs.writeFile("/etc/hostname", contents: [UInt8](repeating: 0x42, count: 9000))
+        }
+        let fsck = try Fixtures.fsck(fixture.image)
+        #expect(fsck.status == 0 && !fsck.output.contains("QUOTA") && !fsck.stderr.contains("QUOTA"),
+                "\(fsck.output)\(fsck.stderr)")
+        try fixture.edit { fs in try fs.removeDirectory("/srv", recursive: true) }
+        try fixture.expectClean()
+
         let before = try fixture.sha256()
         do {
-            _ = try fixture.open(writable: true)
-            Issue.record("a writable open of a quota filesystem succeeded")
+            try fixture.edit { fs in try fs.chown("/etc/motd", uid: 4242, gid: nil) }
+            Issue.record("a chown to an id without a quota entry was written")
         } catch let error as Ext4Error {
-            #expect(error.code == .unsupportedFeature)
-            #expect(error.message.contains("quota") && error.message.contains("tune2fs"), "\(error.message)")
+            #expect(error.code == .unsupportedFeature && error.message.contains("id 4242"), "\(error)")
         }
-        let fs = try fixture.open(writable: false)
-        #expect(fs.warnings.isEmpty)
-        #expect(try fs.readFile("/etc/hostname") == Array("guest-vm\n".utf8))
-        #expect(try fixture.sha256() == before)
-        try fixture.expectClean()
+        #expect(try fixture.sha256() == before, "nothing written")
+
+        let project = try Ext4Fixture(FilesystemVariant(name: "project", fsType: "ext4", options: ["-I", "256"]))
+        try ExternalTool.check(["tune2fs", "-O", "quota,project", project.image])
+        let projectBefore = try project.sha256()
+        do {
+            _ = try project.open(writable: true)
+            Issue.record("a project-quota filesystem was opened for writing")
+        } catch let error as Ext4Error {
+            #expect(error.code == .unsupportedFeature && error.message.contains("project"), "\(error)")
+        }
+        #expect(try project.open(writable: false).warnings.isEmpty)
+        #expect(try project.sha256() == projectBefore)
     }
 
     @Test func unknownIncompatibleFeatureIsAClearError() throws {
