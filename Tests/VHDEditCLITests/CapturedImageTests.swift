@@ -25,6 +25,8 @@ import _TestSupport
         Variant(name: "ext3-1k-data=journal", mkfs: ["mkfs.ext3", "-b", "1024"], mountOptions: "loop,data=journal"),
         Variant(name: "ext4-1k-journal_async_commit", mkfs: ["mkfs.ext4", "-b", "1024"],
                 mountOptions: "loop,data=writeback,journal_async_commit", dataBeforeCommit: false),
+        // Quota files kept by the kernel while mounted; the writing command recounts them.
+        Variant(name: "ext4-4k-quota", mkfs: ["mkfs.ext4", "-b", "4096", "-O", "quota"], mountOptions: "loop"),
     ]
 
     /// A snapshot of a mounted filesystem and the bytes the kernel was given for `/new.bin`.
