@@ -3,9 +3,9 @@ extension Ext4FileSystem {
     /// the inodes now charge them (inodes, and `i_blocks` bytes, as e2fsck counts), keeping limits and grace
     /// times. Called before the metadata is written back; reads the whole inode table.
     ///
-    /// - Throws: ``Ext4Error/Code/unsupportedFeature`` when an id that now owns files has no entry in its quota
-    ///   file (adding entries is not supported; the session is then not written back),
-    ///   ``Ext4Error/Code/corrupt`` for a damaged quota file.
+    /// An id that owns files but has no entry yet gets one, as the kernel adds it.
+    ///
+    /// - Throws: ``Ext4Error/Code/corrupt`` for a damaged quota file (the session is then not written back).
     func updateQuotaUsage() throws(Ext4Error) {
         guard isWritable, handle.superblock.roCompat & FeatureBit.quota != 0 else { return }
         let inodes = handle.quotaInodes
@@ -14,20 +14,20 @@ extension Ext4FileSystem {
             (inodes.user, 0xD9C0_1F11, "user", usage.users), (inodes.group, 0xD9C0_1927, "group", usage.groups),
         ]
         for (ino, magic, name, table) in files where ino != 0 {
-            var file = try QuotaFile(parsing: try handle.readFile(ino, limit: 256 << 20), magic: magic, name: name)
+            let original = try handle.readFile(ino, limit: 256 << 20)
+            var file = try QuotaFile(parsing: original, magic: magic, name: name)
             for id in file.entries.keys where table[id] == nil { _ = file.setUsage(of: id, inodes: 0, space: 0) }
             for (id, used) in table.sorted(by: { $0.key < $1.key }) {
-                guard file.setUsage(of: id, inodes: used.inodes, space: used.space) else {
-                    throw Ext4Error(
-                        .unsupportedFeature,
-                        "the \(name) quota file has no entry for \(name) id \(id), which now owns files, and adding "
-                            + "entries is not supported; nothing was written (`tune2fs -O ^quota` then `-O quota` on "
-                            + "the partition recounts everything)")
-                }
+                if file.entries[id] == nil { _ = try file.insert(id, name: name) }
+                _ = file.setUsage(of: id, inodes: used.inodes, space: used.space)
             }
-            for block in file.changedBlocks.sorted() {
+            let existingBlocks = original.count / QuotaFile.blockSize
+            for block in file.changedBlocks.sorted() where block < existingBlocks {
                 let range = (block * QuotaFile.blockSize)..<((block + 1) * QuotaFile.blockSize)
                 try handle.overwrite(ino, at: UInt64(range.lowerBound), Array(file.bytes[range]))
+            }
+            if file.bytes.count > original.count {
+                try handle.append(ino, Array(file.bytes[original.count...]))
             }
         }
     }

@@ -963,6 +963,34 @@ extension Ext2Handle {
         return (users, groups)
     }
 
+    /// Appends `bytes` to inode `ino`'s data (blocks allocated as the file grows).
+    func append(_ ino: InodeNumber, _ bytes: [UInt8]) throws(Ext4Error) {
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            var file: ext2_file_t?
+            try check(ext2fs_file_open(fs, ino, Int32(EXT2_FILE_WRITE), &file), "open inode \(ino) for writing")
+            var size: UInt64 = 0
+            do throws(Ext4Error) {
+                try check(ext2fs_file_get_lsize(file, &size), "read the size of inode \(ino)")
+                try check(ext2fs_file_llseek(file, size, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
+                var done = 0
+                while done < bytes.count {
+                    var wrote: UInt32 = 0
+                    let rc = bytes.withUnsafeBytes { raw in
+                        ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
+                    }
+                    try check(rc, "write inode \(ino)")
+                    if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
+                    done += Int(wrote)
+                }
+            } catch {
+                _ = ext2fs_file_close(file)
+                throw error
+            }
+            try check(ext2fs_file_close(file), "close inode \(ino)")
+        }
+    }
+
     /// Writes `bytes` at byte `offset` of inode `ino`'s data, in place (the blocks must exist).
     func overwrite(_ ino: InodeNumber, at offset: UInt64, _ bytes: [UInt8]) throws(Ext4Error) {
         let fs = try live()
