@@ -17,8 +17,9 @@ import Glibc
 /// through the replayed view and writes nothing; a writable open writes the replay to the device (the edit
 /// journal makes it part of the session's one commit) and then releases or truncates the inodes on the orphan
 /// list. A journal that cannot be replayed, a recorded error state, an unclean ext2, an orphan file with
-/// entries, the quota feature or multi-mount protection make a writable open fail with an error that says why
-/// and what to do; a read-only open succeeds and carries the findings in ``warnings``.
+/// entries, project quota or multi-mount protection make a writable open fail with an error that says why and
+/// what to do; a read-only open succeeds and carries the findings in ``warnings``. With the `quota` feature,
+/// every commit recounts user and group usage into the quota files.
 public final class Ext4FileSystem {
     /// How many symbolic links one path resolution may follow before it fails with
     /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).

@@ -937,6 +937,8 @@ extension Ext2Handle {
         var scan: ext2_inode_scan?
         try check(ext2fs_open_inode_scan(fs, 0, &scan), "scan the inode table")
         defer { ext2fs_close_inode_scan(scan) }
+        // Skip block groups whose inode table was never used (uninit_bg/metadata_csum), as e2fsck does.
+        _ = ext2fs_inode_scan_flags(scan, Int32(EXT2_SF_DO_LAZY), 0)
         var users: [UInt32: QuotaUsage] = [:]
         var groups: [UInt32: QuotaUsage] = [:]
         var record = InodeRecord()
