@@ -110,6 +110,22 @@ import _TestSupport
         #expect(owned.status == 0 && !owned.output.contains("QUOTA") && !owned.stderr.contains("QUOTA"),
                 "\(owned.output)\(owned.stderr)")
 
+        // A quota tree pointing outside its file: the commit fails, nothing is written.
+        // (1 KiB filesystem blocks: the quota file's block 1 is its root tree block.)
+        let rootBlock = try #require(Int(try fixture.debugfs("bmap <3> 1").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let handle = try #require(FileHandle(forUpdatingAtPath: fixture.image))
+        try handle.seek(toOffset: UInt64(rootBlock * 1024))  // slot 0: the path of id 0
+        handle.write(Data([0xFF, 0xFF, 0, 0]))
+        try handle.close()
+        let damaged = try fixture.sha256()
+        do {
+            try fixture.edit { fs in try fs.writeFile("/etc/motd", contents: Array("x\n".utf8)) }
+            Issue.record("a damaged quota file was written over")
+        } catch let error as Ext4Error {
+            #expect(error.code == .corrupt && error.message.contains("user quota file"), "\(error)")
+        }
+        #expect(try fixture.sha256() == damaged)
+
         let project = try Ext4Fixture(FilesystemVariant(name: "project", fsType: "ext4", options: ["-I", "256"]))
         try ExternalTool.check(["tune2fs", "-O", "quota,project", project.image])
         let projectBefore = try project.sha256()
