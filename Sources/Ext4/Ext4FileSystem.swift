@@ -17,8 +17,9 @@ import Glibc
 /// through the replayed view and writes nothing; a writable open writes the replay to the device (the edit
 /// journal makes it part of the session's one commit) and then releases or truncates the inodes on the orphan
 /// list. A journal that cannot be replayed, a recorded error state, an unclean ext2, an orphan file with
-/// entries, the quota feature or multi-mount protection make a writable open fail with an error that says why
-/// and what to do; a read-only open succeeds and carries the findings in ``warnings``.
+/// entries, project quota or multi-mount protection make a writable open fail with an error that says why and
+/// what to do; a read-only open succeeds and carries the findings in ``warnings``. With the `quota` feature,
+/// every commit recounts user and group usage into the quota files.
 public final class Ext4FileSystem {
     /// How many symbolic links one path resolution may follow before it fails with
     /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).
@@ -57,12 +58,15 @@ public final class Ext4FileSystem {
     ///   - writable: open for writing. Refused when the device is read-only or the filesystem is not safe to
     ///     write (see the type's discussion).
     ///   - clock: the time to stamp on changes; default `SOURCE_DATE_EPOCH` or the current time.
-    /// - Throws: ``Ext4Error`` with ``Ext4Error/Code/needsRecovery``, ``Ext4Error/Code/corrupt``,
-    ///   ``Ext4Error/Code/unsupportedFeature``, ``Ext4Error/Code/readOnly`` or ``Ext4Error/Code/io``.
+    /// - Throws: ``Ext4Error`` with ``Ext4Error/Code/journal`` (a journal that cannot be replayed, for writing),
+    ///   ``Ext4Error/Code/corrupt``, ``Ext4Error/Code/unsupportedFeature``, ``Ext4Error/Code/readOnly`` or
+    ///   ``Ext4Error/Code/io``.
     public init(device: any BlockDevice, writable: Bool = false, clock: Int64? = nil) throws(Ext4Error) {
         if writable && !device.isWritable {
             throw Ext4Error(.readOnly, "cannot open the filesystem for writing: the image is open read-only")
         }
+        let fixedClock = clock ?? Self.environmentClock()
+        let now = fixedClock ?? Int64(time(nil))
         var name = DeviceRegistry.register(DeviceBackend(device: device, writable: writable))
         do throws(Ext4Error) {
             // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
@@ -77,6 +81,14 @@ public final class Ext4FileSystem {
                 // Writes need the replay; a reader is told why the journal was not replayed and reads on.
                 if writable { probe.abandon(); throw error }
                 replayFailure = error
+            }
+            if writable, let replay, case .badCommit(let tid) = replay.plan.stop {
+                probe.abandon()
+                throw Ext4Error(
+                    .journal,
+                    "journal transaction \(tid) is complete but its commit block fails its checksum: the kernel stops "
+                        + "the replay before it and marks the filesystem as having errors, so writes wait for a full "
+                        + "check; run `e2fsck -fy` on the partition (read-only commands show the replay up to it)")
             }
             if let replay {
                 // A journal that needs recovery: replayed first, as the kernel does at mount. Writable: written
@@ -101,10 +113,9 @@ public final class Ext4FileSystem {
                 probe.abandon()
                 handle = try Ext2Handle(channelName: name, backend: probe.backend, writable: true)
                 try handle.readBitmaps()
+                handle.setClock(now)
                 if replaySummary != nil { try handle.recountFreeFromGroups() }
-                if handle.superblock.lastOrphan != 0 {
-                    orphanCleanup = try handle.processOrphanList(now: clock ?? Self.environmentClock() ?? Int64(time(nil)))
-                }
+                if handle.superblock.lastOrphan != 0 { orphanCleanup = try handle.processOrphanList(now: now) }
             } else {
                 handle = probe
             }
@@ -124,9 +135,8 @@ public final class Ext4FileSystem {
         }
         channelName = name
         isWritable = writable
-        let fixed = clock ?? Self.environmentClock()
-        timestamp = fixed ?? Int64(time(nil))
-        isReproducible = fixed != nil
+        timestamp = now
+        isReproducible = fixedClock != nil
         handle.setClock(timestamp)
     }
 
@@ -140,6 +150,7 @@ public final class Ext4FileSystem {
     public func commit() throws(Ext4Error) {
         guard isWritable else { return }
         try requireIntact()
+        try updateQuotaUsage()
         try handle.flush()
     }
 
@@ -155,6 +166,12 @@ public final class Ext4FileSystem {
             throw Ext4Error(
                 .aborted, "not written back: an earlier change failed part-way (\(failure)); abandon this session",
                 path: failure.path)
+        }
+        if isWritable {
+            do { try updateQuotaUsage() } catch {
+                handle.abandon()
+                throw error
+            }
         }
         try handle.close()
     }
@@ -343,14 +360,13 @@ enum OpenChecks {
                     + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
                 refusesWrites: true))
         }
-        if sb.roCompat & (FeatureBit.quota | FeatureBit.project) != 0 {
+        if sb.roCompat & FeatureBit.project != 0 {
             out.append(Finding(
                 code: .unsupportedFeature,
-                message: "cannot write: the filesystem keeps quota usage in hidden quota inodes (the quota"
-                    + "\(sb.roCompat & FeatureBit.project != 0 ? " and project" : "") feature), which this tool does "
-                    + "not update yet, so a write would leave them inconsistent; open the image read-only, or drop "
-                    + "the feature first with `tune2fs -O ^quota,^project` on the partition (`tune2fs -O quota` "
-                    + "brings it back with fresh usage)",
+                message: "cannot write: the filesystem keeps project quota usage (the project feature), which this "
+                    + "tool does not update (user and group quota it does), so a write would leave it inconsistent; "
+                    + "open the image read-only, or drop the feature first with `tune2fs -O ^project` on the "
+                    + "partition",
                 refusesWrites: true, concernsReaders: false))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {

@@ -58,6 +58,12 @@ final class Ext4Fixture: @unchecked Sendable {
             at: image, sizeMiB: sizeMiB, fsType: variant.fsType, tree: tree, extraOptions: variant.options)
     }
 
+    /// Another image in `fixture`'s folder, with the same oracles.
+    init(copying fixture: Ext4Fixture, image: String) {
+        directory = fixture.directory
+        self.image = image
+    }
+
     /// Opens the image and its filesystem; the DiskImage stays alive with the filesystem's backend.
     func open(writable: Bool, clock: Int64? = 1_600_000_000) throws -> Ext4FileSystem {
         let disk = try openDisk(image, writable: writable)

@@ -18,9 +18,15 @@ import _TestSupport
         let two = fixture.directory.file("two.bin")
         try Data((0..<blockSize).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: one))
         try Data((0..<(2 * blockSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: two))
+        // A block that starts with the journal's magic number: the journal holds it escaped (first word zeroed,
+        // the tag's escape flag set) and the replay must put the magic back.
+        let magic = fixture.directory.file("magic.bin")
+        try Data([0xC0, 0x3B, 0x39, 0x98] + (4..<blockSize).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            .write(to: URL(fileURLWithPath: magic))
         let commands = fixture.directory.file("journal.cmds")
         let free = blockSize == 1024 ? 12000 : 3000  // free blocks of a 16 MiB filesystem
         try script.replacingOccurrences(of: "FILE", with: one).replacingOccurrences(of: "TWO", with: two)
+            .replacingOccurrences(of: "MAGIC", with: magic)
             .replacingOccurrences(of: "@A", with: "\(free)").replacingOccurrences(of: "@B", with: "\(free + 1)")
             .replacingOccurrences(of: "@C", with: "\(free + 2)")
             .write(toFile: commands, atomically: true, encoding: .utf8)
@@ -49,7 +55,10 @@ import _TestSupport
 
     /// Replays with ``Ext4FileSystem/replayJournal(on:)`` and with `e2fsck -E journal_only -y` on a copy: the
     /// same bytes, the same number of transactions (e2fsck's new journal sequence less the old one, less 1).
-    static func expectSameReplayAsE2fsck(_ fixture: Ext4Fixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    @discardableResult
+    static func expectSameReplayAsE2fsck(_ fixture: Ext4Fixture, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> JournalReplaySummary?
+    {
         let reference = fixture.directory.file("e2fsck.img")
         try ExternalTool.check(["cp", "--sparse=always", fixture.image, reference])
         let e2fsck = try ExternalTool.run(["e2fsck", "-E", "journal_only", "-y", reference])
@@ -62,9 +71,11 @@ import _TestSupport
         #expect(summary?.transactions == replayed, sourceLocation: sourceLocation)
         #expect(try comparableBytes(fixture.image) == comparableBytes(reference), "block for block", sourceLocation: sourceLocation)
         if summary?.stoppedAtCorruptCommit == nil { try fixture.expectClean(sourceLocation: sourceLocation) }
+        return summary
     }
 
-    /// debugfs journal scripts: one to three transactions, copies of one and two blocks, revokes; `jo -c` writes
+    /// debugfs journal scripts: one to three transactions, copies of one and two blocks, revokes, an escaped
+    /// copy (a block starting with the journal magic); `jo -c` writes
     /// CRC-32C (v3) checksums on a metadata_csum filesystem and CRC-32 (v1) ones elsewhere — where debugfs's v1
     /// sum of a transaction with a revoke block is one e2fsck refuses, which ends the replay there.
     static let scripts: [String] = [
@@ -73,9 +84,10 @@ import _TestSupport
         "jo\njw -b @A FILE\njw -b @B -r @A FILE\njc\n",
         "jo -c\njw -b @A FILE\njc\njo -c\njw -b @A,@B TWO\njw -b @C -r @B FILE\njc\n",
         "jo -c\njw -r @A /dev/null\njc\n",
+        "jo -c\njw -b @A MAGIC\njw -b @B,@C TWO\njc\n",
     ]
 
-    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[3], FilesystemVariant.all[6], FilesystemVariant.all[2]])
+    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[4], FilesystemVariant.all[6], FilesystemVariant.all[2]])
     func replayMatchesE2fsckJournalOnly(variant: FilesystemVariant) throws {
         for script in Self.scripts {
             let fixture = try Self.journaled(variant, script)
@@ -166,5 +178,90 @@ import _TestSupport
             #expect(error.message.contains("external journal device"))
         }
         #expect(try fixture.sha256() == before)
+    }
+
+    /// A log that runs past the journal's last block and goes on at its first log block: debugfs's log (four
+    /// transactions from block 1) rotated so that it starts four blocks before the end, `s_start` moved with
+    /// it. The replay still equals e2fsck's.
+    @Test func aLogThatWrapsRoundTheJournalsEndReplaysAsE2fsckDoes() throws {
+        let fixture = try Self.journaled(
+            .all[3], "jo\njw -b @A FILE\njw -b @B,@C TWO\njw -b @C FILE\njw -b @A -r @B FILE\njc\n")
+        let blockSize = 1024
+        let first = try Self.journalOffset(fixture, block: 0, blockSize: blockSize)
+        let length = try #require(try Self.header(fixture.image, "Total journal blocks"))
+        #expect(try Self.journalOffset(fixture, block: length - 1, blockSize: blockSize) == first + (length - 1) * blockSize,
+                "one extent")
+        var image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.image)))
+        let logBlocks = length - 1
+        let shift = logBlocks - 4
+        let log = Array(image[(first + blockSize)..<(first + length * blockSize)])
+        for index in 0..<logBlocks {
+            let target = first + (1 + (index + shift) % logBlocks) * blockSize
+            image.replaceSubrange(target..<(target + blockSize), with: log[(index * blockSize)..<((index + 1) * blockSize)])
+        }
+        let start = UInt32(1 + shift)
+        image.replaceSubrange((first + 28)..<(first + 32), with: [
+            UInt8(start >> 24), UInt8(truncatingIfNeeded: start >> 16), UInt8(truncatingIfNeeded: start >> 8),
+            UInt8(truncatingIfNeeded: start),
+        ])
+        try Data(image).write(to: URL(fileURLWithPath: fixture.image))
+        #expect(try Self.header(fixture.image, "Journal start") == Int(start))
+        let summary = try Self.expectSameReplayAsE2fsck(fixture)
+        #expect(summary?.transactions == 4 && summary?.revokedCopies == 1, "\(String(describing: summary))")
+    }
+
+    /// ext4's fast commits live in the last blocks of the journal. An empty fast-commit area replays like any
+    /// journal (as e2fsck does); one whose first tag is a head for the next transaction is refused by name.
+    @Test func aFastCommitAreaWithEntriesIsRefusedByName() throws {
+        let fixture = try Ext4Fixture(FilesystemVariant(name: "fast_commit", fsType: "ext4", options: ["-b", "1024", "-O", "fast_commit"]), sizeMiB: 32)
+        let one = fixture.directory.file("one.bin")
+        try Data(repeating: 0x61, count: 1024).write(to: URL(fileURLWithPath: one))
+        let commands = fixture.directory.file("cmds")
+        try "jo\njw -b 30000 \(one)\njc\n".write(toFile: commands, atomically: true, encoding: .utf8)
+        try ExternalTool.check(["debugfs", "-w", "-f", commands, fixture.image])
+        let length = try #require(try Self.header(fixture.image, "Total journal blocks"))
+        let fastCommits = try #require(try Self.header(fixture.image, "Fast commit length"))
+        // The journal's own fast-commit feature (s_feature_incompat 0x20), as the kernel sets it at mount.
+        let superblock = try Self.journalOffset(fixture, block: 0, blockSize: 1024)
+        try Self.patch(fixture.image, at: superblock + 43, [0x20])
+        let empty = fixture.directory.file("empty.img")
+        try ExternalTool.check(["cp", "--sparse=always", fixture.image, empty])
+        // The first fast-commit block: tag 9 (head), length 8, features 0, transaction 2 (the next one).
+        let area = try Self.journalOffset(fixture, block: length - fastCommits + 1, blockSize: 1024)
+        try Self.patch(fixture.image, at: area, [9, 0, 8, 0, 0, 0, 0, 0, 2, 0, 0, 0])
+        let before = try fixture.sha256()
+        do {
+            _ = try fixture.open(writable: true)
+            Issue.record("a fast-commit area with entries was accepted")
+        } catch let error as Ext4Error {
+            #expect(error.code == .unsupportedFeature && error.message.contains("fast-commit"), "\(error)")
+            #expect(error.message.contains("may be later"))
+        }
+        #expect(try fixture.open(writable: false).warnings.contains { $0.message.contains("fast-commit") })
+        #expect(try fixture.sha256() == before)
+
+        let emptyFixture = Ext4Fixture(copying: fixture, image: empty)
+        let summary = try Self.expectSameReplayAsE2fsck(emptyFixture)
+        #expect(summary?.transactions == 1)
+    }
+
+    /// Transaction 2's commit block fails its checksum: the replay stops before it, as the kernel's does, and the
+    /// filesystem is marked as having errors (what e2fsck does, byte for byte); writes are refused with why.
+    @Test func aCorruptCommitEndsTheReplayAndRefusesWrites() throws {
+        let fixture = try Self.journaled(.ext4, "jo -c\njw -b @A FILE\njw -b @B FILE\njc\n")
+        try Self.patch(fixture.image, at: try Self.journalOffset(fixture, block: 6, blockSize: 1024) + 100, [0x42])
+        do {
+            _ = try fixture.open(writable: true)
+            Issue.record("a writable open went past a corrupt commit")
+        } catch let error as Ext4Error {
+            #expect(error.code == .journal && error.message.contains("commit block fails its checksum"), "\(error)")
+        }
+        do {
+            let fs = try fixture.open(writable: false)
+            #expect(fs.journalReplay?.transactions == 1 && fs.journalReplay?.stoppedAtCorruptCommit == 2)
+        }
+        let summary = try Self.expectSameReplayAsE2fsck(fixture)
+        #expect(summary?.stoppedAtCorruptCommit == 2)
+        #expect(try ExternalTool.check(["dumpe2fs", "-h", fixture.image]).output.contains("with errors"))
     }
 }

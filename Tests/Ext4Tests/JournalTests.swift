@@ -75,26 +75,68 @@ import _TestSupport
         #expect(try mmp.sha256() == mmpBefore)
     }
 
-    /// Writes would leave the quota files' usage stale (e2fsck -fn: "Usage inconsistent", exit 4): refused by
-    /// name until they are kept; reads are untouched.
-    @Test func quotaFilesystemsRefuseWritesAndStayConsistent() throws {
+    /// User and group quota usage is recounted at every commit, so writes leave `e2fsck -fn` clean (it reported
+    /// "Usage inconsistent" and exited 4 before), new ids included; project quota refuses writes by name.
+    @Test func quotaUsageStaysConsistentAcrossWrites() throws {
         // tune2fs counts the usage (mke2fs -d with -O quota leaves it wrong).
         let fixture = try Ext4Fixture()
         try ExternalTool.check(["tune2fs", "-O", "quota", fixture.image])
         try fixture.expectClean()
-        let before = try fixture.sha256()
-        do {
-            _ = try fixture.open(writable: true)
-            Issue.record("a writable open of a quota filesystem succeeded")
-        } catch let error as Ext4Error {
-            #expect(error.code == .unsupportedFeature)
-            #expect(error.message.contains("quota") && error.message.contains("tune2fs"), "\(error.message)")
+        try fixture.edit { fs in
+            try fs.writeFile("/etc/motd", contents: [UInt8](repeating: 0x41, count: 70_000))
+            try fs.makeDirectory("/srv/data", parents: true)
+            try fs.writeFile("/srv/data/small", contents: Array("x\n".utf8))
+            try fs.remove("/etc/ssh/moduli")
+            try fs.writeFile("/etc/hostname", contents: [UInt8](repeating: 0x42, count: 9000))
         }
-        let fs = try fixture.open(writable: false)
-        #expect(fs.warnings.isEmpty)
-        #expect(try fs.readFile("/etc/hostname") == Array("guest-vm\n".utf8))
-        #expect(try fixture.sha256() == before)
+        let fsck = try Fixtures.fsck(fixture.image)
+        #expect(fsck.status == 0 && !fsck.output.contains("QUOTA") && !fsck.stderr.contains("QUOTA"),
+                "\(fsck.output)\(fsck.stderr)")
+        try fixture.edit { fs in try fs.removeDirectory("/srv", recursive: true) }
         try fixture.expectClean()
+
+        // Ids the quota files do not know yet get entries, as the kernel adds them (more than one data block's
+        // fourteen, so new tree and data blocks are appended to the files).
+        try fixture.edit { fs in
+            for index in 0..<20 {
+                try fs.writeFile(try GuestPath("/etc/owned-\(index)"), contents: Array("\(index)\n".utf8))
+                try fs.chown(try GuestPath("/etc/owned-\(index)"), uid: 4242 + UInt32(index) * 300, gid: 1000 + UInt32(index))
+            }
+        }
+        let users = try fixture.debugfs("lq user").split(separator: "\n").map { $0.split(separator: " ") }
+        #expect(users.contains { $0.first == "4242" && $0.count > 4 && $0[4] == "1" }, "debugfs lq: \(users)")
+        #expect(users.count >= 22, "root, 20 new users, the heading")
+        let owned = try Fixtures.fsck(fixture.image)
+        #expect(owned.status == 0 && !owned.output.contains("QUOTA") && !owned.stderr.contains("QUOTA"),
+                "\(owned.output)\(owned.stderr)")
+
+        // A quota tree pointing outside its file: the commit fails, nothing is written.
+        // (1 KiB filesystem blocks: the quota file's block 1 is its root tree block.)
+        let rootBlock = try #require(Int(try fixture.debugfs("bmap <3> 1").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let handle = try #require(FileHandle(forUpdatingAtPath: fixture.image))
+        try handle.seek(toOffset: UInt64(rootBlock * 1024))  // slot 0: the path of id 0
+        handle.write(Data([0xFF, 0xFF, 0, 0]))
+        try handle.close()
+        let damaged = try fixture.sha256()
+        do {
+            try fixture.edit { fs in try fs.writeFile("/etc/motd", contents: Array("x\n".utf8)) }
+            Issue.record("a damaged quota file was written over")
+        } catch let error as Ext4Error {
+            #expect(error.code == .corrupt && error.message.contains("user quota file"), "\(error)")
+        }
+        #expect(try fixture.sha256() == damaged)
+
+        let project = try Ext4Fixture(FilesystemVariant(name: "project", fsType: "ext4", options: ["-I", "256"]))
+        try ExternalTool.check(["tune2fs", "-O", "quota,project", project.image])
+        let projectBefore = try project.sha256()
+        do {
+            _ = try project.open(writable: true)
+            Issue.record("a project-quota filesystem was opened for writing")
+        } catch let error as Ext4Error {
+            #expect(error.code == .unsupportedFeature && error.message.contains("project"), "\(error)")
+        }
+        #expect(try project.open(writable: false).warnings.isEmpty)
+        #expect(try project.sha256() == projectBefore)
     }
 
     @Test func unknownIncompatibleFeatureIsAClearError() throws {

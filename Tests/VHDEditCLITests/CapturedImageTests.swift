@@ -12,6 +12,9 @@ import _TestSupport
         var name: String
         var mkfs: [String]
         var mountOptions: String
+        /// Whether data reaches the disk before the commit of its metadata (ordered or journalled data): then
+        /// every written file reads back, not only the fsync'ed one.
+        var dataBeforeCommit = true
         var description: String { name }
     }
 
@@ -20,6 +23,10 @@ import _TestSupport
         Variant(name: "ext4-1k-nocsum-32bit", mkfs: ["mkfs.ext4", "-b", "1024", "-O", "^metadata_csum,^64bit"],
                 mountOptions: "loop"),
         Variant(name: "ext3-1k-data=journal", mkfs: ["mkfs.ext3", "-b", "1024"], mountOptions: "loop,data=journal"),
+        Variant(name: "ext4-1k-journal_async_commit", mkfs: ["mkfs.ext4", "-b", "1024"],
+                mountOptions: "loop,data=writeback,journal_async_commit", dataBeforeCommit: false),
+        // Quota files kept by the kernel while mounted; the writing command recounts them.
+        Variant(name: "ext4-4k-quota", mkfs: ["mkfs.ext4", "-b", "4096", "-O", "quota"], mountOptions: "loop"),
     ]
 
     /// A snapshot of a mounted filesystem and the bytes the kernel was given for `/new.bin`.
@@ -78,7 +85,9 @@ import _TestSupport
     func aCapturedImageReplaysAsTheKernelWouldMountIt(variant: Variant) throws {
         guard let capture = try Self.capture(variant) else { return }
         let snapshot = capture.snapshot
-        #expect(try ExternalTool.check(["dumpe2fs", "-h", snapshot]).output.contains("needs_recovery"))
+        let header = try ExternalTool.check(["dumpe2fs", "-h", snapshot]).output
+        #expect(header.contains("needs_recovery"))
+        if variant.mountOptions.contains("journal_async_commit") { #expect(header.contains("journal_async_commit")) }
         let before = try FileDigest.sha256(snapshot)
 
         // Read-only commands see the replayed filesystem and change no byte.
@@ -86,7 +95,9 @@ import _TestSupport
         #expect(cat.status == 0, "\(cat.stderr)")
         #expect([UInt8](cat.stdout) == capture.written, "the kernel's bytes")
         #expect(cat.stderr.contains("journal was replayed in memory ("), "\(cat.stderr)")
-        #expect(try vhdedit(["cat", snapshot, "/etc/hostname"]).output == "changed-vm\n")
+        if variant.dataBeforeCommit {
+            #expect(try vhdedit(["cat", snapshot, "/etc/hostname"]).output == "changed-vm\n")
+        }
         #expect(try vhdedit(["cat", snapshot, "/dir/hosts"]).output == "127.0.0.1 localhost\n")
         #expect(try vhdedit(["stat", snapshot, "/etc/ssh/ssh_host_rsa_key.pub"]).status != 0, "deleted")
         #expect(try FileDigest.sha256(snapshot) == before, "read-only commands write nothing")
@@ -103,7 +114,9 @@ import _TestSupport
         #expect(recover.output.contains("replayed the journal: "), "\(recover.output)")
         #expect(!recover.output.contains("replayed the journal: 0 transactions"), "\(recover.output)")
         #expect(try Self.comparableBytes(recovered) == Self.comparableBytes(reference), "block for block")
-        #expect(try Fixtures.debugfs(recovered, "cat /etc/hostname") == "changed-vm\n")
+        if variant.dataBeforeCommit {
+            #expect(try Fixtures.debugfs(recovered, "cat /etc/hostname") == "changed-vm\n")
+        }
         let json = try vhdedit(["recover", recovered, "--json"])
         #expect(json.status == 0 && json.output.contains("\"editJournal\" : \"none\""), "\(json.output)")
         #expect(!json.output.contains("filesystemJournal"), "nothing left to replay: \(json.output)")

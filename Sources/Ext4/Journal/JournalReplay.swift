@@ -66,7 +66,12 @@ struct JournalReplay {
         guard journalBlocks >= 2, journalBlocks <= UInt64(UInt32.max) else {
             throw Ext4Error(.journal, "the journal inode \(placement.inode) is \(record.size) bytes long: not a journal")
         }
-        let map = JournalBlockMap(runs: try probe.blockRuns(of: placement.inode, count: journalBlocks))
+        let map: JournalBlockMap
+        do {
+            map = JournalBlockMap(runs: try probe.blockRuns(of: placement.inode, count: journalBlocks))
+        } catch {
+            throw Ext4Error(.journal, "the journal (inode \(placement.inode)): \(error.message)")
+        }
         let source = DeviceJournalSource(device: device, map: map, journalBlockSize: blockSize)
         let superblock = try JournalSuperblock(
             parsing: try source.readJournalBlock(0), filesystemBlockSize: sb.blockSize, journalBlocks: journalBlocks)
