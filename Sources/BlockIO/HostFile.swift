@@ -125,18 +125,6 @@ public final class HostFile: ByteStore {
         }
     }
 
-    /// A file kind in words, for the refusal of anything but a regular file.
-    static func kindName(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFIFO: "a FIFO (named pipe)"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFSOCK: "a socket"
-        case S_IFDIR: "a directory"
-        default: "a special file"
-        }
-    }
-
     public func length() throws(BlockIOError) -> UInt64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
