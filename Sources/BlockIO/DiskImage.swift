@@ -9,6 +9,7 @@ public final class DiskImage {
         case vhdFixed = "vhd-fixed"
         case vhdDynamic = "vhd-dynamic"
         case vhdDifferencing = "vhd-differencing"
+        case vhdx
     }
 
     /// The host path of the image.
@@ -21,19 +22,26 @@ public final class DiskImage {
     public let store: any ByteStore
     /// The VHD metadata and parent chain, for VHD images.
     public let vhd: VHDImage?
+    /// The VHDX structures and parent chain, for VHDX images.
+    public let vhdx: VHDXImage?
     /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).
-    public var warnings: [String] { vhd?.warnings ?? [] }
+    public var warnings: [String] { vhd?.warnings ?? vhdx?.warnings ?? [] }
 
-    init(path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil) {
+    init(
+        path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil,
+        vhdx: VHDXImage? = nil
+    ) {
         self.path = path
         self.format = format
         self.device = device
         self.store = store
         self.vhd = vhd
+        self.vhdx = vhdx
     }
 
-    /// Opens the image at `path`, detecting its format: a VHD (cookie `conectix` in the last 512 bytes or at
-    /// offset 0; a differencing disk's parents are found and opened read-only) or else a raw image.
+    /// Opens the image at `path`, detecting its format: a VHDX (`vhdxfile` at offset 0; read-only, its log
+    /// replayed in memory), a VHD (cookie `conectix` in the last 512 bytes or at offset 0; a differencing disk's
+    /// parents are found and opened read-only) or else a raw image.
     ///
     /// - Parameters:
     ///   - path: the image file on the host.
@@ -44,6 +52,18 @@ public final class DiskImage {
             throw BlockIOError(.invalidArgument, "is a directory, not a disk image file", path: path)
         }
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
+        if try VHDXFileIdentifier.isVHDX(file) {
+            guard !writable else {
+                throw BlockIOError(
+                    .unsupported,
+                    "is a VHDX image, which vhdedit reads but does not write: convert it first "
+                        + "(vhdedit convert \(path) disk.vhd --to dynamic), then edit the VHD",
+                    path: path)
+            }
+            let store = try RecoveredStore(over: file)
+            let vhdx = try VHDXImage.open(store: store)
+            return DiskImage(path: path, format: .vhdx, device: vhdx.device, store: store, vhdx: vhdx)
+        }
         let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
         if try VHDFileStructure.isVHD(store) {
             let vhd = try VHDImage.open(store: store)
@@ -55,7 +75,9 @@ public final class DiskImage {
 
 extension DiskImage {
     /// The host files this image reads: the image itself and, for a differencing disk, every parent.
-    public var hostFiles: [String] { vhd?.chain.map(\.structure.path) ?? [path] }
+    public var hostFiles: [String] {
+        vhd?.chain.map(\.structure.path) ?? vhdx?.chain.map(\.structure.path) ?? [path]
+    }
 
     /// Throws when `path` is one of ``hostFiles`` under any name (same device and inode): writing it while the
     /// image is read would destroy the image (a `get` whose local file is the image truncated it to 0 bytes).
