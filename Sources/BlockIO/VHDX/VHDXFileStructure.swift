@@ -45,7 +45,8 @@ public struct VHDXFileStructure: Sendable {
                     + "\(sequence.headSequenceNumber)); replayed in memory, the file is unchanged")
         }
         let fileLength = try source.length()
-        let regions = try VHDXRegionTable(reading: source, fileLength: fileLength, log: log)
+        // Regions lie in the file as it is: a log cannot grow them past its end.
+        let regions = try VHDXRegionTable(reading: source, fileLength: rawLength, log: log)
         let metadataTable = try VHDXMetadataTable(reading: source, region: regions.metadata)
         let metadata = try VHDXMetadata(reading: source, region: regions.metadata, table: metadataTable)
         var reserved: [(range: Range<UInt64>, name: String)] = regions.entries.map {
