@@ -98,6 +98,69 @@ import _TestSupport
         #expect(difference == nil, "first difference at \(difference ?? 0)")
     }
 
+    /// A copy of the crashed image whose log is rewritten from qemu's entry: `entries` are (log position,
+    /// sequence number, tail, whether block 18's BAT entry is turned to ZERO in the entry's page).
+    func rewrittenLog(_ crashed: CrashedImage, _ name: String, _ entries: [(position: UInt64, sequence: UInt64, tail: UInt32, zeroBlock: Bool)])
+        throws -> (path: String, logLength: UInt64)
+    {
+        let original = try VHDFixture.bytes(crashed.path, at: crashed.logOffset, count: 8192)
+        #expect(try VHDXFixture.uint32(crashed.path, at: crashed.logOffset + 8) == 8192, "qemu's entry: header + one data sector")
+        var logLength: UInt64 = 0
+        let path = try crashed.copy(name) { path in
+            let sequences = try [UInt64(64 << 10), 128 << 10].map { try VHDXFixture.uint64(path, at: $0 + 8) }
+            logLength = UInt64(try VHDXFixture.uint32(path, at: (sequences[0] > sequences[1] ? 64 << 10 : 128 << 10) + 68))
+            try VHDFixture.patch(path, at: crashed.logOffset, [UInt8](repeating: 0, count: Int(logLength)))
+            for entry in entries {
+                var bytes = original
+                bytes.replaceSubrange(12..<16, with: VHDXFixture.littleEndian(UInt64(entry.tail), count: 4))
+                bytes.replaceSubrange(16..<24, with: VHDXFixture.littleEndian(entry.sequence))
+                bytes.replaceSubrange(64 + 24..<64 + 32, with: VHDXFixture.littleEndian(entry.sequence))  // descriptor
+                bytes.replaceSubrange(4096 + 4..<4096 + 8, with: VHDXFixture.littleEndian(entry.sequence >> 32, count: 4))
+                bytes.replaceSubrange(4096 + 4092..<4096 + 4096, with: VHDXFixture.littleEndian(entry.sequence, count: 4))
+                if entry.zeroBlock {  // block 18's entry (8 bytes at 144 of the BAT page): ZERO, no offset
+                    bytes.replaceSubrange(4096 + 144..<4096 + 152, with: [2, 0, 0, 0, 0, 0, 0, 0])
+                }
+                bytes.replaceSubrange(4..<8, with: [0, 0, 0, 0])
+                bytes.replaceSubrange(4..<8, with: VHDXFixture.littleEndian(UInt64(CRC32C.checksum(bytes)), count: 4))
+                let first = Int(min(8192, logLength - entry.position))  // an entry may wrap at the log's end
+                try VHDFixture.patch(path, at: crashed.logOffset + entry.position, Array(bytes[0..<first]))
+                if first < 8192 { try VHDFixture.patch(path, at: crashed.logOffset, Array(bytes[first...])) }
+            }
+        }
+        return (path, logLength)
+    }
+
+    /// Two consecutive entries, the first wrapping from the log's end to its start: both are replayed in
+    /// order (the second's BAT page wins) as qemu's own replay does.
+    @Test func sequenceOfTwoEntriesWrappingTheLog() throws {
+        let crashed = try CrashedImage()
+        let logLength: UInt64 = 1 << 20  // log_size=1M
+        let tail = UInt32(logLength - 4096)
+        let (path, length) = try rewrittenLog(
+            crashed, "wrapped.vhdx", [(logLength - 4096, 100, tail, false), (4096, 101, tail, true)])
+        #expect(length == logLength)
+        let repaired = crashed.dir.file("wrapped-repaired.vhdx")
+        try FileManager.default.copyItem(atPath: path, toPath: repaired)
+        try ExternalTool.check(["qemu-img", "check", "-q", "-r", "all", repaired])
+        let image = try VHDFixture.open(path: path)
+        #expect(image.vhdx?.structure.replayedEntries == 2)
+        #expect(try image.device.isKnownZero((144 << 20)..<(152 << 20)), "the second entry made block 18 ZERO")
+        let difference = try VHDXFixture.firstDifference(image.device, qemuImage: repaired, in: crashed.dir)
+        #expect(difference == nil, "first difference at \(difference ?? 0)")
+    }
+
+    /// The active sequence is the complete one with the largest sequence number: a newer entry whose tail
+    /// names no entry of its own sequence (incomplete) is not replayed.
+    @Test func incompleteNewerSequenceIsIgnored() throws {
+        let crashed = try CrashedImage()
+        let (path, _) = try rewrittenLog(
+            crashed, "incomplete.vhdx",
+            [(0, 100, 0, false), (8192, 101, 0, true), (16384, 200, 65536, false)])
+        let image = try VHDFixture.open(path: path)
+        #expect(image.vhdx?.structure.replayedEntries == 2)
+        #expect(try image.device.read(at: 150 << 20, count: 512) == [UInt8](repeating: 0, count: 512))
+    }
+
     struct Hostile: Sendable, CustomTestStringConvertible {
         var name: String
         /// Offset in the entry and the bytes put there (the entry's CRC is then made right again).

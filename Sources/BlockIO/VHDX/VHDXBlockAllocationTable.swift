@@ -126,16 +126,16 @@ public struct VHDXBlockAllocationTable: Sendable {
                 length = blockSize
             }
             let start = entry & ~UInt64(0xF_FFFF)
+            guard start <= fileLength, length <= fileLength - start else {
+                throw BlockIOError(
+                    .truncated, "block at \(start) (\(length) bytes) ends past the end of the file (\(fileLength))",
+                    path: path, offset: entryOffset, structure: structure, field: "entry \(index)")
+            }
             let range = start..<start + length
             guard start >= 1 << 20 else {
                 throw BlockIOError(
                     .overlap, "block at \(start) lies in the header section (the first 1 MiB)", path: path,
                     offset: entryOffset, structure: structure, field: "entry \(index)")
-            }
-            guard range.upperBound <= fileLength else {
-                throw BlockIOError(
-                    .truncated, "block at \(start) (\(length) bytes) ends past the end of the file (\(fileLength))",
-                    path: path, offset: entryOffset, structure: structure, field: "entry \(index)")
             }
             if let hit = reserved.first(where: { $0.range.overlaps(range) }) {
                 throw BlockIOError(

@@ -55,7 +55,7 @@ public final class VHDXReplayedStore: ByteStore {
         self.zeros = zeros
         writeCount = order
         overlaid = low < high ? low..<high : 0..<0
-        logicalLength = max(baseLength, sequence.lastFileOffset, high)
+        logicalLength = max(baseLength, min(sequence.lastFileOffset, VHDXLogEntry.maximumFileOffset), high)
     }
 
     public func length() throws(BlockIOError) -> UInt64 { logicalLength }
