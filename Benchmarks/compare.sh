@@ -9,7 +9,7 @@
 #   RUNS=5          timed runs of every command (after one untimed warm-up); medians are reported
 #   SIZE_MIB=1024   size of the convert image (a multiple of 8)
 #   OUT=FILE        also write the results (machine, table, targets) as Markdown to FILE
-#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize,batch (default: all four)
+#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize,batch,vhdx (default: all)
 #   BATCH_N=100     images in the batch group (copies of one small dynamic VHD)
 #   BATCH_JOBS=2    --jobs of the timed batch run
 #   VHDEDIT=PATH    time this vhdedit binary instead of building one (`swift build -c release` in the repo)
@@ -32,6 +32,9 @@
 #               `debugfs -w` script making the same changes + qemu-img convert back) and vs virt-sysprep when
 #               libguestfs is installed (it is never installed by this script); and vhdedit generalize on the
 #               same guest in a 1 TiB (virtual) dynamic VHD
+#   vhdx        `vhdedit convert` of a dynamic VHDX (qemu-img convert -O vhdx of the convert group's mixed-data raw)
+#               to a fixed VHD (--round-to-mib) vs `qemu-img convert -f vhdx -O vpc -o subformat=fixed`, durable
+#               vs `-t writeback` and --no-sync vs qemu-img's default; our output checked with qemu-img compare
 #   batch       `vhdedit generalize --jobs BATCH_JOBS --json IMG...` over BATCH_N fresh copies (cp --sparse=always,
 #               made untimed before every run) of one 64 MiB dynamic VHD holding the same guest, beside the same
 #               batch with --jobs 1; afterwards the JSON lines must report BATCH_N successes and every image must
@@ -55,7 +58,7 @@ fixtures="$here/fixtures.sh"
 RUNS=${RUNS:-5}
 SIZE_MIB=${SIZE_MIB:-1024}
 OUT=${OUT:-}
-ONLY=${ONLY:-convert,cat,generalize,batch}
+ONLY=${ONLY:-convert,cat,generalize,batch,vhdx}
 BATCH_N=${BATCH_N:-100}
 BATCH_JOBS=${BATCH_JOBS:-2}
 SYSPREP_TIMEOUT=${SYSPREP_TIMEOUT:-300}
@@ -590,6 +593,52 @@ resize_group() {
     check "resize: $(ratio "$m" "$mp") the pipeline's time (target ≤ 0.1×)" le "$m" "$(awk -v b="$mp" 'BEGIN { print 0.1 * b }')"
   fi
   rss_targets+=("ours-resize:resize 1 GiB to 30 GiB")
+# --- VHDX -> fixed VHD ------------------------------------------------------------------------------------------
+ours_x2f() { clean; timed ours-x2f "$bin" convert "$work/src.vhdx" "$work/dst.vhd" --to fixed --round-to-mib; }
+ours_x2f_nosync() {
+  clean
+  timed ours-x2f-nosync "$bin" convert "$work/src.vhdx" "$work/dst.vhd" --to fixed --round-to-mib --no-sync
+}
+qemu_x2f() { clean; timed qemu-x2f qemu-img convert -f vhdx -O vpc -o subformat=fixed,force_size=on "$work/src.vhdx" "$work/dst.vhd"; }
+qemu_x2f_durable() {
+  clean
+  timed qemu-x2f-durable qemu-img convert -t writeback -f vhdx -O vpc -o subformat=fixed,force_size=on \
+    "$work/src.vhdx" "$work/dst.vhd"
+}
+vhdx_round() { ab "$1" ours_x2f ours_x2f_nosync qemu_x2f qemu_x2f_durable; }
+vhdx_group() {
+  has_command convert || { unavailable "convert (VHDX)"; return; }
+  log "building a ${SIZE_MIB} MiB dynamic VHDX of mixed data (qemu-img convert -O vhdx)"
+  [ -f "$work/src.raw" ] || bash "$fixtures" mixed-raw "$work/src.raw" "$SIZE_MIB"
+  qemu-img convert -f raw -O vhdx -o subformat=dynamic "$work/src.raw" "$work/src.vhdx"
+  cat "$work/src.vhdx" >/dev/null
+  log "vhdx: warm-up + $RUNS runs"
+  rounds vhdx_round
+  local sync key mo mt pair ours theirs what
+  for sync in "" --no-sync; do
+    rm -f "$work/check.out"
+    if ! "$bin" convert "$work/src.vhdx" "$work/check.out" --to fixed --round-to-mib $sync >/dev/null 2>&1 ||
+      ! qemu-img compare -q -f raw -F vpc "$work/src.raw" "$work/check.out" >/dev/null 2>&1; then
+      WRONG[ours-x2f${sync:+-nosync}]=1
+      log "convert VHDX --to fixed $sync: convert failed or qemu-img compare found its output differs"
+    fi
+  done
+  rm -f "$work/check.out"
+  clean
+  row "convert dynamic VHDX → fixed VHD, ${SIZE_MIB} MiB, durable" ours-x2f qemu-x2f-durable "qemu-img -t writeback" throughput
+  row "convert dynamic VHDX → fixed VHD, ${SIZE_MIB} MiB, --no-sync" ours-x2f-nosync qemu-x2f "qemu-img (default, unsafe)" throughput
+  for pair in "ours-x2f:qemu-x2f-durable:durable vs qemu-img -t writeback" "ours-x2f-nosync:qemu-x2f:--no-sync vs qemu-img default"; do
+    IFS=: read -r ours theirs what <<<"$pair"
+    mo=$(median "${TIMES[$ours]}")
+    mt=$(median "${TIMES[$theirs]}")
+    if broken "$ours"; then
+      TARGETS+=("- **MISS**: convert VHDX → fixed VHD ($what): the command failed or its output was wrong")
+    else
+      check "convert VHDX → fixed VHD ($what): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
+        le "$mo" "$mt"
+    fi
+  done
+  rss_targets+=("ours-x2f:convert VHDX → fixed VHD" "ours-x2f-nosync:convert VHDX → fixed VHD --no-sync")
 }
 
 if wants convert; then convert_group; fi
@@ -597,6 +646,7 @@ if wants cat; then cat_group; fi
 if wants generalize; then generalize_group; fi
 if wants batch; then batch_group; fi
 if wants resize; then resize_group; fi
+if wants vhdx; then vhdx_group; fi
 
 for entry in "${rss_targets[@]}"; do
   key=${entry%%:*} title=${entry#*:}

@@ -52,6 +52,21 @@ make_seeds() {
       done
       qemu-img create -q -f vpc -o subformat=dynamic "$work/parent.vhd" 1M
       qemu-img create -q -f vpc -o subformat=dynamic,force_size=on "$out/force.vhd" 3000K ;;
+    FuzzVHDX)
+      # A qemu VHDX (with a log entry from an allocating write) in FuzzVHDX's chunk format; flags 0 and 15.
+      qemu-img create -q -f vhdx -o block_size=1M,log_size=1M "$work/t.vhdx" 8M
+      qemu-io -f vhdx -c 'write -P 0x5a 512k 1M' "$work/t.vhdx" >/dev/null
+      python3 - "$work/t.vhdx" "$out" <<'PY'
+import struct, sys
+image = open(sys.argv[1], 'rb').read()
+pieces = [(0, 0, image[64 << 10:(64 << 10) + 80]), (1, 0, image[192 << 10:(192 << 10) + 96]),
+          (2, 0, image[1 << 20:(1 << 20) + 8192]), (3, 0, image[2 << 20:(2 << 20) + 64]),
+          (4, 0, image[3 << 20:(3 << 20) + 256]), (4, 4096, image[(3 << 20) + (64 << 10):(3 << 20) + (64 << 10) + 64])]
+body = b''.join(struct.pack('<BHH', kind, offset, len(data)) + data for kind, offset, data in pieces)
+for flags in (0, 15):
+    open('%s/qemu-%d' % (sys.argv[2], flags), 'wb').write(bytes([flags]) + body)
+PY
+      rm -f "$work/t.vhdx" ;;
     FuzzPartitionTable)
       truncate -s 2M "$work/mbr.img"
       printf 'label: dos\n,512K,L\n,,E\n,256K,L\n,,S\n' | sfdisk -q "$work/mbr.img" >/dev/null
@@ -84,8 +99,7 @@ for target in "${targets[@]}"; do
   crashes="$scratch/crashes/$target"
   mkdir -p "$corpus" "$crashes"
   printf 'fuzz: %-20s %3ss ' "$target" "$seconds"
-  max_len=8192; [ "$target" = FuzzVHD ] && max_len=65536
-  [ "$target" = FuzzQcow2 ] && max_len=65536
+  max_len=8192; case "$target" in FuzzVHD|FuzzVHDX|FuzzQcow2) max_len=65536 ;; esac
   if "$bin/$target" -seed=1 -max_total_time="$seconds" -max_len=$max_len -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')

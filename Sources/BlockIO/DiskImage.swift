@@ -28,6 +28,8 @@ public final class DiskImage {
     public let store: any ByteStore
     /// The VHD metadata and parent chain, for VHD images (re-read by ``resizeDisk(to:)``).
     public internal(set) var vhd: VHDImage?
+    /// The VHDX structures and parent chain, for VHDX images.
+    public let vhdx: VHDXImage?
     /// The qcow2 metadata and backing chain, for qcow2 images.
     public let qcow2: Qcow2Image?
     /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).
@@ -35,25 +37,27 @@ public final class DiskImage {
         if let qcow2 {
             return qcow2.warnings + (qcow2.backing.map { b in b.warnings.map { "backing file \(b.path): \($0)" } } ?? [])
         }
-        return vhd?.warnings ?? []
+        return vhd?.warnings ?? vhdx?.warnings ?? []
     }
 
     init(
         path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil,
-        qcow2: Qcow2Image? = nil
+        vhdx: VHDXImage? = nil, qcow2: Qcow2Image? = nil
     ) {
         self.path = path
         self.format = format
         self.device = device
         self.store = store
         self.vhd = vhd
+        self.vhdx = vhdx
         self.qcow2 = qcow2
     }
 
-    /// Opens the image at `path`, detecting its format by content (``ImageFormatDetector``, never by name): a VHD
-    /// (cookie `conectix` in the last 512 bytes or at offset 0; a differencing disk's parents are found and
-    /// opened read-only), or else a raw image. Containers vhdedit does not read (VMDK, VDI, QED, LUKS …) are
-    /// refused, naming the format and the command that converts them.
+    /// Opens the image at `path`, detecting its format by content (``ImageFormatDetector``, never by name): a VHDX
+    /// (`vhdxfile` at offset 0; read-only, its log replayed in memory), a VHD (cookie `conectix` in the last 512
+    /// bytes or at offset 0; a differencing disk's parents are found and opened read-only), a qcow2 image
+    /// (read-only, with its backing chain), or else a raw image. Containers vhdedit does not read (VMDK, VDI,
+    /// QED, LUKS …) are refused, naming the format and the command that converts them.
     ///
     /// - Parameters:
     ///   - path: the image file on the host.
@@ -89,8 +93,8 @@ public final class DiskImage {
             let vhd = try VHDImage.open(store: store, ancestors: ancestors)
             return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
         case .vhdx:
-            // Until the VHDX reader lands, a VHDX is refused by name. (Its open branch replaces this.)
-            throw ForeignImageFormat.qemu("a VHDX image", "vhdx", "magic vhdxfile").refusal(path: path)
+            let vhdx = try VHDXImage.open(store: store, ancestors: ancestors)
+            return DiskImage(path: path, format: .vhdx, device: vhdx.device, store: store, vhdx: vhdx)
         case .qcow2:
             let qcow2 = try Qcow2Image.open(store: store, ancestors: ancestors)
             return DiskImage(path: path, format: .qcow2, device: qcow2, store: store, qcow2: qcow2)
@@ -128,7 +132,7 @@ extension DiskImage {
     /// backing file, every parent or backing file.
     public var hostFiles: [String] {
         if let qcow2 { return [path] + (qcow2.backing?.hostFiles ?? []) }
-        return vhd?.chain.map(\.structure.path) ?? [path]
+        return vhd?.chain.map(\.structure.path) ?? vhdx?.chain.map(\.structure.path) ?? [path]
     }
 
     /// Throws when `path` is one of ``hostFiles`` under any name (same device and inode): writing it while the

@@ -90,6 +90,24 @@ struct InfoCommand: ParsableCommand {
         for (depth, link) in (info.backingChain ?? []).enumerated() {
             lines.append(("backing \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(SizeText.describe(link.virtualSize)))"))
         }
+        if let vhdx = info.vhdx {
+            lines += [
+                ("disk type", vhdx.diskType),
+                ("block size", SizeText.describe(UInt64(vhdx.blockSize))),
+                ("blocks", "\(vhdx.allocatedBlocks) allocated of \(vhdx.blocks)"),
+                ("logical sector size", "\(vhdx.logicalSectorSize) bytes"),
+                ("physical sector size", "\(vhdx.physicalSectorSize) bytes"),
+                ("creator", vhdx.creator),
+                ("header", "\(vhdx.currentHeader) (sequence number \(vhdx.headerSequenceNumber))"),
+                ("data write GUID", vhdx.dataWriteGUID.description),
+                ("page 83 data", vhdx.page83Data.description),
+                ("log", vhdx.replayedLogEntries == 0
+                    ? "empty" : "\(vhdx.replayedLogEntries) entries replayed in memory (the file is unchanged)"),
+            ]
+            for entry in vhdx.parentLocator ?? [] {
+                lines.append(("parent locator", "\(entry.platform) \(entry.path)"))
+            }
+        }
         for (depth, link) in info.parentChain.enumerated() {
             lines.append(("parent \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(link.uniqueID))"))
         }

@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["CFuzzer", .product(name: "BlockIO", package: mainPackage)]),
         fuzzTarget("FuzzRedoLog", ["BlockIO"]),
         fuzzTarget("FuzzVHD", ["BlockIO"]),
+        fuzzTarget("FuzzVHDX", ["BlockIO"]),
         fuzzTarget("FuzzPartitionTable", ["BlockIO", "DiskLayout"]),
         fuzzTarget("FuzzGuestConfig", ["GuestConfig"]),
         fuzzTarget("FuzzQcow2", ["BlockIO"]),

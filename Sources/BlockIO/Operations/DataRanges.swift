@@ -32,6 +32,7 @@ enum DataRanges {
     static func of(_ image: DiskImage) throws(BlockIOError) -> [Range<UInt64>] {
         if let vhd = image.vhd { return try of(vhd) }
         if let qcow2 = image.qcow2 { return try qcow2.dataRanges() }
+        if let vhdx = image.vhdx { return of(vhdx) }
         return try fileRanges(image.store, limit: image.device.size)
     }
 
@@ -42,6 +43,15 @@ enum DataRanges {
         var ranges = dynamic.allocatedRanges()
         if let parent = vhd.parent {
             ranges = merge(ranges + (try of(parent)).map { $0.clamped(to: 0..<vhd.device.size) }.filter { !$0.isEmpty })
+        }
+        return ranges
+    }
+
+    /// A VHDX's stored blocks, with its parents' ranges where it is differencing.
+    static func of(_ vhdx: VHDXImage) -> [Range<UInt64>] {
+        var ranges = vhdx.device.storedRanges()
+        if let parent = vhdx.parent {
+            ranges = merge(ranges + of(parent).map { $0.clamped(to: 0..<vhdx.device.size) }.filter { !$0.isEmpty })
         }
         return ranges
     }

@@ -100,6 +100,14 @@ public enum ImageConverter {
                 "is in the source's parent chain (\(parent)): replacing it would break the source",
                 path: destination)
         }
+        if let target = HostPaths.canonical(destination),
+            let parent = input.vhdx?.chain.dropFirst().first(where: { HostPaths.canonical($0.structure.path) == target })
+        {
+            throw BlockIOError(
+                .invalidArgument,
+                "is in the source's parent chain (\(parent.structure.path)): replacing it would break the source",
+                path: destination)
+        }
         var notes = input.warnings.map { "source: \($0)" }
         let sourceSize = input.device.size
         var size = sourceSize

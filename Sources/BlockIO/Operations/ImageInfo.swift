@@ -37,6 +37,30 @@ public struct ImageInfo: Sendable, Codable {
         public var parentLocators: [Locator]?
     }
 
+    /// The VHDX part of the report.
+    public struct VHDXDetails: Sendable, Codable {
+        /// `fixed`, `dynamic` or `differencing`.
+        public var diskType: String
+        public var blockSize: UInt32
+        public var logicalSectorSize: UInt32
+        public var physicalSectorSize: UInt32
+        public var leaveBlocksAllocated: Bool
+        public var hasParent: Bool
+        /// Payload blocks the disk has, and how many of them the file stores.
+        public var blocks: UInt64
+        public var allocatedBlocks: Int
+        public var creator: String
+        public var headerSequenceNumber: UInt64
+        /// `1` or `2`: which header is current.
+        public var currentHeader: Int
+        public var dataWriteGUID: VHDXGUID
+        public var page83Data: VHDXGUID
+        /// Log entries replayed in memory at open (the file is not changed).
+        public var replayedLogEntries: Int
+        /// The parent locator's keys and values (differencing disks).
+        public var parentLocator: [Locator]?
+    }
+
     /// A decoded parent locator.
     public struct Locator: Sendable, Codable {
         public var platform: String
@@ -83,6 +107,7 @@ public struct ImageInfo: Sendable, Codable {
     public var qcow2: Qcow2Details?
     /// The backing files of a qcow2 image, nearest first (absent for other formats).
     public var backingChain: [BackingLink]?
+    public var vhdx: VHDXDetails?
     /// The parents of a differencing disk, nearest first.
     public var parentChain: [ChainLink]
     /// What the open found in the image's edit journal, when it found one (see ``JournalRecovery``).
@@ -122,6 +147,25 @@ public struct ImageInfo: Sendable, Codable {
                 }
             }
             backingChain = links
+        }
+        if let vhdx = image.vhdx {
+            let structure = vhdx.structure
+            let metadata = structure.metadata
+            self.vhdx = VHDXDetails(
+                diskType: vhdx.diskType, blockSize: metadata.blockSize, logicalSectorSize: metadata.logicalSectorSize,
+                physicalSectorSize: metadata.physicalSectorSize, leaveBlocksAllocated: metadata.leaveBlocksAllocated,
+                hasParent: metadata.hasParent, blocks: metadata.dataBlockCount,
+                allocatedBlocks: structure.table.allocatedCount, creator: structure.identifier.creator,
+                headerSequenceNumber: structure.header.sequenceNumber,
+                currentHeader: structure.headerOffset == VHDXHeader.offsets[0] ? 1 : 2,
+                dataWriteGUID: structure.header.dataWriteGUID, page83Data: metadata.page83Data,
+                replayedLogEntries: structure.replayedEntries,
+                parentLocator: metadata.parentLocator?.entries.map { Locator(platform: $0.key, path: $0.value) })
+            parentChain = vhdx.chain.dropFirst().map {
+                ChainLink(
+                    path: $0.structure.path, format: .vhdx,
+                    uniqueID: VHDUniqueID(bytes: $0.structure.header.dataWriteGUID.textOrderBytes))
+            }
         }
         guard let vhd = image.vhd else { return }
         let structure = vhd.structure
