@@ -92,6 +92,10 @@ import _TestSupport
             let result = try hostile.expectRefusal(command, in: dir, mentions: ["vhdedit convert"], "\(command[0]) on qcow2")
             #expect(result.status == 1)
         }
+        // A qcow2 is not a VHD parent: said with its format.
+        let child = try CLI.run(["create", dir.file("child.vhd"), "--parent", qcow2])
+        #expect(child.status == 1 && child.stderr.contains("must be a VHD (this is a qcow2 image)"), "\(child.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("child.vhd")))
     }
 
     enum Lie: String, CaseIterable {
