@@ -77,6 +77,12 @@ import _TestSupport
         #expect(vhdInfo.output.contains("vhd-fixed"))
         let vhdCat = try CLI.run(["cat", vhd, "/etc/os-release"])
         #expect(vhdCat.output == cat.output)
+        for to in ["dynamic", "raw"] {
+            let out = dir.file("out-\(to)")
+            let result = try CLI.run(["convert", qcow2, out, "--to", to])
+            #expect(result.status == 0, "\(to): \(result.stderr)")
+            try ExternalTool.check(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", to == "raw" ? "raw" : "vpc", qcow2, out])
+        }
     }
 
     @Test func writingCommandsAreRefusedAndTheFileIsUntouched() throws {
