@@ -37,8 +37,10 @@ public final class DiskImage {
         if let qcow2 {
             return qcow2.warnings + (qcow2.backing.map { b in b.warnings.map { "backing file \(b.path): \($0)" } } ?? [])
         }
-        return vhd?.warnings ?? vhdx?.warnings ?? []
+        return (vhd?.warnings ?? vhdx?.warnings ?? []) + wrappedContainerWarning
     }
+    /// Set when the disk inside a VHD begins with another container's header (see ``opened``).
+    private(set) var wrappedContainerWarning: [String] = []
 
     init(
         path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil,
@@ -91,7 +93,19 @@ public final class DiskImage {
         switch detected {
         case .vhd:
             let vhd = try VHDImage.open(store: store, ancestors: ancestors)
-            return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+            let image = DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+            // A VHD made by copying a qcow2/VMDK/VHDX file's bytes (what converting one read as raw produced)
+            // holds a container, not a disk: say so.
+            let size = vhd.device.size
+            if size >= 512, let head = try? vhd.device.read(at: 0, count: Int(min(size, 1024))),
+                let inner = ImageFormatDetector.fromHead(head), inner != .raw
+            {
+                image.wrappedContainerWarning = [
+                    "the disk inside this VHD begins with the header of \(inner.name): it looks like a container "
+                        + "file copied byte for byte, not a disk; convert the original file instead"
+                ]
+            }
+            return image
         case .vhdx:
             let vhdx = try VHDXImage.open(store: store, ancestors: ancestors)
             return DiskImage(path: path, format: .vhdx, device: vhdx.device, store: store, vhdx: vhdx)

@@ -77,6 +77,12 @@ import _TestSupport
         #expect(vhdInfo.output.contains("vhd-fixed"))
         let vhdCat = try CLI.run(["cat", vhd, "/etc/os-release"])
         #expect(vhdCat.output == cat.output)
+        for to in ["dynamic", "raw"] {
+            let out = dir.file("out-\(to)")
+            let result = try CLI.run(["convert", qcow2, out, "--to", to])
+            #expect(result.status == 0, "\(to): \(result.stderr)")
+            try ExternalTool.check(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", to == "raw" ? "raw" : "vpc", qcow2, out])
+        }
     }
 
     @Test func writingCommandsAreRefusedAndTheFileIsUntouched() throws {
@@ -92,6 +98,10 @@ import _TestSupport
             let result = try hostile.expectRefusal(command, in: dir, mentions: ["vhdedit convert"], "\(command[0]) on qcow2")
             #expect(result.status == 1)
         }
+        // A qcow2 is not a VHD parent: said with its format.
+        let child = try CLI.run(["create", dir.file("child.vhd"), "--parent", qcow2])
+        #expect(child.status == 1 && child.stderr.contains("must be a VHD (this is a qcow2 image)"), "\(child.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("child.vhd")))
     }
 
     enum Lie: String, CaseIterable {

@@ -61,7 +61,7 @@ public enum ImageCreator {
             let parent = try DiskImage.open(path: parentPath)
             guard let parentVHD = parent.vhd else {
                 throw BlockIOError(
-                    .invalidArgument, "the parent of a differencing disk must be a VHD (this is a raw image)",
+                    .invalidArgument, "the parent of a differencing disk must be a VHD (this is a \(parent.format.rawValue) image)",
                     path: parentPath)
             }
             guard let parentCanonical = HostPaths.canonical(parentPath) else {
