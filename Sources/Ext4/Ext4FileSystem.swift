@@ -17,9 +17,9 @@ import Glibc
 /// through the replayed view and writes nothing; a writable open writes the replay to the device (the edit
 /// journal makes it part of the session's one commit) and then releases or truncates the inodes on the orphan
 /// list. A journal that cannot be replayed, a recorded error state, an unclean ext2, an orphan file with
-/// entries, project quota or multi-mount protection make a writable open fail with an error that says why and
-/// what to do; a read-only open succeeds and carries the findings in ``warnings``. With the `quota` feature,
-/// every commit recounts user and group usage into the quota files.
+/// entries or multi-mount protection make a writable open fail with an error that says why and what to do; a
+/// read-only open succeeds and carries the findings in ``warnings``. With the `quota` feature, every commit
+/// recounts user, group and project usage into the quota files.
 public final class Ext4FileSystem {
     /// How many symbolic links one path resolution may follow before it fails with
     /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).
@@ -355,15 +355,6 @@ enum OpenChecks {
                 message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
                     + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
                 refusesWrites: true))
-        }
-        if sb.roCompat & FeatureBit.project != 0 {
-            out.append(Finding(
-                code: .unsupportedFeature,
-                message: "cannot write: the filesystem keeps project quota usage (the project feature), which this "
-                    + "tool does not update (user and group quota it does), so a write would leave it inconsistent; "
-                    + "open the image read-only, or drop the feature first with `tune2fs -O ^project` on the "
-                    + "partition",
-                refusesWrites: true, concernsReaders: false))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {
             out.append(Finding(

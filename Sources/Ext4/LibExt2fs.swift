@@ -926,9 +926,14 @@ extension Ext2Handle {
     /// What every inode in use charges its user and group, as e2fsck counts it: the root directory and every
     /// inode from the first ordinary one on (not the quota or orphan files), one inode and `i_blocks` bytes
     /// each. Reads the whole inode table.
-    func quotaUsage() throws(Ext4Error) -> (users: [UInt32: QuotaUsage], groups: [UInt32: QuotaUsage]) {
+    func quotaUsage() throws(Ext4Error)
+        -> (users: [UInt32: QuotaUsage], groups: [UInt32: QuotaUsage], projects: [UInt32: QuotaUsage])
+    {
         let fs = try live()
-        guard let sb = fs.pointee.super else { return ([:], [:]) }
+        guard let sb = fs.pointee.super else { return ([:], [:], [:]) }
+        // The project id is stored only in inodes whose extra part reaches it (else project 0).
+        let projectEnd = (MemoryLayout<ext2_inode_large>.offset(of: \ext2_inode_large.i_projid) ?? Int.max) + 4
+        let inodeSize = Int(cext2fs_inode_size(fs))
         let firstInode = sb.pointee.s_rev_level == 0 ? 11 : sb.pointee.s_first_ino
         let skipped: Set<InodeNumber> = [
             sb.pointee.s_usr_quota_inum, sb.pointee.s_grp_quota_inum, sb.pointee.s_prj_quota_inum,
@@ -941,6 +946,7 @@ extension Ext2Handle {
         _ = ext2fs_inode_scan_flags(scan, Int32(EXT2_SF_DO_LAZY), 0)
         var users: [UInt32: QuotaUsage] = [:]
         var groups: [UInt32: QuotaUsage] = [:]
+        var projects: [UInt32: QuotaUsage] = [:]
         var record = InodeRecord()
         let size = Int32(MemoryLayout<ext2_inode_large>.size)
         while true {
@@ -961,8 +967,11 @@ extension Ext2Handle {
             users[record.uid, default: QuotaUsage()].space += UInt64(blocks) * 512
             groups[record.gid, default: QuotaUsage()].inodes += 1
             groups[record.gid, default: QuotaUsage()].space += UInt64(blocks) * 512
+            let project = inodeSize > 128 && 128 + Int(record.raw.i_extra_isize) >= projectEnd ? record.raw.i_projid : 0
+            projects[project, default: QuotaUsage()].inodes += 1
+            projects[project, default: QuotaUsage()].space += UInt64(blocks) * 512
         }
-        return (users, groups)
+        return (users, groups, projects)
     }
 
     /// Appends `bytes` to inode `ino`'s data (blocks allocated as the file grows).

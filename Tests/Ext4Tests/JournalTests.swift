@@ -76,7 +76,7 @@ import _TestSupport
     }
 
     /// User and group quota usage is recounted at every commit, so writes leave `e2fsck -fn` clean (it reported
-    /// "Usage inconsistent" and exited 4 before), new ids included; project quota refuses writes by name.
+    /// "Usage inconsistent" and exited 4 before), new ids and project quota included.
     @Test func quotaUsageStaysConsistentAcrossWrites() throws {
         // tune2fs counts the usage (mke2fs -d with -O quota leaves it wrong).
         let fixture = try Ext4Fixture()
@@ -126,17 +126,18 @@ import _TestSupport
         }
         #expect(try fixture.sha256() == damaged)
 
+        // Project quota (the project feature): every inode charges its project, 0 unless set.
         let project = try Ext4Fixture(FilesystemVariant(name: "project", fsType: "ext4", options: ["-I", "256"]))
         try ExternalTool.check(["tune2fs", "-O", "quota,project", project.image])
-        let projectBefore = try project.sha256()
-        do {
-            _ = try project.open(writable: true)
-            Issue.record("a project-quota filesystem was opened for writing")
-        } catch let error as Ext4Error {
-            #expect(error.code == .unsupportedFeature && error.message.contains("project"), "\(error)")
+        try project.expectClean()
+        try project.edit { fs in
+            try fs.writeFile("/etc/motd", contents: [UInt8](repeating: 0x41, count: 30_000))
+            try fs.remove("/etc/hostname")
         }
-        #expect(try project.open(writable: false).warnings.isEmpty)
-        #expect(try project.sha256() == projectBefore)
+        let projectCheck = try Fixtures.fsck(project.image)
+        #expect(projectCheck.status == 0 && !projectCheck.output.contains("QUOTA") && !projectCheck.stderr.contains("QUOTA"),
+                "\(projectCheck.output)\(projectCheck.stderr)")
+        #expect(try project.debugfs("lq project").contains("         0 "))
     }
 
     @Test func unknownIncompatibleFeatureIsAClearError() throws {
