@@ -1,5 +1,5 @@
 extension Ext4FileSystem {
-    /// On a filesystem with the `quota` feature, sets every user's and group's usage in the quota files to what
+    /// On a filesystem with the `quota` feature, sets every user's, group's and project's usage in the quota files to what
     /// the inodes now charge them (inodes, and `i_blocks` bytes, as e2fsck counts), keeping limits and grace
     /// times. Called before the metadata is written back; reads the whole inode table.
     ///
@@ -12,6 +12,7 @@ extension Ext4FileSystem {
         let usage = try handle.quotaUsage()
         let files: [(InodeNumber, UInt32, String, [UInt32: QuotaUsage])] = [
             (inodes.user, 0xD9C0_1F11, "user", usage.users), (inodes.group, 0xD9C0_1927, "group", usage.groups),
+            (inodes.project, 0xD9C0_3F14, "project", usage.projects),
         ]
         for (ino, magic, name, table) in files where ino != 0 {
             let original = try handle.readFile(ino, limit: 256 << 20)

@@ -16,10 +16,10 @@ import Glibc
 /// image captured from a running system) is replayed first, as the kernel does at mount: a read-only open reads
 /// through the replayed view and writes nothing; a writable open writes the replay to the device (the edit
 /// journal makes it part of the session's one commit) and then releases or truncates the inodes on the orphan
-/// list. A journal that cannot be replayed, a recorded error state, an unclean ext2, an orphan file with
-/// entries, project quota or multi-mount protection make a writable open fail with an error that says why and
-/// what to do; a read-only open succeeds and carries the findings in ``warnings``. With the `quota` feature,
-/// every commit recounts user and group usage into the quota files.
+/// list and orphan file. A journal that cannot be replayed, a recorded error state, an unclean ext2 or
+/// multi-mount protection make a writable open fail with an error that says why and what to do; a
+/// read-only open succeeds and carries the findings in ``warnings``. With the `quota` feature, every commit
+/// recounts user, group and project usage into the quota files.
 public final class Ext4FileSystem {
     /// How many symbolic links one path resolution may follow before it fails with
     /// ``Ext4Error/Code/symlinkLoop`` (Linux's limit).
@@ -34,8 +34,8 @@ public final class Ext4FileSystem {
     /// in memory for a read-only open, into the session's changes for a writable one. nil when nothing needed
     /// replaying.
     public let journalReplay: JournalReplaySummary?
-    /// What a writable open did with the superblock's orphan list (files deleted while still open, truncates
-    /// cut short), processed as the kernel does at mount; nil when there was none.
+    /// What a writable open did with the superblock's orphan list and the orphan file (files deleted while
+    /// still open, truncates cut short), processed as the kernel does at mount; nil when there was none.
     public let orphans: OrphanCleanup?
     /// The time stamped on everything this session creates or changes, in seconds since 1970: the `clock`
     /// given to the initializer, else the `SOURCE_DATE_EPOCH` environment variable (reproducible edits), else
@@ -115,7 +115,14 @@ public final class Ext4FileSystem {
                 try handle.readBitmaps()
                 handle.setClock(now)
                 if replaySummary != nil { try handle.recountFreeFromGroups() }
-                if handle.superblock.lastOrphan != 0 { orphanCleanup = try handle.processOrphanList(now: now) }
+                let sb = handle.superblock
+                if sb.lastOrphan != 0 { orphanCleanup = try handle.processOrphanList(now: now) }
+                if sb.compat & FeatureBit.orphanFile != 0 && sb.roCompat & FeatureBit.orphanPresent != 0 {
+                    let more = try handle.processOrphanFile(now: now)
+                    orphanCleanup = OrphanCleanup(
+                        released: (orphanCleanup?.released ?? 0) + more.released,
+                        truncated: (orphanCleanup?.truncated ?? 0) + more.truncated)
+                }
             } else {
                 handle = probe
             }
@@ -334,16 +341,7 @@ enum OpenChecks {
                 message: "the filesystem was not cleanly unmounted; run `e2fsck -fy` on the partition before writing",
                 refusesWrites: true))
         }
-        if sb.compat & FeatureBit.orphanFile != 0 && sb.roCompat & FeatureBit.orphanPresent != 0 {
-            out.append(Finding(
-                code: .unsupportedFeature,
-                message: "the filesystem's orphan file (orphan_file feature) lists files deleted while still open, "
-                    + "and processing an orphan file is not supported yet (only the s_last_orphan list is); run "
-                    + "`e2fsck -fy` on the partition (or boot the VM once) before writing",
-                refusesWrites: true,
-                readerMessage: "the filesystem's orphan file lists files deleted while still open (they are not "
-                    + "visible here); writes wait until `e2fsck -fy` or a boot processes it"))
-        } else if sb.lastOrphan != 0 {
+        if sb.lastOrphan != 0 || sb.compat & FeatureBit.orphanFile != 0 && sb.roCompat & FeatureBit.orphanPresent != 0 {
             out.append(Finding(
                 code: .corrupt,
                 message: "the filesystem has an orphan list (files deleted while still open, or cut short): it is "
@@ -359,15 +357,6 @@ enum OpenChecks {
                 message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
                     + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
                 refusesWrites: true))
-        }
-        if sb.roCompat & FeatureBit.project != 0 {
-            out.append(Finding(
-                code: .unsupportedFeature,
-                message: "cannot write: the filesystem keeps project quota usage (the project feature), which this "
-                    + "tool does not update (user and group quota it does), so a write would leave it inconsistent; "
-                    + "open the image read-only, or drop the feature first with `tune2fs -O ^project` on the "
-                    + "partition",
-                refusesWrites: true, concernsReaders: false))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {
             out.append(Finding(

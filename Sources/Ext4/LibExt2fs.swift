@@ -882,29 +882,108 @@ extension Ext2Handle {
             guard seen.insert(ino).inserted else {
                 throw Ext4Error(.corrupt, "the orphan list loops back to inode \(ino); run `e2fsck -fy` on the partition")
             }
-            var record = try readInode(ino)
-            let next = record.deletionTime
-            if record.linksCount == 0 {
-                try release(ino, &record)
-                record = try readInode(ino)
-                record.deletionTime = UInt32(truncatingIfNeeded: now)
-                cleanup.released += 1
-            } else {
-                let keep = (record.size + blockSize - 1) / blockSize
-                // Inline data and fast symlinks hold no blocks to free.
-                if !record.hasInlineData && !(record.isSymlink && record.blocks512 == 0) {
-                    try punch(ino, &record, fromBlock: keep)
-                    record = try readInode(ino)
-                }
-                record.deletionTime = 0
-                cleanup.truncated += 1
-            }
-            try writeInode(ino, record)
+            let next = try readInode(ino).deletionTime
+            try settleOrphan(ino, now: now, into: &cleanup)
             ino = next
         }
         try changing { () throws(Ext4Error) in
             let fs = try live()
             fs.pointee.super.pointee.s_last_orphan = 0
+            ext2fs_mark_super_dirty(fs)
+        }
+        return cleanup
+    }
+
+    /// Releases inode `ino` (no links left: blocks, attributes and the inode freed, `i_dtime` set to `now`) or
+    /// truncates it to its size (still linked: the blocks past it freed, `i_dtime` cleared), as the kernel does
+    /// with an orphan at mount.
+    private func settleOrphan(_ ino: InodeNumber, now: Int64, into cleanup: inout OrphanCleanup) throws(Ext4Error) {
+        let fs = try live()
+        let blockSize = UInt64(cext2fs_block_size(fs))
+        var record = try readInode(ino)
+        if record.linksCount == 0 {
+            try release(ino, &record)
+            record = try readInode(ino)
+            record.deletionTime = UInt32(truncatingIfNeeded: now)
+            cleanup.released += 1
+        } else {
+            let keep = (record.size + blockSize - 1) / blockSize
+            // Inline data and fast symlinks hold no blocks to free.
+            if !record.hasInlineData && !(record.isSymlink && record.blocks512 == 0) {
+                try punch(ino, &record, fromBlock: keep)
+                record = try readInode(ino)
+            }
+            record.deletionTime = 0
+            cleanup.truncated += 1
+        }
+        try writeInode(ino, record)
+    }
+
+    /// Settles every inode listed in the orphan file (the `orphan_file` feature: blocks of inode numbers, each
+    /// block ending in a magic number and a checksum), empties the entries and clears `orphan_present`.
+    ///
+    /// - Throws: ``Ext4Error/Code/corrupt`` for an orphan-file block without its magic, or an entry outside the
+    ///   inode table.
+    func processOrphanFile(now: Int64) throws(Ext4Error) -> OrphanCleanup {
+        let fs = try live()
+        guard let sb = fs.pointee.super, sb.pointee.s_orphan_file_inum != 0 else {
+            return OrphanCleanup(released: 0, truncated: 0)
+        }
+        let orphanFile = sb.pointee.s_orphan_file_inum
+        let blockSize = Int(cext2fs_block_size(fs))
+        let perBlock = (blockSize - MemoryLayout<ext4_orphan_block_tail>.size) / 4
+        let firstInode = sb.pointee.s_first_ino
+        let inodeCount = sb.pointee.s_inodes_count
+        let blocks = try readInode(orphanFile).size / UInt64(blockSize)
+        var cleanup = OrphanCleanup(released: 0, truncated: 0)
+        for run in try blockRuns(of: orphanFile, count: blocks) {
+            for physical in run.physical..<(run.physical + run.count) {
+                var bytes: [UInt8]
+                do throws(BlockIOError) {
+                    bytes = try backend.device.read(at: physical * UInt64(blockSize), count: blockSize)
+                } catch {
+                    throw Ext4Error(.io, "cannot read orphan file block \(physical)", underlying: error)
+                }
+                func word(_ offset: Int) -> UInt32 {
+                    UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+                        | UInt32(bytes[offset + 3]) << 24
+                }
+                guard word(perBlock * 4) == UInt32(EXT4_ORPHAN_BLOCK_MAGIC) else {
+                    throw Ext4Error(
+                        .corrupt, "orphan file block \(physical) has no orphan-block magic; run `e2fsck -fy` on the partition")
+                }
+                var changed = false
+                for slot in 0..<perBlock {
+                    let ino = word(slot * 4)
+                    guard ino != 0 else { continue }
+                    guard ino >= firstInode, ino <= inodeCount else {
+                        throw Ext4Error(
+                            .corrupt,
+                            "the orphan file names inode \(ino), outside the inodes \(firstInode)...\(inodeCount); run "
+                                + "`e2fsck -fy` on the partition")
+                    }
+                    try settleOrphan(ino, now: now, into: &cleanup)
+                    bytes.replaceSubrange((slot * 4)..<(slot * 4 + 4), with: [0, 0, 0, 0])
+                    changed = true
+                }
+                guard changed else { continue }
+                try changing { () throws(Ext4Error) in
+                    let rc = bytes.withUnsafeMutableBytes { raw in
+                        ext2fs_orphan_file_block_csum_set(
+                            fs, orphanFile, physical, raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                    }
+                    try check(rc, "checksum orphan file block \(physical)")
+                    do throws(BlockIOError) {
+                        try backend.device.write(at: physical * UInt64(blockSize), bytes: bytes)
+                    } catch {
+                        throw Ext4Error(.io, "cannot write orphan file block \(physical)", underlying: error)
+                    }
+                }
+            }
+        }
+        try changing { () throws(Ext4Error) in
+            let fs = try live()
+            fs.pointee.super.pointee.s_feature_ro_compat &= ~UInt32(EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT)
             ext2fs_mark_super_dirty(fs)
         }
         return cleanup
@@ -941,9 +1020,14 @@ extension Ext2Handle {
     /// What every inode in use charges its user and group, as e2fsck counts it: the root directory and every
     /// inode from the first ordinary one on (not the quota or orphan files), one inode and `i_blocks` bytes
     /// each. Reads the whole inode table.
-    func quotaUsage() throws(Ext4Error) -> (users: [UInt32: QuotaUsage], groups: [UInt32: QuotaUsage]) {
+    func quotaUsage() throws(Ext4Error)
+        -> (users: [UInt32: QuotaUsage], groups: [UInt32: QuotaUsage], projects: [UInt32: QuotaUsage])
+    {
         let fs = try live()
-        guard let sb = fs.pointee.super else { return ([:], [:]) }
+        guard let sb = fs.pointee.super else { return ([:], [:], [:]) }
+        // The project id is stored only in inodes whose extra part reaches it (else project 0).
+        let projectEnd = (MemoryLayout<ext2_inode_large>.offset(of: \ext2_inode_large.i_projid) ?? Int.max) + 4
+        let inodeSize = Int(cext2fs_inode_size(fs))
         let firstInode = sb.pointee.s_rev_level == 0 ? 11 : sb.pointee.s_first_ino
         let skipped: Set<InodeNumber> = [
             sb.pointee.s_usr_quota_inum, sb.pointee.s_grp_quota_inum, sb.pointee.s_prj_quota_inum,
@@ -956,6 +1040,7 @@ extension Ext2Handle {
         _ = ext2fs_inode_scan_flags(scan, Int32(EXT2_SF_DO_LAZY), 0)
         var users: [UInt32: QuotaUsage] = [:]
         var groups: [UInt32: QuotaUsage] = [:]
+        var projects: [UInt32: QuotaUsage] = [:]
         var record = InodeRecord()
         let size = Int32(MemoryLayout<ext2_inode_large>.size)
         while true {
@@ -976,8 +1061,11 @@ extension Ext2Handle {
             users[record.uid, default: QuotaUsage()].space += UInt64(blocks) * 512
             groups[record.gid, default: QuotaUsage()].inodes += 1
             groups[record.gid, default: QuotaUsage()].space += UInt64(blocks) * 512
+            let project = inodeSize > 128 && 128 + Int(record.raw.i_extra_isize) >= projectEnd ? record.raw.i_projid : 0
+            projects[project, default: QuotaUsage()].inodes += 1
+            projects[project, default: QuotaUsage()].space += UInt64(blocks) * 512
         }
-        return (users, groups)
+        return (users, groups, projects)
     }
 
     /// Appends `bytes` to inode `ino`'s data (blocks allocated as the file grows).

@@ -47,7 +47,7 @@ import _TestSupport
         #expect(header.contains("Journal start:            0"))
     }
 
-    @Test func recordedErrorsAndOrphanFilesRefuseWrites() throws {
+    @Test func recordedErrorsRefuseWritesAndAnOrphanFileIsSettled() throws {
         let errors = try Ext4Fixture()
         try ExternalTool.check(["debugfs", "-w", "-R", "ssv state 3", errors.image])  // valid + errors
         let errorsBefore = try errors.sha256()
@@ -55,17 +55,13 @@ import _TestSupport
         #expect(try errors.open(writable: false).warnings.map(\.code) == [.corrupt])
         #expect(try errors.sha256() == errorsBefore)
 
+        // An orphan file flagged as holding entries (orphan_present) but empty: a writable open settles it.
         let orphanFile = try Ext4Fixture(FilesystemVariant(name: "orphan_file", fsType: "ext4", options: ["-O", "orphan_file"]))
         try ExternalTool.check(["debugfs", "-w", "-R", "feature orphan_present", orphanFile.image])
-        let orphanFileBefore = try orphanFile.sha256()
-        do {
-            _ = try orphanFile.open(writable: true)
-            Issue.record("an orphan file with entries was accepted for writing")
-        } catch let error as Ext4Error {
-            #expect(error.code == .unsupportedFeature && error.message.contains("orphan_file"), "\(error)")
-        }
-        #expect(try orphanFile.open(writable: false).warnings.first?.message.contains("orphan file") == true)
-        #expect(try orphanFile.sha256() == orphanFileBefore)
+        #expect(try orphanFile.open(writable: false).warnings.first?.message.contains("orphan") == true)
+        try orphanFile.edit { fs in #expect(fs.orphans == OrphanCleanup(released: 0, truncated: 0)) }
+        try orphanFile.expectClean()
+        #expect(!(try ExternalTool.check(["dumpe2fs", "-h", orphanFile.image]).output.contains("orphan_present")))
 
         let mmp = try Ext4Fixture()
         try ExternalTool.check(["tune2fs", "-O", "mmp", mmp.image])
@@ -76,7 +72,7 @@ import _TestSupport
     }
 
     /// User and group quota usage is recounted at every commit, so writes leave `e2fsck -fn` clean (it reported
-    /// "Usage inconsistent" and exited 4 before), new ids included; project quota refuses writes by name.
+    /// "Usage inconsistent" and exited 4 before), new ids and project quota included.
     @Test func quotaUsageStaysConsistentAcrossWrites() throws {
         // tune2fs counts the usage (mke2fs -d with -O quota leaves it wrong).
         let fixture = try Ext4Fixture()
@@ -126,17 +122,18 @@ import _TestSupport
         }
         #expect(try fixture.sha256() == damaged)
 
+        // Project quota (the project feature): every inode charges its project, 0 unless set.
         let project = try Ext4Fixture(FilesystemVariant(name: "project", fsType: "ext4", options: ["-I", "256"]))
         try ExternalTool.check(["tune2fs", "-O", "quota,project", project.image])
-        let projectBefore = try project.sha256()
-        do {
-            _ = try project.open(writable: true)
-            Issue.record("a project-quota filesystem was opened for writing")
-        } catch let error as Ext4Error {
-            #expect(error.code == .unsupportedFeature && error.message.contains("project"), "\(error)")
+        try project.expectClean()
+        try project.edit { fs in
+            try fs.writeFile("/etc/motd", contents: [UInt8](repeating: 0x41, count: 30_000))
+            try fs.remove("/etc/hostname")
         }
-        #expect(try project.open(writable: false).warnings.isEmpty)
-        #expect(try project.sha256() == projectBefore)
+        let projectCheck = try Fixtures.fsck(project.image)
+        #expect(projectCheck.status == 0 && !projectCheck.output.contains("QUOTA") && !projectCheck.stderr.contains("QUOTA"),
+                "\(projectCheck.output)\(projectCheck.stderr)")
+        #expect(try project.debugfs("lq project").contains("         0 "))
     }
 
     @Test func unknownIncompatibleFeatureIsAClearError() throws {
