@@ -21,7 +21,9 @@ public final class DiskImage {
     public let store: any ByteStore
     /// The VHD metadata and parent chain, for VHD images.
     public let vhd: VHDImage?
-    /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).
+    /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy). A pending
+    /// edit journal is not among them: see ``pendingEdits`` (and ``PendingEdit/announce``, which says so at the
+    /// open).
     public var warnings: [String] { vhd?.warnings ?? [] }
 
     init(path: String, format: Format, device: any BlockDevice, store: any ByteStore, vhd: VHDImage? = nil) {
@@ -45,11 +47,15 @@ public final class DiskImage {
         }
         let file = try HostFile(path: path, access: writable ? .readWrite : .readOnly)
         let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
+        let image: DiskImage
         if try VHDFileStructure.isVHD(store) {
             let vhd = try VHDImage.open(store: store)
-            return DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+            image = DiskImage(path: path, format: vhd.format, device: vhd.device, store: store, vhd: vhd)
+        } else {
+            image = DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
         }
-        return DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
+        for pending in image.pendingEdits { PendingEdit.announce(pending) }
+        return image
     }
 }
 

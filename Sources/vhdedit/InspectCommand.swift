@@ -24,7 +24,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
         if json { try JSONOutput.print(report); return }
-        for finding in report.findings { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
+        for finding in report.findings where finding.operation != "edit-journal" { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
         print(Self.text(report))
     }
 
