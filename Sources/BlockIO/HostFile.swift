@@ -12,6 +12,10 @@ internal import CHostFile
 /// A writer holds an exclusive `flock(2)` on the file, a reader a shared one, so that two writers (or a writer
 /// and a reader) never meet: the second one gets ``BlockIOError/Code/inUse`` at once instead of waiting or
 /// corrupting the image. The lock is released when the file is closed (on `deinit`).
+///
+/// Image files also get qemu's image locks (``QemuImageLock``: a reader's or a writer's), so that vhdedit refuses
+/// an image a VM, qemu-nbd or qemu-img is writing (or that a qemu reader denies writing to), and qemu refuses to
+/// write one vhdedit is using.
 public final class HostFile: ByteStore {
     /// How a host file is opened.
     public enum Access: Sendable {
@@ -30,9 +34,11 @@ public final class HostFile: ByteStore {
 
     /// Opens `path` with `access`, taking the matching lock.
     ///
+    /// - Parameter qemuLocks: also take qemu's image locks (``QemuImageLock/reading`` or ``QemuImageLock/writing``);
+    ///   files that are not images (an edit journal) leave them out.
     /// - Throws: ``BlockIOError/Code/io`` when the file cannot be opened, ``BlockIOError/Code/inUse`` when
-    ///   another process holds a conflicting lock.
-    public init(path: String, access: Access) throws(BlockIOError) {
+    ///   another process holds a conflicting lock (a vhdedit run, or qemu).
+    public init(path: String, access: Access, qemuLocks: Bool = true) throws(BlockIOError) {
         let flags: Int32
         switch access {
         case .readOnly: flags = O_RDONLY
@@ -65,6 +71,14 @@ public final class HostFile: ByteStore {
                         : "image is in use: another process has it open", path: path)
             }
             throw BlockIOError(.io, "cannot lock the image", path: path, errno: code)
+        }
+        if qemuLocks {
+            do throws(BlockIOError) {
+                try (access == .readOnly ? QemuImageLock.reading : QemuImageLock.writing).acquire(on: fd, path: path)
+            } catch {
+                close(fd)
+                throw error
+            }
         }
         self.path = path
         self.descriptor = fd
