@@ -37,7 +37,8 @@ public final class HostFile: ByteStore {
     /// - Parameter qemuLocks: also take qemu's image locks (``QemuImageLock/reading`` or ``QemuImageLock/writing``);
     ///   files that are not images (an edit journal) leave them out.
     /// - Throws: ``BlockIOError/Code/io`` when the file cannot be opened, ``BlockIOError/Code/inUse`` when
-    ///   another process holds a conflicting lock (a vhdedit run, or qemu).
+    ///   another process holds a conflicting lock (a vhdedit run, or qemu), ``BlockIOError/Code/readOnly`` when
+    ///   a file to write has no write permission for anyone (a golden image, see ``WriteProtection``).
     public init(path: String, access: Access, qemuLocks: Bool = true) throws(BlockIOError) {
         let flags: Int32
         switch access {
@@ -50,6 +51,12 @@ public final class HostFile: ByteStore {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
             throw BlockIOError(.io, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
+        }
+        if access == .readWrite {
+            do throws(BlockIOError) { try WriteProtection.check(descriptor: fd, path: path) } catch {
+                close(fd)
+                throw error
+            }
         }
         let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
         var attempts = 0

@@ -19,6 +19,7 @@ struct AzurePrepareCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var golden: GoldenImageOptions
 
     @Flag(help: "Print the plan; change nothing.")
     var dryRun = false

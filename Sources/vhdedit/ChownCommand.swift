@@ -14,6 +14,7 @@ struct ChownCommand: ParsableCommand {
         helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
     @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: String
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")

@@ -69,6 +69,7 @@ struct ConfigCommand: ParsableCommand {
                 Example: vhdedit config set disk.vhd /etc/waagent.conf ResourceDisk.Format=y ResourceDisk.EnableSwap=n
                 """)
         @OptionGroup var target: Target
+        @OptionGroup var golden: GoldenImageOptions
         @Argument(help: "KEY=VALUE assignments, e.g. ResourceDisk.Format=y.") var assignments: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
@@ -91,6 +92,7 @@ struct ConfigCommand: ParsableCommand {
             abstract: "Remove keys; prints a diff.",
             discussion: "Example: vhdedit config unset disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 HWADDR UUID")
         @OptionGroup var target: Target
+        @OptionGroup var golden: GoldenImageOptions
         @Argument(help: "The keys to remove, e.g. HWADDR.") var keys: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false

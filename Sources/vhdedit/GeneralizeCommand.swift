@@ -25,6 +25,7 @@ struct GeneralizeCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var golden: GoldenImageOptions
 
     @Flag(help: "Print the plan; change nothing.")
     var dryRun = false

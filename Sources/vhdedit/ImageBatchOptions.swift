@@ -86,6 +86,7 @@ struct ImageBatchOptions: ParsableArguments {
     /// summary, and exits non-zero when any image failed.
     func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
         var arguments = childArguments + ["--json"]
+        if WriteProtection.isOverridden { arguments.append("--force") }  // --force of a writing command
         if let partition { arguments += ["--partition", String(partition)] }
         let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)
         let runner = BatchRunner(jobs: jobs, progress: BatchProgress.onTerminal())

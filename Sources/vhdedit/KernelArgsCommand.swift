@@ -20,6 +20,7 @@ struct KernelArgsCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
 
     @Option(name: .customLong("add"), help: ArgumentHelp("An argument to add (repeatable).", valueName: "ARG"))
     var additions: [String] = []
