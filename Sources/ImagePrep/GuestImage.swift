@@ -45,6 +45,7 @@ public final class GuestImage {
     ///   example a journal that needs recovery). Layout and filesystem errors name `path` as their `image`.
     public static func open(path: String, writable: Bool = false, partition: Int? = nil) throws -> GuestImage {
         let image = try DiskImage.open(path: path, writable: writable)
+        try GuestParsing.willParse(image)
         do {
             let disk = try PartitionedDisk.inspect(image.device)
             let root = try RootSelector.select(in: disk, partition: partition)

@@ -19,6 +19,7 @@ struct AzurePrepareCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var golden: GoldenImageOptions
 
     @Flag(help: "Print the plan; change nothing.")
@@ -52,7 +53,8 @@ struct AzurePrepareCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.azurePrepare(images[0], partition: batch.partition, selection: selection, dryRun: dryRun)
+            if dryRun { GuestSandbox.armForReading() }  // a real run writes its journal beside the image
+            return try ImagePreparation.azurePrepare(images[0], partition: batch.partition, selection: selection, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
     }

@@ -25,6 +25,7 @@ struct GeneralizeCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var golden: GoldenImageOptions
 
     @Flag(help: "Print the plan; change nothing.")
@@ -88,6 +89,7 @@ struct GeneralizeCommand: ParsableCommand {
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
             return
         }
+        if dryRun { GuestSandbox.armForReading() }  // a real run writes its journal beside the image: not yet sandboxed
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.generalize(images[0], partition: batch.partition, options: options, dryRun: dryRun)
         }

@@ -87,6 +87,7 @@ struct ImageBatchOptions: ParsableArguments {
     func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
         var arguments = childArguments + ["--json"]
         if WriteProtection.isOverridden { arguments.append("--force") }  // --force of a writing command
+        if GuestSandbox.isDisabled { arguments.append("--no-sandbox") }
         if let partition { arguments += ["--partition", String(partition)] }
         let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)
         let runner = BatchRunner(jobs: jobs, progress: BatchProgress.onTerminal())

@@ -17,11 +17,13 @@ struct InspectCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     func run() throws {
+        GuestSandbox.armForReading()
         let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition) }
         if json { try JSONOutput.print(report); return }
         for finding in report.findings where finding.operation != "edit-journal" { CommandFailure.printError("vhdedit: warning: \(finding.message)") }

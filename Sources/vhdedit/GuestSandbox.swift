@@ -1,0 +1,41 @@
+import ArgumentParser
+import Sandbox
+import Synchronization
+import VHDEditKit
+
+/// The sandbox policy of the commands that parse a guest: what each still needs once the image is open, and
+/// the `--no-sandbox` opt-out. The lock-down itself is ``Sandbox``; when it happens is ``GuestParsing``.
+enum GuestSandbox {
+    private static let disabled = Mutex(false)
+
+    /// Whether `--no-sandbox` was given.
+    static var isDisabled: Bool { disabled.withLock { $0 } }
+
+    static func disable(_ value: Bool) { disabled.withLock { $0 = value } }
+
+    /// Enters the sandbox at the next guest open, before its first byte is parsed (unless `--no-sandbox`).
+    /// The commands that call it only read held descriptors after that point and print to standard output.
+    static func armForReading() {
+        guard !isDisabled else { return }
+        GuestParsing.beforeNextParse { _ in
+            GuestParsing.loadLibraries()  // check decodes initramfs images: zlib, liblzma, libzstd
+            let outcome = try Sandbox.enter(.heldFilesOnly)
+            for notice in outcome.notices { CommandFailure.printError("vhdedit: note: \(notice)") }
+        }
+    }
+}
+
+/// `--no-sandbox` of the commands that parse a guest.
+struct SandboxOptions: ParsableArguments {
+    @Flag(
+        help: ArgumentHelp(
+            "Do not lock the process down before parsing the guest.",
+            discussion: """
+                By default, once the image is open and before the guest is parsed, vhdedit sets no-new-privs, \
+                restricts itself with Landlock and installs a seccomp filter: no file can be opened, no program \
+                run and no socket made afterwards.
+                """))
+    var noSandbox = false
+
+    func validate() throws { GuestSandbox.disable(noSandbox) }
+}
