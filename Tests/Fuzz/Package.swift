@@ -28,6 +28,7 @@ let package = Package(
         fuzzTarget("FuzzVHD", ["BlockIO"]),
         fuzzTarget("FuzzPartitionTable", ["BlockIO", "DiskLayout"]),
         fuzzTarget("FuzzGuestConfig", ["GuestConfig"]),
+        fuzzTarget("FuzzExt4", ["BlockIO", "Ext4"]),
     ],
     swiftLanguageModes: [.v6]
 )
