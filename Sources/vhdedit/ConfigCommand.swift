@@ -34,6 +34,7 @@ struct ConfigCommand: ParsableCommand {
                 Example: vhdedit config get disk.vhd /etc/waagent.conf ResourceDisk.Format Provisioning.Enabled
                 """)
         @OptionGroup var target: Target
+        @OptionGroup var sandbox: SandboxOptions
         @Argument(help: "The keys to print, e.g. ResourceDisk.Format or ONBOOT.") var keys: [String]
         @Flag(help: "Print {\"image\", \"path\", \"values\": {KEY: VALUE or null}} as JSON.") var json = false
 
@@ -41,7 +42,8 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let values = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.get(target.options.image, partition: target.options.partition, path: target.path, keys: keys)
+                GuestSandbox.armForReading()
+                return try GuestConfigEdits.get(target.options.image, partition: target.options.partition, path: target.path, keys: keys)
             }
             if json {
                 var object: [String: JSONValue] = [:]

@@ -13,14 +13,21 @@ enum GuestSandbox {
 
     static func disable(_ value: Bool) { disabled.withLock { $0 = value } }
 
+    /// Enters the sandbox now (unless `--no-sandbox`), for a command that opened the image itself and is about
+    /// to parse it.
+    static func enterBeforeParsing() throws {
+        guard !isDisabled else { return }
+        let outcome = try Sandbox.enter(.heldFilesOnly)
+        for notice in outcome.notices { CommandFailure.printError("vhdedit: note: \(notice)") }
+    }
+
     /// Enters the sandbox at the next guest open, before its first byte is parsed (unless `--no-sandbox`).
     /// The commands that call it only read held descriptors after that point and print to standard output.
     static func armForReading() {
         guard !isDisabled else { return }
         GuestParsing.beforeNextParse { _ in
             GuestParsing.loadLibraries()  // check decodes initramfs images: zlib, liblzma, libzstd
-            let outcome = try Sandbox.enter(.heldFilesOnly)
-            for notice in outcome.notices { CommandFailure.printError("vhdedit: note: \(notice)") }
+            try enterBeforeParsing()
         }
     }
 }

@@ -20,6 +20,7 @@ struct PartitionsCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -27,6 +28,7 @@ struct PartitionsCommand: ParsableCommand {
     func run() throws {
         let report = try CommandFailure.reportingErrors {
             let opened = try DiskImage.open(path: target.image)
+            try GuestSandbox.enterBeforeParsing()
             return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition)
         }
         if json {

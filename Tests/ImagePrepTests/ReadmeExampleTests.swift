@@ -12,14 +12,17 @@ import _TestSupport
             .deletingLastPathComponent().appendingPathComponent("TestImages/centos6-dynamic.vhd").path
         try FileManager.default.copyItem(atPath: shipped, toPath: image)
 
-        let guest = try GuestImage.open(path: image, writable: true)
-        let conf = try GuestPath("/etc/waagent.conf")
-        let text = String(decoding: try guest.filesystem.readFile(conf), as: UTF8.self)
-        var waagent = WaagentConfiguration(text, path: "/etc/waagent.conf")
-        _ = try waagent.set("ResourceDisk.Format", to: "n")
-        try guest.filesystem.writeFile(conf, contents: Array(waagent.text.utf8))
-        try guest.commit()
-        try guest.close()
+        // Scoped: the image (and the qemu-compatible lock qemu-img would refuse) is released at the end.
+        do {
+            let guest = try GuestImage.open(path: image, writable: true)
+            let conf = try GuestPath("/etc/waagent.conf")
+            let text = String(decoding: try guest.filesystem.readFile(conf), as: UTF8.self)
+            var waagent = WaagentConfiguration(text, path: "/etc/waagent.conf")
+            _ = try waagent.set("ResourceDisk.Format", to: "n")
+            try guest.filesystem.writeFile(conf, contents: Array(waagent.text.utf8))
+            try guest.commit()
+            try guest.close()
+        }
 
         let raw = dir.file("disk.raw")
         try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "raw", image, raw])
