@@ -5,23 +5,25 @@ internal import CSandbox
 /// reach the host beyond what is already open (defence in depth: libguestfs puts the guest in a VM instead).
 ///
 /// In order: `PR_SET_NO_NEW_PRIVS`; Landlock (where the kernel has it), handling every filesystem right of its
-/// ABI and granting them only beneath ``Policy/scratchFolder``, so no new file outside it can be opened,
+/// ABI and granting them only beneath ``Policy/allowedFolder``, so no new file outside it can be opened,
 /// created, removed or executed; a seccomp filter (libseccomp) under which opening files by path (unless
 /// ``Policy/opensFiles``), running programs, sockets and tracing fail with `EPERM`. Descriptors already open
 /// keep working. There is no way back for the process.
 public enum Sandbox {
     /// What the process still needs after the lock-down.
     public struct Policy: Sendable, Equatable {
-        /// A private folder for scratch files (the only path Landlock still allows), or `nil`.
-        public var scratchFolder: String?
-        /// Whether files may still be opened by path (inside ``scratchFolder``, where Landlock is available).
+        /// The only folder Landlock still allows (every right but running programs, beneath it): a private
+        /// scratch folder, or the image's folder for the redo log of a command that writes; `nil`: none.
+        public var allowedFolder: String?
+        /// Whether files may still be opened by path (inside ``allowedFolder`` where Landlock is available;
+        /// anywhere the process may otherwise, where it is not).
         public var opensFiles: Bool
 
         /// Nothing to open: reading and writing held descriptors only.
-        public static let heldFilesOnly = Policy(scratchFolder: nil, opensFiles: false)
+        public static let heldFilesOnly = Policy(allowedFolder: nil, opensFiles: false)
 
-        public init(scratchFolder: String?, opensFiles: Bool) {
-            self.scratchFolder = scratchFolder
+        public init(allowedFolder: String?, opensFiles: Bool) {
+            self.allowedFolder = allowedFolder
             self.opensFiles = opensFiles
         }
     }
@@ -51,7 +53,7 @@ public enum Sandbox {
         guard code == 0 else { throw Failure(step: "prctl(PR_SET_NO_NEW_PRIVS)", errno: code) }
         let abi = csandbox_landlock_abi()
         if abi > 0 {
-            code = policy.scratchFolder.withOptionalCString { csandbox_landlock_restrict(abi, $0) }
+            code = policy.allowedFolder.withOptionalCString { csandbox_landlock_restrict(abi, $0) }
             guard code == 0 else { throw Failure(step: "Landlock", errno: code) }
             outcome.landlockABI = Int(abi)
         } else {

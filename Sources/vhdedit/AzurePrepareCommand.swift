@@ -53,7 +53,7 @@ struct AzurePrepareCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            if dryRun { GuestSandbox.armForReading() }  // a real run writes its journal beside the image
+            if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
             return try ImagePreparation.azurePrepare(images[0], partition: batch.partition, selection: selection, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }

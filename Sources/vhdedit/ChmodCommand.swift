@@ -14,6 +14,7 @@ struct ChmodCommand: ParsableCommand {
 
     @OptionGroup var target: ImageOptions
     @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "Octal permission bits, e.g. 600 or 4755.") var mode: String
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")

@@ -15,6 +15,7 @@ struct ChownCommand: ParsableCommand {
 
     @OptionGroup var target: ImageOptions
     @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: String
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")

@@ -89,7 +89,7 @@ struct GeneralizeCommand: ParsableCommand {
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
             return
         }
-        if dryRun { GuestSandbox.armForReading() }  // a real run writes its journal beside the image: not yet sandboxed
+        if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.generalize(images[0], partition: batch.partition, options: options, dryRun: dryRun)
         }

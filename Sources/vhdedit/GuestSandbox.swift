@@ -15,9 +15,9 @@ enum GuestSandbox {
 
     /// Enters the sandbox now (unless `--no-sandbox`), for a command that opened the image itself and is about
     /// to parse it.
-    static func enterBeforeParsing() throws {
+    static func enterBeforeParsing(_ policy: Sandbox.Policy = .heldFilesOnly) throws {
         guard !isDisabled else { return }
-        let outcome = try Sandbox.enter(.heldFilesOnly)
+        let outcome = try Sandbox.enter(policy)
         for notice in outcome.notices { CommandFailure.printError("vhdedit: note: \(notice)") }
     }
 
@@ -28,6 +28,21 @@ enum GuestSandbox {
         GuestParsing.beforeNextParse { _ in
             GuestParsing.loadLibraries()  // check decodes initramfs images: zlib, liblzma, libzstd
             try enterBeforeParsing()
+        }
+    }
+}
+
+extension GuestSandbox {
+    /// Enters the sandbox at the next guest open, for a command that writes the image: as for reading, except
+    /// that files may still be opened, by path, in the image's folder only (Landlock), where the commit creates,
+    /// syncs and deletes the redo log beside the image. Without Landlock that leaves opening unrestricted;
+    /// programs, sockets and tracing stay refused either way.
+    static func armForWriting() {
+        guard !isDisabled else { return }
+        GuestParsing.beforeNextParse { image in
+            GuestParsing.loadLibraries()
+            let folder = HostRedoLogLocation(imagePath: image.path).folder
+            try enterBeforeParsing(Sandbox.Policy(allowedFolder: folder, opensFiles: true))
         }
     }
 }

@@ -10,6 +10,7 @@ struct SymlinkCommand: ParsableCommand {
 
     @OptionGroup var target: ImageOptions
     @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "What the link points to (stored verbatim; escapes as ls prints them).") var linkTarget: String
     @Argument(help: "The guest path of the new link.") var path: String
 

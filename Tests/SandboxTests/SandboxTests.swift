@@ -65,4 +65,30 @@ import _TestSupport
         #expect(escaped.isEmpty, "not refused with EPERM in the sandbox: \(escaped)")
         #expect(!FileManager.default.fileExists(atPath: created))
     }
+
+    /// A writer's policy: files may still be opened, but only beneath the allowed folder (Landlock); programs
+    /// stay refused.
+    @Test func aWritersSandboxOpensOnlyInItsFolder() throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-sandbox")
+        let outside = try TemporaryDirectory(prefix: "vhdedit-sandbox-outside")
+        let secret = outside.file("secret")
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: secret))
+        let inside = dir.file("image.vhdedit-journal")
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        let pid = fork()
+        if pid == 0 {
+            var escapes: Int32 = 0
+            guard let outcome = try? Sandbox.enter(Sandbox.Policy(allowedFolder: dir.path, opensFiles: true)) else { _exit(1) }
+            if outcome.landlockABI != nil, open(secret, O_RDONLY) >= 0 || errno != EACCES { escapes |= 2 }
+            let fd = open(inside, O_CREAT | O_RDWR | O_EXCL, 0o600)
+            if fd < 0 || unlink(inside) != 0 { escapes |= 4 }
+            if execv("/bin/true", &argv) == 0 || errno != EPERM { escapes |= 8 }
+            _exit(escapes)
+        }
+        try #require(pid > 0)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
+            "exit \((status >> 8) & 0xFF): 1 enter, 2 opened outside, 4 could not create/remove inside, 8 ran a program")
+    }
 }

@@ -66,6 +66,49 @@ import _TestSupport
         #expect(after.isEmpty, "\(command): after the sandbox: \(after)")
     }
 
+    /// Commands that write: the same lock-down, except that files may be opened in the image's folder (the redo
+    /// log beside the image, the folder for its fsync), and only there.
+    static let writers: [[String]] = [
+        ["put", "IMG", "LOCAL", "/etc/sandboxed.conf"], ["rm", "IMG", "/etc/fstab"], ["generalize", "IMG"],
+    ]
+
+    @Test(.enabled(if: straceWorks), arguments: writers)
+    func writersAreSandboxedToTheImageFolder(command: [String]) throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-sandbox-trace")
+        let image = dir.file("disk.vhd")
+        try FileManager.default.copyItem(atPath: Self.shipped, toPath: image)
+        let local = dir.file("local.conf")
+        try Data("sandboxed\n".utf8).write(to: URL(fileURLWithPath: local))
+        let trace = dir.file("trace")
+        let arguments = command.map { $0 == "IMG" ? image : $0 == "LOCAL" ? local : $0 }
+        let run = try ExternalTool.run(
+            ["strace", "-f", "-qq", "-o", trace, "-e",
+             "trace=prctl,seccomp,landlock_restrict_self,open,openat,openat2,creat,execve,execveat,socket,connect"]
+                + [CLI.binary] + arguments)
+        #expect(run.status == 0, "\(command): \(run.stderr)")
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        func call(_ line: String) -> String {
+            String(line.drop { $0.isNumber }.drop { $0 == " " }.prefix { $0 != "(" })
+        }
+        let filter = try #require(lines.firstIndex {
+            call($0) == "seccomp" && $0.contains("SECCOMP_SET_MODE_FILTER") && $0.contains("filter=") && $0.hasSuffix("= 0")
+        }, "\(command): no seccomp filter installed")
+        #expect(lines[..<filter].contains { call($0) == "landlock_restrict_self" && $0.hasSuffix("= 0") })
+        let after = lines[(filter + 1)...]
+        #expect(!after.contains { ["execve", "execveat", "socket", "connect"].contains(call($0)) }, "\(command)")
+        // The commit's opens: the redo log beside the image and the folder, nothing else.
+        for line in after where ["open", "openat", "openat2", "creat"].contains(call(line)) {
+            #expect(line.contains("\"\(image).vhdedit-journal\"") || line.contains("\"\(dir.path)\""),
+                "\(command): opened after the sandbox: \(line)")
+        }
+        // The edit was committed through the sandbox and the filesystem is clean (partition 1 at 1 MiB).
+        #expect(!FileManager.default.fileExists(atPath: image + ".vhdedit-journal"))
+        let raw = dir.file("flat.raw")
+        try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "raw", image, raw])
+        #expect(try Fixtures.fsck(raw, offset: 1 << 20).status == 0, "\(command): e2fsck -fn")
+        #expect(try FileDigest.sha256(image) != (try FileDigest.sha256(Self.shipped)), "\(command) changed the image")
+    }
+
     @Test func noSandboxOptsOut() throws {
         guard Self.straceWorks else { return }
         let dir = try TemporaryDirectory(prefix: "vhdedit-sandbox-trace")
