@@ -72,6 +72,7 @@ struct ConfigCommand: ParsableCommand {
                 """)
         @OptionGroup var target: Target
         @OptionGroup var golden: GoldenImageOptions
+        @OptionGroup var sandbox: SandboxOptions
         @Argument(help: "KEY=VALUE assignments, e.g. ResourceDisk.Format=y.") var assignments: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
@@ -82,7 +83,8 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.set(target.options.image, partition: target.options.partition, path: target.path, assignments: assignments, dryRun: dryRun)
+                if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+                return try GuestConfigEdits.set(target.options.image, partition: target.options.partition, path: target.path, assignments: assignments, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }
@@ -95,6 +97,7 @@ struct ConfigCommand: ParsableCommand {
             discussion: "Example: vhdedit config unset disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 HWADDR UUID")
         @OptionGroup var target: Target
         @OptionGroup var golden: GoldenImageOptions
+        @OptionGroup var sandbox: SandboxOptions
         @Argument(help: "The keys to remove, e.g. HWADDR.") var keys: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
@@ -103,7 +106,8 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, path: target.path, keys: keys, dryRun: dryRun)
+                if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+                return try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, path: target.path, keys: keys, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }

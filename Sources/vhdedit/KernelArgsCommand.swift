@@ -21,6 +21,7 @@ struct KernelArgsCommand: ParsableCommand {
 
     @OptionGroup var options: ImageOptions
     @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     @Option(name: .customLong("add"), help: ArgumentHelp("An argument to add (repeatable).", valueName: "ARG"))
     var additions: [String] = []
@@ -41,7 +42,8 @@ struct KernelArgsCommand: ParsableCommand {
     func run() throws {
         if additions.isEmpty && removals.isEmpty {
             let listing = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition)
+                GuestSandbox.armForReading()
+                return try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition)
             }
             if json { try JSONOutput.print(listing); return }
             for entry in listing.commandLines {
@@ -50,7 +52,8 @@ struct KernelArgsCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, add: additions, remove: removals, dryRun: dryRun)
+            if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+            return try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, add: additions, remove: removals, dryRun: dryRun)
         }
         if json { try JSONOutput.print(report, pretty: false); return }
         print(report.diffs, terminator: "")

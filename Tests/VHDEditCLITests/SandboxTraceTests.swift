@@ -21,7 +21,7 @@ import _TestSupport
     static let commands: [[String]] = [
         ["cat", "IMG", "/etc/fstab"], ["ls", "IMG", "/etc"], ["stat", "IMG", "/etc/passwd"], ["inspect", "IMG", "--json"],
         ["check", "IMG"], ["generalize", "--dry-run", "IMG"], ["azure-prepare", "--dry-run", "IMG"], ["partitions", "IMG"],
-        ["config", "get", "IMG", "/etc/waagent.conf", "Provisioning.Enabled"],
+        ["config", "get", "IMG", "/etc/waagent.conf", "Provisioning.Enabled"], ["kernel-args", "IMG"],
     ]
 
     @Test(.enabled(if: straceWorks), arguments: commands)
@@ -70,6 +70,7 @@ import _TestSupport
     /// log beside the image, the folder for its fsync), and only there.
     static let writers: [[String]] = [
         ["put", "IMG", "LOCAL", "/etc/sandboxed.conf"], ["rm", "IMG", "/etc/fstab"], ["generalize", "IMG"],
+        ["config", "set", "IMG", "/etc/waagent.conf", "ResourceDisk.Format=y"], ["kernel-args", "IMG", "--add", "console=ttyS0"],
     ]
 
     @Test(.enabled(if: straceWorks), arguments: writers)
