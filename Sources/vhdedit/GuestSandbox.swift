@@ -45,6 +45,16 @@ extension GuestSandbox {
             try enterBeforeParsing(Sandbox.Policy(allowedFolder: folder, opensFiles: true))
         }
     }
+
+    /// Enters the sandbox at the next guest open, for a command that reads the guest and then writes the host
+    /// file `hostFile` (`get`): files may be opened in that file's folder only.
+    static func armForCopyingOut(to hostFile: String) {
+        guard !isDisabled else { return }
+        let folder = ImageBatchOptions.folder(of: hostFile)
+        GuestParsing.beforeNextParse { _ in
+            try enterBeforeParsing(Sandbox.Policy(allowedFolder: folder.isEmpty ? "." : folder, opensFiles: true))
+        }
+    }
 }
 
 /// `--no-sandbox` of the commands that parse a guest.
