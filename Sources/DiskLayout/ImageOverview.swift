@@ -18,7 +18,11 @@ public struct ImageOverview: Encodable, Sendable {
     /// - Parameter partition: the partition later commands would use (`--partition N`), checked in the report.
     /// - Throws: ``BlockIOError`` when the image itself cannot be opened.
     public static func read(path: String, partition: Int? = nil) throws(BlockIOError) -> ImageOverview {
-        let opened = try DiskImage.open(path: path)
+        of(try DiskImage.open(path: path), partition: partition)
+    }
+
+    /// The overview of an image already opened (its partition table is read now).
+    public static func of(_ opened: DiskImage, partition: Int? = nil) -> ImageOverview {
         let info = ImageInfo(image: opened)
         do {
             let disk = try PartitionedDisk.inspect(opened.device)

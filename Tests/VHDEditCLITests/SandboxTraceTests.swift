@@ -20,7 +20,7 @@ import _TestSupport
 
     static let commands: [[String]] = [
         ["cat", "IMG", "/etc/fstab"], ["ls", "IMG", "/etc"], ["stat", "IMG", "/etc/passwd"], ["inspect", "IMG", "--json"],
-        ["check", "IMG"], ["generalize", "--dry-run", "IMG"], ["azure-prepare", "--dry-run", "IMG"], ["partitions", "IMG"],
+        ["check", "IMG"], ["generalize", "--dry-run", "IMG"], ["azure-prepare", "--dry-run", "IMG"], ["partitions", "IMG"], ["info", "IMG", "--json"],
         ["config", "get", "IMG", "/etc/waagent.conf", "Provisioning.Enabled"], ["kernel-args", "IMG"],
     ]
 
