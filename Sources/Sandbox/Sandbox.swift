@@ -40,11 +40,14 @@ public enum Sandbox {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var step: String
         public var errno: Int32
-        public var description: String { "cannot enter the sandbox: \(step) failed (errno \(errno))" }
+        public var description: String {
+            "cannot enter the sandbox: \(step) failed (errno \(errno)); --no-sandbox runs the command without it"
+        }
     }
 
-    /// Enters the sandbox with `policy`. Features the kernel lacks are skipped and named in the outcome's
-    /// notices; a feature the kernel has but refuses is an error.
+    /// Enters the sandbox with `policy`. Features the kernel lacks (Landlock, seccomp filters) are skipped and
+    /// named in the outcome's notices; a feature the kernel has but refuses is an error (`--no-sandbox` then
+    /// runs the command without it).
     ///
     /// - Throws: ``Failure`` naming the step.
     public static func enter(_ policy: Policy) throws(Failure) -> Outcome {
@@ -62,7 +65,11 @@ public enum Sandbox {
                     + "the sandbox relies on seccomp alone")
         }
         code = csandbox_seccomp(policy.opensFiles ? 1 : 0)
-        guard code == 0 else { throw Failure(step: "seccomp", errno: code) }
+        if code == 22 || code == 38 {  // EINVAL, ENOSYS: a kernel built without seccomp filters
+            outcome.notices.append("the kernel has no seccomp filters: the sandbox relies on Landlock alone")
+        } else if code != 0 {
+            throw Failure(step: "seccomp", errno: code)
+        }
         return outcome
     }
 }
