@@ -44,6 +44,10 @@ let package = Package(
         // C bridge: gzip/xz/zstd streams decoded by zlib, liblzma and libzstd, with an output cap.
         .target(name: "Decompression", dependencies: ["CZlib", "CLzma", "CZstd"], swiftSettings: swiftSettings),
 
+        // The sandbox guest-parsing commands enter (Debian: libseccomp-dev): the kernel calls in C, the policy in Swift.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
+        .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         // Layer 1: block devices, raw files, VHD fixed/dynamic/differencing, atomic edit journal.
         .target(name: "CHostFile"),
         // Decompression (a leaf: C bridges only) decodes qcow2 compressed clusters.
@@ -68,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "vhdedit",
             dependencies: [
-                "VHDEditKit",
+                "VHDEditKit", "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Release builds link the Swift runtime, Dispatch and FoundationEssentials statically into the
@@ -93,6 +97,7 @@ let package = Package(
         .testTarget(
             name: "ImagePrepTests", dependencies: ["ImagePrep", "VHDEditKit", "_TestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "_TestSupport"], swiftSettings: swiftSettings),
         // Runs the built vhdedit binary (swift build builds it beside the test runner). No dependency on the
         // executable target: that would link its objects, and its release-only -static-stdlib, into the test bundle.
         .testTarget(name: "VHDEditCLITests", dependencies: ["_TestSupport"], swiftSettings: swiftSettings),

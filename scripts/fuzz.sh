@@ -87,6 +87,19 @@ PY
       for f in /etc/passwd /etc/group /etc/os-release /etc/fstab /etc/sudoers /etc/ssh/sshd_config /etc/default/grub; do
         [ -r "$f" ] && head -c 4096 "$f" >"$out/$(basename "$f")" || true
       done ;;
+    FuzzExt4)
+      mkdir -p "$work/tree/etc" "$work/tree/dir/deep"
+      printf 'fuzz\n' >"$work/tree/etc/hostname"; printf 'root:x:0:0::/root:/bin/sh\n' >"$work/tree/etc/passwd"
+      printf 'deep\n' >"$work/tree/dir/deep/file"; ln -sf /etc/passwd "$work/tree/link"
+      head -c 3000 /dev/zero | tr '\0' 'x' >"$work/tree/dir/big"
+      # 64 KiB filesystems cut after their last non-zero byte (the target zero-fills them back to 64 KiB).
+      for kind in ext2 ext4; do
+        rm -f "$work/$kind.img"; truncate -s 64K "$work/$kind.img"
+        E2FSPROGS_FAKE_TIME=1700000000 mkfs.$kind -q -F -b 1024 -N 24 -O ^has_journal,^resize_inode -d "$work/tree" \
+          "$work/$kind.img" >/dev/null
+        python3 -c 'import sys; d=open(sys.argv[1],"rb").read().rstrip(b"\0"); open(sys.argv[2],"wb").write(d)' \
+          "$work/$kind.img" "$out/$kind"
+      done ;;
   esac
   # Targets may also write seeds of their own format (VHDEDIT_FUZZ_SEEDS).
   VHDEDIT_FUZZ_SEEDS="$out" "$bin/$target" >/dev/null 2>&1 || true
@@ -99,7 +112,7 @@ for target in "${targets[@]}"; do
   crashes="$scratch/crashes/$target"
   mkdir -p "$corpus" "$crashes"
   printf 'fuzz: %-20s %3ss ' "$target" "$seconds"
-  max_len=8192; case "$target" in FuzzVHD|FuzzVHDX|FuzzQcow2) max_len=65536 ;; esac
+  max_len=8192; case "$target" in FuzzVHD|FuzzVHDX|FuzzQcow2) max_len=65536 ;; FuzzExt4) max_len=32768 ;; esac
   if "$bin/$target" -seed=1 -max_total_time="$seconds" -max_len=$max_len -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')

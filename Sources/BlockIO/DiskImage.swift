@@ -32,7 +32,9 @@ public final class DiskImage {
     public let vhdx: VHDXImage?
     /// The qcow2 metadata and backing chain, for qcow2 images.
     public let qcow2: Qcow2Image?
-    /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy).
+    /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy). A pending
+    /// edit journal is not among them: see ``pendingEdits`` (and ``PendingEdit/announce``, which says so at the
+    /// open).
     public var warnings: [String] {
         if let qcow2 {
             return qcow2.warnings + (qcow2.backing.map { b in b.warnings.map { "backing file \(b.path): \($0)" } } ?? [])
@@ -80,7 +82,9 @@ public final class DiskImage {
             if case .foreign(let foreign) = detected { throw foreign.refusal(path: path) }
         }
         let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
-        return try opened(path: path, store: store, detected: try ImageFormatDetector.detect(store), ancestors: [])
+        let image = try opened(path: path, store: store, detected: try ImageFormatDetector.detect(store), ancestors: [])
+        for pending in image.pendingEdits { PendingEdit.announce(pending) }
+        return image
     }
 
     /// The image of format `detected` in `store`, opened (a VHD's parents and a qcow2 image's backing file

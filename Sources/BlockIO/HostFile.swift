@@ -13,6 +13,10 @@ import Synchronization
 /// A writer holds an exclusive `flock(2)` on the file, a reader a shared one, so that two writers (or a writer
 /// and a reader) never meet: the second one gets ``BlockIOError/Code/inUse`` at once instead of waiting or
 /// corrupting the image. The lock is released when the file is closed (on `deinit`).
+///
+/// Image files also get qemu's image locks (``QemuImageLock``: a reader's or a writer's), so that vhdedit refuses
+/// an image a VM, qemu-nbd or qemu-img is writing (or that a qemu reader denies writing to), and qemu refuses to
+/// write one vhdedit is using.
 public final class HostFile: ByteStore {
     /// How a host file is opened.
     public enum Access: Sendable {
@@ -31,9 +35,13 @@ public final class HostFile: ByteStore {
 
     /// Opens `path` with `access`, taking the matching lock.
     ///
+    /// - Parameter qemuLocks: also take qemu's image locks (``QemuImageLock/reading`` or ``QemuImageLock/writing``);
+    ///   files that are not images (an edit journal) leave them out.
     /// - Throws: ``BlockIOError/Code/cannotOpen`` when the file cannot be opened, ``BlockIOError/Code/inUse``
-    ///   when another process (or this one, through another open) holds a conflicting lock.
-    public init(path: String, access: Access) throws(BlockIOError) {
+    ///   when another process (or this one, through another open) holds a conflicting lock (a vhdedit run, or
+    ///   qemu), ``BlockIOError/Code/readOnly`` when a file to write has no write permission for anyone (a golden
+    ///   image, see ``WriteProtection``).
+    public init(path: String, access: Access, qemuLocks: Bool = true) throws(BlockIOError) {
         let flags: Int32
         switch access {
         case .readOnly: flags = O_RDONLY
@@ -64,6 +72,12 @@ public final class HostFile: ByteStore {
                 path: path)
         }
         _ = fcntl(fd, F_SETFL, flags)  // back to blocking I/O (no effect on regular files, said for clarity)
+        if access == .readWrite {
+            do throws(BlockIOError) { try WriteProtection.check(descriptor: fd, path: path) } catch {
+                close(fd)
+                throw error
+            }
+        }
         let lockKind = access == .readOnly ? LOCK_SH : LOCK_EX
         var attempts = 0
         while flock(fd, lockKind | LOCK_NB) != 0 {
@@ -82,6 +96,14 @@ public final class HostFile: ByteStore {
             }
             close(fd)
             throw BlockIOError(.io, "cannot lock the image", path: path, errno: code)
+        }
+        if qemuLocks {
+            do throws(BlockIOError) {
+                try (access == .readOnly ? QemuImageLock.reading : QemuImageLock.writing).acquire(on: fd, path: path)
+            } catch {
+                close(fd)
+                throw error
+            }
         }
         self.path = path
         self.descriptor = fd

@@ -57,7 +57,7 @@ public final class HostRedoLogLocation: RedoLogLocation {
             throw BlockIOError(
                 .journal, "the edit journal is not a regular file; move it away to open the image", path: path)
         }
-        return try HostFile(path: path, access: .readOnly)
+        return try HostFile(path: path, access: .readOnly, qemuLocks: false)
     }
 
     public func create() throws(BlockIOError) -> any ByteStore {
@@ -65,7 +65,7 @@ public final class HostRedoLogLocation: RedoLogLocation {
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw BlockIOError(.io, "cannot create the edit journal", path: path, errno: errno) }
         close(fd)
-        return try HostFile(path: path, access: .readWrite)
+        return try HostFile(path: path, access: .readWrite, qemuLocks: false)
     }
 
     public func remove() throws(BlockIOError) {

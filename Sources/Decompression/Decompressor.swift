@@ -52,6 +52,14 @@ public struct DecompressionError: Error, Sendable, Equatable, CustomStringConver
 
 /// Decodes one gzip, xz or zstd stream with zlib, liblzma or libzstd, never producing more than a cap.
 public enum Decompressor {
+    /// Loads zlib, liblzma and libzstd now (they are otherwise opened on first use), for a process that will
+    /// not be able to open files later (a sandbox). Missing libraries are reported when a stream needs them.
+    public static func loadLibraries() {
+        _ = czlib_available()
+        _ = clzma_available()
+        _ = czstd_available()
+    }
+
     /// The decoded bytes of the stream starting at `offset` of `input`, and how many input bytes it used (so
     /// that a caller can go on with what follows: concatenated archives, padding).
     ///

@@ -22,7 +22,16 @@ public struct ImageOverview: Encodable, Sendable {
     public static func read(path: String, partition: Int? = nil, volume: LogicalVolumeName? = nil)
         throws(BlockIOError) -> ImageOverview
     {
-        let opened = try DiskImage.open(path: path)
+        of(try DiskImage.open(path: path), partition: partition, volume: volume)
+    }
+
+    /// The overview of an image already opened (its partition table is read now).
+    ///
+    /// - Parameters:
+    ///   - opened: the image, opened read-only.
+    ///   - partition: the partition later commands would use (`--partition N`), checked in the report.
+    ///   - volume: the `--volume VG/LV` later commands would use, checked likewise.
+    public static func of(_ opened: DiskImage, partition: Int? = nil, volume: LogicalVolumeName? = nil) -> ImageOverview {
         let info = ImageInfo(image: opened)
         do {
             let disk = try PartitionedDisk.inspect(opened.device)

@@ -72,6 +72,7 @@ public final class GuestImage {
         throws -> GuestImage
     {
         let image = try DiskImage.open(path: path, writable: writable)
+        try GuestParsing.willParse(image)
         do {
             var name: LogicalVolumeName?
             if let volume {

@@ -55,11 +55,22 @@ public enum ImagePreparation {
         report.results.append(try SELinuxLabelAudit.result(filesystem: session.filesystem))
         // What the VHD reader had to work around (a damaged trailing footer read from its copy, ...): Azure
         // reads the trailing footer only, so say so beside the VHD-level verdicts.
-        if !session.image.warnings.isEmpty {
+        let structureWarnings = session.image.vhd?.warnings ?? []
+        if !structureWarnings.isEmpty {
             report.results.insert(
                 CheckResult(
                     "vhd.structure", .warn, "the VHD's footer and headers are intact",
-                    session.image.warnings.joined(separator: "; "), path: "vhd"), at: 1)
+                    structureWarnings.joined(separator: "; "), path: "vhd"), at: 1)
+        }
+        // Everything above was read through a pending edit journal: the file that would be uploaded is torn.
+        for pending in session.image.pendingEdits.reversed() {
+            report.results.insert(
+                CheckResult(
+                    "image.pending-edit", .fail,
+                    "the image file is whole on its own (no interrupted commit pending in an edit journal)",
+                    "\(pending.image) is torn until \(pending.journal) (\(pending.records) records, sealed) is "
+                        + "applied; the verdicts below describe the committed image, not the file; \(pending.remedy)",
+                    path: pending.journal), at: 0)
         }
         return report
     }

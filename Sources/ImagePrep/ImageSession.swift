@@ -94,7 +94,8 @@ public final class ImageSession {
     /// What opening found that a reader should know (a journal that needs recovery: what is read may be
     /// stale; a VHD footer read from its copy...), as findings.
     public var findings: [Finding] {
-        image.warnings.map { Finding(.warning, operation: "image", $0) }
+        image.pendingEdits.map { Finding(.warning, operation: "edit-journal", path: $0.journal, $0.message) }
+            + (image.vhd?.warnings ?? []).map { Finding(.warning, operation: "image", $0) }
             + guest.layoutWarnings.map { Finding(.warning, operation: "partition-table", $0.detail) }
             + filesystem.warnings.map { Finding(.warning, operation: "filesystem", $0.message) }
     }

@@ -19,6 +19,8 @@ struct AzurePrepareCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var golden: GoldenImageOptions
 
     @Flag(help: "Print the plan; change nothing.")
     var dryRun = false
@@ -51,7 +53,8 @@ struct AzurePrepareCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.azurePrepare(images[0], partition: batch.partition, volume: batch.volume, selection: selection, dryRun: dryRun)
+            if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+            return try ImagePreparation.azurePrepare(images[0], partition: batch.partition, volume: batch.volume, selection: selection, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .azurePrepare, pretty: false) } else { print(report.text) }
     }

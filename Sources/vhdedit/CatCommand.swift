@@ -9,6 +9,7 @@ struct CatCommand: ParsableCommand {
         discussion: "Example: vhdedit cat disk.vhd /etc/os-release")
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The guest file.") var path: String
 
     func run() throws {
@@ -18,6 +19,7 @@ struct CatCommand: ParsableCommand {
     /// What `run()` does, callable without a parsed command (``DirectDispatch``).
     static func run(image: String, partition: Int?, volume: String? = nil, path: String) throws {
         try CommandFailure.reportingErrors {
+            GuestSandbox.armForReading()
             let guest = try GuestCommand.open(image: image, partition: partition, volume: volume, writable: false)
             try guest.filesystem.readChunks(try GuestCommand.path(path)) { GuestCommand.writeStandardOutput($0) }
         }

@@ -20,6 +20,7 @@ struct CheckCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     func validate() throws { try batch.requireImages() }
 
@@ -34,6 +35,7 @@ struct CheckCommand: ParsableCommand {
             }
             return
         }
+        GuestSandbox.armForReading()
         let report = try CommandFailure.reportingErrors { try ImagePreparation.check(images[0], partition: batch.partition, volume: batch.volume) }
         if batch.json { try JSONOutput.print(report, schema: .check, pretty: false) } else { print(report.text) }
         if !report.passed { throw ExitCode.failure }

@@ -13,6 +13,8 @@ struct ChmodCommand: ParsableCommand {
         helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "Octal permission bits, e.g. 600 or 4755.") var mode: ModeArgument
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")

@@ -14,6 +14,8 @@ struct ChownCommand: ParsableCommand {
         helpNames: [.long])
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "UID:GID, UID: or :GID (numbers).") var owner: OwnerArgument
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("h"), .customLong("no-dereference")], help: "Change a symlink itself, not its target.")

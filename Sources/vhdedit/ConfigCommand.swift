@@ -34,6 +34,7 @@ struct ConfigCommand: ParsableCommand {
                 Example: vhdedit config get disk.vhd /etc/waagent.conf ResourceDisk.Format Provisioning.Enabled
                 """)
         @OptionGroup var target: Target
+        @OptionGroup var sandbox: SandboxOptions
         @Argument(help: "The keys to print, e.g. ResourceDisk.Format or ONBOOT.") var keys: [String]
         @Flag(help: "Print {\"image\", \"path\", \"values\": {KEY: VALUE or null}} as JSON.") var json = false
 
@@ -41,7 +42,8 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let values = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.get(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys)
+                GuestSandbox.armForReading()
+                return try GuestConfigEdits.get(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys)
             }
             if json {
                 var object: [String: JSONValue] = [:]
@@ -69,6 +71,8 @@ struct ConfigCommand: ParsableCommand {
                 Example: vhdedit config set disk.vhd /etc/waagent.conf ResourceDisk.Format=y ResourceDisk.EnableSwap=n
                 """)
         @OptionGroup var target: Target
+        @OptionGroup var golden: GoldenImageOptions
+        @OptionGroup var sandbox: SandboxOptions
         @Argument(help: "KEY=VALUE assignments, e.g. ResourceDisk.Format=y.") var assignments: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
@@ -79,7 +83,8 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.set(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, assignments: assignments, dryRun: dryRun)
+                if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+                return try GuestConfigEdits.set(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, assignments: assignments, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }
@@ -91,6 +96,8 @@ struct ConfigCommand: ParsableCommand {
             abstract: "Remove keys; prints a diff.",
             discussion: "Example: vhdedit config unset disk.vhd /etc/sysconfig/network-scripts/ifcfg-eth0 HWADDR UUID")
         @OptionGroup var target: Target
+        @OptionGroup var golden: GoldenImageOptions
+        @OptionGroup var sandbox: SandboxOptions
         @Argument(help: "The keys to remove, e.g. HWADDR.") var keys: [String]
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
         @Flag(help: "Print the report (changes with their diffs, findings) as JSON.") var json = false
@@ -99,7 +106,8 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let report = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys, dryRun: dryRun)
+                if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+                return try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }

@@ -7,6 +7,7 @@ import Glibc
 enum VHDEditMain {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        OpenNotices.install()
         if !DirectDispatch.run(arguments) { VHDEdit.main() }
     }
 }

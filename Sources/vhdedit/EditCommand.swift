@@ -21,6 +21,7 @@ struct EditCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
     @Argument(help: "The guest file.") var path: String
 
     func run() throws {

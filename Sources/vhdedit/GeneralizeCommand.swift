@@ -25,6 +25,8 @@ struct GeneralizeCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var golden: GoldenImageOptions
 
     @Flag(help: "Print the plan; change nothing.")
     var dryRun = false
@@ -89,6 +91,7 @@ struct GeneralizeCommand: ParsableCommand {
             try batch.runBatch(images, childArguments: ChildArguments.of(self), describe: PrepReport.batchLine)
             return
         }
+        if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.generalize(images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
         }

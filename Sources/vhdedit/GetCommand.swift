@@ -13,11 +13,13 @@ struct GetCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The guest file.") var path: String
     @Argument(help: "The host file to write.") var localFile: String
 
     func run() throws {
         try CommandFailure.reportingErrors {
+            GuestSandbox.armForCopyingOut(to: localFile)
             let guest = try GuestCommand.open(target, writable: false)
             let guestPath = try GuestCommand.path(path)
             // Resolve the guest file before the host file is created (or truncated): a missing file, a

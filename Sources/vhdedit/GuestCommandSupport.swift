@@ -21,6 +21,7 @@ enum GuestCommand {
     /// Opens the guest writable, runs `body`, and writes everything back.
     static func edit(_ target: ImageOptions, _ body: (Ext4FileSystem) throws -> Void) throws {
         try CommandFailure.reportingErrors {
+            GuestSandbox.armForWriting()
             let guest = try open(target, writable: true)
             try body(guest.filesystem)
             try guest.close()

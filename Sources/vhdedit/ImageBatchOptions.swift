@@ -90,6 +90,8 @@ struct ImageBatchOptions: ParsableArguments {
     /// summary, and exits non-zero when any image failed.
     func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
         var arguments = childArguments + ["--json"]
+        if WriteProtection.isOverridden { arguments.append("--force") }  // --force of a writing command
+        if GuestSandbox.isDisabled { arguments.append("--no-sandbox") }
         if let partition { arguments += ["--partition", String(partition)] }
         if let volume { arguments += ["--volume", volume] }
         let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)

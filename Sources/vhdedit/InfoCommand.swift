@@ -26,8 +26,14 @@ struct InfoCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @OptionGroup var sandbox: SandboxOptions
+
     func run() throws {
-        let overview = try CommandFailure.reportingErrors { try ImageOverview.read(path: image) }
+        let overview = try CommandFailure.reportingErrors {
+            let opened = try DiskImage.open(path: image)
+            try GuestSandbox.enterBeforeParsing()  // the partition table and libblkid's probes come next
+            return ImageOverview.of(opened)
+        }
         if json {
             try JSONOutput.print(overview, schema: .info)
         } else {

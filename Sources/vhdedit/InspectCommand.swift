@@ -17,14 +17,16 @@ struct InspectCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     func run() throws {
+        GuestSandbox.armForReading()
         let report = try CommandFailure.reportingErrors { try ImagePreparation.inspect(options.image, partition: options.partition, volume: options.volume) }
         if json { try JSONOutput.print(report, schema: .inspect); return }
-        for finding in report.findings { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
+        for finding in report.findings where finding.operation != "edit-journal" { CommandFailure.printError("vhdedit: warning: \(finding.message)") }
         print(Self.text(report))
     }
 

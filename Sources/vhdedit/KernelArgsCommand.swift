@@ -20,6 +20,8 @@ struct KernelArgsCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     @Option(name: .customLong("add"), help: ArgumentHelp("An argument to add (repeatable).", valueName: "ARG"))
     var additions: [String] = []
@@ -40,7 +42,8 @@ struct KernelArgsCommand: ParsableCommand {
     func run() throws {
         if additions.isEmpty && removals.isEmpty {
             let listing = try CommandFailure.reportingErrors {
-                try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition, volume: options.volume)
+                GuestSandbox.armForReading()
+                return try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition, volume: options.volume)
             }
             if json { try JSONOutput.print(listing, schema: .kernelArgs); return }
             for entry in listing.commandLines {
@@ -49,7 +52,8 @@ struct KernelArgsCommand: ParsableCommand {
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, volume: options.volume, add: additions, remove: removals, dryRun: dryRun)
+            if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
+            return try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, volume: options.volume, add: additions, remove: removals, dryRun: dryRun)
         }
         if json { try JSONOutput.print(report, schema: .kernelArgsEdit, pretty: false); return }
         print(report.diffs, terminator: "")

@@ -17,6 +17,7 @@ struct LsCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The guest directory (or file).") var path: String = "/"
     @Flag(name: .customShort("l"), help: "Long format: mode, links, owner, size, modification time.") var long = false
     @Flag(name: .customShort("R"), help: "List subdirectories recursively (symlinks are not entered).")
@@ -29,6 +30,7 @@ struct LsCommand: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reportingErrors {
+            GuestSandbox.armForReading()
             let guest = try GuestCommand.open(target, writable: false)
             let fs = guest.filesystem
             let guestPath = try GuestCommand.path(path)

@@ -9,6 +9,8 @@ struct MkdirCommand: ParsableCommand {
         discussion: "Example: vhdedit mkdir disk.vhd /etc/cloud/cloud.cfg.d -p --mode 755")
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The guest directory.") var path: String
     @Flag(name: [.customShort("p"), .long], help: "Create missing parents; no error if it exists.") var parents = false
     @Option(help: "Octal permission bits (default 755).") var mode: ModeArgument?

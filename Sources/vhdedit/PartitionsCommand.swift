@@ -21,6 +21,7 @@ struct PartitionsCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -28,6 +29,7 @@ struct PartitionsCommand: ParsableCommand {
     func run() throws {
         let report = try CommandFailure.reportingErrors {
             let opened = try DiskImage.open(path: target.image)
+            try GuestSandbox.enterBeforeParsing()
             return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition, volume: target.volume.flatMap { LogicalVolumeName($0) })
         }
         if json {

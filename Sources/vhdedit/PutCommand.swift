@@ -13,6 +13,8 @@ struct PutCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The host file to copy in.") var localFile: String
     @Argument(help: "The guest path to write.") var path: String
     @Option(help: "Octal permission bits, e.g. 644.") var mode: ModeArgument?

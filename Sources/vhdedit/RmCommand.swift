@@ -12,6 +12,8 @@ struct RmCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The guest path.") var path: String
     @Flag(name: [.customShort("r"), .long], help: "Delete a directory and everything in it.") var recursive = false
 

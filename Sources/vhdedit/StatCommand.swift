@@ -13,12 +13,14 @@ struct StatCommand: ParsableCommand {
             """)
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "The guest path.") var path: String
     @Flag(help: "Follow a symlink in the last component.") var follow = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         try CommandFailure.reportingErrors {
+            GuestSandbox.armForReading()
             let guest = try GuestCommand.open(target, writable: false)
             let guestPath = try GuestCommand.path(path)
             let s = follow ? try guest.filesystem.stat(guestPath) : try guest.filesystem.lstat(guestPath)

@@ -9,6 +9,8 @@ struct SymlinkCommand: ParsableCommand {
         discussion: "Example: vhdedit symlink disk.vhd ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf")
 
     @OptionGroup var target: ImageOptions
+    @OptionGroup var golden: GoldenImageOptions
+    @OptionGroup var sandbox: SandboxOptions
     @Argument(help: "What the link points to (stored verbatim; escapes as ls prints them).") var linkTarget: String
     @Argument(help: "The guest path of the new link.") var path: String
 

@@ -32,6 +32,7 @@ let package = Package(
         fuzzTarget("FuzzQcow2", ["BlockIO"]),
         fuzzTarget("FuzzJournal", ["Ext4"]),
         fuzzTarget("FuzzLVMMetadata", ["DiskLayout"]),
+        fuzzTarget("FuzzExt4", ["BlockIO", "Ext4"]),
     ],
     swiftLanguageModes: [.v6]
 )

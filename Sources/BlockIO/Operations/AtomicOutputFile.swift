@@ -29,6 +29,7 @@ final class AtomicOutputFile {
         if !overwrite && HostPaths.exists(destination) {
             throw BlockIOError(.invalidArgument, "destination already exists (not overwritten)", path: destination)
         }
+        try WriteProtection.checkReplacing(destination)
         let folder = HostPaths.directory(of: destination)
         if !HostPaths.isDirectory(folder) {
             throw BlockIOError(.invalidArgument, "cannot write here: the folder \(folder) does not exist", path: destination)

@@ -109,6 +109,11 @@ public enum ImageConverter {
                 path: destination)
         }
         var notes = input.warnings.map { "source: \($0)" }
+        for pending in input.pendingEdits {
+            notes.append(
+                "wrote the committed image: \(pending.image) was read through its pending edit journal "
+                    + "\(pending.journal) (the file itself is still torn; \(pending.remedy))")
+        }
         let sourceSize = input.device.size
         var size = sourceSize
         if options.format != .raw && size % 512 != 0 {

@@ -112,6 +112,9 @@ public struct ImageInfo: Sendable, Codable {
     public var parentChain: [ChainLink]
     /// What the open found in the image's edit journal, when it found one (see ``JournalRecovery``).
     public var journal: String?
+    /// Image files that are torn on their own because an interrupted commit is pending in a sealed journal
+    /// beside them (see ``PendingEdit``); absent when there are none.
+    public var pendingEdits: [PendingEdit]?
     public var warnings: [String]
 
     /// Opens `path` read-only and describes it.
@@ -126,6 +129,7 @@ public struct ImageInfo: Sendable, Codable {
         virtualSize = image.device.size
         self.fileLength = fileLength ?? image.vhd?.structure.fileLength ?? ((try? image.store.length()) ?? 0)
         warnings = image.warnings
+        pendingEdits = image.pendingEdits.isEmpty ? nil : image.pendingEdits
         parentChain = []
         journal = image.journalRecovery == .none ? nil : image.journalRecovery.description
         if let qcow2 = image.qcow2 {

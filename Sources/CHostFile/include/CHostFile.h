@@ -59,4 +59,13 @@ int chostfile_spawn(const char *path, const char *arguments, size_t length, int 
 /* pipe2(fds, O_CLOEXEC). */
 int chostfile_pipe_cloexec(int fds[2]);
 
+/* qemu-compatible image locks (qemu's util/osdep.c qemu_lock_fd, block/file-posix.c raw_apply_lock_bytes): open
+   file description locks on single bytes, always shared (F_RDLCK), so that their presence, not their kind, says
+   something. `chostfile_ofd_lock_byte` takes one (F_OFD_SETLK) and `chostfile_ofd_unlock_byte` drops it; both
+   return 0 or an errno value. `chostfile_ofd_byte_is_locked` asks (F_OFD_GETLK with F_WRLCK) whether another open
+   file description holds a lock on the byte: 1 yes, 0 no, or -errno. */
+int chostfile_ofd_lock_byte(int fd, off_t byte);
+int chostfile_ofd_unlock_byte(int fd, off_t byte);
+int chostfile_ofd_byte_is_locked(int fd, off_t byte);
+
 #endif

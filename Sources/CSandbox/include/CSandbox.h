@@ -1,0 +1,25 @@
+#ifndef CSANDBOX_H
+#define CSANDBOX_H
+
+/* The kernel calls behind vhdedit's sandbox (the policy, what each command needs, is in Swift: Sandbox). Each
+   returns 0 or an errno value. */
+
+/* prctl(PR_SET_NO_NEW_PRIVS, 1): no exec can gain privileges; required before Landlock and seccomp. */
+int csandbox_no_new_privs(void);
+
+/* The Landlock ABI version the kernel offers (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION), or
+   a negative errno (-ENOSYS: not built in; -EOPNOTSUPP: built in but not enabled at boot). */
+int csandbox_landlock_abi(void);
+
+/* Restricts this process (every thread) with Landlock: every filesystem access right the ABI `abi` knows is
+   handled, and only `allowed_folder` (may be NULL: nothing) keeps them, beneath it. Descriptors already open
+   stay usable. */
+int csandbox_landlock_restrict(int abi, const char *allowed_folder);
+
+/* Installs a seccomp filter (libseccomp) on every thread: everything is allowed except opening files by path
+   (open, openat, openat2, creat; unless `allow_open` is non-zero), running programs (execve, execveat), sockets
+   (socket, socketpair, connect, bind, listen, accept, accept4) and tracing (ptrace, process_vm_readv,
+   process_vm_writev), which fail with EPERM. */
+int csandbox_seccomp(int allow_open);
+
+#endif
