@@ -86,7 +86,11 @@ public final class GuestImage {
             let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
             // An SELinux guest labels what this session creates with its own policy (in every mounted volume
             // too, at the path the guest sees).
-            let labeler = writable ? try GuestSELinuxLabeler.load(from: filesystem) : nil
+            // Its private copy of the policy goes beside the image, where the edit journal goes: the one folder a
+            // sandboxed writer may still create files in.
+            let labeler = writable
+                ? try GuestSELinuxLabeler.load(from: filesystem, scratchParent: HostRedoLogLocation(imagePath: path).folder)
+                : nil
             filesystem.newInodeLabeler = labeler
             let (mounts, mountWarnings) = try openMounts(disk: disk, root: root, filesystem: filesystem, writable: writable)
             for mount in mounts { mount.filesystem.newInodeLabeler = labeler?.mounted(at: mount.mountPoint) }
