@@ -18,8 +18,8 @@ enum ChildArguments {
             guard let label = property.label, label.hasPrefix("_") else { continue }
             let name = "--" + longName(label.dropFirst())
             switch property.value {
-            case is OptionGroup<ImageBatchOptions>:
-                continue
+            case is OptionGroup<ImageBatchOptions>, is OptionGroup<SandboxOptions>, is OptionGroup<GoldenImageOptions>:
+                continue  // the parent passes these on itself (ImageBatchOptions.runBatch: --force, --no-sandbox)
             case let flag as Flag<Bool>:
                 if flag.wrappedValue { arguments.append(name) }
             case let flag as Flag<Int>:

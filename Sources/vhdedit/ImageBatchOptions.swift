@@ -89,9 +89,10 @@ struct ImageBatchOptions: ParsableArguments {
     /// Runs `childArguments + [image]` in a child `vhdedit` for every image, prints one result per image and a
     /// summary, and exits non-zero when any image failed.
     func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
-        var arguments = childArguments + ["--json"]
+        var arguments = childArguments
         if WriteProtection.isOverridden { arguments.append("--force") }  // --force of a writing command
         if GuestSandbox.isDisabled { arguments.append("--no-sandbox") }
+        arguments.append("--json")
         if let partition { arguments += ["--partition", String(partition)] }
         if let volume { arguments += ["--volume", volume] }
         let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)

@@ -122,7 +122,7 @@ import _TestSupport
         try VHDXFixture.qemuCreate(path, size: "8M", options: "block_size=1M")
         let before = try FileDigest.sha256(path)
         let error = #expect(throws: BlockIOError.self) { try DiskImage.open(path: path, writable: true) }
-        #expect(error?.code == .unsupported)
+        #expect(error?.code == .readOnlyFormat)
         #expect(error?.description.contains("vhdedit convert") == true)
         #expect(try FileDigest.sha256(path) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["disk.vhdx"], "no journal left beside it")

@@ -23,11 +23,13 @@ import _TestSupport
         for index in 0..<15 {
             images.append(try TestImageFarm.copy("\(good[index % 4])-dynamic.vhd", to: work, as: "good-\(index).vhd"))
         }
-        for name in ["broken-garbage.vhd", "broken-truncated.vhd", "broken-nofs.vhd", "broken-recovery.vhd"] {
+        for name in ["broken-garbage.vhd", "broken-truncated.vhd", "broken-nofs.vhd"] {
             let path = try TestImageFarm.copy(name, to: work)
             images.insert(path, at: images.count / 2)
             broken.insert(path)
         }
+        // A journal flagged as needing recovery is replayed as part of the generalize, not a failure.
+        images.insert(try TestImageFarm.copy("broken-recovery.vhd", to: work), at: images.count / 2)
         let missing = work.file("no-such-image.vhd")
         images.append(missing)
         broken.insert(missing)
@@ -52,7 +54,7 @@ import _TestSupport
             }
         }
         #expect(summary["total"] as? Int == 20)
-        #expect(summary["failed"] as? Int == 5)
+        #expect(summary["failed"] as? Int == 4)
         #expect(Set(summary["failures"] as? [String] ?? []) == broken)
         // The good images were really generalized: a second batch finds nothing to do in any of them.
         let second = try VHDEditBinary.run(["generalize", "--json", "--dry-run"] + images.filter { !broken.contains($0) })
@@ -61,7 +63,7 @@ import _TestSupport
             #expect(((item["result"] as? [String: Any])?["changes"] as? [Any])?.isEmpty == true)
         }
         let recovery = try #require(items.first { ($0["image"] as? String)?.hasSuffix("broken-recovery.vhd") == true })
-        #expect((recovery["summary"] as? String ?? "").contains("journal needs recovery"))
+        #expect(recovery["ok"] as? Bool == true, "\(recovery["summary"] ?? "")")
         // Each failure says why, as the single-image command would.
         let garbage = try #require(items.first { ($0["image"] as? String)?.hasSuffix("broken-garbage.vhd") == true })
         let single = try VHDEditBinary.run(["generalize", try #require(garbage["image"] as? String)])

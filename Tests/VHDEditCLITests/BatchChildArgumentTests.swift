@@ -8,7 +8,7 @@ import _TestSupport
 @Suite struct BatchChildArgumentTests {
     /// The options the parent keeps (``ImageBatchOptions``) or that end the run (`--list`, `--help`, `--version`).
     static let parentOnly: Set<String> = [
-        "manifest", "shard", "shard-count", "jobs", "timeout", "partition", "json", "list", "help", "version",
+        "manifest", "shard", "shard-count", "jobs", "timeout", "partition", "volume", "json", "list", "help", "version",
     ]
 
     /// A value each command accepts for each of its options. An option missing here fails the test: give it a
