@@ -17,6 +17,9 @@ enum GuestSandbox {
     /// to parse it.
     static func enterBeforeParsing(_ policy: Sandbox.Policy = .heldFilesOnly) throws {
         guard !isDisabled else { return }
+        // The dlopen'ed decoders may be needed after the lock-down (initramfs images, compressed qcow2
+        // clusters): load them while the libraries can still be opened.
+        GuestParsing.loadLibraries()
         let outcome = try Sandbox.enter(policy)
         for notice in outcome.notices { CommandFailure.printError("vhdedit: note: \(notice)") }
     }

@@ -5,6 +5,7 @@ import Foundation
 import GuestConfig
 import ImagePrep
 import Testing
+import VHDEditKit
 import _TestSupport
 
 // The example of each module's DocC landing page (Sources/MODULE/Documentation.docc/MODULE.md, "## Example"),
@@ -61,6 +62,15 @@ func plannedGeneralize(at path: String) throws -> [String] {
 }
 // END EXAMPLE
 
+// EXAMPLE VHDEditKit
+/// The guest's distribution and how many changes a generalize would make, planned without writing a byte.
+func summarize(image path: String) throws -> (distribution: String, plannedChanges: Int) {
+    let inspection = try ImagePreparation.inspect(path)  // partitions, root, distribution, bootloader, agent
+    let plan = try ImagePreparation.generalize(path, dryRun: true)
+    return (inspection.guest.distribution.id, plan.changes.count)
+}
+// END EXAMPLE
+
 @Suite struct DocCExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -74,7 +84,7 @@ func plannedGeneralize(at path: String) throws -> [String] {
     }
 
     /// Each landing page's swift block, without its import lines, is the code between this file's markers.
-    @Test(arguments: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep"])
+    @Test(arguments: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep", "VHDEditKit"])
     func landingPageExampleIsTheCompiledOne(module: String) throws {
         let page = try String(contentsOf: Self.root.appendingPathComponent("Sources/\(module)/Documentation.docc/\(module).md"), encoding: .utf8)
         let example = try #require(page.components(separatedBy: "## Example").dropFirst().first)
@@ -128,6 +138,15 @@ func plannedGeneralize(at path: String) throws -> [String] {
     @Test func guestConfigExampleSetsClientAlive() throws {
         let edited = try withClientAlive("Port 22\nMatch User backup\n  X11Forwarding no\n")
         #expect(edited == "Port 22\nClientAliveInterval 180\nMatch User backup\n  X11Forwarding no\n")
+    }
+
+    @Test func vhdEditKitExampleSummarizesWithoutWriting() throws {
+        let (folder, image) = try Self.shippedImageCopy()
+        defer { withExtendedLifetime(folder) {} }
+        let before = try FileDigest.sha256(image)
+        let summary = try summarize(image: image)
+        #expect(summary.distribution == "centos" && summary.plannedChanges > 5, "\(summary)")
+        #expect(try FileDigest.sha256(image) == before)
     }
 
     @Test func imagePrepExamplePlansWithoutWriting() throws {
