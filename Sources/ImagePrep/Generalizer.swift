@@ -5,7 +5,7 @@
 /// plans only what changes something, so a second run finds nothing to do.
 public enum Generalizer {
     /// Every operation, defaults first, in the order they run.
-    public static let catalog: [PrepOperation] = DeprovisionOperations.all + CleanupOperations.all
+    public static let catalog: [PrepOperation] = DeprovisionOperations.all + CleanupOperations.all + SecretOperations.all
 
     /// What to do.
     public struct Options: Sendable, Equatable {

@@ -48,6 +48,8 @@ public protocol GuestFiles: AnyObject {
     func listDirectory(_ path: String) throws(ImagePrepError) -> [String]
     /// The target of the symlink at `path`, as stored.
     func readLink(_ path: String) throws(ImagePrepError) -> String
+    /// The entries of the directory at `path` with what `lstat` says of each (see GuestFiles+Entries.swift).
+    func listEntries(_ path: String) throws(ImagePrepError) -> [GuestDirectoryEntry]
 }
 
 /// The largest guest file ImagePrep reads into memory (configuration files are far smaller).

@@ -129,6 +129,7 @@ public struct ReadinessChecker {
         try results += platformResults()
         try results += kernelResults()
         try results += initramfsResults()
+        try results += secretResults()
         return results
     }
 
@@ -306,9 +307,6 @@ public struct ReadinessChecker {
         let keys = try files.glob("/etc/ssh/ssh_host_*key*")
         results.append(CheckResult("ssh.host-keys", keys.isEmpty ? .pass : .warn, "no SSH host keys left in the image (private to the build VM)",
             keys.isEmpty ? "none" : "\(keys.count) key file(s): \(keys.prefix(3).joined(separator: ", "))", path: keys.first))
-        if try files.exists("/root/.ssh/authorized_keys") {
-            results.append(CheckResult("ssh.root-keys", .warn, "no /root/.ssh/authorized_keys", "present", path: "/root/.ssh/authorized_keys"))
-        }
         return results
     }
 

@@ -52,7 +52,7 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         // Dry runs change no byte.
         let hash = try FileDigest.sha256(image)
         let dryPrepare = try ImagePreparation.azurePrepare(image, dryRun: true)
-        let options = Generalizer.Options(selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id", "udev-persistent-net", "hwaddr"]), deleteUser: true)
+        let options = Generalizer.Options(selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id", "udev-persistent-net", "hwaddr", "secrets"]), deleteUser: true)
         let dryGeneralize = try ImagePreparation.generalize(image, options: options, dryRun: true)
         #expect(try FileDigest.sha256(image) == hash)
         #expect(!dryPrepare.changes.isEmpty && !dryGeneralize.changes.isEmpty)
