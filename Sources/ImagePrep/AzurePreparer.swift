@@ -30,7 +30,7 @@ public enum AzurePreparer {
             if files.isEmpty { c.note(.warning, "no bootloader configuration found (menu.lst, grub.cfg, /etc/default/grub, BLS)") }
             var texts: [String: String] = [:]
             for file in files { texts[file.path] = try c.files.readText(file.path) }
-            let outcome = try BootloaderEdit.kernelArguments(texts, add: requiredKernelArguments, remove: kernelArgumentsToRemove(c.family))
+            let outcome = try BootloaderEdit.kernelArguments(texts, add: try kernelArguments(c), remove: kernelArgumentsToRemove(c.family))
             for problem in outcome.problems { c.note(.warning, "not edited: \(problem.message)", path: problem.path) }
             for file in files {
                 guard let edited = outcome.edited[file.path] else { continue }
@@ -103,11 +103,14 @@ public enum AzurePreparer {
             }
         },
         PrepOperation("sudoers-targetpw", default: true,
-            "comment out 'Defaults targetpw' and the paired 'ALL ALL=(ALL) ALL' in /etc/sudoers") { c throws(ImagePrepError) in
-            try c.edit("/etc/sudoers", "targetpw makes sudo ask for root's password, which provisioning locks") { old in
-                var sudoers = SudoersFile(old, path: "/etc/sudoers")
-                sudoers.disableTargetpw()
-                return sudoers.text
+            "comment out 'Defaults targetpw' and the paired 'ALL ALL=(ALL) ALL' in /etc/sudoers and the files it includes") { c throws(ImagePrepError) in
+            for (path, _) in try ReadinessChecker.sudoersFiles(c.files) {
+                try c.edit(path, "targetpw makes sudo ask for root's password, which provisioning locks") { old in
+                    var sudoers = SudoersFile(old, path: path)
+                    sudoers.disableTargetpw()
+                    for finding in sudoers.editable.findings where finding.severity == .warning { c.note(.warning, finding.message, path: path) }
+                    return sudoers.text
+                }
             }
         },
         PrepOperation("waagent-conf", default: true,

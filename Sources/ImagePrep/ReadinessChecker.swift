@@ -130,6 +130,7 @@ public struct ReadinessChecker {
         try results += kernelResults()
         try results += initramfsResults()
         try results += secretResults()
+        try results += checklistResults()
         return results
     }
 
