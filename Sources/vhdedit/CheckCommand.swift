@@ -17,16 +17,28 @@ struct CheckCommand: ParsableCommand {
             Examples:
               vhdedit convert disk.vhd azure.vhd --to fixed --round-to-mib && vhdedit check azure.vhd
               vhdedit check azure.vhd --json | jq '.results[] | select(.verdict != "pass")'
+              vhdedit check os.vhd --target marketplace --data-disk data1.vhd
             """)
 
     @OptionGroup var batch: ImageBatchOptions
 
-    func validate() throws { try batch.requireImages() }
+    @Option(help: ArgumentHelp("What to check for: azure (upload and boot) or marketplace (adds the certification rules: OS disk 30–1023 GiB, warn above 50).", valueName: "azure|marketplace"))
+    var target: String = "azure"
+
+    @Option(name: .customLong("data-disk"), help: ArgumentHelp("A data disk to check against the data-disk rules (fixed, whole MiB, 1–1023 GiB); repeatable.", valueName: "IMAGE"))
+    var dataDisks: [String] = []
+
+    var checkTarget: CheckTarget? { CheckTarget(rawValue: target) }
+
+    func validate() throws {
+        try batch.requireImages()
+        if checkTarget == nil { throw ValidationError("--target is azure or marketplace (got '\(target)')") }
+    }
 
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         if batch.isBatch(images) {
-            try batch.runBatch(images, childArguments: ["check"]) { result in
+            try batch.runBatch(images, childArguments: ["check", "--target", target] + dataDisks.flatMap { ["--data-disk", $0] }) { result in
                 if let report = JSONOutput.decode(ReadinessReport.self, result.result) {
                     return report.passed ? "ready" : "not ready: " + report.failures.map(\.id).joined(separator: ", ")
                 }
@@ -34,7 +46,7 @@ struct CheckCommand: ParsableCommand {
             }
             return
         }
-        let report = try CommandFailure.reportingErrors { try ImagePreparation.check(images[0], partition: batch.partition) }
+        let report = try CommandFailure.reportingErrors { try ImagePreparation.check(images[0], partition: batch.partition, target: checkTarget ?? .azure, dataDisks: dataDisks) }
         if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
         if !report.passed { throw ExitCode.failure }
     }
