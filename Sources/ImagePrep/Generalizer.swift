@@ -67,6 +67,7 @@ public enum PlanApplier {
             case .delete: try files.removeFile(change.path)
             case .deleteTree: try files.removeTree(change.path)
             case .truncate: try files.writeFile(change.path, contents: [], newFileMode: 0o644)
+            case .symlink: try files.makeSymlink(change.path, target: String(decoding: change.contents ?? [], as: UTF8.self))
             case .rewrite, .create:
                 try files.writeFile(change.path, contents: change.contents ?? [], newFileMode: change.newFileMode ?? 0o644)
             }

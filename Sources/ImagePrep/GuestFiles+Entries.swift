@@ -56,3 +56,38 @@ extension Ext4GuestFiles {
         return GuestFileInfo(type: type, size: status.size, mode: status.permissions, uid: status.uid, gid: status.gid)
     }
 }
+
+extension GuestFiles {
+    /// Refuses: this view cannot make symbolic links (conformers that can override it).
+    public func makeSymlink(_ path: String, target: String) throws(ImagePrepError) {
+        throw ImagePrepError(.unexpectedFile, "cannot make a symbolic link here", path: path)
+    }
+}
+
+extension Ext4GuestFiles {
+    /// Makes a symbolic link owned by root (mode 0777, as symlinks are).
+    public func makeSymlink(_ path: String, target: String) throws(ImagePrepError) {
+        do { try filesystem.makeSymlink(guestPath(path), target: target) } catch { throw Self.wrap(error, path) }
+    }
+}
+
+extension PlanContext {
+    /// Plans a symbolic link at `path` to `target`, replacing a file (not a directory) that is there; nothing
+    /// when the link is already there with that target.
+    public func symlink(_ path: String, to target: String, _ reason: String) throws(ImagePrepError) {
+        if let info = try files.lstat(path) {
+            if info.type == .symlink, try files.readLink(path) == target { return }
+            guard info.type != .directory else {
+                note(.warning, "cannot link it to \(target): a directory is there", path: path)
+                return
+            }
+            try delete(path, reason)
+        }
+        guard try files.resolve(PathText.parent(path)).map({ (p) throws(ImagePrepError) in try files.lstat(p)?.type == .directory }) == true else {
+            note(.warning, "cannot link it to \(target): \(PathText.parent(path)) does not exist", path: path)
+            return
+        }
+        files.stage(PlannedChange(operation: operation, path: path, action: .symlink, reason: reason, after: "→ \(target)",
+            contents: Array(target.utf8)))
+    }
+}

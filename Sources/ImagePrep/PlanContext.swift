@@ -10,6 +10,8 @@ public final class PlanContext {
     public let agent: AgentSettings
     /// The user to delete (`--delete-user`), when one is known.
     public let userToDelete: String?
+    /// The azure-prepare choices (swap, rootdelay); defaults for other runs.
+    public var azureOptions = AzurePreparer.Options()
     /// The operation currently planning (set by the runner).
     public var operation = ""
     public private(set) var findings: [Finding] = []

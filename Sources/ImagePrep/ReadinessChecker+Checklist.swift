@@ -13,6 +13,7 @@ extension ReadinessChecker {
         try results += numaResults()
         try results += accountPasswordResults()
         try results += pyasn1Results()
+        try results += persistentNetGeneratorResults()
         return results
     }
 

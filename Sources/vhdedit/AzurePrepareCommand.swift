@@ -16,6 +16,7 @@ struct AzurePrepareCommand: ParsableCommand {
             Examples:
               vhdedit azure-prepare disk.vhd --dry-run     # the plan, with a diff per file; writes nothing
               vhdedit azure-prepare disk.vhd --skip swap
+              vhdedit azure-prepare disk.vhd --swap-mb 4096   # swap on the resource disk, 4 GiB
             """)
 
     @OptionGroup var batch: ImageBatchOptions
@@ -29,29 +30,41 @@ struct AzurePrepareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Skip these operations (comma-separated).", valueName: "OPS"))
     var skip: String?
 
+    @Option(name: .customLong("swap-mb"), help: ArgumentHelp("Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: a cloud.cfg.d swap file). Default: the agent's 2048 MB when unset.", valueName: "N"))
+    var swapMB: Int?
+
+    @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n).")
+    var noSwap = false
+
     var selection: OperationSelection {
         OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
     }
 
+    var options: AzurePreparer.Options {
+        AzurePreparer.Options(selection: selection, swapMB: swapMB, noSwap: noSwap)
+    }
+
     func validate() throws {
         try batch.requireImages()
-        let selection = self.selection
-        try ImageBatchOptions.usage { _ = try selection.select(from: AzurePreparer.catalog) }
+        let options = self.options
+        try ImageBatchOptions.usage { try options.validate() }
     }
 
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
-        let selection = self.selection
+        let options = self.options
         if batch.isBatch(images) {
             var child = ["azure-prepare"]
             if dryRun { child.append("--dry-run") }
+            if let swapMB { child += ["--swap-mb", String(swapMB)] }
+            if noSwap { child.append("--no-swap") }
             if let only { child += ["--only", only] }
             if let skip { child += ["--skip", skip] }
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
             return
         }
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.azurePrepare(images[0], partition: batch.partition, selection: selection, dryRun: dryRun)
+            try ImagePreparation.azurePrepare(images[0], partition: batch.partition, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, pretty: false) } else { print(report.text) }
     }

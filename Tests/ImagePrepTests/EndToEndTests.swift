@@ -13,7 +13,7 @@ func expectedDifference(_ reports: [PrepReport], before: GuestSnapshot) -> (remo
             removed.insert(change.path)
             for path in before.entries.keys where path.hasPrefix(change.path + "/") { removed.insert(path) }
         case .rewrite, .truncate: changed.insert(change.path)
-        case .create: added.insert(change.path)
+        case .create, .symlink: added.insert(change.path)
         }
     }
     return (removed, added, changed.subtracting(removed))
