@@ -14,7 +14,8 @@ extension AzurePreparer {
 
     /// The arguments the kernel-args operation adds on this guest.
     static func kernelArguments(_ c: PlanContext) throws(ImagePrepError) -> [String] {
-        var arguments = requiredKernelArguments
+        var arguments = requiredKernelArguments.filter { !$0.hasPrefix("rootdelay=") }
+        if let delay = try rootDelayArgument(c, inspection: c.inspection) { arguments.append(delay) }
         if let kernel = try kernelNeedingNumaOff(c.files) {
             arguments.append("numa=off")
             c.note(.info, "numa=off added: kernel \(kernel.release) is older than 2.6.37", path: kernel.path)

@@ -211,6 +211,9 @@ public struct ReadinessChecker {
             results.append(CheckResult("os.architecture", .warn, "64-bit OS (x86_64 or arm64)", "no ELF init binary found", path: "/sbin/init"))
         }
         let files = inspection.bootloaderFiles
+        let rootDelay = try rootDelayDecision()
+        let required = requiredKernelArguments(rootDelay)
+        results += try rootDelayResults(rootDelay)
         if files.isEmpty {
             results.append(CheckResult("boot.kernel-args", .fail, "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on the kernel command line", "no bootloader configuration found"))
         }
@@ -221,9 +224,9 @@ public struct ReadinessChecker {
                 results.append(CheckResult("boot.kernel-args", .warn, "kernel arguments for Azure", "no kernel command line in the file", path: file.path))
             }
             for (line, words) in lines {
-                let missing = AzurePreparer.requiredKernelArguments.filter { !BootloaderEdit.contains(words, $0) }
+                let missing = required.filter { !BootloaderEdit.contains(words, $0) }
                 results.append(CheckResult("boot.kernel-args", missing.isEmpty ? .pass : .fail,
-                    "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on the kernel command line",
+                    required.joined(separator: " ") + " on the kernel command line",
                     missing.isEmpty ? "present" : "missing \(missing.joined(separator: " "))", path: file.path, line: line))
                 let flagged = words.filter { ["rhgb", "quiet", "crashkernel=auto"].contains($0) }
                 if !flagged.isEmpty {

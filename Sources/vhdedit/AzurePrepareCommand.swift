@@ -10,7 +10,9 @@ struct AzurePrepareCommand: ParsableCommand {
         abstract: "Apply Azure's preparation checklist for the detected distribution family.",
         discussion: """
             Operations: \(AzurePreparer.catalog.map(\.name).joined(separator: ", ")). Kernel arguments \
-            console=ttyS0 earlyprintk=ttyS0 rootdelay=300 go on every kernel line of every bootloader file. What \
+            console=ttyS0 earlyprintk=ttyS0 rootdelay=300 go on every kernel line of every bootloader file (numa=off \
+            too on kernels older than 2.6.37; no rootdelay where the guest's initramfs sleeps it on every boot, \
+            unless --rootdelay N). What \
             cannot be done offline (uninstalling NetworkManager, installing or updating the agent) is reported.
 
             Examples:
@@ -36,12 +38,15 @@ struct AzurePrepareCommand: ParsableCommand {
     @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n).")
     var noSwap = false
 
+    @Option(help: ArgumentHelp("Add rootdelay=N even where the guest's initramfs sleeps rootdelay on every boot (default: rootdelay=300 only where it bounds the wait for the root disk).", valueName: "N"))
+    var rootdelay: Int?
+
     var selection: OperationSelection {
         OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
     }
 
     var options: AzurePreparer.Options {
-        AzurePreparer.Options(selection: selection, swapMB: swapMB, noSwap: noSwap)
+        AzurePreparer.Options(selection: selection, swapMB: swapMB, noSwap: noSwap, rootDelay: rootdelay)
     }
 
     func validate() throws {
@@ -58,6 +63,7 @@ struct AzurePrepareCommand: ParsableCommand {
             if dryRun { child.append("--dry-run") }
             if let swapMB { child += ["--swap-mb", String(swapMB)] }
             if noSwap { child.append("--no-swap") }
+            if let rootdelay { child += ["--rootdelay", String(rootdelay)] }
             if let only { child += ["--only", only] }
             if let skip { child += ["--skip", skip] }
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
