@@ -176,3 +176,25 @@ extension ReadinessChecker {
             module.map { "found \($0)" } ?? "no pyasn1 module in the Python library folders", path: module ?? agent.path)]
     }
 }
+
+extension ReadinessChecker {
+    /// `ssh.host-keys`: keys left warn (private to the build VM); none left fails when nothing in the image
+    /// makes new ones at boot (sshd would not start), and passes when something does.
+    func hostKeyResult() throws(ImagePrepError) -> CheckResult {
+        let requirement = "no SSH host keys left in the image (private to the build VM), and something makes new ones at boot"
+        let settings = try AgentSettings.read(from: files)
+        let keys = try files.glob(settings.sshDir + "/ssh_host_*key*")
+        if !keys.isEmpty {
+            return CheckResult("ssh.host-keys", .warn, requirement, "\(keys.count) key file(s): \(keys.prefix(3).joined(separator: ", "))", path: keys.first)
+        }
+        let config = try files.exists("/etc/ssh/sshd_config")
+        let binary = try files.exists("/usr/sbin/sshd")
+        let sshd = config || binary
+        guard let regenerator = try HostKeyRegenerator.find(files, inspection: inspection, agent: settings) else {
+            return CheckResult("ssh.host-keys", sshd ? .fail : .pass, requirement,
+                sshd ? "no host keys and nothing makes them at boot (no agent with RegenerateSshHostKeyPair=y, no cloud-init, no sshd-keygen unit or init script): sshd will not start" : "no host keys; sshd not installed",
+                path: settings.sshDir)
+        }
+        return CheckResult("ssh.host-keys", .pass, requirement, "none; \(regenerator) makes new ones at boot", path: settings.sshDir)
+    }
+}

@@ -308,9 +308,7 @@ public struct ReadinessChecker {
         } else {
             results.append(CheckResult("ssh.client-alive", .warn, "ClientAliveInterval 30–235 (180 recommended)", "no sshd_config", path: path))
         }
-        let keys = try files.glob("/etc/ssh/ssh_host_*key*")
-        results.append(CheckResult("ssh.host-keys", keys.isEmpty ? .pass : .warn, "no SSH host keys left in the image (private to the build VM)",
-            keys.isEmpty ? "none" : "\(keys.count) key file(s): \(keys.prefix(3).joined(separator: ", "))", path: keys.first))
+        results.append(try hostKeyResult())
         return results
     }
 

@@ -32,8 +32,8 @@ struct GeneralizeCommand: ParsableCommand {
     @Flag(help: "Also remove the provisioned user (UserName in /var/lib/waagent/ovf-env.xml, or --user).")
     var deleteUser = false
 
-    @Option(help: "The user to remove (implies --delete-user).")
-    var user: String?
+    @Option(help: ArgumentHelp("The user to remove (implies --delete-user); repeatable, or a comma list.", valueName: "USER"))
+    var user: [String] = []
 
     @Option(help: ArgumentHelp("Only these operations (comma-separated; 'defaults' and 'all' allowed).", valueName: "OPS"))
     var only: String?
@@ -47,7 +47,7 @@ struct GeneralizeCommand: ParsableCommand {
     var options: Generalizer.Options {
         Generalizer.Options(
             selection: OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? []),
-            deleteUser: deleteUser, user: user)
+            deleteUser: deleteUser, users: user.flatMap(OperationSelection.names))
     }
 
     func validate() throws {
@@ -81,7 +81,7 @@ struct GeneralizeCommand: ParsableCommand {
             var child = ["generalize"]
             if dryRun { child.append("--dry-run") }
             if deleteUser { child.append("--delete-user") }
-            if let user { child += ["--user", user] }
+            for name in user { child += ["--user", name] }
             if let only { child += ["--only", only] }
             if let skip { child += ["--skip", skip] }
             try batch.runBatch(images, childArguments: child, describe: PrepReport.batchLine)
