@@ -20,7 +20,7 @@ struct GeneralizeCommand: ParsableCommand {
             Examples:
               vhdedit generalize disk.vhd --delete-user --dry-run      # the plan: operation, action, path, why
               vhdedit generalize disk.vhd --delete-user                # do it
-              vhdedit generalize disk.vhd --only defaults,machine-id   # defaults plus an opt-in extra
+              vhdedit generalize disk.vhd --only defaults,secrets      # defaults plus an opt-in extra
               vhdedit generalize --manifest farm.txt --jobs 4 --json   # one JSON line per image, then a summary
             """)
 
