@@ -12,7 +12,10 @@ struct CheckCommand: ParsableCommand {
             VHD level: fixed type, whole-MiB virtual size, file length = size + 512, size bounds, first partition \
             at 1 MiB. Guest: kernel arguments, swap, fstab ids, agent version and auto-update, ClientAliveInterval, \
             host keys, history size, root password, provisioned user, leases, udev rules, hostname, machine-id, \
-            cloud-init state, NetworkManager, IPv6. Exit status 0 when nothing fails, 1 otherwise. Nothing is written.
+            cloud-init state, NetworkManager, IPv6, sudo targetpw, numa=off on old kernels, accounts with passwords, and \
+            the build VM's secrets (keys, credentials, hashes, histories; a bounded scan that says what it covered). \
+            --target marketplace adds the certification size rules. Exit status 0 when nothing fails, 1 otherwise. \
+            Nothing is written.
 
             Examples:
               vhdedit convert disk.vhd azure.vhd --to fixed --round-to-mib && vhdedit check azure.vhd
