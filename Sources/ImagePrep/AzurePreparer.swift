@@ -30,7 +30,7 @@ public enum AzurePreparer {
             if files.isEmpty { c.note(.warning, "no bootloader configuration found (menu.lst, grub.cfg, /etc/default/grub, BLS)") }
             var texts: [String: String] = [:]
             for file in files { texts[file.path] = try c.files.readText(file.path) }
-            let outcome = try BootloaderEdit.kernelArguments(texts, add: requiredKernelArguments, remove: kernelArgumentsToRemove(c.family))
+            let outcome = try kernelArgumentOutcome(texts, files, add: try kernelArguments(c), remove: kernelArgumentsToRemove(c.family))
             for problem in outcome.problems { c.note(.warning, "not edited: \(problem.message)", path: problem.path) }
             for file in files {
                 guard let edited = outcome.edited[file.path] else { continue }
@@ -46,6 +46,7 @@ public enum AzurePreparer {
                     BootloaderEdit.timeout(file.kind, old, seconds: grubTimeout)
                 }
             }
+            try recordfailTimeout(c)
         },
         PrepOperation("ifcfg-eth0", default: true,
             "eth0 by DHCP: ONBOOT=yes, BOOTPROTO=dhcp, IPV6INIT=no, no HWADDR (RHEL ifcfg; SUSE ifcfg STARTMODE=auto)") { c throws(ImagePrepError) in
@@ -103,15 +104,18 @@ public enum AzurePreparer {
             }
         },
         PrepOperation("sudoers-targetpw", default: true,
-            "comment out 'Defaults targetpw' and the paired 'ALL ALL=(ALL) ALL' in /etc/sudoers") { c throws(ImagePrepError) in
-            try c.edit("/etc/sudoers", "targetpw makes sudo ask for root's password, which provisioning locks") { old in
-                var sudoers = SudoersFile(old, path: "/etc/sudoers")
-                sudoers.disableTargetpw()
-                return sudoers.text
+            "comment out 'Defaults targetpw' and the paired 'ALL ALL=(ALL) ALL' in /etc/sudoers and the files it includes") { c throws(ImagePrepError) in
+            for (path, _) in try ReadinessChecker.sudoersFiles(c.files) {
+                try c.edit(path, "targetpw makes sudo ask for root's password, which provisioning locks") { old in
+                    var sudoers = SudoersFile(old, path: path)
+                    sudoers.disableTargetpw()
+                    for finding in sudoers.editable.findings where finding.severity == .warning { c.note(.warning, finding.message, path: path) }
+                    return sudoers.text
+                }
             }
         },
         PrepOperation("waagent-conf", default: true,
-            "waagent.conf: provisioning and resource disk (cloud-init: Agent=auto, Format=n, EnableSwap=n; else Format=y, EnableSwap=y), AutoUpdate.Enabled=y") { c throws(ImagePrepError) in
+            "waagent.conf: provisioning and resource disk (cloud-init: Agent=auto, Format=n, EnableSwap=n, swap by cloud-init with --swap-mb; else Format=y, swap per --swap-mb/--no-swap, default 2048 MB), AutoUpdate.Enabled=y, OS.RootDeviceScsiTimeout=300, RegenerateSshHostKeyPair=y, DeleteRootPassword=y") { c throws(ImagePrepError) in
             guard let path = c.agent.path else {
                 c.note(.warning, "no /etc/waagent.conf: WALinuxAgent must be installed (cannot be done offline)")
                 return
@@ -126,12 +130,13 @@ public enum AzurePreparer {
                     set("ResourceDisk.EnableSwap", "n")
                 } else {
                     set("ResourceDisk.Format", "y")
-                    set("ResourceDisk.EnableSwap", "y")
-                    if (Int(conf.value(of: "ResourceDisk.SwapSizeMB") ?? "0") ?? 0) <= 0 { set("ResourceDisk.SwapSizeMB", "2048") }
+                    applySwap(c.azureOptions, to: &conf)
                 }
                 if conf.value(of: "AutoUpdate.Enabled")?.lowercased() == "n" { set("AutoUpdate.Enabled", "y") }
+                for (key, value) in marketplaceAgentSettings { set(key, value) }
                 return conf.text
             }
+            if cloudInit { try cloudInitSwap(c) }
         },
         PrepOperation("sshd-client-alive", default: true, "ClientAliveInterval 180 in the global section of sshd_config") { c throws(ImagePrepError) in
             let path = "/etc/ssh/sshd_config"
@@ -147,8 +152,9 @@ public enum AzurePreparer {
             }
         },
         PrepOperation("udev-rules", default: true,
-            "remove 70-persistent-net.rules; RHEL with NetworkManager: 68-azure-sriov-nm-unmanaged.rules") { c throws(ImagePrepError) in
+            "remove 70-persistent-net.rules; mask 75-persistent-net-generator.rules (→ /dev/null) where the distribution has it; RHEL with NetworkManager: 68-azure-sriov-nm-unmanaged.rules") { c throws(ImagePrepError) in
             try c.delete("/etc/udev/rules.d/70-persistent-net.rules", "pins eth0 to the build VM's MAC address")
+            try maskPersistentNetGenerator(c)
             if c.family == .rhel, c.inspection.networkManagerInstalled {
                 try c.create("/etc/udev/rules.d/68-azure-sriov-nm-unmanaged.rules",
                     "# Accelerated Networking on Azure exposes a new SRIOV interface to the VM.\n"
@@ -230,10 +236,18 @@ extension AzurePreparer {
     public static func plan(
         files: any GuestFiles, inspection: GuestInspection, selection: OperationSelection = OperationSelection()
     ) throws(ImagePrepError) -> (operations: [String], changes: [PlannedChange], findings: [Finding]) {
-        let chosen = try selection.select(from: catalog)
+        try plan(files: files, inspection: inspection, options: Options(selection: selection))
+    }
+
+    /// Plans the checklist with `options` (swap, rootdelay) over `files` (nothing is written).
+    public static func plan(
+        files: any GuestFiles, inspection: GuestInspection, options: Options
+    ) throws(ImagePrepError) -> (operations: [String], changes: [PlannedChange], findings: [Finding]) {
+        let chosen = try options.selection.select(from: catalog)
         let staged = StagedGuestFiles(base: files)
         let context = PlanContext(
             files: staged, inspection: inspection, agent: try AgentSettings.read(from: files), userToDelete: nil)
+        context.azureOptions = options
         for operation in chosen { try operation.plan(in: context) }
         return (chosen.map(\.name), staged.changes, context.findings)
     }

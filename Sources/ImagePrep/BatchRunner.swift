@@ -19,6 +19,10 @@ public struct BatchItemResult: Codable, Sendable, Equatable {
     public var summary: String
     /// The job's own JSON result, when it printed one.
     public var result: String?
+    /// For a `check` job: how many requirements passed, warned and failed (see BatchItemResult+Readiness.swift).
+    public var verdicts: VerdictCounts?
+    /// For a `check` job: the failed requirements, with their evidence.
+    public var failing: [CheckResult]?
 
     public init(image: String, ok: Bool, status: Int32, seconds: Double, summary: String, result: String? = nil) {
         self.image = image
@@ -183,9 +187,11 @@ public struct ChildProcessJob: Sendable {
                 summary = lastError.isEmpty ? "exit status \(status)" : lastError
             }
         }
-        return BatchItemResult(
+        var item = BatchItemResult(
             image: image, ok: status == 0, status: status, seconds: seconds, summary: summary,
             result: output.isEmpty ? nil : output)
+        item.attachReadiness()
+        return item
     }
 
     /// A child's error line without the `vhdedit: ` and `IMAGE: ` it starts with (the result names the image).

@@ -28,8 +28,8 @@ enum CleanupOperations {
             }
             try c.delete("/etc/sudoers.d/90-cloud-init-users", "sudo rules cloud-init wrote for the build VM's user")
         },
-        PrepOperation("machine-id", default: false,
-            "empty /etc/machine-id (systemd makes a new one at first boot; never re-seeded); remove a dbus copy") { c throws(ImagePrepError) in
+        PrepOperation("machine-id", default: true,
+            "empty /etc/machine-id where systemd makes a new one at first boot (default); remove a dbus copy; without systemd only when named in --only (deletes both)") { c throws(ImagePrepError) in
             let etc = "/etc/machine-id", dbus = "/var/lib/dbus/machine-id"
             if c.inspection.systemd {
                 // systemd treats an empty /etc/machine-id as "first boot": it generates a fresh id.
@@ -39,7 +39,7 @@ enum CleanupOperations {
                 if try c.files.lstat(dbus)?.type == .regular {
                     try c.delete(dbus, "a copy of the machine id; dbus falls back to /etc/machine-id")
                 }
-            } else {
+            } else if c.isNamed {
                 // No systemd: dbus-uuidgen --ensure (the messagebus init script) makes a new one when missing.
                 for path in [etc, dbus] where try c.files.lstat(path)?.type == .regular {
                     try c.delete(path, "each clone must get its own machine id")

@@ -9,19 +9,20 @@ enum DeprovisionOperations {
         PrepOperation("ssh-hostkeys", default: true,
             "delete /etc/ssh/ssh_host_*key* when Provisioning.RegenerateSshHostKeyPair=y (agent default n)") { c throws(ImagePrepError) in
             let keys = try c.files.glob(c.agent.sshDir + "/ssh_host_*key*")
-            guard c.agent.regenerateSshHostKeyPair else {
+            guard c.agent.regenerateSshHostKeyPair || c.isNamed else {
                 if !keys.isEmpty {
                     c.note(.info, "\(keys.count) host key file(s) kept: Provisioning.RegenerateSshHostKeyPair is not y"
-                        + (c.agent.path == nil ? " (no waagent.conf; agent default n)" : ""), path: c.agent.path)
+                        + (c.agent.path == nil ? " (no waagent.conf; agent default n)" : "") + "; name ssh-hostkeys in --only to delete them anyway", path: c.agent.path)
                 }
                 return
             }
-            for key in keys { try c.delete(key, "host keys are private to the build VM; regenerated at first boot") }
-            if !keys.isEmpty, c.family == .debian, c.inspection.agent("cloud-init") == nil,
-                try !c.files.exists("/lib/systemd/system/ssh-keygen.service")
-            {
-                c.note(.warning, "no cloud-init on this Debian-family image: check that something regenerates the host keys at boot (dpkg-reconfigure openssh-server)")
+            guard !keys.isEmpty else { return }
+            guard let regenerator = try HostKeyRegenerator.find(c.files, inspection: c.inspection, agent: c.agent) else {
+                c.note(.warning, "\(keys.count) host key file(s) kept: nothing in the image makes new ones at boot (no agent with RegenerateSshHostKeyPair=y, no cloud-init, no sshd-keygen unit or init script running ssh-keygen), and sshd without host keys does not start")
+                return
             }
+            let gate = c.agent.regenerateSshHostKeyPair ? "" : " (named in --only; waagent.conf's RegenerateSshHostKeyPair=n would keep them)"
+            for key in keys { try c.delete(key, "host keys are private to the build VM; \(regenerator) makes new ones at boot" + gate) }
         },
         PrepOperation("dhcp-leases", default: true,
             "delete DHCP client leases (/var/lib/dhclient, /var/lib/dhcpcd, /var/lib/dhcp contents; NetworkManager leases)") { c throws(ImagePrepError) in
@@ -57,13 +58,14 @@ enum DeprovisionOperations {
         PrepOperation("root-password", default: true,
             "lock root's password (root:*LOCK*) when Provisioning.DeleteRootPassword=y (agent default n)") { c throws(ImagePrepError) in
             let path = c.agent.passwordPath
-            guard c.agent.deleteRootPassword else {
+            guard c.agent.deleteRootPassword || c.isNamed else {
                 if let text = try c.files.readText(path), Accounts.rootHasPassword(text) {
-                    c.note(.info, "root's password kept: Provisioning.DeleteRootPassword is not y", path: c.agent.path)
+                    c.note(.info, "root's password kept: Provisioning.DeleteRootPassword is not y; name root-password in --only to lock it anyway", path: c.agent.path)
                 }
                 return
             }
-            try c.edit(path, "no default credentials in a published image") { Accounts.lockRoot($0) }
+            let gate = c.agent.deleteRootPassword ? "" : " (named in --only; waagent.conf's DeleteRootPassword=n would keep it)"
+            try c.edit(path, "no default credentials in a published image" + gate) { Accounts.lockRoot($0) }
         },
         PrepOperation("agent-state", default: true,
             "delete the agent's state (Lib.Dir /var/lib/waagent) and extension logs (Extension.LogDir /var/log/azure)") { c throws(ImagePrepError) in
@@ -110,11 +112,12 @@ enum DeprovisionOperations {
         },
         PrepOperation("delete-user", default: false,
             "remove the provisioned user (ovf-env.xml UserName, or --user): passwd/shadow/group/gshadow, home, mail spool, sudoers.d lines") { c throws(ImagePrepError) in
-            guard let user = c.userToDelete else {
-                c.note(.warning, "no user to delete: /var/lib/waagent/ovf-env.xml has no UserName and no --user was given")
+            let users = c.usersToDelete.isEmpty ? [c.userToDelete].compactMap { $0 } : c.usersToDelete
+            guard !users.isEmpty else {
+                c.note(.warning, "no user to delete: no UserName in /var/lib/waagent/ovf-env.xml, no user of the agent's sudoers entry with a home, and no --user")
                 return
             }
-            try UserRemoval.plan(user, in: c)
+            for user in users { try UserRemoval.plan(user, in: c) }
         },
     ]
 }

@@ -5,7 +5,8 @@
 /// plans only what changes something, so a second run finds nothing to do.
 public enum Generalizer {
     /// Every operation, defaults first, in the order they run.
-    public static let catalog: [PrepOperation] = DeprovisionOperations.all + CleanupOperations.all + [SELinuxOperations.relabel]
+    public static let catalog: [PrepOperation] =
+        DeprovisionOperations.all + CleanupOperations.all + SecretOperations.all + [SELinuxOperations.relabel]
 
     /// What to do.
     public struct Options: Sendable, Equatable {
@@ -14,20 +15,29 @@ public enum Generalizer {
         public var deleteUser: Bool
         /// The user to delete instead of ovf-env.xml's `UserName` (`--user`); implies `deleteUser`.
         public var user: String?
+        /// More users to delete (`--user` repeated, or a comma list); implies `deleteUser`.
+        public var users: [String]
 
-        public init(selection: OperationSelection = OperationSelection(), deleteUser: Bool = false, user: String? = nil) {
+        public init(selection: OperationSelection = OperationSelection(), deleteUser: Bool = false, user: String? = nil, users: [String] = []) {
             self.selection = selection
             self.deleteUser = deleteUser
             self.user = user
+            self.users = users
+        }
+
+        /// Every user named (`user` first), each once.
+        public var namedUsers: [String] {
+            var seen = Set<String>()
+            return ([user].compactMap { $0 } + users).filter { seen.insert($0).inserted }
         }
     }
 
     /// The operations `options` choose.
     public static func operations(for options: Options) throws(ImagePrepError) -> [PrepOperation] {
-        let deleting = options.deleteUser || options.user != nil
+        let deleting = options.deleteUser || !options.namedUsers.isEmpty
         if deleting && options.selection.skip.contains("delete-user") {
             throw ImagePrepError(
-                .invalidArgument, "--\(options.user != nil ? "user" : "delete-user") asks for delete-user, which --skip removes")
+                .invalidArgument, "--\(!options.namedUsers.isEmpty ? "user" : "delete-user") asks for delete-user, which --skip removes")
         }
         var chosen = try options.selection.select(from: catalog, allowingNone: deleting)
         if deleting, !chosen.contains(where: { $0.name == "delete-user" }) {
@@ -42,10 +52,12 @@ public enum Generalizer {
     ) throws(ImagePrepError) -> (operations: [String], changes: [PlannedChange], findings: [Finding]) {
         let chosen = try operations(for: options)
         let agent = try AgentSettings.read(from: files)
-        var user = options.user
-        if user == nil, options.deleteUser { user = try OSInspector(files: files).provisionedUser(libDir: agent.libDir) }
+        var users = options.namedUsers
+        if users.isEmpty, options.deleteUser, let found = try ProvisionedUser.find(files) { users = [found] }
         let staged = StagedGuestFiles(base: files)
-        let context = PlanContext(files: staged, inspection: inspection, agent: agent, userToDelete: user)
+        let context = PlanContext(files: staged, inspection: inspection, agent: agent, userToDelete: users.first)
+        context.usersToDelete = users
+        context.namedOperations = Set((options.selection.only ?? []).filter { $0 != "defaults" && $0 != "all" })
         if agent.path == nil {
             context.operation = "waagent-conf"
             context.note(.info, "no /etc/waagent.conf: the agent's code defaults apply (RegenerateSshHostKeyPair=n, DeleteRootPassword=n)")
@@ -67,6 +79,7 @@ public enum PlanApplier {
             case .delete: try files.removeFile(change.path)
             case .deleteTree: try files.removeTree(change.path)
             case .truncate: try files.writeFile(change.path, contents: [], newFileMode: 0o644)
+            case .symlink: try files.makeSymlink(change.path, target: String(decoding: change.contents ?? [], as: UTF8.self))
             case .rewrite, .create:
                 try files.writeFile(change.path, contents: change.contents ?? [], newFileMode: change.newFileMode ?? 0o644)
             }

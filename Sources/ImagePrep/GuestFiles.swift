@@ -64,6 +64,10 @@ public protocol GuestFiles: AnyObject {
     /// The default lists directories through ``listDirectory(_:)``; ``Ext4GuestFiles`` uses the filesystem's
     /// own `glob`.
     func glob(_ pattern: String) throws(ImagePrepError) -> [String]
+    /// The entries of the directory at `path` with what `lstat` says of each (see GuestFiles+Entries.swift).
+    func listEntries(_ path: String) throws(ImagePrepError) -> [GuestDirectoryEntry]
+    /// Makes a symbolic link at `path` (nothing may be there) to `target`, stored as given (see GuestFiles+Entries.swift).
+    func makeSymlink(_ path: String, target: String) throws(ImagePrepError)
 }
 
 /// The largest guest file ImagePrep reads into memory (configuration files are far smaller).

@@ -42,6 +42,15 @@ public enum ImagePreparation {
         }
     }
 
+    /// Applies the Azure preparation checklist with `options` (swap, rootdelay) to the image at `path`.
+    public static func azurePrepare(
+        _ path: String, partition: Int? = nil, volume: String? = nil, options: AzurePreparer.Options, dryRun: Bool
+    ) throws(ImagePrepError) -> PrepReport {
+        try run(.azurePrepare, path, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+            try AzurePreparer.plan(files: files, inspection: inspection, options: options)
+        }
+    }
+
     /// Checks the image at `path` against Azure's requirements (see ``ReadinessChecker``).
     public static func check(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> ReadinessReport {
         let session = try ImageSession(path: path, partition: partition, volume: volume)

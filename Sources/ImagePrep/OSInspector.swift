@@ -27,7 +27,7 @@ public struct OSInspector {
             bootloaderFiles: try bootloaderFiles(), networkStyles: try networkStyles(), agents: try agents(),
             networkManagerInstalled: try anyExists(["/usr/sbin/NetworkManager", "/usr/bin/NetworkManager"]),
             systemd: systemd, fstab: fstab, swap: try swapAreas(fstab), lvm: try lvm(),
-            provisionedUser: try provisionedUser())
+            provisionedUser: try ProvisionedUser.find(files))
     }
 
     func anyExists(_ paths: [String]) throws(ImagePrepError) -> Bool {

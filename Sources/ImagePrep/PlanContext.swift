@@ -10,6 +10,15 @@ public final class PlanContext {
     public let agent: AgentSettings
     /// The user to delete (`--delete-user`), when one is known.
     public let userToDelete: String?
+    /// Every user to delete (`--user a,b --user c`); ``userToDelete`` is the first.
+    public var usersToDelete: [String] = []
+    /// The operations named in `--only` (not through `defaults` or `all`): they run even where the image's
+    /// waagent.conf gates them off.
+    public var namedOperations: Set<String> = []
+    /// Whether the current operation was named in `--only`.
+    public var isNamed: Bool { namedOperations.contains(operation) }
+    /// The azure-prepare choices (swap, rootdelay); defaults for other runs.
+    public var azureOptions = AzurePreparer.Options()
     /// The operation currently planning (set by the runner).
     public var operation = ""
     public private(set) var findings: [Finding] = []

@@ -15,6 +15,8 @@ public struct PlannedChange: Codable, Sendable, Equatable {
         case truncate
         /// A new file is written.
         case create
+        /// A symbolic link is made (its target is ``PlannedChange/after``; nothing was at the path).
+        case symlink
     }
 
     /// The operation that planned it (`ssh-hostkeys`, `kernel-args`...).

@@ -167,6 +167,8 @@ public struct ReadinessChecker {
         try results += platformResults()
         try results += kernelResults()
         try results += initramfsResults()
+        try results += secretResults()
+        try results += checklistResults()
         return results
     }
 
@@ -247,6 +249,9 @@ public struct ReadinessChecker {
             results.append(CheckResult("os.architecture", .warn, "64-bit OS (x86_64 or arm64)", "no ELF init binary found", path: "/sbin/init"))
         }
         let files = inspection.bootloaderFiles
+        let rootDelay = try rootDelayDecision()
+        let required = requiredKernelArguments(rootDelay)
+        results += try rootDelayResults(rootDelay)
         if files.isEmpty {
             results.append(CheckResult("boot.kernel-args", .fail, "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on the kernel command line", "no bootloader configuration found"))
         }
@@ -257,9 +262,9 @@ public struct ReadinessChecker {
                 results.append(CheckResult("boot.kernel-args", .warn, "kernel arguments for Azure", "no kernel command line in the file", path: file.path))
             }
             for (line, words) in lines {
-                let missing = AzurePreparer.requiredKernelArguments.filter { !BootloaderEdit.contains(words, $0) }
+                let missing = required.filter { !BootloaderEdit.contains(words, $0) }
                 results.append(CheckResult("boot.kernel-args", missing.isEmpty ? .pass : .fail,
-                    "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 on the kernel command line",
+                    required.joined(separator: " ") + " on the kernel command line",
                     missing.isEmpty ? "present" : "missing \(missing.joined(separator: " "))", path: file.path, line: line))
                 let flagged = words.filter { ["rhgb", "quiet", "crashkernel=auto"].contains($0) }
                 if !flagged.isEmpty {
@@ -341,12 +346,7 @@ public struct ReadinessChecker {
         } else {
             results.append(CheckResult("ssh.client-alive", .warn, "ClientAliveInterval 30–235 (180 recommended)", "no sshd_config", path: path))
         }
-        let keys = try files.glob("/etc/ssh/ssh_host_*key*")
-        results.append(CheckResult("ssh.host-keys", keys.isEmpty ? .pass : .warn, "no SSH host keys left in the image (private to the build VM)",
-            keys.isEmpty ? "none" : "\(keys.count) key file(s): \(keys.prefix(3).joined(separator: ", "))", path: keys.first))
-        if try files.exists("/root/.ssh/authorized_keys") {
-            results.append(CheckResult("ssh.root-keys", .warn, "no /root/.ssh/authorized_keys", "present", path: "/root/.ssh/authorized_keys"))
-        }
+        results.append(try hostKeyResult())
         return results
     }
 

@@ -6,6 +6,7 @@
 public final class StagedGuestFiles: GuestFiles {
     private enum Entry {
         case file([UInt8], mode: UInt16)
+        case link(String)
         case removed
     }
 
@@ -28,6 +29,8 @@ public final class StagedGuestFiles: GuestFiles {
             try? removeTree(change.path)
         case .truncate:
             entries[change.path] = .file([], mode: currentMode(change.path) ?? 0o644)
+        case .symlink:
+            entries[change.path] = .link(String(decoding: change.contents ?? [], as: UTF8.self))
         case .rewrite, .create:
             entries[change.path] = .file(
                 change.contents ?? [], mode: currentMode(change.path) ?? change.newFileMode ?? 0o644)
@@ -47,6 +50,7 @@ public final class StagedGuestFiles: GuestFiles {
         if let entry = entries[path] {
             switch entry {
             case .removed: return nil
+            case .link(let target): return GuestFileInfo(type: .symlink, size: UInt64(target.utf8.count), mode: 0o777)
             case .file(let bytes, let mode):
                 let old = inRemovedTree(path) ? nil : try base.lstat(path)
                 return GuestFileInfo(
@@ -62,6 +66,10 @@ public final class StagedGuestFiles: GuestFiles {
     /// - Throws: ``ImagePrepError/Code/notFound`` when the path is removed in this view.
     public func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] {
         if case .file(let bytes, _)? = entries[path] { return bytes }
+        if case .link? = entries[path] {
+            guard let resolved = try resolve(path), resolved != path else { throw ImagePrepError(.notFound, "dangling symlink", path: path) }
+            return try readFile(resolved, limit: limit)
+        }
         guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }
         return try base.readFile(path, limit: limit)
     }
@@ -69,6 +77,7 @@ public final class StagedGuestFiles: GuestFiles {
     /// The first `count` staged bytes of `path`, else the base's.
     public func readPrefix(_ path: String, count: Int) throws(ImagePrepError) -> [UInt8] {
         if case .file(let bytes, _)? = entries[path] { return Array(bytes.prefix(count)) }
+        if case .link? = entries[path] { return Array(try readFile(path, limit: .max).prefix(count)) }
         guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }
         return try base.readPrefix(path, count: count)
     }
@@ -81,6 +90,8 @@ public final class StagedGuestFiles: GuestFiles {
 
     /// Stages the removal of `path`.
     public func removeFile(_ path: String) throws(ImagePrepError) { entries[path] = .removed }
+
+    public func makeSymlink(_ path: String, target: String) throws(ImagePrepError) { entries[path] = .link(target) }
 
     /// Stages the removal of `path` and everything under it.
     public func removeTree(_ path: String) throws(ImagePrepError) {
@@ -95,16 +106,17 @@ public final class StagedGuestFiles: GuestFiles {
         for (key, entry) in entries where PathText.parent(key) == path && key != "/" {
             switch entry {
             case .removed: names.remove(PathText.name(key))
-            case .file: names.insert(PathText.name(key))
+            case .file, .link: names.insert(PathText.name(key))
             }
         }
         return names.sorted()
     }
 
-    /// The base's link target (links are never staged).
+    /// The target of a staged link, or else the base's.
     ///
     /// - Throws: ``ImagePrepError/Code/unexpectedFile`` when `path` is not a symlink in this view.
     public func readLink(_ path: String) throws(ImagePrepError) -> String {
+        if case .link(let target)? = entries[path] { return target }
         guard try lstat(path)?.type == .symlink else {
             throw ImagePrepError(.unexpectedFile, "not a symlink", path: path)
         }

@@ -10,12 +10,15 @@ struct AzurePrepareCommand: ParsableCommand {
         abstract: "Apply Azure's preparation checklist for the detected distribution family.",
         discussion: """
             Operations: \(AzurePreparer.catalog.map(\.name).joined(separator: ", ")). Kernel arguments \
-            console=ttyS0 earlyprintk=ttyS0 rootdelay=300 go on every kernel line of every bootloader file. What \
+            console=ttyS0 earlyprintk=ttyS0 rootdelay=300 go on every kernel line of every bootloader file (numa=off \
+            too on kernels older than 2.6.37; no rootdelay where the guest's initramfs sleeps it on every boot, \
+            unless --rootdelay N). What \
             cannot be done offline (uninstalling NetworkManager, installing or updating the agent) is reported.
 
             Examples:
               vhdedit azure-prepare disk.vhd --dry-run     # the plan, with a diff per file; writes nothing
               vhdedit azure-prepare disk.vhd --skip swap
+              vhdedit azure-prepare disk.vhd --swap-mb 4096   # swap on the resource disk, 4 GiB
             """)
 
     @OptionGroup var batch: ImageBatchOptions
@@ -34,27 +37,40 @@ struct AzurePrepareCommand: ParsableCommand {
     @Flag(help: "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes).")
     var selinuxRelabel = false
 
+    @Option(name: .customLong("swap-mb"), help: ArgumentHelp("Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: a cloud.cfg.d swap file). Default: the agent's 2048 MB when unset.", valueName: "N"))
+    var swapMB: Int?
+
+    @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n).")
+    var noSwap = false
+
+    @Option(help: ArgumentHelp("Add rootdelay=N even where the guest's initramfs sleeps rootdelay on every boot (default: rootdelay=300 only where it bounds the wait for the root disk).", valueName: "N"))
+    var rootdelay: Int?
+
     var selection: OperationSelection {
         let chosen = OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
         return selinuxRelabel ? chosen.addingRelabel() : chosen
     }
 
+    var options: AzurePreparer.Options {
+        AzurePreparer.Options(selection: selection, swapMB: swapMB, noSwap: noSwap, rootDelay: rootdelay)
+    }
+
     func validate() throws {
         try batch.requireImages()
-        let selection = self.selection
-        try ImageBatchOptions.usage { _ = try selection.select(from: AzurePreparer.catalog) }
+        let options = self.options
+        try ImageBatchOptions.usage { try options.validate() }
     }
 
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
-        let selection = self.selection
+        let options = self.options
         if batch.isBatch(images) {
             try batch.runBatch(images, childArguments: ChildArguments.of(self), describe: PrepReport.batchLine)
             return
         }
         let report = try CommandFailure.reportingErrors {
             if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
-            return try ImagePreparation.azurePrepare(images[0], partition: batch.partition, volume: batch.volume, selection: selection, dryRun: dryRun)
+            return try ImagePreparation.azurePrepare(images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .azurePrepare, pretty: false) } else { print(report.text) }
     }

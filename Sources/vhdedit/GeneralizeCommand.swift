@@ -20,7 +20,7 @@ struct GeneralizeCommand: ParsableCommand {
             Examples:
               vhdedit generalize disk.vhd --delete-user --dry-run      # the plan: operation, action, path, why
               vhdedit generalize disk.vhd --delete-user                # do it
-              vhdedit generalize disk.vhd --only defaults,machine-id   # defaults plus an opt-in extra
+              vhdedit generalize disk.vhd --only defaults,secrets      # defaults plus an opt-in extra
               vhdedit generalize --manifest farm.txt --jobs 4 --json   # one JSON line per image, then a summary
             """)
 
@@ -34,8 +34,8 @@ struct GeneralizeCommand: ParsableCommand {
     @Flag(help: "Also remove the provisioned user (UserName in /var/lib/waagent/ovf-env.xml, or --user).")
     var deleteUser = false
 
-    @Option(help: "The user to remove (implies --delete-user).")
-    var user: String?
+    @Option(help: ArgumentHelp("The user to remove (implies --delete-user); repeatable, or a comma list.", valueName: "USER"))
+    var user: [String] = []
 
     @Option(help: ArgumentHelp("Only these operations (comma-separated; 'defaults' and 'all' allowed).", valueName: "OPS"))
     var only: String?
@@ -51,7 +51,8 @@ struct GeneralizeCommand: ParsableCommand {
 
     var options: Generalizer.Options {
         Generalizer.Options(
-            selection: selinuxRelabel ? baseSelection.addingRelabel() : baseSelection, deleteUser: deleteUser, user: user)
+            selection: selinuxRelabel ? baseSelection.addingRelabel() : baseSelection, deleteUser: deleteUser,
+            users: user.flatMap(OperationSelection.names))
     }
 
     var baseSelection: OperationSelection {

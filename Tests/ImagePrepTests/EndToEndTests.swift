@@ -13,7 +13,7 @@ func expectedDifference(_ reports: [PrepReport], before: GuestSnapshot) -> (remo
             removed.insert(change.path)
             for path in before.entries.keys where path.hasPrefix(change.path + "/") { removed.insert(path) }
         case .rewrite, .truncate: changed.insert(change.path)
-        case .create: added.insert(change.path)
+        case .create, .symlink: added.insert(change.path)
         }
     }
     return (removed, added, changed.subtracting(removed))
@@ -52,7 +52,7 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         // Dry runs change no byte.
         let hash = try FileDigest.sha256(image)
         let dryPrepare = try ImagePreparation.azurePrepare(image, dryRun: true)
-        let options = Generalizer.Options(selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id", "udev-persistent-net", "hwaddr"]), deleteUser: true)
+        let options = Generalizer.Options(selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id", "udev-persistent-net", "hwaddr", "secrets"]), deleteUser: true)
         let dryGeneralize = try ImagePreparation.generalize(image, options: options, dryRun: true)
         #expect(try FileDigest.sha256(image) == hash)
         #expect(!dryPrepare.changes.isEmpty && !dryGeneralize.changes.isEmpty)
@@ -117,8 +117,8 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         #expect(try disk.cat("/etc/ssh/sshd_config").contains("\nClientAliveInterval 180\n"))
         #expect(report.changes.contains { $0.path == "/etc/resolv.conf" && $0.action == .delete })
         #expect(report.changes.contains { $0.path == "/home/azureuser" && $0.action == .deleteTree })
-        // Without --delete-user the user stays; machine-id is opt-in.
-        #expect(!report.operations.contains("machine-id"))
+        // machine-id runs by default but, without systemd, changes nothing unless named in --only.
+        #expect(report.operations.contains("machine-id") && !report.changes.contains { $0.operation == "machine-id" })
     }
 
     @Test func ubuntu1804KeepsResolvedSymlinkAndCleansCloudInit() throws {

@@ -83,6 +83,13 @@ final class MemoryGuestFiles: GuestFiles {
             .map { String($0.dropFirst(prefix.count)) }.sorted()
     }
 
+    func makeSymlink(_ path: String, target: String) throws(ImagePrepError) {
+        writes += 1
+        guard nodes[path] == nil else { throw ImagePrepError(.unexpectedFile, "exists", path: path) }
+        addParents(path)
+        nodes[path] = .symlink(target)
+    }
+
     func readLink(_ path: String) throws(ImagePrepError) -> String {
         guard case .symlink(let target)? = nodes[path] else { throw ImagePrepError(.unexpectedFile, "not a link", path: path) }
         return target

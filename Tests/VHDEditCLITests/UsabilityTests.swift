@@ -251,10 +251,10 @@ import _TestSupport
         let text = try work.run(["generalize", "--list"])
         let names = text.output.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
         #expect(items.compactMap { $0["name"] as? String } == names)
-        #expect(names.contains("ssh-hostkeys") && names.contains("machine-id"))
+        #expect(names.contains("ssh-hostkeys") && names.contains("machine-id") && names.contains("secrets"))
         let hostKeys = try #require(items.first { $0["name"] as? String == "ssh-hostkeys" })
         #expect(hostKeys["default"] as? Bool == true)
-        #expect(items.first { $0["name"] as? String == "machine-id" }?["default"] as? Bool == false)
+        #expect(items.first { $0["name"] as? String == "secrets" }?["default"] as? Bool == false)
     }
 
     /// `config get|set|unset` had no --json (kernel-args had): get prints the values (null when not set, exit

@@ -1,0 +1,19 @@
+/// `/etc/login.defs` (login.defs(5)): `NAME value` lines, `#` comments. The last assignment of a name wins.
+public struct LoginDefs: Sendable {
+    public private(set) var values: [String: String] = [:]
+
+    public init(_ text: String) {
+        for raw in ConfigText(text).contents {
+            let line = raw.trimmingSpaces
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2 else { continue }
+            values[String(words[0])] = String(words[1])
+        }
+    }
+
+    /// `UID_MIN` (shadow-utils default 1000).
+    public var uidMin: Int { values["UID_MIN"].flatMap { Int($0) } ?? 1000 }
+    /// `UID_MAX` (shadow-utils default 60000).
+    public var uidMax: Int { values["UID_MAX"].flatMap { Int($0) } ?? 60000 }
+}
