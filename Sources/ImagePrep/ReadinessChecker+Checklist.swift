@@ -14,6 +14,7 @@ extension ReadinessChecker {
         try results += accountPasswordResults()
         try results += pyasn1Results()
         try results += persistentNetGeneratorResults()
+        try results += cloudInitSwapResults()
         return results
     }
 
@@ -196,5 +197,28 @@ extension ReadinessChecker {
                 path: settings.sshDir)
         }
         return CheckResult("ssh.host-keys", .pass, requirement, "none; \(regenerator) makes new ones at boot", path: settings.sshDir)
+    }
+}
+
+extension ReadinessChecker {
+    /// With cloud-init: exactly one owner of the resource disk's swap. cloud-init's `swap:`/`mounts:` and the
+    /// agent's `ResourceDisk.EnableSwap=y` together would both make swap on it.
+    func cloudInitSwapResults() throws(ImagePrepError) -> [CheckResult] {
+        guard inspection.agent("cloud-init") != nil else { return [] }
+        var declared: (path: String, line: Int)?
+        for path in ["/etc/cloud/cloud.cfg"] + (try files.glob("/etc/cloud/cloud.cfg.d/*.cfg")) {
+            guard let text = try files.readText(path, limit: 1 << 20), let line = CloudConfigSwap.declaration(in: text) else { continue }
+            declared = (path, line)
+        }
+        let settings = try AgentSettings.read(from: files)
+        let agentSwap = settings.path != nil && settings.resourceDiskEnableSwap
+        let requirement = "one owner of the resource disk's swap: cloud-init (swap/mounts) or the agent (ResourceDisk.EnableSwap), not both"
+        if let declared {
+            return [CheckResult("cloud-init.swap", agentSwap ? .fail : .pass, requirement,
+                agentSwap ? "cloud-init declares swap and waagent.conf has ResourceDisk.EnableSwap=y" : "swap by cloud-init",
+                path: declared.path, line: declared.line)]
+        }
+        return [CheckResult("cloud-init.swap", .pass, requirement,
+            agentSwap ? "swap by the agent (ResourceDisk.EnableSwap=y)" : "no swap on the resource disk", path: settings.path)]
     }
 }

@@ -18,3 +18,15 @@ struct ChecklistReaderTests {
         #expect(LoginDefs("").uidMin == 1000)
     }
 }
+
+@Suite("cloud-config swap declarations")
+struct CloudConfigSwapTests {
+    @Test func swapMapsAndMounts() {
+        #expect(CloudConfigSwap.declaration(in: "#cloud-config\nswap:\n  filename: /mnt/swapfile\n  size: 2147483648\n") == 2)
+        #expect(CloudConfigSwap.declaration(in: "swap:\n  size: 0\n") == nil)
+        #expect(CloudConfigSwap.declaration(in: "swap: {filename: /mnt/swap, size: auto}\n") == 1)
+        #expect(CloudConfigSwap.declaration(in: "mounts:\n  - [\"ephemeral0.1\", \"/mnt\"]\n  - [\"ephemeral0.2\", \"none\", \"swap\", \"sw\", \"0\", \"0\"]\n") == 3)
+        #expect(CloudConfigSwap.declaration(in: "mounts:\n  - [\"ephemeral0.1\", \"/mnt\"]\n# swap: later\n") == nil)
+        #expect(CloudConfigSwap.declaration(in: "users:\n  - default\n") == nil)
+    }
+}

@@ -122,4 +122,20 @@ import _TestSupport
         #expect(try Self.verdicts("agent.pyasn1", old.merging(["/usr/lib/python2.6/site-packages/pyasn1/__init__.py": ""]) { a, _ in a }) == [.pass])
         #expect(try Self.verdicts("agent.pyasn1", Self.agent).isEmpty)
     }
+
+    @Test func cloudInitSwapHasOneOwner() throws {
+        let cloud = ["/usr/bin/cloud-init": "#!/usr/bin/python3\n", "/etc/cloud/cloud.cfg": "users:\n - default\n"]
+        #expect(try Self.verdicts("cloud-init.swap", cloud.merging(["/etc/waagent.conf": "ResourceDisk.EnableSwap=n\n"]) { a, _ in a }) == [.pass])
+        let both = cloud.merging(["/etc/waagent.conf": "ResourceDisk.EnableSwap=y\n",
+                                  "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg": AzurePreparerSwapText.text]) { a, _ in a }
+        let found = try Self.results("cloud-init.swap", both)
+        #expect(found.map(\.verdict) == [.fail] && found.first?.path == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg")
+        #expect(try Self.verdicts("cloud-init.swap", both.merging(["/etc/waagent.conf": "ResourceDisk.EnableSwap=n\n"]) { _, b in b }) == [.pass])
+        #expect(try Self.verdicts("cloud-init.swap", ["/etc/waagent.conf": "ResourceDisk.EnableSwap=y\n"]).isEmpty)
+    }
+}
+
+/// The drop-in azure-prepare --swap-mb 2048 writes for cloud-init (the same text, for the check test).
+enum AzurePreparerSwapText {
+    static let text = "#cloud-config\nswap:\n  filename: /mnt/swapfile\n  size: 2147483648\n  maxsize: 2147483648\n"
 }
