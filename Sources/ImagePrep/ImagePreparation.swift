@@ -53,6 +53,14 @@ public enum ImagePreparation {
 
     /// Checks the image at `path` against Azure's requirements (see ``ReadinessChecker``).
     public static func check(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> ReadinessReport {
+        try checked(path, partition: partition, volume: volume).report
+    }
+
+    /// ``check(_:partition:volume:)``'s report and the disk facts it was made from, from one open of the image
+    /// (a second open would come after a sandboxed command's lock-down).
+    static func checked(_ path: String, partition: Int?, volume: String?) throws(ImagePrepError)
+        -> (report: ReadinessReport, facts: DiskFacts)
+    {
         let session = try ImageSession(path: path, partition: partition, volume: volume)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
@@ -81,7 +89,7 @@ public enum ImagePreparation {
                         + "applied; the verdicts below describe the committed image, not the file; \(pending.remedy)",
                     path: pending.journal), at: 0)
         }
-        return report
+        return (report, session.facts)
     }
 
     typealias Planner = (any GuestFiles, GuestInspection) throws(ImagePrepError) -> (

@@ -59,15 +59,14 @@ extension ImagePreparation {
     public static func check(
         _ path: String, partition: Int? = nil, volume: String? = nil, target: CheckTarget, dataDisks: [String] = []
     ) throws(ImagePrepError) -> ReadinessReport {
-        var report = try check(path, partition: partition, volume: volume)
-        guard target == .marketplace || !dataDisks.isEmpty else { return report }
-        if target == .marketplace {
-            let facts = try ImageSession(path: path, partition: partition, volume: volume).facts
-            report.results += ReadinessChecker.marketplaceOSDiskResults(facts)
-        }
+        // The data disks are opened first: a sandboxed command opens nothing after the OS disk's guest is parsed.
+        var dataDiskResults: [CheckResult] = []
         for disk in dataDisks {
-            report.results += ReadinessChecker.marketplaceDataDiskResults(try dataDiskFacts(disk), path: disk)
+            dataDiskResults += ReadinessChecker.marketplaceDataDiskResults(try dataDiskFacts(disk), path: disk)
         }
+        var (report, facts) = try checked(path, partition: partition, volume: volume)
+        if target == .marketplace { report.results += ReadinessChecker.marketplaceOSDiskResults(facts) }
+        report.results += dataDiskResults
         return report
     }
 }
