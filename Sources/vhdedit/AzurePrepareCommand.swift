@@ -38,7 +38,7 @@ struct AzurePrepareCommand: ParsableCommand {
     var selinuxRelabel = false
 
     @Option(name: .customLong("swap-mb"), help: ArgumentHelp("Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: a cloud.cfg.d swap file). Default: the agent's 2048 MB when unset.", valueName: "N"))
-    var swapMB: Int?
+    var swapMb: Int?  // named so that its batch child spelling (ChildArguments) is --swap-mb
 
     @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n).")
     var noSwap = false
@@ -52,7 +52,7 @@ struct AzurePrepareCommand: ParsableCommand {
     }
 
     var options: AzurePreparer.Options {
-        AzurePreparer.Options(selection: selection, swapMB: swapMB, noSwap: noSwap, rootDelay: rootdelay)
+        AzurePreparer.Options(selection: selection, swapMB: swapMb, noSwap: noSwap, rootDelay: rootdelay)
     }
 
     func validate() throws {

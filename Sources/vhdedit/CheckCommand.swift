@@ -30,7 +30,7 @@ struct CheckCommand: ParsableCommand {
     var target: String = "azure"
 
     @Option(name: .customLong("data-disk"), help: ArgumentHelp("A data disk to check against the data-disk rules (fixed, whole MiB, 1–1023 GiB); repeatable.", valueName: "IMAGE"))
-    var dataDisks: [String] = []
+    var dataDisk: [String] = []  // named so that its batch child spelling (ChildArguments) is --data-disk
 
     var checkTarget: CheckTarget? { CheckTarget(rawValue: target) }
 
@@ -52,7 +52,7 @@ struct CheckCommand: ParsableCommand {
         }
         GuestSandbox.armForReading()
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.check(images[0], partition: batch.partition, volume: batch.volume, target: checkTarget ?? .azure, dataDisks: dataDisks)
+            try ImagePreparation.check(images[0], partition: batch.partition, volume: batch.volume, target: checkTarget ?? .azure, dataDisks: dataDisk)
         }
         if batch.json { try JSONOutput.print(report, schema: .check, pretty: false) } else { print(report.text) }
         if !report.passed { throw ExitCode.failure }
