@@ -1,6 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// vhdedit: read, patch and generalize Linux VM disk images without booting them.
+// Licensed under the Apache License, Version 2.0 (LICENSE); third-party notices in NOTICE.
+
 /// Settings every Swift target of the package shares: Swift 6 language mode plus the upcoming
 /// features the Swift 6 model codebases use.
 let swiftSettings: [SwiftSetting] = [
