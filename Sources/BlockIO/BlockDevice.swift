@@ -57,3 +57,21 @@ extension BlockDevice {
         }
     }
 }
+
+/// Fills `buffer` with what an unallocated block of a differencing disk reads as at `position`: the parent's bytes
+/// where the parent has them, zeros past its end (a parent smaller than its child) or without a parent.
+func readThroughParent(
+    _ parent: (any BlockDevice)?, at position: UInt64, into buffer: UnsafeMutableRawBufferPointer
+) throws(BlockIOError) {
+    guard let parent else {
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        return
+    }
+    let available = position < parent.size ? Int(min(UInt64(buffer.count), parent.size - position)) : 0
+    if available > 0 {
+        try parent.read(at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<available]))
+    }
+    if available < buffer.count {
+        UnsafeMutableRawBufferPointer(rebasing: buffer[available...]).initializeMemory(as: UInt8.self, repeating: 0)
+    }
+}

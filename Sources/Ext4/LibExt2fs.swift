@@ -669,16 +669,7 @@ final class Ext2Handle {
             func writeOut(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(Ext4Error) {
                 if bytes.count == block && bytes.withUnsafeBytes({ ZeroDetection.isAllZero($0) }) { return }  // a hole
                 try check(ext2fs_file_llseek(file, offset, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
-                var done = 0
-                while done < bytes.count {
-                    var wrote: UInt32 = 0
-                    let rc = bytes.withUnsafeBytes { raw in
-                        ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
-                    }
-                    try check(rc, "write inode \(ino)")
-                    if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
-                    done += Int(wrote)
-                }
+                try writeAll(bytes, to: file, ino)
             }
             while let chunk = try produce() {
                 pending += chunk
@@ -1068,6 +1059,20 @@ extension Ext2Handle {
         return (users, groups, projects)
     }
 
+    /// Writes all of `bytes` at the open file's position, retrying short writes (`ext2fs_file_write`).
+    private func writeAll(_ bytes: ArraySlice<UInt8>, to file: ext2_file_t?, _ ino: InodeNumber) throws(Ext4Error) {
+        var done = 0
+        while done < bytes.count {
+            var wrote: UInt32 = 0
+            let rc = bytes.withUnsafeBytes { raw in
+                ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
+            }
+            try check(rc, "write inode \(ino)")
+            if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
+            done += Int(wrote)
+        }
+    }
+
     /// Appends `bytes` to inode `ino`'s data (blocks allocated as the file grows).
     func append(_ ino: InodeNumber, _ bytes: [UInt8]) throws(Ext4Error) {
         try changing { () throws(Ext4Error) in
@@ -1078,16 +1083,7 @@ extension Ext2Handle {
             do throws(Ext4Error) {
                 try check(ext2fs_file_get_lsize(file, &size), "read the size of inode \(ino)")
                 try check(ext2fs_file_llseek(file, size, Int32(EXT2_SEEK_SET), nil), "seek in inode \(ino)")
-                var done = 0
-                while done < bytes.count {
-                    var wrote: UInt32 = 0
-                    let rc = bytes.withUnsafeBytes { raw in
-                        ext2fs_file_write(file, raw.baseAddress! + done, UInt32(raw.count - done), &wrote)
-                    }
-                    try check(rc, "write inode \(ino)")
-                    if wrote == 0 { throw Ext4Error(.io, "writing inode \(ino) made no progress") }
-                    done += Int(wrote)
-                }
+                try writeAll(bytes[...], to: file, ino)
             } catch {
                 _ = ext2fs_file_close(file)
                 throw error

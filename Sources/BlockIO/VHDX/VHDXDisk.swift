@@ -133,17 +133,7 @@ public final class VHDXDisk: BlockDevice {
 
     /// Bytes not stored in this file: zeros, or the parent's.
     private func readAbsent(at position: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
-        guard let parent else {
-            buffer.initializeMemory(as: UInt8.self, repeating: 0)
-            return
-        }
-        let available = position < parent.size ? Int(min(UInt64(buffer.count), parent.size - position)) : 0
-        if available > 0 {
-            try parent.read(at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<available]))
-        }
-        if available < buffer.count {
-            UnsafeMutableRawBufferPointer(rebasing: buffer[available...]).initializeMemory(as: UInt8.self, repeating: 0)
-        }
+        try readThroughParent(parent, at: position, into: buffer)
     }
 
     private func readStore(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
