@@ -64,6 +64,20 @@ public enum ExternalTool {
         return result
     }
 
+    /// Makes a LUKS-encrypted image with `qemu-img create` (`arguments` after `qemu-img`), retrying a few times:
+    /// qemu calibrates its PBKDF2 iteration count from the thread's CPU time, which can read 0 ms on a busy
+    /// machine ("Unable to get accurate CPU usage"), a failure of the calibration, not of the image.
+    public static func qemuImgCreateEncrypted(_ arguments: [String]) throws {
+        var last: Result?
+        for _ in 0..<5 {
+            let result = try run(["qemu-img"] + arguments)
+            if result.status == 0 { return }
+            last = result
+            guard result.stderr.contains("Unable to get accurate CPU usage") else { break }
+        }
+        throw ToolFailure(arguments: ["qemu-img"] + arguments, status: last?.status ?? -1, stderr: last?.stderr ?? "")
+    }
+
     /// Runs a shell script with `bash -euo pipefail -c`.
     @discardableResult
     public static func shell(_ script: String) throws -> Result {

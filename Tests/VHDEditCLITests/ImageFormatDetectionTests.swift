@@ -46,9 +46,8 @@ import _TestSupport
     @Test func aLUKSVolumeIsRefusedByName() throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-detect")
         let path = dir.file("disk.vhd")  // a misleading name
-        try ExternalTool.check([
-            "qemu-img", "create", "-q", "-f", "luks", "--object", "secret,id=s0,data=secret", "-o", "key-secret=s0",
-            path, "4M",
+        try ExternalTool.qemuImgCreateEncrypted([
+            "create", "-q", "-f", "luks", "--object", "secret,id=s0,data=secret", "-o", "key-secret=s0", path, "4M",
         ])
         try expectRefused(path, mentions: ["LUKS", "cryptsetup"], "luks")
     }

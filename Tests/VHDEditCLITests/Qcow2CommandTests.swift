@@ -175,8 +175,8 @@ import _TestSupport
     @Test func encryptedImagesAndExternalDataFilesAreRefusedByName() throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-qcow2-hostile")
         let encrypted = dir.file("enc.qcow2")
-        try ExternalTool.check([
-            "qemu-img", "create", "-q", "-f", "qcow2", "--object", "secret,id=s0,data=pw", "-o",
+        try ExternalTool.qemuImgCreateEncrypted([
+            "create", "-q", "-f", "qcow2", "--object", "secret,id=s0,data=pw", "-o",
             "encrypt.format=luks,encrypt.key-secret=s0", encrypted, "8M",
         ])
         let hostile = HostileImageTests()
