@@ -16,8 +16,8 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step "$bin" info "$image"
 step "$bin" inspect "$image"
 step "$bin" azure-prepare "$image"
-step "$bin" generalize --delete-user --dry-run "$image"
-step "$bin" generalize --delete-user "$image"
+step "$bin" generalize --delete-user --only defaults,secrets --dry-run "$image"
+step "$bin" generalize --delete-user --only defaults,secrets "$image"
 step "$bin" generalize --dry-run "$image"
 step "$bin" convert "$image" "$work/centos6-fixed.vhd" --to fixed --round-to-mib
 step "$bin" check "$work/centos6-fixed.vhd"
