@@ -33,7 +33,7 @@ public final class DiskImage {
     /// The qcow2 metadata and backing chain, for qcow2 images.
     public let qcow2: Qcow2Image?
     /// Problems found while opening that did not stop it (e.g. a damaged footer read from its copy). A pending
-    /// edit journal is not among them: see ``pendingEdits`` (and ``PendingEdit/announce``, which says so at the
+    /// edit journal is not among them: see ``pendingEdits`` (and `PendingEdit.announce(_:)`, which says so at the
     /// open).
     public var warnings: [String] {
         if let qcow2 {

@@ -35,6 +35,8 @@ public final class HostFile: ByteStore {
 
     /// Opens `path` with `access`, taking the matching lock.
     ///
+    /// - Parameter path: the file on the host.
+    /// - Parameter access: read-only (shared lock) or read-write (exclusive lock).
     /// - Parameter qemuLocks: also take qemu's image locks (``QemuImageLock/reading`` or ``QemuImageLock/writing``);
     ///   files that are not images (an edit journal) leave them out.
     /// - Throws: ``BlockIOError/Code/cannotOpen`` when the file cannot be opened, ``BlockIOError/Code/inUse``

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// vhdedit reads such a file through its journal (see ``RecoveredStore``) and sees the committed image; every
 /// other tool (qemu-img, an upload) sees the torn file. So every command that meets one says so:
-/// ``DiskImage/open(path:writable:)`` hands each one it finds to ``announce(_:)`` (the `vhdedit` command prints
+/// ``DiskImage/open(path:writable:)`` hands each one it finds to `announce(_:)` (the `vhdedit` command prints
 /// it on standard error), and reports carry ``DiskImage/pendingEdits``.
 public struct PendingEdit: Sendable, Codable, Equatable {
     /// The image file that is torn.

@@ -2,7 +2,7 @@ public import BlockIO
 import Decompression
 import Synchronization
 
-/// The moment between holding an image and parsing it: ``GuestImage/open(path:writable:partition:)`` has
+/// The moment between holding an image and parsing it: ``GuestImage/open(path:writable:partition:volume:)`` has
 /// opened the image file (its container detected, its footer, headers, allocation table and edit journal
 /// read, its parents and journal open) and is about to read the partition table, the first guest byte it
 /// parses. A program that wants to lock itself down before untrusted bytes are parsed (the `vhdedit` sandbox)

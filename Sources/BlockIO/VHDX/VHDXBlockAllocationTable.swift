@@ -76,6 +76,9 @@ public struct VHDXBlockAllocationTable: Sendable {
     /// whole inside the file, after the header section, clear of the log, the regions and one another.
     ///
     /// - Parameters:
+    ///   - store: the VHDX file's bytes.
+    ///   - metadata: the disk's metadata (block size, sector size, virtual size: the table's shape).
+    ///   - region: the BAT region of the region table.
     ///   - fileLength: the file's length (after log replay).
     ///   - reserved: file ranges no block may overlap, with their names (header section, log, regions).
     /// - Throws: ``BlockIOError`` naming `entry N` and its byte offset: `invalidField` (a state, a partially

@@ -36,7 +36,7 @@ public struct VHDXHeader: Hashable, Sendable {
     /// The checksum the header's 4 KiB call for.
     public let computedChecksum: UInt32
 
-    /// Decodes the 4096 bytes of a header; see ``validate(path:offset:fileLength:)`` for the checks.
+    /// Decodes the 4096 bytes of a header; see `validate(path:offset:fileLength:)` for the checks.
     public init(parsing bytes: [UInt8]) {
         precondition(bytes.count == Self.size, "a VHDX header is 4096 bytes")
         signature = Array(bytes[0..<4])

@@ -29,6 +29,7 @@ public final class VHDXImage {
     /// Opens the VHDX held by `store`, replaying its log in memory; a differencing disk's parents are found
     /// through its parent locator and opened read-only.
     ///
+    /// - Parameter store: the VHDX file's bytes.
     /// - Parameter ancestors: canonical paths of the images that are already children in this chain (for the
     ///   cycle check); callers start with none.
     /// - Throws: ``BlockIOError`` naming the structure, field and offset at fault, or ``BlockIOError/Code/parent``

@@ -23,6 +23,8 @@ public enum VHDXLog {
     /// The active sequence of `header`'s log in `store`, or `nil` when there is nothing to replay (no log GUID,
     /// an empty log, or no complete sequence).
     ///
+    /// - Parameter store: the VHDX file's bytes.
+    /// - Parameter header: the current header, whose log GUID and log region are used.
     /// - Parameter headerOffset: where `header` lies, for error messages.
     /// - Throws: ``BlockIOError``: a malformed entry whose checksum is right (see ``VHDXLogEntry``), or
     ///   `truncated` when an entry of the active sequence says the file was longer than it is
