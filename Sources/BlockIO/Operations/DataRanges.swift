@@ -65,13 +65,19 @@ enum DataRanges {
     /// `ranges` sorted and merged.
     static func merge(_ ranges: [Range<UInt64>]) -> [Range<UInt64>] {
         var result: [Range<UInt64>] = []
-        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = result.last, range.lowerBound <= last.upperBound {
-                result[result.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
-            } else {
-                result.append(range)
-            }
-        }
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) { result.appendMerging(range) }
         return result
+    }
+}
+
+extension Array where Element == Range<UInt64> {
+    /// Appends `range`, or extends the last range when `range` touches or overlaps it (ranges given in order of
+    /// their starts): how the readers build their sorted, merged lists of stored byte ranges.
+    mutating func appendMerging(_ range: Range<UInt64>) {
+        if let last = last, range.lowerBound <= last.upperBound {
+            self[count - 1] = last.lowerBound..<Swift.max(last.upperBound, range.upperBound)
+        } else {
+            append(range)
+        }
     }
 }

@@ -191,13 +191,7 @@ public final class Qcow2Image: BlockDevice {
     public func dataRanges() throws(BlockIOError) -> [Range<UInt64>] {
         var stored: [Range<UInt64>] = []
         var through: [Range<UInt64>] = []
-        func add(_ range: Range<UInt64>, to list: inout [Range<UInt64>]) {
-            if let last = list.last, last.upperBound == range.lowerBound {
-                list[list.count - 1] = last.lowerBound..<range.upperBound
-            } else {
-                list.append(range)
-            }
-        }
+        func add(_ range: Range<UInt64>, to list: inout [Range<UInt64>]) { list.appendMerging(range) }
         let perL1 = map.clusterSize * UInt64(map.entriesPerL2)
         for index in 0..<map.l1.count {
             let start = UInt64(index) * perL1

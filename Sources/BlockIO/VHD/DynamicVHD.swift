@@ -79,11 +79,7 @@ public final class DynamicVHD: BlockDevice {
         for index in table.allocatedIndices() where index < blocks {
             let start = UInt64(index) * blockSize
             let end = min(start + blockSize, size)
-            if let last = ranges.last, last.upperBound == start {
-                ranges[ranges.count - 1] = last.lowerBound..<end
-            } else {
-                ranges.append(start..<end)
-            }
+            ranges.appendMerging(start..<end)
         }
         return ranges
     }

@@ -112,11 +112,7 @@ public final class VHDXDisk: BlockDevice {
             guard state == .fullyPresent || state == .partiallyPresent else { continue }
             let start = block * blockSize
             let end = min(start + blockSize, size)
-            if let last = ranges.last, last.upperBound == start {
-                ranges[ranges.count - 1] = last.lowerBound..<end
-            } else {
-                ranges.append(start..<end)
-            }
+            ranges.appendMerging(start..<end)
         }
         return ranges
     }
