@@ -593,6 +593,8 @@ resize_group() {
     check "resize: $(ratio "$m" "$mp") the pipeline's time (target ≤ 0.1×)" le "$m" "$(awk -v b="$mp" 'BEGIN { print 0.1 * b }')"
   fi
   rss_targets+=("ours-resize:resize 1 GiB to 30 GiB")
+}
+
 # --- VHDX -> fixed VHD ------------------------------------------------------------------------------------------
 ours_x2f() { clean; timed ours-x2f "$bin" convert "$work/src.vhdx" "$work/dst.vhd" --to fixed --round-to-mib; }
 ours_x2f_nosync() {
