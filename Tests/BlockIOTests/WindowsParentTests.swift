@@ -90,7 +90,8 @@ import _TestSupport
         let moved = elsewhere.file("far parent.vhd")
         try FileManager.default.moveItem(atPath: parent, toPath: moved)
         let url = "file://localhost" + elsewhere.path + "/far%20parent.vhd"
-        try Self.setLocator(child, index: try Self.locatorIndex(child, code: "MacX"), code: "MacX", payload: Array(url.utf8))
+        try Self.setLocator(
+            child, index: try Self.locatorIndex(child, code: "MacX"), code: "MacX", payload: Array(url.utf8))
         let image = try VHDFixture.open(path: child)
         #expect(image.vhd?.structure.parentLocatorPaths.contains { $0.path == moved } == true)
         #expect(image.vhd?.parent?.structure.path == moved)
@@ -114,7 +115,9 @@ import _TestSupport
         } catch {
             #expect(error.code == .parent)
             #expect(error.field == "parent_unicode_name")
-            #expect(error.message.contains(dir.file("BASE.VHD")) && error.message.contains(dir.file("Base.vhd")), "\(error)")
+            #expect(
+                error.message.contains(dir.file("BASE.VHD")) && error.message.contains(dir.file("Base.vhd")), "\(error)"
+            )
             #expect(error.message.contains("ignoring case"), "\(error)")
         }
         // The exact name, when present, wins without a case-insensitive search.
@@ -124,7 +127,10 @@ import _TestSupport
 
     @Test func vhdxParentNamesMatchIgnoringCase() throws {
         let chain = try VHDXDifferencingTests.makeChain { linkage in
-            [("parent_linkage", "{\(linkage)}"), ("relative_path", ".\\PARENT.VHDX"), ("absolute_win32_path", "C:\\vm\\Parent.Vhdx")]
+            [
+                ("parent_linkage", "{\(linkage)}"), ("relative_path", ".\\PARENT.VHDX"),
+                ("absolute_win32_path", "C:\\vm\\Parent.Vhdx"),
+            ]
         }
         let image = try VHDFixture.open(path: chain.child)
         #expect(image.vhdx?.parent?.structure.path == chain.parent)
@@ -137,7 +143,9 @@ import _TestSupport
         } catch {
             #expect(error.code == .parent)
             #expect(error.structure == "VHDX parent locator")
-            #expect(error.message.contains(chain.parent) && error.message.contains(chain.dir.file("Parent.VHDX")), "\(error)")
+            #expect(
+                error.message.contains(chain.parent) && error.message.contains(chain.dir.file("Parent.VHDX")),
+                "\(error)")
         }
     }
 }

@@ -59,7 +59,9 @@ import _TestSupport
         (try? ExternalTool.run(["strace", "-f", "-qq", "-o", "/dev/null", "true"]))?.status == 0
     }
 
-    @Test(.enabled(if: straceWorks, "strace cannot trace here"), arguments: ["generalize", "azure-prepare", "check", "convert"])
+    @Test(
+        .enabled(if: straceWorks, "strace cannot trace here"),
+        arguments: ["generalize", "azure-prepare", "check", "convert"])
     func everyOptionReachesTheChild(command: String) throws {
         let work = try UsabilityTests.Work()
         try FileManager.default.createDirectory(atPath: work.file("out"), withIntermediateDirectories: false)

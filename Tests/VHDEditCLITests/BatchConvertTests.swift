@@ -17,7 +17,8 @@ import _TestSupport
     static func inputs(in dir: TemporaryDirectory) throws -> (good: [Input], vmdk: String) {
         var good: [Input] = []
         for (name, format, options, pattern) in [
-            ("disk-raw.img", "raw", [String](), "0x11"), ("disk-q.qcow2", "qcow2", ["-o", "cluster_size=65536"], "0x22"),
+            ("disk-raw.img", "raw", [String](), "0x11"),
+            ("disk-q.qcow2", "qcow2", ["-o", "cluster_size=65536"], "0x22"),
             ("disk-x.vhdx", "vhdx", ["-o", "block_size=1M"], "0x33"),
             ("disk-v.vhd", "vpc", ["-o", "subformat=dynamic,force_size=on"], "0x44"),
         ] {
@@ -73,7 +74,9 @@ import _TestSupport
             #expect(destination == out + "/" + base + ".vhd")
             #expect(child["format"] as? String == "fixed")
             // qemu reads each output as the disk it was made from.
-            let compare = try ExternalTool.run(["qemu-img", "compare", "-f", input.qemuFormat, "-F", "vpc", input.path, destination])
+            let compare = try ExternalTool.run([
+                "qemu-img", "compare", "-f", input.qemuFormat, "-F", "vpc", input.path, destination,
+            ])
             #expect(compare.status == 0, "\(input.path): \(compare.output) \(compare.stderr)")
             // A fixed VHD of a whole-MiB size: qemu's vpc driver reads its footer's size.
             let info = try ExternalTool.check(["qemu-img", "info", "-f", "vpc", "--output=json", destination])
@@ -88,7 +91,10 @@ import _TestSupport
         #expect(summary["total"] as? Int == 5 && summary["succeeded"] as? Int == 4 && summary["failed"] as? Int == 1)
         #expect(summary["failures"] as? [String] == [vmdk])
         // Only the four outputs: no temporary file, nothing for the VMDK; the inputs untouched.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["disk-q.vhd", "disk-raw.vhd", "disk-v.vhd", "disk-x.vhd"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out).sorted() == [
+                "disk-q.vhd", "disk-raw.vhd", "disk-v.vhd", "disk-x.vhd",
+            ])
         #expect(try inputs.map { try FileDigest.sha256($0.path) } == sums)
     }
 
@@ -99,15 +105,22 @@ import _TestSupport
         let out = dir.file("raw")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
         let picked = [inputs[1], inputs[2]]
-        let result = try CLI.run(["convert"] + picked.map(\.path) + ["--output-dir", out, "--to", "raw", "--jobs", "2", "--no-sync"])
+        let result = try CLI.run(
+            ["convert"] + picked.map(\.path) + ["--output-dir", out, "--to", "raw", "--jobs", "2", "--no-sync"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.output.split(separator: "\n")
         #expect(lines.count == 3, "\(result.output)")
-        #expect(lines.prefix(2).allSatisfy { $0.hasPrefix("ok   ") && $0.contains(": wrote \(out)/") && $0.contains(": raw, virtual size 8388608 bytes") }, "\(result.output)")
+        #expect(
+            lines.prefix(2).allSatisfy {
+                $0.hasPrefix("ok   ") && $0.contains(": wrote \(out)/")
+                    && $0.contains(": raw, virtual size 8388608 bytes")
+            }, "\(result.output)")
         #expect(lines.last?.hasPrefix("2 images: 2 ok, 0 failed") == true, "\(result.output)")
         for input in picked {
             let base = URL(fileURLWithPath: input.path).deletingPathExtension().lastPathComponent
-            let compare = try ExternalTool.run(["qemu-img", "compare", "-f", input.qemuFormat, "-F", "raw", input.path, out + "/" + base + ".raw"])
+            let compare = try ExternalTool.run([
+                "qemu-img", "compare", "-f", input.qemuFormat, "-F", "raw", input.path, out + "/" + base + ".raw",
+            ])
             #expect(compare.status == 0, "\(compare.output) \(compare.stderr)")
         }
     }
@@ -126,7 +139,9 @@ import _TestSupport
         #expect(object["sourceFormat"] as? String == "vhd-dynamic")
         let verdict = try JSONSchemaTests.validate(result.stdout)
         #expect(verdict.status == 0, "\(verdict.output)")
-        let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "vpc", "-F", "vpc", inputs[3].path, out + "/disk-v.vhd"])
+        let compare = try ExternalTool.run([
+            "qemu-img", "compare", "-f", "vpc", "-F", "vpc", inputs[3].path, out + "/disk-v.vhd",
+        ])
         #expect(compare.status == 0, "\(compare.output) \(compare.stderr)")
     }
 
@@ -152,15 +167,22 @@ import _TestSupport
 
         // disk-v.vhd converted to fixed into its own folder would replace itself (the first source is fine).
         let before = try FileDigest.sha256(inputs[3].path)
-        let itself = try CLI.run(["convert", inputs[0].path, inputs[3].path, "--output-dir", dir.path, "--to", "fixed", "--force"])
+        let itself = try CLI.run([
+            "convert", inputs[0].path, inputs[3].path, "--output-dir", dir.path, "--to", "fixed", "--force",
+        ])
         #expect(itself.status == 1)
-        #expect(itself.stderr.contains("is where \(inputs[3].path) would be converted to, but it is an input image"), "\(itself.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: dir.file("disk-raw.vhd")), "nothing is converted after a refusal")
+        #expect(
+            itself.stderr.contains("is where \(inputs[3].path) would be converted to, but it is an input image"),
+            "\(itself.stderr)")
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.file("disk-raw.vhd")), "nothing is converted after a refusal")
         #expect(try FileDigest.sha256(inputs[3].path) == before)
 
         let missingFolder = try CLI.run(["convert", inputs[0].path, "--output-dir", dir.file("nowhere"), "--to", "raw"])
         #expect(missingFolder.status == 1)
-        #expect(missingFolder.stderr.contains("the output folder does not exist or is not a directory"), "\(missingFolder.stderr)")
+        #expect(
+            missingFolder.stderr.contains("the output folder does not exist or is not a directory"),
+            "\(missingFolder.stderr)")
 
         for arguments in [
             ["convert", inputs[0].path, inputs[1].path, inputs[2].path, "--to", "raw"],
@@ -170,7 +192,9 @@ import _TestSupport
         ] {
             let usage = try CLI.run(arguments)
             #expect(usage.status == 64, "\(arguments): \(usage.stderr)")
-            #expect(usage.stderr.hasPrefix("Error: ") && usage.stderr.contains("Usage: vhdedit convert "), "\(arguments): \(usage.stderr)")
+            #expect(
+                usage.stderr.hasPrefix("Error: ") && usage.stderr.contains("Usage: vhdedit convert "),
+                "\(arguments): \(usage.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
     }

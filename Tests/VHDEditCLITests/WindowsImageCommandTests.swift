@@ -22,8 +22,12 @@ import _TestSupport
         #expect(text.output.contains("parent name        c6.vhd"), "\(text.output)")
         #expect(text.output.contains("parent locator     W2ru .\\c6.vhd"), "\(text.output)")
         #expect(text.output.contains("virtual size       25171968 bytes"), "\(text.output)")
-        #expect(text.output.contains("partitions: cannot be read: the disk cannot be read without its parent"), "\(text.output)")
-        #expect(text.stderr.hasPrefix("vhdedit: child.vhd: ") && text.stderr.contains("parent \"c6.vhd\" not found"), "\(text.stderr)")
+        #expect(
+            text.output.contains("partitions: cannot be read: the disk cannot be read without its parent"),
+            "\(text.output)")
+        #expect(
+            text.stderr.hasPrefix("vhdedit: child.vhd: ") && text.stderr.contains("parent \"c6.vhd\" not found"),
+            "\(text.stderr)")
 
         let json = try work.run(["info", "child.vhd", "--json"])
         #expect(json.status == 1)
@@ -53,7 +57,10 @@ import _TestSupport
         let work = try UsabilityTests.Work()
         try Self.setSavedState(work.image)
         // qemu still reads the patched image (the footers are valid) as the same disk.
-        #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "vpc", "-F", "vpc", work.image, UsabilityTests.shippedImage]).status == 0)
+        #expect(
+            try ExternalTool.run([
+                "qemu-img", "compare", "-f", "vpc", "-F", "vpc", work.image, UsabilityTests.shippedImage,
+            ]).status == 0)
         let before = try FileDigest.sha256(work.image)
         try Data("x\n".utf8).write(to: URL(fileURLWithPath: work.file("note.txt")))
         let names = try work.names()

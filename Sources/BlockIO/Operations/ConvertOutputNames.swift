@@ -12,7 +12,8 @@ public enum ConvertOutputNames {
     }
 
     /// The destination of one source in `folder`.
-    public static func destination(of source: String, in folder: String, format: ImageConverter.OutputFormat) -> String {
+    public static func destination(of source: String, in folder: String, format: ImageConverter.OutputFormat) -> String
+    {
         var name = Substring(HostPaths.fileName(of: trimmingTrailingSlashes(source)))
         if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = name[..<dot] }
         let directory = trimmingTrailingSlashes(folder)
