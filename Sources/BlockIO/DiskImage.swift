@@ -126,10 +126,11 @@ public final class DiskImage {
 
     /// Refuses to write a VHD whose footer has `saved_state` set: the disk belongs to a virtual machine saved
     /// with it (hibernated by Hyper-V or Virtual PC), and the VHD specification forbids changing it until the
-    /// machine is resumed. Reading it is fine; a converted copy has the flag clear.
+    /// machine is resumed. Reading it is fine; a converted copy has the flag clear. A file whose structures do
+    /// not read as they are (torn by an interrupted commit that its edit journal completes) is left to the open
+    /// that follows: vhdedit wrote it, so the flag was clear.
     static func refuseSavedState(_ file: HostFile) throws(BlockIOError) {
-        let structure = try VHDFileStructure(reading: file)
-        guard structure.footer.savedState != 0 else { return }
+        guard let structure = try? VHDFileStructure(reading: file), structure.footer.savedState != 0 else { return }
         let footerOffset: UInt64 = structure.footerSource == .copy ? 0 : (structure.trailingFooterOffset ?? 0)
         throw BlockIOError(
             .savedState,
