@@ -47,6 +47,9 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
         /// The image file (or a file of its chain) cannot be opened: `open(2)` failed (``BlockIOError/errno``
         /// says why). Layers above say "cannot open the image" once, deciding by this code.
         public static let cannotOpen = Code("cannotOpen")
+        /// A VHD whose footer has `saved_state` set was opened for writing: the specification forbids changing
+        /// the disk of a saved virtual machine.
+        public static let savedState = Code("savedState")
     }
 
     /// The kind of failure.

@@ -80,6 +80,7 @@ public final class DiskImage {
             let detected = try ImageFormatDetector.detect(file)
             if let format = readOnlyFormat(detected) { throw refusedWrite(path: path, format: format) }
             if case .foreign(let foreign) = detected { throw foreign.refusal(path: path) }
+            if case .vhd = detected { try refuseSavedState(file) }
         }
         let store: any ByteStore = writable ? try EditJournal(over: file) : try RecoveredStore(over: file)
         let image = try opened(path: path, store: store, detected: try ImageFormatDetector.detect(store), ancestors: [])
@@ -121,6 +122,22 @@ public final class DiskImage {
         case .raw:
             return DiskImage(path: path, format: .raw, device: try RawImage(store: store), store: store)
         }
+    }
+
+    /// Refuses to write a VHD whose footer has `saved_state` set: the disk belongs to a virtual machine saved
+    /// with it (hibernated by Hyper-V or Virtual PC), and the VHD specification forbids changing it until the
+    /// machine is resumed. Reading it is fine; a converted copy has the flag clear. A file whose structures do
+    /// not read as they are (torn by an interrupted commit that its edit journal completes) is left to the open
+    /// that follows: vhdedit wrote it, so the flag was clear.
+    static func refuseSavedState(_ file: HostFile) throws(BlockIOError) {
+        guard let structure = try? VHDFileStructure(reading: file), structure.footer.savedState != 0 else { return }
+        let footerOffset: UInt64 = structure.footerSource == .copy ? 0 : (structure.trailingFooterOffset ?? 0)
+        throw BlockIOError(
+            .savedState,
+            "the VHD footer's saved_state flag is set (\(structure.footer.savedState)): the disk belongs to a virtual "
+                + "machine that was saved, not shut down, and the VHD specification forbids changing it; resume and "
+                + "shut down the machine, or convert a copy (vhdedit convert IMAGE OUT.vhd --to fixed) and change that",
+            path: file.path, offset: footerOffset + 84, structure: "VHD footer", field: "saved_state")
     }
 
     /// The read-only format `detected` is, if it is one.

@@ -28,6 +28,66 @@ enum HostPaths {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The regular files `path` names when its components are matched ignoring case, as Windows matches
+    /// them: `[path]` when it names a regular file as written; otherwise every regular file whose path equals it
+    /// letter for letter up to case (each component that does not exist as written is looked up in its folder
+    /// ignoring case). More than one result means names that differ only in case: the caller must not pick one.
+    static func regularFilesIgnoringCase(_ path: String) -> [String] {
+        if isRegularFile(path) { return [path] }
+        let absolute = path.hasPrefix("/")
+        var prefixes = [absolute ? "/" : ""]
+        for component in path.split(separator: "/", omittingEmptySubsequences: true).map(String.init) {
+            var next: [String] = []
+            for prefix in prefixes {
+                let exact = prefix + component
+                if component == "." || component == ".." || exists(exact) {
+                    next.append(exact)
+                    continue
+                }
+                let wanted = component.lowercased()
+                for name in names(in: prefix.isEmpty ? "." : prefix) where name.lowercased() == wanted {
+                    next.append(prefix + name)
+                }
+            }
+            prefixes = next.map { $0 + "/" }
+            if prefixes.isEmpty { return [] }
+        }
+        return prefixes.map { String($0.dropLast()) }.filter(isRegularFile)
+    }
+
+    /// The files to try as a differencing disk's parent, from its `candidates` paths (best first): those that
+    /// exist as written, then those found only by matching names ignoring case (Windows does; a parent copied
+    /// from Windows keeps the case its file had, the child names it as it was typed).
+    ///
+    /// - Parameter ambiguous: the error for a candidate that matches several files differing only in case
+    ///   (called with the candidate and the files).
+    /// - Throws: that error: picking one of them could read the wrong disk.
+    static func parentFiles(
+        _ candidates: [String], ambiguous: (String, [String]) -> BlockIOError
+    ) throws(BlockIOError) -> [String] {
+        var files = candidates.filter(isRegularFile)
+        for candidate in candidates where !isRegularFile(candidate) {
+            let matches = regularFilesIgnoringCase(candidate)
+            if matches.count > 1 { throw ambiguous(candidate, matches.sorted()) }
+            if let match = matches.first, !files.contains(match) { files.append(match) }
+        }
+        return files
+    }
+
+    /// The names in `folder` (`readdir(3)`), without `.` and `..`; empty when it cannot be read.
+    static func names(in folder: String) -> [String] {
+        guard let directory = opendir(folder) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Whether anything exists at `path` (without following a final symlink).
     static func exists(_ path: String) -> Bool {
         var info = stat()

@@ -41,6 +41,12 @@ public struct ImageOverview: Encodable, Sendable {
         }
     }
 
+    /// The container facts alone, for an image whose disk cannot be read (a differencing disk without its
+    /// parent): `reason` says why there is no partition table.
+    public static func containerOnly(_ info: ImageInfo, reason: String) -> ImageOverview {
+        ImageOverview(image: info, layout: nil, layoutError: reason)
+    }
+
     private enum CodingKeys: String, CodingKey { case layout, layoutError }
 
     /// Encodes the container facts at the top level (as `ImageInfo` does) plus `layout` / `layoutError`.

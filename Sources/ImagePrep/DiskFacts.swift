@@ -18,6 +18,9 @@ public struct DiskFacts: Codable, Sendable, Equatable {
     public var logicalVolumes: [LogicalVolumeFacts]?
     /// Why LVM2 metadata on the disk could not be read (a damaged PV, copies that disagree), when it could not.
     public var lvmProblems: [String]?
+    /// `true` when the VHD footer's `saved_state` flag is set (the disk of a saved virtual machine); absent
+    /// otherwise.
+    public var savedState: Bool?
 
     public init(
         format: String, virtualSize: UInt64, fileLength: UInt64, partitionTable: String,

@@ -79,6 +79,10 @@ public struct ReadinessChecker {
         let fixed = disk.format == "vhd-fixed"
         results.append(CheckResult("vhd.fixed", fixed ? .pass : .fail, "a fixed VHD (not dynamic, differencing, raw or VHDX)",
             "format \(disk.format)", path: "vhd"))
+        if disk.savedState == true {  // listed only when set: the flag is rare, and clear on every image vhdedit writes
+            results.append(CheckResult("vhd.saved-state", .fail, "not the disk of a saved virtual machine (VHD footer saved_state clear)",
+                "saved_state is set: the machine was saved, not shut down; resume and shut it down, or convert a copy", path: "vhd"))
+        }
         let whole = disk.virtualSize % mib == 0
         results.append(CheckResult("vhd.size-mib", whole ? .pass : .fail, "virtual size a whole number of MiB",
             "virtual size \(disk.virtualSize) bytes" + (whole ? " (\(disk.virtualSize / mib) MiB)" : " (\(disk.virtualSize % mib) bytes past \(disk.virtualSize / mib) MiB)"), path: "vhd"))

@@ -3,10 +3,10 @@ import FoundationEssentials
 import Glibc
 import VHDEditKit
 
-/// The image arguments of the commands that take many images (`generalize`, `azure-prepare`, `check`): the
-/// images, a manifest, a shard of it, parallel jobs, JSON output and `--partition`.
+/// The image arguments of the commands that take many images (`generalize`, `azure-prepare`, `check`,
+/// `convert`): the images, a manifest, a shard of it, parallel jobs, JSON output and `--partition`.
 struct ImageBatchOptions: ParsableArguments {
-    @Argument(help: "The disk images (raw or VHD).")
+    @Argument(help: "The disk images (for convert: SOURCE DESTINATION, or the sources with --output-dir).")
     var images: [String] = []
 
     @Option(help: ArgumentHelp("A file listing images, one path per line (# comments; relative to the file's folder).", valueName: "FILE"))

@@ -30,10 +30,24 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let overview = try CommandFailure.reportingErrors {
-            let opened = try DiskImage.open(path: image)
+            let opened: DiskImage
+            do {
+                opened = try DiskImage.open(path: image)
+            } catch let error as BlockIOError where error.code == .parent {
+                // A child whose parent is missing still has its own facts (what names the parent among them).
+                if let own = ImageInfo.withoutParent(path: image) {
+                    try show(ImageOverview.containerOnly(own, reason: "the disk cannot be read without its parent"))
+                }
+                throw error
+            }
             try GuestSandbox.enterBeforeParsing()  // the partition table and libblkid's probes come next
             return ImageOverview.of(opened)
         }
+        try show(overview)
+    }
+
+    /// Prints `overview` as text or JSON.
+    func show(_ overview: ImageOverview) throws {
         if json {
             try JSONOutput.print(overview, schema: .info)
         } else {

@@ -31,6 +31,7 @@ struct JSONSchemaID: Sendable, Equatable {
     static let batchSummary = JSONSchemaID(name: "batch-summary", major: 1)
     static let recover = JSONSchemaID(name: "recover", major: 1)
     static let resize = JSONSchemaID(name: "resize", major: 1)
+    static let convert = JSONSchemaID(name: "convert", major: 1)
 }
 
 /// A value encoded as a JSON object with a `"schema"` member added beside its own members.

@@ -47,6 +47,8 @@ import _TestSupport
             (["recover", "copy.vhd"], "vhdedit.recover/1"),
             (["azure-prepare", "fixed.vhd"], "vhdedit.azure-prepare/1"),
             (["generalize", "fixed.vhd"], "vhdedit.generalize/1"),
+            (["convert", "c6.vhd", "converted.vhd", "--to", "dynamic"], "vhdedit.convert/1"),
+            (["convert", "c6.vhd", "grown.vhd", "--to", "fixed", "--size", "32M", "--grow-partition"], "vhdedit.convert/1"),
         ]
         for (arguments, schema) in cases {
             let result = try work.run(arguments + ["--json"])

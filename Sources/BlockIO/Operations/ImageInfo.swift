@@ -153,18 +153,7 @@ public struct ImageInfo: Sendable, Codable {
             backingChain = links
         }
         if let vhdx = image.vhdx {
-            let structure = vhdx.structure
-            let metadata = structure.metadata
-            self.vhdx = VHDXDetails(
-                diskType: vhdx.diskType, blockSize: metadata.blockSize, logicalSectorSize: metadata.logicalSectorSize,
-                physicalSectorSize: metadata.physicalSectorSize, leaveBlocksAllocated: metadata.leaveBlocksAllocated,
-                hasParent: metadata.hasParent, blocks: metadata.dataBlockCount,
-                allocatedBlocks: structure.table.allocatedCount, creator: structure.identifier.creator,
-                headerSequenceNumber: structure.header.sequenceNumber,
-                currentHeader: structure.headerOffset == VHDXHeader.offsets[0] ? 1 : 2,
-                dataWriteGUID: structure.header.dataWriteGUID, page83Data: metadata.page83Data,
-                replayedLogEntries: structure.replayedEntries,
-                parentLocator: metadata.parentLocator?.entries.map { Locator(platform: $0.key, path: $0.value) })
+            self.vhdx = Self.details(of: vhdx.structure, diskType: vhdx.diskType)
             parentChain = vhdx.chain.dropFirst().map {
                 ChainLink(
                     path: $0.structure.path, format: .vhdx,
@@ -172,10 +161,76 @@ public struct ImageInfo: Sendable, Codable {
             }
         }
         guard let vhd = image.vhd else { return }
-        let structure = vhd.structure
+        self.vhd = Self.details(of: vhd.structure, allocatedBlocks: (vhd.device as? DynamicVHD)?.allocationTable.allocatedCount)
+        parentChain = vhd.chain.dropFirst().map {
+            ChainLink(path: $0.structure.path, format: $0.format, uniqueID: $0.structure.footer.uniqueID)
+        }
+    }
+
+    /// A report of the container alone (no parent chain, no warnings yet).
+    private init(path: String, format: DiskImage.Format, virtualSize: UInt64, fileLength: UInt64) {
+        self.path = path
+        self.format = format
+        self.virtualSize = virtualSize
+        self.fileLength = fileLength
+        parentChain = []
+        warnings = []
+    }
+
+    /// Describes the differencing disk at `path` on its own, without opening its parents: the facts of its
+    /// footer and header (VHD) or headers and metadata (VHDX), for a child whose parent cannot be opened
+    /// (`vhdedit info` prints them before the error). Reads only; `nil` when the file is not a differencing VHD
+    /// or VHDX, or its own structures cannot be read.
+    public static func withoutParent(path: String) -> ImageInfo? {
+        guard let file = try? HostFile(path: path, access: .readOnly), let store = try? RecoveredStore(over: file) else {
+            return nil
+        }
+        switch try? ImageFormatDetector.detect(store) {
+        case .vhd?:
+            guard let structure = try? VHDFileStructure(reading: store), structure.footer.type == .differencing else {
+                return nil
+            }
+            var info = ImageInfo(
+                path: path, format: .vhdDifferencing, virtualSize: structure.footer.currentSize,
+                fileLength: structure.fileLength)
+            let alone = try? DynamicVHD(store: store, structure: structure, parent: nil)
+            info.vhd = details(of: structure, allocatedBlocks: alone?.allocationTable.allocatedCount)
+            info.warnings = structure.warnings
+            return info
+        case .vhdx?:
+            guard let (structure, _) = try? VHDXFileStructure.read(from: store), structure.metadata.hasParent else {
+                return nil
+            }
+            var info = ImageInfo(
+                path: path, format: .vhdx, virtualSize: structure.metadata.virtualDiskSize,
+                fileLength: (try? store.length()) ?? 0)
+            info.vhdx = details(of: structure, diskType: "differencing")
+            return info
+        default:
+            return nil
+        }
+    }
+
+    /// The VHDX facts of `structure`.
+    static func details(of structure: VHDXFileStructure, diskType: String) -> VHDXDetails {
+        let metadata = structure.metadata
+        return VHDXDetails(
+            diskType: diskType, blockSize: metadata.blockSize, logicalSectorSize: metadata.logicalSectorSize,
+            physicalSectorSize: metadata.physicalSectorSize, leaveBlocksAllocated: metadata.leaveBlocksAllocated,
+            hasParent: metadata.hasParent, blocks: metadata.dataBlockCount,
+            allocatedBlocks: structure.table.allocatedCount, creator: structure.identifier.creator,
+            headerSequenceNumber: structure.header.sequenceNumber,
+            currentHeader: structure.headerOffset == VHDXHeader.offsets[0] ? 1 : 2,
+            dataWriteGUID: structure.header.dataWriteGUID, page83Data: metadata.page83Data,
+            replayedLogEntries: structure.replayedEntries,
+            parentLocator: metadata.parentLocator?.entries.map { Locator(platform: $0.key, path: $0.value) })
+    }
+
+    /// The VHD facts of `structure`, with `allocatedBlocks` of its BAT.
+    static func details(of structure: VHDFileStructure, allocatedBlocks: Int?) -> VHDDetails {
         let footer = structure.footer
         let header = structure.header
-        self.vhd = VHDDetails(
+        return VHDDetails(
             diskType: footer.type.map { "\($0)" } ?? "\(footer.diskTypeValue)",
             currentSize: footer.currentSize, originalSize: footer.originalSize, geometry: footer.geometry,
             geometrySize: footer.geometry.byteCount, qemu7Size: footer.qemu7Size,
@@ -186,15 +241,12 @@ public struct ImageInfo: Sendable, Codable {
             footerCopyChecksum: structure.footerCopyState,
             headerChecksum: header == nil ? .notApplicable : .valid,
             blockSize: header?.blockSize, maxTableEntries: header?.maxTableEntries,
-            allocatedBlocks: (vhd.device as? DynamicVHD)?.allocationTable.allocatedCount,
+            allocatedBlocks: allocatedBlocks,
             tableOffset: header?.tableOffset,
             parentUniqueID: footer.type == .differencing ? header?.parentUniqueID : nil,
             parentName: footer.type == .differencing ? header?.parentName : nil,
             parentTimestamp: footer.type == .differencing ? header?.parentTimestamp.description : nil,
             parentLocators: footer.type == .differencing
                 ? structure.parentLocatorPaths.map { Locator(platform: $0.platform.name, path: $0.path) } : nil)
-        parentChain = vhd.chain.dropFirst().map {
-            ChainLink(path: $0.structure.path, format: $0.format, uniqueID: $0.structure.footer.uniqueID)
-        }
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// | offset | size | field | notes |
 /// |---:|---:|---|---|
-/// | 0 | 4 | platform_code | `W2ru` relative / `W2ku` absolute Windows path (UTF-16LE), `MacX` file URL (UTF-8), 0 none |
+/// | 0 | 4 | platform_code | `W2ru` relative / `W2ku` absolute Windows path (UTF-16LE), `Wi2r`/`Wi2k` the same in single-byte text, `MacX` file URL (UTF-8), 0 none |
 /// | 4 | 4 | platform_data_space | space reserved: sectors when < 512 ([SPEC]), bytes when a multiple of 512 (Windows) |
 /// | 8 | 4 | platform_data_length | bytes of path stored |
 /// | 12 | 4 | reserved | 0 |
@@ -15,9 +15,9 @@ public struct ParentLocator: Hashable, Sendable {
     public enum Platform: UInt32, Sendable, Codable {
         /// Unused entry.
         case none = 0
-        /// Deprecated relative Windows path.
+        /// Deprecated relative Windows path, single-byte text.
         case wi2r = 0x5769_3272
-        /// Deprecated absolute Windows path.
+        /// Deprecated absolute Windows path, single-byte text.
         case wi2k = 0x5769_326B
         /// Relative Windows path, UTF-16LE.
         case w2ru = 0x5732_7275
@@ -101,26 +101,64 @@ public struct ParentLocator: Hashable, Sendable {
         return bytes
     }
 
-    /// Decodes the path payload for this locator's platform (UTF-16LE for `W2ru`/`W2ku`/`Wi2*`, a `file://` URL
-    /// for `MacX`); `nil` for platforms without a path.
+    /// Decodes the path payload for this locator's platform (UTF-16LE for `W2ru`/`W2ku`, single-byte text for
+    /// the deprecated `Wi2r`/`Wi2k`, a `file://` URL for `MacX`); `nil` for platforms without a path.
+    ///
+    /// Windows writes `Wi2r`/`Wi2k` paths one byte per character in its ANSI code page (their lengths are
+    /// often odd, which UTF-16 never is): read as UTF-8 when valid, else as Latin-1. A `Wi2*` payload that is
+    /// plainly UTF-16LE (a NUL after every character byte, even length) is read as such. A `MacX` URL may name
+    /// its host: `file:///p` and `file://localhost/p` are both the local path `/p`.
     public func decodePath(_ payload: [UInt8]) -> String? {
         switch platform {
-        case .w2ru, .w2ku, .wi2r, .wi2k:
-            var units: [UInt16] = []
-            var index = 0
-            while index + 1 < payload.count {
-                let unit = UInt16(payload[index]) | UInt16(payload[index + 1]) << 8
-                if unit == 0 { break }
-                units.append(unit)
-                index += 2
-            }
-            return String(decoding: units, as: UTF16.self)
+        case .w2ru, .w2ku:
+            return Self.utf16LittleEndian(payload)
+        case .wi2r, .wi2k:
+            return Self.looksLikeUTF16LittleEndian(payload) ? Self.utf16LittleEndian(payload) : Self.singleByte(payload)
         case .macX:
             let text = String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self)
-            return text.hasPrefix("file://") ? Self.percentDecoded(String(text.dropFirst(7))) : text
+            guard text.hasPrefix("file://") else { return text }
+            var rest = Substring(text.dropFirst(7))
+            if rest.lowercased().hasPrefix("localhost/") { rest = rest.dropFirst("localhost".count) }
+            return Self.percentDecoded(String(rest))
         default:
             return nil
         }
+    }
+
+    /// UTF-16LE text up to the first NUL unit.
+    private static func utf16LittleEndian(_ payload: [UInt8]) -> String {
+        var units: [UInt16] = []
+        var index = 0
+        while index + 1 < payload.count {
+            let unit = UInt16(payload[index]) | UInt16(payload[index + 1]) << 8
+            if unit == 0 { break }
+            units.append(unit)
+            index += 2
+        }
+        return String(decoding: units, as: UTF16.self)
+    }
+
+    /// Whether `payload` is UTF-16LE of ASCII text: an even length, and up to the first NUL unit every
+    /// character byte is followed by a zero byte.
+    private static func looksLikeUTF16LittleEndian(_ payload: [UInt8]) -> Bool {
+        guard payload.count >= 2, payload.count % 2 == 0, payload[0] != 0 else { return false }
+        var index = 0
+        while index + 1 < payload.count {
+            if payload[index] == 0 && payload[index + 1] == 0 { break }
+            if payload[index] == 0 || payload[index + 1] != 0 { return false }
+            index += 2
+        }
+        return true
+    }
+
+    /// Single-byte text up to the first NUL: UTF-8 when it is valid UTF-8, else Latin-1 (each byte its own
+    /// code point, as Windows-1252 is for the letters paths use).
+    private static func singleByte(_ payload: [UInt8]) -> String {
+        let bytes = payload.prefix { $0 != 0 }
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var text = ""
+        for byte in bytes { text.unicodeScalars.append(Unicode.Scalar(byte)) }
+        return text
     }
 
     /// The payload for `path` in this platform's encoding.

@@ -2,8 +2,9 @@
 ///
 /// Candidates, in order: the `W2ru` relative locator, the header's parent name, the `W2ku` absolute locator and
 /// the `MacX` URL — Windows paths turned into host paths, relative ones (and the file names of absolute Windows
-/// paths) taken relative to the child's folder. The first candidate that exists and whose footer unique id is
-/// the header's parent unique id is the parent. Parents are opened read-only (shared lock).
+/// paths) taken relative to the child's folder; when none exists as written, names are matched ignoring case
+/// as Windows does (two files that differ only in case are an error). The first candidate that exists and whose
+/// footer unique id is the header's parent unique id is the parent. Parents are opened read-only (shared lock).
 enum ParentResolver {
     /// The largest chain depth accepted (a guard against file-descriptor exhaustion; loops are caught earlier).
     static let maximumDepth = 256
@@ -49,7 +50,15 @@ enum ParentResolver {
         }
         let candidates = candidates(of: structure)
         var mismatches: [String] = []
-        for candidate in candidates where HostPaths.isRegularFile(candidate) {
+        let files = try HostPaths.parentFiles(candidates) { candidate, matches in
+            BlockIOError(
+                .parent,
+                "parent \"\(candidate)\" is not there as written, and the files that match it ignoring case (as "
+                    + "Windows would) are several: \(matches.joined(separator: ", ")); rename all but the parent",
+                path: structure.path, offset: structure.footer.dataOffset + 64, structure: "dynamic disk header",
+                field: "parent_unicode_name")
+        }
+        for candidate in files {
             let canonical = HostPaths.canonical(candidate) ?? candidate
             if ancestors.contains(canonical) {
                 throw BlockIOError(

@@ -2,7 +2,8 @@
 ///
 /// Candidates, in order: `relative_path` taken relative to the child's folder, then the file name of
 /// `absolute_win32_path` in the child's folder (a Windows drive path means nothing on this host);
-/// `volume_path` (a Windows volume GUID path) is ignored. The first candidate that exists and is a VHDX whose
+/// `volume_path` (a Windows volume GUID path) is ignored. When none exists as written, names are matched
+/// ignoring case as Windows does (two files that differ only in case are an error). The first candidate that exists and is a VHDX whose
 /// current `data_write_guid` is the child's `parent_linkage` (or `parent_linkage2`) is the parent. Parents are
 /// opened read-only (shared lock); a loop in the chain is an error.
 enum VHDXParentResolver {
@@ -50,7 +51,13 @@ enum VHDXParentResolver {
         }
         let candidates = candidates(of: structure)
         var mismatches: [String] = []
-        for candidate in candidates where HostPaths.isRegularFile(candidate) {
+        let files = try HostPaths.parentFiles(candidates) { candidate, matches in
+            failure(
+                "parent \"\(candidate)\" is not there as written, and the files that match it ignoring case (as "
+                    + "Windows would) are several: \(matches.joined(separator: ", ")); rename all but the parent",
+                field: "relative_path")
+        }
+        for candidate in files {
             let canonical = HostPaths.canonical(candidate) ?? candidate
             if ancestors.contains(canonical) {
                 throw failure("parent chain loops: \(candidate) is already a child in this chain", field: "relative_path")
