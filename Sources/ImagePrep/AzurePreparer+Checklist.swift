@@ -103,9 +103,10 @@ extension AzurePreparer {
     static func recordfailTimeout(_ c: PlanContext) throws(ImagePrepError) {
         guard c.inspection.distribution.id.lowercased() == "ubuntu" else { return }
         try c.edit("/etc/default/grub", "a boot that did not finish must not wait at the menu (kept by update-grub)") { old in
-            var text = KeyValueText(old)
-            text.set("GRUB_RECORDFAIL_TIMEOUT", String(grubTimeout))
-            return text.rendered
+            var file = ShellVariableFile(old)
+            // The key and value are ours: GuestConfig's validation cannot refuse them (the text stays as it was if it did).
+            _ = try? file.set("GRUB_RECORDFAIL_TIMEOUT", to: String(grubTimeout))
+            return file.text
         }
     }
 

@@ -1,4 +1,4 @@
-import GuestConfig
+public import GuestConfig
 
 /// Kernel command lines and menu timeouts of the guest's bootloader files, through GuestConfig's editors
 /// (`KernelArgumentEdit`, `GrubLegacyMenu`, `Grub2Defaults`, `Grub2Config`, `BootLoaderSpecEntry`,

@@ -1,4 +1,4 @@
-import GuestConfig
+public import GuestConfig
 
 /// `vhdedit kernel-args` and `vhdedit config` as library calls: one edit of the guest's bootloader files or of
 /// one key/value file, planned, printed as a diff, and committed as one unit (nothing written in a dry run).

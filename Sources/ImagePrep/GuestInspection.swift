@@ -1,3 +1,5 @@
+public import GuestConfig
+
 /// What ``OSInspector`` found in a guest: distribution, architecture, bootloader, network style, agents,
 /// fstab, swap and LVM. Codable: `vhdedit inspect --json` prints it.
 public struct GuestInspection: Codable, Sendable, Equatable {
@@ -62,26 +64,10 @@ public struct Architecture: Codable, Sendable, Equatable {
 
 /// A bootloader configuration file.
 public struct BootloaderFile: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
-        /// GRUB legacy `menu.lst` / `grub.conf` (`kernel` lines).
-        case grubLegacy = "grub-legacy"
-        /// `/etc/default/grub` (`GRUB_CMDLINE_LINUX`...).
-        case grub2Defaults = "grub2-defaults"
-        /// A generated `grub.cfg` (`linux` / `linux16` / `linuxefi` lines).
-        case grub2Config = "grub2-config"
-        /// `/boot/grub2/grubenv` (`kernelopts=`).
-        case grubenv
-        /// A Boot Loader Specification entry (`/boot/loader/entries/*.conf`, `options` line).
-        case bls
-        /// The bootloader family a file belongs to.
-        public var loader: Kind {
-            switch self {
-            case .grubLegacy: return .grubLegacy
-            case .grub2Defaults, .grub2Config, .grubenv: return .grub2Config
-            case .bls: return .bls
-            }
-        }
-    }
+    /// The kinds of bootloader files: GuestConfig's ``BootloaderFileKind``, one set of names for the
+    /// inspection, the checks and the editors.
+    public typealias Kind = BootloaderFileKind
+    /// What kind of bootloader file it is.
     public var kind: Kind
     /// The guest path, symlinks resolved.
     public var path: String

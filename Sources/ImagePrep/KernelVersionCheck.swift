@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// One installed kernel, read offline: its release string (`3.10.0-957.21.3.el7.x86_64`) and where it was seen.
 public struct InstalledKernel: Sendable, Equatable {
     /// The release as `uname -r` prints it.
@@ -34,29 +36,12 @@ public struct InstalledKernel: Sendable, Equatable {
             for name in try files.listDirectory(resolved).sorted() { add(name, folder + "/" + name) }
         }
         if let status = try files.readText("/var/lib/dpkg/status", limit: 64 << 20) {
-            let versions = DpkgStatus.versions(status, prefix: "linux-image-")
+            let versions = DpkgStatus(status).installedVersions(prefix: "linux-image-")
             for index in kernels.indices {
                 kernels[index].packageVersion = versions["linux-image-" + kernels[index].release]
             }
         }
         return kernels
-    }
-}
-
-/// The installed package versions in a dpkg status file (stanzas of `Package:`/`Status:`/`Version:`).
-enum DpkgStatus {
-    static func versions(_ text: String, prefix: String) -> [String: String] {
-        var result: [String: String] = [:]
-        for stanza in text.split(separator: "\n\n", omittingEmptySubsequences: true) {
-            var package: String?, version: String?, installed = false
-            for line in stanza.split(separator: "\n") {
-                if line.hasPrefix("Package: ") { package = String(line.dropFirst(9)).trimmingSpaces }
-                if line.hasPrefix("Version: ") { version = String(line.dropFirst(9)).trimmingSpaces }
-                if line.hasPrefix("Status: ") { installed = line.hasSuffix(" installed") }
-            }
-            if let package, let version, installed, package.hasPrefix(prefix) { result[package] = version }
-        }
-        return result
     }
 }
 

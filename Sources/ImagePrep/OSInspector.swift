@@ -152,21 +152,14 @@ public struct OSInspector {
             else { return }
             found.append(BootloaderFile(kind: kind, path: resolved))
         }
-        for path in ["/boot/grub/menu.lst", "/boot/grub/grub.conf", "/etc/grub.conf"] {
-            try add(.grubLegacy, path)
-        }
-        try add(.grub2Defaults, "/etc/default/grub")
-        var configs = ["/boot/grub2/grub.cfg", "/etc/grub2.cfg", "/etc/grub2-efi.cfg"]
-        configs += try files.glob("/boot/efi/EFI/*/grub.cfg")
-        // /boot/grub/grub.cfg is GRUB 2 (legacy uses menu.lst)
-        configs.append("/boot/grub/grub.cfg")
-        for path in configs { try add(.grub2Config, path) }
-        for path in ["/boot/grub2/grubenv", "/boot/grub/grubenv"] {
-            if let text = try files.readText(path, limit: 64 << 10), text.contains("kernelopts=") {
-                try add(.grubenv, path)
+        for location in BootloaderFileKind.catalogue {
+            for path in location.isPattern ? try files.glob(location.path) : [location.path] {
+                if let wanted = location.mustContain {
+                    guard let text = try files.readText(path, limit: 64 << 10), text.contains(wanted) else { continue }
+                }
+                try add(location.kind, path)
             }
         }
-        for path in try files.glob("/boot/loader/entries/*.conf") { try add(.bls, path) }
         return found
     }
 

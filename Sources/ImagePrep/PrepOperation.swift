@@ -1,3 +1,5 @@
+import GuestConfig
+
 /// One named step of a generalize or azure-prepare run (`ssh-hostkeys`, `kernel-args`...): it looks at the
 /// staged guest and plans the changes it needs, or none when the guest is already right.
 public struct PrepOperation: Sendable {

@@ -89,18 +89,18 @@ extension ReadinessChecker {
         var results: [CheckResult] = []
         let dhcp = "/etc/sysconfig/network/dhcp"
         if let text = try files.readText(dhcp) {
-            let file = KeyValueText(text)
-            let value = file.value("DHCLIENT_SET_HOSTNAME")
+            let file = ShellVariableFile(text)
+            let value = file.value(of: "DHCLIENT_SET_HOSTNAME")
             results.append(CheckResult("net.dhclient-hostname", value == "no" ? .pass : .fail, "DHCLIENT_SET_HOSTNAME=\"no\" (SUSE)",
-                "DHCLIENT_SET_HOSTNAME=\(value.map { "\"\($0)\"" } ?? "(absent: yes)")", path: dhcp, line: file.lineNumber("DHCLIENT_SET_HOSTNAME")))
+                "DHCLIENT_SET_HOSTNAME=\(value.map { "\"\($0)\"" } ?? "(absent: yes)")", path: dhcp, line: file.lineNumber(of: "DHCLIENT_SET_HOSTNAME")))
         }
         var pinned = false
         for path in try files.glob("/etc/sysconfig/network/ifcfg-*") {
             guard let text = try files.readText(path) else { continue }
-            let file = KeyValueText(text)
-            if let mac = file.value("LLADDR"), !mac.isEmpty {
+            let file = ShellVariableFile(text)
+            if let mac = file.value(of: "LLADDR"), !mac.isEmpty {
                 pinned = true
-                results.append(CheckResult("net.lladdr", .fail, "no LLADDR= in SUSE ifcfg files", "LLADDR=\(mac)", path: path, line: file.lineNumber("LLADDR")))
+                results.append(CheckResult("net.lladdr", .fail, "no LLADDR= in SUSE ifcfg files", "LLADDR=\(mac)", path: path, line: file.lineNumber(of: "LLADDR")))
             }
         }
         if !pinned { results.append(CheckResult("net.lladdr", .pass, "no LLADDR= in SUSE ifcfg files", "none")) }

@@ -198,13 +198,10 @@ public struct ReadinessChecker {
         let newCloudInit = cloudInit?.version.map { !Version.less($0, than: [21, 2]) } ?? false
         for path in try files.glob("/etc/modprobe.d/*.conf") {
             guard let text = try files.readText(path, limit: 1 << 20) else { continue }
-            for (index, line) in ConfigText(text).contents.enumerated() {
-                let words = line.words
-                guard words.count >= 2, ["blacklist", "install"].contains(words[0]), ["udf", "vfat"].contains(words[1]) else { continue }
-                if words[0] == "install", words.count >= 3, !["/bin/true", "/bin/false", "/usr/bin/true", "/usr/bin/false"].contains(words[2]) { continue }
-                let verdict: CheckResult.Verdict = words[1] == "udf" && newCloudInit ? .warn : .fail
-                results.append(CheckResult("modules.\(words[1])", verdict, "\(words[1]) not disabled (the provisioning ISO is UDF; boot needs vfat)",
-                    line.trimmingSpaces, path: path, line: index + 1))
+            for command in ModprobeConfig(text).disabling(["udf", "vfat"]) {
+                let verdict: CheckResult.Verdict = command.module == "udf" && newCloudInit ? .warn : .fail
+                results.append(CheckResult("modules.\(command.module)", verdict, "\(command.module) not disabled (the provisioning ISO is UDF; boot needs vfat)",
+                    command.text, path: path, line: command.line))
             }
         }
         // Gen2 fallback loader, when the EFI tree is on this filesystem.
@@ -441,15 +438,15 @@ public struct ReadinessChecker {
         results.append(CheckResult("udev.persistent-net", hasUdev ? .fail : .pass, "no 70-persistent-net.rules (MAC-pinned names)", hasUdev ? "present" : "absent", path: udev))
         for path in try files.glob("/etc/sysconfig/network-scripts/ifcfg-*") {
             guard let text = try files.readText(path) else { continue }
-            let file = KeyValueText(text)
-            if let mac = file.value("HWADDR") {
-                results.append(CheckResult("net.hwaddr", .fail, "no HWADDR= in ifcfg files", "HWADDR=\(mac)", path: path, line: file.lineNumber("HWADDR")))
+            let file = ShellVariableFile(text)
+            if let mac = file.value(of: "HWADDR") {
+                results.append(CheckResult("net.hwaddr", .fail, "no HWADDR= in ifcfg files", "HWADDR=\(mac)", path: path, line: file.lineNumber(of: "HWADDR")))
             }
             if PathText.name(path) == "ifcfg-eth0" {
-                let v6 = file.value("IPV6INIT")
-                results.append(CheckResult("net.ipv6", v6?.lowercased() == "no" ? .pass : .warn, "IPV6INIT=no on eth0 (seed)", "IPV6INIT=\(v6 ?? "(absent)")", path: path, line: file.lineNumber("IPV6INIT")))
-                if let name = file.value("DHCP_HOSTNAME") {
-                    results.append(CheckResult("hostname.dhcp", .fail, "no build-VM DHCP_HOSTNAME", "DHCP_HOSTNAME=\(name)", path: path, line: file.lineNumber("DHCP_HOSTNAME")))
+                let v6 = file.value(of: "IPV6INIT")
+                results.append(CheckResult("net.ipv6", v6?.lowercased() == "no" ? .pass : .warn, "IPV6INIT=no on eth0 (seed)", "IPV6INIT=\(v6 ?? "(absent)")", path: path, line: file.lineNumber(of: "IPV6INIT")))
+                if let name = file.value(of: "DHCP_HOSTNAME") {
+                    results.append(CheckResult("hostname.dhcp", .fail, "no build-VM DHCP_HOSTNAME", "DHCP_HOSTNAME=\(name)", path: path, line: file.lineNumber(of: "DHCP_HOSTNAME")))
                 }
             }
         }
@@ -464,11 +461,11 @@ public struct ReadinessChecker {
             }
         }
         if let text = try files.readText("/etc/sysconfig/network") {
-            let file = KeyValueText(text)
-            if let name = file.value("HOSTNAME") {
+            let file = ShellVariableFile(text)
+            if let name = file.value(of: "HOSTNAME") {
                 hostnameSeen = true
                 results.append(CheckResult("hostname", generic.contains(name) ? .pass : .fail, "a generic hostname (localhost.localdomain)",
-                    "HOSTNAME=\(name)", path: "/etc/sysconfig/network", line: file.lineNumber("HOSTNAME")))
+                    "HOSTNAME=\(name)", path: "/etc/sysconfig/network", line: file.lineNumber(of: "HOSTNAME")))
             }
         }
         if !hostnameSeen { results.append(CheckResult("hostname", .pass, "a generic hostname (localhost.localdomain)", "no hostname file")) }
@@ -484,7 +481,7 @@ public struct ReadinessChecker {
             results.append(CheckResult("resolv.conf", owned || !dangling ? .pass : .warn, "resolv.conf not a dangling symlink (unless a resolver owns it)",
                 "symlink → \(target)\(dangling ? " (target on a runtime filesystem)" : "")", path: resolv))
         } else if let text = try files.readText(resolv, limit: 1 << 20) {
-            let servers = ConfigText(text).contents.filter { $0.words.first == "nameserver" }
+            let servers = ResolvConf(text).nameserverLines
             results.append(CheckResult("resolv.conf", servers.isEmpty ? .pass : .warn, "no stale static nameservers", servers.isEmpty ? "no nameserver lines" : servers.joined(separator: "; "), path: resolv))
         }
         return results
