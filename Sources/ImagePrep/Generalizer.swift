@@ -72,7 +72,7 @@ public enum PlanApplier {
     /// Applies `changes` to `files`.
     ///
     /// - Throws: the first error; earlier changes stay applied in `files`, so callers run this inside an edit
-    ///   session that commits only on success (``ImageSession``).
+    ///   session that commits only on success (``GuestImage/openForPreparation(path:partition:volume:writable:)``).
     public static func apply(_ changes: [PlannedChange], to files: any GuestFiles) throws(ImagePrepError) {
         for change in changes {
             switch change.action {

@@ -30,7 +30,7 @@ public enum GuestConfigEdits {
     public static func kernelCommandLines(_ image: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError)
         -> KernelCommandLines
     {
-        let session = try ImageSession(path: image, partition: partition, volume: volume)
+        let session = try GuestImage.openForPreparation(path: image, partition: partition, volume: volume)
         var lines: [KernelCommandLines.Line] = []
         for file in try OSInspector(files: session.files, disk: session.facts).bootloaderFiles() {
             let text = try session.files.readText(file.path) ?? ""
@@ -46,7 +46,7 @@ public enum GuestConfigEdits {
     public static func get(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String]) throws(ImagePrepError)
         -> [(key: String, value: String?)]
     {
-        let session = try ImageSession(path: image, partition: partition, volume: volume)
+        let session = try GuestImage.openForPreparation(path: image, partition: partition, volume: volume)
         guard let text = try session.files.readText(path) else {
             throw ImagePrepError(.notFound, "no such file in the guest", path: path, image: image)
         }

@@ -46,6 +46,10 @@ public final class GuestImage {
     public let mounts: [GuestMount]
     /// Why a mount of the root's fstab was not opened.
     let mountWarnings: [String]
+    /// The root filesystem (and the mounted logical volumes) as ``GuestFiles``, for image preparation.
+    public private(set) lazy var files: any GuestFiles = Self.guestFiles(filesystem: filesystem, mounts: mounts)
+    /// The container and partition facts ``ReadinessChecker`` needs.
+    public private(set) lazy var facts: DiskFacts = Self.facts(image: image, disk: disk, root: root)
     private var closed = false
 
     init(

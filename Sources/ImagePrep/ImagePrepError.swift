@@ -9,7 +9,7 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
         /// The code's name, as printed and matched.
         public let name: String
         /// A code named `name`.
-        public init(_ name: String) { self.name = name }
+        init(_ name: String) { self.name = name }
         /// The ``name``.
         public var description: String { name }
 

@@ -19,7 +19,7 @@ public enum ImagePreparation {
 
     /// Inspects the image at `path`.
     public static func inspect(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> InspectReport {
-        let session = try ImageSession(path: path, partition: partition, volume: volume)
+        let session = try GuestImage.openForPreparation(path: path, partition: partition, volume: volume)
         let guest = try OSInspector(files: session.files, disk: session.facts).inspect()
         return InspectReport(image: path, disk: session.facts, guest: guest, findings: session.findings)
     }
@@ -61,7 +61,7 @@ public enum ImagePreparation {
     static func checked(_ path: String, partition: Int?, volume: String?) throws(ImagePrepError)
         -> (report: ReadinessReport, facts: DiskFacts)
     {
-        let session = try ImageSession(path: path, partition: partition, volume: volume)
+        let session = try GuestImage.openForPreparation(path: path, partition: partition, volume: volume)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
         let state = session.filesystem.warnings
@@ -102,12 +102,12 @@ public enum ImagePreparation {
         // A dry run reads only (shared lock). A real run takes the exclusive lock once: every write of the session
         // stays in the image's edit journal until commit, so planning nothing and dropping the session leaves
         // the image byte for byte as it was.
-        let session = try ImageSession(path: path, partition: partition, volume: volume, writable: !dryRun)
+        let session = try GuestImage.openForPreparation(path: path, partition: partition, volume: volume, writable: !dryRun)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         let plan = try planner(session.files, inspection)
         if !dryRun && !plan.changes.isEmpty {
             try PlanApplier.apply(plan.changes, to: session.files)
-            try session.commit()
+            try session.commitAndClose()
         }
         return PrepReport(
             kind: kind, image: path, dryRun: dryRun, operations: plan.operations, changes: plan.changes,

@@ -5,31 +5,27 @@ public import Ext4
 /// A ``GuestImage`` seen the way image preparation needs it: the root filesystem as ``GuestFiles``, the
 /// container and partition facts ``ReadinessChecker`` needs, and errors as ``ImagePrepError``.
 ///
-/// A writable session keeps every write in the image's edit journal until ``commit()``; dropping a session
+/// A writable image keeps every write in the image's edit journal until ``commitAndClose()``; dropping it
 /// without committing leaves the image as it was.
-public final class ImageSession {
-    /// The opened image (file lock, partition table, root volume, filesystem).
-    public let guest: GuestImage
-    /// The root filesystem as ``GuestFiles``, with the logical volumes its fstab mounts below `/` routed to
-    /// (``MountedGuestFiles``) when there are any.
-    public let files: any GuestFiles
-    /// The container and partition facts.
-    public let facts: DiskFacts
-    private var committed = false
-
-    public var image: DiskImage { guest.image }
-    public var disk: PartitionedDisk { guest.disk }
-    public var root: RootSelection { guest.root }
-    public var filesystem: Ext4FileSystem { guest.filesystem }
-
-    /// Opens `path` and its Linux root (`partition` overrides the detection, 1-based).
+extension GuestImage {
+    /// Opens `path` and its Linux root (`partition` overrides the detection, 1-based) as
+    /// ``open(path:writable:partition:volume:)`` does, with the errors of the layers below given as one
+    /// ``ImagePrepError`` whose `cause` is theirs (matched by type and code, never by message text).
     ///
+    /// - Parameters:
+    ///   - path: The image file (raw, VHD, VHDX or qcow2).
+    ///   - partition: The partition to use, 1-based like `/dev/sda1`; `nil` detects the Linux root.
+    ///   - volume: The logical volume to use (`VG/LV`) instead of a partition.
+    ///   - writable: Whether to open for writing (exclusive lock) or reading (shared lock).
+    /// - Returns: The opened image.
     /// - Throws: ``ImagePrepError/Code/image`` (the image or its table cannot be read), ``ImagePrepError/Code/noRoot``
     ///   (no or several Linux roots), ``ImagePrepError/Code/filesystem`` (the root cannot be opened, for example
     ///   a journal that needs recovery when writing).
-    public init(path: String, partition: Int? = nil, volume: String? = nil, writable: Bool = false) throws(ImagePrepError) {
+    public static func openForPreparation(
+        path: String, partition: Int? = nil, volume: String? = nil, writable: Bool = false
+    ) throws(ImagePrepError) -> GuestImage {
         do {
-            guest = try GuestImage.open(path: path, writable: writable, partition: partition, volume: volume)
+            return try GuestImage.open(path: path, writable: writable, partition: partition, volume: volume)
         } catch var error as BlockIOError {
             if error.path == path { error.path = nil }  // named once, as the image
             if error.code == .cannotOpen {  // "cannot open the image" said once
@@ -45,13 +41,16 @@ public final class ImageSession {
         } catch {
             throw ImagePrepError(.image, "cannot open the image", image: path, cause: error)
         }
-        let root = Ext4GuestFiles(filesystem: guest.filesystem)
-        files = guest.mounts.isEmpty
-            ? root
-            : MountedGuestFiles(
-                root: root,
-                mounts: guest.mounts.map { (mountPoint: $0.mountPoint, files: Ext4GuestFiles(filesystem: $0.filesystem) as any GuestFiles) })
-        facts = Self.facts(image: guest.image, disk: guest.disk, root: guest.root)
+    }
+
+    /// The root filesystem as ``GuestFiles``, with the logical volumes its fstab mounts below `/` routed to
+    /// (``MountedGuestFiles``) when there are any.
+    static func guestFiles(filesystem: Ext4FileSystem, mounts: [GuestMount]) -> any GuestFiles {
+        let root = Ext4GuestFiles(filesystem: filesystem)
+        guard !mounts.isEmpty else { return root }
+        return MountedGuestFiles(
+            root: root,
+            mounts: mounts.map { (mountPoint: $0.mountPoint, files: Ext4GuestFiles(filesystem: $0.filesystem) as any GuestFiles) })
     }
 
     /// The disk facts of an opened image.
@@ -96,18 +95,18 @@ public final class ImageSession {
     public var findings: [Finding] {
         image.pendingEdits.map { Finding(.warning, operation: "edit-journal", path: $0.journal, $0.message) }
             + (image.vhd?.warnings ?? []).map { Finding(.warning, operation: "image", $0) }
-            + guest.layoutWarnings.map { Finding(.warning, operation: "partition-table", $0.detail) }
+            + layoutWarnings.map { Finding(.warning, operation: "partition-table", $0.detail) }
             + filesystem.warnings.map { Finding(.warning, operation: "filesystem", $0.message) }
     }
 
     /// Writes the filesystem's metadata back and makes every change of this session part of the image, as one
-    /// unit (``GuestImage/close()``). Call once, at the end of a successful run.
-    public func commit() throws(ImagePrepError) {
-        guard !committed else { return }
-        committed = true
-        do { try guest.close() } catch {
+    /// unit, then closes (``close()``), with the error as ``ImagePrepError``. Call once, at the end of a
+    /// successful run; a second call does nothing.
+    ///
+    /// - Throws: ``ImagePrepError/Code/commit`` (the image is then as it was).
+    public func commitAndClose() throws(ImagePrepError) {
+        do { try close() } catch {
             throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: error)
         }
     }
 }
-
