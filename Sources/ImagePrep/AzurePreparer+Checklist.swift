@@ -27,6 +27,7 @@ extension AzurePreparer {
 extension AzurePreparer {
     /// What azure-prepare does beyond its fixed checklist.
     public struct Options: Sendable, Equatable {
+        /// The operations to run (`--only`, `--skip`).
         public var selection: OperationSelection
         /// Swap on the resource disk of this many MB (`--swap-mb`); `nil`: the agent's 2048 MB default when swap
         /// is off or sizeless, nothing for cloud-init.
@@ -36,6 +37,12 @@ extension AzurePreparer {
         /// `rootdelay=N` even where the guest's initramfs sleeps that long unconditionally (`--rootdelay`).
         public var rootDelay: Int?
 
+        /// Options; the defaults are what `vhdedit azure-prepare` does without flags.
+        /// - Parameters:
+        /// - selection: The operations to run.
+        /// - swapMB: Swap on the resource disk of this many MB.
+        /// - noSwap: No swap at all.
+        /// - rootDelay: `rootdelay=N` even where the initramfs sleeps that long unconditionally.
         public init(selection: OperationSelection = OperationSelection(), swapMB: Int? = nil, noSwap: Bool = false, rootDelay: Int? = nil) {
             self.selection = selection
             self.swapMB = swapMB

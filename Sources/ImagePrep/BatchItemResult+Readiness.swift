@@ -2,10 +2,14 @@ import FoundationEssentials
 
 /// How many requirements of a readiness report passed, warned and failed.
 public struct VerdictCounts: Codable, Sendable, Equatable {
+    /// Requirements that passed.
     public var pass: Int
+    /// Requirements that warned.
     public var warn: Int
+    /// Requirements that failed.
     public var fail: Int
 
+    /// Counts the verdicts of `results`.
     public init(_ results: [CheckResult]) {
         pass = results.filter { $0.verdict == .pass }.count
         warn = results.filter { $0.verdict == .warn }.count

@@ -8,6 +8,7 @@ import Darwin
 
 /// The outcome of one image in a batch.
 public struct BatchItemResult: Codable, Sendable, Equatable {
+    /// The image's path, as given.
     public var image: String
     /// Whether the image's job succeeded (for `check`: the image is ready).
     public var ok: Bool
@@ -24,6 +25,7 @@ public struct BatchItemResult: Codable, Sendable, Equatable {
     /// For a `check` job: the failed requirements, with their evidence.
     public var failing: [CheckResult]?
 
+    /// The outcome of one image's job; `verdicts` and `failing` are filled in for `check` jobs.
     public init(image: String, ok: Bool, status: Int32, seconds: Double, summary: String, result: String? = nil) {
         self.image = image
         self.ok = ok
@@ -36,13 +38,18 @@ public struct BatchItemResult: Codable, Sendable, Equatable {
 
 /// The totals of a batch.
 public struct BatchSummary: Codable, Sendable, Equatable {
+    /// Images in the batch.
     public var total: Int
+    /// Images whose job succeeded.
     public var succeeded: Int
+    /// Images whose job failed.
     public var failed: Int
+    /// Wall time of the whole batch in seconds.
     public var seconds: Double
     /// The images that failed, in input order.
     public var failures: [String]
 
+    /// The summary for a person: `N images: A ok, B failed in S s`, then the failed images.
     public var text: String {
         "\(total) image\(total == 1 ? "" : "s"): \(succeeded) ok, \(failed) failed in \(DecimalText.fixed(seconds, digits: 2)) s"
             + (failures.isEmpty ? "" : "\nfailed: " + failures.joined(separator: " "))
@@ -126,6 +133,7 @@ public final class BatchProgress: @unchecked Sendable {
         return BatchProgress { text in let bytes = Array(text.utf8); _ = Glibc.write(2, bytes, bytes.count) }
     }
 
+    /// A progress line that goes to `write` (a terminal's standard error, or a test's buffer).
     public init(write: @escaping (String) -> Void) { self.write = write }
 
     /// The line for a state (no control characters).
@@ -152,6 +160,7 @@ public struct ChildProcessJob: Sendable {
     /// Seconds before the child is killed (a hang counts as a failure).
     public var timeout: Double
 
+    /// A job running `executable` with `arguments` and the image path, killed after `timeout` seconds.
     public init(executable: String, arguments: [String], timeout: Double = 300) {
         self.executable = executable
         self.arguments = arguments

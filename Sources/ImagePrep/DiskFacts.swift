@@ -9,6 +9,7 @@ public struct DiskFacts: Codable, Sendable, Equatable {
     public var fileLength: UInt64
     /// `mbr`, `gpt`, or `none` for a filesystem at offset 0.
     public var partitionTable: String
+    /// The partitions, in table order (extended and protective entries left out).
     public var partitions: [PartitionFacts]
     /// The number of the partition used as the Linux root.
     public var rootPartition: Int?
@@ -19,6 +20,7 @@ public struct DiskFacts: Codable, Sendable, Equatable {
     /// Why LVM2 metadata on the disk could not be read (a damaged PV, copies that disagree), when it could not.
     public var lvmProblems: [String]?
 
+    /// Facts with no LVM part; `rootVolume`, `logicalVolumes` and `lvmProblems` are set afterwards when the disk has LVM.
     public init(
         format: String, virtualSize: UInt64, fileLength: UInt64, partitionTable: String,
         partitions: [PartitionFacts], rootPartition: Int?
@@ -42,6 +44,7 @@ public struct LogicalVolumeFacts: Codable, Sendable, Equatable {
     public var name: String
     /// The device-mapper name (`/dev/mapper/` + this: dashes doubled).
     public var mapperName: String
+    /// The logical volume's size in bytes.
     public var size: UInt64
     /// What libblkid found in it, when it could be opened.
     public var filesystem: FilesystemIdentity?
@@ -51,6 +54,7 @@ public struct LogicalVolumeFacts: Codable, Sendable, Equatable {
     /// Why vhdedit does not open it (thin, raid, a PV missing from the disk...), when it does not.
     public var refused: String?
 
+    /// Facts about one logical volume; `deviceMapperUUID` is set afterwards.
     public init(
         path: String, group: String, name: String, mapperName: String, size: UInt64,
         filesystem: FilesystemIdentity? = nil, refused: String? = nil
@@ -71,6 +75,7 @@ public struct PartitionFacts: Codable, Sendable, Equatable {
     public var number: Int
     /// Byte offset on the disk.
     public var start: UInt64
+    /// The partition's size in bytes.
     public var size: UInt64
     /// The table's type name (`Linux`, `Linux swap`, `Linux LVM`, `EFI System`...).
     public var typeName: String
@@ -83,6 +88,7 @@ public struct PartitionFacts: Codable, Sendable, Equatable {
     /// The partition type says LVM (MBR 0x8e, GPT Linux LVM), or the content is an LVM2 PV.
     public var isLVM: Bool
 
+    /// Facts about one partition.
     public init(
         number: Int, start: UInt64, size: UInt64, typeName: String, partUUID: String? = nil,
         filesystem: FilesystemIdentity? = nil, isSwap: Bool = false, isLVM: Bool = false
@@ -102,9 +108,12 @@ public struct PartitionFacts: Codable, Sendable, Equatable {
 public struct FilesystemIdentity: Codable, Sendable, Equatable {
     /// `ext4`, `swap`, `LVM2_member`, `vfat`...
     public var type: String
+    /// The filesystem UUID, when it has one.
     public var uuid: String?
+    /// The filesystem label, when it has one.
     public var label: String?
 
+    /// An identity from libblkid's `TYPE`, `UUID` and `LABEL`.
     public init(type: String, uuid: String? = nil, label: String? = nil) {
         self.type = type
         self.uuid = uuid

@@ -10,6 +10,7 @@ public enum Generalizer {
 
     /// What to do.
     public struct Options: Sendable, Equatable {
+        /// The operations to run (`--only`, `--skip`).
         public var selection: OperationSelection
         /// Delete the provisioned user (`--delete-user`).
         public var deleteUser: Bool
@@ -18,6 +19,12 @@ public enum Generalizer {
         /// More users to delete (`--user` repeated, or a comma list); implies `deleteUser`.
         public var users: [String]
 
+        /// Options; the defaults are what `vhdedit generalize` does without flags.
+        /// - Parameters:
+        /// - selection: The operations to run.
+        /// - deleteUser: Whether to delete the provisioned user.
+        /// - user: The user to delete instead of the provisioned one.
+        /// - users: More users to delete.
         public init(selection: OperationSelection = OperationSelection(), deleteUser: Bool = false, user: String? = nil, users: [String] = []) {
             self.selection = selection
             self.deleteUser = deleteUser

@@ -10,6 +10,7 @@ public struct GuestDirectoryEntry: Sendable, Equatable {
     /// without walking its path again).
     public var inode: UInt32?
 
+    /// An entry named `name` with its status and, when known, its inode number.
     public init(name: String, info: GuestFileInfo, inode: UInt32? = nil) {
         self.name = name
         self.info = info

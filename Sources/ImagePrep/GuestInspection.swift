@@ -3,7 +3,9 @@ public import GuestConfig
 /// What ``OSInspector`` found in a guest: distribution, architecture, bootloader, network style, agents,
 /// fstab, swap and LVM. Codable: `vhdedit inspect --json` prints it.
 public struct GuestInspection: Codable, Sendable, Equatable {
+    /// The distribution, as its release files say.
     public var distribution: Distribution
+    /// The architecture of the guest's binaries, when one could be read.
     public var architecture: Architecture?
     /// The bootloader configuration files, symlinks resolved, each once.
     public var bootloaderFiles: [BootloaderFile]
@@ -16,12 +18,17 @@ public struct GuestInspection: Codable, Sendable, Equatable {
     /// Network configuration styles found (`ifcfg`, `ifupdown`, `netplan`, `wicked`, `networkmanager-keyfile`,
     /// `systemd-networkd`).
     public var networkStyles: [String]
+    /// The provisioning agents installed (WALinuxAgent, cloud-init), with their versions.
     public var agents: [Agent]
+    /// Whether NetworkManager is installed.
     public var networkManagerInstalled: Bool
     /// Whether systemd is the init system (`/sbin/init` leads to systemd, or systemd is installed).
     public var systemd: Bool
+    /// The entries of `/etc/fstab`, each resolved against the image's filesystems.
     public var fstab: [FstabEntry]
+    /// The swap partitions and swap files the guest uses.
     public var swap: [SwapArea]
+    /// How the guest uses LVM2.
     public var lvm: LVMUsage
     /// The user provisioned by the agent (`UserName` in `/var/lib/waagent/ovf-env.xml`).
     public var provisionedUser: String?
@@ -40,6 +47,7 @@ public struct Distribution: Codable, Sendable, Equatable {
     public var id: String
     /// `6.10`, `18.04`, `11.4`...
     public var version: String?
+    /// The family whose preparation steps apply.
     public var family: Family
     /// A human name (`CentOS release 6.10 (Final)`).
     public var name: String?
@@ -89,9 +97,13 @@ public struct Agent: Codable, Sendable, Equatable {
 public struct FstabEntry: Codable, Sendable, Equatable {
     /// 1-based line number in `/etc/fstab`.
     public var line: Int
+    /// The device field as written (`UUID=…`, `LABEL=my\040root`, `/dev/sda1`).
     public var spec: String
+    /// The mount point field as written.
     public var mountPoint: String
+    /// The filesystem type field.
     public var type: String
+    /// The mount options field.
     public var options: String
     /// How the spec names its device: `uuid`, `label`, `partuuid`, `partlabel`, `device` (a `/dev` path),
     /// `file` (a swap file), `pseudo` (proc, tmpfs...).

@@ -39,6 +39,13 @@ public enum ImageResizer {
         /// Do everything in the edit journal, report, and abandon it: the image is not changed.
         public var dryRun: Bool
 
+        /// Options; only `size` is required.
+        /// - Parameters:
+        /// - size: The new virtual size in bytes.
+        /// - roundToMiB: Whether to round the size up to a whole MiB.
+        /// - growPartition: The partition to grow into the new space, if any.
+        /// - growFilesystem: Whether to grow that partition's filesystem too.
+        /// - dryRun: Whether to do everything in the edit journal and abandon it.
         public init(
             size: UInt64, roundToMiB: Bool = false, growPartition: PartitionChoice? = nil, growFilesystem: Bool = false,
             dryRun: Bool = false
@@ -53,17 +60,25 @@ public enum ImageResizer {
 
     /// A partition's extent before and after.
     public struct PartitionChange: Sendable, Codable, Hashable {
+        /// The partition number.
         public var number: Int
+        /// Its first sector (unchanged).
         public var firstSector: UInt64
+        /// Its length in sectors before.
         public var oldSectorCount: UInt64
+        /// Its length in sectors after.
         public var newSectorCount: UInt64
     }
 
     /// What a resize did.
     public struct Report: Sendable, Codable {
+        /// The image's path.
         public var path: String
+        /// Its container format.
         public var format: DiskImage.Format
+        /// The virtual size before, in bytes.
         public var oldSize: UInt64
+        /// The virtual size after, in bytes.
         public var newSize: UInt64
         /// `mbr`, `gpt` or `unpartitioned`.
         public var partitionTable: String

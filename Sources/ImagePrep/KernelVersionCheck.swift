@@ -10,6 +10,7 @@ public struct InstalledKernel: Sendable, Equatable {
     /// `linux-image-4.9.0-9-amd64` is version `4.9.168-1+deb9u3` in `/var/lib/dpkg/status`).
     public var packageVersion: String?
 
+    /// A kernel of `release`, seen at `path`, with its package version when one is known.
     public init(release: String, path: String, packageVersion: String? = nil) {
         self.release = release
         self.path = path

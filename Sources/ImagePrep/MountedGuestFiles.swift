@@ -25,31 +25,43 @@ public final class MountedGuestFiles: GuestFiles {
         return (root, path)
     }
 
+    /// The status of `path` in the filesystem that holds it (symlinks not followed).
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func lstat(_ path: String) throws(ImagePrepError) -> GuestFileInfo? {
         let target = route(path)
         return try target.files.lstat(target.path)
     }
 
+    /// Reads `path` from the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] {
         let target = route(path)
         return try target.files.readFile(target.path, limit: limit)
     }
 
+    /// Reads the first `count` bytes of `path` from the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func readPrefix(_ path: String, count: Int) throws(ImagePrepError) -> [UInt8] {
         let target = route(path)
         return try target.files.readPrefix(target.path, count: count)
     }
 
+    /// Writes `path` in the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func writeFile(_ path: String, contents: [UInt8], newFileMode: UInt16) throws(ImagePrepError) {
         let target = route(path)
         try target.files.writeFile(target.path, contents: contents, newFileMode: newFileMode)
     }
 
+    /// Removes `path` from the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func removeFile(_ path: String) throws(ImagePrepError) {
         let target = route(path)
         try target.files.removeFile(target.path)
     }
 
+    /// Removes the tree at `path` from the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func removeTree(_ path: String) throws(ImagePrepError) {
         let target = route(path)
         guard target.path != "/" else {
@@ -58,11 +70,15 @@ public final class MountedGuestFiles: GuestFiles {
         try target.files.removeTree(target.path)
     }
 
+    /// The names in the directory `path`, from the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func listDirectory(_ path: String) throws(ImagePrepError) -> [String] {
         let target = route(path)
         return try target.files.listDirectory(target.path)
     }
 
+    /// The target of the symbolic link `path`, from the filesystem that holds it.
+    /// - Throws: That filesystem's ``ImagePrepError``.
     public func readLink(_ path: String) throws(ImagePrepError) -> String {
         let target = route(path)
         return try target.files.readLink(target.path)

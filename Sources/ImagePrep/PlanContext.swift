@@ -6,7 +6,9 @@ import GuestConfig
 public final class PlanContext {
     /// The guest with every change planned so far applied (in memory).
     public let files: StagedGuestFiles
+    /// What the guest is (read before planning).
     public let inspection: GuestInspection
+    /// The guest's waagent.conf settings that gate operations.
     public let agent: AgentSettings
     /// The user to delete (`--delete-user`), when one is known.
     public let userToDelete: String?
@@ -21,8 +23,10 @@ public final class PlanContext {
     public var azureOptions = AzurePreparer.Options()
     /// The operation currently planning (set by the runner).
     public var operation = ""
+    /// What planning noticed and did not change, in order.
     public private(set) var findings: [Finding] = []
 
+    /// A context over `files` for a run; `userToDelete` is the user to delete, when one is known.
     public init(files: StagedGuestFiles, inspection: GuestInspection, agent: AgentSettings, userToDelete: String?) {
         self.files = files
         self.inspection = inspection
@@ -30,6 +34,7 @@ public final class PlanContext {
         self.userToDelete = userToDelete
     }
 
+    /// The guest's distribution family.
     public var family: Distribution.Family { inspection.distribution.family }
 
     /// Records a finding for the current operation.

@@ -23,10 +23,13 @@ extension ReadinessChecker {
 
 /// A `mac-address=` line in a NetworkManager keyfile profile.
 public struct NetworkManagerMACBinding: Sendable, Equatable {
+    /// The keyfile's guest path.
     public var path: String
     /// 1-based line of the `mac-address=` key.
     public var line: Int
+    /// The keyfile section (`[ethernet]`, `[wifi]`).
     public var section: String
+    /// The MAC address it binds the profile to.
     public var mac: String
 
     /// The keyfile directory.

@@ -2,8 +2,10 @@ import GuestConfig
 
 /// One requirement's verdict, with the evidence (a guest path and line, or the VHD field) behind it.
 public struct CheckResult: Codable, Sendable, Equatable {
+    /// How a requirement came out, from best to worst.
     public enum Verdict: String, Codable, Sendable, Comparable {
         case pass, warn, fail
+        /// Orders verdicts from `pass` to `fail`.
         public static func < (a: Verdict, b: Verdict) -> Bool {
             let order: [Verdict] = [.pass, .warn, .fail]
             return order.firstIndex(of: a)! < order.firstIndex(of: b)!
@@ -11,6 +13,7 @@ public struct CheckResult: Codable, Sendable, Equatable {
     }
     /// A stable id (`vhd.fixed`, `boot.kernel-args`...).
     public var id: String
+    /// How the requirement came out.
     public var verdict: Verdict
     /// What the requirement is.
     public var requirement: String
@@ -21,6 +24,7 @@ public struct CheckResult: Codable, Sendable, Equatable {
     /// The 1-based line in `path`.
     public var line: Int?
 
+    /// A verdict on requirement `id`, with its evidence and, when there is one, the guest path and line.
     public init(_ id: String, _ verdict: Verdict, _ requirement: String, _ evidence: String, path: String? = nil, line: Int? = nil) {
         self.id = id
         self.verdict = verdict
@@ -40,16 +44,22 @@ public struct CheckResult: Codable, Sendable, Equatable {
 
 /// The readiness report of one image: every verdict, and whether the image passes (nothing failed).
 public struct ReadinessReport: Codable, Sendable, Equatable {
+    /// The image's path.
     public var image: String
+    /// Every verdict, in check order.
     public var results: [CheckResult]
+    /// True when no requirement failed.
     public var passed: Bool { !results.contains { $0.verdict == .fail } }
+    /// The requirements that failed.
     public var failures: [CheckResult] { results.filter { $0.verdict == .fail } }
 
+    /// A report of `results` for `image`.
     public init(image: String, results: [CheckResult]) {
         self.image = image
         self.results = results
     }
 
+    /// Every verdict's line, then the summary line (`ready` or `NOT ready`, with the counts).
     public var text: String {
         let counts = Dictionary(grouping: results, by: \.verdict).mapValues(\.count)
         return (results.map(\.text) + [
@@ -61,10 +71,14 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
 /// Checks an image against Azure's requirements for a Linux image (shared/docs/generalize.md §b), offline:
 /// the VHD container, the disk layout, and every guest check that can be decided from files.
 public struct ReadinessChecker {
+    /// The guest's files.
     public let files: any GuestFiles
+    /// The container and partition facts; nil for checks of a guest tree alone.
     public let disk: DiskFacts?
+    /// What the guest is.
     public let inspection: GuestInspection
 
+    /// A checker over `files`, with the disk's facts (when there is a disk) and the guest's inspection.
     public init(files: any GuestFiles, disk: DiskFacts?, inspection: GuestInspection) {
         self.files = files
         self.disk = disk

@@ -16,6 +16,7 @@ public struct SecretFinding: Codable, Sendable, Equatable {
         case history
     }
 
+    /// What kind of secret it is.
     public var kind: Kind
     /// The guest path.
     public var path: String
@@ -49,11 +50,13 @@ public struct SecretScan {
         /// Seconds before the scan stops.
         public var seconds = 20.0
 
+        /// The default limits.
         public init() {}
     }
 
     /// What a scan found and how much it covered.
     public struct Report: Sendable, Equatable {
+        /// What was found, in scan order.
         public var findings: [SecretFinding] = []
         /// Directory entries looked at under the walked trees.
         public var entries = 0
@@ -69,6 +72,7 @@ public struct SecretScan {
         public var stoppedEarly: String?
         /// The trees walked in full (key check) and the homes looked at (named files only).
         public var trees: [String] = []
+        /// The homes whose named files were looked at.
         public var homes: [String] = []
 
         /// One line saying how much was scanned.
@@ -94,11 +98,14 @@ public struct SecretScan {
     /// Folders that only hold credentials, relative to a home.
     static let credentialFolders = [".azure", ".config/gcloud"]
 
+    /// The guest's files.
     public let files: any GuestFiles
     /// The user whose `authorized_keys` only warn (the provisioned user; removed with the user).
     public let provisionedUser: String?
+    /// How far the scan may go.
     public let limits: Limits
 
+    /// A scan of `files`; `provisionedUser`'s authorized_keys only warn.
     public init(files: any GuestFiles, provisionedUser: String?, limits: Limits = Limits()) {
         self.files = files
         self.provisionedUser = provisionedUser

@@ -91,6 +91,7 @@ public final class StagedGuestFiles: GuestFiles {
     /// Stages the removal of `path`.
     public func removeFile(_ path: String) throws(ImagePrepError) { entries[path] = .removed }
 
+    /// Stages a symbolic link at `path` pointing to `target`.
     public func makeSymlink(_ path: String, target: String) throws(ImagePrepError) { entries[path] = .link(target) }
 
     /// Stages the removal of `path` and everything under it.
