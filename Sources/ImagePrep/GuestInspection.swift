@@ -72,7 +72,7 @@ public struct Architecture: Codable, Sendable, Equatable {
 
 /// A bootloader configuration file.
 public struct BootloaderFile: Codable, Sendable, Equatable {
-    /// The kinds of bootloader files: GuestConfig's ``BootloaderFileKind``, one set of names for the
+    /// The kinds of bootloader files: GuestConfig's `BootloaderFileKind`, one set of names for the
     /// inspection, the checks and the editors.
     public typealias Kind = BootloaderFileKind
     /// What kind of bootloader file it is.
