@@ -5,7 +5,7 @@
 // libext2fs. The manager's `open` receives nothing but a name, so a process-global registry maps channel names
 // to backends; re-opening by name (which libext2fs's journal code does) finds the same device.
 //
-// This file and LibExt2fs.swift are the only places that handle unsafe pointers.
+// The files of Bridge/ are the only places of the ext4 layer that handle unsafe pointers.
 
 internal import CExt2fs
 import BlockIO
