@@ -60,7 +60,7 @@ final class Ext2Handle {
         lastSuperblock = superblock
         self.fs = nil
         // Writable: ext2fs_set_gdt_csum and ext2fs_close2, writing only the bitmaps and descriptor blocks that
-        // changed (see CExt2fs/metadata.h).
+        // changed (see CExt2fsMetadata/metadata.c).
         let rc = writable ? cext2fs_close(fs) : ext2fs_close2(fs, 0)
         if rc != 0 {
             cext2fs_free(fs)  // ext2fs_close2 returns early without freeing when a write fails

@@ -1,5 +1,3 @@
-#ifndef CEXT2FS_METADATA_H
-#define CEXT2FS_METADATA_H
 /*
  * Block and inode bitmaps and group descriptors of a writable session: read, checksummed and written back with
  * the results libext2fs's own code gives (ext2fs_read_bitmaps, ext2fs_set_gdt_csum, ext2fs_write_bitmaps and the
@@ -23,6 +21,7 @@
  * Bigalloc, a filesystem opened with EXT2_FLAG_IGNORE_CSUM_ERRORS, big-endian hosts and a tracker switched to
  * `full` go through libext2fs's own writers unchanged.
  */
+#include "include/cext2fs_metadata.h"
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +79,7 @@ __attribute__((target("sse4.2"))) static inline __u32 cext2fs_desc_crc32c_sse42(
 #endif
 
 /* ext2fs_crc32c_le(crc, buf, len): the CRC32C register update, without pre- or post-inversion. */
-static inline __u32 cext2fs_crc32c(__u32 crc, const void *buf, size_t len) {
+__u32 cext2fs_crc32c(__u32 crc, const void *buf, size_t len) {
 #if defined(__x86_64__)
     if (cext2fs_have_crc32_instruction()) return cext2fs_crc32c_sse42(crc, (const unsigned char *)buf, len);
 #endif
@@ -232,7 +231,7 @@ static void cext2fs_tracker_note_range(ext2_filsys fs, blk64_t blk, blk_t num, i
 }
 
 /* Frees the tracker (if any) and unhooks its callbacks; libext2fs's writers take over. */
-static inline void cext2fs_tracker_free(ext2_filsys fs) {
+void cext2fs_tracker_free(ext2_filsys fs) {
     struct cext2fs_tracker *t = cext2fs_tracker_of(fs);
     if (!t) return;
     if (fs->block_alloc_stats == cext2fs_tracker_note_block) fs->block_alloc_stats = t->chained_stats;
@@ -290,7 +289,7 @@ static inline errcode_t cext2fs_tracker_start(ext2_filsys fs, int tail_flags, un
 }
 
 /* Switches the session to libext2fs's own writers (full = 1), as before the tracker existed. */
-static inline void cext2fs_tracker_set_full(ext2_filsys fs, int full) {
+void cext2fs_tracker_set_full(ext2_filsys fs, int full) {
     struct cext2fs_tracker *t = cext2fs_tracker_of(fs);
     if (t) t->full = full;
 }
@@ -423,7 +422,7 @@ static inline int cext2fs_backup_groups_has_super(ext2_filsys fs, struct cext2fs
  * copied into them. Then starts the session tracker (see the top of this file). Bigalloc filesystems go through
  * ext2fs_read_bitmaps unchanged.
  */
-static inline errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
+errcode_t cext2fs_read_bitmaps_sparse(ext2_filsys fs) {
     if (fs->block_map && fs->inode_map) return 0;
     if (ext2fs_has_feature_bigalloc(fs->super) || fs->block_map || fs->inode_map) return ext2fs_read_bitmaps(fs);
     unsigned int block_nbytes = EXT2_CLUSTERS_PER_GROUP(fs->super) / 8;
@@ -731,7 +730,7 @@ static inline errcode_t cext2fs_set_gdt_csum(ext2_filsys fs) {
 /* ---- Flush and close ------------------------------------------------------------------------------------------ */
 
 /* ext2fs_flush2(fs, 0), writing only what changed. */
-static inline errcode_t cext2fs_flush(ext2_filsys fs) {
+errcode_t cext2fs_flush(ext2_filsys fs) {
     struct cext2fs_tracker *t = cext2fs_tracker_of(fs);
     int super_only = 0;
     errcode_t rc = 0;
@@ -748,7 +747,7 @@ static inline errcode_t cext2fs_flush(ext2_filsys fs) {
 
 /* ext2fs_set_gdt_csum then ext2fs_close2(fs, 0), writing only what changed. The tracker is freed either way;
  * on failure the handle is not (as with ext2fs_close2: free it with ext2fs_free). */
-static inline errcode_t cext2fs_close(ext2_filsys fs) {
+errcode_t cext2fs_close(ext2_filsys fs) {
     struct cext2fs_tracker *t = cext2fs_tracker_of(fs);
     (void)cext2fs_set_gdt_csum(fs);
     errcode_t rc = 0;
@@ -764,9 +763,7 @@ static inline errcode_t cext2fs_close(ext2_filsys fs) {
 }
 
 /* ext2fs_free, with the tracker. */
-static inline void cext2fs_free(ext2_filsys fs) {
+void cext2fs_free(ext2_filsys fs) {
     cext2fs_tracker_free(fs);
     ext2fs_free(fs);
 }
-
-#endif
