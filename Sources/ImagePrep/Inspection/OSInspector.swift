@@ -137,7 +137,7 @@ public struct OSInspector {
     }
 
     func detectSystemd() throws(ImagePrepError) -> Bool {
-        if let init_ = try files.resolve("/sbin/init"), init_.hasSuffix("/systemd") { return true }
+        if let initPath = try files.resolve("/sbin/init"), initPath.hasSuffix("/systemd") { return true }
         return try anyExists(["/usr/lib/systemd/systemd", "/lib/systemd/systemd"])
     }
 
