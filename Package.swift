@@ -58,7 +58,10 @@ let package = Package(
         // Layer 2: MBR/GPT partitions as slices; libblkid probing.
         .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid", "CHostFile"], swiftSettings: swiftSettings),
         // Layer 3: ext2/3/4 through libext2fs over any BlockDevice.
-        .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs"], swiftSettings: swiftSettings),
+        // The compiled part of the ext2/3/4 bridge (C): bitmaps and group descriptors written back by what changed.
+        // Swift sees its functions through CExt2fs's shim.h.
+        .target(name: "CExt2fsMetadata", linkerSettings: [.linkedLibrary("ext2fs")]),
+        .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs", "CExt2fsMetadata"], swiftSettings: swiftSettings),
         // Layer 4: pure, format-preserving guest configuration editors.
         .target(name: "GuestConfig", swiftSettings: swiftSettings),
         // Layer 5: inspect, generalize, azure-prepare, check, batch.
@@ -95,6 +98,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "Ext4Tests", dependencies: ["Ext4", "BlockIO", "DiskLayout", "_TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CExt2fsMetadataTests", dependencies: ["CExt2fs", "CExt2fsMetadata", "_TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "GuestConfigTests", dependencies: ["GuestConfig", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -8,8 +8,8 @@ public struct BlockIOError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's name, as printed and matched.
         public let name: String
-        /// A code named `name` (each layer defines its codes as static members).
-        public init(_ name: String) { self.name = name }
+        /// A code named `name` (internal: the codes are this module's static members).
+        init(_ name: String) { self.name = name }
         /// The ``name``.
         public var description: String { name }
 

@@ -64,7 +64,9 @@ public final class EditJournal: ByteStore {
         case finished
     }
 
+    /// The image file's path (the store under the journal).
     public var path: String { base.path }
+    /// Always true: a journal exists only for writing.
     public var isWritable: Bool { true }
 
     /// Whether anything was written since the session began (or since the last commit).
@@ -108,11 +110,19 @@ public final class EditJournal: ByteStore {
 
     // MARK: ByteStore
 
+    /// The image's length as this session sees it: the base file's, or the length set in the session.
+    /// - Throws: `BlockIOError` when the base file cannot be measured.
     public func length() throws(BlockIOError) -> UInt64 {
         try checkEditing()
         return logicalLength
     }
 
+    /// Reads through the journal: pages written in this session come from the log, the rest from the image.
+    /// - Parameters:
+    /// - offset: The byte offset in the image.
+    /// - buffer: Where the bytes go.
+    /// - Returns: The number of bytes read (short only at the end of the image).
+    /// - Throws: `BlockIOError` when the log or the image cannot be read.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) -> Int {
         try checkEditing()
         guard offset < logicalLength else { return 0 }
@@ -144,6 +154,11 @@ public final class EditJournal: ByteStore {
         return count
     }
 
+    /// Writes into the journal's log; the image file is not touched before ``commit()``.
+    /// - Parameters:
+    /// - offset: The byte offset in the image.
+    /// - buffer: The bytes to write.
+    /// - Throws: `BlockIOError` when the log cannot be written.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         try checkEditing()
         let (end, overflow) = offset.addingReportingOverflow(UInt64(buffer.count))
@@ -178,6 +193,9 @@ public final class EditJournal: ByteStore {
         if memoryPages.count > pageLimit { try spill() }
     }
 
+    /// Sets the image's length for this session (applied to the file at commit).
+    /// - Parameter length: The new length in bytes.
+    /// - Throws: `BlockIOError` when the change cannot be logged.
     public func setLength(_ length: UInt64) throws(BlockIOError) {
         try checkEditing()
         guard length <= RedoLog.maximumImageLength else {

@@ -28,7 +28,9 @@ public final class HostFile: ByteStore {
         case createNew
     }
 
+    /// The path the file was opened at.
     public let path: String
+    /// Whether the file was opened for writing.
     public let isWritable: Bool
     /// The open file descriptor (owned; closed on deinit).
     public let descriptor: Int32
@@ -149,6 +151,8 @@ public final class HostFile: ByteStore {
         }
     }
 
+    /// The file's length in bytes (`fstat`).
+    /// - Throws: `BlockIOError` when `fstat` fails.
     public func length() throws(BlockIOError) -> UInt64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
@@ -157,6 +161,12 @@ public final class HostFile: ByteStore {
         return UInt64(info.st_size)
     }
 
+    /// Reads with `pread`, retrying short reads until the end of the file.
+    /// - Parameters:
+    /// - offset: The byte offset in the file.
+    /// - buffer: Where the bytes go.
+    /// - Returns: The number of bytes read (short only at the end of the file).
+    /// - Throws: `BlockIOError` when `pread` fails.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) -> Int {
         var done = 0
         while done < buffer.count {
@@ -172,6 +182,11 @@ public final class HostFile: ByteStore {
         return done
     }
 
+    /// Writes every byte with `pwrite`.
+    /// - Parameters:
+    /// - offset: The byte offset in the file.
+    /// - buffer: The bytes to write.
+    /// - Throws: `BlockIOError` when `pwrite` fails or the file is read-only.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
         var done = 0
@@ -186,6 +201,9 @@ public final class HostFile: ByteStore {
         }
     }
 
+    /// Truncates or extends the file (`ftruncate`).
+    /// - Parameter length: The new length in bytes.
+    /// - Throws: `BlockIOError` when `ftruncate` fails.
     public func setLength(_ length: UInt64) throws(BlockIOError) {
         guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
         guard ftruncate(descriptor, off_t(length)) == 0 else {
@@ -193,6 +211,8 @@ public final class HostFile: ByteStore {
         }
     }
 
+    /// Makes the file's data durable (`fsync`).
+    /// - Throws: `BlockIOError` when `fsync` fails.
     public func sync() throws(BlockIOError) {
         guard isWritable else { return }
         guard fsync(descriptor) == 0 else {

@@ -23,6 +23,7 @@ public struct ForeignImageFormat: Sendable, Equatable {
     /// The command that turns the file into something vhdedit reads, for `path`.
     public var conversion: @Sendable (String) -> String
 
+    /// Two findings are equal when they name the same format with the same evidence at the same offset (the conversion closure is not compared).
     public static func == (a: ForeignImageFormat, b: ForeignImageFormat) -> Bool {
         a.name == b.name && a.evidence == b.evidence && a.offset == b.offset
     }

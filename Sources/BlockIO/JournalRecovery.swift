@@ -12,6 +12,7 @@ public enum JournalRecovery: Sendable, Equatable, CustomStringConvertible {
     /// Read-only open: a torn journal was left in place and ignored; the image is unchanged.
     case ignored(reason: String)
 
+    /// One sentence saying what happened to the journal, as `vhdedit info` prints it.
     public var description: String {
         switch self {
         case .none: "no pending edit journal"
@@ -73,7 +74,9 @@ public final class RecoveredStore: ByteStore {
     private let logged: LoggedPageMap
     private let logicalLength: UInt64
 
+    /// The image file's path.
     public var path: String { base.path }
+    /// Always false: the replayed view is read-only.
     public var isWritable: Bool { false }
 
     /// The image file `file` (its shared lock held) with the journal beside it applied as a read overlay.
@@ -110,8 +113,16 @@ public final class RecoveredStore: ByteStore {
         }
     }
 
+    /// The image's length with the sealed log applied.
+    /// - Throws: `BlockIOError` when the base file cannot be measured.
     public func length() throws(BlockIOError) -> UInt64 { log == nil ? try base.length() : logicalLength }
 
+    /// Reads the image as it will be once the sealed log is applied: logged pages from the log, the rest from the file.
+    /// - Parameters:
+    /// - offset: The byte offset in the image.
+    /// - buffer: Where the bytes go.
+    /// - Returns: The number of bytes read.
+    /// - Throws: `BlockIOError` when the log or the image cannot be read.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) -> Int {
         guard log != nil else { return try base.read(at: offset, into: buffer) }
         guard offset < logicalLength else { return 0 }
@@ -121,13 +132,18 @@ public final class RecoveredStore: ByteStore {
         return count
     }
 
+    /// Refused: the replayed view is read-only.
+    /// - Throws: `BlockIOError` with code `readOnly`.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         throw BlockIOError(.readOnly, "image is open read-only", path: path, offset: offset)
     }
 
+    /// Refused: the replayed view is read-only.
+    /// - Throws: `BlockIOError` with code `readOnly`.
     public func setLength(_ length: UInt64) throws(BlockIOError) {
         throw BlockIOError(.readOnly, "image is open read-only", path: path)
     }
 
+    /// Nothing to sync: nothing is written.
     public func sync() throws(BlockIOError) {}
 }

@@ -27,12 +27,14 @@ public struct PendingEdit: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case image, journal, records, message, remedy }
 
+    /// A pending edit of `image` whose sealed journal `journal` holds `records` records.
     public init(image: String, journal: String, records: Int) {
         self.image = image
         self.journal = journal
         self.records = records
     }
 
+    /// Decodes a pending edit from its JSON form (the message and remedy are derived, not read).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         image = try container.decode(String.self, forKey: .image)

@@ -28,12 +28,19 @@ internal import CHostFile
 public struct QemuImageLock: Sendable, Equatable {
     /// qemu's block-layer permissions (`BLK_PERM_*`), as lock-byte bits.
     public struct Permissions: OptionSet, Sendable, Hashable {
+        /// The lock-byte bits.
         public let rawValue: Int
+        /// Permissions from their bits.
         public init(rawValue: Int) { self.rawValue = rawValue }
+        /// `BLK_PERM_CONSISTENT_READ`: reads see consistent data.
         public static let consistentRead = Permissions(rawValue: 1 << 0)
+        /// `BLK_PERM_WRITE`: the holder writes.
         public static let write = Permissions(rawValue: 1 << 1)
+        /// `BLK_PERM_WRITE_UNCHANGED`: writes that leave the data as it was.
         public static let writeUnchanged = Permissions(rawValue: 1 << 2)
+        /// `BLK_PERM_RESIZE`: the holder may resize.
         public static let resize = Permissions(rawValue: 1 << 3)
+        /// `BLK_PERM_GRAPH_MOD`: the holder may change the backing graph.
         public static let graphChange = Permissions(rawValue: 1 << 4)
 
         static let all: [(Permissions, String)] = [

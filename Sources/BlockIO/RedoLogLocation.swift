@@ -32,6 +32,7 @@ public final class HostRedoLogLocation: RedoLogLocation {
     /// The suffix added to the image path.
     public static let suffix = ".vhdedit-journal"
 
+    /// The journal file's path: the image path plus ``suffix``.
     public let path: String
     /// The folder holding the image and its log.
     public let folder: String
@@ -47,6 +48,9 @@ public final class HostRedoLogLocation: RedoLogLocation {
         }
     }
 
+    /// Opens the journal file read-only when it exists.
+    /// - Returns: The open journal, or nil when there is none.
+    /// - Throws: `BlockIOError` when it exists but cannot be opened (or is a symbolic link).
     public func openExisting() throws(BlockIOError) -> (any ByteStore)? {
         var info = stat()
         if lstat(path, &info) != 0 {
@@ -60,6 +64,9 @@ public final class HostRedoLogLocation: RedoLogLocation {
         return try HostFile(path: path, access: .readOnly, qemuLocks: false)
     }
 
+    /// Creates the journal file (mode 0600, never through a symbolic link).
+    /// - Returns: The new, empty journal, open for writing.
+    /// - Throws: `BlockIOError` when it cannot be created.
     public func create() throws(BlockIOError) -> any ByteStore {
         try remove()
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -68,12 +75,16 @@ public final class HostRedoLogLocation: RedoLogLocation {
         return try HostFile(path: path, access: .readWrite, qemuLocks: false)
     }
 
+    /// Deletes the journal file; a missing file is not an error.
+    /// - Throws: `BlockIOError` when it exists and cannot be deleted.
     public func remove() throws(BlockIOError) {
         if unlink(path) != 0, errno != ENOENT {
             throw BlockIOError(.io, "cannot delete the edit journal", path: path, errno: errno)
         }
     }
 
+    /// Makes the journal's creation or removal durable (`fsync` of ``folder``).
+    /// - Throws: `BlockIOError` when the folder cannot be synced.
     public func syncFolder() throws(BlockIOError) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw BlockIOError(.io, "cannot open the image's folder", path: folder, errno: errno) }

@@ -31,7 +31,8 @@ static inline int cext2fs_has_extra_times(ext2_filsys fs, const struct ext2_inod
 /* The setters of the io_channel's block size that libext2fs's convenience macros hide. */
 static inline errcode_t cext2fs_io_flush(io_channel io) { return io_channel_flush(io); }
 
-#include "metadata.h"
+/* The compiled bitmap and descriptor code (target CExt2fsMetadata, linked by Ext4). */
+#include "../CExt2fsMetadata/include/cext2fs_metadata.h"
 #include "resize.h"
 
 #endif

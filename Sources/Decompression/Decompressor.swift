@@ -200,14 +200,18 @@ public enum BlockCodec: String, Sendable {
 
 /// Why a compressed block could not be decoded.
 public struct BlockDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The codec whose data was bad.
     public var codec: BlockCodec
+    /// What was wrong, as the library said it.
     public var message: String
 
+    /// An error of `codec` saying `message`.
     public init(_ codec: BlockCodec, _ message: String) {
         self.codec = codec
         self.message = message
     }
 
+    /// `CODEC data: MESSAGE`.
     public var description: String { "\(codec.rawValue) data: \(message)" }
 }
 
@@ -221,6 +225,7 @@ public final class BlockDecoder {
     /// The zstd context, made on first use and reset for each block.
     private var zstdContext: OpaquePointer?
 
+    /// A decoder for blocks of `codec`.
     public init(codec: BlockCodec) { self.codec = codec }
 
     deinit { if let zstdContext { czstd_ZSTD_freeDStream(zstdContext) } }

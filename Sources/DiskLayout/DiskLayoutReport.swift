@@ -43,6 +43,7 @@ public struct DiskLayoutReport: Codable, Sendable {
         public var partition: Int?
         /// The logical volume (`VG/LV`), when the root is one.
         public var volume: String?
+        /// Why this volume was chosen (`the only Linux partition`, `--partition 2` ...).
         public var reason: String
     }
 
@@ -56,7 +57,9 @@ public struct DiskLayoutReport: Codable, Sendable {
             public var path: String
             /// The device-mapper name (`/dev/mapper/` + this).
             public var mapperName: String
+            /// The LV's UUID.
             public var uuid: String
+            /// The LV's size in bytes.
             public var sizeBytes: UInt64
             /// The number of segments.
             public var segments: Int
@@ -72,20 +75,27 @@ public struct DiskLayoutReport: Codable, Sendable {
             public var refused: String?
         }
 
+        /// The volume group's name.
         public var name: String
+        /// The volume group's UUID.
         public var uuid: String
+        /// The metadata's sequence number (`seqno`).
         public var seqno: UInt64
+        /// The extent size in bytes.
         public var extentSizeBytes: UInt64
         /// Where its PVs are in this image ("partition 2", "the whole disk") with their UUIDs.
         public var physicalVolumes: [String]
         /// UUIDs of the PVs the metadata lists that this image does not hold.
         public var missingPhysicalVolumes: [String]
+        /// The group's logical volumes.
         public var logicalVolumes: [LogicalVolumeEntry]
     }
 
     /// `mbr`, `gpt` or `unpartitioned`.
     public var table: PartitionTable.Kind
+    /// The disk's size in bytes.
     public var diskSizeBytes: UInt64
+    /// The logical sector size in bytes (512).
     public var sectorSize: Int
     /// MBR disk signature as `0x` + 8 hex digits (`sfdisk` "id").
     public var diskSignature: String?
@@ -97,6 +107,7 @@ public struct DiskLayoutReport: Codable, Sendable {
     public var protectiveMBR: PartitionTable.ProtectiveMBR?
     /// For GPT: entry count × entry size.
     public var gptEntries: String?
+    /// The partitions of the table, in table order.
     public var partitions: [PartitionEntry]
     /// For an unpartitioned disk: what libblkid finds at offset 0.
     public var wholeDiskFilesystem: FilesystemSignature?
@@ -106,6 +117,7 @@ public struct DiskLayoutReport: Codable, Sendable {
     public var root: Root?
     /// Why no root was chosen, when it was not.
     public var rootProblem: String?
+    /// What the table reader noticed (damaged primary GPT, overlapping partitions ...).
     public var warnings: [DiskLayoutWarning]
 
     /// The report of `disk`, with the root ``RootSelector`` chooses (or why it cannot).

@@ -22,6 +22,7 @@ public struct Partition: Hashable, Sendable {
 
     /// The number, 1-based like `/dev/sda1`.
     public let number: Int
+    /// Primary, extended or logical (MBR), or a GPT entry.
     public let kind: Kind
     /// The first sector.
     public let firstSector: UInt64
@@ -40,6 +41,7 @@ public struct Partition: Hashable, Sendable {
     /// Where the table entry that describes this partition lies on the disk.
     public let entryOffset: UInt64
 
+    /// A partition from its table entry's fields; the defaults are the MBR values.
     public init(
         number: Int, kind: Kind, firstSector: UInt64, sectorCount: UInt64, type: PartitionType, name: String? = nil,
         uniqueGUID: GUID? = nil, isBootable: Bool = false, attributes: UInt64? = nil, entryOffset: UInt64 = 0

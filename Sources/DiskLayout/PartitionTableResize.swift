@@ -20,6 +20,7 @@ public struct PartitionTableResize {
     /// The table as it was read from the disk before the resize.
     public let table: PartitionTable
 
+    /// A resize of `table`, the table read from the disk.
     public init(table: PartitionTable) { self.table = table }
 
     /// The partition a grow would extend: `number`, which must be the last partition on the disk, or (nil) the

@@ -15,6 +15,7 @@ public struct Volume {
     /// For a logical volume: its `VG/LV` name (``partition`` is then `nil`).
     public let logicalVolume: LogicalVolumeName?
 
+    /// A volume from what reading the disk found; `device` is nil when it could not be opened, and `openError` says why.
     public init(
         partition: Partition?, device: (any BlockDevice)?, filesystem: ProbeOutcome?, openError: DiskLayoutError? = nil,
         logicalVolume: LogicalVolumeName? = nil

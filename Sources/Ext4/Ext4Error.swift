@@ -10,8 +10,8 @@ public struct Ext4Error: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's name, as printed.
         public let name: String
-        /// A code named `name` (layers above may define their own).
-        public init(_ name: String) { self.name = name }
+        /// A code named `name` (internal: the codes are this module's static members).
+        init(_ name: String) { self.name = name }
         /// The ``name``.
         public var description: String { name }
 

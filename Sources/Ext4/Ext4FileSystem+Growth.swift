@@ -5,11 +5,17 @@ internal import CExt2fs
 public struct FilesystemGrowth: Sendable, Codable, Hashable {
     /// The filesystem block size in bytes.
     public var blockSize: UInt32
+    /// Blocks before growing.
     public var oldBlocks: UInt64
+    /// Blocks after growing.
     public var newBlocks: UInt64
+    /// Block groups before growing.
     public var oldGroups: UInt32
+    /// Block groups after growing.
     public var newGroups: UInt32
+    /// Group descriptor blocks before growing.
     public var oldDescriptorBlocks: UInt64
+    /// Group descriptor blocks after growing.
     public var newDescriptorBlocks: UInt64
     /// The reserved GDT blocks (of the resize inode) before growing; the new descriptor blocks come from them.
     public var reservedDescriptorBlocks: UInt32

@@ -9,7 +9,7 @@ public struct GuestConfigError: Error, CustomStringConvertible, Sendable, Equata
         /// The code's name, as printed.
         public let name: String
         /// A code with this name.
-        public init(_ name: String) { self.name = name }
+        init(_ name: String) { self.name = name }
         /// The ``name``.
         public var description: String { name }
 

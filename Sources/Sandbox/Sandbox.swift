@@ -22,6 +22,7 @@ public enum Sandbox {
         /// Nothing to open: reading and writing held descriptors only.
         public static let heldFilesOnly = Policy(allowedFolder: nil, opensFiles: false)
 
+        /// A policy: `allowedFolder` is the one folder files may be created in; `opensFiles` says whether paths may still be opened.
         public init(allowedFolder: String?, opensFiles: Bool) {
             self.allowedFolder = allowedFolder
             self.opensFiles = opensFiles
@@ -38,8 +39,11 @@ public enum Sandbox {
 
     /// Why the sandbox could not be entered.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The step that failed (`prctl(PR_SET_NO_NEW_PRIVS)`, `Landlock` or `seccomp`).
         public var step: String
+        /// The errno it set.
         public var errno: Int32
+        /// What failed and that `--no-sandbox` runs the command without the sandbox.
         public var description: String {
             "cannot enter the sandbox: \(step) failed (errno \(errno)); --no-sandbox runs the command without it"
         }

@@ -5,9 +5,13 @@ public import Foundation
 public enum ExternalTool {
     /// The outcome of one run.
     public struct Result: Sendable {
+        /// The exit status.
         public var status: Int32
+        /// Everything the tool wrote on stdout.
         public var stdout: Data
+        /// Everything it wrote on stderr, as text.
         public var stderr: String
+        /// ``stdout`` decoded as UTF-8.
         public var output: String { String(decoding: stdout, as: UTF8.self) }
     }
 
@@ -87,8 +91,12 @@ public enum ExternalTool {
 
 /// A tool exited non-zero.
 public struct ToolFailure: Error, CustomStringConvertible {
+    /// The command line that failed.
     public var arguments: [String]
+    /// Its exit status.
     public var status: Int32
+    /// What it wrote on stderr.
     public var stderr: String
+    /// The command line, the status and stderr, in one line.
     public var description: String { "\(arguments.joined(separator: " ")) exited \(status): \(stderr)" }
 }

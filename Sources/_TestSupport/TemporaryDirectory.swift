@@ -2,8 +2,12 @@ import Foundation
 
 /// A fresh folder under the system's temporary directory, removed when the value is released.
 public final class TemporaryDirectory: @unchecked Sendable {
+    /// The folder's path.
     public let path: String
 
+    /// Creates a fresh folder named `prefix.XXXXXX` under the temporary directory.
+    /// - Parameter prefix: The start of the folder's name.
+    /// - Throws: When the folder cannot be created.
     public init(prefix: String = "vhdedit-test") throws {
         let base = FileManager.default.temporaryDirectory.path
         let template = "\(base)/\(prefix).XXXXXX"

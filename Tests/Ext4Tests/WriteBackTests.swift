@@ -5,7 +5,7 @@ import Testing
 import _TestSupport
 
 /// A session writes back only the block bitmaps of the groups it changed and only the descriptor blocks that
-/// differ (CExt2fs/metadata.h). Each test runs the same edits on two copies of one image, one of them written
+/// differ (CExt2fsMetadata/metadata.c). Each test runs the same edits on two copies of one image, one of them written
 /// back by libext2fs's own writers (every initialized group, the whole descriptor table), and requires the two
 /// images to be byte-identical after every session, `e2fsck -fn` clean, and the free counts dumpe2fs reads to
 /// follow the edits. A group the tracker missed would keep a stale bitmap block: the copies would differ and

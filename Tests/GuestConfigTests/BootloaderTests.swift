@@ -227,11 +227,11 @@ struct BootloaderTests {
     // MARK: The set of files
 
     @Test func detectBootloaderPaths() {
-        #expect(BootloaderFileKind.detect(path: "/boot/grub/menu.lst") == .grubLegacyMenu)
+        #expect(BootloaderFileKind.detect(path: "/boot/grub/menu.lst") == .grubLegacy)
         #expect(BootloaderFileKind.detect(path: "/boot/grub2/grub.cfg") == .grub2Config)
         #expect(BootloaderFileKind.detect(path: "/boot/efi/EFI/redhat/grub.cfg") == .grub2Config)
-        #expect(BootloaderFileKind.detect(path: "/boot/efi/EFI/redhat/grubenv") == .grubEnvironment)
-        #expect(BootloaderFileKind.detect(path: "/boot/loader/entries/abc-4.18.conf") == .bootLoaderSpecEntry)
+        #expect(BootloaderFileKind.detect(path: "/boot/efi/EFI/redhat/grubenv") == .grubenv)
+        #expect(BootloaderFileKind.detect(path: "/boot/loader/entries/abc-4.18.conf") == .bls)
         #expect(BootloaderFileKind.detect(path: "/etc/default/grub") == .grub2Defaults)
         #expect(BootloaderFileKind.detect(path: "/etc/default/grub.d/50-cloudimg-settings.cfg") == .grub2Defaults)
         #expect(BootloaderFileKind.detect(path: "/etc/default/grub.d/x.cfg.bak") == nil)

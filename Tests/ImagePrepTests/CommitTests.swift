@@ -31,7 +31,7 @@ final class FailingGuestFiles: GuestFiles {
         let image = try TestImageFarm.copy(name, to: work)
         let hash = try FileDigest.sha256(image)
         do {
-            let session = try ImageSession(path: image, writable: true)
+            let session = try GuestImage.openForPreparation(path: image, writable: true)
             let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
             let plan = try Generalizer.plan(files: session.files, inspection: inspection, options: Generalizer.Options(deleteUser: true))
             #expect(plan.changes.count > 6)

@@ -42,6 +42,15 @@ public enum ImageConverter {
         /// Called after each piece with (bytes done, total bytes) of the virtual disk.
         public var progress: (@Sendable (UInt64, UInt64) -> Void)?
 
+        /// Conversion options; every one but `format` has the default `vhdedit convert` uses.
+        /// - Parameters:
+        /// - format: The output format.
+        /// - roundToMiB: Whether to round the virtual size up to a whole MiB.
+        /// - overwrite: Whether an existing destination may be replaced.
+        /// - bufferSize: The copy buffer's size in bytes.
+        /// - sync: Whether to make the output durable before it is renamed into place.
+        /// - mappedCopy: Whether data stored as-is is copied from a read-only mapping.
+        /// - progress: Called after each piece with (bytes done, total bytes).
         public init(
             format: OutputFormat, roundToMiB: Bool = false, overwrite: Bool = false, bufferSize: Int = 4 << 20,
             sync: Bool = true, mappedCopy: Bool = true, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
@@ -58,9 +67,13 @@ public enum ImageConverter {
 
     /// What a conversion did.
     public struct Report: Sendable, Codable {
+        /// The source image's path.
         public var source: String
+        /// The source's container format.
         public var sourceFormat: DiskImage.Format
+        /// The destination's path.
         public var destination: String
+        /// The output format.
         public var format: OutputFormat
         /// The source disk's size.
         public var sourceSize: UInt64

@@ -17,9 +17,13 @@ public enum ImageCreator {
 
     /// What was created.
     public struct Report: Sendable, Codable {
+        /// The new image's path.
         public var path: String
+        /// Its container format.
         public var format: DiskImage.Format
+        /// Its virtual size in bytes.
         public var virtualSize: UInt64
+        /// The VHD footer's unique ID it got.
         public var uniqueID: VHDUniqueID
         /// The parent's path (differencing).
         public var parent: String?

@@ -3,37 +3,55 @@
 public struct ImageInfo: Sendable, Codable {
     /// The VHD part of the report.
     public struct VHDDetails: Sendable, Codable {
+        /// `fixed`, `dynamic` or `differencing` (the footer's disk type).
         public var diskType: String
         /// The virtual size vhdedit uses: `current_size`.
         public var currentSize: UInt64
+        /// The footer's `original_size`.
         public var originalSize: UInt64
+        /// The footer's cylinder/head/sector geometry.
         public var geometry: DiskGeometry
         /// `C*H*S*512`.
         public var geometrySize: UInt64
         /// The size qemu 7.2–9.x reports (geometry or current_size by creator; vhd-format.md §5).
         public var qemu7Size: UInt64
+        /// The footer's creator application (four characters, such as `win `, `qemu`, `vpc `).
         public var creatorApplication: String
+        /// The creator version, as `major.minor`.
         public var creatorVersion: String
+        /// The creator host OS (`Wi2k`, `Mac `).
         public var creatorHostOS: String
         /// ISO 8601, UTC.
         public var timestamp: String
+        /// The footer's unique ID.
         public var uniqueID: VHDUniqueID
+        /// The footer's saved-state flag.
         public var savedState: Bool
+        /// The footer's feature bits.
         public var features: UInt32
         /// Where the footer in use was read.
         public var footerSource: VHDFileStructure.FooterSource
+        /// The state of the footer's checksum.
         public var footerChecksum: VHDFileStructure.FooterState
+        /// The state of the footer copy's checksum (dynamic and differencing disks).
         public var footerCopyChecksum: VHDFileStructure.FooterState
         /// `valid` for dynamic and differencing disks (a bad header fails the open), else `not-applicable`.
         public var headerChecksum: VHDFileStructure.FooterState
+        /// The dynamic header's block size (dynamic and differencing disks).
         public var blockSize: UInt32?
+        /// The dynamic header's `max_table_entries`.
         public var maxTableEntries: UInt32?
+        /// Blocks the block allocation table maps.
         public var allocatedBlocks: Int?
+        /// Where the block allocation table starts in the file.
         public var tableOffset: UInt64?
+        /// The parent's unique ID (differencing disks).
         public var parentUniqueID: VHDUniqueID?
+        /// The parent's name as the header stores it (UTF-16).
         public var parentName: String?
         /// ISO 8601, UTC.
         public var parentTimestamp: String?
+        /// The decoded parent locators (differencing disks).
         public var parentLocators: [Locator]?
     }
 
@@ -41,19 +59,29 @@ public struct ImageInfo: Sendable, Codable {
     public struct VHDXDetails: Sendable, Codable {
         /// `fixed`, `dynamic` or `differencing`.
         public var diskType: String
+        /// The payload block size in bytes.
         public var blockSize: UInt32
+        /// The logical sector size (512 or 4096).
         public var logicalSectorSize: UInt32
+        /// The physical sector size (512 or 4096).
         public var physicalSectorSize: UInt32
+        /// The file parameters' `LeaveBlocksAllocated` bit (a fixed disk).
         public var leaveBlocksAllocated: Bool
+        /// The file parameters' `HasParent` bit (a differencing disk).
         public var hasParent: Bool
         /// Payload blocks the disk has, and how many of them the file stores.
         public var blocks: UInt64
+        /// Payload blocks the file stores.
         public var allocatedBlocks: Int
+        /// The file type identifier's creator string.
         public var creator: String
+        /// The current header's sequence number.
         public var headerSequenceNumber: UInt64
         /// `1` or `2`: which header is current.
         public var currentHeader: Int
+        /// The current header's `DataWriteGuid`.
         public var dataWriteGUID: VHDXGUID
+        /// The metadata's Page 83 data (the disk's SCSI identity).
         public var page83Data: VHDXGUID
         /// Log entries replayed in memory at open (the file is not changed).
         public var replayedLogEntries: Int
@@ -63,28 +91,39 @@ public struct ImageInfo: Sendable, Codable {
 
     /// A decoded parent locator.
     public struct Locator: Sendable, Codable {
+        /// The locator's platform code (`W2ku`, `W2ru`, `MacX`, or the VHDX key).
         public var platform: String
+        /// The path it holds.
         public var path: String
     }
 
     /// One image of a differencing chain.
     public struct ChainLink: Sendable, Codable {
+        /// The parent image's path.
         public var path: String
+        /// Its container format.
         public var format: DiskImage.Format
+        /// Its unique ID.
         public var uniqueID: VHDUniqueID
     }
 
     /// The qcow2 part of the report.
     public struct Qcow2Details: Sendable, Codable {
+        /// The header's version (2 or 3).
         public var version: UInt32
+        /// The cluster size in bytes.
         public var clusterSize: UInt64
         /// `zlib` or `zstd`: how compressed clusters are coded.
         public var compressionType: String
         /// Whether L2 entries carry subcluster bitmaps (32 subclusters per cluster).
         public var extendedL2: Bool
+        /// The dirty bit (refcounts may be stale; reading is still safe).
         public var dirty: Bool
+        /// The corrupt bit.
         public var corrupt: Bool
+        /// Entries in the L1 table.
         public var l1Size: UInt32
+        /// Internal snapshots the image holds.
         public var snapshots: UInt32
         /// The backing file name as stored in the header.
         public var backingFile: String?
@@ -94,19 +133,29 @@ public struct ImageInfo: Sendable, Codable {
 
     /// One image of a qcow2 backing chain.
     public struct BackingLink: Sendable, Codable {
+        /// The backing image's path.
         public var path: String
+        /// Its container format.
         public var format: DiskImage.Format
+        /// Its virtual size in bytes.
         public var virtualSize: UInt64
     }
 
+    /// The image's path.
     public var path: String
+    /// Its container format.
     public var format: DiskImage.Format
+    /// The virtual disk's size in bytes.
     public var virtualSize: UInt64
+    /// The image file's length in bytes.
     public var fileLength: UInt64
+    /// The VHD fields (VHD images only).
     public var vhd: VHDDetails?
+    /// The qcow2 fields (qcow2 images only).
     public var qcow2: Qcow2Details?
     /// The backing files of a qcow2 image, nearest first (absent for other formats).
     public var backingChain: [BackingLink]?
+    /// The VHDX fields (VHDX images only).
     public var vhdx: VHDXDetails?
     /// The parents of a differencing disk, nearest first.
     public var parentChain: [ChainLink]
@@ -115,6 +164,7 @@ public struct ImageInfo: Sendable, Codable {
     /// Image files that are torn on their own because an interrupted commit is pending in a sealed journal
     /// beside them (see ``PendingEdit``); absent when there are none.
     public var pendingEdits: [PendingEdit]?
+    /// What reading the image noticed (a footer read from its copy, a parent smaller than the child ...).
     public var warnings: [String]
 
     /// Opens `path` read-only and describes it.

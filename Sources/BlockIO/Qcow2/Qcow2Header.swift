@@ -39,23 +39,41 @@ public struct Qcow2Header: Sendable, Equatable {
         case zlib = 0, zstd = 1
     }
 
+    /// `version`, 2 or 3 (offset 4).
     public var version: UInt32
+    /// `backing_file_offset` (offset 8).
     public var backingFileOffset: UInt64
+    /// `backing_file_size` (offset 16).
     public var backingFileSize: UInt32
+    /// `cluster_bits` (offset 20).
     public var clusterBits: UInt32
+    /// `size`: the virtual disk's size in bytes (offset 24).
     public var size: UInt64
+    /// `crypt_method`: 0, or the refused encryption (offset 32).
     public var cryptMethod: UInt32
+    /// `l1_size` (offset 36).
     public var l1Size: UInt32
+    /// `l1_table_offset` (offset 40).
     public var l1TableOffset: UInt64
+    /// `refcount_table_offset` (offset 48).
     public var refcountTableOffset: UInt64
+    /// `refcount_table_clusters` (offset 56).
     public var refcountTableClusters: UInt32
+    /// `nb_snapshots` (offset 60).
     public var snapshotCount: UInt32
+    /// `snapshots_offset` (offset 64).
     public var snapshotsOffset: UInt64
+    /// `incompatible_features` (version 3, offset 72).
     public var incompatibleFeatures: UInt64
+    /// `compatible_features` (version 3, offset 80).
     public var compatibleFeatures: UInt64
+    /// `autoclear_features` (version 3, offset 88).
     public var autoclearFeatures: UInt64
+    /// `refcount_order` (version 3, offset 96).
     public var refcountOrder: UInt32
+    /// `header_length` (version 3, offset 100).
     public var headerLength: UInt32
+    /// `compression_type` (offset 104 when the header is that long; zlib otherwise).
     public var compressionType: CompressionType
 
     /// Bytes per cluster.

@@ -20,7 +20,9 @@ public final class Qcow2Image: BlockDevice {
     public let fileLength: UInt64
     /// What the open found that does not stop reading (dirty or corrupt bits).
     public let warnings: [String]
+    /// The virtual disk's size in bytes.
     public var size: UInt64 { header.size }
+    /// Always false: qcow2 images are read only.
     public var isWritable: Bool { false }
 
     let map: Qcow2ClusterMap
@@ -83,6 +85,11 @@ public final class Qcow2Image: BlockDevice {
         return [backing] + (backing.qcow2?.backingChain ?? [])
     }
 
+    /// Reads virtual-disk bytes through the L1/L2 tables: stored and compressed clusters from the file, zero and unallocated ones as zeros or from the backing file.
+    /// - Parameters:
+    /// - offset: The byte offset in the virtual disk.
+    /// - buffer: Where the bytes go.
+    /// - Throws: `BlockIOError` for a read past the end or a malformed table entry.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         try checkBounds(offset: offset, count: buffer.count, what: "qcow2 disk")
         var done = 0
@@ -156,12 +163,19 @@ public final class Qcow2Image: BlockDevice {
         return output
     }
 
+    /// Refused: qcow2 images are read only (convert them).
+    /// - Throws: `BlockIOError` with code `readOnly`.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         throw BlockIOError(.readOnly, "qcow2 images are read only; convert to a VHD or raw image to change it", path: store.path)
     }
 
+    /// Nothing to flush: nothing is written.
     public func flush() throws(BlockIOError) {}
 
+    /// Whether every byte of `range` reads as zero without reading data: zero clusters, and unallocated clusters whose backing file (if any) knows them to be zero.
+    /// - Parameter range: Byte offsets of the virtual disk.
+    /// - Returns: True when the range is known to be zero.
+    /// - Throws: `BlockIOError` when a table cannot be read.
     public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool {
         guard range.upperBound <= size else { return false }
         var position = range.lowerBound

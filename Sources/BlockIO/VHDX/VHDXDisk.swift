@@ -10,7 +10,9 @@ public final class VHDXDisk: BlockDevice {
     public let structure: VHDXFileStructure
     /// The parent disk of a differencing VHDX, opened read-only.
     public let parent: (any BlockDevice)?
+    /// The virtual disk's size in bytes.
     public let size: UInt64
+    /// Always false: VHDX images are read only.
     public var isWritable: Bool { false }
 
     private let table: VHDXBlockAllocationTable
@@ -33,6 +35,11 @@ public final class VHDXDisk: BlockDevice {
         self.sectorSize = UInt64(structure.metadata.logicalSectorSize)
     }
 
+    /// Reads virtual-disk bytes through the BAT: stored blocks from the file, absent and zero blocks as zeros, a differencing disk's unmapped sectors from its parent.
+    /// - Parameters:
+    /// - offset: The byte offset in the virtual disk.
+    /// - buffer: Where the bytes go.
+    /// - Throws: `BlockIOError` for a read past the end or a malformed block state.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         try checkBounds(offset: offset, count: buffer.count, what: "VHDX")
         var done = 0
@@ -154,11 +161,14 @@ public final class VHDXDisk: BlockDevice {
         return bitmap
     }
 
+    /// Refused: VHDX images are read only (convert them).
+    /// - Throws: `BlockIOError` with code `readOnly`.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         throw BlockIOError(
             .readOnly, "VHDX images are read only: convert to VHD first (vhdedit convert)", path: store.path)
     }
 
+    /// Nothing to flush: nothing is written.
     public func flush() throws(BlockIOError) {}
 }
 

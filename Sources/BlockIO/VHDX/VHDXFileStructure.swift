@@ -7,14 +7,19 @@
 public struct VHDXFileStructure: Sendable {
     /// The host path.
     public let path: String
+    /// The file type identifier (`vhdxfile` and the creator).
     public let identifier: VHDXFileIdentifier
     /// The current header.
     public let header: VHDXHeader
     /// Where the current header lies (64 KiB or 128 KiB).
     public let headerOffset: UInt64
+    /// The region table in use.
     public let regionTable: VHDXRegionTable
+    /// The metadata region's table of items.
     public let metadataTable: VHDXMetadataTable
+    /// The known metadata items, decoded.
     public let metadata: VHDXMetadata
+    /// The block allocation table.
     public let table: VHDXBlockAllocationTable
     /// The file's length (after replay).
     public let fileLength: UInt64

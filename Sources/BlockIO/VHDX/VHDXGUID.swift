@@ -4,6 +4,7 @@ public struct VHDXGUID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The 16 bytes as stored.
     public var bytes: [UInt8]
 
+    /// A GUID from its 16 bytes as stored on disk (the first three fields little-endian).
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 16, "a GUID is 16 bytes")
         self.bytes = bytes
@@ -45,6 +46,8 @@ public struct VHDXGUID: Hashable, Sendable, Codable, CustomStringConvertible {
         return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hex[$0].joined() }.joined(separator: "-")
     }
 
+    /// Decodes a GUID from its string form.
+    /// - Throws: `DecodingError` when the string is not a GUID.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let guid = VHDXGUID(text: text) else {
@@ -53,6 +56,7 @@ public struct VHDXGUID: Hashable, Sendable, Codable, CustomStringConvertible {
         self = guid
     }
 
+    /// Encodes the GUID as its string form (`XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

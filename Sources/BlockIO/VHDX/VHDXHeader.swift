@@ -23,15 +23,25 @@ public struct VHDXHeader: Hashable, Sendable {
     public static let signatureValue: [UInt8] = Array("head".utf8)
     static let checksumOffset = 4
 
+    /// `head` (offset 0).
     public var signature: [UInt8]
+    /// CRC-32C of the 4 KiB header with this field zero (offset 4).
     public var checksum: UInt32
+    /// The header's sequence number: the higher valid one is current (offset 8).
     public var sequenceNumber: UInt64
+    /// `FileWriteGuid` (offset 16).
     public var fileWriteGUID: VHDXGUID
+    /// `DataWriteGuid` (offset 32).
     public var dataWriteGUID: VHDXGUID
+    /// `LogGuid`: zero when the log is empty (offset 48).
     public var logGUID: VHDXGUID
+    /// `LogVersion`, 0 (offset 64).
     public var logVersion: UInt16
+    /// `Version`, 1 (offset 66).
     public var version: UInt16
+    /// `LogLength` in bytes (offset 68).
     public var logLength: UInt32
+    /// `LogOffset` in the file (offset 72).
     public var logOffset: UInt64
     /// The checksum the header's 4 KiB call for.
     public let computedChecksum: UInt32

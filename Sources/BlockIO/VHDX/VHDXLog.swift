@@ -13,6 +13,7 @@
 public enum VHDXLog {
     /// The active sequence's entries, tail first, with the log position of each.
     public struct Sequence: Sendable {
+        /// The entries of the active sequence, in log order, with their position in the log.
         public var entries: [(position: UInt64, entry: VHDXLogEntry)]
         /// The head's sequence number.
         public var headSequenceNumber: UInt64 { entries.last?.entry.sequenceNumber ?? 0 }

@@ -57,10 +57,15 @@ public struct VHDXLogEntry: Sendable {
     /// Writes must end below this (no replay allocates past it): 1 PiB, far above the 64 TiB a disk holds.
     static let maximumFileOffset: UInt64 = 1 << 50
 
+    /// The entry's length in bytes, a multiple of 4 KiB.
     public var entryLength: UInt32
+    /// Where the oldest entry of the sequence starts in the log.
     public var tail: UInt32
+    /// The entry's sequence number.
     public var sequenceNumber: UInt64
+    /// The file length the image had when the entry was written (`FlushedFileOffset`).
     public var flushedFileOffset: UInt64
+    /// The file length needed to apply the entry (`LastFileOffset`).
     public var lastFileOffset: UInt64
     /// The changes, in order.
     public var writes: [Write]

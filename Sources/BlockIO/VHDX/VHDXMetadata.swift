@@ -9,11 +9,17 @@
 /// | physical sector size | `CDA348C7-445D-4471-9CC9-E9885251C556` | 4 | u32, 512 or 4096 |
 /// | parent locator | `A8D35F2D-B30B-454D-ABF7-D3D84834AB0C` | ≤ 1 MiB | differencing disks only; see ``VHDXParentLocator`` |
 public struct VHDXMetadata: Hashable, Sendable {
+    /// The File Parameters item.
     public static let fileParametersGUID = VHDXGUID.known("CAA16737-FA36-4D43-B3B6-33F0AA44E76B")
+    /// The Virtual Disk Size item.
     public static let virtualDiskSizeGUID = VHDXGUID.known("2FA54224-CD1B-4876-B211-5DBED83BF4B8")
+    /// The Page 83 Data item.
     public static let page83DataGUID = VHDXGUID.known("BECA12AB-B2E6-4523-93EF-C309E000C746")
+    /// The Logical Sector Size item.
     public static let logicalSectorSizeGUID = VHDXGUID.known("8141BF1D-A96F-4709-BA47-F233A8FAAB5F")
+    /// The Physical Sector Size item.
     public static let physicalSectorSizeGUID = VHDXGUID.known("CDA348C7-445D-4471-9CC9-E9885251C556")
+    /// The Parent Locator item.
     public static let parentLocatorGUID = VHDXGUID.known("A8D35F2D-B30B-454D-ABF7-D3D84834AB0C")
 
     /// The smallest and largest block sizes.
@@ -31,7 +37,9 @@ public struct VHDXMetadata: Hashable, Sendable {
     public var virtualDiskSize: UInt64
     /// The disk's identity (SCSI page 0x83).
     public var page83Data: VHDXGUID
+    /// The logical sector size (512 or 4096).
     public var logicalSectorSize: UInt32
+    /// The physical sector size (512 or 4096).
     public var physicalSectorSize: UInt32
     /// The parent locator of a differencing disk.
     public var parentLocator: VHDXParentLocator?

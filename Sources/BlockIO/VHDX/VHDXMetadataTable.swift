@@ -21,11 +21,17 @@
 public struct VHDXMetadataTable: Hashable, Sendable {
     /// One metadata item's place.
     public struct Entry: Hashable, Sendable {
+        /// The item's GUID.
         public var itemID: VHDXGUID
+        /// Where the item starts, from the start of the metadata region.
         public var offset: UInt32
+        /// The item's length in bytes.
         public var length: UInt32
+        /// The `IsUser` bit.
         public var isUser: Bool
+        /// The `IsVirtualDisk` bit.
         public var isVirtualDisk: Bool
+        /// The `IsRequired` bit: an unknown required item makes the file unreadable.
         public var isRequired: Bool
         /// Where the entry itself lies in the file (for error messages).
         public var entryFileOffset: UInt64
@@ -40,6 +46,7 @@ public struct VHDXMetadataTable: Hashable, Sendable {
     /// `metadata`.
     public static let signatureValue: [UInt8] = Array("metadata".utf8)
 
+    /// The table's entries, in file order.
     public var entries: [Entry]
 
     /// Reads the table at the start of `region` and checks each entry lies inside the region, after the table,

@@ -22,10 +22,12 @@ public struct VHDXParentLocator: Hashable, Sendable {
     /// The value of `key`, when present.
     public func value(of key: String) -> String? { entries.first { $0.key == key }?.value }
 
+    /// Two locators are equal when their entries have the same keys and values, in the same order.
     public static func == (a: Self, b: Self) -> Bool {
         a.entries.map(\.key) == b.entries.map(\.key) && a.entries.map(\.value) == b.entries.map(\.value)
     }
 
+    /// Hashes every entry's key and value, in order.
     public func hash(into hasher: inout Hasher) {
         for entry in entries {
             hasher.combine(entry.key)

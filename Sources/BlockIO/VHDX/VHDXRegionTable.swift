@@ -20,9 +20,13 @@
 public struct VHDXRegionTable: Hashable, Sendable {
     /// One region.
     public struct Entry: Hashable, Sendable {
+        /// The region's GUID (BAT or metadata).
         public var guid: VHDXGUID
+        /// Where the region starts in the file.
         public var fileOffset: UInt64
+        /// The region's length in bytes.
         public var length: UInt32
+        /// The `Required` bit: an unknown required region makes the file unreadable.
         public var isRequired: Bool
         /// The file bytes the region covers.
         public var range: Range<UInt64> { fileOffset..<fileOffset + UInt64(length) }
@@ -41,6 +45,7 @@ public struct VHDXRegionTable: Hashable, Sendable {
     /// The metadata region's GUID.
     public static let metadataGUID = VHDXGUID.known("8B7CA206-4790-4B9A-B8FE-575F050F886E")
 
+    /// The table's entries, in file order.
     public var entries: [Entry]
     /// Where the table in use was read.
     public var offset: UInt64

@@ -15,7 +15,9 @@ public final class VHDXReplayedStore: ByteStore {
     private let baseLength: UInt64
     private let logicalLength: UInt64
 
+    /// The image file's path.
     public var path: String { base.path }
+    /// Always false: the replay happens in memory.
     public var isWritable: Bool { false }
 
     /// `base` with the writes of `sequence` applied in order.
@@ -58,8 +60,15 @@ public final class VHDXReplayedStore: ByteStore {
         logicalLength = max(baseLength, min(sequence.lastFileOffset, VHDXLogEntry.maximumFileOffset), high)
     }
 
+    /// The file length once the log is replayed (known at open).
     public func length() throws(BlockIOError) -> UInt64 { logicalLength }
 
+    /// Reads the file as the replayed log leaves it: logged sectors from memory, the rest from the file.
+    /// - Parameters:
+    /// - offset: The byte offset in the file.
+    /// - buffer: Where the bytes go.
+    /// - Returns: The number of bytes read.
+    /// - Throws: `BlockIOError` when the file cannot be read.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) -> Int {
         guard offset < logicalLength else { return 0 }
         let count = Int(min(UInt64(buffer.count), logicalLength - offset))
@@ -101,13 +110,18 @@ public final class VHDXReplayedStore: ByteStore {
         return count
     }
 
+    /// Refused: the replayed view is read-only.
+    /// - Throws: `BlockIOError` with code `readOnly`.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         throw BlockIOError(.readOnly, "a VHDX is read only", path: path)
     }
 
+    /// Refused: the replayed view is read-only.
+    /// - Throws: `BlockIOError` with code `readOnly`.
     public func setLength(_ length: UInt64) throws(BlockIOError) {
         throw BlockIOError(.readOnly, "a VHDX is read only", path: path)
     }
 
+    /// Nothing to sync: nothing is written.
     public func sync() throws(BlockIOError) {}
 }

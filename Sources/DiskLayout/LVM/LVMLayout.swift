@@ -16,6 +16,7 @@ public struct LVMLayout {
         /// Why.
         public let error: DiskLayoutError
 
+        /// Where, then why: `partition 2: ...`.
         public var description: String { "\(location): \(error)" }
     }
 

@@ -7,6 +7,7 @@ public struct LogicalVolumeName: Hashable, Sendable, Codable, CustomStringConver
     /// The logical volume.
     public let volume: String
 
+    /// The name `group/volume`.
     public init(group: String, volume: String) {
         self.group = group
         self.volume = volume

@@ -32,7 +32,9 @@ public final class LogicalVolumeDevice: BlockDevice {
 
     /// The segments in LV order, each starting where the one before ends.
     public let pieces: [Piece]
+    /// The logical volume's size in bytes: the sum of its segments.
     public let size: UInt64
+    /// Whether writes are passed down to the physical volumes.
     public let isWritable: Bool
 
     /// A device of `pieces`, which must follow each other from byte 0 and each map inside its devices.
@@ -84,6 +86,11 @@ public final class LogicalVolumeDevice: BlockDevice {
         )
     }
 
+    /// Reads LV bytes, segment by segment (stripe by stripe) from the physical volumes.
+    /// - Parameters:
+    /// - offset: The byte offset in the logical volume.
+    /// - buffer: Where the bytes go.
+    /// - Throws: `BlockIOError` for a read past the end or a failing physical volume.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) {
         try checkBounds(offset: offset, count: buffer.count, what: "logical volume")
         var done = 0
@@ -95,6 +102,11 @@ public final class LogicalVolumeDevice: BlockDevice {
         }
     }
 
+    /// Writes LV bytes to the physical volumes that hold them.
+    /// - Parameters:
+    /// - offset: The byte offset in the logical volume.
+    /// - buffer: The bytes to write.
+    /// - Throws: `BlockIOError` with code `readOnly` when the volume is read-only, or the physical volume's error.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
         guard isWritable else { throw BlockIOError(.readOnly, "the logical volume is read-only", offset: offset) }
         try checkBounds(offset: offset, count: buffer.count, what: "logical volume")
@@ -107,6 +119,8 @@ public final class LogicalVolumeDevice: BlockDevice {
         }
     }
 
+    /// Flushes every physical volume under the LV once.
+    /// - Throws: The first physical volume's `BlockIOError`.
     public func flush() throws(BlockIOError) {
         var seen: [ObjectIdentifier] = []
         for piece in pieces {
@@ -117,6 +131,10 @@ public final class LogicalVolumeDevice: BlockDevice {
         }
     }
 
+    /// Whether `range` is known to read as zeros on every physical volume under it, without reading data.
+    /// - Parameter range: Byte offsets of the logical volume.
+    /// - Returns: True when every piece of the range is known zero.
+    /// - Throws: `BlockIOError` when a physical volume cannot answer.
     public func isKnownZero(_ range: Range<UInt64>) throws(BlockIOError) -> Bool {
         guard range.upperBound <= size, !range.isEmpty else { return false }
         var offset = range.lowerBound

@@ -31,7 +31,7 @@ extension BootloaderFileKind {
         for path in files.keys.sorted() {
             guard let kind = detect(path: path), let text = files[path] else { continue }
             switch kind {
-            case .grubLegacyMenu:
+            case .grubLegacy:
                 for entry in GrubLegacyMenu(text).entries where entry.kernel != nil {
                     result.append(
                         .init(
@@ -53,12 +53,12 @@ extension BootloaderFileKind {
                             location: "line \(line.lineIndex + 1)" + (line.menuEntry.map { " (\($0))" } ?? ""),
                             arguments: line.arguments))
                 }
-            case .bootLoaderSpecEntry:
+            case .bls:
                 let entry = BootLoaderSpecEntry(text)
                 if entry.value(of: "options") != nil {
                     result.append(.init(path: path, kind: kind, location: "options", arguments: entry.options))
                 }
-            case .grubEnvironment:
+            case .grubenv:
                 if let block = try? GrubEnvironmentBlock(text), let value = block.value(of: "kernelopts") {
                     result.append(
                         .init(

@@ -5,6 +5,7 @@
 /// generators) take rootdelay as the longest wait for a root device that has not appeared yet, which is what
 /// Azure's guides mean by `rootdelay=300`. Pure: it reads script texts it is given.
 public struct InitramfsRootDelay: Sendable, Equatable {
+    /// What the deciding script does with the value.
     public enum Behavior: String, Sendable, Codable {
         /// A `sleep` of the rootdelay value itself: every boot waits that long.
         case unconditionalSleep = "unconditional-sleep"
@@ -12,9 +13,11 @@ public struct InitramfsRootDelay: Sendable, Equatable {
         case upperBound = "upper-bound"
     }
 
+    /// What the initramfs does with rootdelay.
     public var behavior: Behavior
     /// The script (member name in the archive) and 1-based line that decided.
     public var script: String
+    /// The 1-based line in ``script``.
     public var line: Int
     /// The line, trimmed.
     public var text: String

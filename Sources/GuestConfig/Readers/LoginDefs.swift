@@ -1,7 +1,9 @@
 /// `/etc/login.defs` (login.defs(5)): `NAME value` lines, `#` comments. The last assignment of a name wins.
 public struct LoginDefs: Sendable {
+    /// Every name's value (the last assignment of a name).
     public private(set) var values: [String: String] = [:]
 
+    /// Reads a login.defs text: `#` comments and lines with fewer than two words are skipped.
     public init(_ text: String) {
         for raw in ConfigText(text).contents {
             let line = raw.trimmingSpaces

@@ -79,6 +79,9 @@ public struct ShellVariableFile: Sendable {
     /// The value of `key` as the shell would read it (the last assignment), or nil when unset.
     public func value(of key: String) -> String? { assignment(of: key)?.value }
 
+    /// The 1-based line number of the assignment that wins for `key`, or nil when unset.
+    public func lineNumber(of key: String) -> Int? { assignment(of: key).map { $0.lineIndex + 1 } }
+
     /// All keys, in order of their first assignment.
     public var keys: [String] {
         var seen: Set<String> = []

@@ -1,11 +1,18 @@
 /// Small string helpers the editors share (no Foundation).
 
 extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
+    /// The text without leading and trailing spaces and tabs. The one trimming rule of the package's guest
+    /// text readers (ImagePrep uses it too): a CRLF terminator is already gone from a ``ConfigText`` line.
+    package var trimmingSpaces: String {
         let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
         let end = lastIndex { $0 != " " && $0 != "\t" }.map { index(after: $0) } ?? start
         return start < end ? String(self[start..<end]) : ""
+    }
+
+    /// The words of the text, separated by spaces and tabs.
+    package var words: [String] {
+        let parts: [SubSequence] = split(whereSeparator: { $0 == " " || $0 == "\t" })
+        return parts.map { String($0) }
     }
 
     /// Replaces every occurrence of `target` (no Foundation).

@@ -90,6 +90,11 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
         _ = FilesystemTable(text)
         var dhclient = DhclientConfig(text)
         _ = try? dhclient.sendHostName("localhost")
+        _ = DpkgStatus(text).installedVersions(prefix: "linux-image-")
+        for command in ModprobeConfig(text).disabling(["udf", "vfat"]) {
+            precondition(command.line >= 1 && ["blacklist", "install"].contains(command.verb), "modprobe command out of range")
+        }
+        _ = ResolvConf(text).nameserverLines
     }
     return 0
 }
