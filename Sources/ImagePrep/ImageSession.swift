@@ -75,6 +75,7 @@ public final class ImageSession {
             format: image.format.rawValue, virtualSize: image.device.size, fileLength: length, partitionTable: table,
             partitions: partitions, rootPartition: root.volume.number)
         facts.rootVolume = root.volume.logicalVolume?.description
+        facts.rootReason = root.reason
         if !disk.lvm.isEmpty {
             facts.logicalVolumes = disk.lvm.logicalVolumes.map { lv in
                 let signature = disk.logicalVolume(lv.name)?.signature

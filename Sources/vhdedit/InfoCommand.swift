@@ -3,6 +3,7 @@ import BlockIO
 import DiskLayout
 import FoundationEssentials
 import Glibc
+import ImagePrep
 
 /// `vhdedit info IMAGE [--json]`: what the image is.
 struct InfoCommand: ParsableCommand {
@@ -32,7 +33,7 @@ struct InfoCommand: ParsableCommand {
         let overview = try CommandFailure.reportingErrors {
             let opened = try DiskImage.open(path: image)
             try GuestSandbox.enterBeforeParsing()  // the partition table and libblkid's probes come next
-            return ImageOverview.of(opened)
+            return ImageOverview.of(opened, fstab: FstabRootProbe.line)
         }
         if json {
             try JSONOutput.print(overview, schema: .info)

@@ -109,6 +109,51 @@ func blkidValues(_ file: String) throws -> [String: String] {
         try checkVolumes(image, disk, work: work)
         #expect(try RootSelector.select(in: disk).volume.logicalVolume?.description == "datavg/root")
     }
+
+    /// sys/a and sys/b: no name says which is the root, so the LVs' own fstabs are asked (rule 4b); here the
+    /// answers come from a stand-in probe (ImagePrep's reads the files: LVMCommandTests).
+    @Test func rootByItsOwnFstabAsksOnlyWhenNamesDoNotDecide() throws {
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.unnamed().path).device)
+        #expect(disk.logicalVolumes.map { $0.logicalVolume!.description } == ["sys/a", "sys/b"])
+        #expect(disk.logicalVolumes.allSatisfy { $0.signature?.type == "ext4" })
+        do throws(DiskLayoutError) {
+            let root = try RootSelector.select(in: disk)
+            Issue.record("chose \(root.volume.displayName) without reading any fstab")
+        } catch {
+            #expect(error.code == .ambiguousRoot)
+            #expect(error.message.contains("logical volume sys/a") && error.message.contains("logical volume sys/b"))
+        }
+        var asked: [String] = []
+        let root = try RootSelector.select(in: disk) { volume, _ in
+            asked.append(volume.logicalVolume!.description)
+            return volume.logicalVolume?.volume == "b" ? 3 : nil
+        }
+        #expect(root.volume.logicalVolume?.description == "sys/b")
+        #expect(root.reason == "the only logical volume whose own /etc/fstab mounts it at / (line 3)")
+        #expect(asked == ["sys/a", "sys/b"])
+        // Both claim: an error naming each with its line, not the first by order.
+        do throws(DiskLayoutError) {
+            let chosen = try RootSelector.select(in: disk) { volume, _ in volume.logicalVolume?.volume == "a" ? 1 : 2 }
+            Issue.record("chose \(chosen.volume.displayName)")
+        } catch {
+            #expect(error.code == .ambiguousRoot)
+            #expect(error.message.contains("sys/a (its /etc/fstab line 1); sys/b (its /etc/fstab line 2)"), "\(error.message)")
+            #expect(error.message.contains("--volume VG/LV"))
+        }
+        // --volume still decides without asking anything.
+        let explicit = try RootSelector.select(in: disk, volume: LogicalVolumeName("sys/a")) { _, _ in
+            Issue.record("asked with --volume")
+            return nil
+        }
+        #expect(explicit.volume.logicalVolume?.volume == "a")
+        // A name that decides is never second-guessed by reading files.
+        let ubuntu = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.ubuntu().path).device)
+        let named = try RootSelector.select(in: ubuntu) { _, _ in
+            Issue.record("asked although the name decides")
+            return nil
+        }
+        #expect(named.volume.logicalVolume?.description == "ubuntu-vg/ubuntu-lv")
+    }
 }
 
 /// Metadata changed on purpose in copies of the lvm2-made images (checksums recomputed with Python's zlib so
