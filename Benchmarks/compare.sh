@@ -651,8 +651,8 @@ vhdx_group() {
 # with --driverloaded n; rootvg/rootlv holds the filesystem at the extents `lvs -o seg_pe_ranges` and `pvs -o
 # pe_start` name). Timed, alternating, LVM_RUNS times each (default 15, after a warm-up): opening the root
 # (`vhdedit cat IMG /etc/hostname`) on both, and `vhdedit generalize` on fresh copies of both. The LVM results are
-# checked afterwards: the LV reassembled from lvm's map is e2fsck -fn clean with the host keys gone and the
-# hostname reset, and the PV label and metadata bytes are unchanged.
+# checked afterwards: the LV reassembled from lvm's map is e2fsck -fn clean with the agent state and root's history
+# gone and the hostname reset, and the PV label and metadata bytes are unchanged.
 # Targets: opening an LVM root costs ≤ 2 ms more than the same filesystem in a partition (difference of the cat
 # medians); generalize on an LVM root ≤ 30 ms (median).
 LVM_RUNS=${LVM_RUNS:-15}
@@ -716,7 +716,8 @@ lvm_group() {
   [ "$(head -c $((1048576 + lvm_pe_start)) "$work/check.raw" | sha256sum)" = "$lvm_metadata" ] ||
     bad="the PV label or metadata changed;"
   dd if="$work/check.raw" of="$work/check.lv" bs=1M skip=$((lvm_lv_offset / 1048576)) count=1000 conv=sparse status=none
-  debugfs -R "stat /etc/ssh/ssh_host_rsa_key" "$work/check.lv" 2>&1 | grep -q "not found" || bad="$bad host key still there;"
+  debugfs -R "stat /var/lib/waagent" "$work/check.lv" 2>&1 | grep -q "not found" || bad="$bad /var/lib/waagent still there;"
+  debugfs -R "stat /root/.bash_history" "$work/check.lv" 2>&1 | grep -q "not found" || bad="$bad root's history still there;"
   [ "$(debugfs -R "cat /etc/hostname" "$work/check.lv" 2>/dev/null | tr -d '\n')" = localhost.localdomain ] ||
     bad="$bad hostname not reset;"
   e2fsck -fn "$work/check.lv" >/dev/null 2>&1 || bad="$bad e2fsck -fn not clean;"

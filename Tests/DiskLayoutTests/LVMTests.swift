@@ -1,5 +1,5 @@
 import BlockIO
-import DiskLayout
+@testable import DiskLayout
 import Foundation
 import Testing
 import _TestSupport
@@ -19,10 +19,12 @@ func allBytes(_ device: any BlockDevice) throws -> Data {
     return data
 }
 
-/// `blkid -p -o export FILE`.
-func blkidValues(_ file: String) throws -> [String: String] {
+/// `blkid -p -o export FILE`, or of `size` bytes at `offset` of FILE.
+func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) throws -> [String: String] {
     var values: [String: String] = [:]
-    for line in try ExternalTool.run(["blkid", "-p", "-o", "export", file]).output.split(separator: "\n") {
+    let range = offset.map { ["-O", String($0)] } ?? []
+    let limit = size.map { ["-S", String($0)] } ?? []
+    for line in try ExternalTool.run(["blkid", "-p", "-o", "export"] + range + limit + [file]).output.split(separator: "\n") {
         guard let equals = line.firstIndex(of: "=") else { continue }
         values[String(line[..<equals])] = String(line[line.index(after: equals)...])
     }
@@ -56,6 +58,15 @@ func blkidValues(_ file: String) throws -> [String: String] {
             #expect(group.metadata.id == image.groups[group.name]!.uuid)
         }
         #expect(Set(disk.lvm.physicalVolumes.map(\.uuid)) == Set(image.physicalVolumeUUIDs))
+        // Each PV's own probe (libblkid shown the PV only up to its first extent) answers what blkid answers
+        // for the whole PV.
+        for pv in disk.lvm.physicalVolumes {
+            let volume = try #require(disk.volumes.first { $0.displayName == pv.location })
+            let blkid = try blkidValues(image.path, offset: volume.start, size: volume.size)
+            #expect(blkid["TYPE"] == "LVM2_member")
+            #expect(volume.signature?.type == blkid["TYPE"], "\(pv.location)")
+            #expect(volume.signature?.uuid == blkid["UUID"], "\(pv.location)")
+        }
     }
 
     @Test func ubuntuRootOnALogicalVolume() throws {
@@ -65,6 +76,14 @@ func blkidValues(_ file: String) throws -> [String: String] {
         #expect(disk.lvm.groups.map(\.name) == ["ubuntu-vg"])
         #expect(disk.lvm.physicalVolumes.map(\.location) == ["partition 2"])
         try checkVolumes(image, disk, work: work)
+        // The PV's probe window stops at its first extent (pvs -o pe_start): the LV's bytes are probed once, as the LV.
+        let pv = try #require(disk.volume(number: 2)?.device)
+        let first = try pv.read(at: 0, count: 2048)
+        let peStart = image.metadataRanges[0].length
+        #expect(try PhysicalVolume.dataStart(inFirstSectors: first) == peStart)
+        let windows = ProbeWindows(volumeSize: pv.size, bootSector: Array(first.prefix(512)), headBytes: peStart)
+        #expect(windows.ranges.first == 0..<peStart)
+        #expect(try PhysicalVolume.dataStart(inFirstSectors: try disk.volume(number: 1)!.device!.read(at: 0, count: 2048)) == nil)
         // The unlabelled ext4 /boot partition and the LV are both candidates: the LV's name decides.
         let root = try RootSelector.select(in: disk)
         #expect(root.volume.logicalVolume?.description == "ubuntu-vg/ubuntu-lv")
@@ -153,6 +172,42 @@ func blkidValues(_ file: String) throws -> [String: String] {
             return nil
         }
         #expect(named.volume.logicalVolume?.description == "ubuntu-vg/ubuntu-lv")
+    }
+
+    /// Rule 4b reads at most `maximumFstabProbes` filesystems: with more ext LVs left it asks none and the
+    /// answer is the ambiguous-root error, not the first claim found.
+    @Test func fstabQuestionsAreBounded() throws {
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.unnamed().path).device)
+        let template = try #require(disk.logicalVolumes.last)
+        func crowded(_ count: Int) -> PartitionedDisk {
+            let volumes = (0..<count).map { index in
+                Volume(
+                    partition: nil, device: template.device, filesystem: template.filesystem,
+                    logicalVolume: LogicalVolumeName(group: "sys", volume: "v\(index)"))
+            }
+            return PartitionedDisk(
+                device: disk.device, table: disk.table, volumes: disk.volumes, warnings: [], lvm: disk.lvm,
+                logicalVolumes: volumes)
+        }
+        var asked = 0
+        let limit = RootSelector.maximumFstabProbes
+        let chosen = try RootSelector.select(in: crowded(limit)) { volume, _ in
+            asked += 1
+            return volume.logicalVolume?.volume == "v\(limit - 1)" ? 1 : nil
+        }
+        #expect(asked == limit)
+        #expect(chosen.volume.logicalVolume?.volume == "v\(limit - 1)")
+        asked = 0
+        do throws(DiskLayoutError) {
+            let root = try RootSelector.select(in: crowded(limit + 1)) { _, _ in
+                asked += 1
+                return 1
+            }
+            Issue.record("chose \(root.volume.displayName)")
+        } catch {
+            #expect(error.code == .ambiguousRoot)
+        }
+        #expect(asked == 0)
     }
 }
 
