@@ -2,10 +2,10 @@ public import DiskLayout
 import Ext4
 import GuestConfig
 
-/// Answers ``RootSelector``'s question for rule 4b: does this logical volume's own `/etc/fstab` mount it at `/`?
+/// Answers `RootSelector`'s question for rule 4b: does this logical volume's own `/etc/fstab` mount it at `/`?
 ///
 /// Bounded on purpose: only an ext2/3/4 logical volume is opened (read-only, through libext2fs), only
-/// `/etc/fstab` is read (at most ``maximumFstabBytes``), and it is parsed with GuestConfig's ``FilesystemTable``.
+/// `/etc/fstab` is read (at most ``maximumFstabBytes``), and it is parsed with GuestConfig's `FilesystemTable`.
 /// A volume that cannot be opened or has no such file answers `nil`: it makes no claim.
 ///
 /// ```swift
