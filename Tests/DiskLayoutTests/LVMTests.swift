@@ -289,6 +289,51 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         #expect(try RootSelector.select(in: disk, partition: 1).volume.number == 1)
     }
 
+    /// A copy of the Ubuntu image with the first 8 KiB of its PV (label, PV header, metadata area header)
+    /// changed by `change`, read back.
+    func ubuntuHead(_ change: (inout [UInt8]) -> Void) throws -> PartitionedDisk {
+        let image = try LVMImages.ubuntu()
+        let work = try TemporaryDirectory()
+        let copy = try image.copy(to: work)
+        let pv = image.metadataRanges[0].offset
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: copy))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: pv)
+        var head = [UInt8](try handle.read(upToCount: 8192) ?? Data())
+        change(&head)
+        try handle.seek(toOffset: pv)
+        try handle.write(contentsOf: Data(head))
+        return try PartitionedDisk.inspect(DiskImage.open(path: copy).device)
+    }
+
+    /// One byte changed, checksums left as they were: in the PV label sector, in the metadata area header, and
+    /// the area header's magic. Each is a typed error naming the structure's field and its offset on the PV; the
+    /// group is not opened and no root is guessed.
+    @Test func damagedLabelAndMetadataAreaHeader() throws {
+        let intact = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.ubuntu().path).device)
+        let pv = try #require(intact.lvm.physicalVolumes.first)
+        let area = try #require(pv.header.metadataAreas.first).offset
+        // Where pvcreate put LABELONE (one of the first four sectors; sector 1 by default).
+        let labelOffset = Int(pv.label.sector) * 512
+        let first = try #require(intact.volume(number: 2)?.device).read(at: 0, count: 2048)
+        #expect(Array(first[labelOffset..<labelOffset + 8]) == Array("LABELONE".utf8))
+        let cases: [(change: (inout [UInt8]) -> Void, code: DiskLayoutError.Code, field: String, offset: UInt64)] = [
+            ({ $0[labelOffset + 100] ^= 0x01 }, .checksumMismatch, "crc_xl", UInt64(labelOffset + 16)),
+            ({ $0[Int(area) + 300] ^= 0x01 }, .checksumMismatch, "checksum_xl", area),
+            ({ $0[Int(area) + 5] ^= 0x20 }, .badSignature, "magic", area + 4),
+        ]
+        for (change, code, field, offset) in cases {
+            let disk = try ubuntuHead(change)
+            let error = try #require(onlyProblem(disk))
+            #expect(error.code == code, "\(error)")
+            #expect(error.field == field, "\(error)")
+            #expect(error.offset == offset, "\(error)")
+            #expect(disk.lvm.problems.first?.location == "partition 2")
+            #expect(disk.lvm.groups.isEmpty)
+            #expect(throws: DiskLayoutError.self) { try RootSelector.select(in: disk) }
+        }
+    }
+
     @Test func unbalancedBraces() throws {
         let error = try #require(onlyProblem(try ubuntu { $0.replacingOccurrences(of: "physical_volumes {", with: "physical_volumes {{") }))
         #expect(error.code == .lvmMetadata)
