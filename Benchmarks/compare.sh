@@ -10,6 +10,7 @@
 #   SIZE_MIB=1024   size of the convert image (a multiple of 8)
 #   OUT=FILE        also write the results (machine, table, targets) as Markdown to FILE
 #   ONLY=LIST       comma-separated groups to run: convert,cat,generalize,batch,vhdx (default: all)
+#                   (lvm and resize run only when named: ONLY=lvm; LVM_RUNS=15 timed runs in the lvm group)
 #   BATCH_N=100     images in the batch group (copies of one small dynamic VHD)
 #   BATCH_JOBS=2    --jobs of the timed batch run
 #   VHDEDIT=PATH    time this vhdedit binary instead of building one (`swift build -c release` in the repo)
@@ -643,12 +644,144 @@ vhdx_group() {
   rss_targets+=("ours-x2f:convert VHDX → fixed VHD" "ours-x2f-nosync:convert VHDX → fixed VHD --no-sync")
 }
 
+# --- LVM -------------------------------------------------------------------------------------------------------
+# (ONLY=lvm, or add it to ONLY; needs root, /dev/loop-control and lvm2.) The guest of the generalize group in a
+# 1000 MiB ext4 (mkfs.ext4 -d), placed byte for byte in two 1 GiB dynamic VHDs: an MBR partition at 1 MiB, and
+# an LVM2 root (partition 1 of type 8e a PV of rootvg, made by real pvcreate/vgcreate/lvcreate on a loop device
+# with --driverloaded n; rootvg/rootlv holds the filesystem at the extents `lvs -o seg_pe_ranges` and `pvs -o
+# pe_start` name). Timed, alternating, LVM_RUNS times each (default 15, after a warm-up): opening the root
+# (`vhdedit cat IMG /etc/hostname`) on both, and `vhdedit generalize` on fresh copies of both. The LVM results are
+# checked afterwards: the LV reassembled from lvm's map is e2fsck -fn clean with the agent state and root's history
+# gone and the hostname reset, and the PV label and metadata bytes are unchanged.
+# Then the same four commands again, timed by their CPU time (user + system, getrusage), which a loaded machine
+# does not inflate the way it inflates the wall clock; printed for information beside the targets.
+# Targets: opening an LVM root costs ≤ 2 ms more than the same filesystem in a partition (difference of the cat
+# medians); generalize on an LVM root ≤ 30 ms (median). Wall clock, as every target of this script.
+LVM_RUNS=${LVM_RUNS:-15}
+lvm_tool() { LVM_SUPPRESS_FD_WARNINGS=1 "$1" --devices "$lvm_loop" --config "backup/backup=0 backup/archive=0" "${@:2}"; }
+lvm_images() {
+  local fs="$work/lvm-fs.img" loop_size ranges first extent
+  [ -d "$work/tree" ] || bash "$fixtures" guest-tree "$work/tree"
+  E2FSPROGS_FAKE_TIME=1700000000 mkfs.ext4 -q -F -d "$work/tree" "$fs" 1000M
+  for layout in part lvm; do
+    truncate -s 1G "$work/lvm-$layout.raw"
+    printf 'label: dos\nlabel-id: 0x5eed0002\nstart=2048, type=%s\n' "$([ $layout = part ] && echo 83 || echo 8e)" |
+      sfdisk -q --no-reread --no-tell-kernel "$work/lvm-$layout.raw"
+  done
+  dd if="$fs" of="$work/lvm-part.raw" bs=1M seek=1 conv=notrunc,sparse status=none
+  loop_size=$(((1 << 30) - 1048576))
+  lvm_loop=$(losetup -f --show -o 1048576 --sizelimit "$loop_size" "$work/lvm-lvm.raw")
+  lvm_tool pvcreate -q -y "$lvm_loop" >/dev/null
+  lvm_tool vgcreate -q rootvg "$lvm_loop" >/dev/null
+  lvm_tool lvcreate -q --driverloaded n -an -Zn -y -L 1000M -n rootlv rootvg >/dev/null
+  lvm_pe_start=$(lvm_tool pvs --noheadings --nosuffix --units b -o pe_start "$lvm_loop" | tr -d ' ')
+  extent=$(lvm_tool vgs --noheadings --nosuffix --units b -o vg_extent_size rootvg | tr -d ' ')
+  ranges=$(lvm_tool lvs --noheadings -o seg_pe_ranges rootvg/rootlv | tr -d ' ')
+  losetup -d "$lvm_loop"
+  # One linear segment: "/dev/loopN:FIRST-LAST".
+  [[ "$ranges" =~ ^[^:]+:([0-9]+)-[0-9]+$ ]] || { log "lvm: unexpected segment map '$ranges'"; return 1; }
+  first=${BASH_REMATCH[1]}
+  lvm_lv_offset=$((1048576 + lvm_pe_start + first * extent))
+  dd if="$fs" of="$work/lvm-lvm.raw" bs=1M seek=$((lvm_lv_offset / 1048576)) conv=notrunc,sparse status=none
+  [ $((lvm_lv_offset % 1048576)) -eq 0 ] || { log "lvm: LV not MiB-aligned"; return 1; }
+  lvm_metadata=$(head -c $((1048576 + lvm_pe_start)) "$work/lvm-lvm.raw" | sha256sum)
+  for layout in part lvm; do
+    bash "$fixtures" vhd "$work/lvm-$layout.raw" "$work/lvm-$layout.vhd" dynamic
+    rm -f "$work/lvm-$layout.raw"
+  done
+  rm -f "$fs"
+}
+ours_lvm_open_part() { timed lvm-open-part "$bin" cat "$work/lvm-part.vhd" /etc/hostname; }
+ours_lvm_open_lvm() { timed lvm-open-lvm "$bin" cat "$work/lvm-lvm.vhd" /etc/hostname; }
+ours_lvm_gen_part() { fresh lvm-part.vhd lvm-gen-part.vhd; timed lvm-gen-part "$bin" generalize "$work/lvm-gen-part.vhd"; }
+ours_lvm_gen_lvm() { fresh lvm-lvm.vhd lvm-gen-lvm.vhd; timed lvm-gen-lvm "$bin" generalize "$work/lvm-gen-lvm.vhd"; }
+# lvm_cpu RUNS (LABEL PREP CMD)...: the commands run alternately RUNS times (after one warm-up round), PREP untimed
+# before each; prints "LABEL WALL_US CPU_US" medians, CPU being the child's user + system time (getrusage, µs
+# resolution): on a loaded machine the wall clock mostly measures waiting for a core, the CPU time does not.
+lvm_cpu() {
+  python3 - "$@" <<'PY'
+import resource, statistics, subprocess, sys, time
+runs, rest = int(sys.argv[1]), sys.argv[2:]
+jobs = [rest[i:i + 3] for i in range(0, len(rest), 3)]
+times = {label: ([], []) for label, _, _ in jobs}
+for run in range(runs + 1):
+    for label, prep, command in jobs[run % len(jobs):] + jobs[:run % len(jobs)]:
+        subprocess.run(prep, shell=True, check=True)
+        before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run(command, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+        if run:
+            times[label][0].append(wall * 1e6)
+            times[label][1].append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e6)
+for label, (wall, cpu) in times.items():
+    print(label, int(statistics.median(wall)), int(statistics.median(cpu)))
+PY
+}
+lvm_round() {
+  ab "$1" ours_lvm_open_part ours_lvm_open_lvm
+  ab "$1" ours_lvm_gen_part ours_lvm_gen_lvm
+}
+lvm_group() {
+  if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v lvcreate >/dev/null 2>&1; then
+    log "lvm: needs root, /dev/loop-control and lvm2 (lvcreate): skipped"
+    ROWS+=("| LVM root | skipped: needs root, loop devices and lvm2 | — | — | — | — |")
+    TARGETS+=("- **MISS**: LVM: not measured (needs root, loop devices and lvm2)")
+    return
+  fi
+  log "lvm: building the partition and LVM root images (mkfs.ext4 -d, sfdisk, pvcreate/vgcreate/lvcreate)"
+  lvm_images || { TARGETS+=("- **MISS**: LVM: the fixture could not be built"); return; }
+  local saved=$RUNS bad="" m_part m_lvm m_gen extra
+  RUNS=$LVM_RUNS
+  log "lvm: warm-up + $RUNS runs"
+  rounds lvm_round
+  RUNS=$saved
+  [ "$(cat "$work/lvm-open-lvm.out")" = "$(cat "$work/lvm-open-part.out")" ] || { WRONG[lvm-open-lvm]=1; log "lvm: cat differs"; }
+  qemu-img convert -f vpc -O raw "$work/lvm-gen-lvm.vhd" "$work/check.raw"
+  [ "$(head -c $((1048576 + lvm_pe_start)) "$work/check.raw" | sha256sum)" = "$lvm_metadata" ] ||
+    bad="the PV label or metadata changed;"
+  dd if="$work/check.raw" of="$work/check.lv" bs=1M skip=$((lvm_lv_offset / 1048576)) count=1000 conv=sparse status=none
+  debugfs -R "stat /var/lib/waagent" "$work/check.lv" 2>&1 | grep -q "not found" || bad="$bad /var/lib/waagent still there;"
+  debugfs -R "stat /root/.bash_history" "$work/check.lv" 2>&1 | grep -q "not found" || bad="$bad root's history still there;"
+  [ "$(debugfs -R "cat /etc/hostname" "$work/check.lv" 2>/dev/null | tr -d '\n')" = localhost.localdomain ] ||
+    bad="$bad hostname not reset;"
+  e2fsck -fn "$work/check.lv" >/dev/null 2>&1 || bad="$bad e2fsck -fn not clean;"
+  rm -f "$work/check.raw" "$work/check.lv"
+  if [ -n "$bad" ]; then WRONG[lvm-gen-lvm]=1; log "lvm generalize:$bad"; fi
+  log "lvm: CPU time, $LVM_RUNS alternating runs of each"
+  local cpu
+  cpu=$(lvm_cpu "$LVM_RUNS" \
+    open-part true "'$bin' cat '$work/lvm-part.vhd' /etc/hostname" \
+    open-lvm true "'$bin' cat '$work/lvm-lvm.vhd' /etc/hostname" \
+    gen-part "cp --sparse=always -f '$work/lvm-part.vhd' '$work/lvm-gen-part.vhd'" "'$bin' generalize '$work/lvm-gen-part.vhd'" \
+    gen-lvm "cp --sparse=always -f '$work/lvm-lvm.vhd' '$work/lvm-gen-lvm.vhd'" "'$bin' generalize '$work/lvm-gen-lvm.vhd'")
+  cpu_of() { awk -v k="$1" '$1 == k { print $3 }' <<<"$cpu"; }
+  ROWS+=("| CPU time (user + system, medians of $LVM_RUNS): open the root, LVM vs partition | $(ms "$(cpu_of open-lvm)") | partition: $(ms "$(cpu_of open-part)") | $(ratio "$(cpu_of open-lvm)" "$(cpu_of open-part)") | — | — |")
+  ROWS+=("| CPU time (user + system, medians of $LVM_RUNS): generalize, LVM vs partition | $(ms "$(cpu_of gen-lvm)") | partition: $(ms "$(cpu_of gen-part)") | $(ratio "$(cpu_of gen-lvm)" "$(cpu_of gen-part)") | — | — |")
+  row "open the root (cat /etc/hostname), LVM root vs partition, 1 GiB dynamic VHD" lvm-open-lvm lvm-open-part "same ext4 in a partition"
+  row "generalize, LVM root vs partition, 1 GiB dynamic VHD" lvm-gen-lvm lvm-gen-part "same ext4 in a partition"
+  m_part=$(median "${TIMES[lvm-open-part]}")
+  m_lvm=$(median "${TIMES[lvm-open-lvm]}")
+  m_gen=$(median "${TIMES[lvm-gen-lvm]}")
+  extra=$((m_lvm - m_part))
+  if broken lvm-open-lvm lvm-gen-lvm; then
+    TARGETS+=("- **MISS**: LVM: a command failed or a result was wrong")
+  else
+    check "open an LVM root: $(awk -v us="$extra" 'BEGIN { printf "%+.2f ms", us / 1000 }') over the same filesystem in a partition ($(ms "$m_lvm") vs $(ms "$m_part"), medians of $LVM_RUNS) (target ≤ 2 ms more)" \
+      le "$extra" 2000
+    check "generalize on an LVM root: $(ms "$m_gen") median of $LVM_RUNS (partition: $(ms "$(median "${TIMES[lvm-gen-part]}")")) (target ≤ 30 ms)" \
+      le "$m_gen" 30000
+    TARGETS+=("- (information) CPU time of opening an LVM root: $(awk -v a="$(cpu_of open-lvm)" -v b="$(cpu_of open-part)" 'BEGIN { printf "%+.2f ms", (a - b) / 1000 }') over the partition; of generalize: $(awk -v a="$(cpu_of gen-lvm)" -v b="$(cpu_of gen-part)" 'BEGIN { printf "%+.2f ms", (a - b) / 1000 }') (load average now: $(cut -d' ' -f1 /proc/loadavg))")
+  fi
+  rss_targets+=("lvm-gen-lvm:generalize on an LVM root")
+}
+
 if wants convert; then convert_group; fi
 if wants cat; then cat_group; fi
 if wants generalize; then generalize_group; fi
 if wants batch; then batch_group; fi
 if wants resize; then resize_group; fi
 if wants vhdx; then vhdx_group; fi
+if wants lvm; then lvm_group; fi
 
 for entry in "${rss_targets[@]}"; do
   key=${entry%%:*} title=${entry#*:}

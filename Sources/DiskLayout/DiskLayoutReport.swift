@@ -126,7 +126,10 @@ public struct DiskLayoutReport: Codable, Sendable {
     ///   - partition: the `--partition` the user gave, passed on to ``RootSelector``.
     ///   - volume: the `--volume` the user gave, likewise.
     ///   - disk: the disk as `PartitionedDisk.inspect(_:probeFilesystems:)` read it.
-    public init(_ disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil) {
+    ///   - fstab: reads a logical volume's own `/etc/fstab` for ``RootSelector`` (rule 4b); `nil` skips that rule.
+    public init(
+        _ disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil, fstab: RootMountProbe? = nil
+    ) {
         let table = disk.table
         self.table = table.kind
         diskSizeBytes = table.diskSize
@@ -172,7 +175,7 @@ public struct DiskLayoutReport: Codable, Sendable {
             }
         }
         do throws(DiskLayoutError) {
-            let selection = try RootSelector.select(in: disk, partition: partition, volume: volume)
+            let selection = try RootSelector.select(in: disk, partition: partition, volume: volume, fstab: fstab)
             root = Root(
                 partition: selection.volume.number, volume: selection.volume.logicalVolume?.description,
                 reason: selection.reason)

@@ -24,9 +24,13 @@ public enum FilesystemProbe {
     ///   when the memory file or libblkid fails.
     public static func identify(_ volume: any BlockDevice) throws(DiskLayoutError) -> ProbeOutcome {
         guard volume.size > 0 else { return .nothingFound }
-        let bootSector = try volume.readStructure(
-            at: 0, count: Int(min(volume.size, 512)), structure: "volume boot sector")
-        let windows = ProbeWindows(volumeSize: volume.size, bootSector: bootSector)
+        // The boot sector and the three after it, where an LVM2 label may be, in one read.
+        let firstSectors = try volume.readStructure(
+            at: 0, count: Int(min(volume.size, 2048)), structure: "volume boot sector")
+        let bootSector = Array(firstSectors.prefix(512))
+        // An LVM2 PV's bytes past its first extent are logical volumes, probed on their own.
+        let head = (try? PhysicalVolume.dataStart(inFirstSectors: firstSectors)).flatMap { $0 } ?? ProbeWindows.headBytes
+        let windows = ProbeWindows(volumeSize: volume.size, bootSector: bootSector, headBytes: head)
         let file = try SparseMemoryFile(name: "vhdedit-probe", length: volume.size)
         var chunk: [UInt8] = []  // one buffer for every full-size chunk
         for range in windows.ranges {

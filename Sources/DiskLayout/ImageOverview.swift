@@ -31,11 +31,14 @@ public struct ImageOverview: Encodable, Sendable {
     ///   - opened: the image, opened read-only.
     ///   - partition: the partition later commands would use (`--partition N`), checked in the report.
     ///   - volume: the `--volume VG/LV` later commands would use, checked likewise.
-    public static func of(_ opened: DiskImage, partition: Int? = nil, volume: LogicalVolumeName? = nil) -> ImageOverview {
+    ///   - fstab: reads a logical volume's own `/etc/fstab` for ``RootSelector`` (rule 4b); `nil` skips that rule.
+    public static func of(
+        _ opened: DiskImage, partition: Int? = nil, volume: LogicalVolumeName? = nil, fstab: RootMountProbe? = nil
+    ) -> ImageOverview {
         let info = ImageInfo(image: opened)
         do {
             let disk = try PartitionedDisk.inspect(opened.device)
-            return ImageOverview(image: info, layout: DiskLayoutReport(disk, partition: partition, volume: volume), layoutError: nil)
+            return ImageOverview(image: info, layout: DiskLayoutReport(disk, partition: partition, volume: volume, fstab: fstab), layoutError: nil)
         } catch {
             return ImageOverview(image: info, layout: nil, layoutError: error.description)
         }

@@ -22,14 +22,16 @@ public struct ImageVolume {
     ///   - writable: open for writing (exclusive lock).
     ///   - partition: 1-based partition number (logical partitions from 5); `nil` for the detected Linux root.
     ///   - volume: an LVM2 logical volume (`VG/LV`) instead of a partition.
+    ///   - fstab: reads a logical volume's own `/etc/fstab` for ``RootSelector`` (rule 4b); `nil` skips that rule.
     /// - Throws: `BlockIOError` when the image cannot be opened (`BlockIOError/Code/inUse` when locked),
     ///   ``DiskLayoutError`` when the table is unusable or no volume can be chosen.
     public static func open(
-        path: String, writable: Bool = false, partition: Int? = nil, volume: LogicalVolumeName? = nil
+        path: String, writable: Bool = false, partition: Int? = nil, volume: LogicalVolumeName? = nil,
+        fstab: RootMountProbe? = nil
     ) throws -> ImageVolume {
         let image = try DiskImage.open(path: path, writable: writable)
         let disk = try PartitionedDisk.inspect(image.device)
         return ImageVolume(
-            image: image, disk: disk, selection: try RootSelector.select(in: disk, partition: partition, volume: volume))
+            image: image, disk: disk, selection: try RootSelector.select(in: disk, partition: partition, volume: volume, fstab: fstab))
     }
 }

@@ -14,6 +14,9 @@
 ///   directory cluster (where vfat/exFAT volume labels live, which can lie past 2 MiB on a large FAT32), and the
 ///   first NTFS MFT records (the NTFS prober checks them and reads the `$Volume` label there).
 ///
+/// On an LVM2 physical volume the head stops where its first extent starts (`pe_start`): the bytes past it
+/// belong to logical volumes, which are probed on their own, and copying them twice would only cost time.
+///
 /// The limit of the design: a prober that reads some other place of a volume sees zeros there. For the
 /// filesystems a Linux VM disk holds this does not happen; the windows are capped at ``windowLimit`` each.
 struct ProbeWindows {
@@ -28,9 +31,9 @@ struct ProbeWindows {
     let ranges: [Range<UInt64>]
 
     /// The ranges for a volume of `volumeSize` bytes whose first sector is `bootSector` (512 bytes or fewer
-    /// when the volume is smaller).
-    init(volumeSize: UInt64, bootSector: [UInt8]) {
-        var wanted: [Range<UInt64>] = [0..<min(volumeSize, Self.headBytes)]
+    /// when the volume is smaller), with a head of `headBytes` (at most ``headBytes``).
+    init(volumeSize: UInt64, bootSector: [UInt8], headBytes: UInt64 = ProbeWindows.headBytes) {
+        var wanted: [Range<UInt64>] = [0..<min(volumeSize, headBytes, Self.headBytes)]
         wanted.append((volumeSize - min(volumeSize, Self.tailBytes))..<volumeSize)
         if let window = Self.fatRootDirectory(bootSector) ?? Self.exfatRootDirectory(bootSector)
             ?? Self.ntfsMFT(bootSector)

@@ -1,5 +1,11 @@
 public import BlockIO
 
+/// Reads the `/etc/fstab` of `volume` (an ext2/3/4 logical volume of `disk`) and answers the line that mounts
+/// `volume` itself at `/` (its device written as `/dev/mapper/VG-LV`, `/dev/VG/LV`, `UUID=` or `LABEL=` of this
+/// volume), or `nil` when none does or the file cannot be read. Given to ``RootSelector`` by a layer that can
+/// read files (rule 4b).
+public typealias RootMountProbe = (_ volume: Volume, _ disk: PartitionedDisk) -> Int?
+
 /// The volume chosen as the Linux root, and why.
 public struct RootSelection {
     /// The chosen volume.
@@ -27,6 +33,11 @@ public struct RootSelection {
 ///    (`home`, `var`, `usr`, `tmp`, `opt`, `srv`, `log`, `audit`, `swap`, also as `homelv`, `lv_home`, `home_lv`).
 /// 4a. A single logical volume named like a root (`root`, `rootlv`, `lv_root`, `root_lv`, `ubuntu-lv`: Ubuntu's
 ///    `ubuntu-vg/ubuntu-lv`, RHEL-family `rootvg/rootlv`, Debian's and Fedora's `VG/root`) wins.
+/// 4b. When a layer that can read files passes `fstab` (this one cannot: ImagePrep's `FstabRootProbe` reads
+///    `/etc/fstab` with libext2fs and parses it with GuestConfig), each remaining ext2/3/4 logical volume is asked
+///    whether its own fstab mounts it at `/` (at most ``maximumFstabProbes`` of them, in metadata order; more and
+///    the rule is skipped). Exactly one that does wins; two or more are ``DiskLayoutError/Code/ambiguousRoot``
+///    naming each with its fstab line, never a guess by order.
 /// 5. A single candidate with a GPT "Linux root" type GUID wins.
 /// 6. `ext*` ranks above the other Linux filesystems: if any candidate is `ext*`, only those remain.
 /// 7. When LVM metadata on the disk cannot be read (a damaged PV, copies that disagree), no root is chosen
@@ -36,15 +47,24 @@ public struct RootSelection {
 public enum RootSelector {
     /// Volumes smaller than this (200 MiB) are passed over when a larger candidate exists.
     public static let smallVolumeLimit: UInt64 = 200 << 20
+    /// The most logical volumes whose `/etc/fstab` rule 4b reads; past it the rule is skipped (a group of
+    /// thousands of volumes must not cost thousands of filesystem opens).
+    public static let maximumFstabProbes = 16
 
     /// Chooses the root volume of `disk`, or the one numbered `partition`.
     ///
+    /// - Parameters:
+    ///   - disk: the disk as `PartitionedDisk.inspect(_:probeFilesystems:)` read it.
+    ///   - partition: `--partition N`, chosen as it is.
+    ///   - volume: `--volume VG/LV`, chosen as it is.
+    ///   - fstab: asks a logical volume's own `/etc/fstab` whether it mounts that volume at `/` (rule 4b);
+    ///     `nil` skips the rule.
     /// - Throws: ``DiskLayoutError`` with ``DiskLayoutError/Code/noSuchPartition``,
     ///   ``DiskLayoutError/Code/noRootCandidate`` or ``DiskLayoutError/Code/ambiguousRoot`` (its `candidates`
     ///   list the partition numbers to choose from).
-    public static func select(in disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil)
-        throws(DiskLayoutError) -> RootSelection
-    {
+    public static func select(
+        in disk: PartitionedDisk, partition: Int? = nil, volume: LogicalVolumeName? = nil, fstab: RootMountProbe? = nil
+    ) throws(DiskLayoutError) -> RootSelection {
         if let volume { return try explicit(volume, in: disk) }
         if let partition { return try explicit(partition, in: disk) }
         if disk.table.kind == .unpartitioned, !disk.logicalVolumes.contains(where: { isCandidate($0, disk: disk) }) {
@@ -84,6 +104,27 @@ public enum RootSelector {
         let rootNamed = candidates.filter(looksLikeRootVolume)
         if rootNamed.count == 1 {
             return selection(rootNamed[0], reason: "the only logical volume named like a root", notes: notes)
+        }
+        if let fstab, candidates.count > 1 {
+            let asked = candidates.filter { $0.logicalVolume != nil && $0.signature?.isExt == true }
+            if !asked.isEmpty, asked.count <= maximumFstabProbes {
+                let claims = asked.compactMap { volume in fstab(volume, disk).map { (volume: volume, line: $0) } }
+                if claims.count == 1 {
+                    return selection(
+                        claims[0].volume,
+                        reason: "the only logical volume whose own /etc/fstab mounts it at / (line \(claims[0].line))",
+                        notes: notes)
+                }
+                if claims.count > 1 {
+                    let each = claims.map { "\($0.volume.logicalVolume!) (its /etc/fstab line \($0.line))" }
+                    throw DiskLayoutError(
+                        .ambiguousRoot,
+                        "several logical volumes mount themselves at / in their own /etc/fstab: "
+                            + each.joined(separator: "; ") + "; vhdedit does not choose between them by order: "
+                            + "choose one with --volume VG/LV",
+                        candidates: [])
+                }
+            }
         }
         let large = candidates.filter { $0.size >= smallVolumeLimit }
         if !large.isEmpty, large.count < candidates.count {

@@ -52,6 +52,9 @@ public struct LVMImage: Sendable {
 ///   segments (extended after `homelv` was made), `homelv`, and `varlv` striped over both PVs (64 KiB stripes).
 /// - ``wholeDisk()``: no partition table, the whole disk a PV of `datavg` with a 32 KiB metadata area updated
 ///   until its circular buffer wrapped; `datavg/root` holds the root.
+/// - ``unnamed()``: MBR, one PV partition of `sys` holding `a` (ext4 data, made first) and `b` (ext4 root whose own
+///   fstab mounts `UUID=`\(``unnamedRootUUID``) at `/` and `/dev/sys/a` at `/srv`): nothing in the names says
+///   which is the root.
 public enum LVMImages {
     /// The files of a small Linux root (hostname, fstab, os-release, a log, a history, an SSH host key).
     public static func guestTree(fstab: String, hostname: String) -> [String: String] {
@@ -91,6 +94,7 @@ public enum LVMImages {
     private static let ubuntuImage = Result { try buildUbuntu() }
     private static let rhelImage = Result { try buildRHEL() }
     private static let wholeDiskImage = Result { try buildWholeDisk() }
+    private static let unnamedImage = Result { try buildUnnamed() }
 
     /// The Ubuntu-style image (built on first use).
     public static func ubuntu() throws -> LVMImage { try ubuntuImage.get() }
@@ -98,6 +102,11 @@ public enum LVMImages {
     public static func rhel() throws -> LVMImage { try rhelImage.get() }
     /// The whole-disk PV image with wrapped metadata (built on first use).
     public static func wholeDisk() throws -> LVMImage { try wholeDiskImage.get() }
+    /// The image whose root LV is known only by its own fstab (built on first use).
+    public static func unnamed() throws -> LVMImage { try unnamedImage.get() }
+
+    /// The filesystem UUID of `sys/b` in ``unnamed()`` (its own fstab mounts `/` by this UUID).
+    public static let unnamedRootUUID = "7d3c9a10-2b4e-4f6a-8c1d-5e0f9b2a7c44"
 
     /// The filesystem UUID of `rootvg/varlv` in ``rhel()`` (its fstab mounts `/var` by this UUID).
     public static let rhelVarUUID = "5e1f0c2a-8d6b-4f43-9a57-3c2b1d0e9f88"
@@ -226,6 +235,33 @@ public enum LVMImages {
         try placeFilesystem(
             ["/grub2/grub.cfg": "linux /vmlinuz root=/dev/mapper/rootvg-rootlv ro\n"], sizeMiB: 16, label: "boot",
             in: directory, name: "boot", image: path, offset: 2048 * 512)
+        return LVMImage(
+            directory: directory, path: path, segments: facts.segments, metadataRanges: facts.ranges,
+            groups: facts.groups, physicalVolumeUUIDs: facts.uuids)
+    }
+
+    private static func buildUnnamed() throws -> LVMImage {
+        let directory = try TemporaryDirectory(prefix: "vhdedit-lvm-unnamed")
+        remember(directory)
+        let path = directory.file("unnamed-lvm.raw")
+        try ExternalTool.check(["truncate", "-s", "64M", path])
+        try ExternalTool.check(
+            ["sfdisk", "-q", "--no-reread", "--no-tell-kernel", path], stdin: Data("label: dos\nstart=2048, type=8e\n".utf8))
+        let fixture = LVMFixture(path: path)
+        defer { fixture.detachAll() }
+        let pv = try fixture.attach(offset: 2048 * 512, size: (64 << 20) - 2048 * 512)
+        try fixture.lvm(["pvcreate", "-y", pv])
+        try fixture.lvm(["vgcreate", "-s", "1M", "sys", pv])
+        try fixture.lvcreate(["-L", "16M", "-n", "a", "sys"])
+        try fixture.lvcreate(["-L", "32M", "-n", "b", "sys"])
+        let facts = try finish(fixture, directory: directory, groups: ["sys"])
+        try placeFilesystem(
+            ["/www/index.html": "<p>data</p>\n"], sizeMiB: 16, in: directory, name: "a", image: path,
+            segments: facts.segments["sys/a"]!)
+        let fstab = "UUID=\(unnamedRootUUID) / ext4 defaults 0 1\n/dev/sys/a /srv ext4 defaults 0 2\n"
+        try placeFilesystem(
+            guestTree(fstab: fstab, hostname: "unnamed-lvm"), sizeMiB: 32, extra: ["-U", unnamedRootUUID],
+            in: directory, name: "b", image: path, segments: facts.segments["sys/b"]!)
         return LVMImage(
             directory: directory, path: path, segments: facts.segments, metadataRanges: facts.ranges,
             groups: facts.groups, physicalVolumeUUIDs: facts.uuids)

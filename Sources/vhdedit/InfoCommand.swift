@@ -3,6 +3,7 @@ import BlockIO
 import DiskLayout
 import FoundationEssentials
 import Glibc
+import ImagePrep
 
 /// `vhdedit info IMAGE [--json]`: what the image is.
 struct InfoCommand: ParsableCommand {
@@ -41,7 +42,7 @@ struct InfoCommand: ParsableCommand {
                 throw error
             }
             try GuestSandbox.enterBeforeParsing()  // the partition table and libblkid's probes come next
-            return ImageOverview.of(opened)
+            return ImageOverview.of(opened, fstab: FstabRootProbe.line)
         }
         try show(overview)
     }

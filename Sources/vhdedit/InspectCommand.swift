@@ -54,6 +54,7 @@ struct InspectCommand: ParsableCommand {
             lines.append(("logical volume", "\(volume.path) \(volume.filesystem?.type ?? "no filesystem")" + (volume.refused.map { " — not opened: \($0)" } ?? "")))
         }
         lines.append(("disk", "\(report.disk.format), \(report.disk.virtualSize) bytes, \(report.disk.partitionTable), \(report.disk.rootVolume.map { "root logical volume \($0)" } ?? "root partition " + (report.disk.rootPartition.map(String.init) ?? "whole disk"))"))
+        if let reason = report.disk.rootReason { lines.append(("root chosen", reason)) }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padded(toLength: width) + "  " + $0.1 }.joined(separator: "\n")
     }

@@ -1,5 +1,5 @@
 import BlockIO
-import DiskLayout
+@testable import DiskLayout
 import Foundation
 import Testing
 import _TestSupport
@@ -19,10 +19,12 @@ func allBytes(_ device: any BlockDevice) throws -> Data {
     return data
 }
 
-/// `blkid -p -o export FILE`.
-func blkidValues(_ file: String) throws -> [String: String] {
+/// `blkid -p -o export FILE`, or of `size` bytes at `offset` of FILE.
+func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) throws -> [String: String] {
     var values: [String: String] = [:]
-    for line in try ExternalTool.run(["blkid", "-p", "-o", "export", file]).output.split(separator: "\n") {
+    let range = offset.map { ["-O", String($0)] } ?? []
+    let limit = size.map { ["-S", String($0)] } ?? []
+    for line in try ExternalTool.run(["blkid", "-p", "-o", "export"] + range + limit + [file]).output.split(separator: "\n") {
         guard let equals = line.firstIndex(of: "=") else { continue }
         values[String(line[..<equals])] = String(line[line.index(after: equals)...])
     }
@@ -56,6 +58,15 @@ func blkidValues(_ file: String) throws -> [String: String] {
             #expect(group.metadata.id == image.groups[group.name]!.uuid)
         }
         #expect(Set(disk.lvm.physicalVolumes.map(\.uuid)) == Set(image.physicalVolumeUUIDs))
+        // Each PV's own probe (libblkid shown the PV only up to its first extent) answers what blkid answers
+        // for the whole PV.
+        for pv in disk.lvm.physicalVolumes {
+            let volume = try #require(disk.volumes.first { $0.displayName == pv.location })
+            let blkid = try blkidValues(image.path, offset: volume.start, size: volume.size)
+            #expect(blkid["TYPE"] == "LVM2_member")
+            #expect(volume.signature?.type == blkid["TYPE"], "\(pv.location)")
+            #expect(volume.signature?.uuid == blkid["UUID"], "\(pv.location)")
+        }
     }
 
     @Test func ubuntuRootOnALogicalVolume() throws {
@@ -65,6 +76,14 @@ func blkidValues(_ file: String) throws -> [String: String] {
         #expect(disk.lvm.groups.map(\.name) == ["ubuntu-vg"])
         #expect(disk.lvm.physicalVolumes.map(\.location) == ["partition 2"])
         try checkVolumes(image, disk, work: work)
+        // The PV's probe window stops at its first extent (pvs -o pe_start): the LV's bytes are probed once, as the LV.
+        let pv = try #require(disk.volume(number: 2)?.device)
+        let first = try pv.read(at: 0, count: 2048)
+        let peStart = image.metadataRanges[0].length
+        #expect(try PhysicalVolume.dataStart(inFirstSectors: first) == peStart)
+        let windows = ProbeWindows(volumeSize: pv.size, bootSector: Array(first.prefix(512)), headBytes: peStart)
+        #expect(windows.ranges.first == 0..<peStart)
+        #expect(try PhysicalVolume.dataStart(inFirstSectors: try disk.volume(number: 1)!.device!.read(at: 0, count: 2048)) == nil)
         // The unlabelled ext4 /boot partition and the LV are both candidates: the LV's name decides.
         let root = try RootSelector.select(in: disk)
         #expect(root.volume.logicalVolume?.description == "ubuntu-vg/ubuntu-lv")
@@ -108,6 +127,87 @@ func blkidValues(_ file: String) throws -> [String: String] {
         #expect(disk.lvm.physicalVolumes.map(\.location) == ["the whole disk"])
         try checkVolumes(image, disk, work: work)
         #expect(try RootSelector.select(in: disk).volume.logicalVolume?.description == "datavg/root")
+    }
+
+    /// sys/a and sys/b: no name says which is the root, so the LVs' own fstabs are asked (rule 4b); here the
+    /// answers come from a stand-in probe (ImagePrep's reads the files: LVMCommandTests).
+    @Test func rootByItsOwnFstabAsksOnlyWhenNamesDoNotDecide() throws {
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.unnamed().path).device)
+        #expect(disk.logicalVolumes.map { $0.logicalVolume!.description } == ["sys/a", "sys/b"])
+        #expect(disk.logicalVolumes.allSatisfy { $0.signature?.type == "ext4" })
+        do throws(DiskLayoutError) {
+            let root = try RootSelector.select(in: disk)
+            Issue.record("chose \(root.volume.displayName) without reading any fstab")
+        } catch {
+            #expect(error.code == .ambiguousRoot)
+            #expect(error.message.contains("logical volume sys/a") && error.message.contains("logical volume sys/b"))
+        }
+        var asked: [String] = []
+        let root = try RootSelector.select(in: disk) { volume, _ in
+            asked.append(volume.logicalVolume!.description)
+            return volume.logicalVolume?.volume == "b" ? 3 : nil
+        }
+        #expect(root.volume.logicalVolume?.description == "sys/b")
+        #expect(root.reason == "the only logical volume whose own /etc/fstab mounts it at / (line 3)")
+        #expect(asked == ["sys/a", "sys/b"])
+        // Both claim: an error naming each with its line, not the first by order.
+        do throws(DiskLayoutError) {
+            let chosen = try RootSelector.select(in: disk) { volume, _ in volume.logicalVolume?.volume == "a" ? 1 : 2 }
+            Issue.record("chose \(chosen.volume.displayName)")
+        } catch {
+            #expect(error.code == .ambiguousRoot)
+            #expect(error.message.contains("sys/a (its /etc/fstab line 1); sys/b (its /etc/fstab line 2)"), "\(error.message)")
+            #expect(error.message.contains("--volume VG/LV"))
+        }
+        // --volume still decides without asking anything.
+        let explicit = try RootSelector.select(in: disk, volume: LogicalVolumeName("sys/a")) { _, _ in
+            Issue.record("asked with --volume")
+            return nil
+        }
+        #expect(explicit.volume.logicalVolume?.volume == "a")
+        // A name that decides is never second-guessed by reading files.
+        let ubuntu = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.ubuntu().path).device)
+        let named = try RootSelector.select(in: ubuntu) { _, _ in
+            Issue.record("asked although the name decides")
+            return nil
+        }
+        #expect(named.volume.logicalVolume?.description == "ubuntu-vg/ubuntu-lv")
+    }
+
+    /// Rule 4b reads at most `maximumFstabProbes` filesystems: with more ext LVs left it asks none and the
+    /// answer is the ambiguous-root error, not the first claim found.
+    @Test func fstabQuestionsAreBounded() throws {
+        let disk = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.unnamed().path).device)
+        let template = try #require(disk.logicalVolumes.last)
+        func crowded(_ count: Int) -> PartitionedDisk {
+            let volumes = (0..<count).map { index in
+                Volume(
+                    partition: nil, device: template.device, filesystem: template.filesystem,
+                    logicalVolume: LogicalVolumeName(group: "sys", volume: "v\(index)"))
+            }
+            return PartitionedDisk(
+                device: disk.device, table: disk.table, volumes: disk.volumes, warnings: [], lvm: disk.lvm,
+                logicalVolumes: volumes)
+        }
+        var asked = 0
+        let limit = RootSelector.maximumFstabProbes
+        let chosen = try RootSelector.select(in: crowded(limit)) { volume, _ in
+            asked += 1
+            return volume.logicalVolume?.volume == "v\(limit - 1)" ? 1 : nil
+        }
+        #expect(asked == limit)
+        #expect(chosen.volume.logicalVolume?.volume == "v\(limit - 1)")
+        asked = 0
+        do throws(DiskLayoutError) {
+            let root = try RootSelector.select(in: crowded(limit + 1)) { _, _ in
+                asked += 1
+                return 1
+            }
+            Issue.record("chose \(root.volume.displayName)")
+        } catch {
+            #expect(error.code == .ambiguousRoot)
+        }
+        #expect(asked == 0)
     }
 }
 
@@ -187,6 +287,51 @@ func blkidValues(_ file: String) throws -> [String: String] {
             #expect(error.message.contains("LVM metadata on partition 2"), "\(error.message)")
         }
         #expect(try RootSelector.select(in: disk, partition: 1).volume.number == 1)
+    }
+
+    /// A copy of the Ubuntu image with the first 8 KiB of its PV (label, PV header, metadata area header)
+    /// changed by `change`, read back.
+    func ubuntuHead(_ change: (inout [UInt8]) -> Void) throws -> PartitionedDisk {
+        let image = try LVMImages.ubuntu()
+        let work = try TemporaryDirectory()
+        let copy = try image.copy(to: work)
+        let pv = image.metadataRanges[0].offset
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: copy))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: pv)
+        var head = [UInt8](try handle.read(upToCount: 8192) ?? Data())
+        change(&head)
+        try handle.seek(toOffset: pv)
+        try handle.write(contentsOf: Data(head))
+        return try PartitionedDisk.inspect(DiskImage.open(path: copy).device)
+    }
+
+    /// One byte changed, checksums left as they were: in the PV label sector, in the metadata area header, and
+    /// the area header's magic. Each is a typed error naming the structure's field and its offset on the PV; the
+    /// group is not opened and no root is guessed.
+    @Test func damagedLabelAndMetadataAreaHeader() throws {
+        let intact = try PartitionedDisk.inspect(DiskImage.open(path: try LVMImages.ubuntu().path).device)
+        let pv = try #require(intact.lvm.physicalVolumes.first)
+        let area = try #require(pv.header.metadataAreas.first).offset
+        // Where pvcreate put LABELONE (one of the first four sectors; sector 1 by default).
+        let labelOffset = Int(pv.label.sector) * 512
+        let first = try #require(intact.volume(number: 2)?.device).read(at: 0, count: 2048)
+        #expect(Array(first[labelOffset..<labelOffset + 8]) == Array("LABELONE".utf8))
+        let cases: [(change: (inout [UInt8]) -> Void, code: DiskLayoutError.Code, field: String, offset: UInt64)] = [
+            ({ $0[labelOffset + 100] ^= 0x01 }, .checksumMismatch, "crc_xl", UInt64(labelOffset + 16)),
+            ({ $0[Int(area) + 300] ^= 0x01 }, .checksumMismatch, "checksum_xl", area),
+            ({ $0[Int(area) + 5] ^= 0x20 }, .badSignature, "magic", area + 4),
+        ]
+        for (change, code, field, offset) in cases {
+            let disk = try ubuntuHead(change)
+            let error = try #require(onlyProblem(disk))
+            #expect(error.code == code, "\(error)")
+            #expect(error.field == field, "\(error)")
+            #expect(error.offset == offset, "\(error)")
+            #expect(disk.lvm.problems.first?.location == "partition 2")
+            #expect(disk.lvm.groups.isEmpty)
+            #expect(throws: DiskLayoutError.self) { try RootSelector.select(in: disk) }
+        }
     }
 
     @Test func unbalancedBraces() throws {

@@ -151,6 +151,68 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect(try FileDigest.sha256(copy) == before)
     }
 
+    /// A copy of the unnamed image whose `sys/a` holds `/etc/fstab` with `fstab` (written with `debugfs -w` into
+    /// the LV reassembled from lvs' map, then put back at the same extents).
+    func unnamedCopy(fstabOnA fstab: String, in work: TemporaryDirectory) throws -> String {
+        let image = try LVMImages.unnamed()
+        let copy = try image.copy(to: work)
+        let volume = work.file("a.img")
+        try image.extract("sys/a", from: copy, into: volume)
+        let file = work.file("fstab-a")
+        try fstab.write(toFile: file, atomically: true, encoding: .utf8)
+        let requests = work.file("requests")
+        try "mkdir /etc\nwrite \(file) /etc/fstab\n".write(toFile: requests, atomically: true, encoding: .utf8)
+        try ExternalTool.check(["debugfs", "-w", "-f", requests, volume])
+        #expect(try debugfs(volume, "cat /etc/fstab") == fstab)
+        #expect(try Fixtures.fsck(volume).status == 0)
+        try LVMFixture.writeVolume(volume, into: copy, segments: image.segments["sys/a"]!)
+        return copy
+    }
+
+    /// VG `sys` with LVs `a` (data) and `b`: only b's own fstab (`UUID=` of b at `/`) says which is the root;
+    /// inspect says how it was chosen, and every command works in the same volume.
+    @Test func rootChosenByItsOwnFstab() throws {
+        let image = try LVMImages.unnamed()
+        let inspect = try CLI.run(["inspect", image.path])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.output.contains("root logical volume sys/b"), "\(inspect.output)")
+        #expect(inspect.output.contains("the only logical volume whose own /etc/fstab mounts it at / (line 1)"))
+        let json = try JSONSerialization.jsonObject(with: try CLI.run(["inspect", image.path, "--json"]).stdout) as! [String: Any]
+        let disk = json["disk"] as! [String: Any]
+        #expect(disk["rootVolume"] as? String == "sys/b")
+        #expect((disk["rootReason"] as? String)?.contains("own /etc/fstab") == true)
+        #expect(try CLI.run(["partitions", image.path]).output.contains("Linux root: logical volume sys/b"))
+        #expect(try CLI.run(["cat", image.path, "/etc/hostname"]).output == "unnamed-lvm\n")
+        let fstab = (json["guest"] as! [String: Any])["fstab"] as! [[String: Any]]
+        #expect(fstab.first { $0["mountPoint"] as? String == "/srv" }?["volume"] as? String == "sys/a")
+
+        // A fstab on a that names b at / (a stale copy of b's) is no claim of a's: b is still the root.
+        let work = try TemporaryDirectory()
+        let stale = try unnamedCopy(fstabOnA: "UUID=\(LVMImages.unnamedRootUUID) / ext4 defaults 0 1\n", in: work)
+        #expect(try CLI.run(["cat", stale, "/etc/hostname"]).output == "unnamed-lvm\n")
+    }
+
+    /// Both LVs' own fstabs mount themselves at `/`: no guess by order, an error naming both (and the way out).
+    @Test func twoVolumesClaimingTheRootAreAmbiguous() throws {
+        let work = try TemporaryDirectory()
+        let copy = try unnamedCopy(fstabOnA: "# old root\n/dev/mapper/sys-a / ext4 defaults 0 1\n", in: work)
+        let before = try FileDigest.sha256(copy)
+        for command in [["inspect", copy], ["cat", copy, "/etc/hostname"], ["generalize", copy]] {
+            let result = try CLI.run(command)
+            #expect(result.status != 0, "\(command)")
+            #expect(
+                result.stderr.contains(
+                    "several logical volumes mount themselves at / in their own /etc/fstab: sys/a (its /etc/fstab line 2); "
+                        + "sys/b (its /etc/fstab line 1)"), "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("choose one with --volume VG/LV"))
+        }
+        #expect(try FileDigest.sha256(copy) == before)
+        #expect(try CLI.run(["partitions", copy]).output.contains("several logical volumes mount themselves at /"))
+        let chosen = try CLI.run(["inspect", copy, "--volume", "sys/a"])
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect(chosen.output.contains("chosen with --volume sys/a"))
+    }
+
     @Test func volumeArgumentErrors() throws {
         let image = try LVMImages.rhel()
         let both = try CLI.run(["ls", "--partition", "1", "--volume", "rootvg/rootlv", image.path, "/"])

@@ -56,24 +56,42 @@ public struct LVMLayout {
                 problems.append(Problem(location: location, group: nil, error: error))
             }
         }
-        // Every parsed copy, grouped by volume group id in the order first seen.
-        var order: [String] = []
-        var copies: [String: [(metadata: VolumeGroupMetadata, location: String)]] = [:]
+        // Every parsed copy, grouped by volume group id in the order first seen. The PVs of a group normally hold
+        // the same text: each distinct text is parsed once. (Arrays searched in line, not dictionaries: an image
+        // has a handful of PVs, and each new generic dictionary type costs the Swift runtime a conformance scan
+        // of the whole binary when first used, more than all of this.)
+        var copies: [CopiesOfGroup] = []
+        var parsed: [ParsedText] = []
         for pv in pvs {
             for copy in pv.metadata {
                 let location = "\(pv.location), metadata area at byte \(copy.areaOffset)"
                 do throws(DiskLayoutError) {
-                    let metadata = try VolumeGroupMetadata(parsing: try LVMConfigText.parse(copy.text))
-                    if copies[metadata.id] == nil { order.append(metadata.id) }
-                    copies[metadata.id, default: []].append((metadata, location))
+                    let metadata: VolumeGroupMetadata
+                    if let earlier = parsed.first(where: { $0.text == copy.text }) {
+                        if let error = earlier.error { throw error }
+                        metadata = earlier.metadata!
+                    } else {
+                        do throws(DiskLayoutError) {
+                            metadata = try VolumeGroupMetadata(parsing: try LVMConfigText.parse(copy.text))
+                            parsed.append(ParsedText(text: copy.text, metadata: metadata, error: nil))
+                        } catch {
+                            parsed.append(ParsedText(text: copy.text, metadata: nil, error: error))
+                            throw error
+                        }
+                    }
+                    if let index = copies.firstIndex(where: { $0.id == metadata.id }) {
+                        copies[index].copies.append((metadata, location))
+                    } else {
+                        copies.append(CopiesOfGroup(id: metadata.id, copies: [(metadata, location)]))
+                    }
                 } catch {
                     problems.append(Problem(location: location, group: nil, error: error))
                 }
             }
         }
         var groups: [VolumeGroup] = []
-        for id in order {
-            let all = copies[id]!
+        for group in copies {
+            let all = group.copies
             let newest = all.map(\.metadata.seqno).max()!
             let top = all.filter { $0.metadata.seqno == newest }
             let name = top[0].metadata.name
@@ -90,5 +108,18 @@ public struct LVMLayout {
             groups.append(VolumeGroup(metadata: top[0].metadata, found: pvs))
         }
         return LVMLayout(physicalVolumes: pvs, groups: groups, problems: problems)
+    }
+
+    /// One metadata text already parsed, with what parsing it gave.
+    private struct ParsedText {
+        let text: [UInt8]
+        let metadata: VolumeGroupMetadata?
+        let error: DiskLayoutError?
+    }
+
+    /// The copies of one volume group's metadata (by its id), in the order they were found.
+    private struct CopiesOfGroup {
+        let id: String
+        var copies: [(metadata: VolumeGroupMetadata, location: String)]
     }
 }

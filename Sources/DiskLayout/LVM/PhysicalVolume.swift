@@ -54,6 +54,27 @@ public struct PhysicalVolume {
         return nil
     }
 
+    /// Where the first extent of a PV starts (its first data area), found in `head`, the first bytes of its
+    /// device (up to four sectors); `nil` when they hold no LVM2 label or the offset is not past them.
+    ///
+    /// - Throws: ``DiskLayoutError`` when the label or PV header is damaged.
+    static func dataStart(inFirstSectors head: [UInt8]) throws(DiskLayoutError) -> UInt64? {
+        let sectorSize = PhysicalVolumeLabel.sectorSize
+        let count = min(PhysicalVolumeLabel.scanSectors, head.count / sectorSize)
+        for number in 0..<count {
+            let sector = Array(head[(number * sectorSize)..<((number + 1) * sectorSize)])
+            let offset = UInt64(number * sectorSize)
+            guard let label = try PhysicalVolumeLabel(sector: sector, number: UInt64(number), deviceOffset: offset) else {
+                continue
+            }
+            let header = try PhysicalVolumeHeader(sector: sector, offset: Int(label.contentsOffset), deviceOffset: offset)
+            let labelEnd = UInt64(PhysicalVolumeLabel.scanSectors * sectorSize)
+            guard let start = header.dataAreas.first?.offset, start >= labelEnd else { return nil }
+            return start
+        }
+        return nil
+    }
+
     /// The committed text of one metadata area, `nil` when it holds none (a fresh or ignored area).
     static func committedText(in area: PhysicalVolumeArea, of device: any BlockDevice) throws(DiskLayoutError)
         -> [UInt8]?

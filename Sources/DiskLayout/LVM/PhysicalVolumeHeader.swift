@@ -62,17 +62,20 @@ public struct PhysicalVolumeHeader: Hashable, Sendable {
         metadataAreas = try list("disk_areas_xl (metadata)")
     }
 
-    /// Inserts LVM's dashes into a 32-character UUID (6-4-4-4-4-4-6), as the metadata text writes PV ids.
+    /// Inserts LVM's dashes into a 32-character ASCII UUID (6-4-4-4-4-4-6), as the metadata text writes PV ids;
+    /// any other text is returned as it is.
     public static func formatUUID(_ plain: String) -> String {
-        let characters = Array(plain)
-        guard characters.count == 32 else { return plain }
-        var result = ""
-        var index = 0
-        for (group, length) in [6, 4, 4, 4, 4, 4, 6].enumerated() {
-            if group > 0 { result.append("-") }
-            result.append(contentsOf: characters[index..<index + length])
-            index += length
+        // On bytes: the PV header's UUID is printable ASCII (checked), and this runs on every open.
+        let bytes = Array(plain.utf8)
+        guard bytes.count == 32 else { return plain }
+        var result: [UInt8] = []
+        result.reserveCapacity(38)
+        for (index, byte) in bytes.enumerated() {
+            if index == 6 || index == 10 || index == 14 || index == 18 || index == 22 || index == 26 {
+                result.append(UInt8(ascii: "-"))
+            }
+            result.append(byte)
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 }

@@ -6,7 +6,12 @@ public struct VolumeGroup {
     /// The newest committed metadata.
     public let metadata: VolumeGroupMetadata
     /// The PVs found in the image, by their key in the metadata (`pv0`).
-    public let physicalVolumes: [String: PhysicalVolume]
+    public var physicalVolumes: [String: PhysicalVolume] {
+        Dictionary(present.map { ($0.key, $0.volume) }, uniquingKeysWith: { first, _ in first })
+    }
+    /// The same, in metadata order: what opening uses (built on every open, where a dictionary of a new type
+    /// would cost the Swift runtime a conformance scan of the whole binary).
+    let present: [(key: String, volume: PhysicalVolume)]
     /// The PVs the metadata lists that the image does not hold.
     public let missingPhysicalVolumes: [VolumeGroupMetadata.PhysicalVolumeEntry]
     /// The visible logical volumes in metadata order.
@@ -22,12 +27,12 @@ public struct VolumeGroup {
     /// Assembles the group from `metadata` and the PVs found in the image.
     init(metadata: VolumeGroupMetadata, found: [PhysicalVolume]) {
         self.metadata = metadata
-        var present: [String: PhysicalVolume] = [:]
+        var present: [(key: String, volume: PhysicalVolume)] = []
         var missing: [VolumeGroupMetadata.PhysicalVolumeEntry] = []
         for entry in metadata.physicalVolumes {
-            if let pv = found.first(where: { $0.uuid == entry.id }) { present[entry.key] = pv } else { missing.append(entry) }
+            if let pv = found.first(where: { $0.uuid == entry.id }) { present.append((entry.key, pv)) } else { missing.append(entry) }
         }
-        physicalVolumes = present
+        self.present = present
         missingPhysicalVolumes = missing
         // LVs that hold a snapshot's copy-on-write exceptions: their bytes are not a filesystem.
         var cowStores: [String: String] = [:]
@@ -56,7 +61,7 @@ public struct VolumeGroup {
 
     private static func device(
         for entry: VolumeGroupMetadata.LogicalVolumeEntry, name: LogicalVolumeName, metadata: VolumeGroupMetadata,
-        present: [String: PhysicalVolume]
+        present: [(key: String, volume: PhysicalVolume)]
     ) throws(DiskLayoutError) -> LogicalVolumeDevice {
         if let segment = entry.segments.first(where: { !readableTypes.contains($0.type) }) {
             throw DiskLayoutError(
@@ -73,7 +78,7 @@ public struct VolumeGroup {
             var stripes: [(device: any BlockDevice, offset: UInt64)] = []
             for stripe in segment.stripes {
                 guard let pvEntry = metadata.physicalVolumes.first(where: { $0.key == stripe.physicalVolume }),
-                    let pv = present[stripe.physicalVolume]
+                    let pv = present.first(where: { $0.key == stripe.physicalVolume })?.volume
                 else {
                     let uuid = metadata.physicalVolumes.first { $0.key == stripe.physicalVolume }?.id ?? stripe.physicalVolume
                     throw DiskLayoutError(

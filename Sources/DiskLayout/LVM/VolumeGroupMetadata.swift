@@ -195,31 +195,59 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
 
     /// Each stripe inside its PV, and no extent of a PV given to two stripes.
     private func checkExtents() throws(DiskLayoutError) {
-        var used: [String: [(range: Range<UInt64>, owner: String)]] = [:]
+        // Every stripe's extent range, checked against its PV here, then sorted so that overlaps are neighbours:
+        // O(n log n) for hostile metadata with many segments, and no dictionary (a new generic dictionary type
+        // costs the Swift runtime a conformance scan of the whole binary when first used, on every open).
+        var claims: [ExtentClaim] = []
         for lv in logicalVolumes {
             for (index, segment) in lv.segments.enumerated() where segment.type == "striped" {
                 let perStripe = segment.extentCount / segment.stripeCount
                 let where_ = "volume group \(name), logical volume \(lv.name), segment \(index + 1)"
                 for stripe in segment.stripes {
-                    guard let pv = physicalVolumes.first(where: { $0.key == stripe.physicalVolume }) else {
+                    guard let pv = physicalVolumes.firstIndex(where: { $0.key == stripe.physicalVolume }) else {
                         throw Self.error("names \(stripe.physicalVolume), which is not a physical volume of the group", where_, "stripes")
                     }
+                    let peCount = physicalVolumes[pv].peCount
                     let (end, overflow) = stripe.startExtent.addingReportingOverflow(perStripe)
-                    guard !overflow, end <= pv.peCount else {
+                    guard !overflow, end <= peCount else {
                         throw Self.error(
-                            "extents \(stripe.startExtent)..<\(stripe.startExtent &+ perStripe) run past the end of \(pv.key) (\(pv.peCount) extents)",
+                            "extents \(stripe.startExtent)..<\(stripe.startExtent &+ perStripe) run past the end of \(stripe.physicalVolume) (\(peCount) extents)",
                             where_, "stripes")
                     }
-                    let range = stripe.startExtent..<end
-                    if let clash = used[pv.key, default: []].first(where: { $0.range.overlaps(range) }) {
-                        throw Self.error(
-                            "extents \(range.lowerBound)..<\(range.upperBound) of \(pv.key) are also given to \(clash.owner)",
-                            where_, "stripes")
-                    }
-                    used[pv.key, default: []].append((range, "logical volume \(lv.name)"))
+                    claims.append(
+                        ExtentClaim(
+                            physicalVolume: pv, range: stripe.startExtent..<end, order: claims.count,
+                            owner: "logical volume \(lv.name)", place: where_))
                 }
             }
         }
+        claims.sort { ($0.physicalVolume, $0.range.lowerBound, $0.order) < ($1.physicalVolume, $1.range.lowerBound, $1.order) }
+        var furthest: ExtentClaim?  // on the same PV, the claim reaching furthest so far
+        for claim in claims {
+            if let earlier = furthest, earlier.physicalVolume == claim.physicalVolume, earlier.range.overlaps(claim.range) {
+                // Said from the later one in metadata order, as lvm would meet them.
+                let (first, second) = earlier.order < claim.order ? (earlier, claim) : (claim, earlier)
+                throw Self.error(
+                    "extents \(second.range.lowerBound)..<\(second.range.upperBound) of \(physicalVolumes[second.physicalVolume].key) are also given to \(first.owner)",
+                    second.place, "stripes")
+            }
+            if furthest == nil || furthest!.physicalVolume != claim.physicalVolume
+                || claim.range.upperBound > furthest!.range.upperBound
+            {
+                furthest = claim
+            }
+        }
+    }
+
+    /// Extents of one PV (its index in ``physicalVolumes``) given to a logical volume's stripe.
+    private struct ExtentClaim {
+        let physicalVolume: Int
+        let range: Range<UInt64>
+        /// Its position in metadata order.
+        let order: Int
+        let owner: String
+        /// "volume group …, logical volume …, segment N", for the error.
+        let place: String
     }
 
     private static func error(_ message: String, _ path: String? = nil, _ field: String? = nil) -> DiskLayoutError {

@@ -15,6 +15,9 @@ public struct DiskFacts: Codable, Sendable, Equatable {
     public var rootPartition: Int?
     /// The LVM2 logical volume used as the Linux root (`VG/LV`), when the root is one.
     public var rootVolume: String?
+    /// How the root was chosen ("chosen with --partition 2", "the only logical volume whose own /etc/fstab mounts
+    /// it at / (line 1)"), as `RootSelection.reason` says.
+    public var rootReason: String?
     /// The visible LVM2 logical volumes, when the disk holds a volume group.
     public var logicalVolumes: [LogicalVolumeFacts]?
     /// Why LVM2 metadata on the disk could not be read (a damaged PV, copies that disagree), when it could not.

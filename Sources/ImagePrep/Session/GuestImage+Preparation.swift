@@ -75,6 +75,7 @@ extension GuestImage {
             partitions: partitions, rootPartition: root.volume.number)
         facts.rootVolume = root.volume.logicalVolume?.description
         if let footer = image.vhd?.structure.footer, footer.savedState != 0 { facts.savedState = true }
+        facts.rootReason = root.reason
         if !disk.lvm.isEmpty {
             facts.logicalVolumes = disk.lvm.logicalVolumes.map { lv in
                 let signature = disk.logicalVolume(lv.name)?.signature

@@ -86,7 +86,7 @@ public final class GuestImage {
                 name = parsed
             }
             let disk = try PartitionedDisk.inspect(image.device)
-            let root = try RootSelector.select(in: disk, partition: partition, volume: name)
+            let root = try RootSelector.select(in: disk, partition: partition, volume: name, fstab: FstabRootProbe.line)
             let filesystem = try Ext4FileSystem(device: root.device, writable: writable)
             // An SELinux guest labels what this session creates with its own policy (in every mounted volume
             // too, at the path the guest sees).
@@ -157,14 +157,7 @@ public final class GuestImage {
             guard point.hasPrefix("/"), point.count > 1, ["ext2", "ext3", "ext4", "auto"].contains(entry.type),
                 !entry.options.contains("noauto"), !mounts.contains(where: { $0.mountPoint == point })
             else { continue }
-            let volume: Volume?
-            switch entry.device {
-            case .path(let path): volume = LogicalVolumeName(devicePath: path).flatMap(disk.logicalVolume)
-            case .uuid(let uuid): volume = disk.logicalVolumes.first { $0.signature?.uuid?.lowercased() == uuid.lowercased() }
-            case .label(let label): volume = disk.logicalVolumes.first { $0.signature?.label == label }
-            default: volume = nil
-            }
-            guard let volume, let name = volume.logicalVolume, name != root.volume.logicalVolume else { continue }
+            guard let volume = disk.logicalVolume(named: entry.device), let name = volume.logicalVolume, name != root.volume.logicalVolume else { continue }
             do {
                 guard let device = volume.device else {
                     throw volume.openError ?? DiskLayoutError(.noSuchVolume, "logical volume \(name) cannot be opened")

@@ -53,7 +53,8 @@ public enum ImageRecovery {
             filesystemJournal: nil)
         let root: RootSelection
         do {
-            root = try RootSelector.select(in: try PartitionedDisk.inspect(image.device), partition: partition)
+            root = try RootSelector.select(
+                in: try PartitionedDisk.inspect(image.device), partition: partition, fstab: FstabRootProbe.line)
         } catch {
             image.abandon()
             throw ImagePrepError(.noRoot, "no Linux filesystem to recover", image: path, cause: "\(error)")
