@@ -32,14 +32,7 @@ public final class Ext4GuestFiles: GuestFiles {
             if error.code == .notFound || error.code == .notDirectory { return nil }
             throw Self.wrap(error, path)
         }
-        let type: GuestFileType
-        switch status.kind {
-        case .regular: type = .regular
-        case .directory: type = .directory
-        case .symlink: type = .symlink
-        default: type = .other
-        }
-        return GuestFileInfo(type: type, size: status.size, mode: status.permissions, uid: status.uid, gid: status.gid)
+        return Self.info(status)
     }
 
     /// The bytes of the file at `path` (links followed inside the guest).
