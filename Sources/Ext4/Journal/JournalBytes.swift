@@ -44,11 +44,11 @@ struct JournalBytes {
 }
 
 /// The checksums jbd2 uses: CRC-32C without the final inversion (the kernel's `crc32c`, which `jbd2_chksum`
-/// calls with a seed), and the big-endian CRC-32 of version-1 transaction checksums (`crc32_be`). Computed by
-/// libext2fs's slice-by-8 tables.
+/// calls with a seed; BlockIO's ``CRC32C``, in hardware where the processor has it), and the big-endian CRC-32
+/// of version-1 transaction checksums (`crc32_be`, libext2fs's tables).
 enum JournalChecksum {
     /// `crc32c(seed, bytes)` as the kernel computes it: no inversion in or out.
-    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { Ext2fsCRC.crc32c(seed, bytes) }
+    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { CRC32C.update(seed, bytes) }
 
     /// The kernel's `crc32_be(seed, bytes)`: polynomial 0x04C11DB7, most significant bit first, no inversion.
     static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { Ext2fsCRC.crc32be(seed, bytes) }
