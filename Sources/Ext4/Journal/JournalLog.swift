@@ -71,8 +71,9 @@ enum JournalLog {
             revokedCopies: 0, replayedCopies: 0, stop: .endOfLog)
         guard sb.start != 0 else { return plan }
 
-        // Pass 1: find the end of the log, noting every tag and revoke block on the way (so that the later
-        // passes read only revoke blocks and copies, never a descriptor again).
+        // Pass 1: find the end of the log, noting every tag and revoke block on the way and checking each copy's
+        // checksum as the walk passes it (so that the later passes read only revoke blocks, never a descriptor or
+        // a copy again).
         var cursor = LogCursor(superblock: sb)
         var tid = sb.sequence
         // Version-1 transaction checksum: CRC-32 of the descriptor and data blocks (not revoke blocks).
@@ -92,8 +93,21 @@ enum JournalLog {
                 if sb.hasChecksumV1 && !checkCommitTime {
                     sumV1 = JournalChecksum.crc32be(sumV1, block.bytes[...])
                     for tag in described {
-                        tags.append(LoggedTag(tag: tag, position: cursor.position, tid: tid, descriptor: position))
-                        sumV1 = JournalChecksum.crc32be(sumV1, try cursor.read(source)[...])
+                        let copyPosition = cursor.position
+                        let copy = try cursor.read(source)
+                        sumV1 = JournalChecksum.crc32be(sumV1, copy[...])
+                        tags.append(LoggedTag(
+                            tag: tag, position: copyPosition, tid: tid, descriptor: position,
+                            intact: tag.matches(copy, sequence: tid, superblock: sb)))
+                    }
+                } else if sb.hasChecksumV2orV3 {
+                    // Each copy is checked here, while the walk reads past it anyway; only a copy of a committed
+                    // transaction that fails is an error (pass 3), a torn last transaction's are not.
+                    for tag in described {
+                        let copyPosition = cursor.position
+                        let intact = tag.matches(try cursor.read(source), sequence: tid, superblock: sb)
+                        tags.append(LoggedTag(
+                            tag: tag, position: copyPosition, tid: tid, descriptor: position, intact: intact))
                     }
                 } else {
                     for tag in described {
@@ -153,8 +167,7 @@ enum JournalLog {
                 continue
             }
             if sb.hasChecksumV2orV3 {
-                let copy = try source.readJournalBlock(logged.position)
-                guard logged.tag.matches(copy, sequence: logged.tid, superblock: sb) else {
+                guard logged.intact else {
                     throw Ext4Error(
                         .journal,
                         "journal block \(logged.position), the copy of filesystem block \(home) in transaction "
@@ -186,6 +199,8 @@ struct LoggedTag {
     var tid: UInt32
     /// The journal block of the descriptor (for messages).
     var descriptor: UInt32
+    /// Whether the copy matches the tag's checksum (v2/v3; true without them).
+    var intact = true
 }
 
 /// A position in the circular log: advances block by block, wraps from the log's end to its first block, and

@@ -113,13 +113,7 @@ struct JournalReplay {
     }
 
     /// Writes the replay onto `device` (the view's base, writable).
-    func apply(to device: any BlockDevice) throws(Ext4Error) {
-        do {
-            try view.apply(to: device)
-        } catch {
-            throw Ext4Error(.io, "cannot write the journal replay", underlying: error)
-        }
-    }
+    func apply(to device: any BlockDevice) throws(Ext4Error) { try view.apply(to: device) }
 
     func summary(committed: Bool) -> JournalReplaySummary {
         var stopped: UInt32?
