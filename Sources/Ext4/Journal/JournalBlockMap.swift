@@ -57,11 +57,12 @@ final class DeviceJournalSource: JournalBlockSource {
         self.journalBlockSize = journalBlockSize
     }
 
-    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8] {
+    /// The block as a slice of the window: shared, not copied.
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8> {
         let wanted = UInt64(index)
         if wanted < windowStart || wanted >= windowStart + windowCount { try fill(from: wanted) }
         let start = Int(wanted - windowStart) * journalBlockSize
-        return Array(window[start..<(start + journalBlockSize)])
+        return window[start..<(start + journalBlockSize)]
     }
 
     /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
@@ -75,13 +76,23 @@ final class DeviceJournalSource: JournalBlockSource {
         while count < limit, block + count < deviceBlocks, let next = map.physical(index + count), next == block + count {
             count += 1
         }
+        // A new buffer each time, filled by the read (not zeroed first): slices of the old one that a caller
+        // still holds keep it alive instead of forcing a copy.
         let bytes = Int(count) * journalBlockSize
-        if window.count != bytes { window = [UInt8](repeating: 0, count: bytes) }
-        do {
-            try device.read(at: block * UInt64(journalBlockSize), into: &window)
-        } catch {
+        let device = self.device
+        var failure: BlockIOError?
+        window = [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
+            do throws(BlockIOError) {
+                try device.read(at: block * UInt64(journalBlockSize), into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = bytes
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure {
             windowCount = 0
-            throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: error)
+            throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: failure)
         }
         windowStart = index
         windowCount = count

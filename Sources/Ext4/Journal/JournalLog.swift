@@ -2,8 +2,9 @@
 protocol JournalBlockSource {
     /// The block size of the journal (the filesystem's).
     var journalBlockSize: Int { get }
-    /// Journal block `index`, exactly ``journalBlockSize`` bytes.
-    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8]
+    /// Journal block `index`, exactly ``journalBlockSize`` bytes (possibly a slice of a larger buffer: its
+    /// indices need not start at 0).
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8>
 }
 
 /// Where the latest committed copy of one filesystem block lies in the journal.
@@ -91,11 +92,11 @@ enum JournalLog {
                 if !journalTailChecksumMatches(block, superblock: sb) { checkCommitTime = true }
                 let described = JournalBlockTag.tags(of: block, superblock: sb)
                 if sb.hasChecksumV1 && !checkCommitTime {
-                    sumV1 = JournalChecksum.crc32be(sumV1, block.bytes[...])
+                    sumV1 = JournalChecksum.crc32be(sumV1, block.bytes)
                     for tag in described {
                         let copyPosition = cursor.position
                         let copy = try cursor.read(source)
-                        sumV1 = JournalChecksum.crc32be(sumV1, copy[...])
+                        sumV1 = JournalChecksum.crc32be(sumV1, copy)
                         tags.append(LoggedTag(
                             tag: tag, position: copyPosition, tid: tid, descriptor: position,
                             intact: tag.matches(copy, sequence: tid, superblock: sb)))
@@ -218,7 +219,7 @@ struct LogCursor {
     }
 
     /// Reads the block at the cursor and moves past it.
-    mutating func read(_ source: some JournalBlockSource) throws(Ext4Error) -> [UInt8] {
+    mutating func read(_ source: some JournalBlockSource) throws(Ext4Error) -> ArraySlice<UInt8> {
         let here = position
         try skip(1)
         let block = try source.readJournalBlock(here)
@@ -256,7 +257,7 @@ public enum JournalParsing {
         let source = MemoryJournalSource(bytes: journal, journalBlockSize: blockSize)
         do throws(Ext4Error) {
             let superblock = try JournalSuperblock(
-                parsing: try source.readJournalBlock(0), filesystemBlockSize: UInt32(blockSize),
+                parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: UInt32(blockSize),
                 journalBlocks: UInt64(journal.count / blockSize))
             let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: filesystemBlocks)
             for (home, copy) in plan.copies {
@@ -279,11 +280,11 @@ struct MemoryJournalSource: JournalBlockSource {
     let bytes: [UInt8]
     let journalBlockSize: Int
 
-    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8] {
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8> {
         let start = Int(index) * journalBlockSize
         guard start + journalBlockSize <= bytes.count else {
             throw Ext4Error(.journal, "journal block \(index) is past the end of the journal")
         }
-        return Array(bytes[start..<(start + journalBlockSize)])
+        return bytes[start..<(start + journalBlockSize)]
     }
 }

@@ -77,7 +77,7 @@ final class ReplayedDevice: BlockDevice {
         let ordered = copies.filter { patches[$0.key] == nil }.sorted { $0.value.position < $1.value.position }
         let magic: [UInt8] = [0xC0, 0x3B, 0x39, 0x98]
         for (home, copy) in ordered {
-            var block = try source.readJournalBlock(copy.position)
+            var block = Array(try source.readJournalBlock(copy.position))
             if copy.escaped { block.replaceSubrange(0..<4, with: magic) }
             try Self.write(block, home: home, blockSize: blockSize, on: device)
         }
