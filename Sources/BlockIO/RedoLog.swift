@@ -137,10 +137,17 @@ struct SealedRedoLog {
         let pageSize = UInt64(RedoLog.pageSize)
         var run: [UInt8] = []
         var runStart: UInt64 = 0
+        var unsynced = 0
         func flushRun() throws(BlockIOError) {
             guard !run.isEmpty else { return }
             try base.write(at: runStart * pageSize, bytes: run)
+            unsynced += run.count
             run.removeAll(keepingCapacity: true)
+            // The final fsync waits for every page: writing them back starts every 8 MiB, while the replay goes on.
+            if unsynced >= 8 << 20, let file = base as? HostFile {
+                file.startWriteback()
+                unsynced = 0
+            }
         }
         var reader = LogWindowReader(store: log, end: header.sealOffset)
         for operation in operations {
@@ -243,6 +250,8 @@ final class RedoLogWriter {
         guard !pending.isEmpty else { return }
         try store.write(at: pendingStart, bytes: pending)
         pending.removeAll(keepingCapacity: true)
+        // The seal's fsync waits for every record: writing them back starts now, while the session goes on.
+        (store as? HostFile)?.startWriteback()
     }
 
     /// Writes the seal record and the sealed header, then `fsync`s the log.
