@@ -74,7 +74,11 @@ final class ReplayedDevice: BlockDevice {
     /// window.
     func apply(to device: any BlockDevice) throws(Ext4Error) {
         let source = DeviceJournalSource(device: base, map: map, journalBlockSize: Int(blockSize))
-        let ordered = copies.filter { patches[$0.key] == nil }.sorted { $0.value.position < $1.value.position }
+        // Positions only, sorted in place (not a filtered copy of the dictionary: a 1 GiB log names 250,000 blocks).
+        var ordered: [(home: UInt64, copy: JournalCopy)] = []
+        ordered.reserveCapacity(copies.count)
+        for (home, copy) in copies where patches[home] == nil { ordered.append((home, copy)) }
+        ordered.sort { $0.copy.position < $1.copy.position }
         let magic: [UInt8] = [0xC0, 0x3B, 0x39, 0x98]
         for (home, copy) in ordered {
             var block = Array(try source.readJournalBlock(copy.position))
