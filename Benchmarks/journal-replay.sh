@@ -39,7 +39,7 @@ head -c 4096 /dev/urandom >"$work/block.bin"
 started=$(date +%s%N)
 debugfs -w -f "$work/cmds" "$work/fs.img" >/dev/null 2>&1
 echo "fixture: $transactions transactions written by debugfs in $((($(date +%s%N) - started) / 1000000)) ms"
-dumpe2fs -h "$work/fs.img" 2>/dev/null | grep -E "needs_recovery|Journal size|Journal start" | sed 's/^/fixture: /' || true
+dumpe2fs -h "$work/fs.img" 2>/dev/null | grep -E "needs_recovery|Total journal size|Journal start" | sed 's/^/fixture: /' || true
 cp --sparse=always "$work/fs.img" "$work/recovered.img"
 e2fsck -E journal_only -y "$work/recovered.img" >/dev/null 2>&1 || true
 
@@ -103,18 +103,20 @@ fi
 
 big=no
 if [ "${BIG:-0}" = 1 ]; then
-  # A 1 GiB journal (the largest mke2fs makes by default) holding 2,500 transactions of 100 distinct blocks each.
-  mkfs.ext4 -q -F -J size=1024 -d "$work/tree" "$work/big.img" 4G
+  # A 1 GiB journal holding 2,200 transactions of 100 distinct blocks each (in free blocks between the journal,
+  # which mke2fs puts in the middle of this 5 GiB filesystem, and the bitmaps of flex group 2 at block 1 Mi).
+  mkfs.ext4 -q -F -J size=1024 -d "$work/tree" "$work/big.img" 5G
+  first=$(($(debugfs -R "bmap <8> 262143" "$work/big.img" 2>/dev/null) + 1000))
   head -c $((100 * 4096)) /dev/urandom >"$work/hundred.bin"
   {
-    for t in $(seq 0 2499); do
+    for t in $(seq 0 2199); do
       echo "jo -c"
-      echo "jw -b $(seq -s, $((300000 + t * 100)) $((300000 + t * 100 + 99))) $work/hundred.bin"
+      echo "jw -b $(seq -s, $((first + t * 100)) $((first + t * 100 + 99))) $work/hundred.bin"
       echo "jc"
     done
   } >"$work/big.cmds"
   debugfs -w -f "$work/big.cmds" "$work/big.img" >/dev/null 2>&1
-  dumpe2fs -h "$work/big.img" 2>/dev/null | grep -E "Journal size|Journal start" | sed 's/^/big fixture: /' || true
+  dumpe2fs -h "$work/big.img" 2>/dev/null | grep -E "Total journal size|Journal start" | sed 's/^/big fixture: /' || true
   run_case recover-1GiB-journal "$work/big.img" "$bin" recover "$work/run.img"
   run_case put-1GiB-journal "$work/big.img" "$bin" put "$work/run.img" "$work/motd" /etc/motd
   run_case cat-1GiB-journal "$work/big.img" "$bin" cat "$work/run.img" /etc/hostname
