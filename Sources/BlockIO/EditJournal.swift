@@ -37,8 +37,8 @@
 /// the log is created, replayed and deleted only under that lock.
 public final class EditJournal: ByteStore {
     /// 8 MiB of dirty pages are kept in memory before they spill into the log (the log is written at the
-    /// commit anyway, so spilling early costs little; a session that replays a filesystem's journal of any size
-    /// stays well within 32 MiB).
+    /// commit anyway, so spilling early costs little; a session that replays a 128 MiB filesystem journal stays
+    /// within 32 MiB).
     public static let defaultMemoryLimit = 8 << 20
 
     /// The file underneath.
