@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# Journal replay: vhdedit against e2fsck on the same bytes. Builds (with real tools) a 1 GiB ext4 with a
-# 128 MiB journal full of small committed transactions (debugfs jo -c / jw / jc: one 4 KiB block each, outside the journal, CRC-32C
-# v3 checksums), then times, on fresh copies:
-#   - vhdedit recover            vs  e2fsck -E journal_only -y
-#   - vhdedit cat (replay in memory) on the captured image  vs  the same cat on the recovered image
-# and reports medians and peak RSS (/usr/bin/time). Not part of CI.
-#   Benchmarks/journal-replay.sh                    RUNS=3, TRANSACTIONS=10000
+# Journal replay: vhdedit against e2fsck on the same bytes, and the issue's three targets, each printed with
+# "met" or "missed". Builds (with real tools) a 1 GiB ext4 with a 128 MiB journal full of small committed
+# transactions (debugfs jo -c / jw / jc: one 4 KiB block each, outside the journal, CRC-32C v3 checksums), then
+# times on fresh copies, the tools alternating run by run:
+#   - vhdedit recover                          vs  e2fsck -E journal_only -y          (target: no slower)
+#   - vhdedit cat on the captured image         vs  the same cat on the recovered one  (target: <= 2x)
+#   - a writing replay (vhdedit put on the captured image)                          (target: peak RSS <= 32 MiB)
+# and, with root and loop devices, a real capture (a mounted ext4 copied while mounted, one file fsync'ed).
+# Wall times are medians of RUNS runs (milliseconds, from date +%s%N); CPU (user+sys) and peak RSS come from
+# /usr/bin/time. Not part of CI; runs unattended (no prompts, temporary files removed on exit).
+#   Benchmarks/journal-replay.sh                    RUNS=5, TRANSACTIONS=10000
 #   VHDEDIT=PATH Benchmarks/journal-replay.sh       time this binary instead of building one (release)
+#   BIG=1 Benchmarks/journal-replay.sh              also a 1 GiB journal (peak RSS for a large journal)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-runs="${RUNS:-3}"
+runs="${RUNS:-5}"
 transactions="${TRANSACTIONS:-10000}"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap 'umount "$work/mnt" 2>/dev/null || true; rm -rf "$work"' EXIT
 bin="${VHDEDIT:-}"
 if [ -z "$bin" ]; then
   (cd "$repo" && swift build -c release --product vhdedit >&2)
   bin="$(cd "$repo" && swift build -c release --show-bin-path)/vhdedit"
 fi
+echo "machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"
+echo "tools: $("$bin" --version 2>/dev/null | head -1), $(e2fsck -V 2>&1 | head -1)"
 
 mkdir -p "$work/tree/etc"
 echo "bench-vm" >"$work/tree/etc/hostname"
+echo "motd" >"$work/motd"
 mkfs.ext4 -q -F -J size=128 -d "$work/tree" "$work/fs.img" 1G
 head -c 4096 /dev/urandom >"$work/block.bin"
 {
@@ -28,32 +36,51 @@ head -c 4096 /dev/urandom >"$work/block.bin"
   for i in $(seq 0 $((transactions - 1))); do echo "jw -b $((200000 + i)) $work/block.bin"; done
   echo "jc"
 } >"$work/cmds"
-started=$(date +%s.%N)
+started=$(date +%s%N)
 debugfs -w -f "$work/cmds" "$work/fs.img" >/dev/null 2>&1
-echo "fixture: $transactions transactions written by debugfs in $(echo "$(date +%s.%N) - $started" | bc) s"
-dumpe2fs -h "$work/fs.img" 2>/dev/null | grep -E "needs_recovery|Journal size|Journal start" | sed 's/^/fixture: /' || true
+echo "fixture: $transactions transactions written by debugfs in $((($(date +%s%N) - started) / 1000000)) ms"
+dumpe2fs -h "$work/fs.img" 2>/dev/null | grep -E "needs_recovery|Total journal size|Journal start" | sed 's/^/fixture: /' || true
+cp --sparse=always "$work/fs.img" "$work/recovered.img"
+e2fsck -E journal_only -y "$work/recovered.img" >/dev/null 2>&1 || true
 
-# median of the first field of each line
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-measure() {  # name, source image, as-is|recovered, command... (on a fresh copy of the source at $work/run.img)
-  local name="$1" source="$2" state="$3"; shift 3
-  : >"$work/$name.times"; : >"$work/$name.rss"
-  for _ in $(seq "$runs"); do
-    cp --sparse=always "$source" "$work/run.img"
-    if [ "$state" = recovered ]; then "$bin" recover "$work/run.img" >/dev/null; fi
-    sync
-    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>&1 || true
-    read -r seconds rss <"$work/t"
-    echo "$seconds" >>"$work/$name.times"; echo "$rss" >>"$work/$name.rss"
-  done
-  printf '%-22s %8s s   peak RSS %8s KiB\n' "$name" "$(median <"$work/$name.times")" "$(median <"$work/$name.rss")"
+# median of the numbers in a file, one a line
+median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+maximum() { sort -n "$1" | tail -1; }
+# one run of a case: name, source image (copied fresh to $work/run.img), command... ($work/run.img in it)
+run_case() {
+  local name="$1" source="$2"; shift 2
+  cp --sparse=always "$source" "$work/run.img"
+  sync
+  local started ended
+  started=$(date +%s%N)
+  /usr/bin/time -f "%U %S %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { echo "$name failed:"; cat "$work/err"; exit 1; }
+  ended=$(date +%s%N)
+  echo $(((ended - started) / 1000000)) >>"$work/$name.ms"
+  read -r user system rss <"$work/t"
+  echo "$user $system" | awk '{printf "%d\n", ($1 + $2) * 1000}' >>"$work/$name.cpu"
+  echo "$rss" >>"$work/$name.rss"
 }
-measure vhdedit-recover "$work/fs.img" as-is "$bin" recover "$work/run.img"
-measure e2fsck-journal_only "$work/fs.img" as-is e2fsck -E journal_only -y "$work/run.img"
-measure cat-captured "$work/fs.img" as-is "$bin" cat "$work/run.img" /etc/hostname
-measure cat-clean "$work/fs.img" recovered "$bin" cat "$work/run.img" /etc/hostname
+report() {  # name
+  printf '%-22s wall %6s ms   cpu %6s ms   peak RSS %6s KiB\n' "$1" "$(median "$work/$1.ms")" \
+    "$(median "$work/$1.cpu")" "$(maximum "$work/$1.rss")"
+}
+verdict() {  # what, condition (awk expression over $1 $2), value1, value2, detail
+  if awk -v a="$3" -v b="$4" "BEGIN {exit !($2)}"; then result=met; else result=missed; fi
+  printf 'target %-58s %s (%s)\n' "$1:" "$result" "$5"
+}
+
+for _ in $(seq "$runs"); do
+  run_case recover "$work/fs.img" "$bin" recover "$work/run.img"
+  run_case e2fsck "$work/fs.img" e2fsck -E journal_only -y "$work/run.img"
+  run_case cat-captured "$work/fs.img" "$bin" cat "$work/run.img" /etc/hostname
+  run_case cat-clean "$work/recovered.img" "$bin" cat "$work/run.img" /etc/hostname
+  run_case put-captured "$work/fs.img" "$bin" put "$work/run.img" "$work/motd" /etc/motd
+done
+for name in recover e2fsck cat-captured cat-clean put-captured; do report "$name"; done
+
 # A capture as image farms get them: a 1 GiB ext4 loop-mounted, a few files written and one fsync'ed, copied while
 # mounted (root and loop devices needed; skipped otherwise). A read-only command on it against the recovered copy.
+capture=no
 mkdir -p "$work/mnt"
 mkfs.ext4 -q -F -d "$work/tree" "$work/live.img" 1G
 if mount -o loop "$work/live.img" "$work/mnt" 2>/dev/null; then
@@ -62,18 +89,60 @@ if mount -o loop "$work/live.img" "$work/mnt" 2>/dev/null; then
   sync "$work/mnt/file50"
   cp --sparse=always "$work/live.img" "$work/captured.img"
   umount "$work/mnt"
-  cp --sparse=always "$work/captured.img" "$work/run.img"
-  "$bin" recover "$work/run.img" 2>/dev/null | sed -n 's/^.*: filesystem: /capture: /p' || true
-  measure cat-captured-1GiB "$work/captured.img" as-is "$bin" cat "$work/run.img" /etc/hostname
-  measure cat-clean-1GiB "$work/captured.img" recovered "$bin" cat "$work/run.img" /etc/hostname
+  cp --sparse=always "$work/captured.img" "$work/captured-recovered.img"
+  "$bin" recover "$work/captured-recovered.img" 2>/dev/null | sed -n 's/^.*: filesystem: /capture: /p' || true
+  for _ in $(seq "$runs"); do
+    run_case cat-capture-1GiB "$work/captured.img" "$bin" cat "$work/run.img" /etc/hostname
+    run_case cat-clean-1GiB "$work/captured-recovered.img" "$bin" cat "$work/run.img" /etc/hostname
+  done
+  report cat-capture-1GiB; report cat-clean-1GiB
+  capture=yes
 else
   echo "capture: cannot loop-mount here; skipped"
 fi
 
+big=no
+if [ "${BIG:-0}" = 1 ]; then
+  # A 1 GiB journal holding 2,200 transactions of 100 distinct blocks each (in free blocks between the journal,
+  # which mke2fs puts in the middle of this 5 GiB filesystem, and the bitmaps of flex group 2 at block 1 Mi).
+  mkfs.ext4 -q -F -J size=1024 -d "$work/tree" "$work/big.img" 5G
+  first=$(($(debugfs -R "bmap <8> 262143" "$work/big.img" 2>/dev/null) + 1000))
+  head -c $((100 * 4096)) /dev/urandom >"$work/hundred.bin"
+  {
+    for t in $(seq 0 2199); do
+      echo "jo -c"
+      echo "jw -b $(seq -s, $((first + t * 100)) $((first + t * 100 + 99))) $work/hundred.bin"
+      echo "jc"
+    done
+  } >"$work/big.cmds"
+  debugfs -w -f "$work/big.cmds" "$work/big.img" >/dev/null 2>&1
+  dumpe2fs -h "$work/big.img" 2>/dev/null | grep -E "Total journal size|Journal start" | sed 's/^/big fixture: /' || true
+  run_case recover-1GiB-journal "$work/big.img" "$bin" recover "$work/run.img"
+  run_case put-1GiB-journal "$work/big.img" "$bin" put "$work/run.img" "$work/motd" /etc/motd
+  run_case cat-1GiB-journal "$work/big.img" "$bin" cat "$work/run.img" /etc/hostname
+  run_case e2fsck-1GiB-journal "$work/big.img" e2fsck -E journal_only -y "$work/run.img"
+  for name in recover-1GiB-journal put-1GiB-journal cat-1GiB-journal e2fsck-1GiB-journal; do report "$name"; done
+  big=yes
+fi
+
 # Same result check: both recoveries give the same blocks (superblock times aside) and e2fsck -fn is clean.
-cp --sparse=always "$work/fs.img" "$work/a.img"; cp --sparse=always "$work/fs.img" "$work/b.img"
+cp --sparse=always "$work/fs.img" "$work/a.img"
 "$bin" recover "$work/a.img" >/dev/null
-e2fsck -E journal_only -y "$work/b.img" >/dev/null 2>&1 || true
-differing=$({ cmp -l "$work/a.img" "$work/b.img" || true; } | awk '{o = $1 - 1025; if (o < 0 || o > 1023 || !((o >= 48 && o <= 51) || (o >= 376 && o <= 383) || o == 628 || o >= 1020)) n++} END {print n + 0}')
-echo "check: bytes differing outside the superblock's times and checksum: $differing"
-e2fsck -fn "$work/a.img" >/dev/null 2>&1 && echo "check: e2fsck -fn clean after vhdedit recover"
+differing=$({ cmp -l "$work/a.img" "$work/recovered.img" || true; } | awk '{o = $1 - 1025; if (o < 0 || o > 1023 || !((o >= 48 && o <= 51) || (o >= 376 && o <= 383) || o == 628 || o >= 1020)) n++} END {print n + 0}')
+echo "check: bytes differing from e2fsck's replay outside the superblock's times and checksum: $differing"
+if e2fsck -fn "$work/a.img" >/dev/null 2>&1; then echo "check: e2fsck -fn clean after vhdedit recover"; else echo "check: e2fsck -fn NOT clean after vhdedit recover"; fi
+
+echo
+verdict "recover <= e2fsck -E journal_only (128 MiB journal, wall)" 'a <= b' "$(median "$work/recover.ms")" \
+  "$(median "$work/e2fsck.ms")" "$(median "$work/recover.ms") ms vs $(median "$work/e2fsck.ms") ms; cpu $(median "$work/recover.cpu") vs $(median "$work/e2fsck.cpu") ms"
+rss=$(cat "$work"/*.rss | sort -n | tail -1)
+verdict "peak RSS <= 32 MiB (every vhdedit run above)" 'a <= b' "$rss" 32768 "largest $rss KiB"
+verdict "read-only cat, worst-case 128 MiB journal <= 2x clean (wall)" 'a <= 2 * b' \
+  "$(median "$work/cat-captured.ms")" "$(median "$work/cat-clean.ms")" \
+  "$(median "$work/cat-captured.ms") ms vs $(median "$work/cat-clean.ms") ms; cpu $(median "$work/cat-captured.cpu") vs $(median "$work/cat-clean.cpu") ms"
+if [ "$capture" = yes ]; then
+  verdict "read-only cat, real 1 GiB capture <= 2x clean (wall)" 'a <= 2 * b' \
+    "$(median "$work/cat-capture-1GiB.ms")" "$(median "$work/cat-clean-1GiB.ms")" \
+    "$(median "$work/cat-capture-1GiB.ms") ms vs $(median "$work/cat-clean-1GiB.ms") ms"
+fi
+if [ "$big" = no ]; then echo "(BIG=1 adds a 1 GiB journal to the RSS target)"; fi

@@ -28,7 +28,7 @@
 /// reads through it (read-only, see ``RecoveredStore``), so the image is the new one. Replay is idempotent.
 ///
 /// ## Memory
-/// Dirty pages beyond `memoryLimit` (64 MiB by default) spill into the log as records of an unsealed log, and
+/// Dirty pages beyond `memoryLimit` (8 MiB by default) spill into the log as records of an unsealed log, and
 /// are read back from it; the seal at commit makes them part of the edit. A page written again after a spill is
 /// written again later in the log; the last record of a page wins.
 ///
@@ -36,8 +36,10 @@
 /// The journal must be created over a file opened with its exclusive lock (``HostFile/Access/readWrite``):
 /// the log is created, replayed and deleted only under that lock.
 public final class EditJournal: ByteStore {
-    /// 64 MiB of dirty pages are kept in memory before they spill into the log.
-    public static let defaultMemoryLimit = 64 << 20
+    /// 8 MiB of dirty pages are kept in memory before they spill into the log (the log is written at the
+    /// commit anyway, so spilling early costs little; a session that replays a 128 MiB filesystem journal stays
+    /// within 32 MiB).
+    public static let defaultMemoryLimit = 8 << 20
 
     /// The file underneath.
     public let base: any ByteStore
@@ -282,11 +284,14 @@ public final class EditJournal: ByteStore {
     }
 
     /// The page at `index` as the layers below memory hold it (zeros past the logical length).
-    private func lowerPage(_ index: UInt64) throws(BlockIOError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: RedoLog.pageSize)
+    private func lowerPage(_ index: UInt64) throws(BlockIOError) -> [UInt8] { try lowerPages(index, count: 1) }
+
+    /// `count` pages from `index` on as the layers below memory hold them, in one read.
+    private func lowerPages(_ index: UInt64, count pages: Int) throws(BlockIOError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: pages * RedoLog.pageSize)
         let start = index * UInt64(RedoLog.pageSize)
         guard start < logicalLength else { return bytes }
-        let count = Int(min(UInt64(RedoLog.pageSize), logicalLength - start))
+        let count = Int(min(UInt64(bytes.count), logicalLength - start))
         let base = self.base
         let logged = self.logged
         let log = logStore
@@ -318,17 +323,35 @@ public final class EditJournal: ByteStore {
             try writer.appendCut(length: cut)
             pendingCut = nil
         }
-        for index in memoryPages.keys.sorted() {
-            let bytes = memoryPages[index]!
-            // A page written back with the bytes it already holds is no edit. libext2fs rewrites every group
-            // descriptor and bitmap block on each flush: logging and re-applying those would make a commit cost
-            // the filesystem's size (megabytes at 1 TiB) instead of the change's size.
-            if sameBytes(try lowerPage(index), bytes) { continue }
-            let offset = try writer.appendPage(index: index, bytes: bytes)
-            logged.record(page: index, payloadOffset: offset)
+        let indices = memoryPages.keys.sorted()
+        var first = 0
+        while first < indices.count {
+            // Runs of consecutive pages (up to 1 MiB) are compared with the bytes below them read at once.
+            var run = 1
+            while run < Self.pagesPerRead, first + run < indices.count,
+                indices[first + run] == indices[first] + UInt64(run)
+            {
+                run += 1
+            }
+            let lower = try lowerPages(indices[first], count: run)
+            for position in 0..<run {
+                let index = indices[first + position]
+                let bytes = memoryPages[index]!
+                // A page written back with the bytes it already holds is no edit. libext2fs rewrites every group
+                // descriptor and bitmap block on each flush: logging and re-applying those would make a commit
+                // cost the filesystem's size (megabytes at 1 TiB) instead of the change's size.
+                if sameBytes(lower, at: position * RedoLog.pageSize, bytes) { continue }
+                let offset = try writer.appendPage(index: index, bytes: bytes)
+                logged.record(page: index, payloadOffset: offset)
+            }
+            first += run
         }
+        try writer.flush()
         memoryPages = [:]
     }
+
+    /// Pages compared with the bytes below them in one read when the overlay is flushed (1 MiB).
+    private static let pagesPerRead = 256
 
     private func discardLog() {
         guard writer != nil || logStore != nil else { return }

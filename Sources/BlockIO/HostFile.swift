@@ -343,6 +343,15 @@ enum OpenHostFiles {
 
 /// Whether two byte arrays hold the same bytes, compared with `memcmp` (Array's `==` goes element by element,
 /// several instructions a byte: a commit that compares a thousand 4 KiB pages spent 27M instructions there).
+/// Whether the `b.count` bytes of `a` from `offset` on are `b`.
+func sameBytes(_ a: [UInt8], at offset: Int, _ b: [UInt8]) -> Bool {
+    guard offset >= 0, offset + b.count <= a.count else { return false }
+    if b.isEmpty { return true }
+    return a.withUnsafeBytes { x in
+        b.withUnsafeBytes { y in memcmp(x.baseAddress! + offset, y.baseAddress!, y.count) == 0 }
+    }
+}
+
 func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     if a.isEmpty { return true }

@@ -68,4 +68,10 @@ int chostfile_ofd_lock_byte(int fd, off_t byte);
 int chostfile_ofd_unlock_byte(int fd, off_t byte);
 int chostfile_ofd_byte_is_locked(int fd, off_t byte);
 
+/* CRC-32C (Castagnoli) of `length` bytes continuing from `crc`, with no inversion in or out (the kernel's
+   crc32c(seed, ...)): the SSE4.2 instruction when the processor has it, else eight tables. */
+uint32_t chostfile_crc32c(uint32_t crc, const void *bytes, size_t length);
+/* The same with the tables only (what processors without SSE4.2 run; for tests). */
+uint32_t chostfile_crc32c_portable(uint32_t crc, const void *bytes, size_t length);
+
 #endif

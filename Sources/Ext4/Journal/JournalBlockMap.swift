@@ -36,20 +36,65 @@ struct JournalBlockMap {
     }
 }
 
-/// The journal's blocks read from the filesystem's device through its block map.
-struct DeviceJournalSource: JournalBlockSource {
+/// The journal's blocks read from the filesystem's device through its block map, a window of up to
+/// ``windowBytes`` at a time: the log is walked block by block from its start, so one read of the next
+/// physically contiguous stretch serves the next blocks instead of one read each.
+final class DeviceJournalSource: JournalBlockSource {
+    /// Bytes read at once (fewer when the journal's extent or the journal ends first).
+    static let windowBytes = 256 << 10
+
     let device: any BlockDevice
     let map: JournalBlockMap
     let journalBlockSize: Int
+    private var window: [UInt8] = []
+    /// The journal block at the window's start, and how many blocks it holds.
+    private var windowStart: UInt64 = 0
+    private var windowCount: UInt64 = 0
 
-    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8] {
-        guard let block = map.physical(UInt64(index)) else {
+    init(device: any BlockDevice, map: JournalBlockMap, journalBlockSize: Int) {
+        self.device = device
+        self.map = map
+        self.journalBlockSize = journalBlockSize
+    }
+
+    /// The block as a slice of the window: shared, not copied.
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8> {
+        let wanted = UInt64(index)
+        if wanted < windowStart || wanted >= windowStart + windowCount { try fill(from: wanted) }
+        let start = Int(wanted - windowStart) * journalBlockSize
+        return window[start..<(start + journalBlockSize)]
+    }
+
+    /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
+    private func fill(from index: UInt64) throws(Ext4Error) {
+        guard let block = map.physical(index) else {
             throw Ext4Error(.journal, "journal block \(index) is past the end of the journal inode (\(map.count) blocks)")
         }
-        do {
-            return try device.read(at: block * UInt64(journalBlockSize), count: journalBlockSize)
-        } catch {
-            throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: error)
+        let limit = UInt64(max(1, Self.windowBytes / journalBlockSize))
+        let deviceBlocks = device.size / UInt64(journalBlockSize)
+        var count: UInt64 = 1
+        while count < limit, block + count < deviceBlocks, let next = map.physical(index + count), next == block + count {
+            count += 1
         }
+        // A new buffer each time, filled by the read (not zeroed first): slices of the old one that a caller
+        // still holds keep it alive instead of forcing a copy.
+        let bytes = Int(count) * journalBlockSize
+        let device = self.device
+        var failure: BlockIOError?
+        window = [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
+            do throws(BlockIOError) {
+                try device.read(at: block * UInt64(journalBlockSize), into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = bytes
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure {
+            windowCount = 0
+            throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: failure)
+        }
+        windowStart = index
+        windowCount = count
     }
 }

@@ -1,65 +1,75 @@
 import BlockIO
 
 /// Big-endian field reads and writes on one journal block (jbd2 stores every field big-endian), bounds-checked:
-/// a field that would run past the block reads as zero, so a parser can never read outside its block.
+/// a field that would run past the block reads as zero, so a parser can never read outside its block. Offsets
+/// count from the block's first byte; the bytes may be a slice of a larger buffer (the journal source's window),
+/// shared rather than copied.
 struct JournalBytes {
-    var bytes: [UInt8]
+    var bytes: ArraySlice<UInt8>
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) { self.bytes = bytes[...] }
+    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
     var count: Int { bytes.count }
 
     /// The 32-bit big-endian value at `offset`, or 0 when it does not fit.
     func u32(_ offset: Int) -> UInt32 {
         guard offset >= 0, offset + 4 <= bytes.count else { return 0 }
-        return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
-            | UInt32(bytes[offset + 3])
+        let at = bytes.startIndex + offset
+        return UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8
+            | UInt32(bytes[at + 3])
     }
 
     /// The 16-bit big-endian value at `offset`, or 0 when it does not fit.
     func u16(_ offset: Int) -> UInt16 {
         guard offset >= 0, offset + 2 <= bytes.count else { return 0 }
-        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+        let at = bytes.startIndex + offset
+        return UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1])
     }
 
     /// The 64-bit big-endian value at `offset`, or 0 when it does not fit.
     func u64(_ offset: Int) -> UInt64 { UInt64(u32(offset)) << 32 | UInt64(u32(offset + 4)) }
 
     /// The byte at `offset`, or 0 when it does not fit.
-    func u8(_ offset: Int) -> UInt8 { offset >= 0 && offset < bytes.count ? bytes[offset] : 0 }
+    func u8(_ offset: Int) -> UInt8 { offset >= 0 && offset < bytes.count ? bytes[bytes.startIndex + offset] : 0 }
 
     /// Stores `value` big-endian at `offset` (ignored when it does not fit).
     mutating func setU32(_ offset: Int, _ value: UInt32) {
         guard offset >= 0, offset + 4 <= bytes.count else { return }
-        bytes[offset] = UInt8(value >> 24)
-        bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
-        bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
-        bytes[offset + 3] = UInt8(truncatingIfNeeded: value)
+        let at = bytes.startIndex + offset
+        bytes[at] = UInt8(value >> 24)
+        bytes[at + 1] = UInt8(truncatingIfNeeded: value >> 16)
+        bytes[at + 2] = UInt8(truncatingIfNeeded: value >> 8)
+        bytes[at + 3] = UInt8(truncatingIfNeeded: value)
     }
 
-    /// The bytes `range`, clamped to the block.
+    /// The bytes `range` (counted from the block's start), clamped to the block.
     func slice(_ range: Range<Int>) -> ArraySlice<UInt8> {
-        bytes[max(0, min(range.lowerBound, bytes.count))..<max(0, min(range.upperBound, bytes.count))]
+        let low = max(0, min(range.lowerBound, bytes.count))
+        let high = max(low, min(range.upperBound, bytes.count))
+        return bytes[(bytes.startIndex + low)..<(bytes.startIndex + high)]
     }
 }
 
 /// The checksums jbd2 uses: CRC-32C without the final inversion (the kernel's `crc32c`, which `jbd2_chksum`
-/// calls with a seed), and the big-endian CRC-32 of version-1 transaction checksums (`crc32_be`). Computed by
-/// libext2fs's slice-by-8 tables.
+/// calls with a seed; BlockIO's ``CRC32C``, in hardware where the processor has it), and the big-endian CRC-32
+/// of version-1 transaction checksums (`crc32_be`, libext2fs's tables).
 enum JournalChecksum {
     /// `crc32c(seed, bytes)` as the kernel computes it: no inversion in or out.
-    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { Ext2fsCRC.crc32c(seed, bytes) }
+    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { CRC32C.update(seed, bytes) }
 
     /// The kernel's `crc32_be(seed, bytes)`: polynomial 0x04C11DB7, most significant bit first, no inversion.
     static func crc32be(_ seed: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 { Ext2fsCRC.crc32be(seed, bytes) }
 
-    /// `crc32c(seed, bytes)` with the four bytes at `field` read as zeros (a block checksummed with its own
-    /// checksum field cleared), without copying the block.
-    static func crc32c(_ seed: UInt32, _ bytes: [UInt8], zeroing field: Int) -> UInt32 {
-        guard field >= 0, field + 4 <= bytes.count else { return crc32c(seed, bytes[...]) }
-        let zeros: [UInt8] = [0, 0, 0, 0]
-        var crc = crc32c(seed, bytes[0..<field])
-        crc = crc32c(crc, zeros[...])
-        return crc32c(crc, bytes[(field + 4)...])
+    /// `crc32c(seed, bytes)` with the four bytes at `field` (counted from the first of `bytes`) read as zeros (a
+    /// block checksummed with its own checksum field cleared), without copying the block.
+    static func crc32c(_ seed: UInt32, _ bytes: ArraySlice<UInt8>, zeroing field: Int) -> UInt32 {
+        guard field >= 0, field + 4 <= bytes.count else { return crc32c(seed, bytes) }
+        let at = bytes.startIndex + field
+        var crc = crc32c(seed, bytes[bytes.startIndex..<at])
+        crc = crc32c(crc, zeroWord[...])
+        return crc32c(crc, bytes[(at + 4)...])
     }
+
+    private static let zeroWord: [UInt8] = [0, 0, 0, 0]
 }

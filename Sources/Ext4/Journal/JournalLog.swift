@@ -2,8 +2,9 @@
 protocol JournalBlockSource {
     /// The block size of the journal (the filesystem's).
     var journalBlockSize: Int { get }
-    /// Journal block `index`, exactly ``journalBlockSize`` bytes.
-    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8]
+    /// Journal block `index`, exactly ``journalBlockSize`` bytes (possibly a slice of a larger buffer: its
+    /// indices need not start at 0).
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8>
 }
 
 /// Where the latest committed copy of one filesystem block lies in the journal.
@@ -71,8 +72,9 @@ enum JournalLog {
             revokedCopies: 0, replayedCopies: 0, stop: .endOfLog)
         guard sb.start != 0 else { return plan }
 
-        // Pass 1: find the end of the log, noting every tag and revoke block on the way (so that the later
-        // passes read only revoke blocks and copies, never a descriptor again).
+        // Pass 1: find the end of the log, noting every tag and revoke block on the way and checking each copy's
+        // checksum as the walk passes it (so that the later passes read only revoke blocks, never a descriptor or
+        // a copy again).
         var cursor = LogCursor(superblock: sb)
         var tid = sb.sequence
         // Version-1 transaction checksum: CRC-32 of the descriptor and data blocks (not revoke blocks).
@@ -90,10 +92,23 @@ enum JournalLog {
                 if !journalTailChecksumMatches(block, superblock: sb) { checkCommitTime = true }
                 let described = JournalBlockTag.tags(of: block, superblock: sb)
                 if sb.hasChecksumV1 && !checkCommitTime {
-                    sumV1 = JournalChecksum.crc32be(sumV1, block.bytes[...])
+                    sumV1 = JournalChecksum.crc32be(sumV1, block.bytes)
                     for tag in described {
-                        tags.append(LoggedTag(tag: tag, position: cursor.position, tid: tid, descriptor: position))
-                        sumV1 = JournalChecksum.crc32be(sumV1, try cursor.read(source)[...])
+                        let copyPosition = cursor.position
+                        let copy = try cursor.read(source)
+                        sumV1 = JournalChecksum.crc32be(sumV1, copy)
+                        tags.append(LoggedTag(
+                            tag: tag, position: copyPosition, tid: tid, descriptor: position,
+                            intact: tag.matches(copy, sequence: tid, superblock: sb)))
+                    }
+                } else if sb.hasChecksumV2orV3 {
+                    // Each copy is checked here, while the walk reads past it anyway; only a copy of a committed
+                    // transaction that fails is an error (pass 3), a torn last transaction's are not.
+                    for tag in described {
+                        let copyPosition = cursor.position
+                        let intact = tag.matches(try cursor.read(source), sequence: tid, superblock: sb)
+                        tags.append(LoggedTag(
+                            tag: tag, position: copyPosition, tid: tid, descriptor: position, intact: intact))
                     }
                 } else {
                     for tag in described {
@@ -153,8 +168,7 @@ enum JournalLog {
                 continue
             }
             if sb.hasChecksumV2orV3 {
-                let copy = try source.readJournalBlock(logged.position)
-                guard logged.tag.matches(copy, sequence: logged.tid, superblock: sb) else {
+                guard logged.intact else {
                     throw Ext4Error(
                         .journal,
                         "journal block \(logged.position), the copy of filesystem block \(home) in transaction "
@@ -186,6 +200,8 @@ struct LoggedTag {
     var tid: UInt32
     /// The journal block of the descriptor (for messages).
     var descriptor: UInt32
+    /// Whether the copy matches the tag's checksum (v2/v3; true without them).
+    var intact = true
 }
 
 /// A position in the circular log: advances block by block, wraps from the log's end to its first block, and
@@ -203,7 +219,7 @@ struct LogCursor {
     }
 
     /// Reads the block at the cursor and moves past it.
-    mutating func read(_ source: some JournalBlockSource) throws(Ext4Error) -> [UInt8] {
+    mutating func read(_ source: some JournalBlockSource) throws(Ext4Error) -> ArraySlice<UInt8> {
         let here = position
         try skip(1)
         let block = try source.readJournalBlock(here)
@@ -241,7 +257,7 @@ public enum JournalParsing {
         let source = MemoryJournalSource(bytes: journal, journalBlockSize: blockSize)
         do throws(Ext4Error) {
             let superblock = try JournalSuperblock(
-                parsing: try source.readJournalBlock(0), filesystemBlockSize: UInt32(blockSize),
+                parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: UInt32(blockSize),
                 journalBlocks: UInt64(journal.count / blockSize))
             let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: filesystemBlocks)
             for (home, copy) in plan.copies {
@@ -264,11 +280,11 @@ struct MemoryJournalSource: JournalBlockSource {
     let bytes: [UInt8]
     let journalBlockSize: Int
 
-    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> [UInt8] {
+    func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8> {
         let start = Int(index) * journalBlockSize
         guard start + journalBlockSize <= bytes.count else {
             throw Ext4Error(.journal, "journal block \(index) is past the end of the journal")
         }
-        return Array(bytes[start..<(start + journalBlockSize)])
+        return bytes[start..<(start + journalBlockSize)]
     }
 }

@@ -80,13 +80,11 @@ struct JournalBlockTag: Equatable {
 
     /// Whether `copy` (the log block as stored, still escaped) matches this tag's checksum in transaction
     /// `sequence`. Always true without v2/v3 checksums.
-    func matches(_ copy: [UInt8], sequence: UInt32, superblock sb: JournalSuperblock) -> Bool {
+    func matches(_ copy: ArraySlice<UInt8>, sequence: UInt32, superblock sb: JournalSuperblock) -> Bool {
         guard sb.hasChecksumV2orV3 else { return true }
-        let sequenceBytes: [UInt8] = [
-            UInt8(sequence >> 24), UInt8(truncatingIfNeeded: sequence >> 16),
-            UInt8(truncatingIfNeeded: sequence >> 8), UInt8(truncatingIfNeeded: sequence),
-        ]
-        let computed = JournalChecksum.crc32c(JournalChecksum.crc32c(sb.checksumSeed, sequenceBytes[...]), copy[...])
+        var sequenceBytes = JournalBytes([0, 0, 0, 0])
+        sequenceBytes.setU32(0, sequence)
+        let computed = JournalChecksum.crc32c(JournalChecksum.crc32c(sb.checksumSeed, sequenceBytes.bytes), copy)
         return sb.hasChecksumV3 ? computed == checksum : computed & 0xFFFF == checksum
     }
 }

@@ -68,13 +68,17 @@ struct JournalReplay {
         }
         let map: JournalBlockMap
         do {
-            map = JournalBlockMap(runs: try probe.blockRuns(of: placement.inode, count: journalBlocks))
+            if let extents = try probe.extentRuns(of: placement.inode, count: journalBlocks) {
+                map = JournalBlockMap(runs: extents)
+            } else {
+                map = JournalBlockMap(runs: try probe.blockRuns(of: placement.inode, count: journalBlocks))
+            }
         } catch {
             throw Ext4Error(.journal, "the journal (inode \(placement.inode)): \(error.message)")
         }
         let source = DeviceJournalSource(device: device, map: map, journalBlockSize: blockSize)
         let superblock = try JournalSuperblock(
-            parsing: try source.readJournalBlock(0), filesystemBlockSize: sb.blockSize, journalBlocks: journalBlocks)
+            parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize, journalBlocks: journalBlocks)
         let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: sb.blocksCount)
         try refuseFastCommits(plan, source: source)
         for home in plan.copies.keys where map.contains(physical: home) {
@@ -113,13 +117,7 @@ struct JournalReplay {
     }
 
     /// Writes the replay onto `device` (the view's base, writable).
-    func apply(to device: any BlockDevice) throws(Ext4Error) {
-        do {
-            try view.apply(to: device)
-        } catch {
-            throw Ext4Error(.io, "cannot write the journal replay", underlying: error)
-        }
-    }
+    func apply(to device: any BlockDevice) throws(Ext4Error) { try view.apply(to: device) }
 
     func summary(committed: Bool) -> JournalReplaySummary {
         var stopped: UInt32?
@@ -136,7 +134,7 @@ struct JournalReplay {
         let sb = plan.superblock
         guard sb.hasFastCommit, sb.start != 0 else { return }
         for index in [sb.logEnd, sb.logEnd + 1] where index < sb.maxLength {
-            let block = try source.readJournalBlock(index)
+            let block = Array(try source.readJournalBlock(index))
             // struct ext4_fc_tl { le16 tag; le16 len; } then struct ext4_fc_head { le32 features; le32 tid; }
             let tag = UInt16(block[0]) | UInt16(block[1]) << 8
             let tid = UInt32(Self.littleEndian(block, 8))

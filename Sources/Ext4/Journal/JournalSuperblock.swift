@@ -111,7 +111,7 @@ struct JournalSuperblock: Equatable {
             }
             var zeroed = JournalBytes(Array(block[0..<Self.size]))
             zeroed.setU32(252, 0)
-            let computed = JournalChecksum.crc32c(~0, zeroed.bytes[...])
+            let computed = JournalChecksum.crc32c(~0, zeroed.bytes)
             guard computed == checksum else {
                 throw fail(
                     "s_checksum", 252,
@@ -157,6 +157,6 @@ struct JournalSuperblock: Equatable {
             b.setU32(252, 0)
             b.setU32(252, JournalChecksum.crc32c(~0, b.slice(0..<size)))
         }
-        return b.bytes
+        return Array(b.bytes)
     }
 }

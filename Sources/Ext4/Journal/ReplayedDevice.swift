@@ -69,15 +69,34 @@ final class ReplayedDevice: BlockDevice {
     func flush() throws(BlockIOError) {}
 
     /// Writes every replayed block and both superblocks onto `device` (the view's own base, opened writable):
-    /// the replay made permanent, as the kernel or e2fsck would write it.
-    func apply(to device: any BlockDevice) throws(BlockIOError) {
-        var block = [UInt8](repeating: 0, count: Int(blockSize))
-        for home in copies.keys.sorted() where patches[home] == nil {
-            try read(at: home * blockSize, into: &block)
-            try device.write(at: home * blockSize, bytes: block)
+    /// the replay made permanent, as the kernel or e2fsck would write it. The copies are read in log order,
+    /// a window of the journal at a time, and each is written as soon as it is read: nothing is held but the
+    /// window.
+    func apply(to device: any BlockDevice) throws(Ext4Error) {
+        let source = DeviceJournalSource(device: base, map: map, journalBlockSize: Int(blockSize))
+        // Positions only, sorted in place (not a filtered copy of the dictionary: a 1 GiB log names 250,000 blocks).
+        var ordered: [(home: UInt64, copy: JournalCopy)] = []
+        ordered.reserveCapacity(copies.count)
+        for (home, copy) in copies where patches[home] == nil { ordered.append((home, copy)) }
+        ordered.sort { $0.copy.position < $1.copy.position }
+        let magic: [UInt8] = [0xC0, 0x3B, 0x39, 0x98]
+        for (home, copy) in ordered {
+            var block = Array(try source.readJournalBlock(copy.position))
+            if copy.escaped { block.replaceSubrange(0..<4, with: magic) }
+            try Self.write(block, home: home, blockSize: blockSize, on: device)
         }
         for (home, bytes) in patches.sorted(by: { $0.key < $1.key }) {
+            try Self.write(bytes, home: home, blockSize: blockSize, on: device)
+        }
+    }
+
+    private static func write(_ bytes: [UInt8], home: UInt64, blockSize: UInt64, on device: any BlockDevice)
+        throws(Ext4Error)
+    {
+        do {
             try device.write(at: home * blockSize, bytes: bytes)
+        } catch {
+            throw Ext4Error(.io, "cannot write the journal replay (filesystem block \(home))", underlying: error)
         }
     }
 }
