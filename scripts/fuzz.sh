@@ -30,14 +30,16 @@ trap 'rm -rf "$work"' EXIT
 export SWIFT_BACKTRACE=enable=no
 # One build of every target (incremental after the first); a failed build fails the run, with its errors.
 started=$(date +%s)
-if ! (cd "$fuzz_dir" && swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz) \
+# Optimized (-c release keeps every precondition and bounds check; the project has no assert()): the same
+# checks per execution at two to three times the executions per second of a debug build.
+if ! (cd "$fuzz_dir" && swift build -c release -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz) \
     >"$work/build.log" 2>&1; then
   grep -E 'error:' "$work/build.log" | head -20 || tail -20 "$work/build.log"
   echo "fuzz: build FAILED"
   exit 1
 fi
 echo "fuzz: sanitizer build $(( $(date +%s) - started )) s"
-bin="$scratch/debug"
+bin="$scratch/release"
 
 # Seeds from real tools, written into $work/seeds/<target>/.
 make_seeds() {
@@ -117,7 +119,8 @@ for target in "${targets[@]}"; do
       -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')
     cov=$(grep -Eo 'cov: [0-9]+' "$work/$target.log" | tail -1 || true)
-    echo "ok: $runs executions, $cov, 0 crashes"
+    rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo '?')
+    echo "ok: $runs executions ($rate/s), $cov, 0 crashes"
   else
     status=1
     echo "FAILED (input kept in $crashes)"
