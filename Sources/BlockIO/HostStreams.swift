@@ -123,31 +123,34 @@ public final class HostInputFile {
     }
 }
 
-/// A new private (mode 0700) folder on the host, for a scratch copy the user works on (`edit`).
-public enum HostScratchFolder {
-    /// Creates `BASE/PREFIX.XXXXXX` with `mkdtemp(3)`, where BASE is `$TMPDIR` or `/tmp`, and returns its path.
+/// A private (mode 0700) scratch folder on the host for copies of guest files a person works on (`edit`), alive
+/// as long as this value: when it is released, and when a SIGINT, SIGTERM, SIGHUP or SIGQUIT ends the process
+/// (signals the process ignores are left alone), the folder is removed with everything in it, so that no copy
+/// of a guest file (an editor's swap file included) and no empty folder outlives the command.
+public final class HostScratchFolder {
+    /// The folder's path, `BASE/PREFIX.XXXXXX`.
+    public let path: String
+    private let slot: Int32
+
+    /// Creates `BASE/PREFIX.XXXXXX` with `mkdtemp(3)`, where BASE is `$TMPDIR` or `/tmp`; the folder and its
+    /// removal on a signal are set up with those signals blocked, so that none can come in between.
     ///
     /// - Throws: ``BlockIOError/Code/io`` with the errno when the folder cannot be made.
-    public static func create(prefix: String) throws(BlockIOError) -> String {
+    public init(prefix: String) throws(BlockIOError) {
         var base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         if base.isEmpty { base = "/tmp" }
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else {
+        let slot = template.withUnsafeMutableBufferPointer { chostfile_scratch_folder_create($0.baseAddress!) }
+        guard slot != -2 else {
             throw BlockIOError(.io, "cannot create a scratch folder", path: base, errno: errno)
         }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.slot = slot
+        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-}
 
-/// While it lives, a SIGINT, SIGTERM, SIGHUP or SIGQUIT that ends the process removes the file at `path` first
-/// (the handler `AtomicOutputFile` uses for its temporary file), so that a copy of a guest file put in a scratch
-/// folder does not outlive an interrupted command. Releasing the guard leaves the file alone.
-public final class SignalRemovalGuard {
-    private let slot: Int32
+    /// `path/name`.
+    public func file(_ name: String) -> String { path + "/" + name }
 
-    /// Guards `path` (at most 64 paths per process are guarded at once; beyond that the guard does nothing).
-    public init(path: String) { slot = chostfile_temp_guard_add(path) }
-
-    deinit { chostfile_temp_guard_remove(slot) }
+    deinit { chostfile_scratch_folder_remove(path, slot) }
 }

@@ -212,19 +212,46 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 
 #define GUARD_SLOTS 64
 static char guard_paths[GUARD_SLOTS][PATH_MAX];
 static volatile sig_atomic_t guard_used[GUARD_SLOTS];
+static volatile sig_atomic_t guard_tree[GUARD_SLOTS]; /* the slot is a folder: removed with what is in it */
 static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
 static int guard_installed = 0;
 static const int guard_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction guard_previous[sizeof guard_signals / sizeof guard_signals[0]];
 
+/* Removes `name` (relative to the folder `parent`) and, when it is a folder, what is in it, down to 8 levels;
+   symbolic links are removed, never followed. Only system calls, so that a signal handler may run it. */
+static void remove_tree_at(int parent, const char *name, int depth) {
+    if (unlinkat(parent, name, 0) == 0 || errno != EISDIR) return;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        char buffer[4096] __attribute__((aligned(8)));
+        long count;
+        while (depth < 8 && (count = syscall(SYS_getdents64, fd, buffer, sizeof buffer)) > 0) {
+            for (long at = 0; at < count;) {
+                struct linux_dirent64_view { unsigned long long ino; long long off; unsigned short reclen;
+                                             unsigned char type; char name[]; } *entry = (void *)(buffer + at);
+                at += entry->reclen;
+                if (strcmp(entry->name, ".") == 0 || strcmp(entry->name, "..") == 0) continue;
+                remove_tree_at(fd, entry->name, depth + 1);
+            }
+        }
+        close(fd);
+    }
+    unlinkat(parent, name, AT_REMOVEDIR);
+}
+
 static void guard_handler(int sig) {
     int saved = errno;
     for (int i = 0; i < GUARD_SLOTS; i++) {
-        if (guard_used[i]) { unlink(guard_paths[i]); guard_used[i] = 0; }
+        if (!guard_used[i]) continue;
+        if (guard_tree[i]) remove_tree_at(AT_FDCWD, guard_paths[i], 0); else unlink(guard_paths[i]);
+        guard_used[i] = 0;
     }
     for (size_t i = 0; i < sizeof guard_signals / sizeof guard_signals[0]; i++) {
         if (guard_signals[i] == sig) { sigaction(sig, &guard_previous[i], NULL); break; }
@@ -248,7 +275,7 @@ static void guard_install(void) {
     }
 }
 
-int chostfile_temp_guard_add(const char *path) {
+static int guard_add(const char *path, int tree) {
     if (strlen(path) >= PATH_MAX) return -1;
     int slot = -1;
     pthread_mutex_lock(&guard_lock);
@@ -256,6 +283,7 @@ int chostfile_temp_guard_add(const char *path) {
     for (int i = 0; i < GUARD_SLOTS; i++) {
         if (!guard_used[i]) {
             strcpy(guard_paths[i], path);
+            guard_tree[i] = tree;
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             guard_used[i] = 1;
             slot = i;
@@ -264,6 +292,29 @@ int chostfile_temp_guard_add(const char *path) {
     }
     pthread_mutex_unlock(&guard_lock);
     return slot;
+}
+
+int chostfile_temp_guard_add(const char *path) { return guard_add(path, 0); }
+
+int chostfile_scratch_folder_create(char *template_path) {
+    sigset_t block, previous;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof guard_signals / sizeof guard_signals[0]; i++) sigaddset(&block, guard_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &previous);
+    int slot = -2;
+    if (mkdtemp(template_path) != NULL) {
+        slot = guard_add(template_path, 1);
+        if (slot < 0) { rmdir(template_path); errno = EMFILE; slot = -2; }
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    errno = saved;
+    return slot;
+}
+
+void chostfile_scratch_folder_remove(const char *path, int slot) {
+    remove_tree_at(AT_FDCWD, path, 0);
+    chostfile_temp_guard_remove(slot);
 }
 
 void chostfile_temp_guard_remove(int slot) {

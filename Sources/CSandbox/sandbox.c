@@ -30,18 +30,18 @@ static uint64_t handled_rights(int abi) {
     return rights;
 }
 
-int csandbox_landlock_restrict(int abi, const char *allowed_folder) {
+int csandbox_landlock_restrict(int abi, const char *const *allowed_folders, int count) {
     struct landlock_ruleset_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.handled_access_fs = handled_rights(abi);
     int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (ruleset < 0) return errno;
     int result = 0;
-    if (allowed_folder) {
+    for (int i = 0; result == 0 && i < count; i++) {
         struct landlock_path_beneath_attr beneath;
         memset(&beneath, 0, sizeof beneath);
         beneath.allowed_access = attr.handled_access_fs & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE;
-        beneath.parent_fd = open(allowed_folder, O_PATH | O_CLOEXEC | O_DIRECTORY);
+        beneath.parent_fd = open(allowed_folders[i], O_PATH | O_CLOEXEC | O_DIRECTORY);
         if (beneath.parent_fd < 0) {
             result = errno;
         } else {

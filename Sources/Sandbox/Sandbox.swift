@@ -1,31 +1,39 @@
 internal import CSandbox
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A lock-down a process enters once it holds every file it needs and before it parses untrusted bytes (a
 /// guest's partition table, filesystem and files), so that a bug in libext2fs, libblkid or our parsers cannot
 /// reach the host beyond what is already open (defence in depth: libguestfs puts the guest in a VM instead).
 ///
 /// In order: `PR_SET_NO_NEW_PRIVS`; Landlock (where the kernel has it), handling every filesystem right of its
-/// ABI and granting them only beneath ``Policy/allowedFolder``, so no new file outside it can be opened,
+/// ABI and granting them only beneath ``Policy/allowedFolders``, so no new file outside it can be opened,
 /// created, removed or executed; a seccomp filter (libseccomp) under which opening files by path (unless
 /// ``Policy/opensFiles``), running programs, sockets and tracing fail with `EPERM`. Descriptors already open
 /// keep working. There is no way back for the process.
 public enum Sandbox {
     /// What the process still needs after the lock-down.
     public struct Policy: Sendable, Equatable {
-        /// The only folder Landlock still allows (every right but running programs, beneath it): a private
-        /// scratch folder, or the image's folder for the redo log of a command that writes; `nil`: none.
-        public var allowedFolder: String?
-        /// Whether files may still be opened by path (inside ``allowedFolder`` where Landlock is available;
+        /// The only folders Landlock still allows (every right but running programs, beneath each): a private
+        /// scratch folder, the image's folder for the redo log of a command that writes; empty: none.
+        public var allowedFolders: [String]
+        /// Whether files may still be opened by path (inside ``allowedFolders`` where Landlock is available;
         /// anywhere the process may otherwise, where it is not).
         public var opensFiles: Bool
 
         /// Nothing to open: reading and writing held descriptors only.
-        public static let heldFilesOnly = Policy(allowedFolder: nil, opensFiles: false)
+        public static let heldFilesOnly = Policy(allowedFolders: [], opensFiles: false)
 
-        /// A policy: `allowedFolder` is the one folder files may be created in; `opensFiles` says whether paths may still be opened.
-        public init(allowedFolder: String?, opensFiles: Bool) {
-            self.allowedFolder = allowedFolder
+        /// A policy allowing `allowedFolders` (and, with `opensFiles`, opening files by path there).
+        public init(allowedFolders: [String], opensFiles: Bool) {
+            self.allowedFolders = allowedFolders
             self.opensFiles = opensFiles
+        }
+
+        /// A policy allowing the one folder `allowedFolder` (`nil`: none).
+        public init(allowedFolder: String?, opensFiles: Bool) {
+            self.init(allowedFolders: allowedFolder.map { [$0] } ?? [], opensFiles: opensFiles)
         }
     }
 
@@ -60,7 +68,7 @@ public enum Sandbox {
         guard code == 0 else { throw Failure(step: "prctl(PR_SET_NO_NEW_PRIVS)", errno: code) }
         let abi = csandbox_landlock_abi()
         if abi > 0 {
-            code = policy.allowedFolder.withOptionalCString { csandbox_landlock_restrict(abi, $0) }
+            code = policy.allowedFolders.withCStrings { csandbox_landlock_restrict(abi, $0, Int32($1)) }
             guard code == 0 else { throw Failure(step: "Landlock", errno: code) }
             outcome.landlockABI = Int(abi)
         } else {
@@ -78,11 +86,12 @@ public enum Sandbox {
     }
 }
 
-extension Optional where Wrapped == String {
-    fileprivate func withOptionalCString<T>(_ body: (UnsafePointer<CChar>?) -> T) -> T {
-        switch self {
-        case .some(let text): text.withCString { body($0) }
-        case .none: body(nil)
-        }
+extension Array where Element == String {
+    /// Calls `body` with the strings as C strings (an array of pointers, valid during the call) and their count.
+    fileprivate func withCStrings<T>(_ body: (UnsafePointer<UnsafePointer<CChar>?>, Int) -> T) -> T {
+        let copies = map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!, count) }
     }
 }

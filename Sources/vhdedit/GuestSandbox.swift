@@ -60,6 +60,21 @@ extension GuestSandbox {
     }
 }
 
+extension GuestSandbox {
+    /// Enters the sandbox at the next guest open, for `edit`'s child that opens the image for writing but only
+    /// copies a guest file out to `hostFile` in the private scratch folder: files may be opened in that folder
+    /// and in the image's (where a writable open of an SELinux guest puts its private copy of the policy).
+    static func armForExtracting(to hostFile: String) {
+        guard !isDisabled else { return }
+        let scratch = ImageBatchOptions.folder(of: hostFile)
+        GuestParsing.beforeNextParse { image in
+            let folder = HostRedoLogLocation(imagePath: image.path).folder
+            try enterBeforeParsing(
+                Sandbox.Policy(allowedFolders: [scratch.isEmpty ? "." : scratch, folder], opensFiles: true))
+        }
+    }
+}
+
 /// `--no-sandbox` of the commands that parse a guest.
 struct SandboxOptions: ParsableArguments {
     @Flag(

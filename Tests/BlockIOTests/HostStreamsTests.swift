@@ -66,13 +66,23 @@ import _TestSupport
         }
     }
 
-    /// The scratch folder is new, private (0700) and under $TMPDIR's folder.
-    @Test func scratchFolderIsPrivate() throws {
-        let path = try HostScratchFolder.create(prefix: "vhdedit-test-scratch")
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    /// The scratch folder is new, private (0700) and under $TMPDIR's folder; released, it is gone with what is
+    /// in it (files, a subfolder, a symbolic link, which is removed, not followed).
+    @Test func scratchFolderIsPrivateAndRemovedWithItsContents() throws {
+        let outside = try TemporaryDirectory(prefix: "vhdedit-test-outside")
+        try Data("keep\n".utf8).write(to: URL(fileURLWithPath: outside.file("kept")))
+        var folder: HostScratchFolder? = try HostScratchFolder(prefix: "vhdedit-test-scratch")
+        let path = try #require(folder?.path)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
         #expect((attributes[.type] as? FileAttributeType) == .typeDirectory)
         #expect(path.contains("/vhdedit-test-scratch."))
+        try FileManager.default.createDirectory(atPath: path + "/edit/deeper", withIntermediateDirectories: true)
+        try Data("copy\n".utf8).write(to: URL(fileURLWithPath: path + "/edit/.file.swp"))
+        try Data("copy\n".utf8).write(to: URL(fileURLWithPath: path + "/edit/deeper/file"))
+        try FileManager.default.createSymbolicLink(atPath: path + "/link", withDestinationPath: outside.path)
+        folder = nil
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try String(contentsOfFile: outside.file("kept"), encoding: .utf8) == "keep\n")
     }
 }

@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // libFuzzer targets for vhdedit's parsers of untrusted bytes. Built and run by scripts/fuzz.sh:
-//   swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz --product FuzzVHD
+//   swift build -c release -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz --product FuzzVHD
 import Foundation
 import PackageDescription
 

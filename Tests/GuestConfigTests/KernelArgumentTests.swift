@@ -104,3 +104,25 @@ struct KernelArgumentTests {
         }
     }
 }
+
+/// The allocation-free name comparison edits use agrees with the definition (normalized names compared as
+/// strings) on ASCII and non-ASCII arguments alike, and values compare as strings do.
+@Suite struct KernelArgumentComparisonTests {
+    static let texts = [
+        "quiet", "quiet=1", "nvme_core.io_timeout=240", "nvme-core.io_timeout=4294967295", "nvme-core.io-timeout",
+        "console=ttyS0", "console=ttyS0,115200", "console", "=", "", "a=b=c", "a=b", "K=1", "\u{212A}=1",
+        "caf\u{E9}=1", "cafe\u{301}=1", "abc=\u{301}x", "abc", "-=_", "_", "-",
+    ]
+
+    @Test func fastComparisonMatchesTheDefinition() {
+        for a in Self.texts.map(KernelArgument.init) {
+            for b in Self.texts.map(KernelArgument.init) {
+                let sameName = a.normalizedName == b.normalizedName
+                #expect(a.hasSameName(as: b) == sameName, "\(a.text) vs \(b.text)")
+                #expect(a.isSameArgument(as: b) == (sameName && a.value == b.value), "\(a.text) vs \(b.text)")
+            }
+        }
+        #expect(KernelArgument("nvme-core.io_timeout=1").hasSameName(as: KernelArgument("nvme_core.io-timeout")))
+        #expect(KernelArgument("K").hasSameName(as: KernelArgument("\u{212A}")), "canonically equal names (Kelvin sign)")
+    }
+}

@@ -91,4 +91,33 @@ import _TestSupport
         #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
             "exit \((status >> 8) & 0xFF): 1 enter, 2 opened outside, 4 could not create/remove inside, 8 ran a program")
     }
+
+    /// Two allowed folders (`edit`'s child: its scratch folder and the image's): files may be created in each,
+    /// and still in neither of the others.
+    @Test func twoAllowedFoldersOpenInBothAndNowhereElse() throws {
+        let first = try TemporaryDirectory(prefix: "vhdedit-sandbox-first")
+        let second = try TemporaryDirectory(prefix: "vhdedit-sandbox-second")
+        let outside = try TemporaryDirectory(prefix: "vhdedit-sandbox-outside")
+        let pid = fork()
+        if pid == 0 {
+            var escapes: Int32 = 0
+            let policy = Sandbox.Policy(allowedFolders: [first.path, second.path], opensFiles: true)
+            guard let outcome = try? Sandbox.enter(policy) else { _exit(1) }
+            for (bit, folder) in [(Int32(2), first), (4, second)] {
+                let fd = open(folder.file("made"), O_CREAT | O_RDWR | O_EXCL, 0o600)
+                if fd < 0 { escapes |= bit } else { close(fd) }
+            }
+            if outcome.landlockABI != nil, open(outside.file("made"), O_CREAT | O_RDWR | O_EXCL, 0o600) >= 0 || errno != EACCES {
+                escapes |= 8
+            }
+            _exit(escapes)
+        }
+        try #require(pid > 0)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
+            "exit \((status >> 8) & 0xFF): 1 enter, 2/4 could not create in the first/second folder, 8 created outside")
+        #expect(FileManager.default.fileExists(atPath: first.file("made")) && FileManager.default.fileExists(atPath: second.file("made")))
+        #expect(!FileManager.default.fileExists(atPath: outside.file("made")))
+    }
 }

@@ -45,6 +45,12 @@ size_t chostfile_positions_not_all_ones(const unsigned int *words, size_t count,
    action runs (signals the process ignores are left alone). `add` returns a slot (or -1 when all are taken). */
 int chostfile_temp_guard_add(const char *path);
 void chostfile_temp_guard_remove(int slot);
+/* A private scratch folder under the same guard: mkdtemp(template_path) (the XXXXXX replaced in place) and its
+   registration happen with those signals blocked, so no signal leaves the folder behind; a signal then removes
+   the folder and everything in it (8 levels, links not followed). Returns the slot, or -2 with errno set. */
+int chostfile_scratch_folder_create(char *template_path);
+/* Removes the folder `path` with everything in it and releases its `slot`. */
+void chostfile_scratch_folder_remove(const char *path, int slot);
 
 /* Removes the files in `folder` named `prefix`...`suffix` whose exclusive flock can be taken at once (their writer
    is gone); returns how many were removed. */

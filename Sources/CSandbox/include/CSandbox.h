@@ -12,9 +12,9 @@ int csandbox_no_new_privs(void);
 int csandbox_landlock_abi(void);
 
 /* Restricts this process (every thread) with Landlock: every filesystem access right the ABI `abi` knows is
-   handled, and only `allowed_folder` (may be NULL: nothing) keeps them, beneath it. Descriptors already open
-   stay usable. */
-int csandbox_landlock_restrict(int abi, const char *allowed_folder);
+   handled, and only the `count` folders `allowed_folders` (count may be 0: nothing) keep them, beneath each.
+   Descriptors already open stay usable. */
+int csandbox_landlock_restrict(int abi, const char *const *allowed_folders, int count);
 
 /* Installs a seccomp filter (libseccomp) on every thread: everything is allowed except opening files by path
    (open, openat, openat2, creat; unless `allow_open` is non-zero), running programs (execve, execveat), sockets

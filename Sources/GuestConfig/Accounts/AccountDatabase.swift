@@ -88,9 +88,13 @@ public struct AccountDatabase: Sendable {
     /// The well-formed lines, in order.
     public var records: [Record] {
         document.lines.enumerated().compactMap { index, line in
-            guard !AccountDatabase.isIgnorable(line.content) else { return nil }
-            let fields = line.content.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            return fields.count == kind.fieldCount ? Record(lineIndex: index, fields: fields) : nil
+            // Count the separators before splitting: a line with the wrong number of fields costs no copies.
+            guard !AccountDatabase.isIgnorable(line.content),
+                line.content.count(where: { $0 == ":" }) == kind.fieldCount - 1
+            else { return nil }
+            return Record(
+                lineIndex: index,
+                fields: line.content.split(separator: ":", omittingEmptySubsequences: false).map(String.init))
         }
     }
 

@@ -25,11 +25,35 @@ public struct KernelArgument: Sendable, Hashable, CustomStringConvertible {
     public var normalizedName: String { KernelArgument.normalize(name) }
 
     /// True when `self` names the same parameter as `other`.
-    public func hasSameName(as other: KernelArgument) -> Bool { normalizedName == other.normalizedName }
+    ///
+    /// Edits compare every argument of a command line with each name they add or remove, so this allocates
+    /// nothing when both arguments are ASCII (names byte by byte, `-` as `_`); others compare as their
+    /// ``normalizedName``s do.
+    public func hasSameName(as other: KernelArgument) -> Bool {
+        let mine = Self.asciiName(text), theirs = Self.asciiName(other.text)
+        guard let mine, let theirs else { return normalizedName == other.normalizedName }
+        return mine.elementsEqual(theirs) { Self.folded($0) == Self.folded($1) }
+    }
 
     /// True when `self` and `other` are the same parameter with the same value (or both flags).
     public func isSameArgument(as other: KernelArgument) -> Bool {
-        hasSameName(as: other) && value == other.value
+        hasSameName(as: other) && valueText == other.valueText
+    }
+
+    /// The bytes of the name in `text` (before the first `=`) when the whole text is ASCII (so that bytes and
+    /// characters split it alike), else nil.
+    private static func asciiName(_ text: String) -> Substring.UTF8View? {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        return text.utf8.prefix(while: { $0 != UInt8(ascii: "=") })
+    }
+
+    /// `-` as `_`, the kernel's `parameq` folding.
+    private static func folded(_ byte: UInt8) -> UInt8 { byte == UInt8(ascii: "-") ? UInt8(ascii: "_") : byte }
+
+    /// ``value`` without a copy.
+    private var valueText: Substring? {
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        return text[text.index(after: equals)...]
     }
 
     /// True for a reference to a grub/BLS variable such as `$kernelopts` or `${extra_cmdline}`.
@@ -39,6 +63,7 @@ public struct KernelArgument: Sendable, Hashable, CustomStringConvertible {
     public var description: String { text }
 
     static func normalize(_ name: String) -> String {
-        String(name.map { $0 == "-" ? "_" : $0 })
+        guard name.utf8.contains(UInt8(ascii: "-")) else { return name }
+        return String(name.map { $0 == "-" ? "_" : $0 })
     }
 }

@@ -105,7 +105,9 @@ public struct KernelArgumentEdit: Sendable, Hashable {
         var outcome = Outcome(commandLine: commandLine, changed: false)
         for removal in removals {
             var index = 0
-            while index < min(line.items.count, line.initSeparatorIndex) {
+            // The arguments before `--` (the rest go to init); found once, not per argument (that was quadratic).
+            var limit = line.initSeparatorIndex
+            while index < limit {
                 let argument = line.items[index].argument
                 let matches =
                     (removal.value == nil ? argument.hasSameName(as: removal) : argument.isSameArgument(as: removal))
@@ -113,6 +115,7 @@ public struct KernelArgumentEdit: Sendable, Hashable {
                 if matches {
                     outcome.removed.append(argument)
                     line.remove(at: index)
+                    limit -= 1
                 } else {
                     index += 1
                 }

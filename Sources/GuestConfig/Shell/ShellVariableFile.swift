@@ -165,6 +165,14 @@ public struct ShellVariableFile: Sendable {
         case other
     }
 
+    /// `_`, an ASCII letter or an ASCII digit (what a shell variable name is made of), without a Unicode
+    /// property lookup per character.
+    static func isNameCharacter(_ character: Character) -> Bool {
+        guard let byte = character.asciiValue else { return false }
+        return byte == UInt8(ascii: "_") || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
     static func parse(_ content: String, index: Int) -> ParsedLine {
         let body = content.drop { $0 == " " || $0 == "\t" }
         if body.isEmpty || body.hasPrefix("#") { return .other }
@@ -174,7 +182,7 @@ public struct ShellVariableFile: Sendable {
             exported = true
             rest = rest.dropFirst(7).drop { $0 == " " || $0 == "\t" }
         }
-        let nameEnd = rest.firstIndex { !($0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber)) } ?? rest.endIndex
+        let nameEnd = rest.firstIndex { !ShellVariableFile.isNameCharacter($0) } ?? rest.endIndex
         let name = rest[..<nameEnd]
         if exported, !name.isEmpty, nameEnd == rest.endIndex || rest[nameEnd] == " " || rest[nameEnd] == "\t" {
             return .other  // `export NAME`: marks an existing variable, assigns nothing

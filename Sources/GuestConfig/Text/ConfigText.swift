@@ -10,32 +10,29 @@ public struct ConfigText: Sendable, Hashable {
 
     /// Splits `text` into lines. A `\r` is part of the terminator only when it immediately precedes `\n`.
     public init(_ text: String) {
+        // Split at the bytes: "\r\n" is a single Character in Swift (and was appended scalar by scalar before,
+        // which dominated every parser's time); a line's "\r" right before its "\n" makes it a CRLF line, any
+        // other "\r" stays in the content.
         var lines: [ConfigLine] = []
-        var current = ""
-        // Iterate unicode scalars: "\r\n" is a single Character in Swift, scalars keep the two apart.
-        var scalars = text.unicodeScalars.makeIterator()
-        var pendingCR = false
-        while let scalar = scalars.next() {
-            if pendingCR {
-                pendingCR = false
-                if scalar == "\n" {
-                    lines.append(ConfigLine(current, terminator: .crlf))
-                    current = ""
-                    continue
+        let bytes = text.utf8
+        var lineStart = bytes.startIndex
+        var index = lineStart
+        while index != bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "\n") {
+                var end = index
+                var terminator = LineTerminator.lf
+                if end != lineStart, bytes[bytes.index(before: end)] == UInt8(ascii: "\r") {
+                    end = bytes.index(before: end)
+                    terminator = .crlf
                 }
-                current.unicodeScalars.append("\r")
+                lines.append(ConfigLine(String(decoding: bytes[lineStart..<end], as: UTF8.self), terminator: terminator))
+                lineStart = bytes.index(after: index)
             }
-            if scalar == "\r" {
-                pendingCR = true
-            } else if scalar == "\n" {
-                lines.append(ConfigLine(current, terminator: .lf))
-                current = ""
-            } else {
-                current.unicodeScalars.append(scalar)
-            }
+            index = bytes.index(after: index)
         }
-        if pendingCR { current.unicodeScalars.append("\r") }
-        if !current.isEmpty { lines.append(ConfigLine(current, terminator: .none)) }
+        if lineStart != bytes.endIndex {
+            lines.append(ConfigLine(String(decoding: bytes[lineStart...], as: UTF8.self), terminator: .none))
+        }
         self.lines = lines
     }
 

@@ -27,6 +27,8 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
         public static let invalidArgument = Code("invalidArgument")
         /// Committing the changes failed; the image is as it was before.
         public static let commit = Code("commit")
+        /// A guest file changed between being read out and written back (`edit`); nothing was written.
+        public static let changed = Code("changed")
     }
 
     /// The kind of failure.

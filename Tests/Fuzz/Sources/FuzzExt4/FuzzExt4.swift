@@ -16,6 +16,12 @@ import FuzzSupport
 /// image is not.
 let readLimit = 1 << 16
 let imageLength = 1 << 16
+/// The fixed guest paths every input is driven through, parsed once (not per input).
+let lookedUp = ["/link", "/dir/deep/file", "/nonexistent/x"].map { try! GuestPath($0) }
+let writtenFile = try! GuestPath("/etc/fuzz.conf")
+let madeFolder = try! GuestPath("/fuzzdir")
+let removedFile = try! GuestPath("/etc/hostname")
+let writtenBytes = Array("fuzz=1\n".utf8)
 
 func walk(_ fs: Ext4FileSystem, _ path: GuestPath, depth: Int, budget: inout Int) {
     guard depth < 3, budget > 0, let entries = try? fs.list(path) else { return }
@@ -43,11 +49,9 @@ public func fuzzExt4(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = fs.info
         var budget = 200
         walk(fs, GuestPath.root, depth: 0, budget: &budget)
-        for name in ["/link", "/dir/deep/file", "/nonexistent/x"] {
-            if let path = try? GuestPath(name) {
-                _ = try? fs.stat(path)
-                _ = try? fs.readFile(path, limit: readLimit)
-            }
+        for path in lookedUp {
+            _ = try? fs.stat(path)
+            _ = try? fs.readFile(path, limit: readLimit)
         }
         fs.abandon()
     }
@@ -56,9 +60,9 @@ public func fuzzExt4(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 
     let copy = MemoryStore(input, path: "fuzz-ext4", writable: true)
     if let device = try? RawImage(store: copy), let fs = try? Ext4FileSystem(device: device, writable: true, clock: 1_700_000_000) {
-        if let file = try? GuestPath("/etc/fuzz.conf") { _ = try? fs.writeFile(file, contents: Array("fuzz=1\n".utf8)) }
-        if let folder = try? GuestPath("/fuzzdir") { _ = try? fs.makeDirectory(folder, parents: true) }
-        if let victim = try? GuestPath("/etc/hostname") { _ = try? fs.remove(victim) }
+        _ = try? fs.writeFile(writtenFile, contents: writtenBytes)
+        _ = try? fs.makeDirectory(madeFolder, parents: true)
+        _ = try? fs.remove(removedFile)
         do { try fs.close() } catch { fs.abandon() }
     }
     return 0

@@ -2,6 +2,15 @@ import CFuzzer
 import FuzzSupport
 import GuestConfig
 
+/// The fixed kernel argument edit the boot-loader cases apply, made once (not per input).
+let kernelEdit: KernelArgumentEdit = {
+    guard
+        let edit = try? KernelArgumentEdit(
+            add: ["console=ttyS0", "earlyprintk=ttyS0", "rootdelay=300"], remove: ["rhgb", "quiet", "crashkernel=auto"])
+    else { preconditionFailure("the fixed kernel argument edit is valid") }
+    return edit
+}()
+
 /// Fuzzes the GuestConfig parsers and editors: the first input byte picks the file kind, the rest is its text.
 /// Besides "no crash, no hang", each edit must be idempotent: applying it to its own output changes nothing.
 @_cdecl("LLVMFuzzerTestOneInput")  // libFuzzer's own main references it; the driver gets it from `_main`
@@ -9,10 +18,6 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     let input = fuzzInput(data, size)
     guard let selector = input.first else { return 0 }
     let text = String(decoding: input.dropFirst(), as: UTF8.self)
-    guard
-        let kernelEdit = try? KernelArgumentEdit(
-            add: ["console=ttyS0", "earlyprintk=ttyS0", "rootdelay=300"], remove: ["rhgb", "quiet", "crashkernel=auto"])
-    else { preconditionFailure("the fixed kernel argument edit is valid") }
     switch selector % 10 {
     case 0:
         var file = WaagentConfiguration(text)
