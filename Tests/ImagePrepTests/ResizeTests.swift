@@ -177,6 +177,52 @@ import _TestSupport
         #expect(try ExternalTool.run(["sgdisk", "-v", raw]).output.contains("No problems found"))
     }
 
+    /// The shrink rules at their edge and the warnings: a shrink to exactly the last partition's end (GPT:
+    /// plus the 33 sectors of the backup table) is allowed, one sector less cuts the partition and is refused,
+    /// a shrink with --grow-partition is refused, all before a byte is written; a disk past 1023 GiB is
+    /// warned about (Azure's Marketplace OS disk limit) and a VHD that is not a whole number of MiB too.
+    @Test func shrinkEdgeAndAzureWarnings() throws {
+        let dir = try TemporaryDirectory()
+        let (disk, _) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 64, diskMiB: 66, mkfs: [])
+        let digest = try FileDigest.sha256(disk)
+        let fits: UInt64 = (2048 + 64 * 2048 + 33) * 512
+        #expect {
+            try ImageResizer.resize(disk, options: .init(size: fits - 512))
+        } throws: { error in
+            (error as? DiskLayoutError)?.code == .partitionOutOfBounds && "\(error)".contains("shrinking would cut")
+        }
+        #expect {
+            try ImageResizer.resize(disk, options: .init(size: fits, growPartition: .last))
+        } throws: { error in
+            (error as? ImagePrepError)?.code == .invalidArgument && "\(error)".contains("shrinks")
+        }
+        #expect(try FileDigest.sha256(disk) == digest)
+        let shrunk = try ImageResizer.resize(disk, options: .init(size: fits))
+        #expect(shrunk.newSize == fits)
+        #expect(shrunk.warnings.contains { $0.contains("whole MiB") }, "\(shrunk.warnings)")
+        #expect(try Self.virtualSize(disk) == fits)
+        #expect(try ExternalTool.run(["sgdisk", "-v", try Self.rawCopy(disk, in: dir)]).output.contains("No problems found"))
+
+        // Past Azure's Marketplace OS disk limit (1023 GiB): done, and warned about. The disk stays sparse.
+        let big = try ImageResizer.resize(disk, options: .init(size: 1024 << 30))
+        #expect(big.warnings.contains { $0.contains("1023 GiB") }, "\(big.warnings)")
+        #expect(!big.warnings.contains { $0.contains("whole MiB") })
+        #expect(try Self.virtualSize(disk) == 1024 << 30)
+        let allocated = UInt64(try ExternalTool.check(["stat", "-c", "%b", disk]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+        #expect(allocated * 512 < 64 << 20, "\(allocated) sectors allocated")
+        let atLimit = try ImageResizer.resize(disk, options: .init(size: 1023 << 30))
+        #expect(atLimit.warnings.isEmpty, "\(atLimit.warnings)")
+        #expect(try Self.virtualSize(disk) == 1023 << 30)
+    }
+
+    /// The virtual size `qemu-img info` reads.
+    static func virtualSize(_ path: String) throws -> UInt64? {
+        let format = path.hasSuffix(".vhd") ? "vpc" : "raw"
+        let json = try ExternalTool.check(["qemu-img", "info", "-f", format, "--output=json", path]).stdout
+        let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+        return (object?["virtual-size"] as? NSNumber)?.uint64Value
+    }
+
     @Test func lvmPhysicalVolumeGrowsThePartitionOnly() throws {
         let dir = try TemporaryDirectory()
         let (disk, _) = try Self.makeDisk(
