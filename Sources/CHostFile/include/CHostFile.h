@@ -68,4 +68,8 @@ int chostfile_ofd_lock_byte(int fd, off_t byte);
 int chostfile_ofd_unlock_byte(int fd, off_t byte);
 int chostfile_ofd_byte_is_locked(int fd, off_t byte);
 
+/* The CRC-32C of the `count` bytes at `bytes`, continuing from `previous` (the checksum of the bytes before them;
+   0 to start): initial value and final XOR 0xFFFFFFFF, as BlockIO's CRC32C. */
+uint32_t chostfile_crc32c(uint32_t previous, const void *bytes, size_t count);
+
 #endif
