@@ -123,60 +123,6 @@ static inline unsigned int cext2fs_count_bits(const unsigned char *bytes, unsign
     return n;
 }
 
-/* The largest block bitmap (in bytes) held flat while new groups are placed: 8 MiB (2^26 blocks, 256 GiB of
- * 4 KiB blocks). */
-#define CEXT2FS_FLAT_BITMAP_LIMIT (8u << 20)
-
-/* Replaces the block bitmap (the extent tree cext2fs_read_bitmaps_sparse reads into, already resized to the new
- * block count) by a flat one with the same bits, when it is at most CEXT2FS_FLAT_BITMAP_LIMIT bytes. Placing a
- * group's tables (ext2fs_allocate_group_table) searches for free runs one block at a time, and each step is a
- * tree search in the extent tree but a byte test in a flat bitmap: the same bits, so the same placement, in a
- * fraction of the time (a 1 GiB filesystem grown to 30 GiB: 10.6M instructions of search -> under 1M). Only the
- * first `copy_groups` groups are copied (the new ones are still clear), and the padding past the last block is
- * set as in the tree. Returns 0 (also when it keeps the tree)
- * or an error of libext2fs. */
-static inline errcode_t cext2fs_flatten_block_bitmap(ext2_filsys fs, dgrp_t copy_groups) {
-    struct ext2_super_block *sb = fs->super;
-    unsigned long long bits = (unsigned long long)fs->group_desc_count * EXT2_CLUSTERS_PER_GROUP(sb);
-    if (ext2fs_has_feature_bigalloc(sb) || bits / 8 > CEXT2FS_FLAT_BITMAP_LIMIT) return 0;
-    unsigned int per_group = EXT2_CLUSTERS_PER_GROUP(sb);
-    unsigned char *buf = (unsigned char *)malloc(per_group / 8 + 1);
-    if (!buf) return EXT2_ET_NO_MEMORY;
-    ext2fs_block_bitmap flat = 0;
-    __u16 saved_type = fs->default_bitmap_type;
-    fs->default_bitmap_type = EXT2FS_BMAP64_BITARRAY;
-    errcode_t rc = ext2fs_allocate_block_bitmap(fs, "block bitmap", &flat);
-    fs->default_bitmap_type = saved_type;
-    blk64_t blk = sb->s_first_data_block;
-    for (dgrp_t g = 0; !rc && g < copy_groups && g < fs->group_desc_count; g++, blk += per_group) {
-        rc = ext2fs_get_block_bitmap_range2(fs->block_map, blk, per_group, buf);
-        if (!rc) rc = ext2fs_set_block_bitmap_range2(flat, blk, per_group, buf);
-    }
-    /* The bits past the last block up to the end of the last group are set, as the resized tree has them
-     * (ext2fs_resize_block_bitmap2 marks them; the recount counts a whole last group). */
-    blk64_t end = ext2fs_blocks_count(sb) - 1;
-    blk64_t real_end = (blk64_t)per_group * fs->group_desc_count - 1 + sb->s_first_data_block;
-    if (!rc && real_end > end) {
-        /* Through the last group's whole range: a flat bitmap copies ranges by the byte (its start aligned). */
-        blk64_t last_first = sb->s_first_data_block + (blk64_t)(fs->group_desc_count - 1) * per_group;
-        rc = ext2fs_get_block_bitmap_range2(flat, last_first, per_group, buf);
-        for (blk64_t b = end + 1; !rc && b <= real_end; b++) {
-            blk64_t bit = b - last_first;
-            buf[bit >> 3] |= (unsigned char)(1u << (bit & 7));
-        }
-        if (!rc) rc = ext2fs_set_block_bitmap_range2(flat, last_first, per_group, buf);
-    }
-    free(buf);
-    if (rc) {
-        if (flat) ext2fs_free_block_bitmap(flat);
-        return rc;
-    }
-    ext2fs_free_block_bitmap(fs->block_map);
-    fs->block_map = flat;
-    ext2fs_mark_bb_dirty(fs);
-    return 0;
-}
-
 /* Free blocks and inodes of every group counted from the bitmaps, and the superblock totals. */
 static inline errcode_t cext2fs_recount_free(ext2_filsys fs) {
     struct ext2_super_block *sb = fs->super;
@@ -275,8 +221,6 @@ static inline errcode_t cext2fs_grow(ext2_filsys fs, const struct cext2fs_growth
     if (rc) return rc;
     blk64_t real_end = EXT2_GROUPS_TO_BLOCKS(sb, fs->group_desc_count) - 1 + sb->s_first_data_block;
     rc = ext2fs_resize_block_bitmap2(new_blocks - 1, real_end, fs->block_map);
-    if (rc) return rc;
-    rc = cext2fs_flatten_block_bitmap(fs, old_groups);
     if (rc) return rc;
     if (old_desc_blocks != fs->desc_blocks) {
         rc = ext2fs_resize_mem(old_desc_blocks * fs->blocksize, fs->desc_blocks * fs->blocksize, &fs->group_desc);
