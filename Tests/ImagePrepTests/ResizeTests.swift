@@ -137,7 +137,7 @@ import _TestSupport
     /// The Azure case at scale: a 1 GiB fixed VHD to a 30 GiB one, partition and filesystem, still sparse.
     @Test func oneGiBFixedToThirtyGiB() throws {
         let dir = try TemporaryDirectory()
-        let (disk, _) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 1000, diskMiB: 1024, mkfs: ["-b", "4096"])
+        let (disk, fs) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 1000, diskMiB: 1024, mkfs: ["-b", "4096"])
         let before = try ExternalTool.check(["stat", "-c", "%b", disk]).output
         let report = try ImageResizer.resize(
             disk, options: .init(size: 30 << 30, roundToMiB: true, growPartition: .last, growFilesystem: true))
@@ -151,6 +151,16 @@ import _TestSupport
         #expect(info.contains("\"virtual-size\": \(30 << 30)"))
         let fsck = try ExternalTool.run(["e2fsck", "-fn", "\(disk)?offset=\(1 << 20)"])
         #expect(fsck.status == 0, "\(fsck.output)")
+        // Group by group as resize2fs grows the same filesystem (8 groups to 240: the new members of the old,
+        // partial flex group are placed past everything in use in it, the longest search).
+        let reference = dir.file("reference.img")
+        try ExternalTool.check(["cp", "--sparse=always", fs, reference])
+        try ExternalTool.check(["truncate", "-s", "\((report.partition?.newSectorCount ?? 0) * 512)", reference])
+        try ExternalTool.check(["resize2fs", "-f", reference], environment: ["E2FSPROGS_FAKE_TIME": "1700000000"])
+        let ours = try Self.dumpe2fs("\(disk)?offset=\(1 << 20)").drop { !$0.hasPrefix("Group 0:") }
+        let theirs = try Self.dumpe2fs(reference).drop { !$0.hasPrefix("Group 0:") }
+        #expect(ours.count == theirs.count && ours.count > 240 * 4)
+        #expect(Array(ours) == Array(theirs), "\(zip(ours, theirs).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "lengths")")
     }
 
     @Test func refusalsLeaveTheImageUnchanged() throws {
