@@ -232,7 +232,8 @@ public final class EditJournal: ByteStore {
                 case .success(let sealed):
                     try sealed.replay(from: logStore, onto: base)  // steps 3 and 4
                 case .failure(let torn):
-                    throw BlockIOError(.journal, "the edit journal just written does not read back: \(torn.reason)",
+                    throw BlockIOError(
+                        .journal, "the edit journal just written does not read back: \(torn.reason)",
                         path: location.path)
                 }
             }
