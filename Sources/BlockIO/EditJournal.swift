@@ -15,7 +15,8 @@
 /// 1. `fsync` the log: its records and seal are on disk before any byte of the image changes.
 /// 2. `fsync` the folder: the log's directory entry is on disk too; without it, a power loss could drop the new
 ///    file while the image is half rewritten, and nothing would be left to finish the edit.
-/// 3. Apply the records in place (`pwrite` of each page, `ftruncate` for cuts, then the target length).
+/// 3. Apply the records in place (`pwrite` of each page, `ftruncate` for cuts, then the target length): from
+///    memory when nothing spilled (the log is the cut and pages still held), else read back from the log.
 ///    In place keeps the inode, so the lock other processes wait on stays the image's lock.
 /// 4. `fsync` the image: the edit is durable before its log is deleted.
 /// 5. Delete the log and `fsync` the folder: once `commit()` returns, a later session can never see this log
@@ -232,17 +233,29 @@ public final class EditJournal: ByteStore {
         try checkEditing()
         guard hasChanges else { return }
         do throws(BlockIOError) {
-            try flushToLog()
+            // Nothing spilled yet: the whole log is the cut and the pages this flush writes, still in memory.
+            let allInMemory = writer == nil
+            let cut = pendingCut
+            let pages = try flushToLog()
             guard let writer, let logStore else { return }
             try writer.seal(targetLength: logicalLength)  // writes seal + header, fsyncs the log (step 1)
             state = .sealedButNotApplied
             try location.syncFolder()  // step 2
-            switch try SealedRedoLog.scan(logStore) {
-            case .success(let sealed):
-                try sealed.replay(from: logStore, onto: base)  // steps 3 and 4
-            case .failure(let torn):
-                throw BlockIOError(.journal, "the edit journal just written does not read back: \(torn.reason)",
-                    path: location.path)
+            if allInMemory {
+                // Steps 3 and 4 from memory: the same writes a replay of the log makes, without reading it back.
+                var apply = PageRunWriter(onto: base)
+                if let cut { try apply.cut(to: cut) }
+                for page in pages { try apply.write(page: page.index, bytes: page.bytes) }
+                try apply.finish(targetLength: logicalLength)
+            } else {
+                switch try SealedRedoLog.scan(logStore) {
+                case .success(let sealed):
+                    try sealed.replay(from: logStore, onto: base)  // steps 3 and 4
+                case .failure(let torn):
+                    throw BlockIOError(
+                        .journal, "the edit journal just written does not read back: \(torn.reason)",
+                        path: location.path)
+                }
             }
             self.logStore = nil
             self.writer = nil
@@ -311,14 +324,18 @@ public final class EditJournal: ByteStore {
         }
     }
 
-    private func flushToLog() throws(BlockIOError) {
+    /// Appends the dirty pages (and a pending cut) to the log and empties memory; returns the pages appended, in
+    /// log order (pages that hold what the image already holds are no edit and are left out).
+    @discardableResult
+    private func flushToLog() throws(BlockIOError) -> [(index: UInt64, bytes: [UInt8])] {
         if writer == nil {
             let store = try location.create()
             logStore = store
             writer = try RedoLogWriter(
                 store: store, image: identity, imagePath: base.path, originalLength: committedLength)
         }
-        guard let writer else { return }
+        guard let writer else { return [] }
+        var appended: [(index: UInt64, bytes: [UInt8])] = []
         if let cut = pendingCut {
             try writer.appendCut(length: cut)
             pendingCut = nil
@@ -343,11 +360,13 @@ public final class EditJournal: ByteStore {
                 if sameBytes(lower, at: position * RedoLog.pageSize, bytes) { continue }
                 let offset = try writer.appendPage(index: index, bytes: bytes)
                 logged.record(page: index, payloadOffset: offset)
+                appended.append((index, bytes))
             }
             first += run
         }
         try writer.flush()
         memoryPages = [:]
+        return appended
     }
 
     /// Pages compared with the bytes below them in one read when the overlay is flushed (1 MiB).

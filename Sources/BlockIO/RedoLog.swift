@@ -134,40 +134,65 @@ struct SealedRedoLog {
     /// Idempotent: every step writes absolute bytes or sets an absolute length, so replaying a log again after a
     /// crash in the middle of a replay gives the same image.
     func replay(from log: any ByteStore, onto base: any ByteStore) throws(BlockIOError) {
-        let pageSize = UInt64(RedoLog.pageSize)
-        var run: [UInt8] = []
-        var runStart: UInt64 = 0
-        var unsynced = 0
-        func flushRun() throws(BlockIOError) {
-            guard !run.isEmpty else { return }
-            try base.write(at: runStart * pageSize, bytes: run)
-            unsynced += run.count
-            run.removeAll(keepingCapacity: true)
-            // The final fsync waits for every page: writing them back starts every 8 MiB, while the replay goes on.
-            if unsynced >= 8 << 20, let file = base as? HostFile {
-                file.startWriteback()
-                unsynced = 0
-            }
-        }
+        var writer = PageRunWriter(onto: base)
         var reader = LogWindowReader(store: log, end: header.sealOffset)
         for operation in operations {
             switch operation {
             case .page(let index, let payloadOffset):
                 let page = try reader.read(at: payloadOffset, count: RedoLog.pageSize, structure: "journal page")
-                // Coalesce consecutive pages (the writer sorts them) into writes of up to 1 MiB.
-                if run.isEmpty || index != runStart + UInt64(run.count) / pageSize || run.count >= 1 << 20 {
-                    try flushRun()
-                    runStart = index
-                }
-                run += page
+                try writer.write(page: index, bytes: page)
             case .cut(let length):
-                try flushRun()
-                try base.setLength(length)
+                try writer.cut(to: length)
             }
         }
-        try flushRun()
-        try base.setLength(header.targetLength)
+        try writer.finish(targetLength: header.targetLength)
+    }
+}
+
+/// The writes of a replay, in log order: pages (consecutive ones coalesced into writes of up to 1 MiB; the
+/// writer sorts them), cuts, then the target length and `fsync`. Used by ``SealedRedoLog/replay(from:onto:)``
+/// and by a commit whose records are all still in memory, so both write the same bytes in the same order.
+struct PageRunWriter {
+    private let base: any ByteStore
+    private var run: [UInt8] = []
+    private var runStart: UInt64 = 0
+    private var unsynced = 0
+
+    init(onto base: any ByteStore) { self.base = base }
+
+    /// The page at `index` gets `bytes` (a whole page).
+    mutating func write(page index: UInt64, bytes: [UInt8]) throws(BlockIOError) {
+        let pageSize = UInt64(RedoLog.pageSize)
+        if run.isEmpty || index != runStart + UInt64(run.count) / pageSize || run.count >= 1 << 20 {
+            try flush()
+            runStart = index
+        }
+        run += bytes
+    }
+
+    /// Sets the image length to `length` after the pages before.
+    mutating func cut(to length: UInt64) throws(BlockIOError) {
+        try flush()
+        try base.setLength(length)
+    }
+
+    /// Writes what is pending, sets the target length and `fsync`s the image.
+    mutating func finish(targetLength: UInt64) throws(BlockIOError) {
+        try flush()
+        try base.setLength(targetLength)
         try base.sync()
+    }
+
+    private mutating func flush() throws(BlockIOError) {
+        guard !run.isEmpty else { return }
+        try base.write(at: runStart * UInt64(RedoLog.pageSize), bytes: run)
+        unsynced += run.count
+        run.removeAll(keepingCapacity: true)
+        // The final fsync waits for every page: writing them back starts every 8 MiB, while the replay goes on.
+        if unsynced >= 8 << 20, let file = base as? HostFile {
+            file.startWriteback()
+            unsynced = 0
+        }
     }
 }
 
@@ -208,6 +233,8 @@ final class RedoLogWriter {
     private(set) var end = UInt64(RedoLogHeader.size)
     private(set) var recordCount: UInt64 = 0
     private var chain: UInt32 = 0
+    /// Records appended but not yet written (they end at `end`).
+    private var pending: [UInt8] = []
 
     /// Writes an open (not yet valid) header to the empty log `store`.
     init(store: any ByteStore, image: FileIdentity, imagePath: String, originalLength: UInt64) throws(BlockIOError) {
@@ -229,15 +256,9 @@ final class RedoLogWriter {
         try append(RedoLogRecord.encode(.cut, sequence: recordCount, argument: length))
     }
 
-    /// Records appended but not yet written: they go to the store a megabyte at a time (``flush()``).
-    private var pending: [UInt8] = []
-    private var pendingStart = UInt64(RedoLogHeader.size)
-    private static let writeBytes = 1 << 20
-
     private func append(_ record: [UInt8]) throws(BlockIOError) {
-        if pending.isEmpty { pendingStart = end }
+        if pending.count + record.count > 1 << 20 { try flush() }
         pending += record
-        if pending.count >= Self.writeBytes { try flush() }
         var crcBytes = LogFields(count: 4)
         crcBytes.set(LogFields(record).uint32(at: 4), at: 0)
         chain = CRC32C.checksum(crcBytes.bytes, continuing: chain)
@@ -245,10 +266,11 @@ final class RedoLogWriter {
         recordCount += 1
     }
 
-    /// Writes the records appended so far to the store (before anything reads them back).
+    /// Writes the records appended since the last flush (kept in memory, up to 1 MiB, so that a commit's log
+    /// is a few large writes rather than one per page). Records must be flushed before they are read back.
     func flush() throws(BlockIOError) {
         guard !pending.isEmpty else { return }
-        try store.write(at: pendingStart, bytes: pending)
+        try store.write(at: end - UInt64(pending.count), bytes: pending)
         pending.removeAll(keepingCapacity: true)
         // The seal's fsync waits for every record: writing them back starts now, while the session goes on.
         (store as? HostFile)?.startWriteback()

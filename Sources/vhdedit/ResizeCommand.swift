@@ -48,6 +48,11 @@ struct ResizeCommand: ParsableCommand {
         let options = ImageResizer.Options(
             size: size.bytes, roundToMiB: roundToMib, growPartition: choice, growFilesystem: growFilesystem,
             dryRun: dryRun)
+        try Self.run(image: image, options: options, json: json)
+    }
+
+    /// The command with its arguments parsed: what ``run()`` and ``DirectLine`` both call.
+    static func run(image: String, options: ImageResizer.Options, json: Bool) throws {
         let report = try CommandFailure.reportingErrors { try ImageResizer.resize(image, options: options) }
         if json {
             try JSONOutput.print(report, schema: .resize)
@@ -65,6 +70,69 @@ struct ResizeCommand: ParsableCommand {
             print(
                 "filesystem: \(filesystem.oldBlocks) -> \(filesystem.newBlocks) blocks of \(filesystem.blockSize) bytes, "
                     + "\(filesystem.oldGroups) -> \(filesystem.newGroups) groups")
+        }
+    }
+}
+
+extension ResizeCommand {
+    /// A `resize` line simple enough to read without ArgumentParser (see ``DirectDispatch``): one plain-word
+    /// image, `--size` with a plain-word size that parses, and the flags `--round-to-mib`, `--grow-partition`
+    /// (without a number: last, or followed by another option), `--grow-filesystem`, `--dry-run` and `--json`,
+    /// each at most once, in any order. Anything else (`--size=…`, `--grow-partition N`, `--`, `--help`, a
+    /// repeated or unknown option, a bad size) is nil and left to ArgumentParser, which reports errors.
+    struct DirectLine: Equatable {
+        var image: String
+        var size: UInt64
+        var roundToMiB = false
+        var growPartition = false
+        var growFilesystem = false
+        var dryRun = false
+        var json = false
+
+        init?(_ arguments: [String]) {
+            guard arguments.first == "resize" else { return nil }
+            var image: String?
+            var size: UInt64?
+            var seen: Set<String> = []
+            var index = 1
+            while index < arguments.count {
+                let word = arguments[index]
+                index += 1
+                if DirectDispatch.isPlainWord(word) {
+                    guard image == nil else { return nil }
+                    image = word
+                    continue
+                }
+                guard seen.insert(word).inserted else { return nil }
+                switch word {
+                case "--size":
+                    guard index < arguments.count, DirectDispatch.isPlainWord(arguments[index]),
+                        let parsed = ByteCountArgument(argument: arguments[index])
+                    else { return nil }
+                    size = parsed.bytes
+                    index += 1
+                case "--grow-partition":
+                    // A following plain word could be its N; only a line where it cannot be is read here.
+                    guard index == arguments.count || arguments[index].hasPrefix("--") else { return nil }
+                    growPartition = true
+                case "--round-to-mib": roundToMiB = true
+                case "--grow-filesystem": growFilesystem = true
+                case "--dry-run": dryRun = true
+                case "--json": json = true
+                default: return nil
+                }
+            }
+            guard let image, let size else { return nil }
+            self.image = image
+            self.size = size
+        }
+
+        /// Runs the line as the parsed command would.
+        func run() throws {
+            let options = ImageResizer.Options(
+                size: size, roundToMiB: roundToMiB, growPartition: growPartition ? .last : nil,
+                growFilesystem: growFilesystem, dryRun: dryRun)
+            try ResizeCommand.run(image: image, options: options, json: json)
         }
     }
 }

@@ -137,7 +137,7 @@ import _TestSupport
     /// The Azure case at scale: a 1 GiB fixed VHD to a 30 GiB one, partition and filesystem, still sparse.
     @Test func oneGiBFixedToThirtyGiB() throws {
         let dir = try TemporaryDirectory()
-        let (disk, _) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 1000, diskMiB: 1024, mkfs: ["-b", "4096"])
+        let (disk, fs) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 1000, diskMiB: 1024, mkfs: ["-b", "4096"])
         let before = try ExternalTool.check(["stat", "-c", "%b", disk]).output
         let report = try ImageResizer.resize(
             disk, options: .init(size: 30 << 30, roundToMiB: true, growPartition: .last, growFilesystem: true))
@@ -151,6 +151,16 @@ import _TestSupport
         #expect(info.contains("\"virtual-size\": \(30 << 30)"))
         let fsck = try ExternalTool.run(["e2fsck", "-fn", "\(disk)?offset=\(1 << 20)"])
         #expect(fsck.status == 0, "\(fsck.output)")
+        // Group by group as resize2fs grows the same filesystem (8 groups to 240: the new members of the old,
+        // partial flex group are placed past everything in use in it, the longest search).
+        let reference = dir.file("reference.img")
+        try ExternalTool.check(["cp", "--sparse=always", fs, reference])
+        try ExternalTool.check(["truncate", "-s", "\((report.partition?.newSectorCount ?? 0) * 512)", reference])
+        try ExternalTool.check(["resize2fs", "-f", reference], environment: ["E2FSPROGS_FAKE_TIME": "1700000000"])
+        let ours = try Self.dumpe2fs("\(disk)?offset=\(1 << 20)").drop { !$0.hasPrefix("Group 0:") }
+        let theirs = try Self.dumpe2fs(reference).drop { !$0.hasPrefix("Group 0:") }
+        #expect(ours.count == theirs.count && ours.count > 240 * 4)
+        #expect(Array(ours) == Array(theirs), "\(zip(ours, theirs).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "lengths")")
     }
 
     @Test func refusalsLeaveTheImageUnchanged() throws {
@@ -175,6 +185,52 @@ import _TestSupport
         try ImageResizer.resize(disk, options: .init(size: 65 << 20 + 512 * 33))
         let raw = try Self.rawCopy(disk, in: dir)
         #expect(try ExternalTool.run(["sgdisk", "-v", raw]).output.contains("No problems found"))
+    }
+
+    /// The shrink rules at their edge and the warnings: a shrink to exactly the last partition's end (GPT:
+    /// plus the 33 sectors of the backup table) is allowed, one sector less cuts the partition and is refused,
+    /// a shrink with --grow-partition is refused, all before a byte is written; a disk past 1023 GiB is
+    /// warned about (Azure's Marketplace OS disk limit) and a VHD that is not a whole number of MiB too.
+    @Test func shrinkEdgeAndAzureWarnings() throws {
+        let dir = try TemporaryDirectory()
+        let (disk, _) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 64, diskMiB: 66, mkfs: [])
+        let digest = try FileDigest.sha256(disk)
+        let fits: UInt64 = (2048 + 64 * 2048 + 33) * 512
+        #expect {
+            try ImageResizer.resize(disk, options: .init(size: fits - 512))
+        } throws: { error in
+            (error as? DiskLayoutError)?.code == .partitionOutOfBounds && "\(error)".contains("shrinking would cut")
+        }
+        #expect {
+            try ImageResizer.resize(disk, options: .init(size: fits, growPartition: .last))
+        } throws: { error in
+            (error as? ImagePrepError)?.code == .invalidArgument && "\(error)".contains("shrinks")
+        }
+        #expect(try FileDigest.sha256(disk) == digest)
+        let shrunk = try ImageResizer.resize(disk, options: .init(size: fits))
+        #expect(shrunk.newSize == fits)
+        #expect(shrunk.warnings.contains { $0.contains("whole MiB") }, "\(shrunk.warnings)")
+        #expect(try Self.virtualSize(disk) == fits)
+        #expect(try ExternalTool.run(["sgdisk", "-v", try Self.rawCopy(disk, in: dir)]).output.contains("No problems found"))
+
+        // Past Azure's Marketplace OS disk limit (1023 GiB): done, and warned about. The disk stays sparse.
+        let big = try ImageResizer.resize(disk, options: .init(size: 1024 << 30))
+        #expect(big.warnings.contains { $0.contains("1023 GiB") }, "\(big.warnings)")
+        #expect(!big.warnings.contains { $0.contains("whole MiB") })
+        #expect(try Self.virtualSize(disk) == 1024 << 30)
+        let allocated = UInt64(try ExternalTool.check(["stat", "-c", "%b", disk]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+        #expect(allocated * 512 < 64 << 20, "\(allocated) sectors allocated")
+        let atLimit = try ImageResizer.resize(disk, options: .init(size: 1023 << 30))
+        #expect(atLimit.warnings.isEmpty, "\(atLimit.warnings)")
+        #expect(try Self.virtualSize(disk) == 1023 << 30)
+    }
+
+    /// The virtual size `qemu-img info` reads.
+    static func virtualSize(_ path: String) throws -> UInt64? {
+        let format = path.hasSuffix(".vhd") ? "vpc" : "raw"
+        let json = try ExternalTool.check(["qemu-img", "info", "-f", format, "--output=json", path]).stdout
+        let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+        return (object?["virtual-size"] as? NSNumber)?.uint64Value
     }
 
     @Test func lvmPhysicalVolumeGrowsThePartitionOnly() throws {

@@ -50,6 +50,30 @@ import _TestSupport
         #expect(refused.stderr.contains("differencing"), "\(refused.stderr)")
     }
 
+    /// A simple `resize` line runs without ArgumentParser (DirectDispatch: ResizeCommand.DirectLine); the same
+    /// line spelled so that ArgumentParser parses it (`--` before the image) gives the same bytes, output and
+    /// status, for a grow and for a refusal. Lines the direct reader leaves alone still get ArgumentParser's
+    /// answers (a bad size: usage error 64).
+    @Test func directResizeMatchesTheParsedCommand() throws {
+        let dir = try TemporaryDirectory()
+        let disk = try Self.makeDisk(in: dir)
+        let copy = dir.file("copy.raw")
+        try ExternalTool.check(["cp", "--sparse=always", disk, copy])
+        let environment = ["SOURCE_DATE_EPOCH": "1700000000"]
+        for flags in [["--size", "256M", "--grow-partition", "--grow-filesystem"], ["--size", "32M", "--json"]] {
+            let direct = try ExternalTool.run([CLI.binary, "resize", disk] + flags, environment: environment)
+            let parsed = try ExternalTool.run([CLI.binary, "resize"] + flags + ["--", copy], environment: environment)
+            #expect(direct.status == parsed.status, "\(flags): \(direct.stderr) / \(parsed.stderr)")
+            #expect(direct.output.replacingOccurrences(of: disk, with: copy) == parsed.output, "\(flags)")
+            #expect(direct.stderr.replacingOccurrences(of: disk, with: copy) == parsed.stderr, "\(flags)")
+            #expect(try FileDigest.sha256(disk) == FileDigest.sha256(copy), "\(flags)")
+        }
+        #expect(try VHDFixtureSize.virtualSize(disk, format: "raw") == 256 << 20)
+        let badSize = try CLI.run(["resize", disk, "--size", "12X"])
+        #expect(badSize.status == 64, "\(badSize.stderr)")
+        #expect(badSize.stderr.contains("--size"), "\(badSize.stderr)")
+    }
+
     @Test func convertWithSizeMakesAGrownFixedVHD() throws {
         let dir = try TemporaryDirectory()
         let disk = try Self.makeDisk(in: dir)
