@@ -19,6 +19,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BlockIO", targets: ["BlockIO"]),
+        .library(name: "HostSystem", targets: ["HostSystem"]),
         .library(name: "DiskLayout", targets: ["DiskLayout"]),
         .library(name: "Ext4", targets: ["Ext4"]),
         .library(name: "GuestConfig", targets: ["GuestConfig"]),
@@ -53,26 +54,29 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         // Layer 1: block devices, raw files, VHD fixed/dynamic/differencing, atomic edit journal.
         .target(name: "CHostFile"),
+        // Layer 0: host-side calls (host files and folders, child programs, standard streams, lock bytes); the
+        // only Swift target that imports CHostFile.
+        .target(name: "HostSystem", dependencies: ["CHostFile"], swiftSettings: swiftSettings),
         // Decompression (a leaf: C bridges only) decodes qcow2 compressed clusters.
-        .target(name: "BlockIO", dependencies: ["CHostFile", "Decompression"], swiftSettings: swiftSettings),
+        .target(name: "BlockIO", dependencies: ["HostSystem", "Decompression"], swiftSettings: swiftSettings),
         // Layer 2: MBR/GPT partitions as slices; libblkid probing.
-        .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid", "CHostFile"], swiftSettings: swiftSettings),
+        .target(name: "DiskLayout", dependencies: ["BlockIO", "CBlkid", "HostSystem"], swiftSettings: swiftSettings),
         // Layer 3: ext2/3/4 through libext2fs over any BlockDevice.
         // The compiled part of the ext2/3/4 bridge (C): bitmaps and group descriptors written back by what changed.
         // Swift sees its functions through CExt2fs's shim.h.
         .target(name: "CExt2fsMetadata", linkerSettings: [.linkedLibrary("ext2fs")]),
-        .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs", "CExt2fsMetadata"], swiftSettings: swiftSettings),
+        .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs", "CExt2fsMetadata", "HostSystem"], swiftSettings: swiftSettings),
         // Layer 4: pure, format-preserving guest configuration editors.
         .target(name: "GuestConfig", swiftSettings: swiftSettings),
         // Layer 5: inspect, generalize, azure-prepare, check, batch.
         .target(
             name: "ImagePrep",
-            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "SELinuxLabels", "CHostFile"],
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "SELinuxLabels", "HostSystem"],
             swiftSettings: swiftSettings),
         // Umbrella: one import for library users.
         .target(
             name: "VHDEditKit",
-            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep"],
+            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep", "HostSystem"],
             swiftSettings: swiftSettings),
         // Layer 6: the command line (parsing and printing only).
         .executableTarget(
@@ -93,6 +97,7 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["BlockIO"], swiftSettings: swiftSettings),
 
         .testTarget(name: "BlockIOTests", dependencies: ["BlockIO", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DiskLayoutTests", dependencies: ["DiskLayout", "BlockIO", "_TestSupport"],
             swiftSettings: swiftSettings),

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
-targets=(BlockIO DiskLayout Ext4 GuestConfig ImagePrep Decompression SELinuxLabels VHDEditKit)
+targets=(HostSystem BlockIO DiskLayout Ext4 GuestConfig ImagePrep Decompression SELinuxLabels VHDEditKit)
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 arguments=()

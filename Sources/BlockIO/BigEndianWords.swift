@@ -1,4 +1,4 @@
-internal import CHostFile
+internal import HostSystem
 
 /// Arrays of 32-bit big-endian words (a VHD's Block Allocation Table) decoded and scanned by the C shim a word at
 /// a time: a 1 TiB dynamic VHD's table has 524,288 entries, nearly all of them unallocated.
@@ -8,7 +8,7 @@ enum BigEndianWords {
         let count = bytes.count / 4
         return [UInt32](unsafeUninitializedCapacity: count) { words, initialized in
             if count > 0 {
-                bytes.withUnsafeBytes { raw in chostfile_decode_be32(raw.baseAddress!, words.baseAddress!, count) }
+                bytes.withUnsafeBytes { raw in BigEndianWordScan.decode(raw.baseAddress!, into: words.baseAddress!, count: count) }
             }
             initialized = count
         }
@@ -31,7 +31,7 @@ enum BigEndianWords {
                 initialized = 0
                 return
             }
-            if count > 0 { chostfile_decode_be32(buffer.baseAddress!, buffer.baseAddress!, count) }  // in place
+            if count > 0 { BigEndianWordScan.decode(UnsafeRawPointer(buffer.baseAddress!), into: buffer.baseAddress!, count: count) }  // in place
             initialized = count
         }
         if let failure { throw failure }
@@ -51,7 +51,8 @@ enum BigEndianWords {
             while true {
                 var total = 0
                 let found = [Int](unsafeUninitializedCapacity: capacity) { out, initialized in
-                    total = chostfile_positions_not_all_ones(base, buffer.count, out.baseAddress!, capacity)
+                    total = BigEndianWordScan.positions(
+                        notEqualToAllOnesIn: base, count: buffer.count, into: out.baseAddress!, capacity: capacity)
                     initialized = min(total, capacity)
                 }
                 if total <= capacity { return found }

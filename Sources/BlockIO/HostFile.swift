@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-internal import CHostFile
+internal import HostSystem
 import Synchronization
 
 /// A file on the host, opened with a lock, as the ``ByteStore`` an image lives in.
@@ -225,7 +225,7 @@ public final class HostFile: ByteStore {
     /// nothing about durability, and failures are ignored (``sync()`` reports them).
     public func startWriteback() {
         guard isWritable else { return }
-        _ = chostfile_start_writeback(descriptor, 0, 0)
+        HostFileCalls.startWriteback(descriptor)
     }
 
     /// Copies `count` bytes of `source` at `sourceOffset` into this file at `offset`, leaving every 4 KiB piece
@@ -246,21 +246,16 @@ public final class HostFile: ByteStore {
         throws(BlockIOError) -> (written: Int, shared: Int)?
     {
         guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
-        var written: UInt64 = 0
-        var shared: UInt64 = 0
-        var clone: Int32 = sharing ? 1 : 0
-        let result = chostfile_copy_nonzero(
-            source.descriptor, off_t(sourceOffset), descriptor, off_t(offset), count, SparseWriter.granule, &clone,
-            &written, &shared)
-        let code = errno
-        sharing = clone != 0
-        switch Int(result) {
-        case 0: return (Int(written), Int(shared))
-        case Int(CHOSTFILE_COPY_MAP_FAILED): return nil
-        case Int(CHOSTFILE_COPY_SOURCE_SHRANK):
+        switch HostFileCalls.copyNonZero(
+            from: source.descriptor, at: sourceOffset, to: descriptor, at: offset, count: count,
+            granule: SparseWriter.granule, sharing: &sharing)
+        {
+        case .copied(let written, let shared): return (Int(written), Int(shared))
+        case .sourceNotMapped: return nil
+        case .sourceShrank:
             throw BlockIOError(
                 .truncated, "the file was cut short while it was copied", path: source.path, offset: sourceOffset)
-        default:
+        case .writeFailed(let code):
             throw BlockIOError(.io, "write failed", path: path, offset: offset, errno: code)
         }
     }
@@ -271,15 +266,15 @@ public final class HostFile: ByteStore {
     public func dataRanges() throws(BlockIOError) -> [Range<UInt64>] {
         let end = try length()
         var ranges: [Range<UInt64>] = []
-        var position: off_t = 0
+        var position: Int64 = 0
         while UInt64(position) < end {
-            let dataStart = chostfile_seek_data(descriptor, position)
+            let dataStart = HostFileCalls.seekData(descriptor, from: position)
             if dataStart < 0 {
                 if errno == ENXIO { break }  // no more data
                 return end > 0 ? [0..<end] : []
             }
-            var holeStart = chostfile_seek_hole(descriptor, dataStart)
-            if holeStart < 0 { holeStart = off_t(end) }
+            var holeStart = HostFileCalls.seekHole(descriptor, from: dataStart)
+            if holeStart < 0 { holeStart = Int64(end) }
             ranges.append(UInt64(dataStart)..<UInt64(holeStart))
             position = holeStart
         }
@@ -292,7 +287,7 @@ public final class HostFile: ByteStore {
     @discardableResult
     public func punchHole(_ range: Range<UInt64>) -> Bool {
         guard isWritable, !range.isEmpty else { return false }
-        return chostfile_punch_hole(descriptor, off_t(range.lowerBound), off_t(range.count)) == 0
+        return HostFileCalls.punchHole(descriptor, at: Int64(range.lowerBound), length: Int64(range.count))
     }
 }
 

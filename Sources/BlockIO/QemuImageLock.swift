@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CHostFile
+internal import HostSystem
 
 /// The image locks qemu, qemu-nbd, qemu-img and qemu-io take, held by vhdedit too, so that neither side writes
 /// an image the other is using.
@@ -72,11 +72,11 @@ public struct QemuImageLock: Sendable, Equatable {
     ///   ``BlockIOError/Code/io`` when the locks cannot be taken for another reason.
     func acquire(on descriptor: Int32, path: String) throws(BlockIOError) {
         var taken: [off_t] = []
-        func release() { for byte in taken { _ = chostfile_ofd_unlock_byte(descriptor, byte) } }
+        func release() { for byte in taken { ByteLocks.unlock(descriptor, byte: Int64(byte)) } }
         for (permission, _) in Permissions.all {
             for (set, base) in [(held, Self.permissionBase), (denied, Self.sharedBase)] where set.contains(permission) {
                 let byte = off_t(base) + off_t(permission.rawValue.trailingZeroBitCount)
-                let code = chostfile_ofd_lock_byte(descriptor, byte)
+                let code = ByteLocks.lock(descriptor, byte: Int64(byte))
                 if code == EINVAL || code == ENOLCK || code == EOPNOTSUPP {
                     release()
                     return  // no OFD locks here (an old kernel, some network filesystems): only flock protects
@@ -108,7 +108,7 @@ public struct QemuImageLock: Sendable, Equatable {
     }
 
     private func isLocked(_ byte: off_t, _ descriptor: Int32, _ path: String) throws(BlockIOError) -> Bool {
-        let answer = chostfile_ofd_byte_is_locked(descriptor, byte)
+        let answer = ByteLocks.isLockedElsewhere(descriptor, byte: Int64(byte))
         if answer < 0 {
             throw BlockIOError(.io, "cannot test qemu's image lock byte \(byte)", path: path, errno: -answer)
         }

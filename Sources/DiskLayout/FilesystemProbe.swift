@@ -1,4 +1,5 @@
 public import BlockIO
+internal import HostSystem
 
 /// Identifies the filesystem in a volume (a partition slice or a whole disk) with libblkid, the same library
 /// `blkid` uses.

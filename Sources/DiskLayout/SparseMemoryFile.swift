@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CHostFile
+internal import HostSystem
 
 /// An anonymous in-memory file (`memfd_create`) of a given length that is all holes except the ranges written
 /// into it: the flat file libblkid probes in place of a volume that may not be flat on the host.
@@ -20,7 +20,7 @@ final class SparseMemoryFile {
     ///
     /// - Throws: ``DiskLayoutError/Code/probeFailed`` when the kernel refuses `memfd_create` or `ftruncate`.
     init(name: String, length: UInt64) throws(DiskLayoutError) {
-        let fd = chostfile_memfd_create(name)
+        let fd = HostFileCalls.createMemoryFile(name: name)
         guard fd >= 0 else {
             throw DiskLayoutError(.probeFailed, "memfd_create failed: \(String(cString: strerror(errno)))")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostSystem
 
 /// `vhdedit completion bash|zsh|fish`: prints the shell completion script ArgumentParser generates from the
 /// command definitions, so the script never drifts from the options.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BlockIO
 import FoundationEssentials
 import Glibc
+import HostSystem
 import ImagePrep
 
 /// `vhdedit convert SOURCE DEST --to raw|fixed|dynamic [--round-to-mib]`, or many sources into a folder:

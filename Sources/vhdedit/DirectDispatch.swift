@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostSystem
 import Glibc
 
 /// The process entry point: a command line made only of plain words that ``DirectDispatch`` knows runs

@@ -71,6 +71,15 @@ func summarize(image path: String) throws -> (distribution: String, plannedChang
 }
 // END EXAMPLE
 
+// EXAMPLE HostSystem
+/// The exit status (`nil` when a signal ended it) and the standard output of `program` run with `arguments`.
+func runAndCapture(_ program: String, _ arguments: [String]) throws -> (status: Int32?, output: String) {
+    let outcome = try ChildProcess(program: program, arguments: arguments).run(capture: true, timeout: 10)
+    guard case .exited(let status) = outcome.termination else { return (nil, "") }
+    return (status, String(decoding: outcome.output, as: UTF8.self))
+}
+// END EXAMPLE
+
 @Suite struct DocCExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -84,7 +93,7 @@ func summarize(image path: String) throws -> (distribution: String, plannedChang
     }
 
     /// Each landing page's swift block, without its import lines, is the code between this file's markers.
-    @Test(arguments: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep", "VHDEditKit"])
+    @Test(arguments: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep", "VHDEditKit", "HostSystem"])
     func landingPageExampleIsTheCompiledOne(module: String) throws {
         let page = try String(contentsOf: Self.root.appendingPathComponent("Sources/\(module)/Documentation.docc/\(module).md"), encoding: .utf8)
         let example = try #require(page.components(separatedBy: "## Example").dropFirst().first)
@@ -156,5 +165,16 @@ func summarize(image path: String) throws -> (distribution: String, plannedChang
         let planned = try plannedGeneralize(at: image)
         #expect(planned.contains("delete /etc/ssh/ssh_host_rsa_key"))
         #expect(try FileDigest.sha256(image) == before)
+    }
+
+    /// The example's status and output are what Foundation's `Process` sees running the same program.
+    @Test func hostSystemExampleAgreesWithProcess() throws {
+        let arguments = ["%s|%d\n", "guest", "42"]
+        let captured = try runAndCapture("/usr/bin/printf", arguments)
+        let expected = try ExternalTool.check(["/usr/bin/printf"] + arguments)
+        #expect(captured.status == expected.status && captured.output == expected.output)
+        let failing = try ExternalTool.run(["/usr/bin/test", "-e", "/nonexistent/vhdedit"])
+        #expect(try runAndCapture("/usr/bin/test", ["-e", "/nonexistent/vhdedit"]).status == failing.status)
+        #expect(failing.status != 0)
     }
 }

@@ -1,4 +1,4 @@
-internal import CHostFile
+internal import HostSystem
 
 /// A new image written under a temporary name in its destination's folder and renamed into place only when
 /// complete, so that a crash never leaves a half-written destination.
@@ -16,8 +16,8 @@ final class AtomicOutputFile {
     /// The open temporary file.
     let file: HostFile
     private var committed = false
-    /// The signal guard's slot for `temporaryPath`.
-    private let guardSlot: Int32
+    /// Removes `temporaryPath` when a signal ends the process; dropped once committed.
+    private var signalGuard: SignalRemovalGuard?
 
     /// Creates the temporary file for `destination`.
     ///
@@ -38,7 +38,7 @@ final class AtomicOutputFile {
         var generator = SystemRandomNumberGenerator()
         let suffix = String(UInt32.random(in: 0...UInt32.max, using: &generator), radix: 36)
         let prefix = ".\(name).vhdedit-"
-        _ = chostfile_remove_unlocked_files(folder, prefix, ".tmp")
+        HostFileCalls.removeUnlockedFiles(in: folder, prefix: prefix, suffix: ".tmp")
         temporaryPath = HostPaths.join(folder, "\(prefix)\(suffix).tmp")
         self.destination = destination
         do {
@@ -48,7 +48,7 @@ final class AtomicOutputFile {
                 .io, "cannot create the temporary file \(temporaryPath) in the destination's folder", path: destination,
                 errno: error.errno)
         }
-        guardSlot = chostfile_temp_guard_add(temporaryPath)
+        signalGuard = SignalRemovalGuard(path: temporaryPath)
     }
 
     /// Makes the file durable and renames it to the destination.
@@ -60,14 +60,14 @@ final class AtomicOutputFile {
         if sync { try file.sync() }
         try HostPaths.rename(temporaryPath, to: destination)
         committed = true
-        chostfile_temp_guard_remove(guardSlot)
+        signalGuard = nil
         if sync { HostPaths.syncDirectory(HostPaths.directory(of: destination)) }
     }
 
     deinit {
         if !committed {
             HostPaths.remove(temporaryPath)
-            chostfile_temp_guard_remove(guardSlot)
+            signalGuard = nil
         }
     }
 }

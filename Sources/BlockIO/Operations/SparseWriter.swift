@@ -1,3 +1,5 @@
+internal import HostSystem
+
 /// Writes only the non-zero parts of a buffer, so that zero runs stay holes in a sparse file.
 enum SparseWriter {
     /// The granule zero runs are detected in: 4 KiB, the page and filesystem block size.

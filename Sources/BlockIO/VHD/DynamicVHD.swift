@@ -1,3 +1,5 @@
+internal import HostSystem
+
 /// A dynamic or differencing VHD as a disk.
 ///
 /// Reads follow the BAT and each block's sector bitmap: sectors whose bit is 0, and blocks not allocated, read

@@ -2,6 +2,7 @@
 
 internal import CExt2fs
 import BlockIO
+internal import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Dispatch
 import FoundationEssentials
+internal import HostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

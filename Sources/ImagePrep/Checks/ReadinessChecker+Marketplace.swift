@@ -1,4 +1,5 @@
 import BlockIO
+internal import HostSystem
 
 /// What the image is checked for: Azure itself (upload and boot) or the Azure Marketplace, which adds the
 /// certification rules on disk sizes (the certification FAQ: OS disk 30–1023 GiB, 30–50 GiB suggested; data disks

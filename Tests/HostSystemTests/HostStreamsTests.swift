@@ -1,4 +1,4 @@
-import BlockIO
+import HostSystem
 import Foundation
 import Testing
 import _TestSupport
@@ -40,7 +40,7 @@ import _TestSupport
         #expect {
             _ = try HostOutputFile(path: link)
         } throws: { error in
-            let failure = error as? BlockIOError
+            let failure = error as? HostSystemError
             return failure?.code == .invalidArgument && failure?.path == link
                 && failure?.description == "\(link): is a symbolic link; not written through (remove it or name another file)"
         }
@@ -62,7 +62,7 @@ import _TestSupport
         #expect {
             _ = try HostInputFile(path: folder.file("missing"))
         } throws: { error in
-            (error as? BlockIOError)?.errno == ENOENT && "\(error)".hasPrefix(folder.file("missing") + ": ")
+            (error as? HostSystemError)?.errno == ENOENT && "\(error)".hasPrefix(folder.file("missing") + ": ")
         }
     }
 

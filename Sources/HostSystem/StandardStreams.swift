@@ -6,11 +6,11 @@ import Darwin
 
 /// Unbuffered writes to the standard descriptors (what `FileHandle.standardOutput/standardError.write` did,
 /// without loading Foundation).
-enum StandardStreams {
+public enum StandardStreams {
     /// Writes all of `bytes` to `descriptor` (1 or 2), retrying short writes and EINTR. Standard output that
     /// cannot be written ends the command with status 1 (``OutputCheck``); a failed write to standard error is
     /// dropped (there is nowhere to report it).
-    static func write(_ bytes: [UInt8], to descriptor: Int32) {
+    public static func write(_ bytes: [UInt8], to descriptor: Int32) {
         if descriptor == 1 { OutputCheck.install() }
         var rest = bytes
         while !rest.isEmpty {
@@ -31,7 +31,7 @@ enum StandardStreams {
 /// exited 0 having written nothing. A failed direct write (``StandardStreams``) ends the command at once; text
 /// printed through stdio (`print`) is flushed and checked when the process exits. Either way standard error gets
 /// `vhdedit: cannot write standard output: REASON` and the exit status is 1.
-enum OutputCheck {
+public enum OutputCheck {
     private static let installed: Bool = {
         atexit {
             if fflush(stdout) != 0 || ferror(stdout) != 0 { OutputCheck.fail(errno) }
@@ -40,24 +40,14 @@ enum OutputCheck {
     }()
 
     /// Registers the check at exit (once); called before a command prints.
-    static func install() { _ = installed }
+    public static func install() { _ = installed }
 
     /// Reports that standard output failed with `code` and ends the process with status 1 (`_exit`: the
     /// failed output is not flushed again).
-    static func fail(_ code: Int32) -> Never {
+    public static func fail(_ code: Int32) -> Never {
         let reason = String(cString: strerror(code == 0 ? EIO : code))
         let line = Array("vhdedit: cannot write standard output: \(reason)\n".utf8)
         _ = Glibc.write(2, line, line.count)
         _exit(1)
-    }
-}
-
-extension String {
-    /// The string padded with spaces, or cut, to `length` UTF-16 units (what `padding(toLength:withPad:startingAt:)`
-    /// gives for a space pad).
-    func padded(toLength length: Int) -> String {
-        let units = utf16.count
-        if units >= length { return String(decoding: Array(utf16.prefix(length)), as: UTF16.self) }
-        return self + String(repeating: " ", count: length - units)
     }
 }

@@ -18,19 +18,19 @@ public final class HostOutputFile {
 
     /// Creates (or truncates) `path` with permission bits `mode` for new files.
     ///
-    /// - Throws: ``BlockIOError/Code/invalidArgument`` when `path` is a symbolic link (never followed),
-    ///   ``BlockIOError/Code/io`` with the errno when the file cannot be opened.
-    public init(path: String, mode: UInt32 = 0o644) throws(BlockIOError) {
+    /// - Throws: ``HostSystemError/Code/invalidArgument`` when `path` is a symbolic link (never followed),
+    ///   ``HostSystemError/Code/io`` with the errno when the file cannot be opened.
+    public init(path: String, mode: UInt32 = 0o644) throws(HostSystemError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
         guard descriptor >= 0 else {
             let code = errno
             var info = stat()
             if code == ELOOP && lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
-                throw BlockIOError(
+                throw HostSystemError(
                     .invalidArgument, "is a symbolic link; not written through (remove it or name another file)",
                     path: path)
             }
-            throw BlockIOError(.io, "cannot open for writing", path: path, errno: code)
+            throw HostSystemError(.io, "cannot open for writing", path: path, errno: code)
         }
         self.path = path
         self.descriptor = descriptor
@@ -40,8 +40,8 @@ public final class HostOutputFile {
 
     /// Appends all of `bytes`, retrying short writes and `EINTR`.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` with the errno and the offset the failed write started at.
-    public func write(_ bytes: [UInt8]) throws(BlockIOError) {
+    /// - Throws: ``HostSystemError/Code/io`` with the errno and the offset the failed write started at.
+    public func write(_ bytes: [UInt8]) throws(HostSystemError) {
         var done = 0
         while done < bytes.count {
             let wrote = bytes.withUnsafeBytes { whole in
@@ -51,16 +51,16 @@ public final class HostOutputFile {
             if wrote < 0 {
                 if errno == EINTR { continue }
                 let failure = errno
-                throw BlockIOError(.io, "write failed", path: path, offset: position, errno: failure)
+                throw HostSystemError(.io, "write failed", path: path, offset: position, errno: failure)
             }
             done += wrote
         }
     }
 
     /// Flushes the file to stable storage (`fsync`; a file system that cannot sync, `EINVAL`, is accepted).
-    public func finish() throws(BlockIOError) {
+    public func finish() throws(HostSystemError) {
         guard fsync(descriptor) == 0 || errno == EINVAL else {
-            throw BlockIOError(.io, "fsync failed", path: path, errno: errno)
+            throw HostSystemError(.io, "fsync failed", path: path, errno: errno)
         }
     }
 
@@ -78,11 +78,11 @@ public final class HostInputFile {
 
     /// Opens `path` for reading.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` with the errno when it cannot be opened.
-    public init(path: String) throws(BlockIOError) {
+    /// - Throws: ``HostSystemError/Code/io`` with the errno when it cannot be opened.
+    public init(path: String) throws(HostSystemError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw BlockIOError(.io, "cannot open for reading", path: path, errno: errno)
+            throw HostSystemError(.io, "cannot open for reading", path: path, errno: errno)
         }
         self.path = path
         self.descriptor = descriptor
@@ -99,8 +99,8 @@ public final class HostInputFile {
 
     /// Up to `count` bytes (one `read(2)`, retried on `EINTR`); empty at the end of the file.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` with the errno.
-    public func read(upToCount count: Int) throws(BlockIOError) -> [UInt8] {
+    /// - Throws: ``HostSystemError/Code/io`` with the errno.
+    public func read(upToCount count: Int) throws(HostSystemError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         while true {
             let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
@@ -108,12 +108,12 @@ public final class HostInputFile {
                 buffer.removeLast(count - got)
                 return buffer
             }
-            if errno != EINTR { throw BlockIOError(.io, "read failed", path: path, errno: errno) }
+            if errno != EINTR { throw HostSystemError(.io, "read failed", path: path, errno: errno) }
         }
     }
 
     /// The rest of the file.
-    public func readToEnd() throws(BlockIOError) -> [UInt8] {
+    public func readToEnd() throws(HostSystemError) -> [UInt8] {
         var all: [UInt8] = []
         while true {
             let chunk = try read(upToCount: 1 << 20)
@@ -135,15 +135,15 @@ public final class HostScratchFolder {
     /// Creates `BASE/PREFIX.XXXXXX` with `mkdtemp(3)`, where BASE is `$TMPDIR` or `/tmp`; the folder and its
     /// removal on a signal are set up with those signals blocked, so that none can come in between.
     ///
-    /// - Throws: ``BlockIOError/Code/io`` with the errno when the folder cannot be made.
-    public init(prefix: String) throws(BlockIOError) {
+    /// - Throws: ``HostSystemError/Code/io`` with the errno when the folder cannot be made.
+    public init(prefix: String) throws(HostSystemError) {
         var base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         if base.isEmpty { base = "/tmp" }
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
         let slot = template.withUnsafeMutableBufferPointer { chostfile_scratch_folder_create($0.baseAddress!) }
         guard slot != -2 else {
-            throw BlockIOError(.io, "cannot create a scratch folder", path: base, errno: errno)
+            throw HostSystemError(.io, "cannot create a scratch folder", path: base, errno: errno)
         }
         self.slot = slot
         path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -153,4 +153,15 @@ public final class HostScratchFolder {
     public func file(_ name: String) -> String { path + "/" + name }
 
     deinit { chostfile_scratch_folder_remove(path, slot) }
+}
+
+/// While it lives, a SIGINT, SIGTERM, SIGHUP or SIGQUIT that ends the process removes the file at `path` first
+/// (the handler `AtomicOutputFile` uses for its temporary file). Releasing the guard leaves the file alone.
+public final class SignalRemovalGuard {
+    private let slot: Int32
+
+    /// Guards `path` (at most 64 paths per process are guarded at once; beyond that the guard does nothing).
+    public init(path: String) { slot = chostfile_temp_guard_add(path) }
+
+    deinit { chostfile_temp_guard_remove(slot) }
 }

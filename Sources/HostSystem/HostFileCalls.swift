@@ -1,0 +1,120 @@
+internal import CHostFile
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The Linux file calls glibc declares only under `_GNU_SOURCE`, on a descriptor the caller owns: data and hole
+/// positions, hole punching, write-back and the mapped copy that leaves zero pieces as holes. Each returns what
+/// the system call returns; `errno` says why one failed.
+public enum HostFileCalls {
+    /// `lseek(descriptor, offset, SEEK_DATA)`: the start of the next data at or after `offset`, or -1
+    /// (`ENXIO`: no more data).
+    public static func seekData(_ descriptor: Int32, from offset: Int64) -> Int64 {
+        Int64(chostfile_seek_data(descriptor, off_t(offset)))
+    }
+
+    /// `lseek(descriptor, offset, SEEK_HOLE)`: the start of the next hole at or after `offset`, or -1.
+    public static func seekHole(_ descriptor: Int32, from offset: Int64) -> Int64 {
+        Int64(chostfile_seek_hole(descriptor, off_t(offset)))
+    }
+
+    /// `fallocate` with `FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE` on `length` bytes at `offset`: whether the
+    /// range now reads as zeros without being allocated.
+    public static func punchHole(_ descriptor: Int32, at offset: Int64, length: Int64) -> Bool {
+        chostfile_punch_hole(descriptor, off_t(offset), off_t(length)) == 0
+    }
+
+    /// `sync_file_range(descriptor, 0, 0, SYNC_FILE_RANGE_WRITE)`: starts writing the dirty pages back without
+    /// waiting. Advisory; a failure is ignored.
+    public static func startWriteback(_ descriptor: Int32) {
+        _ = chostfile_start_writeback(descriptor, 0, 0)
+    }
+
+    /// How a ``copyNonZero(from:at:to:at:count:granule:sharing:)`` ended.
+    public enum CopyResult: Sendable, Equatable {
+        /// Done: the bytes put into the output (written or shared) and how many of them were shared.
+        case copied(written: UInt64, shared: UInt64)
+        /// The source cannot be mapped (`mmap` failed): nothing was written.
+        case sourceNotMapped
+        /// The source's pages vanished while mapped (another process truncated it).
+        case sourceShrank
+        /// A `pwrite` to the output failed with the errno.
+        case writeFailed(errno: Int32)
+    }
+
+    /// Copies `count` bytes of `source` at `sourceOffset` to `output` at `offset` through a read-only mapping,
+    /// leaving every `granule`-byte piece (counted from `sourceOffset`) that is all zeros unwritten. While
+    /// `sharing` is true a run is first shared with the source (`FICLONERANGE`); the first refused clone sets
+    /// it to false and the run is written instead.
+    public static func copyNonZero(
+        from source: Int32, at sourceOffset: UInt64, to output: Int32, at offset: UInt64, count: Int, granule: Int,
+        sharing: inout Bool
+    ) -> CopyResult {
+        var written: UInt64 = 0
+        var shared: UInt64 = 0
+        var clone: Int32 = sharing ? 1 : 0
+        let result = chostfile_copy_nonzero(
+            source, off_t(sourceOffset), output, off_t(offset), count, granule, &clone, &written, &shared)
+        let code = errno
+        sharing = clone != 0
+        switch Int(result) {
+        case 0: return .copied(written: written, shared: shared)
+        case Int(CHOSTFILE_COPY_MAP_FAILED): return .sourceNotMapped
+        case Int(CHOSTFILE_COPY_SOURCE_SHRANK): return .sourceShrank
+        default: return .writeFailed(errno: code)
+        }
+    }
+
+    /// `memfd_create(name, MFD_CLOEXEC)`: a new anonymous in-memory file's descriptor (the caller owns it), or -1.
+    public static func createMemoryFile(name: String) -> Int32 {
+        chostfile_memfd_create(name)
+    }
+
+    /// Removes the files in `folder` named `prefix`…`suffix` whose exclusive `flock` can be taken at once (their
+    /// writer is gone), and returns how many were removed.
+    @discardableResult
+    public static func removeUnlockedFiles(in folder: String, prefix: String, suffix: String) -> Int {
+        Int(chostfile_remove_unlocked_files(folder, prefix, suffix))
+    }
+}
+
+/// Open-file-description locks on single bytes (`F_OFD_SETLK`, always shared), as qemu takes them on an image:
+/// their presence, not their kind, says something. The descriptor is the caller's.
+public enum ByteLocks {
+    /// Takes a shared lock on `byte`; returns 0 or an errno value.
+    public static func lock(_ descriptor: Int32, byte: Int64) -> Int32 {
+        chostfile_ofd_lock_byte(descriptor, off_t(byte))
+    }
+
+    /// Drops the lock on `byte`; returns 0 or an errno value.
+    @discardableResult
+    public static func unlock(_ descriptor: Int32, byte: Int64) -> Int32 {
+        chostfile_ofd_unlock_byte(descriptor, off_t(byte))
+    }
+
+    /// Whether another open file description holds a lock on `byte` (`F_OFD_GETLK`): 1 yes, 0 no, or -errno.
+    public static func isLockedElsewhere(_ descriptor: Int32, byte: Int64) -> Int32 {
+        chostfile_ofd_byte_is_locked(descriptor, off_t(byte))
+    }
+}
+
+/// Arrays of 32-bit big-endian words (a VHD's Block Allocation Table) decoded and scanned a machine word at a time.
+public enum BigEndianWordScan {
+    /// Decodes the `count` big-endian words at `bytes` into `words` in host order (`words` may be `bytes`).
+    public static func decode(_ bytes: UnsafeRawPointer, into words: UnsafeMutablePointer<UInt32>, count: Int) {
+        chostfile_decode_be32(bytes, words, count)
+    }
+
+    /// Stores in `positions` (room for `capacity`) the indices of the `count` words at `words` that are not
+    /// `0xFFFFFFFF`, in order; returns how many there are, also when that is more than `capacity`.
+    public static func positions(
+        notEqualToAllOnesIn words: UnsafePointer<UInt32>, count: Int, into positions: UnsafeMutablePointer<Int>,
+        capacity: Int
+    ) -> Int {
+        chostfile_positions_not_all_ones(words, count, positions, capacity)
+    }
+}
