@@ -346,15 +346,19 @@ struct BootloaderTests {
     /// `GRUB_CMDLINE_LINUX_DEFAULT`), never one per variable, and is there even when neither is set, so that
     /// a check finds required arguments missing; a BLS entry without `options` likewise.
     @Test func defaultGrubAndBLSAlwaysHaveOneCommandLine() {
-        let both = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"rootdelay=300\"\nGRUB_CMDLINE_LINUX=\"ro\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX console=ttyS0\"\n"
+        let both =
+            "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"rootdelay=300\"\nGRUB_CMDLINE_LINUX=\"ro\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX console=ttyS0\"\n"
         let lines = BootloaderFileKind.grub2Defaults.commandLines(of: both, path: "/etc/default/grub")
         #expect(lines.map(\.line) == [4])  // the winning GRUB_CMDLINE_LINUX assignment
         #expect(lines.map(\.words) == [["$GRUB_CMDLINE_LINUX", "console=ttyS0", "rootdelay=300"]])
         let onlyDefault = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-        #expect(BootloaderFileKind.grub2Defaults.commandLines(of: onlyDefault, path: "/etc/default/grub").map(\.line) == [2])
+        #expect(
+            BootloaderFileKind.grub2Defaults.commandLines(of: onlyDefault, path: "/etc/default/grub").map(\.line) == [2]
+        )
         let neither = BootloaderFileKind.grub2Defaults.commandLines(of: "GRUB_TIMEOUT=5\n", path: "/etc/default/grub")
         #expect(neither.map(\.line) == [0] && neither.map(\.words) == [[]])
-        let noOptions = BootloaderFileKind.bls.commandLines(of: "title x\nlinux /vmlinuz\n", path: "/boot/loader/entries/x.conf")
+        let noOptions = BootloaderFileKind.bls.commandLines(
+            of: "title x\nlinux /vmlinuz\n", path: "/boot/loader/entries/x.conf")
         #expect(noOptions.map(\.line) == [0] && noOptions.map(\.words) == [[]])
         // The options line is the line the arguments are read from (its keyword is `options`), not a line
         // that merely starts with the letters.
@@ -368,7 +372,8 @@ struct BootloaderTests {
     }
 
     @Test func grubenvKerneloptsLineIsCountedAsConfigTextCountsLines() throws {
-        let env = BootCorpus.grubenv(GrubEnvironmentBlock.header + "\nsaved_entry=x\r\ny=1\nkernelopts=root=/dev/sda1 ro\n")
+        let env = BootCorpus.grubenv(
+            GrubEnvironmentBlock.header + "\nsaved_entry=x\r\ny=1\nkernelopts=root=/dev/sda1 ro\n")
         let lines = BootloaderFileKind.grubenv.commandLines(of: env, path: "/boot/grub2/grubenv")
         let expected = ConfigText(env).lines.firstIndex { $0.content.hasPrefix("kernelopts=") }! + 1
         #expect(expected == 4)

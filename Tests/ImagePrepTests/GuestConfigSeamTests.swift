@@ -82,7 +82,8 @@ import Testing
     /// passes), a BLS entry without `options` is a line 0 without arguments (it fails), and every result sits
     /// on the line the reader gives.
     @Test func kernelArgumentVerdictsAreTheReadersCommandLines() throws {
-        let grub = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet rootdelay=300\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0\"\n"
+        let grub =
+            "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet rootdelay=300\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0\"\n"
         let bls = "title RHEL\nlinux /vmlinuz\n"
         let files = MemoryGuestFiles(["/etc/default/grub": grub, "/boot/loader/entries/a.conf": bls])
         let found = try CheckerUnitTests.results(files).filter { $0.id == "boot.kernel-args" }

@@ -76,7 +76,8 @@ extension BootloaderFileKind {
             let entry = BootLoaderSpecEntry(text)
             return [
                 BootCommandLine(
-                    path: path, kind: self, location: "options", line: entry.lineIndex(of: "options").map { $0 + 1 } ?? 0,
+                    path: path, kind: self, location: "options",
+                    line: entry.lineIndex(of: "options").map { $0 + 1 } ?? 0,
                     arguments: entry.options)
             ]
         case .grubenv:
