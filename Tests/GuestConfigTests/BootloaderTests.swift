@@ -319,14 +319,66 @@ struct BootloaderTests {
                 "entry 0 (SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
                 "entry 1 (Failsafe -- SUSE Linux Enterprise Server 11 SP3 - 3.0.76-0.11)",
                 "line 9 (CentOS Linux (3.10.0-1160.el7.x86_64) 7 (Core))", "kernelopts", "options",
-                "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT",
+                "GRUB_CMDLINE_LINUX + GRUB_CMDLINE_LINUX_DEFAULT",
             ])
-        let linux = lines.first { $0.location == "GRUB_CMDLINE_LINUX" }!
+        // Line numbers as a plain split of the text finds the lines (an oracle independent of the readers).
+        func lineNumber(_ path: String, _ isLine: (Substring) -> Bool) -> Int {
+            files[path]!.split(separator: "\n", omittingEmptySubsequences: false).firstIndex(where: isLine)! + 1
+        }
+        #expect(
+            lines.map(\.line) == [
+                lineNumber("/boot/grub/menu.lst") { $0.contains("kernel ") },
+                lineNumber("/boot/grub/menu.lst") { $0.contains("kernel ") && $0.contains("failsafe") }, 9,
+                lineNumber("/boot/grub2/grubenv") { $0.hasPrefix("kernelopts=") },
+                lineNumber("/boot/loader/entries/x.conf") { $0.hasPrefix("options") },
+                lineNumber("/etc/default/grub") { $0.hasPrefix("GRUB_CMDLINE_LINUX=") },
+            ])
+        let linux = lines.last!
         #expect(linux.contains(name: "console", valuePrefix: "ttyS0"))
         #expect(linux.contains(name: "rootdelay", valuePrefix: "300"))
         #expect(!linux.contains(name: "net.ifnames"))
+        #expect(linux.words.suffix(2) == ["quiet", "splash"])  // GRUB_CMDLINE_LINUX_DEFAULT's words come last
         #expect(lines[0].contains(name: "rootdelay"))
         #expect(!lines[1].contains(name: "console"))
+    }
+
+    /// `/etc/default/grub` is one command line (what a normal boot entry gets: `GRUB_CMDLINE_LINUX` then
+    /// `GRUB_CMDLINE_LINUX_DEFAULT`), never one per variable, and is there even when neither is set, so that
+    /// a check finds required arguments missing; a BLS entry without `options` likewise.
+    @Test func defaultGrubAndBLSAlwaysHaveOneCommandLine() {
+        let both =
+            "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"rootdelay=300\"\nGRUB_CMDLINE_LINUX=\"ro\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX console=ttyS0\"\n"
+        let lines = BootloaderFileKind.grub2Defaults.commandLines(of: both, path: "/etc/default/grub")
+        #expect(lines.map(\.line) == [4])  // the winning GRUB_CMDLINE_LINUX assignment
+        #expect(lines.map(\.words) == [["$GRUB_CMDLINE_LINUX", "console=ttyS0", "rootdelay=300"]])
+        let onlyDefault = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+        #expect(
+            BootloaderFileKind.grub2Defaults.commandLines(of: onlyDefault, path: "/etc/default/grub").map(\.line) == [2]
+        )
+        let neither = BootloaderFileKind.grub2Defaults.commandLines(of: "GRUB_TIMEOUT=5\n", path: "/etc/default/grub")
+        #expect(neither.map(\.line) == [0] && neither.map(\.words) == [[]])
+        let noOptions = BootloaderFileKind.bls.commandLines(
+            of: "title x\nlinux /vmlinuz\n", path: "/boot/loader/entries/x.conf")
+        #expect(noOptions.map(\.line) == [0] && noOptions.map(\.words) == [[]])
+        // The options line is the line the arguments are read from (its keyword is `options`), not a line
+        // that merely starts with the letters.
+        let prefixed = BootloaderFileKind.bls.commandLines(
+            of: "title x\noptionsfoo bar\n  options\troot=/dev/sda1 ro\n", path: "/boot/loader/entries/x.conf")
+        #expect(prefixed.map(\.line) == [3] && prefixed.map(\.words) == [["root=/dev/sda1", "ro"]])
+        // A grubenv without kernelopts, or one GRUB would reject, has none.
+        let env = BootCorpus.grubenv(GrubEnvironmentBlock.header + "\nsaved_entry=x\n")
+        #expect(BootloaderFileKind.grubenv.commandLines(of: env, path: "/boot/grub2/grubenv").isEmpty)
+        #expect(BootloaderFileKind.grubenv.commandLines(of: "kernelopts=ro\n", path: "/boot/grub2/grubenv").isEmpty)
+    }
+
+    @Test func grubenvKerneloptsLineIsCountedAsConfigTextCountsLines() throws {
+        let env = BootCorpus.grubenv(
+            GrubEnvironmentBlock.header + "\nsaved_entry=x\r\ny=1\nkernelopts=root=/dev/sda1 ro\n")
+        let lines = BootloaderFileKind.grubenv.commandLines(of: env, path: "/boot/grub2/grubenv")
+        let expected = ConfigText(env).lines.firstIndex { $0.content.hasPrefix("kernelopts=") }! + 1
+        #expect(expected == 4)
+        #expect(lines.map(\.line) == [expected])
+        #expect(lines.map(\.words) == [["root=/dev/sda1", "ro"]])
     }
 
     @Test func ubuntuCloudImageDropInIsEditedWithoutCreatingOverrides() throws {

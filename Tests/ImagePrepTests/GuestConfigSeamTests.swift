@@ -76,4 +76,27 @@ import Testing
         #expect(found.map(\.kind) == found.map { BootloaderFileKind.detect(path: $0.path) })
         #expect(found.map(\.kind.rawValue) == ["grub2-defaults", "grub2-config", "grubenv", "bls"])
     }
+
+    /// The readiness checks read kernel command lines through `BootloaderFileKind.commandLines(of:path:)`:
+    /// `/etc/default/grub` is one line of both variables (rootdelay only in GRUB_CMDLINE_LINUX_DEFAULT still
+    /// passes), a BLS entry without `options` is a line 0 without arguments (it fails), and every result sits
+    /// on the line the reader gives.
+    @Test func kernelArgumentVerdictsAreTheReadersCommandLines() throws {
+        let grub =
+            "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet rootdelay=300\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0\"\n"
+        let bls = "title RHEL\nlinux /vmlinuz\n"
+        let files = MemoryGuestFiles(["/etc/default/grub": grub, "/boot/loader/entries/a.conf": bls])
+        let found = try CheckerUnitTests.results(files).filter { $0.id == "boot.kernel-args" }
+        let read =
+            BootloaderFileKind.grub2Defaults.commandLines(of: grub, path: "/etc/default/grub")
+            + BootloaderFileKind.bls.commandLines(of: bls, path: "/boot/loader/entries/a.conf")
+        #expect(found.map(\.path) == read.map(\.path))
+        #expect(found.map(\.line) == read.map(\.line))
+        // The reader's answer itself, so that the equalities above cannot hold vacuously.
+        #expect(read.map(\.line) == [3, 0])
+        #expect(read[0].words == ["console=ttyS0", "earlyprintk=ttyS0", "quiet", "rootdelay=300"])
+        #expect(found.map(\.verdict) == [.pass, .fail])
+        let flagged = try CheckerUnitTests.results(files).filter { $0.id == "boot.flags" }
+        #expect(flagged.map(\.line) == [3] && flagged.map(\.evidence) == ["has quiet"])
+    }
 }

@@ -23,11 +23,12 @@ public struct BootLoaderSpecEntry: Sendable {
 
     /// The value of the first line whose key is `key` (`title`, `version`, `linux`, `initrd`, `options`, …).
     public func value(of key: String) -> String? {
-        for line in document.lines {
-            let parts = CommandLineParts(line.content)
-            if parts.keyword == key { return String(parts.rest) }
-        }
-        return nil
+        lineIndex(of: key).map { String(CommandLineParts(document.lines[$0].content).rest) }
+    }
+
+    /// The 0-based index of the first line whose key is `key` (the line ``value(of:)`` reads), or nil.
+    public func lineIndex(of key: String) -> Int? {
+        document.lines.firstIndex { CommandLineParts($0.content).keyword == key }
     }
 
     /// The `options` arguments (variable references included, as written).

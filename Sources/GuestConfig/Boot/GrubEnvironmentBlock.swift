@@ -78,6 +78,18 @@ public struct GrubEnvironmentBlock: Sendable {
     /// The value of `name`, or nil.
     public func value(of name: String) -> String? { variables.first { $0.name == name }?.value }
 
+    /// The 1-based line number of the first `name=` line (the one ``value(of:)`` reads), counted as
+    /// ``ConfigText`` counts lines (the header is line 1), or nil when `name` is not set.
+    public func lineNumber(of name: String) -> Int? {
+        var number = 1
+        for line in body.dropFirst() {
+            number += 1
+            if !line.hasPrefix("#"), line.hasPrefix(name + "=") { return number }
+            number += line.count(where: { $0 == "\r\n" })  // a CRLF inside a body line ends a ConfigText line
+        }
+        return nil
+    }
+
     /// Sets `name=value`, appending it when absent.
     /// - Throws: `.invalidArgument` for a name with `=` or a newline; `.invalidValue` for a value with a
     ///   newline or backslash (GRUB would escape them; not supported); `.noSpace` when the block would exceed

@@ -133,7 +133,7 @@ extension ReadinessChecker {
         var results: [CheckResult] = []
         for file in inspection.bootloaderFiles {
             guard let text = try files.readText(file.path) else { continue }
-            for (line, words) in BootloaderEdit.commandLines(file.kind, text) {
+            for (line, words) in file.kind.commandLines(of: text, path: file.path).map({ ($0.line, $0.words) }) {
                 let has = words.contains("numa=off")
                 results.append(CheckResult("boot.numa", has ? .pass : .fail, "numa=off on kernels older than 2.6.37",
                     has ? "present (kernel \(kernel.release))" : "missing; kernel \(kernel.release) is older than 2.6.37", path: file.path, line: line))

@@ -57,7 +57,7 @@ extension ReadinessChecker {
         var results: [CheckResult] = []
         for file in inspection.bootloaderFiles {
             guard let text = try files.readText(file.path) else { continue }
-            for (line, words) in BootloaderEdit.commandLines(file.kind, text) {
+            for (line, words) in file.kind.commandLines(of: text, path: file.path).map({ ($0.line, $0.words) }) {
                 let delay = words.last { $0.hasPrefix("rootdelay=") }.flatMap { Int($0.dropFirst("rootdelay=".count)) }
                 if let delay, delay > 10 {
                     results.append(CheckResult("boot.rootdelay", .warn, requirement,

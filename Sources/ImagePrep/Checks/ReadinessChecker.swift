@@ -272,7 +272,7 @@ public struct ReadinessChecker {
         }
         for file in files {
             guard let text = try self.files.readText(file.path) else { continue }
-            let lines = BootloaderEdit.commandLines(file.kind, text)
+            let lines = file.kind.commandLines(of: text, path: file.path).map { ($0.line, $0.words) }
             if lines.isEmpty {
                 results.append(CheckResult("boot.kernel-args", .warn, "kernel arguments for Azure", "no kernel command line in the file", path: file.path))
             }

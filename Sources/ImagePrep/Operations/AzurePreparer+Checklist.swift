@@ -126,7 +126,7 @@ extension AzurePreparer {
         var groups: [[String]: [String: String]] = [:]
         for file in files {
             guard let text = texts[file.path] else { continue }
-            let lines = BootloaderEdit.commandLines(file.kind, text).map(\.words)
+            let lines = file.kind.commandLines(of: text, path: file.path).map(\.words)
             let adds = add.filter { argument in
                 lines.isEmpty || !lines.allSatisfy { words in !words.contains(argument) && words.contains { $0.hasPrefix(argument + ",") } }
             }

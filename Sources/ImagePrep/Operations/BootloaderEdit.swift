@@ -30,32 +30,6 @@ public enum BootloaderEdit {
         return outcome
     }
 
-    /// The kernel command lines of a `kind` file: 1-based line numbers and argument words.
-    public static func commandLines(_ kind: BootloaderFile.Kind, _ text: String) -> [(line: Int, words: [String])] {
-        switch kind {
-        case .grubLegacy:
-            return GrubLegacyMenu(text).entries.compactMap { entry in
-                entry.kernelLine.map { ($0 + 1, entry.kernelArguments.map(\.text)) }
-            }
-        case .grub2Config:
-            return Grub2Config(text).kernelLines.map { ($0.lineIndex + 1, $0.arguments.map(\.text)) }
-        case .grub2Defaults:
-            let defaults = Grub2Defaults(text)
-            let file = ShellVariableFile(text)
-            let line = (file.assignment(of: "GRUB_CMDLINE_LINUX") ?? file.assignment(of: "GRUB_CMDLINE_LINUX_DEFAULT"))
-                .map { $0.lineIndex + 1 } ?? 0
-            return [(line, (defaults.commandLine + defaults.defaultCommandLine).map(\.text))]
-        case .bls:
-            let entry = BootLoaderSpecEntry(text)
-            let line = ConfigText(text).contents.firstIndex { $0.trimmingSpaces.hasPrefix("options") }.map { $0 + 1 } ?? 0
-            return [(line, entry.options.map(\.text))]
-        case .grubenv:
-            guard let block = try? GrubEnvironmentBlock(text), let value = block.value(of: "kernelopts") else { return [] }
-            let line = ConfigText(text).contents.firstIndex { $0.hasPrefix("kernelopts=") }.map { $0 + 1 } ?? 0
-            return [(line, KernelCommandLine(value).arguments.map(\.text))]
-        }
-    }
-
     /// Whether `argument` is on a command line (exactly, or with `,options` as in `console=ttyS0,115200n8`).
     public static func contains(_ words: [String], _ argument: String) -> Bool {
         words.contains { $0 == argument || $0.hasPrefix(argument + ",") }

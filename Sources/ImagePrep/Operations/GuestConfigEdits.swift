@@ -34,8 +34,8 @@ public enum GuestConfigEdits {
         var lines: [KernelCommandLines.Line] = []
         for file in try OSInspector(files: session.files, disk: session.facts).bootloaderFiles() {
             let text = try session.files.readText(file.path) ?? ""
-            for (line, words) in BootloaderEdit.commandLines(file.kind, text) {
-                lines.append(.init(path: file.path, kind: file.kind, line: line, arguments: words))
+            for line in file.kind.commandLines(of: text, path: file.path) {
+                lines.append(.init(path: file.path, kind: file.kind, line: line.line, arguments: line.words))
             }
         }
         return KernelCommandLines(image: image, commandLines: lines)

@@ -90,6 +90,12 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
         _ = entry.value(of: "options")
         if var block = try? GrubEnvironmentBlock(text) { _ = try? block.editKernelArguments(kernelEdit) }
         _ = kernelEdit.apply(toBootloaderFiles: ["/boot/grub/menu.lst": text, "/etc/default/grub": text])
+        let lineCount = ConfigText(text).lines.count
+        for kind in BootloaderFileKind.allCases {
+            for line in kind.commandLines(of: text, path: "/f") {
+                precondition(line.line >= 0 && line.line <= lineCount, "command line number out of range")
+            }
+        }
     default:
         _ = OSRelease(text)
         _ = FilesystemTable(text)
