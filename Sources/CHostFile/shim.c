@@ -5,6 +5,7 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include "CHostFile.h"
@@ -26,6 +27,64 @@ int chostfile_is_all_zero(const void *bytes, size_t length) {
     while (length > 0) { if (*p) return 0; p++; length--; }
     return 1;
 }
+/* --- CRC-32C ------------------------------------------------------------------------------------------------- */
+static uint32_t crc32c_tables[8][256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+static int crc32c_hardware = 0;
+
+static void crc32c_setup(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t v = i;
+        for (int k = 0; k < 8; k++) v = (v & 1) ? (v >> 1) ^ 0x82F63B78u : v >> 1;
+        crc32c_tables[0][i] = v;
+    }
+    for (int t = 1; t < 8; t++)
+        for (int i = 0; i < 256; i++)
+            crc32c_tables[t][i] = (crc32c_tables[t - 1][i] >> 8) ^ crc32c_tables[0][crc32c_tables[t - 1][i] & 0xFF];
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    crc32c_hardware = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const unsigned char *p, size_t length) {
+    uint64_t c = crc;
+    while (length > 0 && ((uintptr_t)p & 7) != 0) { c = __builtin_ia32_crc32qi((uint32_t)c, *p++); length--; }
+    while (length >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+        p += 8;
+        length -= 8;
+    }
+    while (length > 0) { c = __builtin_ia32_crc32qi((uint32_t)c, *p++); length--; }
+    return (uint32_t)c;
+}
+#endif
+
+uint32_t chostfile_crc32c(uint32_t previous, const void *bytes, size_t length) {
+    pthread_once(&crc32c_once, crc32c_setup);
+    const unsigned char *p = bytes;
+    uint32_t crc = ~previous;
+#if defined(__x86_64__)
+    if (crc32c_hardware) return ~crc32c_sse42(crc, p, length);
+#endif
+    while (length >= 8) {
+        uint32_t low, high;
+        memcpy(&low, p, 4);
+        memcpy(&high, p + 4, 4);
+        low ^= crc; /* little-endian hosts */
+        crc = crc32c_tables[7][low & 0xFF] ^ crc32c_tables[6][(low >> 8) & 0xFF] ^ crc32c_tables[5][(low >> 16) & 0xFF] ^
+              crc32c_tables[4][low >> 24] ^ crc32c_tables[3][high & 0xFF] ^ crc32c_tables[2][(high >> 8) & 0xFF] ^
+              crc32c_tables[1][(high >> 16) & 0xFF] ^ crc32c_tables[0][high >> 24];
+        p += 8;
+        length -= 8;
+    }
+    while (length > 0) { crc = crc32c_tables[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8); length--; }
+    return ~crc;
+}
+
 void chostfile_decode_be32(const void *bytes, unsigned int *words, size_t count) {
     const unsigned char *p = bytes;
     size_t i = 0;
@@ -140,11 +199,36 @@ static int copy_write_all(int fd, const unsigned char *bytes, size_t length, off
     return 0;
 }
 
+/* copy_file_range of the whole run: 0, 1 when the kernel cannot do it for these files (nothing more was copied:
+   write the rest instead; `*done` says how much it did copy), or a CHOSTFILE_COPY_ value. The kernel moves the
+   bytes from the source's page cache into the output's (one copy, no faults on a mapping): on ext4 a third less
+   CPU time than pwrite from the mapping. */
+static int copy_in_kernel(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t *done) {
+    *done = 0;
+    while (*done < length) {
+        loff_t from = in_offset + (off_t)*done, to = out_offset + (off_t)*done;
+        ssize_t put = copy_file_range(in_fd, &from, out_fd, &to, length - *done, 0);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF ||
+                errno == ETXTBSY || errno == EPERM)
+                return 1;
+            return CHOSTFILE_COPY_WRITE_FAILED;
+        }
+        if (put == 0) return CHOSTFILE_COPY_SOURCE_SHRANK; /* the source ends before the run does */
+        *done += (size_t)put;
+    }
+    return 0;
+}
+
 /* One non-zero run: shared with the source (FICLONERANGE: the filesystem points the output at the same blocks,
-   copy-on-write, as cp --reflink does) while `*clone` is set, else written from the mapping. A failed clone (a
-   filesystem without reflink, another filesystem, offsets not on block boundaries) clears `*clone` for good. */
+   copy-on-write, as cp --reflink does) while `*clone` is set, else copied by the kernel (copy_file_range) while
+   `*in_kernel` is set, else written from the mapping. A failed clone (a filesystem without reflink, another
+   filesystem, offsets not on block boundaries) clears `*clone` for good, and offsets not on block boundaries of
+   a reflink filesystem clear `*in_kernel` too; a copy_file_range the kernel refuses for these files clears
+   `*in_kernel`. */
 static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, const unsigned char *bytes,
-                    size_t length, int *clone, volatile uint64_t *cloned) {
+                    size_t length, int *clone, int *in_kernel, volatile uint64_t *cloned) {
     if (*clone) {
         struct file_clone_range range = {.src_fd = in_fd, .src_offset = (uint64_t)in_offset,
                                          .src_length = (uint64_t)length, .dest_offset = (uint64_t)out_offset};
@@ -152,13 +236,25 @@ static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, co
             *cloned += length;
             return 0;
         }
+        /* EINVAL: a filesystem that shares blocks, but these offsets do not line up with them. Its copy_file_range
+           would share what it can and copy the rest, leaving another extent layout than a written copy: write. */
+        if (errno == EINVAL) *in_kernel = 0;
         *clone = 0;
+    }
+    if (*in_kernel) {
+        size_t done = 0;
+        int result = copy_in_kernel(in_fd, in_offset, out_fd, out_offset, length, &done);
+        if (result != 1) return result;
+        *in_kernel = 0;
+        bytes += done;
+        length -= done;
+        out_offset += (off_t)done;
     }
     return copy_write_all(out_fd, bytes, length, out_offset);
 }
 
 int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
-                           int *clone, uint64_t *written, uint64_t *cloned) {
+                           int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
     *written = 0;
     *cloned = 0;
     if (length == 0) return 0;
@@ -182,7 +278,7 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
             int zero = chostfile_is_all_zero(data + at, end - at);
             if (zero && run != (size_t)-1) {
                 result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, at - run,
-                                  clone, &shared);
+                                  clone, in_kernel, &shared);
                 if (result == 0) done += at - run;
                 run = (size_t)-1;
             } else if (!zero && run == (size_t)-1) {
@@ -191,7 +287,7 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
         }
         if (result == 0 && run != (size_t)-1) {
             result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, length - run,
-                              clone, &shared);
+                              clone, in_kernel, &shared);
             if (result == 0) done += length - run;
         }
     } else {
