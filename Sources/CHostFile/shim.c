@@ -27,6 +27,12 @@ int chostfile_is_all_zero(const void *bytes, size_t length) {
     while (length > 0) { if (*p) return 0; p++; length--; }
     return 1;
 }
+uint32_t chostfile_byte_sum(const void *bytes, size_t length) {
+    const unsigned char *p = bytes;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < length; i++) sum += p[i];
+    return sum;
+}
 /* --- CRC-32C ------------------------------------------------------------------------------------------------- */
 static uint32_t crc32c_tables[8][256];
 static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;

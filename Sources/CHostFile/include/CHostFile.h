@@ -39,6 +39,9 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
    otherwise. */
 uint32_t chostfile_crc32c(uint32_t previous, const void *bytes, size_t length);
 
+/* The sum of the `length` bytes at `bytes`, modulo 2^32 (the VHD footer and header checksums). */
+uint32_t chostfile_byte_sum(const void *bytes, size_t length);
+
 /* 1 when all `length` bytes at `bytes` are zero. */
 int chostfile_is_all_zero(const void *bytes, size_t length);
 
