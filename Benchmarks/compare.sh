@@ -9,7 +9,7 @@
 #   RUNS=5          timed runs of every command (after one untimed warm-up); medians are reported
 #   SIZE_MIB=1024   size of the convert image (a multiple of 8)
 #   OUT=FILE        also write the results (machine, table, targets) as Markdown to FILE
-#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize,batch,vhdx (default: all)
+#   ONLY=LIST       comma-separated groups to run: convert,cat,generalize,batch,vhdx,formats (default: all)
 #                   (lvm and resize run only when named: ONLY=lvm; LVM_RUNS=15 timed runs in the lvm group)
 #   BATCH_N=100     images in the batch group (copies of one small dynamic VHD)
 #   BATCH_JOBS=2    --jobs of the timed batch run
@@ -59,7 +59,7 @@ fixtures="$here/fixtures.sh"
 RUNS=${RUNS:-5}
 SIZE_MIB=${SIZE_MIB:-1024}
 OUT=${OUT:-}
-ONLY=${ONLY:-convert,cat,generalize,batch,vhdx}
+ONLY=${ONLY:-convert,cat,generalize,batch,vhdx,formats}
 BATCH_N=${BATCH_N:-100}
 BATCH_JOBS=${BATCH_JOBS:-2}
 SYSPREP_TIMEOUT=${SYSPREP_TIMEOUT:-300}
@@ -775,6 +775,154 @@ lvm_group() {
   rss_targets+=("lvm-gen-lvm:generalize on an LVM root")
 }
 
+# --- formats: qcow2 and VHDX inputs, and the VHD rows on a small image -----------------------------------------
+# (ONLY=formats.) The input-format targets, each printed PASS/MISS:
+#   - qcow2 (64 KiB clusters) -> fixed VHD and dynamic VHDX -> fixed VHD of SIZE_MIB MiB of random data
+#     (dd if=/dev/urandom; nothing to skip), and zlib- and zstd-compressed qcow2 (qemu-img convert -c of the
+#     convert group's mixed data) -> fixed VHD: ≥ 1.0× qemu-img's throughput, durable vs `-t writeback` and
+#     --no-sync vs qemu-img's default;
+#   - `cat` of a small file from a qcow2 of the 1 GiB guest disk ≤ 1.5× debugfs on the raw partition;
+#   - on a 256 MiB image: dynamic VHD -> raw --no-sync ≥ 1.0× qemu-img's default, `cat` of a small file from a
+#     dynamic VHD ≤ 1.5× debugfs on the raw partition (the 1 GiB rows are in the convert and cat groups);
+#   - peak RSS ≤ 32 MiB for each.
+# Every output is checked once after timing (qemu-img compare, cmp).
+FORMAT_SPECS=(
+  "rq2f:rnd.qcow2:qcow2:qcow2 → fixed VHD, random data"
+  "rx2f:rnd.vhdx:vhdx:dynamic VHDX → fixed VHD, random data"
+  "zq2f:src-zlib.qcow2:qcow2:zlib-compressed qcow2 → fixed VHD"
+  "sq2f:src-zstd.qcow2:qcow2:zstd-compressed qcow2 → fixed VHD"
+)
+# format_ours KEY SOURCE [--no-sync] / format_qemu KEY SOURCE FORMAT [-t writeback]: one timed convert to a fixed VHD.
+format_ours() {
+  local key=$1 source=$2
+  shift 2
+  clean
+  timed "ours-$key${1:+-nosync}" "$bin" convert "$work/$source" "$work/dst.vhd" --to fixed --round-to-mib "$@"
+}
+format_qemu() {
+  local key=$1 source=$2 format=$3
+  shift 3
+  clean
+  timed "qemu-$key${1:+-durable}" qemu-img convert "$@" -f "$format" -O vpc -o subformat=fixed,force_size=on \
+    "$work/$source" "$work/dst.vhd"
+}
+for spec in "${FORMAT_SPECS[@]}"; do
+  IFS=: read -r k source format _ <<<"$spec"
+  eval "fmt_ours_$k() { format_ours $k $source; }"
+  eval "fmt_ours_${k}_nosync() { format_ours $k $source --no-sync; }"
+  eval "fmt_qemu_$k() { format_qemu $k $source $format; }"
+  eval "fmt_qemu_${k}_durable() { format_qemu $k $source $format -t writeback; }"
+done
+ours_d2r_256_nosync() {
+  clean
+  timed ours-d2r256-nosync "$bin" convert "$work/small-dynamic.vhd" "$work/dst.raw" --to raw --no-sync
+}
+qemu_d2r_256() { clean; timed qemu-d2r256 qemu-img convert -f vpc -O raw "$work/small-dynamic.vhd" "$work/dst.raw"; }
+ours_cat_qcow2() { timed ours-cat-qcow2 "$bin" cat "$work/guest-1g.qcow2" "$small_file"; }
+debugfs_cat_qcow2() { timed debugfs-cat-qcow2 debugfs -R "cat $small_file" "$work/guest-1g.part"; }
+ours_cat_256() { timed ours-cat-256 "$bin" cat "$work/guest-256m.vhd" "$small_file"; }
+debugfs_cat_256() { timed debugfs-cat-256 debugfs -R "cat $small_file" "$work/guest-256m.part"; }
+formats_round() {
+  local spec k
+  for spec in "${FORMAT_SPECS[@]}"; do
+    k=${spec%%:*}
+    ab "$1" "fmt_ours_$k" "fmt_ours_${k}_nosync" "fmt_qemu_$k" "fmt_qemu_${k}_durable"
+  done
+  ab "$1" ours_d2r_256_nosync qemu_d2r_256
+  ab "$1" ours_cat_qcow2 debugfs_cat_qcow2
+  ab "$1" ours_cat_256 debugfs_cat_256
+}
+# format_cat_check KEY IMAGE-TITLE: the cat row and its target.
+format_cat_check() {
+  local key=$1 what=$2 mo mt
+  cmp -s "$work/ours-cat-$key.out" "$work/tree$small_file" || { WRONG[ours-cat-$key]=1; log "vhdedit cat $small_file ($what): wrong bytes"; }
+  row "cat $small_file from $what" "ours-cat-$key" "debugfs-cat-$key" "debugfs on raw"
+  mo=$(median "${TIMES[ours-cat-$key]}")
+  mt=$(median "${TIMES[debugfs-cat-$key]}")
+  if broken "ours-cat-$key"; then
+    TARGETS+=("- **MISS**: cat $small_file from $what: the command failed or printed wrong bytes")
+  else
+    check "cat $small_file from $what: $(ratio "$mo" "$mt") debugfs-on-raw's time (target ≤ 1.5×)" \
+      le "$mo" "$(awk -v b="$mt" 'BEGIN { print 1.5 * b }')"
+  fi
+  rss_targets+=("ours-cat-$key:cat $small_file from $what")
+}
+formats_group() {
+  has_command convert || { unavailable "convert (qcow2, VHDX)"; return; }
+  log "building ${SIZE_MIB} MiB of random data as qcow2 and VHDX, compressed qcow2 (zlib, zstd) of mixed data"
+  dd if=/dev/urandom of="$work/rnd.raw" bs=1M count="$SIZE_MIB" status=none iflag=fullblock
+  qemu-img convert -f raw -O qcow2 "$work/rnd.raw" "$work/rnd.qcow2"
+  qemu-img convert -f raw -O vhdx -o subformat=dynamic "$work/rnd.raw" "$work/rnd.vhdx"
+  [ -f "$work/src.raw" ] || bash "$fixtures" mixed-raw "$work/src.raw" "$SIZE_MIB"
+  qemu-img convert -c -f raw -O qcow2 -o compression_type=zlib "$work/src.raw" "$work/src-zlib.qcow2"
+  qemu-img convert -c -f raw -O qcow2 -o compression_type=zstd "$work/src.raw" "$work/src-zstd.qcow2"
+  log "building the 256 MiB images (mixed data as a dynamic VHD; the guest disk) and the guest as qcow2"
+  bash "$fixtures" mixed-raw "$work/small.raw" 256
+  bash "$fixtures" vhd "$work/small.raw" "$work/small-dynamic.vhd" dynamic
+  guest_images
+  qemu-img convert -f vpc -O qcow2 "$work/guest-1g.vhd" "$work/guest-1g.qcow2"
+  bash "$fixtures" guest-disk "$work/guest-256m.raw" 256M "$work/tree"
+  bash "$fixtures" vhd "$work/guest-256m.raw" "$work/guest-256m.vhd" dynamic
+  dd if="$work/guest-256m.raw" of="$work/guest-256m.part" bs=1M skip=1 conv=sparse status=none
+  rm -f "$work/guest-256m.raw"
+  cat "$work"/rnd.qcow2 "$work"/rnd.vhdx "$work"/src-z*.qcow2 "$work/small-dynamic.vhd" >/dev/null
+  log "formats: warm-up + $RUNS runs"
+  rounds formats_round
+  local spec k source format title sync reference pair ours theirs what mo mt
+  for spec in "${FORMAT_SPECS[@]}"; do
+    IFS=: read -r k source format title <<<"$spec"
+    reference=$work/src.raw
+    [[ "$source" == rnd.* ]] && reference=$work/rnd.raw
+    for sync in "" --no-sync; do
+      rm -f "$work/check.out"
+      if ! "$bin" convert "$work/$source" "$work/check.out" --to fixed --round-to-mib $sync >/dev/null 2>&1 ||
+        ! qemu-img compare -q -f raw -F vpc "$reference" "$work/check.out" >/dev/null 2>&1; then
+        WRONG[ours-$k${sync:+-nosync}]=1
+        log "convert $title $sync: convert failed or qemu-img compare found its output differs from the source"
+      fi
+    done
+    rm -f "$work/check.out"
+    row "convert $title, ${SIZE_MIB} MiB, durable" "ours-$k" "qemu-$k-durable" "qemu-img -t writeback" throughput
+    row "convert $title, ${SIZE_MIB} MiB, --no-sync" "ours-$k-nosync" "qemu-$k" "qemu-img (default, unsafe)" throughput
+    for pair in "ours-$k:qemu-$k-durable:durable vs qemu-img -t writeback" "ours-$k-nosync:qemu-$k:--no-sync vs qemu-img default"; do
+      IFS=: read -r ours theirs what <<<"$pair"
+      mo=$(median "${TIMES[$ours]}")
+      mt=$(median "${TIMES[$theirs]}")
+      if broken "$ours"; then
+        TARGETS+=("- **MISS**: convert $title ($what): the command failed or its output was wrong")
+      else
+        check "convert $title ($what): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
+          le "$mo" "$mt"
+      fi
+    done
+    rss_targets+=("ours-$k:convert $title" "ours-$k-nosync:convert $title --no-sync")
+  done
+  rm -f "$work/check.out"
+  if ! "$bin" convert "$work/small-dynamic.vhd" "$work/check.out" --to raw --no-sync >/dev/null 2>&1 ||
+    ! cmp -s "$work/small.raw" "$work/check.out"; then
+    WRONG[ours-d2r256-nosync]=1
+    log "convert 256 MiB dynamic VHD --to raw --no-sync: failed or its output differs from the source"
+  fi
+  rm -f "$work/check.out"
+  clean
+  local small_size=$SIZE_MIB
+  SIZE_MIB=256
+  row "convert dynamic VHD → raw, 256 MiB, --no-sync" ours-d2r256-nosync qemu-d2r256 "qemu-img (default, unsafe)" throughput
+  SIZE_MIB=$small_size
+  mo=$(median "${TIMES[ours-d2r256-nosync]}")
+  mt=$(median "${TIMES[qemu-d2r256]}")
+  if broken ours-d2r256-nosync; then
+    TARGETS+=("- **MISS**: convert dynamic VHD → raw, 256 MiB (--no-sync vs qemu-img default): failed or wrong output")
+  else
+    check "convert dynamic VHD → raw, 256 MiB (--no-sync vs qemu-img default): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
+      le "$mo" "$mt"
+  fi
+  rss_targets+=("ours-d2r256-nosync:convert dynamic VHD → raw, 256 MiB --no-sync")
+  format_cat_check qcow2 "a qcow2 (1 GiB guest disk)"
+  format_cat_check 256 "a dynamic VHD (256 MiB guest disk)"
+  rm -f "$work"/rnd.* "$work"/src-z*.qcow2 "$work"/small*
+}
+
 if wants convert; then convert_group; fi
 if wants cat; then cat_group; fi
 if wants generalize; then generalize_group; fi
@@ -782,6 +930,7 @@ if wants batch; then batch_group; fi
 if wants resize; then resize_group; fi
 if wants vhdx; then vhdx_group; fi
 if wants lvm; then lvm_group; fi
+if wants formats; then formats_group; fi
 
 for entry in "${rss_targets[@]}"; do
   key=${entry%%:*} title=${entry#*:}

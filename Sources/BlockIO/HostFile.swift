@@ -231,7 +231,9 @@ public final class HostFile: ByteStore {
     /// Copies `count` bytes of `source` at `sourceOffset` into this file at `offset`, leaving every 4 KiB piece
     /// (counted from `sourceOffset`) that is all zeros unwritten, so that it stays a hole: what
     /// ``SparseWriter`` does with a buffer, without reading the bytes into one. The source range is mapped
-    /// (`mmap`) and written with `pwrite` straight from the mapping, one copy in the kernel instead of two.
+    /// (`mmap`) to find its zero pieces, and the others are copied by the kernel (`copy_file_range`, page cache to
+    /// page cache), or written with `pwrite` straight from the mapping where the kernel refuses that: one copy
+    /// instead of two.
     ///
     /// While `sharing` is true the non-zero runs are first shared with the source (`FICLONERANGE`: on XFS,
     /// btrfs and other reflink filesystems the output points at the source's blocks, copy-on-write, as with
@@ -245,10 +247,22 @@ public final class HostFile: ByteStore {
     func copyNonZero(from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool)
         throws(BlockIOError) -> (written: Int, shared: Int)?
     {
+        var inKernel = true
+        return try copyNonZero(from: source, at: sourceOffset, count: count, to: offset, sharing: &sharing, inKernel: &inKernel)
+    }
+
+    /// ``copyNonZero(from:at:count:to:sharing:)``, with `copy_file_range` used while `inKernel` is true: it turns
+    /// false once the kernel refuses that for these files, or once a clone is refused because the offsets are
+    /// off the blocks of a reflink filesystem (there `copy_file_range` would share parts of runs and copy the
+    /// rest, leaving another layout of holes than a written copy). A copy of many runs passes the same flags.
+    func copyNonZero(
+        from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool,
+        inKernel: inout Bool
+    ) throws(BlockIOError) -> (written: Int, shared: Int)? {
         guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
         switch HostFileCalls.copyNonZero(
             from: source.descriptor, at: sourceOffset, to: descriptor, at: offset, count: count,
-            granule: SparseWriter.granule, sharing: &sharing)
+            granule: SparseWriter.granule, sharing: &sharing, inKernel: &inKernel)
         {
         case .copied(let written, let shared): return (Int(written), Int(shared))
         case .sourceNotMapped: return nil

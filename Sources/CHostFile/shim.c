@@ -26,6 +26,12 @@ int chostfile_is_all_zero(const void *bytes, size_t length) {
     while (length > 0) { if (*p) return 0; p++; length--; }
     return 1;
 }
+uint32_t chostfile_byte_sum(const void *bytes, size_t length) {
+    const unsigned char *p = bytes;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < length; i++) sum += p[i];
+    return sum;
+}
 void chostfile_decode_be32(const void *bytes, unsigned int *words, size_t count) {
     const unsigned char *p = bytes;
     size_t i = 0;
@@ -91,7 +97,6 @@ int chostfile_memfd_create(const char *name) { return memfd_create(name, MFD_CLO
 
 /* --- mapped copy --------------------------------------------------------------------------------------------- */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -140,11 +145,36 @@ static int copy_write_all(int fd, const unsigned char *bytes, size_t length, off
     return 0;
 }
 
+/* copy_file_range of the whole run: 0, 1 when the kernel cannot do it for these files (nothing more was copied:
+   write the rest instead; `*done` says how much it did copy), or a CHOSTFILE_COPY_ value. The kernel moves the
+   bytes from the source's page cache into the output's (one copy, no faults on a mapping): on ext4 a third less
+   CPU time than pwrite from the mapping. */
+static int copy_in_kernel(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t *done) {
+    *done = 0;
+    while (*done < length) {
+        loff_t from = in_offset + (off_t)*done, to = out_offset + (off_t)*done;
+        ssize_t put = copy_file_range(in_fd, &from, out_fd, &to, length - *done, 0);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF ||
+                errno == ETXTBSY || errno == EPERM)
+                return 1;
+            return CHOSTFILE_COPY_WRITE_FAILED;
+        }
+        if (put == 0) return CHOSTFILE_COPY_SOURCE_SHRANK; /* the source ends before the run does */
+        *done += (size_t)put;
+    }
+    return 0;
+}
+
 /* One non-zero run: shared with the source (FICLONERANGE: the filesystem points the output at the same blocks,
-   copy-on-write, as cp --reflink does) while `*clone` is set, else written from the mapping. A failed clone (a
-   filesystem without reflink, another filesystem, offsets not on block boundaries) clears `*clone` for good. */
+   copy-on-write, as cp --reflink does) while `*clone` is set, else copied by the kernel (copy_file_range) while
+   `*in_kernel` is set, else written from the mapping. A failed clone (a filesystem without reflink, another
+   filesystem, offsets not on block boundaries) clears `*clone` for good, and offsets not on block boundaries of
+   a reflink filesystem clear `*in_kernel` too; a copy_file_range the kernel refuses for these files clears
+   `*in_kernel`. */
 static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, const unsigned char *bytes,
-                    size_t length, int *clone, volatile uint64_t *cloned) {
+                    size_t length, int *clone, int *in_kernel, volatile uint64_t *cloned) {
     if (*clone) {
         struct file_clone_range range = {.src_fd = in_fd, .src_offset = (uint64_t)in_offset,
                                          .src_length = (uint64_t)length, .dest_offset = (uint64_t)out_offset};
@@ -152,13 +182,25 @@ static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, co
             *cloned += length;
             return 0;
         }
+        /* EINVAL: a filesystem that shares blocks, but these offsets do not line up with them. Its copy_file_range
+           would share what it can and copy the rest, leaving another extent layout than a written copy: write. */
+        if (errno == EINVAL) *in_kernel = 0;
         *clone = 0;
+    }
+    if (*in_kernel) {
+        size_t done = 0;
+        int result = copy_in_kernel(in_fd, in_offset, out_fd, out_offset, length, &done);
+        if (result != 1) return result;
+        *in_kernel = 0;
+        bytes += done;
+        length -= done;
+        out_offset += (off_t)done;
     }
     return copy_write_all(out_fd, bytes, length, out_offset);
 }
 
 int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
-                           int *clone, uint64_t *written, uint64_t *cloned) {
+                           int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
     *written = 0;
     *cloned = 0;
     if (length == 0) return 0;
@@ -182,7 +224,7 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
             int zero = chostfile_is_all_zero(data + at, end - at);
             if (zero && run != (size_t)-1) {
                 result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, at - run,
-                                  clone, &shared);
+                                  clone, in_kernel, &shared);
                 if (result == 0) done += at - run;
                 run = (size_t)-1;
             } else if (!zero && run == (size_t)-1) {
@@ -191,7 +233,7 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
         }
         if (result == 0 && run != (size_t)-1) {
             result = copy_run(in_fd, in_offset + (off_t)run, out_fd, out_offset + (off_t)run, data + run, length - run,
-                              clone, &shared);
+                              clone, in_kernel, &shared);
             if (result == 0) done += length - run;
         }
     } else {

@@ -34,7 +34,7 @@ public enum HostFileCalls {
         _ = chostfile_start_writeback(descriptor, 0, 0)
     }
 
-    /// How a ``copyNonZero(from:at:to:at:count:granule:sharing:)`` ended.
+    /// How a ``copyNonZero(from:at:to:at:count:granule:sharing:inKernel:)`` ended.
     public enum CopyResult: Sendable, Equatable {
         /// Done: the bytes put into the output (written or shared) and how many of them were shared.
         case copied(written: UInt64, shared: UInt64)
@@ -49,24 +49,34 @@ public enum HostFileCalls {
     /// Copies `count` bytes of `source` at `sourceOffset` to `output` at `offset` through a read-only mapping,
     /// leaving every `granule`-byte piece (counted from `sourceOffset`) that is all zeros unwritten. While
     /// `sharing` is true a run is first shared with the source (`FICLONERANGE`); the first refused clone sets
-    /// it to false and the run is written instead.
+    /// it to false and the run is copied instead: by the kernel (`copy_file_range`, page cache to page cache)
+    /// while `inKernel` is true, else written from the mapping. `inKernel` turns false once the kernel refuses
+    /// that for these files, or once a clone is refused because the offsets are off the blocks of a reflink
+    /// filesystem (whose `copy_file_range` would share parts of runs, leaving another layout of holes).
     public static func copyNonZero(
         from source: Int32, at sourceOffset: UInt64, to output: Int32, at offset: UInt64, count: Int, granule: Int,
-        sharing: inout Bool
+        sharing: inout Bool, inKernel: inout Bool
     ) -> CopyResult {
         var written: UInt64 = 0
         var shared: UInt64 = 0
         var clone: Int32 = sharing ? 1 : 0
+        var kernel: Int32 = inKernel ? 1 : 0
         let result = chostfile_copy_nonzero(
-            source, off_t(sourceOffset), output, off_t(offset), count, granule, &clone, &written, &shared)
+            source, off_t(sourceOffset), output, off_t(offset), count, granule, &clone, &kernel, &written, &shared)
         let code = errno
         sharing = clone != 0
+        inKernel = kernel != 0
         switch Int(result) {
         case 0: return .copied(written: written, shared: shared)
         case Int(CHOSTFILE_COPY_MAP_FAILED): return .sourceNotMapped
         case Int(CHOSTFILE_COPY_SOURCE_SHRANK): return .sourceShrank
         default: return .writeFailed(errno: code)
         }
+    }
+
+    /// The sum of the bytes of `buffer`, modulo 2^32 (the VHD footer and header checksums), computed in C.
+    public static func byteSum(_ buffer: UnsafeRawBufferPointer) -> UInt32 {
+        chostfile_byte_sum(buffer.baseAddress, buffer.count)
     }
 
     /// `memfd_create(name, MFD_CLOEXEC)`: a new anonymous in-memory file's descriptor (the caller owns it), or -1.

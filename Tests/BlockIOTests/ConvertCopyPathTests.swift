@@ -131,6 +131,20 @@ import _TestSupport
         #expect(try VHDFixture.bytes(dir.file("out.raw"), at: 0, count: 4096) == VHDFixture.bytes(path, at: 512, count: 4096))
     }
 
+    /// Stored runs are copied by the kernel (`copy_file_range`, page cache to page cache, seen by strace), and
+    /// the output is what qemu-img reads from the source.
+    @Test(.enabled(if: CrashHarness.available(subcommand: "convert")))
+    func storedRunsAreCopiedByTheKernel() throws {
+        let dir = try TemporaryDirectory()
+        let source = dir.file("source.raw")
+        _ = try Self.makeRaw(source)
+        let output = dir.file("out.vhd")
+        let counts = try CrashHarness.countCalls(["convert", source, output, "--to", "fixed"], environment: [:])
+        #expect(counts["copy_file_range", default: 0] > 0, "\(counts)")
+        let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, output])
+        #expect(compare.status == 0, "\(compare.output)\(compare.stderr)")
+    }
+
     /// `sync: false` (`--no-sync`): the same output, no fsync of the data or the folder.
     @Test func withoutSyncTheOutputIsTheSame() throws {
         let dir = try TemporaryDirectory()

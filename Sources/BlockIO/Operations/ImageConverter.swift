@@ -190,6 +190,9 @@ public enum ImageConverter {
         var shared: UInt64 = 0
         /// Whether to try sharing blocks with the source; off after the first refusal.
         private var sharing = true
+        /// Whether to let the kernel copy runs (`copy_file_range`); off once it refuses, or on a reflink
+        /// filesystem whose blocks the runs are not aligned with.
+        private var inKernel = true
         /// `written` when the output's writeback was last started.
         private var writtenAtWriteback: UInt64 = 0
         var buffer: [UInt8]
@@ -223,7 +226,7 @@ public enum ImageConverter {
                 switch try disk.storedRun(at: position, count: count) {
                 case .stored(let storeOffset, let length) where length > 0:
                     if let put = try file.copyNonZero(
-                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing)
+                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing, inKernel: &inKernel)
                     {
                         mapped += UInt64(put.written)
                         shared += UInt64(put.shared)

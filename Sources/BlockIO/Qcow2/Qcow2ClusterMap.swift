@@ -121,7 +121,8 @@ final class Qcow2ClusterMap {
         let extended = header.hasExtendedL2
         let entry = table[extended ? 2 * l2Index : l2Index]
         let entryOffset = (l1[l1Index] & Self.l1OffsetMask) + UInt64(l2Index) * (extended ? 16 : 8)  // checked when read
-        let field = "entry \(l2Index) of L2 table \(l1Index)"
+        // Made only for an error: a lookup runs for every cluster of a copy.
+        var field: String { "entry \(l2Index) of L2 table \(l1Index)" }
         if entry & Self.compressedFlag != 0 {
             return (try compressed(entry, entryOffset: entryOffset, field: field), clusterStart..<clusterStart + clusterSize)
         }
@@ -157,17 +158,19 @@ final class Qcow2ClusterMap {
     }
 
     /// The compressed cluster an entry describes, checked against the file.
-    private func compressed(_ entry: UInt64, entryOffset: UInt64, field: String) throws(BlockIOError) -> Qcow2Mapping {
+    private func compressed(_ entry: UInt64, entryOffset: UInt64, field: @autoclosure () -> String)
+        throws(BlockIOError) -> Qcow2Mapping
+    {
         let shift = 62 - (UInt64(header.clusterBits) - 8)
         let host = entry & ((1 << shift) - 1)
         let sectors = (entry >> shift) & ((1 << (UInt64(header.clusterBits) - 8)) - 1) + 1
         let size = sectors * 512 - (host & 511)
         guard host >= clusterSize, host < fileLength else {
-            throw failure(host < clusterSize ? .overlap : .truncated, "qcow2 L2 table", field, entryOffset,
+            throw failure(host < clusterSize ? .overlap : .truncated, "qcow2 L2 table", field(), entryOffset,
                 "compressed cluster at byte \(host) lies \(host < clusterSize ? "in the header cluster" : "past the end of the file (\(fileLength) bytes)")")
         }
         if let what = metadataOverlapped(by: host..<host + 1) {
-            throw failure(.overlap, "qcow2 L2 table", field, entryOffset, "compressed cluster at byte \(host) lies in \(what)")
+            throw failure(.overlap, "qcow2 L2 table", field(), entryOffset, "compressed cluster at byte \(host) lies in \(what)")
         }
         // The stored size is rounded to sectors and may run past the end of the file: read what is there.
         return .compressed(hostOffset: host, size: Int(min(size, fileLength - host)))

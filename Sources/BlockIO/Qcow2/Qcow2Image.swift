@@ -149,7 +149,10 @@ public final class Qcow2Image: BlockDevice {
     private func decode(hostOffset: UInt64, size: Int, cluster: UInt64) throws(BlockIOError) -> [UInt8] {
         if let decoded, decoded.hostOffset == hostOffset { return decoded.bytes }
         let input = try store.readExactly(at: hostOffset, count: size, structure: "qcow2 compressed cluster")
+        // The last cluster's buffer, taken out of `decoded` first so that it is the only reference and is decoded
+        // into in place (not copied on write).
         var output = decoded?.bytes ?? []
+        decoded = nil
         if output.count != Int(map.clusterSize) { output = [UInt8](repeating: 0, count: Int(map.clusterSize)) }
         do throws(BlockDecodingError) {
             try decoder.decode(input, into: &output)

@@ -1,12 +1,13 @@
+internal import HostSystem
+
 /// The checksum the VHD footer and the dynamic disk header carry: the one's complement of the byte sum of the
 /// structure, with the 4-byte checksum field itself counted as zero ([SPEC]; qemu `vpc_checksum`).
 enum VHDChecksum {
     /// The checksum of `bytes`, skipping the field at `fieldOffset..<fieldOffset+4`.
     static func compute(_ bytes: [UInt8], skipping fieldOffset: Int) -> UInt32 {
-        var sum: UInt32 = 0
-        for (index, byte) in bytes.enumerated() where index < fieldOffset || index >= fieldOffset + 4 {
-            sum &+= UInt32(byte)
-        }
+        // The sum of every byte (in C: every open of a VHD checks two or three of these), less the field's.
+        var sum = bytes.withUnsafeBytes { HostFileCalls.byteSum($0) }
+        for index in max(0, fieldOffset)..<min(bytes.count, max(0, fieldOffset + 4)) { sum &-= UInt32(bytes[index]) }
         return ~sum
     }
 

@@ -21,15 +21,21 @@ enum {
     CHOSTFILE_COPY_SOURCE_SHRANK = 3,  /* the source's pages vanished while mapped (it was truncated): SIGBUS/EFAULT */
 };
 /* Copies `length` bytes of `in_fd` at `in_offset` to `out_fd` at `out_offset` without reading them into a buffer:
-   the source range is mapped read-only, each `granule`-byte piece (counted from `in_offset`) that holds a non-zero
-   byte is written with pwrite straight from the mapping (adjacent ones merged), all-zero pieces are not written
-   (they stay holes). While `*clone` is non-zero a run is first shared with the source instead (FICLONERANGE,
+   the source range is mapped read-only to find the `granule`-byte pieces (counted from `in_offset`) that hold a
+   non-zero byte; those (adjacent ones merged) are copied by the kernel with copy_file_range, page cache to page
+   cache, or, where the kernel refuses it for these files, written with pwrite straight from the mapping. All-zero
+   pieces are not written (they stay holes). copy_file_range is used while `*in_kernel` is non-zero; a refusal
+   of the kernel for these files, or a clone refused for offsets off the blocks of a reflink filesystem (whose
+   copy_file_range would share part of a run), sets it to 0. While `*clone` is non-zero a run is first shared with the source instead (FICLONERANGE,
    copy-on-write extents on XFS, btrfs and the like: no data copied or written back); the first clone that fails
    sets `*clone` to 0 and the run is written. A SIGBUS while the mapping is read (the source was cut short by
    someone else) is caught and reported, not fatal. Stores the bytes put in the output (written or shared) in
    `written` and the shared ones in `cloned`; returns 0 or a CHOSTFILE_COPY_ value. */
 int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
-                           int *clone, uint64_t *written, uint64_t *cloned);
+                           int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned);
+
+/* The sum of the `length` bytes at `bytes`, modulo 2^32 (the VHD footer and header checksums). */
+uint32_t chostfile_byte_sum(const void *bytes, size_t length);
 
 /* 1 when all `length` bytes at `bytes` are zero. */
 int chostfile_is_all_zero(const void *bytes, size_t length);

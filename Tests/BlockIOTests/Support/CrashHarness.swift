@@ -11,10 +11,11 @@ import _TestSupport
 /// enumerating (syscall, k) for every syscall enumerates every instant a kill can hit. The page cache survives
 /// a kill; power loss between writes is the job of the in-process ``FaultPlan`` tests.
 enum CrashHarness {
-    /// The calls that change files: data writes, length changes, syncs, and directory entry changes.
+    /// The calls that change files: data writes (convert's kernel copies included), length changes, syncs, and
+    /// directory entry changes.
     static let mutatingCalls = [
-        "pwrite64", "write", "pwritev", "fsync", "fdatasync", "ftruncate", "fallocate", "rename", "renameat",
-        "renameat2", "unlink", "unlinkat",
+        "pwrite64", "write", "pwritev", "copy_file_range", "fsync", "fdatasync", "ftruncate", "fallocate", "rename",
+        "renameat", "renameat2", "unlink", "unlinkat",
     ]
 
     /// One place to kill the process: before the `occurrence`-th call (1-based) of `call`.

@@ -29,16 +29,17 @@ public func fuzzVHDX(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         at += bytes.count
         if bases[kind] + offset + bytes.count <= file.byteCount { file.put(bytes, at: bases[kind] + offset) }
     }
-    file.put(file.get(64 << 10, 4096), at: 128 << 10)
-    file.put(file.get(192 << 10, 64 << 10), at: 256 << 10)
+    file.copyPages(from: 64 << 10, to: 128 << 10, count: 4096)
+    file.copyPages(from: 192 << 10, to: 256 << 10, count: 64 << 10)
     if flags & 8 != 0 { file.put(file.get((1 << 20) + 32, 16), at: (64 << 10) + 48) }
     func reseal(_ start: Int, _ length: Int) {
         file.put([0, 0, 0, 0], at: start + 4)
-        let crc = crc32c(file.get(start, length)[...])
+        let crc = file.crc32c(start, length)
         file.put((0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) }, at: start + 4)
     }
     if flags & 4 != 0 {
-        for entry in stride(from: 1 << 20, to: 2 << 20, by: 4096) where file.get(entry, 4) == Array("loge".utf8) {
+        let signature = UInt32(littleEndian: 0x6567_6F6C)  // "loge"
+        for entry in stride(from: 1 << 20, to: 2 << 20, by: 4096) where file.word(at: entry) == signature {
             let header = file.get(entry + 8, 3)
             let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16
             if length >= 4096, length % 4096 == 0, entry + length <= 2 << 20 { reseal(entry, length) }
@@ -53,7 +54,7 @@ public func fuzzVHDX(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     if flags & 2 != 0 {
         reseal(192 << 10, 64 << 10)
-        file.put(file.get(192 << 10, 64 << 10), at: 256 << 10)
+        file.copyPages(from: 192 << 10, to: 256 << 10, count: 64 << 10)
     }
     guard let (structure, source) = try? VHDXFileStructure.read(from: file) else { return 0 }
     _ = structure.table.allocatedCount
@@ -77,29 +78,70 @@ final class PageStore: ByteStore {
 
     init(length: Int) { byteCount = length }
 
+    /// Copies go page by page with `memcpy` (through buffer pointers): the target is built without optimisation,
+    /// where `replaceSubrange` and `+=` on slices cost more than the parsers they feed.
     func put(_ bytes: [UInt8], at offset: Int) {
-        var position = offset
-        while position < offset + bytes.count {
-            let index = position / 4096
-            let end = min(offset + bytes.count, (index + 1) * 4096)
-            var page = pages.removeValue(forKey: index) ?? Self.zeroPage  // uniquely held: changed in place
-            page.replaceSubrange(position % 4096..<position % 4096 + (end - position), with: bytes[position - offset..<end - offset])
-            pages[index] = page
-            position = end
+        bytes.withUnsafeBytes { source in
+            var position = offset
+            while position < offset + source.count {
+                let index = position / 4096
+                let end = min(offset + source.count, (index + 1) * 4096)
+                var page = pages.removeValue(forKey: index) ?? Self.zeroPage  // uniquely held: changed in place
+                page.withUnsafeMutableBytes { target in
+                    (target.baseAddress! + position % 4096).copyMemory(
+                        from: source.baseAddress! + (position - offset), byteCount: end - position)
+                }
+                pages[index] = page
+                position = end
+            }
         }
     }
 
-    func get(_ offset: Int, _ count: Int) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
+    /// Makes the `count` bytes at `target` the same as those at `source` (both page aligned): the pages are
+    /// shared, not copied (copy on write).
+    func copyPages(from source: Int, to target: Int, count: Int) {
+        for page in 0..<count / 4096 { pages[target / 4096 + page] = pages[source / 4096 + page] }
+    }
+
+    /// The 4 bytes at `offset` (inside one page), in memory order.
+    func word(at offset: Int) -> UInt32 {
+        guard let page = pages[offset / 4096] else { return 0 }
+        return page.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset % 4096, as: UInt32.self) }
+    }
+
+    /// The CRC-32C of the `count` bytes at `offset`, page by page (nothing copied).
+    func crc32c(_ offset: Int, _ count: Int) -> UInt32 {
+        var crc: UInt32 = 0
         var position = offset
         while position < offset + count {
-            let page = pages[position / 4096] ?? Self.zeroPage
             let end = min(offset + count, (position / 4096 + 1) * 4096)
-            bytes += page[position % 4096..<position % 4096 + (end - position)]
+            crc = (pages[position / 4096] ?? Self.zeroPage).withUnsafeBytes {
+                cfuzzer_crc32c(crc, $0.baseAddress!.assumingMemoryBound(to: UInt8.self) + position % 4096, end - position)
+            }
             position = end
         }
-        return bytes
+        return crc
+    }
+
+    func get(_ offset: Int, _ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+            copy(offset, into: UnsafeMutableRawBufferPointer(target))
+            initialized = count
+        }
+    }
+
+    /// Copies the `target.count` bytes at `offset` into `target`.
+    private func copy(_ offset: Int, into target: UnsafeMutableRawBufferPointer) {
+        var position = offset
+        while position < offset + target.count {
+            let end = min(offset + target.count, (position / 4096 + 1) * 4096)
+            let destination = target.baseAddress! + (position - offset)
+            // Zeros are copied from the zero page too: an unoptimised `initializeMemory` fills byte by byte.
+            (pages[position / 4096] ?? Self.zeroPage).withUnsafeBytes {
+                destination.copyMemory(from: $0.baseAddress! + position % 4096, byteCount: end - position)
+            }
+            position = end
+        }
     }
 
     func length() throws(BlockIOError) -> UInt64 { UInt64(byteCount) }
@@ -107,8 +149,7 @@ final class PageStore: ByteStore {
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockIOError) -> Int {
         guard offset < UInt64(byteCount) else { return 0 }
         let count = min(buffer.count, byteCount - Int(offset))
-        let bytes = get(Int(offset), count)
-        UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]).copyBytes(from: bytes)
+        copy(Int(offset), into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
         return count
     }
 
@@ -118,19 +159,6 @@ final class PageStore: ByteStore {
 
     func setLength(_ length: UInt64) throws(BlockIOError) { throw BlockIOError(.readOnly, "read only") }
     func sync() throws(BlockIOError) {}
-}
-
-/// CRC-32C (Castagnoli, reflected 0x82F63B78), the checksum of every VHDX structure.
-func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes { crc = crc32cTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-    return ~crc
-}
-
-let crc32cTable: [UInt32] = (0..<256).map { index in
-    var value = UInt32(index)
-    for _ in 0..<8 { value = value & 1 != 0 ? (value >> 1) ^ 0x82F6_3B78 : value >> 1 }
-    return value
 }
 
 /// The parent of a fuzzed differencing disk: zeros.
