@@ -42,6 +42,7 @@ public enum SecretMaterial {
     /// counts only at the start of a line.
     public static func privateKey(in bytes: some Collection<UInt8>) -> PrivateKeyKind? {
         let head = Array(bytes)
+        guard mayHoldMarker(head) else { return nil }
         guard let dash = firstIndex(of: Array("-----BEGIN ".utf8), in: head) ?? firstIndex(of: Array("---- BEGIN SSH2".utf8), in: head)
             ?? firstIndex(of: Array("PuTTY-User-Key-File-".utf8), in: head)
         else { return nil }
@@ -52,6 +53,41 @@ public enum SecretMaterial {
             if best == nil || offset < best!.offset { best = (offset, kind) }
         }
         return best?.kind
+    }
+
+    /// Bytes that occur in `BEGIN` (every PEM and SSH2 marker has it) or `TTY-U` (PuTTY's).
+    static let markerKeyBytes: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "BEGINTTY-U".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
+    /// Whether `head` holds `BEGIN` or `TTY-U` somewhere: every marker has one of them. A skip search (Horspool's
+    /// idea over both five-byte keys): a window of five starts is ruled out by one byte that is in neither key,
+    /// so a text without keys is looked at about one byte in five. This is what keeps the head check of tens
+    /// of thousands of ordinary files cheap.
+    static func mayHoldMarker(_ head: [UInt8]) -> Bool {
+        let table = markerKeyBytes
+        let begin: [UInt8] = Array("BEGIN".utf8), putty: [UInt8] = Array("TTY-U".utf8)
+        var start = 0
+        let count = head.count
+        while start + 5 <= count {
+            // Every five-byte window starting in start...start+4 covers byte start+4.
+            guard table[Int(head[start + 4])] else {
+                start += 5
+                continue
+            }
+            for candidate in start..<min(start + 5, count - 4) {
+                let first = head[candidate]
+                if first == begin[0] || first == putty[0],
+                    head[candidate..<candidate + 5].elementsEqual(begin) || head[candidate..<candidate + 5].elementsEqual(putty)
+                {
+                    return true
+                }
+            }
+            start += 5
+        }
+        return false
     }
 
     static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {
