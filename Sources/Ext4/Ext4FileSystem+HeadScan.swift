@@ -214,24 +214,30 @@ struct HeadScanner {
     func firstRun(of inode: ext2_inode_large, blocks: Int) -> UInt64? {
         let flags = inode.i_flags
         if flags & UInt32(EXT4_INLINE_DATA_FL) != 0 { return nil }
-        let words: [UInt32] = withUnsafeBytes(of: inode.i_block) { raw in
-            (0..<15).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        // i_block's 15 words, as stored (little-endian), read in place.
+        return withUnsafeBytes(of: inode.i_block) { raw in
+            func word(_ index: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
+            return firstRun(flags: flags, word: word, blocks: blocks)
         }
+    }
+
+    /// ``firstRun(of:blocks:)`` over the words of `i_block`.
+    func firstRun(flags: UInt32, word: (Int) -> UInt32, blocks: Int) -> UInt64? {
+        let (header, depthWord, logical, lengthWord, startLow) = (word(0), word(1), word(3), word(4), word(5))
         var start: UInt64
         if flags & UInt32(EXT4_EXTENTS_FL) != 0 {
-            let magic = UInt16(truncatingIfNeeded: words[0]), entries = UInt16(truncatingIfNeeded: words[0] >> 16)
-            let depth = UInt16(truncatingIfNeeded: words[1] >> 16)
+            let magic = UInt16(truncatingIfNeeded: header), entries = UInt16(truncatingIfNeeded: header >> 16)
+            let depth = UInt16(truncatingIfNeeded: depthWord >> 16)
             guard magic == 0xF30A, depth == 0, entries >= 1, entries <= 4 else { return nil }
             // Leaf entries: ee_block (u32), ee_len (u16), ee_start_hi (u16), ee_start_lo (u32); the first one
             // must map logical block 0 with enough initialized blocks.
-            let logical = words[3]
-            let length = UInt16(truncatingIfNeeded: words[4]), startHigh = UInt16(truncatingIfNeeded: words[4] >> 16)
+            let length = UInt16(truncatingIfNeeded: lengthWord), startHigh = UInt16(truncatingIfNeeded: lengthWord >> 16)
             guard logical == 0, length <= 32768, Int(length) >= blocks else { return nil }
-            start = (UInt64(startHigh) << 32) | UInt64(words[5])
+            start = (UInt64(startHigh) << 32) | UInt64(startLow)
         } else {
             guard blocks <= 12 else { return nil }
-            start = UInt64(words[0])
-            for index in 1..<max(blocks, 1) where UInt64(words[index]) != start + UInt64(index) { return nil }
+            start = UInt64(header)
+            for index in 1..<max(blocks, 1) where UInt64(word(index)) != start + UInt64(index) { return nil }
         }
         guard start > 0, start < blockCount, UInt64(blocks) <= blockCount - start else { return nil }
         return start

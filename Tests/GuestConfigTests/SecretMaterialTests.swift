@@ -38,7 +38,7 @@ struct SecretMaterialTests {
                 #expect(SecretMaterial.mayHoldMarker(head))
             }
         }
-        let text = Array(String(repeating: "export PATH=/usr/local/bin:$PATH  # not a key, BEGI N, TTY U\n", count: 40).utf8)
+        let text = Array(String(repeating: "export PATH=/usr/local/bin:$PATH  # not a key, PRIVAT E, PuTTY U\n", count: 40).utf8)
         #expect(!SecretMaterial.mayHoldMarker(text) && SecretMaterial.privateKey(in: text) == nil)
     }
 

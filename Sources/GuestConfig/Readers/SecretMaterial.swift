@@ -55,37 +55,48 @@ public enum SecretMaterial {
         return best?.kind
     }
 
-    /// Bytes that occur in `BEGIN` (every PEM and SSH2 marker has it) or `TTY-U` (PuTTY's).
-    static let markerKeyBytes: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in "BEGINTTY-U".utf8 { table[Int(byte)] = true }
-        return table
-    }()
-
-    /// Whether `head` holds `BEGIN` or `TTY-U` somewhere: every marker has one of them. A skip search (Horspool's
-    /// idea over both five-byte keys): a window of five starts is ruled out by one byte that is in neither key,
-    /// so a text without keys is looked at about one byte in five. This is what keeps the head check of tens
+    /// Whether `head` holds `PRIVATE` or `PuTTY-U` somewhere: every marker has one of them. A skip search
+    /// (Horspool's idea over both seven-byte keys): the seven windows starting at `end-6`…`end` all cover byte
+    /// `end`, so a byte that is in neither key rules all seven out, and a key byte names the windows that could
+    /// hold its key. A text without keys is looked at about one byte in seven; this keeps the head check of tens
     /// of thousands of ordinary files cheap.
     static func mayHoldMarker(_ head: [UInt8]) -> Bool {
-        let table = markerKeyBytes
-        let begin: [UInt8] = Array("BEGIN".utf8), putty: [UInt8] = Array("TTY-U".utf8)
-        var start = 0
-        let count = head.count
-        while start + 5 <= count {
-            // Every five-byte window starting in start...start+4 covers byte start+4.
-            guard table[Int(head[start + 4])] else {
-                start += 5
+        let bytes = head.span
+        let count = bytes.count
+        func holds(_ key: StaticString, at start: Int) -> Bool {
+            guard start >= 0, start &+ 7 <= count else { return false }
+            let text = key.utf8Start
+            for index in 0..<7 where bytes[start &+ index] != text[index] { return false }
+            return true
+        }
+        let privateKey: StaticString = "PRIVATE", putty: StaticString = "PuTTY-U"
+        // The key bytes as bits: '-' below 0x40; A E I P R T U V Y u from 0x40.
+        let low: UInt64 = 1 << 0x2D
+        var high: UInt64 = 0
+        for byte in "AEIPRTUVYu".utf8 { high |= 1 << UInt64(byte - 0x40) }
+        var end = 6
+        while end < count {
+            let byte = bytes[end]
+            let isKeyByte = byte < 0x40 ? (low >> UInt64(byte)) & 1 == 1 : byte < 0x80 && (high >> UInt64(byte & 0x3F)) & 1 == 1
+            guard isKeyByte else {
+                end &+= 7
                 continue
             }
-            for candidate in start..<min(start + 5, count - 4) {
-                let first = head[candidate]
-                if first == begin[0] || first == putty[0],
-                    head[candidate..<candidate + 5].elementsEqual(begin) || head[candidate..<candidate + 5].elementsEqual(putty)
-                {
-                    return true
-                }
+            switch byte {
+            case 0x50: if holds(privateKey, at: end) || holds(putty, at: end) { return true }  // P
+            case 0x52: if holds(privateKey, at: end &- 1) { return true }  // R
+            case 0x49: if holds(privateKey, at: end &- 2) { return true }  // I
+            case 0x56: if holds(privateKey, at: end &- 3) { return true }  // V
+            case 0x41: if holds(privateKey, at: end &- 4) { return true }  // A
+            case 0x54: if holds(privateKey, at: end &- 5) || holds(putty, at: end &- 2) || holds(putty, at: end &- 3) { return true }  // T
+            case 0x45: if holds(privateKey, at: end &- 6) { return true }  // E
+            case 0x75: if holds(putty, at: end &- 1) { return true }  // u
+            case 0x59: if holds(putty, at: end &- 4) { return true }  // Y
+            case 0x2D: if holds(putty, at: end &- 5) { return true }  // -
+            case 0x55: if holds(putty, at: end &- 6) { return true }  // U
+            default: break
             }
-            start += 5
+            end &+= 7
         }
         return false
     }
