@@ -37,6 +37,7 @@ public struct HeadScanLimits: Sendable {
     /// When the scan stops.
     public var deadline: ContinuousClock.Instant
 
+    /// The limits of one scan (see each property).
     public init(headBytes: Int, smallestFile: UInt64, largestFile: UInt64, maxEntries: Int, maxBytes: Int, deadline: ContinuousClock.Instant) {
         self.headBytes = headBytes
         self.smallestFile = smallestFile
@@ -51,7 +52,12 @@ public struct HeadScanLimits: Sendable {
 public struct HeadScanProgress: Sendable, Equatable {
     /// Why a scan stopped before covering everything.
     public enum Stop: Sendable, Equatable {
-        case entries, bytes, time
+        /// ``HeadScanLimits/maxEntries`` directory entries were looked at.
+        case entries
+        /// ``HeadScanLimits/maxBytes`` head bytes were read.
+        case bytes
+        /// ``HeadScanLimits/deadline`` passed.
+        case time
     }
 
     /// Directory entries looked at (`.` and `..` not counted).
@@ -69,6 +75,7 @@ public struct HeadScanProgress: Sendable, Equatable {
     /// Set when a limit stopped the scan.
     public var stop: Stop?
 
+    /// Nothing covered yet.
     public init() {}
 }
 

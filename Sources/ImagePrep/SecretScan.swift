@@ -62,9 +62,10 @@ public struct SecretScan {
         public var filesRead = 0
         /// Head bytes read (what ``Limits/maxBytes`` bounds).
         public var bytesRead = 0
-        /// Bytes read from the disk for the heads, and in how many reads, when the filesystem reads the heads of
-        /// neighbouring files together (0 otherwise).
+        /// Bytes read from the disk for the heads when the filesystem reads the heads of neighbouring files
+        /// together (0 otherwise).
         public var diskBytesRead = 0
+        /// How many disk reads that took.
         public var diskReads = 0
         /// Files skipped for the key check because they are larger than ``Limits/largestKeyFile``.
         public var skippedLarge = 0

@@ -14,10 +14,12 @@ public struct YAMLNode: Sendable, Equatable {
         case mapping([YAMLPair])
     }
 
+    /// What the node holds.
     public var value: Value
     /// The 1-based line the node starts on.
     public var line: Int
 
+    /// A node holding `value`, starting on `line`.
     public init(_ value: Value, line: Int) {
         self.value = value
         self.line = line
@@ -47,16 +49,20 @@ public struct YAMLNode: Sendable, Equatable {
         return nil
     }
 
+    /// Whether the node is ``Value/null``.
     public var isNull: Bool { value == .null }
 }
 
 /// One `key: value` of a mapping.
 public struct YAMLPair: Sendable, Equatable {
+    /// The key, unquoted.
     public var key: String
+    /// The value.
     public var node: YAMLNode
     /// The 1-based line of the key (a block value starts on a later line).
     public var line: Int
 
+    /// The pair `key: node` whose key is on `line`.
     public init(key: String, node: YAMLNode, line: Int) {
         self.key = key
         self.node = node

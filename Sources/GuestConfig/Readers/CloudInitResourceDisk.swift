@@ -11,8 +11,14 @@
 public struct CloudInitResourceDisk: Sendable, Equatable {
     /// How good the resource-disk setup is.
     public enum Verdict: String, Sendable, Comparable {
-        case pass, warn, fail
+        /// As Azure's guides set it up.
+        case pass
+        /// The resource disk or its swap is not set up as meant.
+        case warn
+        /// Swap on the OS disk.
+        case fail
 
+        /// pass < warn < fail.
         public static func < (a: Verdict, b: Verdict) -> Bool {
             let order: [Verdict] = [.pass, .warn, .fail]
             return order.firstIndex(of: a)! < order.firstIndex(of: b)!
@@ -33,19 +39,26 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
 
     /// One statement about the setup, with where it comes from.
     public struct Finding: Sendable, Equatable {
+        /// What it is about.
         public var topic: Topic
+        /// How good that is.
         public var verdict: Verdict
+        /// What cloud-init will do, in words.
         public var message: String
         /// The config file that decided it (`nil` for cloud-init's own defaults).
         public var path: String?
+        /// The 1-based line of the deciding key in ``path``.
         public var line: Int?
     }
 
     /// One cloud-config file.
     public struct Source: Sendable, Equatable {
+        /// The guest path.
         public var path: String
+        /// Its text.
         public var text: String
 
+        /// The file at `path` holding `text`.
         public init(path: String, text: String) {
             self.path = path
             self.text = text

@@ -5,8 +5,11 @@
 public struct SystemdDefaultEnvironment: Sendable, Equatable {
     /// One variable and where it was set.
     public struct Variable: Sendable, Equatable {
+        /// The value, quotes removed.
         public var value: String
+        /// The file that set it last.
         public var path: String
+        /// The 1-based line there.
         public var line: Int
     }
 
