@@ -117,6 +117,28 @@ import _TestSupport
         }
     }
 
+    /// Mutations of the samples (YAML punctuation inserted, bytes replaced, cut anywhere) read without a trap or a
+    /// hang, and the judgement over them too: what the fuzz target does, a thousand times, in every test run.
+    @Test func mutatedSamplesNeverTrap() {
+        var generator = SeededGenerator(seed: 2026)
+        let alphabet = Array("-:[]{}'\"#|> \n\t,&*!%?ephemeral0.2swap".utf8)
+        for round in 0..<1000 {
+            var bytes = Array(Self.samples[round % Self.samples.count].utf8)
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                let at = Int.random(in: 0...bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes.insert(alphabet.randomElement(using: &generator)!, at: at)
+                case 1 where at < bytes.count: bytes[at] = alphabet.randomElement(using: &generator)!
+                default: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 0...20, using: &generator)))
+                }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            _ = CloudConfigYAML(text)
+            let source = CloudInitResourceDisk.Source(path: "/etc/cloud/cloud.cfg", text: text)
+            _ = CloudInitResourceDisk(base: [source], environment: round % 2 == 0 ? source : nil).verdict
+        }
+    }
+
     static func setup(_ files: [String: String], environment: String? = nil) -> CloudInitResourceDisk {
         let base = files.sorted { $0.key < $1.key }.map { CloudInitResourceDisk.Source(path: $0.key, text: $0.value) }
         return CloudInitResourceDisk(
