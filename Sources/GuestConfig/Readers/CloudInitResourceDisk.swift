@@ -98,10 +98,13 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
     }
 
     /// What the Azure datasource adds whenever the resource disk exists (DataSourceAzure's
-    /// `BUILTIN_CLOUD_EPHEMERAL_DISK_CONFIG`).
-    static let azureDatasourceDefaults: YAMLNode = CloudConfigYAML(
-        "disk_setup:\n  ephemeral0:\n    table_type: gpt\n    layout: [100]\n    overwrite: true\nfs_setup:\n  - filesystem: ext4\n    device: ephemeral0.1\n"
-    ).root
+    /// `BUILTIN_CLOUD_EPHEMERAL_DISK_CONFIG`). Read each time, not kept in a global: a global tree of indirect
+    /// enum boxes reads as a leak to LeakSanitizer, which the fuzz run treats as a failure.
+    static var azureDatasourceDefaults: YAMLNode {
+        CloudConfigYAML(
+            "disk_setup:\n  ephemeral0:\n    table_type: gpt\n    layout: [100]\n    overwrite: true\nfs_setup:\n  - filesystem: ext4\n    device: ephemeral0.1\n"
+        ).root
+    }
 
     /// A top-level value and the file and line that set it (`nil` path: the datasource's default).
     struct Setting {
