@@ -88,7 +88,9 @@ PY
     FuzzGuestConfig)
       for f in /etc/passwd /etc/group /etc/os-release /etc/fstab /etc/sudoers /etc/ssh/sshd_config /etc/default/grub; do
         [ -r "$f" ] && head -c 4096 "$f" >"$out/$(basename "$f")" || true
-      done ;;
+      done
+      # A cloud-config (selector byte 'c': the cloud-config reader) in Azure's guides' resource-disk form.
+      printf 'c#cloud-config\ndisk_setup:\n  ephemeral0:\n    layout: [66, [33, 82]]\nfs_setup:\n  - device: ephemeral0.2\n    filesystem: swap\nmounts:\n  - ["ephemeral0.2", "none", "swap", "sw", "0", "0"]\nswap: {size: 0}\n\n' >"$out/cloud.cfg" ;;
     FuzzExt4)
       mkdir -p "$work/tree/etc" "$work/tree/dir/deep"
       printf 'fuzz\n' >"$work/tree/etc/hostname"; printf 'root:x:0:0::/root:/bin/sh\n' >"$work/tree/etc/passwd"

@@ -37,10 +37,10 @@ struct AzurePrepareCommand: ParsableCommand {
     @Flag(help: "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes).")
     var selinuxRelabel = false
 
-    @Option(name: .customLong("swap-mb"), help: ArgumentHelp("Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: a cloud.cfg.d swap file). Default: the agent's 2048 MB when unset.", valueName: "N"))
+    @Option(name: .customLong("swap-mb"), help: ArgumentHelp("Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: Azure's guides' 00-azure-swap.cfg, a swap partition of 33 % of the resource disk). Default: the agent's 2048 MB when unset.", valueName: "N"))
     var swapMb: Int?  // named so that its batch child spelling (ChildArguments) is --swap-mb
 
-    @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n).")
+    @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n; cloud-init: 00-azure-swap.cfg removed).")
     var noSwap = false
 
     @Option(help: ArgumentHelp("Add rootdelay=N even where the guest's initramfs sleeps rootdelay on every boot (default: rootdelay=300 only where it bounds the wait for the root disk).", valueName: "N"))

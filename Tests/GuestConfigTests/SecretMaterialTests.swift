@@ -1,4 +1,5 @@
 import Testing
+import _TestSupport
 
 @testable import GuestConfig
 
@@ -21,6 +22,24 @@ struct SecretMaterialTests {
             ("", nil),
         ]
         for (text, kind) in cases { #expect(SecretMaterial.privateKey(in: Array(text.utf8)) == kind, "\(text)") }
+    }
+
+    /// The skip search that rules files out must never rule a key out: every marker found at every offset (and
+    /// ending at the last byte), with filler of every byte value in front.
+    @Test func markerFoundAtEveryOffset() {
+        var generator = SeededGenerator(seed: 20)
+        for kind in SecretMaterial.PrivateKeyKind.allCases {
+            for offset in 0..<70 {
+                var filler = (0..<offset).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                filler = filler.map { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "P") ? UInt8(ascii: "x") : $0 }
+                if !filler.isEmpty { filler[filler.count - 1] = UInt8(ascii: "\n") }
+                let head = filler + Array(kind.marker.utf8)
+                #expect(SecretMaterial.privateKey(in: head) == kind, "\(kind) at \(offset)")
+                #expect(SecretMaterial.mayHoldMarker(head))
+            }
+        }
+        let text = Array(String(repeating: "export PATH=/usr/local/bin:$PATH  # not a key, PRIVAT E, PuTTY U\n", count: 40).utf8)
+        #expect(!SecretMaterial.mayHoldMarker(text) && SecretMaterial.privateKey(in: text) == nil)
     }
 
     @Test func hashesInAccountFiles() {

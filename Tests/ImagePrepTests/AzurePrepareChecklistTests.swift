@@ -83,11 +83,40 @@ import _TestSupport
         let files = MemoryGuestFiles(cloud)
         let planned = try Self.plan(files, AzurePreparer.Options(swapMB: 2048))
         let swapFile = try #require(planned.changes.first { $0.path == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg" })
-        #expect(swapFile.action == .create && Self.text(swapFile).contains("size: 2147483648\n"))
+        #expect(swapFile.action == .create && Self.text(swapFile).contains("filesystem: swap\n") && !Self.text(swapFile).contains("filename"))
         #expect(Self.text(planned.changes.first { $0.path == "/etc/waagent.conf" }).contains("ResourceDisk.EnableSwap=n\n"))
         try PlanApplier.apply(planned.changes, to: files)
         let removed = try Self.plan(files, AzurePreparer.Options(noSwap: true)).changes.filter { $0.path.hasPrefix("/etc/cloud") }
         #expect(removed.map(\.action) == [.delete])
         #expect(throws: ImagePrepError.self) { try AzurePreparer.Options(swapMB: 0).validate() }
+    }
+
+    /// --swap-mb on a cloud-init image writes Azure's guides' setup and names it in CLOUD_CFG, so that check's
+    /// cloud-init.resource-disk passes; a swap file an earlier run or the builder left elsewhere is overridden;
+    /// a second run plans nothing; --no-swap takes the swap out again.
+    @Test func cloudInitSwapTheGuidesWay() throws {
+        let files = MemoryGuestFiles([
+            "/usr/bin/cloud-init": "#!/usr/bin/python3\n",
+            "/etc/waagent.conf": "Provisioning.Agent=auto\nResourceDisk.Format=n\nResourceDisk.EnableSwap=n\n",
+            "/etc/cloud/cloud.cfg": "users:\n - default\ncloud_init_modules:\n - disk_setup\n - mounts\n",
+            "/etc/cloud/cloud.cfg.d/50-swapfile.cfg": "#cloud-config\nswap:\n  filename: /swap.img\n  size: 2G\n",
+            "/etc/systemd/system.conf": "[Manager]\n#LogLevel=info\n",
+        ])
+        #expect(try CheckerUnitTests.results(files).first { $0.id == "cloud-init.resource-disk" }?.verdict == .fail)
+        let planned = try Self.plan(files, AzurePreparer.Options(swapMB: 4096))
+        let conf = try #require(planned.changes.first { $0.path == "/etc/systemd/system.conf" })
+        #expect(Self.text(conf) == "[Manager]\n#LogLevel=info\nDefaultEnvironment=\"CLOUD_CFG=/etc/cloud/cloud.cfg.d/00-azure-swap.cfg\"\n")
+        #expect(Self.text(planned.changes.first { $0.path == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg" }).contains("swap:\n  size: 0\n"))
+        #expect(planned.findings.contains { $0.message.contains("33 %") })
+        try PlanApplier.apply(planned.changes, to: files)
+        let after = try CheckerUnitTests.results(files)
+        let disk = try #require(after.first { $0.id == "cloud-init.resource-disk" })
+        #expect(disk.verdict == .pass, "\(disk.evidence)")
+        #expect(disk.evidence.contains("ephemeral0.2") && disk.evidence.contains("/mnt"))
+        #expect(after.first { $0.id == "cloud-init.swap" }?.verdict == .pass)
+        #expect(try Self.plan(files, AzurePreparer.Options(swapMB: 4096)).changes.filter { $0.path.hasPrefix("/etc/cloud") || $0.path.hasPrefix("/etc/systemd") }.isEmpty)
+        let off = try Self.plan(files, AzurePreparer.Options(noSwap: true))
+        #expect(off.changes.filter { $0.path.hasPrefix("/etc/cloud") }.map(\.action) == [.delete])
+        #expect(off.findings.contains { $0.message.contains("--no-swap") && $0.path == "/etc/cloud/cloud.cfg.d/50-swapfile.cfg" })
     }
 }

@@ -123,6 +123,28 @@ import _TestSupport
         #expect(try Self.verdicts("agent.pyasn1", Self.agent).isEmpty)
     }
 
+    /// cloud-init's disk_setup/fs_setup/mounts/swap judged as waagent's ResourceDisk settings are: Azure's
+    /// guides' drop-in named by CLOUD_CFG passes, the same drop-in without it warns (the datasource's layout
+    /// wins), a swap file fails (on the OS disk), the resource disk left out of mounts warns.
+    @Test func cloudInitResourceDisk() throws {
+        let guide = "#cloud-config\ndisk_setup:\n  ephemeral0:\n    table_type: mbr\n    layout: [66, [33, 82]]\n    overwrite: True\n"
+            + "fs_setup:\n  - device: ephemeral0.1\n    filesystem: ext4\n  - device: ephemeral0.2\n    filesystem: swap\n"
+            + "mounts:\n  - [\"ephemeral0.1\", \"/mnt\"]\n  - [\"ephemeral0.2\", \"none\", \"swap\", \"sw,nofail\", \"0\", \"0\"]\n"
+        let cloud = ["/usr/bin/cloud-init": "#!/usr/bin/python3\n", "/etc/cloud/cloud.cfg": "users:\n - default\n",
+                     "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg": guide]
+        #expect(try Self.verdicts("cloud-init.resource-disk", ["/etc/waagent.conf": "ResourceDisk.Format=y\n"]).isEmpty)
+        let named = cloud.merging(["/etc/systemd/system.conf": "[Manager]\nDefaultEnvironment=\"CLOUD_CFG=/etc/cloud/cloud.cfg.d/00-azure-swap.cfg\"\n"]) { a, _ in a }
+        #expect(try Self.verdicts("cloud-init.resource-disk", named) == [.pass])
+        let unnamed = try Self.results("cloud-init.resource-disk", cloud)
+        #expect(unnamed.map(\.verdict) == [.warn] && unnamed.first?.evidence.contains("CLOUD_CFG") == true)
+        #expect(unnamed.first?.path == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg")
+        let swapFile = try Self.results("cloud-init.resource-disk", cloud.merging(["/etc/cloud/cloud.cfg.d/60-swap.cfg": AzurePreparerSwapText.text]) { a, _ in a })
+        #expect(swapFile.map(\.verdict) == [.fail] && swapFile.first?.path == "/etc/cloud/cloud.cfg.d/60-swap.cfg" && swapFile.first?.line == 2)
+        let defaults = ["/usr/bin/cloud-init": "#!/usr/bin/python3\n", "/etc/cloud/cloud.cfg": "users:\n - default\n"]
+        #expect(try Self.verdicts("cloud-init.resource-disk", defaults) == [.pass])
+        #expect(try Self.verdicts("cloud-init.resource-disk", defaults.merging(["/etc/cloud/cloud.cfg.d/90-nomnt.cfg": "mounts:\n - [ ephemeral0 ]\n"]) { a, _ in a }) == [.warn])
+    }
+
     @Test func cloudInitSwapHasOneOwner() throws {
         let cloud = ["/usr/bin/cloud-init": "#!/usr/bin/python3\n", "/etc/cloud/cloud.cfg": "users:\n - default\n"]
         #expect(try Self.verdicts("cloud-init.swap", cloud.merging(["/etc/waagent.conf": "ResourceDisk.EnableSwap=n\n"]) { a, _ in a }) == [.pass])
@@ -135,7 +157,7 @@ import _TestSupport
     }
 }
 
-/// The drop-in azure-prepare --swap-mb 2048 writes for cloud-init (the same text, for the check test).
+/// A cloud-init drop-in that declares swap (a swap file).
 enum AzurePreparerSwapText {
     static let text = "#cloud-config\nswap:\n  filename: /mnt/swapfile\n  size: 2147483648\n  maxsize: 2147483648\n"
 }

@@ -42,6 +42,7 @@ public enum SecretMaterial {
     /// counts only at the start of a line.
     public static func privateKey(in bytes: some Collection<UInt8>) -> PrivateKeyKind? {
         let head = Array(bytes)
+        guard mayHoldMarker(head) else { return nil }
         guard let dash = firstIndex(of: Array("-----BEGIN ".utf8), in: head) ?? firstIndex(of: Array("---- BEGIN SSH2".utf8), in: head)
             ?? firstIndex(of: Array("PuTTY-User-Key-File-".utf8), in: head)
         else { return nil }
@@ -52,6 +53,52 @@ public enum SecretMaterial {
             if best == nil || offset < best!.offset { best = (offset, kind) }
         }
         return best?.kind
+    }
+
+    /// Whether `head` holds `PRIVATE` or `PuTTY-U` somewhere: every marker has one of them. A skip search
+    /// (Horspool's idea over both seven-byte keys): the seven windows starting at `end-6`…`end` all cover byte
+    /// `end`, so a byte that is in neither key rules all seven out, and a key byte names the windows that could
+    /// hold its key. A text without keys is looked at about one byte in seven; this keeps the head check of tens
+    /// of thousands of ordinary files cheap.
+    static func mayHoldMarker(_ head: [UInt8]) -> Bool {
+        let bytes = head.span
+        let count = bytes.count
+        func holds(_ key: StaticString, at start: Int) -> Bool {
+            guard start >= 0, start &+ 7 <= count else { return false }
+            let text = key.utf8Start
+            for index in 0..<7 where bytes[start &+ index] != text[index] { return false }
+            return true
+        }
+        let privateKey: StaticString = "PRIVATE", putty: StaticString = "PuTTY-U"
+        // The key bytes as bits: '-' below 0x40; A E I P R T U V Y u from 0x40.
+        let low: UInt64 = 1 << 0x2D
+        var high: UInt64 = 0
+        for byte in "AEIPRTUVYu".utf8 { high |= 1 << UInt64(byte - 0x40) }
+        var end = 6
+        while end < count {
+            let byte = bytes[end]
+            let isKeyByte = byte < 0x40 ? (low >> UInt64(byte)) & 1 == 1 : byte < 0x80 && (high >> UInt64(byte & 0x3F)) & 1 == 1
+            guard isKeyByte else {
+                end &+= 7
+                continue
+            }
+            switch byte {
+            case 0x50: if holds(privateKey, at: end) || holds(putty, at: end) { return true }  // P
+            case 0x52: if holds(privateKey, at: end &- 1) { return true }  // R
+            case 0x49: if holds(privateKey, at: end &- 2) { return true }  // I
+            case 0x56: if holds(privateKey, at: end &- 3) { return true }  // V
+            case 0x41: if holds(privateKey, at: end &- 4) { return true }  // A
+            case 0x54: if holds(privateKey, at: end &- 5) || holds(putty, at: end &- 2) || holds(putty, at: end &- 3) { return true }  // T
+            case 0x45: if holds(privateKey, at: end &- 6) { return true }  // E
+            case 0x75: if holds(putty, at: end &- 1) { return true }  // u
+            case 0x59: if holds(putty, at: end &- 4) { return true }  // Y
+            case 0x2D: if holds(putty, at: end &- 5) { return true }  // -
+            case 0x55: if holds(putty, at: end &- 6) { return true }  // U
+            default: break
+            }
+            end &+= 7
+        }
+        return false
     }
 
     static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {

@@ -15,6 +15,7 @@ extension ReadinessChecker {
         try results += pyasn1Results()
         try results += persistentNetGeneratorResults()
         try results += cloudInitSwapResults()
+        try results += cloudInitResourceDiskResults()
         return results
     }
 
@@ -206,9 +207,9 @@ extension ReadinessChecker {
     func cloudInitSwapResults() throws(ImagePrepError) -> [CheckResult] {
         guard inspection.agent("cloud-init") != nil else { return [] }
         var declared: (path: String, line: Int)?
-        for path in ["/etc/cloud/cloud.cfg"] + (try files.glob("/etc/cloud/cloud.cfg.d/*.cfg")) {
-            guard let text = try files.readText(path, limit: 1 << 20), let line = CloudConfigSwap.declaration(in: text) else { continue }
-            declared = (path, line)
+        for source in try CloudInitSetup.baseFiles(files) {
+            guard let line = CloudConfigSwap.declaration(in: source.text) else { continue }
+            declared = (source.path, line)
         }
         let settings = try AgentSettings.read(from: files)
         let agentSwap = settings.path != nil && settings.resourceDiskEnableSwap
@@ -220,5 +221,19 @@ extension ReadinessChecker {
         }
         return [CheckResult("cloud-init.swap", .pass, requirement,
             agentSwap ? "swap by the agent (ResourceDisk.EnableSwap=y)" : "no swap on the resource disk", path: settings.path)]
+    }
+
+    /// With cloud-init, its `disk_setup`, `fs_setup`, `mounts` and `swap` judged as `agent.resource-disk` judges
+    /// waagent's ResourceDisk settings: the resource disk formatted and mounted, and swap (when any) on it with
+    /// a partition cloud-init really makes; a swap file fails (cc_mounts makes it on the OS disk).
+    func cloudInitResourceDiskResults() throws(ImagePrepError) -> [CheckResult] {
+        guard inspection.agent("cloud-init") != nil else { return [] }
+        let setup = try CloudInitSetup.resourceDisk(files)
+        let verdict = CheckResult.Verdict(rawValue: setup.verdict.rawValue) ?? .warn
+        let decisive = setup.findings.first { $0.verdict == setup.verdict && $0.path != nil } ?? setup.findings.first { $0.path != nil }
+        return [CheckResult("cloud-init.resource-disk", verdict,
+            "cloud-init formats and mounts the resource disk (disk_setup, fs_setup, mounts) and puts swap there, not on the OS disk",
+            setup.findings.map { $0.message }.joined(separator: "; "),
+            path: decisive?.path ?? "/etc/cloud/cloud.cfg", line: decisive?.line)]
     }
 }

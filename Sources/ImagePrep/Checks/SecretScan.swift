@@ -1,3 +1,4 @@
+import Ext4
 import GuestConfig
 
 /// One piece of the build VM's secret material left in a guest.
@@ -62,8 +63,13 @@ public struct SecretScan {
         public var entries = 0
         /// Files whose head was read for key armor.
         public var filesRead = 0
-        /// Bytes read.
+        /// Head bytes read (what ``Limits/maxBytes`` bounds).
         public var bytesRead = 0
+        /// Bytes read from the disk for the heads when the filesystem reads the heads of neighbouring files
+        /// together (0 otherwise).
+        public var diskBytesRead = 0
+        /// How many disk reads that took.
+        public var diskReads = 0
         /// Files skipped for the key check because they are larger than ``Limits/largestKeyFile``.
         public var skippedLarge = 0
         /// Wall time in seconds.
@@ -79,7 +85,8 @@ public struct SecretScan {
         public var coverage: String {
             let kib = (bytesRead + 1023) / 1024
             let ms = Int((seconds * 1000).rounded())
-            var text = "\(entries) entries under \(trees.isEmpty ? "nothing" : trees.joined(separator: ", ")), \(filesRead) file heads read (\(kib) KiB), \(homes.count) home\(homes.count == 1 ? "" : "s") checked, \(ms) ms"
+            let disk = diskReads > 0 ? "; \((diskBytesRead + 1023) / 1024) KiB in \(diskReads) disk reads" : ""
+            var text = "\(entries) entries under \(trees.isEmpty ? "nothing" : trees.joined(separator: ", ")), \(filesRead) file heads read (\(kib) KiB\(disk)), \(homes.count) home\(homes.count == 1 ? "" : "s") checked, \(ms) ms"
             if skippedLarge > 0 { text += "; \(skippedLarge) file\(skippedLarge == 1 ? "" : "s") over 1 MiB not opened" }
             if let stoppedEarly { text += "; stopped early: \(stoppedEarly)" }
             return text
@@ -117,52 +124,114 @@ public struct SecretScan {
         let clock = ContinuousClock()
         let start = clock.now
         var report = Report()
+        // Kept apart from `report`, which the tree scans below update while they add findings.
+        var findings: [SecretFinding] = []
         var seen = Set<String>()
         func add(_ finding: SecretFinding) {
-            if seen.insert(finding.path).inserted { report.findings.append(finding) }
+            if seen.insert(finding.path).inserted { findings.append(finding) }
         }
         try passwordBackups(add)
         let homes = try self.homes()
         report.homes = homes.map(\.path)
         for home in homes { try namedFiles(in: home, add) }
         // Private keys, by content, anywhere under /root and /home.
+        let deadline = start + .milliseconds(Int64(limits.seconds * 1000))
         for tree in ["/root", "/home"] {
             guard let resolved = try files.resolve(tree), try files.lstat(resolved)?.type == .directory else { continue }
             report.trees.append(tree)
-            var stack = [resolved]
-            walk: while let directory = stack.popLast() {
-                for entry in try files.listEntries(directory).sorted(by: { $0.name < $1.name }) {
-                    report.entries += 1
-                    let elapsed = Self.seconds(clock.now - start)
-                    if report.entries > limits.maxFiles { report.stoppedEarly = "more than \(limits.maxFiles) entries"; break walk }
-                    if elapsed > limits.seconds { report.stoppedEarly = "after \(Int(limits.seconds)) s"; break walk }
-                    if report.bytesRead >= limits.maxBytes { report.stoppedEarly = "after \(limits.maxBytes >> 20) MiB read"; break walk }
-                    let path = PathText.join(directory, entry.name)
-                    switch entry.info.type {
-                    case .directory: stack.append(path)
-                    case .regular:
-                        guard entry.info.size >= limits.smallestKeyFile else { continue }
-                        guard entry.info.size <= limits.largestKeyFile else { report.skippedLarge += 1; continue }
-                        // Read by inode when the listing gave one: a path walk per file would cost more than the read.
-                        let head: [UInt8]
-                        if let ext4 = files as? Ext4GuestFiles {
-                            head = try ext4.readHead(of: entry, at: path, count: limits.headBytes)
-                        } else {
-                            head = try files.readPrefix(path, count: limits.headBytes)
-                        }
-                        report.filesRead += 1
-                        report.bytesRead += head.count
-                        if let kind = SecretMaterial.privateKey(in: head) {
-                            add(SecretFinding(kind: .privateKey, path: path, detail: "\(kind.rawValue) private key", isDirectory: false, warnOnly: false))
-                        }
-                    default: continue
+            if let (filesystem, inside, prefix) = Self.ext4Tree(files, resolved) {
+                try scanHeads(filesystem, inside, prefix: prefix, deadline: deadline, &report, add)
+            } else {
+                try walk(resolved, clock: clock, start: start, &report, add)
+            }
+            if report.stoppedEarly != nil { break }
+        }
+        report.seconds = Self.seconds(clock.now - start)
+        report.findings = findings
+        report.findings.sort { ($0.kind.rawValue, $0.path) < ($1.kind.rawValue, $1.path) }
+        return report
+    }
+
+    /// The ext4 filesystem holding the whole tree at `path` (no other filesystem mounted below it), the path
+    /// inside it, and the guest path of that filesystem's root.
+    static func ext4Tree(_ files: any GuestFiles, _ path: String) -> (Ext4FileSystem, GuestPath, String)? {
+        if let ext4 = files as? Ext4GuestFiles { return (ext4.filesystem, ext4.guestPath(path), "") }
+        guard let mounted = files as? MountedGuestFiles,
+            !mounted.mounts.contains(where: { $0.mountPoint.hasPrefix(path == "/" ? "/" : path + "/") })
+        else { return nil }
+        let target = mounted.route(path)
+        guard let ext4 = target.files as? Ext4GuestFiles else { return nil }
+        let prefix = target.path == path ? "" : String(path.dropLast(target.path == "/" ? 0 : target.path.utf8.count))
+        return (ext4.filesystem, ext4.guestPath(target.path), prefix)
+    }
+
+    /// The key check of one tree through the filesystem's own head scan: directories walked by inode, file
+    /// heads read in batches sorted by their place on disk.
+    func scanHeads(
+        _ filesystem: Ext4FileSystem, _ tree: GuestPath, prefix: String, deadline: ContinuousClock.Instant, _ report: inout Report,
+        _ add: (SecretFinding) -> Void
+    ) throws(ImagePrepError) {
+        let bounds = HeadScanLimits(
+            headBytes: limits.headBytes, smallestFile: limits.smallestKeyFile, largestFile: limits.largestKeyFile,
+            maxEntries: limits.maxFiles, maxBytes: limits.maxBytes, deadline: deadline)
+        var progress = HeadScanProgress()
+        progress.entries = report.entries
+        progress.filesRead = report.filesRead
+        progress.bytesRead = report.bytesRead
+        progress.skippedLarge = report.skippedLarge
+        progress.deviceBytesRead = report.diskBytesRead
+        progress.deviceReads = report.diskReads
+        do {
+            try filesystem.scanFileHeads(under: tree, limits: bounds, progress: &progress) { file in
+                guard let kind = SecretMaterial.privateKey(in: file.head) else { return }
+                add(SecretFinding(kind: .privateKey, path: prefix + Ext4GuestFiles.text(file.path), detail: "\(kind.rawValue) private key",
+                    isDirectory: false, warnOnly: false))
+            }
+        } catch {
+            throw Ext4GuestFiles.wrap(error, prefix + Ext4GuestFiles.text(tree))
+        }
+        report.entries = progress.entries
+        report.filesRead = progress.filesRead
+        report.bytesRead = progress.bytesRead
+        report.skippedLarge = progress.skippedLarge
+        report.diskBytesRead = progress.deviceBytesRead
+        report.diskReads = progress.deviceReads
+        switch progress.stop {
+        case .entries: report.stoppedEarly = "more than \(limits.maxFiles) entries"
+        case .time: report.stoppedEarly = "after \(Int(limits.seconds)) s"
+        case .bytes: report.stoppedEarly = "after \(limits.maxBytes >> 20) MiB read"
+        case nil: break
+        }
+    }
+
+    /// The key check of one tree through any ``GuestFiles`` (listing then reading each candidate's head).
+    func walk(_ tree: String, clock: ContinuousClock, start: ContinuousClock.Instant, _ report: inout Report, _ add: (SecretFinding) -> Void)
+        throws(ImagePrepError)
+    {
+        var stack = [tree]
+        while let directory = stack.popLast() {
+            for entry in try files.listEntries(directory) {
+                report.entries += 1
+                let elapsed = Self.seconds(clock.now - start)
+                if report.entries > limits.maxFiles { report.stoppedEarly = "more than \(limits.maxFiles) entries"; return }
+                if elapsed > limits.seconds { report.stoppedEarly = "after \(Int(limits.seconds)) s"; return }
+                if report.bytesRead >= limits.maxBytes { report.stoppedEarly = "after \(limits.maxBytes >> 20) MiB read"; return }
+                let path = PathText.join(directory, entry.name)
+                switch entry.info.type {
+                case .directory: stack.append(path)
+                case .regular:
+                    guard entry.info.size >= limits.smallestKeyFile else { continue }
+                    guard entry.info.size <= limits.largestKeyFile else { report.skippedLarge += 1; continue }
+                    let head = try files.readPrefix(path, count: limits.headBytes)
+                    report.filesRead += 1
+                    report.bytesRead += head.count
+                    if let kind = SecretMaterial.privateKey(in: head) {
+                        add(SecretFinding(kind: .privateKey, path: path, detail: "\(kind.rawValue) private key", isDirectory: false, warnOnly: false))
                     }
+                default: continue
                 }
             }
         }
-        report.seconds = Self.seconds(clock.now - start)
-        report.findings.sort { ($0.kind.rawValue, $0.path) < ($1.kind.rawValue, $1.path) }
-        return report
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -82,25 +82,65 @@ extension AzurePreparer {
         }
     }
 
-    /// The cloud-init drop-in that puts swap on the resource disk (cloud-init mounts it at /mnt).
+    /// The cloud-init drop-in that puts swap on the resource disk, named as Azure's guides name it.
     static let cloudInitSwapFile = "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg"
 
-    static func cloudInitSwapText(megabytes: Int) -> String {
-        let bytes = megabytes * 1_048_576
-        return "#cloud-config\n# vhdedit azure-prepare --swap-mb \(megabytes): swap on the resource disk, not the OS disk\n"
-            + "swap:\n  filename: /mnt/swapfile\n  size: \(bytes)\n  maxsize: \(bytes)\n"
+    /// Azure's guides' cloud-init setup of the resource disk (RHEL, CentOS, SUSE "Prepare" pages): two partitions,
+    /// ext4 mounted at /mnt and swap. cloud-init's disk_setup sizes partitions in percent of the disk, so the
+    /// swap share is the guides' 33 %. `overridingSwapFile` adds `swap: {size: 0}` so that a `swap:` file set in
+    /// another file (made on the OS disk) is not made.
+    static func cloudInitSwapText(overridingSwapFile: Bool) -> String {
+        "#cloud-config\n# vhdedit azure-prepare: the resource disk as Azure's guides set it up (ext4 at /mnt, swap partition)\n"
+            + "disk_setup:\n  ephemeral0:\n    table_type: mbr\n    layout: [66, [33, 82]]\n    overwrite: True\n"
+            + "fs_setup:\n  - device: ephemeral0.1\n    filesystem: ext4\n  - device: ephemeral0.2\n    filesystem: swap\n"
+            + "mounts:\n  - [\"ephemeral0.1\", \"/mnt\"]\n"
+            + "  - [\"ephemeral0.2\", \"none\", \"swap\", \"sw,nofail,x-systemd.requires=cloud-init.service,x-systemd.device-timeout=2\", \"0\", \"0\"]\n"
+            + (overridingSwapFile ? "swap:\n  size: 0\n" : "")
     }
 
-    /// With cloud-init: `--swap-mb` writes ``cloudInitSwapFile``; `--no-swap` removes it.
+    /// With cloud-init: `--swap-mb` writes Azure's guides' setup (``cloudInitSwapFile`` and `CLOUD_CFG` naming
+    /// it in systemd's DefaultEnvironment, so that it wins over the Azure datasource's defaults) unless cloud-init
+    /// already makes swap on the resource disk; `--no-swap` removes the drop-in. What is left that still makes
+    /// swap is reported.
     static func cloudInitSwap(_ c: PlanContext) throws(ImagePrepError) {
+        let setup = try CloudInitSetup.resourceDisk(c.files)
         if c.azureOptions.noSwap {
             try c.delete(cloudInitSwapFile, "--no-swap: no swap on the resource disk")
-        } else if let size = c.azureOptions.swapMB {
-            let text = cloudInitSwapText(megabytes: size)
-            if try c.files.exists(cloudInitSwapFile) {
-                try c.edit(cloudInitSwapFile, "cloud-init puts \(size) MB of swap on the resource disk") { _ in text }
+            let remaining = try CloudInitSetup.resourceDisk(c.files)
+            for finding in remaining.findings
+            where finding.path != nil && finding.path != cloudInitSwapFile && [.swapPartition, .swapFile].contains(finding.topic) {
+                c.note(.warning, "--no-swap: cloud-init config still sets up swap (edit it by hand): \(finding.message)", path: finding.path)
+            }
+            return
+        }
+        guard let size = c.azureOptions.swapMB else { return }
+        if let partition = setup.swapPartition {
+            c.note(.info, "cloud-init already makes swap on the resource disk (\(partition)): left as it is")
+            return
+        }
+        let swapFileElsewhere = setup.findings.contains { $0.topic == .swapFile && $0.path != cloudInitSwapFile }
+        let text = cloudInitSwapText(overridingSwapFile: swapFileElsewhere)
+        let reason = "cloud-init partitions the resource disk: ext4 at /mnt and swap (Azure's guides' setup)"
+        if try c.files.exists(cloudInitSwapFile) {
+            try c.edit(cloudInitSwapFile, reason) { _ in text }
+        } else {
+            try c.create(cloudInitSwapFile, text, reason)
+        }
+        c.note(.info, "cloud-init sizes swap as 33 % of the resource disk (disk_setup takes percentages, not --swap-mb \(size)'s MB)", path: cloudInitSwapFile)
+        let environment = try CloudInitSetup.systemdEnvironment(c.files)
+        switch environment.variables["CLOUD_CFG"] {
+        case .some(let set) where set.value == cloudInitSwapFile:
+            break
+        case .some(let set):
+            c.note(.warning, "CLOUD_CFG already names \(set.value): cloud-init reads that file, not \(cloudInitSwapFile), over the datasource's defaults", path: set.path)
+        case .none:
+            let conf = "/etc/systemd/system.conf"
+            if try c.files.exists(conf) {
+                try c.edit(conf, "CLOUD_CFG makes cloud-init's resource-disk setup win over the Azure datasource's defaults (Azure's guides)") { old in
+                    SystemdDefaultEnvironment.adding("CLOUD_CFG", value: cloudInitSwapFile, to: old)
+                }
             } else {
-                try c.create(cloudInitSwapFile, text, "cloud-init puts \(size) MB of swap on the resource disk")
+                c.note(.warning, "no /etc/systemd/system.conf: CLOUD_CFG cannot name \(cloudInitSwapFile), so the Azure datasource's one-partition layout wins and no swap partition is made", path: conf)
             }
         }
     }

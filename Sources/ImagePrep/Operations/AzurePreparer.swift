@@ -116,11 +116,12 @@ public enum AzurePreparer {
         },
         PrepOperation("waagent-conf", default: true,
             "waagent.conf: provisioning and resource disk (cloud-init: Agent=auto, Format=n, EnableSwap=n, swap by cloud-init with --swap-mb; else Format=y, swap per --swap-mb/--no-swap, default 2048 MB), AutoUpdate.Enabled=y, OS.RootDeviceScsiTimeout=300, RegenerateSshHostKeyPair=y, DeleteRootPassword=y") { c throws(ImagePrepError) in
+            let cloudInit = c.inspection.agent("cloud-init") != nil
             guard let path = c.agent.path else {
                 c.note(.warning, "no /etc/waagent.conf: WALinuxAgent must be installed (cannot be done offline)")
+                if cloudInit { try cloudInitSwap(c) }
                 return
             }
-            let cloudInit = c.inspection.agent("cloud-init") != nil
             try c.edit(path, cloudInit ? "cloud-init provisions; the resource disk is left to cloud-init" : "the agent provisions and puts swap on the resource disk, not the OS disk") { old in
                 var conf = WaagentConfiguration(old, path: path)
                 func set(_ key: String, _ value: String) { _ = try? conf.set(key, to: value) }

@@ -96,6 +96,14 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
                 precondition(line.line >= 0 && line.line <= lineCount, "command line number out of range")
             }
         }
+    case 9 where input.count % 2 == 0:
+        // cloud-config: the bounded YAML reader and the resource-disk judgement over it (as a base file and as
+        // the CLOUD_CFG file), and systemd's DefaultEnvironment.
+        _ = CloudConfigYAML(text)
+        _ = CloudConfigSwap.declaration(in: text)
+        let source = CloudInitResourceDisk.Source(path: "/etc/cloud/cloud.cfg", text: text)
+        _ = CloudInitResourceDisk(base: [source], environment: source).findings
+        _ = SystemdDefaultEnvironment([("/etc/systemd/system.conf", text)]).variables
     default:
         _ = OSRelease(text)
         _ = FilesystemTable(text)

@@ -1,0 +1,509 @@
+/// A node of the YAML subset cloud-config files are written in, with the 1-based line it starts on.
+public struct YAMLNode: Sendable, Equatable {
+    /// What a node holds.
+    public indirect enum Value: Sendable, Equatable {
+        /// A scalar, unquoted (`"ext4"`, `'a b'` and `ext4` all read as `ext4`); `null`, `~` and nothing read as
+        /// ``null``.
+        case scalar(String)
+        /// `null`, `~`, `Null`, `NULL` or no value at all.
+        case null
+        /// A block (`- item`) or flow (`[a, b]`) sequence.
+        case sequence([YAMLNode])
+        /// A block (`key: value`) or flow (`{a: b}`) mapping, in file order (a repeated key keeps its last value
+        /// in ``YAMLNode/subscript(_:)``).
+        case mapping([YAMLPair])
+    }
+
+    /// What the node holds.
+    public var value: Value
+    /// The 1-based line the node starts on.
+    public var line: Int
+
+    /// A node holding `value`, starting on `line`.
+    public init(_ value: Value, line: Int) {
+        self.value = value
+        self.line = line
+    }
+
+    /// The value of `key` when this is a mapping (the last one when the key repeats).
+    public subscript(_ key: String) -> YAMLNode? {
+        guard case .mapping(let pairs) = value else { return nil }
+        return pairs.last { $0.key == key }?.node
+    }
+
+    /// The scalar text, or `nil` for anything else.
+    public var scalar: String? {
+        if case .scalar(let text) = value { return text }
+        return nil
+    }
+
+    /// The items when this is a sequence.
+    public var items: [YAMLNode]? {
+        if case .sequence(let items) = value { return items }
+        return nil
+    }
+
+    /// The pairs when this is a mapping.
+    public var pairs: [YAMLPair]? {
+        if case .mapping(let pairs) = value { return pairs }
+        return nil
+    }
+
+    /// Whether the node is ``Value/null``.
+    public var isNull: Bool { value == .null }
+}
+
+/// One `key: value` of a mapping.
+public struct YAMLPair: Sendable, Equatable {
+    /// The key, unquoted.
+    public var key: String
+    /// The value.
+    public var node: YAMLNode
+    /// The 1-based line of the key (a block value starts on a later line).
+    public var line: Int
+
+    /// The pair `key: node` whose key is on `line`.
+    public init(key: String, node: YAMLNode, line: Int) {
+        self.key = key
+        self.node = node
+        self.line = line
+    }
+}
+
+/// A bounded reader of the YAML that cloud-config files use: block mappings and sequences (a sequence may sit at
+/// its key's own indentation), sequence items that open a mapping (`- device: x`), flow sequences and mappings
+/// (`[a, "b"]`, `{size: 0}`, also over several lines), plain, single- and double-quoted scalars, `#` comments,
+/// `---` markers, and literal/folded block scalars (`|`, `>`: their lines are kept as text). Tags and anchors
+/// are dropped and aliases read as their `*name` text; no other YAML feature is known.
+///
+/// Pure and bounded: at most ``maxDepth`` levels of nesting and ``maxNodes`` nodes; beyond them, or on text it
+/// cannot read, it keeps what it read so far and records the line in ``problems`` (never traps, never loops).
+public struct CloudConfigYAML: Sendable {
+    /// Deepest nesting read (deeper values read as their text).
+    public static let maxDepth = 32
+    /// Most nodes read from one text.
+    public static let maxNodes = 100_000
+
+    /// The document's top node (a mapping for any cloud-config; ``YAMLNode/Value/null`` for an empty text).
+    public let root: YAMLNode
+    /// Lines that were not understood (1-based) and why.
+    public let problems: [(line: Int, message: String)]
+
+    /// Reads `text`.
+    public init(_ text: String) {
+        var parser = Parser(text)
+        root = parser.document()
+        problems = parser.problems
+    }
+
+    /// One logical line: its indentation, its text without the indentation and the comment, its number, and
+    /// the text of the block scalar (`|`, `>`) it opens.
+    struct Line {
+        var indent: Int
+        var text: [Character]
+        var number: Int
+        var blockScalar: String?
+    }
+
+    struct Parser {
+        var lines: [Line] = []
+        var index = 0
+        var nodes = 0
+        var problems: [(line: Int, message: String)] = []
+
+        init(_ text: String) {
+            var open: Int?  // the line that opened a block scalar: more-indented (and blank) lines are its text
+            var blockLines: [String] = []
+            func closeBlock(_ lines: inout [Line]) {
+                guard let opener = open else { return }
+                while blockLines.last?.isEmpty == true { blockLines.removeLast() }
+                let strip = blockLines.filter { !$0.isEmpty }.map { $0.prefix { $0 == " " }.count }.min() ?? 0
+                let indicator = lines[opener].text.reversed().prefix { $0 != "|" && $0 != ">" }
+                let folded = lines[opener].text.reversed().dropFirst(indicator.count).first == ">"
+                let kept = blockLines.map { String($0.dropFirst(min(strip, $0.count))) }
+                // Folded: lines of one paragraph join with a space; literal: with newlines. Clip chomping keeps
+                // one final newline, `-` none.
+                var value = ""
+                for (i, text) in kept.enumerated() {
+                    if i > 0 { value += folded && !text.isEmpty && !kept[i - 1].isEmpty ? " " : "\n" }
+                    value += text
+                }
+                if !value.isEmpty && !indicator.contains("-") { value += "\n" }
+                lines[opener].blockScalar = value
+                open = nil
+                blockLines = []
+            }
+            for (offset, raw) in ConfigText(text).contents.enumerated() {
+                let characters = Array(raw)
+                let indent = characters.prefix { $0 == " " }.count
+                if let opener = open {
+                    if characters.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                        blockLines.append("")
+                        continue
+                    }
+                    if indent > lines[opener].indent {
+                        blockLines.append(raw)
+                        continue
+                    }
+                    closeBlock(&lines)
+                }
+                var body = Self.withoutComment(Array(characters.dropFirst(indent)))
+                while let last = body.last, last == " " || last == "\t" || last == "\r" { body.removeLast() }
+                if body.isEmpty || body.first == "%" { continue }
+                if body.starts(with: "---") || body.starts(with: "...") {
+                    let rest = body.dropFirst(3)
+                    if rest.isEmpty || rest.first == " " { continue }
+                }
+                lines.append(Line(indent: indent, text: body, number: offset + 1))
+                if Self.opensBlockScalar(body) {
+                    open = lines.count - 1
+                    blockLines = []
+                }
+            }
+            closeBlock(&lines)
+        }
+
+        /// The text before a `#` that starts a comment (at the start or after a blank, outside quotes).
+        static func withoutComment(_ text: [Character]) -> [Character] {
+            var quote: Character?
+            for (i, c) in text.enumerated() {
+                if let open = quote {
+                    if c == open { quote = nil }
+                    continue
+                }
+                if c == "\"" || c == "'", i == 0 || " \t[{,:-".contains(text[i - 1]) {
+                    quote = c
+                } else if c == "#", i == 0 || text[i - 1] == " " || text[i - 1] == "\t" {
+                    return Array(text[..<i])
+                }
+            }
+            return text
+        }
+
+        /// Whether the line's value is `|` or `>` (with indicators): `key: |`, `- |`, `- key: >-`.
+        static func opensBlockScalar(_ body: [Character]) -> Bool {
+            var value = body
+            if isItem(value) { value = Array(value.dropFirst().drop { $0 == " " }) }
+            if let (_, rest) = keySplit(value) { value = rest }
+            guard let first = value.first, first == "|" || first == ">" else { return false }
+            return value.dropFirst().allSatisfy { "+-0123456789".contains($0) }
+        }
+
+        mutating func problem(_ line: Int, _ message: String) {
+            if problems.count < 100 { problems.append((line, message)) }
+        }
+
+        mutating func document() -> YAMLNode {
+            guard let first = lines.first else { return YAMLNode(.null, line: 1) }
+            var node = block(indent: first.indent, depth: 0)
+            while index < lines.count {
+                problem(lines[index].number, "text after the document's top value")
+                // Read on: a second top-level block (wrongly indented) still counts for the keys it holds.
+                let more = block(indent: lines[index].indent, depth: 0)
+                if case .mapping(let extra) = more.value, case .mapping(let pairs) = node.value {
+                    node = YAMLNode(.mapping(pairs + extra), line: node.line)
+                }
+            }
+            return node
+        }
+
+        /// The block value whose lines start at `indent`.
+        mutating func block(indent: Int, depth: Int) -> YAMLNode {
+            guard index < lines.count else { return YAMLNode(.null, line: lines.last?.number ?? 1) }
+            let line = lines[index]
+            guard depth < CloudConfigYAML.maxDepth, nodes < CloudConfigYAML.maxNodes else {
+                problem(line.number, "nested deeper than \(CloudConfigYAML.maxDepth) levels or too many nodes")
+                skip(deeperThan: indent - 1)
+                return YAMLNode(.null, line: line.number)
+            }
+            nodes += 1
+            if Self.isItem(line.text) { return sequence(indent: indent, depth: depth) }
+            if Self.keySplit(line.text) != nil { return mapping(indent: indent, depth: depth) }
+            // A lone scalar or flow value (a document that is just `[a, b]`, or a wrapped value).
+            index += 1
+            if let block = line.blockScalar { return YAMLNode(.scalar(block), line: line.number) }
+            return inline(line.text, line: line.number, depth: depth)
+        }
+
+        static func isItem(_ text: [Character]) -> Bool { text.first == "-" && (text.count == 1 || text[1] == " ") }
+
+        mutating func skip(deeperThan indent: Int) {
+            while index < lines.count, lines[index].indent > indent { index += 1 }
+        }
+
+        mutating func sequence(indent: Int, depth: Int) -> YAMLNode {
+            let start = lines[index].number
+            var items: [YAMLNode] = []
+            while index < lines.count, lines[index].indent == indent, Self.isItem(lines[index].text) {
+                let line = lines[index]
+                let rest = Array(line.text.dropFirst()).drop { $0 == " " }
+                let offset = line.text.count - rest.count
+                if rest.isEmpty {
+                    index += 1
+                    if index < lines.count, lines[index].indent > indent {
+                        items.append(block(indent: lines[index].indent, depth: depth + 1))
+                    } else {
+                        items.append(YAMLNode(.null, line: line.number))
+                    }
+                } else if Self.isItem(Array(rest)) || Self.keySplit(Array(rest)) != nil {
+                    // `- key: value` (or `- - x`): the item is a block that starts inside this line.
+                    lines[index] = Line(indent: indent + offset, text: Array(rest), number: line.number, blockScalar: line.blockScalar)
+                    items.append(block(indent: indent + offset, depth: depth + 1))
+                } else {
+                    index += 1
+                    if let block = line.blockScalar {
+                        items.append(YAMLNode(.scalar(block), line: line.number))
+                    } else {
+                        items.append(inline(Array(rest), line: line.number, depth: depth + 1))
+                    }
+                }
+            }
+            if index < lines.count, lines[index].indent > indent {
+                problem(lines[index].number, "indented more than the sequence it follows")
+                skip(deeperThan: indent)
+            }
+            return YAMLNode(.sequence(items), line: start)
+        }
+
+        mutating func mapping(indent: Int, depth: Int) -> YAMLNode {
+            let start = lines[index].number
+            var pairs: [YAMLPair] = []
+            while index < lines.count, lines[index].indent == indent {
+                let line = lines[index]
+                guard let (key, rest) = Self.keySplit(line.text) else {
+                    if Self.isItem(line.text) {
+                        problem(line.number, "a sequence item where a key was expected")
+                        _ = sequence(indent: indent, depth: depth + 1)
+                    } else {
+                        problem(line.number, "not a 'key: value' line")
+                        index += 1
+                    }
+                    continue
+                }
+                index += 1
+                let value: YAMLNode
+                if rest.isEmpty {
+                    if index < lines.count, lines[index].indent > indent {
+                        value = block(indent: lines[index].indent, depth: depth + 1)
+                    } else if index < lines.count, lines[index].indent == indent, Self.isItem(lines[index].text) {
+                        value = sequence(indent: indent, depth: depth + 1)  // `key:` then `- item` at the key's indentation
+                    } else {
+                        value = YAMLNode(.null, line: line.number)
+                    }
+                } else if let block = line.blockScalar {
+                    value = YAMLNode(.scalar(block), line: line.number)
+                } else {
+                    value = inline(rest, line: line.number, depth: depth + 1, continuingDeeperThan: indent)
+                }
+                pairs.append(YAMLPair(key: key, node: value, line: line.number))
+            }
+            if index < lines.count, lines[index].indent > indent {
+                problem(lines[index].number, "indented more than the mapping it follows")
+                skip(deeperThan: indent)
+            }
+            return YAMLNode(.mapping(pairs), line: start)
+        }
+
+        /// `key: rest` (the key unquoted); `nil` when the line is not a mapping entry.
+        static func keySplit(_ text: [Character]) -> (String, [Character])? {
+            var i = 0
+            var key: String
+            if let quote = text.first, quote == "\"" || quote == "'" {
+                guard let (scalar, end) = quoted(text, from: 0) else { return nil }
+                key = scalar
+                i = end
+                while i < text.count, text[i] == " " { i += 1 }
+                guard i < text.count, text[i] == ":" else { return nil }
+            } else {
+                guard let first = text.first, !"[{&*!|>%@`".contains(first), !isItem(text) else { return nil }
+                while i < text.count {
+                    if text[i] == ":", i + 1 == text.count || text[i + 1] == " " || text[i + 1] == "\t" { break }
+                    i += 1
+                }
+                guard i < text.count else { return nil }
+                key = String(text[..<i]).trimmingSpaces
+            }
+            let rest = Array(text[(i + 1)...]).drop { $0 == " " || $0 == "\t" }
+            return (key, Array(rest))
+        }
+
+        /// A value written on the line itself: a flow collection (joined with the lines that finish it) or a scalar.
+        mutating func inline(_ text: [Character], line: Int, depth: Int, continuingDeeperThan indent: Int? = nil) -> YAMLNode {
+            var text = Self.withoutProperties(text)
+            guard let first = text.first else { return YAMLNode(.null, line: line) }
+            if first == "[" || first == "{" {
+                // A flow collection may go on over the next lines until its brackets close.
+                while !Self.balanced(text), index < lines.count, lines.count - index > 0,
+                    indent.map({ lines[index].indent > $0 }) ?? true, text.count < 1 << 20
+                {
+                    text += [" "] + lines[index].text
+                    index += 1
+                }
+                var flow = Flow(text: text, line: line)
+                let node = flow.value(depth: depth)
+                nodes += flow.nodes
+                if let message = flow.problem { problem(line, message) }
+                return node
+            }
+            // A plain scalar may continue on more-indented lines (folded with spaces).
+            if let indent, first != "\"", first != "'" {
+                while index < lines.count, lines[index].indent > indent, Self.keySplit(lines[index].text) == nil, !Self.isItem(lines[index].text) {
+                    text += [" "] + lines[index].text
+                    index += 1
+                }
+            }
+            return YAMLNode(Self.scalarValue(text), line: line)
+        }
+
+        /// Without a leading tag (`!!str`, `!foo`) or anchor (`&name`).
+        static func withoutProperties(_ text: [Character]) -> [Character] {
+            var text = text[...]
+            while let first = text.first, first == "!" || first == "&" {
+                text = text.drop { $0 != " " }.drop { $0 == " " }
+            }
+            return Array(text)
+        }
+
+        static func balanced(_ text: [Character]) -> Bool {
+            var depth = 0
+            var quote: Character?
+            for c in text {
+                if let open = quote {
+                    if c == open { quote = nil }
+                    continue
+                }
+                switch c {
+                case "\"", "'": quote = c
+                case "[", "{": depth += 1
+                case "]", "}": depth -= 1
+                default: break
+                }
+            }
+            return depth <= 0
+        }
+
+        /// A scalar's value: quotes removed, `null`/`~` as null.
+        static func scalarValue(_ text: [Character]) -> YAMLNode.Value {
+            if let quote = text.first, quote == "\"" || quote == "'", let (value, _) = quoted(text, from: 0) {
+                return .scalar(value)
+            }
+            let plain = String(text).trimmingSpaces
+            if ["", "~", "null", "Null", "NULL"].contains(plain) { return .null }
+            return .scalar(plain)
+        }
+
+        /// The quoted scalar starting at `start` and the index after its closing quote.
+        static func quoted(_ text: [Character], from start: Int) -> (String, Int)? {
+            let quote = text[start]
+            var out = ""
+            var i = start + 1
+            while i < text.count {
+                let c = text[i]
+                if quote == "'" {
+                    if c == "'" {
+                        if i + 1 < text.count, text[i + 1] == "'" {
+                            out.append("'")
+                            i += 2
+                            continue
+                        }
+                        return (out, i + 1)
+                    }
+                } else if c == "\\", i + 1 < text.count {
+                    let next = text[i + 1]
+                    switch next {
+                    case "n": out.append("\n")
+                    case "t": out.append("\t")
+                    case "0": out.append("\0")
+                    default: out.append(next)
+                    }
+                    i += 2
+                    continue
+                } else if c == "\"" {
+                    return (out, i + 1)
+                }
+                out.append(c)
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    /// A flow collection (`[a, [b, c]]`, `{k: v}`) read character by character.
+    struct Flow {
+        var text: [Character]
+        var line: Int
+        var i = 0
+        var nodes = 0
+        var problem: String?
+
+        init(text: [Character], line: Int) {
+            self.text = text
+            self.line = line
+        }
+
+        mutating func spaces() { while i < text.count, text[i] == " " || text[i] == "\t" { i += 1 } }
+
+        mutating func value(depth: Int) -> YAMLNode {
+            spaces()
+            nodes += 1
+            guard i < text.count else { return YAMLNode(.null, line: line) }
+            guard depth < CloudConfigYAML.maxDepth, nodes < CloudConfigYAML.maxNodes else {
+                problem = "nested deeper than \(CloudConfigYAML.maxDepth) levels or too many nodes"
+                i = text.count
+                return YAMLNode(.null, line: line)
+            }
+            switch text[i] {
+            case "[":
+                i += 1
+                var items: [YAMLNode] = []
+                while true {
+                    spaces()
+                    guard i < text.count else { problem = "a '[' is not closed"; break }
+                    if text[i] == "]" { i += 1; break }
+                    if text[i] == "," { i += 1; continue }
+                    let before = i
+                    items.append(value(depth: depth + 1))
+                    if i == before { i += 1 }  // never stall on a character nothing reads
+                }
+                return YAMLNode(.sequence(items), line: line)
+            case "{":
+                i += 1
+                var pairs: [YAMLPair] = []
+                while true {
+                    spaces()
+                    guard i < text.count else { problem = "a '{' is not closed"; break }
+                    if text[i] == "}" { i += 1; break }
+                    if text[i] == "," { i += 1; continue }
+                    let before = i
+                    let key = scalar(stopAtColon: true)
+                    spaces()
+                    var node = YAMLNode(.null, line: line)
+                    if i < text.count, text[i] == ":" {
+                        i += 1
+                        node = value(depth: depth + 1)
+                    }
+                    pairs.append(YAMLPair(key: key.scalar ?? "", node: node, line: line))
+                    if i == before { i += 1 }
+                }
+                return YAMLNode(.mapping(pairs), line: line)
+            default:
+                return scalar(stopAtColon: false)
+            }
+        }
+
+        /// A scalar inside a flow collection: up to `,` `]` `}` (and `: ` for a key).
+        mutating func scalar(stopAtColon: Bool) -> YAMLNode {
+            spaces()
+            if i < text.count, text[i] == "\"" || text[i] == "'", let (value, end) = Parser.quoted(text, from: i) {
+                i = end
+                return YAMLNode(.scalar(value), line: line)
+            }
+            let start = i
+            while i < text.count, !",]}".contains(text[i]) {
+                if text[i] == ":", i + 1 == text.count || " ,]}".contains(text[i + 1]) { if stopAtColon { break } }
+                i += 1
+            }
+            return YAMLNode(Parser.scalarValue(Parser.withoutProperties(Array(text[start..<i]))), line: line)
+        }
+    }
+}
