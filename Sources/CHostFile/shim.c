@@ -5,6 +5,7 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include "CHostFile.h"
