@@ -65,13 +65,17 @@ let package = Package(
         // The compiled part of the ext2/3/4 bridge (C): bitmaps and group descriptors written back by what changed.
         // Swift sees its functions through CExt2fs's shim.h.
         .target(name: "CExt2fsMetadata", linkerSettings: [.linkedLibrary("ext2fs")]),
-        .target(name: "Ext4", dependencies: ["BlockIO", "CExt2fs", "CExt2fsMetadata", "HostSystem"], swiftSettings: swiftSettings),
+        .target(
+            name: "Ext4", dependencies: ["BlockIO", "CExt2fs", "CExt2fsMetadata", "HostSystem"],
+            swiftSettings: swiftSettings),
         // Layer 4: pure, format-preserving guest configuration editors.
         .target(name: "GuestConfig", swiftSettings: swiftSettings),
         // Layer 5: inspect, generalize, azure-prepare, check, batch.
         .target(
             name: "ImagePrep",
-            dependencies: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "SELinuxLabels", "HostSystem"],
+            dependencies: [
+                "BlockIO", "DiskLayout", "Ext4", "GuestConfig", "Decompression", "SELinuxLabels", "HostSystem",
+            ],
             swiftSettings: swiftSettings),
         // Umbrella: one import for library users.
         .target(
@@ -97,7 +101,8 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["BlockIO"], swiftSettings: swiftSettings),
 
         .testTarget(name: "BlockIOTests", dependencies: ["BlockIO", "_TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HostSystemTests", dependencies: ["HostSystem", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DiskLayoutTests", dependencies: ["DiskLayout", "BlockIO", "_TestSupport"],
             swiftSettings: swiftSettings),
@@ -107,7 +112,8 @@ let package = Package(
         .testTarget(
             name: "CExt2fsMetadataTests", dependencies: ["CExt2fs", "CExt2fsMetadata", "_TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "GuestConfigTests", dependencies: ["GuestConfig", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GuestConfigTests", dependencies: ["GuestConfig", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImagePrepTests", dependencies: ["ImagePrep", "VHDEditKit", "_TestSupport"],
             swiftSettings: swiftSettings),

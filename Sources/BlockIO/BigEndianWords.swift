@@ -8,7 +8,9 @@ enum BigEndianWords {
         let count = bytes.count / 4
         return [UInt32](unsafeUninitializedCapacity: count) { words, initialized in
             if count > 0 {
-                bytes.withUnsafeBytes { raw in BigEndianWordScan.decode(raw.baseAddress!, into: words.baseAddress!, count: count) }
+                bytes.withUnsafeBytes { raw in
+                    BigEndianWordScan.decode(raw.baseAddress!, into: words.baseAddress!, count: count)
+                }
             }
             initialized = count
         }
@@ -16,7 +18,9 @@ enum BigEndianWords {
 
     /// Reads `count` big-endian words at `offset` of `store` straight into the returned array (no byte copy of
     /// them is kept), or throws ``BlockIOError/Code/truncated`` naming `structure`.
-    static func read(from store: any ByteStore, at offset: UInt64, count: Int, structure: String)
+    static func read(
+        from store: any ByteStore, at offset: UInt64, count: Int, structure: String
+    )
         throws(BlockIOError) -> [UInt32]
     {
         var got = 0
@@ -31,7 +35,9 @@ enum BigEndianWords {
                 initialized = 0
                 return
             }
-            if count > 0 { BigEndianWordScan.decode(UnsafeRawPointer(buffer.baseAddress!), into: buffer.baseAddress!, count: count) }  // in place
+            if count > 0 {
+                BigEndianWordScan.decode(UnsafeRawPointer(buffer.baseAddress!), into: buffer.baseAddress!, count: count)
+            }  // in place
             initialized = count
         }
         if let failure { throw failure }

@@ -22,7 +22,9 @@ public protocol ByteStore: AnyObject {
 extension ByteStore {
     /// Reads exactly `count` bytes at `offset`, or throws ``BlockIOError/Code/truncated`` naming `structure` (an
     /// autoclosure: the name is built only for the error, not on every read).
-    public func readExactly(at offset: UInt64, count: Int, structure: @autoclosure () -> String = "data")
+    public func readExactly(
+        at offset: UInt64, count: Int, structure: @autoclosure () -> String = "data"
+    )
         throws(BlockIOError)
         -> [UInt8]
     {

@@ -37,7 +37,8 @@ public final class DiskImage {
     /// open).
     public var warnings: [String] {
         if let qcow2 {
-            return qcow2.warnings + (qcow2.backing.map { b in b.warnings.map { "backing file \(b.path): \($0)" } } ?? [])
+            return qcow2.warnings
+                + (qcow2.backing.map { b in b.warnings.map { "backing file \(b.path): \($0)" } } ?? [])
         }
         return (vhd?.warnings ?? vhdx?.warnings ?? []) + wrappedContainerWarning
     }
@@ -92,7 +93,9 @@ public final class DiskImage {
     /// too), or the refusal of a format that is not read.
     ///
     /// - Parameter ancestors: canonical paths of the images already children in this chain (loop check).
-    static func opened(path: String, store: any ByteStore, detected: DetectedImageFormat, ancestors: [String])
+    static func opened(
+        path: String, store: any ByteStore, detected: DetectedImageFormat, ancestors: [String]
+    )
         throws(BlockIOError) -> DiskImage
     {
         switch detected {

@@ -82,7 +82,9 @@ public final class EditJournal: ByteStore {
     ///
     /// - Throws: ``BlockIOError/Code/readOnly`` if `file` is read-only, ``BlockIOError/Code/journal`` if a
     ///   sealed log belongs to another file, or an I/O error.
-    public convenience init(over file: HostFile, memoryLimit: Int = EditJournal.defaultMemoryLimit)
+    public convenience init(
+        over file: HostFile, memoryLimit: Int = EditJournal.defaultMemoryLimit
+    )
         throws(BlockIOError)
     {
         try self.init(

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import HostSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A file on the host, opened with a lock, as the ``ByteStore`` an image lives in.
 ///
@@ -61,7 +62,8 @@ public final class HostFile: ByteStore {
             let code = errno
             let refused = access == .readWrite && (code == EACCES || code == EPERM || code == EROFS)
             throw BlockIOError(
-                .cannotOpen, refused ? "cannot open the image for writing" : "cannot open the image", path: path, errno: code)
+                .cannotOpen, refused ? "cannot open the image for writing" : "cannot open the image", path: path,
+                errno: code)
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -244,11 +246,14 @@ public final class HostFile: ByteStore {
     ///   when the source cannot be mapped (nothing was written; read it instead).
     /// - Throws: ``BlockIOError/Code/truncated`` when the source is cut short while it is copied (another
     ///   process truncated it: the fault is caught, not fatal), ``BlockIOError/Code/io`` when a write fails.
-    func copyNonZero(from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool)
+    func copyNonZero(
+        from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool
+    )
         throws(BlockIOError) -> (written: Int, shared: Int)?
     {
         var inKernel = true
-        return try copyNonZero(from: source, at: sourceOffset, count: count, to: offset, sharing: &sharing, inKernel: &inKernel)
+        return try copyNonZero(
+            from: source, at: sourceOffset, count: count, to: offset, sharing: &sharing, inKernel: &inKernel)
     }
 
     /// ``copyNonZero(from:at:count:to:sharing:)``, with `copy_file_range` used while `inKernel` is true: it turns

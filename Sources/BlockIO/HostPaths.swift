@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Host path operations the image layer needs: resolving a differencing parent next to its child, and
@@ -117,9 +117,9 @@ enum HostPaths {
     /// Renames `source` to `destination`, replacing it (`rename(2)`, atomic on one filesystem).
     static func rename(_ source: String, to destination: String) throws(BlockIOError) {
         #if canImport(Glibc) || canImport(Musl)
-        let result = Glibc.rename(source, destination)
+            let result = Glibc.rename(source, destination)
         #else
-        let result = Darwin.rename(source, destination)
+            let result = Darwin.rename(source, destination)
         #endif
         guard result == 0 else {
             throw BlockIOError(.io, "cannot rename the temporary file to \(destination)", path: source, errno: errno)

@@ -77,14 +77,17 @@ public enum ImageFormatDetector {
         let length = try store.length()
         guard length > 0 else {
             throw BlockIOError(
-                .truncated, "is empty (0 bytes): not a disk image", path: store.path, offset: 0, structure: "image format")
+                .truncated, "is empty (0 bytes): not a disk image", path: store.path, offset: 0,
+                structure: "image format")
         }
         if try VHDFileStructure.isVHD(store) { return .vhd }
         let head = try store.readExactly(at: 0, count: Int(min(length, 1024)), structure: "image header")
         if let format = fromHead(head) { return format }
         if length >= 512 {
             let tail = try store.readExactly(at: length - 512, count: 512, structure: "image trailer")
-            if tail.starts(with: Array("koly".utf8)) && tail.bigEndianUInt32(at: 4) == 4 && tail.bigEndianUInt32(at: 8) == 512 {
+            if tail.starts(with: Array("koly".utf8)) && tail.bigEndianUInt32(at: 4) == 4
+                && tail.bigEndianUInt32(at: 8) == 512
+            {
                 return .foreign(.qemu("an Apple disk image (dmg)", "dmg", "trailer magic koly", at: length - 512))
             }
         }
@@ -108,13 +111,14 @@ public enum ImageFormatDetector {
         if at(0, "KDMV") { return .foreign(.qemu("a sparse-extent VMDK image", "vmdk", "magic KDMV")) }
         if at(0, "COWD") { return .foreign(.qemu("a COWD-extent VMDK image (VMware 3/ESX)", "vmdk", "magic COWD")) }
         if at(0, "# Disk DescriptorFile") || isVMDKDescriptor(head) {
-            return .foreign(ForeignImageFormat(
-                name: "a VMDK descriptor (a text file naming the extent files that hold the disk)",
-                evidence: "text \"# Disk DescriptorFile\"", offset: 0
-            ) { path in
-                "qemu-img convert -f vmdk -O raw \(shellQuoted(path)) \(shellQuoted(ForeignImageFormat.rawName(for: path))) "
-                    + "(the extent files must sit beside it)"
-            })
+            return .foreign(
+                ForeignImageFormat(
+                    name: "a VMDK descriptor (a text file naming the extent files that hold the disk)",
+                    evidence: "text \"# Disk DescriptorFile\"", offset: 0
+                ) { path in
+                    "qemu-img convert -f vmdk -O raw \(shellQuoted(path)) \(shellQuoted(ForeignImageFormat.rawName(for: path))) "
+                        + "(the extent files must sit beside it)"
+                })
         }
         if at(64, [0x7F, 0x10, 0xDA, 0xBE]) {
             return .foreign(.qemu("a VirtualBox VDI image", "vdi", "signature 0xbeda107f at byte 64", at: 64))
@@ -126,21 +130,26 @@ public enum ImageFormatDetector {
         if at(0, "Bochs Virtual HD Image") {
             return .foreign(.qemu("a Bochs image", "bochs", "magic \"Bochs Virtual HD Image\""))
         }
-        if at(0, "#!/bin/sh") && head.count >= 64 && String(decoding: head.prefix(128), as: UTF8.self).contains("#V2.0 Format") {
+        if at(0, "#!/bin/sh") && head.count >= 64
+            && String(decoding: head.prefix(128), as: UTF8.self).contains("#V2.0 Format")
+        {
             return .foreign(.qemu("a cloop compressed image", "cloop", "header \"#V2.0 Format\""))
         }
         if at(0, [0x4C, 0x55, 0x4B, 0x53, 0xBA, 0xBE]) {  // LUKS\xba\xbe
-            return .foreign(ForeignImageFormat(
-                name: "a LUKS encrypted volume", evidence: "magic LUKS\\xba\\xbe", offset: 0
-            ) { path in
-                "cryptsetup open --readonly \(shellQuoted(path)) plain && dd if=/dev/mapper/plain of=\(shellQuoted(ForeignImageFormat.rawName(for: path))) "
-                    + "bs=4M conv=sparse (or qemu-img convert with --object secret,…, -O raw)"
-            })
+            return .foreign(
+                ForeignImageFormat(
+                    name: "a LUKS encrypted volume", evidence: "magic LUKS\\xba\\xbe", offset: 0
+                ) { path in
+                    "cryptsetup open --readonly \(shellQuoted(path)) plain && dd if=/dev/mapper/plain of=\(shellQuoted(ForeignImageFormat.rawName(for: path))) "
+                        + "bs=4M conv=sparse (or qemu-img convert with --object secret,…, -O raw)"
+                })
         }
         if at(0, [0x1F, 0x8B, 0x08]) { return .foreign(compressed("gzip", "gzip -dk")) }
         if at(0, [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .foreign(compressed("xz", "xz -dk")) }
         if at(0, [0x28, 0xB5, 0x2F, 0xFD]) { return .foreign(compressed("zstd", "zstd -dk")) }
-        if at(0, "BZh") && at(4, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]) { return .foreign(compressed("bzip2", "bzip2 -dk")) }
+        if at(0, "BZh") && at(4, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]) {
+            return .foreign(compressed("bzip2", "bzip2 -dk"))
+        }
         return nil
     }
 
@@ -154,7 +163,9 @@ public enum ImageFormatDetector {
     /// A VMDK text descriptor that does not start with the usual comment: `version=` and `createType=` lines
     /// in printable text, as qemu's probe looks for.
     private static func isVMDKDescriptor(_ head: [UInt8]) -> Bool {
-        guard head.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || (0x20..<0x7F).contains($0) }) else { return false }
+        guard head.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || (0x20..<0x7F).contains($0) }) else {
+            return false
+        }
         let text = String(decoding: head, as: UTF8.self)
         return text.contains("createType=") && text.contains("version=")
     }

@@ -87,7 +87,9 @@ public final class RecoveredStore: ByteStore {
     }
 
     /// `base` with the journal at `location` applied as a read overlay; `identity` is checked against the log.
-    public init(over base: any ByteStore, log location: any RedoLogLocation, identity: FileIdentity)
+    public init(
+        over base: any ByteStore, log location: any RedoLogLocation, identity: FileIdentity
+    )
         throws(BlockIOError)
     {
         self.base = base

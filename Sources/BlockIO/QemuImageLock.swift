@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 internal import HostSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The image locks qemu, qemu-nbd, qemu-img and qemu-io take, held by vhdedit too, so that neither side writes
 /// an image the other is using.

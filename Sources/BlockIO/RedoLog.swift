@@ -48,7 +48,8 @@ struct SealedRedoLog {
         }
         guard header.pageSize == UInt32(RedoLog.pageSize) else {
             throw BlockIOError(
-                .journal, "the edit journal uses pages of \(header.pageSize) bytes; this vhdedit uses \(RedoLog.pageSize)",
+                .journal,
+                "the edit journal uses pages of \(header.pageSize) bytes; this vhdedit uses \(RedoLog.pageSize)",
                 path: log.path, offset: 16)
         }
         let headSize = UInt64(RedoLogRecord.headSize)
@@ -87,7 +88,8 @@ struct SealedRedoLog {
                 return .failure(TornLog("record \(sequence) at \(offset) has no record magic"))
             }
             guard fields.uint64(at: 8) == sequence else {
-                return .failure(TornLog("record at \(offset) has sequence \(fields.uint64(at: 8)), expected \(sequence)"))
+                return .failure(
+                    TornLog("record at \(offset) has sequence \(fields.uint64(at: 8)), expected \(sequence)"))
             }
             let payloadCount = UInt64(fields.uint32(at: 24))
             let expectedPayload = kind == .page ? pageSize : 0
@@ -98,7 +100,9 @@ struct SealedRedoLog {
             let computed = CRC32C.checksum(payload, continuing: CRC32C.checksum(head[8..<RedoLogRecord.headSize]))
             guard computed == fields.uint32(at: 4) else {
                 return .failure(
-                    TornLog("record \(sequence) at \(offset): checksum mismatch (stored \(hex(fields.uint32(at: 4))), computed \(hex(computed)))"))
+                    TornLog(
+                        "record \(sequence) at \(offset): checksum mismatch (stored \(hex(fields.uint32(at: 4))), computed \(hex(computed)))"
+                    ))
             }
             let argument = fields.uint64(at: 16)
             switch kind {
@@ -213,7 +217,9 @@ struct LogWindowReader {
     }
 
     /// The `count` bytes at `offset`, or ``BlockIOError/Code/truncated`` naming `structure`.
-    mutating func read(at offset: UInt64, count: Int, structure: @autoclosure () -> String) throws(BlockIOError)
+    mutating func read(
+        at offset: UInt64, count: Int, structure: @autoclosure () -> String
+    ) throws(BlockIOError)
         -> [UInt8]
     {
         if offset < windowStart || offset + UInt64(count) > windowStart + UInt64(window.count) {

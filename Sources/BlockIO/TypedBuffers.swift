@@ -6,14 +6,18 @@ extension Array where Element == UInt8 {
     public mutating func withMutableBytes<R>(
         _ body: (UnsafeMutableRawBufferPointer) throws(BlockIOError) -> R
     ) throws(BlockIOError) -> R {
-        let result: Result<R, BlockIOError> = withUnsafeMutableBytes { raw in Result { () throws(BlockIOError) in try body(raw) } }
+        let result: Result<R, BlockIOError> = withUnsafeMutableBytes { raw in
+            Result { () throws(BlockIOError) in try body(raw) }
+        }
         return try result.get()
     }
 
     /// `withUnsafeBytes` for a body that throws ``BlockIOError``.
     @inlinable
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws(BlockIOError) -> R) throws(BlockIOError) -> R {
-        let result: Result<R, BlockIOError> = withUnsafeBytes { raw in Result { () throws(BlockIOError) in try body(raw) } }
+        let result: Result<R, BlockIOError> = withUnsafeBytes { raw in
+            Result { () throws(BlockIOError) in try body(raw) }
+        }
         return try result.get()
     }
 }

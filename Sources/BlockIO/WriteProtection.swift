@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Golden images: an image file with no write permission for anyone (`chmod a-w`, how image farms mark their
 /// masters) is never written, not even by root, whose writes the mode does not stop, unless the caller says so

@@ -72,15 +72,21 @@ public enum Decompressor {
         case .gzip: return try gunzip(input, offset, limit)
         case .xz: return try unxz(input, offset, limit)
         case .zstd: return try unzstd(input, offset, limit)
-        default: throw DecompressionError(.unsupported, format, offset: offset, "\(format.rawValue) is not supported (gzip, xz, zstd are)")
+        default:
+            throw DecompressionError(
+                .unsupported, format, offset: offset, "\(format.rawValue) is not supported (gzip, xz, zstd are)")
         }
     }
 
     static let chunk = 1 << 16
 
     /// The library for `format` could not be opened (it is loaded on first use, not at process start).
-    static func unavailable(_ format: CompressionFormat, _ offset: Int, _ why: UnsafePointer<CChar>) -> DecompressionError {
-        DecompressionError(.unsupported, format, offset: offset, "the \(format.rawValue) library cannot be loaded: \(String(cString: why))")
+    static func unavailable(
+        _ format: CompressionFormat, _ offset: Int, _ why: UnsafePointer<CChar>
+    ) -> DecompressionError {
+        DecompressionError(
+            .unsupported, format, offset: offset,
+            "the \(format.rawValue) library cannot be loaded: \(String(cString: why))")
     }
 
     static func gunzip(_ input: [UInt8], _ offset: Int, _ limit: Int) throws(DecompressionError) -> ([UInt8], Int) {
@@ -143,7 +149,8 @@ public enum Decompressor {
         }
         switch status {
         case LZMA_STREAM_END: return (output, input.count - offset - stream.avail_in)
-        case LZMA_MEMLIMIT_ERROR: throw DecompressionError(.tooLarge, .xz, offset: offset, "decoded data passes \(limit) bytes")
+        case LZMA_MEMLIMIT_ERROR:
+            throw DecompressionError(.tooLarge, .xz, offset: offset, "decoded data passes \(limit) bytes")
         case LZMA_BUF_ERROR: throw DecompressionError(.truncated, .xz, offset: offset, "the stream ends early")
         default: throw DecompressionError(.corrupt, .xz, offset: offset, "lzma_code error \(status.rawValue)")
         }
@@ -171,7 +178,8 @@ public enum Decompressor {
                     filled = outBuffer.pos == outBuffer.size
                 }
                 if czstd_ZSTD_isError(hint) != 0 {
-                    failure = DecompressionError(.corrupt, .zstd, offset: offset, String(cString: czstd_ZSTD_getErrorName(hint)))
+                    failure = DecompressionError(
+                        .corrupt, .zstd, offset: offset, String(cString: czstd_ZSTD_getErrorName(hint)))
                     return
                 }
                 if output.count > limit {
@@ -242,7 +250,9 @@ public final class BlockDecoder {
                 throw BlockDecodingError(codec, "zlib cannot be loaded: \(String(cString: czlib_load_error()))")
             }
             var stream = z_stream()
-            guard czlib_inflate_init2(&stream, -12) == Z_OK else { throw BlockDecodingError(codec, "inflateInit2 failed") }
+            guard czlib_inflate_init2(&stream, -12) == Z_OK else {
+                throw BlockDecodingError(codec, "inflateInit2 failed")
+            }
             defer { czlib_inflateEnd(&stream) }
             let status: Int32 = input.withUnsafeBufferPointer { source in
                 output.withUnsafeMutableBufferPointer { out in
@@ -255,7 +265,8 @@ public final class BlockDecoder {
             }
             guard (status == Z_STREAM_END || status == Z_BUF_ERROR) && stream.avail_out == 0 else {
                 throw BlockDecodingError(
-                    codec, stream.avail_out != 0 && (status == Z_STREAM_END || status == Z_BUF_ERROR)
+                    codec,
+                    stream.avail_out != 0 && (status == Z_STREAM_END || status == Z_BUF_ERROR)
                         ? "decodes to \(output.count - Int(stream.avail_out)) bytes, not \(output.count)"
                         : "inflate error \(status)")
             }

@@ -191,7 +191,8 @@ public struct DiskLayoutReport: Codable, Sendable {
         switch table {
         case .mbr: head += "MBR partition table, disk signature \(diskSignature ?? "?")"
         case .gpt:
-            head += "GPT, disk GUID \(diskGUID ?? "?"), \(gptHeader?.rawValue ?? "?") header, "
+            head +=
+                "GPT, disk GUID \(diskGUID ?? "?"), \(gptHeader?.rawValue ?? "?") header, "
                 + "\(protectiveMBR?.rawValue ?? "?") MBR, \(gptEntries ?? "")"
         case .unpartitioned: head += "no partition table"
         }
@@ -203,7 +204,8 @@ public struct DiskLayoutReport: Codable, Sendable {
             lines.append("  #  Kind      Start      Sectors     Size       Type")
         }
         for entry in partitions {
-            var line = "  " + Self.pad(String(entry.number), 2) + " " + Self.pad(entry.kind.rawValue, 9) + " "
+            var line =
+                "  " + Self.pad(String(entry.number), 2) + " " + Self.pad(entry.kind.rawValue, 9) + " "
                 + Self.pad(String(entry.start), 10) + " " + Self.pad(String(entry.sectors), 11) + " "
                 + Self.pad(ByteSize.format(entry.sizeBytes), 10) + " " + entry.typeName
             if entry.bootable { line += " [boot]" }
@@ -218,12 +220,14 @@ public struct DiskLayoutReport: Codable, Sendable {
         for group in volumeGroups ?? [] {
             lines.append(
                 "LVM volume group \(group.name): UUID \(group.uuid), seqno \(group.seqno), extent size "
-                    + "\(ByteSize.format(group.extentSizeBytes)), PVs on \(group.physicalVolumes.joined(separator: ", "))")
+                    + "\(ByteSize.format(group.extentSizeBytes)), PVs on \(group.physicalVolumes.joined(separator: ", "))"
+            )
             for missing in group.missingPhysicalVolumes {
                 lines.append("  missing physical volume \(missing) (not in this image)")
             }
             for lv in group.logicalVolumes {
-                var line = "  " + Self.pad(lv.path, 24) + " " + Self.pad(ByteSize.format(lv.sizeBytes), 10) + " "
+                var line =
+                    "  " + Self.pad(lv.path, 24) + " " + Self.pad(ByteSize.format(lv.sizeBytes), 10) + " "
                     + lv.segmentTypes.joined(separator: ",")
                 if lv.stripes > 1 { line += " (\(lv.stripes) stripes)" }
                 if lv.segments > 1 { line += " in \(lv.segments) segments" }
@@ -240,7 +244,9 @@ public struct DiskLayoutReport: Codable, Sendable {
             }
         }
         if let root {
-            let place = root.volume.map { "logical volume \($0)" } ?? root.partition.map { "partition \($0)" } ?? "the whole disk"
+            let place =
+                root.volume.map { "logical volume \($0)" } ?? root.partition.map { "partition \($0)" }
+                ?? "the whole disk"
             lines.append("Linux root: " + place + " (\(root.reason))")
         } else if let rootProblem {
             lines.append("Linux root: not chosen: \(rootProblem)")

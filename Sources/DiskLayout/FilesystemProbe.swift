@@ -30,7 +30,8 @@ public enum FilesystemProbe {
             at: 0, count: Int(min(volume.size, 2048)), structure: "volume boot sector")
         let bootSector = Array(firstSectors.prefix(512))
         // An LVM2 PV's bytes past its first extent are logical volumes, probed on their own.
-        let head = (try? PhysicalVolume.dataStart(inFirstSectors: firstSectors)).flatMap { $0 } ?? ProbeWindows.headBytes
+        let head =
+            (try? PhysicalVolume.dataStart(inFirstSectors: firstSectors)).flatMap { $0 } ?? ProbeWindows.headBytes
         let windows = ProbeWindows(volumeSize: volume.size, bootSector: bootSector, headBytes: head)
         let file = try SparseMemoryFile(name: "vhdedit-probe", length: volume.size)
         var chunk: [UInt8] = []  // one buffer for every full-size chunk

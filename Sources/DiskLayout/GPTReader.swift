@@ -20,7 +20,9 @@ struct GPTReader {
     private var diskSectors: UInt64 { device.size / Partition.sectorSize }
 
     /// Whether the sector `lba` (of `sectorSize` bytes) starts with `"EFI PART"`.
-    static func hasSignature(on device: any BlockDevice, atLBA lba: UInt64, sectorSize: UInt64)
+    static func hasSignature(
+        on device: any BlockDevice, atLBA lba: UInt64, sectorSize: UInt64
+    )
         throws(DiskLayoutError) -> Bool
     {
         let offset = lba * sectorSize
@@ -178,7 +180,8 @@ struct GPTReader {
         let entrySize = header.entrySize
         guard entrySize >= 128, entrySize <= Self.maximumEntrySize, entrySize.nonzeroBitCount == 1 else {
             throw DiskLayoutError(
-                .invalidField, "partition entry size is \(entrySize); it must be 128 × 2ⁿ (at most "
+                .invalidField,
+                "partition entry size is \(entrySize); it must be 128 × 2ⁿ (at most "
                     + "\(Self.maximumEntrySize))", structure: structure, field: "size of partition entry",
                 offset: offset + 84)
         }

@@ -35,7 +35,8 @@ public struct GUID: Hashable, Sendable, Codable, CustomStringConvertible {
             index = next
         }
         // Text order is big-endian for the first three fields; swap them into on-disk order.
-        raw = Array(raw[0..<4].reversed()) + Array(raw[4..<6].reversed()) + Array(raw[6..<8].reversed())
+        raw =
+            Array(raw[0..<4].reversed()) + Array(raw[4..<6].reversed()) + Array(raw[6..<8].reversed())
             + Array(raw[8..<16])
         self.bytes = raw
     }

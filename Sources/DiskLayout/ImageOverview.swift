@@ -19,7 +19,9 @@ public struct ImageOverview: Encodable, Sendable {
     /// - Parameter volume: the `--volume VG/LV` later commands would use, checked likewise.
     /// - Parameter path: the image file on the host.
     /// - Throws: `BlockIOError` when the image itself cannot be opened.
-    public static func read(path: String, partition: Int? = nil, volume: LogicalVolumeName? = nil)
+    public static func read(
+        path: String, partition: Int? = nil, volume: LogicalVolumeName? = nil
+    )
         throws(BlockIOError) -> ImageOverview
     {
         of(try DiskImage.open(path: path), partition: partition, volume: volume)
@@ -38,7 +40,9 @@ public struct ImageOverview: Encodable, Sendable {
         let info = ImageInfo(image: opened)
         do {
             let disk = try PartitionedDisk.inspect(opened.device)
-            return ImageOverview(image: info, layout: DiskLayoutReport(disk, partition: partition, volume: volume, fstab: fstab), layoutError: nil)
+            return ImageOverview(
+                image: info, layout: DiskLayoutReport(disk, partition: partition, volume: volume, fstab: fstab),
+                layoutError: nil)
         } catch {
             return ImageOverview(image: info, layout: nil, layoutError: error.description)
         }

@@ -32,6 +32,7 @@ public struct ImageVolume {
         let image = try DiskImage.open(path: path, writable: writable)
         let disk = try PartitionedDisk.inspect(image.device)
         return ImageVolume(
-            image: image, disk: disk, selection: try RootSelector.select(in: disk, partition: partition, volume: volume, fstab: fstab))
+            image: image, disk: disk,
+            selection: try RootSelector.select(in: disk, partition: partition, volume: volume, fstab: fstab))
     }
 }

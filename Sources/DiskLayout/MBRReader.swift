@@ -51,7 +51,8 @@ struct MBRReader {
             guard !visited.contains(ebrLBA) else {
                 warnings.append(
                     DiskLayoutWarning(
-                        .ebrLoop, "the EBR chain of partition \(container.number) comes back to the EBR at sector "
+                        .ebrLoop,
+                        "the EBR chain of partition \(container.number) comes back to the EBR at sector "
                             + "\(ebrLBA); stopped following it", partition: container.number, offset: ebrOffset))
                 return
             }
@@ -65,7 +66,8 @@ struct MBRReader {
             guard ebrLBA >= extendedStart, ebrLBA < extendedEnd, ebrLBA < diskSectors else {
                 warnings.append(
                     DiskLayoutWarning(
-                        .badEBR, "an EBR link points to sector \(ebrLBA), outside the extended partition "
+                        .badEBR,
+                        "an EBR link points to sector \(ebrLBA), outside the extended partition "
                             + "(sectors \(extendedStart)..<\(extendedEnd)) or the disk (\(diskSectors) sectors)",
                         partition: container.number, offset: ebrOffset))
                 return
@@ -92,7 +94,8 @@ struct MBRReader {
                 if first < extendedStart || logical.endSector > extendedEnd {
                     warnings.append(
                         DiskLayoutWarning(
-                            .outsideUsableArea, "logical partition lies outside its extended partition \(container.number)",
+                            .outsideUsableArea,
+                            "logical partition lies outside its extended partition \(container.number)",
                             partition: nextNumber, offset: logical.entryOffset))
                 }
                 partitions.append(logical)

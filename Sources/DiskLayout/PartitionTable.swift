@@ -141,7 +141,8 @@ enum ExtentCheck {
     /// Checks `partitions` (MBR extended containers are only checked against primaries) against `diskSectors`.
     static func warnings(for partitions: [Partition], diskSectors: UInt64) -> [DiskLayoutWarning] {
         var warnings: [DiskLayoutWarning] = []
-        for partition in partitions where partition.endSector > diskSectors || partition.endSector < partition.firstSector {
+        for partition in partitions
+        where partition.endSector > diskSectors || partition.endSector < partition.firstSector {
             warnings.append(
                 DiskLayoutWarning(
                     .partitionPastEndOfDisk,

@@ -74,7 +74,8 @@ public struct PartitionTableResize {
             if newSize < table.diskSize {
                 throw DiskLayoutError(
                     .unsupported,
-                    "the disk has no partition table (the whole disk is one volume): shrinking it would cut that volume")
+                    "the disk has no partition table (the whole disk is one volume): shrinking it would cut that volume"
+                )
             }
         case .mbr:
             for partition in table.partitions where partition.endSector > sectors {
@@ -134,7 +135,9 @@ public struct PartitionTableResize {
 
     // MARK: MBR
 
-    private func growMBR(_ partition: Partition, on device: any BlockDevice, sectors: UInt64) throws(DiskLayoutError)
+    private func growMBR(
+        _ partition: Partition, on device: any BlockDevice, sectors: UInt64
+    ) throws(DiskLayoutError)
         -> Partition
     {
         guard sectors <= Self.mbrSectorLimit else {
@@ -171,7 +174,9 @@ public struct PartitionTableResize {
 
     /// The extended partition that holds `logical`.
     private func extendedContainer(of logical: Partition) -> Partition? {
-        table.partitions.first { $0.kind == .mbrExtended && $0.firstSector <= logical.firstSector && $0.endSector >= logical.endSector }
+        table.partitions.first {
+            $0.kind == .mbrExtended && $0.firstSector <= logical.firstSector && $0.endSector >= logical.endSector
+        }
     }
 
     /// The CHS address sfdisk and fdisk write for `lba` (255 heads, 63 sectors per track; `FE FF FF` past
@@ -201,15 +206,19 @@ public struct PartitionTableResize {
         let arraySectors = (arrayBytes + Partition.sectorSize - 1) / Partition.sectorSize
         guard sectors > header.firstUsableLBA + arraySectors + 1 else {
             throw DiskLayoutError(
-                .partitionOutOfBounds, "a disk of \(sectors) sectors is too small for this GPT", structure: "GPT header")
+                .partitionOutOfBounds, "a disk of \(sectors) sectors is too small for this GPT", structure: "GPT header"
+            )
         }
         let lastLBA = sectors - 1
         let backupArrayLBA = lastLBA - arraySectors
         return GPTLayout(
-            arraySectors: arraySectors, lastLBA: lastLBA, backupArrayLBA: backupArrayLBA, lastUsable: backupArrayLBA - 1)
+            arraySectors: arraySectors, lastLBA: lastLBA, backupArrayLBA: backupArrayLBA, lastUsable: backupArrayLBA - 1
+        )
     }
 
-    private func rewriteGPT(on device: any BlockDevice, sectors: UInt64, grow: Partition?) throws(DiskLayoutError)
+    private func rewriteGPT(
+        on device: any BlockDevice, sectors: UInt64, grow: Partition?
+    ) throws(DiskLayoutError)
         -> Partition?
     {
         guard let old = table.gptHeader, table.gptHeaderSource == .primary else {
@@ -293,13 +302,16 @@ public struct PartitionTableResize {
         store32(CRC32.checksum(sector[0..<size]), in: &sector, at: 16)
     }
 
-    private func write(_ bytes: [UInt8], at offset: UInt64, on device: any BlockDevice, structure: String)
+    private func write(
+        _ bytes: [UInt8], at offset: UInt64, on device: any BlockDevice, structure: String
+    )
         throws(DiskLayoutError)
     {
         do {
             try device.write(at: offset, bytes: bytes)
         } catch {
-            throw DiskLayoutError(.io, "cannot write the \(structure)", structure: structure, offset: offset, cause: error)
+            throw DiskLayoutError(
+                .io, "cannot write the \(structure)", structure: structure, offset: offset, cause: error)
         }
     }
 }

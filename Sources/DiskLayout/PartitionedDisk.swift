@@ -33,7 +33,9 @@ public struct PartitionedDisk {
     ///
     /// - Throws: the table's ``DiskLayoutError`` (see ``PartitionTable/read(from:)``), or a probe's
     ///   ``DiskLayoutError/Code/io`` / ``DiskLayoutError/Code/probeFailed``.
-    public static func inspect(_ device: any BlockDevice, probeFilesystems: Bool = true) throws(DiskLayoutError)
+    public static func inspect(
+        _ device: any BlockDevice, probeFilesystems: Bool = true
+    ) throws(DiskLayoutError)
         -> PartitionedDisk
     {
         let table = try PartitionTable.read(from: device)
@@ -65,7 +67,7 @@ public struct PartitionedDisk {
                 let slice: SliceDevice
                 do throws(DiskLayoutError) {
                     slice = try partition.slice(of: device)
-                } catch where error.code == .partitionOutOfBounds {
+                } catch  where error.code == .partitionOutOfBounds {
                     volumes.append(Volume(partition: partition, device: nil, filesystem: nil, openError: error))
                     continue
                 }
@@ -95,7 +97,8 @@ public struct PartitionedDisk {
         for (index, lv) in lvm.logicalVolumes.enumerated() {
             guard let device = lv.device else {
                 logicalVolumes.append(
-                    Volume(partition: nil, device: nil, filesystem: nil, openError: lv.openError, logicalVolume: lv.name))
+                    Volume(
+                        partition: nil, device: nil, filesystem: nil, openError: lv.openError, logicalVolume: lv.name))
                 continue
             }
             // Like partitions, at most maximumProbedPartitions LVs are probed (metadata may list thousands).
@@ -103,7 +106,8 @@ public struct PartitionedDisk {
             logicalVolumes.append(Volume(partition: nil, device: device, filesystem: outcome, logicalVolume: lv.name))
         }
         return PartitionedDisk(
-            device: device, table: table, volumes: volumes, warnings: warnings, lvm: lvm, logicalVolumes: logicalVolumes)
+            device: device, table: table, volumes: volumes, warnings: warnings, lvm: lvm, logicalVolumes: logicalVolumes
+        )
     }
 
     /// Whether a volume is looked at for an LVM2 label: libblkid says `LVM2_member`, the partition type says

@@ -137,7 +137,9 @@ public enum RootSelector {
         }
         let ext = candidates.filter { $0.signature?.isExt == true }
         if !ext.isEmpty, ext.count < candidates.count {
-            notes.append("ext2/3/4 ranked above \(Set(candidates.compactMap(\.signature?.type)).subtracting(["ext2", "ext3", "ext4"]).sorted().joined(separator: ", "))")
+            notes.append(
+                "ext2/3/4 ranked above \(Set(candidates.compactMap(\.signature?.type)).subtracting(["ext2", "ext3", "ext4"]).sorted().joined(separator: ", "))"
+            )
             candidates = ext
         }
         if candidates.count == 1 {
@@ -147,7 +149,8 @@ public enum RootSelector {
         throw DiskLayoutError(
             .ambiguousRoot,
             "several volumes could be the Linux root: \(candidates.map(summary).joined(separator: "; ")); "
-                + "choose one with --partition N" + (candidates.contains { $0.logicalVolume != nil } ? " or --volume VG/LV" : ""),
+                + "choose one with --partition N"
+                + (candidates.contains { $0.logicalVolume != nil } ? " or --volume VG/LV" : ""),
             candidates: candidates.compactMap(\.number))
     }
 
@@ -168,7 +171,8 @@ public enum RootSelector {
             throw DiskLayoutError(
                 .noSuchPartition,
                 "there is no partition \(number); the disk has "
-                    + (available.isEmpty ? "none that can be opened" : "\(available.map(String.init).joined(separator: ", "))"),
+                    + (available.isEmpty
+                        ? "none that can be opened" : "\(available.map(String.init).joined(separator: ", "))"),
                 candidates: available)
         }
         guard let device = volume.device else {
@@ -180,13 +184,16 @@ public enum RootSelector {
         return RootSelection(volume: volume, device: device, reason: "chosen with --partition \(number)")
     }
 
-    private static func explicit(_ name: LogicalVolumeName, in disk: PartitionedDisk) throws(DiskLayoutError)
+    private static func explicit(
+        _ name: LogicalVolumeName, in disk: PartitionedDisk
+    ) throws(DiskLayoutError)
         -> RootSelection
     {
         let available = disk.logicalVolumes.compactMap { $0.logicalVolume?.description }
         guard let volume = disk.logicalVolume(name) else {
             var message = "there is no logical volume \(name); "
-            message += available.isEmpty
+            message +=
+                available.isEmpty
                 ? "the image holds none vhdedit can see\(disk.lvm.problems.isEmpty ? "" : " (" + disk.lvm.problems.map(\.description).joined(separator: "; ") + ")")"
                 : "it holds \(available.joined(separator: ", "))"
             throw DiskLayoutError(.noSuchVolume, message)
@@ -200,8 +207,10 @@ public enum RootSelector {
     /// Whether a logical volume's name says it holds data mounted below the root (rule 4).
     static func looksLikeData(_ volume: Volume) -> Bool {
         guard let name = volume.logicalVolume.map({ baseName($0.volume) }) else { return false }
-        return ["home", "var", "usr", "tmp", "opt", "srv", "log", "audit", "varlog", "varlogaudit", "vartmp", "swap",
-            "data", "boot"].contains(name)
+        return [
+            "home", "var", "usr", "tmp", "opt", "srv", "log", "audit", "varlog", "varlogaudit", "vartmp", "swap",
+            "data", "boot",
+        ].contains(name)
     }
 
     /// Whether a logical volume's name says it is the root (rule 4a).
@@ -271,7 +280,8 @@ public enum RootSelector {
 
     private static func noCandidate(in disk: PartitionedDisk) -> DiskLayoutError {
         let holdings = disk.volumes.map { "\($0.displayName): \(describe($0.filesystem))" }
-        var message = "no partition holds a Linux filesystem that could be the root ("
+        var message =
+            "no partition holds a Linux filesystem that could be the root ("
             + (holdings.isEmpty ? "the table is empty" : holdings.joined(separator: "; ")) + ")"
         if let lvm = disk.volumes.first(where: isLVMOrRAID) {
             message += "; the root is probably inside the \(containerName(lvm)) on \(lvm.displayName)\(lvmNote(disk))"

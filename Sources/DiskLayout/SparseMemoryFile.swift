@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 internal import HostSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// An anonymous in-memory file (`memfd_create`) of a given length that is all holes except the ranges written
 /// into it: the flat file libblkid probes in place of a volume that may not be flat on the host.
@@ -28,7 +29,8 @@ final class SparseMemoryFile {
             let code = errno
             close(fd)
             throw DiskLayoutError(
-                .probeFailed, "cannot size the probe's memory file to \(length) bytes: \(String(cString: strerror(code)))")
+                .probeFailed,
+                "cannot size the probe's memory file to \(length) bytes: \(String(cString: strerror(code)))")
         }
         self.descriptor = fd
         self.length = length

@@ -51,8 +51,9 @@ extension Ext4FileSystem {
             let name = GuestName(bytes: entry.name)
             let childPath = stack[top].path.appending(name)
             let status = try status(of: entry.inode)
-            out.append(DirectoryEntry(
-                name: name, path: childPath, inode: entry.inode, kind: status.kind, status: status))
+            out.append(
+                DirectoryEntry(
+                    name: name, path: childPath, inode: entry.inode, kind: status.kind, status: status))
             if recursive && status.kind == .directory {
                 guard visited.insert(entry.inode).inserted else {
                     throw Ext4Error(
@@ -78,7 +79,9 @@ extension Ext4FileSystem {
     ///   - path: the directory to create.
     /// - Throws: ``Ext4Error/Code/exists`` when the name is taken (without `parents`), ``Ext4Error/Code/notFound``
     ///   for a missing parent (without `parents`), ``Ext4Error/Code/notDirectory``.
-    public func makeDirectory(_ path: GuestPath, parents: Bool = false, options: WriteOptions = WriteOptions())
+    public func makeDirectory(
+        _ path: GuestPath, parents: Bool = false, options: WriteOptions = WriteOptions()
+    )
         throws(Ext4Error)
     {
         try requireWritable(path)
@@ -94,7 +97,9 @@ extension Ext4FileSystem {
         }
     }
 
-    private func makeOneDirectory(_ path: GuestPath, options: WriteOptions, existingIsFine: Bool)
+    private func makeOneDirectory(
+        _ path: GuestPath, options: WriteOptions, existingIsFine: Bool
+    )
         throws(Ext4Error)
     {
         let resolved = try resolve(path, followFinal: true)
@@ -127,7 +132,9 @@ extension Ext4FileSystem {
     ///
     /// - Throws: ``Ext4Error/Code/exists`` when the name is taken, ``Ext4Error/Code/invalidArgument`` for an
     ///   empty target, one with a NUL byte or one longer than 4095 bytes.
-    public func makeSymlink(_ path: GuestPath, target: [UInt8], options: WriteOptions = WriteOptions())
+    public func makeSymlink(
+        _ path: GuestPath, target: [UInt8], options: WriteOptions = WriteOptions()
+    )
         throws(Ext4Error)
     {
         try requireWritable(path)
@@ -154,7 +161,9 @@ extension Ext4FileSystem {
     }
 
     /// ``makeSymlink(_:target:options:)`` with the target's UTF-8 bytes.
-    public func makeSymlink(_ path: GuestPath, target: String, options: WriteOptions = WriteOptions())
+    public func makeSymlink(
+        _ path: GuestPath, target: String, options: WriteOptions = WriteOptions()
+    )
         throws(Ext4Error)
     {
         try makeSymlink(path, target: Array(target.utf8), options: options)
@@ -331,7 +340,9 @@ extension Ext4FileSystem {
     /// - Parameter uid: the new owner, or nil to keep it.
     /// - Parameter path: the guest path whose owner changes.
     /// - Parameter gid: the new group, or nil to keep it.
-    public func chown(_ path: GuestPath, uid: UInt32?, gid: UInt32?, followSymlinks: Bool = true)
+    public func chown(
+        _ path: GuestPath, uid: UInt32?, gid: UInt32?, followSymlinks: Bool = true
+    )
         throws(Ext4Error)
     {
         try requireWritable(path)

@@ -24,7 +24,7 @@ extension Ext4FileSystem {
     public func exists(_ path: GuestPath, followSymlinks: Bool = true) throws(Ext4Error) -> Bool {
         do {
             return try resolve(path, followFinal: followSymlinks).inode != nil
-        } catch where error.code == .notFound || error.code == .notDirectory {
+        } catch  where error.code == .notFound || error.code == .notDirectory {
             return false
         }
     }
@@ -33,7 +33,8 @@ extension Ext4FileSystem {
         let record = try handle.readInode(ino)
         let times = record.times(extra: handle.hasExtraTimes(record))
         return FileStatus(
-            inode: ino, kind: FileKind(mode: record.mode), permissions: record.mode & ModeBits.permissions, mode: record.mode,
+            inode: ino, kind: FileKind(mode: record.mode), permissions: record.mode & ModeBits.permissions,
+            mode: record.mode,
             uid: record.uid, gid: record.gid, size: record.size, linkCount: record.linksCount,
             accessTime: times.access, modificationTime: times.modification, changeTime: times.change,
             linkTarget: record.isSymlink ? try handle.symlinkTarget(ino, record) : nil)
@@ -59,7 +60,9 @@ extension Ext4FileSystem {
     ///   before anything is read (use ``readChunks(_:chunkSize:_:)`` for those).
     /// - Parameter path: the regular file to read (symbolic links followed).
     /// - Throws: ``Ext4Error/Code/isDirectory``, ``Ext4Error/Code/notFound``, ``Ext4Error/Code/tooLarge`` …
-    public func readFile(_ path: GuestPath, limit: Int = Ext4FileSystem.defaultReadLimit) throws(Ext4Error)
+    public func readFile(
+        _ path: GuestPath, limit: Int = Ext4FileSystem.defaultReadLimit
+    ) throws(Ext4Error)
         -> [UInt8]
     {
         let (ino, record) = try regularFile(path)
@@ -117,7 +120,9 @@ extension Ext4FileSystem {
     ///
     /// - Throws: ``Ext4Error/Code/isDirectory``, ``Ext4Error/Code/notFound`` (missing parent),
     ///   ``Ext4Error/Code/noSpace``, ``Ext4Error/Code/readOnly`` …
-    public func writeFile(_ path: GuestPath, contents: [UInt8], options: WriteOptions = WriteOptions())
+    public func writeFile(
+        _ path: GuestPath, contents: [UInt8], options: WriteOptions = WriteOptions()
+    )
         throws(Ext4Error)
     {
         var sent = false

@@ -38,7 +38,10 @@ public struct HeadScanLimits: Sendable {
     public var deadline: ContinuousClock.Instant
 
     /// The limits of one scan (see each property).
-    public init(headBytes: Int, smallestFile: UInt64, largestFile: UInt64, maxEntries: Int, maxBytes: Int, deadline: ContinuousClock.Instant) {
+    public init(
+        headBytes: Int, smallestFile: UInt64, largestFile: UInt64, maxEntries: Int, maxBytes: Int,
+        deadline: ContinuousClock.Instant
+    ) {
         self.headBytes = headBytes
         self.smallestFile = smallestFile
         self.largestFile = largestFile
@@ -90,7 +93,9 @@ extension Ext4FileSystem {
         under path: GuestPath, limits: HeadScanLimits, progress: inout HeadScanProgress, _ visit: (FileHead) -> Void
     ) throws(Ext4Error) {
         let top = try existingInode(path, followFinal: true)
-        guard try handle.readInode(top).isDirectory else { throw Ext4Error(.notDirectory, "not a directory", path: path.description) }
+        guard try handle.readInode(top).isDirectory else {
+            throw Ext4Error(.notDirectory, "not a directory", path: path.description)
+        }
         var scanner = HeadScanner(filesystem: self, fs: try handle.live(), limits: limits)
         defer { progress = scanner.progress }
         scanner.progress = progress
@@ -137,9 +142,13 @@ struct HeadScanner {
     var stopped: Bool {
         mutating get {
             if progress.stop != nil { return true }
-            if progress.entries > limits.maxEntries { progress.stop = .entries }
-            else if progress.bytesRead >= limits.maxBytes { progress.stop = .bytes }
-            else if ContinuousClock.now > limits.deadline { progress.stop = .time }
+            if progress.entries > limits.maxEntries {
+                progress.stop = .entries
+            } else if progress.bytesRead >= limits.maxBytes {
+                progress.stop = .bytes
+            } else if ContinuousClock.now > limits.deadline {
+                progress.stop = .time
+            }
             return progress.stop != nil
         }
     }
@@ -157,7 +166,9 @@ struct HeadScanner {
                 }
                 switch entry.fileType {
                 case UInt8(EXT2_FT_DIR):
-                    guard depth + 1 < Ext4FileSystem.maxDirectoryDepth, visited.insert(entry.inode).inserted else { continue }
+                    guard depth + 1 < Ext4FileSystem.maxDirectoryDepth, visited.insert(entry.inode).inserted else {
+                        continue
+                    }
                     stack.append((directory.appending(GuestName(bytes: entry.name)), entry.inode, depth + 1))
                 case UInt8(EXT2_FT_REG_FILE), UInt8(EXT2_FT_UNKNOWN):
                     try consider(entry, in: directory, depth: depth, stack: &stack, visited: &visited, visit)
@@ -204,7 +215,10 @@ struct HeadScanner {
         let wanted = Int(min(size, UInt64(limits.headBytes)))
         let blocks = (wanted + blockSize - 1) / blockSize
         if let first = firstRun(of: inode, blocks: blocks) {
-            pending.append(Pending(directory: directory, name: entry.name, inode: entry.inode, size: size, firstBlock: first, blocks: blocks))
+            pending.append(
+                Pending(
+                    directory: directory, name: entry.name, inode: entry.inode, size: size, firstBlock: first,
+                    blocks: blocks))
             return
         }
         // Inline data, a hole or an unwritten extent at the start, a deeper extent tree: libext2fs reads it.
@@ -213,7 +227,9 @@ struct HeadScanner {
         progress.bytesRead += head.count
         progress.deviceBytesRead += head.count
         progress.deviceReads += 1
-        visit(FileHead(directory: directory, name: GuestName(bytes: entry.name), inode: entry.inode, size: size, head: head))
+        visit(
+            FileHead(
+                directory: directory, name: GuestName(bytes: entry.name), inode: entry.inode, size: size, head: head))
     }
 
     /// The first physical block of the file's first `blocks` blocks when they are one written run on disk
@@ -223,7 +239,9 @@ struct HeadScanner {
         if flags & UInt32(EXT4_INLINE_DATA_FL) != 0 { return nil }
         // i_block's 15 words, as stored (little-endian), read in place.
         return withUnsafeBytes(of: inode.i_block) { raw in
-            func word(_ index: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
+            func word(_ index: Int) -> UInt32 {
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            }
             return firstRun(flags: flags, word: word, blocks: blocks)
         }
     }
@@ -238,7 +256,8 @@ struct HeadScanner {
             guard magic == 0xF30A, depth == 0, entries >= 1, entries <= 4 else { return nil }
             // Leaf entries: ee_block (u32), ee_len (u16), ee_start_hi (u16), ee_start_lo (u32); the first one
             // must map logical block 0 with enough initialized blocks.
-            let length = UInt16(truncatingIfNeeded: lengthWord), startHigh = UInt16(truncatingIfNeeded: lengthWord >> 16)
+            let length = UInt16(truncatingIfNeeded: lengthWord),
+                startHigh = UInt16(truncatingIfNeeded: lengthWord >> 16)
             guard logical == 0, length <= 32768, Int(length) >= blocks else { return nil }
             start = (UInt64(startHigh) << 32) | UInt64(startLow)
         } else {
@@ -283,8 +302,11 @@ struct HeadScanner {
                 let length = Int(min(file.size, UInt64(limits.headBytes)))
                 progress.filesRead += 1
                 progress.bytesRead += length
-                visit(FileHead(directory: file.directory, name: GuestName(bytes: file.name), inode: file.inode, size: file.size,
-                    head: Array(buffer[offset..<offset + length])))
+                visit(
+                    FileHead(
+                        directory: file.directory, name: GuestName(bytes: file.name), inode: file.inode,
+                        size: file.size,
+                        head: Array(buffer[offset..<offset + length])))
             }
             index = last
         }

@@ -50,7 +50,8 @@ extension Ext4FileSystem {
             guard let found = try handle.lookup(component, in: directory) else {
                 if pending.isEmpty {
                     return ResolvedPath(
-                        inode: nil, parent: directory, name: component, ancestors: stack, canonical: names + [component])
+                        inode: nil, parent: directory, name: component, ancestors: stack, canonical: names + [component]
+                    )
                 }
                 throw Ext4Error(.notFound, "no such file or directory", path: path.description)
             }
@@ -108,7 +109,7 @@ extension Ext4FileSystem {
         let resolved: ResolvedPath
         do {
             resolved = try resolve(path, followFinal: true)
-        } catch where error.code == .notFound || error.code == .notDirectory || error.code == .symlinkLoop {
+        } catch  where error.code == .notFound || error.code == .notDirectory || error.code == .symlinkLoop {
             return nil
         }
         guard resolved.inode != nil else { return nil }
@@ -128,7 +129,9 @@ extension Ext4FileSystem {
     /// and the name. The last component is not followed.
     ///
     /// - Throws: ``Ext4Error/Code/invalidArgument`` when the path is the root or ends in `..`.
-    func entryLocation(_ path: GuestPath, for operation: String) throws(Ext4Error)
+    func entryLocation(
+        _ path: GuestPath, for operation: String
+    ) throws(Ext4Error)
         -> (parent: InodeNumber, name: [UInt8], inode: InodeNumber?, ancestors: [InodeNumber])
     {
         let resolved = try resolve(path, followFinal: false)

@@ -1,6 +1,7 @@
 public import BlockIO
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An ext2, ext3 or ext4 filesystem on a `BlockDevice`, read and edited through libext2fs.
@@ -70,7 +71,8 @@ public final class Ext4FileSystem {
         var name = DeviceRegistry.register(DeviceBackend(device: device, writable: writable))
         do throws(Ext4Error) {
             // Look first with a read-only handle: a writable open of an MMP filesystem would already write.
-            var probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
+            var probe = try Ext2Handle(
+                channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
             var replaySummary: JournalReplaySummary?
             var orphanCleanup: OrphanCleanup?
             var replayFailure: Ext4Error?
@@ -101,7 +103,8 @@ public final class Ext4FileSystem {
                     DeviceRegistry.unregister(name)
                     name = DeviceRegistry.register(DeviceBackend(device: replay.view, writable: false))
                 }
-                probe = try Ext2Handle(channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
+                probe = try Ext2Handle(
+                    channelName: name, backend: DeviceRegistry.backend(named: name)!, writable: false)
                 replaySummary = replay.summary(committed: writable)
             }
             let findings = OpenChecks.findings(probe.superblock)
@@ -130,10 +133,13 @@ public final class Ext4FileSystem {
             orphans = orphanCleanup
             var notes = findings.filter { writable || $0.concernsReaders }
                 .map { Ext4Warning(code: $0.code, message: writable ? $0.message : $0.readerMessage ?? $0.message) }
-            if let replaySummary { notes.insert(Ext4Warning(code: .needsRecovery, message: replaySummary.sentence), at: 0) }
+            if let replaySummary {
+                notes.insert(Ext4Warning(code: .needsRecovery, message: replaySummary.sentence), at: 0)
+            }
             if let replayFailure {
-                notes.append(Ext4Warning(
-                    code: replayFailure.code, message: "the journal cannot be replayed: \(replayFailure.message)"))
+                notes.append(
+                    Ext4Warning(
+                        code: replayFailure.code, message: "the journal cannot be replayed: \(replayFailure.message)"))
             }
             warnings = notes
         } catch {
@@ -317,51 +323,59 @@ enum OpenChecks {
     static func findings(_ sb: SuperblockSnapshot) -> [Finding] {
         var out: [Finding] = []
         if sb.incompat & FeatureBit.needsRecovery != 0 {
-            out.append(Finding(
-                code: .needsRecovery,
-                message: "cannot write: the journal needs recovery (the image was taken from a running system or "
-                    + "after a crash) and could not be replayed, and changes written now would be undone or corrupted "
-                    + "by a later replay. Run `e2fsck -fy` on the partition (or boot the VM once) first, or open the "
-                    + "image read-only",
-                refusesWrites: true,
-                readerMessage: "the journal needs recovery (the image was taken from a running system or after a "
-                    + "crash) and was not replayed: what is read may be stale, the latest changes are still in the "
-                    + "journal; run `e2fsck -fy` on the partition to replay it"))
+            out.append(
+                Finding(
+                    code: .needsRecovery,
+                    message: "cannot write: the journal needs recovery (the image was taken from a running system or "
+                        + "after a crash) and could not be replayed, and changes written now would be undone or corrupted "
+                        + "by a later replay. Run `e2fsck -fy` on the partition (or boot the VM once) first, or open the "
+                        + "image read-only",
+                    refusesWrites: true,
+                    readerMessage: "the journal needs recovery (the image was taken from a running system or after a "
+                        + "crash) and was not replayed: what is read may be stale, the latest changes are still in the "
+                        + "journal; run `e2fsck -fy` on the partition to replay it"))
         }
         if sb.state & FeatureBit.errorState != 0 || sb.errorCount > 0 {
-            out.append(Finding(
-                code: .corrupt,
-                message: "the filesystem has recorded errors (state 'with errors', \(sb.errorCount) errors counted); "
-                    + "run `e2fsck -fy` on the partition before writing",
-                refusesWrites: true))
+            out.append(
+                Finding(
+                    code: .corrupt,
+                    message:
+                        "the filesystem has recorded errors (state 'with errors', \(sb.errorCount) errors counted); "
+                        + "run `e2fsck -fy` on the partition before writing",
+                    refusesWrites: true))
         }
         if sb.state & FeatureBit.validState == 0 && sb.incompat & FeatureBit.needsRecovery == 0 {
-            out.append(Finding(
-                code: .corrupt,
-                message: "the filesystem was not cleanly unmounted; run `e2fsck -fy` on the partition before writing",
-                refusesWrites: true))
+            out.append(
+                Finding(
+                    code: .corrupt,
+                    message:
+                        "the filesystem was not cleanly unmounted; run `e2fsck -fy` on the partition before writing",
+                    refusesWrites: true))
         }
         if sb.lastOrphan != 0 || sb.compat & FeatureBit.orphanFile != 0 && sb.roCompat & FeatureBit.orphanPresent != 0 {
-            out.append(Finding(
-                code: .corrupt,
-                message: "the filesystem has an orphan list (files deleted while still open, or cut short): it is "
-                    + "processed as the kernel does at mount, with this session's changes",
-                refusesWrites: false,
-                readerMessage: "the filesystem has an orphan list (files deleted while still open): such files are "
-                    + "not visible here; a writing command releases them as the kernel does at mount",
-                concernsReaders: true))
+            out.append(
+                Finding(
+                    code: .corrupt,
+                    message: "the filesystem has an orphan list (files deleted while still open, or cut short): it is "
+                        + "processed as the kernel does at mount, with this session's changes",
+                    refusesWrites: false,
+                    readerMessage: "the filesystem has an orphan list (files deleted while still open): such files are "
+                        + "not visible here; a writing command releases them as the kernel does at mount",
+                    concernsReaders: true))
         }
         if sb.incompat & FeatureBit.mmp != 0 {
-            out.append(Finding(
-                code: .unsupportedFeature,
-                message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
-                    + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
-                refusesWrites: true))
+            out.append(
+                Finding(
+                    code: .unsupportedFeature,
+                    message: "the filesystem uses multi-mount protection (mmp), which this tool does not take part in; "
+                        + "disable it with `tune2fs -O ^mmp` on an image no host uses, or open it read-only",
+                    refusesWrites: true))
         }
         if sb.incompat & FeatureBit.journalDevice != 0 {
-            out.append(Finding(
-                code: .unsupportedFeature, message: "this is an external journal device, not a filesystem",
-                refusesWrites: true))
+            out.append(
+                Finding(
+                    code: .unsupportedFeature, message: "this is an external journal device, not a filesystem",
+                    refusesWrites: true))
         }
         return out
     }

@@ -32,12 +32,14 @@ extension Ext2Handle {
         final class Names { var list: [String] = [] }
         let names = Names()
         let rc = withExtendedLifetime(names) {
-            ext2fs_xattrs_iterate(xattrs, { name, _, _, context in
-                if let name, let context {
-                    Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
-                }
-                return 0
-            }, Unmanaged.passUnretained(names).toOpaque())
+            ext2fs_xattrs_iterate(
+                xattrs,
+                { name, _, _, context in
+                    if let name, let context {
+                        Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
+                    }
+                    return 0
+                }, Unmanaged.passUnretained(names).toOpaque())
         }
         try check(rc, "list the extended attributes of inode \(ino)")
         return names.list
@@ -110,7 +112,9 @@ extension Ext4FileSystem {
     public func setExtendedAttribute(_ path: GuestPath, name: String, value: [UInt8]) throws(Ext4Error) {
         try requireWritable(path)
         let ino = try existingInode(path, followFinal: false)
-        do throws(Ext4Error) { try handle.setExtendedAttribute(ino, name: name, value: value) } catch { throw error.at(path) }
+        do throws(Ext4Error) { try handle.setExtendedAttribute(ino, name: name, value: value) } catch {
+            throw error.at(path)
+        }
     }
 
     /// Labels the inode just created at `path`, when a ``newInodeLabeler`` is set.

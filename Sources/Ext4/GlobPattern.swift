@@ -68,7 +68,8 @@ public struct GlobPattern: Sendable, Hashable {
                 index += 1
                 low = bytes[index]
             }
-            if index + 2 < bytes.count && bytes[index + 1] == UInt8(ascii: "-") && bytes[index + 2] != UInt8(ascii: "]") {
+            if index + 2 < bytes.count && bytes[index + 1] == UInt8(ascii: "-") && bytes[index + 2] != UInt8(ascii: "]")
+            {
                 let high = bytes[index + 2]
                 if low <= high { ranges.append(low...high) }
                 index += 3
@@ -140,14 +141,15 @@ extension Ext4FileSystem {
             var next: [GuestPath] = []
             for base in candidates {
                 if !piece.hasWildcards || component.bytes == [0x2E, 0x2E] {
-                    let path = base.appending(GuestName(bytes: piece.hasWildcards ? component.bytes : piece.literalBytes))
+                    let path = base.appending(
+                        GuestName(bytes: piece.hasWildcards ? component.bytes : piece.literalBytes))
                     if try exists(path, followSymlinks: !isLast) { next.append(path) }
                     continue
                 }
                 let resolved: ResolvedPath
                 do {
                     resolved = try resolve(base, followFinal: true)
-                } catch where error.code == .notFound || error.code == .notDirectory {
+                } catch  where error.code == .notFound || error.code == .notDirectory {
                     continue
                 }
                 guard let ino = resolved.inode, try handle.readInode(ino).isDirectory else { continue }

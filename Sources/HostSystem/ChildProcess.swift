@@ -1,8 +1,9 @@
 internal import CHostFile
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A child program started with `posix_spawn`, without Foundation's `Process` (which would load Foundation and
@@ -91,8 +92,10 @@ public struct ChildProcess: Sendable {
             throw StartError(program: program, code: code)
         }
         var output: [UInt8] = [], errors: [UInt8] = []
-        var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0),
+        ]
         var chunk = [UInt8](repeating: 0, count: 65536)
         let start = Self.now()
         var timedOut = false

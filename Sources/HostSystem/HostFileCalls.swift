@@ -1,10 +1,11 @@
 internal import CHostFile
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The Linux file calls glibc declares only under `_GNU_SOURCE`, on a descriptor the caller owns: data and hole

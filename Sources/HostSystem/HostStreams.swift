@@ -1,10 +1,11 @@
 internal import CHostFile
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A host file written front to back: the local side of copying a guest file out (`get`, `edit`).

@@ -8,7 +8,9 @@ enum CloudInitSetup {
     static func baseFiles(_ files: any GuestFiles) throws(ImagePrepError) -> [CloudInitResourceDisk.Source] {
         var sources: [CloudInitResourceDisk.Source] = []
         for path in ["/etc/cloud/cloud.cfg"] + (try files.glob("/etc/cloud/cloud.cfg.d/*.cfg")).sorted() {
-            guard try files.lstat(path).map({ $0.type != .directory }) == true, let text = try files.readText(path, limit: 1 << 20) else { continue }
+            guard try files.lstat(path).map({ $0.type != .directory }) == true,
+                let text = try files.readText(path, limit: 1 << 20)
+            else { continue }
             sources.append(CloudInitResourceDisk.Source(path: path, text: text))
         }
         return sources

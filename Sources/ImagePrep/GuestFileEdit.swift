@@ -38,7 +38,8 @@ public enum GuestFileEdit {
         do {
             now = try read(path, in: filesystem)
         } catch {
-            throw ImagePrepError(.filesystem, "cannot read the file again to write it back", path: "\(path)", cause: error)
+            throw ImagePrepError(
+                .filesystem, "cannot read the file again to write it back", path: "\(path)", cause: error)
         }
         guard now.contents == original else {
             throw ImagePrepError(

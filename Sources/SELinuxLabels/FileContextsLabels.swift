@@ -48,7 +48,8 @@ public final class FileContextsLabels {
         if base.isEmpty { base = "/tmp" }
         var template = Array((base + "/vhdedit-selinux.XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else {
-            throw LoadError(description: "cannot create a scratch folder in \(base): \(String(cString: strerror(errno)))")
+            throw LoadError(
+                description: "cannot create a scratch folder in \(base): \(String(cString: strerror(errno)))")
         }
         let folder = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var written: [String] = []
@@ -56,9 +57,11 @@ public final class FileContextsLabels {
             for path in written { unlink(path) }
             rmdir(folder)
         }
-        let wanted = [("file_contexts", main)] + Self.companionSuffixes.compactMap { suffix in
-            files["file_contexts" + suffix].map { ("file_contexts" + suffix, $0) }
-        }
+        let wanted =
+            [("file_contexts", main)]
+            + Self.companionSuffixes.compactMap { suffix in
+                files["file_contexts" + suffix].map { ("file_contexts" + suffix, $0) }
+            }
         for (name, bytes) in wanted {
             let path = folder + "/" + name
             try Self.write(bytes, to: path)
@@ -66,7 +69,8 @@ public final class FileContextsLabels {
         }
         cselinux_silence_log()
         guard let opened = cselinux_open_file_contexts(folder + "/file_contexts") else {
-            throw LoadError(description: "libselinux cannot read the file contexts: \(String(cString: strerror(errno)))")
+            throw LoadError(
+                description: "libselinux cannot read the file contexts: \(String(cString: strerror(errno)))")
         }
         handle = opened
     }
@@ -78,7 +82,9 @@ public final class FileContextsLabels {
     public func label(for path: [UInt8], kind: InodeKind) -> String? {
         var context: UnsafeMutablePointer<CChar>?
         let found = (path + [0]).withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { selabel_lookup_raw(handle, &context, $0.baseAddress, Int32(kind.mode)) }
+            bytes.withMemoryRebound(to: CChar.self) {
+                selabel_lookup_raw(handle, &context, $0.baseAddress, Int32(kind.mode))
+            }
         }
         guard found == 0, let context else { return nil }
         defer { freecon(context) }

@@ -1,6 +1,7 @@
 internal import CSandbox
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A lock-down a process enters once it holds every file it needs and before it parses untrusted bytes (a

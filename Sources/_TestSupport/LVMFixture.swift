@@ -27,7 +27,9 @@ public final class LVMFixture: @unchecked Sendable {
     public static var unavailableReason: String? {
         if getuid() != 0 { return "lvm2 and loop devices need root" }
         if !FileManager.default.fileExists(atPath: "/dev/loop-control") { return "no /dev/loop-control" }
-        if (try? ExternalTool.run(["pvcreate", "--version"]))?.status != 0 { return "lvm2 (pvcreate) is not installed" }
+        if (try? ExternalTool.run(["pvcreate", "--version"]))?.status != 0 {
+            return "lvm2 (pvcreate) is not installed"
+        }
         return nil
     }
 
@@ -61,7 +63,8 @@ public final class LVMFixture: @unchecked Sendable {
     @discardableResult
     public func lvm(_ arguments: [String]) throws -> ExternalTool.Result {
         let devices = loops.map(\.device).joined(separator: ",")
-        let full = [arguments[0], "--devices", devices, "--config", "backup/backup=0 backup/archive=0"]
+        let full =
+            [arguments[0], "--devices", devices, "--config", "backup/backup=0 backup/archive=0"]
             + arguments.dropFirst()
         return try ExternalTool.check(full, environment: ["LVM_SUPPRESS_FD_WARNINGS": "1"])
     }

@@ -66,7 +66,8 @@ public enum LVMImages {
             "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\n",
             "/etc/group": "root:x:0:\n",
             "/etc/shadow": "root:*:19000:0:99999:7:::\n",
-            "/etc/ssh/ssh_host_rsa_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n",
+            "/etc/ssh/ssh_host_rsa_key":
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n",
             "/var/log/syslog": "Dec  7 boot\n",
             "/root/.bash_history": "ls\n",
             "/tmp/.keep": "",
@@ -136,14 +137,16 @@ public enum LVMImages {
     ) throws {
         let segment = LVMFixture.Segment(
             lvStart: 0, length: UInt64(sizeMiB) << 20, type: "linear", stripeStarts: [offset], stripeSize: 0)
-        try placeFilesystem(files, sizeMiB: sizeMiB, label: label, in: directory, name: name, image: image, segments: [segment])
+        try placeFilesystem(
+            files, sizeMiB: sizeMiB, label: label, in: directory, name: name, image: image, segments: [segment])
     }
 
     private static func finish(
         _ fixture: LVMFixture, directory: TemporaryDirectory, groups names: [String]
-    ) throws -> (segments: [String: [LVMFixture.Segment]], ranges: [(offset: UInt64, length: UInt64)],
-        groups: [String: (seqno: UInt64, uuid: String)], uuids: [String])
-    {
+    ) throws -> (
+        segments: [String: [LVMFixture.Segment]], ranges: [(offset: UInt64, length: UInt64)],
+        groups: [String: (seqno: UInt64, uuid: String)], uuids: [String]
+    ) {
         var segments: [String: [LVMFixture.Segment]] = [:]
         var groups: [String: (seqno: UInt64, uuid: String)] = [:]
         for group in names {
@@ -154,7 +157,9 @@ public enum LVMImages {
         }
         var ranges: [(offset: UInt64, length: UInt64)] = []
         var uuids: [String] = []
-        let pvs = try fixture.lvm(["pvs", "--noheadings", "--nosuffix", "--units", "b", "-o", "pv_name,pe_start,pv_uuid"])
+        let pvs = try fixture.lvm([
+            "pvs", "--noheadings", "--nosuffix", "--units", "b", "-o", "pv_name,pe_start,pv_uuid",
+        ])
         for line in pvs.output.split(separator: "\n") {
             let fields = line.split(separator: " ").map(String.init)
             let loop = fixture.loops.first { $0.device == fields[0] }!
@@ -246,7 +251,8 @@ public enum LVMImages {
         let path = directory.file("unnamed-lvm.raw")
         try ExternalTool.check(["truncate", "-s", "64M", path])
         try ExternalTool.check(
-            ["sfdisk", "-q", "--no-reread", "--no-tell-kernel", path], stdin: Data("label: dos\nstart=2048, type=8e\n".utf8))
+            ["sfdisk", "-q", "--no-reread", "--no-tell-kernel", path],
+            stdin: Data("label: dos\nstart=2048, type=8e\n".utf8))
         let fixture = LVMFixture(path: path)
         defer { fixture.detachAll() }
         let pv = try fixture.attach(offset: 2048 * 512, size: (64 << 20) - 2048 * 512)

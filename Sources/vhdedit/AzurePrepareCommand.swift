@@ -34,20 +34,33 @@ struct AzurePrepareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Skip these operations (comma-separated).", valueName: "OPS"))
     var skip: String?
 
-    @Flag(help: "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes).")
+    @Flag(
+        help:
+            "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes)."
+    )
     var selinuxRelabel = false
 
-    @Option(name: .customLong("swap-mb"), help: ArgumentHelp("Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: Azure's guides' 00-azure-swap.cfg, a swap partition of 33 % of the resource disk). Default: the agent's 2048 MB when unset.", valueName: "N"))
+    @Option(
+        name: .customLong("swap-mb"),
+        help: ArgumentHelp(
+            "Swap on the resource disk of N MB (agent: ResourceDisk.SwapSizeMB; cloud-init: Azure's guides' 00-azure-swap.cfg, a swap partition of 33 % of the resource disk). Default: the agent's 2048 MB when unset.",
+            valueName: "N"))
     var swapMb: Int?  // named so that its batch child spelling (ChildArguments) is --swap-mb
 
-    @Flag(name: .customLong("no-swap"), help: "No swap on the resource disk (ResourceDisk.EnableSwap=n; cloud-init: 00-azure-swap.cfg removed).")
+    @Flag(
+        name: .customLong("no-swap"),
+        help: "No swap on the resource disk (ResourceDisk.EnableSwap=n; cloud-init: 00-azure-swap.cfg removed).")
     var noSwap = false
 
-    @Option(help: ArgumentHelp("Add rootdelay=N even where the guest's initramfs sleeps rootdelay on every boot (default: rootdelay=300 only where it bounds the wait for the root disk).", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Add rootdelay=N even where the guest's initramfs sleeps rootdelay on every boot (default: rootdelay=300 only where it bounds the wait for the root disk).",
+            valueName: "N"))
     var rootdelay: Int?
 
     var selection: OperationSelection {
-        let chosen = OperationSelection(only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
+        let chosen = OperationSelection(
+            only: only.map(OperationSelection.names), skip: skip.map(OperationSelection.names) ?? [])
         return selinuxRelabel ? chosen.addingRelabel() : chosen
     }
 
@@ -70,7 +83,8 @@ struct AzurePrepareCommand: ParsableCommand {
         }
         let report = try CommandFailure.reportingErrors {
             if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
-            return try ImagePreparation.azurePrepare(images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
+            return try ImagePreparation.azurePrepare(
+                images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .azurePrepare, pretty: false) } else { print(report.text) }
     }

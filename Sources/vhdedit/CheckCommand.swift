@@ -7,7 +7,8 @@ import VHDEditKit
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check images against Azure's requirements: a verdict (pass/warn/fail) per requirement with evidence.",
+        abstract:
+            "Check images against Azure's requirements: a verdict (pass/warn/fail) per requirement with evidence.",
         discussion: """
             VHD level: fixed type, whole-MiB virtual size, file length = size + 512, size bounds, first partition \
             at 1 MiB. Guest: kernel arguments, swap, fstab ids, agent version and auto-update, ClientAliveInterval, \
@@ -26,10 +27,17 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var batch: ImageBatchOptions
     @OptionGroup var sandbox: SandboxOptions
 
-    @Option(help: ArgumentHelp("What to check for: azure (upload and boot) or marketplace (adds the certification rules: OS disk 30–1023 GiB, warn above 50).", valueName: "azure|marketplace"))
+    @Option(
+        help: ArgumentHelp(
+            "What to check for: azure (upload and boot) or marketplace (adds the certification rules: OS disk 30–1023 GiB, warn above 50).",
+            valueName: "azure|marketplace"))
     var target: String = "azure"
 
-    @Option(name: .customLong("data-disk"), help: ArgumentHelp("A data disk to check against the data-disk rules (fixed, whole MiB, 1–1023 GiB); repeatable.", valueName: "IMAGE"))
+    @Option(
+        name: .customLong("data-disk"),
+        help: ArgumentHelp(
+            "A data disk to check against the data-disk rules (fixed, whole MiB, 1–1023 GiB); repeatable.",
+            valueName: "IMAGE"))
     var dataDisk: [String] = []  // named so that its batch child spelling (ChildArguments) is --data-disk
 
     var checkTarget: CheckTarget? { CheckTarget(rawValue: target) }
@@ -52,7 +60,9 @@ struct CheckCommand: ParsableCommand {
         }
         GuestSandbox.armForReading()
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.check(images[0], partition: batch.partition, volume: batch.volume, target: checkTarget ?? .azure, dataDisks: dataDisk)
+            try ImagePreparation.check(
+                images[0], partition: batch.partition, volume: batch.volume, target: checkTarget ?? .azure,
+                dataDisks: dataDisk)
         }
         if batch.json { try JSONOutput.print(report, schema: .check, pretty: false) } else { print(report.text) }
         if !report.passed { throw ExitCode.failure }

@@ -1,8 +1,8 @@
 import ArgumentParser
-import HostSystem
 import BlockIO
 import FoundationEssentials
 import Glibc
+import HostSystem
 
 /// The one way commands turn library errors into output: the error's description on standard error, prefixed
 /// with `vhdedit: `, and a non-zero exit code (1). Every command wraps its library call in ``reportingErrors(_:)``.

@@ -9,7 +9,8 @@ enum CommandRegistry {
         // DiskLayout
         PartitionsCommand.self,
         // Ext4
-        LsCommand.self, CatCommand.self, StatCommand.self, GetCommand.self, PutCommand.self, RmCommand.self, MkdirCommand.self, SymlinkCommand.self, ChmodCommand.self, ChownCommand.self, EditCommand.self,
+        LsCommand.self, CatCommand.self, StatCommand.self, GetCommand.self, PutCommand.self, RmCommand.self,
+        MkdirCommand.self, SymlinkCommand.self, ChmodCommand.self, ChownCommand.self, EditCommand.self,
         // GuestConfig
         KernelArgsCommand.self, ConfigCommand.self,
         // ImagePrep

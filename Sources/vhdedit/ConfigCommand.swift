@@ -7,7 +7,8 @@ import VHDEditKit
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Get, set or unset keys in waagent.conf and sysconfig-style files (ifcfg-*, /etc/sysconfig/*, /etc/default/*).",
+        abstract:
+            "Get, set or unset keys in waagent.conf and sysconfig-style files (ifcfg-*, /etc/sysconfig/*, /etc/default/*).",
         discussion: """
             Examples:
               vhdedit config get disk.vhd /etc/waagent.conf ResourceDisk.Format Provisioning.Enabled
@@ -43,20 +44,27 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let values = try CommandFailure.reportingErrors {
                 GuestSandbox.armForReading()
-                return try GuestConfigEdits.get(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys)
+                return try GuestConfigEdits.get(
+                    target.options.image, partition: target.options.partition, volume: target.options.volume,
+                    path: target.path, keys: keys)
             }
             if json {
                 var object: [String: JSONValue] = [:]
                 for (key, value) in values { object[key] = value.map(JSONValue.string) ?? .null }
                 try JSONOutput.print(
-                    ["image": .string(target.options.image), "path": .string(target.path), "values": .object(object)] as [String: JSONValue],
+                    ["image": .string(target.options.image), "path": .string(target.path), "values": .object(object)]
+                        as [String: JSONValue],
                     schema: .configGet)
                 if values.contains(where: { $0.value == nil }) { throw ExitCode.failure }
                 return
             }
             var missing = false
             for (key, value) in values {
-                if let value { print("\(key)=\(value)") } else { CommandFailure.printError("vhdedit: \(key): not set in \(target.path)"); missing = true }
+                if let value {
+                    print("\(key)=\(value)")
+                } else {
+                    CommandFailure.printError("vhdedit: \(key): not set in \(target.path)"); missing = true
+                }
             }
             if missing { throw ExitCode.failure }
         }
@@ -84,7 +92,9 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let report = try CommandFailure.reportingErrors {
                 if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
-                return try GuestConfigEdits.set(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, assignments: assignments, dryRun: dryRun)
+                return try GuestConfigEdits.set(
+                    target.options.image, partition: target.options.partition, volume: target.options.volume,
+                    path: target.path, assignments: assignments, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }
@@ -107,7 +117,9 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let report = try CommandFailure.reportingErrors {
                 if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
-                return try GuestConfigEdits.unset(target.options.image, partition: target.options.partition, volume: target.options.volume, path: target.path, keys: keys, dryRun: dryRun)
+                return try GuestConfigEdits.unset(
+                    target.options.image, partition: target.options.partition, volume: target.options.volume,
+                    path: target.path, keys: keys, dryRun: dryRun)
             }
             try ConfigCommand.show(report, json: json)
         }

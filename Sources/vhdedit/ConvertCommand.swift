@@ -10,7 +10,8 @@ import ImagePrep
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert an image (raw, VHD fixed/dynamic, VHDX, qcow2, or a differencing/backing chain, flattened) to raw, fixed or dynamic.",
+        abstract:
+            "Convert an image (raw, VHD fixed/dynamic, VHDX, qcow2, or a differencing/backing chain, flattened) to raw, fixed or dynamic.",
         usage: """
             vhdedit convert <source> <destination> --to <raw|fixed|dynamic> [<options>]
             vhdedit convert <source> ... [--manifest <FILE>] --output-dir <DIR> --to <raw|fixed|dynamic> [--jobs <N>] [--json] [<options>]
@@ -57,18 +58,24 @@ struct ConvertCommand: ParsableCommand {
                 """))
     var noSync = false
 
-    @Option(help: ArgumentHelp("Resize the new image to this size (bytes or K, M, G, T), as 'vhdedit resize' does.", valueName: "size"))
+    @Option(
+        help: ArgumentHelp(
+            "Resize the new image to this size (bytes or K, M, G, T), as 'vhdedit resize' does.", valueName: "size"))
     var size: ByteCountArgument?
 
     @Option(
         name: .customLong("grow-partition"), defaultAsFlag: 0,
-        help: ArgumentHelp("With --size: grow the last partition (or N, which must be the last) to the new end.", valueName: "N"))
+        help: ArgumentHelp(
+            "With --size: grow the last partition (or N, which must be the last) to the new end.", valueName: "N"))
     var growPartition: Int? = nil
 
     @Flag(help: "With --size: grow the ext2/3/4 filesystem of the grown partition to fill it.")
     var growFilesystem = false
 
-    @Option(help: ArgumentHelp("Convert every SOURCE into this folder (named SOURCE's base name + .vhd or .raw) instead of SOURCE DEST.", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Convert every SOURCE into this folder (named SOURCE's base name + .vhd or .raw) instead of SOURCE DEST.",
+            valueName: "DIR"))
     var outputDir: String?
 
     /// The source and destination of a one-image convert without `--output-dir`.
@@ -81,7 +88,9 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("convert copies whole images: --partition and --volume do not apply")
         }
         if outputDir == nil {
-            if batch.manifest != nil || batch.shard != nil || batch.shardCount != nil || batch.jobs != nil || batch.timeout != nil {
+            if batch.manifest != nil || batch.shard != nil || batch.shardCount != nil || batch.jobs != nil
+                || batch.timeout != nil
+            {
                 throw ValidationError("--manifest, --shard, --shard-count, --jobs and --timeout need --output-dir DIR")
             }
             if batch.images.count != 2 {
@@ -118,16 +127,20 @@ struct ConvertCommand: ParsableCommand {
         let progress: (@Sendable (UInt64, UInt64) -> Void)? =
             showProgress ? ProgressLine(label: "converting").update : nil
         let options = ImageConverter.Options(
-            format: ImageConverter.OutputFormat(rawValue: to.rawValue) ?? .raw, roundToMiB: roundToMib, overwrite: force,
+            format: ImageConverter.OutputFormat(rawValue: to.rawValue) ?? .raw, roundToMiB: roundToMib,
+            overwrite: force,
             sync: !noSync, progress: progress)
         let resize = size.map { size in
             ImageResizer.Options(
-                size: size.bytes, roundToMiB: roundToMib, growPartition: growPartition.map { $0 > 0 ? .number($0) : .last },
+                size: size.bytes, roundToMiB: roundToMib,
+                growPartition: growPartition.map { $0 > 0 ? .number($0) : .last },
                 growFilesystem: growFilesystem)
         }
-        let (report, resized) = try CommandFailure.reportingErrors { () throws -> (ImageConverter.Report, ImageResizer.Report?) in
+        let (report, resized) = try CommandFailure.reportingErrors {
+            () throws -> (ImageConverter.Report, ImageResizer.Report?) in
             if let resize {
-                let done = try ImageResizer.convert(source: source, destination: destination, options: options, resize: resize)
+                let done = try ImageResizer.convert(
+                    source: source, destination: destination, options: options, resize: resize)
                 return (done.conversion, done.resize)
             }
             return (try ImageConverter.convert(source: source, destination: destination, options: options), nil)
@@ -144,7 +157,9 @@ struct ConvertCommand: ParsableCommand {
             print("partition \(partition.number): \(partition.oldSectorCount) -> \(partition.newSectorCount) sectors")
         }
         if let filesystem = resized?.filesystem {
-            print("filesystem: \(filesystem.oldBlocks) -> \(filesystem.newBlocks) blocks, \(filesystem.oldGroups) -> \(filesystem.newGroups) groups")
+            print(
+                "filesystem: \(filesystem.oldBlocks) -> \(filesystem.newBlocks) blocks, \(filesystem.oldGroups) -> \(filesystem.newGroups) groups"
+            )
         }
     }
 

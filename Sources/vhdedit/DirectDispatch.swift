@@ -1,6 +1,6 @@
 import ArgumentParser
-import HostSystem
 import Glibc
+import HostSystem
 
 /// The process entry point: a command line made only of plain words that ``DirectDispatch`` knows runs
 /// directly; everything else goes through ArgumentParser (``VHDEdit``).

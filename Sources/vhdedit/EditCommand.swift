@@ -1,10 +1,11 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import VHDEditKit
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `vhdedit edit IMAGE PATH`.
 ///
@@ -37,7 +38,9 @@ struct EditCommand: ParsableCommand {
     @Option(help: .private) var original: String?
 
     func validate() throws {
-        if extractTo != nil && writeBack != nil { throw ValidationError("--extract-to and --write-back exclude each other") }
+        if extractTo != nil && writeBack != nil {
+            throw ValidationError("--extract-to and --write-back exclude each other")
+        }
         if original != nil && writeBack == nil { throw ValidationError("--original goes with --write-back") }
     }
 
@@ -94,7 +97,8 @@ struct EditCommand: ParsableCommand {
         case .exited(0): return
         case .exited(let code): throw ExitCode(code)
         case .signaled(let signal):
-            CommandFailure.printError("vhdedit: the process \(role) the guest was killed by signal \(signal); nothing written")
+            CommandFailure.printError(
+                "vhdedit: the process \(role) the guest was killed by signal \(signal); nothing written")
             throw ExitCode.failure
         }
     }
@@ -120,7 +124,8 @@ struct EditCommand: ParsableCommand {
     /// control characters replaced; `file` when there is none.
     static func copyName(_ path: Ext4.GuestPath) -> String {
         guard let name = path.lastComponent?.utf8String, !name.isEmpty else { return "file" }
-        return String(name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == "/" ? "_" : Character($0) })
+        return String(
+            name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == "/" ? "_" : Character($0) })
     }
 
     /// An environment variable, or `nil`.
@@ -151,7 +156,10 @@ struct EditCommand: ParsableCommand {
     /// guest file is still the original (still missing without `--original`).
     private func writeEditedCopyBack(from editedFile: String) throws {
         let (edited, before) = try CommandFailure.reportingErrors {
-            (try HostInputFile(path: editedFile).readToEnd(), try original.map { try HostInputFile(path: $0).readToEnd() })
+            (
+                try HostInputFile(path: editedFile).readToEnd(),
+                try original.map { try HostInputFile(path: $0).readToEnd() }
+            )
         }
         var written: Ext4.GuestPath?
         try GuestCommand.edit(target) { fs in

@@ -34,10 +34,13 @@ struct GeneralizeCommand: ParsableCommand {
     @Flag(help: "Also remove the provisioned user (UserName in /var/lib/waagent/ovf-env.xml, or --user).")
     var deleteUser = false
 
-    @Option(help: ArgumentHelp("The user to remove (implies --delete-user); repeatable, or a comma list.", valueName: "USER"))
+    @Option(
+        help: ArgumentHelp(
+            "The user to remove (implies --delete-user); repeatable, or a comma list.", valueName: "USER"))
     var user: [String] = []
 
-    @Option(help: ArgumentHelp("Only these operations (comma-separated; 'defaults' and 'all' allowed).", valueName: "OPS"))
+    @Option(
+        help: ArgumentHelp("Only these operations (comma-separated; 'defaults' and 'all' allowed).", valueName: "OPS"))
     var only: String?
 
     @Option(help: ArgumentHelp("Skip these operations (comma-separated).", valueName: "OPS"))
@@ -46,7 +49,10 @@ struct GeneralizeCommand: ParsableCommand {
     @Flag(help: "List the operations and exit.")
     var list = false
 
-    @Flag(help: "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes).")
+    @Flag(
+        help:
+            "Create /.autorelabel on an SELinux guest: it relabels every file at first boot (for images also changed by other tools; what vhdedit creates is labelled as it writes)."
+    )
     var selinuxRelabel = false
 
     var options: Generalizer.Options {
@@ -79,11 +85,17 @@ struct GeneralizeCommand: ParsableCommand {
         if list {
             if batch.json {
                 try JSONOutput.print(
-                    ["operations": Generalizer.catalog.map { Listed(name: $0.name, isDefault: $0.isDefault, summary: $0.summary) }],
+                    [
+                        "operations": Generalizer.catalog.map {
+                            Listed(name: $0.name, isDefault: $0.isDefault, summary: $0.summary)
+                        }
+                    ],
                     schema: .generalizeOperations)
                 return
             }
-            for op in Generalizer.catalog { print("\(op.name.padded(toLength: 22)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)") }
+            for op in Generalizer.catalog {
+                print("\(op.name.padded(toLength: 22)) \(op.isDefault ? "default" : "opt-in ") \(op.summary)")
+            }
             return
         }
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
@@ -94,7 +106,8 @@ struct GeneralizeCommand: ParsableCommand {
         }
         if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
         let report = try CommandFailure.reportingErrors {
-            try ImagePreparation.generalize(images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
+            try ImagePreparation.generalize(
+                images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .generalize, pretty: false) } else { print(report.text) }
     }

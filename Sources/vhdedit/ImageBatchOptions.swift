@@ -9,38 +9,58 @@ struct ImageBatchOptions: ParsableArguments {
     @Argument(help: "The disk images (for convert: SOURCE DESTINATION, or the sources with --output-dir).")
     var images: [String] = []
 
-    @Option(help: ArgumentHelp("A file listing images, one path per line (# comments; relative to the file's folder).", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "A file listing images, one path per line (# comments; relative to the file's folder).", valueName: "FILE"))
     var manifest: String?
 
-    @Option(help: ArgumentHelp("Work on shard I of N of the images (item k goes to shard k % N), for job arrays.", valueName: "I/N"))
+    @Option(
+        help: ArgumentHelp(
+            "Work on shard I of N of the images (item k goes to shard k % N), for job arrays.", valueName: "I/N"))
     var shard: String?
 
-    @Option(help: ArgumentHelp("Shard count N, with the index read from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Shard count N, with the index read from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).", valueName: "N"))
     var shardCount: Int?
 
     @Option(help: ArgumentHelp("Images processed in parallel (default: the number of cores).", valueName: "N"))
     var jobs: Int?
 
-    @Option(help: ArgumentHelp("Seconds one image may take before its child process is killed and the image counts as failed (default: 300). Given, it runs even one image as a batch (in a child process).", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds one image may take before its child process is killed and the image counts as failed (default: 300). Given, it runs even one image as a batch (in a child process).",
+            valueName: "SECONDS"))
     var timeout: Double?
 
-    @Option(help: ArgumentHelp("The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
     var partition: Int?
 
-    @Option(help: ArgumentHelp("The LVM2 logical volume to work in, as VG/LV (like /dev/VG/LV); default: the detected Linux root.", valueName: "VG/LV"))
+    @Option(
+        help: ArgumentHelp(
+            "The LVM2 logical volume to work in, as VG/LV (like /dev/VG/LV); default: the detected Linux root.",
+            valueName: "VG/LV"))
     var volume: String?
 
     @Flag(help: "Print JSON (one object; with several images, one JSON line per image and a summary line).")
     var json = false
 
     func validate() throws {
-        if let partition, partition < 1 { throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))") }
+        if let partition, partition < 1 {
+            throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))")
+        }
         try ImageOptions.validate(volume: volume, partition: partition)
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds (got \(timeout))") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds (got \(timeout))")
+        }
         if shard != nil && shardCount != nil { throw ValidationError("use --shard I/N or --shard-count N, not both") }
         if let shard { try Self.usage { _ = try Shard(parsing: shard) } }
-        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1 (got \(shardCount))") }
+        if let shardCount, shardCount < 1 {
+            throw ValidationError("--shard-count must be at least 1 (got \(shardCount))")
+        }
     }
 
     /// Throws a usage error (exit status 64, the command's usage line) unless images or a manifest were given;
@@ -51,7 +71,9 @@ struct ImageBatchOptions: ParsableArguments {
 
     /// Runs a library check of an argument; its error becomes a usage error (exit status 64).
     static func usage(_ check: () throws -> Void) throws {
-        do { try check() } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
+        do { try check() } catch let error as ValidationError { throw error } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// `path` without its last component (what `NSString.deletingLastPathComponent` gives: "a/b" → "a",
@@ -72,12 +94,16 @@ struct ImageBatchOptions: ParsableArguments {
         var all = images
         if let manifest {
             guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
-                throw ImagePrepError(.invalidArgument, "cannot read the manifest (a UTF-8 text file, one image per line)", image: manifest)
+                throw ImagePrepError(
+                    .invalidArgument, "cannot read the manifest (a UTF-8 text file, one image per line)",
+                    image: manifest)
             }
             all += Manifest.parse(text, folder: Self.folder(of: manifest))
         }
         if let shard { return try Shard(parsing: shard).select(all) }
-        if let shardCount { return try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shardCount).select(all) }
+        if let shardCount {
+            return try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shardCount).select(all)
+        }
         return all
     }
 
@@ -88,7 +114,9 @@ struct ImageBatchOptions: ParsableArguments {
 
     /// Runs `childArguments + [image]` in a child `vhdedit` for every image, prints one result per image and a
     /// summary, and exits non-zero when any image failed.
-    func runBatch(_ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String) throws {
+    func runBatch(
+        _ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String
+    ) throws {
         var arguments = childArguments
         if WriteProtection.isOverridden { arguments.append("--force") }  // --force of a writing command
         if GuestSandbox.isDisabled { arguments.append("--no-sandbox") }
@@ -163,7 +191,8 @@ enum JSONOutput {
     static func print<T: Encodable>(_ value: T, pretty: Bool = true) throws {
         OutputCheck.install()
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
@@ -176,8 +205,11 @@ enum JSONOutput {
 extension PrepReport {
     /// The one-line summary of a batch result.
     static func batchLine(_ result: BatchItemResult) -> String {
-        guard result.status == 0, let report = JSONOutput.decode(PrepReport.self, result.result) else { return result.summary }
+        guard result.status == 0, let report = JSONOutput.decode(PrepReport.self, result.result) else {
+            return result.summary
+        }
         let warnings = report.findings.filter { $0.severity == .warning }.count
-        return "\(report.changes.count) change\(report.changes.count == 1 ? "" : "s")\(report.dryRun ? " planned" : ""), \(warnings) warning\(warnings == 1 ? "" : "s") (\(DecimalText.fixed(result.seconds, digits: 2)) s)"
+        return
+            "\(report.changes.count) change\(report.changes.count == 1 ? "" : "s")\(report.dryRun ? " planned" : ""), \(warnings) warning\(warnings == 1 ? "" : "s") (\(DecimalText.fixed(result.seconds, digits: 2)) s)"
     }
 }

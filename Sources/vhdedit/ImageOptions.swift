@@ -39,7 +39,8 @@ struct ImageOptions: ParsableArguments {
 
     /// Opens the image and chooses the volume to work in (the `--partition` one, or the detected Linux root).
     func openVolume(writable: Bool = false) throws -> ImageVolume {
-        try ImageVolume.open(path: image, writable: writable, partition: partition, volume: volume.flatMap { LogicalVolumeName($0) },
+        try ImageVolume.open(
+            path: image, writable: writable, partition: partition, volume: volume.flatMap { LogicalVolumeName($0) },
             fstab: FstabRootProbe.line)
     }
 }

@@ -109,7 +109,11 @@ struct InfoCommand: ParsableCommand {
             }
         }
         for (depth, link) in (info.backingChain ?? []).enumerated() {
-            lines.append(("backing \(depth + 1)", "\(link.path) (\(link.format.rawValue), \(SizeText.describe(link.virtualSize)))"))
+            lines.append(
+                (
+                    "backing \(depth + 1)",
+                    "\(link.path) (\(link.format.rawValue), \(SizeText.describe(link.virtualSize)))"
+                ))
         }
         if let vhdx = info.vhdx {
             lines += [
@@ -122,8 +126,11 @@ struct InfoCommand: ParsableCommand {
                 ("header", "\(vhdx.currentHeader) (sequence number \(vhdx.headerSequenceNumber))"),
                 ("data write GUID", vhdx.dataWriteGUID.description),
                 ("page 83 data", vhdx.page83Data.description),
-                ("log", vhdx.replayedLogEntries == 0
-                    ? "empty" : "\(vhdx.replayedLogEntries) entries replayed in memory (the file is unchanged)"),
+                (
+                    "log",
+                    vhdx.replayedLogEntries == 0
+                        ? "empty" : "\(vhdx.replayedLogEntries) entries replayed in memory (the file is unchanged)"
+                ),
             ]
             for entry in vhdx.parentLocator ?? [] {
                 lines.append(("parent locator", "\(entry.platform) \(entry.path)"))

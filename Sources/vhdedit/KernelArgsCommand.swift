@@ -26,7 +26,9 @@ struct KernelArgsCommand: ParsableCommand {
     @Option(name: .customLong("add"), help: ArgumentHelp("An argument to add (repeatable).", valueName: "ARG"))
     var additions: [String] = []
 
-    @Option(name: .customLong("remove"), help: ArgumentHelp("An argument or bare name to remove (repeatable).", valueName: "ARG"))
+    @Option(
+        name: .customLong("remove"),
+        help: ArgumentHelp("An argument or bare name to remove (repeatable).", valueName: "ARG"))
     var removals: [String] = []
 
     @Flag(help: "Print the diff; change nothing.")
@@ -43,7 +45,8 @@ struct KernelArgsCommand: ParsableCommand {
         if additions.isEmpty && removals.isEmpty {
             let listing = try CommandFailure.reportingErrors {
                 GuestSandbox.armForReading()
-                return try GuestConfigEdits.kernelCommandLines(options.image, partition: options.partition, volume: options.volume)
+                return try GuestConfigEdits.kernelCommandLines(
+                    options.image, partition: options.partition, volume: options.volume)
             }
             if json { try JSONOutput.print(listing, schema: .kernelArgs); return }
             for entry in listing.commandLines {
@@ -53,11 +56,17 @@ struct KernelArgsCommand: ParsableCommand {
         }
         let report = try CommandFailure.reportingErrors {
             if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
-            return try GuestConfigEdits.kernelArguments(options.image, partition: options.partition, volume: options.volume, add: additions, remove: removals, dryRun: dryRun)
+            return try GuestConfigEdits.kernelArguments(
+                options.image, partition: options.partition, volume: options.volume, add: additions, remove: removals,
+                dryRun: dryRun)
         }
         if json { try JSONOutput.print(report, schema: .kernelArgsEdit, pretty: false); return }
         print(report.diffs, terminator: "")
         for finding in report.findings { CommandFailure.printError(finding.line) }
-        print(report.changes.isEmpty ? "no change" : "\(dryRun ? "would change" : "changed") \(report.changes.count) file\(report.changes.count == 1 ? "" : "s")")
+        print(
+            report.changes.isEmpty
+                ? "no change"
+                : "\(dryRun ? "would change" : "changed") \(report.changes.count) file\(report.changes.count == 1 ? "" : "s")"
+        )
     }
 }

@@ -53,11 +53,14 @@ struct LsCommand: ParsableCommand {
             let labels = context ? try entries.map { try fs.securityLabel($0.path) } : []
             if json {
                 try JSONOutput.print(
-                    ["entries": entries.indices.map { index in
-                        var object = GuestCommand.json(entries[index].status, path: entries[index].path, name: entries[index].name)
-                        if context { object["selinuxLabel"] = labels[index].map(JSONValue.string) ?? .null }
-                        return object
-                    }],
+                    [
+                        "entries": entries.indices.map { index in
+                            var object = GuestCommand.json(
+                                entries[index].status, path: entries[index].path, name: entries[index].name)
+                            if context { object["selinuxLabel"] = labels[index].map(JSONValue.string) ?? .null }
+                            return object
+                        }
+                    ],
                     schema: .ls)
                 return
             }

@@ -30,7 +30,9 @@ struct PartitionsCommand: ParsableCommand {
         let report = try CommandFailure.reportingErrors {
             let opened = try DiskImage.open(path: target.image)
             try GuestSandbox.enterBeforeParsing()
-            return DiskLayoutReport(try PartitionedDisk.inspect(opened.device), partition: target.partition, volume: target.volume.flatMap { LogicalVolumeName($0) },
+            return DiskLayoutReport(
+                try PartitionedDisk.inspect(opened.device), partition: target.partition,
+                volume: target.volume.flatMap { LogicalVolumeName($0) },
                 fstab: FstabRootProbe.line)
         }
         if json {

@@ -5,7 +5,8 @@ import VHDEditKit
 struct RecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover",
-        abstract: "Finish what an interrupted writer left: replay the filesystem's journal, finish or discard a pending vhdedit edit.",
+        abstract:
+            "Finish what an interrupted writer left: replay the filesystem's journal, finish or discard a pending vhdedit edit.",
         discussion: """
             Does only recovery, nothing else: a pending vhdedit edit journal (<image>.vhdedit-journal) is \
             finished when it was sealed (that session committed) or deleted when torn (it never did), and an \
@@ -29,7 +30,8 @@ struct RecoverCommand: ParsableCommand {
             print("\(report.image): edit journal: \(report.editJournalDetail)")
             let volume = report.partition.map { "partition \($0)" } ?? "filesystem"
             if let replay = report.filesystemJournal {
-                var line = "\(report.image): \(volume): replayed the journal: \(replay.transactions) transaction"
+                var line =
+                    "\(report.image): \(volume): replayed the journal: \(replay.transactions) transaction"
                     + "\(replay.transactions == 1 ? "" : "s"), \(replay.blocks) block\(replay.blocks == 1 ? "" : "s") written"
                 if replay.revokedCopies > 0 { line += ", \(replay.revokedCopies) revoked copies skipped" }
                 if let corrupt = replay.stoppedAtCorruptCommit {

@@ -7,7 +7,8 @@ import ImagePrep
 struct ResizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resize",
-        abstract: "Resize an image in place: the disk, its partition table, the last partition and its ext2/3/4 filesystem.",
+        abstract:
+            "Resize an image in place: the disk, its partition table, the last partition and its ext2/3/4 filesystem.",
         discussion: """
             Raw, fixed VHD and dynamic VHD images (not differencing ones). The partition table follows the disk \
             (GPT backup moved to the new end); --grow-partition extends the last partition (or N, when it is the \
@@ -60,7 +61,9 @@ struct ResizeCommand: ParsableCommand {
         }
         for note in report.notes { CommandFailure.printError("vhdedit: \(note)") }
         for warning in report.warnings { CommandFailure.printError("vhdedit: warning: \(warning)") }
-        print("resized \(report.path) (\(report.format.rawValue)): \(SizeText.describe(report.oldSize)) -> \(SizeText.describe(report.newSize))")
+        print(
+            "resized \(report.path) (\(report.format.rawValue)): \(SizeText.describe(report.oldSize)) -> \(SizeText.describe(report.newSize))"
+        )
         if let partition = report.partition {
             print(
                 "partition \(partition.number): sectors \(partition.firstSector)+\(partition.oldSectorCount) -> "

@@ -14,7 +14,9 @@ import _TestSupport
         for index in edges where index >= 0 && index < count && generator.next() % 3 != 0 {
             entries[index] = UInt32(truncatingIfNeeded: generator.next())
         }
-        for _ in 0..<(count / 40) { entries[Int(generator.next() % UInt64(count))] = UInt32(generator.next() % 1_000_000) }
+        for _ in 0..<(count / 40) {
+            entries[Int(generator.next() % UInt64(count))] = UInt32(generator.next() % 1_000_000)
+        }
         if count > 5 {
             entries[2] = 0xFFFF_FF00  // only the last byte differs from unallocated
             entries[3] = 0x00FF_FFFF

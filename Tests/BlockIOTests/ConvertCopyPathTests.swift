@@ -1,7 +1,8 @@
-@testable import BlockIO
 import Foundation
 import Testing
 import _TestSupport
+
+@testable import BlockIO
 
 /// The two ways convert takes the source's bytes: from a mapping of the source file (raw, fixed, fully present
 /// dynamic blocks) and through the device's reads (everything else, or `mappedCopy: false`). Both must give the
@@ -14,7 +15,8 @@ import _TestSupport
         let size = 9 * (1 << 20) + 1536
         var bytes = [UInt8](repeating: 0, count: size)
         bytes.replaceSubrange(0..<(3 << 20), with: VHDFixture.pseudoRandom(count: 3 << 20, seed: 11))
-        bytes.replaceSubrange((6 << 20)..<((6 << 20) + 100_000), with: VHDFixture.pseudoRandom(count: 100_000, seed: 12))
+        bytes.replaceSubrange(
+            (6 << 20)..<((6 << 20) + 100_000), with: VHDFixture.pseudoRandom(count: 100_000, seed: 12))
         bytes.replaceSubrange((size - 700)..<size, with: [UInt8](repeating: 0xA5, count: 700))
         try ExternalTool.check(["truncate", "-s", "\(size)", path])
         try VHDFixture.patch(path, at: 0, Array(bytes[0..<(4 << 20)]))  // the zero MiB is written, not a hole
@@ -62,7 +64,8 @@ import _TestSupport
             let ranges = try Self.dataRanges(mapped)
             #expect(!ranges.contains { $0.overlaps((3 << 20)..<(6 << 20)) }, "\(ranges)")
             #expect(ranges.first == 0..<(3 << 20), "\(ranges)")
-            #expect(ranges.contains { $0.contains(6 << 20) } && ranges.contains { $0.contains(UInt64(bytes.count - 1)) })
+            #expect(
+                ranges.contains { $0.contains(6 << 20) } && ranges.contains { $0.contains(UInt64(bytes.count - 1)) })
         }
     }
 
@@ -128,7 +131,9 @@ import _TestSupport
         }
         // What lies inside the file still copies, from an offset that is not page aligned.
         #expect(try output.copyNonZero(from: source, at: 512, count: 4096, to: 0, sharing: &sharing)?.written == 4096)
-        #expect(try VHDFixture.bytes(dir.file("out.raw"), at: 0, count: 4096) == VHDFixture.bytes(path, at: 512, count: 4096))
+        #expect(
+            try VHDFixture.bytes(dir.file("out.raw"), at: 0, count: 4096)
+                == VHDFixture.bytes(path, at: 512, count: 4096))
     }
 
     /// Stored runs are copied by the kernel (`copy_file_range`, page cache to page cache, seen by strace), and
@@ -169,7 +174,8 @@ import _TestSupport
             ["convert", source, dir.file("unsynced.vhd"), "--to", "dynamic", "--no-sync"], environment: [:])
         #expect(durable["fsync", default: 0] >= 2, "\(durable)")
         #expect(unsynced["fsync", default: 0] + unsynced["fdatasync", default: 0] == 0, "\(unsynced)")
-        #expect(unsynced["renameat", default: 0] + unsynced["rename", default: 0] + unsynced["renameat2", default: 0] == 1)
+        #expect(
+            unsynced["renameat", default: 0] + unsynced["rename", default: 0] + unsynced["renameat2", default: 0] == 1)
         let compare = try ExternalTool.run(
             ["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, dir.file("unsynced.vhd")])
         #expect(compare.status == 0, "\(compare.output)")
@@ -191,7 +197,8 @@ import _TestSupport
             let read = folder.file("read-\(UInt32.random(in: 0...UInt32.max)).\(format.rawValue)")
             defer { try? FileManager.default.removeItem(atPath: read) }
             let report = try ImageConverter.convert(source: source, destination: shared, options: .init(format: format))
-            try ImageConverter.convert(source: source, destination: read, options: .init(format: format, mappedCopy: false))
+            try ImageConverter.convert(
+                source: source, destination: read, options: .init(format: format, mappedCopy: false))
             if format == .dynamic {
                 // Block data lies 512 bytes past a block boundary of the file: not shareable, written.
                 #expect(report.bytesShared == 0)

@@ -24,7 +24,8 @@ import Testing
     }
 
     @Test func writtenGeometryIsExactOrMaximum() {
-        #expect(DiskGeometry.written(forSize: 67_125_248) == DiskGeometry(cylinders: 964, heads: 8, sectorsPerTrack: 17))
+        #expect(
+            DiskGeometry.written(forSize: 67_125_248) == DiskGeometry(cylinders: 964, heads: 8, sectorsPerTrack: 17))
         #expect(DiskGeometry.written(forSize: 64 << 20) == .maximum)
     }
 }

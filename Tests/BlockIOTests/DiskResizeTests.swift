@@ -31,7 +31,9 @@ import _TestSupport
     }
 
     private func allocatedBytes(_ path: String) throws -> UInt64 {
-        UInt64(try ExternalTool.check(["stat", "-c", "%b", path]).output.trimmingCharacters(in: .whitespacesAndNewlines))! * 512
+        UInt64(
+            try ExternalTool.check(["stat", "-c", "%b", path]).output.trimmingCharacters(in: .whitespacesAndNewlines))!
+            * 512
     }
 
     @Test(arguments: ["fixed", "dynamic"])
@@ -100,7 +102,9 @@ import _TestSupport
         let path = dir.file("disk.raw")
         let original = dir.file("original.raw")
         try ExternalTool.check(["truncate", "-s", "64M", path])
-        try ExternalTool.check(["dd", "if=/dev/urandom", "of=\(path)", "bs=1M", "count=2", "conv=notrunc", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=/dev/urandom", "of=\(path)", "bs=1M", "count=2", "conv=notrunc", "status=none",
+        ])
         try ExternalTool.check(["cp", "--sparse=always", path, original])
         try resize(path, to: 30 << 30)
         #expect(try VHDFixture.length(path) == 30 << 30)

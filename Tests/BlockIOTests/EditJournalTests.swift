@@ -1,6 +1,6 @@
-import _TestSupport
 import BlockIO
 import Testing
+import _TestSupport
 
 /// One step of an edit session, replayed on the journal and on a plain byte-array model.
 enum Edit: CustomStringConvertible {
@@ -99,7 +99,9 @@ func contents(of store: any ByteStore) throws -> [UInt8] {
         let bytes = (0..<100).map { _ in UInt8.random(in: 0...255, using: &random) }
         for start in 0..<9 {
             for end in start...bytes.count {
-                #expect(CRC32C.checksum(bytes[start..<end], continuing: 0x1234_5678) == bitwise(bytes[start..<end], 0x1234_5678))
+                #expect(
+                    CRC32C.checksum(bytes[start..<end], continuing: 0x1234_5678)
+                        == bitwise(bytes[start..<end], 0x1234_5678))
             }
         }
         // Long buffers take the three-stream path (4,080 bytes a round) and the tables' path alike.
@@ -287,7 +289,9 @@ func contents(of store: any ByteStore) throws -> [UInt8] {
 
     /// Runs `script` then commits, stopping at the first error. Returns how many operations ran and whether
     /// the commit returned.
-    func runSession(_ script: [Edit], in folder: SimulatedFolder, memoryLimit: Int) throws
+    func runSession(
+        _ script: [Edit], in folder: SimulatedFolder, memoryLimit: Int
+    ) throws
         -> (operations: Int, committed: Bool)
     {
         do {

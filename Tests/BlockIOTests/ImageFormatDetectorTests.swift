@@ -14,11 +14,14 @@ import _TestSupport
         try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", inner, "1M"])
         try ExternalTool.check(["truncate", "-s", "1M", inner])
         let wrapped = dir.file("wrapped.vhd")
-        try ExternalTool.check(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", inner, wrapped])
+        try ExternalTool.check([
+            "qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", inner, wrapped,
+        ])
         let image = try VHDFixture.open(path: wrapped)
         #expect(image.format == .vhdFixed)
         #expect(try image.device.read(at: 0, count: 4) == [0x51, 0x46, 0x49, 0xFB])
-        #expect(image.warnings.contains { $0.contains("header of qcow2") && $0.contains("copied byte for byte") },
+        #expect(
+            image.warnings.contains { $0.contains("header of qcow2") && $0.contains("copied byte for byte") },
             "\(image.warnings)")
     }
 

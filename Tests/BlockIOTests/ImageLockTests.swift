@@ -168,7 +168,8 @@ final class StopAfterSeal: RedoLogLocation {
         let path = try makeImage(dir)
         let secret = dir.file("secret")
         try Data("not yours".utf8).write(to: URL(fileURLWithPath: secret))
-        try FileManager.default.createSymbolicLink(atPath: path + HostRedoLogLocation.suffix, withDestinationPath: secret)
+        try FileManager.default.createSymbolicLink(
+            atPath: path + HostRedoLogLocation.suffix, withDestinationPath: secret)
         for writable in [false, true] {
             #expect { _ = try DiskImage.open(path: path, writable: writable) } throws: {
                 ($0 as? BlockIOError)?.code == .journal

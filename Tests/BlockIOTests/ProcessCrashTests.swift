@@ -65,7 +65,9 @@ import _TestSupport
             .deletingLastPathComponent().appendingPathComponent("TestImages/centos6-dynamic.vhd").path
         let base = dir.file("centos6.vhd")
         if format == "fixed" {
-            try ExternalTool.check(["qemu-img", "convert", "-f", "vpc", "-O", "vpc", "-o", "subformat=fixed", shipped, base])
+            try ExternalTool.check([
+                "qemu-img", "convert", "-f", "vpc", "-O", "vpc", "-o", "subformat=fixed", shipped, base,
+            ])
         } else {
             try FileManager.default.copyItem(atPath: shipped, toPath: base)
         }
@@ -78,7 +80,9 @@ import _TestSupport
     func aKilledResizeLeavesTheOldOrTheNewImage(format: String) throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-crash")
         let base = try makeImage(in: dir, format: format)
-        try killEverywhere(base: base, format: format, in: dir, "resize") { ["resize", $0, "--size", "64M", "--grow-filesystem"] }
+        try killEverywhere(base: base, format: format, in: dir, "resize") {
+            ["resize", $0, "--size", "64M", "--grow-filesystem"]
+        }
     }
 
     /// Runs `command(image)` cleanly (twice, to prove it deterministic), counts its mutating calls, then kills it
@@ -98,7 +102,8 @@ import _TestSupport
         let again = dir.file("again")
         try FileManager.default.copyItem(atPath: base, toPath: again)
         try ExternalTool.check([CrashHarness.binary] + command(again), environment: Self.environment)
-        try #require(try FileDigest.sha256(again) == afterDigest, "\(name) is not deterministic under SOURCE_DATE_EPOCH")
+        try #require(
+            try FileDigest.sha256(again) == afterDigest, "\(name) is not deterministic under SOURCE_DATE_EPOCH")
 
         let counting = dir.file("counting")
         try FileManager.default.copyItem(atPath: base, toPath: counting)
@@ -163,8 +168,12 @@ import _TestSupport
             if try FileDigest.sha256(destination) == oldDigest {
                 outcomes.old += 1
             } else {
-                let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination])
-                #expect(compare.status == 0, "killed at \(point): destination is neither old nor complete: \(compare.output)")
+                let compare = try ExternalTool.run([
+                    "qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination,
+                ])
+                #expect(
+                    compare.status == 0,
+                    "killed at \(point): destination is neither old nor complete: \(compare.output)")
                 outcomes.new += 1
             }
             let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
@@ -197,7 +206,9 @@ import _TestSupport
             let status = try CrashHarness.run(arguments, killedAt: point, signal: signal, environment: Self.environment)
             #expect(try temporaryFiles() == [], "SIG\(signal) at \(point) (exit \(status)) left a temporary file")
             if FileManager.default.fileExists(atPath: destination) {
-                let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination])
+                let compare = try ExternalTool.run([
+                    "qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination,
+                ])
                 #expect(compare.status == 0, "SIG\(signal) at \(point): destination incomplete: \(compare.output)")
             }
         }

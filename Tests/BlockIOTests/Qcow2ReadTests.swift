@@ -25,7 +25,9 @@ import _TestSupport
 
     /// Reads the whole image through BlockIO and compares it with qemu's raw conversion; then converts it to a
     /// fixed VHD and checks it with `qemu-img compare`.
-    static func expectReadsLikeQemu(_ path: String, in dir: TemporaryDirectory, format: DiskImage.Format = .qcow2)
+    static func expectReadsLikeQemu(
+        _ path: String, in dir: TemporaryDirectory, format: DiskImage.Format = .qcow2
+    )
         throws
     {
         let expected = try VHDFixture.qemuRaw(path, in: dir, format: "qcow2")
@@ -52,7 +54,8 @@ import _TestSupport
             offset = end
         }
         let vhd = dir.file("out-\(UUID().uuidString).vhd")
-        try ImageConverter.convert(source: path, destination: vhd, options: .init(format: .fixed, roundToMiB: true, sync: false))
+        try ImageConverter.convert(
+            source: path, destination: vhd, options: .init(format: .fixed, roundToMiB: true, sync: false))
         try ExternalTool.check(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", "vpc", path, vhd])
         try FileManager.default.removeItem(atPath: vhd)
     }
@@ -80,11 +83,13 @@ import _TestSupport
         try Self.mixedRaw(raw)
         let path = dir.file("disk.qcow2")
         try ExternalTool.check([
-            "qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compression_type=\(compression),cluster_size=\(clusterSize)",
+            "qemu-img", "convert", "-c", "-O", "qcow2", "-o",
+            "compression_type=\(compression),cluster_size=\(clusterSize)",
             raw, path,
         ])
         try Self.expectReadsLikeQemu(path, in: dir)
-        #expect(try VHDFixture.open(path: path).qcow2?.header.compressionType.rawValue == (compression == "zstd" ? 1 : 0))
+        #expect(
+            try VHDFixture.open(path: path).qcow2?.header.compressionType.rawValue == (compression == "zstd" ? 1 : 0))
     }
 
     @Test(arguments: ["raw", "qcow2", "vpc"])
@@ -96,11 +101,15 @@ import _TestSupport
         try ExternalTool.check(["qemu-img", "convert", "-O", baseFormat, raw, base])
         // A child larger than its base (reads past the base are zeros) and a grandchild.
         let child = dir.file("child.qcow2")
-        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.\(baseFormat)", "-F", baseFormat, child, "12M"])
+        try ExternalTool.check([
+            "qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.\(baseFormat)", "-F", baseFormat, child, "12M",
+        ])
         try Self.qemuIO(child, Self.writes)
         try Self.expectReadsLikeQemu(child, in: dir)
         let grandchild = dir.file("grandchild.qcow2")
-        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "child.qcow2", "-F", "qcow2", grandchild])
+        try ExternalTool.check([
+            "qemu-img", "create", "-q", "-f", "qcow2", "-b", "child.qcow2", "-F", "qcow2", grandchild,
+        ])
         try Self.qemuIO(grandchild, ["write -P 0x66 2M 64k", "write -z 7M 4k"])
         try Self.expectReadsLikeQemu(grandchild, in: dir)
         let image = try VHDFixture.open(path: grandchild)

@@ -65,7 +65,8 @@ import _TestSupport
     func vhdeditKeepsAwayFromAnImageQemuWrites(tool: String) throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-qemu-lock")
         let (image, local) = try makeImage(dir)
-        let arguments = tool == "qemu-io"
+        let arguments =
+            tool == "qemu-io"
             ? ["qemu-io", "-f", "vpc", "-c", "sleep 20000", image]
             : ["qemu-nbd", "-f", "vpc", "-k", dir.file("nbd.sock"), image]
         let holder = try Holder(arguments)
@@ -108,7 +109,9 @@ import _TestSupport
         let info = try ExternalTool.run(["qemu-img", "info", "-f", "vpc", image])
         #expect(info.status != 0 && info.stderr.contains("Failed to get shared \"write\" lock"), "\(info.stderr)")
         let write = try ExternalTool.run(["qemu-io", "-f", "vpc", "-c", "write 0 512", image])
-        #expect(write.status != 0 && write.stderr.contains("Failed to get \"write\" lock"), "\(write.output)\(write.stderr)")
+        #expect(
+            write.status != 0 && write.stderr.contains("Failed to get \"write\" lock"), "\(write.output)\(write.stderr)"
+        )
         let nbd = try ExternalTool.run(["qemu-nbd", "-f", "vpc", "-k", dir.file("nbd.sock"), image])
         #expect(nbd.status != 0 && nbd.stderr.contains("lock"), "\(nbd.stderr)")
         #expect(session != nil)

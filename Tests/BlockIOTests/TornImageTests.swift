@@ -44,13 +44,15 @@ import _TestSupport
             .filter { $0.contains("pwrite64(") }
         let toImage = calls.indices.filter { calls[$0].contains("<\(counting)>") }
         try #require(toImage.count >= 4, "the commit writes several pages to the image: \(toImage.count)")
-        #expect(toImage.allSatisfy { $0 > calls.firstIndex { $0.contains(HostRedoLogLocation.suffix) }! },
+        #expect(
+            toImage.allSatisfy { $0 > calls.firstIndex { $0.contains(HostRedoLogLocation.suffix) }! },
             "the image is written only after the journal")
         let middle = toImage[toImage.count / 2] + 1  // 1-based occurrence among all pwrite64 calls
 
         let work = dir.file("work.raw")
         try FileManager.default.copyItem(atPath: base, toPath: work)
-        try CrashHarness.run(put(work), killedAt: .init(call: "pwrite64", occurrence: middle), environment: Self.environment)
+        try CrashHarness.run(
+            put(work), killedAt: .init(call: "pwrite64", occurrence: middle), environment: Self.environment)
         try #require(FileManager.default.fileExists(atPath: work + HostRedoLogLocation.suffix), "a journal is left")
         return Torn(dir: dir, work: work, after: after)
     }
@@ -65,7 +67,9 @@ import _TestSupport
             try ExternalTool.run([CrashHarness.binary] + arguments, environment: Self.environment)
         }
         func expectNotice(_ result: ExternalTool.Result, _ command: String) {
-            #expect(result.stderr.contains("interrupted commit is pending in \(torn.journal)"), "\(command): \(result.stderr)")
+            #expect(
+                result.stderr.contains("interrupted commit is pending in \(torn.journal)"),
+                "\(command): \(result.stderr)")
             #expect(result.stderr.contains("the file alone is not the image"), "\(command)")
             #expect(result.stderr.contains("vhdedit recover \(work)"), "\(command)")
         }
@@ -93,7 +97,8 @@ import _TestSupport
         expectNotice(inspect, "inspect")
         let inspectJSON = try #require(try JSONSerialization.jsonObject(with: inspect.stdout) as? [String: Any])
         let findings = inspectJSON["findings"] as? [[String: Any]] ?? []
-        #expect(findings.contains { $0["operation"] as? String == "edit-journal" && $0["path"] as? String == torn.journal },
+        #expect(
+            findings.contains { $0["operation"] as? String == "edit-journal" && $0["path"] as? String == torn.journal },
             "inspect --json findings: \(findings)")
 
         // check fails, naming the journal and the remedy (text and JSON).

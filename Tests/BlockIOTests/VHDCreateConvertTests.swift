@@ -58,13 +58,16 @@ import _TestSupport
         return bytes
     }
 
-    @Test(arguments: ImageConverter.OutputFormat.allCases) func rawConvertsToEveryFormat(format: ImageConverter.OutputFormat) throws {
+    @Test(arguments: ImageConverter.OutputFormat.allCases) func rawConvertsToEveryFormat(
+        format: ImageConverter.OutputFormat
+    ) throws {
         let dir = try TemporaryDirectory()
         let source = dir.file("source.raw")
         let size = 9 * (1 << 20) + 4096  // not a MiB multiple
         _ = try Self.makeRaw(source, size: size)
         let destination = dir.file("out.\(format.rawValue)")
-        let report = try ImageConverter.convert(source: source, destination: destination, options: .init(format: format))
+        let report = try ImageConverter.convert(
+            source: source, destination: destination, options: .init(format: format))
         #expect(report.virtualSize == UInt64(size))
         #expect(!report.rounded)
         let qemuFormat = format == .raw ? "raw" : "vpc"
@@ -115,7 +118,9 @@ import _TestSupport
             try ImageConverter.convert(source: source, destination: destination, options: .init(format: format))
             let qemuFormat = format == .raw ? "raw" : "vpc"
             #expect(try VHDFixture.qemuRaw(destination, in: dir, format: qemuFormat) == expected)
-            let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "vpc", "-F", qemuFormat, source, destination])
+            let compare = try ExternalTool.run([
+                "qemu-img", "compare", "-f", "vpc", "-F", qemuFormat, source, destination,
+            ])
             #expect(compare.status == 0, "\(compare.stderr)")
         }
     }
@@ -153,7 +158,8 @@ import _TestSupport
         try VHDFixture.patch(source, at: 0, [UInt8](repeating: 0x61, count: 4096))
         try VHDFixture.patch(source, at: 700 << 30, [UInt8](repeating: 0x62, count: 4096))
         let destination = dir.file("huge.vhd")
-        let report = try ImageConverter.convert(source: source, destination: destination, options: .init(format: .dynamic))
+        let report = try ImageConverter.convert(
+            source: source, destination: destination, options: .init(format: .dynamic))
         #expect(report.allocatedBlocks == 2)
         #expect(report.virtualSize == 1 << 40)
         let check = try ExternalTool.run([

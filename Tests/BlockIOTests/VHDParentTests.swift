@@ -7,7 +7,9 @@ import _TestSupport
 /// caught, parents never written.
 @Suite struct VHDParentTests {
     static func makeChild(_ dir: TemporaryDirectory, parent: String, child: String) throws {
-        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: dir.file(parent)), at: dir.file(child)) }
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in
+            try ImageCreator.create(.differencing(parent: dir.file(parent)), at: dir.file(child))
+        }
     }
 
     @Test func parentIsFoundAfterTheFolderMoves() throws {
@@ -126,7 +128,8 @@ import _TestSupport
         }
         // W2ru payload is UTF-16LE ".\base.vhd" (checked on the raw bytes).
         let w2ru = try #require(header.parentLocators.first { $0.platform == .w2ru })
-        let payload = try VHDFixture.bytes(dir.file("child.vhd"), at: w2ru.platformDataOffset, count: Int(w2ru.platformDataLength))
+        let payload = try VHDFixture.bytes(
+            dir.file("child.vhd"), at: w2ru.platformDataOffset, count: Int(w2ru.platformDataLength))
         #expect(payload == Array(".\\base.vhd".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         // vhdiinfo sees the parent name.
         let info = try ExternalTool.check(["vhdiinfo", dir.file("child.vhd")]).output

@@ -38,7 +38,8 @@ import _TestSupport
         try VHDHostileInputTests.ddPatch(path, at: end + 28, [0x77, 0x61, 0, 0])
         let chs = DiskGeometry(forSize: 5 << 20)
         try VHDHostileInputTests.ddPatch(
-            path, at: end + 56, [UInt8(chs.cylinders >> 8), UInt8(chs.cylinders & 0xFF), chs.heads, chs.sectorsPerTrack])
+            path, at: end + 56,
+            [UInt8(chs.cylinders >> 8), UInt8(chs.cylinders & 0xFF), chs.heads, chs.sectorsPerTrack])
         try VHDHostileInputTests.fixChecksum(path, structureAt: end, length: 512, fieldAt: 64)
         let info = try ImageInfo.read(path: path)
         #expect(info.virtualSize == 5 << 20)

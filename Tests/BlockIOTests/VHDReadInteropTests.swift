@@ -120,7 +120,9 @@ import _TestSupport
     }
 
     /// Random bytes put into VHDs by `qemu-img convert` (dynamic and fixed, force_size on and off).
-    @Test(arguments: ["subformat=dynamic", "subformat=dynamic,force_size=on", "subformat=fixed", "subformat=fixed,force_size=on"])
+    @Test(arguments: [
+        "subformat=dynamic", "subformat=dynamic,force_size=on", "subformat=fixed", "subformat=fixed,force_size=on",
+    ])
     func randomContentConvertedByQemuReadsIdentically(options: String) throws {
         let dir = try TemporaryDirectory()
         let raw = dir.file("random.raw")

@@ -13,7 +13,7 @@ enum VHDFixture {
         while true {
             do {
                 return try body()
-            } catch where error.code == .inUse && attempt < 40 {
+            } catch  where error.code == .inUse && attempt < 40 {
                 attempt += 1
                 usleep(25_000)
             }
@@ -66,7 +66,8 @@ enum VHDFixture {
 
     /// Whether libvhdi's `vhdimount` can run here (it needs FUSE).
     static var canMountWithLibvhdi: Bool {
-        FileManager.default.fileExists(atPath: "/dev/fuse") && FileManager.default.fileExists(atPath: "/usr/bin/vhdimount")
+        FileManager.default.fileExists(atPath: "/dev/fuse")
+            && FileManager.default.fileExists(atPath: "/usr/bin/vhdimount")
     }
 
     /// The disk libvhdi reads from `path` (differencing parents resolved by libvhdi), via `vhdimount`; `layer`

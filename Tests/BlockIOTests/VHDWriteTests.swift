@@ -105,7 +105,9 @@ import _TestSupport
         let parentDigest = try FileDigest.sha256(parentPath)
         var model = try VHDFixture.qemuRaw(parentPath, in: dir)
         let childPath = dir.file("child.vhd")
-        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: parentPath), at: childPath) }
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in
+            try ImageCreator.create(.differencing(parent: parentPath), at: childPath)
+        }
         do {
             let child = try VHDFixture.open(path: childPath, writable: true)
             #expect(child.format == .vhdDifferencing)
@@ -122,7 +124,9 @@ import _TestSupport
         #expect(try VHDFixture.readAll(reopened.device) == model)
         // Flattened by us, read by qemu.
         let flat = dir.file("flat.vhd")
-        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageConverter.convert(source: childPath, destination: flat, options: .init(format: .dynamic)) }
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in
+            try ImageConverter.convert(source: childPath, destination: flat, options: .init(format: .dynamic))
+        }
         #expect(try VHDFixture.qemuRaw(flat, in: dir) == model)
         // qemu opens the child alone (as a dynamic disk, without its parent): the sectors the bitmaps mark as
         // present read the same through qemu, and the size matches.
@@ -132,7 +136,8 @@ import _TestSupport
         let bitmapSize = Int(try #require(reopened.vhd?.structure.header?.bitmapSize))
         var checkedSectors = 0
         for (index, entry) in dynamic.allocationTable.entries.enumerated() where entry != 0xFFFF_FFFF {
-            let bitmap = SectorBitmap(parsing: try VHDFixture.bytes(childPath, at: UInt64(entry) * 512, count: bitmapSize))
+            let bitmap = SectorBitmap(
+                parsing: try VHDFixture.bytes(childPath, at: UInt64(entry) * 512, count: bitmapSize))
             for sector in 0..<4096 where bitmap.isSet(sector) {
                 let start = index * (2 << 20) + sector * 512
                 guard start < model.count else { break }
@@ -159,7 +164,9 @@ import _TestSupport
         try VHDFixture.qemuWrite(parentPath, pattern: 0x3D, offset: 512, length: 4 << 20)
         var model = try VHDFixture.qemuRaw(parentPath, in: dir)
         let childPath = dir.file("child.vhd")
-        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: parentPath), at: childPath) }
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in
+            try ImageCreator.create(.differencing(parent: parentPath), at: childPath)
+        }
         do {
             let child = try VHDFixture.open(path: childPath, writable: true)
             try Self.randomWrites(child.device, model: &model, count: 25, seed: 21)
@@ -188,7 +195,9 @@ import _TestSupport
         var parent = base
         for level in 1...3 {
             let child = dir.file("level\(level).vhd")
-            try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageCreator.create(.differencing(parent: parent), at: child) }
+            try VHDFixture.retryingInUse { () throws(BlockIOError) in
+                try ImageCreator.create(.differencing(parent: parent), at: child)
+            }
             let image = try VHDFixture.open(path: child, writable: true)
             let offset = level * 1_000_000 + 3
             let bytes = [UInt8](repeating: UInt8(level * 40), count: 700_000)
@@ -201,7 +210,9 @@ import _TestSupport
         #expect(top.vhd?.chain.count == 4)
         #expect(try VHDFixture.readAll(top.device) == model)
         let raw = dir.file("top.raw")
-        try VHDFixture.retryingInUse { () throws(BlockIOError) in try ImageConverter.convert(source: parent, destination: raw, options: .init(format: .raw)) }
+        try VHDFixture.retryingInUse { () throws(BlockIOError) in
+            try ImageConverter.convert(source: parent, destination: raw, options: .init(format: .raw))
+        }
         #expect(try ExternalTool.run(["cmp", raw, "-"], stdin: Data(model)).status == 0)
     }
 

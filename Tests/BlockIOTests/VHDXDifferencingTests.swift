@@ -38,11 +38,12 @@ import _TestSupport
         // The parent locator item, after the others, listed as a required virtual-disk item.
         let metadata = try VHDXFixture.metadataOffset(child)
         let count = UInt64(try VHDFixture.bytes(child, at: metadata + 10, count: 1)[0])
-        let pairs = locator?(linkage) ?? [
-            ("parent_linkage", "{\(linkage)}"), ("relative_path", ".\\parent.vhdx"),
-            ("volume_path", "\\\\?\\Volume{26A21BDA-A627-11D7-9931-806E6F6E6963}\\images\\parent.vhdx"),
-            ("absolute_win32_path", "C:\\images\\parent.vhdx"),
-        ]
+        let pairs =
+            locator?(linkage) ?? [
+                ("parent_linkage", "{\(linkage)}"), ("relative_path", ".\\parent.vhdx"),
+                ("volume_path", "\\\\?\\Volume{26A21BDA-A627-11D7-9931-806E6F6E6963}\\images\\parent.vhdx"),
+                ("absolute_win32_path", "C:\\images\\parent.vhdx"),
+            ]
         let item = locatorItem(pairs)
         let itemOffset: UInt64 = 512 << 10
         var entry = VHDXMetadata.parentLocatorGUID.bytes
@@ -62,12 +63,13 @@ import _TestSupport
         try VHDFixture.patch(child, at: end + 2 * blockSize, bitmap)
         let chunkRatio: UInt64 = (1 << 23) * 512 / blockSize
         for block: UInt64 in 0..<16 {
-            let state: UInt64 = switch block {
-            case 2: end | 6
-            case 5: (end + blockSize) | 7
-            case 7: 2  // zero: reads as zeros whatever the parent holds
-            default: 0  // not present: the parent's
-            }
+            let state: UInt64 =
+                switch block {
+                case 2: end | 6
+                case 5: (end + blockSize) | 7
+                case 7: 2  // zero: reads as zeros whatever the parent holds
+                default: 0  // not present: the parent's
+                }
             try VHDFixture.patch(child, at: bat + 8 * block, VHDXFixture.littleEndian(state))
         }
         try VHDFixture.patch(child, at: bat + 8 * chunkRatio, VHDXFixture.littleEndian((end + 2 * blockSize) | 6))
@@ -111,7 +113,9 @@ import _TestSupport
         let ours = try VHDFixture.readAll(image.device) == chain.expected  // a Bool: no 16 MiB diff on failure
         #expect(ours)
         // Odd pieces across the partially present block's runs.
-        #expect(try image.device.read(at: (5 << 20) + 255 * 512, count: 1024) == Array(chain.expected[(5 << 20) + 255 * 512..<(5 << 20) + 257 * 512]))
+        #expect(
+            try image.device.read(at: (5 << 20) + 255 * 512, count: 1024)
+                == Array(chain.expected[(5 << 20) + 255 * 512..<(5 << 20) + 257 * 512]))
         #expect(try !image.device.isKnownZero(0..<4096), "not-present blocks of a child are the parent's")
         #expect(try image.device.isKnownZero((7 << 20)..<(8 << 20)))
         // libvhdi sees a differencing disk whose parent is ours.
@@ -160,11 +164,15 @@ import _TestSupport
     }
 
     @Test func missingParentAndLoopsAreRefused() throws {
-        let missing = try Self.makeChain { linkage in [("parent_linkage", "{\(linkage)}"), ("relative_path", "gone.vhdx")] }
+        let missing = try Self.makeChain { linkage in
+            [("parent_linkage", "{\(linkage)}"), ("relative_path", "gone.vhdx")]
+        }
         let error = #expect(throws: BlockIOError.self) { try DiskImage.open(path: missing.child) }
         #expect(error?.code == .parent)
         #expect(error?.message.contains("gone.vhdx") == true)
-        let loop = try Self.makeChain { linkage in [("parent_linkage", "{\(linkage)}"), ("relative_path", ".\\child.avhdx")] }
+        let loop = try Self.makeChain { linkage in
+            [("parent_linkage", "{\(linkage)}"), ("relative_path", ".\\child.avhdx")]
+        }
         let looped = #expect(throws: BlockIOError.self) { try DiskImage.open(path: loop.child) }
         #expect(looped?.code == .parent)
         #expect(looped?.message.contains("loops") == true)

@@ -94,14 +94,15 @@ import _TestSupport
     ]) func hostileBATEntry(_ testCase: BATCase) throws {
         let sample = try Sample()
         let block0 = try VHDXFixture.uint64(sample.path, at: sample.bat)
-        let entry: UInt64 = switch testCase.name {
-        case "block past the end of the file": (10_000 << 20) | 6
-        case "block over the metadata region": sample.metadata | 6
-        case "block over another block": (block0 & ~0xFFFFF) | 6
-        case "block in the header section": (0 << 20) | 6
-        case "unknown state": (block0 & ~0xFFFFF) | 4
-        default: (block0 & ~0xFFFFF) | 7
-        }
+        let entry: UInt64 =
+            switch testCase.name {
+            case "block past the end of the file": (10_000 << 20) | 6
+            case "block over the metadata region": sample.metadata | 6
+            case "block over another block": (block0 & ~0xFFFFF) | 6
+            case "block in the header section": (0 << 20) | 6
+            case "unknown state": (block0 & ~0xFFFFF) | 4
+            default: (block0 & ~0xFFFFF) | 7
+            }
         // Entry 3 (payload block 3); block 0 keeps its place, so "another block" overlaps it.
         try VHDFixture.patch(sample.path, at: sample.bat + 24, VHDXFixture.littleEndian(entry))
         let error = try sample.openError()

@@ -100,23 +100,31 @@ import _TestSupport
 
     /// A copy of the crashed image whose log is rewritten from qemu's entry: `entries` are (log position,
     /// sequence number, tail, whether block 18's BAT entry is turned to ZERO in the entry's page).
-    func rewrittenLog(_ crashed: CrashedImage, _ name: String, _ entries: [(position: UInt64, sequence: UInt64, tail: UInt32, zeroBlock: Bool)])
+    func rewrittenLog(
+        _ crashed: CrashedImage, _ name: String,
+        _ entries: [(position: UInt64, sequence: UInt64, tail: UInt32, zeroBlock: Bool)]
+    )
         throws -> (path: String, logLength: UInt64)
     {
         let original = try VHDFixture.bytes(crashed.path, at: crashed.logOffset, count: 8192)
-        #expect(try VHDXFixture.uint32(crashed.path, at: crashed.logOffset + 8) == 8192, "qemu's entry: header + one data sector")
+        #expect(
+            try VHDXFixture.uint32(crashed.path, at: crashed.logOffset + 8) == 8192,
+            "qemu's entry: header + one data sector")
         var logLength: UInt64 = 0
         let path = try crashed.copy(name) { path in
             let sequences = try [UInt64(64 << 10), 128 << 10].map { try VHDXFixture.uint64(path, at: $0 + 8) }
-            logLength = UInt64(try VHDXFixture.uint32(path, at: (sequences[0] > sequences[1] ? 64 << 10 : 128 << 10) + 68))
+            logLength = UInt64(
+                try VHDXFixture.uint32(path, at: (sequences[0] > sequences[1] ? 64 << 10 : 128 << 10) + 68))
             try VHDFixture.patch(path, at: crashed.logOffset, [UInt8](repeating: 0, count: Int(logLength)))
             for entry in entries {
                 var bytes = original
                 bytes.replaceSubrange(12..<16, with: VHDXFixture.littleEndian(UInt64(entry.tail), count: 4))
                 bytes.replaceSubrange(16..<24, with: VHDXFixture.littleEndian(entry.sequence))
                 bytes.replaceSubrange(64 + 24..<64 + 32, with: VHDXFixture.littleEndian(entry.sequence))  // descriptor
-                bytes.replaceSubrange(4096 + 4..<4096 + 8, with: VHDXFixture.littleEndian(entry.sequence >> 32, count: 4))
-                bytes.replaceSubrange(4096 + 4092..<4096 + 4096, with: VHDXFixture.littleEndian(entry.sequence, count: 4))
+                bytes.replaceSubrange(
+                    4096 + 4..<4096 + 8, with: VHDXFixture.littleEndian(entry.sequence >> 32, count: 4))
+                bytes.replaceSubrange(
+                    4096 + 4092..<4096 + 4096, with: VHDXFixture.littleEndian(entry.sequence, count: 4))
                 if entry.zeroBlock {  // block 18's entry (8 bytes at 144 of the BAT page): ZERO, no offset
                     bytes.replaceSubrange(4096 + 144..<4096 + 152, with: [2, 0, 0, 0, 0, 0, 0, 0])
                 }

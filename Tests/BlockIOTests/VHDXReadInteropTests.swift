@@ -10,7 +10,9 @@ import _TestSupport
         var size: UInt64
         var blockSize: UInt64
         var fixed: Bool
-        var testDescription: String { "\(size >> 20) MiB, \(blockSize >> 20) MiB blocks, \(fixed ? "fixed" : "dynamic")" }
+        var testDescription: String {
+            "\(size >> 20) MiB, \(blockSize >> 20) MiB blocks, \(fixed ? "fixed" : "dynamic")"
+        }
     }
 
     static let cases: [Case] = [
@@ -27,7 +29,8 @@ import _TestSupport
         let path = dir.file("disk.vhdx")
         let subformat = testCase.fixed ? "fixed" : "dynamic"
         try VHDXFixture.qemuCreate(
-            path, size: "\(testCase.size)", options: "block_size=\(testCase.blockSize),log_size=1M,subformat=\(subformat)")
+            path, size: "\(testCase.size)",
+            options: "block_size=\(testCase.blockSize),log_size=1M,subformat=\(subformat)")
         let block = testCase.blockSize
         // The first sectors, 1 MiB at 3 MiB, across the first block boundary, the last sectors.
         try VXWrites.apply(
@@ -62,14 +65,17 @@ import _TestSupport
             FileManager.default.createFile(atPath: raw, contents: nil)
             return try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
         }()
-        for (offset, length) in [(0, 1 << 20), (5 << 20, 3 << 20), ((31 << 20) + 512, 1536), ((48 << 20) - 4096, 4096)] {
+        for (offset, length) in [(0, 1 << 20), (5 << 20, 3 << 20), ((31 << 20) + 512, 1536), ((48 << 20) - 4096, 4096)]
+        {
             try handle.seek(toOffset: UInt64(offset))
             handle.write(Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }))
         }
         try handle.truncate(atOffset: 48 << 20)
         try handle.close()
         let path = dir.file("disk.vhdx")
-        try ExternalTool.check(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=\(subformat)", raw, path])
+        try ExternalTool.check([
+            "qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=\(subformat)", raw, path,
+        ])
         let image = try VHDFixture.open(path: path)
         #expect(image.device.size == 48 << 20)
         let ours = try VHDFixture.readAll(image.device)
@@ -84,7 +90,8 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         let path = dir.file("disk.vhdx")
         try VHDXFixture.qemuCreate(path, size: "96M", options: "block_size=8M,log_size=1M")
-        try VXWrites.apply(path, [(0x5A, 3 << 20, 1 << 20), (0x3C, (8 << 20) - 4096, 8192), (0x77, (96 << 20) - 4096, 4096)])
+        try VXWrites.apply(
+            path, [(0x5A, 3 << 20, 1 << 20), (0x3C, (8 << 20) - 4096, 8192), (0x77, (96 << 20) - 4096, 4096)])
         let copy = dir.file("4k.vhdx")
         try FileManager.default.copyItem(atPath: path, toPath: copy)
         let item = try VHDXFixture.metadataItemOffset(copy, data1: 0x8141_BF1D)
@@ -125,7 +132,8 @@ import _TestSupport
         #expect(error?.code == .readOnlyFormat)
         #expect(error?.description.contains("vhdedit convert") == true)
         #expect(try FileDigest.sha256(path) == before)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["disk.vhdx"], "no journal left beside it")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["disk.vhdx"], "no journal left beside it")
     }
 }
 

@@ -34,16 +34,18 @@ enum VHDXFixture {
             var value = parts[1]
             // "64 MiB (67108864 bytes)" -> "67108864"; "512 bytes" -> "512"
             if let open = value.lastIndex(of: "(") { value = String(value[value.index(after: open)...]) }
-            facts[parts[0]] = value.replacingOccurrences(of: " bytes)", with: "").replacingOccurrences(of: " bytes", with: "")
+            facts[parts[0]] = value.replacingOccurrences(of: " bytes)", with: "").replacingOccurrences(
+                of: " bytes", with: "")
         }
         return facts
     }
 
     /// Compares the whole device with qemu's raw conversion of `path`, 4 MiB at a time; returns the first
     /// differing offset, or `nil`. Also checks that every range the device calls known-zero is zeros there.
-    static func firstDifference(_ device: any BlockDevice, qemuImage path: String, in dir: TemporaryDirectory,
-        format: String = "vhdx") throws -> UInt64?
-    {
+    static func firstDifference(
+        _ device: any BlockDevice, qemuImage path: String, in dir: TemporaryDirectory,
+        format: String = "vhdx"
+    ) throws -> UInt64? {
         let raw = dir.file(UUID().uuidString + ".raw")
         try ExternalTool.check(["qemu-img", "convert", "-f", format, "-O", "raw", path, raw])
         defer { try? FileManager.default.removeItem(atPath: raw) }
@@ -96,7 +98,8 @@ enum VHDXFixture {
         return try (0..<count).map { index in
             let at = UInt64((192 << 10) + 16 + 32 * index)
             return (
-                try VHDFixture.bytes(path, at: at, count: 16), try uint64(path, at: at + 16), try uint32(path, at: at + 24)
+                try VHDFixture.bytes(path, at: at, count: 16), try uint64(path, at: at + 16),
+                try uint32(path, at: at + 24)
             )
         }
     }

@@ -113,7 +113,8 @@ struct DiskFixture {
     }
 
     /// The system Python (faster to start than a pyenv shim), else whatever `python3` is on PATH.
-    static let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+    static let python =
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
 
     /// A copy (sparse, `cp --sparse=always`) of the disk at `source`, in a fresh fixture.
     init(copying source: String) throws {

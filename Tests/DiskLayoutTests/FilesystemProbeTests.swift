@@ -1,8 +1,9 @@
 import BlockIO
-@testable import DiskLayout
 import Foundation
 import Testing
 import _TestSupport
+
+@testable import DiskLayout
 
 /// One filesystem to make in a partition of the probe test disk.
 struct FilesystemSpec: Sendable, CustomStringConvertible {
@@ -28,8 +29,14 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
         ]
         let optional: [(String, FilesystemSpec)] = [
             ("mkfs.xfs", FilesystemSpec(name: "xfs", sizeMiB: 300, command: ["mkfs.xfs", "-q", "-f", "-L", "xroot"])),
-            ("mkfs.btrfs", FilesystemSpec(name: "btrfs", sizeMiB: 128, command: ["mkfs.btrfs", "-q", "-f", "-L", "broot"])),
-            ("mkntfs", FilesystemSpec(name: "ntfs", sizeMiB: 16, command: ["mkntfs", "-q", "-F", "-Q", "-L", "WinData"])),
+            (
+                "mkfs.btrfs",
+                FilesystemSpec(name: "btrfs", sizeMiB: 128, command: ["mkfs.btrfs", "-q", "-f", "-L", "broot"])
+            ),
+            (
+                "mkntfs",
+                FilesystemSpec(name: "ntfs", sizeMiB: 16, command: ["mkntfs", "-q", "-F", "-Q", "-L", "WinData"])
+            ),
             ("mkfs.exfat", FilesystemSpec(name: "exfat", sizeMiB: 16, command: ["mkfs.exfat", "-L", "EXF"])),
         ]
         for (tool, spec) in optional where ToolCheck.exists(tool) { specs.append(spec) }
@@ -92,13 +99,15 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
     @Test func everyFilesystemMatchesBlkidOnTheRawFile() throws {
         let fixture = try Self.makeDisk()
         try Self.expectMatchesBlkid(imagePath: fixture.path, fixture: fixture, expectedFormat: .raw)
-        let types = try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device).volumes.compactMap(\.signature?.type)
+        let types = try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device).volumes.compactMap(
+            \.signature?.type)
         #expect(Set(types).isSuperset(of: ["ext2", "ext3", "ext4", "swap", "vfat"]))
     }
 
     @Test func sameAnswersThroughDynamicAndFixedVHD() throws {
         let fixture = try Self.makeDisk()
-        try Self.expectMatchesBlkid(imagePath: try fixture.vhd("dynamic"), fixture: fixture, expectedFormat: .vhdDynamic)
+        try Self.expectMatchesBlkid(
+            imagePath: try fixture.vhd("dynamic"), fixture: fixture, expectedFormat: .vhdDynamic)
         try Self.expectMatchesBlkid(imagePath: try fixture.vhd("fixed"), fixture: fixture, expectedFormat: .vhdFixed)
     }
 
@@ -108,7 +117,8 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
         // root-directory label gives blkid's answer.
         let fixture = try DiskFixture(sizeMiB: 520)
         try fixture.sfdisk("label: dos\nstart=2048, size=512M, type=c\n")
-        try fixture.place(["mkfs.vfat", "-F", "32", "-s", "1", "-S", "512", "-n", "ROOTDIRLBL"], sizeMiB: 512, atSector: 2048)
+        try fixture.place(
+            ["mkfs.vfat", "-F", "32", "-s", "1", "-S", "512", "-n", "ROOTDIRLBL"], sizeMiB: 512, atSector: 2048)
         try fixture.patch(at: 2048 * 512 + 71, Array("BOOTSECTOR ".utf8))
         let blkid = try fixture.blkid(offset: 2048 * 512, size: 512 << 20)
         let window = try #require(ProbeWindows.fatRootDirectory(try fixture.bytes(at: 2048 * 512, count: 512)))
@@ -129,7 +139,9 @@ struct FilesystemSpec: Sendable, CustomStringConvertible {
         let fat = try DiskFixture(sizeMiB: 16, name: "fat.img")
         try ExternalTool.check(["mkfs.vfat", fat.path])
         try fixture.patch(at: 2048 * 512, try fat.bytes(at: 0, count: 512))
-        let result = try ExternalTool.run(["blkid", "-p", "-O", String(2048 * 512), "-S", String(16 << 20), fixture.path])
+        let result = try ExternalTool.run([
+            "blkid", "-p", "-O", String(2048 * 512), "-S", String(16 << 20), fixture.path,
+        ])
         #expect(result.status == 8)
         let image = try DiskImage.open(path: fixture.path)
         let disk = try PartitionedDisk.inspect(image.device)

@@ -64,7 +64,9 @@ import _TestSupport
     func entryArraysOfManyEntriesAreRead(entries: Int) throws {
         let fixture = try DiskFixture(sizeMiB: 16)
         try fixture.sgdisk(["-S", String(entries)])
-        try fixture.sgdisk(["-n", "1:0:+2M", "-n", "\(entries - 1):0:+2M", "-t", "\(entries - 1):8300", "-c", "\(entries - 1):last one"])
+        try fixture.sgdisk([
+            "-n", "1:0:+2M", "-n", "\(entries - 1):0:+2M", "-t", "\(entries - 1):8300", "-c", "\(entries - 1):last one",
+        ])
         let image = try DiskImage.open(path: fixture.path)
         let table = try PartitionTable.read(from: image.device)
         #expect(table.gptHeader?.entryCount == UInt32(entries))
@@ -76,7 +78,9 @@ import _TestSupport
     @Test func damagedPrimaryFallsBackToTheBackupWithAWarning() throws {
         let fixture = try Self.makeGPT()
         let before = try fixture.sfdiskPartitions()
-        try ExternalTool.check(["dd", "if=/dev/zero", "of=\(fixture.path)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=/dev/zero", "of=\(fixture.path)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none",
+        ])
         let image = try DiskImage.open(path: fixture.path)
         let table = try PartitionTable.read(from: image.device)
         #expect(table.gptHeaderSource == .backup)

@@ -39,7 +39,8 @@ func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         let ebrs = try Self.ebrOffsets(fixture)
         #expect(ebrs.count == 4)
         // The last EBR links back to the first one (relative start 0 = the extended partition's first sector).
-        try fixture.patch(at: ebrs[3] + 446 + 16, [0, 0, 0, 0, 0x05, 0, 0, 0] + littleEndian(UInt32(0)) + littleEndian(UInt32(2048)))
+        try fixture.patch(
+            at: ebrs[3] + 446 + 16, [0, 0, 0, 0, 0x05, 0, 0, 0] + littleEndian(UInt32(0)) + littleEndian(UInt32(2048)))
         let image = try DiskImage.open(path: fixture.path)
         let table = try PartitionTable.read(from: image.device)
         #expect(table.warnings.map(\.code) == [.ebrLoop])

@@ -1,8 +1,9 @@
 import BlockIO
-@testable import DiskLayout
 import Foundation
 import Testing
 import _TestSupport
+
+@testable import DiskLayout
 
 /// Why the LVM tests that need real lvm2 cannot run here, for their `.enabled(if:)` trait.
 let lvmUnavailable = LVMFixture.unavailableReason
@@ -24,7 +25,9 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
     var values: [String: String] = [:]
     let range = offset.map { ["-O", String($0)] } ?? []
     let limit = size.map { ["-S", String($0)] } ?? []
-    for line in try ExternalTool.run(["blkid", "-p", "-o", "export"] + range + limit + [file]).output.split(separator: "\n") {
+    for line in try ExternalTool.run(["blkid", "-p", "-o", "export"] + range + limit + [file]).output.split(
+        separator: "\n")
+    {
         guard let equals = line.firstIndex(of: "=") else { continue }
         values[String(line[..<equals])] = String(line[line.index(after: equals)...])
     }
@@ -83,7 +86,9 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         #expect(try PhysicalVolume.dataStart(inFirstSectors: first) == peStart)
         let windows = ProbeWindows(volumeSize: pv.size, bootSector: Array(first.prefix(512)), headBytes: peStart)
         #expect(windows.ranges.first == 0..<peStart)
-        #expect(try PhysicalVolume.dataStart(inFirstSectors: try disk.volume(number: 1)!.device!.read(at: 0, count: 2048)) == nil)
+        #expect(
+            try PhysicalVolume.dataStart(inFirstSectors: try disk.volume(number: 1)!.device!.read(at: 0, count: 2048))
+                == nil)
         // The unlabelled ext4 /boot partition and the LV are both candidates: the LV's name decides.
         let root = try RootSelector.select(in: disk)
         #expect(root.volume.logicalVolume?.description == "ubuntu-vg/ubuntu-lv")
@@ -107,7 +112,9 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         let chosen = try RootSelector.select(in: disk, volume: LogicalVolumeName("rootvg/varlv"))
         #expect(chosen.reason == "chosen with --volume rootvg/varlv")
         #expect(chosen.volume.signature?.label == "var")
-        #expect(throws: DiskLayoutError.self) { try RootSelector.select(in: disk, volume: LogicalVolumeName("rootvg/nolv")) }
+        #expect(throws: DiskLayoutError.self) {
+            try RootSelector.select(in: disk, volume: LogicalVolumeName("rootvg/nolv"))
+        }
     }
 
     @Test func wholeDiskPVWithWrappedMetadata() throws {
@@ -156,7 +163,9 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
             Issue.record("chose \(chosen.volume.displayName)")
         } catch {
             #expect(error.code == .ambiguousRoot)
-            #expect(error.message.contains("sys/a (its /etc/fstab line 1); sys/b (its /etc/fstab line 2)"), "\(error.message)")
+            #expect(
+                error.message.contains("sys/a (its /etc/fstab line 1); sys/b (its /etc/fstab line 2)"),
+                "\(error.message)")
             #expect(error.message.contains("--volume VG/LV"))
         }
         // --volume still decides without asking anything.
@@ -223,8 +232,11 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
     /// checksum and the header's recomputed.
     static func rewrite(_ image: String, pvOffset: UInt64, text: String, corruptChecksum: Bool = false) throws {
         try ExternalTool.check(
-            ["python3", "-c", python + "write(sys.stdin.buffer.read(), \(corruptChecksum ? "True" : "False"))", image,
-                String(pvOffset)], stdin: Data(text.utf8))
+            [
+                "python3", "-c", python + "write(sys.stdin.buffer.read(), \(corruptChecksum ? "True" : "False"))",
+                image,
+                String(pvOffset),
+            ], stdin: Data(text.utf8))
     }
 
     static let python = """
@@ -335,7 +347,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
     }
 
     @Test func unbalancedBraces() throws {
-        let error = try #require(onlyProblem(try ubuntu { $0.replacingOccurrences(of: "physical_volumes {", with: "physical_volumes {{") }))
+        let error = try #require(
+            onlyProblem(try ubuntu { $0.replacingOccurrences(of: "physical_volumes {", with: "physical_volumes {{") }))
         #expect(error.code == .lvmMetadata)
         #expect(error.message.contains("line"))
     }
@@ -348,9 +361,12 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         let overflow = try ubuntu { $0.replacing(/pe_count = [0-9]+/, with: "pe_count = 9223372036854775807") }
         #expect(try #require(onlyProblem(overflow)).field == "pe_count")
         // An extent size that makes the LV end past its PV: the LV is refused, the group still read.
-        let large = try ubuntu { $0.replacingOccurrences(of: "extent_size = 8192", with: "extent_size = 1099511627776") }
+        let large = try ubuntu {
+            $0.replacingOccurrences(of: "extent_size = 8192", with: "extent_size = 1099511627776")
+        }
         #expect(large.lvm.problems.isEmpty)
-        #expect(large.logicalVolumes.first?.openError?.message.contains("maps past the end of a physical volume") == true)
+        #expect(
+            large.logicalVolumes.first?.openError?.message.contains("maps past the end of a physical volume") == true)
     }
 
     @Test func segmentPastThePVEnd() throws {
@@ -365,7 +381,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         // A second LV given the same extents as ubuntu-lv.
         let disk = try ubuntu { text in
             guard let range = text.range(of: "ubuntu-lv {") else { return text }
-            let copy = "twin {\nid = \"x\"\nstatus = [\"READ\", \"VISIBLE\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
+            let copy =
+                "twin {\nid = \"x\"\nstatus = [\"READ\", \"VISIBLE\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
                 + "type = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", 3]\n}\n}\n"
             return text.replacingCharacters(in: range.lowerBound..<range.lowerBound, with: copy)
         }
@@ -376,7 +393,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
     @Test func missingPhysicalVolumeIsNamed() throws {
         let missing = "AAAAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGGGG"
         let disk = try ubuntu { text in
-            let pv1 = "pv1 {\nid = \"\(missing)\"\ndevice = \"/dev/sdb\"\nstatus = [\"ALLOCATABLE\"]\npe_start = 2048\npe_count = 100\n}\n"
+            let pv1 =
+                "pv1 {\nid = \"\(missing)\"\ndevice = \"/dev/sdb\"\nstatus = [\"ALLOCATABLE\"]\npe_start = 2048\npe_count = 100\n}\n"
             return text.replacingOccurrences(of: "physical_volumes {", with: "physical_volumes {\n" + pv1)
                 .replacingOccurrences(of: "\"pv0\", 0", with: "\"pv1\", 0")
         }
@@ -397,13 +415,16 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         #expect(volume.device == nil)
         #expect(volume.openError?.code == .lvmUnsupportedVolume)
         #expect(volume.openError?.message.contains("a \(type) segment") == true)
-        #expect(DiskLayoutReport(disk).text.contains("not opened: logical volume ubuntu-vg/ubuntu-lv has a \(type) segment"))
+        #expect(
+            DiskLayoutReport(disk).text.contains("not opened: logical volume ubuntu-vg/ubuntu-lv has a \(type) segment")
+        )
     }
 
     @Test func snapshotCOWIsRefusedAndItsOriginReads() throws {
         let disk = try ubuntu { text in
             guard let range = text.range(of: "ubuntu-lv {") else { return text }
-            let cow = "snap {\nid = \"c\"\nstatus = [\"READ\", \"VISIBLE\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
+            let cow =
+                "snap {\nid = \"c\"\nstatus = [\"READ\", \"VISIBLE\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
                 + "type = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", 12]\n}\n}\n"
                 + "snapshot0 {\nid = \"s\"\nstatus = [\"READ\"]\nsegment1 {\nstart_extent = 0\nextent_count = 10\n"
                 + "type = \"snapshot\"\nchunk_size = 8\norigin = \"ubuntu-lv\"\ncow_store = \"snap\"\n}\n}\n"
@@ -424,11 +445,16 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         // Both PVs carry the group's metadata: the same change in both, so neither copy is newer.
         for range in image.metadataRanges {
             let text = try Self.metadataText(copy, pvOffset: range.offset)
-            try Self.rewrite(copy, pvOffset: range.offset, text: text.replacingOccurrences(of: "stripe_size = 128", with: "stripe_size = 3"))
+            try Self.rewrite(
+                copy, pvOffset: range.offset,
+                text: text.replacingOccurrences(of: "stripe_size = 128", with: "stripe_size = 3"))
         }
         let disk = try PartitionedDisk.inspect(DiskImage.open(path: copy).device)
         #expect(disk.lvm.problems.count == 2)
-        #expect(disk.lvm.problems.allSatisfy { $0.error.field == "stripe_size" && $0.error.message.contains("3-sector chunks") })
+        #expect(
+            disk.lvm.problems.allSatisfy {
+                $0.error.field == "stripe_size" && $0.error.message.contains("3-sector chunks")
+            })
     }
 
     /// References that would loop if followed: a stripe naming an LV (itself) instead of a PV, and a snapshot
@@ -439,7 +465,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         #expect(error.message.contains("names ubuntu-lv, which is not a physical volume of the group"))
         let selfSnapshot = try ubuntu { text in
             guard let range = text.range(of: "ubuntu-lv {") else { return text }
-            let loop = "snapshot0 {\nid = \"s\"\nstatus = [\"READ\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
+            let loop =
+                "snapshot0 {\nid = \"s\"\nstatus = [\"READ\"]\nsegment1 {\nstart_extent = 0\nextent_count = 1\n"
                 + "type = \"snapshot\"\norigin = \"ubuntu-lv\"\ncow_store = \"ubuntu-lv\"\n}\n}\n"
             return text.replacingCharacters(in: range.lowerBound..<range.lowerBound, with: loop)
         }
@@ -473,7 +500,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
     func parse(_ text: String) throws -> LVMConfigSection { try LVMConfigText.parse(Array(text.utf8)) }
 
     @Test func valuesArraysSectionsEscapesAndComments() throws {
-        let tree = try parse("""
+        let tree = try parse(
+            """
             # comment
             vg {   id = "a\\"b\\\\c" # trailing
             seqno = 7
@@ -526,7 +554,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
         // zlib's crc32 with lvm's initial value and without the final XOR (Python: binascii.crc32(b"abc",
         // 0xf597a6cf ^ 0xffffffff) ^ 0xffffffff).
         let expected = try? ExternalTool.check([
-            "python3", "-c", "import binascii;print(binascii.crc32(b'LVM2 metadata', 0xf597a6cf ^ 0xffffffff) ^ 0xffffffff)",
+            "python3", "-c",
+            "import binascii;print(binascii.crc32(b'LVM2 metadata', 0xf597a6cf ^ 0xffffffff) ^ 0xffffffff)",
         ]).output
         #expect(expected == "\(LVMChecksum.checksum(Array("LVM2 metadata".utf8)))\n")
     }
@@ -536,7 +565,8 @@ func blkidValues(_ file: String, offset: UInt64? = nil, size: UInt64? = nil) thr
 @Suite struct LogicalVolumeNameTests {
     @Test(arguments: [
         ("/dev/mapper/ubuntu--vg-ubuntu--lv", "ubuntu-vg/ubuntu-lv"), ("/dev/mapper/rootvg-rootlv", "rootvg/rootlv"),
-        ("/dev/mapper/a---b--c", "a-/b-c"), ("/dev/rootvg/varlv", "rootvg/varlv"), ("/dev/ubuntu-vg/ubuntu-lv", "ubuntu-vg/ubuntu-lv"),
+        ("/dev/mapper/a---b--c", "a-/b-c"), ("/dev/rootvg/varlv", "rootvg/varlv"),
+        ("/dev/ubuntu-vg/ubuntu-lv", "ubuntu-vg/ubuntu-lv"),
     ])
     func namesAVolume(_ path: String, _ expected: String) {
         #expect(LogicalVolumeName(devicePath: path)?.description == expected)

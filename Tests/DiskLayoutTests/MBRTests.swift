@@ -5,14 +5,17 @@ import Testing
 import _TestSupport
 
 /// Compares every partition of `table` with `sfdisk --json` (start, size, type, bootable, number).
-func expectMatchesSfdisk(_ table: PartitionTable, _ fixture: DiskFixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectMatchesSfdisk(
+    _ table: PartitionTable, _ fixture: DiskFixture, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let expected = try fixture.sfdiskPartitions()
     #expect(Set(table.partitions.map(\.number)) == Set(expected.keys), sourceLocation: sourceLocation)
     for partition in table.partitions {
         guard let entry = expected[partition.number] else { continue }
         #expect(UInt64(entry["start"] as! Int) == partition.firstSector, sourceLocation: sourceLocation)
         #expect(UInt64(entry["size"] as! Int) == partition.sectorCount, sourceLocation: sourceLocation)
-        #expect((entry["type"] as! String).uppercased() == partition.type.code.uppercased(), sourceLocation: sourceLocation)
+        #expect(
+            (entry["type"] as! String).uppercased() == partition.type.code.uppercased(), sourceLocation: sourceLocation)
         if table.kind == .mbr {
             #expect((entry["bootable"] as? Bool ?? false) == partition.isBootable, sourceLocation: sourceLocation)
         } else {
@@ -49,7 +52,10 @@ func expectMatchesSfdisk(_ table: PartitionTable, _ fixture: DiskFixture, source
         try expectMatchesSfdisk(table, fixture)
         // Linux numbering: 1, 2 primary, 3 extended, logical from 5 in chain order.
         #expect(table.partitions.map(\.number) == [1, 2, 3, 5, 6, 7, 8])
-        #expect(table.partitions.map(\.kind) == [.mbrPrimary, .mbrPrimary, .mbrExtended, .mbrLogical, .mbrLogical, .mbrLogical, .mbrLogical])
+        #expect(
+            table.partitions.map(\.kind) == [
+                .mbrPrimary, .mbrPrimary, .mbrExtended, .mbrLogical, .mbrLogical, .mbrLogical, .mbrLogical,
+            ])
         #expect(table.partition(number: 6)?.type.name == "Linux LVM")
         #expect(table.partition(number: 7)?.type.name == "W95 FAT32 (LBA)")
         #expect(table.partition(number: 8)?.role == .linuxRAID)

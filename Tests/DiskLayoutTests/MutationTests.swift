@@ -27,7 +27,8 @@ final class MemoryDevice: BlockDevice {
     /// Damages `count` random bytes of `device` among `regions`, optionally re-sealing the GPT header CRCs so the
     /// damage reaches the fields behind them; returns the original bytes to restore.
     static func mutate(
-        _ device: MemoryDevice, regions: [Range<Int>], count: Int, resealGPT: Bool, rng: inout some RandomNumberGenerator
+        _ device: MemoryDevice, regions: [Range<Int>], count: Int, resealGPT: Bool,
+        rng: inout some RandomNumberGenerator
     ) -> [(Int, UInt8)] {
         var saved: [(Int, UInt8)] = []
         func set(_ index: Int, _ value: UInt8) {
@@ -41,7 +42,8 @@ final class MemoryDevice: BlockDevice {
         if resealGPT {
             for headerOffset in [512, device.bytes.count - 512] {
                 let size = Int(device.bytes[headerOffset + 12]) | Int(device.bytes[headerOffset + 13]) << 8
-                guard size >= 92, size <= 512, device.bytes[headerOffset + 14] == 0, device.bytes[headerOffset + 15] == 0
+                guard size >= 92, size <= 512, device.bytes[headerOffset + 14] == 0,
+                    device.bytes[headerOffset + 15] == 0
                 else { continue }
                 var header = Array(device.bytes[headerOffset..<headerOffset + size])
                 for index in 16..<20 { header[index] = 0 }
@@ -60,7 +62,7 @@ final class MemoryDevice: BlockDevice {
         let fixture = try DiskFixture(sizeMiB: 32)
         try fixture.sfdisk(MBRTests.logicalScript)
         let device = MemoryDevice(try fixture.bytes(at: 0, count: 32 << 20))
-        let ebrs = try HostileTableTests.ebrOffsets(fixture).map { Int($0) + 446 ..< Int($0) + 512 }
+        let ebrs = try HostileTableTests.ebrOffsets(fixture).map { Int($0) + 446..<Int($0) + 512 }
         var rng = SystemRandomNumberGenerator()
         var outcomes: [String: Int] = [:]
         for _ in 0..<300 {
@@ -79,7 +81,9 @@ final class MemoryDevice: BlockDevice {
 
     @Test func damagedGPTsNeverCrash() throws {
         let fixture = try DiskFixture(sizeMiB: 4)
-        try fixture.sgdisk(["-n", "1:2048:+1M", "-t", "1:8300", "-c", "1:one", "-n", "2:0:+1M", "-t", "2:ef00", "-n", "5:0:0"])
+        try fixture.sgdisk([
+            "-n", "1:2048:+1M", "-t", "1:8300", "-c", "1:one", "-n", "2:0:+1M", "-t", "2:ef00", "-n", "5:0:0",
+        ])
         let device = MemoryDevice(try fixture.bytes(at: 0, count: 4 << 20))
         let end = device.bytes.count
         var rng = SystemRandomNumberGenerator()

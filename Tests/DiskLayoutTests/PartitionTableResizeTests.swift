@@ -63,7 +63,9 @@ import _TestSupport
         let disk = dir.file("disk.raw")
         try ExternalTool.check(["truncate", "-s", "64M", disk])
         try ExternalTool.check(["sgdisk", "-n", "1:2048:+16M", disk])
-        try ExternalTool.check(["dd", "if=/dev/zero", "of=\(disk)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=/dev/zero", "of=\(disk)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none",
+        ])
         let digest = try FileDigest.sha256(disk)
         #expect {
             try resize(disk, to: 128 << 20)
@@ -77,7 +79,9 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         let disk = dir.file("disk.raw")
         try ExternalTool.check(["truncate", "-s", "64M", disk])
-        try ExternalTool.check(["sfdisk", "-q", disk], stdin: Data("label: dos\nstart=2048, size=32768, type=83\nstart=34816, size=8192, type=82\n".utf8))
+        try ExternalTool.check(
+            ["sfdisk", "-q", disk],
+            stdin: Data("label: dos\nstart=2048, size=32768, type=83\nstart=34816, size=8192, type=82\n".utf8))
         try resize(disk, to: 128 << 20)
         let before = try ExternalTool.check(["sfdisk", "--json", disk]).output
         #expect(before.contains("\"size\": 8192"))
@@ -94,13 +98,17 @@ import _TestSupport
         try ExternalTool.check(["truncate", "-s", "64M", disk])
         try ExternalTool.check(
             ["sfdisk", "-q", disk],
-            stdin: Data("label: dos\nstart=2048, size=16384, type=83\nstart=18432, size=20480, type=5\nstart=20480, size=8192, type=83\n".utf8))
+            stdin: Data(
+                "label: dos\nstart=2048, size=16384, type=83\nstart=18432, size=20480, type=5\nstart=20480, size=8192, type=83\n"
+                    .utf8))
         let grown = try resize(disk, to: 128 << 20, grow: .some(nil))
         #expect(grown?.number == 5)
         let json = try ExternalTool.check(["sfdisk", "--json", disk]).stdout
-        let table = (try JSONSerialization.jsonObject(with: json) as? [String: Any])?["partitiontable"] as? [String: Any]
+        let table =
+            (try JSONSerialization.jsonObject(with: json) as? [String: Any])?["partitiontable"] as? [String: Any]
         let sizes = Dictionary(
-            uniqueKeysWithValues: ((table?["partitions"] as? [[String: Any]]) ?? []).compactMap { entry -> (Int, Int)? in
+            uniqueKeysWithValues: ((table?["partitions"] as? [[String: Any]]) ?? []).compactMap {
+                entry -> (Int, Int)? in
                 guard let start = entry["start"] as? Int, let size = entry["size"] as? Int else { return nil }
                 return (start, size)
             })

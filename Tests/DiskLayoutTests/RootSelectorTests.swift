@@ -41,7 +41,9 @@ import _TestSupport
     }
 
     @Test func twoIndistinguishableExt4PartitionsAreAmbiguousUnlessChosen() throws {
-        let (_, disk) = try Self.gptDisk([("8300", 16, Self.ext4 + ["-L", "alpha"]), ("8300", 16, Self.ext4 + ["-L", "beta"])])
+        let (_, disk) = try Self.gptDisk([
+            ("8300", 16, Self.ext4 + ["-L", "alpha"]), ("8300", 16, Self.ext4 + ["-L", "beta"]),
+        ])
         do {
             _ = try RootSelector.select(in: disk)
             Issue.record("two ext4 partitions were not reported as ambiguous")
@@ -57,7 +59,9 @@ import _TestSupport
     }
 
     @Test func bootLabelledPartitionIsPassedOver() throws {
-        let (_, disk) = try Self.gptDisk([("8300", 16, Self.ext4 + ["-L", "boot"]), ("8300", 16, Self.ext4 + ["-L", "system"])])
+        let (_, disk) = try Self.gptDisk([
+            ("8300", 16, Self.ext4 + ["-L", "boot"]), ("8300", 16, Self.ext4 + ["-L", "system"]),
+        ])
         #expect(try RootSelector.select(in: disk).volume.signature?.label == "system")
     }
 
@@ -97,7 +101,9 @@ import _TestSupport
     }
 
     @Test func noLinuxFilesystemIsAClearError() throws {
-        let (_, disk) = try Self.gptDisk([("ef00", 16, ["mkfs.vfat", "-F", "16"]), ("8200", 8, ["mkswap"]), ("8300", 4, nil)])
+        let (_, disk) = try Self.gptDisk([
+            ("ef00", 16, ["mkfs.vfat", "-F", "16"]), ("8200", 8, ["mkswap"]), ("8300", 4, nil),
+        ])
         do {
             _ = try RootSelector.select(in: disk)
             Issue.record("a root was chosen on a disk without Linux filesystems")
@@ -140,7 +146,8 @@ import _TestSupport
         let fixture = try DiskFixture(sizeMiB: 40)
         try fixture.sfdisk("label: dos\nstart=2048, size=16M, type=83\nsize=16M, type=83\n")
         let partitions = try fixture.sfdiskPartitions()
-        try fixture.place(["mkfs.ext4", "-q", "-F", "-L", "main"], sizeMiB: 16, atSector: UInt64(partitions[1]!["start"] as! Int))
+        try fixture.place(
+            ["mkfs.ext4", "-q", "-F", "-L", "main"], sizeMiB: 16, atSector: UInt64(partitions[1]!["start"] as! Int))
         do {
             let root = try ImageVolume.open(path: fixture.path)
             #expect(root.selection.volume.number == 1)

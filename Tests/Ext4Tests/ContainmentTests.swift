@@ -40,7 +40,8 @@ import _TestSupport
                 try FileManager.default.createDirectory(atPath: tree + "/chain", withIntermediateDirectories: true)
                 for index in 0..<41 {
                     let target = index == 0 ? "/etc/hostname" : "l\(index - 1)"
-                    try FileManager.default.createSymbolicLink(atPath: tree + "/chain/l\(index)", withDestinationPath: target)
+                    try FileManager.default.createSymbolicLink(
+                        atPath: tree + "/chain/l\(index)", withDestinationPath: target)
                 }
             }
         }

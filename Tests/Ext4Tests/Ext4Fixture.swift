@@ -143,7 +143,7 @@ func openDisk(_ path: String, writable: Bool) throws(BlockIOError) -> DiskImage 
     while true {
         do {
             return try DiskImage.open(path: path, writable: writable)
-        } catch where error.code == .inUse && attempt < 40 {
+        } catch  where error.code == .inUse && attempt < 40 {
             attempt += 1
             usleep(25_000)
         }

@@ -19,7 +19,8 @@ import _TestSupport
         }
         files["/data/big.bin"] = [UInt8](repeating: 0x41, count: 3 << 20)
         for (path, bytes) in files {
-            try FileManager.default.createDirectory(atPath: root + PathText(path).parent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: root + PathText(path).parent, withIntermediateDirectories: true)
             try Data(bytes).write(to: URL(fileURLWithPath: root + path))
         }
         // A file whose first 64 KiB are a hole (mkfs -d keeps holes), then text.
@@ -29,7 +30,8 @@ import _TestSupport
         try handle.seek(toOffset: 65536)
         try handle.write(contentsOf: Data("-----BEGIN OPENSSH PRIVATE KEY-----\n".utf8))
         try handle.close()
-        files["/data/sparse.bin"] = [UInt8](repeating: 0, count: 65536) + Array("-----BEGIN OPENSSH PRIVATE KEY-----\n".utf8)
+        files["/data/sparse.bin"] =
+            [UInt8](repeating: 0, count: 65536) + Array("-----BEGIN OPENSSH PRIVATE KEY-----\n".utf8)
         try FileManager.default.createSymbolicLink(atPath: root + "/data/u0/link", withDestinationPath: "/etc/passwd")
         return files
     }
@@ -48,8 +50,10 @@ import _TestSupport
         FilesystemVariant(name: "ext4-inline", fsType: "ext4", options: ["-O", "inline_data"]),
     ]
 
-    static func limits(_ headBytes: Int = 4096, maxEntries: Int = 1_000_000, maxBytes: Int = 1 << 30) -> HeadScanLimits {
-        HeadScanLimits(headBytes: headBytes, smallestFile: 64, largestFile: 1 << 20, maxEntries: maxEntries, maxBytes: maxBytes,
+    static func limits(_ headBytes: Int = 4096, maxEntries: Int = 1_000_000, maxBytes: Int = 1 << 30) -> HeadScanLimits
+    {
+        HeadScanLimits(
+            headBytes: headBytes, smallestFile: 64, largestFile: 1 << 20, maxEntries: maxEntries, maxBytes: maxBytes,
             deadline: .now + .seconds(600))
     }
 
@@ -63,7 +67,9 @@ import _TestSupport
             #expect(seen[file.path.description] == nil, "visited twice: \(file.path)")
             seen[file.path.description] = file.head
         }
-        let expected = source.filter { $0.value.count >= 64 && $0.value.count <= 1 << 20 }.mapValues { Array($0.prefix(4096)) }
+        let expected = source.filter { $0.value.count >= 64 && $0.value.count <= 1 << 20 }.mapValues {
+            Array($0.prefix(4096))
+        }
         #expect(seen.count == expected.count)
         for (path, head) in expected { #expect(seen[path] == head, "\(path)") }
         #expect(progress.filesRead == expected.count && progress.skippedLarge == 1 && progress.stop == nil)
@@ -83,8 +89,12 @@ import _TestSupport
         #expect(few.stop == .entries && few.entries == 51)
         var small = HeadScanProgress()
         var visited = 0
-        try fs.scanFileHeads(under: "/data", limits: Self.limits(maxBytes: 64 << 10), progress: &small) { _ in visited += 1 }
+        try fs.scanFileHeads(under: "/data", limits: Self.limits(maxBytes: 64 << 10), progress: &small) { _ in
+            visited += 1
+        }
         #expect(small.stop == .bytes && visited == small.filesRead && visited < source.count - 2)
-        #expect(throws: Ext4Error.self) { try fs.scanFileHeads(under: "/data/big.bin", limits: Self.limits(), progress: &few) { _ in } }
+        #expect(throws: Ext4Error.self) {
+            try fs.scanFileHeads(under: "/data/big.bin", limits: Self.limits(), progress: &few) { _ in }
+        }
     }
 }

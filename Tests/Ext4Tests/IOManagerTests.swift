@@ -37,7 +37,8 @@ final class MemoryDevice: BlockDevice, @unchecked Sendable {
         try checkBounds(offset: offset, count: buffer.count)
         writes += 1
         bytes.withUnsafeMutableBytes { target in
-            UnsafeMutableRawBufferPointer(rebasing: target[Int(offset)..<Int(offset) + buffer.count]).copyMemory(from: buffer)
+            UnsafeMutableRawBufferPointer(rebasing: target[Int(offset)..<Int(offset) + buffer.count]).copyMemory(
+                from: buffer)
         }
     }
 

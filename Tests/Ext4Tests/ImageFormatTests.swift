@@ -38,7 +38,9 @@ import _TestSupport
     ///
     /// qemu's vpc driver does not follow differencing parents, so a differencing chain is flattened by the block
     /// layer's converter (itself tested against qemu-img for every single-file type) instead.
-    static func checkWithQemuAndE2fsck(_ path: String, in directory: TemporaryDirectory, chain: Bool = false)
+    static func checkWithQemuAndE2fsck(
+        _ path: String, in directory: TemporaryDirectory, chain: Bool = false
+    )
         throws -> String
     {
         let flat = directory.file("flat-\(UUID().uuidString).raw")
@@ -95,7 +97,9 @@ import _TestSupport
         let directory = try TemporaryDirectory(prefix: "ext4-formats")
         let raw = try Self.partitionedRaw(in: directory)
         let parent = directory.file("parent.vhd")
-        try ExternalTool.check(["qemu-img", "convert", "-O", "vpc", "-o", "subformat=dynamic,force_size=on", raw, parent])
+        try ExternalTool.check([
+            "qemu-img", "convert", "-O", "vpc", "-o", "subformat=dynamic,force_size=on", raw, parent,
+        ])
         let child = directory.file("child.vhd")
         try ImageCreator.create(.differencing(parent: parent), at: child)
         let parentBefore = try FileDigest.sha256(parent)

@@ -116,7 +116,9 @@ import _TestSupport
             let fixture = try JournalReplayTests.journaled(variant, script)
             try Self.rewriteAsChecksumV2(fixture)
             let summary = try JournalReplayTests.expectSameReplayAsE2fsck(fixture)
-            #expect((summary?.transactions ?? 0) >= 1 && summary?.stoppedAtCorruptCommit == nil, "\(String(describing: summary))")
+            #expect(
+                (summary?.transactions ?? 0) >= 1 && summary?.stoppedAtCorruptCommit == nil,
+                "\(String(describing: summary))")
         }
     }
 

@@ -5,13 +5,16 @@ import Testing
 /// log ends, wrap-around, revokes, and logs that would loop.
 @Suite struct JournalParserTests {
     static func be(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-         UInt8(truncatingIfNeeded: value)]
+        [
+            UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value),
+        ]
     }
 
     /// A journal whose log blocks are `blocks` (from block 1), starting at `start` with transaction 7.
     static func journal(_ blocks: [[UInt8]], start: UInt32 = 1) -> [UInt8] {
-        var superblock = be(0xC03B_3998) + be(4) + be(0) + be(1024) + be(UInt32(blocks.count + 1)) + be(1) + be(7)
+        var superblock =
+            be(0xC03B_3998) + be(4) + be(0) + be(1024) + be(UInt32(blocks.count + 1)) + be(1) + be(7)
             + be(start) + be(0) + be(0) + be(1) + be(0)
         superblock += [UInt8](repeating: 0, count: 1024 - superblock.count)
         return blocks.reduce(superblock) { $0 + $1 + [UInt8](repeating: 0, count: 1024 - $1.count) }
@@ -67,14 +70,25 @@ import Testing
 
     @Test func hostileLogsAreTypedErrors() {
         let cases: [(String, [UInt8], String)] = [
-            ("more tags than the log has blocks", Self.journal([Self.descriptor(7, Array(100..<200)), Self.commit(7)]),
-             "loop"),
-            ("a revoke count past its block", Self.journal([Self.magic + Self.be(5) + Self.be(7) + Self.be(5000), Self.commit(7)]),
-             "r_count"),
-            ("a copy past the filesystem", Self.journal([Self.descriptor(7, [9999]), Self.copy, Self.commit(7)]),
-             "past the end of the filesystem"),
-            ("a log start past the journal", Array(Self.journal([Self.commit(7)]).enumerated().map { $0.offset == 31 ? 9 : $0.element }),
-             "s_start"),
+            (
+                "more tags than the log has blocks",
+                Self.journal([Self.descriptor(7, Array(100..<200)), Self.commit(7)]),
+                "loop"
+            ),
+            (
+                "a revoke count past its block",
+                Self.journal([Self.magic + Self.be(5) + Self.be(7) + Self.be(5000), Self.commit(7)]),
+                "r_count"
+            ),
+            (
+                "a copy past the filesystem", Self.journal([Self.descriptor(7, [9999]), Self.copy, Self.commit(7)]),
+                "past the end of the filesystem"
+            ),
+            (
+                "a log start past the journal",
+                Array(Self.journal([Self.commit(7)]).enumerated().map { $0.offset == 31 ? 9 : $0.element }),
+                "s_start"
+            ),
             ("no magic", [UInt8](repeating: 0, count: 4096), "h_magic"),
         ]
         for (what, journal, words) in cases {

@@ -16,8 +16,10 @@ import _TestSupport
         var generator = SeededGenerator(seed: UInt64(script.utf8.count))
         let one = fixture.directory.file("one.bin")
         let two = fixture.directory.file("two.bin")
-        try Data((0..<blockSize).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: one))
-        try Data((0..<(2 * blockSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: two))
+        try Data((0..<blockSize).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(
+            to: URL(fileURLWithPath: one))
+        try Data((0..<(2 * blockSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(
+            to: URL(fileURLWithPath: two))
         // A block that starts with the journal's magic number: the journal holds it escaped (first word zeroed,
         // the tag's escape flag set) and the replay must put the magic back.
         let magic = fixture.directory.file("magic.bin")
@@ -56,7 +58,9 @@ import _TestSupport
     /// Replays with ``Ext4FileSystem/replayJournal(on:)`` and with `e2fsck -E journal_only -y` on a copy: the
     /// same bytes, the same number of transactions (e2fsck's new journal sequence less the old one, less 1).
     @discardableResult
-    static func expectSameReplayAsE2fsck(_ fixture: Ext4Fixture, sourceLocation: SourceLocation = #_sourceLocation)
+    static func expectSameReplayAsE2fsck(
+        _ fixture: Ext4Fixture, sourceLocation: SourceLocation = #_sourceLocation
+    )
         throws -> JournalReplaySummary?
     {
         let reference = fixture.directory.file("e2fsck.img")
@@ -69,7 +73,9 @@ import _TestSupport
         let summary = try Ext4FileSystem.replayJournal(on: disk.device)
         try disk.commit()
         #expect(summary?.transactions == replayed, sourceLocation: sourceLocation)
-        #expect(try comparableBytes(fixture.image) == comparableBytes(reference), "block for block", sourceLocation: sourceLocation)
+        #expect(
+            try comparableBytes(fixture.image) == comparableBytes(reference), "block for block",
+            sourceLocation: sourceLocation)
         if summary?.stoppedAtCorruptCommit == nil { try fixture.expectClean(sourceLocation: sourceLocation) }
         return summary
     }
@@ -87,7 +93,9 @@ import _TestSupport
         "jo -c\njw -b @A MAGIC\njw -b @B,@C TWO\njc\n",
     ]
 
-    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[4], FilesystemVariant.all[6], FilesystemVariant.all[2]])
+    @Test(arguments: [
+        FilesystemVariant.ext4, FilesystemVariant.all[4], FilesystemVariant.all[6], FilesystemVariant.all[2],
+    ])
     func replayMatchesE2fsckJournalOnly(variant: FilesystemVariant) throws {
         for script in Self.scripts {
             let fixture = try Self.journaled(variant, script)
@@ -106,7 +114,8 @@ import _TestSupport
         try "jo -c\njw -b \(block) \(copy)\njc\n".write(toFile: commands, atomically: true, encoding: .utf8)
         try ExternalTool.check(["debugfs", "-w", "-f", commands, fixture.image])
         let before = try fixture.sha256()
-        #expect(try fixture.debugfsCat("/etc/hostname") == Array("guest-vm\n".utf8), "debugfs reads the stale home block")
+        #expect(
+            try fixture.debugfsCat("/etc/hostname") == Array("guest-vm\n".utf8), "debugfs reads the stale home block")
         do {
             let fs = try fixture.open(writable: false)
             #expect(try fs.readFile("/etc/hostname") == Array("replayed\n".utf8))
@@ -189,21 +198,26 @@ import _TestSupport
         let blockSize = 1024
         let first = try Self.journalOffset(fixture, block: 0, blockSize: blockSize)
         let length = try #require(try Self.header(fixture.image, "Total journal blocks"))
-        #expect(try Self.journalOffset(fixture, block: length - 1, blockSize: blockSize) == first + (length - 1) * blockSize,
-                "one extent")
+        #expect(
+            try Self.journalOffset(fixture, block: length - 1, blockSize: blockSize) == first + (length - 1)
+                * blockSize,
+            "one extent")
         var image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.image)))
         let logBlocks = length - 1
         let shift = logBlocks - 4
         let log = Array(image[(first + blockSize)..<(first + length * blockSize)])
         for index in 0..<logBlocks {
             let target = first + (1 + (index + shift) % logBlocks) * blockSize
-            image.replaceSubrange(target..<(target + blockSize), with: log[(index * blockSize)..<((index + 1) * blockSize)])
+            image.replaceSubrange(
+                target..<(target + blockSize), with: log[(index * blockSize)..<((index + 1) * blockSize)])
         }
         let start = UInt32(1 + shift)
-        image.replaceSubrange((first + 28)..<(first + 32), with: [
-            UInt8(start >> 24), UInt8(truncatingIfNeeded: start >> 16), UInt8(truncatingIfNeeded: start >> 8),
-            UInt8(truncatingIfNeeded: start),
-        ])
+        image.replaceSubrange(
+            (first + 28)..<(first + 32),
+            with: [
+                UInt8(start >> 24), UInt8(truncatingIfNeeded: start >> 16), UInt8(truncatingIfNeeded: start >> 8),
+                UInt8(truncatingIfNeeded: start),
+            ])
         try Data(image).write(to: URL(fileURLWithPath: fixture.image))
         #expect(try Self.header(fixture.image, "Journal start") == Int(start))
         let summary = try Self.expectSameReplayAsE2fsck(fixture)
@@ -213,7 +227,9 @@ import _TestSupport
     /// ext4's fast commits live in the last blocks of the journal. An empty fast-commit area replays like any
     /// journal (as e2fsck does); one whose first tag is a head for the next transaction is refused by name.
     @Test func aFastCommitAreaWithEntriesIsRefusedByName() throws {
-        let fixture = try Ext4Fixture(FilesystemVariant(name: "fast_commit", fsType: "ext4", options: ["-b", "1024", "-O", "fast_commit"]), sizeMiB: 32)
+        let fixture = try Ext4Fixture(
+            FilesystemVariant(name: "fast_commit", fsType: "ext4", options: ["-b", "1024", "-O", "fast_commit"]),
+            sizeMiB: 32)
         let one = fixture.directory.file("one.bin")
         try Data(repeating: 0x61, count: 1024).write(to: URL(fileURLWithPath: one))
         let commands = fixture.directory.file("cmds")

@@ -56,7 +56,8 @@ import _TestSupport
         #expect(try errors.sha256() == errorsBefore)
 
         // An orphan file flagged as holding entries (orphan_present) but empty: a writable open settles it.
-        let orphanFile = try Ext4Fixture(FilesystemVariant(name: "orphan_file", fsType: "ext4", options: ["-O", "orphan_file"]))
+        let orphanFile = try Ext4Fixture(
+            FilesystemVariant(name: "orphan_file", fsType: "ext4", options: ["-O", "orphan_file"]))
         try ExternalTool.check(["debugfs", "-w", "-R", "feature orphan_present", orphanFile.image])
         #expect(try orphanFile.open(writable: false).warnings.first?.message.contains("orphan") == true)
         try orphanFile.edit { fs in #expect(fs.orphans == OrphanCleanup(released: 0, truncated: 0)) }
@@ -86,8 +87,9 @@ import _TestSupport
             try fs.writeFile("/etc/hostname", contents: [UInt8](repeating: 0x42, count: 9000))
         }
         let fsck = try Fixtures.fsck(fixture.image)
-        #expect(fsck.status == 0 && !fsck.output.contains("QUOTA") && !fsck.stderr.contains("QUOTA"),
-                "\(fsck.output)\(fsck.stderr)")
+        #expect(
+            fsck.status == 0 && !fsck.output.contains("QUOTA") && !fsck.stderr.contains("QUOTA"),
+            "\(fsck.output)\(fsck.stderr)")
         try fixture.edit { fs in try fs.removeDirectory("/srv", recursive: true) }
         try fixture.expectClean()
 
@@ -96,19 +98,22 @@ import _TestSupport
         try fixture.edit { fs in
             for index in 0..<20 {
                 try fs.writeFile(try GuestPath("/etc/owned-\(index)"), contents: Array("\(index)\n".utf8))
-                try fs.chown(try GuestPath("/etc/owned-\(index)"), uid: 4242 + UInt32(index) * 300, gid: 1000 + UInt32(index))
+                try fs.chown(
+                    try GuestPath("/etc/owned-\(index)"), uid: 4242 + UInt32(index) * 300, gid: 1000 + UInt32(index))
             }
         }
         let users = try fixture.debugfs("lq user").split(separator: "\n").map { $0.split(separator: " ") }
         #expect(users.contains { $0.first == "4242" && $0.count > 4 && $0[4] == "1" }, "debugfs lq: \(users)")
         #expect(users.count >= 22, "root, 20 new users, the heading")
         let owned = try Fixtures.fsck(fixture.image)
-        #expect(owned.status == 0 && !owned.output.contains("QUOTA") && !owned.stderr.contains("QUOTA"),
-                "\(owned.output)\(owned.stderr)")
+        #expect(
+            owned.status == 0 && !owned.output.contains("QUOTA") && !owned.stderr.contains("QUOTA"),
+            "\(owned.output)\(owned.stderr)")
 
         // A quota tree pointing outside its file: the commit fails, nothing is written.
         // (1 KiB filesystem blocks: the quota file's block 1 is its root tree block.)
-        let rootBlock = try #require(Int(try fixture.debugfs("bmap <3> 1").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let rootBlock = try #require(
+            Int(try fixture.debugfs("bmap <3> 1").trimmingCharacters(in: .whitespacesAndNewlines)))
         let handle = try #require(FileHandle(forUpdatingAtPath: fixture.image))
         try handle.seek(toOffset: UInt64(rootBlock * 1024))  // slot 0: the path of id 0
         handle.write(Data([0xFF, 0xFF, 0, 0]))
@@ -131,8 +136,10 @@ import _TestSupport
             try fs.remove("/etc/hostname")
         }
         let projectCheck = try Fixtures.fsck(project.image)
-        #expect(projectCheck.status == 0 && !projectCheck.output.contains("QUOTA") && !projectCheck.stderr.contains("QUOTA"),
-                "\(projectCheck.output)\(projectCheck.stderr)")
+        #expect(
+            projectCheck.status == 0 && !projectCheck.output.contains("QUOTA")
+                && !projectCheck.stderr.contains("QUOTA"),
+            "\(projectCheck.output)\(projectCheck.stderr)")
         #expect(try project.debugfs("lq project").contains("         0 "))
     }
 

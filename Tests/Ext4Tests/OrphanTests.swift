@@ -17,10 +17,14 @@ import _TestSupport
         let script = fixture.directory.file("cmds")
         try "write \(data) gone\nwrite \(data) cut\n".write(toFile: script, atomically: true, encoding: .utf8)
         try ExternalTool.check(["debugfs", "-w", "-f", script, fixture.image])
-        let gone = try #require(UInt32(try fixture.debugfs("ls -l /").split(separator: "\n")
-            .first { $0.hasSuffix(" gone") }?.split(separator: " ").first ?? ""))
-        let cut = try #require(UInt32(try fixture.debugfs("ls -l /").split(separator: "\n")
-            .first { $0.hasSuffix(" cut") }?.split(separator: " ").first ?? ""))
+        let gone = try #require(
+            UInt32(
+                try fixture.debugfs("ls -l /").split(separator: "\n")
+                    .first { $0.hasSuffix(" gone") }?.split(separator: " ").first ?? ""))
+        let cut = try #require(
+            UInt32(
+                try fixture.debugfs("ls -l /").split(separator: "\n")
+                    .first { $0.hasSuffix(" cut") }?.split(separator: " ").first ?? ""))
         let orphaning = """
             unlink /gone
             sif <\(gone)> links_count 0
@@ -47,8 +51,10 @@ import _TestSupport
         let reference = fixture.directory.file("e2fsck.img")
         try ExternalTool.check(["cp", "--sparse=always", fixture.image, reference])
         let repaired = try ExternalTool.run(["e2fsck", "-fy", reference])
-        #expect(repaired.output.contains("Clearing orphaned inode") && repaired.output.contains("Truncating orphaned inode"),
-                "\(repaired.output)")
+        #expect(
+            repaired.output.contains("Clearing orphaned inode")
+                && repaired.output.contains("Truncating orphaned inode"),
+            "\(repaired.output)")
         let before = try fixture.sha256()
         do {
             let fs = try fixture.open(writable: false)
@@ -68,10 +74,12 @@ import _TestSupport
 
     @Test func aLoopingOrphanListIsATypedErrorAndWritesNothing() throws {
         let fixture = try Self.orphans(.ext4)
-        let cut = try fixture.debugfs("ls -l /").split(separator: "\n").first { $0.hasSuffix(" cut") }?
+        let cut =
+            try fixture.debugfs("ls -l /").split(separator: "\n").first { $0.hasSuffix(" cut") }?
             .split(separator: " ").first ?? ""
         // cut points back at the head of the list.
-        let head = try fixture.debugfs("stats").split(separator: "\n").first { $0.hasPrefix("First orphan inode:") }?
+        let head =
+            try fixture.debugfs("stats").split(separator: "\n").first { $0.hasPrefix("First orphan inode:") }?
             .split(separator: " ").last ?? ""
         try ExternalTool.check(["debugfs", "-w", "-R", "sif <\(cut)> dtime \(head)", fixture.image])
         let before = try fixture.sha256()

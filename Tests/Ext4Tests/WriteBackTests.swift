@@ -1,8 +1,9 @@
 import BlockIO
-@testable import Ext4
 import Foundation
 import Testing
 import _TestSupport
+
+@testable import Ext4
 
 /// A session writes back only the block bitmaps of the groups it changed and only the descriptor blocks that
 /// differ (CExt2fsMetadata/metadata.c). Each test runs the same edits on two copies of one image, one of them written

@@ -52,7 +52,9 @@ import _TestSupport
         #expect(try fixture.debugfsCat("/etc/passwd") == Array("round 2\n".utf8))
     }
 
-    @Test(arguments: [FilesystemVariant.ext4, FilesystemVariant.all[1], FilesystemVariant.all[3], FilesystemVariant.all[5]])
+    @Test(arguments: [
+        FilesystemVariant.ext4, FilesystemVariant.all[1], FilesystemVariant.all[3], FilesystemVariant.all[5],
+    ])
     func largeAndSparseFiles(_ variant: FilesystemVariant) throws {
         let fixture = try Ext4Fixture(variant, sizeMiB: 64)
         var data = [UInt8](repeating: 0, count: 12 << 20)
@@ -139,7 +141,8 @@ import _TestSupport
         try fixture.edit { fs in
             for index in 0..<30 {
                 try fs.makeDirectory(try GuestPath("/tree/d\(index % 5)/e\(index)"), parents: true)
-                try fs.writeFile(try GuestPath("/tree/d\(index % 5)/e\(index)/f"), contents: [UInt8](repeating: 1, count: 3000))
+                try fs.writeFile(
+                    try GuestPath("/tree/d\(index % 5)/e\(index)/f"), contents: [UInt8](repeating: 1, count: 3000))
                 try fs.makeSymlink(try GuestPath("/tree/d\(index % 5)/l\(index)"), target: "/etc/passwd")
             }
             try fs.removeDirectory("/tree", recursive: true)
@@ -301,8 +304,10 @@ import _TestSupport
 
     @Test func runningOutOfSpacePartWayAbortsTheSession() throws {
         // In memory (no edit journal underneath): only the filesystem layer's own refusal is tested here.
-        let fixture = try Ext4Fixture(FilesystemVariant(name: "4k", fsType: "ext4", options: ["-b", "4096"]), sizeMiB: 6)
-        let device = MemoryDevice(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.image))), writable: true)
+        let fixture = try Ext4Fixture(
+            FilesystemVariant(name: "4k", fsType: "ext4", options: ["-b", "4096"]), sizeMiB: 6)
+        let device = MemoryDevice(
+            bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.image))), writable: true)
         let fs = try Ext4FileSystem(device: device, writable: true)
         var chunks = 0
         let chunk = [UInt8](repeating: 0x55, count: 1 << 20)

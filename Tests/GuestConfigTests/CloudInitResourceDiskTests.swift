@@ -100,7 +100,8 @@ import _TestSupport
         let oracle = try ExternalTool.check(["python3", "-c", script], stdin: Data(text.utf8)).output
         let yaml = CloudConfigYAML(text)
         #expect(yaml.problems.isEmpty, "\(yaml.problems)")
-        let ours = try JSONSerialization.data(withJSONObject: Self.json(yaml.root), options: [.sortedKeys, .fragmentsAllowed])
+        let ours = try JSONSerialization.data(
+            withJSONObject: Self.json(yaml.root), options: [.sortedKeys, .fragmentsAllowed])
         let theirs = try JSONSerialization.jsonObject(with: Data(oracle.utf8), options: .fragmentsAllowed)
         let normalized = try JSONSerialization.data(withJSONObject: theirs, options: [.sortedKeys, .fragmentsAllowed])
         #expect(String(decoding: ours, as: UTF8.self) == String(decoding: normalized, as: UTF8.self))
@@ -142,12 +143,18 @@ import _TestSupport
     static func setup(_ files: [String: String], environment: String? = nil) -> CloudInitResourceDisk {
         let base = files.sorted { $0.key < $1.key }.map { CloudInitResourceDisk.Source(path: $0.key, text: $0.value) }
         return CloudInitResourceDisk(
-            base: base, environment: environment.map { CloudInitResourceDisk.Source(path: "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg", text: $0) })
+            base: base,
+            environment: environment.map {
+                CloudInitResourceDisk.Source(path: "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg", text: $0)
+            })
     }
 
     @Test func defaultsFormatAndMountAtMnt() {
-        let setup = Self.setup(["/etc/cloud/cloud.cfg": "users:\n - default\ncloud_init_modules:\n - disk_setup\n - mounts\n"])
-        #expect(setup.verdict == .pass && setup.mountPoint == "/mnt" && setup.filesystem == "ext4" && !setup.declaresSwap)
+        let setup = Self.setup([
+            "/etc/cloud/cloud.cfg": "users:\n - default\ncloud_init_modules:\n - disk_setup\n - mounts\n"
+        ])
+        #expect(
+            setup.verdict == .pass && setup.mountPoint == "/mnt" && setup.filesystem == "ext4" && !setup.declaresSwap)
     }
 
     @Test func guidesFormPassesOnlyWithCloudCfgNamingIt() {
@@ -157,23 +164,31 @@ import _TestSupport
         let unnamed = Self.setup(["/etc/cloud/cloud.cfg.d/00-azure-swap.cfg": Self.guide])
         #expect(unnamed.verdict == .warn && unnamed.swapPartition == nil && unnamed.declaresSwap)
         let warning = unnamed.findings.first { $0.topic == .swapPartition }
-        #expect(warning?.message.contains("CLOUD_CFG") == true && warning?.path == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg")
+        #expect(
+            warning?.message.contains("CLOUD_CFG") == true
+                && warning?.path == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg")
     }
 
     @Test func swapFileFailsAndLaterFilesWin() {
         let file = Self.setup(["/etc/cloud/cloud.cfg.d/50-swap.cfg": "swap:\n  filename: /mnt/swapfile\n  size: 2G\n"])
         #expect(file.verdict == .fail)
-        #expect(file.findings.first { $0.topic == .swapFile }.map { "\($0.path ?? ""):\($0.line ?? 0)" } == "/etc/cloud/cloud.cfg.d/50-swap.cfg:1")
+        #expect(
+            file.findings.first { $0.topic == .swapFile }.map { "\($0.path ?? ""):\($0.line ?? 0)" }
+                == "/etc/cloud/cloud.cfg.d/50-swap.cfg:1")
         // A later drop-in sets size 0: mappings merge key by key, so the file is not made.
-        let off = Self.setup(["/etc/cloud/cloud.cfg.d/50-swap.cfg": "swap:\n  filename: /mnt/swapfile\n  size: 2G\n",
-                              "/etc/cloud/cloud.cfg.d/90-off.cfg": "swap: {size: 0}\n"])
+        let off = Self.setup([
+            "/etc/cloud/cloud.cfg.d/50-swap.cfg": "swap:\n  filename: /mnt/swapfile\n  size: 2G\n",
+            "/etc/cloud/cloud.cfg.d/90-off.cfg": "swap: {size: 0}\n",
+        ])
         #expect(off.verdict == .pass && !off.declaresSwap)
     }
 
     @Test func resourceDiskLeftOutWarns() {
         let unmounted = Self.setup(["/etc/cloud/cloud.cfg": "mounts:\n  - [ ephemeral0, null ]\n"])
         #expect(unmounted.verdict == .warn && unmounted.mountPoint == nil)
-        let noModule = Self.setup(["/etc/cloud/cloud.cfg": "cloud_init_modules:\n - migrator\n - disk_setup\ncloud_config_modules:\n - ssh\n"])
+        let noModule = Self.setup([
+            "/etc/cloud/cloud.cfg": "cloud_init_modules:\n - migrator\n - disk_setup\ncloud_config_modules:\n - ssh\n"
+        ])
         #expect(noModule.verdict == .warn && noModule.findings.contains { $0.topic == .modules && $0.line == 1 })
         let elsewhere = Self.setup(["/etc/cloud/cloud.cfg": "mounts:\n  - [ ephemeral0.1, /mnt/resource ]\n"])
         #expect(elsewhere.verdict == .pass && elsewhere.mountPoint == "/mnt/resource")
@@ -181,12 +196,20 @@ import _TestSupport
 
     @Test func systemdDefaultEnvironment() {
         let env = SystemdDefaultEnvironment([
-            ("/etc/systemd/system.conf", "[Manager]\n#DefaultEnvironment=\nDefaultEnvironment=\"CLOUD_CFG=/etc/cloud/cloud.cfg.d/00-azure-swap.cfg\" LANG=C\n"),
+            (
+                "/etc/systemd/system.conf",
+                "[Manager]\n#DefaultEnvironment=\nDefaultEnvironment=\"CLOUD_CFG=/etc/cloud/cloud.cfg.d/00-azure-swap.cfg\" LANG=C\n"
+            ),
             ("/etc/systemd/system.conf.d/x.conf", "[Manager]\nDefaultEnvironment='A=1 2'\n"),
         ])
-        #expect(env.variables["CLOUD_CFG"]?.value == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg" && env.variables["CLOUD_CFG"]?.line == 3)
+        #expect(
+            env.variables["CLOUD_CFG"]?.value == "/etc/cloud/cloud.cfg.d/00-azure-swap.cfg"
+                && env.variables["CLOUD_CFG"]?.line == 3)
         #expect(env.variables["LANG"]?.value == "C" && env.variables["A"]?.value == "1 2")
-        #expect(SystemdDefaultEnvironment([("/etc/systemd/system.conf", "[Manager]\nDefaultEnvironment=A=1\nDefaultEnvironment=\n")]).variables.isEmpty)
+        #expect(
+            SystemdDefaultEnvironment([
+                ("/etc/systemd/system.conf", "[Manager]\nDefaultEnvironment=A=1\nDefaultEnvironment=\n")
+            ]).variables.isEmpty)
         let added = SystemdDefaultEnvironment.adding("CLOUD_CFG", value: "/x.cfg", to: "[Manager]\n#LogLevel=info")
         #expect(added == "[Manager]\n#LogLevel=info\nDefaultEnvironment=\"CLOUD_CFG=/x.cfg\"\n")
         #expect(SystemdDefaultEnvironment([("s", added)]).variables["CLOUD_CFG"]?.value == "/x.cfg")

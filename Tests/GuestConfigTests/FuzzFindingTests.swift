@@ -55,6 +55,7 @@ struct FuzzFindingTests {
     }
 
     @Test func unbalancedQuoteKeepsItsPlaceAtTheEnd() {
-        #expect(azure.apply(to: "ro \"").commandLine == "ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 \"")
+        #expect(
+            azure.apply(to: "ro \"").commandLine == "ro rootdelay=300 console=ttyS0 earlyprintk=ttyS0 net.ifnames=0 \"")
     }
 }

@@ -41,8 +41,12 @@ struct InitramfsRootDelayTests {
     @Test func boundedWaitAndOtherForms() {
         let bound = InitramfsRootDelay.classify([("scripts/local", Self.waitLoop)])
         #expect(bound?.behavior == .upperBound && bound?.line == 3)
-        #expect(InitramfsRootDelay.classify([("init", "[ -n \"$rootdelay\" ] && /bin/sleep $rootdelay\n")])?.behavior == .unconditionalSleep)
-        #expect(InitramfsRootDelay.classify([("init", "if [ \"$ROOTDELAY\" ]; then sleep ${ROOTDELAY}; fi\n")])?.behavior == .unconditionalSleep)
+        #expect(
+            InitramfsRootDelay.classify([("init", "[ -n \"$rootdelay\" ] && /bin/sleep $rootdelay\n")])?.behavior
+                == .unconditionalSleep)
+        #expect(
+            InitramfsRootDelay.classify([("init", "if [ \"$ROOTDELAY\" ]; then sleep ${ROOTDELAY}; fi\n")])?.behavior
+                == .unconditionalSleep)
         #expect(InitramfsRootDelay.classify([("init", "# sleep \"$ROOTDELAY\"\nsleep 1\n")]) == nil)
         #expect(InitramfsRootDelay.classify([("init", "exec switch_root /root /sbin/init\n")]) == nil)
     }

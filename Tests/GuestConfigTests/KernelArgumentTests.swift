@@ -123,6 +123,7 @@ struct KernelArgumentTests {
             }
         }
         #expect(KernelArgument("nvme-core.io_timeout=1").hasSameName(as: KernelArgument("nvme_core.io-timeout")))
-        #expect(KernelArgument("K").hasSameName(as: KernelArgument("\u{212A}")), "canonically equal names (Kelvin sign)")
+        #expect(
+            KernelArgument("K").hasSameName(as: KernelArgument("\u{212A}")), "canonically equal names (Kelvin sign)")
     }
 }

@@ -1,4 +1,3 @@
-import _TestSupport
 import Testing
 import _TestSupport
 

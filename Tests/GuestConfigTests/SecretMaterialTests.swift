@@ -14,7 +14,10 @@ struct SecretMaterialTests {
             ("-----BEGIN PRIVATE KEY-----\nMIIE\n", .pkcs8),
             ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n", .encryptedPKCS8),
             ("PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\n", .putty),
-            ("subject=/CN=x\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\n", .ec),
+            (
+                "subject=/CN=x\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\n",
+                .ec
+            ),
             ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", nil),
             ("-----BEGIN PUBLIC KEY-----\nMIIB\n", nil),
             ("ssh-ed25519 AAAAC3Nza user@host\n", nil),
@@ -38,14 +41,18 @@ struct SecretMaterialTests {
                 #expect(SecretMaterial.mayHoldMarker(head))
             }
         }
-        let text = Array(String(repeating: "export PATH=/usr/local/bin:$PATH  # not a key, PRIVAT E, PuTTY U\n", count: 40).utf8)
+        let text = Array(
+            String(repeating: "export PATH=/usr/local/bin:$PATH  # not a key, PRIVAT E, PuTTY U\n", count: 40).utf8)
         #expect(!SecretMaterial.mayHoldMarker(text) && SecretMaterial.privateKey(in: text) == nil)
     }
 
     @Test func hashesInAccountFiles() {
-        let shadow = "root:$6$salt$hash:19000:0:99999:7:::\nbin:*:1:0:99999:7:::\nsshd:!!:1::::::\nann:!$6$x$y:1:0:99999:7:::\nbob::1:0:99999:7:::\n"
+        let shadow =
+            "root:$6$salt$hash:19000:0:99999:7:::\nbin:*:1:0:99999:7:::\nsshd:!!:1::::::\nann:!$6$x$y:1:0:99999:7:::\nbob::1:0:99999:7:::\n"
         #expect(SecretMaterial.accountsWithHashes(shadow, kind: .shadow) == ["root"])
-        #expect(SecretMaterial.accountsWithHashes("root:x:0:0:root:/root:/bin/bash\nold:$1$ab$cd:5:5::/:/bin/sh\n", kind: .passwd) == ["old"])
+        #expect(
+            SecretMaterial.accountsWithHashes(
+                "root:x:0:0:root:/root:/bin/bash\nold:$1$ab$cd:5:5::/:/bin/sh\n", kind: .passwd) == ["old"])
         #expect(SecretMaterial.accountsWithHashes("wheel:::ann\nadm:$6$a$b::\n", kind: .gshadow) == ["adm"])
     }
 

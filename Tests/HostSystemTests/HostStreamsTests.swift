@@ -1,5 +1,5 @@
-import HostSystem
 import Foundation
+import HostSystem
 import Testing
 import _TestSupport
 
@@ -42,7 +42,8 @@ import _TestSupport
         } throws: { error in
             let failure = error as? HostSystemError
             return failure?.code == .invalidArgument && failure?.path == link
-                && failure?.description == "\(link): is a symbolic link; not written through (remove it or name another file)"
+                && failure?.description
+                    == "\(link): is a symbolic link; not written through (remove it or name another file)"
         }
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me")
     }

@@ -57,7 +57,8 @@ import _TestSupport
         #expect(summary["failed"] as? Int == 4)
         #expect(Set(summary["failures"] as? [String] ?? []) == broken)
         // The good images were really generalized: a second batch finds nothing to do in any of them.
-        let second = try VHDEditBinary.run(["generalize", "--json", "--dry-run"] + images.filter { !broken.contains($0) })
+        let second = try VHDEditBinary.run(
+            ["generalize", "--json", "--dry-run"] + images.filter { !broken.contains($0) })
         #expect(second.status == 0)
         for item in try Self.lines(second.output).items {
             #expect(((item["result"] as? [String: Any])?["changes"] as? [Any])?.isEmpty == true)
@@ -82,7 +83,9 @@ import _TestSupport
         try (lines.joined(separator: "\n") + "\n\n").write(toFile: manifest, atomically: true, encoding: .utf8)
         var seen: [String] = []
         for index in 0..<3 {
-            let byFlag = try VHDEditBinary.run(["generalize", "--dry-run", "--json", "--manifest", manifest, "--shard", "\(index)/3"])
+            let byFlag = try VHDEditBinary.run([
+                "generalize", "--dry-run", "--json", "--manifest", manifest, "--shard", "\(index)/3",
+            ])
             let byEnv = try VHDEditBinary.run(
                 ["generalize", "--dry-run", "--json", "--manifest", manifest, "--shard-count", "3"],
                 environment: ["JOB_COMPLETION_INDEX": String(index)])
@@ -108,17 +111,23 @@ import _TestSupport
         let runner = BatchRunner(jobs: 3)
         var seen: [String] = []
         let images = (0..<12).map { "image-\($0)" }
-        let summary = runner.run(images, job: { image in
-            counter.lock.lock(); counter.running += 1; counter.peak = max(counter.peak, counter.running); counter.lock.unlock()
-            usleep(20_000)
-            counter.lock.lock(); counter.running -= 1; counter.lock.unlock()
-            let ok = !image.hasSuffix("-5") && !image.hasSuffix("-9")
-            return BatchItemResult(image: image, ok: ok, status: ok ? 0 : 1, seconds: 0.02, summary: ok ? "ok" : "boom")
-        }) { seen.append($0.image) }
+        let summary = runner.run(
+            images,
+            job: { image in
+                counter.lock.lock(); counter.running += 1; counter.peak = max(counter.peak, counter.running);
+                counter.lock.unlock()
+                usleep(20_000)
+                counter.lock.lock(); counter.running -= 1; counter.lock.unlock()
+                let ok = !image.hasSuffix("-5") && !image.hasSuffix("-9")
+                return BatchItemResult(
+                    image: image, ok: ok, status: ok ? 0 : 1, seconds: 0.02, summary: ok ? "ok" : "boom")
+            }
+        ) { seen.append($0.image) }
         #expect(counter.peak == 3)
         #expect(Set(seen) == Set(images) && seen.count == 12)
         #expect(summary.failed == 2 && summary.failures == ["image-5", "image-9"])
-        #expect(BatchProgress.line(done: 5, total: 10, failures: 1, elapsed: 2.5) == "[5/10] 2.0 img/s, ETA 2 s, 1 failed")
+        #expect(
+            BatchProgress.line(done: 5, total: 10, failures: 1, elapsed: 2.5) == "[5/10] 2.0 img/s, ETA 2 s, 1 failed")
     }
 
     /// `--timeout` kills the child working on an image that hangs (an image file under another process's write
@@ -149,7 +158,9 @@ import _TestSupport
         defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("ready"))
         let start = Date()
-        let result = try VHDEditBinary.run(["generalize", "--dry-run", "--json", "--jobs", "2", "--timeout", "1.5", leased, good])
+        let result = try VHDEditBinary.run([
+            "generalize", "--dry-run", "--json", "--jobs", "2", "--timeout", "1.5", leased, good,
+        ])
         let seconds = Date().timeIntervalSince(start)
         #expect(result.status == 1)
         let (items, summary) = try Self.lines(result.output)

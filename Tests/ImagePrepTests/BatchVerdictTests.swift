@@ -20,11 +20,17 @@ import _TestSupport
         let verdicts = try #require(checked["verdicts"] as? [String: Int])
         let failing = try #require(checked["failing"] as? [[String: Any]])
         let report = try ImagePreparation.check(centos)
-        #expect(verdicts == ["pass": report.results.filter { $0.verdict == .pass }.count,
-                             "warn": report.results.filter { $0.verdict == .warn }.count,
-                             "fail": report.failures.count])
+        #expect(
+            verdicts == [
+                "pass": report.results.filter { $0.verdict == .pass }.count,
+                "warn": report.results.filter { $0.verdict == .warn }.count,
+                "fail": report.failures.count,
+            ])
         #expect(failing.compactMap { $0["id"] as? String } == report.failures.map(\.id))
-        #expect(failing.contains { $0["id"] as? String == "vhd.fixed" && ($0["evidence"] as? String)?.contains("vhd-dynamic") == true })
+        #expect(
+            failing.contains {
+                $0["id"] as? String == "vhd.fixed" && ($0["evidence"] as? String)?.contains("vhd-dynamic") == true
+            })
         let summary = try #require(checked["summary"] as? String)
         #expect(summary.hasPrefix("not ready: \(report.failures.count) fail") && summary.contains("vhd.fixed"))
         // An image that cannot be opened has no verdicts, and says why.

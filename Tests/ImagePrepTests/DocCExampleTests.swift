@@ -88,21 +88,29 @@ func runAndCapture(_ program: String, _ arguments: [String]) throws -> (status: 
     static func shippedImageCopy() throws -> (TemporaryDirectory, String) {
         let folder = try TemporaryDirectory(prefix: "docc-example")
         let image = folder.file("disk.vhd")
-        try ExternalTool.check(["cp", "--sparse=always", root.appendingPathComponent("TestImages/centos6-dynamic.vhd").path, image])
+        try ExternalTool.check([
+            "cp", "--sparse=always", root.appendingPathComponent("TestImages/centos6-dynamic.vhd").path, image,
+        ])
         return (folder, image)
     }
 
     /// Each landing page's swift block, without its import lines, is the code between this file's markers.
     @Test(arguments: ["BlockIO", "DiskLayout", "Ext4", "GuestConfig", "ImagePrep", "VHDEditKit", "HostSystem"])
     func landingPageExampleIsTheCompiledOne(module: String) throws {
-        let page = try String(contentsOf: Self.root.appendingPathComponent("Sources/\(module)/Documentation.docc/\(module).md"), encoding: .utf8)
+        let page = try String(
+            contentsOf: Self.root.appendingPathComponent("Sources/\(module)/Documentation.docc/\(module).md"),
+            encoding: .utf8)
         let example = try #require(page.components(separatedBy: "## Example").dropFirst().first)
-        let block = try #require(example.components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first)
-        let code = block.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("import ") || $0.isEmpty }
-            .joined(separator: "\n")
+        let block = try #require(
+            example.components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first)
+        let code = block.split(separator: "\n", omittingEmptySubsequences: false).drop {
+            $0.hasPrefix("import ") || $0.isEmpty
+        }
+        .joined(separator: "\n")
         let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let compiled = try #require(source.components(separatedBy: "// EXAMPLE \(module)\n").dropFirst().first?
-            .components(separatedBy: "// END EXAMPLE").first)
+        let compiled = try #require(
+            source.components(separatedBy: "// EXAMPLE \(module)\n").dropFirst().first?
+                .components(separatedBy: "// END EXAMPLE").first)
         #expect(code == compiled)
     }
 
@@ -139,8 +147,12 @@ func runAndCapture(_ program: String, _ arguments: [String]) throws -> (status: 
         let fstab = try ExternalTool.check(["debugfs", "-R", "cat /etc/fstab", fs]).output
         #expect(fstab.hasPrefix(described.fstabFirstLine + "\n"))
         let listing = try ExternalTool.check(["debugfs", "-R", "ls -p /etc", fs]).output
-        let names = Set(listing.split(separator: "\n").compactMap { $0.split(separator: "/", omittingEmptySubsequences: false).dropFirst(5).first.map(String.init) })
-            .subtracting([".", ".."])
+        let names = Set(
+            listing.split(separator: "\n").compactMap {
+                $0.split(separator: "/", omittingEmptySubsequences: false).dropFirst(5).first.map(String.init)
+            }
+        )
+        .subtracting([".", ".."])
         #expect(Set(described.names) == names)
     }
 

@@ -4,7 +4,9 @@ import Testing
 import _TestSupport
 
 /// What a set of reports says must differ between two snapshots.
-func expectedDifference(_ reports: [PrepReport], before: GuestSnapshot) -> (removed: Set<String>, added: Set<String>, changed: Set<String>) {
+func expectedDifference(
+    _ reports: [PrepReport], before: GuestSnapshot
+) -> (removed: Set<String>, added: Set<String>, changed: Set<String>) {
     var removed = Set<String>(), added = Set<String>(), changed = Set<String>()
     for change in reports.flatMap(\.changes) {
         switch change.action {
@@ -52,7 +54,10 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         // Dry runs change no byte.
         let hash = try FileDigest.sha256(image)
         let dryPrepare = try ImagePreparation.azurePrepare(image, dryRun: true)
-        let options = Generalizer.Options(selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id", "udev-persistent-net", "hwaddr", "secrets"]), deleteUser: true)
+        let options = Generalizer.Options(
+            selection: OperationSelection(only: [
+                "defaults", "cloud-init-clean", "machine-id", "udev-persistent-net", "hwaddr", "secrets",
+            ]), deleteUser: true)
         let dryGeneralize = try ImagePreparation.generalize(image, options: options, dryRun: true)
         #expect(try FileDigest.sha256(image) == hash)
         #expect(!dryPrepare.changes.isEmpty && !dryGeneralize.changes.isEmpty)
@@ -98,14 +103,17 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         let work = try TemporaryDirectory()
         let image = try TestImageFarm.copy("centos6-dynamic.vhd", to: work)
         _ = try ImagePreparation.azurePrepare(image, dryRun: false)
-        let report = try ImagePreparation.generalize(image, options: Generalizer.Options(deleteUser: true), dryRun: false)
+        let report = try ImagePreparation.generalize(
+            image, options: Generalizer.Options(deleteUser: true), dryRun: false)
         let disk = try RawDisk(image, work: work)
         #expect(try disk.cat("/etc/shadow").hasPrefix("root:*LOCK*:14600::::::\n"))
         let grub = try disk.cat("/boot/grub/grub.conf")
         #expect(!grub.contains(" rhgb") && !grub.contains(" quiet") && !grub.contains("crashkernel=auto"))
         #expect(grub.contains("timeout=1\n"))
         let ifcfg = try disk.cat("/etc/sysconfig/network-scripts/ifcfg-eth0")
-        #expect(ifcfg.contains("ONBOOT=yes\n") && ifcfg.contains("IPV6INIT=no\n") && !ifcfg.contains("HWADDR") && !ifcfg.contains("DHCP_HOSTNAME"))
+        #expect(
+            ifcfg.contains("ONBOOT=yes\n") && ifcfg.contains("IPV6INIT=no\n") && !ifcfg.contains("HWADDR")
+                && !ifcfg.contains("DHCP_HOSTNAME"))
         #expect(try disk.cat("/etc/sysconfig/network") == "NETWORKING=yes\nHOSTNAME=localhost.localdomain\n")
         // visudo accepts the edited sudoers.
         let sudoers = work.file("sudoers")
@@ -124,10 +132,12 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
     @Test func ubuntu1804KeepsResolvedSymlinkAndCleansCloudInit() throws {
         let work = try TemporaryDirectory()
         let image = try TestImageFarm.copy("ubuntu1804-dynamic.vhd", to: work)
-        let options = Generalizer.Options(selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id"]))
+        let options = Generalizer.Options(
+            selection: OperationSelection(only: ["defaults", "cloud-init-clean", "machine-id"]))
         let report = try ImagePreparation.generalize(image, options: options, dryRun: false)
         #expect(!report.changes.contains { $0.path == "/etc/resolv.conf" })
-        #expect(report.findings.contains { $0.message.contains("systemd-resolved") && $0.message.contains("left alone") })
+        #expect(
+            report.findings.contains { $0.message.contains("systemd-resolved") && $0.message.contains("left alone") })
         // RegenerateSshHostKeyPair=n in this image's waagent.conf: keys kept, and said so.
         #expect(!report.changes.contains { $0.operation == "ssh-hostkeys" })
         #expect(report.findings.contains { $0.operation == "ssh-hostkeys" })
@@ -150,10 +160,12 @@ func fixedCopy(_ image: String, work: TemporaryDirectory) throws -> String {
         #expect(inspection.guest.networkManagerInstalled)
         #expect(inspection.guest.networkStyles == ["ifupdown"])
         let prepared = try ImagePreparation.azurePrepare(image, dryRun: false)
-        #expect(prepared.findings.contains { $0.message.contains("NetworkManager is installed: cannot uninstall offline") })
+        #expect(
+            prepared.findings.contains { $0.message.contains("NetworkManager is installed: cannot uninstall offline") })
         let report = try ImagePreparation.generalize(image, dryRun: false)
-        #expect(Set(report.changes.filter { $0.operation == "resolv-conf" }.map(\.path))
-            == ["/etc/resolvconf/resolv.conf.d/tail", "/etc/resolvconf/resolv.conf.d/original"])
+        #expect(
+            Set(report.changes.filter { $0.operation == "resolv-conf" }.map(\.path))
+                == ["/etc/resolvconf/resolv.conf.d/tail", "/etc/resolvconf/resolv.conf.d/original"])
         let disk = try RawDisk(image, work: work)
         let after = try disk.snapshot()
         #expect(after.entries["/etc/resolv.conf"]?.isSymlink == true)

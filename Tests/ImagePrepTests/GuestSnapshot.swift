@@ -11,7 +11,9 @@ struct GuestSnapshot: Equatable {
         var gid: String
         var size: String
         var digest: String?
-        var description: String { "mode \(mode) \(uid):\(gid) size \(size) \(digest.map { String($0.prefix(12)) } ?? "")" }
+        var description: String {
+            "mode \(mode) \(uid):\(gid) size \(size) \(digest.map { String($0.prefix(12)) } ?? "")"
+        }
         var isDirectory: Bool { mode.hasPrefix("40") }
         var isRegular: Bool { mode.hasPrefix("100") }
         var isSymlink: Bool { mode.hasPrefix("120") }
@@ -70,7 +72,8 @@ struct GuestSnapshot: Equatable {
         var linkIndex = 0
         for line in statOutput.split(separator: "\n") where line.contains("link dest:") {
             guard linkIndex < links.count else { break }
-            entries[links[linkIndex]]?.digest = String(line.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces)
+            entries[links[linkIndex]]?.digest = String(line.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(
+                in: .whitespaces)
             linkIndex += 1
         }
         return GuestSnapshot(entries: entries)

@@ -21,7 +21,9 @@ import _TestSupport
         return Array(try Data(contentsOf: URL(fileURLWithPath: work.file("out.img"))))
     }
 
-    static func verdicts(_ bytes: [UInt8], name: String = "initramfs-5.14.0-362.el9.x86_64.img", extra: [String: String] = [:]) throws -> [CheckResult] {
+    static func verdicts(
+        _ bytes: [UInt8], name: String = "initramfs-5.14.0-362.el9.x86_64.img", extra: [String: String] = [:]
+    ) throws -> [CheckResult] {
         let files = MemoryGuestFiles(extra)
         files.addParents("/boot/x")
         files.nodes["/boot"] = .directory(mode: 0o755)
@@ -32,10 +34,11 @@ import _TestSupport
     static let modules = "usr/lib/modules/5.14.0-362.el9.x86_64/kernel/drivers"
 
     @Test func gzipWithModulesOfEveryCompressionPasses() throws {
-        let bytes = try Self.make([
-            "\(Self.modules)/hv/hv_vmbus.ko": "m", "\(Self.modules)/scsi/hv_storvsc.ko.xz": "m",
-            "\(Self.modules)/net/hyperv/hv_netvsc.ko.zst": "m",
-        ], compressor: "gzip -n")
+        let bytes = try Self.make(
+            [
+                "\(Self.modules)/hv/hv_vmbus.ko": "m", "\(Self.modules)/scsi/hv_storvsc.ko.xz": "m",
+                "\(Self.modules)/net/hyperv/hv_netvsc.ko.zst": "m",
+            ], compressor: "gzip -n")
         let archive = try Initramfs(bytes, path: "/boot/x")
         #expect(archive.segments == ["none", "gzip"])
         #expect(archive.entries.contains { $0.name.hasSuffix("GenuineIntel.bin") })
@@ -51,24 +54,35 @@ import _TestSupport
         #expect(failed.map(\.verdict) == [.fail])
         #expect(failed.first?.evidence.contains("hv_storvsc") == true)
         #expect(failed.first?.evidence.contains("xz") == true)
-        let noNet = try Self.make(["\(Self.modules)/hv/hv_vmbus.ko.xz": "m", "\(Self.modules)/scsi/hv_storvsc.ko.xz": "m"], compressor: "xz --check=crc32")
+        let noNet = try Self.make(
+            ["\(Self.modules)/hv/hv_vmbus.ko.xz": "m", "\(Self.modules)/scsi/hv_storvsc.ko.xz": "m"],
+            compressor: "xz --check=crc32")
         #expect(try Self.verdicts(noNet).map(\.verdict) == [.warn])
     }
 
     @Test func zstdWithBuiltinDriversPasses() throws {
-        let builtin = "kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/scsi/hv_storvsc.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko\n"
-        let bytes = try Self.make(["usr/lib/modules/6.1.0/modules.builtin": builtin, "init": "x"], compressor: "zstd -q -c")
-        #expect(try Initramfs(bytes, path: "/boot/x", keep: { $0.hasSuffix("/modules.builtin") }).segments == ["none", "zstd"])
+        let builtin =
+            "kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/scsi/hv_storvsc.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko\n"
+        let bytes = try Self.make(
+            ["usr/lib/modules/6.1.0/modules.builtin": builtin, "init": "x"], compressor: "zstd -q -c")
+        #expect(
+            try Initramfs(bytes, path: "/boot/x", keep: { $0.hasSuffix("/modules.builtin") }).segments == [
+                "none", "zstd",
+            ])
         #expect(try Self.verdicts(bytes, name: "initramfs-6.1.0.img").map(\.verdict) == [.pass])
         // Built in per the root's /lib/modules/<release>/modules.builtin, with an initramfs that lacks them.
         let bare = try Self.make(["init": "x"], compressor: "zstd -q -c")
         #expect(try Self.verdicts(bare, name: "initramfs-6.1.0.img").map(\.verdict) == [.fail])
-        #expect(try Self.verdicts(bare, name: "initramfs-6.1.0.img", extra: ["/lib/modules/6.1.0/modules.builtin": builtin]).map(\.verdict) == [.pass])
+        #expect(
+            try Self.verdicts(bare, name: "initramfs-6.1.0.img", extra: ["/lib/modules/6.1.0/modules.builtin": builtin])
+                .map(\.verdict) == [.pass])
     }
 
     @Test func nvmeDriversInTheInitramfsOrBuiltInPassOtherwiseWarn() throws {
-        let hv = ["\(Self.modules)/hv/hv_vmbus.ko.xz": "m", "\(Self.modules)/scsi/hv_storvsc.ko.xz": "m",
-                  "\(Self.modules)/net/hyperv/hv_netvsc.ko.xz": "m"]
+        let hv = [
+            "\(Self.modules)/hv/hv_vmbus.ko.xz": "m", "\(Self.modules)/scsi/hv_storvsc.ko.xz": "m",
+            "\(Self.modules)/net/hyperv/hv_netvsc.ko.xz": "m",
+        ]
         func nvme(_ bytes: [UInt8], extra: [String: String] = [:]) throws -> [CheckResult] {
             let files = MemoryGuestFiles(extra)
             files.addParents("/boot/x")
@@ -77,13 +91,17 @@ import _TestSupport
             return try CheckerUnitTests.results(files).filter { $0.id == "boot.initramfs-nvme" }
         }
         // dracut's module files: nvme.ko.xz and nvme-core.ko.xz (the module is named nvme_core).
-        let with = try Self.make(hv.merging(["\(Self.modules)/nvme/host/nvme.ko.xz": "m", "\(Self.modules)/nvme/host/nvme-core.ko.xz": "m"]) { a, _ in a },
-                                 compressor: "xz --check=crc32")
+        let with = try Self.make(
+            hv.merging(["\(Self.modules)/nvme/host/nvme.ko.xz": "m", "\(Self.modules)/nvme/host/nvme-core.ko.xz": "m"])
+            { a, _ in a },
+            compressor: "xz --check=crc32")
         let passed = try nvme(with)
         #expect(passed.map(\.verdict) == [.pass])
         #expect(passed.first?.path == "/boot/initramfs-5.14.0-362.el9.x86_64.img")
         // Only nvme_core: a warning (never a failure) naming the missing module and where built-ins were looked for.
-        let onlyCore = try Self.make(hv.merging(["\(Self.modules)/nvme/host/nvme-core.ko.xz": "m"]) { a, _ in a }, compressor: "xz --check=crc32")
+        let onlyCore = try Self.make(
+            hv.merging(["\(Self.modules)/nvme/host/nvme-core.ko.xz": "m"]) { a, _ in a }, compressor: "xz --check=crc32"
+        )
         let warned = try nvme(onlyCore)
         #expect(warned.map(\.verdict) == [.warn])
         #expect(warned.first?.evidence.contains("missing nvme (") == true)
@@ -91,7 +109,9 @@ import _TestSupport
         #expect(warned.first?.path == "/boot/initramfs-5.14.0-362.el9.x86_64.img")
         // Both built into the kernel per the root's modules.builtin.
         let builtin = "kernel/drivers/nvme/host/nvme-core.ko\nkernel/drivers/nvme/host/nvme.ko\n"
-        #expect(try nvme(onlyCore, extra: ["/lib/modules/5.14.0-362.el9.x86_64/modules.builtin": builtin]).map(\.verdict) == [.pass])
+        #expect(
+            try nvme(onlyCore, extra: ["/lib/modules/5.14.0-362.el9.x86_64/modules.builtin": builtin]).map(\.verdict)
+                == [.pass])
         // The hv check is unchanged by the NVMe modules being absent.
         #expect(try Self.verdicts(Self.make(hv, compressor: "xz --check=crc32")).map(\.verdict) == [.pass])
         #expect(try nvme(Self.make(hv, compressor: "gzip -n")).map(\.verdict) == [.warn])
@@ -136,14 +156,19 @@ import _TestSupport
         #expect(try result("boot.initramfs-nvme", azure).verdict == .pass)
         // zstd: hv_storvsc is absent (a failure); nvme_core is built in but nvme is not (a warning).
         let zstdHV = try result("boot.initramfs-hv", generic)
-        #expect(zstdHV.verdict == .fail && zstdHV.evidence.contains("missing hv_storvsc") && zstdHV.evidence.contains("zstd"))
+        #expect(
+            zstdHV.verdict == .fail && zstdHV.evidence.contains("missing hv_storvsc")
+                && zstdHV.evidence.contains("zstd"))
         let zstdNVMe = try result("boot.initramfs-nvme", generic)
         #expect(zstdNVMe.verdict == .warn)
-        #expect(zstdNVMe.evidence.contains("missing nvme (") && zstdNVMe.evidence.contains("/lib/modules/\(generic)/modules.builtin"))
+        #expect(
+            zstdNVMe.evidence.contains("missing nvme (")
+                && zstdNVMe.evidence.contains("/lib/modules/\(generic)/modules.builtin"))
     }
 
     @Test func aTruncatedOrGarbledInitramfsIsATypedErrorWithTheOffset() throws {
-        let bytes = try Self.make(["\(Self.modules)/hv/hv_vmbus.ko": String(repeating: "m", count: 5000)], compressor: "gzip -n")
+        let bytes = try Self.make(
+            ["\(Self.modules)/hv/hv_vmbus.ko": String(repeating: "m", count: 5000)], compressor: "gzip -n")
         let cut = Array(bytes.prefix(bytes.count - 40))
         #expect(throws: InitramfsError.self) { try Initramfs(cut, path: "/boot/cut") }
         do { _ = try Initramfs(cut, path: "/boot/cut") } catch {

@@ -12,14 +12,21 @@ import _TestSupport
     }
 
     static let cases: [Expected] = [
-        Expected(name: "centos6", id: "centos", version: "6.10", family: .rhel, bootloaders: [.grubLegacy], network: ["ifcfg"],
-                 agent: "2.2.45", cloudInit: nil, systemd: false, networkManager: false, table: "mbr"),
-        Expected(name: "ubuntu1204", id: "ubuntu", version: "12.04", family: .debian, bootloaders: [.grub2Config], network: ["ifupdown"],
-                 agent: "2.2.10", cloudInit: nil, systemd: false, networkManager: true, table: "mbr"),
-        Expected(name: "ubuntu1804", id: "ubuntu", version: "18.04", family: .debian, bootloaders: [.grub2Config], network: ["netplan"],
-                 agent: "2.2.45", cloudInit: "20.1", systemd: true, networkManager: false, table: "gpt"),
-        Expected(name: "sles11", id: "sles", version: "11.4", family: .suse, bootloaders: [.grubLegacy], network: ["ifcfg"],
-                 agent: "2.2.49", cloudInit: nil, systemd: false, networkManager: false, table: "mbr"),
+        Expected(
+            name: "centos6", id: "centos", version: "6.10", family: .rhel, bootloaders: [.grubLegacy],
+            network: ["ifcfg"],
+            agent: "2.2.45", cloudInit: nil, systemd: false, networkManager: false, table: "mbr"),
+        Expected(
+            name: "ubuntu1204", id: "ubuntu", version: "12.04", family: .debian, bootloaders: [.grub2Config],
+            network: ["ifupdown"],
+            agent: "2.2.10", cloudInit: nil, systemd: false, networkManager: true, table: "mbr"),
+        Expected(
+            name: "ubuntu1804", id: "ubuntu", version: "18.04", family: .debian, bootloaders: [.grub2Config],
+            network: ["netplan"],
+            agent: "2.2.45", cloudInit: "20.1", systemd: true, networkManager: false, table: "gpt"),
+        Expected(
+            name: "sles11", id: "sles", version: "11.4", family: .suse, bootloaders: [.grubLegacy], network: ["ifcfg"],
+            agent: "2.2.49", cloudInit: nil, systemd: false, networkManager: false, table: "mbr"),
     ]
 
     @Test(arguments: cases)
@@ -45,7 +52,10 @@ import _TestSupport
         #expect(report.disk.partitionTable == expected.table && report.disk.rootPartition == 1)
         #expect(report.disk.partitions.first?.filesystem?.uuid == uuid)
         #expect(report.disk.partitions.first?.start == 1 << 20)
-        let blkid = try ExternalTool.check(["blkid", "-p", "-O", "1048576", "-s", "UUID", "-o", "value", try TestImageFarm.folder() + "/\(expected.name).raw"])
+        let blkid = try ExternalTool.check([
+            "blkid", "-p", "-O", "1048576", "-s", "UUID", "-o", "value",
+            try TestImageFarm.folder() + "/\(expected.name).raw",
+        ])
         #expect(blkid.output.trimmingCharacters(in: .whitespacesAndNewlines) == uuid)
     }
 

@@ -7,7 +7,9 @@ import Testing
         try CheckerUnitTests.results(files).filter { $0.id == id }
     }
 
-    static func kernel(_ release: String, release os: [String: String], extra: [String: String] = [:]) throws -> CheckResult {
+    static func kernel(
+        _ release: String, release os: [String: String], extra: [String: String] = [:]
+    ) throws -> CheckResult {
         var tree = os
         tree["/boot/vmlinuz-\(release)"] = "kernel"
         for (path, text) in extra { tree[path] = text }
@@ -38,9 +40,10 @@ import Testing
     }
 
     @Test func theNewestKernelDecidesAndOthersAreNamed() throws {
-        let files = MemoryGuestFiles(Self.centos7.merging([
-            "/boot/vmlinuz-3.10.0-862.el7.x86_64": "k", "/boot/vmlinuz-3.10.0-1062.4.1.el7.x86_64": "k",
-        ]) { a, _ in a })
+        let files = MemoryGuestFiles(
+            Self.centos7.merging([
+                "/boot/vmlinuz-3.10.0-862.el7.x86_64": "k", "/boot/vmlinuz-3.10.0-1062.4.1.el7.x86_64": "k",
+            ]) { a, _ in a })
         let result = try #require(try Self.result("kernel.sack", files).first)
         #expect(result.verdict == .pass)
         #expect(result.path == "/boot/vmlinuz-3.10.0-1062.4.1.el7.x86_64")
@@ -68,7 +71,8 @@ import Testing
         #expect(try Self.kernel("4.18.0-80.4.2.el8_0.x86_64", release: rhel8).verdict == .pass)
         #expect(try Self.kernel("4.18.0-147.el8.x86_64", release: rhel8).verdict == .pass)
         let rhelFailure = try Self.kernel("3.10.0-693.21.1.el7.x86_64", release: Self.centos7)
-        #expect(rhelFailure.verdict == .fail && rhelFailure.evidence.contains("below the minimum 3.10.0-693.50.3 (FAQ)"))
+        #expect(
+            rhelFailure.verdict == .fail && rhelFailure.evidence.contains("below the minimum 3.10.0-693.50.3 (FAQ)"))
         // Ubuntu's 5.0 azure kernel: the FAQ's minimum is 1025 on 18.04 but 1010 on 19.04.
         #expect(try Self.kernel("5.0.0-1020-azure", release: Self.os("ubuntu", "18.04")).verdict == .fail)
         #expect(try Self.kernel("5.0.0-1025-azure", release: Self.os("ubuntu", "18.04")).verdict == .pass)
@@ -104,8 +108,11 @@ import Testing
         #expect(try Self.kernel("4.12.14-6.15-azure", release: Self.sles).verdict == .pass)
         #expect(try Self.kernel("4.12.14-6.12-azure", release: Self.sles).verdict == .fail)
         #expect(try Self.kernel("4.4.180-4.31-azure", release: Self.os("sles", "12.3", like: "suse")).verdict == .pass)
-        #expect(try Self.kernel("3.12.74-60.64.110-default", release: Self.os("sles_sap", "12.1", like: "suse")).verdict == .fail)
-        #expect(try Self.kernel("3.0.101-108.95-default", release: Self.os("sles", "11.4", like: "suse")).verdict == .pass)
+        #expect(
+            try Self.kernel("3.12.74-60.64.110-default", release: Self.os("sles_sap", "12.1", like: "suse")).verdict
+                == .fail)
+        #expect(
+            try Self.kernel("3.0.101-108.95-default", release: Self.os("sles", "11.4", like: "suse")).verdict == .pass)
         // A SUSE stream the table does not list is not inferred from another service pack's entry.
         let unlisted = try Self.kernel("4.12.14-150.22-default", release: Self.os("sles", "15", like: "suse"))
         #expect(unlisted.verdict == .warn && unlisted.evidence.contains("4.12.14-150 stream"))
@@ -113,7 +120,8 @@ import Testing
 
     @Test func debianComparesThePackageVersionFromTheDpkgStatus() throws {
         func status(_ version: String) -> [String: String] {
-            ["/var/lib/dpkg/status": """
+            [
+                "/var/lib/dpkg/status": """
                 Package: bash
                 Status: install ok installed
                 Version: 4.4-5
@@ -122,18 +130,24 @@ import Testing
                 Status: install ok installed
                 Version: \(version)
 
-                """]
+                """
+            ]
         }
-        #expect(try Self.kernel("4.9.0-9-amd64", release: Self.debian, extra: status("4.9.168-1+deb9u2")).verdict == .fail)
+        #expect(
+            try Self.kernel("4.9.0-9-amd64", release: Self.debian, extra: status("4.9.168-1+deb9u2")).verdict == .fail)
         let patched = try Self.kernel("4.9.0-9-amd64", release: Self.debian, extra: status("4.9.168-1+deb9u3"))
         #expect(patched.verdict == .pass)
         #expect(patched.evidence.contains("package 4.9.168-1+deb9u3"))
         #expect(try Self.kernel("4.9.0-9-amd64", release: Self.debian).verdict == .warn)
         func buster(_ version: String) -> [String: String] {
-            ["/var/lib/dpkg/status": "Package: linux-image-4.19.0-5-amd64\nStatus: install ok installed\nVersion: \(version)\n\n"]
+            [
+                "/var/lib/dpkg/status":
+                    "Package: linux-image-4.19.0-5-amd64\nStatus: install ok installed\nVersion: \(version)\n\n"
+            ]
         }
         let debian10 = Self.os("debian", "10")
-        #expect(try Self.kernel("4.19.0-5-amd64", release: debian10, extra: buster("4.19.37-5+deb10u1")).verdict == .pass)
+        #expect(
+            try Self.kernel("4.19.0-5-amd64", release: debian10, extra: buster("4.19.37-5+deb10u1")).verdict == .pass)
         #expect(try Self.kernel("4.19.0-5-amd64", release: debian10, extra: buster("4.19.37-4")).verdict == .fail)
     }
 

@@ -63,12 +63,18 @@ final class MemoryGuestFiles: GuestFiles {
     func writeFile(_ path: String, contents: [UInt8], newFileMode: UInt16) throws(ImagePrepError) {
         writes += 1
         guard case .directory? = nodes[parentOf(path)] else { throw ImagePrepError(.notFound, "no parent", path: path) }
-        if case .file(_, let mode)? = nodes[path] { nodes[path] = .file(contents, mode: mode) } else { nodes[path] = .file(contents, mode: newFileMode) }
+        if case .file(_, let mode)? = nodes[path] {
+            nodes[path] = .file(contents, mode: mode)
+        } else {
+            nodes[path] = .file(contents, mode: newFileMode)
+        }
     }
 
     func removeFile(_ path: String) throws(ImagePrepError) {
         writes += 1
-        guard let node = nodes[path], node != .directory(mode: 0o755) else { throw ImagePrepError(.notFound, "no file", path: path) }
+        guard let node = nodes[path], node != .directory(mode: 0o755) else {
+            throw ImagePrepError(.notFound, "no file", path: path)
+        }
         nodes[path] = nil
     }
 
@@ -91,7 +97,9 @@ final class MemoryGuestFiles: GuestFiles {
     }
 
     func readLink(_ path: String) throws(ImagePrepError) -> String {
-        guard case .symlink(let target)? = nodes[path] else { throw ImagePrepError(.unexpectedFile, "not a link", path: path) }
+        guard case .symlink(let target)? = nodes[path] else {
+            throw ImagePrepError(.unexpectedFile, "not a link", path: path)
+        }
         return target
     }
 

@@ -4,21 +4,24 @@ import Testing
 /// Unit tests of planning over an in-memory guest (a supplement to the image tests).
 @Suite struct PlanningTests {
     static func centosLike() -> MemoryGuestFiles {
-        MemoryGuestFiles([
-            "/etc/redhat-release": "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n",
-            "/etc/waagent.conf": "Provisioning.DeleteRootPassword=y\nProvisioning.RegenerateSshHostKeyPair=n\n",
-            "/etc/shadow": "bin:*:1::::::\nroot:$6$abc$def:1:0:99999:7:::\n",
-            "/etc/ssh/ssh_host_rsa_key": "KEY",
-            "/etc/hostname": "build.example.com\n",
-            "/var/lib/dhclient/dhclient--eth0.lease": "lease",
-            "/var/lib/waagent/ovf-env.xml": "<ns1:UserName>admin</ns1:UserName>",
-            "/root/.bash_history": "ls\n",
-            "/etc/resolv.conf": "nameserver 1.1.1.1\n",
-            "/home/admin/.bashrc": "",
-        ], links: ["/etc/localtime": "../usr/share/zoneinfo/UTC"])
+        MemoryGuestFiles(
+            [
+                "/etc/redhat-release": "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n",
+                "/etc/waagent.conf": "Provisioning.DeleteRootPassword=y\nProvisioning.RegenerateSshHostKeyPair=n\n",
+                "/etc/shadow": "bin:*:1::::::\nroot:$6$abc$def:1:0:99999:7:::\n",
+                "/etc/ssh/ssh_host_rsa_key": "KEY",
+                "/etc/hostname": "build.example.com\n",
+                "/var/lib/dhclient/dhclient--eth0.lease": "lease",
+                "/var/lib/waagent/ovf-env.xml": "<ns1:UserName>admin</ns1:UserName>",
+                "/root/.bash_history": "ls\n",
+                "/etc/resolv.conf": "nameserver 1.1.1.1\n",
+                "/home/admin/.bashrc": "",
+            ], links: ["/etc/localtime": "../usr/share/zoneinfo/UTC"])
     }
 
-    static func plan(_ files: MemoryGuestFiles, _ options: Generalizer.Options = Generalizer.Options()) throws
+    static func plan(
+        _ files: MemoryGuestFiles, _ options: Generalizer.Options = Generalizer.Options()
+    ) throws
         -> (operations: [String], changes: [PlannedChange], findings: [Finding])
     {
         let inspection = try OSInspector(files: files).inspect()
@@ -33,12 +36,16 @@ import Testing
         // The report never carries the root hash, only a mask.
         let shadowChange = try #require(plan.changes.first { $0.path == "/etc/shadow" })
         #expect(shadowChange.before == "root:<hash>:1:0:99999:7:::" && !(shadowChange.diff ?? "").contains("$6$"))
-        #expect(Set(plan.changes.map(\.path)) == [
-            "/etc/shadow", "/etc/hostname", "/var/lib/dhclient/dhclient--eth0.lease", "/var/lib/waagent", "/root/.bash_history",
-            "/etc/resolv.conf",
-        ])
+        #expect(
+            Set(plan.changes.map(\.path)) == [
+                "/etc/shadow", "/etc/hostname", "/var/lib/dhclient/dhclient--eth0.lease", "/var/lib/waagent",
+                "/root/.bash_history",
+                "/etc/resolv.conf",
+            ])
         // RegenerateSshHostKeyPair=n: the key stays, and a finding says why.
-        #expect(plan.findings.contains { $0.operation == "ssh-hostkeys" && $0.message.contains("RegenerateSshHostKeyPair") })
+        #expect(
+            plan.findings.contains { $0.operation == "ssh-hostkeys" && $0.message.contains("RegenerateSshHostKeyPair") }
+        )
         try PlanApplier.apply(plan.changes, to: files)
         #expect(files.text("/etc/shadow") == "root:*LOCK*:14600::::::\nbin:*:1::::::\n")
         #expect(files.text("/etc/hostname") == "localhost.localdomain\n")
@@ -77,9 +84,12 @@ import Testing
     }
 
     @Test func stagedViewChainsEditsOfOneFile() throws {
-        let files = MemoryGuestFiles(["/etc/sysconfig/network-scripts/ifcfg-eth0": "DEVICE=eth0\nHWADDR=00:11\nDHCP_HOSTNAME=vm\n",
-                                      "/etc/redhat-release": "CentOS release 6.10 (Final)\n"])
-        let plan = try Self.plan(files, Generalizer.Options(selection: OperationSelection(only: ["hostname", "hwaddr"])))
+        let files = MemoryGuestFiles([
+            "/etc/sysconfig/network-scripts/ifcfg-eth0": "DEVICE=eth0\nHWADDR=00:11\nDHCP_HOSTNAME=vm\n",
+            "/etc/redhat-release": "CentOS release 6.10 (Final)\n",
+        ])
+        let plan = try Self.plan(
+            files, Generalizer.Options(selection: OperationSelection(only: ["hostname", "hwaddr"])))
         #expect(plan.changes.map(\.operation) == ["hostname", "hwaddr"])
         try PlanApplier.apply(plan.changes, to: files)
         #expect(files.text("/etc/sysconfig/network-scripts/ifcfg-eth0") == "DEVICE=eth0\n")
@@ -87,32 +97,44 @@ import Testing
 
     @Test func nmMacRemovesOnlyTheMACBindingOfEachKeyfile() throws {
         let keyfile = "/etc/NetworkManager/system-connections/eth0.nmconnection"
-        let original = "[connection]\nid=eth0\nmac-address=ignored:in:connection\n\n[ethernet]\n  mac-address = 00:15:5D:01:02:03\ncloned-mac-address=stable\n\n[ipv4]\nmethod=auto\n"
+        let original =
+            "[connection]\nid=eth0\nmac-address=ignored:in:connection\n\n[ethernet]\n  mac-address = 00:15:5D:01:02:03\ncloned-mac-address=stable\n\n[ipv4]\nmethod=auto\n"
         let files = Self.centosLike()
         files.addFile(keyfile, original)
         files.addFile("/etc/NetworkManager/system-connections/wifi.nmconnection", "[wifi]\nssid=x\n")
         let plan = try Self.plan(files, Generalizer.Options(selection: OperationSelection(only: ["nm-mac"])))
         #expect(plan.changes.map(\.path) == [keyfile])
         try PlanApplier.apply(plan.changes, to: files)
-        #expect(files.text(keyfile) == "[connection]\nid=eth0\nmac-address=ignored:in:connection\n\n[ethernet]\ncloned-mac-address=stable\n\n[ipv4]\nmethod=auto\n")
+        #expect(
+            files.text(keyfile)
+                == "[connection]\nid=eth0\nmac-address=ignored:in:connection\n\n[ethernet]\ncloned-mac-address=stable\n\n[ipv4]\nmethod=auto\n"
+        )
         let again = try Self.plan(files, Generalizer.Options(selection: OperationSelection(only: ["nm-mac"])))
         #expect(again.changes.isEmpty)
         #expect(try CheckerUnitTests.results(files).first { $0.id == "net.nm-mac" }?.verdict == .pass)
     }
 
     @Test func selectionRejectsUnknownNamesAndExpandsKeywords() throws {
-        #expect(throws: ImagePrepError.self) { try OperationSelection(only: ["nope"]).select(from: Generalizer.catalog) }
-        #expect(throws: ImagePrepError.self) { try OperationSelection(skip: ["nope"]).select(from: Generalizer.catalog) }
+        #expect(throws: ImagePrepError.self) {
+            try OperationSelection(only: ["nope"]).select(from: Generalizer.catalog)
+        }
+        #expect(throws: ImagePrepError.self) {
+            try OperationSelection(skip: ["nope"]).select(from: Generalizer.catalog)
+        }
         let all = try OperationSelection(only: ["all"], skip: ["tmp"]).select(from: Generalizer.catalog)
         #expect(all.count == Generalizer.catalog.count - 1)
         let defaults = try OperationSelection().select(from: Generalizer.catalog).map(\.name)
-        #expect(defaults.contains("machine-id") && defaults.contains("ssh-hostkeys") && !defaults.contains("delete-user") && !defaults.contains("secrets"))
+        #expect(
+            defaults.contains("machine-id") && defaults.contains("ssh-hostkeys") && !defaults.contains("delete-user")
+                && !defaults.contains("secrets"))
     }
 
     @Test func globAndResolveStayInsideTheGuest() throws {
-        let files = MemoryGuestFiles(["/etc/ssh/ssh_host_rsa_key": "", "/etc/ssh/ssh_host_rsa_key.pub": "", "/etc/ssh/sshd_config": ""],
-                                     links: ["/etc/escape": "../../../../etc/ssh", "/loop": "/loop"])
-        #expect(try files.glob("/etc/ssh/ssh_host_*key*") == ["/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub"])
+        let files = MemoryGuestFiles(
+            ["/etc/ssh/ssh_host_rsa_key": "", "/etc/ssh/ssh_host_rsa_key.pub": "", "/etc/ssh/sshd_config": ""],
+            links: ["/etc/escape": "../../../../etc/ssh", "/loop": "/loop"])
+        #expect(
+            try files.glob("/etc/ssh/ssh_host_*key*") == ["/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub"])
         #expect(try files.resolve("/etc/escape/sshd_config") == "/etc/ssh/sshd_config")
         #expect(try files.resolve("/loop") == nil)
     }
@@ -136,7 +158,8 @@ import Testing
 
     @Test func disabledVfatFailsAndUdfDependsOnCloudInit() throws {
         let files = MemoryGuestFiles([
-            "/etc/modprobe.d/cis.conf": "install udf /bin/true\n# blacklist vfat\nblacklist vfat\ninstall usb-storage /bin/true\n",
+            "/etc/modprobe.d/cis.conf":
+                "install udf /bin/true\n# blacklist vfat\nblacklist vfat\ninstall usb-storage /bin/true\n"
         ])
         let found = try Self.results(files).filter { $0.id.hasPrefix("modules.") }
         #expect(found.map(\.id) == ["modules.udf", "modules.vfat"])
@@ -148,7 +171,10 @@ import Testing
     }
 
     @Test func sshdKeepAliveFirstGlobalValueWins() throws {
-        let files = MemoryGuestFiles(["/etc/ssh/sshd_config": "ClientAliveInterval 20\nClientAliveInterval 180\nMatch User x\n  ClientAliveInterval 100\n"])
+        let files = MemoryGuestFiles([
+            "/etc/ssh/sshd_config":
+                "ClientAliveInterval 20\nClientAliveInterval 180\nMatch User x\n  ClientAliveInterval 100\n"
+        ])
         let result = try #require(try Self.results(files).first { $0.id == "ssh.client-alive" })
         #expect(result.verdict == .fail && result.line == 1)
     }

@@ -49,7 +49,8 @@ enum ReadmeLibraryExample {
         }
         #expect(blocks.count == 1, "every README Swift example needs a compiled copy here")
         let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        let body = source.components(separatedBy: "// README begin\n")[1].components(separatedBy: "        // README end")[0]
+        let body = source.components(separatedBy: "// README begin\n")[1].components(
+            separatedBy: "        // README end")[0]
         let compiled = body.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasPrefix("        ") ? String($0.dropFirst(8)) : String($0)
         }

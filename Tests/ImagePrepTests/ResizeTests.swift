@@ -20,7 +20,8 @@ import _TestSupport
         partitionType: String? = nil
     ) throws -> (disk: String, filesystem: String) {
         let tree = dir.file("tree")
-        try Fixtures.writeTree(["/etc/hostname": "resized\n", "/srv/data.txt": String(repeating: "payload ", count: 4000)], under: tree)
+        try Fixtures.writeTree(
+            ["/etc/hostname": "resized\n", "/srv/data.txt": String(repeating: "payload ", count: 4000)], under: tree)
         let fs = dir.file("fs.img")
         try Fixtures.makeFilesystem(at: fs, sizeMiB: fsMiB, fsType: "ext4", tree: tree, extraOptions: mkfs)
         let raw = dir.file("disk.raw")
@@ -29,7 +30,8 @@ import _TestSupport
         switch table {
         case .mbr:
             try ExternalTool.check(
-                ["sfdisk", "-q", raw], stdin: Data("label: dos\nstart=2048, size=\(sectors), type=\(partitionType ?? "83")\n".utf8))
+                ["sfdisk", "-q", raw],
+                stdin: Data("label: dos\nstart=2048, size=\(sectors), type=\(partitionType ?? "83")\n".utf8))
         case .gpt:
             try ExternalTool.check(
                 ["sgdisk", "-n", "1:2048:+\(sectors)", "-t", "1:\(partitionType ?? "8300")", raw])
@@ -37,7 +39,9 @@ import _TestSupport
         try ExternalTool.check(["dd", "if=\(fs)", "of=\(raw)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
         guard format != "raw" else { return (raw, fs) }
         let vhd = dir.file("disk.vhd")
-        try ExternalTool.check(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=\(format),force_size=on", raw, vhd])
+        try ExternalTool.check([
+            "qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=\(format),force_size=on", raw, vhd,
+        ])
         try FileManager.default.removeItem(atPath: raw)
         return (vhd, fs)
     }
@@ -54,23 +58,30 @@ import _TestSupport
     /// `dumpe2fs` output of `path` with the lines that differ by run alone (times, mount counts) dropped.
     static func dumpe2fs(_ path: String) throws -> [String] {
         let output = try ExternalTool.check(["dumpe2fs", path]).output
-        let volatile = ["Last write time", "Last mount time", "Last checked", "Filesystem created", "Lifetime writes",
-                        "Mount count", "Last mounted on", "Checksum:", "Journal checksum"]
+        let volatile = [
+            "Last write time", "Last mount time", "Last checked", "Filesystem created", "Lifetime writes",
+            "Mount count", "Last mounted on", "Checksum:", "Journal checksum",
+        ]
         return output.split(separator: "\n").map(String.init).filter { line in
             !volatile.contains { line.hasPrefix($0) }
         }
     }
 
     static func field(_ lines: [String], _ name: String) -> String? {
-        lines.first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+        lines.first { $0.hasPrefix(name + ":") }.map {
+            String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// Resizes with vhdedit, then checks the table and filesystem against the tools'.
-    func growAndCompare(table: Table, format: String, mkfs: [String], fsMiB: Int = 64, diskMiB: Int = 66, newMiB: UInt64 = 512)
+    func growAndCompare(
+        table: Table, format: String, mkfs: [String], fsMiB: Int = 64, diskMiB: Int = 66, newMiB: UInt64 = 512
+    )
         throws
     {
         let dir = try TemporaryDirectory()
-        let (disk, fs) = try Self.makeDisk(in: dir, table: table, format: format, fsMiB: fsMiB, diskMiB: diskMiB, mkfs: mkfs)
+        let (disk, fs) = try Self.makeDisk(
+            in: dir, table: table, format: format, fsMiB: fsMiB, diskMiB: diskMiB, mkfs: mkfs)
         let newSize = newMiB << 20
         let report = try ImageResizer.resize(
             disk, options: .init(size: newSize, growPartition: .last, growFilesystem: true))
@@ -104,15 +115,19 @@ import _TestSupport
         try ExternalTool.check(["resize2fs", "-f", reference], environment: ["E2FSPROGS_FAKE_TIME": "1700000000"])
         let ours = try Self.dumpe2fs(grown)
         let theirs = try Self.dumpe2fs(reference)
-        for name in ["Block count", "Inode count", "Free blocks", "Free inodes", "Reserved GDT blocks", "Reserved block count",
-                     "Block size", "Filesystem features"] {
+        for name in [
+            "Block count", "Inode count", "Free blocks", "Free inodes", "Reserved GDT blocks", "Reserved block count",
+            "Block size", "Filesystem features",
+        ] {
             #expect(Self.field(ours, name) == Self.field(theirs, name), "\(name)")
         }
         #expect(ours.filter { $0.hasPrefix("Group ") }.count == theirs.filter { $0.hasPrefix("Group ") }.count)
         // Group by group: the same placement of bitmaps and tables, the same free counts and flags.
         let ourGroups = Array(ours.drop { !$0.hasPrefix("Group 0:") })
         let theirGroups = Array(theirs.drop { !$0.hasPrefix("Group 0:") })
-        #expect(ourGroups == theirGroups, "\(zip(ourGroups, theirGroups).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "lengths")")
+        #expect(
+            ourGroups == theirGroups,
+            "\(zip(ourGroups, theirGroups).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "lengths")")
         #expect(report.filesystem?.newBlocks == UInt64(Self.field(theirs, "Block count") ?? ""))
         // The files are still there.
         #expect(try Fixtures.debugfs(grown, "cat /etc/hostname") == "resized\n")
@@ -137,7 +152,8 @@ import _TestSupport
     /// The Azure case at scale: a 1 GiB fixed VHD to a 30 GiB one, partition and filesystem, still sparse.
     @Test func oneGiBFixedToThirtyGiB() throws {
         let dir = try TemporaryDirectory()
-        let (disk, fs) = try Self.makeDisk(in: dir, table: .gpt, format: "fixed", fsMiB: 1000, diskMiB: 1024, mkfs: ["-b", "4096"])
+        let (disk, fs) = try Self.makeDisk(
+            in: dir, table: .gpt, format: "fixed", fsMiB: 1000, diskMiB: 1024, mkfs: ["-b", "4096"])
         let before = try ExternalTool.check(["stat", "-c", "%b", disk]).output
         let report = try ImageResizer.resize(
             disk, options: .init(size: 30 << 30, roundToMiB: true, growPartition: .last, growFilesystem: true))
@@ -160,14 +176,16 @@ import _TestSupport
         let ours = try Self.dumpe2fs("\(disk)?offset=\(1 << 20)").drop { !$0.hasPrefix("Group 0:") }
         let theirs = try Self.dumpe2fs(reference).drop { !$0.hasPrefix("Group 0:") }
         #expect(ours.count == theirs.count && ours.count > 240 * 4)
-        #expect(Array(ours) == Array(theirs), "\(zip(ours, theirs).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "lengths")")
+        #expect(
+            Array(ours) == Array(theirs), "\(zip(ours, theirs).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "lengths")")
     }
 
     @Test func refusalsLeaveTheImageUnchanged() throws {
         let dir = try TemporaryDirectory()
         // No reserved descriptor blocks: growth that needs a second one is refused before anything is written.
         let (disk, _) = try Self.makeDisk(
-            in: dir, table: .gpt, format: "dynamic", fsMiB: 64, diskMiB: 66, mkfs: ["-b", "1024", "-O", "^resize_inode"])
+            in: dir, table: .gpt, format: "dynamic", fsMiB: 64, diskMiB: 66,
+            mkfs: ["-b", "1024", "-O", "^resize_inode"])
         let digest = try FileDigest.sha256(disk)
         #expect {
             try ImageResizer.resize(disk, options: .init(size: 1 << 30, growPartition: .last, growFilesystem: true))
@@ -178,8 +196,12 @@ import _TestSupport
         // A shrink that cuts the partition.
         #expect(throws: DiskLayoutError.self) { try ImageResizer.resize(disk, options: .init(size: 32 << 20)) }
         // Partition 2 does not exist; --grow-filesystem without --grow-partition.
-        #expect(throws: DiskLayoutError.self) { try ImageResizer.resize(disk, options: .init(size: 1 << 30, growPartition: .number(2))) }
-        #expect(throws: ImagePrepError.self) { try ImageResizer.resize(disk, options: .init(size: 1 << 30, growFilesystem: true)) }
+        #expect(throws: DiskLayoutError.self) {
+            try ImageResizer.resize(disk, options: .init(size: 1 << 30, growPartition: .number(2)))
+        }
+        #expect(throws: ImagePrepError.self) {
+            try ImageResizer.resize(disk, options: .init(size: 1 << 30, growFilesystem: true))
+        }
         #expect(try FileDigest.sha256(disk) == digest)
         // A shrink that keeps every partition, then the table is checked.
         try ImageResizer.resize(disk, options: .init(size: 65 << 20 + 512 * 33))
@@ -211,14 +233,19 @@ import _TestSupport
         #expect(shrunk.newSize == fits)
         #expect(shrunk.warnings.contains { $0.contains("whole MiB") }, "\(shrunk.warnings)")
         #expect(try Self.virtualSize(disk) == fits)
-        #expect(try ExternalTool.run(["sgdisk", "-v", try Self.rawCopy(disk, in: dir)]).output.contains("No problems found"))
+        #expect(
+            try ExternalTool.run(["sgdisk", "-v", try Self.rawCopy(disk, in: dir)]).output.contains("No problems found")
+        )
 
         // Past Azure's Marketplace OS disk limit (1023 GiB): done, and warned about. The disk stays sparse.
         let big = try ImageResizer.resize(disk, options: .init(size: 1024 << 30))
         #expect(big.warnings.contains { $0.contains("1023 GiB") }, "\(big.warnings)")
         #expect(!big.warnings.contains { $0.contains("whole MiB") })
         #expect(try Self.virtualSize(disk) == 1024 << 30)
-        let allocated = UInt64(try ExternalTool.check(["stat", "-c", "%b", disk]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+        let allocated =
+            UInt64(
+                try ExternalTool.check(["stat", "-c", "%b", disk]).output.trimmingCharacters(
+                    in: .whitespacesAndNewlines)) ?? .max
         #expect(allocated * 512 < 64 << 20, "\(allocated) sectors allocated")
         let atLimit = try ImageResizer.resize(disk, options: .init(size: 1023 << 30))
         #expect(atLimit.warnings.isEmpty, "\(atLimit.warnings)")
@@ -260,11 +287,14 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         let disk = dir.file("disk.raw")
         try ExternalTool.check(["truncate", "-s", "34M", disk])
-        try ExternalTool.check(["sfdisk", "-q", disk], stdin: Data("label: dos\nstart=2048, size=65536, type=82\n".utf8))
+        try ExternalTool.check(
+            ["sfdisk", "-q", disk], stdin: Data("label: dos\nstart=2048, size=65536, type=82\n".utf8))
         let swap = dir.file("swap.img")
         try ExternalTool.check(["truncate", "-s", "32M", swap])
         try ExternalTool.check(["mkswap", "-q", swap])
-        try ExternalTool.check(["dd", "if=\(swap)", "of=\(disk)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=\(swap)", "of=\(disk)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none",
+        ])
         let digest = try FileDigest.sha256(disk)
         #expect {
             try ImageResizer.resize(disk, options: .init(size: 128 << 20, growPartition: .last, growFilesystem: true))

@@ -13,12 +13,16 @@ import _TestSupport
 
     /// A guest filesystem (whole-disk ext4 made by mkfs.ext4 -d) with `/etc/selinux/config` saying `mode` and
     /// the reference policy's file contexts (plus `extra` files in that folder).
-    static func guest(mode: String?, extra: [String: String] = [:], policy: Bool = true) throws -> (TemporaryDirectory, String) {
+    static func guest(
+        mode: String?, extra: [String: String] = [:], policy: Bool = true
+    ) throws -> (TemporaryDirectory, String) {
         let work = try TemporaryDirectory(prefix: "selinux-guest")
         let root = work.file("root")
         let contexts = root + "/etc/selinux/targeted/contexts/files"
-        for folder in [contexts, root + "/root/.ssh", root + "/home/azureuser", root + "/etc/sysconfig/network-scripts",
-                       root + "/etc/udev/rules.d", root + "/var/lib/waagent", root + "/usr/bin", root + "/srv/www"] {
+        for folder in [
+            contexts, root + "/root/.ssh", root + "/home/azureuser", root + "/etc/sysconfig/network-scripts",
+            root + "/etc/udev/rules.d", root + "/var/lib/waagent", root + "/usr/bin", root + "/srv/www",
+        ] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         if policy {
@@ -28,7 +32,8 @@ import _TestSupport
         }
         for (name, text) in extra { try text.write(toFile: contexts + "/" + name, atomically: false, encoding: .utf8) }
         if let mode {
-            try "# SELinux\nSELINUX=\(mode)\nSELINUXTYPE=targeted\n".write(toFile: root + "/etc/selinux/config", atomically: false, encoding: .utf8)
+            try "# SELinux\nSELINUX=\(mode)\nSELINUXTYPE=targeted\n".write(
+                toFile: root + "/etc/selinux/config", atomically: false, encoding: .utf8)
         }
         try "guest\n".write(toFile: root + "/etc/hostname", atomically: false, encoding: .utf8)
         let image = work.file("disk.img")
@@ -48,7 +53,9 @@ import _TestSupport
     }
 
     /// What matchpathcon says the guest's policy gives `path` of `type` (file, dir, lnk_file).
-    static func expectedLabel(_ image: String, _ path: String, _ type: String, contexts: String = hostPolicy + "/file_contexts") throws -> String {
+    static func expectedLabel(
+        _ image: String, _ path: String, _ type: String, contexts: String = hostPolicy + "/file_contexts"
+    ) throws -> String {
         let out = try ExternalTool.check(["matchpathcon", "-f", contexts, "-m", type, path]).output
         return String(out.split(separator: "\t").last!.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -62,8 +69,10 @@ import _TestSupport
         let (work, image) = try Self.guest(mode: mode)
         let guest = try GuestImage.open(path: image, writable: true)
         let fs = guest.filesystem
-        let files = ["/root/.ssh/authorized_keys", "/etc/sysconfig/network-scripts/ifcfg-eth0", "/var/lib/waagent/ovf-env.xml",
-                     "/usr/bin/tool", "/etc/cloud-drop-in.cfg"]
+        let files = [
+            "/root/.ssh/authorized_keys", "/etc/sysconfig/network-scripts/ifcfg-eth0", "/var/lib/waagent/ovf-env.xml",
+            "/usr/bin/tool", "/etc/cloud-drop-in.cfg",
+        ]
         for path in files { try fs.writeFile(GuestPath(path), contents: Array("x\n".utf8)) }
         try fs.makeDirectory(GuestPath("/home/azureuser/.ssh/keys"), parents: true)
         try fs.makeSymlink(GuestPath("/etc/udev/rules.d/75-persistent-net-generator.rules"), target: "/dev/null")

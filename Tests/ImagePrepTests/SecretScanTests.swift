@@ -7,10 +7,14 @@ import _TestSupport
 /// secrets), built once per test process; tests work on copies.
 enum SecretFixture {
     static let offset: UInt64 = 1 << 20
-    static let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
-    static let pemAfterText = "Bag Attributes\n    friendlyName: deploy\nsubject=/CN=deploy\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123\n\nMIIEpAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\n-----END RSA PRIVATE KEY-----\n"
-    static let putty = "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAIDx\n"
-    static let pkcs8 = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    static let openssh =
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
+    static let pemAfterText =
+        "Bag Attributes\n    friendlyName: deploy\nsubject=/CN=deploy\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123\n\nMIIEpAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\n-----END RSA PRIVATE KEY-----\n"
+    static let putty =
+        "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAIDx\n"
+    static let pkcs8 =
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
 
     /// Guest path → contents planted (directories are made on the way).
     static let planted: [String: String] = [
@@ -25,8 +29,10 @@ enum SecretFixture {
         "/home/builder/work/deploy.ppk": putty,
         "/home/builder/work/tls/server.key": pkcs8,
         "/home/builder/id_ed25519.pub": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDx builder@build\n",
-        "/home/builder/.aws/credentials": "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
-        "/home/builder/.docker/config.json": "{\n  \"auths\": {\n    \"registry.example.com\": { \"auth\": \"dXNlcjpwYXNz\" }\n  }\n}\n",
+        "/home/builder/.aws/credentials":
+            "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
+        "/home/builder/.docker/config.json":
+            "{\n  \"auths\": {\n    \"registry.example.com\": { \"auth\": \"dXNlcjpwYXNz\" }\n  }\n}\n",
         "/home/builder/.my.cnf": "[client]\nuser=builder\npassword=hunter2\n",
         "/home/builder/.azure/msal_token_cache.json": "{\"AccessToken\": {}}\n",
         "/home/builder/.kube/config": "apiVersion: v1\nusers:\n- name: admin\n  user:\n    token: abc\n",
@@ -47,8 +53,10 @@ enum SecretFixture {
         "/root/.ssh/id_rsa": "private-key", "/home/builder/notes/deploy.txt": "private-key",
         "/home/builder/work/deploy.ppk": "private-key", "/home/builder/work/tls/server.key": "private-key",
         "/home/builder/.aws/credentials": "credentials", "/home/builder/.docker/config.json": "credentials",
-        "/home/builder/.my.cnf": "credentials", "/home/builder/.azure": "credentials", "/home/builder/.kube/config": "credentials",
-        "/home/builder/.git-credentials": "credentials", "/home/builder/.netrc": "credentials", "/home/builder/.pgpass": "credentials",
+        "/home/builder/.my.cnf": "credentials", "/home/builder/.azure": "credentials",
+        "/home/builder/.kube/config": "credentials",
+        "/home/builder/.git-credentials": "credentials", "/home/builder/.netrc": "credentials",
+        "/home/builder/.pgpass": "credentials",
         "/root/.ssh/authorized_keys": "authorized-keys", "/home/builder/.ssh/authorized_keys": "authorized-keys",
         "/home/azureuser/.ssh/authorized_keys": "authorized-keys",
         "/root/.bash_history": "history", "/root/.psql_history": "history", "/home/azureuser/.bash_history": "history",
@@ -73,7 +81,8 @@ enum SecretFixture {
             script += "write \(host) \(path)\n"
         }
         let big = work.file("big")
-        try (SecretFixture.openssh + String(repeating: "x", count: 2 << 20)).write(toFile: big, atomically: true, encoding: .utf8)
+        try (SecretFixture.openssh + String(repeating: "x", count: 2 << 20)).write(
+            toFile: big, atomically: true, encoding: .utf8)
         script += "write \(big) \(bigFile)\n"
         let commands = work.file("plant.debugfs")
         try script.write(toFile: commands, atomically: true, encoding: .utf8)
@@ -110,7 +119,9 @@ enum SecretFixture {
         #expect(found == SecretFixture.expected)
         // The provisioned user's own keys only warn; everything else fails.
         for result in secrets {
-            #expect(result.verdict == (result.path == "/home/azureuser/.ssh/authorized_keys" ? .warn : .fail), "\(result.text)")
+            #expect(
+                result.verdict == (result.path == "/home/azureuser/.ssh/authorized_keys" ? .warn : .fail),
+                "\(result.text)")
             #expect(!result.evidence.contains("hunter2") && !result.evidence.contains("$6$"), "\(result.text)")
         }
         let summary = try #require(report.results.first { $0.id == "secrets" })
@@ -125,13 +136,17 @@ enum SecretFixture {
         let raw = try SecretFixture.copy(to: work)
         let options = Generalizer.Options(selection: OperationSelection(only: ["secrets"]))
         let report = try ImagePreparation.generalize(raw, options: options, dryRun: false)
-        #expect(Set(report.changes.map(\.path)) == Set(SecretFixture.expected.keys).subtracting(["/home/azureuser/.ssh/authorized_keys"]))
+        #expect(
+            Set(report.changes.map(\.path))
+                == Set(SecretFixture.expected.keys).subtracting(["/home/azureuser/.ssh/authorized_keys"]))
         #expect(report.changes.first { $0.path == "/home/builder/.azure" }?.action == .deleteTree)
         for (path, _) in SecretFixture.expected {
             #expect(try SecretFixture.exists(raw, path) == (path == "/home/azureuser/.ssh/authorized_keys"), "\(path)")
         }
         // What is not a secret stays: the public key, the password-less .my.cnf, the hash-free gshadow-, the big file.
-        for path in ["/home/builder/id_ed25519.pub", "/root/.my.cnf", "/etc/gshadow-", SecretFixture.bigFile, "/etc/shadow"] {
+        for path in [
+            "/home/builder/id_ed25519.pub", "/root/.my.cnf", "/etc/gshadow-", SecretFixture.bigFile, "/etc/shadow",
+        ] {
             #expect(try SecretFixture.exists(raw, path), "\(path)")
         }
         let fsck = try Fixtures.fsck(raw, offset: SecretFixture.offset)
@@ -142,7 +157,9 @@ enum SecretFixture {
         #expect(check.results.filter { $0.id.hasPrefix("secrets") && $0.verdict == .fail }.isEmpty)
         #expect(check.results.first { $0.id == "secrets" }?.verdict == .pass)
         // With the user deleted too, nothing is left to warn about.
-        _ = try ImagePreparation.generalize(raw, options: Generalizer.Options(selection: OperationSelection(only: ["secrets"]), deleteUser: true), dryRun: false)
+        _ = try ImagePreparation.generalize(
+            raw, options: Generalizer.Options(selection: OperationSelection(only: ["secrets"]), deleteUser: true),
+            dryRun: false)
         #expect(try !SecretFixture.exists(raw, "/home/azureuser/.ssh/authorized_keys"))
         #expect(try ImagePreparation.check(raw).results.filter { $0.id.hasPrefix("secrets.") }.isEmpty)
     }

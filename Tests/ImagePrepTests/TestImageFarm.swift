@@ -24,7 +24,8 @@ enum TestImageFarm {
 
     /// The root filesystem UUID make.sh gave `image` (`centos6`...).
     static func uuid(_ image: String) throws -> String {
-        try String(contentsOfFile: try folder() + "/\(image).uuid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try String(contentsOfFile: try folder() + "/\(image).uuid", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 }
 

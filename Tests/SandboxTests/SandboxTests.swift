@@ -34,8 +34,10 @@ import _TestSupport
             for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
         }
         let length = socklen_t(MemoryLayout<sockaddr_un>.size)
-        try #require(withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } } == 0)
+        try #require(
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+            } == 0)
         try #require(listen(listener, 1) == 0)
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
 
@@ -44,15 +46,21 @@ import _TestSupport
             var escapes: Int32 = 0
             if (try? Sandbox.enter(.heldFilesOnly)) == nil { _exit(Escape.enterFailed.rawValue) }
             if open(existing, O_RDONLY) >= 0 || errno != EPERM { escapes |= Escape.openedExisting.rawValue }
-            if open(created, O_CREAT | O_WRONLY, 0o600) >= 0 || errno != EPERM { escapes |= Escape.createdFile.rawValue }
+            if open(created, O_CREAT | O_WRONLY, 0o600) >= 0 || errno != EPERM {
+                escapes |= Escape.createdFile.rawValue
+            }
             if execv("/bin/true", &argv) == 0 || errno != EPERM { escapes |= Escape.ranProgram.rawValue }
-            if socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) >= 0 || errno != EPERM { escapes |= Escape.madeSocket.rawValue }
+            if socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) >= 0 || errno != EPERM {
+                escapes |= Escape.madeSocket.rawValue
+            }
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) }
             }
             if connected == 0 || errno != EPERM { escapes |= Escape.connected.rawValue }
             var byte: UInt8 = 0
-            if pread(held, &byte, 1, 0) != 1 || byte != UInt8(ascii: "h") { escapes |= Escape.heldDescriptorLost.rawValue }
+            if pread(held, &byte, 1, 0) != 1 || byte != UInt8(ascii: "h") {
+                escapes |= Escape.heldDescriptorLost.rawValue
+            }
             _exit(escapes)
         }
         try #require(pid > 0)
@@ -78,7 +86,9 @@ import _TestSupport
         let pid = fork()
         if pid == 0 {
             var escapes: Int32 = 0
-            guard let outcome = try? Sandbox.enter(Sandbox.Policy(allowedFolder: dir.path, opensFiles: true)) else { _exit(1) }
+            guard let outcome = try? Sandbox.enter(Sandbox.Policy(allowedFolder: dir.path, opensFiles: true)) else {
+                _exit(1)
+            }
             if outcome.landlockABI != nil, open(secret, O_RDONLY) >= 0 || errno != EACCES { escapes |= 2 }
             let fd = open(inside, O_CREAT | O_RDWR | O_EXCL, 0o600)
             if fd < 0 || unlink(inside) != 0 { escapes |= 4 }
@@ -88,8 +98,10 @@ import _TestSupport
         try #require(pid > 0)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
-            "exit \((status >> 8) & 0xFF): 1 enter, 2 opened outside, 4 could not create/remove inside, 8 ran a program")
+        #expect(
+            status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
+            "exit \((status >> 8) & 0xFF): 1 enter, 2 opened outside, 4 could not create/remove inside, 8 ran a program"
+        )
     }
 
     /// Two allowed folders (`edit`'s child: its scratch folder and the image's): files may be created in each,
@@ -107,7 +119,9 @@ import _TestSupport
                 let fd = open(folder.file("made"), O_CREAT | O_RDWR | O_EXCL, 0o600)
                 if fd < 0 { escapes |= bit } else { close(fd) }
             }
-            if outcome.landlockABI != nil, open(outside.file("made"), O_CREAT | O_RDWR | O_EXCL, 0o600) >= 0 || errno != EACCES {
+            if outcome.landlockABI != nil,
+                open(outside.file("made"), O_CREAT | O_RDWR | O_EXCL, 0o600) >= 0 || errno != EACCES
+            {
                 escapes |= 8
             }
             _exit(escapes)
@@ -115,9 +129,12 @@ import _TestSupport
         try #require(pid > 0)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
+        #expect(
+            status & 0x7F == 0 && (status >> 8) & 0xFF == 0,
             "exit \((status >> 8) & 0xFF): 1 enter, 2/4 could not create in the first/second folder, 8 created outside")
-        #expect(FileManager.default.fileExists(atPath: first.file("made")) && FileManager.default.fileExists(atPath: second.file("made")))
+        #expect(
+            FileManager.default.fileExists(atPath: first.file("made"))
+                && FileManager.default.fileExists(atPath: second.file("made")))
         #expect(!FileManager.default.fileExists(atPath: outside.file("made")))
     }
 }

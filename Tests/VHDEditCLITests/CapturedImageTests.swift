@@ -20,11 +20,13 @@ import _TestSupport
 
     static let variants: [Variant] = [
         Variant(name: "ext4-4k-metadata_csum-64bit", mkfs: ["mkfs.ext4", "-b", "4096"], mountOptions: "loop"),
-        Variant(name: "ext4-1k-nocsum-32bit", mkfs: ["mkfs.ext4", "-b", "1024", "-O", "^metadata_csum,^64bit"],
-                mountOptions: "loop"),
+        Variant(
+            name: "ext4-1k-nocsum-32bit", mkfs: ["mkfs.ext4", "-b", "1024", "-O", "^metadata_csum,^64bit"],
+            mountOptions: "loop"),
         Variant(name: "ext3-1k-data=journal", mkfs: ["mkfs.ext3", "-b", "1024"], mountOptions: "loop,data=journal"),
-        Variant(name: "ext4-1k-journal_async_commit", mkfs: ["mkfs.ext4", "-b", "1024"],
-                mountOptions: "loop,data=writeback,journal_async_commit", dataBeforeCommit: false),
+        Variant(
+            name: "ext4-1k-journal_async_commit", mkfs: ["mkfs.ext4", "-b", "1024"],
+            mountOptions: "loop,data=writeback,journal_async_commit", dataBeforeCommit: false),
         // Quota files kept by the kernel while mounted; the writing command recounts them.
         Variant(name: "ext4-4k-quota", mkfs: ["mkfs.ext4", "-b", "4096", "-O", "quota"], mountOptions: "loop"),
     ]
@@ -41,16 +43,20 @@ import _TestSupport
         let image = directory.file("fs.img")
         let tree = directory.file("tree")
         try Fixtures.writeTree(
-            ["/etc/hostname": "captured-vm\n", "/etc/hosts": "127.0.0.1 localhost\n",
-             "/etc/ssh/ssh_host_rsa_key": "KEY\n", "/etc/ssh/ssh_host_rsa_key.pub": "PUB\n",
-             "/var/lib/dhclient/dhclient-eth0.leases": "lease {}\n", "/root/.bash_history": "ls\n"],
+            [
+                "/etc/hostname": "captured-vm\n", "/etc/hosts": "127.0.0.1 localhost\n",
+                "/etc/ssh/ssh_host_rsa_key": "KEY\n", "/etc/ssh/ssh_host_rsa_key.pub": "PUB\n",
+                "/var/lib/dhclient/dhclient-eth0.leases": "lease {}\n", "/root/.bash_history": "ls\n",
+            ],
             under: tree)
         try ExternalTool.check(variant.mkfs + ["-q", "-F", "-d", tree, image, "32M"])
         let mountPoint = directory.file("mnt")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let mount = try ExternalTool.run(["mount", "-o", variant.mountOptions, image, mountPoint])
         guard mount.status == 0 else {
-            print("CapturedImageTests: cannot loop-mount (\(mount.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); skipped")
+            print(
+                "CapturedImageTests: cannot loop-mount (\(mount.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); skipped"
+            )
             return nil
         }
         defer { _ = try? ExternalTool.run(["umount", mountPoint]) }
@@ -130,7 +136,8 @@ import _TestSupport
         #expect(fsck.status == 0, "\(fsck.output)")
         #expect(!(try ExternalTool.check(["dumpe2fs", "-h", generalized]).output.contains("needs_recovery")))
         #expect(try Fixtures.debugfs(generalized, "dump /new.bin \(capture.directory.file("new.bin"))").isEmpty)
-        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: capture.directory.file("new.bin")))) == capture.written)
+        #expect(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: capture.directory.file("new.bin")))) == capture.written)
     }
 
     /// A file deleted while a process still held it open (journald, package managers): after the replay it is on
@@ -171,8 +178,9 @@ import _TestSupport
         try ExternalTool.check(["cp", "--sparse=always", snapshot, recovered])
         #expect(try vhdedit(["recover", recovered]).status == 0)
         let recoveredHeader = try ExternalTool.check(["dumpe2fs", "-h", recovered]).output
-        #expect(recoveredHeader.contains(features.isEmpty ? "First orphan inode" : "orphan_present"),
-                "recover does only the replay")
+        #expect(
+            recoveredHeader.contains(features.isEmpty ? "First orphan inode" : "orphan_present"),
+            "recover does only the replay")
 
         let edited = directory.file("edited.img")
         try ExternalTool.check(["cp", "--sparse=always", snapshot, edited])

@@ -32,8 +32,10 @@ import _TestSupport
         func run(_ arguments: [String], editor: String, prefix: [String] = []) throws -> ExternalTool.Result {
             try ExternalTool.run(
                 prefix + [CLI.binary] + arguments,
-                environment: ["EDITOR": editor, "TMPDIR": directory.file("tmp"), "IMAGE": image, "VHDEDIT": CLI.binary,
-                              "WORK": directory.path])
+                environment: [
+                    "EDITOR": editor, "TMPDIR": directory.file("tmp"), "IMAGE": image, "VHDEDIT": CLI.binary,
+                    "WORK": directory.path,
+                ])
         }
 
         /// The root filesystem as a file of its own, for debugfs and e2fsck.
@@ -56,15 +58,18 @@ import _TestSupport
     func onlySandboxedChildrenReadTheGuestAndTheEditorIsFree() throws {
         let work = try Work()
         let size = try #require(try FileManager.default.attributesOfItem(atPath: work.image)[.size] as? Int)
-        let editor = try work.editor("""
+        let editor = try work.editor(
+            """
             grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status > "$WORK/editor-status"
             printf 'tmpfs /mnt tmpfs defaults 0 0\\n' >> "$1"
             """)
         let trace = work.directory.file("trace")
         let run = try work.run(
             ["edit", work.image, "/etc/fstab"], editor: editor,
-            prefix: ["strace", "-f", "-qq", "-y", "-o", trace, "-e",
-                     "trace=prctl,seccomp,landlock_restrict_self,open,openat,openat2,creat,execve,execveat,socket,connect,pread64"])
+            prefix: [
+                "strace", "-f", "-qq", "-y", "-o", trace, "-e",
+                "trace=prctl,seccomp,landlock_restrict_self,open,openat,openat2,creat,execve,execveat,socket,connect,pread64",
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("/etc/fstab: written ("), "\(run.stderr)")
         // The editor ran outside the sandbox (the kernel says so from inside it).
@@ -86,22 +91,31 @@ import _TestSupport
         let parent = try #require(order.first)
         #expect(!(processes[parent] ?? []).contains(where: touchesImage), "the parent opened or read the image")
         #expect(!(processes[parent] ?? []).contains { call($0) == "seccomp" }, "the parent is not sandboxed")
-        let readers = order.filter { (processes[$0] ?? []).contains { call($0) == "pread64" && $0.contains("<\(work.image)>") } }
+        let readers = order.filter {
+            (processes[$0] ?? []).contains { call($0) == "pread64" && $0.contains("<\(work.image)>") }
+        }
         #expect(readers.count == 2, "one child reads the file out, one writes it back: \(readers)")
         for pid in readers {
             let lines = processes[pid] ?? []
-            #expect(lines.first.map { call($0) == "execve" && $0.contains("\"/proc/self/exe\"") } == true, "\(pid): a child of vhdedit")
-            let filter = try #require(lines.firstIndex {
-                call($0) == "seccomp" && $0.contains("SECCOMP_SET_MODE_FILTER") && $0.hasSuffix("= 0")
-            }, "\(pid): no seccomp filter")
-            #expect(lines[..<filter].contains { call($0) == "prctl" && $0.contains("PR_SET_NO_NEW_PRIVS") && $0.hasSuffix("= 0") })
+            #expect(
+                lines.first.map { call($0) == "execve" && $0.contains("\"/proc/self/exe\"") } == true,
+                "\(pid): a child of vhdedit")
+            let filter = try #require(
+                lines.firstIndex {
+                    call($0) == "seccomp" && $0.contains("SECCOMP_SET_MODE_FILTER") && $0.hasSuffix("= 0")
+                }, "\(pid): no seccomp filter")
+            #expect(
+                lines[..<filter].contains {
+                    call($0) == "prctl" && $0.contains("PR_SET_NO_NEW_PRIVS") && $0.hasSuffix("= 0")
+                })
             if !lines[..<filter].contains(where: { call($0) == "landlock_restrict_self" }) {
                 #expect(run.stderr.contains("no Landlock"), "a notice where the kernel lacks Landlock")
             }
             // Before the filter: format detection's reads only (the cookie at 0 and at the end, the first KiB,
             // the last sector); the guest is parsed after it.
             for read in lines[..<filter] where call(read) == "pread64" && read.contains("<\(work.image)>") {
-                let detection = [0, size - 512, size - 511].contains { read.hasSuffix(", 8, \($0)) = 8") }
+                let detection =
+                    [0, size - 512, size - 511].contains { read.hasSuffix(", 8, \($0)) = 8") }
                     || read.hasSuffix(", 1024, 0) = 1024") || read.hasSuffix(", 512, \(size - 512)) = 512")
                 #expect(detection, "\(pid): read the image beyond detection before the sandbox: \(read)")
             }
@@ -110,8 +124,10 @@ import _TestSupport
             let after = lines[(filter + 1)...]
             #expect(!after.contains { ["execve", "execveat", "socket", "connect"].contains(call($0)) }, "\(pid)")
             for line in after where ["open", "openat", "openat2", "creat"].contains(call(line)) {
-                #expect(line.contains("\"\(work.directory.file("tmp"))/vhdedit-edit.")
-                    || line.contains("\"\(work.image).vhdedit-journal\"") || line.contains("\"\(work.directory.path)\""),
+                #expect(
+                    line.contains("\"\(work.directory.file("tmp"))/vhdedit-edit.")
+                        || line.contains("\"\(work.image).vhdedit-journal\"")
+                        || line.contains("\"\(work.directory.path)\""),
                     "\(pid): opened after the sandbox: \(line)")
             }
         }
@@ -120,10 +136,12 @@ import _TestSupport
         for pid in order where pid != parent && !readers.contains(pid) {
             let lines = processes[pid] ?? []
             #expect(!lines.contains(where: touchesImage), "\(pid) touched the image: \(lines)")
-            #expect(!lines.contains { call($0) == "seccomp" || (call($0) == "prctl" && $0.contains("NO_NEW_PRIVS")) },
+            #expect(
+                !lines.contains { call($0) == "seccomp" || (call($0) == "prctl" && $0.contains("NO_NEW_PRIVS")) },
                 "\(pid) is sandboxed: \(lines)")
         }
-        #expect(order.contains { pid in (processes[pid] ?? []).contains { call($0) == "execve" && $0.contains(editor) } },
+        #expect(
+            order.contains { pid in (processes[pid] ?? []).contains { call($0) == "execve" && $0.contains(editor) } },
             "the editor ran")
         // The edit is in the image, the filesystem clean, the scratch folder gone.
         let root = try work.root()
@@ -139,7 +157,8 @@ import _TestSupport
         let work = try Work()
         let other = work.directory.file("other.conf")
         try Data("written meanwhile\n".utf8).write(to: URL(fileURLWithPath: other))
-        let editor = try work.editor("""
+        let editor = try work.editor(
+            """
             "$VHDEDIT" put "$IMAGE" "$WORK/other.conf" \(path) || exit 9
             echo 'edited' >> "$1"
             """)
@@ -160,14 +179,17 @@ import _TestSupport
         let work = try Work()
         let before = try FileDigest.sha256(work.image)
         let unchanged = try work.run(["edit", work.image, "/etc/fstab"], editor: "true")
-        #expect(unchanged.status == 0 && unchanged.stderr == "vhdedit: /etc/fstab: unchanged, nothing written\n",
+        #expect(
+            unchanged.status == 0 && unchanged.stderr == "vhdedit: /etc/fstab: unchanged, nothing written\n",
             "\(unchanged.stderr)")
         #expect(try FileDigest.sha256(work.image) == before)
 
-        #expect(try work.run(["symlink", work.image, "/etc/sysconfig/network", "/etc/netlink"], editor: "true").status == 0)
+        #expect(
+            try work.run(["symlink", work.image, "/etc/sysconfig/network", "/etc/netlink"], editor: "true").status == 0)
         let appendTo = try work.editor("echo 'MTU=1400' >> \"$1\"")
         let followed = try work.run(["edit", work.image, "/etc/netlink"], editor: appendTo)
-        #expect(followed.status == 0 && followed.stderr.hasPrefix("vhdedit: /etc/sysconfig/network: written ("),
+        #expect(
+            followed.status == 0 && followed.stderr.hasPrefix("vhdedit: /etc/sysconfig/network: written ("),
             "\(followed.stderr)")
         let created = try work.run(["edit", work.image, "/etc/brand-new.conf"], editor: appendTo)
         #expect(created.status == 0, "\(created.stderr)")
@@ -176,7 +198,8 @@ import _TestSupport
         #expect(try Fixtures.debugfs(root, "stat /etc/netlink").contains("Fast link dest: \"/etc/sysconfig/network\""))
         #expect(try Fixtures.debugfs(root, "cat /etc/brand-new.conf") == "MTU=1400\n")
         let stat = try Fixtures.debugfs(root, "stat /etc/brand-new.conf")
-        #expect(stat.contains("Mode:  0644") && stat.contains("User:     0") && stat.contains("Group:     0"), "\(stat)")
+        #expect(
+            stat.contains("Mode:  0644") && stat.contains("User:     0") && stat.contains("Group:     0"), "\(stat)")
         #expect(try ExternalTool.run(["e2fsck", "-fn", root]).status == 0)
         #expect(try work.leftInTemporaryFolder().isEmpty)
     }

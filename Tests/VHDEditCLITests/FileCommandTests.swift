@@ -21,7 +21,10 @@ import _TestSupport
             try ExternalTool.check(["sfdisk", "-q", raw], stdin: Data("start=2048, type=83\n".utf8))
             let tree = directory.file("tree")
             try Fixtures.writeTree(
-                ["/etc/hostname": "guest\n", "/etc/ssh/ssh_host_rsa_key": "KEY\n", "/etc/sudoers": "Defaults targetpw\n"],
+                [
+                    "/etc/hostname": "guest\n", "/etc/ssh/ssh_host_rsa_key": "KEY\n",
+                    "/etc/sudoers": "Defaults targetpw\n",
+                ],
                 under: tree)
             try Data("odd\n".utf8).write(to: URL(fileURLWithPath: tree + "/etc/bad\nname"))
             try ExternalTool.check(
@@ -118,7 +121,8 @@ import _TestSupport
         let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
         #expect(object?["size"] as? Int == 6 && object?["type"] as? String == "regular")
         let listJSON = try disk.vhdedit(["ls", disk.image, "/etc", "--json"])
-        let entries = (try JSONSerialization.jsonObject(with: listJSON.stdout) as? [String: Any])?["entries"] as? [[String: Any]]
+        let entries =
+            (try JSONSerialization.jsonObject(with: listJSON.stdout) as? [String: Any])?["entries"] as? [[String: Any]]
         #expect(entries?.contains { $0["name"] as? String == "sudoers" } == true)
         let out = disk.directory.file("out.txt")
         #expect(try disk.vhdedit(["get", disk.image, "/etc/sudoers", out]).status == 0)
@@ -142,8 +146,11 @@ extension FileCommandTests {
         let copy = disk.directory.file("block.bin")
         // The filesystem's own block size (22 MiB: mke2fs's "small" type, 1 KiB blocks), so the copy is /etc's block.
         let header = try ExternalTool.check(["dumpe2fs", "-h", part]).output
-        let blockSize = header.split(separator: "\n").first { $0.hasPrefix("Block size:") }?.split(separator: " ").last ?? "4096"
-        try ExternalTool.check(["dd", "if=\(part)", "of=\(copy)", "bs=\(blockSize)", "skip=\(block)", "count=1", "status=none"])
+        let blockSize =
+            header.split(separator: "\n").first { $0.hasPrefix("Block size:") }?.split(separator: " ").last ?? "4096"
+        try ExternalTool.check([
+            "dd", "if=\(part)", "of=\(copy)", "bs=\(blockSize)", "skip=\(block)", "count=1", "status=none",
+        ])
         let script = disk.directory.file("cmds")
         try "jo\njw -b \(block) \(copy)\njc\n".write(toFile: script, atomically: true, encoding: .utf8)
         try ExternalTool.check(["debugfs", "-w", "-f", script, part])

@@ -22,13 +22,16 @@ import _TestSupport
         try Data("golden\n".utf8).write(to: URL(fileURLWithPath: local))
         let writers: [[String]] = [
             ["put", image, local, "/etc/new.conf"], ["rm", image, "/etc/hostname"], ["mkdir", image, "/srv"],
-            ["chmod", image, "600", "/etc/hostname"], ["config", "set", image, "/etc/waagent.conf", "ResourceDisk.Format=y"],
+            ["chmod", image, "600", "/etc/hostname"],
+            ["config", "set", image, "/etc/waagent.conf", "ResourceDisk.Format=y"],
             ["generalize", image], ["azure-prepare", image],
         ]
         for command in writers {
             let result = try disk.vhdedit(command)
             #expect(result.status != 0, "\(command) wrote a golden image")
-            #expect(result.stderr.contains("write-protected") && result.stderr.contains("--force"), "\(command): \(result.stderr)")
+            #expect(
+                result.stderr.contains("write-protected") && result.stderr.contains("--force"),
+                "\(command): \(result.stderr)")
         }
         // A batch child is refused too.
         let batch = try disk.vhdedit(["generalize", image, "--timeout", "60"])
@@ -61,10 +64,15 @@ import _TestSupport
         let create = try disk.vhdedit(["create", destination, "--size", "2M", "--to", "dynamic", "--force"])
         #expect(create.status != 0 && create.stderr.contains("write-protected"), "\(create.stderr)")
         #expect(try FileDigest.sha256(destination) == before)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.directory.path).allSatisfy { !$0.hasSuffix(".tmp") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: disk.directory.path).allSatisfy {
+                !$0.hasSuffix(".tmp")
+            })
         // Once writable again it is replaced.
         try ExternalTool.check(["chmod", "644", destination])
         #expect(try disk.vhdedit(["convert", disk.image, destination, "--to", "fixed", "--force"]).status == 0)
-        #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", disk.image, destination]).status == 0)
+        #expect(
+            try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", disk.image, destination]).status == 0
+        )
     }
 }

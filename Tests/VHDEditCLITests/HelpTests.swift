@@ -25,7 +25,8 @@ enum CLI {
     /// Every subcommand's help teaches by example.
     @Test func everySubcommandHelpHasAnExample() throws {
         let commands = [
-            ["info"], ["create"], ["convert"], ["partitions"], ["ls"], ["cat"], ["stat"], ["get"], ["put"], ["rm"], ["mkdir"],
+            ["info"], ["create"], ["convert"], ["partitions"], ["ls"], ["cat"], ["stat"], ["get"], ["put"], ["rm"],
+            ["mkdir"],
             ["symlink"], ["chmod"], ["chown"], ["edit"], ["kernel-args"], ["config"], ["config", "get"],
             ["config", "set"], ["config", "unset"], ["inspect"], ["generalize"], ["azure-prepare"], ["check"],
             ["resize"],
@@ -33,7 +34,9 @@ enum CLI {
         for command in commands {
             let result = try CLI.run(["help"] + command)
             #expect(result.status == 0, "\(command)")
-            let examples = result.output.split(separator: "\n").filter { $0.contains("vhdedit \(command[0]) ") && !$0.contains("USAGE:") }
+            let examples = result.output.split(separator: "\n").filter {
+                $0.contains("vhdedit \(command[0]) ") && !$0.contains("USAGE:")
+            }
             #expect(result.output.contains("Example"), "\(command): no example")
             #expect(!examples.isEmpty, "\(command): no example line")
         }

@@ -56,16 +56,22 @@ import _TestSupport
         }
 
         /// Runs a command that must fail with a typed error naming `words`, quickly, changing nothing.
-        func expectError(_ arguments: [String], mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation)
+        func expectError(
+            _ arguments: [String], mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation
+        )
             throws
         {
             let before = try FileDigest.sha256(path)
             let (result, seconds) = try vhdedit(arguments)
             let what = arguments.map { $0.prefix(40) }.joined(separator: " ")
-            #expect(result.status == 1, "\(what): exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                result.status == 1, "\(what): exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
             #expect(result.stderr.hasPrefix("vhdedit: "), "\(what): \(result.stderr)", sourceLocation: sourceLocation)
-            #expect(words.contains { result.stderr.contains($0) }, "\(what): \(result.stderr)", sourceLocation: sourceLocation)
-            #expect(!result.stderr.contains { $0.asciiValue.map { $0 < 0x20 && $0 != 0x0A } ?? false },
+            #expect(
+                words.contains { result.stderr.contains($0) }, "\(what): \(result.stderr)",
+                sourceLocation: sourceLocation)
+            #expect(
+                !result.stderr.contains { $0.asciiValue.map { $0 < 0x20 && $0 != 0x0A } ?? false },
                 "\(what): raw control characters in the message", sourceLocation: sourceLocation)
             #expect(seconds < 10, "\(what): \(seconds) s", sourceLocation: sourceLocation)
             #expect(try FileDigest.sha256(path) == before, "\(what): the image changed", sourceLocation: sourceLocation)
@@ -81,7 +87,8 @@ import _TestSupport
             if !target.hasPrefix("/a/") && !target.hasSuffix("/") {
                 // ls lists a link it cannot follow itself, like GNU ls, with a warning.
                 let (ls, seconds) = try image.vhdedit(["ls", image.path, target])
-                #expect(ls.status == 0 && ls.stderr.hasPrefix("vhdedit: warning: ") && ls.stderr.contains(loop),
+                #expect(
+                    ls.status == 0 && ls.stderr.hasPrefix("vhdedit: warning: ") && ls.stderr.contains(loop),
                     "ls \(target): \(ls.status) \(ls.stderr)")
                 #expect(seconds < 10)
             }
@@ -90,7 +97,8 @@ import _TestSupport
         }
         #expect(!FileManager.default.fileExists(atPath: image.directory.file("out")), "get left no host file")
         // Writes through a loop in a parent component fail too; the image is untouched.
-        try image.expectError(["put", image.path, image.directory.file("content"), "/a/x"], mentions: [loop, "not a directory"])
+        try image.expectError(
+            ["put", image.path, image.directory.file("content"), "/a/x"], mentions: [loop, "not a directory"])
         try image.expectError(["mkdir", image.path, "/self/x", "-p"], mentions: [loop, "not a directory"])
         // lstat-style commands describe the link itself.
         let stat = try image.vhdedit(["stat", image.path, "/a"]).result
@@ -154,7 +162,8 @@ import _TestSupport
         #expect(!ls.output.contains("\u{1B}") && !ls.output.contains("\u{07}") && !ls.output.contains("\t"))
         let json = try image.vhdedit(["ls", image.path, "/etc", "--json"]).result
         #expect(!json.output.contains("\u{1B}") && !json.output.contains("\u{07}"), "no raw control characters in JSON")
-        let entries = (try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])?["entries"] as? [[String: Any]]
+        let entries =
+            (try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])?["entries"] as? [[String: Any]]
         let names = Set(entries?.compactMap { $0["name"] as? String } ?? [])
         #expect(names.contains("red\\x1b[31m") && names.contains("tab\\tbell\\x07"), "\(names)")
         // The escaped form names the file again, for cat and get.

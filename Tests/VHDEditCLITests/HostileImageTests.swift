@@ -10,7 +10,9 @@ import _TestSupport
     /// Byte surgery on crafted files.
     enum Patch {
         static func read(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
-        static func write(_ bytes: [UInt8], to path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+        static func write(_ bytes: [UInt8], to path: String) throws {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        }
         static func put32BE(_ value: UInt32, at offset: Int, in bytes: inout [UInt8]) {
             for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * index)) }
         }
@@ -43,9 +45,10 @@ import _TestSupport
     /// Runs `arguments` on the CLI; checks it fails (or warns, when `warningAllowed`), quickly, and that no
     /// file in `dir` changed.
     @discardableResult
-    func expectRefusal(_ arguments: [String], in dir: TemporaryDirectory, mentions words: [String],
-        warningAllowed: Bool = false, _ what: String) throws -> ExternalTool.Result
-    {
+    func expectRefusal(
+        _ arguments: [String], in dir: TemporaryDirectory, mentions words: [String],
+        warningAllowed: Bool = false, _ what: String
+    ) throws -> ExternalTool.Result {
         let before = try digests(dir)
         let start = Date()
         let result = try CLI.run(arguments)
@@ -75,7 +78,9 @@ import _TestSupport
     func dynamicVHD(_ dir: TemporaryDirectory, name: String = "disk.vhd") throws -> String {
         let path = dir.file(name)
         try ExternalTool.check(["qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=dynamic", path, "8M"])
-        try ExternalTool.check(["qemu-io", "-f", "vpc", "-c", "write -P 0x11 0 4096", "-c", "write -P 0x22 2M 4096", path])
+        try ExternalTool.check([
+            "qemu-io", "-f", "vpc", "-c", "write -P 0x11 0 4096", "-c", "write -P 0x22 2M 4096", path,
+        ])
         return path
     }
 
@@ -108,7 +113,8 @@ import _TestSupport
         let dir = try TemporaryDirectory(prefix: "vhdedit-hostile")
         let path = try dynamicVHDWithLyingBAT(lie, in: dir)
         try expectRefusal(["info", path], in: dir, mentions: ["BAT", "block"], "info, BAT \(lie)")
-        try expectRefusal(["convert", path, dir.file("out.raw"), "--to", "raw"], in: dir, mentions: ["BAT", "block"],
+        try expectRefusal(
+            ["convert", path, dir.file("out.raw"), "--to", "raw"], in: dir, mentions: ["BAT", "block"],
             "convert, BAT \(lie)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("out.raw")))
     }
@@ -125,7 +131,8 @@ import _TestSupport
         Patch.put32BE(value, at: header + offset, in: &bytes)
         Patch.fixVHDChecksum(&bytes, structure: header..<(header + 1024), field: 36)
         try Patch.write(bytes, to: path)
-        try expectRefusal(["info", path], in: dir, mentions: [field, "max_table_entries", "block_size", "BAT", "block size"],
+        try expectRefusal(
+            ["info", path], in: dir, mentions: [field, "max_table_entries", "block_size", "BAT", "block size"],
             "\(field) = \(value)")
     }
 
@@ -165,13 +172,15 @@ import _TestSupport
         // The extended partition (entry 2) and its second EBR; point the second EBR's link back at the first.
         let extendedStart = Int(bytes[446 + 16 + 8]) | Int(bytes[446 + 16 + 9]) << 8 | Int(bytes[446 + 16 + 10]) << 16
         let firstEBR = extendedStart * 512
-        let nextRelative = Int(bytes[firstEBR + 446 + 16 + 8]) | Int(bytes[firstEBR + 446 + 16 + 9]) << 8
+        let nextRelative =
+            Int(bytes[firstEBR + 446 + 16 + 8]) | Int(bytes[firstEBR + 446 + 16 + 9]) << 8
             | Int(bytes[firstEBR + 446 + 16 + 10]) << 16
         let secondEBR = (extendedStart + nextRelative) * 512
         for index in 0..<16 { bytes[secondEBR + 446 + 16 + index] = bytes[firstEBR + 446 + 16 + index] }
         Patch.put32LE(0, at: secondEBR + 446 + 16 + 8, in: &bytes)  // link → the first EBR (relative 0)
         try Patch.write(bytes, to: path)
-        try expectRefusal(["partitions", path], in: dir, mentions: ["loop", "EBR", "cycle"], warningAllowed: true,
+        try expectRefusal(
+            ["partitions", path], in: dir, mentions: ["loop", "EBR", "cycle"], warningAllowed: true,
             "EBR loop")
     }
 
@@ -200,7 +209,8 @@ import _TestSupport
             Patch.put32LE(Patch.crc32(bytes[h..<(h + 92)]), at: h + 16, in: &bytes)
         }
         try Patch.write(bytes, to: path)
-        try expectRefusal(["partitions", path], in: dir,
+        try expectRefusal(
+            ["partitions", path], in: dir,
             mentions: ["GPT", "header", "entr"], warningAllowed: true, "GPT \(lie)")
     }
 }

@@ -21,8 +21,10 @@ import _TestSupport
         let dir = try TemporaryDirectory(prefix: "vhdedit-hostile-write")
         let path = try hostile.dynamicVHDWithLyingBAT(lie, in: dir)
         let local = try localFile(dir)
-        try hostile.expectRefusal(["put", path, local, "/etc/x"], in: dir, mentions: ["BAT", "block"], "put, BAT \(lie)")
-        try hostile.expectRefusal(["kernel-args", path, "--add", "console=ttyS0"], in: dir, mentions: ["BAT", "block"],
+        try hostile.expectRefusal(
+            ["put", path, local, "/etc/x"], in: dir, mentions: ["BAT", "block"], "put, BAT \(lie)")
+        try hostile.expectRefusal(
+            ["kernel-args", path, "--add", "console=ttyS0"], in: dir, mentions: ["BAT", "block"],
             "kernel-args, BAT \(lie)")
     }
 
@@ -67,7 +69,8 @@ import _TestSupport
             #expect(try hostile.digests(dir) == before)
             return
         }
-        try hostile.expectRefusal(["info", child], in: dir, mentions: ["locator", "parent"], warningAllowed: true,
+        try hostile.expectRefusal(
+            ["info", child], in: dir, mentions: ["locator", "parent"], warningAllowed: true,
             "info, locator \(lie)")
     }
 

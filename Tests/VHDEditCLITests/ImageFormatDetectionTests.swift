@@ -14,9 +14,12 @@ import _TestSupport
     /// Checks `vhdedit info`, `check` and a writing command refuse `path`, naming `words`, leaving it unchanged.
     func expectRefused(_ path: String, mentions words: [String], _ what: String) throws {
         let before = try FileDigest.sha256(path)
-        for command in [["info", path], ["info", path, "--json"], ["ls", path, "/"], ["put", path, "/etc/hostname", "/x"]] {
+        for command in [
+            ["info", path], ["info", path, "--json"], ["ls", path, "/"], ["put", path, "/etc/hostname", "/x"],
+        ] {
             let result = try run(command)
-            #expect(result.status == 1, "\(what) \(command[0]): exit \(result.status): \(result.output) \(result.stderr)")
+            #expect(
+                result.status == 1, "\(what) \(command[0]): exit \(result.status): \(result.output) \(result.stderr)")
             for word in words {
                 #expect(result.stderr.contains(word), "\(what) \(command[0]): no \(word) in: \(result.stderr)")
             }
@@ -31,7 +34,8 @@ import _TestSupport
     }
 
     @Test(arguments: [
-        ("vmdk", "", "VMDK"), ("vmdk", "subformat=streamOptimized", "VMDK"), ("vmdk", "subformat=monolithicFlat", "VMDK descriptor"),
+        ("vmdk", "", "VMDK"), ("vmdk", "subformat=streamOptimized", "VMDK"),
+        ("vmdk", "subformat=monolithicFlat", "VMDK descriptor"),
         ("vdi", "", "VDI"), ("qed", "", "QED"), ("parallels", "", "Parallels"), ("qcow", "", "qcow version 1"),
     ])
     func qemuFormatsAreRefusedByName(format: String, options: String, name: String) throws {
@@ -58,7 +62,8 @@ import _TestSupport
         var bochs = [UInt8](repeating: 0, count: 1 << 20)
         bochs.replaceSubrange(0..<22, with: Array("Bochs Virtual HD Image".utf8))
         var cloop = [UInt8](repeating: 0, count: 1 << 20)
-        let script = Array("#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n".utf8)
+        let script = Array(
+            "#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n".utf8)
         cloop.replaceSubrange(0..<script.count, with: script)
         var dmg = [UInt8](repeating: 0, count: 1 << 20)
         let trailer = dmg.count - 512
@@ -111,7 +116,10 @@ import _TestSupport
         let fifo = dir.file("fifo.vhd")
         try ExternalTool.check(["mkfifo", fifo])
         let start = Date()
-        for command in [["info", fifo], ["put", fifo, "/etc/hostname", "/x"], ["convert", fifo, dir.file("o.vhd"), "--to", "fixed"]] {
+        for command in [
+            ["info", fifo], ["put", fifo, "/etc/hostname", "/x"],
+            ["convert", fifo, dir.file("o.vhd"), "--to", "fixed"],
+        ] {
             let result = try run(command)
             #expect(result.status == 1, "\(command): exit \(result.status)")
             #expect(result.stderr.contains("FIFO"), "\(command): \(result.stderr)")

@@ -24,7 +24,9 @@ import _TestSupport
     @Test func everyCommandsJSONValidatesAgainstItsSchema() throws {
         let work = try UsabilityTests.Work()
         try ExternalTool.check(["cp", "--sparse=always", work.image, work.file("copy.vhd")])
-        try ExternalTool.check([CLI.binary, "convert", work.image, work.file("fixed.vhd"), "--to", "fixed", "--round-to-mib"])
+        try ExternalTool.check([
+            CLI.binary, "convert", work.image, work.file("fixed.vhd"), "--to", "fixed", "--round-to-mib",
+        ])
         try ExternalTool.check([CLI.binary, "convert", work.image, work.file("disk.raw"), "--to", "raw"])
         let cases: [(arguments: [String], schema: String)] = [
             (["info", "c6.vhd"], "vhdedit.info/1"),
@@ -41,14 +43,20 @@ import _TestSupport
             (["kernel-args", "c6.vhd"], "vhdedit.kernel-args/1"),
             (["kernel-args", "c6.vhd", "--add", "quiet", "--dry-run"], "vhdedit.kernel-args-edit/1"),
             (["config", "get", "c6.vhd", "/etc/waagent.conf", "Provisioning.Enabled"], "vhdedit.config-get/1"),
-            (["config", "set", "c6.vhd", "/etc/waagent.conf", "Provisioning.Enabled=n", "--dry-run"], "vhdedit.config-edit/1"),
+            (
+                ["config", "set", "c6.vhd", "/etc/waagent.conf", "Provisioning.Enabled=n", "--dry-run"],
+                "vhdedit.config-edit/1"
+            ),
             (["resize", "copy.vhd", "--size", "64M", "--dry-run"], "vhdedit.resize/1"),
             (["resize", "copy.vhd", "--size", "64M", "--grow-partition", "--grow-filesystem"], "vhdedit.resize/1"),
             (["recover", "copy.vhd"], "vhdedit.recover/1"),
             (["azure-prepare", "fixed.vhd"], "vhdedit.azure-prepare/1"),
             (["generalize", "fixed.vhd"], "vhdedit.generalize/1"),
             (["convert", "c6.vhd", "converted.vhd", "--to", "dynamic"], "vhdedit.convert/1"),
-            (["convert", "c6.vhd", "grown.vhd", "--to", "fixed", "--size", "32M", "--grow-partition"], "vhdedit.convert/1"),
+            (
+                ["convert", "c6.vhd", "grown.vhd", "--to", "fixed", "--size", "32M", "--grow-partition"],
+                "vhdedit.convert/1"
+            ),
         ]
         for (arguments, schema) in cases {
             let result = try work.run(arguments + ["--json"])
@@ -68,14 +76,18 @@ import _TestSupport
         #expect(result.status == 1, "one image is missing")
         let lines = result.output.split(separator: "\n").map { Data($0.utf8) }
         #expect(lines.count == 4)
-        #expect(try lines.map(Self.schemaName) == Array(repeating: "vhdedit.batch-item/1", count: 3) + ["vhdedit.batch-summary/1"])
+        #expect(
+            try lines.map(Self.schemaName) == Array(repeating: "vhdedit.batch-item/1", count: 3) + [
+                "vhdedit.batch-summary/1"
+            ])
         let verdict = try Self.validate(result.stdout, lines: true)
         #expect(verdict.status == 0, "\(verdict.output)")
     }
 
     /// The validator is a real check: a document that breaks its schema, or names none, is refused.
     @Test func theValidatorRefusesWrongShapes() throws {
-        let wrongVerdict = #"{"schema":"vhdedit.check/1","image":"x","results":[{"id":"a","verdict":"maybe","requirement":"r","evidence":"e"}]}"#
+        let wrongVerdict =
+            #"{"schema":"vhdedit.check/1","image":"x","results":[{"id":"a","verdict":"maybe","requirement":"r","evidence":"e"}]}"#
         let refused = try Self.validate(Data(wrongVerdict.utf8))
         #expect(refused.status == 1 && refused.output.contains("maybe"), "\(refused.output)")
         let unnamed = try Self.validate(Data(#"{"image":"x"}"#.utf8))
@@ -86,7 +98,9 @@ import _TestSupport
 
     /// Every schema file is a valid draft 2020-12 schema whose `$id` and `"schema"` constant match its file name.
     @Test func schemaFilesAreConsistent() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.schemas).filter { $0.hasSuffix(".schema.json") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.schemas).filter {
+            $0.hasSuffix(".schema.json")
+        }
         #expect(names.count >= 15)
         for name in names where name != "prep-report.schema.json" {
             let data = try Data(contentsOf: URL(fileURLWithPath: Self.schemas).appendingPathComponent(name))

@@ -20,7 +20,8 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         let before = try image.metadataDigest(of: copy)
         // 200 KiB crosses several 64 KiB stripe chunks of varlv.
         let payload = work.file("payload")
-        try Data((0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(to: URL(fileURLWithPath: payload))
+        try Data((0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(
+            to: URL(fileURLWithPath: payload))
         let put = try CLI.run(["put", "--volume", "rootvg/varlv", copy, payload, "/lib/payload.bin"])
         #expect(put.status == 0, "\(put.stderr)")
         // The default root is rootvg/rootlv: its second segment lies after homelv.
@@ -48,12 +49,15 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         let work = try TemporaryDirectory()
         let copy = try image.copy(to: work)
         let before = try image.metadataDigest(of: copy)
-        let bootBefore = try ExternalTool.check(["dd", "if=\(copy)", "bs=1M", "skip=1", "count=16", "status=none"]).stdout
+        let bootBefore = try ExternalTool.check(["dd", "if=\(copy)", "bs=1M", "skip=1", "count=16", "status=none"])
+            .stdout
         let result = try CLI.run(["generalize", copy, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try image.metadataDigest(of: copy) == before)
         // The /boot partition beside the PV is untouched.
-        #expect(try ExternalTool.check(["dd", "if=\(copy)", "bs=1M", "skip=1", "count=16", "status=none"]).stdout == bootBefore)
+        #expect(
+            try ExternalTool.check(["dd", "if=\(copy)", "bs=1M", "skip=1", "count=16", "status=none"]).stdout
+                == bootBefore)
         let root = work.file("root.img")
         try image.extract("ubuntu-vg/ubuntu-lv", from: copy, into: root)
         let fsck = try Fixtures.fsck(root)
@@ -133,7 +137,9 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         let varlv = volumes.first { $0["path"] as? String == "rootvg/varlv" }
         #expect((varlv?["filesystem"] as? [String: Any])?["uuid"] as? String == LVMImages.rhelVarUUID)
         // device-mapper's UUID as lvs reports it (lv_dm_uuid is not in every lvm2: built from vg_uuid and lv_uuid).
-        #expect((varlv?["deviceMapperUUID"] as? String)?.hasPrefix("LVM-" + image.groups["rootvg"]!.uuid.filter { $0 != "-" }) == true)
+        #expect(
+            (varlv?["deviceMapperUUID"] as? String)?.hasPrefix(
+                "LVM-" + image.groups["rootvg"]!.uuid.filter { $0 != "-" }) == true)
     }
 
     @Test func readOnlyCommandsWriteNothing() throws {
@@ -142,7 +148,8 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         let copy = try image.copy(to: work)
         let before = try FileDigest.sha256(copy)
         for arguments in [
-            ["partitions", copy], ["info", copy], ["inspect", copy], ["check", copy], ["generalize", copy, "--dry-run"],
+            ["partitions", copy], ["info", copy], ["inspect", copy], ["check", copy],
+            ["generalize", copy, "--dry-run"],
             ["ls", "--volume", "rootvg/homelv", copy, "/"], ["cat", copy, "/etc/fstab"],
         ] {
             let result = try CLI.run(arguments)
@@ -177,7 +184,9 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(inspect.output.contains("root logical volume sys/b"), "\(inspect.output)")
         #expect(inspect.output.contains("the only logical volume whose own /etc/fstab mounts it at / (line 1)"))
-        let json = try JSONSerialization.jsonObject(with: try CLI.run(["inspect", image.path, "--json"]).stdout) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: try CLI.run(["inspect", image.path, "--json"]).stdout)
+            as! [String: Any]
         let disk = json["disk"] as! [String: Any]
         #expect(disk["rootVolume"] as? String == "sys/b")
         #expect((disk["rootReason"] as? String)?.contains("own /etc/fstab") == true)
@@ -222,6 +231,8 @@ let lvmUnavailableForCLI = LVMFixture.unavailableReason
         #expect(malformed.status == 64)
         let missing = try CLI.run(["ls", "--volume", "rootvg/nolv", image.path, "/"])
         #expect(missing.status != 0)
-        #expect(missing.stderr.contains("there is no logical volume rootvg/nolv; it holds rootvg/rootlv, rootvg/homelv, rootvg/varlv"))
+        #expect(
+            missing.stderr.contains(
+                "there is no logical volume rootvg/nolv; it holds rootvg/rootlv, rootvg/homelv, rootvg/varlv"))
     }
 }

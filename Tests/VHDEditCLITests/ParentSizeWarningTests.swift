@@ -10,8 +10,12 @@ import _TestSupport
     @Test func aParentSmallerThanItsChildIsAWarning() throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-parent-size")
         let parent = dir.file("parent.vhd")
-        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=dynamic,force_size=on", parent, "8M"])
-        try ExternalTool.check(["qemu-io", "-f", "vpc", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 6M 1M", parent])
+        try ExternalTool.check([
+            "qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=dynamic,force_size=on", parent, "8M",
+        ])
+        try ExternalTool.check([
+            "qemu-io", "-f", "vpc", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 6M 1M", parent,
+        ])
         let child = dir.file("child.vhd")
         try ExternalTool.check([CLI.binary, "create", child, "--parent", parent])
         let before = try CLI.run(["info", child])
@@ -19,13 +23,17 @@ import _TestSupport
         // Shrink the parent's footer (and its copy) to 4 MiB: same unique id, so it is still the parent.
         var bytes = try Patch.read(parent)
         for footer in [0, bytes.count - 512] {
-            for index in 0..<8 { bytes[footer + 48 + index] = UInt8(truncatingIfNeeded: UInt64(4 << 20) >> (56 - 8 * index)) }
+            for index in 0..<8 {
+                bytes[footer + 48 + index] = UInt8(truncatingIfNeeded: UInt64(4 << 20) >> (56 - 8 * index))
+            }
             Patch.fixVHDChecksum(&bytes, structure: footer..<footer + 512, field: 64)
         }
         try Patch.write(bytes, to: parent)
         let after = try CLI.run(["info", child])
         #expect(after.status == 0, "\(after.stderr)")
-        #expect(after.output.contains("warning") && after.output.contains("is smaller (4194304 bytes) than this disk (8388608 bytes)"),
+        #expect(
+            after.output.contains("warning")
+                && after.output.contains("is smaller (4194304 bytes) than this disk (8388608 bytes)"),
             "\(after.output)")
         // The child reads the parent's first MiB, and zeros past the parent's end (qemu-img reads the parent).
         let raw = dir.file("child.raw")

@@ -10,7 +10,9 @@ import _TestSupport
         try ExternalTool.check(["truncate", "-s", "48M", path])
         try ExternalTool.check(
             ["sfdisk", "-q", path],
-            stdin: Data("label: dos\nstart=2048, size=16M, type=83, bootable\nsize=8M, type=82\ntype=5\nsize=16M, type=83\n".utf8))
+            stdin: Data(
+                "label: dos\nstart=2048, size=16M, type=83, bootable\nsize=8M, type=82\ntype=5\nsize=16M, type=83\n"
+                    .utf8))
         try ExternalTool.check(["mkfs.ext4", "-q", "-F", "-L", "cliroot", "-E", "offset=\(2048 * 512)", path, "16M"])
         return (dir, path)
     }
@@ -20,7 +22,8 @@ import _TestSupport
         let result = try CLI.run(["partitions", path, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
-        let sfdisk = (try JSONSerialization.jsonObject(with: ExternalTool.check(["sfdisk", "--json", path]).stdout)
+        let sfdisk =
+            (try JSONSerialization.jsonObject(with: ExternalTool.check(["sfdisk", "--json", path]).stdout)
             as! [String: Any])["partitiontable"] as! [String: Any]
         #expect(report["table"] as? String == "mbr")
         #expect(report["diskSignature"] as? String == sfdisk["id"] as? String)
@@ -65,7 +68,9 @@ import _TestSupport
         let path = dir.file("gpt.raw")
         try ExternalTool.check(["truncate", "-s", "32M", path])
         try ExternalTool.check(["sgdisk", "-n", "1:0:+8M", "-t", "1:8300", "-c", "1:data", path])
-        try ExternalTool.check(["dd", "if=/dev/zero", "of=\(path)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=/dev/zero", "of=\(path)", "bs=512", "seek=1", "count=1", "conv=notrunc", "status=none",
+        ])
         let result = try CLI.run(["partitions", path, "--json"])
         #expect(result.status == 0)
         let report = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
@@ -94,7 +99,9 @@ import _TestSupport
     @Test func dynamicVHDReportEqualsTheRawReport() throws {
         let (dir, path) = try PartitionsCommandTests.makeDisk()
         let vhd = dir.file("disk.vhd")
-        try ExternalTool.check(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic,force_size=on", path, vhd])
+        try ExternalTool.check([
+            "qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic,force_size=on", path, vhd,
+        ])
         let raw = try CLI.run(["partitions", path, "--json"])
         let dynamic = try CLI.run(["partitions", vhd, "--json"])
         #expect(dynamic.status == 0, "\(dynamic.stderr)")

@@ -12,7 +12,9 @@ import _TestSupport
     func smallQcow2(_ dir: TemporaryDirectory, name: String = "disk.qcow2", options: [String] = []) throws -> String {
         let path = dir.file(name)
         try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2"] + options + [path, "16M"])
-        try ExternalTool.check(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 4096", "-c", "write -P 0x22 1M 64k", path])
+        try ExternalTool.check([
+            "qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 4096", "-c", "write -P 0x22 1M 64k", path,
+        ])
         return path
     }
 
@@ -31,7 +33,9 @@ import _TestSupport
         let part = dir.file("part.img")
         try ExternalTool.check(["truncate", "-s", "\(40 * 1024 * 1024 - 2048 * 512)", part])
         try ExternalTool.check(["mkfs.ext4", "-q", "-F", "-d", root, part])
-        try ExternalTool.check(["dd", "if=\(part)", "of=\(raw)", "bs=512", "seek=2048", "conv=notrunc,sparse", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=\(part)", "of=\(raw)", "bs=512", "seek=2048", "conv=notrunc,sparse", "status=none",
+        ])
         let qcow2 = dir.file("guest.qcow2")
         try ExternalTool.check(["qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compression_type=zstd", raw, qcow2])
         try FileManager.default.removeItem(atPath: root)
@@ -61,7 +65,9 @@ import _TestSupport
         #expect(try CLI.run(["get", qcow2, "/etc/os-release", local]).status == 0)
         #expect(try String(contentsOfFile: local, encoding: .utf8) == "NAME=\"Test Linux\"\nID=testlinux\n")
         let inspect = try CLI.run(["inspect", qcow2])
-        #expect(inspect.status == 0 && inspect.output.contains("Test Linux") && inspect.output.contains("disk              qcow2"),
+        #expect(
+            inspect.status == 0 && inspect.output.contains("Test Linux")
+                && inspect.output.contains("disk              qcow2"),
             "\(inspect.output) \(inspect.stderr)")
         // check: runs, fails vhd.fixed naming the format.
         let check = try CLI.run(["check", qcow2, "--json"])
@@ -81,7 +87,9 @@ import _TestSupport
             let out = dir.file("out-\(to)")
             let result = try CLI.run(["convert", qcow2, out, "--to", to])
             #expect(result.status == 0, "\(to): \(result.stderr)")
-            try ExternalTool.check(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", to == "raw" ? "raw" : "vpc", qcow2, out])
+            try ExternalTool.check([
+                "qemu-img", "compare", "-q", "-f", "qcow2", "-F", to == "raw" ? "raw" : "vpc", qcow2, out,
+            ])
         }
     }
 
@@ -95,7 +103,8 @@ import _TestSupport
             ["put", qcow2, local, "/etc/x"], ["rm", qcow2, "/etc/os-release"], ["mkdir", qcow2, "/new"],
             ["generalize", qcow2], ["azure-prepare", qcow2], ["chmod", qcow2, "600", "/etc/os-release"],
         ] {
-            let result = try hostile.expectRefusal(command, in: dir, mentions: ["vhdedit convert"], "\(command[0]) on qcow2")
+            let result = try hostile.expectRefusal(
+                command, in: dir, mentions: ["vhdedit convert"], "\(command[0]) on qcow2")
             #expect(result.status == 1)
         }
         // A qcow2 is not a VHD parent: said with its format.
@@ -166,7 +175,8 @@ import _TestSupport
         try ExternalTool.check(["qemu-img", "rebase", "-u", "-b", "b.qcow2", "-F", "qcow2", a])  // a → b → a
         let hostile = HostileImageTests()
         try hostile.expectRefusal(["info", a], in: dir, mentions: ["loops"], "a → b → a")
-        try hostile.expectRefusal(["convert", b, dir.file("o.raw"), "--to", "raw"], in: dir, mentions: ["loops"], "b → a → b")
+        try hostile.expectRefusal(
+            ["convert", b, dir.file("o.raw"), "--to", "raw"], in: dir, mentions: ["loops"], "b → a → b")
         let c = try smallQcow2(dir, name: "c.qcow2")
         try ExternalTool.check(["qemu-img", "rebase", "-u", "-b", "c.qcow2", "-F", "qcow2", c])  // itself
         try hostile.expectRefusal(["info", c], in: dir, mentions: ["loops"], "c → c")
@@ -182,7 +192,9 @@ import _TestSupport
         let hostile = HostileImageTests()
         try hostile.expectRefusal(["info", encrypted], in: dir, mentions: ["encrypted (LUKS)"], "encrypted")
         let external = dir.file("ext.qcow2")
-        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=\(dir.file("ext.data"))", external, "8M"])
+        try ExternalTool.check([
+            "qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=\(dir.file("ext.data"))", external, "8M",
+        ])
         try hostile.expectRefusal(["info", external], in: dir, mentions: ["external data file"], "external data file")
     }
 
@@ -197,7 +209,8 @@ import _TestSupport
         #expect(result.output.contains("dirty bit set"), "\(result.output)")
         #expect(result.output.contains("corrupt bit set"), "\(result.output)")
         let json = try CLI.run(["info", path, "--json"])
-        #expect(json.output.contains("\"dirty\" : true") && json.output.contains("\"corrupt\" : true"), "\(json.output)")
+        #expect(
+            json.output.contains("\"dirty\" : true") && json.output.contains("\"corrupt\" : true"), "\(json.output)")
     }
 
     @Test func aDamagedCompressedClusterIsAnErrorNotZeros() throws {
@@ -214,7 +227,8 @@ import _TestSupport
         let host = Int(entry & ((1 << 54) - 1))  // 64 KiB clusters: 54 offset bits
         for index in 0..<64 { bytes[host + index] = 0xFF }
         try Patch.write(bytes, to: path)
-        try HostileImageTests().expectRefusal(["convert", path, dir.file("o.raw"), "--to", "raw"], in: dir,
+        try HostileImageTests().expectRefusal(
+            ["convert", path, dir.file("o.raw"), "--to", "raw"], in: dir,
             mentions: ["compressed cluster"], "damaged compressed cluster")
     }
 }

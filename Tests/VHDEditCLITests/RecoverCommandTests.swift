@@ -24,8 +24,10 @@ import _TestSupport
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: local))
         // Killed at its third fsync (the image's, after the log and its folder): the redo log is sealed.
         let killed = try ExternalTool.run(
-            ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:signal=KILL:when=3",
-             CLI.binary, "put", image, local, "/etc/motd"])
+            [
+                "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:signal=KILL:when=3",
+                CLI.binary, "put", image, local, "/etc/motd",
+            ])
         guard killed.status != 0, FileManager.default.fileExists(atPath: image + ".vhdedit-journal") else {
             print("RecoverCommandTests: strace cannot stop vhdedit here (status \(killed.status)); sealed case skipped")
             return
@@ -56,7 +58,8 @@ import _TestSupport
         try Data(repeating: 7, count: 1024).write(to: URL(fileURLWithPath: block))
         try "jo\njw -b 12000 \(block)\njc\n".write(toFile: script, atomically: true, encoding: .utf8)
         try ExternalTool.check(["debugfs", "-w", "-f", script, image])
-        let journal = try #require(Int(try Fixtures.debugfs(image, "bmap <8> 0").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let journal = try #require(
+            Int(try Fixtures.debugfs(image, "bmap <8> 0").trimmingCharacters(in: .whitespacesAndNewlines)))
         let handle = try #require(FileHandle(forUpdatingAtPath: image))
         try handle.seek(toOffset: UInt64(journal * 1024))
         handle.write(Data([0xBA, 0xD0]))  // the journal superblock's magic
@@ -64,7 +67,8 @@ import _TestSupport
         let before = try FileDigest.sha256(image)
         let recover = try vhdedit(["recover", image])
         #expect(recover.status == 1)
-        #expect(recover.stderr.contains("journal superblock") && recover.stderr.contains("h_magic"), "\(recover.stderr)")
+        #expect(
+            recover.stderr.contains("journal superblock") && recover.stderr.contains("h_magic"), "\(recover.stderr)")
         #expect(try FileDigest.sha256(image) == before)
         let cat = try vhdedit(["cat", image, "/etc/hostname"])
         #expect(cat.status == 0 && cat.output == "vm\n")

@@ -12,7 +12,9 @@ import _TestSupport
         let disk = dir.file("disk.raw")
         try ExternalTool.check(["truncate", "-s", "66M", disk])
         try ExternalTool.check(["sgdisk", "-n", "1:2048:+131072", "-t", "1:8300", disk])
-        try ExternalTool.check(["dd", "if=\(fs)", "of=\(disk)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=\(fs)", "of=\(disk)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none",
+        ])
         return disk
     }
 
@@ -33,7 +35,9 @@ import _TestSupport
         #expect(try ExternalTool.run(["sgdisk", "-v", disk]).output.contains("No problems found"))
         #expect(try ExternalTool.run(["e2fsck", "-fn", "\(disk)?offset=\(1 << 20)"]).status == 0)
         // --json: the report as JSON (the filesystem already fills its partition now).
-        let json = try CLI.run(["resize", disk, "--size", "256M", "--grow-partition", "1", "--grow-filesystem", "--json"])
+        let json = try CLI.run([
+            "resize", disk, "--size", "256M", "--grow-partition", "1", "--grow-filesystem", "--json",
+        ])
         #expect(json.status == 0, "\(json.stderr)")
         let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
         #expect((object?["newSize"] as? NSNumber)?.uint64Value == 256 << 20)

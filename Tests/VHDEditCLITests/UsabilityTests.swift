@@ -37,7 +37,9 @@ import _TestSupport
     @Test func aDirectoryAsTheImageIsNamedAsSuch() throws {
         let work = try Work()
         try FileManager.default.createDirectory(atPath: work.file("adir"), withIntermediateDirectories: false)
-        for arguments in [["ls", "adir", "/"], ["put", "adir", "c6.vhd", "/x"], ["info", "adir"], ["partitions", "adir"]] {
+        for arguments in [
+            ["ls", "adir", "/"], ["put", "adir", "c6.vhd", "/x"], ["info", "adir"], ["partitions", "adir"],
+        ] {
             let result = try work.run(arguments)
             #expect(result.status == 1, "\(arguments)")
             #expect(result.stderr == "vhdedit: adir: is a directory, not a disk image file\n", "\(arguments)")
@@ -54,28 +56,38 @@ import _TestSupport
         for command in ["inspect", "check", "generalize", "azure-prepare", "kernel-args"] {
             let result = try work.run([command, "missing.vhd"])
             #expect(result.status == 1, "\(command)")
-            #expect(result.stderr == "vhdedit: missing.vhd: cannot open the image: No such file or directory\n", "\(command)")
+            #expect(
+                result.stderr == "vhdedit: missing.vhd: cannot open the image: No such file or directory\n",
+                "\(command)")
         }
     }
 
     /// A locked image: the reason follows the image name once.
     @Test func aLockedImageIsNamedOnce() throws {
         let work = try Work()
-        let hold = try ExternalTool.run(["flock", "-x", work.image, "sh", "-c", "cd \"$0\" && exec \"$@\"", work.directory.path,
-            CLI.binary, "check", "c6.vhd"])
+        let hold = try ExternalTool.run([
+            "flock", "-x", work.image, "sh", "-c", "cd \"$0\" && exec \"$@\"", work.directory.path,
+            CLI.binary, "check", "c6.vhd",
+        ])
         #expect(hold.status == 1)
-        #expect(hold.stderr == "vhdedit: c6.vhd: cannot open the image: image is in use: another process is writing it\n")
+        #expect(
+            hold.stderr == "vhdedit: c6.vhd: cannot open the image: image is in use: another process is writing it\n")
     }
 
     /// The file commands named neither the image nor anything else when the disk has no usable filesystem or
     /// the filesystem refuses writing; they now start with the image, and nothing is written.
     @Test func layoutAndFilesystemErrorsNameTheImage() throws {
         let work = try Work()
-        try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(to: URL(fileURLWithPath: work.file("junk.bin")))
-        for arguments in [["ls", "junk.bin", "/"], ["cat", "junk.bin", "/etc/passwd"], ["put", "junk.bin", "c6.vhd", "/x"]] {
+        try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(
+            to: URL(fileURLWithPath: work.file("junk.bin")))
+        for arguments in [
+            ["ls", "junk.bin", "/"], ["cat", "junk.bin", "/etc/passwd"], ["put", "junk.bin", "c6.vhd", "/x"],
+        ] {
             let result = try work.run(arguments)
             #expect(result.status == 1, "\(arguments)")
-            #expect(result.stderr == "vhdedit: junk.bin: the disk has no partition table and libblkid finds no filesystem at offset 0\n",
+            #expect(
+                result.stderr
+                    == "vhdedit: junk.bin: the disk has no partition table and libblkid finds no filesystem at offset 0\n",
                 "\(arguments)")
         }
         // An ext4 whose superblock records errors: readable with a warning, refused for writing.
@@ -90,7 +102,10 @@ import _TestSupport
         #expect(try FileDigest.sha256(broken) == before)
         // The preparation commands keep their own wording, still with the image once.
         let check = try work.run(["check", "junk.bin"])
-        #expect(check.stderr == "vhdedit: junk.bin: no Linux root filesystem to work in: the disk has no partition table and libblkid finds no filesystem at offset 0\n")
+        #expect(
+            check.stderr
+                == "vhdedit: junk.bin: no Linux root filesystem to work in: the disk has no partition table and libblkid finds no filesystem at offset 0\n"
+        )
     }
 
     /// In a batch, an image's summary is the child's reason without `vhdedit: IMAGE: ` in front (the line
@@ -105,8 +120,10 @@ import _TestSupport
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             if let image = object["image"] as? String { summaries[image] = object["summary"] as? String }
         }
-        #expect(summaries["junk.bin"]
-            == "no Linux root filesystem to work in: the disk has no partition table and libblkid finds no filesystem at offset 0")
+        #expect(
+            summaries["junk.bin"]
+                == "no Linux root filesystem to work in: the disk has no partition table and libblkid finds no filesystem at offset 0"
+        )
         let text = try work.run(["check", "junk.bin", "c6.vhd"])
         #expect(text.output.contains("FAIL junk.bin: no Linux root filesystem to work in: "), "\(text.output)")
     }
@@ -130,7 +147,9 @@ import _TestSupport
         }
         let missing = try work.run(["convert", "c6.vhd", "no/such/folder/out.raw", "--to", "raw"])
         #expect(missing.status == 1)
-        #expect(missing.stderr == "vhdedit: no/such/folder/out.raw: cannot write here: the folder no/such/folder does not exist\n")
+        #expect(
+            missing.stderr
+                == "vhdedit: no/such/folder/out.raw: cannot write here: the folder no/such/folder does not exist\n")
         #expect(try work.names() == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.file("adir")).isEmpty)
     }
@@ -142,7 +161,9 @@ import _TestSupport
         try FileManager.default.createSymbolicLink(atPath: work.file("link"), withDestinationPath: work.file("target"))
         let result = try work.run(["get", "c6.vhd", "/etc/passwd", "link"])
         #expect(result.status == 1)
-        #expect(result.stderr == "vhdedit: link: is a symbolic link; not written through (remove it or name another file)\n")
+        #expect(
+            result.stderr == "vhdedit: link: is a symbolic link; not written through (remove it or name another file)\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: work.file("target")))
     }
 
@@ -154,10 +175,22 @@ import _TestSupport
         let work = try Work()
         let before = try FileDigest.sha256(work.image)
         let cases: [([String], String)] = [
-            (["put", "c6.vhd", "c6.vhd", "/etc/x", "--mode", "999"], "Error: mode must be octal permission bits up to 7777 (got '999')"),
-            (["put", "c6.vhd", "c6.vhd", "/etc/x", "--owner", "abc"], "Error: owner must be numeric UID:GID (got 'abc')"),
-            (["mkdir", "c6.vhd", "/etc/x", "--mode", "8"], "Error: mode must be octal permission bits up to 7777 (got '8')"),
-            (["chmod", "c6.vhd", "abc", "/etc/passwd"], "Error: mode must be octal permission bits up to 7777 (got 'abc')"),
+            (
+                ["put", "c6.vhd", "c6.vhd", "/etc/x", "--mode", "999"],
+                "Error: mode must be octal permission bits up to 7777 (got '999')"
+            ),
+            (
+                ["put", "c6.vhd", "c6.vhd", "/etc/x", "--owner", "abc"],
+                "Error: owner must be numeric UID:GID (got 'abc')"
+            ),
+            (
+                ["mkdir", "c6.vhd", "/etc/x", "--mode", "8"],
+                "Error: mode must be octal permission bits up to 7777 (got '8')"
+            ),
+            (
+                ["chmod", "c6.vhd", "abc", "/etc/passwd"],
+                "Error: mode must be octal permission bits up to 7777 (got 'abc')"
+            ),
             (["chown", "c6.vhd", ":", "/etc/passwd"], "Error: owner must name a UID or a GID"),
             (["generalize", "c6.vhd", "--only", "nope"], "Error: unknown operation 'nope' (known: "),
             (["generalize", "c6.vhd", "--shard", "3/2"], "Error: shard 3/2: need 0 <= index < count"),
@@ -166,23 +199,40 @@ import _TestSupport
             (["generalize", "--dry-run"], "Error: give at least one IMAGE or --manifest FILE"),
             (["azure-prepare", "c6.vhd", "--skip", "nope"], "Error: unknown operation 'nope' (known: "),
             // Contradictions said "nothing to do" (having looked at nothing) or silently dropped --delete-user.
-            (["generalize", "c6.vhd", "--only", "hostname", "--skip", "hostname"],
-             "Error: no operation left to run: --skip removes every operation chosen"),
-            (["azure-prepare", "c6.vhd", "--only", "swap", "--skip", "swap"],
-             "Error: no operation left to run: --skip removes every operation chosen"),
-            (["generalize", "c6.vhd", "--delete-user", "--skip", "delete-user"],
-             "Error: --delete-user asks for delete-user, which --skip removes"),
-            (["generalize", "c6.vhd", "--user", "azureuser", "--skip", "hostname,delete-user"],
-             "Error: --user asks for delete-user, which --skip removes"),
+            (
+                ["generalize", "c6.vhd", "--only", "hostname", "--skip", "hostname"],
+                "Error: no operation left to run: --skip removes every operation chosen"
+            ),
+            (
+                ["azure-prepare", "c6.vhd", "--only", "swap", "--skip", "swap"],
+                "Error: no operation left to run: --skip removes every operation chosen"
+            ),
+            (
+                ["generalize", "c6.vhd", "--delete-user", "--skip", "delete-user"],
+                "Error: --delete-user asks for delete-user, which --skip removes"
+            ),
+            (
+                ["generalize", "c6.vhd", "--user", "azureuser", "--skip", "hostname,delete-user"],
+                "Error: --user asks for delete-user, which --skip removes"
+            ),
             (["check"], "Error: give at least one IMAGE or --manifest FILE"),
             // Said the path or the argument twice ("X: msg: X: msg", "bad kernel argument: : msg") and exited 1.
-            (["kernel-args", "c6.vhd", "--add", ""],
-             "Error: bad kernel argument '': a kernel argument must be one non-empty word (quote spaces with \"…\")\n"),
-            (["config", "set", "c6.vhd", "/etc/waagent.conf", "Bad Key=1"], "Error: /etc/waagent.conf: Bad Key: not a waagent.conf key\n"),
-            (["config", "set", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format=maybe"],
-             "Error: /etc/waagent.conf: ResourceDisk.Format: must be y or n\n"),
-            (["config", "get", "c6.vhd", "/etc/passwd", "root"],
-             "Error: /etc/passwd: not a waagent.conf or sysconfig-style file; key/value edits are not supported\n"),
+            (
+                ["kernel-args", "c6.vhd", "--add", ""],
+                "Error: bad kernel argument '': a kernel argument must be one non-empty word (quote spaces with \"…\")\n"
+            ),
+            (
+                ["config", "set", "c6.vhd", "/etc/waagent.conf", "Bad Key=1"],
+                "Error: /etc/waagent.conf: Bad Key: not a waagent.conf key\n"
+            ),
+            (
+                ["config", "set", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format=maybe"],
+                "Error: /etc/waagent.conf: ResourceDisk.Format: must be y or n\n"
+            ),
+            (
+                ["config", "get", "c6.vhd", "/etc/passwd", "root"],
+                "Error: /etc/passwd: not a waagent.conf or sysconfig-style file; key/value edits are not supported\n"
+            ),
         ]
         for (arguments, message) in cases {
             let result = try work.run(arguments)
@@ -261,7 +311,9 @@ import _TestSupport
     /// 1), set and unset print the report; the text form of a missing key says `vhdedit:` like every error.
     @Test func configAsJSON() throws {
         let work = try Work()
-        let get = try work.run(["config", "get", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format", "No.Such", "--json"])
+        let get = try work.run([
+            "config", "get", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format", "No.Such", "--json",
+        ])
         #expect(get.status == 1)
         #expect(get.stderr.isEmpty)
         let object = try #require(try JSONSerialization.jsonObject(with: get.stdout) as? [String: Any])
@@ -274,7 +326,9 @@ import _TestSupport
         #expect(text.stderr == "vhdedit: No.Such: not set in /etc/waagent.conf\n")
 
         let before = try FileDigest.sha256(work.image)
-        let dry = try work.run(["config", "set", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format=y", "--dry-run", "--json"])
+        let dry = try work.run([
+            "config", "set", "c6.vhd", "/etc/waagent.conf", "ResourceDisk.Format=y", "--dry-run", "--json",
+        ])
         #expect(dry.status == 0, "\(dry.stderr)")
         let plan = try #require(try JSONSerialization.jsonObject(with: dry.stdout) as? [String: Any])
         #expect(plan["dryRun"] as? Bool == true)
@@ -287,8 +341,11 @@ import _TestSupport
         #expect(unset.status == 0, "\(unset.stderr)")
         let done = try #require(try JSONSerialization.jsonObject(with: unset.stdout) as? [String: Any])
         #expect(done["dryRun"] as? Bool == false && (done["changes"] as? [Any])?.count == 1)
-        let after = try work.run(["config", "get", "c6.vhd", "/etc/sysconfig/network", "HOSTNAME", "NETWORKING", "--json"])
-        let read = try #require((try JSONSerialization.jsonObject(with: after.stdout) as? [String: Any])?["values"] as? [String: Any])
+        let after = try work.run([
+            "config", "get", "c6.vhd", "/etc/sysconfig/network", "HOSTNAME", "NETWORKING", "--json",
+        ])
+        let read = try #require(
+            (try JSONSerialization.jsonObject(with: after.stdout) as? [String: Any])?["values"] as? [String: Any])
         #expect(read["HOSTNAME"] is NSNull && read["NETWORKING"] as? String == "yes")
     }
 
@@ -303,7 +360,8 @@ import _TestSupport
         let scratch = work.file("tmp")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
         let editor = work.file("editor.sh")
-        try Data("#!/bin/sh\ntouch \"$MARK\"\nsleep 5\necho changed >> \"$1\"\n".utf8).write(to: URL(fileURLWithPath: editor))
+        try Data("#!/bin/sh\ntouch \"$MARK\"\nsleep 5\necho changed >> \"$1\"\n".utf8).write(
+            to: URL(fileURLWithPath: editor))
         try ExternalTool.check(["chmod", "755", editor])
         let before = try FileDigest.sha256(work.image)
         // `set -m`: the command runs in its own process group, with SIGINT not ignored, like a terminal job;
@@ -346,12 +404,16 @@ import _TestSupport
         #expect(ls.stderr.hasPrefix("vhdedit: warning: the primary header says the backup is at LBA "), "\(ls.stderr)")
         #expect(!ls.stderr.contains("warning: warning"))
         let plan = try work.run(["generalize", "grown.raw", "--dry-run"])
-        #expect(plan.output.contains("warning: [partition-table] the primary header says the backup is at LBA "), "\(plan.output)")
+        #expect(
+            plan.output.contains("warning: [partition-table] the primary header says the backup is at LBA "),
+            "\(plan.output)")
         #expect(!plan.output.contains("warning: warning") && !plan.output.contains("] warning:"))
         let json = try work.run(["generalize", "grown.raw", "--dry-run", "--json"])
         let report = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
-        let messages = (report["findings"] as? [[String: Any]] ?? []).filter { $0["operation"] as? String == "partition-table" }
-            .compactMap { $0["message"] as? String }
+        let messages = (report["findings"] as? [[String: Any]] ?? []).filter {
+            $0["operation"] as? String == "partition-table"
+        }
+        .compactMap { $0["message"] as? String }
         #expect(messages.count == 1 && messages.allSatisfy { $0.hasPrefix("the primary header says") }, "\(messages)")
     }
 
@@ -366,18 +428,24 @@ import _TestSupport
         try handle.close()
         let ls = try work.run(["ls", "c6.vhd", "/etc/ssh"])
         #expect(ls.status == 0)
-        #expect(ls.stderr.hasPrefix(
-            "vhdedit: warning: the footer at byte \(length - 512) has a bad checksum (stored 0x58585858, computed 0x"),
+        #expect(
+            ls.stderr.hasPrefix(
+                "vhdedit: warning: the footer at byte \(length - 512) has a bad checksum (stored 0x58585858, computed 0x"
+            ),
             "\(ls.stderr)")
         #expect(ls.stderr.hasSuffix("); using the copy at offset 0\n") && ls.stderr.split(separator: "\n").count == 1)
         #expect(ls.output.contains("ssh_host_rsa_key"))
         // inspect said nothing either: a warning on standard error, and findings in its JSON.
         let inspect = try work.run(["inspect", "c6.vhd"])
-        #expect(inspect.status == 0 && inspect.stderr.hasPrefix("vhdedit: warning: the footer at byte \(length - 512) has a bad checksum"))
+        #expect(
+            inspect.status == 0
+                && inspect.stderr.hasPrefix("vhdedit: warning: the footer at byte \(length - 512) has a bad checksum"))
         let inspectJSON = try work.run(["inspect", "c6.vhd", "--json"])
         let inspected = try #require(try JSONSerialization.jsonObject(with: inspectJSON.stdout) as? [String: Any])
         let findings = try #require(inspected["findings"] as? [[String: Any]])
-        #expect(findings.count == 1 && findings.first?["operation"] as? String == "image" && findings.first?["severity"] as? String == "warning")
+        #expect(
+            findings.count == 1 && findings.first?["operation"] as? String == "image"
+                && findings.first?["severity"] as? String == "warning")
         #expect(inspectJSON.stderr.isEmpty)
         // check had no verdict for it; it now warns beside the VHD-level verdicts.
         let check = try work.run(["check", "c6.vhd", "--json"])
@@ -385,7 +453,8 @@ import _TestSupport
         let results = try #require(report["results"] as? [[String: Any]])
         let structure = try #require(results.first { $0["id"] as? String == "vhd.structure" })
         #expect(structure["verdict"] as? String == "warn")
-        #expect((structure["evidence"] as? String ?? "").hasPrefix("the footer at byte \(length - 512) has a bad checksum"))
+        #expect(
+            (structure["evidence"] as? String ?? "").hasPrefix("the footer at byte \(length - 512) has a bad checksum"))
         #expect(results.firstIndex { $0["id"] as? String == "vhd.structure" } == 1)
         // An intact image has no such line.
         let clean = try ExternalTool.run([CLI.binary, "check", UsabilityTests.shippedImage, "--json"])
@@ -401,12 +470,17 @@ import _TestSupport
             ["partitions", "c6.vhd"], ["inspect", "c6.vhd"], ["kernel-args", "c6.vhd"], ["generalize", "--list"],
             ["generalize", "c6.vhd", "--dry-run", "--json"], ["stat", "c6.vhd", "/etc/passwd"],
         ] {
-            let full = try ExternalTool.run(["sh", "-c", "cd \"$0\" && exec \"$@\" > /dev/full", work.directory.path, CLI.binary] + arguments)
+            let full = try ExternalTool.run(
+                ["sh", "-c", "cd \"$0\" && exec \"$@\" > /dev/full", work.directory.path, CLI.binary] + arguments)
             #expect(full.status == 1, "\(arguments)")
-            #expect(full.stderr == "vhdedit: cannot write standard output: No space left on device\n", "\(arguments): \(full.stderr)")
+            #expect(
+                full.stderr == "vhdedit: cannot write standard output: No space left on device\n",
+                "\(arguments): \(full.stderr)")
         }
-        let closed = try ExternalTool.run(["sh", "-c", "cd \"$0\" && exec \"$@\" >&-", work.directory.path, CLI.binary,
-            "cat", "c6.vhd", "/etc/passwd"])
+        let closed = try ExternalTool.run([
+            "sh", "-c", "cd \"$0\" && exec \"$@\" >&-", work.directory.path, CLI.binary,
+            "cat", "c6.vhd", "/etc/passwd",
+        ])
         #expect(closed.status == 1)
         #expect(closed.stderr == "vhdedit: cannot write standard output: Bad file descriptor\n")
         // Written output is unaffected.
@@ -423,8 +497,11 @@ import _TestSupport
         try ExternalTool.check(["chmod", "444", work.image])
         let before = try FileDigest.sha256(work.image)
         func asNobody(_ arguments: [String]) throws -> ExternalTool.Result {
-            try ExternalTool.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c",
-                "cd \"$0\" && exec \"$@\"", work.directory.path, CLI.binary] + arguments)
+            try ExternalTool.run(
+                [
+                    "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c",
+                    "cd \"$0\" && exec \"$@\"", work.directory.path, CLI.binary,
+                ] + arguments)
         }
         let put = try asNobody(["rm", "c6.vhd", "/etc/passwd"])
         #expect(put.status == 1)
@@ -446,12 +523,18 @@ import _TestSupport
         #expect(try work.run(["create", "top.vhd", "--parent", "mid.vhd"]).status == 0)
         let before = try [work.image, work.file("mid.vhd"), work.file("top.vhd")].map(FileDigest.sha256)
         let cases: [([String], String)] = [
-            (["create", "c6.vhd", "--parent", "c6.vhd", "--force"],
-             "vhdedit: c6.vhd: is the parent itself: replacing it with its own child would destroy it\n"),
-            (["create", "./mid.vhd", "--parent", "mid.vhd", "--force"],
-             "vhdedit: ./mid.vhd: is the parent itself: replacing it with its own child would destroy it\n"),
-            (["create", "c6.vhd", "--parent", "top.vhd", "--force"],
-             "vhdedit: c6.vhd: is in the parent's chain (c6.vhd): replacing it would break the parent\n"),
+            (
+                ["create", "c6.vhd", "--parent", "c6.vhd", "--force"],
+                "vhdedit: c6.vhd: is the parent itself: replacing it with its own child would destroy it\n"
+            ),
+            (
+                ["create", "./mid.vhd", "--parent", "mid.vhd", "--force"],
+                "vhdedit: ./mid.vhd: is the parent itself: replacing it with its own child would destroy it\n"
+            ),
+            (
+                ["create", "c6.vhd", "--parent", "top.vhd", "--force"],
+                "vhdedit: c6.vhd: is in the parent's chain (c6.vhd): replacing it would break the parent\n"
+            ),
         ]
         for (arguments, message) in cases {
             let result = try work.run(arguments)
@@ -462,7 +545,9 @@ import _TestSupport
         // source still reads through.
         let convert = try work.run(["convert", "top.vhd", "c6.vhd", "--to", "raw", "--force"])
         #expect(convert.status == 1)
-        #expect(convert.stderr == "vhdedit: c6.vhd: is in the source's parent chain (c6.vhd): replacing it would break the source\n")
+        #expect(
+            convert.stderr
+                == "vhdedit: c6.vhd: is in the source's parent chain (c6.vhd): replacing it would break the source\n")
         #expect(try [work.image, work.file("mid.vhd"), work.file("top.vhd")].map(FileDigest.sha256) == before)
         #expect(try work.names() == ["c6.vhd", "mid.vhd", "top.vhd"])
         // The chain still reads.
@@ -478,11 +563,18 @@ import _TestSupport
         try FileManager.default.linkItem(atPath: work.image, toPath: work.file("hardlink.vhd"))
         let before = try [work.image, work.file("child.vhd")].map(FileDigest.sha256)
         let cases: [([String], String)] = [
-            (["get", "c6.vhd", "/etc/passwd", "c6.vhd"], "vhdedit: c6.vhd: is the image being read: writing it would destroy the image\n"),
-            (["get", "c6.vhd", "/etc/passwd", "hardlink.vhd"],
-             "vhdedit: hardlink.vhd: is the image being read: writing it would destroy the image\n"),
-            (["get", "child.vhd", "/etc/passwd", "./c6.vhd"],
-             "vhdedit: ./c6.vhd: is a parent of the image being read (c6.vhd): writing it would destroy the image\n"),
+            (
+                ["get", "c6.vhd", "/etc/passwd", "c6.vhd"],
+                "vhdedit: c6.vhd: is the image being read: writing it would destroy the image\n"
+            ),
+            (
+                ["get", "c6.vhd", "/etc/passwd", "hardlink.vhd"],
+                "vhdedit: hardlink.vhd: is the image being read: writing it would destroy the image\n"
+            ),
+            (
+                ["get", "child.vhd", "/etc/passwd", "./c6.vhd"],
+                "vhdedit: ./c6.vhd: is a parent of the image being read (c6.vhd): writing it would destroy the image\n"
+            ),
         ]
         for (arguments, message) in cases {
             let result = try work.run(arguments)
@@ -492,6 +584,7 @@ import _TestSupport
         #expect(try [work.image, work.file("child.vhd")].map(FileDigest.sha256) == before)
         let copy = try work.run(["get", "child.vhd", "/etc/redhat-release", "release.txt"])
         #expect(copy.status == 0)
-        #expect(try String(contentsOfFile: work.file("release.txt"), encoding: .utf8) == "CentOS release 6.10 (Final)\n")
+        #expect(
+            try String(contentsOfFile: work.file("release.txt"), encoding: .utf8) == "CentOS release 6.10 (Final)\n")
     }
 }

@@ -51,7 +51,9 @@ import _TestSupport
         let dir = try TemporaryDirectory()
         let source = dir.file("disk.raw")
         try ExternalTool.check(["truncate", "-s", "3000000", source])
-        try ExternalTool.check(["dd", "if=/dev/urandom", "of=\(source)", "bs=4096", "count=10", "conv=notrunc", "status=none"])
+        try ExternalTool.check([
+            "dd", "if=/dev/urandom", "of=\(source)", "bs=4096", "count=10", "conv=notrunc", "status=none",
+        ])
         let destination = dir.file("disk.vhd")
         let result = try CLI.run(["convert", source, destination, "--to", "fixed", "--round-to-mib"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -59,7 +61,8 @@ import _TestSupport
         #expect(result.stderr.contains("3145728"))
         // Not a terminal: no progress line.
         #expect(!result.stderr.contains("converting:"))
-        #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination]).status == 0)
+        #expect(
+            try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination]).status == 0)
         let back = dir.file("back.raw")
         #expect(try CLI.run(["convert", destination, back, "--to", "raw"]).status == 0)
         #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "raw", source, back]).status == 0)
@@ -75,7 +78,8 @@ import _TestSupport
         let result = try ExternalTool.run(["script", "-qec", command, "/dev/null"])
         #expect(result.status == 0)
         #expect(result.output.contains("converting: 100% (8.0 MiB of 8.0 MiB)"))
-        #expect(try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination]).status == 0)
+        #expect(
+            try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, destination]).status == 0)
     }
 
     @Test func errorsGoToStandardErrorWithNonZeroExit() throws {
@@ -83,7 +87,8 @@ import _TestSupport
         let path = dir.file("bad.vhd")
         try ExternalTool.check(["qemu-img", "create", "-q", "-f", "vpc", path, "4M"])
         // Break the header checksum.
-        try ExternalTool.check(["dd", "of=\(path)", "bs=1", "seek=600", "conv=notrunc", "status=none"], stdin: Data([0x77]))
+        try ExternalTool.check(
+            ["dd", "of=\(path)", "bs=1", "seek=600", "conv=notrunc", "status=none"], stdin: Data([0x77]))
         let info = try CLI.run(["info", path])
         #expect(info.status != 0)
         #expect(info.stderr.contains("vhdedit: \(path): dynamic disk header field checksum: stored 0x"))

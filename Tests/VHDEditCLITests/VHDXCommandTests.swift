@@ -11,14 +11,17 @@ import _TestSupport
         try ExternalTool.check(["truncate", "-s", "24M", raw])
         try ExternalTool.check(["sfdisk", "-q", raw], stdin: Data("start=2048, type=83\n".utf8))
         let tree = directory.file("tree")
-        try Fixtures.writeTree(["/etc/hostname": "vhdx-guest\n", "/etc/ssh/sshd_config": "PermitRootLogin no\n"], under: tree)
+        try Fixtures.writeTree(
+            ["/etc/hostname": "vhdx-guest\n", "/etc/ssh/sshd_config": "PermitRootLogin no\n"], under: tree)
         try ExternalTool.check(
             ["mkfs.ext4", "-q", "-F", "-E", "offset=\(1 << 20)", "-d", tree, raw, "22M"],
             environment: ["E2FSPROGS_FAKE_TIME": "1700000000"])
         let image = directory.file("disk.vhdx")
         try ExternalTool.check(["qemu-img", "convert", "-O", "vhdx", "-o", "block_size=1M", raw, image])
         let digest = try FileDigest.sha256(image)
-        func vhdedit(_ arguments: [String]) throws -> ExternalTool.Result { try ExternalTool.run([CLI.binary] + arguments) }
+        func vhdedit(_ arguments: [String]) throws -> ExternalTool.Result {
+            try ExternalTool.run([CLI.binary] + arguments)
+        }
 
         let info = try vhdedit(["info", image, "--json"])
         #expect(info.status == 0, "\(info.stderr)")
@@ -33,7 +36,8 @@ import _TestSupport
         #expect(text.contains("vhdx") && text.contains("logical sector size"), "\(text)")
 
         let partitions = try vhdedit(["partitions", image])
-        #expect(partitions.status == 0 && partitions.output.contains("ext4"), "\(partitions.output)\(partitions.stderr)")
+        #expect(
+            partitions.status == 0 && partitions.output.contains("ext4"), "\(partitions.output)\(partitions.stderr)")
         let cat = try vhdedit(["cat", image, "/etc/hostname"])
         #expect(cat.status == 0 && cat.output == "vhdx-guest\n", "\(cat.stderr)")
         let ls = try vhdedit(["ls", image, "/etc"])

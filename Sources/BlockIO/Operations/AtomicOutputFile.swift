@@ -32,7 +32,8 @@ final class AtomicOutputFile {
         try WriteProtection.checkReplacing(destination)
         let folder = HostPaths.directory(of: destination)
         if !HostPaths.isDirectory(folder) {
-            throw BlockIOError(.invalidArgument, "cannot write here: the folder \(folder) does not exist", path: destination)
+            throw BlockIOError(
+                .invalidArgument, "cannot write here: the folder \(folder) does not exist", path: destination)
         }
         let name = HostPaths.fileName(of: destination)
         var generator = SystemRandomNumberGenerator()

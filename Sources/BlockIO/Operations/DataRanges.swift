@@ -56,8 +56,7 @@ enum DataRanges {
         return ranges
     }
 
-    private static func fileRanges(_ store: any ByteStore, limit: UInt64) throws(BlockIOError) -> [Range<UInt64>]
-    {
+    private static func fileRanges(_ store: any ByteStore, limit: UInt64) throws(BlockIOError) -> [Range<UInt64>] {
         guard let file = store as? any SparseByteStore else { return limit > 0 ? [0..<limit] : [] }
         return try file.dataRanges().map { $0.clamped(to: 0..<limit) }.filter { !$0.isEmpty }
     }

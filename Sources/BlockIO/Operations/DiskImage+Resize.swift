@@ -34,7 +34,8 @@ extension DiskImage {
         if format == .raw {
             guard newSize <= Self.maximumRawResize else {
                 throw BlockIOError(
-                    .tooLarge, "a raw image can be resized up to \(Self.maximumRawResize) bytes (16 TiB); \(newSize) requested",
+                    .tooLarge,
+                    "a raw image can be resized up to \(Self.maximumRawResize) bytes (16 TiB); \(newSize) requested",
                     path: path)
             }
             try store.setLength(newSize)

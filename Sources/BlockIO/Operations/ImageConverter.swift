@@ -114,7 +114,8 @@ public enum ImageConverter {
                 path: destination)
         }
         if let target = HostPaths.canonical(destination),
-            let parent = input.vhdx?.chain.dropFirst().first(where: { HostPaths.canonical($0.structure.path) == target })
+            let parent = input.vhdx?.chain.dropFirst().first(where: { HostPaths.canonical($0.structure.path) == target }
+            )
         {
             throw BlockIOError(
                 .invalidArgument,
@@ -157,11 +158,13 @@ public enum ImageConverter {
             try output.file.setLength(size)
             try copier.copyFlat(to: output.file)
             if options.format == .fixed {
-                let footer = ImageCreator.newFooter(type: .fixed, size: size, geometry: DiskGeometry.written(forSize: size))
+                let footer = ImageCreator.newFooter(
+                    type: .fixed, size: size, geometry: DiskGeometry.written(forSize: size))
                 try output.file.write(at: size, bytes: footer.serialized())
             }
         case .dynamic:
-            let footer = ImageCreator.newFooter(type: .dynamic, size: size, geometry: DiskGeometry.written(forSize: size))
+            let footer = ImageCreator.newFooter(
+                type: .dynamic, size: size, geometry: DiskGeometry.written(forSize: size))
             let builder = try DynamicVHDBuilder(
                 store: output.file, footer: footer, blockSize: DynamicHeader.defaultBlockSize, parent: nil)
             try copier.copyBlocks(to: builder, file: output.file)
@@ -172,7 +175,8 @@ public enum ImageConverter {
         return Report(
             source: source, sourceFormat: input.format, destination: destination, format: options.format,
             sourceSize: sourceSize, virtualSize: size, rounded: size != sourceSize, bytesWritten: copier.written,
-            bytesMapped: copier.mapped, bytesShared: copier.shared, synced: options.sync, allocatedBlocks: allocated, notes: notes)
+            bytesMapped: copier.mapped, bytesShared: copier.shared, synced: options.sync, allocatedBlocks: allocated,
+            notes: notes)
     }
 
     /// The copy loop: takes the source's data ranges in large pieces and hands on what is not zero.
@@ -218,7 +222,9 @@ public enum ImageConverter {
 
         /// Copies the first bytes of the `count` at disk offset `position` to `file` at `offset`, all-zero 4 KiB
         /// pieces left unwritten; returns how many bytes it took (at least one) and how many it wrote.
-        private mutating func copyPiece(at position: UInt64, count: Int, to file: HostFile, at offset: UInt64)
+        private mutating func copyPiece(
+            at position: UInt64, count: Int, to file: HostFile, at offset: UInt64
+        )
             throws(BlockIOError) -> (taken: Int, written: Int)
         {
             var readCount = count
@@ -226,8 +232,8 @@ public enum ImageConverter {
                 switch try disk.storedRun(at: position, count: count) {
                 case .stored(let storeOffset, let length) where length > 0:
                     if let put = try file.copyNonZero(
-                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing, inKernel: &inKernel)
-                    {
+                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing, inKernel: &inKernel
+                    ) {
                         mapped += UInt64(put.written)
                         shared += UInt64(put.shared)
                         return (length, put.written)
@@ -249,7 +255,9 @@ public enum ImageConverter {
 
         /// Copies the disk's `count` bytes at `position` to `file` at `offset` (see `copyPiece`); returns the
         /// bytes written.
-        private mutating func copyRun(at position: UInt64, count: Int, to file: HostFile, at offset: UInt64)
+        private mutating func copyRun(
+            at position: UInt64, count: Int, to file: HostFile, at offset: UInt64
+        )
             throws(BlockIOError) -> Int
         {
             var done = 0

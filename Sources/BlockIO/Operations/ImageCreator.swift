@@ -49,7 +49,8 @@ public enum ImageCreator {
             if case .dynamic(_, let blockSize) = kind {
                 try checkBlockSize(blockSize, path: path)
                 footer = newFooter(type: .dynamic, size: size, geometry: DiskGeometry.written(forSize: size))
-                let builder = try DynamicVHDBuilder(store: output.file, footer: footer, blockSize: blockSize, parent: nil)
+                let builder = try DynamicVHDBuilder(
+                    store: output.file, footer: footer, blockSize: blockSize, parent: nil)
                 try builder.finish()
             } else {
                 footer = newFooter(type: .fixed, size: size, geometry: DiskGeometry.written(forSize: size))
@@ -65,7 +66,8 @@ public enum ImageCreator {
             let parent = try DiskImage.open(path: parentPath)
             guard let parentVHD = parent.vhd else {
                 throw BlockIOError(
-                    .invalidArgument, "the parent of a differencing disk must be a VHD (this is a \(parent.format.rawValue) image)",
+                    .invalidArgument,
+                    "the parent of a differencing disk must be a VHD (this is a \(parent.format.rawValue) image)",
                     path: parentPath)
             }
             guard let parentCanonical = HostPaths.canonical(parentPath) else {
@@ -109,7 +111,9 @@ public enum ImageCreator {
 
     /// `requested` rounded up to a whole sector and checked against the VHD limit.
     static func checkedSize(_ requested: UInt64, path: String, notes: inout [String]) throws(BlockIOError) -> UInt64 {
-        guard requested > 0 else { throw BlockIOError(.invalidArgument, "the disk size must be more than 0", path: path) }
+        guard requested > 0 else {
+            throw BlockIOError(.invalidArgument, "the disk size must be more than 0", path: path)
+        }
         guard requested <= VHDFooter.maximumSize else {
             throw BlockIOError(
                 .tooLarge, "a VHD holds at most \(VHDFooter.maximumSize) bytes (2040 GiB); \(requested) requested",
@@ -122,7 +126,8 @@ public enum ImageCreator {
 
     static func checkBlockSize(_ blockSize: UInt32, path: String) throws(BlockIOError) {
         guard blockSize >= 512, blockSize <= DynamicHeader.maximumBlockSize, blockSize & (blockSize - 1) == 0 else {
-            throw BlockIOError(.invalidArgument, "block size \(blockSize) is not a power of two from 512 B to 256 MiB", path: path)
+            throw BlockIOError(
+                .invalidArgument, "block size \(blockSize) is not a power of two from 512 B to 256 MiB", path: path)
         }
     }
 

@@ -186,7 +186,8 @@ public struct ImageInfo: Sendable, Codable {
             let header = qcow2.header
             self.qcow2 = Qcow2Details(
                 version: header.version, clusterSize: header.clusterSize, compressionType: "\(header.compressionType)",
-                extendedL2: header.hasExtendedL2, dirty: header.isDirty, corrupt: header.isCorrupt, l1Size: header.l1Size,
+                extendedL2: header.hasExtendedL2, dirty: header.isDirty, corrupt: header.isCorrupt,
+                l1Size: header.l1Size,
                 snapshots: header.snapshotCount, backingFile: qcow2.extensions.backingFile,
                 backingFormat: qcow2.extensions.backingFormat)
             var links: [BackingLink] = []
@@ -211,7 +212,8 @@ public struct ImageInfo: Sendable, Codable {
             }
         }
         guard let vhd = image.vhd else { return }
-        self.vhd = Self.details(of: vhd.structure, allocatedBlocks: (vhd.device as? DynamicVHD)?.allocationTable.allocatedCount)
+        self.vhd = Self.details(
+            of: vhd.structure, allocatedBlocks: (vhd.device as? DynamicVHD)?.allocationTable.allocatedCount)
         parentChain = vhd.chain.dropFirst().map {
             ChainLink(path: $0.structure.path, format: $0.format, uniqueID: $0.structure.footer.uniqueID)
         }
@@ -232,7 +234,8 @@ public struct ImageInfo: Sendable, Codable {
     /// (`vhdedit info` prints them before the error). Reads only; `nil` when the file is not a differencing VHD
     /// or VHDX, or its own structures cannot be read.
     public static func withoutParent(path: String) -> ImageInfo? {
-        guard let file = try? HostFile(path: path, access: .readOnly), let store = try? RecoveredStore(over: file) else {
+        guard let file = try? HostFile(path: path, access: .readOnly), let store = try? RecoveredStore(over: file)
+        else {
             return nil
         }
         switch try? ImageFormatDetector.detect(store) {

@@ -8,7 +8,9 @@ enum SparseWriter {
     /// Writes the 4 KiB pieces of `data` that hold a non-zero byte (merged into as few writes as possible)
     /// at `offset` of `store`; returns the number of bytes written.
     @discardableResult
-    static func writeNonZero(_ data: UnsafeRawBufferPointer, to store: any ByteStore, at offset: UInt64)
+    static func writeNonZero(
+        _ data: UnsafeRawBufferPointer, to store: any ByteStore, at offset: UInt64
+    )
         throws(BlockIOError) -> Int
     {
         var written = 0
@@ -18,7 +20,8 @@ enum SparseWriter {
             let end = min(position + granule, data.count)
             let zero = ZeroDetection.isAllZero(data, position..<end)
             if zero, let start = runStart {
-                try store.write(at: offset + UInt64(start), from: UnsafeRawBufferPointer(rebasing: data[start..<position]))
+                try store.write(
+                    at: offset + UInt64(start), from: UnsafeRawBufferPointer(rebasing: data[start..<position]))
                 written += position - start
                 runStart = nil
             } else if !zero, runStart == nil {
@@ -27,7 +30,8 @@ enum SparseWriter {
             position = end
         }
         if let start = runStart {
-            try store.write(at: offset + UInt64(start), from: UnsafeRawBufferPointer(rebasing: data[start..<data.count]))
+            try store.write(
+                at: offset + UInt64(start), from: UnsafeRawBufferPointer(rebasing: data[start..<data.count]))
             written += data.count - start
         }
         return written

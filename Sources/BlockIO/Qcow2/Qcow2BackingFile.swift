@@ -8,17 +8,21 @@ enum Qcow2BackingFile {
     /// - Throws: ``BlockIOError/Code/parent`` naming `backing_file` and its offset: a missing file, a protocol
     ///   vhdedit does not open (`nbd:`, `json:` …), a loop, a chain deeper than 256, a file of another format
     ///   than `backing_fmt` says; ``BlockIOError/Code/unsupportedFormat`` for a backing format not read.
-    static func open(name: String, format: String?, of imagePath: String, header: Qcow2Header, ancestors: [String])
+    static func open(
+        name: String, format: String?, of imagePath: String, header: Qcow2Header, ancestors: [String]
+    )
         throws(BlockIOError) -> DiskImage
     {
         func failure(_ code: BlockIOError.Code, _ message: String) -> BlockIOError {
-            BlockIOError(code, message, path: imagePath, offset: header.backingFileOffset, structure: "qcow2 header",
+            BlockIOError(
+                code, message, path: imagePath, offset: header.backingFileOffset, structure: "qcow2 header",
                 field: "backing_file")
         }
         var file = name
         if file.hasPrefix("file:") { file.removeFirst(5) }
         if let colon = file.firstIndex(of: ":"), !file[..<colon].contains("/") {
-            throw failure(.parent, "backing file \"\(name)\" is not a file (a \(file[..<colon]) URL): vhdedit opens files only")
+            throw failure(
+                .parent, "backing file \"\(name)\" is not a file (a \(file[..<colon]) URL): vhdedit opens files only")
         }
         let path = HostPaths.join(HostPaths.directory(of: imagePath), file)
         guard HostPaths.isRegularFile(path) else {
@@ -42,10 +46,14 @@ enum Qcow2BackingFile {
         case "qcow2" where detected == .qcow2, "vpc" where detected == .vhd, "vhdx" where detected == .vhdx:
             return try DiskImage.opened(path: path, store: store, detected: detected, ancestors: ancestors)
         case "qcow2"?, "vpc"?, "vhdx"?:
-            throw failure(.parent, "backing file \(path) is not a \(format!) image as backing_fmt says (its content is \(detected.name))")
+            throw failure(
+                .parent,
+                "backing file \(path) is not a \(format!) image as backing_fmt says (its content is \(detected.name))")
         case let other?:
-            throw failure(.unsupportedFormat,
-                "backing file \(path) has format \"\(other)\", which vhdedit does not read (raw, qcow2 and vpc are read)")
+            throw failure(
+                .unsupportedFormat,
+                "backing file \(path) has format \"\(other)\", which vhdedit does not read (raw, qcow2 and vpc are read)"
+            )
         }
     }
 }

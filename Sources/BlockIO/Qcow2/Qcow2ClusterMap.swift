@@ -46,7 +46,8 @@ final class Qcow2ClusterMap {
         entriesPerL2 = Int(clusterSize / (header.hasExtendedL2 ? 16 : 8))
         unitSize = header.hasExtendedL2 ? clusterSize / 32 : clusterSize
         cacheLimit = max(4 << 20, Int(clusterSize))
-        let words = try store.readExactly(at: header.l1TableOffset, count: Int(header.l1Size) * 8, structure: "qcow2 L1 table")
+        let words = try store.readExactly(
+            at: header.l1TableOffset, count: Int(header.l1Size) * 8, structure: "qcow2 L1 table")
         l1 = (0..<Int(header.l1Size)).map { words.bigEndianUInt64(at: $0 * 8) }
         // Every L1 entry is checked now (the table is in memory): a lie fails the open, not a later read. Two
         // entries sharing an L2 table are refused too, so that a walk over every table is bounded by the file.
@@ -54,13 +55,16 @@ final class Qcow2ClusterMap {
         for index in l1.indices where l1[index] & Self.l1OffsetMask != 0 {
             guard let offset = try l2Offset(index) else { continue }
             if let first = owners.updateValue(index, forKey: offset) {
-                throw failure(.overlap, "qcow2 L1 table", "entry \(index)", header.l1TableOffset + UInt64(index) * 8,
+                throw failure(
+                    .overlap, "qcow2 L1 table", "entry \(index)", header.l1TableOffset + UInt64(index) * 8,
                     "L2 table at byte \(offset) is also the table of entry \(first)")
             }
         }
     }
 
-    private func failure(_ code: BlockIOError.Code, _ structure: String, _ field: String, _ offset: UInt64, _ message: String)
+    private func failure(
+        _ code: BlockIOError.Code, _ structure: String, _ field: String, _ offset: UInt64, _ message: String
+    )
         -> BlockIOError
     {
         BlockIOError(code, message, path: store.path, offset: offset, structure: structure, field: field)
@@ -82,10 +86,12 @@ final class Qcow2ClusterMap {
         guard offset != 0 else { return nil }
         let field = "entry \(index)"
         guard offset % clusterSize == 0 else {
-            throw failure(.invalidField, "qcow2 L1 table", field, at, "L2 table offset \(offset) is not cluster aligned")
+            throw failure(
+                .invalidField, "qcow2 L1 table", field, at, "L2 table offset \(offset) is not cluster aligned")
         }
         guard offset < fileLength, clusterSize <= fileLength - offset else {
-            throw failure(.truncated, "qcow2 L1 table", field, at,
+            throw failure(
+                .truncated, "qcow2 L1 table", field, at,
                 "L2 table at byte \(offset) ends past the end of the file (\(fileLength) bytes)")
         }
         if let what = metadataOverlapped(by: offset..<offset + clusterSize) {
@@ -120,23 +126,30 @@ final class Qcow2ClusterMap {
         }
         let extended = header.hasExtendedL2
         let entry = table[extended ? 2 * l2Index : l2Index]
-        let entryOffset = (l1[l1Index] & Self.l1OffsetMask) + UInt64(l2Index) * (extended ? 16 : 8)  // checked when read
+        // Checked when read.
+        let entryOffset = (l1[l1Index] & Self.l1OffsetMask) + UInt64(l2Index) * (extended ? 16 : 8)
         // Made only for an error: a lookup runs for every cluster of a copy.
         var field: String { "entry \(l2Index) of L2 table \(l1Index)" }
         if entry & Self.compressedFlag != 0 {
-            return (try compressed(entry, entryOffset: entryOffset, field: field), clusterStart..<clusterStart + clusterSize)
+            return (
+                try compressed(entry, entryOffset: entryOffset, field: field), clusterStart..<clusterStart + clusterSize
+            )
         }
         let host = entry & Self.l1OffsetMask
         if host != 0 {
             guard host % clusterSize == 0 else {
-                throw failure(.invalidField, "qcow2 L2 table", field, entryOffset, "data cluster offset \(host) is not cluster aligned")
+                throw failure(
+                    .invalidField, "qcow2 L2 table", field, entryOffset,
+                    "data cluster offset \(host) is not cluster aligned")
             }
             guard host < fileLength else {
-                throw failure(.truncated, "qcow2 L2 table", field, entryOffset,
+                throw failure(
+                    .truncated, "qcow2 L2 table", field, entryOffset,
                     "data cluster at byte \(host) lies past the end of the file (\(fileLength) bytes)")
             }
             if let what = metadataOverlapped(by: host..<host + clusterSize) {
-                throw failure(.overlap, "qcow2 L2 table", field, entryOffset, "data cluster at byte \(host) overlaps \(what)")
+                throw failure(
+                    .overlap, "qcow2 L2 table", field, entryOffset, "data cluster at byte \(host) overlaps \(what)")
             }
         }
         guard extended else {
@@ -150,7 +163,8 @@ final class Qcow2ClusterMap {
         let allocated = bitmap >> sub & 1 != 0
         let zero = bitmap >> (32 + sub) & 1 != 0
         if allocated && (zero || host == 0) {
-            throw failure(.invalidField, "qcow2 L2 table", field, entryOffset + 8,
+            throw failure(
+                .invalidField, "qcow2 L2 table", field, entryOffset + 8,
                 "subcluster \(sub) is marked allocated \(zero ? "and zero" : "in an unallocated cluster")")
         }
         if allocated { return (.data(hostOffset: host + sub * unitSize), unit) }
@@ -158,7 +172,9 @@ final class Qcow2ClusterMap {
     }
 
     /// The compressed cluster an entry describes, checked against the file.
-    private func compressed(_ entry: UInt64, entryOffset: UInt64, field: @autoclosure () -> String)
+    private func compressed(
+        _ entry: UInt64, entryOffset: UInt64, field: @autoclosure () -> String
+    )
         throws(BlockIOError) -> Qcow2Mapping
     {
         let shift = 62 - (UInt64(header.clusterBits) - 8)
@@ -166,11 +182,14 @@ final class Qcow2ClusterMap {
         let sectors = (entry >> shift) & ((1 << (UInt64(header.clusterBits) - 8)) - 1) + 1
         let size = sectors * 512 - (host & 511)
         guard host >= clusterSize, host < fileLength else {
-            throw failure(host < clusterSize ? .overlap : .truncated, "qcow2 L2 table", field(), entryOffset,
-                "compressed cluster at byte \(host) lies \(host < clusterSize ? "in the header cluster" : "past the end of the file (\(fileLength) bytes)")")
+            throw failure(
+                host < clusterSize ? .overlap : .truncated, "qcow2 L2 table", field(), entryOffset,
+                "compressed cluster at byte \(host) lies \(host < clusterSize ? "in the header cluster" : "past the end of the file (\(fileLength) bytes)")"
+            )
         }
         if let what = metadataOverlapped(by: host..<host + 1) {
-            throw failure(.overlap, "qcow2 L2 table", field(), entryOffset, "compressed cluster at byte \(host) lies in \(what)")
+            throw failure(
+                .overlap, "qcow2 L2 table", field(), entryOffset, "compressed cluster at byte \(host) lies in \(what)")
         }
         // The stored size is rounded to sectors and may run past the end of the file: read what is there.
         return .compressed(hostOffset: host, size: Int(min(size, fileLength - host)))

@@ -86,7 +86,9 @@ public struct Qcow2Header: Sendable, Equatable {
     public var isCorrupt: Bool { has(.corrupt) }
 
     /// Whether `feature` is set.
-    public func has(_ feature: IncompatibleFeature) -> Bool { incompatibleFeatures >> UInt64(feature.rawValue) & 1 != 0 }
+    public func has(_ feature: IncompatibleFeature) -> Bool {
+        incompatibleFeatures >> UInt64(feature.rawValue) & 1 != 0
+    }
 
     /// Parses and checks the header at the start of `store`, against the file's `length`.
     ///
@@ -137,14 +139,17 @@ public struct Qcow2Header: Sendable, Equatable {
             refcountOrder = bytes.bigEndianUInt32(at: 96)
             headerLength = bytes.bigEndianUInt32(at: 100)
             guard headerLength >= 104, headerLength % 8 == 0 else {
-                throw fail(.invalidField, "header_length", 100, "\(headerLength): must be a multiple of 8, at least 104")
+                throw fail(
+                    .invalidField, "header_length", 100, "\(headerLength): must be a multiple of 8, at least 104")
             }
             if headerLength > 104 {
                 guard bytes.count > 104 else {
                     throw fail(.truncated, "compression_type", 104, "file ends inside the header")
                 }
                 guard let type = CompressionType(rawValue: bytes[104]) else {
-                    throw fail(.unsupported, "compression_type", 104, "compression type \(bytes[104]) is unknown (0 zlib, 1 zstd)")
+                    throw fail(
+                        .unsupported, "compression_type", 104,
+                        "compression type \(bytes[104]) is unknown (0 zlib, 1 zstd)")
                 }
                 compressionType = type
             } else {
@@ -152,49 +157,60 @@ public struct Qcow2Header: Sendable, Equatable {
             }
         }
         guard (9...21).contains(clusterBits) else {
-            throw fail(.invalidField, "cluster_bits", 20, "\(clusterBits): the cluster size must be 512 B (9) to 2 MiB (21)")
+            throw fail(
+                .invalidField, "cluster_bits", 20, "\(clusterBits): the cluster size must be 512 B (9) to 2 MiB (21)")
         }
         if version == 3 && UInt64(headerLength) > clusterSize {
             throw fail(.invalidField, "header_length", 100, "\(headerLength) is larger than a cluster (\(clusterSize))")
         }
         if cryptMethod != 0 {
             let kind = cryptMethod == 1 ? "AES" : cryptMethod == 2 ? "LUKS" : "method \(cryptMethod)"
-            throw fail(.unsupported, "crypt_method", 32,
+            throw fail(
+                .unsupported, "crypt_method", 32,
                 "the image is encrypted (\(kind)), which vhdedit does not read; decrypt it first: qemu-img convert "
                     + "--object secret,id=sec0,file=KEYFILE --image-opts driver=qcow2,file.filename=\(shellQuoted(path)),"
                     + "encrypt.key-secret=sec0 -O raw disk.raw")
         }
         if has(.externalDataFile) {
-            throw fail(.unsupported, "incompatible_features", 72,
+            throw fail(
+                .unsupported, "incompatible_features", 72,
                 "the image keeps its data in an external data file (bit 2), which vhdedit does not read; make one "
                     + "self-contained file first: qemu-img convert -O qcow2 \(shellQuoted(path)) whole.qcow2")
         }
         let known: UInt64 = IncompatibleFeature.allCases.reduce(0) { $0 | 1 << UInt64($1.rawValue) }
         if incompatibleFeatures & ~known != 0 {
             let bits = (0..<64).filter { incompatibleFeatures & ~known >> UInt64($0) & 1 != 0 }.map(String.init)
-            throw fail(.unsupported, "incompatible_features", 72,
+            throw fail(
+                .unsupported, "incompatible_features", 72,
                 "unknown incompatible feature bit(s) \(bits.joined(separator: ", ")): the image needs a newer reader")
         }
         if has(.compressionType) != (compressionType != .zlib) {
-            throw fail(.invalidField, "compression_type", 104,
+            throw fail(
+                .invalidField, "compression_type", 104,
                 "compression type \(compressionType) disagrees with incompatible feature bit 3")
         }
         if !has(.compressionType), headerLength > 104, bytes.count > 104, bytes[104] != 0 {
             throw fail(.invalidField, "compression_type", 104, "set without incompatible feature bit 3")
         }
         if hasExtendedL2 && clusterBits < 14 {
-            throw fail(.invalidField, "cluster_bits", 20,
-                "\(clusterBits): extended L2 entries need clusters of 16 KiB or more (32 subclusters of 512 B at least)")
+            throw fail(
+                .invalidField, "cluster_bits", 20,
+                "\(clusterBits): extended L2 entries need clusters of 16 KiB or more (32 subclusters of 512 B at least)"
+            )
         }
 
         // The L1 table: aligned, inside the file, large enough for the disk, not absurd.
         let entriesPerL2 = clusterSize / (hasExtendedL2 ? 16 : 8)
         let bytesPerL1Entry = entriesPerL2 * clusterSize
         let needed = size / bytesPerL1Entry + (size % bytesPerL1Entry == 0 ? 0 : 1)
-        guard size <= 1 << 62 else { throw fail(.tooLarge, "size", 24, "virtual size \(size) is larger than 2^62 bytes") }
+        guard size <= 1 << 62 else {
+            throw fail(.tooLarge, "size", 24, "virtual size \(size) is larger than 2^62 bytes")
+        }
         guard UInt64(l1Size) >= needed else {
-            throw fail(.invalidField, "l1_size", 36,
-                "\(l1Size) entries cover \(UInt64(l1Size) * bytesPerL1Entry) bytes, less than the virtual size \(size) (\(needed) needed)")
+            throw fail(
+                .invalidField, "l1_size", 36,
+                "\(l1Size) entries cover \(UInt64(l1Size) * bytesPerL1Entry) bytes, less than the virtual size \(size) (\(needed) needed)"
+            )
         }
         let l1Bytes = UInt64(l1Size) * 8
         guard l1Bytes <= Self.maximumL1Bytes else {
@@ -202,24 +218,30 @@ public struct Qcow2Header: Sendable, Equatable {
         }
         if l1Size > 0 {
             guard l1TableOffset % clusterSize == 0, l1TableOffset >= clusterSize else {
-                throw fail(.invalidField, "l1_table_offset", 40,
+                throw fail(
+                    .invalidField, "l1_table_offset", 40,
                     "\(l1TableOffset) is not a cluster boundary after the header (cluster size \(clusterSize))")
             }
             guard l1TableOffset <= length, l1Bytes <= length - l1TableOffset else {
-                throw fail(.truncated, "l1_table_offset", 40,
-                    "the L1 table (\(l1Bytes) bytes at \(l1TableOffset)) ends past the end of the file (\(length) bytes)")
+                throw fail(
+                    .truncated, "l1_table_offset", 40,
+                    "the L1 table (\(l1Bytes) bytes at \(l1TableOffset)) ends past the end of the file (\(length) bytes)"
+                )
             }
         }
         guard refcountTableOffset % clusterSize == 0, refcountTableOffset <= length else {
-            throw fail(.invalidField, "refcount_table_offset", 48,
+            throw fail(
+                .invalidField, "refcount_table_offset", 48,
                 "\(refcountTableOffset) is not a cluster boundary inside the file (\(length) bytes)")
         }
         if backingFileOffset != 0 {
             guard backingFileSize <= 1023, backingFileOffset < clusterSize,
                 UInt64(backingFileSize) <= clusterSize - backingFileOffset
             else {
-                throw fail(.invalidField, "backing_file_size", 16,
-                    "a backing file name of \(backingFileSize) bytes at \(backingFileOffset) does not fit the first cluster (at most 1023 bytes)")
+                throw fail(
+                    .invalidField, "backing_file_size", 16,
+                    "a backing file name of \(backingFileSize) bytes at \(backingFileOffset) does not fit the first cluster (at most 1023 bytes)"
+                )
             }
             guard backingFileOffset + UInt64(backingFileSize) <= length else {
                 throw fail(.truncated, "backing_file_offset", 8, "the backing file name ends past the end of the file")

@@ -33,7 +33,8 @@ public struct Qcow2HeaderExtensions: Sendable, Equatable {
             if type == Self.endType { break }
             guard size <= end - offset - 8 else {
                 throw BlockIOError(
-                    .invalidField, "extension 0x\(String(type, radix: 16)) of \(size) bytes runs past the first cluster",
+                    .invalidField,
+                    "extension 0x\(String(type, radix: 16)) of \(size) bytes runs past the first cluster",
                     path: path, offset: offset + 4, structure: "qcow2 header extension", field: "length")
             }
             if type == Self.backingFormatType {

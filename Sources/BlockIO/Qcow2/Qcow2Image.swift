@@ -49,20 +49,26 @@ public final class Qcow2Image: BlockDevice {
         let extensions = try Qcow2HeaderExtensions(reading: store, header: header, length: length)
         var warnings: [String] = []
         if header.isDirty {
-            warnings.append("the image was not closed cleanly (dirty bit set): its refcounts may be stale; the data is read as it is")
+            warnings.append(
+                "the image was not closed cleanly (dirty bit set): its refcounts may be stale; the data is read as it is"
+            )
         }
         if header.isCorrupt {
-            warnings.append("qemu marked the image corrupt (corrupt bit set): what is read may be wrong; `qemu-img check -r all` repairs it")
+            warnings.append(
+                "qemu marked the image corrupt (corrupt bit set): what is read may be wrong; `qemu-img check -r all` repairs it"
+            )
         }
         let map = try Qcow2ClusterMap(store: store, header: header, fileLength: length)
         var backing: DiskImage?
         if let name = extensions.backingFile {
             let own = HostPaths.canonical(store.path) ?? store.path
             backing = try Qcow2BackingFile.open(
-                name: name, format: extensions.backingFormat, of: store.path, header: header, ancestors: ancestors + [own])
+                name: name, format: extensions.backingFormat, of: store.path, header: header,
+                ancestors: ancestors + [own])
         }
         return Qcow2Image(
-            store: store, header: header, extensions: extensions, backing: backing, fileLength: length, warnings: warnings,
+            store: store, header: header, extensions: extensions, backing: backing, fileLength: length,
+            warnings: warnings,
             map: map)
     }
 
@@ -109,9 +115,11 @@ public final class Qcow2Image: BlockDevice {
                 }
                 try readFile(at: start, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
             case .zero:
-                UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]).initializeMemory(as: UInt8.self, repeating: 0)
+                UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]).initializeMemory(
+                    as: UInt8.self, repeating: 0)
             case .backing:
-                try readBacking(at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
+                try readBacking(
+                    at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
             case .compressed(let host, let stored):
                 let bytes = try decode(hostOffset: host, size: stored, cluster: unit.lowerBound)
                 let from = Int(position - unit.lowerBound)
@@ -169,7 +177,8 @@ public final class Qcow2Image: BlockDevice {
     /// Refused: qcow2 images are read only (convert them).
     /// - Throws: `BlockIOError` with code `readOnly`.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockIOError) {
-        throw BlockIOError(.readOnly, "qcow2 images are read only; convert to a VHD or raw image to change it", path: store.path)
+        throw BlockIOError(
+            .readOnly, "qcow2 images are read only; convert to a VHD or raw image to change it", path: store.path)
     }
 
     /// Nothing to flush: nothing is written.

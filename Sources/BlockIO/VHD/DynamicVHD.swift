@@ -102,7 +102,9 @@ public final class DynamicVHD: BlockDevice {
         }
     }
 
-    private func readInBlock(_ index: Int, at inBlock: UInt64, into buffer: UnsafeMutableRawBufferPointer)
+    private func readInBlock(
+        _ index: Int, at inBlock: UInt64, into buffer: UnsafeMutableRawBufferPointer
+    )
         throws(BlockIOError)
     {
         let blockStart = UInt64(index) * blockSize
@@ -178,7 +180,8 @@ public final class DynamicVHD: BlockDevice {
     private func bitmap(ofBlock index: Int, at offset: UInt64) throws(BlockIOError) -> SectorBitmap {
         if let cached = bitmaps[index] { return cached }
         let bitmap = SectorBitmap(
-            parsing: try store.readExactly(at: offset, count: Int(bitmapSize), structure: "sector bitmap of block \(index)"))
+            parsing: try store.readExactly(
+                at: offset, count: Int(bitmapSize), structure: "sector bitmap of block \(index)"))
         if bitmaps.count >= Self.bitmapCacheLimit { bitmaps.removeAll(keepingCapacity: true) }
         bitmaps[index] = bitmap
         return bitmap
@@ -200,7 +203,8 @@ public final class DynamicVHD: BlockDevice {
         }
     }
 
-    private func writeInBlock(_ index: Int, at inBlock: UInt64, from data: UnsafeRawBufferPointer) throws(BlockIOError) {
+    private func writeInBlock(_ index: Int, at inBlock: UInt64, from data: UnsafeRawBufferPointer) throws(BlockIOError)
+    {
         let blockStart = UInt64(index) * blockSize
         // Whole 4 KiB pieces (8 sectors, one bitmap byte): the parts the write does not cover are completed with
         // what the disk reads there now (copy-on-write from the parent on a differencing disk). Bitmap bytes so

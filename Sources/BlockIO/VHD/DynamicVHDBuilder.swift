@@ -74,7 +74,9 @@ final class DynamicVHDBuilder {
     /// that area (one block long, a hole until written), writes what is not zero (zero 4 KiB pieces stay holes)
     /// and returns how many bytes it wrote. A block it writes nothing into is left unallocated (it reads as
     /// zeros); a stored one gets every bitmap bit set. Returns `writeData`'s count.
-    func appendBlock(_ index: Int, writingDataWith writeData: (UInt64) throws(BlockIOError) -> Int)
+    func appendBlock(
+        _ index: Int, writingDataWith writeData: (UInt64) throws(BlockIOError) -> Int
+    )
         throws(BlockIOError) -> Int
     {
         let start = nextOffset

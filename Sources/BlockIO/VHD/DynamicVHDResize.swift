@@ -12,7 +12,9 @@ enum DynamicVHDResize {
     }
 
     @discardableResult
-    static func resize(store: any ByteStore, structure: VHDFileStructure, to newSize: UInt64) throws(BlockIOError)
+    static func resize(
+        store: any ByteStore, structure: VHDFileStructure, to newSize: UInt64
+    ) throws(BlockIOError)
         -> Outcome
     {
         let path = store.path
@@ -35,7 +37,8 @@ enum DynamicVHDResize {
             throw BlockIOError(
                 .unsupported,
                 "the BAT of \(newCount) entries at byte \(tableOffset) would overlap the dynamic header or the "
-                    + "footer copy (a layout vhdedit does not rearrange)", path: path, offset: structure.footer.dataOffset + 16,
+                    + "footer copy (a layout vhdedit does not rearrange)", path: path,
+                offset: structure.footer.dataOffset + 16,
                 structure: "dynamic disk header", field: "table_offset")
         }
 

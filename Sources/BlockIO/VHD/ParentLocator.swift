@@ -192,7 +192,8 @@ public struct ParentLocator: Hashable, Sendable {
     private static func percentEncoded(_ path: String) -> String {
         var out = ""
         for byte in path.utf8 {
-            let safe = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let safe =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || "/-._~".utf8.contains(byte)
             if safe {
                 out.unicodeScalars.append(Unicode.Scalar(byte))

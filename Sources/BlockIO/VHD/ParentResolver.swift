@@ -31,7 +31,8 @@ enum ParentResolver {
         if let name = structure.header?.parentName, !name.isEmpty {
             add(name.hasPrefix("/") ? name : fileNameOnly(name))
         }
-        for locator in locators where locator.platform == .w2ku || locator.platform == .wi2k || locator.platform == .macX {
+        for locator in locators
+        where locator.platform == .w2ku || locator.platform == .wi2k || locator.platform == .macX {
             if locator.path.hasPrefix("/") { add(locator.path) }
             add(fileNameOnly(locator.path))
         }

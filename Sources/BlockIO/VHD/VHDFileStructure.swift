@@ -61,7 +61,8 @@ public struct VHDFileStructure: Sendable {
         let offsets: [UInt64] = length >= 512 ? [0, length - 512, length - 511] : [length - 511]
         for offset in offsets {
             var cookie = [UInt8](repeating: 0, count: 8)
-            let got = try cookie.withMutableBytes { (raw) throws(BlockIOError) in try store.read(at: offset, into: raw) }
+            let got = try cookie.withMutableBytes { (raw) throws(BlockIOError) in try store.read(at: offset, into: raw)
+            }
             if got == 8 && cookie == VHDFooter.cookieValue { return true }
         }
         return false
@@ -88,7 +89,8 @@ public struct VHDFileStructure: Sendable {
         // The trailing footer (512 bytes, or 511 on old fixed disks) and the copy at offset 0.
         var trailing: (footer: VHDFooter, offset: UInt64, source: FooterSource)?
         if length >= 512 {
-            let candidate = VHDFooter(parsing: try store.readExactly(at: length - 512, count: 512, structure: "VHD footer"))
+            let candidate = VHDFooter(
+                parsing: try store.readExactly(at: length - 512, count: 512, structure: "VHD footer"))
             if candidate.hasCookie { trailing = (candidate, length - 512, .trailing) }
         }
         if trailing == nil {
@@ -129,7 +131,8 @@ public struct VHDFileStructure: Sendable {
         } else if let copy {
             try copy.validate(path: path, offset: 0)
             throw BlockIOError(
-                .badCookie, "the footer at the end of the file is missing and the copy at offset 0 is a "
+                .badCookie,
+                "the footer at the end of the file is missing and the copy at offset 0 is a "
                     + "\(copy.type == .fixed ? "fixed" : "non-dynamic") disk footer", path: path, offset: length - 512,
                 structure: "VHD footer", field: "cookie")
         } else {
@@ -154,7 +157,8 @@ public struct VHDFileStructure: Sendable {
                     path: path, offset: chosen.offset + 48, structure: "VHD footer", field: "current_size")
             }
             if chosen.offset > footer.currentSize {
-                warnings.append("\(chosen.offset - footer.currentSize) bytes between the disk data and the footer are ignored")
+                warnings.append(
+                    "\(chosen.offset - footer.currentSize) bytes between the disk data and the footer are ignored")
             }
             freeOffset = chosen.offset
             self.warnings = warnings
@@ -191,7 +195,8 @@ public struct VHDFileStructure: Sendable {
                 path: path, offset: chosen.offset + 16, structure: "VHD footer", field: "data_offset")
         }
         let header = DynamicHeader(
-            parsing: try store.readExactly(at: headerOffset, count: DynamicHeader.size, structure: "dynamic disk header"))
+            parsing: try store.readExactly(
+                at: headerOffset, count: DynamicHeader.size, structure: "dynamic disk header"))
         try header.validate(path: path, offset: headerOffset)
         self.header = header
 
@@ -228,12 +233,17 @@ public struct VHDFileStructure: Sendable {
         // Locator data areas (differencing): bounded, decoded, kept out of the blocks' way.
         var metadata: [(name: String, range: Range<UInt64>)] = [
             ("footer copy", 0..<512), ("dynamic header", headerRange),
-            ("BAT", tableOffset..<(tableOffset + UInt64(BlockAllocationTable.byteCount(entries: Int(header.maxTableEntries))))),
+            (
+                "BAT",
+                tableOffset..<(tableOffset
+                    + UInt64(BlockAllocationTable.byteCount(entries: Int(header.maxTableEntries))))
+            ),
         ]
         var locatorPaths: [(platform: ParentLocator.Platform, path: String)] = []
         if footer.type == .differencing {
             for (index, locator) in header.parentLocators.enumerated() where locator.isUsed {
-                let locatorName = "parent locator \(index) (\(locator.platform?.name ?? VHDChecksum.hex(locator.platformCodeValue)))"
+                let locatorName =
+                    "parent locator \(index) (\(locator.platform?.name ?? VHDChecksum.hex(locator.platformCodeValue)))"
                 guard let platform = locator.platform else {
                     warnings.append("\(locatorName): unknown platform code, ignored")
                     continue
@@ -242,7 +252,8 @@ public struct VHDFileStructure: Sendable {
                 let count = UInt64(locator.platformDataLength)
                 guard locator.reservedBytes != nil, count <= 65536, start <= dataEnd, dataEnd - start >= count else {
                     warnings.append(
-                        "\(locatorName): data of \(count) bytes at byte \(start) (space \(locator.platformDataSpace)) is not inside the file, ignored")
+                        "\(locatorName): data of \(count) bytes at byte \(start) (space \(locator.platformDataSpace)) is not inside the file, ignored"
+                    )
                     continue
                 }
                 let reserved = max(locator.reservedBytes ?? 0, count)
@@ -257,7 +268,9 @@ public struct VHDFileStructure: Sendable {
 
         let blockSpan = header.bitmapSize + blockSize
         var blockForbidden = metadata
-        if let trailingFooterOffset { blockForbidden.append(("footer", trailingFooterOffset..<(trailingFooterOffset + 512))) }
+        if let trailingFooterOffset {
+            blockForbidden.append(("footer", trailingFooterOffset..<(trailingFooterOffset + 512)))
+        }
         let allocated = table.allocatedIndices()
         try table.validate(
             path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: blockForbidden,

@@ -219,9 +219,10 @@ public struct VHDFooter: Hashable, Sendable {
     /// The size qemu ≤ 9.x reports for this footer: `current_size` for creators `win `, `qem2`, `d2v `, `CTXS`,
     /// `tap\0` and for the maximum geometry, the geometry's size otherwise (vhd-format.md §5).
     public var qemu7Size: UInt64 {
-        let currentSizeCreators: [[UInt8]] = ["win ", "qem2", "d2v ", "CTXS"].map { Array($0.utf8) } + [
-            [0x74, 0x61, 0x70, 0]
-        ]
+        let currentSizeCreators: [[UInt8]] =
+            ["win ", "qem2", "d2v ", "CTXS"].map { Array($0.utf8) } + [
+                [0x74, 0x61, 0x70, 0]
+            ]
         if geometry.isMaximum || currentSizeCreators.contains(creatorApplication) { return currentSize }
         return geometry.byteCount
     }

@@ -47,7 +47,8 @@ public final class VHDImage {
         let structure = try VHDFileStructure(reading: store)
         switch structure.footer.type {
         case .fixed?:
-            return VHDImage(structure: structure, device: FixedVHD(store: store, structure: structure), parent: nil, store: store)
+            return VHDImage(
+                structure: structure, device: FixedVHD(store: store, structure: structure), parent: nil, store: store)
         case .dynamic?:
             return VHDImage(
                 structure: structure, device: try DynamicVHD(store: store, structure: structure, parent: nil),
@@ -57,7 +58,8 @@ public final class VHDImage {
             let parent = try ParentResolver.openParent(of: structure, ancestors: ancestors + [own])
             return VHDImage(
                 structure: structure,
-                device: try DynamicVHD(store: store, structure: structure, parent: parent.device), parent: parent, store: store)
+                device: try DynamicVHD(store: store, structure: structure, parent: parent.device), parent: parent,
+                store: store)
         }
     }
 

@@ -58,6 +58,9 @@ public struct VHDUniqueID: Hashable, Sendable, Codable, CustomStringConvertible 
 
     /// Bytes as hex for messages, e.g. `0x636f6e65`.
     static func hex(_ bytes: [UInt8]) -> String {
-        "0x" + bytes.map { let d = String($0, radix: 16); return d.count == 1 ? "0" + d : d }.joined()
+        "0x"
+            + bytes.map {
+                let d = String($0, radix: 16); return d.count == 1 ? "0" + d : d
+            }.joined()
     }
 }

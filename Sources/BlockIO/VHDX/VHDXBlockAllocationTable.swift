@@ -160,7 +160,9 @@ public struct VHDXBlockAllocationTable: Sendable {
     }
 
     /// Reads `count` little-endian 64-bit entries straight into the returned array.
-    private static func readEntries(_ store: any ByteStore, at offset: UInt64, count: Int) throws(BlockIOError)
+    private static func readEntries(
+        _ store: any ByteStore, at offset: UInt64, count: Int
+    ) throws(BlockIOError)
         -> [UInt64]
     {
         var got = 0

@@ -48,12 +48,15 @@ public final class VHDXDisk: BlockDevice {
             let block = position / blockSize
             let inBlock = position % blockSize
             let count = min(buffer.count - done, Int(blockSize - inBlock))
-            try readInBlock(block, at: inBlock, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
+            try readInBlock(
+                block, at: inBlock, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
             done += count
         }
     }
 
-    private func readInBlock(_ block: UInt64, at inBlock: UInt64, into buffer: UnsafeMutableRawBufferPointer)
+    private func readInBlock(
+        _ block: UInt64, at inBlock: UInt64, into buffer: UnsafeMutableRawBufferPointer
+    )
         throws(BlockIOError)
     {
         let blockStart = block * blockSize
@@ -151,7 +154,8 @@ public final class VHDXDisk: BlockDevice {
         guard let offset = table.bitmapOffset(chunk: chunk) else {
             throw BlockIOError(
                 .invalidField, "a block of chunk \(chunk) is partially present but the chunk has no sector bitmap",
-                path: store.path, offset: structure.regionTable.bat.fileOffset + 8 * UInt64(table.bitmapIndex(chunk: chunk)),
+                path: store.path,
+                offset: structure.regionTable.bat.fileOffset + 8 * UInt64(table.bitmapIndex(chunk: chunk)),
                 structure: "VHDX BAT", field: "entry \(table.bitmapIndex(chunk: chunk))")
         }
         let bitmap = try store.readExactly(

@@ -55,7 +55,11 @@ public struct VHDXFileStructure: Sendable {
         let metadataTable = try VHDXMetadataTable(reading: source, region: regions.metadata)
         let metadata = try VHDXMetadata(reading: source, region: regions.metadata, table: metadataTable)
         var reserved: [(range: Range<UInt64>, name: String)] = regions.entries.map {
-            ($0.range, $0.guid == VHDXRegionTable.batGUID ? "BAT" : $0.guid == VHDXRegionTable.metadataGUID ? "metadata region" : "region \($0.guid)")
+            (
+                $0.range,
+                $0.guid == VHDXRegionTable.batGUID
+                    ? "BAT" : $0.guid == VHDXRegionTable.metadataGUID ? "metadata region" : "region \($0.guid)"
+            )
         }
         if !log.isEmpty { reserved.append((log, "log")) }
         let table = try VHDXBlockAllocationTable(

@@ -13,7 +13,8 @@ public struct VHDXGUID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The GUID written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (braces allowed, any case); `nil` when `text` is
     /// not one.
     public init?(text: String) {
-        let digits = Array(text.utf8.filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") })
+        let digits = Array(
+            text.utf8.filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") })
         guard digits.count == 32 else { return nil }
         var canonical: [UInt8] = []
         for i in stride(from: 0, to: 32, by: 2) {
@@ -21,8 +22,11 @@ public struct VHDXGUID: Hashable, Sendable, Codable, CustomStringConvertible {
             canonical.append(byte)
         }
         // Text order is big-endian in every field; the first three fields are stored little-endian.
-        bytes = [canonical[3], canonical[2], canonical[1], canonical[0], canonical[5], canonical[4], canonical[7],
-            canonical[6]] + canonical[8..<16]
+        bytes =
+            [
+                canonical[3], canonical[2], canonical[1], canonical[0], canonical[5], canonical[4], canonical[7],
+                canonical[6],
+            ] + canonical[8..<16]
     }
 
     /// All zeros.

@@ -107,7 +107,8 @@ public struct VHDXHeader: Hashable, Sendable {
         let (end, overflow) = logOffset.addingReportingOverflow(UInt64(logLength))
         guard !overflow, end <= fileLength else {
             throw BlockIOError(
-                .truncated, "the log (\(logLength) bytes at \(logOffset)) ends past the end of the file (\(fileLength))",
+                .truncated,
+                "the log (\(logLength) bytes at \(logOffset)) ends past the end of the file (\(fileLength))",
                 path: path, offset: offset + 72, structure: structure, field: "log_offset")
         }
     }
@@ -133,7 +134,8 @@ public struct VHDXHeader: Hashable, Sendable {
         if let only = usable.first { return only }
         var error = defects[0]
         let second = defects[1]
-        error.message = "neither header is usable: header 1: \(defects[0].message); header 2 field "
+        error.message =
+            "neither header is usable: header 1: \(defects[0].message); header 2 field "
             + "\(second.field ?? "?"): \(second.message) (at byte offset \(second.offset ?? offsets[1]))"
         throw error
     }

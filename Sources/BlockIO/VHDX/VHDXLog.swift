@@ -30,13 +30,16 @@ public enum VHDXLog {
     /// - Throws: ``BlockIOError``: a malformed entry whose checksum is right (see ``VHDXLogEntry``), or
     ///   `truncated` when an entry of the active sequence says the file was longer than it is
     ///   (`flushed_file_offset`): the file has lost data written before the log.
-    public static func activeSequence(in store: any ByteStore, header: VHDXHeader, headerOffset: UInt64)
+    public static func activeSequence(
+        in store: any ByteStore, header: VHDXHeader, headerOffset: UInt64
+    )
         throws(BlockIOError) -> Sequence?
     {
         guard header.logGUID != .zero, header.logLength > 0 else { return nil }
         let logLength = UInt64(header.logLength)
         let sectors = Int(logLength / VHDXLogEntry.sectorSize)
-        var reader = EntryReader(store: store, logOffset: header.logOffset, logLength: logLength, logGUID: header.logGUID)
+        var reader = EntryReader(
+            store: store, logOffset: header.logOffset, logLength: logLength, logGUID: header.logGUID)
         // For each position: the head reached by following consecutive entries from it, and their total length.
         var chains: [Int: (head: Int, length: UInt64)] = [:]
         var best: (start: Int, head: Int)?

@@ -122,7 +122,8 @@ public struct VHDXLogEntry: Sendable {
             guard bytes.littleEndianUInt64(at: at + 24) == sequence else {
                 throw fail(
                     .invalidField,
-                    "sequence number \(bytes.littleEndianUInt64(at: at + 24)) is not the entry's \(sequence)", field: 24)
+                    "sequence number \(bytes.littleEndianUInt64(at: at + 24)) is not the entry's \(sequence)", field: 24
+                )
             }
             guard target % sectorSize == 0 else {
                 throw fail(.invalidField, "file offset \(target) is not 4 KiB aligned", field: 16)
@@ -132,7 +133,9 @@ public struct VHDXLogEntry: Sendable {
                 guard length > 0, length % sectorSize == 0, target < maximumFileOffset,
                     length <= maximumFileOffset - target
                 else {
-                    throw fail(.invalidField, "zero length \(length) at \(target) is not whole 4 KiB sectors below 1 PiB", field: 8)
+                    throw fail(
+                        .invalidField, "zero length \(length) at \(target) is not whole 4 KiB sectors below 1 PiB",
+                        field: 8)
                 }
                 writes.append(.zero(fileOffset: target, length: length))
                 continue
@@ -149,11 +152,13 @@ public struct VHDXLogEntry: Sendable {
                     .badCookie, "expected \"data\"", path: path, offset: fileOffset(dataSector), structure: structure,
                     field: "data sector of descriptor \(index)")
             }
-            let sectorSequence = UInt64(sector.littleEndianUInt32(at: 4)) << 32 | UInt64(sector.littleEndianUInt32(at: 4092))
+            let sectorSequence =
+                UInt64(sector.littleEndianUInt32(at: 4)) << 32 | UInt64(sector.littleEndianUInt32(at: 4092))
             guard sectorSequence == sequence else {
                 throw BlockIOError(
                     .invalidField, "sequence number \(sectorSequence) is not the entry's \(sequence)", path: path,
-                    offset: fileOffset(dataSector + 4), structure: structure, field: "data sector of descriptor \(index)")
+                    offset: fileOffset(dataSector + 4), structure: structure,
+                    field: "data sector of descriptor \(index)")
             }
             var data = Array(bytes[at + 8..<at + 16])  // leading_bytes
             data += sector[8..<4092]

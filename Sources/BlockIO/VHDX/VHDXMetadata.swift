@@ -48,7 +48,9 @@ public struct VHDXMetadata: Hashable, Sendable {
     ///
     /// - Throws: ``BlockIOError`` naming the item and its byte offset: `invalidField` (a size or block size out
     ///   of range, a required item missing or of the wrong length), `unsupported` (an unknown required item).
-    public init(reading store: any ByteStore, region: VHDXRegionTable.Entry, table: VHDXMetadataTable)
+    public init(
+        reading store: any ByteStore, region: VHDXRegionTable.Entry, table: VHDXMetadataTable
+    )
         throws(BlockIOError)
     {
         let path = store.path
@@ -78,7 +80,8 @@ public struct VHDXMetadata: Hashable, Sendable {
             }
             guard found.bytes.count >= length else {
                 throw BlockIOError(
-                    .invalidField, "the item is \(found.bytes.count) bytes, not \(length)", path: path, offset: found.at,
+                    .invalidField, "the item is \(found.bytes.count) bytes, not \(length)", path: path,
+                    offset: found.at,
                     structure: "VHDX metadata", field: name)
             }
             return found

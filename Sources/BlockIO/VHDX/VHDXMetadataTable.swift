@@ -65,7 +65,8 @@ public struct VHDXMetadataTable: Hashable, Sendable {
         let count = Int(bytes.littleEndianUInt16(at: 10))
         guard count <= Self.maximumEntries else {
             throw BlockIOError(
-                .invalidField, "entry count \(count) is more than \(Self.maximumEntries)", path: path, offset: base + 10,
+                .invalidField, "entry count \(count) is more than \(Self.maximumEntries)", path: path,
+                offset: base + 10,
                 structure: structure, field: "entry_count")
         }
         var entries: [Entry] = []
@@ -77,7 +78,8 @@ public struct VHDXMetadataTable: Hashable, Sendable {
                 length: bytes.littleEndianUInt32(at: at + 20), isUser: flags & 1 != 0, isVirtualDisk: flags & 2 != 0,
                 isRequired: flags & 4 != 0, entryFileOffset: base + UInt64(at))
             let field = "entry \(index)"
-            let inside = entry.length == 0
+            let inside =
+                entry.length == 0
                 || (entry.offset >= Self.size && entry.length <= Self.maximumItemLength
                     && UInt64(entry.offset) + UInt64(entry.length) <= UInt64(region.length))
             guard inside else {

@@ -58,7 +58,8 @@ public struct VHDXParentLocator: Hashable, Sendable {
             guard end <= UInt64(bytes.count), length % 2 == 0 else {
                 throw BlockIOError(
                     .invalidField, "text of \(length) bytes at \(start) is not UTF-16 inside the item", path: path,
-                    offset: offset + UInt64(Self.headerSize + 12 * entry), structure: structure, field: "entry \(entry)")
+                    offset: offset + UInt64(Self.headerSize + 12 * entry), structure: structure, field: "entry \(entry)"
+                )
             }
             var units: [UInt16] = []
             for i in stride(from: Int(start), to: Int(end), by: 2) { units.append(bytes.littleEndianUInt16(at: i)) }

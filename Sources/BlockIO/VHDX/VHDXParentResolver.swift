@@ -32,7 +32,8 @@ enum VHDXParentResolver {
     /// Opens the parent of the differencing disk `structure`.
     static func openParent(of structure: VHDXFileStructure, ancestors: [String]) throws(BlockIOError) -> VHDXImage {
         let field = "parent_linkage"
-        let locatorOffset = structure.regionTable.metadata.fileOffset
+        let locatorOffset =
+            structure.regionTable.metadata.fileOffset
             + UInt64(structure.metadataTable.entries.first { $0.itemID == VHDXMetadata.parentLocatorGUID }?.offset ?? 0)
         func failure(_ message: String, field: String) -> BlockIOError {
             BlockIOError(
@@ -60,7 +61,8 @@ enum VHDXParentResolver {
         for candidate in files {
             let canonical = HostPaths.canonical(candidate) ?? candidate
             if ancestors.contains(canonical) {
-                throw failure("parent chain loops: \(candidate) is already a child in this chain", field: "relative_path")
+                throw failure(
+                    "parent chain loops: \(candidate) is already a child in this chain", field: "relative_path")
             }
             let file = try RecoveredStore(over: HostFile(path: candidate, access: .readOnly))
             guard try VHDXFileIdentifier.isVHDX(file) else {
@@ -86,7 +88,9 @@ enum VHDXParentResolver {
                     + mismatches.joined(separator: "; "), field: field)
         }
         throw failure(
-            "parent not found; tried: " + (candidates.isEmpty ? "(no relative_path or absolute_win32_path)" : candidates.joined(separator: ", ")),
+            "parent not found; tried: "
+                + (candidates.isEmpty
+                    ? "(no relative_path or absolute_win32_path)" : candidates.joined(separator: ", ")),
             field: "relative_path")
     }
 }

@@ -95,7 +95,8 @@ public struct VHDXRegionTable: Hashable, Sendable {
             let entryOffset = offset + UInt64(at)
             let entry = Entry(
                 guid: VHDXGUID(bytes: Array(bytes[at..<at + 16])), fileOffset: bytes.littleEndianUInt64(at: at + 16),
-                length: bytes.littleEndianUInt32(at: at + 24), isRequired: bytes.littleEndianUInt32(at: at + 28) & 1 != 0)
+                length: bytes.littleEndianUInt32(at: at + 24),
+                isRequired: bytes.littleEndianUInt32(at: at + 28) & 1 != 0)
             let field = "entry \(index)"
             guard entry.fileOffset >= 1 << 20, entry.fileOffset % (1 << 20) == 0, entry.length % (1 << 20) == 0,
                 entry.length > 0
@@ -138,7 +139,8 @@ public struct VHDXRegionTable: Hashable, Sendable {
         }
         guard let bat, let metadata else {
             throw BlockIOError(
-                .invalidField, "the \(bat == nil ? "BAT" : "metadata") region is missing", path: path, offset: offset + 8,
+                .invalidField, "the \(bat == nil ? "BAT" : "metadata") region is missing", path: path,
+                offset: offset + 8,
                 structure: structure, field: "entry_count")
         }
         self.entries = entries

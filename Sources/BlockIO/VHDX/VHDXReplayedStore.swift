@@ -98,7 +98,10 @@ public final class VHDXReplayedStore: ByteStore {
                     data.bytes.withUnsafeBytes { source in
                         into.copyMemory(
                             from: UnsafeRawBufferPointer(
-                                rebasing: source[Int(part.lowerBound - pageRange.lowerBound)..<Int(part.upperBound - pageRange.lowerBound)]))
+                                rebasing: source[
+                                    Int(
+                                        part.lowerBound - pageRange.lowerBound)..<Int(
+                                            part.upperBound - pageRange.lowerBound)]))
                     }
                 } else {
                     // Zero writes cover whole 4 KiB sectors, so the page is zeros where a zero write is latest.

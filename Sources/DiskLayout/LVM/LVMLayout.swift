@@ -42,7 +42,9 @@ public struct LVMLayout {
     ///
     /// - Throws: ``DiskLayoutError/Code/io`` only when a device cannot be read at all; damaged LVM structures
     ///   become ``problems``.
-    public static func read(from candidates: [(device: any BlockDevice, location: String)]) throws(DiskLayoutError)
+    public static func read(
+        from candidates: [(device: any BlockDevice, location: String)]
+    ) throws(DiskLayoutError)
         -> LVMLayout
     {
         var pvs: [PhysicalVolume] = []
@@ -50,7 +52,7 @@ public struct LVMLayout {
         for (device, location) in candidates {
             do throws(DiskLayoutError) {
                 if let pv = try PhysicalVolume.read(from: device, location: location) { pvs.append(pv) }
-            } catch where error.code == .io {
+            } catch  where error.code == .io {
                 throw error
             } catch {
                 problems.append(Problem(location: location, group: nil, error: error))

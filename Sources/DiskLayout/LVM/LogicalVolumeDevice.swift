@@ -21,7 +21,8 @@ public final class LogicalVolumeDevice: BlockDevice {
         let devices: [any BlockDevice]
 
         /// `devices[i]` and `stripeOffsets[i]` hold stripe `i`.
-        public init(start: UInt64, length: UInt64, stripes: [(device: any BlockDevice, offset: UInt64)], chunk: UInt64) {
+        public init(start: UInt64, length: UInt64, stripes: [(device: any BlockDevice, offset: UInt64)], chunk: UInt64)
+        {
             self.start = start
             self.length = length
             self.devices = stripes.map(\.device)
@@ -52,7 +53,8 @@ public final class LogicalVolumeDevice: BlockDevice {
                 let (end, overflow) = offset.addingReportingOverflow(perStripe)
                 guard !overflow, end <= device.size else {
                     throw BlockIOError(
-                        .outOfBounds, "a logical volume segment maps past the end of its \(device.size)-byte physical volume",
+                        .outOfBounds,
+                        "a logical volume segment maps past the end of its \(device.size)-byte physical volume",
                         offset: offset)
                 }
             }
@@ -97,7 +99,8 @@ public final class LogicalVolumeDevice: BlockDevice {
         while done < buffer.count {
             let place = locate(offset + UInt64(done))
             let count = Int(min(UInt64(buffer.count - done), place.run))
-            try place.device.read(at: place.offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
+            try place.device.read(
+                at: place.offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + count]))
             done += count
         }
     }
@@ -114,7 +117,8 @@ public final class LogicalVolumeDevice: BlockDevice {
         while done < buffer.count {
             let place = locate(offset + UInt64(done))
             let count = Int(min(UInt64(buffer.count - done), place.run))
-            try place.device.write(at: place.offset, from: UnsafeRawBufferPointer(rebasing: buffer[done..<done + count]))
+            try place.device.write(
+                at: place.offset, from: UnsafeRawBufferPointer(rebasing: buffer[done..<done + count]))
             done += count
         }
     }

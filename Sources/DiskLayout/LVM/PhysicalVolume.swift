@@ -64,10 +64,12 @@ public struct PhysicalVolume {
         for number in 0..<count {
             let sector = Array(head[(number * sectorSize)..<((number + 1) * sectorSize)])
             let offset = UInt64(number * sectorSize)
-            guard let label = try PhysicalVolumeLabel(sector: sector, number: UInt64(number), deviceOffset: offset) else {
+            guard let label = try PhysicalVolumeLabel(sector: sector, number: UInt64(number), deviceOffset: offset)
+            else {
                 continue
             }
-            let header = try PhysicalVolumeHeader(sector: sector, offset: Int(label.contentsOffset), deviceOffset: offset)
+            let header = try PhysicalVolumeHeader(
+                sector: sector, offset: Int(label.contentsOffset), deviceOffset: offset)
             let labelEnd = UInt64(PhysicalVolumeLabel.scanSectors * sectorSize)
             guard let start = header.dataAreas.first?.offset, start >= labelEnd else { return nil }
             return start
@@ -76,14 +78,17 @@ public struct PhysicalVolume {
     }
 
     /// The committed text of one metadata area, `nil` when it holds none (a fresh or ignored area).
-    static func committedText(in area: PhysicalVolumeArea, of device: any BlockDevice) throws(DiskLayoutError)
+    static func committedText(
+        in area: PhysicalVolumeArea, of device: any BlockDevice
+    ) throws(DiskLayoutError)
         -> [UInt8]?
     {
         let structure = "LVM2 metadata area"
         let headerSize = UInt64(MetadataAreaHeader.size)
         guard area.size > headerSize, area.offset <= device.size, area.size <= device.size - area.offset else {
             throw DiskLayoutError(
-                .lvmMetadata, "the metadata area \(area.offset)+\(area.size) does not fit in the \(device.size)-byte device",
+                .lvmMetadata,
+                "the metadata area \(area.offset)+\(area.size) does not fit in the \(device.size)-byte device",
                 structure: "LVM2 PV header", field: "disk_areas_xl (metadata)", offset: area.offset)
         }
         let header = try MetadataAreaHeader(

@@ -30,7 +30,11 @@ public struct VolumeGroup {
         var present: [(key: String, volume: PhysicalVolume)] = []
         var missing: [VolumeGroupMetadata.PhysicalVolumeEntry] = []
         for entry in metadata.physicalVolumes {
-            if let pv = found.first(where: { $0.uuid == entry.id }) { present.append((entry.key, pv)) } else { missing.append(entry) }
+            if let pv = found.first(where: { $0.uuid == entry.id }) {
+                present.append((entry.key, pv))
+            } else {
+                missing.append(entry)
+            }
         }
         self.present = present
         missingPhysicalVolumes = missing
@@ -80,7 +84,8 @@ public struct VolumeGroup {
                 guard let pvEntry = metadata.physicalVolumes.first(where: { $0.key == stripe.physicalVolume }),
                     let pv = present.first(where: { $0.key == stripe.physicalVolume })?.volume
                 else {
-                    let uuid = metadata.physicalVolumes.first { $0.key == stripe.physicalVolume }?.id ?? stripe.physicalVolume
+                    let uuid =
+                        metadata.physicalVolumes.first { $0.key == stripe.physicalVolume }?.id ?? stripe.physicalVolume
                     throw DiskLayoutError(
                         .lvmMissingPhysicalVolume,
                         "logical volume \(name) has extents on physical volume \(uuid), which is not in this image "

@@ -98,18 +98,19 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
         }
         var pvs: [PhysicalVolumeEntry] = []
         for section in group.section("physical_volumes")?.sections ?? [] {
-            let where_ = "\(path), physical volume \(section.name)"
+            let place = "\(path), physical volume \(section.name)"
             let entry = PhysicalVolumeEntry(
-                key: section.name, id: try Self.string(section, "id", where_),
+                key: section.name, id: try Self.string(section, "id", place),
                 deviceHint: section.value("device").flatMap { if case .string(let text) = $0 { text } else { nil } },
-                peStart: try Self.count(section, "pe_start", where_), peCount: try Self.count(section, "pe_count", where_))
+                peStart: try Self.count(section, "pe_start", place),
+                peCount: try Self.count(section, "pe_count", place))
             guard pvs.allSatisfy({ $0.key != entry.key }) else {
-                throw Self.error("the name is listed twice", where_)
+                throw Self.error("the name is listed twice", place)
             }
             let (bytes, overflow) = entry.peCount.multipliedReportingOverflow(by: extentSize * 512)
             guard !overflow, entry.peStart <= UInt64.max / 512,
                 bytes.addingReportingOverflow(entry.peStart * 512).overflow == false
-            else { throw Self.error("pe_start and pe_count overflow 64 bits", where_, "pe_count") }
+            else { throw Self.error("pe_start and pe_count overflow 64 bits", place, "pe_count") }
             pvs.append(entry)
         }
         physicalVolumes = pvs
@@ -121,7 +122,9 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
         try checkExtents()
     }
 
-    private static func logicalVolume(_ section: LVMConfigSection, in group: String, extentSize: UInt64)
+    private static func logicalVolume(
+        _ section: LVMConfigSection, in group: String, extentSize: UInt64
+    )
         throws(DiskLayoutError) -> LogicalVolumeEntry
     {
         let path = "\(group), logical volume \(section.name)"
@@ -134,51 +137,51 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
         var segments: [Segment] = []
         var next: UInt64 = 0
         for segmentSection in section.sections where segmentSection.name.hasPrefix("segment") {
-            let where_ = "\(path), \(segmentSection.name)"
-            let start = try count(segmentSection, "start_extent", where_)
-            let extents = try count(segmentSection, "extent_count", where_)
+            let place = "\(path), \(segmentSection.name)"
+            let start = try count(segmentSection, "start_extent", place)
+            let extents = try count(segmentSection, "extent_count", place)
             guard start == next else {
-                throw error("starts at extent \(start); the one before ends at \(next)", where_, "start_extent")
+                throw error("starts at extent \(start); the one before ends at \(next)", place, "start_extent")
             }
             let (end, overflow) = start.addingReportingOverflow(extents)
             guard !overflow, extents > 0, end.multipliedReportingOverflow(by: extentSize * 512).overflow == false else {
-                throw error("extent_count \(extents) is zero or overflows 64 bits", where_, "extent_count")
+                throw error("extent_count \(extents) is zero or overflows 64 bits", place, "extent_count")
             }
             next = end
-            let type = try string(segmentSection, "type", where_)
+            let type = try string(segmentSection, "type", place)
             var stripeCount: UInt64 = 1
             var stripeSize: UInt64?
             var stripes: [Stripe] = []
             if type == "striped" {
-                stripeCount = try count(segmentSection, "stripe_count", where_)
+                stripeCount = try count(segmentSection, "stripe_count", place)
                 guard stripeCount >= 1, stripeCount <= 128 else {
-                    throw error("stripe_count \(stripeCount) is not 1 … 128", where_, "stripe_count")
+                    throw error("stripe_count \(stripeCount) is not 1 … 128", place, "stripe_count")
                 }
                 if stripeCount > 1 {
-                    let size = try count(segmentSection, "stripe_size", where_)
+                    let size = try count(segmentSection, "stripe_size", place)
                     guard size > 0, size <= 1 << 32 else {
-                        throw error("stripe_size \(size) is not a usable number of sectors", where_, "stripe_size")
+                        throw error("stripe_size \(size) is not a usable number of sectors", place, "stripe_size")
                     }
                     stripeSize = size
                 }
                 guard case .array(let values)? = segmentSection.value("stripes"),
                     values.count == Int(stripeCount) * 2
                 else {
-                    throw error("stripes must list \(stripeCount) pairs of PV name and extent", where_, "stripes")
+                    throw error("stripes must list \(stripeCount) pairs of PV name and extent", place, "stripes")
                 }
                 for pair in 0..<Int(stripeCount) {
                     guard case .string(let pv) = values[pair * 2], case .integer(let pe) = values[pair * 2 + 1], pe >= 0
-                    else { throw error("stripe \(pair) is not a PV name and an extent", where_, "stripes") }
+                    else { throw error("stripe \(pair) is not a PV name and an extent", place, "stripes") }
                     stripes.append(Stripe(physicalVolume: pv, startExtent: UInt64(pe)))
                 }
                 guard extents % stripeCount == 0 else {
-                    throw error("\(extents) extents do not divide into \(stripeCount) stripes", where_, "extent_count")
+                    throw error("\(extents) extents do not divide into \(stripeCount) stripes", place, "extent_count")
                 }
                 // As device-mapper's striped target requires: each stripe a whole number of chunks.
                 if let size = stripeSize, (extents / stripeCount * extentSize) % size != 0 {
                     throw error(
                         "a stripe of \(extents / stripeCount) extents is not a whole number of \(size)-sector chunks",
-                        where_, "stripe_size")
+                        place, "stripe_size")
                 }
             }
             func optional(_ key: String) -> String? {
@@ -187,7 +190,8 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
             segments.append(
                 Segment(
                     startExtent: start, extentCount: extents, type: type, stripeCount: stripeCount,
-                    stripeSize: stripeSize, stripes: stripes, origin: optional("origin"), cowStore: optional("cow_store")))
+                    stripeSize: stripeSize, stripes: stripes, origin: optional("origin"),
+                    cowStore: optional("cow_store")))
         }
         return LogicalVolumeEntry(
             name: section.name, id: (try? string(section, "id", path)) ?? "", status: status, segments: segments)
@@ -202,29 +206,35 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
         for lv in logicalVolumes {
             for (index, segment) in lv.segments.enumerated() where segment.type == "striped" {
                 let perStripe = segment.extentCount / segment.stripeCount
-                let where_ = "volume group \(name), logical volume \(lv.name), segment \(index + 1)"
+                let place = "volume group \(name), logical volume \(lv.name), segment \(index + 1)"
                 for stripe in segment.stripes {
                     guard let pv = physicalVolumes.firstIndex(where: { $0.key == stripe.physicalVolume }) else {
-                        throw Self.error("names \(stripe.physicalVolume), which is not a physical volume of the group", where_, "stripes")
+                        throw Self.error(
+                            "names \(stripe.physicalVolume), which is not a physical volume of the group", place,
+                            "stripes")
                     }
                     let peCount = physicalVolumes[pv].peCount
                     let (end, overflow) = stripe.startExtent.addingReportingOverflow(perStripe)
                     guard !overflow, end <= peCount else {
                         throw Self.error(
                             "extents \(stripe.startExtent)..<\(stripe.startExtent &+ perStripe) run past the end of \(stripe.physicalVolume) (\(peCount) extents)",
-                            where_, "stripes")
+                            place, "stripes")
                     }
                     claims.append(
                         ExtentClaim(
                             physicalVolume: pv, range: stripe.startExtent..<end, order: claims.count,
-                            owner: "logical volume \(lv.name)", place: where_))
+                            owner: "logical volume \(lv.name)", place: place))
                 }
             }
         }
-        claims.sort { ($0.physicalVolume, $0.range.lowerBound, $0.order) < ($1.physicalVolume, $1.range.lowerBound, $1.order) }
+        claims.sort {
+            ($0.physicalVolume, $0.range.lowerBound, $0.order) < ($1.physicalVolume, $1.range.lowerBound, $1.order)
+        }
         var furthest: ExtentClaim?  // on the same PV, the claim reaching furthest so far
         for claim in claims {
-            if let earlier = furthest, earlier.physicalVolume == claim.physicalVolume, earlier.range.overlaps(claim.range) {
+            if let earlier = furthest, earlier.physicalVolume == claim.physicalVolume,
+                earlier.range.overlaps(claim.range)
+            {
                 // Said from the later one in metadata order, as lvm would meet them.
                 let (first, second) = earlier.order < claim.order ? (earlier, claim) : (claim, earlier)
                 throw Self.error(
@@ -255,7 +265,9 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
             .lvmMetadata, (path.map { "\($0): " } ?? "") + message, structure: "LVM2 metadata text", field: field)
     }
 
-    private static func string(_ section: LVMConfigSection, _ key: String, _ path: String) throws(DiskLayoutError)
+    private static func string(
+        _ section: LVMConfigSection, _ key: String, _ path: String
+    ) throws(DiskLayoutError)
         -> String
     {
         guard case .string(let text)? = section.value(key) else {
@@ -264,7 +276,9 @@ public struct VolumeGroupMetadata: Hashable, Sendable {
         return text
     }
 
-    private static func count(_ section: LVMConfigSection, _ key: String, _ path: String) throws(DiskLayoutError)
+    private static func count(
+        _ section: LVMConfigSection, _ key: String, _ path: String
+    ) throws(DiskLayoutError)
         -> UInt64
     {
         guard case .integer(let number)? = section.value(key), number >= 0 else {

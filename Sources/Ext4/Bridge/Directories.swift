@@ -1,10 +1,11 @@
 // Directory entries as libext2fs iterates them, and the Ext2Handle calls that look up, list, link and
 // unlink them.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One live directory entry as libext2fs iterates it.
@@ -13,7 +14,6 @@ struct RawDirectoryEntry {
     var inode: InodeNumber
     var fileType: UInt8
 }
-
 
 /// Directory entry file types (`EXT2_FT_*`).
 enum DirentType {
@@ -35,7 +35,6 @@ enum DirentType {
         }
     }
 }
-
 
 extension Ext2Handle {
     // MARK: Directories
@@ -71,19 +70,22 @@ extension Ext2Handle {
         // it the buffer already holds inline data and breaks ordinary directories.
         let flags: Int32 = 0
         let rc = withExtendedLifetime(box) {
-            ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
-                guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
-                let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
-                if entry == Int32(DIRENT_DOT_FILE) || entry == Int32(DIRENT_DOT_DOT_FILE) { return 0 }
-                if dirent.pointee.inode == 0 { return 0 }
-                let length = Int(ext2fs_dirent_name_len(dirent))
-                let name = withUnsafeBytes(of: &dirent.pointee.name) { Array($0.prefix(length)) }
-                // Inline directories report their synthesized '.' and '..' as ordinary entries.
-                if name == [0x2E] || name == [0x2E, 0x2E] { return 0 }
-                box.entries.append(RawDirectoryEntry(
-                    name: name, inode: dirent.pointee.inode, fileType: UInt8(ext2fs_dirent_file_type(dirent))))
-                return 0
-            }, Unmanaged.passUnretained(box).toOpaque())
+            ext2fs_dir_iterate2(
+                fs, directory, flags, nil,
+                { _, entry, dirent, _, _, _, priv in
+                    guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
+                    let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
+                    if entry == Int32(DIRENT_DOT_FILE) || entry == Int32(DIRENT_DOT_DOT_FILE) { return 0 }
+                    if dirent.pointee.inode == 0 { return 0 }
+                    let length = Int(ext2fs_dirent_name_len(dirent))
+                    let name = withUnsafeBytes(of: &dirent.pointee.name) { Array($0.prefix(length)) }
+                    // Inline directories report their synthesized '.' and '..' as ordinary entries.
+                    if name == [0x2E] || name == [0x2E, 0x2E] { return 0 }
+                    box.entries.append(
+                        RawDirectoryEntry(
+                            name: name, inode: dirent.pointee.inode, fileType: UInt8(ext2fs_dirent_file_type(dirent))))
+                    return 0
+                }, Unmanaged.passUnretained(box).toOpaque())
         }
         try check(rc, "read directory inode \(directory)")
         return box.entries
@@ -99,16 +101,19 @@ extension Ext2Handle {
             // it the buffer already holds inline data and breaks ordinary directories.
             let flags: Int32 = 0
             let rc = withExtendedLifetime(box) {
-                ext2fs_dir_iterate2(fs, directory, flags, nil, { _, entry, dirent, _, _, _, priv in
-                    guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
-                    let length = Int(ext2fs_dirent_name_len(dirent))
-                    let isDotDot = length == 2 && withUnsafeBytes(of: &dirent.pointee.name) { $0[0] == 0x2E && $0[1] == 0x2E }
-                    guard entry == Int32(DIRENT_DOT_DOT_FILE) || isDotDot else { return 0 }
-                    let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
-                    dirent.pointee.inode = box.newParent
-                    box.changed = true
-                    return Int32(DIRENT_CHANGED | DIRENT_ABORT)
-                }, Unmanaged.passUnretained(box).toOpaque())
+                ext2fs_dir_iterate2(
+                    fs, directory, flags, nil,
+                    { _, entry, dirent, _, _, _, priv in
+                        guard let dirent, let priv else { return Int32(DIRENT_ABORT) }
+                        let length = Int(ext2fs_dirent_name_len(dirent))
+                        let isDotDot =
+                            length == 2 && withUnsafeBytes(of: &dirent.pointee.name) { $0[0] == 0x2E && $0[1] == 0x2E }
+                        guard entry == Int32(DIRENT_DOT_DOT_FILE) || isDotDot else { return 0 }
+                        let box = Unmanaged<EntryCollector>.fromOpaque(priv).takeUnretainedValue()
+                        dirent.pointee.inode = box.newParent
+                        box.changed = true
+                        return Int32(DIRENT_CHANGED | DIRENT_ABORT)
+                    }, Unmanaged.passUnretained(box).toOpaque())
             }
             try check(rc, "rewrite '..' of directory inode \(directory)")
             guard box.changed else { throw Ext4Error(.corrupt, "directory inode \(directory) has no '..' entry") }

@@ -3,10 +3,11 @@
 // (IOManager.swift, LookupMemo.swift). Every unsafe pointer of the ext4 layer lives in Bridge/; the operation
 // files above work with InodeNumber, InodeRecord and Swift arrays only.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The single owner of one `ext2_filsys`: opened by `init`, written and freed by ``close()``, or freed without
@@ -99,7 +100,9 @@ final class Ext2Handle {
     // MARK: Errors
 
     /// Maps a libext2fs or errno value to an ``Ext4Error``, attaching the device error the backend stored.
-    static func error(_ rc: errcode_t, _ operation: String, path: String? = nil, backend: DeviceBackend?)
+    static func error(
+        _ rc: errcode_t, _ operation: String, path: String? = nil, backend: DeviceBackend?
+    )
         -> Ext4Error
     {
         let text = String(cString: error_message(rc))
@@ -147,7 +150,9 @@ final class Ext2Handle {
         }
     }
 
-    func check(_ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil)
+    func check(
+        _ rc: errcode_t, _ operation: @autoclosure () -> String, path: String? = nil
+    )
         throws(Ext4Error)
     {
         if rc != 0 { throw Ext2Handle.error(rc, operation(), path: path, backend: backend) }
@@ -157,10 +162,12 @@ final class Ext2Handle {
 
     var superblock: SuperblockSnapshot {
         guard let fs, let sb = fs.pointee.super else {
-            return lastSuperblock ?? SuperblockSnapshot(
-                compat: 0, incompat: 0, roCompat: 0, state: 0, errorCount: 0, lastOrphan: 0, blockSize: 1024,
-                blocksCount: 0, freeBlocks: 0, inodesCount: 0, freeInodes: 0, label: [], uuid: [UInt8](repeating: 0, count: 16), revision: 0,
-                inodeSize: 128)
+            return lastSuperblock
+                ?? SuperblockSnapshot(
+                    compat: 0, incompat: 0, roCompat: 0, state: 0, errorCount: 0, lastOrphan: 0, blockSize: 1024,
+                    blocksCount: 0, freeBlocks: 0, inodesCount: 0, freeInodes: 0, label: [],
+                    uuid: [UInt8](repeating: 0, count: 16), revision: 0,
+                    inodeSize: 128)
         }
         let s = sb.pointee
         var label = withUnsafeBytes(of: s.s_volume_name) { Array($0) }

@@ -1,10 +1,11 @@
 // The Ext2Handle calls that read and replace file data.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
 internal import HostSystem
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Ext2Handle {
@@ -23,7 +24,9 @@ extension Ext2Handle {
     }
 
     /// Reads inode `ino`'s data in chunks of at most `chunkSize` bytes, holes as zeros.
-    func readChunks(_ ino: InodeNumber, chunkSize: Int, _ body: ([UInt8]) throws(Ext4Error) -> Void)
+    func readChunks(
+        _ ino: InodeNumber, chunkSize: Int, _ body: ([UInt8]) throws(Ext4Error) -> Void
+    )
         throws(Ext4Error)
     {
         let fs = try live()

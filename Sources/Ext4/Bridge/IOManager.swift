@@ -7,11 +7,12 @@
 //
 // The files of Bridge/ are the only places of the ext4 layer that handle unsafe pointers.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What one registered channel name stands for: the device, whether it may be written, and the last device
@@ -33,7 +34,11 @@ final class DeviceBackend: @unchecked Sendable {
     }
 
     /// Takes (and clears) the stored device error.
-    func takeError() -> BlockIOError? { lastErrorStorage.withLock { value in defer { value = nil }; return value } }
+    func takeError() -> BlockIOError? {
+        lastErrorStorage.withLock { value in
+            defer { value = nil }; return value
+        }
+    }
 }
 
 /// The process-global map from io channel names to backends.
@@ -141,7 +146,9 @@ private func requestLength(_ channel: io_channel, _ count: Int32) -> Int? {
     return overflow ? nil : bytes
 }
 
-private func ioRead(_ channel: io_channel?, _ block: UInt64, _ count: Int32, _ data: UnsafeMutableRawPointer?)
+private func ioRead(
+    _ channel: io_channel?, _ block: UInt64, _ count: Int32, _ data: UnsafeMutableRawPointer?
+)
     -> errcode_t
 {
     guard let channel, let backend = backend(of: channel), let data else {
@@ -178,7 +185,9 @@ private func ioRead(_ channel: io_channel?, _ block: UInt64, _ count: Int32, _ d
     return failure
 }
 
-private func ioWrite(_ channel: io_channel?, _ block: UInt64, _ count: Int32, _ data: UnsafeRawPointer?)
+private func ioWrite(
+    _ channel: io_channel?, _ block: UInt64, _ count: Int32, _ data: UnsafeRawPointer?
+)
     -> errcode_t
 {
     guard let channel, let backend = backend(of: channel), let data else {

@@ -1,10 +1,11 @@
 // Inode numbers, the Swift copy of an on-disk inode, and the Ext2Handle calls that read, write, allocate
 // and release inodes.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An inode number (`ext2_ino_t`).
@@ -68,7 +69,6 @@ struct InodeRecord {
     var isRegular: Bool { cext2fs_s_isreg(UInt32(mode)) != 0 }
     var isSymlink: Bool { cext2fs_s_islnk(UInt32(mode)) != 0 }
 }
-
 
 extension Ext2Handle {
     // MARK: Inodes

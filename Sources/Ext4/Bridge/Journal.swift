@@ -1,9 +1,10 @@
 // Where the journal lives and which device blocks a file occupies, for the journal replay.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: Journal
@@ -51,8 +52,9 @@ extension Ext2Handle {
             let rc = withUnsafeMutablePointer(to: &record.raw) { large in
                 large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
                     scratch.withUnsafeMutableBytes { buffer in
-                        ext2fs_bmap2(fs, ino, small, buffer.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                     0, logical, nil, &physical)
+                        ext2fs_bmap2(
+                            fs, ino, small, buffer.baseAddress!.assumingMemoryBound(to: CChar.self),
+                            0, logical, nil, &physical)
                     }
                 }
             }

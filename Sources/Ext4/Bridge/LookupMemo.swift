@@ -1,9 +1,10 @@
 // The directory lookups an Ext2Handle remembers between changes.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The last answers of directory lookups (directory inode and name → inode, or no such entry), kept by an

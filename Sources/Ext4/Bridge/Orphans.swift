@@ -1,9 +1,10 @@
 // The orphan list and orphan file, processed as the kernel does at mount.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: Orphans
@@ -30,7 +31,8 @@ extension Ext2Handle {
                         + "`e2fsck -fy` on the partition")
             }
             guard seen.insert(ino).inserted else {
-                throw Ext4Error(.corrupt, "the orphan list loops back to inode \(ino); run `e2fsck -fy` on the partition")
+                throw Ext4Error(
+                    .corrupt, "the orphan list loops back to inode \(ino); run `e2fsck -fy` on the partition")
             }
             let next = try readInode(ino).deletionTime
             try settleOrphan(ino, now: now, into: &cleanup)
@@ -100,7 +102,8 @@ extension Ext2Handle {
                 }
                 guard word(perBlock * 4) == UInt32(EXT4_ORPHAN_BLOCK_MAGIC) else {
                     throw Ext4Error(
-                        .corrupt, "orphan file block \(physical) has no orphan-block magic; run `e2fsck -fy` on the partition")
+                        .corrupt,
+                        "orphan file block \(physical) has no orphan-block magic; run `e2fsck -fy` on the partition")
                 }
                 var changed = false
                 for slot in 0..<perBlock {

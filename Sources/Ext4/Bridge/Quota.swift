@@ -1,9 +1,10 @@
 // Quota usage kept right by the Ext4 layer.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: Quota
@@ -50,7 +51,9 @@ extension Ext2Handle {
         while true {
             var ino: ext2_ino_t = 0
             let rc = withUnsafeMutablePointer(to: &record.raw) { large in
-                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) { ext2fs_get_next_inode_full(scan, &ino, $0, size) }
+                large.withMemoryRebound(to: ext2_inode.self, capacity: 1) {
+                    ext2fs_get_next_inode_full(scan, &ino, $0, size)
+                }
             }
             if rc == errcode_t(EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) { continue }
             try check(rc, "scan the inode table")

@@ -1,9 +1,10 @@
 // The superblock fields the Ext4 layer reads, and the feature bits it names.
 
-internal import CExt2fs
 import BlockIO
+internal import CExt2fs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The superblock fields the open-time safety checks and ``Ext4FileSystem/info`` need.
@@ -52,8 +53,10 @@ enum FeatureBit {
     /// e2fsprogs' names of the feature bits that are set, in `compat`, `incompat`, `ro_compat` order.
     static func names(compat: UInt32, incompat: UInt32, roCompat: UInt32) -> [String] {
         var out: [String] = []
-        for (kind, mask) in [(FeatureKind.compat, compat), (FeatureKind.incompat, incompat),
-                             (FeatureKind.roIncompat, roCompat)] {
+        for (kind, mask) in [
+            (FeatureKind.compat, compat), (FeatureKind.incompat, incompat),
+            (FeatureKind.roIncompat, roCompat),
+        ] {
             for bit in 0..<32 where mask & (1 << UInt32(bit)) != 0 {
                 out.append(featureName(kind: kind, bit: bit))
             }
@@ -62,17 +65,23 @@ enum FeatureBit {
     }
 
     private static let known: [Int32: [Int: String]] = [
-        FeatureKind.compat: [0: "dir_prealloc", 1: "imagic_inodes", 2: "has_journal", 3: "ext_attr",
-                             4: "resize_inode", 5: "dir_index", 6: "lazy_bg", 8: "sparse_super2",
-                             9: "fast_commit", 10: "stable_inodes", 12: "orphan_file"],
-        FeatureKind.incompat: [0: "compression", 1: "filetype", 2: "needs_recovery", 3: "journal_dev",
-                               4: "meta_bg", 6: "extent", 7: "64bit", 8: "mmp", 9: "flex_bg",
-                               10: "ea_inode", 12: "dirdata", 13: "metadata_csum_seed", 14: "large_dir",
-                               15: "inline_data", 16: "encrypt", 17: "casefold"],
-        FeatureKind.roIncompat: [0: "sparse_super", 1: "large_file", 3: "huge_file", 4: "uninit_bg",
-                                  5: "dir_nlink", 6: "extra_isize", 8: "quota", 9: "bigalloc",
-                                  10: "metadata_csum", 11: "replica", 12: "read-only", 13: "project",
-                                  14: "shared_blocks", 15: "verity", 16: "orphan_present"],
+        FeatureKind.compat: [
+            0: "dir_prealloc", 1: "imagic_inodes", 2: "has_journal", 3: "ext_attr",
+            4: "resize_inode", 5: "dir_index", 6: "lazy_bg", 8: "sparse_super2",
+            9: "fast_commit", 10: "stable_inodes", 12: "orphan_file",
+        ],
+        FeatureKind.incompat: [
+            0: "compression", 1: "filetype", 2: "needs_recovery", 3: "journal_dev",
+            4: "meta_bg", 6: "extent", 7: "64bit", 8: "mmp", 9: "flex_bg",
+            10: "ea_inode", 12: "dirdata", 13: "metadata_csum_seed", 14: "large_dir",
+            15: "inline_data", 16: "encrypt", 17: "casefold",
+        ],
+        FeatureKind.roIncompat: [
+            0: "sparse_super", 1: "large_file", 3: "huge_file", 4: "uninit_bg",
+            5: "dir_nlink", 6: "extra_isize", 8: "quota", 9: "bigalloc",
+            10: "metadata_csum", 11: "replica", 12: "read-only", 13: "project",
+            14: "shared_blocks", 15: "verity", 16: "orphan_present",
+        ],
     ]
 
     private static func featureName(kind: Int32, bit: Int) -> String {

@@ -68,12 +68,14 @@ final class DeviceJournalSource: JournalBlockSource {
     /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
     private func fill(from index: UInt64) throws(Ext4Error) {
         guard let block = map.physical(index) else {
-            throw Ext4Error(.journal, "journal block \(index) is past the end of the journal inode (\(map.count) blocks)")
+            throw Ext4Error(
+                .journal, "journal block \(index) is past the end of the journal inode (\(map.count) blocks)")
         }
         let limit = UInt64(max(1, Self.windowBytes / journalBlockSize))
         let deviceBlocks = device.size / UInt64(journalBlockSize)
         var count: UInt64 = 1
-        while count < limit, block + count < deviceBlocks, let next = map.physical(index + count), next == block + count {
+        while count < limit, block + count < deviceBlocks, let next = map.physical(index + count), next == block + count
+        {
             count += 1
         }
         // A new buffer each time, filled by the read (not zeroed first): slices of the old one that a caller

@@ -64,7 +64,9 @@ enum JournalLog {
     ///   or revoke block of a committed transaction whose checksum fails, a revoke count that does not fit its
     ///   block, a copy for a block past the end of the filesystem (`filesystemBlocks`), a log longer than the
     ///   journal (a loop); or the source's error.
-    static func plan(superblock sb: JournalSuperblock, source: some JournalBlockSource, filesystemBlocks: UInt64)
+    static func plan(
+        superblock sb: JournalSuperblock, source: some JournalBlockSource, filesystemBlocks: UInt64
+    )
         throws(Ext4Error) -> JournalReplayPlan
     {
         var plan = JournalReplayPlan(
@@ -97,9 +99,10 @@ enum JournalLog {
                         let copyPosition = cursor.position
                         let copy = try cursor.read(source)
                         sumV1 = JournalChecksum.crc32be(sumV1, copy)
-                        tags.append(LoggedTag(
-                            tag: tag, position: copyPosition, tid: tid, descriptor: position,
-                            intact: tag.matches(copy, sequence: tid, superblock: sb)))
+                        tags.append(
+                            LoggedTag(
+                                tag: tag, position: copyPosition, tid: tid, descriptor: position,
+                                intact: tag.matches(copy, sequence: tid, superblock: sb)))
                     }
                 } else if sb.hasChecksumV2orV3 {
                     // Each copy is checked here, while the walk reads past it anyway; only a copy of a committed
@@ -107,8 +110,9 @@ enum JournalLog {
                     for tag in described {
                         let copyPosition = cursor.position
                         let intact = tag.matches(try cursor.read(source), sequence: tid, superblock: sb)
-                        tags.append(LoggedTag(
-                            tag: tag, position: copyPosition, tid: tid, descriptor: position, intact: intact))
+                        tags.append(
+                            LoggedTag(
+                                tag: tag, position: copyPosition, tid: tid, descriptor: position, intact: intact))
                     }
                 } else {
                     for tag in described {
@@ -118,7 +122,8 @@ enum JournalLog {
                 }
             case .commit:
                 let commit = JournalCommitBlock(block)
-                let intact = (!sb.hasChecksumV1 || commit.v1Agrees(with: sumV1))
+                let intact =
+                    (!sb.hasChecksumV1 || commit.v1Agrees(with: sumV1))
                     && JournalCommitBlock.checksumMatches(block, superblock: sb)
                 if !intact {
                     plan.stop = commit.commitSeconds < lastCommitTime ? .staleLog(tid) : .badCommit(tid)
@@ -251,7 +256,9 @@ struct LogCursor {
 public enum JournalParsing {
     /// Parses `journal` (journal block 0 first, `blockSize` bytes a block) and plans its replay onto a
     /// filesystem of `filesystemBlocks` blocks, as a writable open would.
-    public static func plan(journal: [UInt8], blockSize: Int, filesystemBlocks: UInt64)
+    public static func plan(
+        journal: [UInt8], blockSize: Int, filesystemBlocks: UInt64
+    )
         -> Result<JournalReplaySummary, Ext4Error>
     {
         let source = MemoryJournalSource(bytes: journal, journalBlockSize: blockSize)
@@ -265,10 +272,11 @@ public enum JournalParsing {
             }
             var stopped: UInt32?
             if case .badCommit(let tid) = plan.stop { stopped = tid }
-            return .success(JournalReplaySummary(
-                transactions: plan.transactionCount, firstTransaction: plan.firstTransaction,
-                blocks: plan.copies.count, revokedCopies: plan.revokedCopies, stoppedAtCorruptCommit: stopped,
-                nextSequence: plan.nextSequence, isCommitted: false))
+            return .success(
+                JournalReplaySummary(
+                    transactions: plan.transactionCount, firstTransaction: plan.firstTransaction,
+                    blocks: plan.copies.count, revokedCopies: plan.revokedCopies, stoppedAtCorruptCommit: stopped,
+                    nextSequence: plan.nextSequence, isCommitted: false))
         } catch {
             return .failure(error)
         }

@@ -20,10 +20,12 @@ public struct JournalReplaySummary: Sendable, Hashable, Codable {
 
     /// One sentence for a person.
     public var sentence: String {
-        let what = "\(transactions) transaction\(transactions == 1 ? "" : "s"), \(blocks) block\(blocks == 1 ? "" : "s")"
-        let stop = stoppedAtCorruptCommit.map {
-            "; transaction \($0) and later were not replayed: its commit block fails its checksum"
-        } ?? ""
+        let what =
+            "\(transactions) transaction\(transactions == 1 ? "" : "s"), \(blocks) block\(blocks == 1 ? "" : "s")"
+        let stop =
+            stoppedAtCorruptCommit.map {
+                "; transaction \($0) and later were not replayed: its commit block fails its checksum"
+            } ?? ""
         return isCommitted
             ? "the journal was replayed (\(what)\(stop)) and is written with this session's changes"
             : "the journal was replayed in memory (\(what)\(stop)): reads show the filesystem as the kernel would "
@@ -58,13 +60,15 @@ struct JournalReplay {
                 .unsupportedFeature,
                 "the journal is on an external journal device (s_journal_dev 0x\(String(placement.externalDevice, radix: 16))"
                     + "\(placement.hasExternalUUID ? ", named by s_journal_uuid" : "")), which is not part of this image; "
-                    + "external journals are not replayed: run `e2fsck -fy -j DEVICE` on the partition, or boot the VM once")
+                    + "external journals are not replayed: run `e2fsck -fy -j DEVICE` on the partition, or boot the VM once"
+            )
         }
         let blockSize = Int(sb.blockSize)
         let record = try probe.readInode(placement.inode)
         let journalBlocks = record.size / UInt64(blockSize)
         guard journalBlocks >= 2, journalBlocks <= UInt64(UInt32.max) else {
-            throw Ext4Error(.journal, "the journal inode \(placement.inode) is \(record.size) bytes long: not a journal")
+            throw Ext4Error(
+                .journal, "the journal inode \(placement.inode) is \(record.size) bytes long: not a journal")
         }
         let map: JournalBlockMap
         do {
@@ -78,7 +82,8 @@ struct JournalReplay {
         }
         let source = DeviceJournalSource(device: device, map: map, journalBlockSize: blockSize)
         let superblock = try JournalSuperblock(
-            parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize, journalBlocks: journalBlocks)
+            parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize,
+            journalBlocks: journalBlocks)
         let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: sb.blocksCount)
         try refuseFastCommits(plan, source: source)
         for home in plan.copies.keys where map.contains(physical: home) {

@@ -115,7 +115,8 @@ struct JournalSuperblock: Equatable {
             guard computed == checksum else {
                 throw fail(
                     "s_checksum", 252,
-                    "checksum 0x\(String(checksum, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))")
+                    "checksum 0x\(String(checksum, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))"
+                )
             }
         }
     }

@@ -14,8 +14,10 @@ final class ReplayedDevice: BlockDevice {
     /// Whole blocks that read from memory (the two superblocks).
     private let patches: [UInt64: [UInt8]]
 
-    init(base: any BlockDevice, blockSize: Int, copies: [UInt64: JournalCopy], map: JournalBlockMap,
-         patches: [UInt64: [UInt8]]) {
+    init(
+        base: any BlockDevice, blockSize: Int, copies: [UInt64: JournalCopy], map: JournalBlockMap,
+        patches: [UInt64: [UInt8]]
+    ) {
         self.base = base
         self.blockSize = UInt64(blockSize)
         self.copies = copies
@@ -36,11 +38,14 @@ final class ReplayedDevice: BlockDevice {
             let take = min(Int(blockSize) - within, buffer.count - done)
             let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + take)])
             if let patch = patches[block] {
-                patch.withUnsafeBytes { piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<(within + take)])) }
+                patch.withUnsafeBytes {
+                    piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<(within + take)]))
+                }
                 done += take
             } else if let copy = copies[block] {
                 guard let source = map.physical(UInt64(copy.position)) else {
-                    throw BlockIOError(.outOfBounds, "journal block \(copy.position) is past the journal", offset: position)
+                    throw BlockIOError(
+                        .outOfBounds, "journal block \(copy.position) is past the journal", offset: position)
                 }
                 try base.read(at: source * blockSize + UInt64(within), into: piece)
                 if copy.escaped && within < 4 {
@@ -56,7 +61,8 @@ final class ReplayedDevice: BlockDevice {
                     length += min(Int(blockSize), buffer.count - done - length)
                     next += 1
                 }
-                try base.read(at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + length)]))
+                try base.read(
+                    at: position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + length)]))
                 done += length
             }
         }
@@ -90,7 +96,9 @@ final class ReplayedDevice: BlockDevice {
         }
     }
 
-    private static func write(_ bytes: [UInt8], home: UInt64, blockSize: UInt64, on device: any BlockDevice)
+    private static func write(
+        _ bytes: [UInt8], home: UInt64, blockSize: UInt64, on device: any BlockDevice
+    )
         throws(Ext4Error)
     {
         do {

@@ -123,12 +123,14 @@ struct QuotaFile {
         let block: Int
         if free != 0 {
             guard (free + 1) * Self.blockSize <= bytes.count else {
-                throw Ext4Error(.corrupt, "the \(name) quota file: its free-block list points at block \(free), past the file")
+                throw Ext4Error(
+                    .corrupt, "the \(name) quota file: its free-block list points at block \(free), past the file")
             }
             block = free
             setU32(24, Self.u32(bytes, free * Self.blockSize))  // dqdh_next_free
             bytes.replaceSubrange(
-                (free * Self.blockSize)..<((free + 1) * Self.blockSize), with: [UInt8](repeating: 0, count: Self.blockSize))
+                (free * Self.blockSize)..<((free + 1) * Self.blockSize),
+                with: [UInt8](repeating: 0, count: Self.blockSize))
         } else {
             block = bytes.count / Self.blockSize
             bytes += [UInt8](repeating: 0, count: Self.blockSize)
@@ -143,7 +145,8 @@ struct QuotaFile {
         let head = Int(Self.u32(bytes, 28))
         if head != 0 {
             guard (head + 1) * Self.blockSize <= bytes.count else {
-                throw Ext4Error(.corrupt, "the \(name) quota file: its free-entry list points at block \(head), past the file")
+                throw Ext4Error(
+                    .corrupt, "the \(name) quota file: its free-entry list points at block \(head), past the file")
             }
             return head
         }

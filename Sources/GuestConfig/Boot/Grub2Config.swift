@@ -57,7 +57,9 @@ public struct Grub2Config: Sendable {
 
     /// Applies `edit` to every kernel line. - Returns: one outcome per kernel line.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) -> [(
+    public mutating func editKernelArguments(
+        _ edit: KernelArgumentEdit
+    ) -> [(
         line: Int, outcome: KernelArgumentEdit.Outcome
     )] {
         var outcomes: [(line: Int, outcome: KernelArgumentEdit.Outcome)] = []
@@ -83,7 +85,9 @@ public struct Grub2Config: Sendable {
 
     /// RHEL 8's grub.cfg sets a fallback for BLS entries when grubenv has no `kernelopts`:
     /// `set kernelopts="root=… ro … "`. It is edited like grubenv's, so both stay consistent.
-    private mutating func editKerneloptsFallback(_ edit: KernelArgumentEdit) -> [(
+    private mutating func editKerneloptsFallback(
+        _ edit: KernelArgumentEdit
+    ) -> [(
         line: Int, outcome: KernelArgumentEdit.Outcome
     )] {
         var outcomes: [(line: Int, outcome: KernelArgumentEdit.Outcome)] = []

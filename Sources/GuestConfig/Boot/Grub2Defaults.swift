@@ -55,7 +55,9 @@ public struct Grub2Defaults: Sendable {
     /// Applies `edit` as described in the type's discussion.
     /// - Returns: one outcome per variable that the edit concerned.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit, createMissing: Bool = true)
+    public mutating func editKernelArguments(
+        _ edit: KernelArgumentEdit, createMissing: Bool = true
+    )
         -> [(key: String, outcome: KernelArgumentEdit.Outcome)]
     {
         let keys = [Self.commandLineKey, Self.defaultCommandLineKey]

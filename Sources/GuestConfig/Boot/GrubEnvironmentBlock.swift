@@ -123,7 +123,9 @@ public struct GrubEnvironmentBlock: Sendable {
     /// Applies `edit` to `kernelopts`; nil when the block has no `kernelopts`.
     /// - Throws: `.noSpace` when the result does not fit in the block.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit) throws(GuestConfigError) -> KernelArgumentEdit
+    public mutating func editKernelArguments(
+        _ edit: KernelArgumentEdit
+    ) throws(GuestConfigError) -> KernelArgumentEdit
         .Outcome?
     {
         guard let current = value(of: "kernelopts") else { return nil }

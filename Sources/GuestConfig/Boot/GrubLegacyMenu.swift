@@ -162,7 +162,9 @@ public struct GrubLegacyMenu: Sendable {
     /// a `module` line) and `kernel` commands without an image path are skipped and reported.
     /// - Returns: one outcome per edited entry.
     @discardableResult
-    public mutating func editKernelArguments(_ edit: KernelArgumentEdit, entries selection: BootEntrySelection = .all)
+    public mutating func editKernelArguments(
+        _ edit: KernelArgumentEdit, entries selection: BootEntrySelection = .all
+    )
         -> [(entry: Int, outcome: KernelArgumentEdit.Outcome)]
     {
         var outcomes: [(entry: Int, outcome: KernelArgumentEdit.Outcome)] = []

@@ -35,7 +35,9 @@ public struct KernelArgumentEdit: Sendable, Hashable {
     ///
     /// - Throws: `GuestConfigError.invalidArgument` for an empty argument, one containing whitespace outside
     ///   double quotes, unbalanced quotes, a `$` (grub variable), or a bare `--`.
-    public init(add: [String] = [], remove: [String] = [], repeatableNames: Set<String> = defaultRepeatableNames)
+    public init(
+        add: [String] = [], remove: [String] = [], repeatableNames: Set<String> = defaultRepeatableNames
+    )
         throws(GuestConfigError)
     {
         additions = try add.map { (text) throws(GuestConfigError) in try KernelArgumentEdit.validate(text) }

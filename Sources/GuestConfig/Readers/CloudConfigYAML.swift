@@ -247,7 +247,8 @@ public struct CloudConfigYAML: Sendable {
                     }
                 } else if Self.isItem(Array(rest)) || Self.keySplit(Array(rest)) != nil {
                     // `- key: value` (or `- - x`): the item is a block that starts inside this line.
-                    lines[index] = Line(indent: indent + offset, text: Array(rest), number: line.number, blockScalar: line.blockScalar)
+                    lines[index] = Line(
+                        indent: indent + offset, text: Array(rest), number: line.number, blockScalar: line.blockScalar)
                     items.append(block(indent: indent + offset, depth: depth + 1))
                 } else {
                     index += 1
@@ -286,7 +287,8 @@ public struct CloudConfigYAML: Sendable {
                     if index < lines.count, lines[index].indent > indent {
                         value = block(indent: lines[index].indent, depth: depth + 1)
                     } else if index < lines.count, lines[index].indent == indent, Self.isItem(lines[index].text) {
-                        value = sequence(indent: indent, depth: depth + 1)  // `key:` then `- item` at the key's indentation
+                        // `key:` then `- item` at the key's indentation.
+                        value = sequence(indent: indent, depth: depth + 1)
                     } else {
                         value = YAMLNode(.null, line: line.number)
                     }
@@ -328,7 +330,9 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// A value written on the line itself: a flow collection (joined with the lines that finish it) or a scalar.
-        mutating func inline(_ text: [Character], line: Int, depth: Int, continuingDeeperThan indent: Int? = nil) -> YAMLNode {
+        mutating func inline(
+            _ text: [Character], line: Int, depth: Int, continuingDeeperThan indent: Int? = nil
+        ) -> YAMLNode {
             var text = Self.withoutProperties(text)
             guard let first = text.first else { return YAMLNode(.null, line: line) }
             if first == "[" || first == "{" {
@@ -347,7 +351,9 @@ public struct CloudConfigYAML: Sendable {
             }
             // A plain scalar may continue on more-indented lines (folded with spaces).
             if let indent, first != "\"", first != "'" {
-                while index < lines.count, lines[index].indent > indent, Self.keySplit(lines[index].text) == nil, !Self.isItem(lines[index].text) {
+                while index < lines.count, lines[index].indent > indent, Self.keySplit(lines[index].text) == nil,
+                    !Self.isItem(lines[index].text)
+                {
                     text += [" "] + lines[index].text
                     index += 1
                 }

@@ -165,7 +165,10 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
     private init(_ merged: Merged, environmentKeys: Set<String>) {
         var findings: [Finding] = []
         func say(_ topic: Topic, _ verdict: Verdict, _ message: String, _ source: Setting?) {
-            findings.append(Finding(topic: topic, verdict: verdict, message: message, path: source?.path, line: source?.path == nil ? nil : source?.line))
+            findings.append(
+                Finding(
+                    topic: topic, verdict: verdict, message: message, path: source?.path,
+                    line: source?.path == nil ? nil : source?.line))
         }
 
         // Modules: a module list that leaves out disk_setup or mounts means that step never runs.
@@ -182,8 +185,18 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
         }
         let runsDiskSetup = moduleSource == nil || modules.contains("disk_setup")
         let runsMounts = moduleSource == nil || modules.contains("mounts")
-        if !runsDiskSetup { say(.modules, .warn, "the disk_setup module is not in cloud-init's module lists: the resource disk is not partitioned or formatted", moduleSource) }
-        if !runsMounts { say(.modules, .warn, "the mounts module is not in cloud-init's module lists: the resource disk is not mounted and no swap is set up", moduleSource) }
+        if !runsDiskSetup {
+            say(
+                .modules, .warn,
+                "the disk_setup module is not in cloud-init's module lists: the resource disk is not partitioned or formatted",
+                moduleSource)
+        }
+        if !runsMounts {
+            say(
+                .modules, .warn,
+                "the mounts module is not in cloud-init's module lists: the resource disk is not mounted and no swap is set up",
+                moduleSource)
+        }
 
         // The partitions disk_setup makes (layout: [100] or [66, [33, 82]]; `true` is one partition).
         let diskSetup = merged["disk_setup"]
@@ -220,7 +233,9 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
         var swapMounts: [Int] = []
         if runsMounts {
             for entry in mounts?.node.items ?? [] {
-                guard let fields = entry.items, let device = fields.first?.scalar, let number = Self.resourcePartition(device) else { continue }
+                guard let fields = entry.items, let device = fields.first?.scalar,
+                    let number = Self.resourcePartition(device)
+                else { continue }
                 let target = fields.count > 1 ? fields[1].scalar : nil
                 let type = fields.count > 2 ? fields[2].scalar : nil
                 if Self.isSwap(type) || target == "swap" {
@@ -239,13 +254,21 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
         self.filesystem = dataFilesystem.flatMap { Self.isSwap($0) ? nil : $0 }
         if runsDiskSetup, runsMounts {
             if let filesystem, let mountPoint, partitions.contains(where: { $0.number == dataPartition }) {
-                say(.resourceDisk, .pass, "the resource disk is formatted \(filesystem) and mounted at \(mountPoint)", mounts ?? fsSetup)
+                say(
+                    .resourceDisk, .pass, "the resource disk is formatted \(filesystem) and mounted at \(mountPoint)",
+                    mounts ?? fsSetup)
             } else if mountPoint == nil {
                 say(.resourceDisk, .warn, "mounts leaves the resource disk out: it is not mounted", mounts)
             } else if filesystem == nil {
-                say(.resourceDisk, .warn, "fs_setup makes no filesystem on the resource disk's partition \(dataPartition): it stays as Azure delivers it (NTFS)", fsSetup)
+                say(
+                    .resourceDisk, .warn,
+                    "fs_setup makes no filesystem on the resource disk's partition \(dataPartition): it stays as Azure delivers it (NTFS)",
+                    fsSetup)
             } else {
-                say(.resourceDisk, .warn, "disk_setup makes no partition \(dataPartition) on the resource disk for \(mountPoint ?? "its mount")", diskSetup)
+                say(
+                    .resourceDisk, .warn,
+                    "disk_setup makes no partition \(dataPartition) on the resource disk for \(mountPoint ?? "its mount")",
+                    diskSetup)
             }
         }
 
@@ -262,16 +285,21 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
             let mounted = swapMounts.contains(number)
             if inLayout, formatted, mounted {
                 madePartition = name
-                say(.swapPartition, .pass, "swap on the resource disk (\(name), made by disk_setup, fs_setup and mounts)", mounts)
+                say(
+                    .swapPartition, .pass,
+                    "swap on the resource disk (\(name), made by disk_setup, fs_setup and mounts)", mounts)
             } else {
                 var missing: [String] = []
                 if !inLayout { missing.append("disk_setup's layout has no partition \(number)") }
                 if !formatted { missing.append("fs_setup makes no swap on it") }
                 if !mounted { missing.append("mounts has no swap entry for it") }
                 var message = "swap on \(name) is declared but never made: " + missing.joined(separator: ", ")
-                let overridden = (!inLayout && !environmentKeys.contains("disk_setup")) || (!formatted && !environmentKeys.contains("fs_setup"))
+                let overridden =
+                    (!inLayout && !environmentKeys.contains("disk_setup"))
+                    || (!formatted && !environmentKeys.contains("fs_setup"))
                 if overridden, ephemeral != nil || fsSetup != nil {
-                    message += " (the Azure datasource's own disk_setup and fs_setup override /etc/cloud's; Azure's guides name the file in CLOUD_CFG through systemd's DefaultEnvironment so that theirs win)"
+                    message +=
+                        " (the Azure datasource's own disk_setup and fs_setup override /etc/cloud's; Azure's guides name the file in CLOUD_CFG through systemd's DefaultEnvironment so that theirs win)"
                 }
                 // Name the file that asks for the swap (the datasource's own settings have no file).
                 say(.swapPartition, .warn, message, [mounts, fsSetup, diskSetup].first { $0?.path != nil } ?? nil)
@@ -282,7 +310,10 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
             let file = swap.node["filename"]?.scalar ?? "/swap.img"
             if !["0", "false", ""].contains(size.lowercased()) {
                 declared = true
-                say(.swapFile, .fail, "swap: makes the swap file \(file) (size \(size)) before cc_mounts mounts the resource disk: swap on the OS disk", swap)
+                say(
+                    .swapFile, .fail,
+                    "swap: makes the swap file \(file) (size \(size)) before cc_mounts mounts the resource disk: swap on the OS disk",
+                    swap)
             }
         }
         self.declaresSwap = declared

@@ -47,13 +47,17 @@ public struct InitramfsRootDelay: Sendable, Equatable {
     static func withoutComment(_ line: String) -> String {
         let trimmed = line.trimmingSpaces
         if trimmed.hasPrefix("#") { return "" }
-        if let hash = line.firstIndex(of: "#"), hash != line.startIndex, line[line.index(before: hash)] == " " || line[line.index(before: hash)] == "\t" {
+        if let hash = line.firstIndex(of: "#"), hash != line.startIndex,
+            line[line.index(before: hash)] == " " || line[line.index(before: hash)] == "\t"
+        {
             return String(line[..<hash])
         }
         return line
     }
 
-    static func references(_ variable: String) -> [String] { ["$" + variable, "${" + variable + "}", "${" + variable + ":"] }
+    static func references(_ variable: String) -> [String] {
+        ["$" + variable, "${" + variable + "}", "${" + variable + ":"]
+    }
 
     static func mentionsVariable(_ line: String) -> Bool {
         variables.contains { variable in references(variable).contains { line.contains($0) } }
@@ -71,12 +75,18 @@ public struct InitramfsRootDelay: Sendable, Equatable {
         var commands: [String] = []
         var current = ""
         for character in line {
-            if separators.contains(character) { commands.append(current); current = "" } else { current.append(character) }
+            if separators.contains(character) {
+                commands.append(current); current = ""
+            } else {
+                current.append(character)
+            }
         }
         commands.append(current)
         for command in commands {
             var words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            while let first = words.first, ["then", "do", "else", "{", "(", "command", "exec"].contains(first) { words.removeFirst() }
+            while let first = words.first, ["then", "do", "else", "{", "(", "command", "exec"].contains(first) {
+                words.removeFirst()
+            }
             guard words.count == 2, words[0] == "sleep" || words[0].hasSuffix("/sleep") else { continue }
             let operand = words[1].filter { $0 != "\"" && $0 != "'" }
             if variables.contains(where: { operand == "$" + $0 || operand == "${" + $0 + "}" }) { return true }

@@ -43,8 +43,10 @@ public enum SecretMaterial {
     public static func privateKey(in bytes: some Collection<UInt8>) -> PrivateKeyKind? {
         let head = Array(bytes)
         guard mayHoldMarker(head) else { return nil }
-        guard let dash = firstIndex(of: Array("-----BEGIN ".utf8), in: head) ?? firstIndex(of: Array("---- BEGIN SSH2".utf8), in: head)
-            ?? firstIndex(of: Array("PuTTY-User-Key-File-".utf8), in: head)
+        guard
+            let dash = firstIndex(of: Array("-----BEGIN ".utf8), in: head) ?? firstIndex(
+                of: Array("---- BEGIN SSH2".utf8), in: head)
+                ?? firstIndex(of: Array("PuTTY-User-Key-File-".utf8), in: head)
         else { return nil }
         var best: (offset: Int, kind: PrivateKeyKind)?
         for kind in PrivateKeyKind.allCases {
@@ -77,7 +79,8 @@ public enum SecretMaterial {
         var end = 6
         while end < count {
             let byte = bytes[end]
-            let isKeyByte = byte < 0x40 ? (low >> UInt64(byte)) & 1 == 1 : byte < 0x80 && (high >> UInt64(byte & 0x3F)) & 1 == 1
+            let isKeyByte =
+                byte < 0x40 ? (low >> UInt64(byte)) & 1 == 1 : byte < 0x80 && (high >> UInt64(byte & 0x3F)) & 1 == 1
             guard isKeyByte else {
                 end &+= 7
                 continue
@@ -88,7 +91,10 @@ public enum SecretMaterial {
             case 0x49: if holds(privateKey, at: end &- 2) { return true }  // I
             case 0x56: if holds(privateKey, at: end &- 3) { return true }  // V
             case 0x41: if holds(privateKey, at: end &- 4) { return true }  // A
-            case 0x54: if holds(privateKey, at: end &- 5) || holds(putty, at: end &- 2) || holds(putty, at: end &- 3) { return true }  // T
+            case 0x54:
+                if holds(privateKey, at: end &- 5) || holds(putty, at: end &- 2) || holds(putty, at: end &- 3) {
+                    return true
+                }  // T
             case 0x45: if holds(privateKey, at: end &- 6) { return true }  // E
             case 0x75: if holds(putty, at: end &- 1) { return true }  // u
             case 0x59: if holds(putty, at: end &- 4) { return true }  // Y

@@ -33,7 +33,8 @@ public struct SystemdDefaultEnvironment: Sendable, Equatable {
                 if words.isEmpty { variables = [:] }
                 for word in words {
                     guard let sign = word.firstIndex(of: "="), sign != word.startIndex else { continue }
-                    variables[String(word[..<sign])] = Variable(value: String(word[word.index(after: sign)...]), path: path, line: index + 1)
+                    variables[String(word[..<sign])] = Variable(
+                        value: String(word[word.index(after: sign)...]), path: path, line: index + 1)
                 }
             }
         }

@@ -106,7 +106,9 @@ public struct SSHDaemonConfig: Sendable {
 
     /// Sets `ClientAliveInterval`. - Throws: `.invalidValue` outside 30...235 (Azure's accepted range).
     @discardableResult
-    public mutating func setClientAliveInterval(_ seconds: Int = recommendedClientAliveInterval)
+    public mutating func setClientAliveInterval(
+        _ seconds: Int = recommendedClientAliveInterval
+    )
         throws(GuestConfigError)
         -> Bool
     {

@@ -170,7 +170,8 @@ public struct ShellVariableFile: Sendable {
     static func isNameCharacter(_ character: Character) -> Bool {
         guard let byte = character.asciiValue else { return false }
         return byte == UInt8(ascii: "_") || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 
     static func parse(_ content: String, index: Int) -> ParsedLine {

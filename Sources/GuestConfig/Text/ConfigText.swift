@@ -25,7 +25,8 @@ public struct ConfigText: Sendable, Hashable {
                     end = bytes.index(before: end)
                     terminator = .crlf
                 }
-                lines.append(ConfigLine(String(decoding: bytes[lineStart..<end], as: UTF8.self), terminator: terminator))
+                lines.append(
+                    ConfigLine(String(decoding: bytes[lineStart..<end], as: UTF8.self), terminator: terminator))
                 lineStart = bytes.index(after: index)
             }
             index = bytes.index(after: index)

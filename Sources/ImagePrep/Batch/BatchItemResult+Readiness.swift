@@ -21,7 +21,8 @@ extension BatchItemResult {
     /// When the job printed a readiness report (`vhdedit check --json`), carries its verdict counts and failed
     /// requirements, and says "not ready" with the count and ids instead of the bare exit status.
     public mutating func attachReadiness() {
-        guard let text = result, let report = try? JSONDecoder().decode(ReadinessReport.self, from: Data(text.utf8)) else { return }
+        guard let text = result, let report = try? JSONDecoder().decode(ReadinessReport.self, from: Data(text.utf8))
+        else { return }
         let counts = VerdictCounts(report.results)
         verdicts = counts
         failing = report.failures

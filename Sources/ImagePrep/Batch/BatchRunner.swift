@@ -1,10 +1,11 @@
 import Dispatch
 import FoundationEssentials
 internal import HostSystem
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The outcome of one image in a batch.
@@ -131,7 +132,9 @@ public final class BatchProgress: @unchecked Sendable {
     /// A progress line on standard error, or `nil` when standard error is not a terminal.
     public static func onTerminal() -> BatchProgress? {
         guard isatty(2) == 1 else { return nil }
-        return BatchProgress { text in let bytes = Array(text.utf8); _ = Glibc.write(2, bytes, bytes.count) }
+        return BatchProgress { text in
+            let bytes = Array(text.utf8); _ = Glibc.write(2, bytes, bytes.count)
+        }
     }
 
     /// A progress line that goes to `write` (a terminal's standard error, or a test's buffer).
@@ -141,7 +144,8 @@ public final class BatchProgress: @unchecked Sendable {
     public static func line(done: Int, total: Int, failures: Int, elapsed: Double) -> String {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        return "[\(done)/\(total)] \(DecimalText.fixed(rate, digits: 1)) img/s, ETA \(DecimalText.fixed(eta, digits: 0)) s, \(failures) failed"
+        return
+            "[\(done)/\(total)] \(DecimalText.fixed(rate, digits: 1)) img/s, ETA \(DecimalText.fixed(eta, digits: 0)) s, \(failures) failed"
     }
 
     func update(done: Int, total: Int, failures: Int, elapsed: Double) {
@@ -175,9 +179,12 @@ public struct ChildProcessJob: Sendable {
         do {
             // The child gets an empty signal mask and default SIGTERM (a child spawned from a worker thread could
             // otherwise inherit a mask that blocks it); SIGKILL follows a second after SIGTERM on a timeout.
-            outcome = try ChildProcess(program: executable, arguments: arguments + [image]).run(capture: true, timeout: timeout)
+            outcome = try ChildProcess(program: executable, arguments: arguments + [image]).run(
+                capture: true, timeout: timeout)
         } catch {
-            return BatchItemResult(image: image, ok: false, status: -1, seconds: 0, summary: "cannot start \(executable): \(String(cString: strerror(error.code)))")
+            return BatchItemResult(
+                image: image, ok: false, status: -1, seconds: 0,
+                summary: "cannot start \(executable): \(String(cString: strerror(error.code)))")
         }
         let seconds = Date().timeIntervalSince(start)
         let output = Self.trimmed(outcome.output)
@@ -188,7 +195,8 @@ public struct ChildProcessJob: Sendable {
         switch outcome.termination {
         case .signaled(let signal):
             status = 128 + signal
-            summary = outcome.timedOut ? "timed out after \(DecimalText.general(timeout)) s" : "killed by signal \(signal)"
+            summary =
+                outcome.timedOut ? "timed out after \(DecimalText.general(timeout)) s" : "killed by signal \(signal)"
         case .exited(let code):
             status = code
             if status == 0 {
@@ -221,7 +229,8 @@ public struct ChildProcessJob: Sendable {
 extension String {
     /// The string without leading and trailing whitespace and newlines (Unicode `isWhitespace`).
     func trimmingWhitespace() -> String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
         return String(self[first...last])
     }
 }

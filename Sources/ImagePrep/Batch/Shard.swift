@@ -32,7 +32,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// The shard named by `JOB_COMPLETION_INDEX` in `environment`, out of `count`.
     public static func fromEnvironment(_ environment: [String: String], count: Int) throws(ImagePrepError) -> Shard {
         guard let text = environment["JOB_COMPLETION_INDEX"], let index = Int(text) else {
-            throw ImagePrepError(.invalidArgument, "--shard-count needs JOB_COMPLETION_INDEX in the environment (a Kubernetes Indexed Job sets it)")
+            throw ImagePrepError(
+                .invalidArgument,
+                "--shard-count needs JOB_COMPLETION_INDEX in the environment (a Kubernetes Indexed Job sets it)")
         }
         return try Shard(index: index, count: count)
     }

@@ -31,7 +31,9 @@ public struct InstalledKernel: Sendable, Equatable {
             }
         }
         for folder in ["/lib/modules", "/usr/lib/modules"] {
-            guard try files.resolve(folder).flatMap({ path throws(ImagePrepError) in try files.lstat(path) })?.type == .directory,
+            guard
+                try files.resolve(folder).flatMap({ path throws(ImagePrepError) in try files.lstat(path) })?.type
+                    == .directory,
                 let resolved = try files.resolve(folder)
             else { continue }
             for name in try files.listDirectory(resolved).sorted() { add(name, folder + "/" + name) }
@@ -105,7 +107,8 @@ public enum KernelVersionCheck {
         Minimum("2.6.32-754.15.3", source: "FAQ, RHSA-2019:1488"), Minimum("3.10.0-327.79.2", source: "FAQ"),
         Minimum("3.10.0-514.66.2", source: "FAQ"), Minimum("3.10.0-693.50.3", source: "FAQ"),
         Minimum("3.10.0-862.34.2", source: "FAQ"), Minimum("3.10.0-957.21.3", source: "FAQ"),
-        Minimum("3.10.0-1062.1.1", source: "FAQ"), Minimum("4.18.0-80.4.2", source: "FAQ"), Minimum("4.18.0-147", source: "FAQ"),
+        Minimum("3.10.0-1062.1.1", source: "FAQ"), Minimum("4.18.0-80.4.2", source: "FAQ"),
+        Minimum("4.18.0-147", source: "FAQ"),
     ])
     static let ubuntu = Table(entries: [
         // 14.04's own 3.13 kernel (USN-4017-2) is in neither source read.
@@ -123,28 +126,34 @@ public enum KernelVersionCheck {
             Minimum("4.4.121-92.114.1", source: "FAQ"), Minimum("4.4.180-94.97.1", source: "FAQ"),
             // The FAQ prints this one as "4.4180-4.31.1 (kernel-azure)".
             Minimum("4.4.180-4.31.1", azure: true, source: "FAQ"), Minimum("4.12.14-95.19.1", source: "FAQ"),
-            Minimum("4.12.14-6.15.2", azure: true, source: "FAQ"), Minimum("4.12.14-5.30.1", azure: true, source: "FAQ"),
+            Minimum("4.12.14-6.15.2", azure: true, source: "FAQ"),
+            Minimum("4.12.14-5.30.1", azure: true, source: "FAQ"),
             // SLES 15 SP1's default kernel: the FAQ lists only kernel-azure for SLES 15.
             Minimum("4.12.14-197.4.1", source: nil),
         ], laterStreamsPatched: false, releaseDropsRebuild: true)
     /// Debian compares the package version (`4.9.168-1+deb9u3`), not the ABI name in the file names.
     static let debian = Table(entries: [
-        Minimum("3.16.68-2", source: "FAQ"), Minimum("4.9.168-1+deb9u3", source: "FAQ"), Minimum("4.19.37-5", source: "FAQ"),
+        Minimum("3.16.68-2", source: "FAQ"), Minimum("4.9.168-1+deb9u3", source: "FAQ"),
+        Minimum("4.19.37-5", source: "FAQ"),
     ])
     /// Upstream stable releases with the fix (5.2 and later have it).
-    static let upstream = ["4.4.182", "4.9.182", "4.14.127", "4.19.52", "5.1.11"].map { Minimum($0, source: "upstream stable") }
+    static let upstream = ["4.4.182", "4.9.182", "4.14.127", "4.19.52", "5.1.11"].map {
+        Minimum($0, source: "upstream stable")
+    }
 
     /// The verdict for the image's kernels: the newest installed kernel decides (it is the default boot entry
     /// on every supported distribution); the evidence names every kernel seen.
     public static func result(kernels: [InstalledKernel], distribution: Distribution) -> CheckResult {
         let requirement = "kernel patched for TCP SACK (CVE-2019-11477/8/9) at the distribution's minimum"
         guard !kernels.isEmpty else {
-            return CheckResult("kernel.sack", .warn, requirement, "no kernel found (/boot/vmlinuz-*, /lib/modules/*)", path: "/boot")
+            return CheckResult(
+                "kernel.sack", .warn, requirement, "no kernel found (/boot/vmlinuz-*, /lib/modules/*)", path: "/boot")
         }
         let newest = kernels.max { KernelRelease(comparable($0)).less(than: KernelRelease(comparable($1))) }!
         let (verdict, why) = judge(newest, distribution: distribution)
         let others = kernels.filter { $0 != newest }.map(\.release)
-        let evidence = "\(newest.release)\(newest.packageVersion.map { " (package \($0))" } ?? ""): \(why)"
+        let evidence =
+            "\(newest.release)\(newest.packageVersion.map { " (package \($0))" } ?? ""): \(why)"
             + (others.isEmpty ? "" : "; also installed: \(others.joined(separator: ", "))")
         return CheckResult("kernel.sack", verdict, requirement, evidence, path: newest.path)
     }
@@ -161,12 +170,18 @@ public enum KernelVersionCheck {
         case (.debian, "ubuntu"):
             let flavour = KernelRelease.flavour(kernel.release)
             guard ["", "generic", "generic-lpae", "lowlatency", "azure"].contains(flavour) else {
-                return (.warn, "no minimum listed for the -\(flavour) flavour (the table covers generic, lowlatency and azure)")
+                return (
+                    .warn,
+                    "no minimum listed for the -\(flavour) flavour (the table covers generic, lowlatency and azure)"
+                )
             }
             table = ubuntu
         case (.debian, _):
             guard let version = kernel.packageVersion else {
-                return (.warn, "the ABI name does not carry the Debian patch level and no linux-image package version was found")
+                return (
+                    .warn,
+                    "the ABI name does not carry the Debian patch level and no linux-image package version was found"
+                )
             }
             table = debian
             release = KernelRelease(version)
@@ -179,7 +194,8 @@ public enum KernelVersionCheck {
         let flavoured = table.entries.contains { $0.azureFlavour }
         let candidates = table.entries.filter {
             ($0.azureFlavour == azure || !flavoured)
-                && ($0.distributionVersion == nil || distribution.version == nil || $0.distributionVersion == distribution.version)
+                && ($0.distributionVersion == nil || distribution.version == nil
+                    || $0.distributionVersion == distribution.version)
         }
         let sameBase = candidates.filter { $0.base == release.base }
         if !sameBase.isEmpty {
@@ -191,7 +207,10 @@ public enum KernelVersionCheck {
             }
             if let minimum = lower.max(by: { $0.release.lexicographicallyPrecedes($1.release) }) {
                 guard table.laterStreamsPatched else {
-                    return (.warn, "no minimum listed for the \(release.base.map(String.init).joined(separator: "."))-\(release.release.first ?? 0) stream")
+                    return (
+                        .warn,
+                        "no minimum listed for the \(release.base.map(String.init).joined(separator: "."))-\(release.release.first ?? 0) stream"
+                    )
                 }
                 return compare(release, with: minimum, in: table)
             }
@@ -199,19 +218,27 @@ public enum KernelVersionCheck {
             return below(minimum)
         }
         let bases = candidates.map(\.base)
-        if let highest = bases.max(by: { $0.lexicographicallyPrecedes($1) }), highest.lexicographicallyPrecedes(release.base) {
+        if let highest = bases.max(by: { $0.lexicographicallyPrecedes($1) }),
+            highest.lexicographicallyPrecedes(release.base)
+        {
             return (.pass, "newer than every listed minimum (the fix is upstream)")
         }
-        if let lowest = candidates.min(by: { $0.base.lexicographicallyPrecedes($1.base) }), release.base.lexicographicallyPrecedes(lowest.base) {
+        if let lowest = candidates.min(by: { $0.base.lexicographicallyPrecedes($1.base) }),
+            release.base.lexicographicallyPrecedes(lowest.base)
+        {
             return below(lowest, "older than the oldest patched kernel")
         }
         return (.warn, "no minimum listed for kernel \(release.base.map(String.init).joined(separator: "."))")
     }
 
     /// The kernel's release numbers against one minimum of its base.
-    static func compare(_ release: KernelRelease, with minimum: Minimum, in table: Table) -> (CheckResult.Verdict, String) {
+    static func compare(
+        _ release: KernelRelease, with minimum: Minimum, in table: Table
+    ) -> (CheckResult.Verdict, String) {
         var required = minimum.release
-        if table.releaseDropsRebuild && release.release.count < required.count { required = Array(required.prefix(release.release.count)) }
+        if table.releaseDropsRebuild && release.release.count < required.count {
+            required = Array(required.prefix(release.release.count))
+        }
         guard !release.release.lexicographicallyPrecedes(required) else { return below(minimum) }
         return minimum.source == nil
             ? (.pass, "at or above \(minimum.text), an entry no published source confirmed")
@@ -221,7 +248,10 @@ public enum KernelVersionCheck {
     /// Below a minimum: a failure when a source lists it, a warning otherwise.
     static func below(_ minimum: Minimum, _ phrase: String = "below the minimum") -> (CheckResult.Verdict, String) {
         guard let source = minimum.source else {
-            return (.warn, "\(phrase) \(minimum.text), an entry no published source confirmed: check the distribution's notice")
+            return (
+                .warn,
+                "\(phrase) \(minimum.text), an entry no published source confirmed: check the distribution's notice"
+            )
         }
         return (.fail, "\(phrase) \(minimum.text) (\(source))")
     }
@@ -234,9 +264,12 @@ extension KernelVersionCheck {
         if !series.lexicographicallyPrecedes([5, 2]) { return (.pass, "upstream 5.2 or later carries the fix") }
         if let minimum = upstream.first(where: { Array($0.base.prefix(2)) == series }) {
             return base.lexicographicallyPrecedes(minimum.base)
-                ? (.fail, "below the patched stable release \(minimum.text)") : (.pass, "at or above the patched stable release \(minimum.text)")
+                ? (.fail, "below the patched stable release \(minimum.text)")
+                : (.pass, "at or above the patched stable release \(minimum.text)")
         }
-        if series.lexicographicallyPrecedes([4, 4]) { return (.fail, "older than every patched stable series (4.4.182 is the oldest)") }
+        if series.lexicographicallyPrecedes([4, 4]) {
+            return (.fail, "older than every patched stable series (4.4.182 is the oldest)")
+        }
         return (.warn, "series \(series.map(String.init).joined(separator: ".")) has no patched stable release listed")
     }
 }
@@ -256,7 +289,11 @@ struct KernelRelease: Equatable {
         if rest.contains("+deb") || rest.contains("~deb") {
             var current = ""
             for character in rest {
-                if character.isNumber { current.append(character) } else if !current.isEmpty { numbers.append(Int(current) ?? 0); current = "" }
+                if character.isNumber {
+                    current.append(character)
+                } else if !current.isEmpty {
+                    numbers.append(Int(current) ?? 0); current = ""
+                }
             }
             if !current.isEmpty { numbers.append(Int(current) ?? 0) }
         } else {
@@ -277,6 +314,7 @@ struct KernelRelease: Equatable {
     }
 
     func less(than other: KernelRelease) -> Bool {
-        base == other.base ? release.lexicographicallyPrecedes(other.release) : base.lexicographicallyPrecedes(other.base)
+        base == other.base
+            ? release.lexicographicallyPrecedes(other.release) : base.lexicographicallyPrecedes(other.base)
     }
 }

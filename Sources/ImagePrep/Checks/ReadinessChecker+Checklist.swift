@@ -31,10 +31,15 @@ extension ReadinessChecker {
             let file = SudoersFile(text, path: path)
             found.append((path, file))
             for include in file.includes {
-                let target = include.target.hasPrefix("/") ? include.target : PathText.join(PathText.parent(path), include.target)
+                let target =
+                    include.target.hasPrefix("/")
+                    ? include.target : PathText.join(PathText.parent(path), include.target)
                 if include.isDirectory {
-                    guard let folder = try files.resolve(target), try files.lstat(folder)?.type == .directory else { continue }
-                    for name in try files.listDirectory(folder).sorted() where !name.contains(".") && !name.hasSuffix("~") {
+                    guard let folder = try files.resolve(target), try files.lstat(folder)?.type == .directory else {
+                        continue
+                    }
+                    for name in try files.listDirectory(folder).sorted()
+                    where !name.contains(".") && !name.hasSuffix("~") {
                         try visit(PathText.join(target, name), depth: depth + 1)
                     }
                 } else {
@@ -47,7 +52,8 @@ extension ReadinessChecker {
     }
 
     func targetpwResults() throws(ImagePrepError) -> [CheckResult] {
-        let requirement = "no 'Defaults targetpw' or 'ALL ALL=(ALL) ALL' in sudoers (provisioning locks root's password)"
+        let requirement =
+            "no 'Defaults targetpw' or 'ALL ALL=(ALL) ALL' in sudoers (provisioning locks root's password)"
         let sudoers = try Self.sudoersFiles(files)
         var results: [CheckResult] = []
         for (path, file) in sudoers {
@@ -56,8 +62,10 @@ extension ReadinessChecker {
             }
         }
         if results.isEmpty, !sudoers.isEmpty {
-            results.append(CheckResult("sudo.targetpw", .pass, requirement,
-                "none in \(sudoers.count) sudoers file\(sudoers.count == 1 ? "" : "s")", path: "/etc/sudoers"))
+            results.append(
+                CheckResult(
+                    "sudo.targetpw", .pass, requirement,
+                    "none in \(sudoers.count) sudoers file\(sudoers.count == 1 ? "" : "s")", path: "/etc/sudoers"))
         }
         return results
     }
@@ -72,15 +80,21 @@ extension ReadinessChecker {
             let format = settings.resourceDiskFormat
             let swapSize = Int(settings.value("ResourceDisk.SwapSizeMB") ?? "0") ?? 0
             let swapWithoutSize = settings.resourceDiskEnableSwap && swapSize <= 0
-            results.append(CheckResult("agent.resource-disk", format && !swapWithoutSize ? .pass : .warn,
-                "the agent formats the resource disk (ResourceDisk.Format=y) and puts swap there, not on the OS disk",
-                "ResourceDisk.Format=\(format ? "y" : "n"), EnableSwap=\(settings.resourceDiskEnableSwap ? "y" : "n"), SwapSizeMB=\(swapSize)"
-                    + (swapWithoutSize ? " (swap on with no size)" : ""),
-                path: path, line: settings.line("ResourceDisk.Format")))
+            results.append(
+                CheckResult(
+                    "agent.resource-disk", format && !swapWithoutSize ? .pass : .warn,
+                    "the agent formats the resource disk (ResourceDisk.Format=y) and puts swap there, not on the OS disk",
+                    "ResourceDisk.Format=\(format ? "y" : "n"), EnableSwap=\(settings.resourceDiskEnableSwap ? "y" : "n"), SwapSizeMB=\(swapSize)"
+                        + (swapWithoutSize ? " (swap on with no size)" : ""),
+                    path: path, line: settings.line("ResourceDisk.Format")))
         }
         let timeout = settings.value("OS.RootDeviceScsiTimeout")
-        results.append(CheckResult("agent.scsi-timeout", timeout == "300" ? .pass : .warn, "OS.RootDeviceScsiTimeout=300 (the seeds' setting)",
-            "OS.RootDeviceScsiTimeout=\(timeout ?? "(absent)")", path: path, line: settings.line("OS.RootDeviceScsiTimeout")))
+        results.append(
+            CheckResult(
+                "agent.scsi-timeout", timeout == "300" ? .pass : .warn,
+                "OS.RootDeviceScsiTimeout=300 (the seeds' setting)",
+                "OS.RootDeviceScsiTimeout=\(timeout ?? "(absent)")", path: path,
+                line: settings.line("OS.RootDeviceScsiTimeout")))
         return results
     }
 
@@ -92,8 +106,11 @@ extension ReadinessChecker {
         if let text = try files.readText(dhcp) {
             let file = ShellVariableFile(text)
             let value = file.value(of: "DHCLIENT_SET_HOSTNAME")
-            results.append(CheckResult("net.dhclient-hostname", value == "no" ? .pass : .fail, "DHCLIENT_SET_HOSTNAME=\"no\" (SUSE)",
-                "DHCLIENT_SET_HOSTNAME=\(value.map { "\"\($0)\"" } ?? "(absent: yes)")", path: dhcp, line: file.lineNumber(of: "DHCLIENT_SET_HOSTNAME")))
+            results.append(
+                CheckResult(
+                    "net.dhclient-hostname", value == "no" ? .pass : .fail, "DHCLIENT_SET_HOSTNAME=\"no\" (SUSE)",
+                    "DHCLIENT_SET_HOSTNAME=\(value.map { "\"\($0)\"" } ?? "(absent: yes)")", path: dhcp,
+                    line: file.lineNumber(of: "DHCLIENT_SET_HOSTNAME")))
         }
         var pinned = false
         for path in try files.glob("/etc/sysconfig/network/ifcfg-*") {
@@ -101,7 +118,10 @@ extension ReadinessChecker {
             let file = ShellVariableFile(text)
             if let mac = file.value(of: "LLADDR"), !mac.isEmpty {
                 pinned = true
-                results.append(CheckResult("net.lladdr", .fail, "no LLADDR= in SUSE ifcfg files", "LLADDR=\(mac)", path: path, line: file.lineNumber(of: "LLADDR")))
+                results.append(
+                    CheckResult(
+                        "net.lladdr", .fail, "no LLADDR= in SUSE ifcfg files", "LLADDR=\(mac)", path: path,
+                        line: file.lineNumber(of: "LLADDR")))
             }
         }
         if !pinned { results.append(CheckResult("net.lladdr", .pass, "no LLADDR= in SUSE ifcfg files", "none")) }
@@ -124,8 +144,13 @@ extension ReadinessChecker {
         for pattern in patterns {
             if let match = try files.glob(pattern).first { found = match; break }
         }
-        return [CheckResult("service.network", found == nil ? .warn : .pass, "the network service starts at boot",
-            found.map { "enabled by \($0)" } ?? "no wants-link, SysV start link or upstart job for \(services.joined(separator: ", "))", path: found)]
+        return [
+            CheckResult(
+                "service.network", found == nil ? .warn : .pass, "the network service starts at boot",
+                found.map { "enabled by \($0)" }
+                    ?? "no wants-link, SysV start link or upstart job for \(services.joined(separator: ", "))",
+                path: found)
+        ]
     }
 
     /// Kernels older than 2.6.37 need `numa=off` on Azure (the CentOS 6 seed; a NUMA bug of those kernels).
@@ -136,8 +161,12 @@ extension ReadinessChecker {
             guard let text = try files.readText(file.path) else { continue }
             for (line, words) in file.kind.commandLines(of: text, path: file.path).map({ ($0.line, $0.words) }) {
                 let has = words.contains("numa=off")
-                results.append(CheckResult("boot.numa", has ? .pass : .fail, "numa=off on kernels older than 2.6.37",
-                    has ? "present (kernel \(kernel.release))" : "missing; kernel \(kernel.release) is older than 2.6.37", path: file.path, line: line))
+                results.append(
+                    CheckResult(
+                        "boot.numa", has ? .pass : .fail, "numa=off on kernels older than 2.6.37",
+                        has
+                            ? "present (kernel \(kernel.release))"
+                            : "missing; kernel \(kernel.release) is older than 2.6.37", path: file.path, line: line))
             }
         }
         return results
@@ -147,35 +176,54 @@ extension ReadinessChecker {
     /// them. The provisioned user only warns (generalize --delete-user removes it).
     func accountPasswordResults() throws(ImagePrepError) -> [CheckResult] {
         let settings = try AgentSettings.read(from: files)
-        guard let passwd = try files.readText("/etc/passwd"), let shadow = try files.readText(settings.passwordPath) else { return [] }
+        guard let passwd = try files.readText("/etc/passwd"), let shadow = try files.readText(settings.passwordPath)
+        else { return [] }
         let defs = LoginDefs(try files.readText("/etc/login.defs") ?? "")
         let requirement = "no human account with a usable password (a default credential on every clone)"
         let hashes = AccountDatabase(shadow, kind: .shadow)
         var results: [CheckResult] = []
         for record in AccountDatabase(passwd, kind: .passwd).records where record.fields.count > 2 {
-            guard let uid = Int(record.fields[2]), uid >= defs.uidMin, uid <= defs.uidMax, uid != 65534 else { continue }
+            guard let uid = Int(record.fields[2]), uid >= defs.uidMin, uid <= defs.uidMax, uid != 65534 else {
+                continue
+            }
             let field = hashes.record(named: record.name)?.fields[1] ?? record.fields[1]
             guard field.isEmpty || SecretMaterial.isHash(field) else { continue }
             let provisioned = record.name == inspection.provisionedUser
-            results.append(CheckResult("accounts.passwords", provisioned ? .warn : .fail, requirement,
-                "\(record.name) (uid \(uid)) has \(field.isEmpty ? "an empty password" : "a password hash")"
-                    + (provisioned ? " (the provisioned user: generalize --delete-user removes it)" : ""),
-                path: settings.passwordPath, line: hashes.record(named: record.name).map { $0.lineIndex + 1 }))
+            results.append(
+                CheckResult(
+                    "accounts.passwords", provisioned ? .warn : .fail, requirement,
+                    "\(record.name) (uid \(uid)) has \(field.isEmpty ? "an empty password" : "a password hash")"
+                        + (provisioned ? " (the provisioned user: generalize --delete-user removes it)" : ""),
+                    path: settings.passwordPath, line: hashes.record(named: record.name).map { $0.lineIndex + 1 }))
         }
-        if results.isEmpty { results.append(CheckResult("accounts.passwords", .pass, requirement, "no human account has a usable password", path: settings.passwordPath)) }
+        if results.isEmpty {
+            results.append(
+                CheckResult(
+                    "accounts.passwords", .pass, requirement, "no human account has a usable password",
+                    path: settings.passwordPath))
+        }
         return results
     }
 
     /// WALinuxAgent 2.0 needs python-pyasn1 (the CentOS 6 and SLES 11 seeds install it with the agent).
     func pyasn1Results() throws(ImagePrepError) -> [CheckResult] {
-        guard let agent = inspection.agent("WALinuxAgent"), let version = agent.version, Version.less(version, than: [2, 1]) else { return [] }
+        guard let agent = inspection.agent("WALinuxAgent"), let version = agent.version,
+            Version.less(version, than: [2, 1])
+        else { return [] }
         var module: String?
-        for pattern in ["/usr/lib/python*/site-packages/pyasn1", "/usr/lib64/python*/site-packages/pyasn1",
-                        "/usr/lib/python*/dist-packages/pyasn1", "/usr/share/pyshared/pyasn1"] {
+        for pattern in [
+            "/usr/lib/python*/site-packages/pyasn1", "/usr/lib64/python*/site-packages/pyasn1",
+            "/usr/lib/python*/dist-packages/pyasn1", "/usr/share/pyshared/pyasn1",
+        ] {
             if let found = try files.glob(pattern).first { module = found; break }
         }
-        return [CheckResult("agent.pyasn1", module == nil ? .fail : .pass, "python-pyasn1 installed for WALinuxAgent \(version) (2.0 needs it)",
-            module.map { "found \($0)" } ?? "no pyasn1 module in the Python library folders", path: module ?? agent.path)]
+        return [
+            CheckResult(
+                "agent.pyasn1", module == nil ? .fail : .pass,
+                "python-pyasn1 installed for WALinuxAgent \(version) (2.0 needs it)",
+                module.map { "found \($0)" } ?? "no pyasn1 module in the Python library folders",
+                path: module ?? agent.path)
+        ]
     }
 }
 
@@ -183,21 +231,28 @@ extension ReadinessChecker {
     /// `ssh.host-keys`: keys left warn (private to the build VM); none left fails when nothing in the image
     /// makes new ones at boot (sshd would not start), and passes when something does.
     func hostKeyResult() throws(ImagePrepError) -> CheckResult {
-        let requirement = "no SSH host keys left in the image (private to the build VM), and something makes new ones at boot"
+        let requirement =
+            "no SSH host keys left in the image (private to the build VM), and something makes new ones at boot"
         let settings = try AgentSettings.read(from: files)
         let keys = try files.glob(settings.sshDir + "/ssh_host_*key*")
         if !keys.isEmpty {
-            return CheckResult("ssh.host-keys", .warn, requirement, "\(keys.count) key file(s): \(keys.prefix(3).joined(separator: ", "))", path: keys.first)
+            return CheckResult(
+                "ssh.host-keys", .warn, requirement,
+                "\(keys.count) key file(s): \(keys.prefix(3).joined(separator: ", "))", path: keys.first)
         }
         let config = try files.exists("/etc/ssh/sshd_config")
         let binary = try files.exists("/usr/sbin/sshd")
         let sshd = config || binary
         guard let regenerator = try HostKeyRegenerator.find(files, inspection: inspection, agent: settings) else {
-            return CheckResult("ssh.host-keys", sshd ? .fail : .pass, requirement,
-                sshd ? "no host keys and nothing makes them at boot (no agent with RegenerateSshHostKeyPair=y, no cloud-init, no sshd-keygen unit or init script): sshd will not start" : "no host keys; sshd not installed",
+            return CheckResult(
+                "ssh.host-keys", sshd ? .fail : .pass, requirement,
+                sshd
+                    ? "no host keys and nothing makes them at boot (no agent with RegenerateSshHostKeyPair=y, no cloud-init, no sshd-keygen unit or init script): sshd will not start"
+                    : "no host keys; sshd not installed",
                 path: settings.sshDir)
         }
-        return CheckResult("ssh.host-keys", .pass, requirement, "none; \(regenerator) makes new ones at boot", path: settings.sshDir)
+        return CheckResult(
+            "ssh.host-keys", .pass, requirement, "none; \(regenerator) makes new ones at boot", path: settings.sshDir)
     }
 }
 
@@ -213,14 +268,24 @@ extension ReadinessChecker {
         }
         let settings = try AgentSettings.read(from: files)
         let agentSwap = settings.path != nil && settings.resourceDiskEnableSwap
-        let requirement = "one owner of the resource disk's swap: cloud-init (swap/mounts) or the agent (ResourceDisk.EnableSwap), not both"
+        let requirement =
+            "one owner of the resource disk's swap: cloud-init (swap/mounts) or the agent (ResourceDisk.EnableSwap), not both"
         if let declared {
-            return [CheckResult("cloud-init.swap", agentSwap ? .fail : .pass, requirement,
-                agentSwap ? "cloud-init declares swap and waagent.conf has ResourceDisk.EnableSwap=y" : "swap by cloud-init",
-                path: declared.path, line: declared.line)]
+            return [
+                CheckResult(
+                    "cloud-init.swap", agentSwap ? .fail : .pass, requirement,
+                    agentSwap
+                        ? "cloud-init declares swap and waagent.conf has ResourceDisk.EnableSwap=y"
+                        : "swap by cloud-init",
+                    path: declared.path, line: declared.line)
+            ]
         }
-        return [CheckResult("cloud-init.swap", .pass, requirement,
-            agentSwap ? "swap by the agent (ResourceDisk.EnableSwap=y)" : "no swap on the resource disk", path: settings.path)]
+        return [
+            CheckResult(
+                "cloud-init.swap", .pass, requirement,
+                agentSwap ? "swap by the agent (ResourceDisk.EnableSwap=y)" : "no swap on the resource disk",
+                path: settings.path)
+        ]
     }
 
     /// With cloud-init, its `disk_setup`, `fs_setup`, `mounts` and `swap` judged as `agent.resource-disk` judges
@@ -230,10 +295,15 @@ extension ReadinessChecker {
         guard inspection.agent("cloud-init") != nil else { return [] }
         let setup = try CloudInitSetup.resourceDisk(files)
         let verdict = CheckResult.Verdict(rawValue: setup.verdict.rawValue) ?? .warn
-        let decisive = setup.findings.first { $0.verdict == setup.verdict && $0.path != nil } ?? setup.findings.first { $0.path != nil }
-        return [CheckResult("cloud-init.resource-disk", verdict,
-            "cloud-init formats and mounts the resource disk (disk_setup, fs_setup, mounts) and puts swap there, not on the OS disk",
-            setup.findings.map { $0.message }.joined(separator: "; "),
-            path: decisive?.path ?? "/etc/cloud/cloud.cfg", line: decisive?.line)]
+        let decisive =
+            setup.findings.first { $0.verdict == setup.verdict && $0.path != nil }
+            ?? setup.findings.first { $0.path != nil }
+        return [
+            CheckResult(
+                "cloud-init.resource-disk", verdict,
+                "cloud-init formats and mounts the resource disk (disk_setup, fs_setup, mounts) and puts swap there, not on the OS disk",
+                setup.findings.map { $0.message }.joined(separator: "; "),
+                path: decisive?.path ?? "/etc/cloud/cloud.cfg", line: decisive?.line)
+        ]
     }
 }

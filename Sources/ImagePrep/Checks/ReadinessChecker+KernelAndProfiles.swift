@@ -13,8 +13,10 @@ extension ReadinessChecker {
         let requirement = "no MAC-bound NetworkManager profiles (mac-address= in system-connections)"
         var results: [CheckResult] = []
         for binding in try NetworkManagerMACBinding.find(files) {
-            results.append(CheckResult("net.nm-mac", .fail, requirement, "mac-address=\(binding.mac) in [\(binding.section)]",
-                path: binding.path, line: binding.line))
+            results.append(
+                CheckResult(
+                    "net.nm-mac", .fail, requirement, "mac-address=\(binding.mac) in [\(binding.section)]",
+                    path: binding.path, line: binding.line))
         }
         if results.isEmpty { results.append(CheckResult("net.nm-mac", .pass, requirement, "no MAC-bound profile")) }
         return results
@@ -41,7 +43,9 @@ public struct NetworkManagerMACBinding: Sendable, Equatable {
         var found: [NetworkManagerMACBinding] = []
         for name in try files.listDirectory(directory).sorted() {
             let path = directory + "/" + name
-            guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 1 << 20) else { continue }
+            guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 1 << 20) else {
+                continue
+            }
             found += bindings(in: text, path: path)
         }
         return found

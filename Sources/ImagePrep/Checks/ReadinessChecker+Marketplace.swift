@@ -16,8 +16,13 @@ extension ReadinessChecker {
         let size = disk.virtualSize
         let shown = "\(DecimalText.fixed(Double(size) / Double(gib), digits: 2)) GiB (\(size) bytes)"
         let requirement = "Marketplace OS disk between 30 and 1023 GiB (30–50 GiB suggested)"
-        let verdict: CheckResult.Verdict = size < 30 * gib || size > 1023 * gib ? .fail : size > 50 * gib ? .warn : .pass
-        return [CheckResult("marketplace.os-disk-size", verdict, requirement, shown + (verdict == .warn ? ": above the suggested 50 GiB" : ""), path: "vhd")]
+        let verdict: CheckResult.Verdict =
+            size < 30 * gib || size > 1023 * gib ? .fail : size > 50 * gib ? .warn : .pass
+        return [
+            CheckResult(
+                "marketplace.os-disk-size", verdict, requirement,
+                shown + (verdict == .warn ? ": above the suggested 50 GiB" : ""), path: "vhd")
+        ]
     }
 
     /// The Marketplace data-disk rules for the disk at `path`: a fixed VHD, a whole number of MiB, the file
@@ -25,18 +30,29 @@ extension ReadinessChecker {
     public static func marketplaceDataDiskResults(_ disk: DiskFacts, path: String) -> [CheckResult] {
         var results: [CheckResult] = []
         let fixed = disk.format == "vhd-fixed"
-        results.append(CheckResult("data-disk.fixed", fixed ? .pass : .fail, "data disk \(path): a fixed VHD", "format \(disk.format)", path: path))
+        results.append(
+            CheckResult(
+                "data-disk.fixed", fixed ? .pass : .fail, "data disk \(path): a fixed VHD", "format \(disk.format)",
+                path: path))
         let whole = disk.virtualSize % mib == 0
-        results.append(CheckResult("data-disk.size-mib", whole ? .pass : .fail, "data disk \(path): virtual size a whole number of MiB",
-            "virtual size \(disk.virtualSize) bytes", path: path))
+        results.append(
+            CheckResult(
+                "data-disk.size-mib", whole ? .pass : .fail, "data disk \(path): virtual size a whole number of MiB",
+                "virtual size \(disk.virtualSize) bytes", path: path))
         if fixed {
             let expected = disk.virtualSize + 512
-            results.append(CheckResult("data-disk.file-length", disk.fileLength == expected ? .pass : .fail,
-                "data disk \(path): file length = virtual size + 512", "file is \(disk.fileLength) bytes, expected \(expected)", path: path))
+            results.append(
+                CheckResult(
+                    "data-disk.file-length", disk.fileLength == expected ? .pass : .fail,
+                    "data disk \(path): file length = virtual size + 512",
+                    "file is \(disk.fileLength) bytes, expected \(expected)", path: path))
         }
         let inBounds = disk.virtualSize >= gib && disk.virtualSize <= 1023 * gib
-        results.append(CheckResult("data-disk.size-bounds", inBounds ? .pass : .fail, "data disk \(path): between 1 and 1023 GiB",
-            "\(DecimalText.fixed(Double(disk.virtualSize) / Double(gib), digits: 2)) GiB (\(disk.virtualSize) bytes)", path: path))
+        results.append(
+            CheckResult(
+                "data-disk.size-bounds", inBounds ? .pass : .fail, "data disk \(path): between 1 and 1023 GiB",
+                "\(DecimalText.fixed(Double(disk.virtualSize) / Double(gib), digits: 2)) GiB (\(disk.virtualSize) bytes)",
+                path: path))
         return results
     }
 }
@@ -49,7 +65,8 @@ extension ImagePreparation {
         do {
             let image = try DiskImage.open(path: path)
             let length = (try? image.store.length()) ?? 0
-            return DiskFacts(format: image.format.rawValue, virtualSize: image.device.size, fileLength: length,
+            return DiskFacts(
+                format: image.format.rawValue, virtualSize: image.device.size, fileLength: length,
                 partitionTable: "unknown", partitions: [], rootPartition: nil)
         } catch {
             throw ImagePrepError(.image, "cannot open the data disk", image: path, cause: error.description)

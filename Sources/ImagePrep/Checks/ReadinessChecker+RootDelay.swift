@@ -26,8 +26,13 @@ public struct RootDelayDecision: Sendable, Equatable {
     public static func read(_ files: any GuestFiles, initramfs: [String]) throws(ImagePrepError) -> RootDelayDecision? {
         var bound: RootDelayDecision?
         for path in initramfs {
-            guard let archive = try? Initramfs(try files.readFile(path, limit: ReadinessChecker.initramfsReadLimit), path: path, keep: isScript) else { continue }
-            let scripts = archive.entries.compactMap { entry in entry.data.map { (entry.name, String(decoding: $0, as: UTF8.self)) } }
+            guard
+                let archive = try? Initramfs(
+                    try files.readFile(path, limit: ReadinessChecker.initramfsReadLimit), path: path, keep: isScript)
+            else { continue }
+            let scripts = archive.entries.compactMap { entry in
+                entry.data.map { (entry.name, String(decoding: $0, as: UTF8.self)) }
+            }
             guard let use = InitramfsRootDelay.classify(scripts) else { continue }
             let decision = RootDelayDecision(use: use, initramfs: path)
             if decision.sleepsUnconditionally { return decision }
@@ -60,12 +65,18 @@ extension ReadinessChecker {
             for (line, words) in file.kind.commandLines(of: text, path: file.path).map({ ($0.line, $0.words) }) {
                 let delay = words.last { $0.hasPrefix("rootdelay=") }.flatMap { Int($0.dropFirst("rootdelay=".count)) }
                 if let delay, delay > 10 {
-                    results.append(CheckResult("boot.rootdelay", .warn, requirement,
-                        "rootdelay=\(delay): every boot sleeps \(delay) s in \(decision.evidence)", path: file.path, line: line))
+                    results.append(
+                        CheckResult(
+                            "boot.rootdelay", .warn, requirement,
+                            "rootdelay=\(delay): every boot sleeps \(delay) s in \(decision.evidence)", path: file.path,
+                            line: line))
                 } else {
-                    results.append(CheckResult("boot.rootdelay", .pass, requirement,
-                        delay.map { "rootdelay=\($0) (short)" } ?? "no rootdelay, as \(decision.evidence) sleeps it unconditionally",
-                        path: file.path, line: line))
+                    results.append(
+                        CheckResult(
+                            "boot.rootdelay", .pass, requirement,
+                            delay.map { "rootdelay=\($0) (short)" }
+                                ?? "no rootdelay, as \(decision.evidence) sleeps it unconditionally",
+                            path: file.path, line: line))
                 }
             }
         }
@@ -79,8 +90,12 @@ extension AzurePreparer {
     static func rootDelayArgument(_ c: PlanContext, inspection: GuestInspection) throws(ImagePrepError) -> String? {
         if let insisted = c.azureOptions.rootDelay { return "rootdelay=\(insisted)" }
         let checker = ReadinessChecker(files: c.files, disk: nil, inspection: inspection)
-        guard let decision = try checker.rootDelayDecision(), decision.sleepsUnconditionally else { return "rootdelay=300" }
-        c.note(.info, "rootdelay=300 not added: the initramfs sleeps rootdelay on every boot, it is not a wait for the root device: \(decision.evidence); every boot would take 300 s longer (use --rootdelay N to add it anyway)",
+        guard let decision = try checker.rootDelayDecision(), decision.sleepsUnconditionally else {
+            return "rootdelay=300"
+        }
+        c.note(
+            .info,
+            "rootdelay=300 not added: the initramfs sleeps rootdelay on every boot, it is not a wait for the root device: \(decision.evidence); every boot would take 300 s longer (use --rootdelay N to add it anyway)",
             path: decision.initramfs)
         return nil
     }

@@ -25,9 +25,12 @@ public enum SELinuxLabelAudit {
                 guard try filesystem.exists(path, followSymlinks: false),
                     try filesystem.lstat(path).kind == .directory
                 else { continue }
-                for entry in try [DirectoryEntry(name: path.lastComponent ?? GuestName("/"), path: path,
-                                                 inode: filesystem.lstat(path).inode, kind: .directory,
-                                                 status: filesystem.lstat(path))]
+                for entry in try [
+                    DirectoryEntry(
+                        name: path.lastComponent ?? GuestName("/"), path: path,
+                        inode: filesystem.lstat(path).inode, kind: .directory,
+                        status: filesystem.lstat(path))
+                ]
                     + filesystem.list(path, recursive: true)
                 {
                     looked += 1
@@ -40,7 +43,8 @@ public enum SELinuxLabelAudit {
         }
         let scope = "\(min(looked, inodeLimit)) inodes\(truncated ? " (stopped at the limit)" : "")"
         guard !unlabelled.isEmpty else {
-            return CheckResult("selinux.labels", .pass, requirement, "all \(scope) labelled (SELINUX=\(config.mode!.rawValue))")
+            return CheckResult(
+                "selinux.labels", .pass, requirement, "all \(scope) labelled (SELINUX=\(config.mode!.rawValue))")
         }
         let shown = unlabelled.prefix(5).joined(separator: ", ") + (unlabelled.count > 5 ? ", ..." : "")
         return CheckResult(

@@ -86,16 +86,23 @@ public struct SecretScan {
             let kib = (bytesRead + 1023) / 1024
             let ms = Int((seconds * 1000).rounded())
             let disk = diskReads > 0 ? "; \((diskBytesRead + 1023) / 1024) KiB in \(diskReads) disk reads" : ""
-            var text = "\(entries) entries under \(trees.isEmpty ? "nothing" : trees.joined(separator: ", ")), \(filesRead) file heads read (\(kib) KiB\(disk)), \(homes.count) home\(homes.count == 1 ? "" : "s") checked, \(ms) ms"
-            if skippedLarge > 0 { text += "; \(skippedLarge) file\(skippedLarge == 1 ? "" : "s") over 1 MiB not opened" }
+            var text =
+                "\(entries) entries under \(trees.isEmpty ? "nothing" : trees.joined(separator: ", ")), \(filesRead) file heads read (\(kib) KiB\(disk)), \(homes.count) home\(homes.count == 1 ? "" : "s") checked, \(ms) ms"
+            if skippedLarge > 0 {
+                text += "; \(skippedLarge) file\(skippedLarge == 1 ? "" : "s") over 1 MiB not opened"
+            }
             if let stoppedEarly { text += "; stopped early: \(stoppedEarly)" }
             return text
         }
     }
 
     /// Account files whose backups are looked at, and the backup suffixes (`shadow-`, `shadow.rpmsave`...).
-    static let accountFiles: [(name: String, kind: AccountFileKind)] = [("shadow", .shadow), ("gshadow", .gshadow), ("passwd", .passwd)]
-    static let backupSuffixes = ["-", ".rpmsave", ".rpmorig", ".dpkg-old", ".dpkg-bak", ".dpkg-dist", ".bak", ".old", "~"]
+    static let accountFiles: [(name: String, kind: AccountFileKind)] = [
+        ("shadow", .shadow), ("gshadow", .gshadow), ("passwd", .passwd),
+    ]
+    static let backupSuffixes = [
+        "-", ".rpmsave", ".rpmorig", ".dpkg-old", ".dpkg-bak", ".dpkg-dist", ".bak", ".old", "~",
+    ]
     /// History files, relative to a home.
     static let histories = [
         ".bash_history", ".zsh_history", ".sh_history", ".ash_history", ".histfile", ".local/share/fish/fish_history",
@@ -137,7 +144,9 @@ public struct SecretScan {
         // Private keys, by content, anywhere under /root and /home.
         let deadline = start + .milliseconds(Int64(limits.seconds * 1000))
         for tree in ["/root", "/home"] {
-            guard let resolved = try files.resolve(tree), try files.lstat(resolved)?.type == .directory else { continue }
+            guard let resolved = try files.resolve(tree), try files.lstat(resolved)?.type == .directory else {
+                continue
+            }
             report.trees.append(tree)
             if let (filesystem, inside, prefix) = Self.ext4Tree(files, resolved) {
                 try scanHeads(filesystem, inside, prefix: prefix, deadline: deadline, &report, add)
@@ -168,7 +177,8 @@ public struct SecretScan {
     /// The key check of one tree through the filesystem's own head scan: directories walked by inode, file
     /// heads read in batches sorted by their place on disk.
     func scanHeads(
-        _ filesystem: Ext4FileSystem, _ tree: GuestPath, prefix: String, deadline: ContinuousClock.Instant, _ report: inout Report,
+        _ filesystem: Ext4FileSystem, _ tree: GuestPath, prefix: String, deadline: ContinuousClock.Instant,
+        _ report: inout Report,
         _ add: (SecretFinding) -> Void
     ) throws(ImagePrepError) {
         let bounds = HeadScanLimits(
@@ -184,8 +194,11 @@ public struct SecretScan {
         do {
             try filesystem.scanFileHeads(under: tree, limits: bounds, progress: &progress) { file in
                 guard let kind = SecretMaterial.privateKey(in: file.head) else { return }
-                add(SecretFinding(kind: .privateKey, path: prefix + Ext4GuestFiles.text(file.path), detail: "\(kind.rawValue) private key",
-                    isDirectory: false, warnOnly: false))
+                add(
+                    SecretFinding(
+                        kind: .privateKey, path: prefix + Ext4GuestFiles.text(file.path),
+                        detail: "\(kind.rawValue) private key",
+                        isDirectory: false, warnOnly: false))
             }
         } catch {
             throw Ext4GuestFiles.wrap(error, prefix + Ext4GuestFiles.text(tree))
@@ -205,7 +218,10 @@ public struct SecretScan {
     }
 
     /// The key check of one tree through any ``GuestFiles`` (listing then reading each candidate's head).
-    func walk(_ tree: String, clock: ContinuousClock, start: ContinuousClock.Instant, _ report: inout Report, _ add: (SecretFinding) -> Void)
+    func walk(
+        _ tree: String, clock: ContinuousClock, start: ContinuousClock.Instant, _ report: inout Report,
+        _ add: (SecretFinding) -> Void
+    )
         throws(ImagePrepError)
     {
         var stack = [tree]
@@ -213,9 +229,13 @@ public struct SecretScan {
             for entry in try files.listEntries(directory) {
                 report.entries += 1
                 let elapsed = Self.seconds(clock.now - start)
-                if report.entries > limits.maxFiles { report.stoppedEarly = "more than \(limits.maxFiles) entries"; return }
+                if report.entries > limits.maxFiles {
+                    report.stoppedEarly = "more than \(limits.maxFiles) entries"; return
+                }
                 if elapsed > limits.seconds { report.stoppedEarly = "after \(Int(limits.seconds)) s"; return }
-                if report.bytesRead >= limits.maxBytes { report.stoppedEarly = "after \(limits.maxBytes >> 20) MiB read"; return }
+                if report.bytesRead >= limits.maxBytes {
+                    report.stoppedEarly = "after \(limits.maxBytes >> 20) MiB read"; return
+                }
                 let path = PathText.join(directory, entry.name)
                 switch entry.info.type {
                 case .directory: stack.append(path)
@@ -226,7 +246,10 @@ public struct SecretScan {
                     report.filesRead += 1
                     report.bytesRead += head.count
                     if let kind = SecretMaterial.privateKey(in: head) {
-                        add(SecretFinding(kind: .privateKey, path: path, detail: "\(kind.rawValue) private key", isDirectory: false, warnOnly: false))
+                        add(
+                            SecretFinding(
+                                kind: .privateKey, path: path, detail: "\(kind.rawValue) private key",
+                                isDirectory: false, warnOnly: false))
                     }
                 default: continue
                 }
@@ -244,12 +267,16 @@ public struct SecretScan {
         for (name, kind) in Self.accountFiles {
             for suffix in Self.backupSuffixes {
                 let path = "/etc/" + name + suffix
-                guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 16 << 20) else { continue }
+                guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 16 << 20)
+                else { continue }
                 let accounts = SecretMaterial.accountsWithHashes(text, kind: kind)
                 guard !accounts.isEmpty else { continue }
-                add(SecretFinding(kind: .passwordBackup, path: path,
-                    detail: "password hash\(accounts.count == 1 ? "" : "es") of \(accounts.prefix(5).joined(separator: ", "))\(accounts.count > 5 ? "…" : "")",
-                    isDirectory: false, warnOnly: false))
+                add(
+                    SecretFinding(
+                        kind: .passwordBackup, path: path,
+                        detail:
+                            "password hash\(accounts.count == 1 ? "" : "es") of \(accounts.prefix(5).joined(separator: ", "))\(accounts.count > 5 ? "…" : "")",
+                        isDirectory: false, warnOnly: false))
             }
         }
     }
@@ -290,12 +317,19 @@ public struct SecretScan {
         for name in Self.histories {
             let path = PathText.join(home.path, name)
             guard let info = try files.lstat(path), info.type == .regular, info.size > 0 else { continue }
-            add(SecretFinding(kind: .history, path: path, detail: "\(owner)'s history, \(info.size) bytes", isDirectory: false, warnOnly: false))
+            add(
+                SecretFinding(
+                    kind: .history, path: path, detail: "\(owner)'s history, \(info.size) bytes", isDirectory: false,
+                    warnOnly: false))
         }
         for name in Self.credentialFolders {
             let path = PathText.join(home.path, name)
             guard try files.lstat(path)?.type == .directory, !(try files.listDirectory(path).isEmpty) else { continue }
-            add(SecretFinding(kind: .credentials, path: path, detail: "\(owner)'s \(name == ".azure" ? "Azure CLI" : "gcloud") tokens", isDirectory: true, warnOnly: false))
+            add(
+                SecretFinding(
+                    kind: .credentials, path: path,
+                    detail: "\(owner)'s \(name == ".azure" ? "Azure CLI" : "gcloud") tokens", isDirectory: true,
+                    warnOnly: false))
         }
         let checks: [(String, String, (String) -> Bool)] = [
             (".aws/credentials", "AWS access keys", SecretMaterial.hasEntries),
@@ -308,18 +342,27 @@ public struct SecretScan {
         ]
         for (name, what, holds) in checks {
             let path = PathText.join(home.path, name)
-            guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 4 << 20), holds(text) else { continue }
-            add(SecretFinding(kind: .credentials, path: path, detail: "\(owner)'s \(what)", isDirectory: false, warnOnly: false))
+            guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 4 << 20),
+                holds(text)
+            else { continue }
+            add(
+                SecretFinding(
+                    kind: .credentials, path: path, detail: "\(owner)'s \(what)", isDirectory: false, warnOnly: false))
         }
         for name in [".ssh/authorized_keys", ".ssh/authorized_keys2"] {
             let path = PathText.join(home.path, name)
-            guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 4 << 20) else { continue }
+            guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 4 << 20) else {
+                continue
+            }
             let count = SecretMaterial.authorizedKeyCount(text)
             guard count > 0 else { continue }
             let own = provisionedUser.map { home.users.contains($0) } ?? false
-            add(SecretFinding(kind: .authorizedKeys, path: path,
-                detail: "\(count) key\(count == 1 ? "" : "s") that log in as \(owner)" + (own ? " (the provisioned user: removed with it by --delete-user)" : ""),
-                isDirectory: false, warnOnly: own))
+            add(
+                SecretFinding(
+                    kind: .authorizedKeys, path: path,
+                    detail: "\(count) key\(count == 1 ? "" : "s") that log in as \(owner)"
+                        + (own ? " (the provisioned user: removed with it by --delete-user)" : ""),
+                    isDirectory: false, warnOnly: own))
         }
     }
 }

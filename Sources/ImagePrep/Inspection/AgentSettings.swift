@@ -15,7 +15,9 @@ public struct AgentSettings: Sendable {
     }
 
     /// Reads `/etc/waagent.conf` from the guest.
-    public static func read(from files: any GuestFiles, path: String = "/etc/waagent.conf") throws(ImagePrepError)
+    public static func read(
+        from files: any GuestFiles, path: String = "/etc/waagent.conf"
+    ) throws(ImagePrepError)
         -> AgentSettings
     {
         AgentSettings(path: path, text: try files.readText(path, limit: 1 << 20))

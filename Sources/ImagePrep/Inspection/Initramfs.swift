@@ -111,7 +111,8 @@ public enum CpioReader {
 
     /// Whether a cpio header starts at `offset`.
     static func isHeader(_ bytes: [UInt8], at offset: Int) -> Bool {
-        offset + 6 <= bytes.count && bytes[offset..<offset + 5].elementsEqual("07070".utf8) && (bytes[offset + 5] == 0x31 || bytes[offset + 5] == 0x32)
+        offset + 6 <= bytes.count && bytes[offset..<offset + 5].elementsEqual("07070".utf8)
+            && (bytes[offset + 5] == 0x31 || bytes[offset + 5] == 0x32)
     }
 
     /// The members of the archive at `offset` up to and including `TRAILER!!!`, and the offset after it.
@@ -132,12 +133,14 @@ public enum CpioReader {
             let header = try CpioNewcHeader(parsing: bytes, at: offset, path: path)
             let (mode, size, nameSize) = (header.mode, header.fileSize, header.nameSize)
             guard nameSize >= 1, nameSize <= 4096 else {
-                throw InitramfsError(.badHeader, path: path, offset: offset, "cpio name size \(nameSize) is out of range")
+                throw InitramfsError(
+                    .badHeader, path: path, offset: offset, "cpio name size \(nameSize) is out of range")
             }
             let nameStart = offset + headerSize
             let dataStart = align4(nameStart + nameSize)
             guard nameStart + nameSize <= bytes.count, size <= bytes.count, dataStart + size <= bytes.count else {
-                throw InitramfsError(.truncated, path: path, offset: offset, "cpio member runs past the end (\(size) bytes)")
+                throw InitramfsError(
+                    .truncated, path: path, offset: offset, "cpio member runs past the end (\(size) bytes)")
             }
             let name = String(decoding: bytes[nameStart..<nameStart + nameSize - 1], as: UTF8.self)
             offset = align4(dataStart + size)
@@ -181,10 +184,13 @@ public struct Initramfs: Sendable {
                 continue
             }
             guard let format = CompressionFormat.detect(bytes, at: offset) else {
-                throw InitramfsError(.badHeader, path: path, offset: offset, "neither a cpio archive nor a known compression")
+                throw InitramfsError(
+                    .badHeader, path: path, offset: offset, "neither a cpio archive nor a known compression")
             }
             guard format.isSupported else {
-                throw InitramfsError(.unsupportedCompression, path: path, offset: offset, "\(format.rawValue) compression is not supported")
+                throw InitramfsError(
+                    .unsupportedCompression, path: path, offset: offset,
+                    "\(format.rawValue) compression is not supported")
             }
             // One compressed segment may be several streams (gzip members, zstd frames) of one cpio stream.
             var plain: [UInt8] = []
@@ -195,7 +201,8 @@ public struct Initramfs: Sendable {
                     plain += output
                     offset += max(consumed, 1)
                 } catch {
-                    let code: InitramfsError.Code = error.code == .tooLarge ? .tooLarge : error.code == .truncated ? .truncated : .corrupt
+                    let code: InitramfsError.Code =
+                        error.code == .tooLarge ? .tooLarge : error.code == .truncated ? .truncated : .corrupt
                     throw InitramfsError(code, path: path, offset: offset, error.message)
                 }
                 while offset < bytes.count && bytes[offset] == 0 { offset += 1 }
@@ -205,7 +212,8 @@ public struct Initramfs: Sendable {
             var inner = 0
             while inner < plain.count {
                 if plain[inner] == 0 { inner += 1; continue }
-                let (members, end) = try CpioReader.read(plain, at: inner, path: path + " (\(format.rawValue))", keep: keep)
+                let (members, end) = try CpioReader.read(
+                    plain, at: inner, path: path + " (\(format.rawValue))", keep: keep)
                 entries += members
                 inner = end
             }
@@ -235,10 +243,11 @@ public struct Initramfs: Sendable {
 
     /// The module names in a `modules.builtin` text (`kernel/drivers/hv/hv_vmbus.ko` per line).
     public static func builtinNames(_ text: String) -> Set<String> {
-        Set(text.split(separator: "\n").compactMap { line in
-            let file = line.split(separator: "/").last.map(String.init) ?? ""
-            return file.hasSuffix(".ko") ? String(file.dropLast(3)).replacingDashes : nil
-        })
+        Set(
+            text.split(separator: "\n").compactMap { line in
+                let file = line.split(separator: "/").last.map(String.init) ?? ""
+                return file.hasSuffix(".ko") ? String(file.dropLast(3)).replacingDashes : nil
+            })
     }
 }
 

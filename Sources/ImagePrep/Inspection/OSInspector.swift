@@ -1,5 +1,5 @@
-import GuestConfig
 import DiskLayout
+import GuestConfig
 
 /// Finds out what a guest is, from its files only: distribution, architecture, bootloader, network style,
 /// agents, fstab, swap and LVM.
@@ -93,7 +93,8 @@ public struct OSInspector {
                 source: "/etc/debian_version")
         }
         if try files.exists("/etc/arch-release") {
-            return Distribution(id: "arch", version: nil, family: .arch, name: "Arch Linux", source: "/etc/arch-release")
+            return Distribution(
+                id: "arch", version: nil, family: .arch, name: "Arch Linux", source: "/etc/arch-release")
         }
         return Distribution(id: "unknown", version: nil, family: .generic, name: nil, source: nil)
     }
@@ -130,7 +131,9 @@ public struct OSInspector {
             guard let resolved = try files.resolve(candidate), try files.lstat(resolved)?.type == .regular else {
                 continue
             }
-            guard let header = ELFHeader(parsing: try files.readPrefix(resolved, count: ELFHeader.size)) else { continue }
+            guard let header = ELFHeader(parsing: try files.readPrefix(resolved, count: ELFHeader.size)) else {
+                continue
+            }
             return Architecture(machine: header.machineName, bits: header.bits, path: resolved)
         }
         return nil
@@ -173,7 +176,9 @@ public struct OSInspector {
         let ifcfg = redHat + suse
         if ifcfg.contains(where: { !$0.hasSuffix("ifcfg-lo") }) { styles.append("ifcfg") }
         if let text = try files.readText("/etc/network/interfaces", limit: 1 << 20),
-            ConfigText(text).contents.contains(where: { $0.trimmingSpaces.hasPrefix("iface") && !$0.words.contains("lo") })
+            ConfigText(text).contents.contains(where: {
+                $0.trimmingSpaces.hasPrefix("iface") && !$0.words.contains("lo")
+            })
         {
             styles.append("ifupdown")
         }
@@ -197,14 +202,17 @@ public struct OSInspector {
         for program in ["/usr/sbin/waagent", "/usr/bin/waagent", "/usr/share/oem/bin/waagent"]
         where try files.exists(program) {
             var agent = Agent(name: "WALinuxAgent", path: program)
-            let patterns = ["/usr/lib/python*/site-packages", "/usr/lib/python*/dist-packages",
-                            "/usr/lib64/python*/site-packages", "/usr/local/lib/python*/site-packages",
-                            "/usr/local/lib/python*/dist-packages", "/usr/share/oem/python/lib*/python*/site-packages"]
+            let patterns = [
+                "/usr/lib/python*/site-packages", "/usr/lib/python*/dist-packages",
+                "/usr/lib64/python*/site-packages", "/usr/local/lib/python*/site-packages",
+                "/usr/local/lib/python*/dist-packages", "/usr/share/oem/python/lib*/python*/site-packages",
+            ]
             search: for pattern in patterns {
                 let plain = try files.glob(pattern + "/azurelinuxagent/common/version.py")
                 let eggs = try files.glob(pattern + "/WALinuxAgent-*/azurelinuxagent/common/version.py")
                 for file in plain + eggs.sorted().reversed() {
-                    if let version = try Self.assignedString("AGENT_VERSION", in: files.readText(file, limit: 1 << 20)) {
+                    if let version = try Self.assignedString("AGENT_VERSION", in: files.readText(file, limit: 1 << 20))
+                    {
                         agent.version = version
                         agent.versionSource = file
                         break search

@@ -19,11 +19,14 @@ public enum ProvisionedUser {
         let accounts = AccountDatabase(passwd, kind: .passwd)
         for line in ConfigText(sudoers).contents {
             let words = line.words
-            guard let name = words.first, !name.hasPrefix("#"), !name.hasPrefix("%"), name != "Defaults", name != "root",
+            guard let name = words.first, !name.hasPrefix("#"), !name.hasPrefix("%"), name != "Defaults",
+                name != "root",
                 let record = accounts.record(named: name), record.fields.count > 5
             else { continue }
             let home = record.fields[5]
-            if home.hasPrefix("/"), PathText.components(home).count >= 2, try files.lstat(home)?.type == .directory { return name }
+            if home.hasPrefix("/"), PathText.components(home).count >= 2, try files.lstat(home)?.type == .directory {
+                return name
+            }
         }
         return nil
     }
@@ -41,28 +44,36 @@ public enum HostKeyRegenerator {
         "/lib/systemd/system/regenerate_ssh_host_keys.service",
     ]
     static let scriptPatterns = [
-        "/etc/init.d/ssh*", "/etc/rc.d/init.d/ssh*", "/lib/systemd/system/ssh*.service", "/usr/lib/systemd/system/ssh*.service",
+        "/etc/init.d/ssh*", "/etc/rc.d/init.d/ssh*", "/lib/systemd/system/ssh*.service",
+        "/usr/lib/systemd/system/ssh*.service",
         "/etc/systemd/system/ssh*.service",
     ]
     static let keygenWords = ["ssh-keygen", "sshd-gen-keys", "sshd-keygen"]
 
     /// Why new host keys appear at boot (`cloud-init (ssh module)`, `/etc/rc.d/init.d/sshd runs ssh-keygen`...),
     /// or `nil` when nothing in the image makes them.
-    public static func find(_ files: any GuestFiles, inspection: GuestInspection, agent: AgentSettings) throws(ImagePrepError) -> String? {
-        if inspection.agent("WALinuxAgent") != nil, agent.regenerateSshHostKeyPair, agent.provisioningAgent != "disabled" {
+    public static func find(
+        _ files: any GuestFiles, inspection: GuestInspection, agent: AgentSettings
+    ) throws(ImagePrepError) -> String? {
+        if inspection.agent("WALinuxAgent") != nil, agent.regenerateSshHostKeyPair,
+            agent.provisioningAgent != "disabled"
+        {
             return "the agent (Provisioning.RegenerateSshHostKeyPair=y)"
         }
         if inspection.agent("cloud-init") != nil {
             let config = try files.readText("/etc/cloud/cloud.cfg", limit: 1 << 20) ?? ""
             // The ssh module is in cloud-init's default module list; a cloud.cfg that lists modules without it opts out.
-            if !config.contains("cloud_init_modules") || config.contains("- ssh\n") || config.contains("- ssh\r") || config.contains("[ssh") || config.contains(" ssh,") {
+            if !config.contains("cloud_init_modules") || config.contains("- ssh\n") || config.contains("- ssh\r")
+                || config.contains("[ssh") || config.contains(" ssh,")
+            {
                 return "cloud-init (ssh module)"
             }
         }
         for unit in units where try files.exists(unit) { return unit }
         for pattern in scriptPatterns {
             for path in try files.glob(pattern) {
-                guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 1 << 20) else { continue }
+                guard try files.lstat(path)?.type == .regular, let text = try files.readText(path, limit: 1 << 20)
+                else { continue }
                 if keygenWords.contains(where: { text.contains($0) }) { return "\(path) runs ssh-keygen" }
             }
         }

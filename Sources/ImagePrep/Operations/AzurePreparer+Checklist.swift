@@ -6,7 +6,10 @@ extension AzurePreparer {
     /// seed's step for a NUMA bug of the old kernels); `nil` otherwise or when no kernel is found.
     public static func kernelNeedingNumaOff(_ files: any GuestFiles) throws(ImagePrepError) -> InstalledKernel? {
         let kernels = try InstalledKernel.read(files)
-        guard let newest = kernels.max(by: { Version.numbers($0.release).lexicographicallyPrecedes(Version.numbers($1.release)) }),
+        guard
+            let newest = kernels.max(by: {
+                Version.numbers($0.release).lexicographicallyPrecedes(Version.numbers($1.release))
+            }),
             Version.less(newest.release, than: [2, 6, 37])
         else { return nil }
         return newest
@@ -43,7 +46,10 @@ extension AzurePreparer {
         /// - swapMB: Swap on the resource disk of this many MB.
         /// - noSwap: No swap at all.
         /// - rootDelay: `rootdelay=N` even where the initramfs sleeps that long unconditionally.
-        public init(selection: OperationSelection = OperationSelection(), swapMB: Int? = nil, noSwap: Bool = false, rootDelay: Int? = nil) {
+        public init(
+            selection: OperationSelection = OperationSelection(), swapMB: Int? = nil, noSwap: Bool = false,
+            rootDelay: Int? = nil
+        ) {
             self.selection = selection
             self.swapMB = swapMB
             self.noSwap = noSwap
@@ -55,9 +61,15 @@ extension AzurePreparer {
         /// - Throws: ``ImagePrepError/Code/invalidArgument`` for `--swap-mb` with `--no-swap`, a swap size
         ///   below 1, or a rootdelay outside 1…3600.
         public func validate() throws(ImagePrepError) {
-            if noSwap && swapMB != nil { throw ImagePrepError(.invalidArgument, "--swap-mb and --no-swap contradict each other") }
-            if let swapMB, swapMB < 1 { throw ImagePrepError(.invalidArgument, "--swap-mb must be at least 1 (got \(swapMB))") }
-            if let rootDelay, !(1...3600).contains(rootDelay) { throw ImagePrepError(.invalidArgument, "--rootdelay is 1 to 3600 seconds (got \(rootDelay))") }
+            if noSwap && swapMB != nil {
+                throw ImagePrepError(.invalidArgument, "--swap-mb and --no-swap contradict each other")
+            }
+            if let swapMB, swapMB < 1 {
+                throw ImagePrepError(.invalidArgument, "--swap-mb must be at least 1 (got \(swapMB))")
+            }
+            if let rootDelay, !(1...3600).contains(rootDelay) {
+                throw ImagePrepError(.invalidArgument, "--rootdelay is 1 to 3600 seconds (got \(rootDelay))")
+            }
             _ = try selection.select(from: catalog)
         }
     }
@@ -65,7 +77,8 @@ extension AzurePreparer {
     /// The waagent.conf settings the Marketplace guides ask for on every image: the SCSI timeout for slow
     /// storage, fresh host keys and no root password at provisioning.
     static let marketplaceAgentSettings = [
-        ("OS.RootDeviceScsiTimeout", "300"), ("Provisioning.RegenerateSshHostKeyPair", "y"), ("Provisioning.DeleteRootPassword", "y"),
+        ("OS.RootDeviceScsiTimeout", "300"), ("Provisioning.RegenerateSshHostKeyPair", "y"),
+        ("Provisioning.DeleteRootPassword", "y"),
     ]
 
     /// The agent's swap settings for an agent-provisioned image.
@@ -78,7 +91,9 @@ extension AzurePreparer {
             set("ResourceDisk.SwapSizeMB", String(size))
         } else {
             set("ResourceDisk.EnableSwap", "y")
-            if (Int(conf.value(of: "ResourceDisk.SwapSizeMB") ?? "0") ?? 0) <= 0 { set("ResourceDisk.SwapSizeMB", "2048") }
+            if (Int(conf.value(of: "ResourceDisk.SwapSizeMB") ?? "0") ?? 0) <= 0 {
+                set("ResourceDisk.SwapSizeMB", "2048")
+            }
         }
     }
 
@@ -108,8 +123,12 @@ extension AzurePreparer {
             try c.delete(cloudInitSwapFile, "--no-swap: no swap on the resource disk")
             let remaining = try CloudInitSetup.resourceDisk(c.files)
             for finding in remaining.findings
-            where finding.path != nil && finding.path != cloudInitSwapFile && [.swapPartition, .swapFile].contains(finding.topic) {
-                c.note(.warning, "--no-swap: cloud-init config still sets up swap (edit it by hand): \(finding.message)", path: finding.path)
+            where finding.path != nil && finding.path != cloudInitSwapFile
+                && [.swapPartition, .swapFile].contains(finding.topic)
+            {
+                c.note(
+                    .warning, "--no-swap: cloud-init config still sets up swap (edit it by hand): \(finding.message)",
+                    path: finding.path)
             }
             return
         }
@@ -126,21 +145,33 @@ extension AzurePreparer {
         } else {
             try c.create(cloudInitSwapFile, text, reason)
         }
-        c.note(.info, "cloud-init sizes swap as 33 % of the resource disk (disk_setup takes percentages, not --swap-mb \(size)'s MB)", path: cloudInitSwapFile)
+        c.note(
+            .info,
+            "cloud-init sizes swap as 33 % of the resource disk (disk_setup takes percentages, not --swap-mb \(size)'s MB)",
+            path: cloudInitSwapFile)
         let environment = try CloudInitSetup.systemdEnvironment(c.files)
         switch environment.variables["CLOUD_CFG"] {
         case .some(let set) where set.value == cloudInitSwapFile:
             break
         case .some(let set):
-            c.note(.warning, "CLOUD_CFG already names \(set.value): cloud-init reads that file, not \(cloudInitSwapFile), over the datasource's defaults", path: set.path)
+            c.note(
+                .warning,
+                "CLOUD_CFG already names \(set.value): cloud-init reads that file, not \(cloudInitSwapFile), over the datasource's defaults",
+                path: set.path)
         case .none:
             let conf = "/etc/systemd/system.conf"
             if try c.files.exists(conf) {
-                try c.edit(conf, "CLOUD_CFG makes cloud-init's resource-disk setup win over the Azure datasource's defaults (Azure's guides)") { old in
+                try c.edit(
+                    conf,
+                    "CLOUD_CFG makes cloud-init's resource-disk setup win over the Azure datasource's defaults (Azure's guides)"
+                ) { old in
                     SystemdDefaultEnvironment.adding("CLOUD_CFG", value: cloudInitSwapFile, to: old)
                 }
             } else {
-                c.note(.warning, "no /etc/systemd/system.conf: CLOUD_CFG cannot name \(cloudInitSwapFile), so the Azure datasource's one-partition layout wins and no swap partition is made", path: conf)
+                c.note(
+                    .warning,
+                    "no /etc/systemd/system.conf: CLOUD_CFG cannot name \(cloudInitSwapFile), so the Azure datasource's one-partition layout wins and no swap partition is made",
+                    path: conf)
             }
         }
     }
@@ -149,7 +180,8 @@ extension AzurePreparer {
     /// grub.cfg is patched by the timeout step, /etc/default/grub gets the setting so update-grub keeps it.
     static func recordfailTimeout(_ c: PlanContext) throws(ImagePrepError) {
         guard c.inspection.distribution.id.lowercased() == "ubuntu" else { return }
-        try c.edit("/etc/default/grub", "a boot that did not finish must not wait at the menu (kept by update-grub)") { old in
+        try c.edit("/etc/default/grub", "a boot that did not finish must not wait at the menu (kept by update-grub)") {
+            old in
             var file = ShellVariableFile(old)
             // The key and value are ours: GuestConfig's validation cannot refuse them (the text stays as it was if it did).
             _ = try? file.set("GRUB_RECORDFAIL_TIMEOUT", to: String(grubTimeout))
@@ -168,7 +200,10 @@ extension AzurePreparer {
             guard let text = texts[file.path] else { continue }
             let lines = file.kind.commandLines(of: text, path: file.path).map(\.words)
             let adds = add.filter { argument in
-                lines.isEmpty || !lines.allSatisfy { words in !words.contains(argument) && words.contains { $0.hasPrefix(argument + ",") } }
+                lines.isEmpty
+                    || !lines.allSatisfy { words in
+                        !words.contains(argument) && words.contains { $0.hasPrefix(argument + ",") }
+                    }
             }
             groups[adds, default: [:]][file.path] = text
         }
@@ -185,7 +220,10 @@ extension AzurePreparer {
 extension AzurePreparer {
     /// The udev rule that writes 70-persistent-net.rules on first boot (RHEL 6, Ubuntu before 14.04, SLES 11),
     /// and its mask in /etc.
-    static let persistentNetGenerators = ["/lib/udev/rules.d/75-persistent-net-generator.rules", "/usr/lib/udev/rules.d/75-persistent-net-generator.rules"]
+    static let persistentNetGenerators = [
+        "/lib/udev/rules.d/75-persistent-net-generator.rules",
+        "/usr/lib/udev/rules.d/75-persistent-net-generator.rules",
+    ]
     static let persistentNetGeneratorMask = "/etc/udev/rules.d/75-persistent-net-generator.rules"
 
     /// The generator the distribution ships, when it has one.
@@ -198,7 +236,8 @@ extension AzurePreparer {
     /// as the 2.0 agent did, where the distribution has it.
     static func maskPersistentNetGenerator(_ c: PlanContext) throws(ImagePrepError) {
         guard let generator = try persistentNetGenerator(c.files) else { return }
-        try c.symlink(persistentNetGeneratorMask, to: "/dev/null",
+        try c.symlink(
+            persistentNetGeneratorMask, to: "/dev/null",
             "\(generator) would pin eth0 to the first VM's MAC address on first boot")
     }
 }
@@ -210,7 +249,11 @@ extension ReadinessChecker {
         let mask = AzurePreparer.persistentNetGeneratorMask
         var masked = false
         if try files.lstat(mask)?.type == .symlink { masked = try files.readLink(mask) == "/dev/null" }
-        return [CheckResult("udev.net-generator", masked ? .pass : .fail, "the persistent-net generator rule masked (→ /dev/null in /etc/udev/rules.d)",
-            masked ? "masked" : "\(generator) is active: the first boot pins eth0 to that VM's MAC", path: mask)]
+        return [
+            CheckResult(
+                "udev.net-generator", masked ? .pass : .fail,
+                "the persistent-net generator rule masked (→ /dev/null in /etc/udev/rules.d)",
+                masked ? "masked" : "\(generator) is active: the first boot pins eth0 to that VM's MAC", path: mask)
+        ]
     }
 }

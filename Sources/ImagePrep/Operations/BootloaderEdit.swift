@@ -16,11 +16,14 @@ public enum BootloaderEdit {
     /// BLS entries reading `$kernelopts` and grubenv stay consistent.
     ///
     /// - Throws: ``ImagePrepError/Code/invalidArgument`` for an argument GuestConfig rejects.
-    public static func kernelArguments(_ files: [String: String], add: [String], remove: [String]) throws(ImagePrepError) -> Outcome {
+    public static func kernelArguments(
+        _ files: [String: String], add: [String], remove: [String]
+    ) throws(ImagePrepError) -> Outcome {
         let edit: KernelArgumentEdit
         do { edit = try KernelArgumentEdit(add: add, remove: remove) } catch {
             throw ImagePrepError(
-                .invalidArgument, error.field.map { "bad kernel argument '\($0)'" } ?? "bad kernel argument", cause: error.message)
+                .invalidArgument, error.field.map { "bad kernel argument '\($0)'" } ?? "bad kernel argument",
+                cause: error.message)
         }
         var outcome = Outcome(edited: [:], problems: [])
         for result in edit.apply(toBootloaderFiles: files) {

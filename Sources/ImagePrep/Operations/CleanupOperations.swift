@@ -16,8 +16,10 @@ enum CleanupOperations {
     ]
 
     static let all: [PrepOperation] = [
-        PrepOperation("cloud-init-clean", default: false,
-            "cloud-init clean --logs: /var/lib/cloud (seed kept), cloud-init logs, /etc/sudoers.d/90-cloud-init-users") { c throws(ImagePrepError) in
+        PrepOperation(
+            "cloud-init-clean", default: false,
+            "cloud-init clean --logs: /var/lib/cloud (seed kept), cloud-init logs, /etc/sudoers.d/90-cloud-init-users"
+        ) { c throws(ImagePrepError) in
             if let resolved = try c.files.resolve("/var/lib/cloud"), try c.files.lstat(resolved)?.type == .directory {
                 for name in try c.files.listDirectory(resolved).sorted() where name != "seed" {
                     try c.delete(PathText.join(resolved, name), "cloud-init state of the build VM's instance")
@@ -28,8 +30,10 @@ enum CleanupOperations {
             }
             try c.delete("/etc/sudoers.d/90-cloud-init-users", "sudo rules cloud-init wrote for the build VM's user")
         },
-        PrepOperation("machine-id", default: true,
-            "empty /etc/machine-id where systemd makes a new one at first boot (default); remove a dbus copy; without systemd only when named in --only (deletes both)") { c throws(ImagePrepError) in
+        PrepOperation(
+            "machine-id", default: true,
+            "empty /etc/machine-id where systemd makes a new one at first boot (default); remove a dbus copy; without systemd only when named in --only (deletes both)"
+        ) { c throws(ImagePrepError) in
             let etc = "/etc/machine-id", dbus = "/var/lib/dbus/machine-id"
             if c.inspection.systemd {
                 // systemd treats an empty /etc/machine-id as "first boot": it generates a fresh id.
@@ -46,14 +50,20 @@ enum CleanupOperations {
                 }
             }
         },
-        PrepOperation("udev-persistent-net", default: false,
-            "delete /etc/udev/rules.d/70-persistent-net.rules (NIC names pinned to the build VM's MACs)") { c throws(ImagePrepError) in
+        PrepOperation(
+            "udev-persistent-net", default: false,
+            "delete /etc/udev/rules.d/70-persistent-net.rules (NIC names pinned to the build VM's MACs)"
+        ) { c throws(ImagePrepError) in
             try c.delete("/etc/udev/rules.d/70-persistent-net.rules", "pins eth0 to the build VM's MAC address")
         },
-        PrepOperation("hwaddr", default: false,
-            "remove HWADDR= (RHEL) and LLADDR= (SUSE) from ifcfg files") { c throws(ImagePrepError) in
+        PrepOperation(
+            "hwaddr", default: false,
+            "remove HWADDR= (RHEL) and LLADDR= (SUSE) from ifcfg files"
+        ) { c throws(ImagePrepError) in
             for path in try c.files.glob("/etc/sysconfig/network-scripts/ifcfg-*") {
-                try c.edit(path, "pins the interface to the build VM's MAC address") { SysconfigNetwork.removingHardwareAddress($0, path: path).edited }
+                try c.edit(path, "pins the interface to the build VM's MAC address") {
+                    SysconfigNetwork.removingHardwareAddress($0, path: path).edited
+                }
             }
             for path in try c.files.glob("/etc/sysconfig/network/ifcfg-*") {
                 try c.edit(path, "pins the interface to the build VM's MAC address") { old in
@@ -63,22 +73,27 @@ enum CleanupOperations {
                 }
             }
         },
-        PrepOperation("nm-mac", default: false,
-            "remove mac-address= from NetworkManager keyfile profiles (/etc/NetworkManager/system-connections)") { c throws(ImagePrepError) in
+        PrepOperation(
+            "nm-mac", default: false,
+            "remove mac-address= from NetworkManager keyfile profiles (/etc/NetworkManager/system-connections)"
+        ) { c throws(ImagePrepError) in
             for path in Set(try NetworkManagerMACBinding.find(c.files).map(\.path)).sorted() {
                 try c.edit(path, "binds the profile to the build VM's MAC address") {
                     NetworkManagerMACBinding.removingBindings(from: $0, path: path)
                 }
             }
         },
-        PrepOperation("user-history", default: false,
-            "delete shell history of every user (/home/*/.bash_history, .zsh_history, /root/.zsh_history)") { c throws(ImagePrepError) in
+        PrepOperation(
+            "user-history", default: false,
+            "delete shell history of every user (/home/*/.bash_history, .zsh_history, /root/.zsh_history)"
+        ) { c throws(ImagePrepError) in
             var paths = ["/root/.zsh_history"]
             paths += try c.files.glob("/home/*/.bash_history")
             paths += try c.files.glob("/home/*/.zsh_history")
             for path in paths { try c.delete(path, "shell history of the build VM's users") }
         },
-        PrepOperation("logs", default: false, "delete log files (virt-sysprep's logfiles list)") { c throws(ImagePrepError) in
+        PrepOperation("logs", default: false, "delete log files (virt-sysprep's logfiles list)") {
+            c throws(ImagePrepError) in
             for pattern in logPatterns {
                 for path in try c.files.glob(pattern) {
                     guard let info = try c.files.lstat(path), info.type == .regular || info.type == .directory else {
@@ -88,12 +103,15 @@ enum CleanupOperations {
                 }
             }
         },
-        PrepOperation("tmp", default: false, "delete everything in /tmp and /var/tmp (the folders are kept)") { c throws(ImagePrepError) in
+        PrepOperation("tmp", default: false, "delete everything in /tmp and /var/tmp (the folders are kept)") {
+            c throws(ImagePrepError) in
             try c.deleteContents("/tmp", "temporary files of the build VM")
             try c.deleteContents("/var/tmp", "temporary files of the build VM")
         },
-        PrepOperation("package-cache", default: false,
-            "delete cached packages (/var/cache/apt/archives, yum, dnf, zypp: files only)") { c throws(ImagePrepError) in
+        PrepOperation(
+            "package-cache", default: false,
+            "delete cached packages (/var/cache/apt/archives, yum, dnf, zypp: files only)"
+        ) { c throws(ImagePrepError) in
             var roots = ["/var/cache/apt/archives", "/var/cache/yum", "/var/cache/dnf"]
             roots += try c.files.glob("/var/cache/zypp*")
             for root in roots {

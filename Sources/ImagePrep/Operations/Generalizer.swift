@@ -25,7 +25,10 @@ public enum Generalizer {
         /// - deleteUser: Whether to delete the provisioned user.
         /// - user: The user to delete instead of the provisioned one.
         /// - users: More users to delete.
-        public init(selection: OperationSelection = OperationSelection(), deleteUser: Bool = false, user: String? = nil, users: [String] = []) {
+        public init(
+            selection: OperationSelection = OperationSelection(), deleteUser: Bool = false, user: String? = nil,
+            users: [String] = []
+        ) {
             self.selection = selection
             self.deleteUser = deleteUser
             self.user = user
@@ -44,7 +47,8 @@ public enum Generalizer {
         let deleting = options.deleteUser || !options.namedUsers.isEmpty
         if deleting && options.selection.skip.contains("delete-user") {
             throw ImagePrepError(
-                .invalidArgument, "--\(!options.namedUsers.isEmpty ? "user" : "delete-user") asks for delete-user, which --skip removes")
+                .invalidArgument,
+                "--\(!options.namedUsers.isEmpty ? "user" : "delete-user") asks for delete-user, which --skip removes")
         }
         var chosen = try options.selection.select(from: catalog, allowingNone: deleting)
         if deleting, !chosen.contains(where: { $0.name == "delete-user" }) {
@@ -67,7 +71,10 @@ public enum Generalizer {
         context.namedOperations = Set((options.selection.only ?? []).filter { $0 != "defaults" && $0 != "all" })
         if agent.path == nil {
             context.operation = "waagent-conf"
-            context.note(.info, "no /etc/waagent.conf: the agent's code defaults apply (RegenerateSshHostKeyPair=n, DeleteRootPassword=n)")
+            context.note(
+                .info,
+                "no /etc/waagent.conf: the agent's code defaults apply (RegenerateSshHostKeyPair=n, DeleteRootPassword=n)"
+            )
         }
         for operation in chosen { try operation.plan(in: context) }
         return (chosen.map(\.name), staged.changes, context.findings)
@@ -86,9 +93,11 @@ public enum PlanApplier {
             case .delete: try files.removeFile(change.path)
             case .deleteTree: try files.removeTree(change.path)
             case .truncate: try files.writeFile(change.path, contents: [], newFileMode: 0o644)
-            case .symlink: try files.makeSymlink(change.path, target: String(decoding: change.contents ?? [], as: UTF8.self))
+            case .symlink:
+                try files.makeSymlink(change.path, target: String(decoding: change.contents ?? [], as: UTF8.self))
             case .rewrite, .create:
-                try files.writeFile(change.path, contents: change.contents ?? [], newFileMode: change.newFileMode ?? 0o644)
+                try files.writeFile(
+                    change.path, contents: change.contents ?? [], newFileMode: change.newFileMode ?? 0o644)
             }
         }
     }

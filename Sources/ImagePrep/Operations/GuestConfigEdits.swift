@@ -8,7 +8,8 @@ public enum GuestConfigEdits {
         _ image: String, partition: Int? = nil, volume: String? = nil, add: [String], remove: [String], dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
         _ = try BootloaderEdit.kernelArguments([:], add: add, remove: remove)  // validate the arguments first
-        let operation = PrepOperation("kernel-args", default: true, "edit kernel arguments") { c throws(ImagePrepError) in
+        let operation = PrepOperation("kernel-args", default: true, "edit kernel arguments") {
+            c throws(ImagePrepError) in
             let files = c.inspection.bootloaderFiles
             if files.isEmpty { c.note(.warning, "no bootloader configuration found") }
             var texts: [String: String] = [:]
@@ -20,14 +21,17 @@ public enum GuestConfigEdits {
                 try c.edit(file.path, "kernel arguments (\(file.kind.rawValue))") { _ in edited }
             }
         }
-        return try ImagePreparation.run(.kernelArgs, image, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        return try ImagePreparation.run(.kernelArgs, image, partition: partition, volume: volume, dryRun: dryRun) {
+            files, inspection throws(ImagePrepError) in
             try plan(operation, files, inspection)
         }
     }
 
     /// Every kernel command line of every bootloader file the guest has, in the order ``OSInspector`` finds
     /// the files (what `vhdedit kernel-args IMAGE` lists). Nothing is written.
-    public static func kernelCommandLines(_ image: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError)
+    public static func kernelCommandLines(
+        _ image: String, partition: Int? = nil, volume: String? = nil
+    ) throws(ImagePrepError)
         -> KernelCommandLines
     {
         let session = try GuestImage.openForPreparation(path: image, partition: partition, volume: volume)
@@ -43,7 +47,9 @@ public enum GuestConfigEdits {
 
     /// The values of `keys` in the key/value file `path` (waagent.conf or a sysconfig-style file); for
     /// waagent.conf, absent keys give the agent's default.
-    public static func get(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String]) throws(ImagePrepError)
+    public static func get(
+        _ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String]
+    ) throws(ImagePrepError)
         -> [(key: String, value: String?)]
     {
         let session = try GuestImage.openForPreparation(path: image, partition: partition, volume: volume)
@@ -69,22 +75,28 @@ public enum GuestConfigEdits {
     public static func checkPath(_ path: String) throws(ImagePrepError) { _ = try open(path, "") }
 
     /// Sets `KEY=VALUE` assignments in `path` (created when missing and its folder exists).
-    public static func set(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, assignments: [String], dryRun: Bool)
+    public static func set(
+        _ image: String, partition: Int? = nil, volume: String? = nil, path: String, assignments: [String], dryRun: Bool
+    )
         throws(ImagePrepError) -> PrepReport
     {
         try checkAssignments(path: path, assignments)
         // Validated above on an empty file; the same assignments cannot fail on the guest's.
-        return try edit(image, partition: partition, volume: volume, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
+        return try edit(image, partition: partition, volume: volume, path: path, dryRun: dryRun) {
+            file throws(ImagePrepError) in
             _ = try? file.apply(assignments: assignments)
         }
     }
 
     /// Removes `keys` from `path`.
-    public static func unset(_ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String], dryRun: Bool)
+    public static func unset(
+        _ image: String, partition: Int? = nil, volume: String? = nil, path: String, keys: [String], dryRun: Bool
+    )
         throws(ImagePrepError) -> PrepReport
     {
         _ = try open(path, "")
-        return try edit(image, partition: partition, volume: volume, path: path, dryRun: dryRun) { file throws(ImagePrepError) in
+        return try edit(image, partition: partition, volume: volume, path: path, dryRun: dryRun) {
+            file throws(ImagePrepError) in
             for key in keys { file.unset(key) }
         }
     }
@@ -120,16 +132,20 @@ public enum GuestConfigEdits {
                 try c.create(path, file.result.edited, "requested edit (new file)")
             }
         }
-        return try ImagePreparation.run(.config, image, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        return try ImagePreparation.run(.config, image, partition: partition, volume: volume, dryRun: dryRun) {
+            files, inspection throws(ImagePrepError) in
             try plan(operation, files, inspection)
         }
     }
 
-    static func plan(_ operation: PrepOperation, _ files: any GuestFiles, _ inspection: GuestInspection) throws(ImagePrepError)
+    static func plan(
+        _ operation: PrepOperation, _ files: any GuestFiles, _ inspection: GuestInspection
+    ) throws(ImagePrepError)
         -> (operations: [String], changes: [PlannedChange], findings: [Finding])
     {
         let staged = StagedGuestFiles(base: files)
-        let context = PlanContext(files: staged, inspection: inspection, agent: try AgentSettings.read(from: files), userToDelete: nil)
+        let context = PlanContext(
+            files: staged, inspection: inspection, agent: try AgentSettings.read(from: files), userToDelete: nil)
         try operation.plan(in: context)
         return ([operation.name], staged.changes, context.findings)
     }

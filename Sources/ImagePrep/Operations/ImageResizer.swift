@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import BlockIO
 import DiskLayout
 public import Ext4
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Resizes an image in place — the disk, its partition table, its last partition and the ext2/3/4 filesystem
 /// in it — as one atomic change: everything is written under the image's edit journal and committed at once,
@@ -136,7 +137,9 @@ public enum ImageResizer {
         var warnings: [String] = []
         let oldSize = image.device.size
         var newSize = (options.size + 511) / 512 * 512
-        if newSize != options.size { notes.append("size rounded up from \(options.size) to \(newSize) bytes (a whole sector)") }
+        if newSize != options.size {
+            notes.append("size rounded up from \(options.size) to \(newSize) bytes (a whole sector)")
+        }
         if options.roundToMiB && newSize % (1 << 20) != 0 {
             let before = newSize
             newSize = (newSize + (1 << 20) - 1) / (1 << 20) * (1 << 20)
@@ -145,7 +148,8 @@ public enum ImageResizer {
         guard [.raw, .vhdFixed, .vhdDynamic].contains(image.format) else {
             try image.resizeDisk(to: newSize)  // throws the refusal with its reason
             return Report(
-                path: image.path, format: image.format, oldSize: oldSize, newSize: oldSize, partitionTable: "", notes: notes,
+                path: image.path, format: image.format, oldSize: oldSize, newSize: oldSize, partitionTable: "",
+                notes: notes,
                 warnings: warnings)
         }
         let table = try PartitionTable.read(from: image.device)
@@ -258,7 +262,8 @@ public enum ImageResizer {
         }
         return Report(
             path: image.path, format: image.format, oldSize: oldSize, newSize: newSize,
-            partitionTable: table.kind.rawValue, partition: change, filesystem: growth, notes: notes, warnings: warnings)
+            partitionTable: table.kind.rawValue, partition: change, filesystem: growth, notes: notes, warnings: warnings
+        )
     }
 }
 

@@ -102,7 +102,8 @@ public final class PlanContext {
         files.stage(
             PlannedChange(
                 operation: operation, path: resolved, action: .rewrite, reason: reason, before: summary.before,
-                after: summary.after, diff: ConfigEditResult(path: resolved, original: shownOld, edited: shownNew).unifiedDiff(),
+                after: summary.after,
+                diff: ConfigEditResult(path: resolved, original: shownOld, edited: shownNew).unifiedDiff(),
                 contents: Array(new.utf8)))
     }
 
@@ -126,7 +127,9 @@ public final class PlanContext {
     }
 
     /// Plans writing a new file at `path` with `text`, when nothing is there and its folder exists.
-    public func create(_ path: String, _ text: String, mode: UInt16 = 0o644, _ reason: String)
+    public func create(
+        _ path: String, _ text: String, mode: UInt16 = 0o644, _ reason: String
+    )
         throws(ImagePrepError)
     {
         guard try files.lstat(path) == nil else { return }
@@ -140,7 +143,8 @@ public final class PlanContext {
             PlannedChange(
                 operation: operation, path: path, action: .create, reason: reason,
                 after: ChangeSummary.lines(from: "", to: text).after,
-                diff: ConfigEditResult(path: path, original: "", edited: text).unifiedDiff(), contents: Array(text.utf8),
+                diff: ConfigEditResult(path: path, original: "", edited: text).unifiedDiff(),
+                contents: Array(text.utf8),
                 newFileMode: mode))
     }
 }

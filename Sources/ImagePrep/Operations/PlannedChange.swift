@@ -59,8 +59,7 @@ public struct PlannedChange: Codable, Sendable, Equatable {
     /// One line for a terminal: `operation  action  path  (reason)`.
     public var line: String {
         var text = "\(operation.padding(22)) \(action.rawValue.padding(11)) \(path)  — \(reason)"
-        if let before, let after { text += " [\(before) → \(after)]" }
-        else if let after { text += " [\(after)]" }
+        if let before, let after { text += " [\(before) → \(after)]" } else if let after { text += " [\(after)]" }
         return text
     }
 }

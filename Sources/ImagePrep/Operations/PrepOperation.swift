@@ -48,7 +48,9 @@ public struct OperationSelection: Sendable, Equatable {
     /// - Parameter catalog: the operations to choose from, in the order they run.
     /// - Throws: ``ImagePrepError/Code/invalidArgument`` naming an unknown operation, or when `skip` leaves
     ///   nothing of `only` (a run that would look at nothing and say "nothing to do").
-    public func select(from catalog: [PrepOperation], allowingNone: Bool = false) throws(ImagePrepError) -> [PrepOperation] {
+    public func select(
+        from catalog: [PrepOperation], allowingNone: Bool = false
+    ) throws(ImagePrepError) -> [PrepOperation] {
         let known = Set(catalog.map(\.name))
         var chosen = Set(catalog.filter(\.isDefault).map(\.name))
         if let only {

@@ -20,7 +20,8 @@ public enum SELinuxOperations {
         }
         let config = SELinuxConfig(text)
         guard config.labelsFiles else {
-            c.note(.info, "SELinux is \(config.mode?.rawValue ?? "not set") in /etc/selinux/config: nothing to relabel",
+            c.note(
+                .info, "SELinux is \(config.mode?.rawValue ?? "not set") in /etc/selinux/config: nothing to relabel",
                 path: GuestSELinuxLabeler.configPath)
             return
         }

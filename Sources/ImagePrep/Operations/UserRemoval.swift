@@ -41,8 +41,10 @@ enum UserRemoval {
             c.note(.warning, "user \(user) has uid \(uid), a system account; deleting it as asked")
         }
         let reason = "the provisioned user \(user)"
-        for (path, kind) in [("/etc/passwd", AccountFileKind.passwd), (c.agent.passwordPath, .shadow),
-                             ("/etc/group", .group), ("/etc/gshadow", .gshadow)] {
+        for (path, kind) in [
+            ("/etc/passwd", AccountFileKind.passwd), (c.agent.passwordPath, .shadow),
+            ("/etc/group", .group), ("/etc/gshadow", .gshadow),
+        ] {
             try c.edit(path, reason) { Accounts.removing(user, from: $0, kind: kind) }
         }
         if fields.count > 5 {
@@ -53,7 +55,10 @@ enum UserRemoval {
                 if info.type == .directory, let uid, info.uid == uid {
                     try c.deleteTree(home, "home of \(reason)")
                 } else {
-                    c.note(.warning, "home \(home) is not a directory owned by uid \(uid.map(String.init) ?? "?"): left alone", path: home)
+                    c.note(
+                        .warning,
+                        "home \(home) is not a directory owned by uid \(uid.map(String.init) ?? "?"): left alone",
+                        path: home)
                 }
             }
         }

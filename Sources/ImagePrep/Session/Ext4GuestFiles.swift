@@ -19,7 +19,8 @@ public final class Ext4GuestFiles: GuestFiles {
     }
 
     static func wrap(_ error: Ext4Error, _ path: String) -> ImagePrepError {
-        let code: ImagePrepError.Code = error.code == .notFound ? .notFound : error.code == .tooLarge ? .unexpectedFile : .filesystem
+        let code: ImagePrepError.Code =
+            error.code == .notFound ? .notFound : error.code == .tooLarge ? .unexpectedFile : .filesystem
         return ImagePrepError(code, error.message, path: path, cause: error.code.name)
     }
 
@@ -71,7 +72,8 @@ public final class Ext4GuestFiles: GuestFiles {
             if existing?.type == .regular {
                 try filesystem.writeFile(target, contents: contents)
             } else {
-                try filesystem.writeFile(target, contents: contents, options: WriteOptions(mode: newFileMode, uid: 0, gid: 0))
+                try filesystem.writeFile(
+                    target, contents: contents, options: WriteOptions(mode: newFileMode, uid: 0, gid: 0))
             }
         } catch let error as Ext4Error {
             throw Self.wrap(error, path)
@@ -105,7 +107,9 @@ public final class Ext4GuestFiles: GuestFiles {
     /// `path` resolved by the filesystem's own walker (`Ext4FileSystem/existingRealPath(_:)`), in one walk
     /// instead of an `lstat` of every prefix.
     public func resolve(_ path: String) throws(ImagePrepError) -> String? {
-        do { return try filesystem.existingRealPath(guestPath(path)).map(Self.text) } catch { throw Self.wrap(error, path) }
+        do { return try filesystem.existingRealPath(guestPath(path)).map(Self.text) } catch {
+            throw Self.wrap(error, path)
+        }
     }
 
     /// The paths matching `pattern`, by the filesystem's own `Ext4FileSystem/glob(_:)` (sorted as the

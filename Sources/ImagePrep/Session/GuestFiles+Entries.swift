@@ -84,11 +84,17 @@ extension PlanContext {
             }
             try delete(path, reason)
         }
-        guard try files.resolve(PathText.parent(path)).map({ (p) throws(ImagePrepError) in try files.lstat(p)?.type == .directory }) == true else {
+        guard
+            try files.resolve(PathText.parent(path)).map({ (p) throws(ImagePrepError) in
+                try files.lstat(p)?.type == .directory
+            }) == true
+        else {
             note(.warning, "cannot link it to \(target): \(PathText.parent(path)) does not exist", path: path)
             return
         }
-        files.stage(PlannedChange(operation: operation, path: path, action: .symlink, reason: reason, after: "→ \(target)",
-            contents: Array(target.utf8)))
+        files.stage(
+            PlannedChange(
+                operation: operation, path: path, action: .symlink, reason: reason, after: "→ \(target)",
+                contents: Array(target.utf8)))
     }
 }

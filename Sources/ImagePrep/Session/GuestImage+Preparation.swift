@@ -50,7 +50,9 @@ extension GuestImage {
         guard !mounts.isEmpty else { return root }
         return MountedGuestFiles(
             root: root,
-            mounts: mounts.map { (mountPoint: $0.mountPoint, files: Ext4GuestFiles(filesystem: $0.filesystem) as any GuestFiles) })
+            mounts: mounts.map {
+                (mountPoint: $0.mountPoint, files: Ext4GuestFiles(filesystem: $0.filesystem) as any GuestFiles)
+            })
     }
 
     /// The disk facts of an opened image.
@@ -62,12 +64,14 @@ extension GuestImage {
             if partition.role == .extended || partition.role == .gptProtective { continue }
             let partUUID = disk.table.partUUID(of: partition)
             let signature = volume.signature
-            partitions.append(PartitionFacts(
-                number: partition.number, start: partition.start, size: partition.size, typeName: partition.type.name,
-                partUUID: partUUID,
-                filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
-                isSwap: partition.role == .linuxSwap || signature?.type == "swap",
-                isLVM: partition.role == .linuxLVM || signature?.type == "LVM2_member"))
+            partitions.append(
+                PartitionFacts(
+                    number: partition.number, start: partition.start, size: partition.size,
+                    typeName: partition.type.name,
+                    partUUID: partUUID,
+                    filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
+                    isSwap: partition.role == .linuxSwap || signature?.type == "swap",
+                    isLVM: partition.role == .linuxLVM || signature?.type == "LVM2_member"))
         }
         let length = (try? image.store.length()) ?? 0
         var facts = DiskFacts(
@@ -80,8 +84,10 @@ extension GuestImage {
             facts.logicalVolumes = disk.lvm.logicalVolumes.map { lv in
                 let signature = disk.logicalVolume(lv.name)?.signature
                 var facts = LogicalVolumeFacts(
-                    path: lv.name.description, group: lv.name.group, name: lv.name.volume, mapperName: lv.name.mapperName,
-                    size: lv.size, filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
+                    path: lv.name.description, group: lv.name.group, name: lv.name.volume,
+                    mapperName: lv.name.mapperName,
+                    size: lv.size,
+                    filesystem: signature.map { FilesystemIdentity(type: $0.type, uuid: $0.uuid, label: $0.label) },
                     refused: lv.openError?.message)
                 let groupUUID = disk.lvm.groups.first { $0.name == lv.name.group }?.metadata.id ?? ""
                 facts.deviceMapperUUID = "LVM-" + (groupUUID + lv.entry.id).filter { $0 != "-" }
@@ -108,7 +114,8 @@ extension GuestImage {
     /// - Throws: ``ImagePrepError/Code/commit`` (the image is then as it was).
     public func commitAndClose() throws(ImagePrepError) {
         do { try close() } catch {
-            throw ImagePrepError(.commit, "cannot commit the changes; the image is as it was", image: image.path, cause: error)
+            throw ImagePrepError(
+                .commit, "cannot commit the changes; the image is as it was", image: image.path, cause: error)
         }
     }
 }

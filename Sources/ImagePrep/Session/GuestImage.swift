@@ -72,7 +72,9 @@ public final class GuestImage {
     /// - Throws: `BlockIOError` (the image cannot be opened or locked), `DiskLayoutError` (no such
     ///   partition, no or several root candidates), `Ext4Error` (not ext2/3/4, or unsafe to write: for
     ///   example a journal that needs recovery). Layout and filesystem errors name `path` as their `image`.
-    public static func open(path: String, writable: Bool = false, partition: Int? = nil, volume: String? = nil)
+    public static func open(
+        path: String, writable: Bool = false, partition: Int? = nil, volume: String? = nil
+    )
         throws -> GuestImage
     {
         let image = try DiskImage.open(path: path, writable: writable)
@@ -92,11 +94,14 @@ public final class GuestImage {
             // too, at the path the guest sees).
             // Its private copy of the policy goes beside the image, where the edit journal goes: the one folder a
             // sandboxed writer may still create files in.
-            let labeler = writable
-                ? try GuestSELinuxLabeler.load(from: filesystem, scratchParent: HostRedoLogLocation(imagePath: path).folder)
+            let labeler =
+                writable
+                ? try GuestSELinuxLabeler.load(
+                    from: filesystem, scratchParent: HostRedoLogLocation(imagePath: path).folder)
                 : nil
             filesystem.newInodeLabeler = labeler
-            let (mounts, mountWarnings) = try openMounts(disk: disk, root: root, filesystem: filesystem, writable: writable)
+            let (mounts, mountWarnings) = try openMounts(
+                disk: disk, root: root, filesystem: filesystem, writable: writable)
             for mount in mounts { mount.filesystem.newInodeLabeler = labeler?.mounted(at: mount.mountPoint) }
             return GuestImage(
                 image: image, disk: disk, root: root, filesystem: filesystem, layoutWarnings: disk.warnings,
@@ -145,10 +150,13 @@ public final class GuestImage {
     /// `/dev/mapper/VG-LV`, `/dev/VG/LV`, `UUID=` or `LABEL=` of a logical volume of the disk (not the root's,
     /// not `noauto`). One that cannot be opened is a warning when reading; when writing it is an error, since
     /// changes meant for it would land in the root's directory beneath the mount point.
-    static func openMounts(disk: PartitionedDisk, root: RootSelection, filesystem: Ext4FileSystem, writable: Bool)
+    static func openMounts(
+        disk: PartitionedDisk, root: RootSelection, filesystem: Ext4FileSystem, writable: Bool
+    )
         throws -> (mounts: [GuestMount], warnings: [String])
     {
-        guard !disk.logicalVolumes.isEmpty, let fstab = try? filesystem.readFile(GuestPath("/etc/fstab"), limit: 1 << 20)
+        guard !disk.logicalVolumes.isEmpty,
+            let fstab = try? filesystem.readFile(GuestPath("/etc/fstab"), limit: 1 << 20)
         else { return ([], []) }
         var mounts: [GuestMount] = []
         var warnings: [String] = []
@@ -157,7 +165,9 @@ public final class GuestImage {
             guard point.hasPrefix("/"), point.count > 1, ["ext2", "ext3", "ext4", "auto"].contains(entry.type),
                 !entry.options.contains("noauto"), !mounts.contains(where: { $0.mountPoint == point })
             else { continue }
-            guard let volume = disk.logicalVolume(named: entry.device), let name = volume.logicalVolume, name != root.volume.logicalVolume else { continue }
+            guard let volume = disk.logicalVolume(named: entry.device), let name = volume.logicalVolume,
+                name != root.volume.logicalVolume
+            else { continue }
             do {
                 guard let device = volume.device else {
                     throw volume.openError ?? DiskLayoutError(.noSuchVolume, "logical volume \(name) cannot be opened")
@@ -165,7 +175,8 @@ public final class GuestImage {
                 let opened = try Ext4FileSystem(device: device, writable: writable)
                 mounts.append(GuestMount(mountPoint: point, volume: volume, filesystem: opened))
             } catch {
-                let message = "\(point) (/etc/fstab line \(entry.line)) is logical volume \(name), which cannot be opened: \(error)"
+                let message =
+                    "\(point) (/etc/fstab line \(entry.line)) is logical volume \(name), which cannot be opened: \(error)"
                 if writable { throw Ext4Error(.unsupportedFeature, message, path: point) }
                 warnings.append(message + "; files under \(point) are read from the root filesystem")
             }

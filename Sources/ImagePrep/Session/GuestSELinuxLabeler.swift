@@ -38,7 +38,8 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
             guard try filesystem.exists(path) else { return nil }
             return SELinuxConfig(String(decoding: try filesystem.readFile(path, limit: 1 << 20), as: UTF8.self))
         } catch {
-            throw ImagePrepError(.filesystem, "cannot read the SELinux configuration", path: configPath, cause: "\(error)")
+            throw ImagePrepError(
+                .filesystem, "cannot read the SELinux configuration", path: configPath, cause: "\(error)")
         }
     }
 
@@ -49,7 +50,9 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
     /// - Parameter scratchParent: where the private copy of the context files is made (default `$TMPDIR`).
     /// - Throws: ``ImagePrepError`` when the guest labels files but its policy's file contexts are missing or
     ///   unreadable: writing would leave unlabelled files in an enforcing guest.
-    public static func load(from filesystem: Ext4FileSystem, scratchParent: String? = nil) throws(ImagePrepError)
+    public static func load(
+        from filesystem: Ext4FileSystem, scratchParent: String? = nil
+    ) throws(ImagePrepError)
         -> GuestSELinuxLabeler?
     {
         guard let config = try configuration(of: filesystem), config.labelsFiles else { return nil }
@@ -65,7 +68,8 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
                 guard try filesystem.exists(path) else { continue }
                 files[name] = try filesystem.readFile(path, limit: fileLimit)
             } catch {
-                throw ImagePrepError(.filesystem, "cannot read the SELinux file contexts", path: path.description, cause: "\(error)")
+                throw ImagePrepError(
+                    .filesystem, "cannot read the SELinux file contexts", path: path.description, cause: "\(error)")
             }
         }
         guard files["file_contexts"] != nil else {
@@ -78,7 +82,9 @@ public final class GuestSELinuxLabeler: NewInodeLabeling {
             let labels = try FileContextsLabels(files: files, scratchParent: scratchParent)
             return GuestSELinuxLabeler(config: config, folder: folder, labels: labels)
         } catch {
-            throw ImagePrepError(.unexpectedFile, "cannot load the guest's SELinux file contexts", path: folder + "/file_contexts", cause: error.description)
+            throw ImagePrepError(
+                .unexpectedFile, "cannot load the guest's SELinux file contexts", path: folder + "/file_contexts",
+                cause: error.description)
         }
     }
 

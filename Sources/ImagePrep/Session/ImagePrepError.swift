@@ -54,7 +54,8 @@ public struct ImagePrepError: Error, CustomStringConvertible, Sendable, Codable 
     }
 
     /// An error caused by `cause`, an error of the layer below (kept typed: match on it with `as?`).
-    public init(_ code: Code, _ message: String, path: String? = nil, image: String? = nil, cause: any Error & Sendable) {
+    public init(_ code: Code, _ message: String, path: String? = nil, image: String? = nil, cause: any Error & Sendable)
+    {
         self.code = code
         self.message = message
         self.path = path

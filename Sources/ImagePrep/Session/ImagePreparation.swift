@@ -18,7 +18,9 @@ public enum ImagePreparation {
     }
 
     /// Inspects the image at `path`.
-    public static func inspect(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> InspectReport {
+    public static func inspect(
+        _ path: String, partition: Int? = nil, volume: String? = nil
+    ) throws(ImagePrepError) -> InspectReport {
         let session = try GuestImage.openForPreparation(path: path, partition: partition, volume: volume)
         let guest = try OSInspector(files: session.files, disk: session.facts).inspect()
         return InspectReport(image: path, disk: session.facts, guest: guest, findings: session.findings)
@@ -26,18 +28,22 @@ public enum ImagePreparation {
 
     /// Generalizes the image at `path` (see ``Generalizer``).
     public static func generalize(
-        _ path: String, partition: Int? = nil, volume: String? = nil, options: Generalizer.Options = Generalizer.Options(), dryRun: Bool
+        _ path: String, partition: Int? = nil, volume: String? = nil,
+        options: Generalizer.Options = Generalizer.Options(), dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
-        try run(.generalize, path, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        try run(.generalize, path, partition: partition, volume: volume, dryRun: dryRun) {
+            files, inspection throws(ImagePrepError) in
             try Generalizer.plan(files: files, inspection: inspection, options: options)
         }
     }
 
     /// Applies the Azure preparation checklist to the image at `path` (see ``AzurePreparer``).
     public static func azurePrepare(
-        _ path: String, partition: Int? = nil, volume: String? = nil, selection: OperationSelection = OperationSelection(), dryRun: Bool
+        _ path: String, partition: Int? = nil, volume: String? = nil,
+        selection: OperationSelection = OperationSelection(), dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
-        try run(.azurePrepare, path, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        try run(.azurePrepare, path, partition: partition, volume: volume, dryRun: dryRun) {
+            files, inspection throws(ImagePrepError) in
             try AzurePreparer.plan(files: files, inspection: inspection, selection: selection)
         }
     }
@@ -46,28 +52,35 @@ public enum ImagePreparation {
     public static func azurePrepare(
         _ path: String, partition: Int? = nil, volume: String? = nil, options: AzurePreparer.Options, dryRun: Bool
     ) throws(ImagePrepError) -> PrepReport {
-        try run(.azurePrepare, path, partition: partition, volume: volume, dryRun: dryRun) { files, inspection throws(ImagePrepError) in
+        try run(.azurePrepare, path, partition: partition, volume: volume, dryRun: dryRun) {
+            files, inspection throws(ImagePrepError) in
             try AzurePreparer.plan(files: files, inspection: inspection, options: options)
         }
     }
 
     /// Checks the image at `path` against Azure's requirements (see ``ReadinessChecker``).
-    public static func check(_ path: String, partition: Int? = nil, volume: String? = nil) throws(ImagePrepError) -> ReadinessReport {
+    public static func check(
+        _ path: String, partition: Int? = nil, volume: String? = nil
+    ) throws(ImagePrepError) -> ReadinessReport {
         try checked(path, partition: partition, volume: volume).report
     }
 
     /// ``check(_:partition:volume:)``'s report and the disk facts it was made from, from one open of the image
     /// (a second open would come after a sandboxed command's lock-down).
-    static func checked(_ path: String, partition: Int?, volume: String?) throws(ImagePrepError)
+    static func checked(
+        _ path: String, partition: Int?, volume: String?
+    ) throws(ImagePrepError)
         -> (report: ReadinessReport, facts: DiskFacts)
     {
         let session = try GuestImage.openForPreparation(path: path, partition: partition, volume: volume)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
-        var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(image: path)
+        var report = try ReadinessChecker(files: session.files, disk: session.facts, inspection: inspection).check(
+            image: path)
         let state = session.filesystem.warnings
         report.results.insert(
             CheckResult(
-                "fs.state", state.isEmpty ? .pass : .warn, "the root filesystem is clean (no journal to replay, no errors)",
+                "fs.state", state.isEmpty ? .pass : .warn,
+                "the root filesystem is clean (no journal to replay, no errors)",
                 state.isEmpty ? "clean" : state.map(\.message).joined(separator: "; ")), at: 0)
         report.results.append(try SELinuxLabelAudit.result(filesystem: session.filesystem))
         // What the VHD reader had to work around (a damaged trailing footer read from its copy, ...): Azure
@@ -97,12 +110,14 @@ public enum ImagePreparation {
     )
 
     static func run(
-        _ kind: PrepReport.Kind, _ path: String, partition: Int?, volume: String? = nil, dryRun: Bool, _ planner: Planner
+        _ kind: PrepReport.Kind, _ path: String, partition: Int?, volume: String? = nil, dryRun: Bool,
+        _ planner: Planner
     ) throws(ImagePrepError) -> PrepReport {
         // A dry run reads only (shared lock). A real run takes the exclusive lock once: every write of the session
         // stays in the image's edit journal until commit, so planning nothing and dropping the session leaves
         // the image byte for byte as it was.
-        let session = try GuestImage.openForPreparation(path: path, partition: partition, volume: volume, writable: !dryRun)
+        let session = try GuestImage.openForPreparation(
+            path: path, partition: partition, volume: volume, writable: !dryRun)
         let inspection = try OSInspector(files: session.files, disk: session.facts).inspect()
         let plan = try planner(session.files, inspection)
         if !dryRun && !plan.changes.isEmpty {

@@ -75,8 +75,9 @@ public enum ImageRecovery {
         do {
             try image.commit()
         } catch {
-            throw ImagePrepError(.commit, "cannot commit the replay; the image is as it was", image: path,
-                                 cause: error.description)
+            throw ImagePrepError(
+                .commit, "cannot commit the replay; the image is as it was", image: path,
+                cause: error.description)
         }
         return report
     }

@@ -20,7 +20,9 @@ public final class MountedGuestFiles: GuestFiles {
     func route(_ path: String) -> (files: any GuestFiles, path: String) {
         for mount in mounts {
             if path == mount.mountPoint { return (mount.files, "/") }
-            if path.hasPrefix(mount.mountPoint + "/") { return (mount.files, String(path.dropFirst(mount.mountPoint.utf8.count))) }
+            if path.hasPrefix(mount.mountPoint + "/") {
+                return (mount.files, String(path.dropFirst(mount.mountPoint.utf8.count)))
+            }
         }
         return (root, path)
     }

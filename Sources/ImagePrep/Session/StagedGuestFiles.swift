@@ -67,7 +67,9 @@ public final class StagedGuestFiles: GuestFiles {
     public func readFile(_ path: String, limit: Int) throws(ImagePrepError) -> [UInt8] {
         if case .file(let bytes, _)? = entries[path] { return bytes }
         if case .link? = entries[path] {
-            guard let resolved = try resolve(path), resolved != path else { throw ImagePrepError(.notFound, "dangling symlink", path: path) }
+            guard let resolved = try resolve(path), resolved != path else {
+                throw ImagePrepError(.notFound, "dangling symlink", path: path)
+            }
             return try readFile(resolved, limit: limit)
         }
         guard try lstat(path) != nil else { throw ImagePrepError(.notFound, "no such file", path: path) }

@@ -45,7 +45,9 @@ enum CrashHarness {
             let strace = try? ExternalTool.run(["strace", "-f", "-qq", "-o", "/dev/null", "true"]), strace.status == 0,
             let help = try? ExternalTool.run([binary, "--help"]), help.status == 0
         else { return false }
-        return help.output.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
+        return help.output.split(separator: "\n").contains {
+            $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ")
+        }
     }
 
     /// Runs `arguments` once under strace and counts each mutating call the process tree makes.
@@ -71,7 +73,9 @@ enum CrashHarness {
 
     /// Every kill point for `counts`, or `limit` of them spread evenly over each call's occurrences.
     static func killPoints(_ counts: [String: Int], limit: Int) -> [KillPoint] {
-        let all = counts.keys.sorted().flatMap { call in (1...counts[call]!).map { KillPoint(call: call, occurrence: $0) } }
+        let all = counts.keys.sorted().flatMap { call in
+            (1...counts[call]!).map { KillPoint(call: call, occurrence: $0) }
+        }
         guard all.count > limit else { return all }
         return (0..<limit).map { all[$0 * all.count / limit] }
     }
@@ -83,8 +87,10 @@ enum CrashHarness {
         _ arguments: [String], killedAt point: KillPoint, signal: String = "KILL", environment: [String: String]
     ) throws -> Int32 {
         try ExternalTool.run(
-            ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(point.call)",
-             "-e", "inject=\(point.call):signal=\(signal):when=\(point.occurrence)"] + [binary] + arguments,
+            [
+                "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(point.call)",
+                "-e", "inject=\(point.call):signal=\(signal):when=\(point.occurrence)",
+            ] + [binary] + arguments,
             environment: environment
         ).status
     }

@@ -1,6 +1,5 @@
-import _TestSupport
 import BlockIO
-
+import _TestSupport
 
 /// When the simulated machine stops: after `failAt` mutating operations (writes, length changes, fsyncs, file
 /// creations and deletions, folder fsyncs) the next one fails.

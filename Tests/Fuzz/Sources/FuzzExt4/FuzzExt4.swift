@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BlockIO
 import CFuzzer
 import Ext4
 import FuzzSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Fuzzes the Ext4 layer (libext2fs under our io_manager, and our path walks, directory listing, reads and
 /// writes over it) with hostile filesystems: the input is the start of a small ext2/ext4 image (seeds made by
@@ -55,11 +56,15 @@ public func fuzzExt4(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         }
         fs.abandon()
     }
-    let unchanged = store.bytes.withUnsafeBytes { a in input.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+    let unchanged = store.bytes.withUnsafeBytes { a in
+        input.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+    }
     precondition(store.bytes.count == input.count && unchanged, "a read-only open wrote the image")
 
     let copy = MemoryStore(input, path: "fuzz-ext4", writable: true)
-    if let device = try? RawImage(store: copy), let fs = try? Ext4FileSystem(device: device, writable: true, clock: 1_700_000_000) {
+    if let device = try? RawImage(store: copy),
+        let fs = try? Ext4FileSystem(device: device, writable: true, clock: 1_700_000_000)
+    {
         _ = try? fs.writeFile(writtenFile, contents: writtenBytes)
         _ = try? fs.makeDirectory(madeFolder, parents: true)
         _ = try? fs.remove(removedFile)

@@ -79,7 +79,8 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
         precondition(config.text == once, "grub.cfg kernel argument edit is not idempotent")
     case 7:
         let first = kernelEdit.apply(to: text)
-        precondition(kernelEdit.apply(to: first.commandLine).commandLine == first.commandLine,
+        precondition(
+            kernelEdit.apply(to: first.commandLine).commandLine == first.commandLine,
             "kernel argument edit is not idempotent")
         _ = KernelCommandLine(text)
     case 8:
@@ -111,7 +112,8 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
         _ = try? dhclient.sendHostName("localhost")
         _ = DpkgStatus(text).installedVersions(prefix: "linux-image-")
         for command in ModprobeConfig(text).disabling(["udf", "vfat"]) {
-            precondition(command.line >= 1 && ["blacklist", "install"].contains(command.verb), "modprobe command out of range")
+            precondition(
+                command.line >= 1 && ["blacklist", "install"].contains(command.verb), "modprobe command out of range")
         }
         _ = ResolvConf(text).nameserverLines
     }

@@ -16,10 +16,13 @@ public func fuzzJournal(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 /// transaction 7.
 func journal(_ blocks: [[UInt8]], features: UInt32 = 1) -> [UInt8] {
     func be(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-         UInt8(truncatingIfNeeded: value)]
+        [
+            UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value),
+        ]
     }
-    var superblock = be(0xC03B_3998) + be(4) + be(0) + be(1024) + be(UInt32(blocks.count + 1)) + be(1) + be(7)
+    var superblock =
+        be(0xC03B_3998) + be(4) + be(0) + be(1024) + be(UInt32(blocks.count + 1)) + be(1) + be(7)
         + be(1) + be(0) + be(0) + be(features) + be(0)
     superblock += [UInt8](repeating: 0, count: 1024 - superblock.count)
     return blocks.reduce(superblock) { $0 + $1 + [UInt8](repeating: 0, count: 1024 - $1.count) }
@@ -27,23 +30,28 @@ func journal(_ blocks: [[UInt8]], features: UInt32 = 1) -> [UInt8] {
 
 @_cdecl("FuzzJournal_main")
 public func fuzzJournalMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-    runFuzzer(argc, argv, seeds: {
-        func be(_ value: UInt32) -> [UInt8] {
-            [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-             UInt8(truncatingIfNeeded: value)]
+    runFuzzer(
+        argc, argv,
+        seeds: {
+            func be(_ value: UInt32) -> [UInt8] {
+                [
+                    UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+                    UInt8(truncatingIfNeeded: value),
+                ]
+            }
+            let magic = be(0xC03B_3998)
+            // Transaction 7: a descriptor with two tags (blocks 300 and 301, the second escaped and last), their
+            // copies, a commit; transaction 8: a revoke of 300, a commit.
+            let descriptor = magic + be(1) + be(7) + be(300) + be(2) + be(301) + be(2 | 8 | 1)
+            let copy = [UInt8](repeating: 0x5A, count: 1024)
+            let commit7 = magic + be(2) + be(7)
+            let revoke = magic + be(5) + be(8) + be(20) + be(300)
+            let commit8 = magic + be(2) + be(8)
+            return [
+                journal([descriptor, copy, copy, commit7, revoke, commit8]),
+                journal([descriptor, copy, copy, commit7]),
+                journal([revoke, commit8]),
+            ]
         }
-        let magic = be(0xC03B_3998)
-        // Transaction 7: a descriptor with two tags (blocks 300 and 301, the second escaped and last), their
-        // copies, a commit; transaction 8: a revoke of 300, a commit.
-        let descriptor = magic + be(1) + be(7) + be(300) + be(2) + be(301) + be(2 | 8 | 1)
-        let copy = [UInt8](repeating: 0x5A, count: 1024)
-        let commit7 = magic + be(2) + be(7)
-        let revoke = magic + be(5) + be(8) + be(20) + be(300)
-        let commit8 = magic + be(2) + be(8)
-        return [
-            journal([descriptor, copy, copy, commit7, revoke, commit8]),
-            journal([descriptor, copy, copy, commit7]),
-            journal([revoke, commit8]),
-        ]
-    }) { fuzzJournal($0, $1) }
+    ) { fuzzJournal($0, $1) }
 }

@@ -26,19 +26,24 @@ public func fuzzRedoLog(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 
 @_cdecl("FuzzRedoLog_main")
 public func fuzzRedoLogMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-    runFuzzer(argc, argv, seeds: {
-        // Real sealed logs, written by a commit that stops right after its seal.
-        var seeds: [[UInt8]] = []
-        for pages in [0, 1, 3] {
-            let image = MemoryStore(imageBytes, path: "fuzz-image", writable: true)
-            let location = MemoryLogLocation(stopAfterSeal: true)
-            guard let journal = try? EditJournal(over: image, log: location, identity: identity, memoryLimit: 8192)
-            else { continue }
-            for page in 0..<pages { try? journal.write(at: UInt64(page * 5000 + 17), bytes: [1, 2, 3, UInt8(page)]) }
-            try? journal.setLength(UInt64(60_000 - pages))
-            try? journal.commit()
-            if let log = location.log?.bytes { seeds.append(log) }
+    runFuzzer(
+        argc, argv,
+        seeds: {
+            // Real sealed logs, written by a commit that stops right after its seal.
+            var seeds: [[UInt8]] = []
+            for pages in [0, 1, 3] {
+                let image = MemoryStore(imageBytes, path: "fuzz-image", writable: true)
+                let location = MemoryLogLocation(stopAfterSeal: true)
+                guard let journal = try? EditJournal(over: image, log: location, identity: identity, memoryLimit: 8192)
+                else { continue }
+                for page in 0..<pages {
+                    try? journal.write(at: UInt64(page * 5000 + 17), bytes: [1, 2, 3, UInt8(page)])
+                }
+                try? journal.setLength(UInt64(60_000 - pages))
+                try? journal.commit()
+                if let log = location.log?.bytes { seeds.append(log) }
+            }
+            return seeds
         }
-        return seeds
-    }) { fuzzRedoLog($0, $1) }
+    ) { fuzzRedoLog($0, $1) }
 }

@@ -1,4 +1,5 @@
 public import BlockIO
+internal import CFuzzer
 
 /// A ``ByteStore`` held in memory: fuzz inputs become image files without touching the disk.
 public final class MemoryStore: ByteStore {
@@ -29,7 +30,9 @@ public final class MemoryStore: ByteStore {
         let end = Int(offset) + buffer.count
         if bytes.count < end { grow(to: end) }
         guard buffer.count > 0 else { return }
-        bytes.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: Int(offset)).copyMemory(from: buffer.baseAddress!, byteCount: buffer.count) }
+        bytes.withUnsafeMutableBytes {
+            $0.baseAddress!.advanced(by: Int(offset)).copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
+        }
     }
 
     /// Appends zeros up to `length` bytes with `memset`: targets are built without optimisation, where filling or
@@ -38,7 +41,9 @@ public final class MemoryStore: ByteStore {
     private func grow(to length: Int) {
         let old = bytes.count
         bytes = [UInt8](unsafeUninitializedCapacity: length) { target, initialized in
-            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(target).baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: old) }
+            bytes.withUnsafeBytes {
+                UnsafeMutableRawBufferPointer(target).baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: old)
+            }
             memset(target.baseAddress! + old, 0, length - old)
             initialized = length
         }
@@ -109,6 +114,5 @@ public func runFuzzer(
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-internal import CFuzzer

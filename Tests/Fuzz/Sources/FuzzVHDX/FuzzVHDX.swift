@@ -58,7 +58,8 @@ public func fuzzVHDX(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     guard let (structure, source) = try? VHDXFileStructure.read(from: file) else { return 0 }
     _ = structure.table.allocatedCount
-    let parent: (any BlockDevice)? = structure.metadata.hasParent ? ZeroDisk(size: structure.metadata.virtualDiskSize) : nil
+    let parent: (any BlockDevice)? =
+        structure.metadata.hasParent ? ZeroDisk(size: structure.metadata.virtualDiskSize) : nil
     guard let disk = try? VHDXDisk(store: source, structure: structure, parent: parent) else { return 0 }
     let size = disk.size
     for offset in [0, size / 2, size &- 4096, UInt64(structure.metadata.blockSize) &- 1000] where offset < size {
@@ -116,7 +117,8 @@ final class PageStore: ByteStore {
         while position < offset + count {
             let end = min(offset + count, (position / 4096 + 1) * 4096)
             crc = (pages[position / 4096] ?? Self.zeroPage).withUnsafeBytes {
-                cfuzzer_crc32c(crc, $0.baseAddress!.assumingMemoryBound(to: UInt8.self) + position % 4096, end - position)
+                cfuzzer_crc32c(
+                    crc, $0.baseAddress!.assumingMemoryBound(to: UInt8.self) + position % 4096, end - position)
             }
             position = end
         }
