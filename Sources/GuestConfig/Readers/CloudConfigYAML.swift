@@ -190,6 +190,8 @@ public struct CloudConfigYAML: Sendable {
 
         /// Whether the line's value is `|` or `>` (with indicators): `key: |`, `- |`, `- key: >-`.
         static func opensBlockScalar(_ body: [Character]) -> Bool {
+            // The value starts with one of the line's characters: most lines have no `|` or `>` at all.
+            guard body.contains(where: { $0 == "|" || $0 == ">" }) else { return false }
             var value = body
             if isItem(value) { value = Array(value.dropFirst().drop { $0 == " " }) }
             if let (colon, _) = keyColon(value) {
