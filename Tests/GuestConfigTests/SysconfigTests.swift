@@ -141,4 +141,21 @@ struct SysconfigTests {
                 == SystemCorpus.sles15SysconfigDhcp.replacingAll(
                     "DHCLIENT_SET_HOSTNAME=\"yes\"", with: "DHCLIENT_SET_HOSTNAME=\"no\""))
     }
+
+    @Test func assignmentsFollowEveryEdit() throws {
+        // The assignments are read once and again after each edit: after set, unset and an appended key they
+        // must be what a fresh reading of the edited text gives, line numbers included.
+        var file = ShellVariableFile("# c\nA=1\nB='2'\nA=3\nexport C=\"x y\"\n")
+        try file.set("A", to: "4")
+        #expect(file.lineNumber(of: "A") == 4)
+        _ = file.unset("B")
+        #expect(file.lineNumber(of: "A") == 3)
+        try file.set("D", to: "five 5")
+        #expect(file.value(of: "D") == "five 5")
+        #expect(file.lineNumber(of: "D") == 5)
+        let fresh = ShellVariableFile(file.text)
+        #expect(file.assignments == fresh.assignments)
+        #expect(file.keys == ["A", "C", "D"])
+        #expect(file.value(of: "B") == nil)
+    }
 }

@@ -3,8 +3,11 @@
 /// ``CloudConfigYAML``; ``CloudInitResourceDisk`` judges where the swap ends up.
 public enum CloudConfigSwap {
     /// The 1-based line that declares swap, or `nil`.
-    public static func declaration(in text: String) -> Int? {
-        let root = CloudConfigYAML(text).root
+    public static func declaration(in text: String) -> Int? { declaration(in: CloudConfigYAML(text)) }
+
+    /// The 1-based line that declares swap in an already read cloud-config, or `nil`.
+    public static func declaration(in yaml: CloudConfigYAML) -> Int? {
+        let root = yaml.root
         for pair in root.pairs ?? [] {
             switch pair.key {
             case "swap":

@@ -171,7 +171,7 @@ public struct CloudConfigYAML: Sendable {
                     if c == open { quote = nil }
                     continue
                 }
-                if c == "\"" || c == "'", i == 0 || " \t[{,:-".contains(text[i - 1]) {
+                if c == "\"" || c == "'", i == 0 || Self.opensQuote(after: text[i - 1]) {
                     quote = c
                 } else if c == "#", i == 0 || text[i - 1] == " " || text[i - 1] == "\t" {
                     return Array(text[..<i])
@@ -180,11 +180,23 @@ public struct CloudConfigYAML: Sendable {
             return text
         }
 
+        /// Whether a quote after `c` opens a quoted scalar: `c` is one of ` \t[{,:-`.
+        static func opensQuote(after c: Character) -> Bool {
+            switch c {
+            case " ", "\t", "[", "{", ",", ":", "-": true
+            default: false
+            }
+        }
+
         /// Whether the line's value is `|` or `>` (with indicators): `key: |`, `- |`, `- key: >-`.
         static func opensBlockScalar(_ body: [Character]) -> Bool {
+            // The value starts with one of the line's characters: most lines have no `|` or `>` at all.
+            guard body.contains(where: { $0 == "|" || $0 == ">" }) else { return false }
             var value = body
             if isItem(value) { value = Array(value.dropFirst().drop { $0 == " " }) }
-            if let (_, rest) = keySplit(value) { value = rest }
+            if let (colon, _) = keyColon(value) {
+                value = Array(value[(colon + 1)...].drop { $0 == " " || $0 == "\t" })
+            }
             guard let first = value.first, first == "|" || first == ">" else { return false }
             return value.dropFirst().allSatisfy { "+-0123456789".contains($0) }
         }
@@ -218,7 +230,7 @@ public struct CloudConfigYAML: Sendable {
             }
             nodes += 1
             if Self.isItem(line.text) { return sequence(indent: indent, depth: depth) }
-            if Self.keySplit(line.text) != nil { return mapping(indent: indent, depth: depth) }
+            if Self.isKeyLine(line.text) { return mapping(indent: indent, depth: depth) }
             // A lone scalar or flow value (a document that is just `[a, b]`, or a wrapped value).
             index += 1
             if let block = line.blockScalar { return YAMLNode(.scalar(block), line: line.number) }
@@ -245,7 +257,7 @@ public struct CloudConfigYAML: Sendable {
                     } else {
                         items.append(YAMLNode(.null, line: line.number))
                     }
-                } else if Self.isItem(Array(rest)) || Self.keySplit(Array(rest)) != nil {
+                } else if Self.isItem(Array(rest)) || Self.isKeyLine(Array(rest)) {
                     // `- key: value` (or `- - x`): the item is a block that starts inside this line.
                     lines[index] = Line(
                         indent: indent + offset, text: Array(rest), number: line.number, blockScalar: line.blockScalar)
@@ -308,25 +320,48 @@ public struct CloudConfigYAML: Sendable {
 
         /// `key: rest` (the key unquoted); `nil` when the line is not a mapping entry.
         static func keySplit(_ text: [Character]) -> (String, [Character])? {
-            var i = 0
-            var key: String
+            guard let (colon, quotedKey) = keyColon(text) else { return nil }
+            let key = quotedKey ?? string(text[..<colon]).trimmingSpaces
+            let rest = text[(colon + 1)...].drop { $0 == " " || $0 == "\t" }
+            return (key, Array(rest))
+        }
+
+        /// Whether the line is a mapping entry (``keySplit(_:)`` is not `nil`), without making its key and rest.
+        static func isKeyLine(_ text: [Character]) -> Bool { keyColon(text) != nil }
+
+        /// The index of the `:` that ends a mapping entry's key, with the key when it is quoted (a plain key is
+        /// the text before the colon); `nil` when the line is not a mapping entry.
+        static func keyColon(_ text: [Character]) -> (Int, String?)? {
             if let quote = text.first, quote == "\"" || quote == "'" {
                 guard let (scalar, end) = quoted(text, from: 0) else { return nil }
-                key = scalar
-                i = end
+                var i = end
                 while i < text.count, text[i] == " " { i += 1 }
                 guard i < text.count, text[i] == ":" else { return nil }
-            } else {
-                guard let first = text.first, !"[{&*!|>%@`".contains(first), !isItem(text) else { return nil }
-                while i < text.count {
-                    if text[i] == ":", i + 1 == text.count || text[i + 1] == " " || text[i + 1] == "\t" { break }
-                    i += 1
-                }
-                guard i < text.count else { return nil }
-                key = String(text[..<i]).trimmingSpaces
+                return (i, scalar)
             }
-            let rest = Array(text[(i + 1)...]).drop { $0 == " " || $0 == "\t" }
-            return (key, Array(rest))
+            guard let first = text.first, !startsNonKey(first), !isItem(text) else { return nil }
+            var i = 0
+            while i < text.count {
+                if text[i] == ":", i + 1 == text.count || text[i + 1] == " " || text[i + 1] == "\t" { break }
+                i += 1
+            }
+            return i < text.count ? (i, nil) : nil
+        }
+
+        /// Whether a plain key cannot start with `c`: one of ``[{&*!|>%@` ``.
+        static func startsNonKey(_ c: Character) -> Bool {
+            switch c {
+            case "[", "{", "&", "*", "!", "|", ">", "%", "@", "`": true
+            default: false
+            }
+        }
+
+        /// The characters as a `String`, appended one by one (the generic `String(_:)` over a sequence of
+        /// characters is many times slower).
+        static func string(_ characters: ArraySlice<Character>) -> String {
+            var text = ""
+            for c in characters { text.append(c) }
+            return text
         }
 
         /// A value written on the line itself: a flow collection (joined with the lines that finish it) or a scalar.
@@ -336,11 +371,15 @@ public struct CloudConfigYAML: Sendable {
             var text = Self.withoutProperties(text)
             guard let first = text.first else { return YAMLNode(.null, line: line) }
             if first == "[" || first == "{" {
-                // A flow collection may go on over the next lines until its brackets close.
-                while !Self.balanced(text), index < lines.count, lines.count - index > 0,
+                // A flow collection may go on over the next lines until its brackets close. The bracket count
+                // runs on over each added line (not over the whole text again, which is quadratic in lines).
+                var balance = FlowBalance()
+                balance.scan(text)
+                while !balance.isBalanced, index < lines.count, lines.count - index > 0,
                     indent.map({ lines[index].indent > $0 }) ?? true, text.count < 1 << 20
                 {
                     text += [" "] + lines[index].text
+                    balance.scan(lines[index].text)
                     index += 1
                 }
                 var flow = Flow(text: text, line: line)
@@ -351,7 +390,7 @@ public struct CloudConfigYAML: Sendable {
             }
             // A plain scalar may continue on more-indented lines (folded with spaces).
             if let indent, first != "\"", first != "'" {
-                while index < lines.count, lines[index].indent > indent, Self.keySplit(lines[index].text) == nil,
+                while index < lines.count, lines[index].indent > indent, !Self.isKeyLine(lines[index].text),
                     !Self.isItem(lines[index].text)
                 {
                     text += [" "] + lines[index].text
@@ -370,22 +409,28 @@ public struct CloudConfigYAML: Sendable {
             return Array(text)
         }
 
-        static func balanced(_ text: [Character]) -> Bool {
+        /// Whether a flow text's brackets close: the running count of `[`/`{` less `]`/`}` outside quotes, fed
+        /// piece by piece (a text scanned in pieces gives the same answer as scanned at once).
+        struct FlowBalance {
             var depth = 0
             var quote: Character?
-            for c in text {
-                if let open = quote {
-                    if c == open { quote = nil }
-                    continue
-                }
-                switch c {
-                case "\"", "'": quote = c
-                case "[", "{": depth += 1
-                case "]", "}": depth -= 1
-                default: break
+
+            var isBalanced: Bool { depth <= 0 }
+
+            mutating func scan(_ text: [Character]) {
+                for c in text {
+                    if let open = quote {
+                        if c == open { quote = nil }
+                        continue
+                    }
+                    switch c {
+                    case "\"", "'": quote = c
+                    case "[", "{": depth += 1
+                    case "]", "}": depth -= 1
+                    default: break
+                    }
                 }
             }
-            return depth <= 0
         }
 
         /// A scalar's value: quotes removed, `null`/`~` as null.
@@ -393,7 +438,7 @@ public struct CloudConfigYAML: Sendable {
             if let quote = text.first, quote == "\"" || quote == "'", let (value, _) = quoted(text, from: 0) {
                 return .scalar(value)
             }
-            let plain = String(text).trimmingSpaces
+            let plain = string(text[...]).trimmingSpaces
             if ["", "~", "null", "Null", "NULL"].contains(plain) { return .null }
             return .scalar(plain)
         }
@@ -497,6 +542,9 @@ public struct CloudConfigYAML: Sendable {
             }
         }
 
+        /// Whether `c` ends a scalar inside a flow collection: `,` `]` `}`.
+        static func endsScalar(_ c: Character) -> Bool { c == "," || c == "]" || c == "}" }
+
         /// A scalar inside a flow collection: up to `,` `]` `}` (and `: ` for a key).
         mutating func scalar(stopAtColon: Bool) -> YAMLNode {
             spaces()
@@ -505,8 +553,10 @@ public struct CloudConfigYAML: Sendable {
                 return YAMLNode(.scalar(value), line: line)
             }
             let start = i
-            while i < text.count, !",]}".contains(text[i]) {
-                if text[i] == ":", i + 1 == text.count || " ,]}".contains(text[i + 1]) { if stopAtColon { break } }
+            while i < text.count, !Self.endsScalar(text[i]) {
+                if text[i] == ":", i + 1 == text.count || text[i + 1] == " " || Self.endsScalar(text[i + 1]) {
+                    if stopAtColon { break }
+                }
                 i += 1
             }
             return YAMLNode(Parser.scalarValue(Parser.withoutProperties(Array(text[start..<i]))), line: line)

@@ -82,17 +82,25 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
     /// The setup decided from the base files (`/etc/cloud/cloud.cfg` then `cloud.cfg.d/*.cfg` in name order)
     /// and the file `CLOUD_CFG` names, when set.
     public init(base: [Source], environment: Source?) {
+        // Each text is read once: the CLOUD_CFG file is often one of the base files too (same bytes, not only
+        // canonically equal strings, share a reading).
+        var read: [(text: String, root: YAMLNode)] = []
+        func parsed(_ text: String) -> YAMLNode {
+            if let known = read.first(where: { $0.text.utf8.elementsEqual(text.utf8) }) { return known.root }
+            let root = CloudConfigYAML(text).root
+            read.append((text, root))
+            return root
+        }
         var merged = Merged()
         for source in base {
-            let yaml = CloudConfigYAML(source.text)
-            merged.layer(yaml.root, from: source.path)
+            merged.layer(parsed(source.text), from: source.path)
         }
         merged.layer(Self.azureDatasourceDefaults, from: nil)
         var environmentKeys = Set<String>()
         if let environment {
-            let yaml = CloudConfigYAML(environment.text)
-            for pair in yaml.root.pairs ?? [] { environmentKeys.insert(pair.key) }
-            merged.layer(yaml.root, from: environment.path)
+            let root = parsed(environment.text)
+            for pair in root.pairs ?? [] { environmentKeys.insert(pair.key) }
+            merged.layer(root, from: environment.path)
         }
         self.init(merged, environmentKeys: environmentKeys)
     }
@@ -128,10 +136,14 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
         /// Two mappings merged key by key (`top` wins); `nil` when either is not a mapping.
         static func merge(_ top: YAMLNode, over bottom: YAMLNode) -> YAMLNode? {
             guard let upper = top.pairs, var result = bottom.pairs else { return nil }
+            // Where each key last is in `result`, looked up (a search of `result` per key is quadratic in keys).
+            var lastIndex: [String: Int] = [:]
+            for (index, pair) in result.enumerated() { lastIndex[pair.key] = index }
             for pair in upper {
-                if let index = result.lastIndex(where: { $0.key == pair.key }) {
+                if let index = lastIndex[pair.key] {
                     result[index].node = merge(pair.node, over: result[index].node) ?? pair.node
                 } else {
+                    lastIndex[pair.key] = result.count
                     result.append(pair)
                 }
             }

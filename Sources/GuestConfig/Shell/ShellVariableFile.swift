@@ -29,16 +29,24 @@ public struct ShellAssignment: Sendable, Hashable {
 /// quoting most used in the file.
 public struct ShellVariableFile: Sendable {
     /// The file being edited: path, original text, current lines and findings.
-    public private(set) var editable: EditableDocument
+    public private(set) var editable: EditableDocument {
+        didSet { assignments = Self.assignments(in: editable.document) }
+    }
+
+    /// Every assignment, in file order: parsed once from the lines and again after each edit, not on every
+    /// look-up (readers ask for several keys, each of which used to parse the whole file again).
+    public private(set) var assignments: [ShellAssignment] = []
 
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         editable = EditableDocument(text, path: path)
         var parseFindings: [ConfigFinding] = []
         var seen: [String: Int] = [:]
+        var assignments: [ShellAssignment] = []
         for index in document.lines.indices {
             switch ShellVariableFile.parse(document.lines[index].content, index: index) {
             case .assignment(let assignment):
+                assignments.append(assignment)
                 if let earlier = seen[assignment.key] {
                     parseFindings.append(
                         ConfigFinding(
@@ -59,10 +67,11 @@ public struct ShellVariableFile: Sendable {
             }
         }
         editable.findings = parseFindings
+        self.assignments = assignments
     }
 
-    /// Every assignment, in file order.
-    public var assignments: [ShellAssignment] {
+    /// Every assignment of `document`, in file order.
+    static func assignments(in document: ConfigText) -> [ShellAssignment] {
         document.lines.indices.compactMap { index in
             if case .assignment(let a) = ShellVariableFile.parse(document.lines[index].content, index: index) {
                 return a

@@ -11,7 +11,13 @@
 /// can be set as free text.
 public struct WaagentConfiguration: Sendable {
     /// The file being edited: path, original text, current lines and findings.
-    public private(set) var editable: EditableDocument
+    public private(set) var editable: EditableDocument {
+        didSet { entries = Self.entries(in: editable.document) }
+    }
+
+    /// Every `Key=Value` line the agent reads, in order: parsed once and again after each edit, not on every
+    /// look-up.
+    public private(set) var entries: [Entry] = []
 
     /// One parsed `Key=Value` line.
     public struct Entry: Sendable, Hashable {
@@ -29,6 +35,7 @@ public struct WaagentConfiguration: Sendable {
     /// Parses `text`. Never fails: lines that are not understood are kept and reported.
     public init(_ text: String, path: String? = nil) {
         editable = EditableDocument(text, path: path)
+        entries = Self.entries(in: editable.document)
         var seen: [String: Int] = [:]
         for entry in entries {
             if let earlier = seen[entry.key] {
@@ -69,8 +76,8 @@ public struct WaagentConfiguration: Sendable {
             valueRange: start..<max(start, end))
     }
 
-    /// Every `Key=Value` line the agent reads, in order.
-    public var entries: [Entry] {
+    /// Every `Key=Value` line of `document`, in order.
+    static func entries(in document: ConfigText) -> [Entry] {
         document.lines.indices.compactMap { WaagentConfiguration.parse(document.lines[$0].content, index: $0) }
     }
 

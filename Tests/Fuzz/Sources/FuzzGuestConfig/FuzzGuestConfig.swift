@@ -100,8 +100,9 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     case 9 where input.count % 2 == 0:
         // cloud-config: the bounded YAML reader and the resource-disk judgement over it (as a base file and as
         // the CLOUD_CFG file), and systemd's DefaultEnvironment.
-        _ = CloudConfigYAML(text)
-        _ = CloudConfigSwap.declaration(in: text)
+        // The text is read once for the reader and the swap judgement (the text overload only reads it first).
+        let yaml = CloudConfigYAML(text)
+        _ = CloudConfigSwap.declaration(in: yaml)
         let source = CloudInitResourceDisk.Source(path: "/etc/cloud/cloud.cfg", text: text)
         _ = CloudInitResourceDisk(base: [source], environment: source).findings
         _ = SystemdDefaultEnvironment([("/etc/systemd/system.conf", text)]).variables
