@@ -168,7 +168,9 @@ static inline errcode_t cext2fs_rebuild_resize_inode(ext2_filsys fs) {
     rc = ext2fs_write_inode(fs, EXT2_RESIZE_INO, &inode);
     if (rc) return rc;
     if (!inode.i_block[EXT2_DIND_BLOCK]) return EXT2_ET_RESIZE_INODE_CORRUPT;
+    cext2fs_shared_state_lock();
     rc = ext2fs_zero_blocks2(fs, inode.i_block[EXT2_DIND_BLOCK], 1, NULL, NULL);
+    cext2fs_shared_state_unlock();
     if (rc) return rc;
     return ext2fs_create_resize_inode(fs);
 }
@@ -443,8 +445,10 @@ static inline errcode_t cext2fs_grow(ext2_filsys fs, const struct cext2fs_growth
         }
         if (!(lazy_itable_init && csum)) {
             for (dgrp_t i = old_groups; i < fs->group_desc_count; i++) {
+                cext2fs_shared_state_lock();
                 rc = ext2fs_zero_blocks2(fs, ext2fs_inode_table_loc(fs, i), (int)fs->inode_blocks_per_group, NULL,
                                          NULL);
+                cext2fs_shared_state_unlock();
                 if (rc) return rc;
             }
         }

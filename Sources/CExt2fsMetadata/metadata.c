@@ -21,6 +21,7 @@
  * Bigalloc, a filesystem opened with EXT2_FLAG_IGNORE_CSUM_ERRORS, big-endian hosts and a tracker switched to
  * `full` go through libext2fs's own writers unchanged.
  */
+#include <pthread.h>
 #include "include/cext2fs_metadata.h"
 #include <stddef.h>
 #include <stdlib.h>
@@ -759,11 +760,30 @@ errcode_t cext2fs_close(ext2_filsys fs) {
     }
     cext2fs_tracker_free(fs);
     if (rc) return rc;
-    return ext2fs_close2(fs, 0);
+    return cext2fs_close_plain(fs);
 }
 
 /* ext2fs_free, with the tracker. */
 void cext2fs_free(ext2_filsys fs) {
     cext2fs_tracker_free(fs);
+    cext2fs_free_plain(fs);
+}
+
+static pthread_mutex_t cext2fs_shared_state = PTHREAD_MUTEX_INITIALIZER;
+
+void cext2fs_shared_state_lock(void) { pthread_mutex_lock(&cext2fs_shared_state); }
+
+void cext2fs_shared_state_unlock(void) { pthread_mutex_unlock(&cext2fs_shared_state); }
+
+errcode_t cext2fs_close_plain(ext2_filsys fs) {
+    cext2fs_shared_state_lock();
+    errcode_t rc = ext2fs_close2(fs, 0);
+    cext2fs_shared_state_unlock();
+    return rc;
+}
+
+void cext2fs_free_plain(ext2_filsys fs) {
+    cext2fs_shared_state_lock();
     ext2fs_free(fs);
+    cext2fs_shared_state_unlock();
 }

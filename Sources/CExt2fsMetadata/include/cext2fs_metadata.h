@@ -36,4 +36,14 @@ errcode_t cext2fs_close(ext2_filsys fs);
 /* ext2fs_free, with the tracker. */
 void cext2fs_free(ext2_filsys fs);
 
+/* libext2fs keeps process-wide state behind ext2fs_zero_blocks2 (a static buffer and stride), and ext2fs_free
+ * resets it: a zeroing in one thread while another thread frees a handle divides by zero or reads freed memory.
+ * Every zeroing call and every close or free of a handle in this package holds this lock. */
+void cext2fs_shared_state_lock(void);
+void cext2fs_shared_state_unlock(void);
+
+/* ext2fs_close2(fs, 0) and ext2fs_free(fs) under the shared-state lock (a handle without a tracker). */
+errcode_t cext2fs_close_plain(ext2_filsys fs);
+void cext2fs_free_plain(ext2_filsys fs);
+
 #endif

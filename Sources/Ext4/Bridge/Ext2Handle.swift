@@ -35,7 +35,7 @@ final class Ext2Handle {
         var handle: ext2_filsys?
         let rc = ext2fs_open2(channelName, nil, flags, 0, 0, blockDeviceIOManager, &handle)
         if rc != 0 {
-            if let handle { ext2fs_free(handle) }
+            if let handle { cext2fs_free_plain(handle) }
             throw Ext2Handle.error(rc, "open the filesystem", backend: backend)
         }
         fs = handle
@@ -62,7 +62,7 @@ final class Ext2Handle {
         self.fs = nil
         // Writable: ext2fs_set_gdt_csum and ext2fs_close2, writing only the bitmaps and descriptor blocks that
         // changed (see CExt2fsMetadata/metadata.c).
-        let rc = writable ? cext2fs_close(fs) : ext2fs_close2(fs, 0)
+        let rc = writable ? cext2fs_close(fs) : cext2fs_close_plain(fs)
         if rc != 0 {
             cext2fs_free(fs)  // ext2fs_close2 returns early without freeing when a write fails
             throw Ext2Handle.error(rc, "write the filesystem's metadata back", backend: backend)
