@@ -29,11 +29,6 @@ struct JournalBlockMap {
         }
         return nil
     }
-
-    /// Whether device block `block` belongs to the journal.
-    func contains(physical block: UInt64) -> Bool {
-        runs.contains { block >= $0.physical && block - $0.physical < $0.count }
-    }
 }
 
 /// The journal's blocks read from the filesystem's device through its block map, a window of up to

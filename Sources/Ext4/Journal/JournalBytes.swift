@@ -71,5 +71,15 @@ enum JournalChecksum {
         return crc32c(crc, bytes[(at + 4)...])
     }
 
+    /// `crc32c(seed, bytes)` of the four big-endian bytes of `word`, bit by bit (no buffer for four bytes).
+    static func crc32c(_ seed: UInt32, bigEndian word: UInt32) -> UInt32 {
+        var crc = seed
+        for shift in stride(from: 24, through: 0, by: -8) {
+            crc ^= (word >> UInt32(shift)) & 0xFF
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        }
+        return crc
+    }
+
     private static let zeroWord: [UInt8] = [0, 0, 0, 0]
 }

@@ -81,11 +81,20 @@ struct JournalBlockTag: Equatable {
     /// Whether `copy` (the log block as stored, still escaped) matches this tag's checksum in transaction
     /// `sequence`. Always true without v2/v3 checksums.
     func matches(_ copy: ArraySlice<UInt8>, sequence: UInt32, superblock sb: JournalSuperblock) -> Bool {
+        matches(copy, transactionSeed: Self.transactionSeed(sequence, superblock: sb), superblock: sb)
+    }
+
+    /// ``matches(_:sequence:superblock:)`` with the transaction's seed computed once for all its copies.
+    func matches(_ copy: ArraySlice<UInt8>, transactionSeed: UInt32, superblock sb: JournalSuperblock) -> Bool {
         guard sb.hasChecksumV2orV3 else { return true }
-        var sequenceBytes = JournalBytes([0, 0, 0, 0])
-        sequenceBytes.setU32(0, sequence)
-        let computed = JournalChecksum.crc32c(JournalChecksum.crc32c(sb.checksumSeed, sequenceBytes.bytes), copy)
+        let computed = JournalChecksum.crc32c(transactionSeed, copy)
         return sb.hasChecksumV3 ? computed == checksum : computed & 0xFFFF == checksum
+    }
+
+    /// Where the checksum of each copy in transaction `sequence` starts: the journal's seed fed the sequence
+    /// number's four big-endian bytes.
+    static func transactionSeed(_ sequence: UInt32, superblock sb: JournalSuperblock) -> UInt32 {
+        JournalChecksum.crc32c(sb.checksumSeed, bigEndian: sequence)
     }
 }
 

@@ -86,10 +86,12 @@ struct JournalReplay {
             journalBlocks: journalBlocks)
         let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: sb.blocksCount)
         try refuseFastCommits(plan, source: source)
-        for home in plan.copies.keys where map.contains(physical: home) {
-            throw Ext4Error(
-                .journal,
-                "the log holds a copy of filesystem block \(home), which is a block of the journal itself")
+        for run in map.runs {
+            if let home = plan.copies.nextHome(atOrAfter: run.physical), home - run.physical < run.count {
+                throw Ext4Error(
+                    .journal,
+                    "the log holds a copy of filesystem block \(home), which is a block of the journal itself")
+            }
         }
 
         // The two superblocks as recovery leaves them.
