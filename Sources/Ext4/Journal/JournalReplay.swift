@@ -84,7 +84,10 @@ struct JournalReplay {
         let superblock = try JournalSuperblock(
             parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize,
             journalBlocks: journalBlocks)
+        source.startReadingAhead(superblock)
+        defer { source.stopReadingAhead() }
         let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: sb.blocksCount)
+        source.stopReadingAhead()
         try refuseFastCommits(plan, source: source)
         for run in map.runs {
             if let home = plan.copies.nextHome(atOrAfter: run.physical), home - run.physical < run.count {
