@@ -1,4 +1,5 @@
 import BlockIO
+internal import HostSystem
 
 /// Big-endian field reads and writes on one journal block (jbd2 stores every field big-endian), bounds-checked:
 /// a field that would run past the block reads as zero, so a parser can never read outside its block. Offsets
@@ -71,14 +72,44 @@ enum JournalChecksum {
         return crc32c(crc, bytes[(at + 4)...])
     }
 
-    /// `crc32c(seed, bytes)` of the four big-endian bytes of `word`, bit by bit (no buffer for four bytes).
+    /// `crc32c(seed, bytes)` of the four big-endian bytes of `word`, a table lookup a byte (no buffer for four
+    /// bytes).
     static func crc32c(_ seed: UInt32, bigEndian word: UInt32) -> UInt32 {
         var crc = seed
         for shift in stride(from: 24, through: 0, by: -8) {
-            crc ^= (word >> UInt32(shift)) & 0xFF
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            crc = byteTable[Int((crc ^ (word >> UInt32(shift))) & 0xFF)] ^ (crc >> 8)
         }
         return crc
+    }
+
+    /// The register update for one byte, by its low byte (the reflected polynomial 0x82F63B78).
+    private static let byteTable: [UInt32] = (0..<256).map { (byte: UInt32) in
+        var crc = byte
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        return crc
+    }
+
+    /// ``crc32c(_:_:zeroing:)`` of a block whose bytes from `contentEnd` on (the field aside) are expected to be
+    /// zeros (a commit block, a descriptor past its tags): when they are — a word-at-a-time test, far cheaper
+    /// than a CRC over them — they are accounted for by `zeroRuns` instead of being fed to the CRC; otherwise the
+    /// whole block is checksummed. The result is the same either way.
+    static func crc32c(
+        _ seed: UInt32, _ bytes: ArraySlice<UInt8>, zeroing field: Int, zerosFrom contentEnd: Int,
+        zeroRuns: inout CRC32CZeroRuns
+    ) -> UInt32 {
+        let count = bytes.count
+        guard contentEnd >= 0, contentEnd < count, field >= 0, field + 4 <= count else {
+            return crc32c(seed, bytes, zeroing: field)
+        }
+        let restIsZero = bytes.withUnsafeBytes { raw in
+            field >= contentEnd
+                ? ZeroDetection.isAllZero(raw, contentEnd..<field) && ZeroDetection.isAllZero(raw, (field + 4)..<count)
+                : ZeroDetection.isAllZero(raw, contentEnd..<count)
+        }
+        guard restIsZero else { return crc32c(seed, bytes, zeroing: field) }
+        // A field past the content lies among the zeros (it is read as zeros); one inside is zeroed as usual.
+        let head = crc32c(seed, bytes.prefix(contentEnd), zeroing: field)
+        return zeroRuns.afterZeros(head, count: count - contentEnd)
     }
 
     private static let zeroWord: [UInt8] = [0, 0, 0, 0]

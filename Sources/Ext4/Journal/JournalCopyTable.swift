@@ -46,15 +46,7 @@ struct JournalCopyTable: Equatable, Sendable {
     }
 
     /// The index of the first home that is `home` or larger (``count`` when there is none).
-    func firstIndex(atOrAfter home: UInt64) -> Int {
-        var low = 0
-        var high = homes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if homes[middle] < home { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    func firstIndex(atOrAfter home: UInt64) -> Int { homes.lowerBound(of: home) }
 
     /// The smallest home that is `home` or larger, or nil when there is none.
     func nextHome(atOrAfter home: UInt64) -> UInt64? {
@@ -69,5 +61,19 @@ struct JournalCopyTable: Equatable, Sendable {
         var keys = positions.indices.map { UInt64(positions[$0]) << 32 | UInt64($0) }
         keys.sort()
         return keys.map { UInt32(truncatingIfNeeded: $0) }
+    }
+}
+
+extension Array where Element == UInt64 {
+    /// The index of the first of these ascending values that is `value` or larger (`count` when there is none):
+    /// a binary search.
+    func lowerBound(of value: UInt64) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

@@ -84,6 +84,7 @@ enum JournalLog {
         var checkCommitTime = false
         var lastCommitTime: UInt64 = 0
         var tags = LoggedTags()
+        var zeroRuns = CRC32CZeroRuns()
         var revokeBlocks: [(position: UInt32, tid: UInt32)] = []
         scan: while true {
             let position = cursor.position
@@ -91,8 +92,10 @@ enum JournalLog {
             guard let header = JournalBlockHeader(block), header.sequence == tid else { break }
             switch header.kind {
             case .descriptor:
-                if !journalTailChecksumMatches(block, superblock: sb) { checkCommitTime = true }
-                let described = JournalBlockTag.tags(of: block, superblock: sb)
+                let (described, tagsEnd) = JournalBlockTag.tags(of: block, superblock: sb)
+                if !journalTailChecksumMatches(block, superblock: sb, zerosFrom: tagsEnd, zeroRuns: &zeroRuns) {
+                    checkCommitTime = true
+                }
                 tags.startDescriptor(at: position)
                 if sb.hasChecksumV1 && !checkCommitTime {
                     sumV1 = JournalChecksum.crc32be(sumV1, block.bytes)
@@ -121,7 +124,7 @@ enum JournalLog {
                 let commit = JournalCommitBlock(block)
                 let intact =
                     (!sb.hasChecksumV1 || commit.v1Agrees(with: sumV1))
-                    && JournalCommitBlock.checksumMatches(block, superblock: sb)
+                    && JournalCommitBlock.checksumMatches(block, superblock: sb, zeroRuns: &zeroRuns)
                 if !intact {
                     plan.stop = commit.commitSeconds < lastCommitTime ? .staleLog(tid) : .badCommit(tid)
                     break scan
@@ -162,7 +165,7 @@ enum JournalLog {
         for (position, revokeTid) in revokeBlocks where revokeTid != plan.endTransaction {
             let block = JournalBytes(try source.readJournalBlock(position))
             for home in try JournalRevokeBlock(block, superblock: sb, position: position).blocks {
-                let group = Self.firstIndex(of: home, in: distinct)
+                let group = distinct.lowerBound(of: home)
                 guard group < distinct.count, distinct[group] == home else { continue }
                 if isRevoked[group], Self.isAfter(revokedIn[group], revokeTid) { continue }
                 revokedIn[group] = revokeTid
@@ -217,17 +220,6 @@ enum JournalLog {
         }
         plan.copies = table
         return plan
-    }
-
-    /// The index of the first of the ascending `values` that is `value` or larger (`values.count` if none).
-    static func firstIndex(of value: UInt64, in values: [UInt64]) -> Int {
-        var low = 0
-        var high = values.count
-        while low < high {
-            let middle = (low + high) / 2
-            if values[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     /// The kernel's `tid_gt`: whether transaction `a` comes after `b`, sequence numbers wrapping at 2³².
