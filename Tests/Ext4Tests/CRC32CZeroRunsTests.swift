@@ -19,11 +19,15 @@ import Testing
 
     @Test func aBlockWithAZeroTailSumsAsAWholeBlock() {
         var runs = CRC32CZeroRuns()
-        for (contentEnd, field, tail) in [(60, 16, 0), (40, 4092, 0), (40, 4092, 3000), (0, 8, 0), (4090, 16, 0)] {
+        let cases = [
+            (60, 16, 0), (40, 4092, 0), (40, 4092, 3000), (40, 4092, 204), (0, 8, 0), (4090, 16, 0), (40, 4092, 4095),
+            (40, 254, 600), (40, 254, 200),
+        ]
+        for (contentEnd, field, tail) in cases {
             var block = [UInt8](repeating: 0, count: 4096)
             for index in 0..<contentEnd { block[index] = UInt8(truncatingIfNeeded: index &* 37 &+ 11) }
             for index in field..<(field + 4) { block[index] = 0xAB }
-            if tail != 0 { block[tail] = 1 }  // not zeros after all: the whole block is summed
+            if tail != 0 { block[tail] = 1 }  // a non-zero byte past the content (debugfs's descriptor UUID)
             let slice = block[...]
             let expected = JournalChecksum.crc32c(0x1234_5678, slice, zeroing: field)
             let computed = JournalChecksum.crc32c(

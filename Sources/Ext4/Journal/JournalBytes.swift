@@ -89,10 +89,12 @@ enum JournalChecksum {
         return crc
     }
 
-    /// ``crc32c(_:_:zeroing:)`` of a block whose bytes from `contentEnd` on (the field aside) are expected to be
-    /// zeros (a commit block, a descriptor past its tags): when they are — a word-at-a-time test, far cheaper
-    /// than a CRC over them — they are accounted for by `zeroRuns` instead of being fed to the CRC; otherwise the
-    /// whole block is checksummed. The result is the same either way.
+    /// ``crc32c(_:_:zeroing:)`` of a block that ends in zeros (a commit block past its fields, a descriptor past
+    /// its tags): the zeros are found by a word-at-a-time test, far cheaper than a CRC over them, and accounted
+    /// for by `zeroRuns` instead of being fed to the CRC. They start at `contentEnd` when every byte after it is
+    /// zero (the field read as zeros); otherwise after the last 256-byte piece of the block that is not all
+    /// zeros (debugfs, for one, writes a descriptor's UUID further on). The result is the CRC over the whole
+    /// block either way.
     static func crc32c(
         _ seed: UInt32, _ bytes: ArraySlice<UInt8>, zeroing field: Int, zerosFrom contentEnd: Int,
         zeroRuns: inout CRC32CZeroRuns
@@ -101,15 +103,27 @@ enum JournalChecksum {
         guard contentEnd >= 0, contentEnd < count, field >= 0, field + 4 <= count else {
             return crc32c(seed, bytes, zeroing: field)
         }
-        let restIsZero = bytes.withUnsafeBytes { raw in
-            field >= contentEnd
-                ? ZeroDetection.isAllZero(raw, contentEnd..<field) && ZeroDetection.isAllZero(raw, (field + 4)..<count)
-                : ZeroDetection.isAllZero(raw, contentEnd..<count)
+        let zerosStart = bytes.withUnsafeBytes { raw in
+            // Whether `range` is all zeros, the field's four bytes read as zeros.
+            func zeros(_ range: Range<Int>) -> Bool {
+                if field >= range.upperBound || field + 4 <= range.lowerBound {
+                    return ZeroDetection.isAllZero(raw, range)
+                }
+                return ZeroDetection.isAllZero(raw, range.lowerBound..<max(range.lowerBound, field))
+                    && ZeroDetection.isAllZero(raw, min(range.upperBound, field + 4)..<range.upperBound)
+            }
+            if zeros(contentEnd..<count) { return contentEnd }
+            var start = count
+            while start > 0, zeros(max(0, start - 256)..<start) { start = max(0, start - 256) }
+            return start
         }
-        guard restIsZero else { return crc32c(seed, bytes, zeroing: field) }
-        // A field past the content lies among the zeros (it is read as zeros); one inside is zeroed as usual.
-        let head = crc32c(seed, bytes.prefix(contentEnd), zeroing: field)
-        return zeroRuns.afterZeros(head, count: count - contentEnd)
+        // Nothing to skip, or the field split by the start of the zeros: the whole block through the CRC.
+        guard zerosStart < count, field >= zerosStart || field + 4 <= zerosStart else {
+            return crc32c(seed, bytes, zeroing: field)
+        }
+        // A field among the zeros is read as zeros; one before them is zeroed as usual.
+        let head = crc32c(seed, bytes.prefix(zerosStart), zeroing: field)
+        return zeroRuns.afterZeros(head, count: count - zerosStart)
     }
 
     private static let zeroWord: [UInt8] = [0, 0, 0, 0]
