@@ -14,6 +14,8 @@ import Testing
             let zeros = [UInt8](repeating: 0, count: count)
             #expect(runs.afterZeros(seed, count: count) == CRC32C.update(seed, zeros[...]), "\(count) zero bytes")
             #expect(runs.afterZeros(seed, count: count) == CRC32C.update(seed, zeros[...]), "\(count), remembered")
+            let power = CRC32CZeroRuns.power(bytes: count)
+            #expect(CRC32CZeroRuns.apply(CRC32CZeroRuns.tables(power), seed) == CRC32CZeroRuns.multiply(power, seed))
         }
     }
 
