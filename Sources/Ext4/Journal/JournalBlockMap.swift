@@ -29,11 +29,6 @@ struct JournalBlockMap {
         }
         return nil
     }
-
-    /// Whether device block `block` belongs to the journal.
-    func contains(physical block: UInt64) -> Bool {
-        runs.contains { block >= $0.physical && block - $0.physical < $0.count }
-    }
 }
 
 /// The journal's blocks read from the filesystem's device through its block map, a window of up to
@@ -50,6 +45,7 @@ final class DeviceJournalSource: JournalBlockSource {
     /// The journal block at the window's start, and how many blocks it holds.
     private var windowStart: UInt64 = 0
     private var windowCount: UInt64 = 0
+    private var readAhead: JournalReadAhead?
 
     init(device: any BlockDevice, map: JournalBlockMap, journalBlockSize: Int) {
         self.device = device
@@ -57,20 +53,46 @@ final class DeviceJournalSource: JournalBlockSource {
         self.journalBlockSize = journalBlockSize
     }
 
+    deinit { readAhead?.stop() }
+
     /// The block as a slice of the window: shared, not copied.
     func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8> {
         let wanted = UInt64(index)
-        if wanted < windowStart || wanted >= windowStart + windowCount { try fill(from: wanted) }
+        if wanted < windowStart || wanted >= windowStart + windowCount {
+            if let readAhead, let next = try readAhead.window(holding: wanted) {
+                window = next.bytes
+                windowStart = next.start
+                windowCount = next.count
+            } else {
+                try fill(from: wanted)
+            }
+        }
         let start = Int(wanted - windowStart) * journalBlockSize
         return window[start..<(start + journalBlockSize)]
     }
 
-    /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
-    private func fill(from index: UInt64) throws(Ext4Error) {
-        guard let block = map.physical(index) else {
-            throw Ext4Error(
-                .journal, "journal block \(index) is past the end of the journal inode (\(map.count) blocks)")
-        }
+    /// From here on, reads the log of `superblock` a window ahead of the walk on a second thread (the copy out
+    /// of the page cache overlaps the checksums of the window before), until ``stopReadingAhead()``. Only for
+    /// a log with checksums (where the walk reads every block) longer than a few windows.
+    func startReadingAhead(_ superblock: JournalSuperblock) {
+        guard readAhead == nil, superblock.start != 0, superblock.hasChecksumV1 || superblock.hasChecksumV2orV3
+        else { return }
+        let windows = JournalReadAhead.windows(of: superblock, source: self)
+        guard windows.count > 2 else { return }
+        readAhead = JournalReadAhead(
+            device: device, blockSize: journalBlockSize, superblock: superblock, windows: windows)
+    }
+
+    /// Stops reading ahead and waits for the second thread to finish with the device.
+    func stopReadingAhead() {
+        readAhead?.stop()
+        readAhead = nil
+    }
+
+    /// The longest run of journal blocks from `index` that lies contiguously on the device, up to a window, as
+    /// (device block, blocks); nil past the journal's end.
+    func extent(from index: UInt64) -> (physical: UInt64, count: UInt64)? {
+        guard let block = map.physical(index) else { return nil }
         let limit = UInt64(max(1, Self.windowBytes / journalBlockSize))
         let deviceBlocks = device.size / UInt64(journalBlockSize)
         var count: UInt64 = 1
@@ -78,25 +100,45 @@ final class DeviceJournalSource: JournalBlockSource {
         {
             count += 1
         }
-        // A new buffer each time, filled by the read (not zeroed first): slices of the old one that a caller
-        // still holds keep it alive instead of forcing a copy.
-        let bytes = Int(count) * journalBlockSize
-        let device = self.device
+        return (block, count)
+    }
+
+    /// Reads `count` device blocks from device block `physical` into a new buffer (filled by the read, not
+    /// zeroed first).
+    static func read(
+        _ device: any BlockDevice, physical: UInt64, count: UInt64, blockSize: Int
+    ) -> Result<[UInt8], BlockIOError> {
+        let bytes = Int(count) * blockSize
         var failure: BlockIOError?
-        window = [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
+        let buffer = [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
             do throws(BlockIOError) {
-                try device.read(at: block * UInt64(journalBlockSize), into: UnsafeMutableRawBufferPointer(buffer))
+                try device.read(at: physical * UInt64(blockSize), into: UnsafeMutableRawBufferPointer(buffer))
                 initialized = bytes
             } catch {
                 failure = error
                 initialized = 0
             }
         }
-        if let failure {
+        if let failure { return .failure(failure) }
+        return .success(buffer)
+    }
+
+    /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
+    private func fill(from index: UInt64) throws(Ext4Error) {
+        guard let (block, count) = extent(from: index) else {
+            throw Ext4Error(
+                .journal, "journal block \(index) is past the end of the journal inode (\(map.count) blocks)")
+        }
+        // A new buffer each time: slices of the old one that a caller still holds keep it alive instead of
+        // forcing a copy.
+        switch Self.read(device, physical: block, count: count, blockSize: journalBlockSize) {
+        case .success(let bytes):
+            window = bytes
+            windowStart = index
+            windowCount = count
+        case .failure(let failure):
             windowCount = 0
             throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: failure)
         }
-        windowStart = index
-        windowCount = count
     }
 }

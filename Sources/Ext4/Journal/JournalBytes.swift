@@ -1,4 +1,5 @@
 import BlockIO
+internal import HostSystem
 
 /// Big-endian field reads and writes on one journal block (jbd2 stores every field big-endian), bounds-checked:
 /// a field that would run past the block reads as zero, so a parser can never read outside its block. Offsets
@@ -69,6 +70,60 @@ enum JournalChecksum {
         var crc = crc32c(seed, bytes[bytes.startIndex..<at])
         crc = crc32c(crc, zeroWord[...])
         return crc32c(crc, bytes[(at + 4)...])
+    }
+
+    /// `crc32c(seed, bytes)` of the four big-endian bytes of `word`, a table lookup a byte (no buffer for four
+    /// bytes).
+    static func crc32c(_ seed: UInt32, bigEndian word: UInt32) -> UInt32 {
+        var crc = seed
+        for shift in stride(from: 24, through: 0, by: -8) {
+            crc = byteTable[Int((crc ^ (word >> UInt32(shift))) & 0xFF)] ^ (crc >> 8)
+        }
+        return crc
+    }
+
+    /// The register update for one byte, by its low byte (the reflected polynomial 0x82F63B78).
+    private static let byteTable: [UInt32] = (0..<256).map { (byte: UInt32) in
+        var crc = byte
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        return crc
+    }
+
+    /// ``crc32c(_:_:zeroing:)`` of a block that ends in zeros (a commit block past its fields, a descriptor past
+    /// its tags): the zeros are found by a word-at-a-time test, far cheaper than a CRC over them, and accounted
+    /// for by `zeroRuns` instead of being fed to the CRC. They start at `contentEnd` when every byte after it is
+    /// zero (the field read as zeros); otherwise after the last 256-byte piece of the block that is not all
+    /// zeros (debugfs, for one, writes a descriptor's UUID further on). The result is the CRC over the whole
+    /// block either way.
+    static func crc32c(
+        _ seed: UInt32, _ bytes: ArraySlice<UInt8>, zeroing field: Int, zerosFrom contentEnd: Int,
+        zeroRuns: inout CRC32CZeroRuns
+    ) -> UInt32 {
+        let count = bytes.count
+        guard contentEnd >= 0, contentEnd < count, field >= 0, field + 4 <= count else {
+            return crc32c(seed, bytes, zeroing: field)
+        }
+        let zerosStart = bytes.withUnsafeBytes { raw in
+            // Whether `range` is all zeros, the field's four bytes read as zeros.
+            func zeros(_ range: Range<Int>) -> Bool {
+                if field >= range.upperBound || field + 4 <= range.lowerBound {
+                    return ZeroDetection.isAllZero(raw, range)
+                }
+                return ZeroDetection.isAllZero(raw, range.lowerBound..<max(range.lowerBound, field))
+                    && ZeroDetection.isAllZero(raw, min(range.upperBound, field + 4)..<range.upperBound)
+            }
+            if zeros(contentEnd..<count) { return contentEnd }
+            var start = count
+            while start > 0, zeros(max(0, start - 256)..<start) { start = max(0, start - 256) }
+            return start
+        }
+        // Nothing to skip, or the field split by the start of the zeros: the whole block through the CRC.
+        guard zerosStart < count, field >= zerosStart || field + 4 <= zerosStart else {
+            return crc32c(seed, bytes, zeroing: field)
+        }
+        // A field among the zeros is read as zeros; one before them is zeroed as usual.
+        let head = crc32c(seed, bytes.prefix(zerosStart), zeroing: field)
+        return zeroRuns.afterZeros(head, count: count - zerosStart)
     }
 
     private static let zeroWord: [UInt8] = [0, 0, 0, 0]

@@ -39,7 +39,7 @@ struct JournalReplayPlan {
     /// The first transaction not replayed.
     var endTransaction: UInt32
     /// Home block → latest copy.
-    var copies: [UInt64: JournalCopy]
+    var copies: JournalCopyTable
     /// Copies left out because a later revoke record names their block.
     var revokedCopies: Int
     /// Copies written by the replay (the same block may be counted once per transaction).
@@ -70,7 +70,7 @@ enum JournalLog {
         throws(Ext4Error) -> JournalReplayPlan
     {
         var plan = JournalReplayPlan(
-            superblock: sb, firstTransaction: sb.sequence, endTransaction: sb.sequence, copies: [:],
+            superblock: sb, firstTransaction: sb.sequence, endTransaction: sb.sequence, copies: JournalCopyTable(),
             revokedCopies: 0, replayedCopies: 0, stop: .endOfLog)
         guard sb.start != 0 else { return plan }
 
@@ -83,7 +83,8 @@ enum JournalLog {
         var sumV1: UInt32 = ~0
         var checkCommitTime = false
         var lastCommitTime: UInt64 = 0
-        var tags: [LoggedTag] = []
+        var tags = LoggedTags()
+        var zeroRuns = CRC32CZeroRuns()
         var revokeBlocks: [(position: UInt32, tid: UInt32)] = []
         scan: while true {
             let position = cursor.position
@@ -91,32 +92,31 @@ enum JournalLog {
             guard let header = JournalBlockHeader(block), header.sequence == tid else { break }
             switch header.kind {
             case .descriptor:
-                if !journalTailChecksumMatches(block, superblock: sb) { checkCommitTime = true }
-                let described = JournalBlockTag.tags(of: block, superblock: sb)
+                let (described, tagsEnd) = JournalBlockTag.tags(of: block, superblock: sb)
+                if !journalTailChecksumMatches(block, superblock: sb, zerosFrom: tagsEnd, zeroRuns: &zeroRuns) {
+                    checkCommitTime = true
+                }
+                tags.startDescriptor(at: position)
                 if sb.hasChecksumV1 && !checkCommitTime {
                     sumV1 = JournalChecksum.crc32be(sumV1, block.bytes)
                     for tag in described {
                         let copyPosition = cursor.position
                         let copy = try cursor.read(source)
                         sumV1 = JournalChecksum.crc32be(sumV1, copy)
-                        tags.append(
-                            LoggedTag(
-                                tag: tag, position: copyPosition, tid: tid, descriptor: position,
-                                intact: tag.matches(copy, sequence: tid, superblock: sb)))
+                        tags.append(tag, position: copyPosition, tid: tid, intact: true)
                     }
                 } else if sb.hasChecksumV2orV3 {
                     // Each copy is checked here, while the walk reads past it anyway; only a copy of a committed
                     // transaction that fails is an error (pass 3), a torn last transaction's are not.
+                    let seed = JournalBlockTag.transactionSeed(tid, superblock: sb)
                     for tag in described {
                         let copyPosition = cursor.position
-                        let intact = tag.matches(try cursor.read(source), sequence: tid, superblock: sb)
-                        tags.append(
-                            LoggedTag(
-                                tag: tag, position: copyPosition, tid: tid, descriptor: position, intact: intact))
+                        let intact = tag.matches(try cursor.read(source), transactionSeed: seed, superblock: sb)
+                        tags.append(tag, position: copyPosition, tid: tid, intact: intact)
                     }
                 } else {
                     for tag in described {
-                        tags.append(LoggedTag(tag: tag, position: cursor.position, tid: tid, descriptor: position))
+                        tags.append(tag, position: cursor.position, tid: tid, intact: true)
                         try cursor.skip(1)
                     }
                 }
@@ -124,7 +124,7 @@ enum JournalLog {
                 let commit = JournalCommitBlock(block)
                 let intact =
                     (!sb.hasChecksumV1 || commit.v1Agrees(with: sumV1))
-                    && JournalCommitBlock.checksumMatches(block, superblock: sb)
+                    && JournalCommitBlock.checksumMatches(block, superblock: sb, zeroRuns: &zeroRuns)
                 if !intact {
                     plan.stop = commit.commitSeconds < lastCommitTime ? .staleLog(tid) : .badCommit(tid)
                     break scan
@@ -151,45 +151,74 @@ enum JournalLog {
         }
         plan.endTransaction = tid
         guard tid != sb.sequence else { return plan }
-        let committedTags = tags.prefix { $0.tid != plan.endTransaction }
+        tags.dropTransaction(plan.endTransaction)
 
-        // Pass 2: revocations of committed transactions (kept only for blocks the log holds copies of).
-        let tagged = Set(committedTags.map(\.tag.home))
-        var revoked: [UInt64: UInt32] = [:]
+        // The committed copies grouped by home block (one sort of 4- or 8-byte keys, no dictionary).
+        let order = tags.indicesByHome()
+        var distinct: [UInt64] = []
+        for index in order where distinct.last != tags.homes[Int(index)] { distinct.append(tags.homes[Int(index)]) }
+
+        // Pass 2: revocations of committed transactions (kept only for blocks the log holds copies of): the
+        // latest revoking transaction of each.
+        var revokedIn = [UInt32](repeating: 0, count: distinct.count)
+        var isRevoked = [Bool](repeating: false, count: distinct.count)
         for (position, revokeTid) in revokeBlocks where revokeTid != plan.endTransaction {
             let block = JournalBytes(try source.readJournalBlock(position))
-            for home in try JournalRevokeBlock(block, superblock: sb, position: position).blocks
-            where tagged.contains(home) {
-                if let known = revoked[home], Self.isAfter(known, revokeTid) { continue }
-                revoked[home] = revokeTid
+            for home in try JournalRevokeBlock(block, superblock: sb, position: position).blocks {
+                let group = distinct.lowerBound(of: home)
+                guard group < distinct.count, distinct[group] == home else { continue }
+                if isRevoked[group], Self.isAfter(revokedIn[group], revokeTid) { continue }
+                revokedIn[group] = revokeTid
+                isRevoked[group] = true
             }
         }
 
-        // Pass 3: map every unrevoked copy of a committed transaction, latest last.
-        for logged in committedTags {
-            let home = logged.tag.home
-            if let revokedIn = revoked[home], !Self.isAfter(logged.tid, revokedIn) {
+        // Pass 3: map every unrevoked copy of a committed transaction, the latest of each block winning. A fault
+        // (a copy failing its checksum, a block past the filesystem) is reported for the earliest copy in the
+        // log, as a walk in log order would.
+        var fault: (tag: Int, checksum: Bool)?
+        var table = JournalCopyTable()
+        var group = -1
+        var latest: Int?
+        for index in order.lazy.map({ Int($0) }) {
+            let home = tags.homes[index]
+            if group < 0 || distinct[group] != home {
+                if let latest { table.append(home: distinct[group], copy: tags.copy(at: latest)) }
+                group += 1
+                latest = nil
+            }
+            if isRevoked[group], !Self.isAfter(tags.tids[index], revokedIn[group]) {
                 plan.revokedCopies += 1
                 continue
             }
-            if sb.hasChecksumV2orV3 {
-                guard logged.intact else {
-                    throw Ext4Error(
-                        .journal,
-                        "journal block \(logged.position), the copy of filesystem block \(home) in transaction "
-                            + "\(logged.tid): its checksum does not match the descriptor's tag (journal block "
-                            + "\(logged.descriptor))")
-                }
+            if sb.hasChecksumV2orV3 && !tags.isIntact(index) {
+                if fault.map({ index < $0.tag }) ?? true { fault = (index, true) }
+                continue
             }
             guard home < filesystemBlocks else {
-                throw Ext4Error(
-                    .journal,
-                    "journal block \(logged.descriptor), a tag of transaction \(logged.tid): filesystem block \(home) "
-                        + "is past the end of the filesystem (\(filesystemBlocks) blocks)")
+                if fault.map({ index < $0.tag }) ?? true { fault = (index, false) }
+                continue
             }
-            plan.copies[home] = JournalCopy(position: logged.position, escaped: logged.tag.isEscaped)
+            latest = max(latest ?? index, index)
             plan.replayedCopies += 1
         }
+        if let latest { table.append(home: tags.homes[latest], copy: tags.copy(at: latest)) }
+        if let fault {
+            let home = tags.homes[fault.tag]
+            let copyTid = tags.tids[fault.tag]
+            let descriptor = tags.descriptor(ofTag: fault.tag)
+            if fault.checksum {
+                throw Ext4Error(
+                    .journal,
+                    "journal block \(tags.positions[fault.tag]), the copy of filesystem block \(home) in transaction "
+                        + "\(copyTid): its checksum does not match the descriptor's tag (journal block \(descriptor))")
+            }
+            throw Ext4Error(
+                .journal,
+                "journal block \(descriptor), a tag of transaction \(copyTid): filesystem block \(home) "
+                    + "is past the end of the filesystem (\(filesystemBlocks) blocks)")
+        }
+        plan.copies = table
         return plan
     }
 
@@ -197,16 +226,68 @@ enum JournalLog {
     static func isAfter(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
 }
 
-/// A tag seen by the scan: the copy's place in the log and the transaction it belongs to.
-struct LoggedTag {
-    var tag: JournalBlockTag
-    /// The journal block holding the copy.
-    var position: UInt32
-    var tid: UInt32
-    /// The journal block of the descriptor (for messages).
-    var descriptor: UInt32
-    /// Whether the copy matches the tag's checksum (v2/v3; true without them).
-    var intact = true
+/// The tags seen by the scan, in log order, as parallel arrays (a 1 GiB log holds some 250,000): the home
+/// block, the journal block holding the copy, the transaction, and two flags (escaped; failing its checksum).
+struct LoggedTags {
+    private enum Flag {
+        static let escaped: UInt8 = 1
+        static let damaged: UInt8 = 2
+    }
+
+    private(set) var homes: [UInt64] = []
+    private(set) var positions: [UInt32] = []
+    private(set) var tids: [UInt32] = []
+    private var flags: [UInt8] = []
+    /// Each descriptor's first tag and journal block, in log order (for messages).
+    private var descriptors: [(firstTag: Int, position: UInt32)] = []
+
+    var count: Int { homes.count }
+
+    /// Notes that the tags appended next belong to the descriptor at journal block `position`.
+    mutating func startDescriptor(at position: UInt32) { descriptors.append((homes.count, position)) }
+
+    /// Appends a tag whose copy lies at journal block `position`; `intact`: whether the copy matches the tag's
+    /// checksum (v2/v3; true without them).
+    mutating func append(_ tag: JournalBlockTag, position: UInt32, tid: UInt32, intact: Bool) {
+        homes.append(tag.home)
+        positions.append(position)
+        tids.append(tid)
+        flags.append((tag.isEscaped ? Flag.escaped : 0) | (intact ? 0 : Flag.damaged))
+    }
+
+    /// Drops the tags of transaction `tid` from the end (a torn last transaction, never replayed).
+    mutating func dropTransaction(_ tid: UInt32) {
+        var kept = count
+        while kept > 0 && tids[kept - 1] == tid { kept -= 1 }
+        homes.removeSubrange(kept...)
+        positions.removeSubrange(kept...)
+        tids.removeSubrange(kept...)
+        flags.removeSubrange(kept...)
+    }
+
+    func isIntact(_ index: Int) -> Bool { flags[index] & Flag.damaged == 0 }
+
+    func copy(at index: Int) -> JournalCopy {
+        JournalCopy(position: positions[index], escaped: flags[index] & Flag.escaped != 0)
+    }
+
+    /// The journal block of the descriptor holding tag `index`.
+    func descriptor(ofTag index: Int) -> UInt32 {
+        descriptors.last { $0.firstTag <= index }?.position ?? 0
+    }
+
+    /// The tags' indices sorted by home block (in no particular order among the tags of one block).
+    func indicesByHome() -> [UInt32] {
+        if homes.allSatisfy({ $0 <= UInt64(UInt32.max) }) {
+            // Home and index packed in one word: the sort compares integers, not through a closure.
+            var keys = homes.indices.map { homes[$0] << 32 | UInt64($0) }
+            keys.sort()
+            return keys.map { UInt32(truncatingIfNeeded: $0) }
+        }
+        var order = homes.indices.map { UInt32($0) }
+        order.sort { homes[Int($0)] < homes[Int($1)] }
+        return order
+    }
 }
 
 /// A position in the circular log: advances block by block, wraps from the log's end to its first block, and
@@ -267,8 +348,11 @@ public enum JournalParsing {
                 parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: UInt32(blockSize),
                 journalBlocks: UInt64(journal.count / blockSize))
             let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: filesystemBlocks)
-            for (home, copy) in plan.copies {
-                precondition(home < filesystemBlocks && copy.position < superblock.logEnd, "a copy outside its bounds")
+            for index in 0..<plan.copies.count {
+                precondition(
+                    plan.copies.homes[index] < filesystemBlocks
+                        && plan.copies.copy(at: index).position < superblock.logEnd,
+                    "a copy outside its bounds")
             }
             var stopped: UInt32?
             if case .badCommit(let tid) = plan.stop { stopped = tid }

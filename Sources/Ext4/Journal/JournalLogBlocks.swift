@@ -52,8 +52,8 @@ struct JournalBlockTag: Equatable {
     var isEscaped: Bool { flags & Flag.escaped != 0 }
 
     /// The tags of descriptor block `block`, stopping at the last-tag flag or where the next tag no longer fits
-    /// before the checksum tail (v2/v3) — the kernel's `count_tags`.
-    static func tags(of block: JournalBytes, superblock sb: JournalSuperblock) -> [JournalBlockTag] {
+    /// before the checksum tail (v2/v3) — the kernel's `count_tags` — and the offset where they end.
+    static func tags(of block: JournalBytes, superblock sb: JournalSuperblock) -> (tags: [JournalBlockTag], end: Int) {
         let tagSize = sb.tagSize
         let usable = block.count - (sb.hasChecksumV2orV3 ? 4 : 0)
         var offset = 12
@@ -75,17 +75,26 @@ struct JournalBlockTag: Equatable {
             if tag.flags & Flag.sameUUID == 0 { offset += 16 }
             if tag.flags & Flag.lastTag != 0 { break }
         }
-        return out
+        return (out, min(offset, usable))
     }
 
     /// Whether `copy` (the log block as stored, still escaped) matches this tag's checksum in transaction
     /// `sequence`. Always true without v2/v3 checksums.
     func matches(_ copy: ArraySlice<UInt8>, sequence: UInt32, superblock sb: JournalSuperblock) -> Bool {
+        matches(copy, transactionSeed: Self.transactionSeed(sequence, superblock: sb), superblock: sb)
+    }
+
+    /// ``matches(_:sequence:superblock:)`` with the transaction's seed computed once for all its copies.
+    func matches(_ copy: ArraySlice<UInt8>, transactionSeed: UInt32, superblock sb: JournalSuperblock) -> Bool {
         guard sb.hasChecksumV2orV3 else { return true }
-        var sequenceBytes = JournalBytes([0, 0, 0, 0])
-        sequenceBytes.setU32(0, sequence)
-        let computed = JournalChecksum.crc32c(JournalChecksum.crc32c(sb.checksumSeed, sequenceBytes.bytes), copy)
+        let computed = JournalChecksum.crc32c(transactionSeed, copy)
         return sb.hasChecksumV3 ? computed == checksum : computed & 0xFFFF == checksum
+    }
+
+    /// Where the checksum of each copy in transaction `sequence` starts: the journal's seed fed the sequence
+    /// number's four big-endian bytes.
+    static func transactionSeed(_ sequence: UInt32, superblock sb: JournalSuperblock) -> UInt32 {
+        JournalChecksum.crc32c(sb.checksumSeed, bigEndian: sequence)
     }
 }
 
@@ -112,10 +121,14 @@ struct JournalCommitBlock {
         commitSeconds = block.u64(48)
     }
 
-    /// Whether the v2/v3 checksum of `block` is right (true without those features).
-    static func checksumMatches(_ block: JournalBytes, superblock sb: JournalSuperblock) -> Bool {
+    /// Whether the v2/v3 checksum of `block` is right (true without those features). The bytes past the
+    /// fields (60 on) are zeros in every commit block the kernel writes: `zeroRuns` accounts for them.
+    static func checksumMatches(
+        _ block: JournalBytes, superblock sb: JournalSuperblock, zeroRuns: inout CRC32CZeroRuns
+    ) -> Bool {
         guard sb.hasChecksumV2orV3 else { return true }
-        return JournalChecksum.crc32c(sb.checksumSeed, block.bytes, zeroing: 16) == block.u32(16)
+        return JournalChecksum.crc32c(sb.checksumSeed, block.bytes, zeroing: 16, zerosFrom: 60, zeroRuns: &zeroRuns)
+            == block.u32(16)
     }
 
     /// Whether a v1 transaction checksum `sum` (CRC-32 of descriptor and data blocks) agrees with this block,
@@ -135,6 +148,18 @@ func journalTailChecksumMatches(_ block: JournalBytes, superblock sb: JournalSup
     guard sb.hasChecksumV2orV3 else { return true }
     let tail = block.count - 4
     return JournalChecksum.crc32c(sb.checksumSeed, block.bytes, zeroing: tail) == block.u32(tail)
+}
+
+/// ``journalTailChecksumMatches(_:superblock:)`` for a block whose records end at `contentEnd` (a descriptor's
+/// tags): the zeros after them are accounted for by `zeroRuns`.
+func journalTailChecksumMatches(
+    _ block: JournalBytes, superblock sb: JournalSuperblock, zerosFrom contentEnd: Int,
+    zeroRuns: inout CRC32CZeroRuns
+) -> Bool {
+    guard sb.hasChecksumV2orV3 else { return true }
+    let tail = block.count - 4
+    return JournalChecksum.crc32c(
+        sb.checksumSeed, block.bytes, zeroing: tail, zerosFrom: contentEnd, zeroRuns: &zeroRuns) == block.u32(tail)
 }
 
 /// A revoke block: filesystem blocks whose copies in this or earlier transactions must not be replayed.

@@ -84,12 +84,17 @@ struct JournalReplay {
         let superblock = try JournalSuperblock(
             parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize,
             journalBlocks: journalBlocks)
+        source.startReadingAhead(superblock)
+        defer { source.stopReadingAhead() }
         let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: sb.blocksCount)
+        source.stopReadingAhead()
         try refuseFastCommits(plan, source: source)
-        for home in plan.copies.keys where map.contains(physical: home) {
-            throw Ext4Error(
-                .journal,
-                "the log holds a copy of filesystem block \(home), which is a block of the journal itself")
+        for run in map.runs {
+            if let home = plan.copies.nextHome(atOrAfter: run.physical), home - run.physical < run.count {
+                throw Ext4Error(
+                    .journal,
+                    "the log holds a copy of filesystem block \(home), which is a block of the journal itself")
+            }
         }
 
         // The two superblocks as recovery leaves them.

@@ -9,13 +9,13 @@ import BlockIO
 final class ReplayedDevice: BlockDevice {
     let base: any BlockDevice
     private let blockSize: UInt64
-    private let copies: [UInt64: JournalCopy]
+    private let copies: JournalCopyTable
     private let map: JournalBlockMap
     /// Whole blocks that read from memory (the two superblocks).
     private let patches: [UInt64: [UInt8]]
 
     init(
-        base: any BlockDevice, blockSize: Int, copies: [UInt64: JournalCopy], map: JournalBlockMap,
+        base: any BlockDevice, blockSize: Int, copies: JournalCopyTable, map: JournalBlockMap,
         patches: [UInt64: [UInt8]]
     ) {
         self.base = base
@@ -55,9 +55,10 @@ final class ReplayedDevice: BlockDevice {
                 done += take
             } else {
                 // Unreplayed blocks read straight through, as one request up to the next replayed block.
+                let nextCopy = copies.nextHome(atOrAfter: block + 1) ?? UInt64.max
                 var length = take
                 var next = block + 1
-                while done + length < buffer.count, patches[next] == nil, copies[next] == nil {
+                while done + length < buffer.count, next < nextCopy, patches[next] == nil {
                     length += min(Int(blockSize), buffer.count - done - length)
                     next += 1
                 }
@@ -80,13 +81,12 @@ final class ReplayedDevice: BlockDevice {
     /// window.
     func apply(to device: any BlockDevice) throws(Ext4Error) {
         let source = DeviceJournalSource(device: base, map: map, journalBlockSize: Int(blockSize))
-        // Positions only, sorted in place (not a filtered copy of the dictionary: a 1 GiB log names 250,000 blocks).
-        var ordered: [(home: UInt64, copy: JournalCopy)] = []
-        ordered.reserveCapacity(copies.count)
-        for (home, copy) in copies where patches[home] == nil { ordered.append((home, copy)) }
-        ordered.sort { $0.copy.position < $1.copy.position }
+        // The table's indices in log order (4 bytes a copy: a 1 GiB log names 250,000 blocks).
         let magic: [UInt8] = [0xC0, 0x3B, 0x39, 0x98]
-        for (home, copy) in ordered {
+        for index in copies.indicesByPosition().lazy.map({ Int($0) }) {
+            let home = copies.homes[index]
+            guard patches[home] == nil else { continue }
+            let copy = copies.copy(at: index)
             var block = Array(try source.readJournalBlock(copy.position))
             if copy.escaped { block.replaceSubrange(0..<4, with: magic) }
             try Self.write(block, home: home, blockSize: blockSize, on: device)
