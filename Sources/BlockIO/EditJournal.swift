@@ -31,7 +31,13 @@
 /// ## Memory
 /// Dirty pages beyond `memoryLimit` (8 MiB by default) spill into the log as records of an unsealed log, and
 /// are read back from it; the seal at commit makes them part of the edit. A page written again after a spill is
-/// written again later in the log; the last record of a page wins.
+/// written again later in the log; the last record of a page wins. A write is checked against the limit page
+/// by page, so one large write spills as it goes.
+///
+/// What grows with the number of spilled pages is their index (``LoggedPageMap``): runs of consecutive pages,
+/// 16 bytes each, so a journal replay that writes 220,000 neighbouring blocks is indexed in about a hundred
+/// runs, and scattered pages cost 16 bytes each. Nothing is kept per record when the log is replayed (at
+/// commit or at the next open): the records are walked again from the log.
 ///
 /// ## Locks
 /// The journal must be created over a file opened with its exclusive lock (``HostFile/Access/readWrite``):
@@ -193,9 +199,10 @@ public final class EditJournal: ByteStore {
             }
             memoryPages[page] = bytes
             done += take
+            logicalLength = max(logicalLength, position + UInt64(take))
+            // Checked page by page: one large write spills as it goes instead of holding all its pages.
+            if memoryPages.count > pageLimit { try spill() }
         }
-        logicalLength = max(logicalLength, end)
-        if memoryPages.count > pageLimit { try spill() }
     }
 
     /// Sets the image's length for this session (applied to the file at commit).
@@ -338,6 +345,7 @@ public final class EditJournal: ByteStore {
         }
         guard let writer else { return [] }
         var appended: [(index: UInt64, bytes: [UInt8])] = []
+        var payloads: [UInt64] = []
         if let cut = pendingCut {
             try writer.appendCut(length: cut)
             pendingCut = nil
@@ -361,11 +369,14 @@ public final class EditJournal: ByteStore {
                 // cost the filesystem's size (megabytes at 1 TiB) instead of the change's size.
                 if sameBytes(lower, at: position * RedoLog.pageSize, bytes) { continue }
                 let offset = try writer.appendPage(index: index, bytes: bytes)
-                logged.record(page: index, payloadOffset: offset)
+                payloads.append(offset)
                 appended.append((index, bytes))
             }
             first += run
         }
+        // Indexed once every comparison above has read the map as it was (the pages are distinct, ascending).
+        for (page, offset) in zip(appended, payloads) { logged.record(page: page.index, payloadOffset: offset) }
+        logged.settle()
         try writer.flush()
         memoryPages = [:]
         return appended

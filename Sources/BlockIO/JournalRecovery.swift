@@ -39,7 +39,7 @@ public enum JournalRecovery: Sendable, Equatable, CustomStringConvertible {
             try sealed.replay(from: log, onto: base)
             try location.remove()
             try location.syncFolder()
-            return .replayed(records: sealed.operations.count)
+            return .replayed(records: sealed.recordCount)
         }
     }
 }
@@ -103,9 +103,9 @@ public final class RecoveredStore: ByteStore {
             case .success(let sealed):
                 try sealed.checkBelongs(to: identity, log: location)
                 self.log = log
-                logged = LoggedPageMap(replaying: sealed)
+                logged = try LoggedPageMap(replaying: sealed, from: log)
                 logicalLength = sealed.header.targetLength
-                recovery = .readThrough(records: sealed.operations.count)
+                recovery = .readThrough(records: sealed.recordCount)
             }
         } else {
             log = nil

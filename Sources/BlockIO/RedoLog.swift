@@ -9,7 +9,9 @@ enum RedoLog {
 /// A redo log that was completely written and sealed: a committed edit that must be (re)applied to its image.
 ///
 /// Produced by ``scan(_:)``, which checks every checksum and bound before anything is believed, reading the log
-/// once and keeping only an index (never a whole page per record) in memory.
+/// once and keeping nothing per record in memory: the records are walked again, front to back, by
+/// ``forEachRecord(in:readingPayloads:_:)`` (a replay, or the index of a read-through), so a log of any length
+/// costs the same memory.
 struct SealedRedoLog {
     /// One replayable step, in log order.
     enum Operation: Equatable {
@@ -20,7 +22,9 @@ struct SealedRedoLog {
     }
 
     let header: RedoLogHeader
-    let operations: [Operation]
+
+    /// The page and cut records of the log (the seal aside).
+    var recordCount: Int { Int(header.recordCount) }
 
     /// Reads and checks the log in `log`.
     ///
@@ -73,7 +77,6 @@ struct SealedRedoLog {
             return .failure(TornLog("the seal record does not match the header (the seal was not completely written)"))
         }
 
-        var operations: [Operation] = []
         var offset = first
         var chain: UInt32 = 0
         var reader = LogWindowReader(store: log, end: header.sealOffset)
@@ -110,12 +113,10 @@ struct SealedRedoLog {
                 guard argument < RedoLog.maximumImageLength / pageSize else {
                     return .failure(TornLog("record \(sequence) names page \(argument), past any image"))
                 }
-                operations.append(.page(index: argument, payloadOffset: offset + headSize))
             case .cut:
                 guard argument <= RedoLog.maximumImageLength else {
                     return .failure(TornLog("record \(sequence) cuts to an absurd length \(argument)"))
                 }
-                operations.append(.cut(length: argument))
             case .seal:
                 break
             }
@@ -130,7 +131,7 @@ struct SealedRedoLog {
         guard chain == sealFields.uint32(at: 28) else {
             return .failure(TornLog("the seal's record chain does not match (a record was not completely written)"))
         }
-        return .success(SealedRedoLog(header: header, operations: operations))
+        return .success(SealedRedoLog(header: header))
     }
 
     /// Applies the log to `base` in place: every record in order, then the target length, then `fsync`.
@@ -139,17 +140,52 @@ struct SealedRedoLog {
     /// crash in the middle of a replay gives the same image.
     func replay(from log: any ByteStore, onto base: any ByteStore) throws(BlockIOError) {
         var writer = PageRunWriter(onto: base)
-        var reader = LogWindowReader(store: log, end: header.sealOffset)
-        for operation in operations {
+        try forEachRecord(in: log, readingPayloads: true) { (operation, page) throws(BlockIOError) in
             switch operation {
-            case .page(let index, let payloadOffset):
-                let page = try reader.read(at: payloadOffset, count: RedoLog.pageSize, structure: "journal page")
-                try writer.write(page: index, bytes: page)
-            case .cut(let length):
-                try writer.cut(to: length)
+            case .page(let index, _): try writer.write(page: index, bytes: page)
+            case .cut(let length): try writer.cut(to: length)
             }
         }
         try writer.finish(targetLength: header.targetLength)
+    }
+
+    /// Walks the records of the log in `log` (the one ``scan(_:)`` checked) front to back: `body` gets each
+    /// operation and, when `readingPayloads`, a page record's bytes (else, and for cuts, an empty array).
+    ///
+    /// Only the fields a step needs are read again; the checksums were checked by the scan, under the image's
+    /// exclusive or shared lock, which keeps writers of the log away. A record that is no longer where the
+    /// scan found it is a ``BlockIOError/Code/journal`` error.
+    func forEachRecord(
+        in log: any ByteStore, readingPayloads: Bool,
+        _ body: (Operation, [UInt8]) throws(BlockIOError) -> Void
+    ) throws(BlockIOError) {
+        let headSize = UInt64(RedoLogRecord.headSize)
+        var reader = LogWindowReader(store: log, end: header.sealOffset)
+        var offset = UInt64(RedoLogHeader.size)
+        for sequence in 0..<header.recordCount {
+            let head = try reader.read(at: offset, count: RedoLogRecord.headSize, structure: "journal record")
+            let fields = LogFields(head)
+            let kind = RedoLogRecord.Kind(magic: fields.uint32(at: 0))
+            let payloadCount = UInt64(fields.uint32(at: 24))
+            guard header.sealOffset - offset >= headSize, kind == .page || kind == .cut,
+                fields.uint64(at: 8) == sequence,
+                payloadCount == (kind == .page ? UInt64(RedoLog.pageSize) : 0),
+                header.sealOffset - offset - headSize >= payloadCount
+            else {
+                throw BlockIOError(
+                    .journal, "the edit journal changed while it was read: record \(sequence) is not as checked",
+                    path: log.path, offset: offset)
+            }
+            if kind == .page {
+                let payload =
+                    readingPayloads
+                    ? try reader.read(at: offset + headSize, count: RedoLog.pageSize, structure: "journal page") : []
+                try body(.page(index: fields.uint64(at: 16), payloadOffset: offset + headSize), payload)
+            } else {
+                try body(.cut(length: fields.uint64(at: 16)), [])
+            }
+            offset += headSize + payloadCount
+        }
     }
 }
 
@@ -241,6 +277,8 @@ final class RedoLogWriter {
     private var chain: UInt32 = 0
     /// Records appended but not yet written (they end at `end`).
     private var pending: [UInt8] = []
+    /// Records are written once this many bytes of them are pending (1 MiB).
+    static let flushBytes = 1 << 20
 
     /// Writes an open (not yet valid) header to the empty log `store`.
     init(store: any ByteStore, image: FileIdentity, imagePath: String, originalLength: UInt64) throws(BlockIOError) {
@@ -249,6 +287,9 @@ final class RedoLogWriter {
             state: .open, pageSize: UInt32(RedoLog.pageSize), image: image, originalLength: originalLength,
             targetLength: 0, recordCount: 0, sealOffset: 0, imagePath: imagePath)
         try store.write(at: 0, bytes: header.serialized())
+        // Room for a full megabyte of records from the start: growing to it by doubling would hold the old and
+        // the new buffer at once.
+        pending.reserveCapacity(Self.flushBytes + RedoLogRecord.headSize + RedoLog.pageSize)
     }
 
     /// Appends a `PAGE` record; returns the offset of its payload.
@@ -263,7 +304,7 @@ final class RedoLogWriter {
     }
 
     private func append(_ record: [UInt8]) throws(BlockIOError) {
-        if pending.count + record.count > 1 << 20 { try flush() }
+        if pending.count + record.count > Self.flushBytes { try flush() }
         pending += record
         var crcBytes = LogFields(count: 4)
         crcBytes.set(LogFields(record).uint32(at: 4), at: 0)
