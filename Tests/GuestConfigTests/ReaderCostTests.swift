@@ -69,3 +69,55 @@ import _TestSupport
         }
     }
 }
+
+/// The byte and scalar paths against the character paths they replace, on texts of one character per scalar.
+@Suite struct OneCharacterPerScalarTests {
+    /// Mutated cloud-config samples with Latin letters, U+FFFD, CR LF and YAML punctuation mixed in: walked as
+    /// scalars and as characters, the reader gives the same tree and the same problems.
+    @Test func yamlScalarAndCharacterWalksAgree() {
+        var generator = SeededGenerator(seed: 1818)
+        let pieces = [
+            "-", ":", "[", "]", "{", "}", "'", "\"", "#", "|", ">-", " ", "\n", "\r\n", "\t", ",", "é", "\u{FFFD}",
+            "ÿ:", "x",
+        ]
+        for round in 0..<600 {
+            var text = CloudInitResourceDiskTests.samples[round % CloudInitResourceDiskTests.samples.count]
+            for _ in 0..<Int.random(in: 1...10, using: &generator) {
+                let offset = Int.random(in: 0...text.unicodeScalars.count, using: &generator)
+                let at = text.unicodeScalars.index(text.unicodeScalars.startIndex, offsetBy: offset)
+                text.unicodeScalars.insert(contentsOf: pieces.randomElement(using: &generator)!.unicodeScalars, at: at)
+            }
+            guard text.isOneCharacterPerScalar else { continue }
+            var scalars = CloudConfigYAML.Parser<Unicode.Scalar>(text)
+            var characters = CloudConfigYAML.Parser<Character>(text)
+            #expect(scalars.document() == characters.document())
+            #expect(scalars.problems.map(\.line) == characters.problems.map(\.line))
+            #expect(scalars.problems.map(\.message) == characters.problems.map(\.message))
+        }
+        #expect(!"a\u{301}".isOneCharacterPerScalar && "é\u{FFFD}\r\n".isOneCharacterPerScalar)
+    }
+
+    /// Trimming, word splitting and replacing at the bytes give what the character definitions give.
+    @Test func trimWordsAndReplaceAgreeWithCharacters() {
+        var generator = SeededGenerator(seed: 1819)
+        let pieces = [" ", "\t", "=", " = ", "\r", "\n", "\r\n", "a", "é", "\u{FFFD}", "ÿ"]
+        for _ in 0..<2000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...12, using: &generator) { text += pieces.randomElement(using: &generator)! }
+            let characters = Array(text)
+            let start = characters.firstIndex { $0 != " " && $0 != "\t" } ?? characters.count
+            let end = (characters.lastIndex { $0 != " " && $0 != "\t" } ?? -1) + 1
+            #expect(text.trimmingSpaces == (start < end ? String(characters[start..<end]) : ""))
+            #expect(text.words == characters.split { $0 == " " || $0 == "\t" }.map { String($0) })
+            for (target, replacement) in [(" = ", "="), ("= ", "="), ("-", "_"), ("\r", "R")] {
+                var expected = ""
+                var rest = Substring(text)
+                while let range = rest.firstRange(of: target) {
+                    expected += rest[..<range.lowerBound] + replacement
+                    rest = rest[range.upperBound...]
+                }
+                #expect(text.replacingAll(target, with: replacement) == expected + rest)
+            }
+        }
+    }
+}
