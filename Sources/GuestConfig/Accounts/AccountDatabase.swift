@@ -70,13 +70,16 @@ public struct AccountDatabase: Sendable {
     public init(_ text: String, kind: AccountFileKind, path: String? = nil) {
         self.kind = kind
         editable = EditableDocument(text, path: path ?? kind.path)
-        for (index, line) in document.lines.enumerated() where !AccountDatabase.isIgnorable(line.content) {
-            let count = line.content.split(separator: ":", omittingEmptySubsequences: false).count
-            if count != kind.fieldCount {
+        // Each line is split once: the well-formed ones are the records, the others are reported.
+        for (index, line) in editable.document.lines.enumerated() where !AccountDatabase.isIgnorable(line.content) {
+            let fields = AccountDatabase.fields(of: line.content)
+            if fields.count == kind.fieldCount {
+                records.append(Record(lineIndex: index, fields: fields))
+            } else {
                 editable.findings.append(
                     ConfigFinding(
                         .warning, .malformedLine, line: index + 1,
-                        "\(count) fields, \(kind.rawValue) lines have \(kind.fieldCount); kept as is"))
+                        "\(fields.count) fields, \(kind.rawValue) lines have \(kind.fieldCount); kept as is"))
             }
         }
     }
@@ -85,16 +88,29 @@ public struct AccountDatabase: Sendable {
         content.isEmpty || content.hasPrefix("#") || content.hasPrefix("+") || content.hasPrefix("-")
     }
 
-    /// The well-formed lines, in order.
-    public var records: [Record] {
-        document.lines.enumerated().compactMap { index, line in
-            // Count the separators before splitting: a line with the wrong number of fields costs no copies.
-            guard !AccountDatabase.isIgnorable(line.content),
-                line.content.count(where: { $0 == ":" }) == kind.fieldCount - 1
-            else { return nil }
-            return Record(
-                lineIndex: index,
-                fields: line.content.split(separator: ":", omittingEmptySubsequences: false).map(String.init))
+    /// The colon-separated fields of a line, as written (`Character`s: a `:` that a combining mark follows is
+    /// part of a field). A line of one character per scalar (`isOneCharacterPerScalar`;
+    /// no line holds a `\n`) is split at its bytes, which gives the same fields without breaking it into
+    /// grapheme clusters.
+    static func fields(of content: String) -> [String] {
+        guard content.isOneCharacterPerScalar else {
+            return content.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        }
+        return content.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    /// The well-formed lines (as many fields as ``AccountFileKind/fieldCount``, not a comment, blank or NIS
+    /// line), in order: split when the text is read and again only after an edit changes lines.
+    public private(set) var records: [Record] = []
+
+    /// Splits the current lines again after an edit.
+    private mutating func recordsChanged() {
+        records = editable.document.lines.enumerated().compactMap { index, line in
+            guard !AccountDatabase.isIgnorable(line.content) else { return nil }
+            let fields = AccountDatabase.fields(of: line.content)
+            return fields.count == kind.fieldCount ? Record(lineIndex: index, fields: fields) : nil
         }
     }
 
@@ -106,6 +122,7 @@ public struct AccountDatabase: Sendable {
         guard fields[field] != value else { return false }
         fields[field] = value
         editable.document.replaceContent(at: record.lineIndex, with: fields.joined(separator: ":"))
+        recordsChanged()
         return true
     }
 
@@ -127,6 +144,7 @@ public struct AccountDatabase: Sendable {
             for index in rootLines.reversed() { lines.remove(at: index) }
             lines.insert(ConfigLine(Self.waagentRootLine, terminator: terminator), at: 0)
             editable.document.lines = lines
+            recordsChanged()
             return true
         case .asterisk, .exclamationPrefix:
             guard let root = record(named: "root") else {
@@ -187,6 +205,7 @@ public struct AccountDatabase: Sendable {
                 changed = true
             }
         }
+        if changed { recordsChanged() }
         return changed
     }
 

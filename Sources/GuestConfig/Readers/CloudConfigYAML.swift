@@ -91,21 +91,29 @@ public struct CloudConfigYAML: Sendable {
 
     /// Reads `text`.
     public init(_ text: String) {
-        var parser = Parser(text)
-        root = parser.document()
-        problems = parser.problems
+        // A text of one character per scalar is walked scalar by scalar (integer compares, no grapheme breaking),
+        // with the same result: the reader only looks for ASCII characters and copies the rest.
+        if text.isOneCharacterPerScalar {
+            var parser = Parser<Unicode.Scalar>(text)
+            root = parser.document()
+            problems = parser.problems
+        } else {
+            var parser = Parser<Character>(text)
+            root = parser.document()
+            problems = parser.problems
+        }
     }
 
-    /// One logical line: its indentation, its text without the indentation and the comment, its number, and
-    /// the text of the block scalar (`|`, `>`) it opens.
-    struct Line {
-        var indent: Int
-        var text: [Character]
-        var number: Int
-        var blockScalar: String?
-    }
+    struct Parser<Unit: YAMLTextUnit> {
+        /// One logical line: its indentation, its text without the indentation and the comment, its number, and
+        /// the text of the block scalar (`|`, `>`) it opens.
+        struct Line {
+            var indent: Int
+            var text: [Unit]
+            var number: Int
+            var blockScalar: String?
+        }
 
-    struct Parser {
         var lines: [Line] = []
         var index = 0
         var nodes = 0
@@ -134,7 +142,7 @@ public struct CloudConfigYAML: Sendable {
                 blockLines = []
             }
             for (offset, raw) in ConfigText(text).contents.enumerated() {
-                let characters = Array(raw)
+                let characters = Unit.units(of: raw)
                 let indent = characters.prefix { $0 == " " }.count
                 if let opener = open {
                     if characters.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
@@ -150,7 +158,7 @@ public struct CloudConfigYAML: Sendable {
                 var body = Self.withoutComment(Array(characters.dropFirst(indent)))
                 while let last = body.last, last == " " || last == "\t" || last == "\r" { body.removeLast() }
                 if body.isEmpty || body.first == "%" { continue }
-                if body.starts(with: "---") || body.starts(with: "...") {
+                if body.count >= 3, body[..<3].allSatisfy({ $0 == "-" }) || body[..<3].allSatisfy({ $0 == "." }) {
                     let rest = body.dropFirst(3)
                     if rest.isEmpty || rest.first == " " { continue }
                 }
@@ -164,8 +172,8 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// The text before a `#` that starts a comment (at the start or after a blank, outside quotes).
-        static func withoutComment(_ text: [Character]) -> [Character] {
-            var quote: Character?
+        static func withoutComment(_ text: [Unit]) -> [Unit] {
+            var quote: Unit?
             for (i, c) in text.enumerated() {
                 if let open = quote {
                     if c == open { quote = nil }
@@ -181,7 +189,7 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// Whether a quote after `c` opens a quoted scalar: `c` is one of ` \t[{,:-`.
-        static func opensQuote(after c: Character) -> Bool {
+        static func opensQuote(after c: Unit) -> Bool {
             switch c {
             case " ", "\t", "[", "{", ",", ":", "-": true
             default: false
@@ -189,7 +197,7 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// Whether the line's value is `|` or `>` (with indicators): `key: |`, `- |`, `- key: >-`.
-        static func opensBlockScalar(_ body: [Character]) -> Bool {
+        static func opensBlockScalar(_ body: [Unit]) -> Bool {
             // The value starts with one of the line's characters: most lines have no `|` or `>` at all.
             guard body.contains(where: { $0 == "|" || $0 == ">" }) else { return false }
             var value = body
@@ -198,7 +206,16 @@ public struct CloudConfigYAML: Sendable {
                 value = Array(value[(colon + 1)...].drop { $0 == " " || $0 == "\t" })
             }
             guard let first = value.first, first == "|" || first == ">" else { return false }
-            return value.dropFirst().allSatisfy { "+-0123456789".contains($0) }
+            for c in value.dropFirst() where !isBlockIndicator(c) { return false }
+            return true
+        }
+
+        /// Whether `c` may follow `|` or `>`: a chomping indicator (`+`, `-`) or an indentation digit.
+        static func isBlockIndicator(_ c: Unit) -> Bool {
+            switch c {
+            case "+", "-", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9": true
+            default: false
+            }
         }
 
         mutating func problem(_ line: Int, _ message: String) {
@@ -237,7 +254,7 @@ public struct CloudConfigYAML: Sendable {
             return inline(line.text, line: line.number, depth: depth)
         }
 
-        static func isItem(_ text: [Character]) -> Bool { text.first == "-" && (text.count == 1 || text[1] == " ") }
+        static func isItem(_ text: [Unit]) -> Bool { text.first == "-" && (text.count == 1 || text[1] == " ") }
 
         mutating func skip(deeperThan indent: Int) {
             while index < lines.count, lines[index].indent > indent { index += 1 }
@@ -319,7 +336,7 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// `key: rest` (the key unquoted); `nil` when the line is not a mapping entry.
-        static func keySplit(_ text: [Character]) -> (String, [Character])? {
+        static func keySplit(_ text: [Unit]) -> (String, [Unit])? {
             guard let (colon, quotedKey) = keyColon(text) else { return nil }
             let key = quotedKey ?? string(text[..<colon]).trimmingSpaces
             let rest = text[(colon + 1)...].drop { $0 == " " || $0 == "\t" }
@@ -327,11 +344,11 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// Whether the line is a mapping entry (``keySplit(_:)`` is not `nil`), without making its key and rest.
-        static func isKeyLine(_ text: [Character]) -> Bool { keyColon(text) != nil }
+        static func isKeyLine(_ text: [Unit]) -> Bool { keyColon(text) != nil }
 
         /// The index of the `:` that ends a mapping entry's key, with the key when it is quoted (a plain key is
         /// the text before the colon); `nil` when the line is not a mapping entry.
-        static func keyColon(_ text: [Character]) -> (Int, String?)? {
+        static func keyColon(_ text: [Unit]) -> (Int, String?)? {
             if let quote = text.first, quote == "\"" || quote == "'" {
                 guard let (scalar, end) = quoted(text, from: 0) else { return nil }
                 var i = end
@@ -349,24 +366,24 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// Whether a plain key cannot start with `c`: one of ``[{&*!|>%@` ``.
-        static func startsNonKey(_ c: Character) -> Bool {
+        static func startsNonKey(_ c: Unit) -> Bool {
             switch c {
             case "[", "{", "&", "*", "!", "|", ">", "%", "@", "`": true
             default: false
             }
         }
 
-        /// The characters as a `String`, appended one by one (the generic `String(_:)` over a sequence of
+        /// The units as a `String`, appended one by one (the generic `String(_:)` over a sequence of
         /// characters is many times slower).
-        static func string(_ characters: ArraySlice<Character>) -> String {
+        static func string(_ units: ArraySlice<Unit>) -> String {
             var text = ""
-            for c in characters { text.append(c) }
+            for c in units { c.append(to: &text) }
             return text
         }
 
         /// A value written on the line itself: a flow collection (joined with the lines that finish it) or a scalar.
         mutating func inline(
-            _ text: [Character], line: Int, depth: Int, continuingDeeperThan indent: Int? = nil
+            _ text: [Unit], line: Int, depth: Int, continuingDeeperThan indent: Int? = nil
         ) -> YAMLNode {
             var text = Self.withoutProperties(text)
             guard let first = text.first else { return YAMLNode(.null, line: line) }
@@ -401,7 +418,7 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// Without a leading tag (`!!str`, `!foo`) or anchor (`&name`).
-        static func withoutProperties(_ text: [Character]) -> [Character] {
+        static func withoutProperties(_ text: [Unit]) -> [Unit] {
             var text = text[...]
             while let first = text.first, first == "!" || first == "&" {
                 text = text.drop { $0 != " " }.drop { $0 == " " }
@@ -413,11 +430,11 @@ public struct CloudConfigYAML: Sendable {
         /// piece by piece (a text scanned in pieces gives the same answer as scanned at once).
         struct FlowBalance {
             var depth = 0
-            var quote: Character?
+            var quote: Unit?
 
             var isBalanced: Bool { depth <= 0 }
 
-            mutating func scan(_ text: [Character]) {
+            mutating func scan(_ text: [Unit]) {
                 for c in text {
                     if let open = quote {
                         if c == open { quote = nil }
@@ -434,7 +451,7 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// A scalar's value: quotes removed, `null`/`~` as null.
-        static func scalarValue(_ text: [Character]) -> YAMLNode.Value {
+        static func scalarValue(_ text: [Unit]) -> YAMLNode.Value {
             if let quote = text.first, quote == "\"" || quote == "'", let (value, _) = quoted(text, from: 0) {
                 return .scalar(value)
             }
@@ -444,7 +461,7 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// The quoted scalar starting at `start` and the index after its closing quote.
-        static func quoted(_ text: [Character], from start: Int) -> (String, Int)? {
+        static func quoted(_ text: [Unit], from start: Int) -> (String, Int)? {
             let quote = text[start]
             var out = ""
             var i = start + 1
@@ -465,14 +482,14 @@ public struct CloudConfigYAML: Sendable {
                     case "n": out.append("\n")
                     case "t": out.append("\t")
                     case "0": out.append("\0")
-                    default: out.append(next)
+                    default: next.append(to: &out)
                     }
                     i += 2
                     continue
                 } else if c == "\"" {
                     return (out, i + 1)
                 }
-                out.append(c)
+                c.append(to: &out)
                 i += 1
             }
             return nil
@@ -480,14 +497,14 @@ public struct CloudConfigYAML: Sendable {
     }
 
     /// A flow collection (`[a, [b, c]]`, `{k: v}`) read character by character.
-    struct Flow {
-        var text: [Character]
+    struct Flow<Unit: YAMLTextUnit> {
+        var text: [Unit]
         var line: Int
         var i = 0
         var nodes = 0
         var problem: String?
 
-        init(text: [Character], line: Int) {
+        init(text: [Unit], line: Int) {
             self.text = text
             self.line = line
         }
@@ -543,12 +560,13 @@ public struct CloudConfigYAML: Sendable {
         }
 
         /// Whether `c` ends a scalar inside a flow collection: `,` `]` `}`.
-        static func endsScalar(_ c: Character) -> Bool { c == "," || c == "]" || c == "}" }
+        static func endsScalar(_ c: Unit) -> Bool { c == "," || c == "]" || c == "}" }
 
         /// A scalar inside a flow collection: up to `,` `]` `}` (and `: ` for a key).
         mutating func scalar(stopAtColon: Bool) -> YAMLNode {
             spaces()
-            if i < text.count, text[i] == "\"" || text[i] == "'", let (value, end) = Parser.quoted(text, from: i) {
+            if i < text.count, text[i] == "\"" || text[i] == "'", let (value, end) = Parser<Unit>.quoted(text, from: i)
+            {
                 i = end
                 return YAMLNode(.scalar(value), line: line)
             }
@@ -559,7 +577,27 @@ public struct CloudConfigYAML: Sendable {
                 }
                 i += 1
             }
-            return YAMLNode(Parser.scalarValue(Parser.withoutProperties(Array(text[start..<i]))), line: line)
+            return YAMLNode(
+                Parser<Unit>.scalarValue(Parser<Unit>.withoutProperties(Array(text[start..<i]))), line: line)
         }
     }
+}
+
+/// What ``CloudConfigYAML`` walks a line in: `Character`s, or `Unicode.Scalar`s on a text of one character per
+/// scalar (`isOneCharacterPerScalar`), where a scalar is the character and compares as an integer.
+protocol YAMLTextUnit: Equatable, ExpressibleByUnicodeScalarLiteral {
+    /// The units of one line (which holds no `\n`).
+    static func units(of line: String) -> [Self]
+    /// Appends the unit's text to `text`.
+    func append(to text: inout String)
+}
+
+extension Character: YAMLTextUnit {
+    static func units(of line: String) -> [Character] { Array(line) }
+    func append(to text: inout String) { text.append(self) }
+}
+
+extension Unicode.Scalar: YAMLTextUnit {
+    static func units(of line: String) -> [Unicode.Scalar] { Array(line.unicodeScalars) }
+    func append(to text: inout String) { text.unicodeScalars.append(self) }
 }

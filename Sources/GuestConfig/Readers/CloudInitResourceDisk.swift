@@ -84,21 +84,30 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
     public init(base: [Source], environment: Source?) {
         // Each text is read once: the CLOUD_CFG file is often one of the base files too (same bytes, not only
         // canonically equal strings, share a reading).
-        var read: [(text: String, root: YAMLNode)] = []
-        func parsed(_ text: String) -> YAMLNode {
-            if let known = read.first(where: { $0.text.utf8.elementsEqual(text.utf8) }) { return known.root }
-            let root = CloudConfigYAML(text).root
-            read.append((text, root))
-            return root
+        var read: [(text: String, document: CloudConfigYAML)] = []
+        func parsed(_ text: String) -> CloudConfigYAML {
+            if let known = read.first(where: { $0.text.utf8.elementsEqual(text.utf8) }) { return known.document }
+            let document = CloudConfigYAML(text)
+            read.append((text, document))
+            return document
         }
+        self.init(
+            read: base.map { ($0.path, parsed($0.text)) }, environment: environment.map { ($0.path, parsed($0.text)) })
+    }
+
+    /// The setup decided from files already read, in the order and roles of ``init(base:environment:)``: for a
+    /// caller that reads each file once for other questions too (``CloudConfigSwap/declaration(in:)-swift.type.method``).
+    public init(
+        read base: [(path: String, document: CloudConfigYAML)], environment: (path: String, document: CloudConfigYAML)?
+    ) {
         var merged = Merged()
         for source in base {
-            merged.layer(parsed(source.text), from: source.path)
+            merged.layer(source.document.root, from: source.path)
         }
         merged.layer(Self.azureDatasourceDefaults, from: nil)
         var environmentKeys = Set<String>()
         if let environment {
-            let root = parsed(environment.text)
+            let root = environment.document.root
             for pair in root.pairs ?? [] { environmentKeys.insert(pair.key) }
             merged.layer(root, from: environment.path)
         }
@@ -106,13 +115,33 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
     }
 
     /// What the Azure datasource adds whenever the resource disk exists (DataSourceAzure's
-    /// `BUILTIN_CLOUD_EPHEMERAL_DISK_CONFIG`). Read each time, not kept in a global: a global tree of indirect
-    /// enum boxes reads as a leak to LeakSanitizer, which the fuzz run treats as a failure.
+    /// `BUILTIN_CLOUD_EPHEMERAL_DISK_CONFIG`), as ``CloudConfigYAML`` reads ``azureDatasourceDefaultsText``
+    /// (a test holds the two equal). Made each time, not kept in a global: a global tree of indirect enum boxes
+    /// reads as a leak to LeakSanitizer, which the fuzz run treats as a failure.
     static var azureDatasourceDefaults: YAMLNode {
-        CloudConfigYAML(
-            "disk_setup:\n  ephemeral0:\n    table_type: gpt\n    layout: [100]\n    overwrite: true\nfs_setup:\n  - filesystem: ext4\n    device: ephemeral0.1\n"
-        ).root
+        func scalar(_ text: String, _ line: Int) -> YAMLNode { YAMLNode(.scalar(text), line: line) }
+        func pair(_ key: String, _ node: YAMLNode, _ line: Int) -> YAMLPair {
+            YAMLPair(key: key, node: node, line: line)
+        }
+        let ephemeral0 = YAMLNode(
+            .mapping([
+                pair("table_type", scalar("gpt", 3), 3),
+                pair("layout", YAMLNode(.sequence([scalar("100", 4)]), line: 4), 4),
+                pair("overwrite", scalar("true", 5), 5),
+            ]), line: 3)
+        let fileSystem = YAMLNode(
+            .mapping([pair("filesystem", scalar("ext4", 7), 7), pair("device", scalar("ephemeral0.1", 8), 8)]),
+            line: 7)
+        return YAMLNode(
+            .mapping([
+                pair("disk_setup", YAMLNode(.mapping([pair("ephemeral0", ephemeral0, 2)]), line: 2), 1),
+                pair("fs_setup", YAMLNode(.sequence([fileSystem]), line: 7), 6),
+            ]), line: 1)
     }
+
+    /// The Azure datasource's defaults as cloud-config text.
+    static let azureDatasourceDefaultsText =
+        "disk_setup:\n  ephemeral0:\n    table_type: gpt\n    layout: [100]\n    overwrite: true\nfs_setup:\n  - filesystem: ext4\n    device: ephemeral0.1\n"
 
     /// A top-level value and the file and line that set it (`nil` path: the datasource's default).
     struct Setting {

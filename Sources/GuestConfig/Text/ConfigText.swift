@@ -13,25 +13,21 @@ public struct ConfigText: Sendable, Hashable {
         // Split at the bytes: "\r\n" is a single Character in Swift (and was appended scalar by scalar before,
         // which dominated every parser's time); a line's "\r" right before its "\n" makes it a CRLF line, any
         // other "\r" stays in the content.
+        // The bytes are copied into an array once: indexing a String's UTF-8 view costs several checks a byte.
         var lines: [ConfigLine] = []
-        let bytes = text.utf8
-        var lineStart = bytes.startIndex
-        var index = lineStart
-        while index != bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "\n") {
-                var end = index
-                var terminator = LineTerminator.lf
-                if end != lineStart, bytes[bytes.index(before: end)] == UInt8(ascii: "\r") {
-                    end = bytes.index(before: end)
-                    terminator = .crlf
-                }
-                lines.append(
-                    ConfigLine(String(decoding: bytes[lineStart..<end], as: UTF8.self), terminator: terminator))
-                lineStart = bytes.index(after: index)
+        let bytes = Array(text.utf8)
+        var lineStart = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            var end = index
+            var terminator = LineTerminator.lf
+            if end != lineStart, bytes[end - 1] == UInt8(ascii: "\r") {
+                end -= 1
+                terminator = .crlf
             }
-            index = bytes.index(after: index)
+            lines.append(ConfigLine(String(decoding: bytes[lineStart..<end], as: UTF8.self), terminator: terminator))
+            lineStart = index + 1
         }
-        if lineStart != bytes.endIndex {
+        if lineStart != bytes.count {
             lines.append(ConfigLine(String(decoding: bytes[lineStart...], as: UTF8.self), terminator: .none))
         }
         self.lines = lines

@@ -4,20 +4,65 @@ extension StringProtocol {
     /// The text without leading and trailing spaces and tabs. The one trimming rule of the package's guest
     /// text readers (ImagePrep uses it too): a CRLF terminator is already gone from a ``ConfigText`` line.
     package var trimmingSpaces: String {
-        let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
-        let end = lastIndex { $0 != " " && $0 != "\t" }.map { index(after: $0) } ?? start
-        return start < end ? String(self[start..<end]) : ""
+        guard isOneCharacterPerScalar else {
+            let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
+            let end = lastIndex { $0 != " " && $0 != "\t" }.map { index(after: $0) } ?? start
+            return start < end ? String(self[start..<end]) : ""
+        }
+        // The same cut made at the bytes (a CR LF pair holds no space or tab, so it is never cut apart).
+        let bytes = utf8
+        var start: Index?
+        var end = bytes.startIndex
+        for index in bytes.indices where bytes[index] != UInt8(ascii: " ") && bytes[index] != UInt8(ascii: "\t") {
+            if start == nil { start = index }
+            end = bytes.index(after: index)
+        }
+        guard let start else { return "" }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// The words of the text, separated by spaces and tabs.
     package var words: [String] {
-        let parts: [SubSequence] = split(whereSeparator: { $0 == " " || $0 == "\t" })
-        return parts.map { String($0) }
+        guard isOneCharacterPerScalar else {
+            let parts: [SubSequence] = split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return parts.map { String($0) }
+        }
+        return utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    /// Whether every Unicode scalar of the text is a `Character` of its own that equals no other scalar: every
+    /// scalar is below U+0300 (where there is no combining mark, no joiner and no scalar canonically equal to
+    /// another) or is U+FFFD (what a decoded invalid byte becomes). Only a CR LF pair is one character of two
+    /// scalars there. On such a text, finding or cutting at ASCII characters other than CR and LF gives the same
+    /// answer at the UTF-8 bytes as at the characters, without breaking the text into grapheme clusters.
+    package var isOneCharacterPerScalar: Bool {
+        unicodeScalars.allSatisfy { $0.value < 0x300 || $0.value == 0xFFFD }
     }
 
     /// Replaces every occurrence of `target` (no Foundation).
     func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return String(self) }
+        if isOneCharacterPerScalar, target.isOneCharacterPerScalar,
+            !target.utf8.contains(UInt8(ascii: "\r")), !target.utf8.contains(UInt8(ascii: "\n"))
+        {
+            // Matched at the bytes: every match is then a run of whole characters (no CR LF pair is cut).
+            let bytes = Array(utf8)
+            let wanted = Array(target.utf8)
+            var out: [UInt8] = []
+            var index = 0
+            while index < bytes.count {
+                if bytes.count - index >= wanted.count, bytes[index..<(index + wanted.count)].elementsEqual(wanted) {
+                    out += replacement.utf8
+                    index += wanted.count
+                } else {
+                    out.append(bytes[index])
+                    index += 1
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         var out = ""
         var rest = Substring(self)
         while let range = rest.firstRange(of: target) {

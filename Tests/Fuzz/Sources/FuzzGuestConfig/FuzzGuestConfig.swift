@@ -100,11 +100,12 @@ public func fuzzGuestConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     case 9 where input.count % 2 == 0:
         // cloud-config: the bounded YAML reader and the resource-disk judgement over it (as a base file and as
         // the CLOUD_CFG file), and systemd's DefaultEnvironment.
-        // The text is read once for the reader and the swap judgement (the text overload only reads it first).
+        // The text is read once for the swap and the resource-disk judgements (the text overloads only read
+        // it first; the reading is what is fuzzed), as the base file and as the CLOUD_CFG file.
         let yaml = CloudConfigYAML(text)
         _ = CloudConfigSwap.declaration(in: yaml)
-        let source = CloudInitResourceDisk.Source(path: "/etc/cloud/cloud.cfg", text: text)
-        _ = CloudInitResourceDisk(base: [source], environment: source).findings
+        let read = (path: "/etc/cloud/cloud.cfg", document: yaml)
+        _ = CloudInitResourceDisk(read: [read], environment: read).findings
         _ = SystemdDefaultEnvironment([("/etc/systemd/system.conf", text)]).variables
     default:
         _ = OSRelease(text)
