@@ -42,15 +42,18 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
-        // SELinux file-context labels of a guest's own policy (Debian: libselinux1-dev), and its bridge.
-        .systemLibrary(name: "CSELinux", pkgConfig: "libselinux", providers: [.apt(["libselinux1-dev"])]),
+        // SELinux file-context labels of a guest's own policy (Debian: libselinux1-dev), and its bridge. Headers
+        // only: libselinux is opened with dlopen when a write session labels files (see shim.h).
+        .systemLibrary(name: "CSELinux", providers: [.apt(["libselinux1-dev"])]),
         .target(name: "SELinuxLabels", dependencies: ["CSELinux"], swiftSettings: swiftSettings),
         // C bridge: gzip/xz/zstd streams decoded by zlib, liblzma and libzstd, with an output cap.
         .target(name: "Decompression", dependencies: ["CZlib", "CLzma", "CZstd"], swiftSettings: swiftSettings),
 
-        // The sandbox guest-parsing commands enter (Debian: libseccomp-dev): the kernel calls in C, the policy in Swift.
+        // The sandbox guest-parsing commands enter: the kernel calls and the seccomp filter's BPF program in C, the
+        // policy in Swift. libseccomp (Debian: libseccomp-dev) is linked by the tests only, as the oracle the
+        // hand-written filter is compared with.
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
-        .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
+        .target(name: "CSandbox"),
         .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         // Layer 1: block devices, raw files, VHD fixed/dynamic/differencing, atomic edit journal.
         .target(name: "CHostFile"),
@@ -93,9 +96,13 @@ let package = Package(
             // executable (what `swift build --static-swift-stdlib` does, for this product only): start-up then
             // skips resolving thousands of symbols in the shared Swift libraries. The compile flag makes the
             // module autolink FoundationEssentials' own static dependencies. Debug builds, which the tests
-            // link, stay dynamic.
+            // link, stay dynamic. Linking/static-libstdc++ turns the runtime's `-lstdc++` into GCC's static
+            // archive (see the file there): libstdc++.so.6 is then not loaded and relocated at every start.
             swiftSettings: swiftSettings + [.unsafeFlags(["-static-stdlib"], staticStdlib)],
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], staticStdlib)]),
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-static-stdlib", "-L", Context.packageDirectory + "/Linking/static-libstdc++"], staticStdlib)
+            ]),
 
         // Test support: runs the real tools (qemu-img, mkfs.ext4, debugfs, e2fsck, sfdisk) to build and check fixtures.
         .target(name: "_TestSupport", dependencies: ["BlockIO"], swiftSettings: swiftSettings),
@@ -117,7 +124,9 @@ let package = Package(
         .testTarget(
             name: "ImagePrepTests", dependencies: ["ImagePrep", "VHDEditKit", "_TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SandboxTests", dependencies: ["Sandbox", "CSandbox", "CSeccomp", "_TestSupport"],
+            swiftSettings: swiftSettings),
         // Runs the built vhdedit binary (swift build builds it beside the test runner). No dependency on the
         // executable target: that would link its objects, and its release-only -static-stdlib, into the test bundle.
         .testTarget(name: "VHDEditCLITests", dependencies: ["_TestSupport"], swiftSettings: swiftSettings),

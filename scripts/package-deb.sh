@@ -66,11 +66,14 @@ install -m 0644 "$root/packaging/debian/copyright" "$doc/copyright"
 chmod 0644 "$doc"/*
 
 # Depends as dpkg-shlibdeps computes it from the shared libraries the binary links (libext2fs2, libblkid1,
-# libc6, ...). zlib, liblzma and libzstd are dlopen'ed for initramfs checks only: Recommends.
+# libc6, ...). zlib, liblzma and libzstd are dlopen'ed for initramfs checks only: Recommends. libselinux is
+# dlopen'ed too (labels for files a write session creates on an SELinux guest, which are refused without it), so
+# dpkg-shlibdeps no longer sees it: Depends names it. The seccomp filter is built without libseccomp.
 mkdir -p "$work/debian"
 printf 'Source: vhdedit\n\nPackage: vhdedit\nArchitecture: any\n' > "$work/debian/control"
 depends="$(cd "$work" && dpkg-shlibdeps -O -e"$stage/usr/bin/vhdedit" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 [ -n "$depends" ] || { echo "package-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+depends="$depends, libselinux1"
 
 install -d -m 0755 "$stage/DEBIAN"
 cat > "$stage/DEBIAN/control" <<CONTROL

@@ -63,7 +63,7 @@ for f in /usr/share/bash-completion/completions/vhdedit /usr/share/zsh/vendor-co
   [ -s "$chroot_dir$f" ] || fail "$f is missing"
 done
 check "completions and copyright installed"
-for lib in libext2fs2 libblkid1; do
+for lib in libext2fs2 libblkid1 libselinux1; do
   dpkg-deb -f "$deb" Depends | grep -q "$lib" || fail "Depends does not name $lib"
 done
 check "Depends: $(dpkg-deb -f "$deb" Depends)"

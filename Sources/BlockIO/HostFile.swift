@@ -323,7 +323,9 @@ enum OpenHostFiles {
         let serial: UInt64
     }
 
-    private static let entries = Mutex<(next: UInt64, open: Set<Entry>)>((0, []))
+    /// An array, not a `Set`: a process holds a few files, and the first `Set<Entry>` made the Swift runtime
+    /// scan every protocol-conformance record of the binary (about a tenth of a small `cat`'s start-up).
+    private static let entries = Mutex<(next: UInt64, open: [Entry])>((0, []))
 
     /// Records the open, locked descriptor `fd`; `nil` when it cannot be identified (then it is never named).
     static func register(_ fd: Int32, writable: Bool) -> Entry? {
@@ -331,12 +333,12 @@ enum OpenHostFiles {
         return entries.withLock { state in
             state.next += 1
             let entry = Entry(identity: identity, writable: writable, serial: state.next)
-            state.open.insert(entry)
+            state.open.append(entry)
             return entry
         }
     }
 
-    static func unregister(_ entry: Entry) { _ = entries.withLock { $0.open.remove(entry) } }
+    static func unregister(_ entry: Entry) { entries.withLock { $0.open.removeAll { $0 == entry } } }
 
     /// Whether this process holds the file `fd` refers to, as a writer (first) or a reader.
     static func holder(of fd: Int32) -> Holder? {

@@ -204,6 +204,16 @@ public enum BlockCodec: String, Sendable {
     case deflate
     /// One zstd frame: qcow2's `zstd` compression type.
     case zstd
+
+    /// Loads now the library that decodes this codec (zlib or libzstd; it is otherwise opened on first use),
+    /// for a process that will not be able to open files later (a sandbox). A missing library is reported when
+    /// a block needs it.
+    public func loadLibrary() {
+        switch self {
+        case .deflate: _ = czlib_available()
+        case .zstd: _ = czstd_available()
+        }
+    }
 }
 
 /// Why a compressed block could not be decoded.

@@ -35,7 +35,7 @@ public enum FilesystemProbe {
         let windows = ProbeWindows(volumeSize: volume.size, bootSector: bootSector, headBytes: head)
         let file = try SparseMemoryFile(name: "vhdedit-probe", length: volume.size)
         var chunk: [UInt8] = []  // one buffer for every full-size chunk
-        for range in windows.ranges {
+        for range in windows.spans {
             var offset = range.lowerBound
             while offset < range.upperBound {
                 let count = Int(min(UInt64(chunkSize), range.upperBound - offset))

@@ -27,37 +27,50 @@ struct ProbeWindows {
     /// The largest format window: 1 MiB.
     static let windowLimit: UInt64 = 1 << 20
 
+    /// One range of the windows, as a struct: an array of `Range<UInt64>` needs that type's metadata, whose
+    /// first instantiation made the Swift runtime scan every protocol-conformance record of the binary (a tenth
+    /// of a small `cat`'s start-up).
+    struct Span: Equatable {
+        /// The first byte.
+        var lowerBound: UInt64
+        /// The byte after the last.
+        var upperBound: UInt64
+    }
+
     /// The ranges, sorted and merged, all inside `0..<volumeSize`.
-    let ranges: [Range<UInt64>]
+    let spans: [Span]
+
+    /// ``spans`` as ranges.
+    var ranges: [Range<UInt64>] { spans.map { $0.lowerBound..<$0.upperBound } }
 
     /// The ranges for a volume of `volumeSize` bytes whose first sector is `bootSector` (512 bytes or fewer
     /// when the volume is smaller), with a head of `headBytes` (at most ``headBytes``).
     init(volumeSize: UInt64, bootSector: [UInt8], headBytes: UInt64 = ProbeWindows.headBytes) {
-        var wanted: [Range<UInt64>] = [0..<min(volumeSize, headBytes, Self.headBytes)]
-        wanted.append((volumeSize - min(volumeSize, Self.tailBytes))..<volumeSize)
+        var wanted = [Span(lowerBound: 0, upperBound: min(volumeSize, headBytes, Self.headBytes))]
+        wanted.append(Span(lowerBound: volumeSize - min(volumeSize, Self.tailBytes), upperBound: volumeSize))
         if let window = Self.fatRootDirectory(bootSector) ?? Self.exfatRootDirectory(bootSector)
             ?? Self.ntfsMFT(bootSector)
         {
-            wanted.append(window)
+            wanted.append(Span(lowerBound: window.lowerBound, upperBound: window.upperBound))
         }
-        let clipped = wanted.compactMap { range -> Range<UInt64>? in
-            let upper = min(range.upperBound, volumeSize)
-            let lower = min(range.lowerBound, upper)
-            return lower < upper ? lower..<upper : nil
+        let clipped = wanted.compactMap { span -> Span? in
+            let upper = min(span.upperBound, volumeSize)
+            let lower = min(span.lowerBound, upper)
+            return lower < upper ? Span(lowerBound: lower, upperBound: upper) : nil
         }.sorted { $0.lowerBound < $1.lowerBound }
-        var merged: [Range<UInt64>] = []
-        for range in clipped {
-            if let last = merged.last, range.lowerBound <= last.upperBound {
-                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+        var merged: [Span] = []
+        for span in clipped {
+            if let last = merged.last, span.lowerBound <= last.upperBound {
+                merged[merged.count - 1].upperBound = max(last.upperBound, span.upperBound)
             } else {
-                merged.append(range)
+                merged.append(span)
             }
         }
-        ranges = merged
+        spans = merged
     }
 
     /// The total number of bytes copied.
-    var byteCount: UInt64 { ranges.reduce(0) { $0 + UInt64($1.count) } }
+    var byteCount: UInt64 { spans.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) } }
 
     // MARK: Format windows (bounded arithmetic on untrusted boot sectors)
 

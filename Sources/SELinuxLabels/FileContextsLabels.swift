@@ -8,6 +8,9 @@ import Glibc
 /// into a new private folder (mode 0700, under `$TMPDIR`), opens them with `selabel_open(SELABEL_CTX_FILE)`
 /// and deletes the folder at once: the compiled specifications stay in memory. The corresponding C functions
 /// are `selabel_open`, `selabel_lookup_raw` and `selabel_close`.
+///
+/// libselinux is not linked: it is opened with `dlopen` on first use (``loadLibrary()``), so that commands which
+/// never label a file do not load it and libpcre2 at start-up.
 public final class FileContextsLabels {
     /// The kinds of inode a label is asked for (the file type qualifiers `--`, `-d`, `-l` of file_contexts).
     public enum InodeKind: Sendable {
@@ -34,6 +37,19 @@ public final class FileContextsLabels {
 
     private let handle: OpaquePointer
 
+    /// Loads libselinux now (it is otherwise opened by the first ``init(files:scratchParent:)``), for a process
+    /// that will not be able to open files later (a sandbox).
+    ///
+    /// - Throws: ``LoadError`` when the library or one of its functions cannot be found; a later
+    ///   ``init(files:scratchParent:)`` fails the same way.
+    public static func loadLibrary() throws(LoadError) {
+        guard cselinux_available() != 0 else {
+            throw LoadError(
+                description: "cannot load libselinux (libselinux.so.1, Debian: libselinux1): "
+                    + String(cString: cselinux_load_error()))
+        }
+    }
+
     /// Opens the specifications in `files`: `file_contexts` (required) and any of `file_contexts.local`,
     /// `.homedirs`, `.subs`, `.subs_dist`, keyed by those names.
     ///
@@ -44,6 +60,7 @@ public final class FileContextsLabels {
         guard let main = files["file_contexts"] else {
             throw LoadError(description: "no file_contexts among the policy's files")
         }
+        try Self.loadLibrary()
         var base = scratchParent ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         if base.isEmpty { base = "/tmp" }
         var template = Array((base + "/vhdedit-selinux.XXXXXX").utf8CString)
@@ -75,7 +92,7 @@ public final class FileContextsLabels {
         handle = opened
     }
 
-    deinit { selabel_close(handle) }
+    deinit { cselinux_selabel_close(handle) }
 
     /// The label the specifications give an inode of `kind` at `path` (absolute, guest bytes), or nil when no
     /// specification matches or the match says `<<none>>`.
@@ -83,11 +100,11 @@ public final class FileContextsLabels {
         var context: UnsafeMutablePointer<CChar>?
         let found = (path + [0]).withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) {
-                selabel_lookup_raw(handle, &context, $0.baseAddress, Int32(kind.mode))
+                cselinux_selabel_lookup_raw(handle, &context, $0.baseAddress, Int32(kind.mode))
             }
         }
         guard found == 0, let context else { return nil }
-        defer { freecon(context) }
+        defer { cselinux_freecon(context) }
         let label = String(cString: context)
         return label == "<<none>>" ? nil : label
     }

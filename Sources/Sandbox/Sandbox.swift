@@ -10,9 +10,14 @@ internal import CSandbox
 ///
 /// In order: `PR_SET_NO_NEW_PRIVS`; Landlock (where the kernel has it), handling every filesystem right of its
 /// ABI and granting them only beneath ``Policy/allowedFolders``, so no new file outside it can be opened,
-/// created, removed or executed; a seccomp filter (libseccomp) under which opening files by path (unless
-/// ``Policy/opensFiles``), running programs, sockets and tracing fail with `EPERM`. Descriptors already open
-/// keep working. There is no way back for the process.
+/// created, removed or executed; a seccomp filter under which opening files by path (unless
+/// ``Policy/opensFiles``), running programs, sockets and tracing fail with `EPERM`, and a call through another
+/// ABI (i386 or x32 numbers on x86-64) kills the process. Descriptors already open keep working. There is no way
+/// back for the process.
+///
+/// The filter's BPF program is written in C (CSandbox), not built by libseccomp at run time: the binary does not
+/// link libseccomp, so no command pays for loading it at start-up (SandboxTests compares the program's every
+/// decision with libseccomp's filter for the same rules).
 public enum Sandbox {
     /// What the process still needs after the lock-down.
     public struct Policy: Sendable, Equatable {

@@ -22,6 +22,7 @@ struct AzurePrepareCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var root: GuestRootOptions
     @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var golden: GoldenImageOptions
 
@@ -78,13 +79,14 @@ struct AzurePrepareCommand: ParsableCommand {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         let options = self.options
         if batch.isBatch(images) {
-            try batch.runBatch(images, childArguments: ChildArguments.of(self), describe: PrepReport.batchLine)
+            try batch.runBatch(
+                images, childArguments: ChildArguments.of(self), root: root, describe: PrepReport.batchLine)
             return
         }
         let report = try CommandFailure.reportingErrors {
             if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
             return try ImagePreparation.azurePrepare(
-                images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
+                images[0], partition: root.partition, volume: root.volume, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .azurePrepare, pretty: false) } else { print(report.text) }
     }

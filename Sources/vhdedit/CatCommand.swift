@@ -19,7 +19,7 @@ struct CatCommand: ParsableCommand {
     /// What `run()` does, callable without a parsed command (``DirectDispatch``).
     static func run(image: String, partition: Int?, volume: String? = nil, path: String) throws {
         try CommandFailure.reportingErrors {
-            GuestSandbox.armForReading()
+            GuestSandbox.armForReading(decodesInitramfs: false)
             let guest = try GuestCommand.open(image: image, partition: partition, volume: volume, writable: false)
             try guest.filesystem.readChunks(try GuestCommand.path(path)) { GuestCommand.writeStandardOutput($0) }
         }

@@ -25,6 +25,7 @@ struct CheckCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var root: GuestRootOptions
     @OptionGroup var sandbox: SandboxOptions
 
     @Option(
@@ -50,7 +51,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         if batch.isBatch(images) {
-            try batch.runBatch(images, childArguments: ChildArguments.of(self)) { result in
+            try batch.runBatch(images, childArguments: ChildArguments.of(self), root: root) { result in
                 if let report = JSONOutput.decode(ReadinessReport.self, result.result) {
                     return report.passed ? "ready" : "not ready: " + report.failures.map(\.id).joined(separator: ", ")
                 }
@@ -61,7 +62,7 @@ struct CheckCommand: ParsableCommand {
         GuestSandbox.armForReading()
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.check(
-                images[0], partition: batch.partition, volume: batch.volume, target: checkTarget ?? .azure,
+                images[0], partition: root.partition, volume: root.volume, target: checkTarget ?? .azure,
                 dataDisks: dataDisk)
         }
         if batch.json { try JSONOutput.print(report, schema: .check, pretty: false) } else { print(report.text) }

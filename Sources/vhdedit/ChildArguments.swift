@@ -3,7 +3,7 @@ import ArgumentParser
 /// The arguments of a batch child (`vhdedit COMMAND ... IMAGE --json`), derived from the parsed command itself:
 /// every `@Flag` and `@Option` of the command, as parsed, under its long name. An option added to a batch
 /// command reaches its children without being listed anywhere; the batch options (``ImageBatchOptions``, an
-/// `@OptionGroup`) stay with the parent, which passes `--partition` and `--json` itself.
+/// `@OptionGroup`, and ``GuestRootOptions``) stay with the parent, which passes `--partition` and `--json` itself.
 enum ChildArguments {
     /// `command`'s name and its flags and options, in declaration order.
     ///
@@ -18,8 +18,10 @@ enum ChildArguments {
             guard let label = property.label, label.hasPrefix("_") else { continue }
             let name = "--" + longName(label.dropFirst())
             switch property.value {
-            case is OptionGroup<ImageBatchOptions>, is OptionGroup<SandboxOptions>, is OptionGroup<GoldenImageOptions>:
-                continue  // the parent passes these on itself (ImageBatchOptions.runBatch: --force, --no-sandbox)
+            case is OptionGroup<ImageBatchOptions>, is OptionGroup<GuestRootOptions>, is OptionGroup<SandboxOptions>,
+                is OptionGroup<GoldenImageOptions>:
+                // The parent passes these on itself (ImageBatchOptions.runBatch: --partition, --force, --no-sandbox).
+                continue
             case let flag as Flag<Bool>:
                 if flag.wrappedValue { arguments.append(name) }
             case let flag as Flag<Int>:

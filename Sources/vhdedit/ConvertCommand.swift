@@ -84,9 +84,6 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if batch.partition != nil || batch.volume != nil {
-            throw ValidationError("convert copies whole images: --partition and --volume do not apply")
-        }
         if outputDir == nil {
             if batch.manifest != nil || batch.shard != nil || batch.shardCount != nil || batch.jobs != nil
                 || batch.timeout != nil

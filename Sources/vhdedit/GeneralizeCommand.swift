@@ -25,6 +25,7 @@ struct GeneralizeCommand: ParsableCommand {
             """)
 
     @OptionGroup var batch: ImageBatchOptions
+    @OptionGroup var root: GuestRootOptions
     @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var golden: GoldenImageOptions
 
@@ -101,13 +102,14 @@ struct GeneralizeCommand: ParsableCommand {
         let images = try CommandFailure.reportingErrors { try batch.resolvedImages() }
         let options = self.options
         if batch.isBatch(images) {
-            try batch.runBatch(images, childArguments: ChildArguments.of(self), describe: PrepReport.batchLine)
+            try batch.runBatch(
+                images, childArguments: ChildArguments.of(self), root: root, describe: PrepReport.batchLine)
             return
         }
         if dryRun { GuestSandbox.armForReading() } else { GuestSandbox.armForWriting() }
         let report = try CommandFailure.reportingErrors {
             try ImagePreparation.generalize(
-                images[0], partition: batch.partition, volume: batch.volume, options: options, dryRun: dryRun)
+                images[0], partition: root.partition, volume: root.volume, options: options, dryRun: dryRun)
         }
         if batch.json { try JSONOutput.print(report, schema: .generalize, pretty: false) } else { print(report.text) }
     }

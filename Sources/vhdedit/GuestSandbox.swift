@@ -13,24 +13,31 @@ enum GuestSandbox {
 
     static func disable(_ value: Bool) { disabled.withLock { $0 = value } }
 
-    /// Enters the sandbox now (unless `--no-sandbox`), for a command that opened the image itself and is about
-    /// to parse it.
-    static func enterBeforeParsing(_ policy: Sandbox.Policy = .heldFilesOnly) throws {
+    /// Enters the sandbox now (unless `--no-sandbox`), for a command that opened `image` itself (`nil`: not
+    /// through a `DiskImage`) and is about to parse it.
+    ///
+    /// The libraries opened with `dlopen` that the command may need afterwards are loaded first, while they
+    /// can still be opened: `image`'s compressed-cluster decoders and those of `needs` (with no image: every
+    /// decoder, as before).
+    static func enterBeforeParsing(
+        _ policy: Sandbox.Policy = .heldFilesOnly, image: DiskImage? = nil, needs: GuestParsing.LibraryNeeds = []
+    ) throws {
         guard !isDisabled else { return }
-        // The dlopen'ed decoders may be needed after the lock-down (initramfs images, compressed qcow2
-        // clusters): load them while the libraries can still be opened.
-        GuestParsing.loadLibraries()
+        GuestParsing.loadLibraries(for: image, needs)
         let outcome = try Sandbox.enter(policy)
         for notice in outcome.notices { CommandFailure.printError("vhdedit: note: \(notice)") }
     }
 
     /// Enters the sandbox at the next guest open, before its first byte is parsed (unless `--no-sandbox`).
     /// The commands that call it only read held descriptors after that point and print to standard output.
-    static func armForReading() {
+    ///
+    /// - Parameter decodesInitramfs: whether the command may decode an initramfs image (`check`, `inspect`):
+    ///   zlib, liblzma and libzstd are then loaded before the lock-down. `cat`, `ls` and `stat` pass `false`
+    ///   and load only the decoders a compressed qcow2 image needs.
+    static func armForReading(decodesInitramfs: Bool = true) {
         guard !isDisabled else { return }
-        GuestParsing.beforeNextParse { _ in
-            GuestParsing.loadLibraries()  // check decodes initramfs images: zlib, liblzma, libzstd
-            try enterBeforeParsing()
+        GuestParsing.beforeNextParse { image in
+            try enterBeforeParsing(image: image, needs: decodesInitramfs ? .initramfs : [])
         }
     }
 }
@@ -43,9 +50,10 @@ extension GuestSandbox {
     static func armForWriting() {
         guard !isDisabled else { return }
         GuestParsing.beforeNextParse { image in
-            GuestParsing.loadLibraries()
             let folder = HostRedoLogLocation(imagePath: image.path).folder
-            try enterBeforeParsing(Sandbox.Policy(allowedFolder: folder, opensFiles: true))
+            // Initramfs images (azure-prepare's rootdelay) and the labels of new files on an SELinux guest.
+            try enterBeforeParsing(
+                Sandbox.Policy(allowedFolder: folder, opensFiles: true), image: image, needs: [.initramfs, .labels])
         }
     }
 
@@ -54,8 +62,9 @@ extension GuestSandbox {
     static func armForCopyingOut(to hostFile: String) {
         guard !isDisabled else { return }
         let folder = ImageBatchOptions.folder(of: hostFile)
-        GuestParsing.beforeNextParse { _ in
-            try enterBeforeParsing(Sandbox.Policy(allowedFolder: folder.isEmpty ? "." : folder, opensFiles: true))
+        GuestParsing.beforeNextParse { image in
+            try enterBeforeParsing(
+                Sandbox.Policy(allowedFolder: folder.isEmpty ? "." : folder, opensFiles: true), image: image)
         }
     }
 }
@@ -70,7 +79,8 @@ extension GuestSandbox {
         GuestParsing.beforeNextParse { image in
             let folder = HostRedoLogLocation(imagePath: image.path).folder
             try enterBeforeParsing(
-                Sandbox.Policy(allowedFolders: [scratch.isEmpty ? "." : scratch, folder], opensFiles: true))
+                Sandbox.Policy(allowedFolders: [scratch.isEmpty ? "." : scratch, folder], opensFiles: true),
+                image: image, needs: [.initramfs, .labels])
         }
     }
 }

@@ -4,7 +4,8 @@ import Glibc
 import VHDEditKit
 
 /// The image arguments of the commands that take many images (`generalize`, `azure-prepare`, `check`,
-/// `convert`): the images, a manifest, a shard of it, parallel jobs, JSON output and `--partition`.
+/// `convert`): the images, a manifest, a shard of it, parallel jobs and JSON output. Where in each image to work
+/// (`--partition`, `--volume`) is ``GuestRootOptions``, which `convert` (whole images) does not take.
 struct ImageBatchOptions: ParsableArguments {
     @Argument(help: "The disk images (for convert: SOURCE DESTINATION, or the sources with --output-dir).")
     var images: [String] = []
@@ -33,25 +34,10 @@ struct ImageBatchOptions: ParsableArguments {
             valueName: "SECONDS"))
     var timeout: Double?
 
-    @Option(
-        help: ArgumentHelp(
-            "The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
-    var partition: Int?
-
-    @Option(
-        help: ArgumentHelp(
-            "The LVM2 logical volume to work in, as VG/LV (like /dev/VG/LV); default: the detected Linux root.",
-            valueName: "VG/LV"))
-    var volume: String?
-
     @Flag(help: "Print JSON (one object; with several images, one JSON line per image and a summary line).")
     var json = false
 
     func validate() throws {
-        if let partition, partition < 1 {
-            throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))")
-        }
-        try ImageOptions.validate(volume: volume, partition: partition)
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout must be a positive number of seconds (got \(timeout))")
@@ -112,17 +98,18 @@ struct ImageBatchOptions: ParsableArguments {
         resolved.count != 1 || manifest != nil || shard != nil || shardCount != nil || timeout != nil
     }
 
-    /// Runs `childArguments + [image]` in a child `vhdedit` for every image, prints one result per image and a
-    /// summary, and exits non-zero when any image failed.
+    /// Runs `childArguments + [image]` in a child `vhdedit` for every image (with `root`'s `--partition` or
+    /// `--volume`), prints one result per image and a summary, and exits non-zero when any image failed.
     func runBatch(
-        _ resolved: [String], childArguments: [String], describe: @escaping @Sendable (BatchItemResult) -> String
+        _ resolved: [String], childArguments: [String], root: GuestRootOptions? = nil,
+        describe: @escaping @Sendable (BatchItemResult) -> String
     ) throws {
         var arguments = childArguments
         if WriteProtection.isOverridden { arguments.append("--force") }  // --force of a writing command
         if GuestSandbox.isDisabled { arguments.append("--no-sandbox") }
         arguments.append("--json")
-        if let partition { arguments += ["--partition", String(partition)] }
-        if let volume { arguments += ["--volume", volume] }
+        if let partition = root?.partition { arguments += ["--partition", String(partition)] }
+        if let volume = root?.volume { arguments += ["--volume", volume] }
         let job = ChildProcessJob(executable: "/proc/self/exe", arguments: arguments, timeout: timeout ?? 300)
         let runner = BatchRunner(jobs: jobs, progress: BatchProgress.onTerminal())
         let json = self.json
@@ -183,6 +170,28 @@ struct ImageBatchOptions: ParsableArguments {
     /// A result as one JSON line, with the child's own JSON result embedded as a value.
     static func jsonLine(_ result: BatchItemResult) -> String {
         (try? jsonText(SchemaStamped(schema: .batchItem, value: ItemLine(result)))) ?? "{}"
+    }
+}
+
+/// `--partition` and `--volume` of the batch commands that work inside a guest (`generalize`, `azure-prepare`,
+/// `check`); the batch parent passes them on to every child (``ImageBatchOptions/runBatch``).
+struct GuestRootOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The partition to work in, 1-based like /dev/sda1; default: the detected Linux root.", valueName: "N"))
+    var partition: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "The LVM2 logical volume to work in, as VG/LV (like /dev/VG/LV); default: the detected Linux root.",
+            valueName: "VG/LV"))
+    var volume: String?
+
+    func validate() throws {
+        if let partition, partition < 1 {
+            throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))")
+        }
+        try ImageOptions.validate(volume: volume, partition: partition)
     }
 }
 

@@ -30,7 +30,7 @@ struct LsCommand: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reportingErrors {
-            GuestSandbox.armForReading()
+            GuestSandbox.armForReading(decodesInitramfs: false)
             let guest = try GuestCommand.open(target, writable: false)
             let fs = guest.filesystem
             let guestPath = try GuestCommand.path(path)

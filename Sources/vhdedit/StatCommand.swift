@@ -20,7 +20,7 @@ struct StatCommand: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reportingErrors {
-            GuestSandbox.armForReading()
+            GuestSandbox.armForReading(decodesInitramfs: false)
             let guest = try GuestCommand.open(target, writable: false)
             let guestPath = try GuestCommand.path(path)
             let s = follow ? try guest.filesystem.stat(guestPath) : try guest.filesystem.lstat(guestPath)

@@ -42,3 +42,30 @@ enum CLI {
         }
     }
 }
+
+/// A command's help lists only the options it accepts: `convert` copies whole images, so the batch commands'
+/// `--partition` and `--volume` are neither in its help nor accepted; the guest commands keep both.
+@Suite struct BatchOptionHelpTests {
+    static func options(_ help: String) -> Set<String> {
+        Set(help.split(whereSeparator: { " \n,=".contains($0) }).filter { $0.hasPrefix("--") }.map(String.init))
+    }
+
+    @Test func convertListsNeitherPartitionNorVolumeAndRefusesBoth() throws {
+        let help = try CLI.run(["convert", "--help"])
+        #expect(help.status == 0)
+        let listed = Self.options(help.output)
+        #expect(listed.isSuperset(of: ["--to", "--output-dir", "--manifest", "--jobs", "--json"]), "\(listed)")
+        #expect(listed.isDisjoint(with: ["--partition", "--volume"]), "\(listed)")
+        for option in [["--partition", "1"], ["--volume", "vg/root"]] {
+            let run = try CLI.run(["convert", "a.vhd", "b.vhd", "--to", "raw"] + option)
+            #expect(run.status == 64, "\(option): \(run.stderr)")
+        }
+    }
+
+    @Test(arguments: ["generalize", "azure-prepare", "check"])
+    func guestBatchCommandsListPartitionAndVolume(command: String) throws {
+        let help = try CLI.run([command, "--help"])
+        #expect(help.status == 0)
+        #expect(Self.options(help.output).isSuperset(of: ["--partition", "--volume", "--manifest", "--jobs"]))
+    }
+}

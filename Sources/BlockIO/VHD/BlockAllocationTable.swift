@@ -68,14 +68,14 @@ public struct BlockAllocationTable: Hashable, Sendable {
         metadata: [(name: String, range: Range<UInt64>)]
     ) throws(BlockIOError) {
         try validate(
-            path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd, metadata: metadata,
-            allocated: allocatedIndices())
+            path: path, tableOffset: tableOffset, blockSpan: blockSpan, dataEnd: dataEnd,
+            metadata: metadata.map { FileRegion(name: $0.name, range: $0.range) }, allocated: allocatedIndices())
     }
 
     /// ``validate(path:tableOffset:blockSpan:dataEnd:metadata:)`` with the ``allocatedIndices()`` already found.
     func validate(
         path: String, tableOffset: UInt64, blockSpan: UInt64, dataEnd: UInt64,
-        metadata: [(name: String, range: Range<UInt64>)], allocated: [Int]
+        metadata: [FileRegion], allocated: [Int]
     ) throws(BlockIOError) {
         var blocks: [(start: UInt64, index: Int)] = []
         for index in allocated {
@@ -104,4 +104,15 @@ public struct BlockAllocationTable: Hashable, Sendable {
                 offset: tableOffset + 4 * UInt64(pair.1.index), structure: "BAT", field: "entry \(pair.1.index)")
         }
     }
+}
+
+/// A named byte range of a VHD file that blocks must not overlap (footer copy, header, BAT, locator data). A
+/// struct, not a `(name: String, range: Range<UInt64>)` tuple: an array of those tuples needs the metadata of
+/// `Range<UInt64>`, whose first instantiation made the Swift runtime scan every protocol-conformance record of
+/// the binary at each open.
+struct FileRegion {
+    /// What the bytes are, for error messages.
+    var name: String
+    /// The bytes.
+    var range: Range<UInt64>
 }

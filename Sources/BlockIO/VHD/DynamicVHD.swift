@@ -36,8 +36,10 @@ public final class DynamicVHD: BlockDevice {
     private let isDifferencing: Bool
     private var table: BlockAllocationTable
     private var freeOffset: UInt64
-    private var bitmaps: [Int: SectorBitmap] = [:]
-    private static let bitmapCacheLimit = 4096
+    /// Sector bitmaps read or written, by block index modulo the slot count (a direct-mapped cache: a block
+    /// whose slot another block took is read again). Slots, not a `[Int: SectorBitmap]`: the first dictionary
+    /// made the Swift runtime scan every protocol-conformance record of the binary at each open.
+    private var bitmaps = BitmapSlots()
     /// Writes cover whole 4 KiB pieces of a block (see `writeInBlock`).
     private static let writeGranule: UInt64 = 4096
 
@@ -182,7 +184,6 @@ public final class DynamicVHD: BlockDevice {
         let bitmap = SectorBitmap(
             parsing: try store.readExactly(
                 at: offset, count: Int(bitmapSize), structure: "sector bitmap of block \(index)"))
-        if bitmaps.count >= Self.bitmapCacheLimit { bitmaps.removeAll(keepingCapacity: true) }
         bitmaps[index] = bitmap
         return bitmap
     }
@@ -269,4 +270,22 @@ public final class DynamicVHD: BlockDevice {
 
     /// Flushes the file (`fsync`): data, bitmaps, BAT and footer.
     public func flush() throws(BlockIOError) { try store.sync() }
+}
+
+/// The sector bitmaps a ``DynamicVHD`` keeps, 4,096 direct-mapped slots made on first use.
+struct BitmapSlots {
+    private static let count = 4096
+    private var slots: [(index: Int, bitmap: SectorBitmap)?] = []
+
+    /// The bitmap of block `index` when its slot holds it; setting stores it there, replacing the slot's block.
+    subscript(index: Int) -> SectorBitmap? {
+        get {
+            guard !slots.isEmpty, let slot = slots[index & (Self.count - 1)], slot.index == index else { return nil }
+            return slot.bitmap
+        }
+        set {
+            if slots.isEmpty { slots = Array(repeating: nil, count: Self.count) }
+            slots[index & (Self.count - 1)] = newValue.map { (index, $0) }
+        }
+    }
 }

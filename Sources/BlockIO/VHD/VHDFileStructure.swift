@@ -231,11 +231,12 @@ public struct VHDFileStructure: Sendable {
         let table = try BlockAllocationTable(reading: store, at: tableOffset, count: Int(header.maxTableEntries))
 
         // Locator data areas (differencing): bounded, decoded, kept out of the blocks' way.
-        var metadata: [(name: String, range: Range<UInt64>)] = [
-            ("footer copy", 0..<512), ("dynamic header", headerRange),
-            (
-                "BAT",
-                tableOffset..<(tableOffset
+        var metadata: [FileRegion] = [
+            FileRegion(name: "footer copy", range: 0..<512), FileRegion(name: "dynamic header", range: headerRange),
+            FileRegion(
+                name: "BAT",
+                range:
+                    tableOffset..<(tableOffset
                     + UInt64(BlockAllocationTable.byteCount(entries: Int(header.maxTableEntries))))
             ),
         ]
@@ -257,7 +258,7 @@ public struct VHDFileStructure: Sendable {
                     continue
                 }
                 let reserved = max(locator.reservedBytes ?? 0, count)
-                metadata.append(("\(locatorName) data", start..<min(start + reserved, dataEnd)))
+                metadata.append(FileRegion(name: "\(locatorName) data", range: start..<min(start + reserved, dataEnd)))
                 let payload = try store.readExactly(at: start, count: Int(count), structure: "\(locatorName) data")
                 if let decoded = locator.decodePath(payload), !decoded.isEmpty {
                     locatorPaths.append((platform, decoded))
@@ -269,7 +270,8 @@ public struct VHDFileStructure: Sendable {
         let blockSpan = header.bitmapSize + blockSize
         var blockForbidden = metadata
         if let trailingFooterOffset {
-            blockForbidden.append(("footer", trailingFooterOffset..<(trailingFooterOffset + 512)))
+            blockForbidden.append(
+                FileRegion(name: "footer", range: trailingFooterOffset..<(trailingFooterOffset + 512)))
         }
         let allocated = table.allocatedIndices()
         try table.validate(

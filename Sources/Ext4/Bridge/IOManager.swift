@@ -43,9 +43,10 @@ final class DeviceBackend: @unchecked Sendable {
 
 /// The process-global map from io channel names to backends.
 enum DeviceRegistry {
-    /// Keyed by the name's number (Int keys: the Hashable lookup the runtime makes for the table is one the
-    /// block layer's Int-keyed caches already made).
-    private static let backends = Mutex<[Int: DeviceBackend]>([:])
+    /// By the name's number. An array of pairs, not a `[Int: DeviceBackend]`: a process holds a few, and the
+    /// first dictionary made the Swift runtime scan every protocol-conformance record of the binary (a tenth of
+    /// a small `cat`'s start-up).
+    private static let backends = Mutex<[(number: Int, backend: DeviceBackend)]>([])
     private static let counter = Atomic<Int>(0)
     private static let prefix = "vhdedit-device-"
 
@@ -53,18 +54,18 @@ enum DeviceRegistry {
     /// separator) and returns the name.
     static func register(_ backend: DeviceBackend) -> String {
         let number = counter.add(1, ordering: .relaxed).newValue
-        backends.withLock { $0[number] = backend }
+        backends.withLock { $0.append((number, backend)) }
         return "\(prefix)\(number)"
     }
 
     static func backend(named name: String) -> DeviceBackend? {
         guard let number = number(of: name) else { return nil }
-        return backends.withLock { $0[number] }
+        return backends.withLock { list in list.first { $0.number == number }?.backend }
     }
 
     static func unregister(_ name: String) {
         guard let number = number(of: name) else { return }
-        _ = backends.withLock { $0.removeValue(forKey: number) }
+        backends.withLock { list in list.removeAll { $0.number == number } }
     }
 
     /// The number in a name made by ``register(_:)``, or nil for any other name.
