@@ -48,7 +48,8 @@
 #   unflushed --no-sync convert; the durable one's share is printed for information); cat ≤ 1.5× debugfs-on-raw;
 #   generalize ≤ 30 ms and flat in image size (1 TiB ≤ 1.25× the 1 GiB time); a batch of 100 images ≤ 5 s with
 #   --jobs 2 (on a 2-core machine); peak RSS ≤ 32 MiB for every vhdedit command. Times are wall clock
-#   (date +%s%N around the process), peak RSS is /usr/bin/time's %M.
+#   (date +%s%N around the process), peak RSS is /usr/bin/time's %M; the formats group also prints the median CPU
+#   time (user + system, /usr/bin/time's %U + %S) of each convert, which a busy machine does not inflate.
 set -euo pipefail
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
 export LC_ALL=C
@@ -104,6 +105,8 @@ trap 'rm -rf "$work"' EXIT
 
 # --- timing ----------------------------------------------------------------------------------------------------
 declare -A TIMES RSS FAILED WRONG
+# CPU[KEY]: the CPU times (user + system, ms) of KEY's runs, as TIMES: on a busy machine they tell the work done.
+declare -A CPU
 WARMUP=""
 # timed KEY CMD...: one run of CMD; its wall time (µs) is appended to TIMES[KEY] and its peak RSS (KiB) kept as the
 # maximum in RSS[KEY] (nothing is recorded during the warm-up). Standard output goes to $work/KEY.out (for the
@@ -112,7 +115,7 @@ timed() {
   local key=$1 t0 t1 rss
   shift
   t0=$(date +%s%N)
-  if ! /usr/bin/time -f %M -o "$work/$key.rss" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
+  if ! /usr/bin/time -f '%M %U %S' -o "$work/$key.rss" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
     FAILED[$key]=1
     log "$key failed: $*"
     tail -n 5 "$work/$key.err" | sed 's/^/    /' >&2
@@ -120,7 +123,8 @@ timed() {
   t1=$(date +%s%N)
   [ -n "$WARMUP" ] && return 0
   TIMES[$key]+="$(((t1 - t0) / 1000)) "
-  rss=$(tail -n 1 "$work/$key.rss")
+  CPU[$key]+="$(tail -n 1 "$work/$key.rss" | awk '{ printf "%d", 1000 * ($2 + $3) }') "
+  rss=$(tail -n 1 "$work/$key.rss" | cut -d' ' -f1)
   [[ "$rss" =~ ^[0-9]+$ ]] || rss=0
   if [ "$rss" -gt "${RSS[$key]:-0}" ]; then RSS[$key]=$rss; fi
   return 0
@@ -896,6 +900,7 @@ formats_group() {
       fi
     done
     rss_targets+=("ours-$k:convert $title" "ours-$k-nosync:convert $title --no-sync")
+    TARGETS+=("- info: convert $title, median CPU time (user + system): durable $(median "${CPU[ours-$k]}") ms vs qemu-img -t writeback $(median "${CPU[qemu-$k-durable]}") ms; --no-sync $(median "${CPU[ours-$k-nosync]}") ms vs qemu-img $(median "${CPU[qemu-$k]}") ms")
   done
   rm -f "$work/check.out"
   if ! "$bin" convert "$work/small-dynamic.vhd" "$work/check.out" --to raw --no-sync >/dev/null 2>&1 ||
@@ -918,6 +923,7 @@ formats_group() {
       le "$mo" "$mt"
   fi
   rss_targets+=("ours-d2r256-nosync:convert dynamic VHD → raw, 256 MiB --no-sync")
+  TARGETS+=("- info: convert dynamic VHD → raw, 256 MiB, median CPU time (user + system): --no-sync $(median "${CPU[ours-d2r256-nosync]}") ms vs qemu-img $(median "${CPU[qemu-d2r256]}") ms")
   format_cat_check qcow2 "a qcow2 (1 GiB guest disk)"
   format_cat_check 256 "a dynamic VHD (256 MiB guest disk)"
   rm -f "$work"/rnd.* "$work"/src-z*.qcow2 "$work"/small*

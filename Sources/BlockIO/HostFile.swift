@@ -279,6 +279,18 @@ public final class HostFile: ByteStore {
         }
     }
 
+    /// Writes the 4 KiB pieces of `data` that hold a non-zero byte (adjacent ones merged) at `offset`, leaving
+    /// the all-zero ones unwritten, as ``SparseWriter`` does; a buffer of 1 MiB or more inside the file's length
+    /// is written by several threads at once (``HostFileCalls/writeNonZero(_:to:at:granule:)``). Returns the bytes written.
+    func writeNonZero(_ data: UnsafeRawBufferPointer, at offset: UInt64) throws(BlockIOError) -> Int {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
+        let result = HostFileCalls.writeNonZero(data, to: descriptor, at: offset, granule: SparseWriter.granule)
+        guard result.errno == 0 else {
+            throw BlockIOError(.io, "write failed", path: path, offset: offset, errno: result.errno)
+        }
+        return Int(result.written)
+    }
+
     /// The byte ranges of the file that hold data (`SEEK_DATA`/`SEEK_HOLE`); holes read as zeros.
     ///
     /// Falls back to one range covering the whole file where the host filesystem cannot tell.

@@ -200,19 +200,27 @@ static int copy_run(int in_fd, off_t in_offset, int out_fd, off_t out_offset, co
     return copy_write_all(out_fd, bytes, length, out_offset);
 }
 
-int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
-                           int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
-    *written = 0;
-    *cloned = 0;
-    if (length == 0) return 0;
-    if (granule == 0) granule = 4096;
+/* The range `in_offset`..<+`length` of `in_fd` mapped read-only (`*map`/`*mapped` to unmap), or NULL. */
+static const unsigned char *copy_map(int in_fd, off_t in_offset, size_t length, void **map, size_t *mapped) {
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0) page = 4096;
     off_t base = in_offset - in_offset % page;
     size_t lead = (size_t)(in_offset - base);
-    void *map = mmap(NULL, lead + length, PROT_READ, MAP_SHARED, in_fd, base);
-    if (map == MAP_FAILED) return CHOSTFILE_COPY_MAP_FAILED;
-    const unsigned char *data = (const unsigned char *)map + lead;
+    *mapped = lead + length;
+    *map = mmap(NULL, *mapped, PROT_READ, MAP_SHARED, in_fd, base);
+    return *map == MAP_FAILED ? NULL : (const unsigned char *)*map + lead;
+}
+
+static void copy_unmap(void *map, size_t mapped) {
+    int saved = errno;
+    munmap(map, mapped);
+    errno = saved;
+}
+
+/* chostfile_copy_nonzero with the source range already mapped at `data`. */
+static int copy_nonzero_mapped(const unsigned char *data, int in_fd, off_t in_offset, int out_fd, off_t out_offset,
+                               size_t length, size_t granule, int *clone, int *in_kernel, uint64_t *written,
+                               uint64_t *cloned) {
     volatile uint64_t done = 0, shared = 0;
     volatile int result = 0;
     sigjmp_buf jump;
@@ -241,12 +249,255 @@ int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_off
         result = CHOSTFILE_COPY_SOURCE_SHRANK;
     }
     copy_jump = NULL;
-    int saved = errno;
-    munmap(map, lead + length);
-    errno = saved;
     *written = done;
     *cloned = shared;
     return result;
+}
+
+int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
+                           int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    *written = 0;
+    *cloned = 0;
+    if (length == 0) return 0;
+    if (granule == 0) granule = 4096;
+    void *map;
+    size_t mapped;
+    const unsigned char *data = copy_map(in_fd, in_offset, length, &map, &mapped);
+    if (data == NULL) return CHOSTFILE_COPY_MAP_FAILED;
+    int result = copy_nonzero_mapped(data, in_fd, in_offset, out_fd, out_offset, length, granule, clone, in_kernel,
+                                     written, cloned);
+    copy_unmap(map, mapped);
+    return result;
+}
+
+#include <sched.h>
+#include <sys/stat.h>
+
+/* --- copies split over threads -------------------------------------------------------------------------------- */
+/* A copy through the page cache is bound by one core's memory copy rate: large copies are split into contiguous
+   parts that the caller's thread and one helper thread per further core (at most 4 cores) copy at once. The parts
+   start on granule boundaries counted from the start of the copy, so the pieces left as holes are the same as in
+   a copy on one thread. */
+enum { SPLIT_MAX_CORES = 4, SPLIT_MAX_PARTS = 16, SPLIT_PART_MINIMUM = 512 << 10 };
+
+static pthread_once_t split_cores_once = PTHREAD_ONCE_INIT;
+static size_t split_cores = 1;
+/* The cores this process may run on (asked once). */
+static void split_cores_count(void) {
+    cpu_set_t set;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+    long cores = allowed > 0 && (online < 1 || allowed < online) ? allowed : online;
+    split_cores = cores < 1 ? 1 : cores > SPLIT_MAX_CORES ? SPLIT_MAX_CORES : (size_t)cores;
+}
+
+/* How many parts a copy of `length` bytes to `out_fd` at `out_offset` is split into: 4 per core (so that a busy
+   helper's share is taken by the others), each at least 512 KiB; 1 on one core. */
+static size_t split_parts(int out_fd, off_t out_offset, size_t length) {
+    pthread_once(&split_cores_once, split_cores_count);
+    if (split_cores < 2 || length < 2 * SPLIT_PART_MINIMUM) return 1;
+    /* Writes that extend the file stay on one thread: on some filesystems (XFS: speculative preallocation past
+       the end) the order of extending writes decides which pieces end up allocated. */
+    struct stat status;
+    if (fstat(out_fd, &status) != 0 || out_offset + (off_t)length > status.st_size) return 1;
+    size_t parts = split_cores * 4;
+    if (parts > SPLIT_MAX_PARTS) parts = SPLIT_MAX_PARTS;
+    while (parts > 1 && length / parts < SPLIT_PART_MINIMUM) parts--;
+    return parts;
+}
+
+/* Helper threads (one fewer than the cores), started on first use and kept: a split copy posts its parts, takes
+   parts itself until none is left, and then waits only for the parts a helper has taken. A helper that is late
+   (the machine is busy) costs nothing: the caller takes its part. One split at a time uses the helpers; a split
+   that finds them busy runs on its caller's thread alone. */
+struct split_job {
+    void *(*run)(void *);
+    char *parts;
+    size_t size, count, next, running;
+};
+static pthread_mutex_t split_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t split_owner = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t split_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t split_finished = PTHREAD_COND_INITIALIZER;
+static struct split_job *split_current;
+static pthread_once_t split_helpers_once = PTHREAD_ONCE_INIT;
+
+static void *split_helper(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&split_lock);
+    for (;;) {
+        while (split_current == NULL || split_current->next >= split_current->count)
+            pthread_cond_wait(&split_wake, &split_lock);
+        struct split_job *job = split_current;
+        size_t index = job->next++;
+        job->running++;
+        pthread_mutex_unlock(&split_lock);
+        job->run(job->parts + index * job->size);
+        pthread_mutex_lock(&split_lock);
+        if (--job->running == 0) pthread_cond_broadcast(&split_finished);
+    }
+    return NULL;
+}
+
+static void split_helpers_start(void) {
+    pthread_attr_t attributes;
+    if (pthread_attr_init(&attributes) != 0) return;
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attributes, 64 << 10);
+    /* Signals sent to the process go to the other threads (a helper only copies); faults stay with the thread. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    for (size_t i = 1; i < split_cores; i++) {
+        pthread_t thread;
+        pthread_create(&thread, &attributes, split_helper, NULL);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attributes);
+}
+
+/* Runs `run` on each of the `count` parts (`size` bytes apart from `parts`), on this thread and the helpers. */
+static void split_run(void *(*run)(void *), void *parts, size_t size, size_t count) {
+    if (count < 2 || pthread_mutex_trylock(&split_owner) != 0) {
+        for (size_t i = 0; i < count; i++) run((char *)parts + i * size);
+        return;
+    }
+    pthread_once(&split_helpers_once, split_helpers_start);
+    struct split_job job = {.run = run, .parts = parts, .size = size, .count = count};
+    pthread_mutex_lock(&split_lock);
+    split_current = &job;
+    pthread_cond_broadcast(&split_wake);
+    while (job.next < job.count) {
+        size_t index = job.next++;
+        pthread_mutex_unlock(&split_lock);
+        run(job.parts + index * job.size);
+        pthread_mutex_lock(&split_lock);
+    }
+    while (job.running > 0) pthread_cond_wait(&split_finished, &split_lock);
+    split_current = NULL;
+    pthread_mutex_unlock(&split_lock);
+    pthread_mutex_unlock(&split_owner);
+}
+
+struct nonzero_copy_part {
+    const unsigned char *data; /* the part's bytes in the copy's one mapping */
+    int in_fd, out_fd, clone, in_kernel, result, error;
+    off_t in_offset, out_offset;
+    size_t length, granule;
+    uint64_t written, cloned;
+};
+
+static void *nonzero_copy_part_run(void *argument) {
+    struct nonzero_copy_part *part = argument;
+    part->result = copy_nonzero_mapped(part->data, part->in_fd, part->in_offset, part->out_fd, part->out_offset,
+                                       part->length, part->granule, &part->clone, &part->in_kernel, &part->written,
+                                       &part->cloned);
+    part->error = errno;
+    return NULL;
+}
+
+int chostfile_copy_nonzero_split(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length,
+                                 size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    if (granule == 0) granule = 4096;
+    size_t count = split_parts(out_fd, out_offset, length);
+    /* Clones are tried on one thread: the first refusal decides for the rest of the copy. */
+    if (*clone || count < 2)
+        return chostfile_copy_nonzero(in_fd, in_offset, out_fd, out_offset, length, granule, clone, in_kernel,
+                                      written, cloned);
+    /* One mapping for the whole copy: unmapping in a process with several threads interrupts the cores they run
+       on (TLB shootdown), so once per copy rather than once per part. */
+    void *map;
+    size_t mapped;
+    const unsigned char *data = copy_map(in_fd, in_offset, length, &map, &mapped);
+    *written = 0;
+    *cloned = 0;
+    if (data == NULL) return CHOSTFILE_COPY_MAP_FAILED;
+    struct nonzero_copy_part part[SPLIT_MAX_PARTS];
+    size_t share = (length / count + granule - 1) / granule * granule, at = 0, used = 0;
+    for (; used < count && at < length; used++) {
+        size_t take = length - at < share ? length - at : share;
+        part[used] = (struct nonzero_copy_part){.data = data + at, .in_fd = in_fd, .out_fd = out_fd, .clone = 0,
+                                                .in_kernel = *in_kernel, .in_offset = in_offset + (off_t)at,
+                                                .out_offset = out_offset + (off_t)at, .length = take,
+                                                .granule = granule};
+        at += take;
+    }
+    split_run(nonzero_copy_part_run, part, sizeof part[0], used);
+    copy_unmap(map, mapped);
+    int result = 0, error = 0;
+    for (size_t i = 0; i < used; i++) {
+        *written += part[i].written;
+        *cloned += part[i].cloned;
+        if (!part[i].in_kernel) *in_kernel = 0;
+        if (result == 0 && part[i].result != 0) {
+            result = part[i].result;
+            error = part[i].error;
+        }
+    }
+    errno = error;
+    return result;
+}
+
+struct nonzero_write_part {
+    int fd, error;
+    const unsigned char *bytes;
+    size_t length, granule;
+    off_t offset;
+    uint64_t written;
+};
+
+/* Writes the part's runs of granules that hold a non-zero byte (as SparseWriter does in Swift). */
+static int nonzero_write_run(struct nonzero_write_part *part, size_t from, size_t to) {
+    if (copy_write_all(part->fd, part->bytes + from, to - from, part->offset + (off_t)from) != 0)
+        return errno ? errno : EIO;
+    part->written += to - from;
+    return 0;
+}
+
+static void *nonzero_write_part_run(void *argument) {
+    struct nonzero_write_part *part = argument;
+    size_t run = (size_t)-1, at = 0;
+    part->written = 0;
+    part->error = 0;
+    while (at < part->length && part->error == 0) {
+        size_t end = part->length - at > part->granule ? at + part->granule : part->length;
+        int zero = chostfile_is_all_zero(part->bytes + at, end - at);
+        if (zero && run != (size_t)-1) {
+            part->error = nonzero_write_run(part, run, at);
+            run = (size_t)-1;
+        } else if (!zero && run == (size_t)-1) {
+            run = at;
+        }
+        at = end;
+    }
+    if (part->error == 0 && run != (size_t)-1) part->error = nonzero_write_run(part, run, part->length);
+    return NULL;
+}
+
+int chostfile_write_nonzero(int fd, const void *bytes, size_t length, off_t offset, size_t granule,
+                            uint64_t *written) {
+    if (granule == 0) granule = 4096;
+    size_t count = split_parts(fd, offset, length);
+    struct nonzero_write_part part[SPLIT_MAX_PARTS];
+    size_t share = (length / count + granule - 1) / granule * granule, at = 0, used = 0;
+    for (; used < count && at < length; used++) {
+        size_t take = length - at < share ? length - at : share;
+        part[used] = (struct nonzero_write_part){.fd = fd, .bytes = (const unsigned char *)bytes + at,
+                                                 .length = take, .granule = granule, .offset = offset + (off_t)at};
+        at += take;
+    }
+    split_run(nonzero_write_part_run, part, sizeof part[0], used);
+    *written = 0;
+    int error = 0;
+    for (size_t i = 0; i < used; i++) {
+        *written += part[i].written;
+        if (error == 0) error = part[i].error;
+    }
+    return error;
 }
 
 /* --- temporary-file guard ------------------------------------------------------------------------------------ */

@@ -53,7 +53,10 @@ public enum HostFileCalls {
     /// it to false and the run is copied instead: by the kernel (`copy_file_range`, page cache to page cache)
     /// while `inKernel` is true, else written from the mapping. `inKernel` turns false once the kernel refuses
     /// that for these files, or once a clone is refused because the offsets are off the blocks of a reflink
-    /// filesystem (whose `copy_file_range` would share parts of runs, leaving another layout of holes).
+    /// filesystem (whose `copy_file_range` would share parts of runs, leaving another layout of holes). Once
+    /// `sharing` is false, a copy of 1 MiB or more inside the output's length is split into contiguous parts (at least 512 KiB) that this
+    /// thread and a helper thread per further core (at most 4 cores) copy at once, with the same pieces left as
+    /// holes.
     public static func copyNonZero(
         from source: Int32, at sourceOffset: UInt64, to output: Int32, at offset: UInt64, count: Int, granule: Int,
         sharing: inout Bool, inKernel: inout Bool
@@ -62,7 +65,7 @@ public enum HostFileCalls {
         var shared: UInt64 = 0
         var clone: Int32 = sharing ? 1 : 0
         var kernel: Int32 = inKernel ? 1 : 0
-        let result = chostfile_copy_nonzero(
+        let result = chostfile_copy_nonzero_split(
             source, off_t(sourceOffset), output, off_t(offset), count, granule, &clone, &kernel, &written, &shared)
         let code = errno
         sharing = clone != 0
@@ -73,6 +76,21 @@ public enum HostFileCalls {
         case Int(CHOSTFILE_COPY_SOURCE_SHRANK): return .sourceShrank
         default: return .writeFailed(errno: code)
         }
+    }
+
+    /// Writes the `granule`-byte pieces of `buffer` that hold a non-zero byte (adjacent ones merged) to `output`
+    /// at `offset` with `pwrite`; all-zero pieces are not written (they stay holes). A buffer of 1 MiB or more that lands
+    /// inside the output's length is split into contiguous parts that this thread and a helper thread per further core (at most 4 cores) write
+    /// at once: a write into the page cache is bound by one core's memory copy rate.
+    ///
+    /// - Returns: The bytes written, and 0 or the `errno` of the first write that failed.
+    public static func writeNonZero(
+        _ buffer: UnsafeRawBufferPointer, to output: Int32, at offset: UInt64, granule: Int
+    ) -> (written: UInt64, errno: Int32) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return (0, 0) }
+        var written: UInt64 = 0
+        let code = chostfile_write_nonzero(output, base, buffer.count, off_t(offset), granule, &written)
+        return (written, code)
     }
 
     /// The sum of the bytes of `buffer`, modulo 2^32 (the VHD footer and header checksums), computed in C.

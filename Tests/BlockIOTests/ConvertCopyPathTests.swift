@@ -136,6 +136,59 @@ import _TestSupport
                 == VHDFixture.bytes(path, at: 512, count: 4096))
     }
 
+    /// Copies of 1 MiB or more are split over the cores (contiguous parts of at least 512 KiB, copied at once):
+    /// the mapped copy and the buffer writer leave exactly the all-zero 4 KiB pieces as holes, also next to the
+    /// split points (data runs across some of them) and from a source offset that is not page aligned. Oracle:
+    /// the kernel's `SEEK_DATA`/`SEEK_HOLE` and the bytes read back.
+    @Test func splitCopiesLeaveExactlyTheZeroPiecesAsHoles() throws {
+        let dir = try TemporaryDirectory()
+        let granule = 4096
+        let count = 8 << 20
+        var pattern = [UInt8](repeating: 0, count: count)
+        let random = VHDFixture.pseudoRandom(count: count, seed: 21)
+        var nonZero: [Bool] = []
+        for piece in 0..<(count / granule) {
+            let start = piece * granule
+            // Zero pieces on either side of the odd 512 KiB boundaries, and every fifth piece: runs of data cross
+            // some MiB boundaries (where the parts of a split meet) and stop at others.
+            let nearBoundary = start % (1 << 20) == (512 << 10) || (start + granule) % (1 << 20) == (512 << 10)
+            let filled = !nearBoundary && piece % 5 != 2
+            nonZero.append(filled)
+            if filled {
+                pattern.replaceSubrange(start..<start + granule, with: random[start..<start + granule])
+                pattern[start + (piece % granule)] |= 1  // never a whole zero piece by chance
+            }
+        }
+        var expected: [Range<UInt64>] = []
+        for (piece, filled) in nonZero.enumerated() where filled {
+            expected.appendMerging(UInt64(piece * granule)..<UInt64((piece + 1) * granule))
+        }
+        let sourcePath = dir.file("source.raw")
+        // 512 bytes ahead of the pattern: the copy starts off a page. Every byte is written (no holes).
+        try Data([UInt8](repeating: 0xEE, count: 512) + pattern).write(to: URL(fileURLWithPath: sourcePath))
+        let mappedPath = dir.file("mapped.raw")
+        let writtenPath = dir.file("written.raw")
+        // The outputs have their length first: writes inside it are split (extending ones are not).
+        let copied = try {
+            let source = try HostFile(path: sourcePath, access: .readOnly)
+            let mapped = try HostFile(path: mappedPath, access: .createNew)
+            try mapped.setLength(UInt64(count))
+            var sharing = false
+            return try #require(try mapped.copyNonZero(from: source, at: 512, count: count, to: 0, sharing: &sharing))
+        }()
+        let put = try {
+            let written = try HostFile(path: writtenPath, access: .createNew)
+            try written.setLength(UInt64(count))
+            return try pattern.withUnsafeBytes { try SparseWriter.writeNonZero($0, to: written, at: 0) }
+        }()
+        let filledBytes = nonZero.filter { $0 }.count * granule
+        #expect(copied.written == filledBytes && put == filledBytes)
+        for path in [mappedPath, writtenPath] {
+            #expect(try Self.contents(path) == pattern, "\(path)")
+            #expect(try Self.dataRanges(path) == expected, "\(path)")
+        }
+    }
+
     /// Stored runs are copied by the kernel (`copy_file_range`, page cache to page cache, seen by strace), and
     /// the output is what qemu-img reads from the source.
     @Test(.enabled(if: CrashHarness.available(subcommand: "convert")))

@@ -6,13 +6,15 @@ enum SparseWriter {
     static let granule = 4096
 
     /// Writes the 4 KiB pieces of `data` that hold a non-zero byte (merged into as few writes as possible)
-    /// at `offset` of `store`; returns the number of bytes written.
+    /// at `offset` of `store`; returns the number of bytes written. A host file takes them in C, a large buffer
+    /// split over the cores (``HostFile/writeNonZero(_:at:)``).
     @discardableResult
     static func writeNonZero(
         _ data: UnsafeRawBufferPointer, to store: any ByteStore, at offset: UInt64
     )
         throws(BlockIOError) -> Int
     {
+        if let file = store as? HostFile { return try file.writeNonZero(data, at: offset) }
         var written = 0
         var runStart: Int?
         var position = 0

@@ -34,6 +34,19 @@ enum {
 int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
                            int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned);
 
+/* chostfile_copy_nonzero, split into contiguous parts (at least 512 KiB each) that this thread and one helper
+   thread per further core (at most 4 cores; started on first use and kept) copy at once, when the range lies
+   inside the output file (extending writes stay on one thread) and `*clone` is 0 (clones are tried on one
+   thread). The parts start on granule boundaries counted from `in_offset`: the pieces left as holes are the same.
+   `*in_kernel` turns 0 when any part cleared it; the result and errno are those of the first part that failed. */
+int chostfile_copy_nonzero_split(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length,
+                                 size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned);
+/* Writes the `granule`-byte pieces of the `length` bytes at `bytes` that hold a non-zero byte (adjacent ones merged)
+   to `fd` at `offset` with pwrite, split as chostfile_copy_nonzero_split splits a copy; all-zero pieces are not
+   written. Stores the bytes written in `written`; returns 0 or the errno of the first write that failed. */
+int chostfile_write_nonzero(int fd, const void *bytes, size_t length, off_t offset, size_t granule,
+                            uint64_t *written);
+
 /* The sum of the `length` bytes at `bytes`, modulo 2^32 (the VHD footer and header checksums). */
 uint32_t chostfile_byte_sum(const void *bytes, size_t length);
 
