@@ -61,7 +61,9 @@ final class JournalReadAhead: @unchecked Sendable {
         start = UInt64(superblock.start)
         end = UInt64(superblock.logEnd)
         for _ in 0..<Self.depth { free.signal() }
-        DispatchQueue.global().async { self.readAll() }
+        // A queue of its own: serial queues are served by libdispatch's overcommitting threads, so the reader
+        // starts even when every pooled worker is busy (batch jobs run on such queues and wait on this one).
+        DispatchQueue(label: "vhdedit.journal-read-ahead").async { self.readAll() }
     }
 
     /// The windows of one walk round the log of `superblock`, as `source` would read them.
