@@ -11,7 +11,7 @@ import re
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources")
-DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:public|open)\b(?!\s+import\b)")
+DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:public|open)\b(?!\s+import\b)(?!\s*[=.(\[:,)])")
 ATTRIBUTE = re.compile(r"^\s*@[\w.]+(?:\(.*\))?\s*$")
 
 
