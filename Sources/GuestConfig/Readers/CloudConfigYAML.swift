@@ -120,10 +120,10 @@ public struct CloudConfigYAML: Sendable {
         var problems: [(line: Int, message: String)] = []
 
         init(_ text: String) {
-            var open: Int?  // the line that opened a block scalar: more-indented (and blank) lines are its text
+            var blockOpener: Int?  // the line that opened a block scalar: more-indented (and blank) lines are its text
             var blockLines: [String] = []
             func closeBlock(_ lines: inout [Line]) {
-                guard let opener = open else { return }
+                guard let opener = blockOpener else { return }
                 while blockLines.last?.isEmpty == true { blockLines.removeLast() }
                 let strip = blockLines.filter { !$0.isEmpty }.map { $0.prefix { $0 == " " }.count }.min() ?? 0
                 let indicator = lines[opener].text.reversed().prefix { $0 != "|" && $0 != ">" }
@@ -138,13 +138,13 @@ public struct CloudConfigYAML: Sendable {
                 }
                 if !value.isEmpty && !indicator.contains("-") { value += "\n" }
                 lines[opener].blockScalar = value
-                open = nil
+                blockOpener = nil
                 blockLines = []
             }
             for (offset, raw) in ConfigText(text).contents.enumerated() {
                 let characters = Unit.units(of: raw)
                 let indent = characters.prefix { $0 == " " }.count
-                if let opener = open {
+                if let opener = blockOpener {
                     if characters.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
                         blockLines.append("")
                         continue
@@ -164,7 +164,7 @@ public struct CloudConfigYAML: Sendable {
                 }
                 lines.append(Line(indent: indent, text: body, number: offset + 1))
                 if Self.opensBlockScalar(body) {
-                    open = lines.count - 1
+                    blockOpener = lines.count - 1
                     blockLines = []
                 }
             }
