@@ -294,7 +294,7 @@ convert_group() {
     row "convert $title, ${SIZE_MIB} MiB, durable" "ours-$k" "qemu-$k-durable" "qemu-img -t writeback" throughput
     row "convert $title, ${SIZE_MIB} MiB, --no-sync" "ours-$k-nosync" "qemu-$k" "qemu-img (default, unsafe)" throughput
     row "convert $title, ${SIZE_MIB} MiB, durable (not like for like)" "ours-$k" "qemu-$k" "qemu-img (default, unsafe)" throughput
-    if [ -n "$BASELINE" ]; then
+    if [ -n "$BASELINE" ] && [ -n "${TIMES[base-$k]:-}" ]; then
       row "convert $title, ${SIZE_MIB} MiB, durable, this build vs BASELINE" "ours-$k" "base-$k" "BASELINE vhdedit" throughput
     fi
     local pair ours theirs what mo_ns
