@@ -98,10 +98,14 @@ let package = Package(
             // module autolink FoundationEssentials' own static dependencies. Debug builds, which the tests
             // link, stay dynamic. Linking/static-libstdc++ turns the runtime's `-lstdc++` into GCC's static
             // archive (see the file there): libstdc++.so.6 is then not loaded and relocated at every start.
+            // Linking/exports.map keeps the executable's symbols out of its dynamic symbol table.
             swiftSettings: swiftSettings + [.unsafeFlags(["-static-stdlib"], staticStdlib)],
             linkerSettings: [
                 .unsafeFlags(
-                    ["-static-stdlib", "-L", Context.packageDirectory + "/Linking/static-libstdc++"], staticStdlib)
+                    [
+                        "-static-stdlib", "-L", Context.packageDirectory + "/Linking/static-libstdc++",
+                        "-Xlinker", "--version-script=" + Context.packageDirectory + "/Linking/exports.map",
+                    ], staticStdlib)
             ]),
 
         // Test support: runs the real tools (qemu-img, mkfs.ext4, debugfs, e2fsck, sfdisk) to build and check fixtures.

@@ -134,4 +134,28 @@ import _TestSupport
             (error as? BlockIOError)?.code == .parent && "\(error)".contains("not found")
         }
     }
+
+    /// Two L1 entries pointing at one L2 table (the third and the fifth made to share the first's) fail the open
+    /// naming the first entry that repeats a table and the entry it repeats, whatever the entries' order on disk.
+    @Test func l1EntriesSharingAnL2TableAreRefusedByEntry() throws {
+        let dir = try TemporaryDirectory(prefix: "vhdedit-qcow2")
+        let path = dir.file("shared.qcow2")
+        // 512-byte clusters: one L2 table maps 64 clusters (32 KiB), so writes 32 KiB apart get their own tables.
+        try ExternalTool.check(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", path, "1M"])
+        try Self.qemuIO(path, (0..<6).map { "write -P 0x\($0 + 1)\($0 + 1) \($0 * 32)k 512" })
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let l1Offset = Int(bytes[40..<48].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        func entry(_ index: Int) -> ArraySlice<UInt8> { bytes[(l1Offset + 8 * index)..<(l1Offset + 8 * index + 8)] }
+        try #require(Set((0..<6).map { Array(entry($0)) }).count == 6, "six L2 tables")
+        var patched = bytes
+        for index in [4, 2] {
+            patched.replaceSubrange((l1Offset + 8 * index)..<(l1Offset + 8 * index + 8), with: entry(0))
+        }
+        try Data(patched).write(to: URL(fileURLWithPath: path))
+        #expect { try VHDFixture.open(path: path) } throws: { error in
+            let error = error as? BlockIOError
+            return error?.code == .overlap && error?.field == "entry 2" && error?.offset == UInt64(l1Offset + 16)
+                && "\(error!)".contains("is also the table of entry 0")
+        }
+    }
 }

@@ -30,8 +30,10 @@ final class Qcow2ClusterMap {
     let entriesPerL2: Int
     /// Bytes of a unit: a cluster, or a subcluster (1/32 of one) with extended L2 entries.
     let unitSize: UInt64
-    /// Decoded L2 tables by L1 index; at most ``cacheLimit`` bytes of them.
-    private var cache: [Int: [UInt64]] = [:]
+    /// Decoded L2 tables and their L1 indices, oldest first; at most ``cacheLimit`` bytes of them. Arrays, not
+    /// an `[Int: [UInt64]]`: the first dictionary made the Swift runtime scan every protocol-conformance record
+    /// of the binary at each open (a sixth of a small `cat`).
+    private var cachedTables: [[UInt64]] = []
     private var cacheOrder: [Int] = []
     private var cacheLimit: Int
 
@@ -51,14 +53,35 @@ final class Qcow2ClusterMap {
         l1 = (0..<Int(header.l1Size)).map { words.bigEndianUInt64(at: $0 * 8) }
         // Every L1 entry is checked now (the table is in memory): a lie fails the open, not a later read. Two
         // entries sharing an L2 table are refused too, so that a walk over every table is bounded by the file.
-        var owners: [UInt64: Int] = [:]
-        for index in l1.indices where l1[index] & Self.l1OffsetMask != 0 {
-            guard let offset = try l2Offset(index) else { continue }
-            if let first = owners.updateValue(index, forKey: offset) {
-                throw failure(
-                    .overlap, "qcow2 L1 table", "entry \(index)", header.l1TableOffset + UInt64(index) * 8,
-                    "L2 table at byte \(offset) is also the table of entry \(first)")
+        var tables: [(offset: UInt64, index: Int)] = []
+        do {
+            for index in l1.indices where l1[index] & Self.l1OffsetMask != 0 {
+                guard let offset = try l2Offset(index) else { continue }
+                tables.append((offset, index))
             }
+        } catch {
+            try refuseSharedTables(tables)  // a shared table before the bad entry is the first fault
+            throw error
+        }
+        try refuseSharedTables(tables)
+    }
+
+    /// Refuses two L1 entries with one L2 table: the error names the first entry (in table order) whose table
+    /// an earlier entry already has, and that earlier entry. Sorted pairs, not a `[UInt64: Int]`: see
+    /// ``cachedTables``.
+    private func refuseSharedTables(_ tables: [(offset: UInt64, index: Int)]) throws(BlockIOError) {
+        let sorted = tables.sorted { $0.offset != $1.offset ? $0.offset < $1.offset : $0.index < $1.index }
+        var shared: (index: Int, first: Int, offset: UInt64)?
+        for position in sorted.indices.dropFirst() {
+            let (earlier, later) = (sorted[position - 1], sorted[position])
+            if earlier.offset == later.offset && later.index < (shared?.index ?? Int.max) {
+                shared = (later.index, earlier.index, later.offset)
+            }
+        }
+        if let shared {
+            throw failure(
+                .overlap, "qcow2 L1 table", "entry \(shared.index)", header.l1TableOffset + UInt64(shared.index) * 8,
+                "L2 table at byte \(shared.offset) is also the table of entry \(shared.first)")
         }
     }
 
@@ -102,14 +125,15 @@ final class Qcow2ClusterMap {
 
     /// The decoded L2 table of L1 entry `index` (its words, two per entry with extended L2), or `nil`.
     func l2Table(_ index: Int) throws(BlockIOError) -> [UInt64]? {
-        if let table = cache[index] { return table }
+        if let cached = cacheOrder.lastIndex(of: index) { return cachedTables[cached] }
         guard let offset = try l2Offset(index) else { return nil }
         let bytes = try store.readExactly(at: offset, count: Int(clusterSize), structure: "qcow2 L2 table")
         let table = (0..<Int(clusterSize / 8)).map { bytes.bigEndianUInt64(at: $0 * 8) }
         while !cacheOrder.isEmpty && (cacheOrder.count + 1) * Int(clusterSize) > cacheLimit {
-            cache[cacheOrder.removeFirst()] = nil
+            cacheOrder.removeFirst()
+            cachedTables.removeFirst()
         }
-        cache[index] = table
+        cachedTables.append(table)
         cacheOrder.append(index)
         return table
     }
