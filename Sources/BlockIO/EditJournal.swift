@@ -34,7 +34,7 @@
 /// written again later in the log; the last record of a page wins. A write is checked against the limit page
 /// by page, so one large write spills as it goes.
 ///
-/// What grows with the number of spilled pages is their index (``LoggedPageMap``): runs of consecutive pages,
+/// What grows with the number of spilled pages is their index (`LoggedPageMap`): runs of consecutive pages,
 /// 16 bytes each, so a journal replay that writes 220,000 neighbouring blocks is indexed in about a hundred
 /// runs, and scattered pages cost 16 bytes each. Nothing is kept per record when the log is replayed (at
 /// commit or at the next open): the records are walked again from the log.

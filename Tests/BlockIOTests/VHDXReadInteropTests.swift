@@ -62,7 +62,7 @@ import _TestSupport
         let raw = dir.file("source.raw")
         var generator = SeededGenerator(seed: 21)
         let handle = try { () throws -> FileHandle in
-            FileManager.default.createFile(atPath: raw, contents: nil)
+            _ = FileManager.default.createFile(atPath: raw, contents: nil)
             return try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
         }()
         for (offset, length) in [(0, 1 << 20), (5 << 20, 3 << 20), ((31 << 20) + 512, 1536), ((48 << 20) - 4096, 4096)]

@@ -25,7 +25,7 @@ import _TestSupport
         }
         // A file whose first 64 KiB are a hole (mkfs -d keeps holes), then text.
         let sparse = root + "/data/sparse.bin"
-        FileManager.default.createFile(atPath: sparse, contents: nil)
+        _ = FileManager.default.createFile(atPath: sparse, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: sparse))
         try handle.seek(toOffset: 65536)
         try handle.write(contentsOf: Data("-----BEGIN OPENSSH PRIVATE KEY-----\n".utf8))

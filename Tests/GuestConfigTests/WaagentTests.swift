@@ -235,7 +235,7 @@ struct SSHDaemonConfigTests {
             let ours = SSHDaemonConfig(main).effectiveGlobalSetting(of: "ClientAliveInterval", files: included)
             #expect(ours?.value == expected)
             // sshd reads the same files from the host temp dir (paths are the same strings).
-            try? ExternalTool.check(["rm", "-rf", dir.file("d")])
+            _ = try? ExternalTool.check(["rm", "-rf", dir.file("d")])
             try ExternalTool.check(["mkdir", "-p", dir.file("d")])
             for (path, text) in included { try text.write(toFile: path, atomically: true, encoding: .utf8) }
             #expect(try Oracle.sshdEffective(main, keyword: "clientaliveinterval") == expected ?? "0")

@@ -130,7 +130,7 @@ import _TestSupport
     @Test func anEmptyFileIsAnErrorNotAnEmptyDisk() throws {
         let dir = try TemporaryDirectory(prefix: "vhdedit-detect")
         let path = dir.file("empty.raw")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
         let result = try run(["info", path])
         #expect(result.status == 1)
         #expect(result.stderr.contains("empty"), "\(result.stderr)")

@@ -22,7 +22,6 @@ extension Ext2Handle {
         let inodeCount = sb.pointee.s_inodes_count
         var seen = Set<InodeNumber>()
         var ino = sb.pointee.s_last_orphan
-        let blockSize = UInt64(cext2fs_block_size(fs))
         while ino != 0 {
             guard ino >= firstInode, ino <= inodeCount else {
                 throw Ext4Error(

@@ -96,7 +96,7 @@ public struct CloudInitResourceDisk: Sendable, Equatable {
     }
 
     /// The setup decided from files already read, in the order and roles of ``init(base:environment:)``: for a
-    /// caller that reads each file once for other questions too (``CloudConfigSwap/declaration(in:)-swift.type.method``).
+    /// caller that reads each file once for other questions too (`CloudConfigSwap.declaration(in:)`).
     public init(
         read base: [(path: String, document: CloudConfigYAML)], environment: (path: String, document: CloudConfigYAML)?
     ) {

@@ -1,4 +1,4 @@
-public import Decompression
+internal import Decompression
 
 /// Why an initramfs could not be read: the guest file and the byte offset where reading stopped.
 public struct InitramfsError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-public import GuestConfig
+internal import GuestConfig
 
 /// The opt-in operation that asks an SELinux guest to relabel its whole filesystem at first boot
 /// (`/.autorelabel`, read by the guest's init scripts or `selinux-autorelabel` service), for users who changed

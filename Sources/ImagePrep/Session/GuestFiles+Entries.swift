@@ -1,4 +1,4 @@
-public import Ext4
+internal import Ext4
 
 /// One entry of a guest directory, with what `lstat` says of it.
 public struct GuestDirectoryEntry: Sendable, Equatable {

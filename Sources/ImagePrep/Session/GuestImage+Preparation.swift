@@ -1,6 +1,6 @@
-public import BlockIO
-public import DiskLayout
-public import Ext4
+internal import BlockIO
+internal import DiskLayout
+internal import Ext4
 
 /// A ``GuestImage`` seen the way image preparation needs it: the root filesystem as ``GuestFiles``, the
 /// container and partition facts ``ReadinessChecker`` needs, and errors as ``ImagePrepError``.

@@ -1,5 +1,5 @@
-public import BlockIO
-public import DiskLayout
+internal import BlockIO
+internal import DiskLayout
 public import Ext4
 
 /// What `vhdedit recover` found and did: the image's own pending edit (vhdedit's redo log) and the filesystem's
