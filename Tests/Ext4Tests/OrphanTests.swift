@@ -86,4 +86,20 @@ import _TestSupport
         expectExt4Error(.corrupt) { _ = try fixture.open(writable: true) }
         #expect(try fixture.sha256() == before)
     }
+
+    /// Found by FuzzExt4: a linked orphan whose size is 2^64 - 1 overflowed rounding the size up to whole blocks.
+    /// Its size keeps every block, so the truncation frees nothing and the orphan list is still emptied.
+    @Test func aLinkedOrphanWithTheLargestSizeKeepsItsBlocks() throws {
+        let fixture = try Self.orphans(.ext4)
+        try ExternalTool.check(["debugfs", "-w", "-R", "sif /cut size 18446744073709551615", fixture.image])
+        let blockCount = { () throws -> String? in
+            try fixture.debugfs("stat /cut").split(separator: "\n").first { $0.contains("Blockcount:") }
+                .map(String.init)
+        }
+        let before = try blockCount()
+        #expect(before != nil)
+        try fixture.edit { fs in #expect(fs.orphans == OrphanCleanup(released: 1, truncated: 1)) }
+        #expect(try blockCount() == before, "nothing past the size is freed")
+        #expect(try !Self.counts(fixture.image).contains { $0.hasPrefix("First orphan") })
+    }
 }

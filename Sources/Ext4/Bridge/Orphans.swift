@@ -58,7 +58,8 @@ extension Ext2Handle {
             record.deletionTime = UInt32(truncatingIfNeeded: now)
             cleanup.released += 1
         } else {
-            let keep = (record.size + blockSize - 1) / blockSize
+            // Rounded up without overflow: a hostile size near 2^64 keeps every block.
+            let keep = record.size / blockSize + (record.size % blockSize == 0 ? 0 : 1)
             // Inline data and fast symlinks hold no blocks to free.
             if !record.hasInlineData && !(record.isSymlink && record.blocks512 == 0) {
                 try punch(ino, &record, fromBlock: keep)
