@@ -185,6 +185,22 @@ broken() {
   return 1
 }
 unavailable() { log "vhdedit has no $1 command yet: $1 skipped"; ROWS+=("| $1 | not in this build | — | — | — | — |"); }
+# throughput_targets TITLE OURS QEMU_DURABLE OURS_NOSYNC QEMU: the like-for-like convert targets (durable against
+# qemu-img -t writeback, --no-sync against qemu-img's default), each at least qemu-img's throughput.
+throughput_targets() {
+  local title=$1 pair ours theirs what mo mt
+  for pair in "$2:$3:durable vs qemu-img -t writeback" "$4:$5:--no-sync vs qemu-img default"; do
+    IFS=: read -r ours theirs what <<<"$pair"
+    mo=$(median "${TIMES[$ours]}")
+    mt=$(median "${TIMES[$theirs]}")
+    if broken "$ours"; then
+      TARGETS+=("- **MISS**: convert $title ($what): the command failed or its output was wrong")
+    else
+      check "convert $title ($what): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
+        le "$mo" "$mt"
+    fi
+  done
+}
 
 # --- convert ---------------------------------------------------------------------------------------------------
 clean() { rm -f "$work"/dst.* "$work/copy.raw"; sync; }
@@ -297,18 +313,8 @@ convert_group() {
     if [ -n "$BASELINE" ] && [ -n "${TIMES[base-$k]:-}" ]; then
       row "convert $title, ${SIZE_MIB} MiB, durable, this build vs BASELINE" "ours-$k" "base-$k" "BASELINE vhdedit" throughput
     fi
-    local pair ours theirs what mo_ns
-    for pair in "ours-$k:qemu-$k-durable:durable vs qemu-img -t writeback" "ours-$k-nosync:qemu-$k:--no-sync vs qemu-img default"; do
-      IFS=: read -r ours theirs what <<<"$pair"
-      mo=$(median "${TIMES[$ours]}")
-      mt=$(median "${TIMES[$theirs]}")
-      if broken "$ours"; then
-        TARGETS+=("- **MISS**: convert $title ($what): the command failed or its output was wrong")
-      else
-        check "convert $title ($what): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
-          le "$mo" "$mt"
-      fi
-    done
+    local mo_ns
+    throughput_targets "$title" "ours-$k" "qemu-$k-durable" "ours-$k-nosync" "qemu-$k"
     mo_ns=$(median "${TIMES[ours-$k-nosync]}")
     mo=$(median "${TIMES[ours-$k]}")
     if ! broken "ours-$k-nosync"; then
@@ -634,17 +640,7 @@ vhdx_group() {
   clean
   row "convert dynamic VHDX → fixed VHD, ${SIZE_MIB} MiB, durable" ours-x2f qemu-x2f-durable "qemu-img -t writeback" throughput
   row "convert dynamic VHDX → fixed VHD, ${SIZE_MIB} MiB, --no-sync" ours-x2f-nosync qemu-x2f "qemu-img (default, unsafe)" throughput
-  for pair in "ours-x2f:qemu-x2f-durable:durable vs qemu-img -t writeback" "ours-x2f-nosync:qemu-x2f:--no-sync vs qemu-img default"; do
-    IFS=: read -r ours theirs what <<<"$pair"
-    mo=$(median "${TIMES[$ours]}")
-    mt=$(median "${TIMES[$theirs]}")
-    if broken "$ours"; then
-      TARGETS+=("- **MISS**: convert VHDX → fixed VHD ($what): the command failed or its output was wrong")
-    else
-      check "convert VHDX → fixed VHD ($what): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
-        le "$mo" "$mt"
-    fi
-  done
+  throughput_targets "VHDX → fixed VHD" "ours-x2f" "qemu-x2f-durable" "ours-x2f-nosync" "qemu-x2f"
   rss_targets+=("ours-x2f:convert VHDX → fixed VHD" "ours-x2f-nosync:convert VHDX → fixed VHD --no-sync")
 }
 
@@ -888,17 +884,7 @@ formats_group() {
     rm -f "$work/check.out"
     row "convert $title, ${SIZE_MIB} MiB, durable" "ours-$k" "qemu-$k-durable" "qemu-img -t writeback" throughput
     row "convert $title, ${SIZE_MIB} MiB, --no-sync" "ours-$k-nosync" "qemu-$k" "qemu-img (default, unsafe)" throughput
-    for pair in "ours-$k:qemu-$k-durable:durable vs qemu-img -t writeback" "ours-$k-nosync:qemu-$k:--no-sync vs qemu-img default"; do
-      IFS=: read -r ours theirs what <<<"$pair"
-      mo=$(median "${TIMES[$ours]}")
-      mt=$(median "${TIMES[$theirs]}")
-      if broken "$ours"; then
-        TARGETS+=("- **MISS**: convert $title ($what): the command failed or its output was wrong")
-      else
-        check "convert $title ($what): $(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", b / a }')× qemu-img's throughput (target ≥ 1.0×)" \
-          le "$mo" "$mt"
-      fi
-    done
+    throughput_targets "$title" "ours-$k" "qemu-$k-durable" "ours-$k-nosync" "qemu-$k"
     rss_targets+=("ours-$k:convert $title" "ours-$k-nosync:convert $title --no-sync")
     TARGETS+=("- info: convert $title, median CPU time (user + system): durable $(median "${CPU[ours-$k]}") ms vs qemu-img -t writeback $(median "${CPU[qemu-$k-durable]}") ms; --no-sync $(median "${CPU[ours-$k-nosync]}") ms vs qemu-img $(median "${CPU[qemu-$k]}") ms")
   done
