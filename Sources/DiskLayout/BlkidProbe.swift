@@ -4,6 +4,7 @@ internal import CBlkid
 ///
 /// Owns a `blkid_probe` (freed on deinit). The corresponding C calls are `blkid_new_probe`,
 /// `blkid_probe_set_device`, `blkid_probe_enable_superblocks`, `blkid_probe_set_superblocks_flags`,
+/// `blkid_probe_filter_superblocks_type`,
 /// `blkid_do_safeprobe`, `blkid_probe_lookup_value` and `blkid_free_probe`.
 final class BlkidProbe {
     /// What one probe run found.
@@ -47,6 +48,13 @@ final class BlkidProbe {
     }
 
     deinit { blkid_free_probe(probe) }
+
+    /// Leaves the superblock prober called `type` (libblkid's name, as `blkid -k` lists them) out of ``run()``.
+    func skipType(_ type: String) throws(DiskLayoutError) {
+        guard cblkid_skip_superblock_type(probe, type) == 0 else {
+            throw DiskLayoutError(.probeFailed, "cannot filter libblkid's \(type) prober")
+        }
+    }
 
     /// The value names read after a successful probe.
     static let valueNames = ["TYPE", "SEC_TYPE", "UUID", "LABEL", "VERSION", "USAGE"]

@@ -4,7 +4,11 @@ import VHDEditKit
 /// The image argument and the `--partition` option every command that works inside an image takes
 /// (`@OptionGroup var image: ImageOptions`).
 struct ImageOptions: ParsableArguments {
-    @Argument(help: "The disk image: raw, or VHD (fixed, dynamic, differencing).")
+    @Argument(
+        help: """
+            The disk image, recognised by its content: raw, VHD (fixed, dynamic, differencing), VHDX or qcow2 \
+            (VHDX and qcow2 are read only: `vhdedit convert` makes a VHD to write to).
+            """)
     var image: String
 
     @Option(

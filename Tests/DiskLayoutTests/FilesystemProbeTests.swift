@@ -206,3 +206,73 @@ enum ToolCheck {
         (try? ExternalTool.run(["sh", "-c", "command -v \(tool)"]).status) == 0
     }
 }
+
+/// libblkid's ZFS prober is left out only when it cannot match: volumes with uberblock magics where it looks
+/// (start labels, end labels of a size that is not a multiple of 256 KiB) get blkid's own answer, and a magic
+/// anywhere else changes nothing.
+@Suite struct ZFSPrefilterTests {
+    /// Puts the uberblock magic (little-endian `0x00bab10c`) at `offsets` inside partition 1 (2048 sectors in).
+    static func disk(partitionSectors: UInt64, magicsAt offsets: [UInt64]) throws -> DiskFixture {
+        let fixture = try DiskFixture(sizeMiB: Int((partitionSectors * 512) >> 20) + 3)
+        try fixture.sfdisk("label: dos\nstart=2048, size=\(partitionSectors), type=83\n")
+        for offset in offsets {
+            try fixture.patch(at: 2048 * 512 + offset, [0x0c, 0xb1, 0xba, 0, 0, 0, 0, 0])
+        }
+        return fixture
+    }
+
+    static func probe(_ fixture: DiskFixture) throws -> ProbeOutcome? {
+        try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device).volume(number: 1)?.filesystem
+    }
+
+    @Test func uberblocksInTheEndLabelsOfAMisalignedVolumeAreFoundAsBlkidFindsThem() throws {
+        // 80 MiB + 3 KiB: the end labels move down by size % 256 KiB = 3 KiB, as libblkid computes them.
+        let sectors: UInt64 = (80 << 11) + 6
+        let size = sectors * 512
+        let misalignment = size % (256 << 10)
+        let label2 = size - (512 << 10) - misalignment
+        let label3 = size - (256 << 10) - misalignment
+        let slots = [label2 + (128 << 10), label2 + (129 << 10), label3 + (128 << 10), label3 + (255 << 10)]
+        let fixture = try Self.disk(partitionSectors: sectors, magicsAt: slots)
+        let blkid = try fixture.blkid(offset: 2048 * 512, size: size)
+        #expect(blkid["TYPE"] == "zfs_member")
+        let outcome = try Self.probe(fixture)
+        #expect(outcome?.signature?.type == "zfs_member")
+        #expect(
+            FilesystemProbeTests.exported(outcome) == blkid.filter { FilesystemProbeTests.compared.contains($0.key) })
+    }
+
+    @Test func uberblocksInTheStartLabelsAreFound() throws {
+        let slots: [UInt64] = [128 << 10, 130 << 10, (256 + 128) << 10, (256 + 200) << 10]
+        let fixture = try Self.disk(partitionSectors: 80 << 11, magicsAt: slots)
+        let blkid = try fixture.blkid(offset: 2048 * 512, size: 80 << 20)
+        #expect(blkid["TYPE"] == "zfs_member")
+        #expect(try Self.probe(fixture)?.signature?.type == "zfs_member")
+    }
+
+    @Test func magicsOutsideTheSlotsAreNotZFSForEither() throws {
+        // The magic 8 bytes into slots, and in the first half of a label: the prober never looks there.
+        let slots: [UInt64] = [(128 << 10) + 8, (130 << 10) + 512, 4 << 10, 64 << 10]
+        let fixture = try Self.disk(partitionSectors: 80 << 11, magicsAt: slots)
+        #expect(try fixture.blkid(offset: 2048 * 512, size: 80 << 20)["TYPE"] == nil)
+        #expect(try Self.probe(fixture) == .nothingFound)
+        var scan = ZFSUberblockScan(volumeSize: 80 << 20)
+        let head = try fixture.bytes(at: 2048 * 512, count: 512 << 10)
+        scan.scan(head, at: 0)
+        #expect(!scan.mayMatch)
+    }
+
+    @Test func theScanSeesSlotsSplitAcrossChunks() {
+        // A byte-swapped magic (a big-endian pool) in the last slot of label 1, found from a chunk that starts
+        // in the middle of the slot area.
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        let slot: UInt64 = (256 + 255) << 10
+        let chunkStart: UInt64 = (256 + 192) << 10
+        for (index, byte) in [UInt8]([0, 0, 0, 0, 0, 0xba, 0xb1, 0x0c]).enumerated() {
+            chunk[Int(slot - chunkStart) + index] = byte
+        }
+        var scan = ZFSUberblockScan(volumeSize: 1 << 30)
+        scan.scan(chunk, at: chunkStart)
+        #expect(scan.mayMatch)
+    }
+}

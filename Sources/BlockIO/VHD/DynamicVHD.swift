@@ -273,19 +273,42 @@ public final class DynamicVHD: BlockDevice {
 }
 
 /// The sector bitmaps a ``DynamicVHD`` keeps, 4,096 direct-mapped slots made on first use.
+///
+/// The slot table holds only positions (plain integers, so making it is one fill and dropping it frees one
+/// buffer); the bitmaps themselves sit in a dense list as long as the number of slots ever used. A command that
+/// touches a handful of blocks pays for a handful of bitmaps, not for 4,096 optional entries made and destroyed
+/// one by one.
 struct BitmapSlots {
     private static let count = 4096
-    private var slots: [(index: Int, bitmap: SectorBitmap)?] = []
+    /// For each slot, the position of its entry in `entries`, or -1 while the slot is empty.
+    private var positions: [Int32] = []
+    private var entries: [(index: Int, bitmap: SectorBitmap)] = []
 
     /// The bitmap of block `index` when its slot holds it; setting stores it there, replacing the slot's block.
     subscript(index: Int) -> SectorBitmap? {
         get {
-            guard !slots.isEmpty, let slot = slots[index & (Self.count - 1)], slot.index == index else { return nil }
-            return slot.bitmap
+            guard !positions.isEmpty else { return nil }
+            let position = Int(positions[index & (Self.count - 1)])
+            guard position >= 0, entries[position].index == index else { return nil }
+            return entries[position].bitmap
         }
         set {
-            if slots.isEmpty { slots = Array(repeating: nil, count: Self.count) }
-            slots[index & (Self.count - 1)] = newValue.map { (index, $0) }
+            guard let newValue else {
+                // Emptying a slot that holds another block (or nothing) changes nothing.
+                guard !positions.isEmpty else { return }
+                let position = Int(positions[index & (Self.count - 1)])
+                if position >= 0, entries[position].index == index { entries[position].index = -1 }
+                return
+            }
+            if positions.isEmpty { positions = [Int32](repeating: -1, count: Self.count) }
+            let slot = index & (Self.count - 1)
+            let position = Int(positions[slot])
+            if position >= 0 {
+                entries[position] = (index, newValue)
+            } else {
+                positions[slot] = Int32(entries.count)
+                entries.append((index, newValue))
+            }
         }
     }
 }
