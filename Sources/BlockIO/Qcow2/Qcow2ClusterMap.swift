@@ -30,10 +30,12 @@ final class Qcow2ClusterMap {
     let entriesPerL2: Int
     /// Bytes of a unit: a cluster, or a subcluster (1/32 of one) with extended L2 entries.
     let unitSize: UInt64
-    /// Decoded L2 tables and their L1 indices, oldest first; at most ``cacheLimit`` bytes of them. Arrays, not
-    /// an `[Int: [UInt64]]`: the first dictionary made the Swift runtime scan every protocol-conformance record
-    /// of the binary at each open (a sixth of a small `cat`).
-    private var cachedTables: [[UInt64]] = []
+    /// L2 tables as read (big-endian words, decoded by ``lookup(_:)`` one entry at a time: decoding all 8,192
+    /// entries of a 64 KiB table up front cost more than a small `cat` used of them) and their L1 indices, oldest
+    /// first; at most ``cacheLimit`` bytes of them. Arrays, not an `[Int: [UInt8]]`: the first dictionary made
+    /// the Swift runtime scan every protocol-conformance record of the binary at each open (a sixth of a small
+    /// `cat`).
+    private var cachedTables: [[UInt8]] = []
     private var cacheOrder: [Int] = []
     private var cacheLimit: Int
 
@@ -123,12 +125,11 @@ final class Qcow2ClusterMap {
         return offset
     }
 
-    /// The decoded L2 table of L1 entry `index` (its words, two per entry with extended L2), or `nil`.
-    func l2Table(_ index: Int) throws(BlockIOError) -> [UInt64]? {
+    /// The L2 table of L1 entry `index` as stored (big-endian words, two per entry with extended L2), or `nil`.
+    func l2Table(_ index: Int) throws(BlockIOError) -> [UInt8]? {
         if let cached = cacheOrder.lastIndex(of: index) { return cachedTables[cached] }
         guard let offset = try l2Offset(index) else { return nil }
-        let bytes = try store.readExactly(at: offset, count: Int(clusterSize), structure: "qcow2 L2 table")
-        let table = (0..<Int(clusterSize / 8)).map { bytes.bigEndianUInt64(at: $0 * 8) }
+        let table = try store.readExactly(at: offset, count: Int(clusterSize), structure: "qcow2 L2 table")
         while !cacheOrder.isEmpty && (cacheOrder.count + 1) * Int(clusterSize) > cacheLimit {
             cacheOrder.removeFirst()
             cachedTables.removeFirst()
@@ -149,7 +150,7 @@ final class Qcow2ClusterMap {
             return (.backing, clusterStart..<clusterStart + clusterSize)
         }
         let extended = header.hasExtendedL2
-        let entry = table[extended ? 2 * l2Index : l2Index]
+        let entry = table.bigEndianUInt64(at: (extended ? 16 : 8) * l2Index)
         // Checked when read.
         let entryOffset = (l1[l1Index] & Self.l1OffsetMask) + UInt64(l2Index) * (extended ? 16 : 8)
         // Made only for an error: a lookup runs for every cluster of a copy.
@@ -180,7 +181,7 @@ final class Qcow2ClusterMap {
             if entry & 1 != 0 { return (.zero, clusterStart..<clusterStart + clusterSize) }
             return (host == 0 ? .backing : .data(hostOffset: host), clusterStart..<clusterStart + clusterSize)
         }
-        let bitmap = table[2 * l2Index + 1]
+        let bitmap = table.bigEndianUInt64(at: 16 * l2Index + 8)
         let sub = (offset - clusterStart) / unitSize
         let unitStart = clusterStart + sub * unitSize
         let unit = unitStart..<unitStart + unitSize
