@@ -279,6 +279,32 @@ public final class HostFile: ByteStore {
         }
     }
 
+    /// ``copyNonZero(from:at:count:to:sharing:inKernel:)`` of several runs of `source` at once (at most
+    /// ``HostFileCalls/maximumCopyRuns``): runs that follow each other in the source are copied from one mapping,
+    /// shared out between threads (``HostFileCalls/copyNonZero(from:to:runs:granule:sharing:inKernel:)``).
+    ///
+    /// - Returns: the bytes put into the file and how many of them were shared, or `nil` when the source cannot
+    ///   be mapped (nothing was written; read it instead).
+    /// - Throws: as ``copyNonZero(from:at:count:to:sharing:inKernel:)``.
+    func copyNonZero(
+        from source: HostFile, runs: [HostFileCalls.CopyRun], sharing: inout Bool, inKernel: inout Bool
+    ) throws(BlockIOError) -> (written: Int, shared: Int)? {
+        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
+        switch HostFileCalls.copyNonZero(
+            from: source.descriptor, to: descriptor, runs: runs, granule: SparseWriter.granule, sharing: &sharing,
+            inKernel: &inKernel)
+        {
+        case .copied(let written, let shared): return (Int(written), Int(shared))
+        case .sourceNotMapped: return nil
+        case .sourceShrank:
+            throw BlockIOError(
+                .truncated, "the file was cut short while it was copied", path: source.path,
+                offset: runs.first?.sourceOffset)
+        case .writeFailed(let code):
+            throw BlockIOError(.io, "write failed", path: path, offset: runs.first?.offset, errno: code)
+        }
+    }
+
     /// Writes the 4 KiB pieces of `data` that hold a non-zero byte (adjacent ones merged) at `offset`, leaving
     /// the all-zero ones unwritten, as ``SparseWriter`` does; a buffer of 1 MiB or more inside the file's length
     /// is written by several threads at once (``HostFileCalls/writeNonZero(_:to:at:granule:)``). Returns the bytes written.

@@ -445,6 +445,108 @@ int chostfile_copy_nonzero_split(int in_fd, off_t in_offset, int out_fd, off_t o
     return result;
 }
 
+/* --- several runs copied at once ---------------------------------------------------------------------------- */
+struct nonzero_runs_part {
+    const unsigned char *span; /* the mapping of the source span; span[0] is the source byte at span_offset */
+    off_t span_offset;
+    const struct chostfile_copy_run *runs;
+    size_t first, end; /* the part's runs: runs[first..<end] */
+    int in_fd, out_fd, in_kernel, result, error;
+    size_t granule;
+    uint64_t written, cloned;
+};
+
+static void *nonzero_runs_part_run(void *argument) {
+    struct nonzero_runs_part *part = argument;
+    part->written = 0;
+    part->cloned = 0;
+    part->result = 0;
+    part->error = 0;
+    for (size_t i = part->first; i < part->end && part->result == 0; i++) {
+        const struct chostfile_copy_run *run = &part->runs[i];
+        int clone = 0;
+        uint64_t written = 0, cloned = 0;
+        part->result = copy_nonzero_mapped(part->span + (run->in_offset - part->span_offset), part->in_fd,
+                                           run->in_offset, part->out_fd, run->out_offset, run->length, part->granule,
+                                           &clone, &part->in_kernel, &written, &cloned);
+        part->written += written;
+        part->cloned += cloned;
+        if (part->result != 0) part->error = errno;
+    }
+    return NULL;
+}
+
+/* The runs one after the other on this thread. */
+static int copy_runs_in_turn(int in_fd, int out_fd, const struct chostfile_copy_run *runs, size_t count,
+                             size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    for (size_t i = 0; i < count; i++) {
+        uint64_t run_written = 0, run_cloned = 0;
+        int result = chostfile_copy_nonzero(in_fd, runs[i].in_offset, out_fd, runs[i].out_offset, runs[i].length,
+                                            granule, clone, in_kernel, &run_written, &run_cloned);
+        *written += run_written;
+        *cloned += run_cloned;
+        if (result != 0) return result;
+    }
+    return 0;
+}
+
+int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_copy_run *runs, size_t count,
+                                size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    *written = 0;
+    *cloned = 0;
+    if (granule == 0) granule = 4096;
+    if (count == 0) return 0;
+    size_t total = 0;
+    off_t out_end = 0;
+    int ordered = count <= SPLIT_MAX_PARTS;
+    for (size_t i = 0; i < count; i++) {
+        total += runs[i].length;
+        off_t end = runs[i].out_offset + (off_t)runs[i].length;
+        if (end > out_end) out_end = end;
+        if (i > 0 && runs[i].in_offset < runs[i - 1].in_offset + (off_t)runs[i - 1].length) ordered = 0;
+    }
+    off_t span_offset = runs[0].in_offset;
+    size_t span_length = (size_t)(runs[count - 1].in_offset + (off_t)runs[count - 1].length - span_offset);
+    size_t parts = 1;
+    if (!*clone && ordered && count > 1 && span_length <= 2 * total) {
+        /* Split as one copy of `total` bytes ending at the output's furthest run would be (no extending writes). */
+        parts = split_parts(out_fd, out_end - (off_t)total, total);
+        if (parts > count) parts = count;
+    }
+    if (parts < 2) return copy_runs_in_turn(in_fd, out_fd, runs, count, granule, clone, in_kernel, written, cloned);
+    void *map;
+    size_t mapped;
+    const unsigned char *span = copy_map(in_fd, span_offset, span_length, &map, &mapped);
+    if (span == NULL) return CHOSTFILE_COPY_MAP_FAILED;
+    /* Whole runs, in order, about total / parts bytes to a part. */
+    struct nonzero_runs_part part[SPLIT_MAX_PARTS];
+    size_t used = 0, next = 0, assigned = 0;
+    while (next < count && used < parts) {
+        size_t first = next, bytes = 0;
+        size_t share = (total - assigned) / (parts - used);
+        while (next < count && (bytes == 0 || bytes + runs[next].length / 2 <= share)) bytes += runs[next++].length;
+        if (used == parts - 1) next = count;
+        assigned += bytes;
+        part[used++] = (struct nonzero_runs_part){.span = span, .span_offset = span_offset, .runs = runs,
+                                                  .first = first, .end = next, .in_fd = in_fd, .out_fd = out_fd,
+                                                  .in_kernel = *in_kernel, .granule = granule};
+    }
+    split_run(nonzero_runs_part_run, part, sizeof part[0], used);
+    copy_unmap(map, mapped);
+    int result = 0, error = 0;
+    for (size_t i = 0; i < used; i++) {
+        *written += part[i].written;
+        *cloned += part[i].cloned;
+        if (!part[i].in_kernel) *in_kernel = 0;
+        if (result == 0 && part[i].result != 0) {
+            result = part[i].result;
+            error = part[i].error;
+        }
+    }
+    errno = error;
+    return result;
+}
+
 struct nonzero_write_part {
     int fd, error;
     const unsigned char *bytes;

@@ -54,7 +54,7 @@ public enum HostFileCalls {
     /// while `inKernel` is true, else written from the mapping. `inKernel` turns false once the kernel refuses
     /// that for these files, or once a clone is refused because the offsets are off the blocks of a reflink
     /// filesystem (whose `copy_file_range` would share parts of runs, leaving another layout of holes). Once
-    /// `sharing` is false, a copy of 1 MiB or more inside the output's length is split into contiguous parts (at least 512 KiB) that this
+    /// `sharing` is false, a copy of 4 MiB or more inside the output's length is split into contiguous parts (at least 512 KiB) that this
     /// thread and a helper thread per further core (at most 4 cores) copy at once, with the same pieces left as
     /// holes.
     public static func copyNonZero(
@@ -67,6 +67,63 @@ public enum HostFileCalls {
         var kernel: Int32 = inKernel ? 1 : 0
         let result = chostfile_copy_nonzero_split(
             source, off_t(sourceOffset), output, off_t(offset), count, granule, &clone, &kernel, &written, &shared)
+        let code = errno
+        sharing = clone != 0
+        inKernel = kernel != 0
+        switch Int(result) {
+        case 0: return .copied(written: written, shared: shared)
+        case Int(CHOSTFILE_COPY_MAP_FAILED): return .sourceNotMapped
+        case Int(CHOSTFILE_COPY_SOURCE_SHRANK): return .sourceShrank
+        default: return .writeFailed(errno: code)
+        }
+    }
+
+    /// One run of a ``copyNonZero(from:to:runs:granule:sharing:inKernel:)`` copy: `count` bytes of the source
+    /// at `sourceOffset` to the output at `offset`.
+    public struct CopyRun: Sendable, Equatable {
+        /// Where the run starts in the source.
+        public var sourceOffset: UInt64
+        /// Where it goes in the output.
+        public var offset: UInt64
+        /// Its length in bytes.
+        public var count: Int
+
+        /// A run of `count` bytes from `sourceOffset` to `offset`.
+        public init(sourceOffset: UInt64, offset: UInt64, count: Int) {
+            self.sourceOffset = sourceOffset
+            self.offset = offset
+            self.count = count
+        }
+    }
+
+    /// The most runs one ``copyNonZero(from:to:runs:granule:sharing:inKernel:)`` takes.
+    public static let maximumCopyRuns = 16
+
+    /// ``copyNonZero(from:at:to:at:count:granule:sharing:inKernel:)`` of each of `runs` (at most
+    /// ``maximumCopyRuns``), in order, with the same pieces left as holes. Runs that follow each other in the
+    /// source, lie inside the output and come to 4 MiB or more are copied from one mapping of the source, whole
+    /// runs shared out between this thread and the helper threads (a dynamic VHD's 2 MiB blocks, each too small to
+    /// split on its own); others one after the other. The result is the first failure's, if any.
+    public static func copyNonZero(
+        from source: Int32, to output: Int32, runs: [CopyRun], granule: Int, sharing: inout Bool,
+        inKernel: inout Bool
+    ) -> CopyResult {
+        precondition(runs.count <= maximumCopyRuns, "at most \(maximumCopyRuns) runs at once")
+        var written: UInt64 = 0
+        var shared: UInt64 = 0
+        var clone: Int32 = sharing ? 1 : 0
+        var kernel: Int32 = inKernel ? 1 : 0
+        var cRuns: [chostfile_copy_run] = []
+        cRuns.reserveCapacity(runs.count)
+        for run in runs {
+            cRuns.append(
+                chostfile_copy_run(
+                    in_offset: off_t(run.sourceOffset), out_offset: off_t(run.offset), length: run.count))
+        }
+        let result = cRuns.withUnsafeBufferPointer { buffer in
+            chostfile_copy_nonzero_runs(
+                source, output, buffer.baseAddress, buffer.count, granule, &clone, &kernel, &written, &shared)
+        }
         let code = errno
         sharing = clone != 0
         inKernel = kernel != 0

@@ -1,3 +1,5 @@
+internal import HostSystem
+
 /// Copies the disk of any readable image (raw, fixed, dynamic, or a differencing chain, flattened) into a new
 /// raw, fixed or dynamic image.
 ///
@@ -194,9 +196,11 @@ public enum ImageConverter {
         var shared: UInt64 = 0
         /// Whether to try sharing blocks with the source; off after the first refusal.
         private var sharing = true
-        /// Whether to let the kernel copy runs (`copy_file_range`); off once it refuses, or on a reflink
+        /// Whether the kernel may copy runs (`copy_file_range`); off once it refuses, or on a reflink
         /// filesystem whose blocks the runs are not aligned with.
-        private var inKernel = true
+        private var kernelCopyAllowed = true
+        /// Whether the kernel's copy or a write from the mapping is used, as measured on the first runs.
+        private var copyMethod = CopyMethodTrial()
         /// `written` when the output's writeback was last started.
         private var writtenAtWriteback: UInt64 = 0
         var buffer: [UInt8]
@@ -221,7 +225,10 @@ public enum ImageConverter {
         }
 
         /// Copies the first bytes of the `count` at disk offset `position` to `file` at `offset`, all-zero 4 KiB
-        /// pieces left unwritten; returns how many bytes it took (at least one) and how many it wrote.
+        /// pieces left unwritten; returns how many bytes it took (at least one) and how many it wrote. Stored runs
+        /// that follow each other (a dynamic VHD's blocks, a qcow2's clusters) are taken together, up to
+        /// ``HostFileCalls/maximumCopyRuns`` of them, so that they can be copied on several threads; bytes that
+        /// are read go through the buffer, at most its size at a time.
         private mutating func copyPiece(
             at position: UInt64, count: Int, to file: HostFile, at offset: UInt64
         )
@@ -231,12 +238,33 @@ public enum ImageConverter {
             if let (disk, source) = stored {
                 switch try disk.storedRun(at: position, count: count) {
                 case .stored(let storeOffset, let length) where length > 0:
-                    if let put = try file.copyNonZero(
-                        from: source, at: storeOffset, count: length, to: offset, sharing: &sharing, inKernel: &inKernel
-                    ) {
+                    var runs = [HostFileCalls.CopyRun(sourceOffset: storeOffset, offset: offset, count: length)]
+                    var taken = length
+                    while taken < count, runs.count < HostFileCalls.maximumCopyRuns,
+                        case .stored(let next, let nextLength) = try disk.storedRun(
+                            at: position + UInt64(taken), count: count - taken),
+                        nextLength > 0
+                    {
+                        runs.append(
+                            HostFileCalls.CopyRun(sourceOffset: next, offset: offset + UInt64(taken), count: nextLength)
+                        )
+                        taken += nextLength
+                    }
+                    var inKernel = kernelCopyAllowed && copyMethod.prefersKernel
+                    let asked = inKernel
+                    let cloning = sharing  // clones cost next to nothing: not a sample of either copy
+                    let put =
+                        runs.count == 1
+                        ? try file.copyNonZero(
+                            from: source, at: storeOffset, count: length, to: offset, sharing: &sharing,
+                            inKernel: &inKernel)
+                        : try file.copyNonZero(from: source, runs: runs, sharing: &sharing, inKernel: &inKernel)
+                    if asked && !inKernel { kernelCopyAllowed = false }
+                    if let put {
+                        if !cloning { copyMethod.copied(bytes: taken, inKernel: asked) }
                         mapped += UInt64(put.written)
                         shared += UInt64(put.shared)
-                        return (length, put.written)
+                        return (taken, put.written)
                     }
                     stored = nil  // the file cannot be mapped: read from now on
                 case .elsewhere(let length) where length > 0:
@@ -245,6 +273,7 @@ public enum ImageConverter {
                     break
                 }
             }
+            readCount = min(readCount, buffer.count)
             let put = try buffer.withMutableBytes { (raw) throws(BlockIOError) -> Int in
                 let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0..<readCount])
                 try input.read(at: position, into: piece)
@@ -273,10 +302,11 @@ public enum ImageConverter {
 
         /// Raw and fixed outputs: byte `v` of the disk at byte `v` of the file.
         mutating func copyFlat(to file: HostFile) throws(BlockIOError) {
-            let chunk = buffer.count
             for range in ranges {
                 var position = range.lowerBound
                 while position < range.upperBound {
+                    // Mapped copies take up to 32 MiB of runs at once (nothing is buffered); reads, a buffer.
+                    let chunk = stored == nil ? buffer.count : max(buffer.count, 32 << 20)
                     let count = Int(min(UInt64(chunk), range.upperBound - position))
                     let piece = try copyPiece(at: position, count: count, to: file, at: position)
                     written += UInt64(piece.written)

@@ -34,13 +34,30 @@ enum {
 int chostfile_copy_nonzero(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length, size_t granule,
                            int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned);
 
-/* chostfile_copy_nonzero, split into contiguous parts (at least 512 KiB each) that this thread and one helper
+/* chostfile_copy_nonzero, split into contiguous parts (at least 512 KiB each, for a copy of 4 MiB or more) that this thread and one helper
    thread per further core (at most 4 cores; started on first use and kept) copy at once, when the range lies
    inside the output file (extending writes stay on one thread) and `*clone` is 0 (clones are tried on one
    thread). The parts start on granule boundaries counted from `in_offset`: the pieces left as holes are the same.
    `*in_kernel` turns 0 when any part cleared it; the result and errno are those of the first part that failed. */
 int chostfile_copy_nonzero_split(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length,
                                  size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned);
+
+/* One run of a chostfile_copy_nonzero_runs copy: `length` bytes of the source at `in_offset` to the output at
+   `out_offset`. */
+struct chostfile_copy_run {
+    off_t in_offset, out_offset;
+    size_t length;
+};
+
+/* chostfile_copy_nonzero of each of the `count` runs (at most 16), in order, with the same pieces left as holes
+   (granules counted from each run's start). When the runs together are 4 MiB or more, lie inside the output file,
+   follow each other in the source (each starts at or after the end of the one before, within twice their total
+   length) and `*clone` is 0, the source span is mapped once and whole runs are shared out between this thread
+   and the helpers (a dynamic VHD's 2 MiB blocks: each too small to split on its own). Otherwise they are copied
+   one after the other on this thread. `written`/`cloned` add up every run's; the result and errno are those of
+   the first run that failed (in a split copy, runs after it may have been copied too). */
+int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_copy_run *runs, size_t count,
+                                size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned);
 /* Writes the `granule`-byte pieces of the `length` bytes at `bytes` that hold a non-zero byte (adjacent ones merged)
    to `fd` at `offset` with pwrite, split as chostfile_copy_nonzero_split splits a copy; all-zero pieces are not
    written. Stores the bytes written in `written`; returns 0 or the errno of the first write that failed. */
