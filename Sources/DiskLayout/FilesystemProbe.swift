@@ -13,7 +13,7 @@ internal import HostSystem
 /// are used per probe, whatever the volume size.
 ///
 /// libblkid's ZFS prober is left out when the copied bytes hold no uberblock magic where it looks
-/// (``ZFSUberblockScan``): it could not match, and its label reads are a sixth of a small `vhdedit cat`.
+/// (`ZFSUberblockScan`): it could not match, and its label reads are a sixth of a small `vhdedit cat`.
 ///
 /// Limit: a prober that reads outside those ranges sees zeros there. None of the filesystems a Linux VM disk
 /// holds (ext2/3/4, xfs, btrfs, swap, LVM2, md RAID, vfat, NTFS) needs that.
