@@ -140,8 +140,8 @@ final class DeviceJournalSource: JournalBlockSource {
     /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
     private func fill(from index: UInt64) throws(Ext4Error) {
         if windowCount > 0 {
-            // Most of the last window stepped over: a smaller one; all of it read: a larger one.
-            if windowServed * 4 < windowCount {
+            // More than half of the last window stepped over: a smaller one; all of it read: a larger one.
+            if windowServed * 2 < windowCount {
                 windowLimit = max(2, windowLimit / 2)
             } else if windowServed == windowCount {
                 windowLimit = min(Self.fullWindow(journalBlockSize), windowLimit * 2)
