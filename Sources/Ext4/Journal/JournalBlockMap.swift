@@ -35,9 +35,9 @@ struct JournalBlockMap {
 /// ``windowBytes`` at a time: the log is walked block by block from its start, so one read of the next
 /// physically contiguous stretch serves the next blocks instead of one read each.
 ///
-/// A walk that steps over most of what a window holds (the copies of large transactions, when they are checked
-/// later) is given smaller windows, down to two blocks (a commit block and the next descriptor), and larger ones
-/// again, up to ``windowBytes``, once it reads what it is given.
+/// With ``shrinksWindows`` (a walk that steps over the copies, checked later), a walk that steps over most of
+/// what a window holds (the copies of large transactions) is given smaller windows, down to two blocks (a commit
+/// block and the next descriptor), and larger ones again, up to ``windowBytes``, once it reads what it is given.
 final class DeviceJournalSource: JournalBlockSource {
     /// Bytes read at once (fewer when the journal's extent or the journal ends first).
     static let windowBytes = 256 << 10
@@ -53,6 +53,10 @@ final class DeviceJournalSource: JournalBlockSource {
     private var windowServed: UInt64 = 0
     private var windowLimit: UInt64
     private var readAhead: JournalReadAhead?
+    /// Whether windows shrink when the walk steps over most of them (see the type's discussion). Off by default:
+    /// a reader of scattered blocks that still wants whole windows (the copies a replay writes, in log order)
+    /// would otherwise be given a read a block.
+    var shrinksWindows = false
 
     init(device: any BlockDevice, map: JournalBlockMap, journalBlockSize: Int) {
         self.device = device
@@ -139,7 +143,7 @@ final class DeviceJournalSource: JournalBlockSource {
 
     /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
     private func fill(from index: UInt64) throws(Ext4Error) {
-        if windowCount > 0 {
+        if shrinksWindows, windowCount > 0 {
             // More than half of the last window stepped over: a smaller one; all of it read: a larger one.
             if windowServed * 2 < windowCount {
                 windowLimit = max(2, windowLimit / 2)

@@ -93,6 +93,7 @@ struct JournalReplay {
         // Reading ahead reads every block of the log: only for a walk that reads them all.
         let readsCopies = checkingCopies || !superblock.hasChecksumV2orV3
         if readsCopies { source.startReadingAhead(superblock) }
+        source.shrinksWindows = !readsCopies
         defer { source.stopReadingAhead() }
         let plan = try JournalLog.plan(
             superblock: superblock, source: source, filesystemBlocks: sb.blocksCount, checkingCopies: checkingCopies)
