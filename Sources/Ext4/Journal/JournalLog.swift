@@ -94,7 +94,7 @@ enum JournalLog {
         var sumV1: UInt32 = ~0
         var checkCommitTime = false
         var lastCommitTime: UInt64 = 0
-        var tags = LoggedTags()
+        var tags = LoggedTags(keepsChecksums: checksLater)
         var zeroRuns = CRC32CZeroRuns()
         var revokeBlocks: [(position: UInt32, tid: UInt32)] = []
         scan: while true {
@@ -259,8 +259,12 @@ struct LoggedTags {
     private(set) var homes: [UInt64] = []
     private(set) var positions: [UInt32] = []
     private(set) var tids: [UInt32] = []
-    /// Each tag's checksum of its copy (v3: 32 bits; v2: the low 16; 0 without checksums).
+    /// Each tag's checksum of its copy (v3: 32 bits; v2: the low 16; 0 without checksums), kept only when the
+    /// copies are checked after the scan (``keepsChecksums``).
     private(set) var checksums: [UInt32] = []
+    let keepsChecksums: Bool
+
+    init(keepsChecksums: Bool) { self.keepsChecksums = keepsChecksums }
     private var flags: [UInt8] = []
     /// Each descriptor's first tag and journal block, in log order (for messages).
     private var descriptors: [(firstTag: Int, position: UInt32)] = []
@@ -276,7 +280,7 @@ struct LoggedTags {
         homes.append(tag.home)
         positions.append(position)
         tids.append(tid)
-        checksums.append(tag.checksum)
+        if keepsChecksums { checksums.append(tag.checksum) }
         flags.append((tag.isEscaped ? Flag.escaped : 0) | (intact ? 0 : Flag.damaged))
     }
 
@@ -287,7 +291,7 @@ struct LoggedTags {
         homes.removeSubrange(kept...)
         positions.removeSubrange(kept...)
         tids.removeSubrange(kept...)
-        checksums.removeSubrange(kept...)
+        if keepsChecksums { checksums.removeSubrange(kept...) }
         flags.removeSubrange(kept...)
     }
 
