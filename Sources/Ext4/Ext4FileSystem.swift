@@ -78,7 +78,8 @@ public final class Ext4FileSystem {
             var replayFailure: Ext4Error?
             var replay: JournalReplay?
             do {
-                replay = try JournalReplay.prepare(probe: probe, device: device)
+                // A reader's view checks each journal copy when it reads it; a writer checks them all first.
+                replay = try JournalReplay.prepare(probe: probe, device: device, checkingCopies: writable)
             } catch {
                 // Writes need the replay; a reader is told why the journal was not replayed and reads on.
                 if writable { probe.abandon(); throw error }

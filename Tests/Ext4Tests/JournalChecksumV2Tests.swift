@@ -123,7 +123,7 @@ import _TestSupport
     }
 
     /// A copy whose bytes no longer match its v2 tag's 16-bit checksum: a typed error naming the journal block,
-    /// nothing written; a read-only open says why the journal was not replayed.
+    /// nothing written; a read-only open replays the log and refuses reads of that copy's block.
     @Test func aCopyFailingItsV2ChecksumIsATypedError() throws {
         let fixture = try JournalReplayTests.journaled(.all[3], JournalReplayTests.scripts[5])
         let copies = try Self.rewriteAsChecksumV2(fixture)
@@ -136,7 +136,9 @@ import _TestSupport
         } catch let error as Ext4Error {
             #expect(error.code == .journal && error.message.contains("checksum does not match"), "\(error)")
         }
-        #expect(try fixture.open(writable: false).warnings.contains { $0.message.contains("cannot be replayed") })
+        // A reader's view checks each copy when it reads it (JournalCopyCheckTests): the open itself replays.
+        let reader = try fixture.open(writable: false)
+        #expect((reader.journalReplay?.transactions ?? 0) >= 1, "\(reader.warnings)")
         #expect(try fixture.sha256() == before)
     }
 }

@@ -141,8 +141,8 @@ import _TestSupport
         try handle.close()
     }
 
-    /// Hostile logs: each damage gives the named error on a writable open, a warning on a read-only one, and
-    /// no byte changes.
+    /// Hostile logs: each damage gives the named error on a writable open, a warning on a read-only one (a
+    /// damaged copy: an error when the copy is read), and no byte changes.
     @Test func damagedLogsAreTypedErrorsAndWriteNothing() throws {
         // (what, script, journal block, byte in it, new bytes, expected code)
         let cases: [(String, String, Int, Int, [UInt8], Ext4Error.Code)] = [
@@ -170,7 +170,12 @@ import _TestSupport
                 #expect(error.message.contains("journal"), "\(what): \(error.message)")
             }
             let fs = try fixture.open(writable: false)
-            #expect(fs.warnings.contains { $0.message.contains("cannot be replayed") }, "\(what): \(fs.warnings)")
+            if what == "copy checksum" {
+                // A reader's view checks a copy when it reads it (JournalCopyCheckTests): the open replays.
+                #expect(fs.journalReplay?.transactions == 1, "\(what): \(fs.warnings)")
+            } else {
+                #expect(fs.warnings.contains { $0.message.contains("cannot be replayed") }, "\(what): \(fs.warnings)")
+            }
             #expect(try fixture.sha256() == before, "\(what): no byte written")
         }
     }

@@ -75,4 +75,49 @@ import _TestSupport
         #expect(cat.stderr.contains("cannot be replayed"), "\(cat.stderr)")
         #expect(try FileDigest.sha256(image) == before)
     }
+
+    /// A journal copy of /etc/hostname's block whose bytes fail its tag's checksum (CRC-32C v3): `cat` of that
+    /// file fails naming the copy (neither the copy's bytes nor the stale ones on standard output), `cat` of
+    /// another file reads as e2fsck's replay leaves it, `recover` refuses, and nothing is written.
+    @Test func aDamagedCopyFailsTheCatThatReadsIt() throws {
+        let directory = try TemporaryDirectory(prefix: "recover-copy")
+        let tree = directory.file("tree")
+        try Fixtures.writeTree(["/etc/hostname": "vm\n", "/etc/motd": "old\n"], under: tree)
+        let image = directory.file("fs.img")
+        try Fixtures.makeFilesystem(at: image, sizeMiB: 16, tree: tree, extraOptions: ["-b", "1024"])
+        func block(_ path: String) throws -> Int {
+            try #require(
+                Int(try Fixtures.debugfs(image, "bmap \(path) 0").trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let host = directory.file("host.bin")
+        try Data(Array("new\n".utf8) + [UInt8](repeating: 0, count: 1020)).write(to: URL(fileURLWithPath: host))
+        let motd = directory.file("motd.bin")
+        try Data(Array("new\n".utf8) + [UInt8](repeating: 0, count: 1020)).write(to: URL(fileURLWithPath: motd))
+        let script = directory.file("cmds")
+        try
+            "jo -c\njw -b \(try block("/etc/hostname")) \(host)\njc\njo -c\njw -b \(try block("/etc/motd")) \(motd)\njc\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        try ExternalTool.check(["debugfs", "-w", "-f", script, image])
+        // Journal block 2: the copy of /etc/hostname's block (after transaction 1's descriptor).
+        let journal = try block("<8>")
+        let handle = try #require(FileHandle(forUpdatingAtPath: image))
+        try handle.seek(toOffset: UInt64((journal + 2) * 1024 + 100))
+        handle.write(Data([0x42]))
+        try handle.close()
+        let reference = directory.file("e2fsck.img")
+        try ExternalTool.check(["cp", "--sparse=always", image, reference])
+        _ = try ExternalTool.run(["e2fsck", "-E", "journal_only", "-y", reference])
+        #expect(try Fixtures.debugfs(reference, "cat /etc/hostname") == "vm\n", "e2fsck keeps the home block")
+        #expect(try Fixtures.debugfs(reference, "cat /etc/motd") == "new\n", "e2fsck replays the other copy")
+
+        let before = try FileDigest.sha256(image)
+        let hostname = try vhdedit(["cat", image, "/etc/hostname"])
+        #expect(hostname.status != 0 && hostname.output.isEmpty, "\(hostname.status) \(hostname.output)")
+        #expect(hostname.stderr.contains("checksum does not match"), "\(hostname.stderr)")
+        let other = try vhdedit(["cat", image, "/etc/motd"])
+        #expect(other.status == 0 && other.output == "new\n", "\(other.stderr)")
+        let recover = try vhdedit(["recover", image])
+        #expect(recover.status == 1 && recover.stderr.contains("checksum does not match"), "\(recover.stderr)")
+        #expect(try FileDigest.sha256(image) == before)
+    }
 }

@@ -34,6 +34,10 @@ struct JournalBlockMap {
 /// The journal's blocks read from the filesystem's device through its block map, a window of up to
 /// ``windowBytes`` at a time: the log is walked block by block from its start, so one read of the next
 /// physically contiguous stretch serves the next blocks instead of one read each.
+///
+/// With ``shrinksWindows`` (a walk that steps over the copies, checked later), a walk that steps over most of
+/// what a window holds (the copies of large transactions) is given smaller windows, down to two blocks (a commit
+/// block and the next descriptor), and larger ones again, up to ``windowBytes``, once it reads what it is given.
 final class DeviceJournalSource: JournalBlockSource {
     /// Bytes read at once (fewer when the journal's extent or the journal ends first).
     static let windowBytes = 256 << 10
@@ -45,13 +49,24 @@ final class DeviceJournalSource: JournalBlockSource {
     /// The journal block at the window's start, and how many blocks it holds.
     private var windowStart: UInt64 = 0
     private var windowCount: UInt64 = 0
+    /// Blocks of the window the walk has asked for, and the most blocks the next window may hold.
+    private var windowServed: UInt64 = 0
+    private var windowLimit: UInt64
     private var readAhead: JournalReadAhead?
+    /// Whether windows shrink when the walk steps over most of them (see the type's discussion). Off by default:
+    /// a reader of scattered blocks that still wants whole windows (the copies a replay writes, in log order)
+    /// would otherwise be given a read a block.
+    var shrinksWindows = false
 
     init(device: any BlockDevice, map: JournalBlockMap, journalBlockSize: Int) {
         self.device = device
         self.map = map
         self.journalBlockSize = journalBlockSize
+        windowLimit = Self.fullWindow(journalBlockSize)
     }
+
+    /// Blocks in a window of ``windowBytes``.
+    private static func fullWindow(_ blockSize: Int) -> UInt64 { UInt64(max(1, windowBytes / blockSize)) }
 
     deinit { readAhead?.stop() }
 
@@ -63,9 +78,12 @@ final class DeviceJournalSource: JournalBlockSource {
                 window = next.bytes
                 windowStart = next.start
                 windowCount = next.count
+                windowServed = 1
             } else {
                 try fill(from: wanted)
             }
+        } else {
+            windowServed += 1
         }
         let start = Int(wanted - windowStart) * journalBlockSize
         return window[start..<(start + journalBlockSize)]
@@ -91,9 +109,9 @@ final class DeviceJournalSource: JournalBlockSource {
 
     /// The longest run of journal blocks from `index` that lies contiguously on the device, up to a window, as
     /// (device block, blocks); nil past the journal's end.
-    func extent(from index: UInt64) -> (physical: UInt64, count: UInt64)? {
+    func extent(from index: UInt64, limit: UInt64? = nil) -> (physical: UInt64, count: UInt64)? {
         guard let block = map.physical(index) else { return nil }
-        let limit = UInt64(max(1, Self.windowBytes / journalBlockSize))
+        let limit = limit ?? Self.fullWindow(journalBlockSize)
         let deviceBlocks = device.size / UInt64(journalBlockSize)
         var count: UInt64 = 1
         while count < limit, block + count < deviceBlocks, let next = map.physical(index + count), next == block + count
@@ -125,7 +143,15 @@ final class DeviceJournalSource: JournalBlockSource {
 
     /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
     private func fill(from index: UInt64) throws(Ext4Error) {
-        guard let (block, count) = extent(from: index) else {
+        if shrinksWindows, windowCount > 0 {
+            // More than half of the last window stepped over: a smaller one; all of it read: a larger one.
+            if windowServed * 2 < windowCount {
+                windowLimit = max(2, windowLimit / 2)
+            } else if windowServed == windowCount {
+                windowLimit = min(Self.fullWindow(journalBlockSize), windowLimit * 2)
+            }
+        }
+        guard let (block, count) = extent(from: index, limit: windowLimit) else {
             throw Ext4Error(
                 .journal, "journal block \(index) is past the end of the journal inode (\(map.count) blocks)")
         }
@@ -136,6 +162,7 @@ final class DeviceJournalSource: JournalBlockSource {
             window = bytes
             windowStart = index
             windowCount = count
+            windowServed = 1
         case .failure(let failure):
             windowCount = 0
             throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: failure)

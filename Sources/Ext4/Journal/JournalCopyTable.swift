@@ -11,19 +11,26 @@ struct JournalCopyTable: Equatable, Sendable {
     private(set) var positions: [UInt32] = []
     /// Bit `i` set: the copy of `homes[i]` is escaped (its first four bytes are to be set back to the magic).
     private var escapedBits: [UInt64] = []
+    /// For a plan whose copies are checked when read: the transaction and tag checksum of the copy of
+    /// `homes[i]`, as `transaction << 32 | checksum`; empty when the scan checked every copy.
+    private var checks: [UInt64] = []
 
     /// Distinct blocks in the table.
     var count: Int { homes.count }
     var isEmpty: Bool { homes.isEmpty }
 
-    /// Appends the copy of `home`, which must be larger than every home already in the table.
-    mutating func append(home: UInt64, copy: JournalCopy) {
+    /// Appends the copy of `home`, which must be larger than every home already in the table; `check`: what the
+    /// copy is to be checked against when read (nil when it was checked already). A table holds copies of one
+    /// kind only: all with a check or all without.
+    mutating func append(home: UInt64, copy: JournalCopy, check: JournalCopyCheck? = nil) {
         precondition(homes.last.map { $0 < home } ?? true, "journal copies appended out of order")
+        precondition(check == nil ? checks.isEmpty : checks.count == homes.count, "checked and unchecked copies mixed")
         let index = homes.count
         homes.append(home)
         positions.append(copy.position)
         if index % 64 == 0 { escapedBits.append(0) }
         if copy.escaped { escapedBits[index / 64] |= 1 << UInt64(index % 64) }
+        if let check { checks.append(UInt64(check.transaction) << 32 | UInt64(check.checksum)) }
     }
 
     /// Reserves room for `count` copies.
@@ -38,11 +45,24 @@ struct JournalCopyTable: Equatable, Sendable {
         JournalCopy(position: positions[index], escaped: escapedBits[index / 64] & (1 << UInt64(index % 64)) != 0)
     }
 
+    /// What the copy at `index` is to be checked against when read; nil when the scan checked it.
+    func check(at index: Int) -> JournalCopyCheck? {
+        guard index < checks.count else { return nil }
+        return JournalCopyCheck(
+            transaction: UInt32(truncatingIfNeeded: checks[index] >> 32),
+            checksum: UInt32(truncatingIfNeeded: checks[index]))
+    }
+
     /// The latest copy of `home`, or nil when the replay does not write it.
     subscript(home: UInt64) -> JournalCopy? {
+        index(of: home).map { copy(at: $0) }
+    }
+
+    /// The index of `home` in the table, or nil when the replay does not write it.
+    func index(of home: UInt64) -> Int? {
         let index = firstIndex(atOrAfter: home)
         guard index < homes.count, homes[index] == home else { return nil }
-        return copy(at: index)
+        return index
     }
 
     /// The index of the first home that is `home` or larger (``count`` when there is none).
@@ -61,6 +81,26 @@ struct JournalCopyTable: Equatable, Sendable {
         var keys = positions.indices.map { UInt64(positions[$0]) << 32 | UInt64($0) }
         keys.sort()
         return keys.map { UInt32(truncatingIfNeeded: $0) }
+    }
+}
+
+/// What a copy whose checksum the scan did not check is checked against when it is read: its transaction (the
+/// checksum's seed) and its descriptor tag's checksum.
+struct JournalCopyCheck: Equatable, Sendable {
+    var transaction: UInt32
+    var checksum: UInt32
+
+    /// Whether `copy` (the journal block as stored, still escaped) matches, in the journal of `superblock`.
+    func matches(_ copy: ArraySlice<UInt8>, superblock sb: JournalSuperblock) -> Bool {
+        JournalBlockTag(home: 0, flags: 0, checksum: checksum).matches(copy, sequence: transaction, superblock: sb)
+    }
+
+    /// The error for `copy` of filesystem block `home` failing its checksum: the journal cannot be replayed as
+    /// it stands (a writing replay refuses it; e2fsck replays the rest and leaves this block as it was).
+    func mismatch(home: UInt64, position: UInt32) -> String {
+        "journal block \(position), the copy of filesystem block \(home) in transaction \(transaction): its "
+            + "checksum does not match the descriptor's tag, so the journal cannot be replayed as it stands "
+            + "(`vhdedit recover` refuses it; e2fsck replays the other blocks and leaves this one as it was)"
     }
 }
 

@@ -45,6 +45,9 @@ struct JournalReplayPlan {
     /// Copies written by the replay (the same block may be counted once per transaction).
     var replayedCopies: Int
     var stop: Stop
+    /// Whether every copy was checked against its tag's checksum (v2/v3) by the scan; when not, the table
+    /// holds each latest copy's tag checksum, checked when the copy is read (``JournalCopyTable/check(at:)``).
+    var copiesChecked = true
 
     /// Committed transactions found and replayed.
     var transactionCount: Int { Int(endTransaction &- firstTransaction) }
@@ -60,18 +63,26 @@ enum JournalLog {
     /// The walk stops where the kernel's does: at the first block that is not the expected transaction's, or at
     /// a commit block whose checksum fails.
     ///
+    /// With `checkingCopies` false the walk reads descriptor, commit and revoke blocks only and steps over the
+    /// copies (as the kernel's scan pass does with v2/v3 checksums): a copy's checksum is then checked when the
+    /// copy is read, and only the latest copy of each block is ever checked (a read-only view, which never reads
+    /// the others; ``ReplayedDevice`` checks). A writing replay checks every copy here.
+    ///
     /// - Throws: ``Ext4Error/Code/journal`` for a log the kernel would refuse to mount: a data copy, descriptor
     ///   or revoke block of a committed transaction whose checksum fails, a revoke count that does not fit its
     ///   block, a copy for a block past the end of the filesystem (`filesystemBlocks`), a log longer than the
     ///   journal (a loop); or the source's error.
     static func plan(
-        superblock sb: JournalSuperblock, source: some JournalBlockSource, filesystemBlocks: UInt64
+        superblock sb: JournalSuperblock, source: some JournalBlockSource, filesystemBlocks: UInt64,
+        checkingCopies: Bool = true
     )
         throws(Ext4Error) -> JournalReplayPlan
     {
         var plan = JournalReplayPlan(
             superblock: sb, firstTransaction: sb.sequence, endTransaction: sb.sequence, copies: JournalCopyTable(),
             revokedCopies: 0, replayedCopies: 0, stop: .endOfLog)
+        let checksLater = !checkingCopies && sb.hasChecksumV2orV3
+        plan.copiesChecked = !checksLater
         guard sb.start != 0 else { return plan }
 
         // Pass 1: find the end of the log, noting every tag and revoke block on the way and checking each copy's
@@ -83,7 +94,7 @@ enum JournalLog {
         var sumV1: UInt32 = ~0
         var checkCommitTime = false
         var lastCommitTime: UInt64 = 0
-        var tags = LoggedTags()
+        var tags = LoggedTags(keepsChecksums: checksLater)
         var zeroRuns = CRC32CZeroRuns()
         var revokeBlocks: [(position: UInt32, tid: UInt32)] = []
         scan: while true {
@@ -104,6 +115,12 @@ enum JournalLog {
                         let copy = try cursor.read(source)
                         sumV1 = JournalChecksum.crc32be(sumV1, copy)
                         tags.append(tag, position: copyPosition, tid: tid, intact: true)
+                    }
+                } else if checksLater {
+                    // Stepped over unread: each is checked against its tag when read.
+                    for tag in described {
+                        tags.append(tag, position: cursor.position, tid: tid, intact: true)
+                        try cursor.skip(1)
                     }
                 } else if sb.hasChecksumV2orV3 {
                     // Each copy is checked here, while the walk reads past it anyway; only a copy of a committed
@@ -178,12 +195,17 @@ enum JournalLog {
         // log, as a walk in log order would.
         var fault: (tag: Int, checksum: Bool)?
         var table = JournalCopyTable()
+        func check(_ tag: Int) -> JournalCopyCheck? {
+            checksLater ? JournalCopyCheck(transaction: tags.tids[tag], checksum: tags.checksums[tag]) : nil
+        }
         var group = -1
         var latest: Int?
         for index in order.lazy.map({ Int($0) }) {
             let home = tags.homes[index]
             if group < 0 || distinct[group] != home {
-                if let latest { table.append(home: distinct[group], copy: tags.copy(at: latest)) }
+                if let latest {
+                    table.append(home: distinct[group], copy: tags.copy(at: latest), check: check(latest))
+                }
                 group += 1
                 latest = nil
             }
@@ -202,7 +224,7 @@ enum JournalLog {
             latest = max(latest ?? index, index)
             plan.replayedCopies += 1
         }
-        if let latest { table.append(home: tags.homes[latest], copy: tags.copy(at: latest)) }
+        if let latest { table.append(home: tags.homes[latest], copy: tags.copy(at: latest), check: check(latest)) }
         if let fault {
             let home = tags.homes[fault.tag]
             let copyTid = tags.tids[fault.tag]
@@ -237,6 +259,12 @@ struct LoggedTags {
     private(set) var homes: [UInt64] = []
     private(set) var positions: [UInt32] = []
     private(set) var tids: [UInt32] = []
+    /// Each tag's checksum of its copy (v3: 32 bits; v2: the low 16; 0 without checksums), kept only when the
+    /// copies are checked after the scan (``keepsChecksums``).
+    private(set) var checksums: [UInt32] = []
+    let keepsChecksums: Bool
+
+    init(keepsChecksums: Bool) { self.keepsChecksums = keepsChecksums }
     private var flags: [UInt8] = []
     /// Each descriptor's first tag and journal block, in log order (for messages).
     private var descriptors: [(firstTag: Int, position: UInt32)] = []
@@ -252,6 +280,7 @@ struct LoggedTags {
         homes.append(tag.home)
         positions.append(position)
         tids.append(tid)
+        if keepsChecksums { checksums.append(tag.checksum) }
         flags.append((tag.isEscaped ? Flag.escaped : 0) | (intact ? 0 : Flag.damaged))
     }
 
@@ -262,6 +291,7 @@ struct LoggedTags {
         homes.removeSubrange(kept...)
         positions.removeSubrange(kept...)
         tids.removeSubrange(kept...)
+        if keepsChecksums { checksums.removeSubrange(kept...) }
         flags.removeSubrange(kept...)
     }
 

@@ -42,10 +42,16 @@ struct JournalReplay {
     /// Plans the replay of the journal of the filesystem open (read-only) in `probe`, on `device`; nil when the
     /// filesystem does not need recovery.
     ///
+    /// `checkingCopies` false (a read-only view, never applied): the scan reads the log's descriptor, commit and
+    /// revoke blocks only, and the view checks each copy's checksum when it reads the copy (a journal of large
+    /// transactions is then read a few blocks a transaction, not whole).
+    ///
     /// - Throws: ``Ext4Error/Code/unsupportedFeature`` for an external journal device or a fast-commit area
     ///   that holds entries; ``Ext4Error/Code/journal`` for a damaged or hostile log; ``Ext4Error/Code/corrupt``
     ///   when `needs_recovery` is set without a journal.
-    static func prepare(probe: Ext2Handle, device: any BlockDevice) throws(Ext4Error) -> JournalReplay? {
+    static func prepare(
+        probe: Ext2Handle, device: any BlockDevice, checkingCopies: Bool = true
+    ) throws(Ext4Error) -> JournalReplay? {
         let sb = probe.superblock
         guard sb.incompat & FeatureBit.needsRecovery != 0 else { return nil }
         guard sb.compat & FeatureBit.hasJournal != 0 else {
@@ -84,9 +90,13 @@ struct JournalReplay {
         let superblock = try JournalSuperblock(
             parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize,
             journalBlocks: journalBlocks)
-        source.startReadingAhead(superblock)
+        // Reading ahead reads every block of the log: only for a walk that reads them all.
+        let readsCopies = checkingCopies || !superblock.hasChecksumV2orV3
+        if readsCopies { source.startReadingAhead(superblock) }
+        source.shrinksWindows = !readsCopies
         defer { source.stopReadingAhead() }
-        let plan = try JournalLog.plan(superblock: superblock, source: source, filesystemBlocks: sb.blocksCount)
+        let plan = try JournalLog.plan(
+            superblock: superblock, source: source, filesystemBlocks: sb.blocksCount, checkingCopies: checkingCopies)
         source.stopReadingAhead()
         try refuseFastCommits(plan, source: source)
         for run in map.runs {
@@ -98,7 +108,8 @@ struct JournalReplay {
         }
 
         // The two superblocks as recovery leaves them.
-        let unpatched = ReplayedDevice(base: device, blockSize: blockSize, copies: plan.copies, map: map, patches: [:])
+        let unpatched = ReplayedDevice(
+            base: device, blockSize: blockSize, copies: plan.copies, map: map, journal: superblock, patches: [:])
         var patches: [UInt64: [UInt8]] = [:]
         let superblockBlock: UInt64 = blockSize == 1024 ? 1 : 0
         let inBlock = blockSize == 1024 ? 0 : 1024
@@ -122,7 +133,8 @@ struct JournalReplay {
         } catch {
             throw Ext4Error(.io, "cannot read the superblocks to replay the journal", underlying: error)
         }
-        let view = ReplayedDevice(base: device, blockSize: blockSize, copies: plan.copies, map: map, patches: patches)
+        let view = ReplayedDevice(
+            base: device, blockSize: blockSize, copies: plan.copies, map: map, journal: superblock, patches: patches)
         return JournalReplay(plan: plan, view: view)
     }
 

@@ -6,22 +6,29 @@ import BlockIO
 ///
 /// Only positions are held (home block → journal block), never copies of the data, so memory does not grow
 /// with the journal. Read-only.
+///
+/// A copy the log's scan did not check (``JournalReplayPlan/copiesChecked``) is checked against its tag's
+/// checksum each time it is read; one that fails is an error (``BlockIOError/Code/checksumMismatch``), never
+/// its bytes: what the read asked for is not what the kernel or e2fsck would leave there.
 final class ReplayedDevice: BlockDevice {
     let base: any BlockDevice
     private let blockSize: UInt64
     private let copies: JournalCopyTable
     private let map: JournalBlockMap
+    /// The journal's superblock (the seed of the copies' checksums).
+    private let journal: JournalSuperblock
     /// Whole blocks that read from memory (the two superblocks).
     private let patches: [UInt64: [UInt8]]
 
     init(
         base: any BlockDevice, blockSize: Int, copies: JournalCopyTable, map: JournalBlockMap,
-        patches: [UInt64: [UInt8]]
+        journal: JournalSuperblock, patches: [UInt64: [UInt8]]
     ) {
         self.base = base
         self.blockSize = UInt64(blockSize)
         self.copies = copies
         self.map = map
+        self.journal = journal
         self.patches = patches
     }
 
@@ -42,12 +49,25 @@ final class ReplayedDevice: BlockDevice {
                     piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<(within + take)]))
                 }
                 done += take
-            } else if let copy = copies[block] {
+            } else if let index = copies.index(of: block) {
+                let copy = copies.copy(at: index)
                 guard let source = map.physical(UInt64(copy.position)) else {
                     throw BlockIOError(
                         .outOfBounds, "journal block \(copy.position) is past the journal", offset: position)
                 }
-                try base.read(at: source * blockSize + UInt64(within), into: piece)
+                if let check = copies.check(at: index) {
+                    // The whole copy, to check it, then the piece asked for.
+                    let whole = try base.read(at: source * blockSize, count: Int(blockSize))
+                    guard check.matches(whole[...], superblock: journal) else {
+                        throw BlockIOError(
+                            .checksumMismatch, check.mismatch(home: block, position: copy.position), offset: position)
+                    }
+                    whole.withUnsafeBytes {
+                        piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<(within + take)]))
+                    }
+                } else {
+                    try base.read(at: source * blockSize + UInt64(within), into: piece)
+                }
                 if copy.escaped && within < 4 {
                     let magic: [UInt8] = [0xC0, 0x3B, 0x39, 0x98]
                     for index in within..<min(4, within + take) { piece[index - within] = magic[index] }
@@ -88,6 +108,9 @@ final class ReplayedDevice: BlockDevice {
             guard patches[home] == nil else { continue }
             let copy = copies.copy(at: index)
             var block = Array(try source.readJournalBlock(copy.position))
+            if let check = copies.check(at: index), !check.matches(block[...], superblock: journal) {
+                throw Ext4Error(.journal, check.mismatch(home: home, position: copy.position))
+            }
             if copy.escaped { block.replaceSubrange(0..<4, with: magic) }
             try Self.write(block, home: home, blockSize: blockSize, on: device)
         }
