@@ -92,16 +92,18 @@ public struct FilesystemTable: Sendable, Hashable {
     public init(_ text: String) {
         var entries: [Entry] = []
         var findings: [ConfigFinding] = []
-        for (index, line) in ConfigText(text).lines.enumerated() {
-            let body = line.content.trimmingWhitespace
-            if body.isEmpty || body.hasPrefix("#") { continue }
-            let written = body.split { $0 == " " || $0 == "\t" }.map(String.init)
-            let fields = written.map(Self.decodingEscapes)
-            guard fields.count >= 3 else {
+        ConfigText.forEachContent(of: text) { index, content in
+            // The line is trimmed and split as slices of the text; only a mount line's fields become Strings.
+            let body = content.trimmedWhitespace
+            if body.isEmpty || body.hasPrefix("#") { return }
+            let pieces = body.split { $0 == " " || $0 == "\t" }
+            guard pieces.count >= 3 else {
                 findings.append(
-                    ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
-                continue
+                    ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(pieces.count) fields"))
+                return
             }
+            let written = pieces.map(String.init)
+            let fields = written.map(Self.decodingEscapes)
             entries.append(
                 Entry(
                     line: index + 1, spec: written[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],

@@ -24,13 +24,19 @@ public struct ModprobeConfig: Sendable {
 
     /// Reads a file's text.
     public init(_ text: String) {
+        // A text of one character per scalar is checked once, not again for each line and each helper.
+        let atBytes = text.isOneCharacterPerScalar
         for (index, content) in ConfigText(text).contents.enumerated() {
-            let words = content.words
+            let lineAtBytes = atBytes || content.isOneCharacterPerScalar
+            var words = content.words(atBytes: lineAtBytes)
             guard words.count >= 2 else { continue }
+            let verb = words[0]
+            let module = words[1]
+            words.removeFirst(2)  // the arguments, in the array already made
             commands.append(
                 Command(
-                    verb: words[0], module: words[1], arguments: Array(words.dropFirst(2)), line: index + 1,
-                    text: content.trimmingSpaces))
+                    verb: verb, module: module, arguments: words, line: index + 1,
+                    text: content.trimmingSpaces(atBytes: lineAtBytes)))
         }
     }
 

@@ -5,6 +5,13 @@ public struct ResolvConf: Sendable {
 
     /// Reads a file's text.
     public init(_ text: String) {
-        nameserverLines = ConfigText(text).contents.filter { $0.words.first == "nameserver" }
+        // Only the kept lines become Strings; the others are looked at in place (at the bytes when the whole
+        // text is one character per scalar, and so each of its lines).
+        var lines: [String] = []
+        let atBytes = text.isOneCharacterPerScalar
+        ConfigText.forEachContent(of: text) { _, content in
+            if content.firstWordIs("nameserver", atBytes: atBytes) { lines.append(String(content)) }
+        }
+        nameserverLines = lines
     }
 }
