@@ -135,6 +135,7 @@ import _TestSupport
             "UUID=1 / ext4 defaults 0 1",
             "Package: linux-image-6", "Version: 6.1 ", "Status: install ok installed", "send host-name \"vm\";",
             "root:x:0:0:root:/root:/bin/sh", "::::::", "[Manager]", " DefaultEnvironment = \"A=1 2\" B=3", "[X]",
+            "\u{85}", "\u{A0}", "\u{0B}", "\u{0C}", "\u{2000}", "\u{C2}",
         ]
         return (0..<count).map { _ in
             var text = ""
