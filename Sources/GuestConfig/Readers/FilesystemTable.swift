@@ -181,16 +181,7 @@ public struct FilesystemTable: Sendable, Hashable {
             if let first = fieldStart { fields.append(String(decoding: bytes[first..<end], as: UTF8.self)) }
             add(index, fields)
         }
-        var lineStart = 0
-        var number = 0
-        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
-            var end = index
-            if end != lineStart, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            line(number, lineStart, end)
-            number += 1
-            lineStart = index + 1
-        }
-        if lineStart != bytes.count { line(number, lineStart, bytes.count) }
+        ConfigText.forEachLine(in: bytes, line)
     }
 
     /// `field` with each backslash and three octal digits (`\040`) replaced by the byte they give, as libmount's

@@ -10,20 +10,24 @@ extension ConfigText {
     /// `text` (a grapheme cluster never spans a line feed, nor starts inside a `\r\n`), so a slice has the
     /// characters of the line's `String` content.
     static func forEachContent(of text: String, _ body: (Int, Substring) -> Void) {
-        let bytes = Array(text.utf8)
         let utf8 = text.utf8
-        func slice(_ start: Int, _ end: Int) -> Substring {
-            text[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)]
+        forEachLine(in: Array(utf8)) { index, start, end in
+            body(index, text[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
         }
+    }
+
+    /// Calls `body` with the 0-based index and the byte range (start, end) of every line's content in `bytes`
+    /// (a text's UTF-8), cut as `ConfigText` cuts the text: after each `\n`, the `\r` of a `\r\n` left out.
+    static func forEachLine(in bytes: [UInt8], _ body: (_ index: Int, _ start: Int, _ end: Int) -> Void) {
         var lineStart = 0
         var number = 0
         for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
             var end = index
             if end != lineStart, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            body(number, slice(lineStart, end))
+            body(number, lineStart, end)
             number += 1
             lineStart = index + 1
         }
-        if lineStart != bytes.count { body(number, slice(lineStart, bytes.count)) }
+        if lineStart != bytes.count { body(number, lineStart, bytes.count) }
     }
 }
