@@ -71,15 +71,16 @@ public struct AccountDatabase: Sendable {
         self.kind = kind
         editable = EditableDocument(text, path: path ?? kind.path)
         // Each line is split once: the well-formed ones are the records, the others are reported.
+        // A line's fields are counted before they are made: a malformed line needs only the count.
         for (index, line) in editable.document.lines.enumerated() where !AccountDatabase.isIgnorable(line.content) {
-            let fields = AccountDatabase.fields(of: line.content)
-            if fields.count == kind.fieldCount {
-                records.append(Record(lineIndex: index, fields: fields))
+            let count = AccountDatabase.fieldCount(of: line.content)
+            if count == kind.fieldCount {
+                records.append(Record(lineIndex: index, fields: AccountDatabase.fields(of: line.content)))
             } else {
                 editable.findings.append(
                     ConfigFinding(
                         .warning, .malformedLine, line: index + 1,
-                        "\(fields.count) fields, \(kind.rawValue) lines have \(kind.fieldCount); kept as is"))
+                        "\(count) fields, \(kind.rawValue) lines have \(kind.fieldCount); kept as is"))
             }
         }
     }
@@ -96,9 +97,22 @@ public struct AccountDatabase: Sendable {
         guard content.isOneCharacterPerScalar else {
             return content.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         }
-        return content.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false).map {
-            String(decoding: $0, as: UTF8.self)
+        // One pass at the bytes, each field made a String as it ends.
+        let bytes = content.utf8
+        var fields: [String] = []
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ":") {
+            fields.append(String(decoding: bytes[start..<index], as: UTF8.self))
+            start = bytes.index(after: index)
         }
+        fields.append(String(decoding: bytes[start...], as: UTF8.self))
+        return fields
+    }
+
+    /// How many fields ``fields(of:)`` gives for `content` (its `:` characters plus one), without making them.
+    static func fieldCount(of content: String) -> Int {
+        guard content.isOneCharacterPerScalar else { return content.reduce(1) { $1 == ":" ? $0 + 1 : $0 } }
+        return content.utf8.reduce(1) { $1 == UInt8(ascii: ":") ? $0 + 1 : $0 }
     }
 
     /// The well-formed lines (as many fields as ``AccountFileKind/fieldCount``, not a comment, blank or NIS
@@ -108,9 +122,10 @@ public struct AccountDatabase: Sendable {
     /// Splits the current lines again after an edit.
     private mutating func recordsChanged() {
         records = editable.document.lines.enumerated().compactMap { index, line in
-            guard !AccountDatabase.isIgnorable(line.content) else { return nil }
-            let fields = AccountDatabase.fields(of: line.content)
-            return fields.count == kind.fieldCount ? Record(lineIndex: index, fields: fields) : nil
+            guard !AccountDatabase.isIgnorable(line.content),
+                AccountDatabase.fieldCount(of: line.content) == kind.fieldCount
+            else { return nil }
+            return Record(lineIndex: index, fields: AccountDatabase.fields(of: line.content))
         }
     }
 

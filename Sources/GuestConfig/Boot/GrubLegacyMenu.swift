@@ -74,8 +74,9 @@ public struct GrubLegacyMenu: Sendable {
         return result
     }
 
-    private func globalCommand(_ name: String) -> (index: Int, parts: CommandLineParts)? {
-        for index in 0..<firstTitleLine {
+    /// The global command `name` before line `end` (the first `title` line when not given).
+    private func globalCommand(_ name: String, before end: Int? = nil) -> (index: Int, parts: CommandLineParts)? {
+        for index in 0..<(end ?? firstTitleLine) {
             let parts = CommandLineParts(document.lines[index].content, allowEquals: true)
             if parts.keyword == name { return (index, parts) }
         }
@@ -92,28 +93,30 @@ public struct GrubLegacyMenu: Sendable {
     /// Sets a global command's operand, inserting the command before the first entry when absent.
     @discardableResult
     mutating func setGlobal(_ name: String, _ operand: String) -> Bool {
-        if let (index, parts) = globalCommand(name) {
+        // The first title line is found once: each look-up below would otherwise parse every line again to find it.
+        let end = firstTitleLine
+        if let (index, parts) = globalCommand(name, before: end) {
             let content = String(parts.indentation) + name + String(parts.separator) + operand
             let changed = document.lines[index].content != content
             editable.document.replaceContent(at: index, with: content)
             return changed
         }
-        editable.document.insert(name + usedSeparator + operand, at: insertionPointForGlobal)
+        editable.document.insert(name + usedSeparator(before: end) + operand, at: insertionPointForGlobal(before: end))
         return true
     }
 
-    /// After the last global command, or before the first entry, or at the top.
-    private var insertionPointForGlobal: Int {
+    /// After the last global command before line `end` (the first entry), or at the top.
+    private func insertionPointForGlobal(before end: Int) -> Int {
         var last: Int?
-        for index in 0..<firstTitleLine where !CommandLineParts(document.lines[index].content).isCommentOrBlank {
+        for index in 0..<end where !CommandLineParts(document.lines[index].content).isCommentOrBlank {
             last = index
         }
         return last.map { $0 + 1 } ?? 0
     }
 
-    /// `=` when existing global commands use it (`default=0`), otherwise a space.
-    private var usedSeparator: String {
-        for index in 0..<firstTitleLine {
+    /// `=` when the global commands before line `end` use it (`default=0`), otherwise a space.
+    private func usedSeparator(before end: Int) -> String {
+        for index in 0..<end {
             let parts = CommandLineParts(document.lines[index].content, allowEquals: true)
             if ["default", "timeout", "fallback", "splashimage"].contains(parts.keyword) {
                 return parts.separator.contains("=") ? String(parts.separator) : " "
@@ -146,13 +149,14 @@ public struct GrubLegacyMenu: Sendable {
     /// Adds or removes `hiddenmenu`. - Returns: true when the text changed.
     @discardableResult
     public mutating func setMenuHidden(_ hidden: Bool) -> Bool {
-        if let (index, _) = globalCommand("hiddenmenu") {
+        let end = firstTitleLine
+        if let (index, _) = globalCommand("hiddenmenu", before: end) {
             guard !hidden else { return false }
             editable.document.lines.remove(at: index)
             return true
         }
         guard hidden else { return false }
-        editable.document.insert("hiddenmenu", at: insertionPointForGlobal)
+        editable.document.insert("hiddenmenu", at: insertionPointForGlobal(before: end))
         return true
     }
 

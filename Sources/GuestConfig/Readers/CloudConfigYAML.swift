@@ -141,11 +141,14 @@ public struct CloudConfigYAML: Sendable {
                 blockOpener = nil
                 blockLines = []
             }
+            // Each line is made into one array of units, cut down where it is (indentation, comment, trailing
+            // blanks) rather than copied at each step.
+            var lines: [Line] = []
             for (offset, raw) in ConfigText(text).contents.enumerated() {
-                let characters = Unit.units(of: raw)
-                let indent = characters.prefix { $0 == " " }.count
+                var body = Unit.units(of: raw)
+                let indent = body.prefix { $0 == " " }.count
                 if let opener = blockOpener {
-                    if characters.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                    if body.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
                         blockLines.append("")
                         continue
                     }
@@ -155,7 +158,8 @@ public struct CloudConfigYAML: Sendable {
                     }
                     closeBlock(&lines)
                 }
-                var body = Self.withoutComment(Array(characters.dropFirst(indent)))
+                body.removeFirst(indent)
+                Self.removeComment(&body)
                 while let last = body.last, last == " " || last == "\t" || last == "\r" { body.removeLast() }
                 if body.isEmpty || body.first == "%" { continue }
                 if body.count >= 3, body[..<3].allSatisfy({ $0 == "-" }) || body[..<3].allSatisfy({ $0 == "." }) {
@@ -169,10 +173,11 @@ public struct CloudConfigYAML: Sendable {
                 }
             }
             closeBlock(&lines)
+            self.lines = lines
         }
 
-        /// The text before a `#` that starts a comment (at the start or after a blank, outside quotes).
-        static func withoutComment(_ text: [Unit]) -> [Unit] {
+        /// Cuts `text` before a `#` that starts a comment (at the start or after a blank, outside quotes).
+        static func removeComment(_ text: inout [Unit]) {
             var quote: Unit?
             for (i, c) in text.enumerated() {
                 if let open = quote {
@@ -182,10 +187,10 @@ public struct CloudConfigYAML: Sendable {
                 if c == "\"" || c == "'", i == 0 || Self.opensQuote(after: text[i - 1]) {
                     quote = c
                 } else if c == "#", i == 0 || text[i - 1] == " " || text[i - 1] == "\t" {
-                    return Array(text[..<i])
+                    text.removeSubrange(i...)
+                    return
                 }
             }
-            return text
         }
 
         /// Whether a quote after `c` opens a quoted scalar: `c` is one of ` \t[{,:-`.
@@ -265,7 +270,7 @@ public struct CloudConfigYAML: Sendable {
             var items: [YAMLNode] = []
             while index < lines.count, lines[index].indent == indent, Self.isItem(lines[index].text) {
                 let line = lines[index]
-                let rest = Array(line.text.dropFirst()).drop { $0 == " " }
+                let rest = Array(line.text.dropFirst().drop { $0 == " " })  // one copy, used three times below
                 let offset = line.text.count - rest.count
                 if rest.isEmpty {
                     index += 1
@@ -274,17 +279,17 @@ public struct CloudConfigYAML: Sendable {
                     } else {
                         items.append(YAMLNode(.null, line: line.number))
                     }
-                } else if Self.isItem(Array(rest)) || Self.isKeyLine(Array(rest)) {
+                } else if Self.isItem(rest) || Self.isKeyLine(rest) {
                     // `- key: value` (or `- - x`): the item is a block that starts inside this line.
                     lines[index] = Line(
-                        indent: indent + offset, text: Array(rest), number: line.number, blockScalar: line.blockScalar)
+                        indent: indent + offset, text: rest, number: line.number, blockScalar: line.blockScalar)
                     items.append(block(indent: indent + offset, depth: depth + 1))
                 } else {
                     index += 1
                     if let block = line.blockScalar {
                         items.append(YAMLNode(.scalar(block), line: line.number))
                     } else {
-                        items.append(inline(Array(rest), line: line.number, depth: depth + 1))
+                        items.append(inline(rest, line: line.number, depth: depth + 1))
                     }
                 }
             }

@@ -21,7 +21,9 @@ public struct DhclientConfig: Sendable {
     /// Every uncommented `send host-name` statement.
     public var hostNameSends: [HostNameSend] {
         document.lines.enumerated().compactMap { index, line in
-            let body = line.content.trimmingWhitespace
+            // Trimmed as a slice, and split only when it can be a send statement (most lines are not).
+            let body = line.content.trimmedWhitespace
+            guard body.hasPrefix("send") else { return nil }
             let words = body.split(maxSplits: 2) { $0 == " " || $0 == "\t" }
             guard words.count == 3, words[0] == "send", words[1] == "host-name" else { return nil }
             var operand = String(words[2]).trimmingWhitespace

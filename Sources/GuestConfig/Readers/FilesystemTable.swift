@@ -92,16 +92,8 @@ public struct FilesystemTable: Sendable, Hashable {
     public init(_ text: String) {
         var entries: [Entry] = []
         var findings: [ConfigFinding] = []
-        for (index, line) in ConfigText(text).lines.enumerated() {
-            let body = line.content.trimmingWhitespace
-            if body.isEmpty || body.hasPrefix("#") { continue }
-            let written = body.split { $0 == " " || $0 == "\t" }.map(String.init)
+        func add(line index: Int, fields written: [String]) {
             let fields = written.map(Self.decodingEscapes)
-            guard fields.count >= 3 else {
-                findings.append(
-                    ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(fields.count) fields"))
-                continue
-            }
             entries.append(
                 Entry(
                     line: index + 1, spec: written[0], device: DeviceSpec(fields[0]), mountPoint: fields[1],
@@ -110,8 +102,86 @@ public struct FilesystemTable: Sendable, Hashable {
                     optionsText: fields.count > 3 ? fields[3] : "defaults",
                     dump: fields.count > 4 ? Int(fields[4]) ?? 0 : 0, pass: fields.count > 5 ? Int(fields[5]) ?? 0 : 0))
         }
+        func malformed(line index: Int, fields count: Int) {
+            findings.append(ConfigFinding(.warning, .malformedLine, line: index + 1, "fstab line with \(count) fields"))
+        }
+        if text.isOneCharacterPerScalar {
+            Self.readAtBytes(text, add: add, malformed: malformed)
+        } else {
+            ConfigText.forEachContent(of: text) { index, content in
+                // The line is trimmed and split as slices of the text; only a mount line's fields become Strings.
+                let body = content.trimmedWhitespace
+                if body.isEmpty || body.hasPrefix("#") { return }
+                let pieces = body.split { $0 == " " || $0 == "\t" }
+                guard pieces.count >= 3 else { return malformed(line: index, fields: pieces.count) }
+                add(line: index, fields: pieces.map(String.init))
+            }
+        }
         self.entries = entries
         self.findings = findings
+    }
+
+    /// The lines of a text of one character per scalar, read at its bytes: cut as ``ConfigText`` cuts them,
+    /// trimmed of whitespace characters (there: U+0009 to U+000D, the space, U+0085 and U+00A0, each one
+    /// character), skipped when blank or a comment, and split at spaces and tabs. A line's fields are counted
+    /// first; only a mount line's become Strings (`add`), the others give their count (`malformed`).
+    static func readAtBytes(
+        _ text: String, add: (_ line: Int, _ fields: [String]) -> Void, malformed: (_ line: Int, _ fields: Int) -> Void
+    ) {
+        let bytes = Array(text.utf8)
+        func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        func isControlSpace(_ byte: UInt8) -> Bool { (0x09...0x0D).contains(byte) || byte == 0x20 }
+        func isLatinSpace(_ lead: UInt8, _ next: UInt8) -> Bool { lead == 0xC2 && (next == 0x85 || next == 0xA0) }
+        func line(_ index: Int, _ lineStart: Int, _ lineEnd: Int) {
+            var start = lineStart
+            var end = lineEnd
+            while start < end {
+                if isControlSpace(bytes[start]) {
+                    start += 1
+                } else if start + 1 < end, isLatinSpace(bytes[start], bytes[start + 1]) {
+                    start += 2
+                } else {
+                    break
+                }
+            }
+            while end > start {
+                if isControlSpace(bytes[end - 1]) {
+                    end -= 1
+                } else if end - 2 >= start, isLatinSpace(bytes[end - 2], bytes[end - 1]) {
+                    end -= 2
+                } else {
+                    break
+                }
+            }
+            guard start < end, bytes[start] != UInt8(ascii: "#") else { return }
+            var count = 0
+            var inField = false
+            for position in start..<end {
+                if isSeparator(bytes[position]) {
+                    inField = false
+                } else if !inField {
+                    inField = true
+                    count += 1
+                }
+            }
+            guard count >= 3 else { return malformed(index, count) }
+            var fields: [String] = []
+            fields.reserveCapacity(count)
+            var fieldStart: Int?
+            for position in start..<end {
+                if isSeparator(bytes[position]) {
+                    if let first = fieldStart {
+                        fields.append(String(decoding: bytes[first..<position], as: UTF8.self))
+                        fieldStart = nil
+                    }
+                } else if fieldStart == nil {
+                    fieldStart = position
+                }
+            }
+            if let first = fieldStart { fields.append(String(decoding: bytes[first..<end], as: UTF8.self)) }
+            add(index, fields)
+        }
+        ConfigText.forEachLine(in: bytes, line)
     }
 
     /// `field` with each backslash and three octal digits (`\040`) replaced by the byte they give, as libmount's

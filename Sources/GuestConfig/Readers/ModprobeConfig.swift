@@ -24,14 +24,72 @@ public struct ModprobeConfig: Sendable {
 
     /// Reads a file's text.
     public init(_ text: String) {
+        // A text of one character per scalar is read at its bytes; another line by line, each line at its bytes
+        // when it is one character per scalar itself.
+        guard !text.isOneCharacterPerScalar else {
+            commands = Self.commandsAtBytes(text)
+            return
+        }
         for (index, content) in ConfigText(text).contents.enumerated() {
-            let words = content.words
+            let lineAtBytes = content.isOneCharacterPerScalar
+            var words = content.words(atBytes: lineAtBytes)
             guard words.count >= 2 else { continue }
+            let verb = words[0]
+            let module = words[1]
+            words.removeFirst(2)  // the arguments, in the array already made
             commands.append(
                 Command(
-                    verb: words[0], module: words[1], arguments: Array(words.dropFirst(2)), line: index + 1,
-                    text: content.trimmingSpaces))
+                    verb: verb, module: module, arguments: words, line: index + 1,
+                    text: content.trimmingSpaces(atBytes: lineAtBytes)))
         }
+    }
+
+    /// The commands of a text of one character per scalar, read at its bytes (lines cut as ``ConfigText`` cuts
+    /// them, words split at spaces and tabs as `words` splits them): a line's words are counted before they are
+    /// made, and only a command's become Strings.
+    static func commandsAtBytes(_ text: String) -> [Command] {
+        let bytes = Array(text.utf8)
+        func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var commands: [Command] = []
+        ConfigText.forEachLine(in: bytes) { index, start, end in
+            var count = 0
+            var first = end
+            var last = start
+            var inWord = false
+            for position in start..<end {
+                if isSeparator(bytes[position]) {
+                    inWord = false
+                    continue
+                }
+                if !inWord { count += 1 }
+                inWord = true
+                first = min(first, position)
+                last = position
+            }
+            guard count >= 2 else { return }
+            var words: [String] = []
+            words.reserveCapacity(count)
+            var wordStart: Int?
+            for position in first...last {
+                if isSeparator(bytes[position]) {
+                    if let word = wordStart {
+                        words.append(String(decoding: bytes[word..<position], as: UTF8.self))
+                        wordStart = nil
+                    }
+                } else if wordStart == nil {
+                    wordStart = position
+                }
+            }
+            if let word = wordStart { words.append(String(decoding: bytes[word...last], as: UTF8.self)) }
+            let verb = words[0]
+            let module = words[1]
+            words.removeFirst(2)  // the arguments, in the array already made
+            commands.append(
+                Command(
+                    verb: verb, module: module, arguments: words, line: index + 1,
+                    text: String(decoding: bytes[first...last], as: UTF8.self)))
+        }
+        return commands
     }
 
     /// The commands that keep one of `modules` from loading: `blacklist MODULE`, or `install MODULE` running

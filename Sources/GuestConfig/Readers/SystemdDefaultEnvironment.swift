@@ -20,15 +20,16 @@ public struct SystemdDefaultEnvironment: Sendable, Equatable {
     public init(_ files: [(path: String, text: String)]) {
         for (path, text) in files {
             var section = ""
-            for (index, raw) in ConfigText(text).contents.enumerated() {
-                let line = raw.trimmingWhitespace
+            // Each line is trimmed and looked at in place, as a slice of the text: few become Strings.
+            ConfigText.forEachContent(of: text) { index, raw in
+                let line = raw.trimmedWhitespace
                 if line.hasPrefix("[") {
                     section = String(line.dropFirst().prefix { $0 != "]" })
-                    continue
+                    return
                 }
                 guard section == "Manager", !line.hasPrefix("#"), !line.hasPrefix(";"),
                     let equals = line.firstIndex(of: "="), line[..<equals].trimmingSpaces == "DefaultEnvironment"
-                else { continue }
+                else { return }
                 let words = Self.words(String(line[line.index(after: equals)...]))
                 if words.isEmpty { variables = [:] }
                 for word in words {

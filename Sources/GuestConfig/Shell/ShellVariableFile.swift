@@ -60,8 +60,8 @@ public struct ShellVariableFile: Sendable {
                             .info, .variableReference, line: index + 1,
                             "\(assignment.key) refers to a variable or command; its value is read literally"))
                 }
-            case .malformed(let why):
-                parseFindings.append(ConfigFinding(.warning, .malformedLine, line: index + 1, why + "; kept as is"))
+            case .malformed(let message):
+                parseFindings.append(ConfigFinding(.warning, .malformedLine, line: index + 1, message))
             case .other:
                 break
             }
@@ -170,6 +170,7 @@ public struct ShellVariableFile: Sendable {
 
     enum ParsedLine {
         case assignment(ShellAssignment)
+        /// A line that is not understood, with the finding's whole message.
         case malformed(String)
         case other
     }
@@ -198,14 +199,16 @@ public struct ShellVariableFile: Sendable {
             return .other  // `export NAME`: marks an existing variable, assigns nothing
         }
         guard !name.isEmpty, !(name.first!.isNumber), nameEnd < rest.endIndex, rest[nameEnd] == "=" else {
-            return .malformed("not a KEY=value assignment")
+            return .malformed("not a KEY=value assignment; kept as is")  // a literal: no String made per line
         }
         let valueStart = rest.index(after: nameEnd)
         let (word, after) = ShellValue.parseWord(rest[valueStart...])
-        guard word.terminated else { return .malformed("\(name): unterminated quote or line continuation") }
+        guard word.terminated else {
+            return .malformed("\(name): unterminated quote or line continuation; kept as is")
+        }
         let trailing = after.drop { $0 == " " || $0 == "\t" }
         if !trailing.isEmpty && !(trailing.hasPrefix("#") && after.count > trailing.count) {
-            return .malformed("\(name): text after the value is not a comment")
+            return .malformed("\(name): text after the value is not a comment; kept as is")
         }
         return .assignment(
             ShellAssignment(

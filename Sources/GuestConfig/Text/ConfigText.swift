@@ -56,7 +56,12 @@ public struct ConfigText: Sendable, Hashable {
 
     /// The file text: every line's content and terminator, concatenated.
     public var text: String {
+        // Sized once (a line's UTF-8 count is stored, not counted): appending line by line would otherwise
+        // reallocate and copy the growing text again and again.
+        var count = 0
+        for line in lines { count += line.content.utf8.count + line.terminator.rawValue.utf8.count }
         var out = ""
+        out.reserveCapacity(count)
         for line in lines {
             out += line.content
             out += line.terminator.rawValue

@@ -3,8 +3,12 @@
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs. The one trimming rule of the package's guest
     /// text readers (ImagePrep uses it too): a CRLF terminator is already gone from a ``ConfigText`` line.
-    package var trimmingSpaces: String {
-        guard isOneCharacterPerScalar else {
+    package var trimmingSpaces: String { trimmingSpaces(atBytes: isOneCharacterPerScalar) }
+
+    /// ``trimmingSpaces``, cut at the bytes when `atBytes` (which only a text of one character per scalar may
+    /// ask for: a caller that checked the whole text need not check each of its lines again).
+    func trimmingSpaces(atBytes: Bool) -> String {
+        guard atBytes else {
             let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
             let end = lastIndex { $0 != " " && $0 != "\t" }.map { index(after: $0) } ?? start
             return start < end ? String(self[start..<end]) : ""
@@ -18,18 +22,56 @@ extension StringProtocol {
             end = bytes.index(after: index)
         }
         guard let start else { return "" }
+        // Nothing to cut: a String is returned as it is (no copy).
+        if start == bytes.startIndex, end == bytes.endIndex { return String(self) }
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// The words of the text, separated by spaces and tabs.
-    package var words: [String] {
-        guard isOneCharacterPerScalar else {
+    package var words: [String] { words(atBytes: isOneCharacterPerScalar) }
+
+    /// ``words``, split at the bytes when `atBytes` (only for a text of one character per scalar).
+    func words(atBytes: Bool) -> [String] {
+        guard atBytes else {
             let parts: [SubSequence] = split(whereSeparator: { $0 == " " || $0 == "\t" })
             return parts.map { String($0) }
         }
-        return utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }).map {
-            String(decoding: $0, as: UTF8.self)
+        // One pass at the bytes, each word made a String as it ends (no array of slices in between).
+        let bytes = utf8
+        var words: [String] = []
+        var start: Index?
+        for index in bytes.indices {
+            if bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") {
+                if let wordStart = start {
+                    words.append(String(decoding: bytes[wordStart..<index], as: UTF8.self))
+                    start = nil
+                }
+            } else if start == nil {
+                start = index
+            }
         }
+        if let start { words.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return words
+    }
+
+    /// Whether the first of ``words`` is `word` (false for a text without words), without making the words;
+    /// looked at the bytes when `atBytes` (only for a text of one character per scalar).
+    func firstWordIs(_ word: String, atBytes: Bool) -> Bool {
+        guard atBytes, word.isOneCharacterPerScalar,
+            !word.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+        else { return words.first == word }
+        // At the bytes: skip spaces and tabs, then the word must follow, ended by a space, a tab or the end.
+        let bytes = utf8
+        guard let start = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
+            return false
+        }
+        var index = start
+        for byte in word.utf8 {
+            guard index != bytes.endIndex, bytes[index] == byte else { return false }
+            index = bytes.index(after: index)
+        }
+        return !word.isEmpty
+            && (index == bytes.endIndex || bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t"))
     }
 
     /// Whether every Unicode scalar of the text is a `Character` of its own that equals no other scalar: every
@@ -77,6 +119,13 @@ extension StringProtocol {
 extension StringProtocol {
     /// Without leading and trailing whitespace (spaces, tabs, `\r`, …).
     var trimmingWhitespace: String { trimmingCharacters { $0.isWhitespace } }
+
+    /// Without leading and trailing whitespace, as a slice of the text (no new `String`): the characters of
+    /// ``trimmingWhitespace``.
+    var trimmedWhitespace: SubSequence {
+        guard let start = firstIndex(where: { !$0.isWhitespace }) else { return self[endIndex...] }
+        return self[start...lastIndex { !$0.isWhitespace }!]
+    }
 
     /// Without leading and trailing characters matching `predicate`.
     func trimmingCharacters(_ predicate: (Character) -> Bool) -> String {

@@ -60,7 +60,10 @@ public struct WaagentConfiguration: Sendable {
     }
 
     static func parse(_ content: String, index: Int) -> Entry? {
-        guard !content.hasPrefix("#"), let equals = content.firstIndex(of: "=") else { return nil }
+        // A line without an `=` byte has no `=` character: it is passed over without walking its characters.
+        guard content.utf8.contains(UInt8(ascii: "=")), !content.hasPrefix("#"),
+            let equals = content.firstIndex(of: "=")
+        else { return nil }
         let key = content[..<equals].trimmingWhitespace
         guard !key.isEmpty else { return nil }
         let afterEquals = content.index(after: equals)
