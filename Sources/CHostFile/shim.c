@@ -386,65 +386,6 @@ static void split_run(void *(*run)(void *), void *parts, size_t size, size_t cou
     pthread_mutex_unlock(&split_owner);
 }
 
-struct nonzero_copy_part {
-    const unsigned char *data; /* the part's bytes in the copy's one mapping */
-    int in_fd, out_fd, clone, in_kernel, result, error;
-    off_t in_offset, out_offset;
-    size_t length, granule;
-    uint64_t written, cloned;
-};
-
-static void *nonzero_copy_part_run(void *argument) {
-    struct nonzero_copy_part *part = argument;
-    part->result = copy_nonzero_mapped(part->data, part->in_fd, part->in_offset, part->out_fd, part->out_offset,
-                                       part->length, part->granule, &part->clone, &part->in_kernel, &part->written,
-                                       &part->cloned);
-    part->error = errno;
-    return NULL;
-}
-
-int chostfile_copy_nonzero_split(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length,
-                                 size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
-    if (granule == 0) granule = 4096;
-    size_t count = split_parts(out_fd, out_offset, length);
-    /* Clones are tried on one thread: the first refusal decides for the rest of the copy. */
-    if (*clone || count < 2)
-        return chostfile_copy_nonzero(in_fd, in_offset, out_fd, out_offset, length, granule, clone, in_kernel,
-                                      written, cloned);
-    /* One mapping for the whole copy: unmapping in a process with several threads interrupts the cores they run
-       on (TLB shootdown), so once per copy rather than once per part. */
-    void *map;
-    size_t mapped;
-    const unsigned char *data = copy_map(in_fd, in_offset, length, &map, &mapped);
-    *written = 0;
-    *cloned = 0;
-    if (data == NULL) return CHOSTFILE_COPY_MAP_FAILED;
-    struct nonzero_copy_part part[SPLIT_MAX_PARTS];
-    size_t share = (length / count + granule - 1) / granule * granule, at = 0, used = 0;
-    for (; used < count && at < length; used++) {
-        size_t take = length - at < share ? length - at : share;
-        part[used] = (struct nonzero_copy_part){.data = data + at, .in_fd = in_fd, .out_fd = out_fd, .clone = 0,
-                                                .in_kernel = *in_kernel, .in_offset = in_offset + (off_t)at,
-                                                .out_offset = out_offset + (off_t)at, .length = take,
-                                                .granule = granule};
-        at += take;
-    }
-    split_run(nonzero_copy_part_run, part, sizeof part[0], used);
-    copy_unmap(map, mapped);
-    int result = 0, error = 0;
-    for (size_t i = 0; i < used; i++) {
-        *written += part[i].written;
-        *cloned += part[i].cloned;
-        if (!part[i].in_kernel) *in_kernel = 0;
-        if (result == 0 && part[i].result != 0) {
-            result = part[i].result;
-            error = part[i].error;
-        }
-    }
-    errno = error;
-    return result;
-}
-
 /* --- several runs copied at once ---------------------------------------------------------------------------- */
 struct nonzero_runs_part {
     const unsigned char *span; /* the mapping of the source span; span[0] is the source byte at span_offset */
@@ -490,35 +431,20 @@ static int copy_runs_in_turn(int in_fd, int out_fd, const struct chostfile_copy_
     return 0;
 }
 
-int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_copy_run *runs, size_t count,
-                                size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
-    *written = 0;
-    *cloned = 0;
-    if (granule == 0) granule = 4096;
-    if (count == 0) return 0;
-    size_t total = 0;
-    off_t out_end = 0;
-    int ordered = count <= SPLIT_MAX_PARTS;
-    for (size_t i = 0; i < count; i++) {
-        total += runs[i].length;
-        off_t end = runs[i].out_offset + (off_t)runs[i].length;
-        if (end > out_end) out_end = end;
-        if (i > 0 && runs[i].in_offset < runs[i - 1].in_offset + (off_t)runs[i - 1].length) ordered = 0;
-    }
+/* Copies `count` runs that follow each other in the source from one mapping of the span they cover, whole runs
+   shared out in order between `parts` parts (about the same bytes each) that this thread and the helpers copy. */
+static int copy_runs_on_threads(int in_fd, int out_fd, const struct chostfile_copy_run *runs, size_t count,
+                                size_t parts, size_t granule, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    /* One mapping for the whole copy: unmapping in a process with several threads interrupts the cores they run
+       on (TLB shootdown), so once per copy rather than once per part. */
     off_t span_offset = runs[0].in_offset;
     size_t span_length = (size_t)(runs[count - 1].in_offset + (off_t)runs[count - 1].length - span_offset);
-    size_t parts = 1;
-    if (!*clone && ordered && count > 1 && span_length <= 2 * total) {
-        /* Split as one copy of `total` bytes ending at the output's furthest run would be (no extending writes). */
-        parts = split_parts(out_fd, out_end - (off_t)total, total);
-        if (parts > count) parts = count;
-    }
-    if (parts < 2) return copy_runs_in_turn(in_fd, out_fd, runs, count, granule, clone, in_kernel, written, cloned);
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++) total += runs[i].length;
     void *map;
     size_t mapped;
     const unsigned char *span = copy_map(in_fd, span_offset, span_length, &map, &mapped);
     if (span == NULL) return CHOSTFILE_COPY_MAP_FAILED;
-    /* Whole runs, in order, about total / parts bytes to a part. */
     struct nonzero_runs_part part[SPLIT_MAX_PARTS];
     size_t used = 0, next = 0, assigned = 0;
     while (next < count && used < parts) {
@@ -545,6 +471,54 @@ int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_co
     }
     errno = error;
     return result;
+}
+
+int chostfile_copy_nonzero_split(int in_fd, off_t in_offset, int out_fd, off_t out_offset, size_t length,
+                                 size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    if (granule == 0) granule = 4096;
+    size_t count = split_parts(out_fd, out_offset, length);
+    /* Clones are tried on one thread: the first refusal decides for the rest of the copy. */
+    if (*clone || count < 2)
+        return chostfile_copy_nonzero(in_fd, in_offset, out_fd, out_offset, length, granule, clone, in_kernel,
+                                      written, cloned);
+    *written = 0;
+    *cloned = 0;
+    /* Contiguous parts starting on granules counted from in_offset: one run each. */
+    struct chostfile_copy_run runs[SPLIT_MAX_PARTS];
+    size_t share = (length / count + granule - 1) / granule * granule, at = 0, used = 0;
+    for (; used < count && at < length; used++) {
+        size_t take = length - at < share ? length - at : share;
+        runs[used] = (struct chostfile_copy_run){
+            .in_offset = in_offset + (off_t)at, .out_offset = out_offset + (off_t)at, .length = take};
+        at += take;
+    }
+    return copy_runs_on_threads(in_fd, out_fd, runs, used, used, granule, in_kernel, written, cloned);
+}
+
+int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_copy_run *runs, size_t count,
+                                size_t granule, int *clone, int *in_kernel, uint64_t *written, uint64_t *cloned) {
+    *written = 0;
+    *cloned = 0;
+    if (granule == 0) granule = 4096;
+    if (count == 0) return 0;
+    size_t total = 0;
+    off_t out_end = 0;
+    int ordered = count <= SPLIT_MAX_PARTS;
+    for (size_t i = 0; i < count; i++) {
+        total += runs[i].length;
+        off_t end = runs[i].out_offset + (off_t)runs[i].length;
+        if (end > out_end) out_end = end;
+        if (i > 0 && runs[i].in_offset < runs[i - 1].in_offset + (off_t)runs[i - 1].length) ordered = 0;
+    }
+    size_t span_length = (size_t)(runs[count - 1].in_offset + (off_t)runs[count - 1].length - runs[0].in_offset);
+    size_t parts = 1;
+    if (!*clone && ordered && count > 1 && span_length <= 2 * total) {
+        /* Split as one copy of `total` bytes ending at the output's furthest run would be (no extending writes). */
+        parts = split_parts(out_fd, out_end - (off_t)total, total);
+        if (parts > count) parts = count;
+    }
+    if (parts < 2) return copy_runs_in_turn(in_fd, out_fd, runs, count, granule, clone, in_kernel, written, cloned);
+    return copy_runs_on_threads(in_fd, out_fd, runs, count, parts, granule, in_kernel, written, cloned);
 }
 
 struct nonzero_write_part {

@@ -70,12 +70,7 @@ public enum HostFileCalls {
         let code = errno
         sharing = clone != 0
         inKernel = kernel != 0
-        switch Int(result) {
-        case 0: return .copied(written: written, shared: shared)
-        case Int(CHOSTFILE_COPY_MAP_FAILED): return .sourceNotMapped
-        case Int(CHOSTFILE_COPY_SOURCE_SHRANK): return .sourceShrank
-        default: return .writeFailed(errno: code)
-        }
+        return CopyResult(result, errno: code, written: written, shared: shared)
     }
 
     /// One run of a ``copyNonZero(from:to:runs:granule:sharing:inKernel:)`` copy: `count` bytes of the source
@@ -127,12 +122,7 @@ public enum HostFileCalls {
         let code = errno
         sharing = clone != 0
         inKernel = kernel != 0
-        switch Int(result) {
-        case 0: return .copied(written: written, shared: shared)
-        case Int(CHOSTFILE_COPY_MAP_FAILED): return .sourceNotMapped
-        case Int(CHOSTFILE_COPY_SOURCE_SHRANK): return .sourceShrank
-        default: return .writeFailed(errno: code)
-        }
+        return CopyResult(result, errno: code, written: written, shared: shared)
     }
 
     /// Writes the `granule`-byte pieces of `buffer` that hold a non-zero byte (adjacent ones merged) to `output`
@@ -202,5 +192,17 @@ public enum BigEndianWordScan {
         capacity: Int
     ) -> Int {
         chostfile_positions_not_all_ones(words, count, positions, capacity)
+    }
+}
+
+extension HostFileCalls.CopyResult {
+    /// The result of a C copy call: its return value, the `errno` it left and its byte counts.
+    fileprivate init(_ result: Int32, errno code: Int32, written: UInt64, shared: UInt64) {
+        switch Int(result) {
+        case 0: self = .copied(written: written, shared: shared)
+        case Int(CHOSTFILE_COPY_MAP_FAILED): self = .sourceNotMapped
+        case Int(CHOSTFILE_COPY_SOURCE_SHRANK): self = .sourceShrank
+        default: self = .writeFailed(errno: code)
+        }
     }
 }
