@@ -34,14 +34,18 @@ public struct ModprobeConfig: Sendable {
             let lineAtBytes = content.isOneCharacterPerScalar
             var words = content.words(atBytes: lineAtBytes)
             guard words.count >= 2 else { continue }
-            let verb = words[0]
-            let module = words[1]
-            words.removeFirst(2)  // the arguments, in the array already made
             commands.append(
-                Command(
-                    verb: verb, module: module, arguments: words, line: index + 1,
-                    text: content.trimmingSpaces(atBytes: lineAtBytes)))
+                Self.command(words: &words, line: index + 1, text: content.trimmingSpaces(atBytes: lineAtBytes)))
         }
+    }
+
+    /// The command of a line whose `words` (at least two) are the verb, the module and the arguments; the
+    /// arguments are what is left of `words`, in the array already made.
+    private static func command(words: inout [String], line: Int, text: String) -> Command {
+        let verb = words[0]
+        let module = words[1]
+        words.removeFirst(2)
+        return Command(verb: verb, module: module, arguments: words, line: line, text: text)
     }
 
     /// The commands of a text of one character per scalar, read at its bytes (lines cut as ``ConfigText`` cuts
@@ -81,13 +85,9 @@ public struct ModprobeConfig: Sendable {
                 }
             }
             if let word = wordStart { words.append(String(decoding: bytes[word...last], as: UTF8.self)) }
-            let verb = words[0]
-            let module = words[1]
-            words.removeFirst(2)  // the arguments, in the array already made
             commands.append(
-                Command(
-                    verb: verb, module: module, arguments: words, line: index + 1,
-                    text: String(decoding: bytes[first...last], as: UTF8.self)))
+                Self.command(words: &words, line: index + 1, text: String(decoding: bytes[first...last], as: UTF8.self))
+            )
         }
         return commands
     }
