@@ -1,5 +1,9 @@
 internal import CBlkid
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One libblkid low-level probe over a file descriptor: the only place DiskLayout calls libblkid.
 ///
 /// Owns a `blkid_probe` (freed on deinit). The corresponding C calls are `blkid_new_probe`,
@@ -49,10 +53,14 @@ final class BlkidProbe {
 
     deinit { blkid_free_probe(probe) }
 
-    /// Leaves the superblock prober called `type` (libblkid's name, as `blkid -k` lists them) out of ``run()``.
-    func skipType(_ type: String) throws(DiskLayoutError) {
-        guard cblkid_skip_superblock_type(probe, type) == 0 else {
-            throw DiskLayoutError(.probeFailed, "cannot filter libblkid's \(type) prober")
+    /// Leaves the superblock probers called `types` (libblkid's names, as `blkid -k` lists them) out of
+    /// ``run()``. One call sets the whole list: libblkid starts a new filter at each call.
+    func skipTypes(_ types: [String]) throws(DiskLayoutError) {
+        guard !types.isEmpty else { return }
+        var names: [UnsafeMutablePointer<CChar>?] = types.map { strdup($0) } + [nil]
+        defer { for name in names { free(name) } }
+        guard blkid_probe_filter_superblocks_type(probe, BLKID_FLTR_NOTIN, &names) == 0 else {
+            throw DiskLayoutError(.probeFailed, "cannot filter libblkid's \(types.joined(separator: ", ")) probers")
         }
     }
 

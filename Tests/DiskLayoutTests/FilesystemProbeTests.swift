@@ -276,3 +276,56 @@ enum ToolCheck {
         #expect(scan.mayMatch)
     }
 }
+
+/// libblkid's external XFS log prober is left out only when it cannot match: a real external log made by
+/// mkfs.xfs is found as blkid finds it, and the log magic off a sector start is nothing for either.
+@Suite struct XFSLogPrefilterTests {
+    @Test(.enabled(if: ToolCheck.exists("mkfs.xfs")))
+    func anExternalLogMadeByMkfsXFSIsFoundAsBlkidFindsIt() throws {
+        let dir = try TemporaryDirectory()
+        let data = dir.file("data.img")
+        let log = dir.file("log.img")
+        try ExternalTool.check(["truncate", "-s", "320M", data])
+        try ExternalTool.check(["truncate", "-s", "64M", log])
+        try ExternalTool.check(["mkfs.xfs", "-q", "-f", "-l", "logdev=\(log),size=64m", data])
+        let fixture = try DiskFixture(sizeMiB: 66)
+        try fixture.sfdisk("label: dos\nstart=2048, size=64M, type=83\n")
+        try fixture.patch(at: 2048 * 512, Array(try Data(contentsOf: URL(fileURLWithPath: log))))
+        let blkid = try fixture.blkid(offset: 2048 * 512, size: 64 << 20)
+        #expect(blkid["TYPE"] == "xfs_external_log")
+        let outcome = try ZFSPrefilterTests.probe(fixture)
+        #expect(outcome?.signature?.type == "xfs_external_log")
+        #expect(
+            FilesystemProbeTests.exported(outcome) == blkid.filter { FilesystemProbeTests.compared.contains($0.key) })
+    }
+
+    @Test func theMagicOffASectorStartIsNothingForEither() throws {
+        // A whole valid-looking header, but 8 bytes into its sector.
+        var header = [UInt8](repeating: 0, count: 512)
+        header.replaceSubrange(0..<4, with: XFSLogRecordScan.magic)
+        header[11] = 2  // version 2
+        header[15] = 1  // length 1
+        header[303] = 1  // format: Linux little-endian
+        let fixture = try DiskFixture(sizeMiB: 14)
+        try fixture.sfdisk("label: dos\nstart=2048, size=12M, type=83\n")
+        try fixture.patch(at: 2048 * 512 + 4096 + 8, header)
+        #expect(try fixture.blkid(offset: 2048 * 512, size: 12 << 20)["TYPE"] == nil)
+        #expect(try ZFSPrefilterTests.probe(fixture) == .nothingFound)
+        // The same header on a sector start is a log for both.
+        try fixture.patch(at: 2048 * 512 + 4096 + 8, [UInt8](repeating: 0, count: 512))
+        try fixture.patch(at: 2048 * 512 + 4096, header)
+        #expect(try fixture.blkid(offset: 2048 * 512, size: 12 << 20)["TYPE"] == "xfs_external_log")
+        #expect(try ZFSPrefilterTests.probe(fixture)?.signature?.type == "xfs_external_log")
+    }
+
+    @Test func theScanLooksOnlyAtSectorStartsOfTheFirst256KiB() {
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        chunk.replaceSubrange(512..<516, with: XFSLogRecordScan.magic)
+        var past = XFSLogRecordScan()
+        past.scan(chunk, at: 256 << 10)  // the chunk after the scanned bytes
+        #expect(!past.mayMatch)
+        var inside = XFSLogRecordScan()
+        inside.scan(chunk, at: 192 << 10)
+        #expect(inside.mayMatch)
+    }
+}
