@@ -305,8 +305,9 @@ public enum ImageConverter {
             for range in ranges {
                 var position = range.lowerBound
                 while position < range.upperBound {
-                    // Mapped copies take up to 32 MiB of runs at once (nothing is buffered); reads, a buffer.
-                    let chunk = stored == nil ? buffer.count : max(buffer.count, 32 << 20)
+                    // Mapped copies take up to 8 MiB of runs at once (four of a dynamic VHD's blocks, nothing
+                    // buffered; what is mapped counts in the resident size, kept under 32 MiB); reads, a buffer.
+                    let chunk = stored == nil ? buffer.count : max(buffer.count, 8 << 20)
                     let count = Int(min(UInt64(chunk), range.upperBound - position))
                     let piece = try copyPiece(at: position, count: count, to: file, at: position)
                     written += UInt64(piece.written)
