@@ -189,18 +189,25 @@ import _TestSupport
         }
     }
 
-    /// Stored runs are copied by the kernel (`copy_file_range`, page cache to page cache, seen by strace), and
-    /// the output is what qemu-img reads from the source.
+    /// Stored runs are written from the mapping (`pwrite`) for the first 16 MiB and copied by the kernel
+    /// (`copy_file_range`, page cache to page cache) for the next 16 MiB, both seen by strace, before the
+    /// cheaper is kept (``CopyMethodTrial``); a small copy only writes. The outputs are what qemu-img reads from
+    /// the sources.
     @Test(.enabled(if: CrashHarness.available(subcommand: "convert")))
-    func storedRunsAreCopiedByTheKernel() throws {
+    func storedRunsAreWrittenThenCopiedByTheKernelWhileTheMethodIsTimed() throws {
         let dir = try TemporaryDirectory()
-        let source = dir.file("source.raw")
-        _ = try Self.makeRaw(source)
-        let output = dir.file("out.vhd")
-        let counts = try CrashHarness.countCalls(["convert", source, output, "--to", "fixed"], environment: [:])
-        #expect(counts["copy_file_range", default: 0] > 0, "\(counts)")
-        let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, output])
-        #expect(compare.status == 0, "\(compare.output)\(compare.stderr)")
+        let small = dir.file("small.raw")
+        _ = try Self.makeRaw(small)
+        let large = dir.file("large.raw")
+        try Data(VHDFixture.pseudoRandom(count: 40 << 20, seed: 14)).write(to: URL(fileURLWithPath: large))
+        for (source, both) in [(small, false), (large, true)] {
+            let output = dir.file("out-\(both).vhd")
+            let counts = try CrashHarness.countCalls(["convert", source, output, "--to", "fixed"], environment: [:])
+            #expect(counts["pwrite64", default: 0] > 0, "\(counts)")
+            #expect((counts["copy_file_range", default: 0] > 0) == both, "\(counts)")
+            let compare = try ExternalTool.run(["qemu-img", "compare", "-f", "raw", "-F", "vpc", source, output])
+            #expect(compare.status == 0, "\(compare.output)\(compare.stderr)")
+        }
     }
 
     /// `sync: false` (`--no-sync`): the same output, no fsync of the data or the folder.
