@@ -187,12 +187,7 @@ struct GuestRootOptions: ParsableArguments {
             valueName: "VG/LV"))
     var volume: String?
 
-    func validate() throws {
-        if let partition, partition < 1 {
-            throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))")
-        }
-        try ImageOptions.validate(volume: volume, partition: partition)
-    }
+    func validate() throws { try ImageOptions.validate(volume: volume, partition: partition) }
 }
 
 /// JSON printing shared by the ImagePrep commands.

@@ -25,15 +25,13 @@ struct ImageOptions: ParsableArguments {
             valueName: "VG/LV"))
     var volume: String?
 
-    func validate() throws {
+    func validate() throws { try Self.validate(volume: volume, partition: partition) }
+
+    /// A usage error unless `partition` counts from 1 and `volume` is `VG/LV`, not both given.
+    static func validate(volume: String?, partition: Int?) throws {
         if let partition, partition < 1 {
             throw ValidationError("--partition counts from 1, like /dev/sda1 (got \(partition))")
         }
-        try Self.validate(volume: volume, partition: partition)
-    }
-
-    /// A usage error unless `volume` is `VG/LV` and not given together with `--partition`.
-    static func validate(volume: String?, partition: Int?) throws {
         guard let volume else { return }
         if partition != nil { throw ValidationError("use --partition N or --volume VG/LV, not both") }
         if LogicalVolumeName(volume) == nil {
