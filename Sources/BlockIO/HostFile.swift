@@ -264,19 +264,9 @@ public final class HostFile: ByteStore {
         from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool,
         inKernel: inout Bool
     ) throws(BlockIOError) -> (written: Int, shared: Int)? {
-        guard isWritable else { throw BlockIOError(.readOnly, "image is open read-only", path: path) }
-        switch HostFileCalls.copyNonZero(
-            from: source.descriptor, at: sourceOffset, to: descriptor, at: offset, count: count,
-            granule: SparseWriter.granule, sharing: &sharing, inKernel: &inKernel)
-        {
-        case .copied(let written, let shared): return (Int(written), Int(shared))
-        case .sourceNotMapped: return nil
-        case .sourceShrank:
-            throw BlockIOError(
-                .truncated, "the file was cut short while it was copied", path: source.path, offset: sourceOffset)
-        case .writeFailed(let code):
-            throw BlockIOError(.io, "write failed", path: path, offset: offset, errno: code)
-        }
+        try copyNonZero(
+            from: source, runs: [HostFileCalls.CopyRun(sourceOffset: sourceOffset, offset: offset, count: count)],
+            sharing: &sharing, inKernel: &inKernel)
     }
 
     /// ``copyNonZero(from:at:count:to:sharing:inKernel:)`` of several runs of `source` at once (at most
@@ -285,7 +275,7 @@ public final class HostFile: ByteStore {
     ///
     /// - Returns: the bytes put into the file and how many of them were shared, or `nil` when the source cannot
     ///   be mapped (nothing was written; read it instead).
-    /// - Throws: as ``copyNonZero(from:at:count:to:sharing:inKernel:)``.
+    /// - Throws: as ``copyNonZero(from:at:count:to:sharing:)``; the error's offset is the first run's.
     func copyNonZero(
         from source: HostFile, runs: [HostFileCalls.CopyRun], sharing: inout Bool, inKernel: inout Bool
     ) throws(BlockIOError) -> (written: Int, shared: Int)? {

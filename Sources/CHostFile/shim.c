@@ -501,6 +501,9 @@ int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_co
     *cloned = 0;
     if (granule == 0) granule = 4096;
     if (count == 0) return 0;
+    if (count == 1)
+        return chostfile_copy_nonzero_split(in_fd, runs[0].in_offset, out_fd, runs[0].out_offset, runs[0].length,
+                                            granule, clone, in_kernel, written, cloned);
     size_t total = 0;
     off_t out_end = 0;
     int ordered = count <= SPLIT_MAX_PARTS;
@@ -512,7 +515,7 @@ int chostfile_copy_nonzero_runs(int in_fd, int out_fd, const struct chostfile_co
     }
     size_t span_length = (size_t)(runs[count - 1].in_offset + (off_t)runs[count - 1].length - runs[0].in_offset);
     size_t parts = 1;
-    if (!*clone && ordered && count > 1 && span_length <= 2 * total) {
+    if (!*clone && ordered && span_length <= 2 * total) {
         /* Split as one copy of `total` bytes ending at the output's furthest run would be (no extending writes). */
         parts = split_parts(out_fd, out_end - (off_t)total, total);
         if (parts > count) parts = count;

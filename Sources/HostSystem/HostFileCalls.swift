@@ -35,7 +35,7 @@ public enum HostFileCalls {
         _ = chostfile_start_writeback(descriptor, 0, 0)
     }
 
-    /// How a ``copyNonZero(from:at:to:at:count:granule:sharing:inKernel:)`` ended.
+    /// How a ``copyNonZero(from:to:runs:granule:sharing:inKernel:)`` ended.
     public enum CopyResult: Sendable, Equatable {
         /// Done: the bytes put into the output (written or shared) and how many of them were shared.
         case copied(written: UInt64, shared: UInt64)
@@ -45,32 +45,6 @@ public enum HostFileCalls {
         case sourceShrank
         /// A `pwrite` to the output failed with the errno.
         case writeFailed(errno: Int32)
-    }
-
-    /// Copies `count` bytes of `source` at `sourceOffset` to `output` at `offset` through a read-only mapping,
-    /// leaving every `granule`-byte piece (counted from `sourceOffset`) that is all zeros unwritten. While
-    /// `sharing` is true a run is first shared with the source (`FICLONERANGE`); the first refused clone sets
-    /// it to false and the run is copied instead: by the kernel (`copy_file_range`, page cache to page cache)
-    /// while `inKernel` is true, else written from the mapping. `inKernel` turns false once the kernel refuses
-    /// that for these files, or once a clone is refused because the offsets are off the blocks of a reflink
-    /// filesystem (whose `copy_file_range` would share parts of runs, leaving another layout of holes). Once
-    /// `sharing` is false, a copy of 4 MiB or more inside the output's length is split into contiguous parts (at least 512 KiB) that this
-    /// thread and a helper thread per further core (at most 4 cores) copy at once, with the same pieces left as
-    /// holes.
-    public static func copyNonZero(
-        from source: Int32, at sourceOffset: UInt64, to output: Int32, at offset: UInt64, count: Int, granule: Int,
-        sharing: inout Bool, inKernel: inout Bool
-    ) -> CopyResult {
-        var written: UInt64 = 0
-        var shared: UInt64 = 0
-        var clone: Int32 = sharing ? 1 : 0
-        var kernel: Int32 = inKernel ? 1 : 0
-        let result = chostfile_copy_nonzero_split(
-            source, off_t(sourceOffset), output, off_t(offset), count, granule, &clone, &kernel, &written, &shared)
-        let code = errno
-        sharing = clone != 0
-        inKernel = kernel != 0
-        return CopyResult(result, errno: code, written: written, shared: shared)
     }
 
     /// One run of a ``copyNonZero(from:to:runs:granule:sharing:inKernel:)`` copy: `count` bytes of the source
@@ -94,11 +68,19 @@ public enum HostFileCalls {
     /// The most runs one ``copyNonZero(from:to:runs:granule:sharing:inKernel:)`` takes.
     public static let maximumCopyRuns = 16
 
-    /// ``copyNonZero(from:at:to:at:count:granule:sharing:inKernel:)`` of each of `runs` (at most
-    /// ``maximumCopyRuns``), in order, with the same pieces left as holes. Runs that follow each other in the
-    /// source, lie inside the output and come to 4 MiB or more are copied from one mapping of the source, whole
-    /// runs shared out between this thread and the helper threads (a dynamic VHD's 2 MiB blocks, each too small to
-    /// split on its own); others one after the other. The result is the first failure's, if any.
+    /// Copies each of `runs` (at most ``maximumCopyRuns``), in order, from `source` to `output` through a
+    /// read-only mapping, leaving every `granule`-byte piece (counted from the run's start) that is all zeros
+    /// unwritten. While `sharing` is true a run is first shared with the source (`FICLONERANGE`); the first refused
+    /// clone sets it to false and the run is copied instead: by the kernel (`copy_file_range`, page cache to page
+    /// cache) while `inKernel` is true, else written from the mapping. `inKernel` turns false once the kernel
+    /// refuses that for these files, or once a clone is refused because the offsets are off the blocks of a
+    /// reflink filesystem (whose `copy_file_range` would share parts of runs, leaving another layout of holes).
+    ///
+    /// Once `sharing` is false, copies of 4 MiB or more inside the output's length go on several threads (this one
+    /// and a helper per further core, at most 4 cores), with the same pieces left as holes: a single run is split
+    /// into contiguous parts of at least 512 KiB; runs that follow each other in the source are copied from one
+    /// mapping, whole runs shared out (a dynamic VHD's 2 MiB blocks, each too small to split on its own). Other
+    /// runs go one after the other. The result is the first failure's, if any.
     public static func copyNonZero(
         from source: Int32, to output: Int32, runs: [CopyRun], granule: Int, sharing: inout Bool,
         inKernel: inout Bool

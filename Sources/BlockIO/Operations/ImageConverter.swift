@@ -253,12 +253,7 @@ public enum ImageConverter {
                     var inKernel = kernelCopyAllowed && copyMethod.prefersKernel
                     let asked = inKernel
                     let cloning = sharing  // clones cost next to nothing: not a sample of either copy
-                    let put =
-                        runs.count == 1
-                        ? try file.copyNonZero(
-                            from: source, at: storeOffset, count: length, to: offset, sharing: &sharing,
-                            inKernel: &inKernel)
-                        : try file.copyNonZero(from: source, runs: runs, sharing: &sharing, inKernel: &inKernel)
+                    let put = try file.copyNonZero(from: source, runs: runs, sharing: &sharing, inKernel: &inKernel)
                     if asked && !inKernel { kernelCopyAllowed = false }
                     if let put {
                         if !cloning { copyMethod.copied(bytes: taken, inKernel: asked) }

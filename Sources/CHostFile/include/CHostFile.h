@@ -50,7 +50,8 @@ struct chostfile_copy_run {
 };
 
 /* chostfile_copy_nonzero of each of the `count` runs (at most 16), in order, with the same pieces left as holes
-   (granules counted from each run's start). When the runs together are 4 MiB or more, lie inside the output file,
+   (granules counted from each run's start). One run is chostfile_copy_nonzero_split. When several runs together
+   are 4 MiB or more, lie inside the output file,
    follow each other in the source (each starts at or after the end of the one before, within twice their total
    length) and `*clone` is 0, the source span is mapped once and whole runs are shared out between this thread
    and the helpers (a dynamic VHD's 2 MiB blocks: each too small to split on its own). Otherwise they are copied
