@@ -23,10 +23,7 @@ struct XFSLogRecordScan {
         var sector = (offset + 511) / 512 * 512
         let end = min(offset + UInt64(chunk.count), Self.scannedBytes)
         while sector + 4 <= offset + UInt64(chunk.count), sector < end {
-            let at = Int(sector - offset)
-            if chunk[at] == Self.magic[0], chunk[at + 1] == Self.magic[1], chunk[at + 2] == Self.magic[2],
-                chunk[at + 3] == Self.magic[3]
-            {
+            if chunk.holds(Self.magic, at: Int(sector - offset)) {
                 mayMatch = true
                 return
             }

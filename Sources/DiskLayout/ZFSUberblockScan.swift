@@ -17,8 +17,8 @@ struct ZFSUberblockScan {
     static let slotsOffset: UInt64 = 128 << 10
     /// One uberblock slot.
     static let slotSize: UInt64 = 1 << 10
-    /// The uberblock magic, as read little-endian, and byte-swapped (a big-endian pool).
-    static let magics: (UInt64, UInt64) = (0x00ba_b10c, 0x0cb1_ba00_0000_0000)
+    /// The uberblock magic `0x00bab10c` as a 64-bit word stored little-endian, and big-endian (a big-endian pool).
+    static let magics: [[UInt8]] = [[0x0c, 0xb1, 0xba, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0xba, 0xb1, 0x0c]]
 
     /// The byte ranges of the volume holding uberblock slots (the second half of each label).
     private let slotAreas: [(start: UInt64, end: UInt64)]
@@ -48,8 +48,8 @@ struct ZFSUberblockScan {
             var slot = area.start
             if slot < offset { slot += (offset - area.start + Self.slotSize - 1) / Self.slotSize * Self.slotSize }
             while slot < area.end, slot + 8 <= chunkEnd {
-                let value = chunk.loadLittleEndianUInt64(at: Int(slot - offset))
-                if value == Self.magics.0 || value == Self.magics.1 {
+                let at = Int(slot - offset)
+                if Self.magics.contains(where: { chunk.holds($0, at: at) }) {
                     mayMatch = true
                     return
                 }
@@ -60,10 +60,9 @@ struct ZFSUberblockScan {
 }
 
 extension [UInt8] {
-    /// The little-endian `UInt64` at `index`.
-    fileprivate func loadLittleEndianUInt64(at index: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for byte in 0..<8 { value |= UInt64(self[index + byte]) << (8 * UInt64(byte)) }
-        return value
+    /// Whether the bytes at `index` are `pattern` (which must fit).
+    func holds(_ pattern: [UInt8], at index: Int) -> Bool {
+        for (position, byte) in pattern.enumerated() where self[index + position] != byte { return false }
+        return true
     }
 }
