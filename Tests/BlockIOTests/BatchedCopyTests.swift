@@ -121,3 +121,20 @@ import _TestSupport
         #expect(trial.isDecided && trial.prefersKernel == choice, "decided once")
     }
 }
+
+/// A dynamic VHD's bitmap cache: direct-mapped, a block that shares a slot replaces the one there.
+@Suite struct BitmapSlotsTests {
+    @Test func aBlockSharingASlotReplacesTheOneThere() {
+        var slots = BitmapSlots()
+        let first = SectorBitmap(byteCount: 512, filled: true)
+        let second = SectorBitmap(byteCount: 512, filled: false)
+        #expect(slots[7] == nil)
+        slots.keep(first, ofBlock: 7)
+        slots.keep(second, ofBlock: 8)
+        #expect(slots[7] == first && slots[8] == second)
+        slots.keep(second, ofBlock: 7 + 4096)  // the same slot as block 7
+        #expect(slots[7] == nil && slots[7 + 4096] == second && slots[8] == second)
+        slots.keep(first, ofBlock: 7)
+        #expect(slots[7] == first && slots[7 + 4096] == nil)
+    }
+}

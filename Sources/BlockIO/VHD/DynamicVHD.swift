@@ -184,7 +184,7 @@ public final class DynamicVHD: BlockDevice {
         let bitmap = SectorBitmap(
             parsing: try store.readExactly(
                 at: offset, count: Int(bitmapSize), structure: "sector bitmap of block \(index)"))
-        bitmaps[index] = bitmap
+        bitmaps.keep(bitmap, ofBlock: index)
         return bitmap
     }
 
@@ -235,7 +235,7 @@ public final class DynamicVHD: BlockDevice {
             try store.sync()  // the data is durable before the bitmap says it is there
             bitmap.set(sectorRange)
             try store.write(at: bitmapOffset, bytes: bitmap.serialized())
-            bitmaps[index] = bitmap
+            bitmaps.keep(bitmap, ofBlock: index)
         }
     }
 
@@ -264,7 +264,7 @@ public final class DynamicVHD: BlockDevice {
         try store.write(at: header.tableOffset + 4 * UInt64(index), bytes: entry)
         try store.sync()
         table.entries[index] = UInt32(start / 512)
-        bitmaps[index] = bitmap
+        bitmaps.keep(bitmap, ofBlock: index)
         freeOffset = start + span
     }
 
@@ -284,31 +284,24 @@ struct BitmapSlots {
     private var positions: [Int32] = []
     private var entries: [(index: Int, bitmap: SectorBitmap)] = []
 
-    /// The bitmap of block `index` when its slot holds it; setting stores it there, replacing the slot's block.
+    /// The bitmap of block `index` when its slot holds it.
     subscript(index: Int) -> SectorBitmap? {
-        get {
-            guard !positions.isEmpty else { return nil }
-            let position = Int(positions[index & (Self.count - 1)])
-            guard position >= 0, entries[position].index == index else { return nil }
-            return entries[position].bitmap
-        }
-        set {
-            guard let newValue else {
-                // Emptying a slot that holds another block (or nothing) changes nothing.
-                guard !positions.isEmpty else { return }
-                let position = Int(positions[index & (Self.count - 1)])
-                if position >= 0, entries[position].index == index { entries[position].index = -1 }
-                return
-            }
-            if positions.isEmpty { positions = [Int32](repeating: -1, count: Self.count) }
-            let slot = index & (Self.count - 1)
-            let position = Int(positions[slot])
-            if position >= 0 {
-                entries[position] = (index, newValue)
-            } else {
-                positions[slot] = Int32(entries.count)
-                entries.append((index, newValue))
-            }
+        guard !positions.isEmpty else { return nil }
+        let position = Int(positions[index & (Self.count - 1)])
+        guard position >= 0, entries[position].index == index else { return nil }
+        return entries[position].bitmap
+    }
+
+    /// Stores `bitmap` as block `index`'s, in its slot, replacing the block the slot held.
+    mutating func keep(_ bitmap: SectorBitmap, ofBlock index: Int) {
+        if positions.isEmpty { positions = [Int32](repeating: -1, count: Self.count) }
+        let slot = index & (Self.count - 1)
+        let position = Int(positions[slot])
+        if position >= 0 {
+            entries[position] = (index, bitmap)
+        } else {
+            positions[slot] = Int32(entries.count)
+            entries.append((index, bitmap))
         }
     }
 }
