@@ -49,10 +49,14 @@ final class DeviceJournalSource: JournalBlockSource {
     /// The journal block at the window's start, and how many blocks it holds.
     private var windowStart: UInt64 = 0
     private var windowCount: UInt64 = 0
-    /// Blocks of the window the walk has asked for, and the most blocks the next window may hold.
+    /// Blocks of the window the walk has asked for; blocks of it from the first one asked on (all of it, unless
+    /// the walk entered a window read ahead past its start); and the most blocks the next window may hold.
     private var windowServed: UInt64 = 0
+    private var windowOffered: UInt64 = 0
     private var windowLimit: UInt64
     private var readAhead: JournalReadAhead?
+    /// The log to read ahead once the walk leaves its window (``startReadingAhead(_:)``).
+    private var readAheadPending: JournalSuperblock?
     /// Whether windows shrink when the walk steps over most of them (see the type's discussion). Off by default:
     /// a reader of scattered blocks that still wants whole windows (the copies a replay writes, in log order)
     /// would otherwise be given a read a block.
@@ -74,11 +78,22 @@ final class DeviceJournalSource: JournalBlockSource {
     func readJournalBlock(_ index: UInt32) throws(Ext4Error) -> ArraySlice<UInt8> {
         let wanted = UInt64(index)
         if wanted < windowStart || wanted >= windowStart + windowCount {
+            // Whether the walk asked for at least half of the window it leaves.
+            let usedMost = windowServed * 2 >= windowOffered
+            if let pending = readAheadPending {
+                readAheadPending = nil
+                if usedMost || !shrinksWindows { beginReadingAhead(pending, from: wanted) }
+            } else if readAhead != nil, shrinksWindows, !usedMost {
+                // The walk steps over most of what is read for it (the copies of large transactions): reading
+                // ahead would read the whole log; from here on only what the walk asks for, in shrinking windows.
+                stopReadingAhead()
+            }
             if let readAhead, let next = try readAhead.window(holding: wanted) {
                 window = next.bytes
                 windowStart = next.start
                 windowCount = next.count
                 windowServed = 1
+                windowOffered = next.start + next.count - wanted
             } else {
                 try fill(from: wanted)
             }
@@ -89,13 +104,28 @@ final class DeviceJournalSource: JournalBlockSource {
         return window[start..<(start + journalBlockSize)]
     }
 
-    /// From here on, reads the log of `superblock` a window ahead of the walk on a second thread (the copy out
-    /// of the page cache overlaps the checksums of the window before), until ``stopReadingAhead()``. Only for
-    /// a log with checksums (where the walk reads every block) longer than a few windows.
+    /// Reads the log of `superblock` a window ahead of the walk on a second thread (the copy out of the page
+    /// cache overlaps the checksums of the window before), from the walk's first step out of the window it is
+    /// in, until ``stopReadingAhead()``. Only for a log with checksums longer than a few windows.
+    ///
+    /// With ``shrinksWindows`` (a walk that steps over the copies) reading ahead starts only if the walk used at
+    /// least half of the window it leaves, and stops at the first window it used less of: a log of small
+    /// transactions, where the walk reads most blocks, is read ahead whole; one of large transactions is read a
+    /// few blocks a transaction.
     func startReadingAhead(_ superblock: JournalSuperblock) {
         guard readAhead == nil, superblock.start != 0, superblock.hasChecksumV1 || superblock.hasChecksumV2orV3
         else { return }
-        let windows = JournalReadAhead.windows(of: superblock, source: self)
+        readAheadPending = superblock
+    }
+
+    /// Starts reading the log of `superblock` ahead from journal block `index` on (the walk's next block).
+    private func beginReadingAhead(_ superblock: JournalSuperblock, from index: UInt64) {
+        let start = UInt64(superblock.start)
+        let first = UInt64(superblock.first)
+        let end = UInt64(superblock.logEnd)
+        guard index >= first, index < end else { return }
+        let walked = index >= start ? index - start : (end - start) + (index - first)
+        let windows = JournalReadAhead.windows(of: superblock, source: self, skipping: walked)
         guard windows.count > 2 else { return }
         readAhead = JournalReadAhead(
             device: device, blockSize: journalBlockSize, superblock: superblock, windows: windows)
@@ -103,6 +133,7 @@ final class DeviceJournalSource: JournalBlockSource {
 
     /// Stops reading ahead and waits for the second thread to finish with the device.
     func stopReadingAhead() {
+        readAheadPending = nil
         readAhead?.stop()
         readAhead = nil
     }
@@ -143,11 +174,11 @@ final class DeviceJournalSource: JournalBlockSource {
 
     /// Reads the window starting at journal block `index`: as many blocks as lie contiguously on the device.
     private func fill(from index: UInt64) throws(Ext4Error) {
-        if shrinksWindows, windowCount > 0 {
+        if shrinksWindows, windowOffered > 0 {
             // More than half of the last window stepped over: a smaller one; all of it read: a larger one.
-            if windowServed * 2 < windowCount {
+            if windowServed * 2 < windowOffered {
                 windowLimit = max(2, windowLimit / 2)
-            } else if windowServed == windowCount {
+            } else if windowServed == windowOffered {
                 windowLimit = min(Self.fullWindow(journalBlockSize), windowLimit * 2)
             }
         }
@@ -163,8 +194,10 @@ final class DeviceJournalSource: JournalBlockSource {
             windowStart = index
             windowCount = count
             windowServed = 1
+            windowOffered = count
         case .failure(let failure):
             windowCount = 0
+            windowOffered = 0
             throw Ext4Error(.io, "cannot read journal block \(index) (device block \(block))", underlying: failure)
         }
     }

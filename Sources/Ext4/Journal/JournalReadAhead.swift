@@ -66,12 +66,16 @@ final class JournalReadAhead: @unchecked Sendable {
         DispatchQueue(label: "vhdedit.journal-read-ahead").async { self.readAll() }
     }
 
-    /// The windows of one walk round the log of `superblock`, as `source` would read them.
-    static func windows(of superblock: JournalSuperblock, source: DeviceJournalSource) -> [Window] {
+    /// The windows of one walk round the log of `superblock`, as `source` would read them, from the walk's
+    /// block `skipping` on (counted from the log's start; the walk has read those before it).
+    static func windows(
+        of superblock: JournalSuperblock, source: DeviceJournalSource, skipping: UInt64 = 0
+    ) -> [Window] {
         let first = UInt64(superblock.first)
         let end = UInt64(superblock.logEnd)
-        var position = UInt64(superblock.start)
-        var ordinal: UInt64 = 0
+        var ordinal = min(skipping, end - first)
+        var position = UInt64(superblock.start) + ordinal
+        if position >= end { position = first + (position - end) }
         var out: [Window] = []
         while ordinal < end - first, let extent = source.extent(from: position) {
             let count = min(extent.count, end - position)
