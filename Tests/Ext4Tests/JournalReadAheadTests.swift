@@ -56,7 +56,9 @@ import _TestSupport
 
     /// Opens `fixture` read-only through a counting device: /big as read, the bytes of the journal read, and
     /// /big as e2fsck replays it.
-    static func readOnlyOpen(_ fixture: Ext4Fixture, blockSize: Int) throws -> (
+    static func readOnlyOpen(
+        _ fixture: Ext4Fixture, blockSize: Int
+    ) throws -> (
         big: [UInt8], journalBytesRead: UInt64, readAhead: UInt64, expected: [UInt8], transactions: Int?
     ) {
         let reference = fixture.directory.file("e2fsck.img")
