@@ -54,13 +54,19 @@ import _TestSupport
         }
     }
 
-    /// Opens `fixture` read-only through a counting device: /big as read, the bytes of the journal read, and
-    /// /big as e2fsck replays it.
-    static func readOnlyOpen(
-        _ fixture: Ext4Fixture, blockSize: Int
-    ) throws -> (
-        big: [UInt8], journalBytesRead: UInt64, readAhead: UInt64, expected: [UInt8], transactions: Int?
-    ) {
+    /// What a read-only open through a ``CountingDevice`` read and showed.
+    struct ReadOnlyOpen {
+        /// /big as the open reads it, and as `e2fsck -E journal_only` replays it.
+        var big: [UInt8]
+        var expected: [UInt8]
+        /// Bytes of the journal read by the open (before /big is read), and those read by another thread.
+        var journalBytesRead: UInt64
+        var readAhead: UInt64
+        var transactions: Int?
+    }
+
+    /// Opens `fixture` read-only through a counting device.
+    static func readOnlyOpen(_ fixture: Ext4Fixture, blockSize: Int) throws -> ReadOnlyOpen {
         let reference = fixture.directory.file("e2fsck.img")
         try ExternalTool.check(["cp", "--sparse=always", fixture.image, reference])
         _ = try ExternalTool.run(["e2fsck", "-E", "journal_only", "-y", reference])
@@ -70,7 +76,9 @@ import _TestSupport
         let fs = try Ext4FileSystem(device: device, writable: false)
         let transactions = fs.journalReplay?.transactions
         let read = device.counted.withLock { $0 }
-        return (try fs.readFile("/big"), read.all, read.otherThread, expected, transactions)
+        return ReadOnlyOpen(
+            big: try fs.readFile("/big"), expected: expected, journalBytesRead: read.all, readAhead: read.otherThread,
+            transactions: transactions)
     }
 
     /// Six transactions of 120 copies (732 log blocks): the open reads well under a third of the log. With
