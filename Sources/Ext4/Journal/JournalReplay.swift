@@ -90,10 +90,11 @@ struct JournalReplay {
         let superblock = try JournalSuperblock(
             parsing: Array(try source.readJournalBlock(0)), filesystemBlockSize: sb.blockSize,
             journalBlocks: journalBlocks)
-        // A walk that steps over the copies (checked when read) is read ahead only while it uses most of each
-        // window (``DeviceJournalSource/startReadingAhead(_:)``).
-        source.shrinksWindows = !checkingCopies && superblock.hasChecksumV2orV3
-        source.startReadingAhead(superblock)
+        // Reading ahead reads every block of the log: only for a walk that reads them all. One that steps over
+        // the copies (each checked when read) stays on this thread, its windows shrinking.
+        let readsCopies = checkingCopies || !superblock.hasChecksumV2orV3
+        source.beginWalk(of: superblock, shrinkingWindows: !readsCopies)
+        if readsCopies { source.startReadingAhead(superblock) }
         defer { source.stopReadingAhead() }
         let plan = try JournalLog.plan(
             superblock: superblock, source: source, filesystemBlocks: sb.blocksCount, checkingCopies: checkingCopies)
