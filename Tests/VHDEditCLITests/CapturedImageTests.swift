@@ -198,4 +198,56 @@ import _TestSupport
         #expect(try counts(edited) == counts(reference))
         #expect(try Fixtures.debugfs(edited, "cat /other") == "other, again\n")
     }
+
+    /// An fsync storm: an append to one file, fsync'ed, 1,500 times (one small transaction each, the densest log
+    /// a running system leaves). The kernel checkpoints as its 4 MiB journal fills, so the log the copy holds
+    /// starts past the journal's first block and may wrap round its end. A read-only `cat` shows every line the
+    /// kernel was given and writes nothing; `recover` equals `e2fsck -E journal_only` block for block.
+    @Test func anFsyncStormCapturedWhileMountedReadsAsTheKernelWroteIt() throws {
+        let directory = try TemporaryDirectory(prefix: "captured-storm")
+        let image = directory.file("fs.img")
+        try ExternalTool.check(["mkfs.ext4", "-q", "-F", "-b", "4096", image, "32M"])
+        let mountPoint = directory.file("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try ExternalTool.run(["mount", "-o", "loop", image, mountPoint])
+        guard mount.status == 0 else {
+            print("CapturedImageTests: cannot loop-mount (\(mount.stderr)); skipped")
+            return
+        }
+        let snapshot = directory.file("snapshot.img")
+        var written: [UInt8] = []
+        do {
+            defer { _ = try? ExternalTool.run(["umount", mountPoint]) }
+            let path = mountPoint + "/appended.log"
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
+            let file = try #require(FileHandle(forWritingAtPath: path))
+            for line in 0..<1_500 {
+                let bytes = Array(String(format: "%08d\n", line).utf8)
+                try file.write(contentsOf: bytes)
+                try file.synchronize()  // fsync: a transaction committed to the journal
+                written += bytes
+            }
+            try ExternalTool.check(["cp", "--sparse=always", image, snapshot])
+            try file.close()
+        }
+        let header = try ExternalTool.check(["dumpe2fs", "-h", snapshot]).output
+        #expect(header.contains("needs_recovery"))
+        let before = try FileDigest.sha256(snapshot)
+        let cat = try vhdedit(["cat", snapshot, "/appended.log"])
+        #expect(cat.status == 0, "\(cat.stderr)")
+        #expect([UInt8](cat.stdout) == written, "the kernel's bytes")
+        #expect(cat.stderr.contains("journal was replayed in memory ("), "\(cat.stderr)")
+        #expect(try FileDigest.sha256(snapshot) == before, "a read-only command writes nothing")
+
+        let reference = directory.file("e2fsck.img")
+        let recovered = directory.file("recovered.img")
+        try ExternalTool.check(["cp", "--sparse=always", snapshot, reference])
+        try ExternalTool.check(["cp", "--sparse=always", snapshot, recovered])
+        #expect(try ExternalTool.run(["e2fsck", "-E", "journal_only", "-y", reference]).status <= 1)
+        let recover = try vhdedit(["recover", recovered])
+        #expect(recover.status == 0, "\(recover.stderr)")
+        #expect(!recover.output.contains("replayed the journal: 0 transactions"), "\(recover.output)")
+        #expect(try Self.comparableBytes(recovered) == Self.comparableBytes(reference), "block for block")
+        #expect(try Fixtures.fsck(recovered).status == 0)
+    }
 }
