@@ -73,6 +73,19 @@ import _TestSupport
         return Capture(directory: directory, snapshot: snapshot, written: written)
     }
 
+    /// Loop-mounts `image` on a folder of `directory` and returns its path; nil, saying so, where mounting is
+    /// refused (no root or no loop devices).
+    static func loopMount(_ image: String, in directory: TemporaryDirectory) throws -> String? {
+        let mountPoint = directory.file("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try ExternalTool.run(["mount", "-o", "loop", image, mountPoint])
+        guard mount.status == 0 else {
+            print("CapturedImageTests: cannot loop-mount (\(mount.stderr)); skipped")
+            return nil
+        }
+        return mountPoint
+    }
+
     /// The image's bytes with the superblock fields recovery tools stamp differently (write time, lifetime
     /// writes, the checksum over them) zeroed.
     static func comparableBytes(_ path: String) throws -> [UInt8] {
@@ -150,13 +163,7 @@ import _TestSupport
         let directory = try TemporaryDirectory(prefix: "captured-orphan")
         let image = directory.file("fs.img")
         try ExternalTool.check(["mkfs.ext4", "-q", "-F"] + features + [image, "32M"])
-        let mountPoint = directory.file("mnt")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = try ExternalTool.run(["mount", "-o", "loop", image, mountPoint])
-        guard mount.status == 0 else {
-            print("CapturedImageTests: cannot loop-mount (\(mount.stderr)); skipped")
-            return
-        }
+        guard let mountPoint = try Self.loopMount(image, in: directory) else { return }
         let snapshot = directory.file("snapshot.img")
         do {
             defer { _ = try? ExternalTool.run(["umount", mountPoint]) }
@@ -207,13 +214,7 @@ import _TestSupport
         let directory = try TemporaryDirectory(prefix: "captured-storm")
         let image = directory.file("fs.img")
         try ExternalTool.check(["mkfs.ext4", "-q", "-F", "-b", "4096", image, "32M"])
-        let mountPoint = directory.file("mnt")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = try ExternalTool.run(["mount", "-o", "loop", image, mountPoint])
-        guard mount.status == 0 else {
-            print("CapturedImageTests: cannot loop-mount (\(mount.stderr)); skipped")
-            return
-        }
+        guard let mountPoint = try Self.loopMount(image, in: directory) else { return }
         let snapshot = directory.file("snapshot.img")
         var written: [UInt8] = []
         do {
