@@ -129,7 +129,6 @@ public struct FilesystemTable: Sendable, Hashable {
         _ text: String, add: (_ line: Int, _ fields: [String]) -> Void, malformed: (_ line: Int, _ fields: Int) -> Void
     ) {
         let bytes = Array(text.utf8)
-        func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         func isControlSpace(_ byte: UInt8) -> Bool { (0x09...0x0D).contains(byte) || byte == 0x20 }
         func isLatinSpace(_ lead: UInt8, _ next: UInt8) -> Bool { lead == 0xC2 && (next == 0x85 || next == 0xA0) }
         func line(_ index: Int, _ lineStart: Int, _ lineEnd: Int) {
@@ -154,31 +153,9 @@ public struct FilesystemTable: Sendable, Hashable {
                 }
             }
             guard start < end, bytes[start] != UInt8(ascii: "#") else { return }
-            var count = 0
-            var inField = false
-            for position in start..<end {
-                if isSeparator(bytes[position]) {
-                    inField = false
-                } else if !inField {
-                    inField = true
-                    count += 1
-                }
-            }
+            let count = SpaceSeparatedWords.count(in: bytes[start..<end])
             guard count >= 3 else { return malformed(index, count) }
-            var fields: [String] = []
-            fields.reserveCapacity(count)
-            var fieldStart: Int?
-            for position in start..<end {
-                if isSeparator(bytes[position]) {
-                    if let first = fieldStart {
-                        fields.append(String(decoding: bytes[first..<position], as: UTF8.self))
-                        fieldStart = nil
-                    }
-                } else if fieldStart == nil {
-                    fieldStart = position
-                }
-            }
-            if let first = fieldStart { fields.append(String(decoding: bytes[first..<end], as: UTF8.self)) }
+            let fields = SpaceSeparatedWords.strings(in: bytes[start..<end], capacity: count)
             add(index, fields)
         }
         ConfigText.forEachLine(in: bytes, line)

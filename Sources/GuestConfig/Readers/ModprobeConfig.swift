@@ -53,38 +53,14 @@ public struct ModprobeConfig: Sendable {
     /// made, and only a command's become Strings.
     static func commandsAtBytes(_ text: String) -> [Command] {
         let bytes = Array(text.utf8)
-        func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         var commands: [Command] = []
         ConfigText.forEachLine(in: bytes) { index, start, end in
-            var count = 0
-            var first = end
-            var last = start
-            var inWord = false
-            for position in start..<end {
-                if isSeparator(bytes[position]) {
-                    inWord = false
-                    continue
-                }
-                if !inWord { count += 1 }
-                inWord = true
-                first = min(first, position)
-                last = position
-            }
-            guard count >= 2 else { return }
-            var words: [String] = []
-            words.reserveCapacity(count)
-            var wordStart: Int?
-            for position in first...last {
-                if isSeparator(bytes[position]) {
-                    if let word = wordStart {
-                        words.append(String(decoding: bytes[word..<position], as: UTF8.self))
-                        wordStart = nil
-                    }
-                } else if wordStart == nil {
-                    wordStart = position
-                }
-            }
-            if let word = wordStart { words.append(String(decoding: bytes[word...last], as: UTF8.self)) }
+            let line = bytes[start..<end]
+            let count = SpaceSeparatedWords.count(in: line)
+            guard count >= 2, let first = line.firstIndex(where: { !SpaceSeparatedWords.isSeparator($0) }),
+                let last = line.lastIndex(where: { !SpaceSeparatedWords.isSeparator($0) })
+            else { return }
+            var words = SpaceSeparatedWords.strings(in: line, capacity: count)
             commands.append(
                 Self.command(words: &words, line: index + 1, text: String(decoding: bytes[first...last], as: UTF8.self))
             )

@@ -11,13 +11,12 @@ public struct ResolvConf: Sendable {
         if text.isOneCharacterPerScalar {
             let bytes = Array(text.utf8)
             let keyword = Array("nameserver".utf8)
-            func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
             ConfigText.forEachLine(in: bytes) { _, start, end in
                 var first = start
-                while first < end, isSeparator(bytes[first]) { first += 1 }
+                while first < end, SpaceSeparatedWords.isSeparator(bytes[first]) { first += 1 }
                 let after = first + keyword.count
                 guard after <= end, bytes[first..<after].elementsEqual(keyword),
-                    after == end || isSeparator(bytes[after])
+                    after == end || SpaceSeparatedWords.isSeparator(bytes[after])
                 else { return }
                 lines.append(String(decoding: bytes[start..<end], as: UTF8.self))
             }

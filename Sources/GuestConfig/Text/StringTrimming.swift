@@ -36,33 +36,18 @@ extension StringProtocol {
             let parts: [SubSequence] = split(whereSeparator: { $0 == " " || $0 == "\t" })
             return parts.map { String($0) }
         }
-        // One pass at the bytes, each word made a String as it ends (no array of slices in between).
-        let bytes = utf8
-        var words: [String] = []
-        var start: Index?
-        for index in bytes.indices {
-            if bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") {
-                if let wordStart = start {
-                    words.append(String(decoding: bytes[wordStart..<index], as: UTF8.self))
-                    start = nil
-                }
-            } else if start == nil {
-                start = index
-            }
-        }
-        if let start { words.append(String(decoding: bytes[start...], as: UTF8.self)) }
-        return words
+        return SpaceSeparatedWords.strings(in: utf8)
     }
 
     /// Whether the first of ``words`` is `word` (false for a text without words), without making the words;
     /// looked at the bytes when `atBytes` (only for a text of one character per scalar).
     func firstWordIs(_ word: String, atBytes: Bool) -> Bool {
         guard atBytes, word.isOneCharacterPerScalar,
-            !word.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            !word.utf8.contains(where: SpaceSeparatedWords.isSeparator)
         else { return words.first == word }
         // At the bytes: skip spaces and tabs, then the word must follow, ended by a space, a tab or the end.
         let bytes = utf8
-        guard let start = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
+        guard let start = bytes.firstIndex(where: { !SpaceSeparatedWords.isSeparator($0) }) else {
             return false
         }
         var index = start
@@ -71,7 +56,7 @@ extension StringProtocol {
             index = bytes.index(after: index)
         }
         return !word.isEmpty
-            && (index == bytes.endIndex || bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t"))
+            && (index == bytes.endIndex || SpaceSeparatedWords.isSeparator(bytes[index]))
     }
 
     /// Whether every Unicode scalar of the text is a `Character` of its own that equals no other scalar: every
@@ -132,5 +117,46 @@ extension StringProtocol {
         guard let start = firstIndex(where: { !predicate($0) }) else { return "" }
         let end = lastIndex { !predicate($0) }!
         return String(self[start...end])
+    }
+}
+
+/// Words separated by spaces and tabs, found in UTF-8 bytes: the one splitter of the readers' byte paths (a
+/// text of one character per scalar, where these bytes split it as its characters would).
+enum SpaceSeparatedWords {
+    static func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+
+    /// How many words `bytes` holds, without making them.
+    static func count(in bytes: some Collection<UInt8>) -> Int {
+        var count = 0
+        var inWord = false
+        for byte in bytes {
+            if isSeparator(byte) {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// The words of `bytes`, each made a String as it ends (no array of slices in between); `capacity`: the
+    /// count, when the caller has it.
+    static func strings<Bytes: Collection<UInt8>>(in bytes: Bytes, capacity: Int = 0) -> [String] {
+        var words: [String] = []
+        words.reserveCapacity(capacity)
+        var start: Bytes.Index?
+        for index in bytes.indices {
+            if isSeparator(bytes[index]) {
+                if let wordStart = start {
+                    words.append(String(decoding: bytes[wordStart..<index], as: UTF8.self))
+                    start = nil
+                }
+            } else if start == nil {
+                start = index
+            }
+        }
+        if let start { words.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return words
     }
 }
