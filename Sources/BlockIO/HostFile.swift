@@ -253,25 +253,17 @@ public final class HostFile: ByteStore {
     {
         var inKernel = true
         return try copyNonZero(
-            from: source, at: sourceOffset, count: count, to: offset, sharing: &sharing, inKernel: &inKernel)
-    }
-
-    /// ``copyNonZero(from:at:count:to:sharing:)``, with `copy_file_range` used while `inKernel` is true: it turns
-    /// false once the kernel refuses that for these files, or once a clone is refused because the offsets are
-    /// off the blocks of a reflink filesystem (there `copy_file_range` would share parts of runs and copy the
-    /// rest, leaving another layout of holes than a written copy). A copy of many runs passes the same flags.
-    func copyNonZero(
-        from source: HostFile, at sourceOffset: UInt64, count: Int, to offset: UInt64, sharing: inout Bool,
-        inKernel: inout Bool
-    ) throws(BlockIOError) -> (written: Int, shared: Int)? {
-        try copyNonZero(
             from: source, runs: [HostFileCalls.CopyRun(sourceOffset: sourceOffset, offset: offset, count: count)],
             sharing: &sharing, inKernel: &inKernel)
     }
 
-    /// ``copyNonZero(from:at:count:to:sharing:inKernel:)`` of several runs of `source` at once (at most
+    /// ``copyNonZero(from:at:count:to:sharing:)`` of several runs of `source` at once (at most
     /// ``HostFileCalls/maximumCopyRuns``): runs that follow each other in the source are copied from one mapping,
-    /// shared out between threads (``HostFileCalls/copyNonZero(from:to:runs:granule:sharing:inKernel:)``).
+    /// shared out between threads (``HostFileCalls/copyNonZero(from:to:runs:granule:sharing:inKernel:)``); a
+    /// single run is a one-run copy. `copy_file_range` is used while `inKernel` is true: it turns false once the
+    /// kernel refuses that for these files, or once a clone is refused because the offsets are off the blocks of
+    /// a reflink filesystem (there `copy_file_range` would share parts of runs and copy the rest, leaving another
+    /// layout of holes than a written copy).
     ///
     /// - Returns: the bytes put into the file and how many of them were shared, or `nil` when the source cannot
     ///   be mapped (nothing was written; read it instead).

@@ -59,9 +59,7 @@ import _TestSupport
                 var written = 0
                 for run in runs {
                     written += try #require(
-                        try output.copyNonZero(
-                            from: input, at: run.sourceOffset, count: run.count, to: run.offset, sharing: &sharing,
-                            inKernel: &kernel)
+                        try output.copyNonZero(from: input, runs: [run], sharing: &sharing, inKernel: &kernel)
                     ).written
                 }
                 return written
