@@ -92,7 +92,9 @@ struct JournalCopyCheck: Equatable, Sendable {
 
     /// Whether `copy` (the journal block as stored, still escaped) matches, in the journal of `superblock`.
     func matches(_ copy: ArraySlice<UInt8>, superblock sb: JournalSuperblock) -> Bool {
-        JournalBlockTag(home: 0, flags: 0, checksum: checksum).matches(copy, sequence: transaction, superblock: sb)
+        JournalBlockTag.copy(
+            copy, hasChecksum: checksum, transactionSeed: JournalBlockTag.transactionSeed(transaction, superblock: sb),
+            superblock: sb)
     }
 
     /// The error for `copy` of filesystem block `home` failing its checksum: the journal cannot be replayed as

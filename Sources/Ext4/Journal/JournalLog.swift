@@ -45,9 +45,6 @@ struct JournalReplayPlan {
     /// Copies written by the replay (the same block may be counted once per transaction).
     var replayedCopies: Int
     var stop: Stop
-    /// Whether every copy was checked against its tag's checksum (v2/v3) by the scan; when not, the table
-    /// holds each latest copy's tag checksum, checked when the copy is read (``JournalCopyTable/check(at:)``).
-    var copiesChecked = true
 
     /// Committed transactions found and replayed.
     var transactionCount: Int { Int(endTransaction &- firstTransaction) }
@@ -81,8 +78,8 @@ enum JournalLog {
         var plan = JournalReplayPlan(
             superblock: sb, firstTransaction: sb.sequence, endTransaction: sb.sequence, copies: JournalCopyTable(),
             revokedCopies: 0, replayedCopies: 0, stop: .endOfLog)
+        // Copies not checked by the scan carry their tag's checksum in the table (``JournalCopyTable/check(at:)``).
         let checksLater = !checkingCopies && sb.hasChecksumV2orV3
-        plan.copiesChecked = !checksLater
         guard sb.start != 0 else { return plan }
 
         // Pass 1: find the end of the log, noting every tag and revoke block on the way and checking each copy's

@@ -78,14 +78,19 @@ struct JournalBlockTag: Equatable {
         return (out, min(offset, usable))
     }
 
-    /// Whether `copy` (the log block as stored, still escaped) matches this tag's checksum in transaction
-    /// `sequence`. Always true without v2/v3 checksums.
-    func matches(_ copy: ArraySlice<UInt8>, sequence: UInt32, superblock sb: JournalSuperblock) -> Bool {
-        matches(copy, transactionSeed: Self.transactionSeed(sequence, superblock: sb), superblock: sb)
+    /// Whether `copy` (the log block as stored, still escaped) matches this tag's checksum in the transaction
+    /// whose seed is `transactionSeed` (``transactionSeed(_:superblock:)``, computed once for all its copies).
+    /// Always true without v2/v3 checksums.
+    func matches(_ copy: ArraySlice<UInt8>, transactionSeed: UInt32, superblock sb: JournalSuperblock) -> Bool {
+        Self.copy(copy, hasChecksum: checksum, transactionSeed: transactionSeed, superblock: sb)
     }
 
-    /// ``matches(_:sequence:superblock:)`` with the transaction's seed computed once for all its copies.
-    func matches(_ copy: ArraySlice<UInt8>, transactionSeed: UInt32, superblock sb: JournalSuperblock) -> Bool {
+    /// Whether `copy` has the tag checksum `checksum` (v3: 32 bits; v2: the low 16) in the transaction whose
+    /// seed is `transactionSeed`; also for a copy checked after the scan, whose tag is no longer at hand.
+    static func copy(
+        _ copy: ArraySlice<UInt8>, hasChecksum checksum: UInt32, transactionSeed: UInt32,
+        superblock sb: JournalSuperblock
+    ) -> Bool {
         guard sb.hasChecksumV2orV3 else { return true }
         let computed = JournalChecksum.crc32c(transactionSeed, copy)
         return sb.hasChecksumV3 ? computed == checksum : computed & 0xFFFF == checksum

@@ -7,7 +7,7 @@ import BlockIO
 /// Only positions are held (home block → journal block), never copies of the data, so memory does not grow
 /// with the journal. Read-only.
 ///
-/// A copy the log's scan did not check (``JournalReplayPlan/copiesChecked``) is checked against its tag's
+/// A copy the log's scan did not check (``JournalCopyTable/check(at:)``) is checked against its tag's
 /// checksum each time it is read; one that fails is an error (``BlockIOError/Code/checksumMismatch``), never
 /// its bytes: what the read asked for is not what the kernel or e2fsck would leave there.
 final class ReplayedDevice: BlockDevice {
