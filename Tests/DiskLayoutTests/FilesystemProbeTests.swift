@@ -225,6 +225,20 @@ enum ToolCheck {
         try PartitionedDisk.inspect(DiskImage.open(path: fixture.path).device).volume(number: 1)?.filesystem
     }
 
+    /// `blkid -p` of partition 1 (`size` bytes from sector 2048) finds `type`, and vhdedit's probe finds it too,
+    /// with the same values.
+    static func expectBothFind(
+        _ type: String, in fixture: DiskFixture, size: UInt64, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let blkid = try fixture.blkid(offset: 2048 * 512, size: size)
+        #expect(blkid["TYPE"] == type, sourceLocation: sourceLocation)
+        let outcome = try probe(fixture)
+        #expect(outcome?.signature?.type == type, sourceLocation: sourceLocation)
+        #expect(
+            FilesystemProbeTests.exported(outcome) == blkid.filter { FilesystemProbeTests.compared.contains($0.key) },
+            sourceLocation: sourceLocation)
+    }
+
     @Test func uberblocksInTheEndLabelsOfAMisalignedVolumeAreFoundAsBlkidFindsThem() throws {
         // 80 MiB + 3 KiB: the end labels move down by size % 256 KiB = 3 KiB, as libblkid computes them.
         let sectors: UInt64 = (80 << 11) + 6
@@ -234,20 +248,13 @@ enum ToolCheck {
         let label3 = size - (256 << 10) - misalignment
         let slots = [label2 + (128 << 10), label2 + (129 << 10), label3 + (128 << 10), label3 + (255 << 10)]
         let fixture = try Self.disk(partitionSectors: sectors, magicsAt: slots)
-        let blkid = try fixture.blkid(offset: 2048 * 512, size: size)
-        #expect(blkid["TYPE"] == "zfs_member")
-        let outcome = try Self.probe(fixture)
-        #expect(outcome?.signature?.type == "zfs_member")
-        #expect(
-            FilesystemProbeTests.exported(outcome) == blkid.filter { FilesystemProbeTests.compared.contains($0.key) })
+        try Self.expectBothFind("zfs_member", in: fixture, size: size)
     }
 
     @Test func uberblocksInTheStartLabelsAreFound() throws {
         let slots: [UInt64] = [128 << 10, 130 << 10, (256 + 128) << 10, (256 + 200) << 10]
         let fixture = try Self.disk(partitionSectors: 80 << 11, magicsAt: slots)
-        let blkid = try fixture.blkid(offset: 2048 * 512, size: 80 << 20)
-        #expect(blkid["TYPE"] == "zfs_member")
-        #expect(try Self.probe(fixture)?.signature?.type == "zfs_member")
+        try Self.expectBothFind("zfs_member", in: fixture, size: 80 << 20)
     }
 
     @Test func magicsOutsideTheSlotsAreNotZFSForEither() throws {
@@ -291,12 +298,7 @@ enum ToolCheck {
         let fixture = try DiskFixture(sizeMiB: 66)
         try fixture.sfdisk("label: dos\nstart=2048, size=64M, type=83\n")
         try fixture.patch(at: 2048 * 512, Array(try Data(contentsOf: URL(fileURLWithPath: log))))
-        let blkid = try fixture.blkid(offset: 2048 * 512, size: 64 << 20)
-        #expect(blkid["TYPE"] == "xfs_external_log")
-        let outcome = try ZFSPrefilterTests.probe(fixture)
-        #expect(outcome?.signature?.type == "xfs_external_log")
-        #expect(
-            FilesystemProbeTests.exported(outcome) == blkid.filter { FilesystemProbeTests.compared.contains($0.key) })
+        try ZFSPrefilterTests.expectBothFind("xfs_external_log", in: fixture, size: 64 << 20)
     }
 
     @Test func theMagicOffASectorStartIsNothingForEither() throws {
